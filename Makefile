@@ -1,0 +1,63 @@
+# libbilling — the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+VERSION := 0.1.0
+SONAME  := libbilling.so.0
+DIST    := dist
+LIBDIR  := $(DIST)/lib
+BUILD   := build
+CFLAGS  := -std=c99 -Wall -Wextra -Werror -O2 -I$(DIST)/include
+LDLIBS  := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lbilling -lpthread
+
+# lld, because gold keeps the hidden Swift symbols in .dynsym (as locals) under -export-dynamic.
+RELEASE_FLAGS := -c release --product billing -Xswiftc -static-stdlib \
+	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
+	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
+
+.PHONY: all deps build demo test test-swift test-c test-python bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# The release library as users link it: dist/lib/libbilling.so -> .so.0 -> .so.$(VERSION).
+build: deps
+	swift build $(RELEASE_FLAGS)
+	@mkdir -p $(LIBDIR) $(DIST)/include
+	cp -f "$$(swift build $(RELEASE_FLAGS) --show-bin-path)/libbilling.so" $(LIBDIR)/libbilling.so.$(VERSION)
+	ln -sf libbilling.so.$(VERSION) $(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(LIBDIR)/libbilling.so
+	cp -f include/billing.h $(DIST)/include/
+	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
+
+$(BUILD)/%: examples/c/%.c include/billing.h | build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Builds the release library and runs the C and Python demos on an embedded SQLite file.
+demo: build $(BUILD)/demo
+	@rm -f $(BUILD)/demo.sqlite*
+	$(BUILD)/demo $(BUILD)/demo.sqlite
+	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) python3 examples/python/demo.py $(BUILD)/demo-python.sqlite
+
+# Every test: Swift (engine), C (ABI as linked), Python (ctypes package).
+test: build test-swift test-c test-python
+
+test-swift:
+	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
+
+C_TESTS := $(patsubst examples/c/%.c,$(BUILD)/%,$(wildcard examples/c/test_*.c))
+test-c: build $(C_TESTS)
+	@set -e; for t in $(C_TESTS); do echo "== $$t"; $$t $(BUILD); done
+
+test-python: build
+	cd examples/python && BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) python3 -m pytest -q tests
+
+# Benchmarks: ratios against raw SQLite measured in the same run (never a test).
+bench: build
+	$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
+
+clean:
+	rm -rf $(DIST) $(BUILD) .build

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// libbilling: an embeddable billing-center engine with a C ABI.
+// The release library (dist/lib/libbilling.so) is built by `make build`, which adds the
+// link flags (static Swift runtime, SONAME, version script, -z nodelete) on the command
+// line: in linkerSettings they would also apply to `swift test` and break it.
+import PackageDescription
+
+let package = Package(
+    name: "libbilling",
+    products: [
+        .library(name: "billing", type: .dynamic, targets: ["CBillingAPI"]),
+    ],
+    targets: [
+        // libsqlite3 from the system (Debian: libsqlite3-dev), plus a tiny shim for macros.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The public header, imported so that `@c @implementation` makes the compiler check
+        // every export against its declaration in include/billing.h.
+        .systemLibrary(name: "CBilling", path: "include"),
+        .target(
+            name: "BillingEngine",
+            dependencies: ["CSQLite"],
+            path: "Sources/BillingEngine"
+        ),
+        .target(
+            name: "CBillingAPI",
+            dependencies: ["BillingEngine", "CBilling"],
+            path: "Sources/CBillingAPI",
+            swiftSettings: [.enableExperimentalFeature("CImplementation")]
+        ),
+        .testTarget(
+            name: "BillingEngineTests",
+            dependencies: ["BillingEngine"],
+            path: "Tests/BillingEngineTests"
+        ),
+    ]
+)

@@ -1,0 +1,93 @@
+/// The facade of the library: one handle on one SQLite file, with its own clock.
+///
+/// A handle is safe to share across threads: its one connection and its clock live behind a
+/// lock. Several handles and several processes may open the same file; every write is one
+/// `BEGIN IMMEDIATE` transaction, so they queue on SQLite's busy timeout.
+public final class Engine: @unchecked Sendable {
+    let lock = Lock()
+    let db: Connection
+    private var clock: Clock
+    private var cachedConfiguration: (revision: Int64, value: Configuration)?
+
+    /// Opens (and creates or migrates) the database at `path`, or ":memory:" for a private one.
+    ///
+    /// - Throws: `.schema` for a file of a newer libbilling or of another application (left
+    ///   untouched), `.storage` when the file cannot be opened.
+    public init(path: String, options: EngineOptions = EngineOptions()) throws {
+        guard !path.isEmpty, !path.utf8.contains(0) else {
+            throw BillingError.invalid("invalid_path", "the database path must be a non-empty file name or \":memory:\"")
+        }
+        db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+        clock = options.clock
+        // Identity and version are checked before any statement that could change the file.
+        try Migrator.migrate(db)
+        try db.executeScript("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = \(options.synchronous);
+            PRAGMA foreign_keys = ON;
+            """)
+    }
+
+    /// Opens with options given as JSON (see `EngineOptions`).
+    public convenience init(path: String, optionsJSON: String?) throws {
+        try self.init(path: path, options: EngineOptions(json: optionsJSON))
+    }
+
+    // MARK: Clock
+
+    /// The handle's current instant in Unix seconds.
+    public var now: Int64 { lock.withLock { clock.now } }
+
+    /// Whether the handle runs on a manual clock.
+    public var hasManualClock: Bool { lock.withLock { clock != .system } }
+
+    /// Sets a manual clock to an instant; time may not run backwards.
+    public func setClock(to instant: Int64) throws {
+        try lock.withLock {
+            guard case .manual(let current) = clock else { throw Engine.notManual }
+            guard BusinessCalendar.instantRange.contains(instant) else {
+                throw BillingError.invalid("instant_out_of_range", "the clock must stay within the years 1970–9999")
+            }
+            guard instant >= current else {
+                throw BillingError.invalid("clock_backwards", "the manual clock cannot move backwards (from \(current) to \(instant))")
+            }
+            clock = .manual(instant)
+        }
+    }
+
+    /// Advances a manual clock by a non-negative number of seconds and returns the new instant.
+    @discardableResult
+    public func advanceClock(by seconds: Int64) throws -> Int64 {
+        try lock.withLock {
+            guard case .manual(let current) = clock else { throw Engine.notManual }
+            guard seconds >= 0 else {
+                throw BillingError.invalid("clock_backwards", "the manual clock cannot move backwards")
+            }
+            let (next, overflow) = current.addingReportingOverflow(seconds)
+            guard !overflow, BusinessCalendar.instantRange.contains(next) else {
+                throw BillingError.invalid("instant_out_of_range", "the clock must stay within the years 1970–9999")
+            }
+            clock = .manual(next)
+            return next
+        }
+    }
+
+    private static let notManual = BillingError.refused(
+        "clock_not_manual", "this handle uses the system clock; open it with {\"clock\": \"manual\", \"now\": …} to set time")
+
+    // MARK: Configuration cache
+
+    /// The stored configuration, decoded again only when another writer changed its revision.
+    /// Call with the lock held, inside a transaction.
+    func loadConfiguration() throws -> Configuration {
+        let revision = try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
+        if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
+        let text = try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }
+        let value = try text.map(Configuration.decodeStored) ?? Configuration()
+        cachedConfiguration = (revision, value)
+        return value
+    }
+
+    /// The instant now, read with the lock held.
+    func instantLocked() -> Int64 { clock.now }
+}

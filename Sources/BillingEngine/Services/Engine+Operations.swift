@@ -1,0 +1,62 @@
+extension Engine {
+    /// The version stamped on every response document.
+    public static let schemaVersion: Int64 = 1
+
+    /// Runs a mutating business operation as exactly one transaction holding its effect, its
+    /// audit row, its events and its idempotency record.
+    ///
+    /// Every request carries `actor` (who asks, recorded in the audit log) and may carry
+    /// `idempotency_key`: the same key with the same request returns the first response; with
+    /// another request it is refused as a conflict. The request is read completely (`parse`)
+    /// before the lock is taken, so bad input never reaches the database.
+    func perform<Input>(_ operation: String, _ requestText: String?,
+                        parse: (ObjectReader) throws -> Input,
+                        apply: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        let reader = try ObjectReader(text: requestText)
+        let actor = try reader.string("actor", maxLength: 128)
+        let key = try reader.optionalString("idempotency_key", maxLength: 128)
+        let input = try parse(reader)
+        try reader.finish()
+        guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
+        fields["idempotency_key"] = nil
+        let canonical = JSONValue.object(fields).text
+
+        return try lock.withLock {
+            try db.transaction(write: true) {
+                if let key, let replay = try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) {
+                    return replay
+                }
+                let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
+                let response = Engine.document(try apply(context, input))
+                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
+                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
+                if let key {
+                    try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: response, at: context.now)
+                }
+                return response
+            }
+        }
+    }
+
+    /// Runs a read in one consistent snapshot.
+    func query<Input>(_ requestText: String?,
+                      parse: (ObjectReader) throws -> Input,
+                      run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        let reader = try ObjectReader(text: requestText)
+        let input = try parse(reader)
+        try reader.finish()
+        return try lock.withLock {
+            try db.transaction(write: false) {
+                let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
+                return Engine.document(try run(context, input))
+            }
+        }
+    }
+
+    /// Stamps `schema_version` on a response object and renders it.
+    static func document(_ value: JSONValue) -> String {
+        guard case .object(var fields) = value else { return value.text }
+        fields["schema_version"] = .integer(schemaVersion)
+        return JSONValue.object(fields).text
+    }
+}
