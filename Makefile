@@ -26,7 +26,9 @@ deps:
 build: deps
 	swift build $(RELEASE_FLAGS)
 	@mkdir -p $(LIBDIR) $(DIST)/include
-	cp -f "$$(swift build $(RELEASE_FLAGS) --show-bin-path)/libbilling.so" $(LIBDIR)/libbilling.so.$(VERSION)
+	@# Copy then rename: a process that has the old library mapped keeps a valid file.
+	cp -f "$$(swift build $(RELEASE_FLAGS) --show-bin-path)/libbilling.so" $(LIBDIR)/.libbilling.so.tmp
+	mv -f $(LIBDIR)/.libbilling.so.tmp $(LIBDIR)/libbilling.so.$(VERSION)
 	ln -sf libbilling.so.$(VERSION) $(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(LIBDIR)/libbilling.so
 	cp -f include/billing.h $(DIST)/include/

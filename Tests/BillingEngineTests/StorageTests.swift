@@ -1,0 +1,119 @@
+import FoundationEssentials
+import Testing
+@testable import BillingEngine
+import CSQLite
+
+@Suite("Storage and migrations")
+struct StorageTests {
+    func rawSQL(_ path: String, _ sql: String) throws {
+        let connection = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        try connection.executeScript(sql)
+    }
+
+    func bytes(_ path: String) -> [UInt8]? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
+        return Array(data)
+    }
+
+    @Test func freshFileGetsTheLatestSchema() throws {
+        let path = temporaryDatabasePath()
+        let engine = try manualEngine(path: path)
+        let version = try engine.lock.withLock { try Migrator.version(engine.db) }
+        #expect(version == Schema.latestVersion)
+        let mode = try engine.lock.withLock { try engine.db.first("PRAGMA journal_mode") { $0.text(0) } }
+        #expect(mode == "wal")
+        let foreignKeys = try engine.lock.withLock { try engine.db.first("PRAGMA foreign_keys") { $0.int(0) } }
+        #expect(foreignKeys == 1)
+        // Reopening a current file migrates nothing and keeps the data.
+        _ = try engine.updateConfiguration(#"{"actor":"t","changes":{"five_day_quota_per_year":3}}"#)
+        let reopened = try manualEngine(path: path)
+        #expect(try reopened.configuration().fiveDayQuotaPerYear == 3)
+    }
+
+    @Test func migratesAnOlderFileForward() throws {
+        let path = temporaryDatabasePath()
+        let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        // A future schema with two steps: an old file at version 1 moves to 2.
+        let migrations = Schema.migrations + ["CREATE TABLE later (id INTEGER PRIMARY KEY) STRICT;"]
+        try Migrator.migrate(db)
+        #expect(try Migrator.version(db) == 1)
+        try Migrator.migrate(db, latest: 2, migrations: migrations)
+        #expect(try Migrator.version(db) == 2)
+        #expect(try db.first("SELECT count(*) FROM later") { $0.int(0) } == 0)
+    }
+
+    @Test func refusesAFileFromANewerLibraryUntouched() throws {
+        let path = temporaryDatabasePath()
+        _ = try manualEngine(path: path)
+        try rawSQL(path, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;")
+        let before = bytes(path)
+        let error = expectBillingError { try manualEngine(path: path) }
+        #expect(error?.status == .schema)
+        #expect(error?.reason == "schema_too_new")
+        #expect(bytes(path) == before)
+    }
+
+    @Test func refusesForeignFiles() throws {
+        let foreign = temporaryDatabasePath()
+        try rawSQL(foreign, "PRAGMA journal_mode = DELETE; CREATE TABLE customers (id INTEGER);")
+        let before = bytes(foreign)
+        #expect(expectBillingError { try manualEngine(path: foreign) }?.reason == "not_a_billing_database")
+        #expect(bytes(foreign) == before)
+
+        let otherApplication = temporaryDatabasePath()
+        try rawSQL(otherApplication, "PRAGMA journal_mode = DELETE; PRAGMA application_id = 42;")
+        #expect(expectBillingError { try manualEngine(path: otherApplication) }?.status == .schema)
+
+        let garbage = temporaryDatabasePath()
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        let error = expectBillingError { try manualEngine(path: garbage) }
+        #expect(error?.status == .schema)
+        #expect(bytes(garbage) == Array(repeating: 0x41, count: 4096))
+    }
+
+    @Test func refusesMissingFilesWhenCreationIsOff() throws {
+        var options = EngineOptions()
+        options.create = false
+        let error = expectBillingError { try Engine(path: temporaryDatabasePath(), options: options) }
+        #expect(error?.status == .storage)
+        #expect(expectBillingError { try Engine(path: "", options: EngineOptions()) }?.status == .invalidArgument)
+    }
+
+    @Test func transactionsRollBackOnError() throws {
+        let engine = try manualEngine()
+        let before = try eventCount(engine)
+        let error = expectBillingError {
+            try engine.lock.withLock {
+                try engine.db.transaction(write: true) {
+                    try EventLog.append(engine.db, type: "t", account: nil, subject: nil, at: 0, data: [:])
+                    throw BillingError.refused("test", "stop")
+                }
+            }
+        }
+        #expect(error?.reason == "test")
+        #expect(try eventCount(engine) == before)
+    }
+
+    @Test func statementsAreCachedAndReused() throws {
+        let engine = try manualEngine()
+        try engine.lock.withLock {
+            for value in 0..<100 {
+                _ = try engine.db.first("SELECT ? + 1", Int64(value)) { $0.int(0) }
+            }
+            #expect(try engine.db.first("SELECT ? + 1", Int64(41)) { $0.int(0) } == 42)
+        }
+    }
+
+    @Test func twoHandlesWriteToOneFileWithoutLoss() throws {
+        let path = temporaryDatabasePath()
+        let first = try manualEngine(path: path)
+        let second = try manualEngine(path: path)
+        for index in 0..<50 {
+            let engine = index % 2 == 0 ? first : second
+            _ = try engine.updateConfiguration(#"{"actor":"t","idempotency_key":"k\#(index)","changes":{"five_day_quota_per_year":\#(index)}}"#)
+        }
+        #expect(try eventCount(first) == 50)
+        #expect(try second.configuration().fiveDayQuotaPerYear == 49)
+        #expect(try first.configuration().fiveDayQuotaPerYear == 49)
+    }
+}

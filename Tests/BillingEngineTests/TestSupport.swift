@@ -1,0 +1,67 @@
+import FoundationEssentials
+@testable import BillingEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// 2024-01-01 10:30:00 +08:00, the start of the EVS worked example.
+let january1st2024 = BusinessCalendar.chinaStandard.instant(CivilDate(year: 2024, month: 1, day: 1), hour: 10, minute: 30)
+
+/// A fresh database file in a private temporary directory.
+func temporaryDatabasePath(_ name: String = "billing.sqlite") -> String {
+    var template = Array("/tmp/billing-test-XXXXXX".utf8CString)
+    let directory = template.withUnsafeMutableBufferPointer { buffer -> String in
+        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return "/tmp" }
+        return String(cString: made)
+    }
+    return directory + "/" + name
+}
+
+/// An engine on a fresh file with a manual clock.
+func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDatabasePath()) throws -> Engine {
+    var options = EngineOptions()
+    options.clock = .manual(instant)
+    return try Engine(path: path, options: options)
+}
+
+/// Parses a response document.
+func object(_ text: String) throws -> [String: JSONValue] {
+    guard case .object(let fields) = try JSONValue.parse(text) else { throw BillingError.invalid("test", "not an object") }
+    return fields
+}
+
+/// Runs `body`, expecting a BillingError, and returns it.
+func expectBillingError(_ body: () throws -> Any) -> BillingError? {
+    do {
+        _ = try body()
+        return nil
+    } catch let error as BillingError {
+        return error
+    } catch {
+        return BillingError(.internal, "unexpected", "\(error)")
+    }
+}
+
+/// The number of events in the outbox.
+func eventCount(_ engine: Engine) throws -> Int {
+    try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events") { Int($0.int(0)) } ?? 0 }
+}
+
+/// The number of audit rows.
+func auditCount(_ engine: Engine) throws -> Int {
+    try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM audit_log") { Int($0.int(0)) } ?? 0 }
+}
+
+/// A small deterministic random generator so property tests are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

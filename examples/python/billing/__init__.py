@@ -1,0 +1,12 @@
+"""ctypes binding for libbilling, the embeddable billing-center engine.
+
+    from billing import Engine
+    with Engine("billing.sqlite", clock="manual", now=1704076200) as engine:
+        print(engine.config()["five_day_quota_per_year"])
+"""
+
+from . import errors
+from .engine import Engine, version, version_number
+from .errors import BillingError
+
+__all__ = ["Engine", "BillingError", "errors", "version", "version_number"]

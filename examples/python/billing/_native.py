@@ -1,0 +1,130 @@
+"""Loads libbilling and declares the C prototypes from billing.h.
+
+Every function gets explicit argtypes/restype: without them ctypes assumes `int`
+arguments and results, which silently truncates 64-bit pointers and int64_t values.
+
+Owned output strings (`char **out_json`) are declared as `POINTER(c_void_p)` rather
+than `POINTER(c_char_p)`: ctypes converts a `c_char_p` to `bytes` and drops the
+pointer, so it could never be handed back to billing_string_free() and would leak.
+Static strings (version, status and last-error texts) are not owned by us, so a
+`c_char_p` restype is fine for them.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+# The ABI major version this binding was written against (BILLING_VERSION_MAJOR).
+EXPECTED_MAJOR = 0
+
+
+class LibraryNotFoundError(OSError):
+    """libbilling could not be located or loaded."""
+
+
+class engine_p(ctypes.c_void_p):
+    """Opaque `billing_engine *`; a distinct type so other pointers are rejected."""
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_REPO_DIST = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "dist", "lib", "libbilling.so"))
+
+
+def _candidates():
+    """Library locations in priority order, with a label used in error messages."""
+    env = os.environ.get("BILLING_LIBRARY")
+    if env:
+        # An explicit path is authoritative: do not fall back if it is wrong.
+        return [("BILLING_LIBRARY", env)]
+    found = [("repository dist", _REPO_DIST)] if os.path.exists(_REPO_DIST) else []
+    name = ctypes.util.find_library("billing")
+    if name:
+        found.append(("ctypes.util.find_library", name))
+    return found
+
+
+def _load():
+    candidates = _candidates()
+    if not candidates:
+        raise LibraryNotFoundError(
+            "libbilling not found: set BILLING_LIBRARY to the path of libbilling.so, "
+            f"build it into {_REPO_DIST}, or install it where the linker finds it"
+        )
+    errors = []
+    for label, path in candidates:
+        try:
+            return ctypes.CDLL(path)
+        except OSError as exc:
+            errors.append(f"{label} ({path}): {exc}")
+    raise LibraryNotFoundError("cannot load libbilling: " + "; ".join(errors))
+
+
+lib = _load()
+
+_c_int64_p = ctypes.POINTER(ctypes.c_int64)
+_out_string = ctypes.POINTER(ctypes.c_void_p)
+
+
+def _declare(name, restype, *argtypes):
+    fn = getattr(lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+# Version
+billing_version = _declare("billing_version", ctypes.c_char_p)
+billing_version_number = _declare("billing_version_number", ctypes.c_int)
+
+# Status codes and the per-thread last error
+billing_status_string = _declare("billing_status_string", ctypes.c_char_p, ctypes.c_int)
+billing_last_error_code = _declare("billing_last_error_code", ctypes.c_int)
+billing_last_error_reason = _declare("billing_last_error_reason", ctypes.c_char_p)
+billing_last_error_message = _declare("billing_last_error_message", ctypes.c_char_p)
+billing_string_free = _declare("billing_string_free", None, ctypes.c_void_p)
+
+# Engine handle
+billing_engine_open = _declare(
+    "billing_engine_open", ctypes.c_int,
+    ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(engine_p))
+billing_engine_close = _declare("billing_engine_close", None, engine_p)
+
+# Clock
+billing_clock_now = _declare("billing_clock_now", ctypes.c_int, engine_p, _c_int64_p)
+billing_clock_set = _declare("billing_clock_set", ctypes.c_int, engine_p, ctypes.c_int64)
+billing_clock_advance = _declare(
+    "billing_clock_advance", ctypes.c_int, engine_p, ctypes.c_int64, _c_int64_p)
+
+# Configuration
+billing_config_get = _declare("billing_config_get", ctypes.c_int, engine_p, _out_string)
+billing_config_update = _declare(
+    "billing_config_update", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+
+# Events and audit
+billing_events_list = _declare(
+    "billing_events_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+billing_audit_list = _declare(
+    "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+
+
+def take_string(ptr):
+    """Copies an owned `char *` into Python text and releases it; None for NULL."""
+    if not ptr:
+        return None
+    try:
+        return ctypes.string_at(ptr).decode("utf-8")
+    finally:
+        billing_string_free(ptr)
+
+
+def _check_version():
+    number = billing_version_number()
+    major = number // 1_000_000
+    if major != EXPECTED_MAJOR:
+        raise LibraryNotFoundError(
+            f"libbilling {billing_version().decode()} (number {number}) has ABI major "
+            f"{major}; this binding needs major {EXPECTED_MAJOR}"
+        )
+
+
+_check_version()

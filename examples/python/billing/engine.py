@@ -1,0 +1,212 @@
+"""A Pythonic wrapper around a `billing_engine *` handle."""
+
+import ctypes
+import json
+import operator
+import os
+import threading
+
+from . import _native
+from .errors import BillingError, last_error
+
+_INT64_MIN = -(2 ** 63)
+_INT64_MAX = 2 ** 63 - 1
+
+
+def version():
+    """The loaded library's version string, e.g. "0.1.0"."""
+    return _native.billing_version().decode("utf-8")
+
+
+def version_number():
+    """The loaded library's BILLING_VERSION_NUMBER (MAJOR * 1000000 + MINOR * 1000 + PATCH)."""
+    return _native.billing_version_number()
+
+
+def _encode_request(request):
+    """JSON text for a request argument: dicts are serialized, str/bytes pass through
+    (so callers and tests can send exact text), None stays NULL."""
+    if request is None:
+        return None
+    if isinstance(request, bytes):
+        return request
+    if isinstance(request, str):
+        return request.encode("utf-8")
+    # allow_nan=False: NaN/Infinity are not JSON; fail here with a clear Python error.
+    return json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _int64(value, name):
+    # operator.index refuses floats and other non-integers instead of truncating them,
+    # and the range check stops ctypes from silently wrapping large values.
+    value = operator.index(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise OverflowError(f"{name} {value} does not fit in int64_t")
+    return value
+
+
+def _page_request(after, limit, account_id):
+    # Omit unset keys: the library refuses unknown keys and we want its defaults.
+    request = {}
+    if after is not None:
+        request["after"] = after
+    if limit is not None:
+        request["limit"] = limit
+    if account_id is not None:
+        request["account_id"] = account_id
+    return request
+
+
+class Engine:
+    """An open libbilling database.
+
+    Create with ``Engine(path, **options)`` or ``Engine.open(path, **options)``;
+    options are those of billing_engine_open (create, synchronous, busy_timeout_ms,
+    clock, now) and are validated by the library. Use as a context manager or call
+    close(). One Engine may be shared by threads (the library serializes calls on a
+    handle), but it must not be closed while another thread is using it.
+    """
+
+    def __init__(self, path, **options):
+        self.path = os.fspath(path)
+        self._lock = threading.Lock()  # guards only the handle swap in close()
+        self._handle = None
+        encoded_path = self.path if isinstance(self.path, bytes) else self.path.encode("utf-8")
+        handle = _native.engine_p()
+        status = _native.billing_engine_open(
+            encoded_path, _encode_request(options) if options else None, ctypes.byref(handle))
+        if status != 0:
+            raise last_error(status)
+        self._handle = handle
+
+    @classmethod
+    def open(cls, path, **options):
+        return cls(path, **options)
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    @property
+    def closed(self):
+        return self._handle is None
+
+    def close(self):
+        """Closes the handle; calling it again is a no-op."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            _native.billing_engine_close(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+
+    def __del__(self):
+        # A safety net for engines that were never closed; `_handle` may be missing if
+        # __init__ failed before setting it.
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def __repr__(self):
+        state = "closed" if self.closed else "open"
+        return f"<billing.Engine {self.path!r} {state}>"
+
+    def _live_handle(self):
+        handle = self._handle
+        if handle is None:
+            raise ValueError("operation on a closed billing Engine")
+        return handle
+
+    # -- generic call -----------------------------------------------------------------
+
+    def call(self, function_name, request=None):
+        """Calls ``int f(billing_engine *, const char *request_json, char **out_json)``
+        by name ("billing_events_list" or just "events_list") and returns the decoded
+        response. `request` may be a dict, JSON text (str/bytes) or None (NULL)."""
+        name = function_name if function_name.startswith("billing_") else "billing_" + function_name
+        function = getattr(_native, name)
+        return self._invoke(function, _encode_request(request))
+
+    def _invoke(self, function, *args):
+        out = ctypes.c_void_p()
+        status = function(self._live_handle(), *args, ctypes.byref(out))
+        if status != 0:
+            # Read the last error before any other libbilling call (even the free
+            # below) replaces it.
+            error = last_error(status)
+            _native.take_string(out.value)  # documented to be NULL; free defensively
+            raise error
+        text = _native.take_string(out.value)
+        if text is None:
+            raise BillingError(8, "null_output", f"{function.__name__} succeeded without output")
+        return json.loads(text)
+
+    # -- clock ------------------------------------------------------------------------
+
+    def now(self):
+        """The handle's current time in Unix seconds."""
+        now = ctypes.c_int64()
+        status = _native.billing_clock_now(self._live_handle(), ctypes.byref(now))
+        if status != 0:
+            raise last_error(status)
+        return now.value
+
+    def set_clock(self, now):
+        """Sets a manual clock; it may not move backwards."""
+        status = _native.billing_clock_set(self._live_handle(), _int64(now, "now"))
+        if status != 0:
+            raise last_error(status)
+
+    def advance_clock(self, seconds):
+        """Advances a manual clock by `seconds` (>= 0) and returns the new time."""
+        now = ctypes.c_int64()
+        status = _native.billing_clock_advance(
+            self._live_handle(), _int64(seconds, "seconds"), ctypes.byref(now))
+        if status != 0:
+            raise last_error(status)
+        return now.value
+
+    # -- configuration ----------------------------------------------------------------
+
+    def config(self):
+        """The current configuration values (the response's "configuration" object)."""
+        return self._invoke(_native.billing_config_get)["configuration"]
+
+    def update_config(self, changes, actor, idempotency_key=None):
+        """Changes configuration values; returns the full response
+        ({"schema_version", "configuration", "changed"})."""
+        request = {"actor": actor, "changes": changes}
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
+        return self.call("billing_config_update", request)
+
+    # -- events and audit -------------------------------------------------------------
+
+    def events(self, after=None, limit=None, account_id=None):
+        """One page of the event outbox: {"events", "next_cursor", "has_more", ...}."""
+        return self.call("billing_events_list", _page_request(after, limit, account_id))
+
+    def iter_events(self, after=None, limit=None, account_id=None):
+        """Yields every event after `after`, following next_cursor page by page."""
+        return self._iterate(self.events, "events", after, limit, account_id)
+
+    def audit(self, after=None, limit=None, account_id=None):
+        """One page of the audit log: {"entries", "next_cursor", "has_more", ...}."""
+        return self.call("billing_audit_list", _page_request(after, limit, account_id))
+
+    def iter_audit(self, after=None, limit=None, account_id=None):
+        """Yields every audit entry after `after`, following next_cursor."""
+        return self._iterate(self.audit, "entries", after, limit, account_id)
+
+    @staticmethod
+    def _iterate(fetch, key, after, limit, account_id):
+        while True:
+            page = fetch(after=after, limit=limit, account_id=account_id)
+            items = page[key]
+            yield from items
+            # Also stop on an empty page so a misbehaving has_more cannot loop forever.
+            if not page.get("has_more") or not items:
+                return
+            after = page["next_cursor"]
+

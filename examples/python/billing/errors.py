@@ -1,0 +1,90 @@
+"""Exceptions raised for libbilling status codes.
+
+Each BILLING_E_* code has its own subclass so callers can catch by kind; the
+machine-readable `reason` distinguishes cases within a kind (e.g. Conflict with
+reason "idempotency_key_reused").
+"""
+
+from . import _native
+
+
+class BillingError(Exception):
+    """A libbilling call failed. `code` is the BILLING_E_* status, `reason` the
+    snake_case reason and `message` the human-readable text."""
+
+    code = None  # overridden by the subclasses; set per instance as well
+
+    def __init__(self, code, reason="", message=""):
+        self.code = code
+        self.reason = reason
+        self.message = message
+        super().__init__(f"{message or status_string(code)} [{reason or 'no reason'}; code {code}]")
+
+
+class InvalidArgument(BillingError):
+    code = 1
+
+
+class NotFound(BillingError):
+    code = 2
+
+
+class Conflict(BillingError):
+    code = 3
+
+
+class Refused(BillingError):
+    code = 4
+
+
+class StorageError(BillingError):
+    code = 5
+
+
+class Busy(BillingError):
+    code = 6
+
+
+class SchemaError(BillingError):
+    code = 7
+
+
+class InternalError(BillingError):
+    code = 8
+
+
+_BY_CODE = {cls.code: cls for cls in (
+    InvalidArgument, NotFound, Conflict, Refused, StorageError, Busy, SchemaError, InternalError)}
+
+
+def status_string(code):
+    """The library's name for a status code ("invalid argument", ...)."""
+    return _native.billing_status_string(code).decode("utf-8", "replace")
+
+
+def error_from_code(code, reason="", message=""):
+    """The exception instance for `code`; codes newer than this binding map to BillingError."""
+    return _BY_CODE.get(code, BillingError)(code, reason, message)
+
+
+def last_error(status):
+    """Builds the exception for a call that just returned `status`.
+
+    Must run on the failing call's thread before any other libbilling call: the
+    last error is per thread and is cleared by every call.
+    """
+    code = _native.billing_last_error_code()
+    # The reason/message pointers are valid only until the next libbilling call; the
+    # c_char_p restype copies each into bytes as soon as its function returns.
+    reason = (_native.billing_last_error_reason() or b"").decode("utf-8", "replace")
+    message = (_native.billing_last_error_message() or b"").decode("utf-8", "replace")
+    if code == 0:
+        # Should not happen; keep the returned status rather than reporting "ok".
+        code = status
+    return error_from_code(code, reason, message)
+
+
+def check(status):
+    """Raises the matching exception unless `status` is BILLING_OK."""
+    if status != 0:
+        raise last_error(status)
