@@ -17,12 +17,18 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libsodium from the system (Debian: libsodium-dev) for password hashing and tokens.
+        .systemLibrary(
+            name: "CSodium",
+            path: "Sources/CSodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
         // The public header, imported so that `@c @implementation` makes the compiler check
         // every export against its declaration in include/billing.h.
         .systemLibrary(name: "CBilling", path: "include"),
         .target(
             name: "BillingEngine",
-            dependencies: ["CSQLite"],
+            dependencies: ["CSQLite", "CSodium"],
             path: "Sources/BillingEngine"
         ),
         .target(

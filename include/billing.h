@@ -77,6 +77,9 @@ int billing_version_number(void);
 #define BILLING_E_SCHEMA 7
 /* A defect in the library; nothing was changed. Please report it. */
 #define BILLING_E_INTERNAL 8
+/* Login failed: unknown identifier or wrong password ("invalid_credentials", one answer for
+   both), or the platform account is locked after repeated failures ("account_locked"). */
+#define BILLING_E_AUTH 9
 
 /* Static text naming a status code ("ok", "invalid argument", …; "unknown status" for
    codes this library does not know). Since 0.1.0. */
@@ -167,6 +170,131 @@ int billing_events_list(billing_engine *engine, const char *request_json, char *
    {"id", "recorded_at", "actor", "operation", "account_id", "subject_id", "detail"}.
    Since 0.1.0. */
 int billing_audit_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Accounts and money ------------------------------------------------------------ */
+/*
+ * Every function below has the shape
+ *     int f(billing_engine *engine, const char *request_json, char **out_json);
+ * request_json is required. Ids of another account's records are "not found".
+ */
+
+/* Creates or updates a customer account (the owning cloud account) from the host's KYC data.
+   Request: {"actor", "account_id", "type"?: "ENTERPRISE"|"PERSONAL" (required when new),
+   "realname_verified"?: bool, "restricted"?: bool,
+   "freeze"?: "NONE"|"ARREARS"|"VIOLATION"|"POLICE", "level"?: "V0".."V5",
+   "credit_limit_fen"?: int >= credit used}. Absent or null fields keep their value; a new
+   account starts unverified, unrestricted, unfrozen, V0, with zero balances.
+   Response: {"account": {...}}. Emits "account.created" or "account.updated" (with
+   "changed"). Since 0.1.0. */
+int billing_account_put(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Request {"account_id"} -> {"account": {"account_id", "type", "realname_verified",
+   "restricted", "freeze", "level", "currency", "cash_balance_fen", "arrears_fen",
+   "credit_limit_fen", "credit_used_fen", "credit_available_fen", "deduction_days",
+   "unified_expiry_day", "created_at", "updated_at"}}. Since 0.1.0. */
+int billing_account_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The customer's renewal settings. Request: {"actor", "account_id", "deduction_days"?: 2–7
+   (auto-renew deduction, days before expiry), "unified_expiry_day"?: 1–28 or -1 (last day
+   of the month)}; at least one. Response {"account"}. Emits "account.settings_changed".
+   Since 0.1.0. */
+int billing_account_settings_update(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Records money the host received. Request: {"actor", "account_id", "amount_fen": > 0,
+   "external_reference": the payment's id at the host}. The same reference and amount return
+   the first top-up ("replayed": true); the same reference with another amount fails with
+   BILLING_E_CONFLICT ("topup_reference_reused"). Arrears are settled first. Response:
+   {"topup": ledger entry, "account", "arrears_settled_fen", "replayed"}. Emits
+   "account.topped_up" and, when arrears end, "account.arrears_settled". Since 0.1.0. */
+int billing_account_topup(billing_engine *engine, const char *request_json, char **out_json);
+
+/* A page of an account's ledger, oldest first. Request: {"account_id", "after"?, "limit"?}.
+   Response: {"entries": [{"id", "account_id", "fund": "CASH"|"CREDIT", "kind", "amount_fen",
+   "balance_after_fen", "reference", "order_id", "recorded_at"}], "next_cursor", "has_more"}.
+   The CASH entries always sum to the cash position (balance minus arrears). Since 0.1.0. */
+int billing_ledger_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Issues a coupon. Request: {"actor", "account_id",
+   "kind": "VOUCHER"|"CASH_COUPON"|"DISCOUNT_COUPON"|"STORED_VALUE_CARD",
+   "face_value_fen": > 0 (all kinds but DISCOUNT_COUPON),
+   "discount_bp": 1–9999 and "max_discount_fen"? (DISCOUNT_COUPON only; 1000 = 10 % off),
+   "valid_from", "valid_to" (Unix seconds; usable while valid_from <= t < valid_to),
+   "scope"?: {"products", "excluded_products", "order_types" (NEW, RENEW, CHANGE,
+   ONDEMAND_TO_PREPAID, TRIAL_TO_COMMERCIAL), "billing_modes" (PREPAID_MONTHLY,
+   PREPAID_YEARLY, ON_DEMAND, PACKAGE, ONE_OFF), "regions"} (empty = unrestricted),
+   "min_spend_fen"?: the eligible amount due must exceed it,
+   "exclusive_with_discounts"?: bool (default true for vouchers, false otherwise),
+   "external_reference"?: a repeated reference returns the coupon issued first}.
+   Response: {"coupon": {..., "status": "USABLE"|"USED_UP"|"EXPIRED"|"NOT_YET_VALID"},
+   "replayed"}. Emits "coupon.issued". Since 0.1.0. */
+int billing_coupon_issue(billing_engine *engine, const char *request_json, char **out_json);
+
+/* An account's coupons in issue order. Request: {"account_id", "status"?: "USABLE"|"ALL",
+   "kind"?, "after"?, "limit"?}. Response: {"coupons": [...], "next_cursor", "has_more"}
+   (filters apply within each page, so a page may be short while has_more is true).
+   Since 0.1.0. */
+int billing_coupons_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Platform accounts and login ----------------------------------------------------- */
+
+/* The eligibility checks for opening a platform account, all evaluated together.
+   Request {"account_id"} -> {"account_id", "eligible", "checks": [{"check": "E1".."E4",
+   "passed", "code"?, "message"?}]}: E1 not_enterprise, E2 not_realname_verified,
+   E3 restricted_or_frozen, E4 not_first_activation. Since 0.1.0. */
+int billing_platform_eligibility(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Submits an application. Request: {"actor", "account_id", "user_name" (3–32 letters,
+   digits, _ - ., starting with a letter), "email", "phone" (+<country><number>, or an
+   11-digit mainland mobile number), "contact_name"?}. E-mail is lower-cased and the phone
+   normalised to +<digits>. Fails with BILLING_E_REFUSED "not_eligible" (message lists every
+   failing check, nothing created) or BILLING_E_CONFLICT "user_name_taken" / "email_taken" /
+   "phone_taken". Response {"platform_account": {"platform_account_id", "account_id",
+   "status": "SUBMITTED", ...}}. Since 0.1.0. */
+int billing_platform_apply(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Approves a SUBMITTED application. Request {"actor", "platform_account_id"}. Response:
+   {"platform_account" (APPROVED_PENDING_PASSWORD), "password_set_token", "token_expires_at"}.
+   The host mails the token as the password-set link. Tokens are single-use, valid
+   token_ttl_seconds (24 h), and stored only as digests: an idempotent replay returns null
+   for the token. Since 0.1.0. */
+int billing_platform_approve(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Rejects a SUBMITTED application: {"actor", "platform_account_id", "reason"}. Its
+   identifiers are freed and the account may apply again. Since 0.1.0. */
+int billing_platform_reject(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Issues a new password-set token for an approved application (earlier ones stop working).
+   Request and response as billing_platform_approve. Since 0.1.0. */
+int billing_platform_resend_link(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Sets the first password and activates. Request: {"actor", "token", "password"}. The
+   password must meet the policy (password_min_length.., password_min_classes, not the user
+   name, e-mail or phone); errors: "invalid_token", "token_used", "token_expired",
+   "password_too_short", "password_too_simple", "password_equals_identifier", …
+   Response {"platform_account" (ACTIVE)}. Since 0.1.0. */
+int billing_platform_activate(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Request {"platform_account_id"} -> {"platform_account"} (never the password hash).
+   Since 0.1.0. */
+int billing_platform_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Logs in. Request: {"identifier": phone, e-mail or user name, "password"} (no actor, no
+   idempotency key). Response: {"platform_account", "account_id"}. Failure is BILLING_E_AUTH:
+   "invalid_credentials" for an unknown identifier or a wrong password alike, or
+   "account_locked" after login_max_failures failures in a row (for login_lockout_seconds;
+   emits "platform.locked"). Every attempt is audited, never with the password.
+   Since 0.1.0. */
+int billing_platform_login(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Starts a password reset. Request: {"actor", "identifier": e-mail, phone or user name}.
+   Response: {"platform_account", "channel": "EMAIL"|"PHONE"|"USER_NAME", "reset_token",
+   "token_expires_at"}; the host delivers the token. Earlier reset tokens stop working.
+   Since 0.1.0. */
+int billing_platform_reset_request(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Completes a reset: {"actor", "token", "password"} -> {"platform_account"}. Clears failed
+   logins and any lock. Since 0.1.0. */
+int billing_platform_reset_complete(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 # Installs what building and testing need on a fresh Debian machine, or names the command.
 # Swift itself comes with the machine (/opt/swift); everything else is a Debian or PyPI package.
 set -euo pipefail
-packages=(libsqlite3-dev gcc make binutils)
+packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

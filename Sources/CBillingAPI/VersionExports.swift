@@ -28,6 +28,7 @@ public func billing_status_string(_ status: Int32) -> UnsafePointer<CChar>? {
     case 6: return staticCString("database busy")
     case 7: return staticCString("incompatible database file")
     case 8: return staticCString("internal error")
+    case 9: return staticCString("authentication failed")
     default: return staticCString("unknown status")
     }
 }

@@ -144,7 +144,12 @@ struct EngineTests {
             (#"{"actor":"t","changes":{"five_day_quota":3}}"#, "unknown_field"),
             (#"{"actor":"t","changes":{},"extra":true}"#, "unknown_field"),
             (#"{"actor":"t","idempotency_key":"","changes":{}}"#, "empty_string"),
-            (String(repeating: "[", count: 100_000), "malformed_json"),
+            (String(repeating: "[", count: 100_000), "too_deep"),
+            // 513 levels ending the text made the decoder trap (SIGILL) before the depth check.
+            (String(repeating: "[", count: 513), "too_deep"),
+            (String(repeating: #"{"a":"#, count: 64) + "1" + String(repeating: "}", count: 64), "missing_field"),
+            (#"{"actor":"t","changes":{"five_day_quota_per_year":1234567.9999999999}}"#, "not_an_integer"),
+            (#"{"actor":"t","changes":{"five_day_quota_per_year":1.0000000000000001}}"#, "not_an_integer"),
         ]
         for (request, reason) in bad {
             let error = expectBillingError { try engine.updateConfiguration(request) }

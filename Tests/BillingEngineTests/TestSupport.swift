@@ -65,3 +65,47 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Cheapest argon2id costs, so tests that hash many passwords stay fast.
+func useFastPasswordHashing(_ engine: Engine) throws {
+    _ = try engine.updateConfiguration(#"{"actor":"test","changes":{"password_hash_ops_limit":1,"password_hash_memory_bytes":8192}}"#)
+}
+
+/// Creates an account with the given attributes.
+@discardableResult
+func putAccount(_ engine: Engine, _ id: String, type: String = "ENTERPRISE", realname: Bool = true,
+                level: String = "V3", extra: String = "") throws -> [String: JSONValue] {
+    try object(engine.putAccount(#"{"actor":"host","account_id":"\#(id)","type":"\#(type)","realname_verified":\#(realname),"level":"\#(level)"\#(extra)}"#))
+}
+
+/// A field of a nested object in a response.
+func field(_ document: [String: JSONValue], _ path: String...) -> JSONValue? {
+    var current: JSONValue = .object(document)
+    for key in path {
+        guard case .object(let fields) = current, let next = fields[key] else { return nil }
+        current = next
+    }
+    return current
+}
+
+/// The string at a path, or "".
+func text(_ document: [String: JSONValue], _ path: String...) -> String {
+    var current: JSONValue = .object(document)
+    for key in path {
+        guard case .object(let fields) = current, let next = fields[key] else { return "" }
+        current = next
+    }
+    if case .string(let value) = current { return value }
+    return ""
+}
+
+/// The integer at a path, or Int64.min.
+func integer(_ document: [String: JSONValue], _ path: String...) -> Int64 {
+    var current: JSONValue = .object(document)
+    for key in path {
+        guard case .object(let fields) = current, let next = fields[key] else { return .min }
+        current = next
+    }
+    if case .integer(let value) = current { return value }
+    return .min
+}

@@ -32,6 +32,13 @@ extension Configuration {
             "max_renewal_price_export_rows": .integer(maxRenewalPriceExportRows),
             "token_ttl_seconds": .integer(tokenTTLSeconds),
             "refund_duration_granularity": .string(refundDurationGranularity),
+            "password_hash_ops_limit": .integer(passwordHashOpsLimit),
+            "password_hash_memory_bytes": .integer(passwordHashMemoryBytes),
+            "password_min_length": .integer(passwordMinimumLength),
+            "password_max_length": .integer(passwordMaximumLength),
+            "password_min_classes": .integer(passwordMinimumClasses),
+            "login_max_failures": .integer(loginMaxFailures),
+            "login_lockout_seconds": .integer(loginLockoutSeconds),
         ]
     }
 
@@ -99,7 +106,7 @@ extension Configuration {
             var table: [String: [Int64]] = [:]
             for policy in ["MANUAL", "NO_RENEW", "TO_ON_DEMAND", "AUTO_RENEW"] {
                 if let days = try reminders.optionalIntArray(policy, in: 0...365, maxCount: 30) {
-                    table[policy] = days.sorted(by: >)
+                    table[policy] = Array(Set(days)).sorted(by: >)
                 }
             }
             try reminders.finish()
@@ -112,6 +119,16 @@ extension Configuration {
         next.maxRenewalPriceExportRows = try patch.optionalInt("max_renewal_price_export_rows", in: 1...10_000_000) ?? next.maxRenewalPriceExportRows
         next.tokenTTLSeconds = try patch.optionalInt("token_ttl_seconds", in: 60...(30 * 86_400)) ?? next.tokenTTLSeconds
         next.refundDurationGranularity = try patch.optionalChoice("refund_duration_granularity", ["HOUR", "DAY"]) ?? next.refundDurationGranularity
+        next.passwordHashOpsLimit = try patch.optionalInt("password_hash_ops_limit", in: 1...20) ?? next.passwordHashOpsLimit
+        next.passwordHashMemoryBytes = try patch.optionalInt("password_hash_memory_bytes", in: 8192...(1 << 30)) ?? next.passwordHashMemoryBytes
+        next.passwordMinimumLength = try patch.optionalInt("password_min_length", in: 6...128) ?? next.passwordMinimumLength
+        next.passwordMaximumLength = try patch.optionalInt("password_max_length", in: 8...1024) ?? next.passwordMaximumLength
+        next.passwordMinimumClasses = try patch.optionalInt("password_min_classes", in: 1...4) ?? next.passwordMinimumClasses
+        guard next.passwordMinimumLength <= next.passwordMaximumLength else {
+            throw BillingError.invalid("out_of_range", "\(patch.path).password_min_length must not exceed password_max_length")
+        }
+        next.loginMaxFailures = try patch.optionalInt("login_max_failures", in: 1...1000) ?? next.loginMaxFailures
+        next.loginLockoutSeconds = try patch.optionalInt("login_lockout_seconds", in: 1...(30 * 86_400)) ?? next.loginLockoutSeconds
         try patch.finish()
         return next
     }

@@ -14,8 +14,13 @@ public enum JSONValue: Equatable, Sendable {
     /// A number that is not an exact Int64 (fractional, or too large).
     case nonInteger
 
+    /// The deepest nesting a request may have. Requests need a handful of levels; the limit
+    /// also keeps deep input away from the decoder, which traps on some depths.
+    public static let maximumDepth = 64
+
     /// Parses UTF-8 JSON text.
     public static func parse(_ text: String) throws -> JSONValue {
+        try checkDepth(text)
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch let error as BillingError {
@@ -31,6 +36,29 @@ public enum JSONValue: Equatable, Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { return "null" }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Refuses text nested deeper than `maximumDepth`, by counting brackets outside strings.
+    static func checkDepth(_ text: String) throws {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in text.utf8 {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maximumDepth {
+                    throw BillingError.invalid("too_deep", "the request nests deeper than \(maximumDepth) levels")
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
     }
 
     /// A short name of the value's type for error messages.
@@ -64,8 +92,10 @@ extension JSONValue: Codable {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
+        } else if let value = try? container.decode(Decimal.self) {
+            // Decimal keeps the number's digits exactly (Int64 decoding goes through Double and
+            // would accept 1234567.9999999999 as 1234568); only exact integers are kept.
+            self = Int64("\(value)").map { .integer($0) } ?? .nonInteger
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {

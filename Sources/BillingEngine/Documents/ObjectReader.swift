@@ -153,8 +153,12 @@ public final class ObjectReader {
     public func optionalIntArray(_ key: String, in range: ClosedRange<Int64>, maxCount: Int = 100) throws -> [Int64]? {
         guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
         return try elements.enumerated().map { index, element in
-            guard case .integer(let number) = element, range.contains(number) else {
-                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be an integer within \(range.lowerBound)…\(range.upperBound)")
+            guard case .integer(let number) = element else {
+                throw BillingError.invalid(element == .nonInteger ? "not_an_integer" : "wrong_type",
+                                           "\(name(key))[\(index)] must be an integer, got \(element.typeName)")
+            }
+            guard range.contains(number) else {
+                throw BillingError.invalid("out_of_range", "\(name(key))[\(index)] must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
             }
             return number
         }

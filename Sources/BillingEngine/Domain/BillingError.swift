@@ -22,6 +22,9 @@ public struct BillingError: Error, Equatable, Sendable, CustomStringConvertible 
         case schema = 7
         /// A defect in the library; the operation changed nothing.
         case `internal` = 8
+        /// Login failed: unknown identifier or wrong password (one status for both), or a
+        /// locked account.
+        case unauthenticated = 9
     }
 
     public let status: Status

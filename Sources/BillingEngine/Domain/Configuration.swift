@@ -56,7 +56,25 @@ public struct Configuration: Hashable, Sendable {
     /// Duration unit of the refund formula: "HOUR" (current rule) or "DAY" (legacy, §5.7).
     public var refundDurationGranularity = "HOUR"
 
+    /// argon2id time cost of password hashes (libsodium opslimit; 2 = "interactive").
+    public var passwordHashOpsLimit: Int64 = 2
+    /// argon2id memory cost in bytes (64 MiB = libsodium's "interactive").
+    public var passwordHashMemoryBytes: Int64 = 64 * 1024 * 1024
+    /// Password length bounds and required character classes.
+    public var passwordMinimumLength: Int64 = 8
+    public var passwordMaximumLength: Int64 = 128
+    public var passwordMinimumClasses: Int64 = 2
+    /// Consecutive failed logins that lock a platform account, and for how long.
+    public var loginMaxFailures: Int64 = 5
+    public var loginLockoutSeconds: Int64 = 900
+
     public init() {}
+
+    /// The password policy these values describe.
+    public var passwordPolicy: PasswordPolicy {
+        PasswordPolicy(minimumLength: passwordMinimumLength, maximumLength: passwordMaximumLength,
+                       minimumClasses: passwordMinimumClasses)
+    }
 
     /// The business calendar this configuration describes.
     public var calendar: BusinessCalendar { BusinessCalendar(utcOffsetSeconds: businessUTCOffsetSeconds) }

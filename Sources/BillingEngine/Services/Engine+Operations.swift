@@ -9,7 +9,12 @@ extension Engine {
     /// `idempotency_key`: the same key with the same request returns the first response; with
     /// another request it is refused as a conflict. The request is read completely (`parse`)
     /// before the lock is taken, so bad input never reaches the database.
-    func perform<Input>(_ operation: String, _ requestText: String?,
+    ///
+    /// `secrets` names fields that must never be stored: request fields with these names are
+    /// left out of the stored request (so they are not compared on replay), and response
+    /// fields with these names are left out of the stored response (a replay returns null
+    /// for them).
+    func perform<Input>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
                         parse: (ObjectReader) throws -> Input,
                         apply: (OperationContext, Input) throws -> JSONValue) throws -> String {
         let reader = try ObjectReader(text: requestText)
@@ -19,6 +24,7 @@ extension Engine {
         try reader.finish()
         guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
         fields["idempotency_key"] = nil
+        for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
         let canonical = JSONValue.object(fields).text
 
         return try lock.withLock {
@@ -27,11 +33,17 @@ extension Engine {
                     return replay
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
-                let response = Engine.document(try apply(context, input))
+                let result = try apply(context, input)
+                let response = Engine.document(result)
                 try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
                                     account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
                 if let key {
-                    try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: response, at: context.now)
+                    var stored = response
+                    if !secrets.isEmpty, case .object(var fields) = result {
+                        for secret in secrets where fields[secret] != nil { fields[secret] = .null }
+                        stored = Engine.document(.object(fields))
+                    }
+                    try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: stored, at: context.now)
                 }
                 return response
             }

@@ -33,6 +33,12 @@ enum Migrator {
                                "the file belongs to another application (application_id \(application))")
         }
         let current = try version(db)
+        if current > 0 && application != Schema.applicationID {
+            // Migrations set both pragmas in one transaction: a versioned file without our id
+            // belongs to someone else.
+            throw BillingError(.schema, "not_a_billing_database",
+                               "the file has schema version \(current) but is not a libbilling database")
+        }
         if current > latest {
             throw BillingError(.schema, "schema_too_new",
                                "the file has schema version \(current) from a newer libbilling; this library knows up to \(latest) and will not change it")

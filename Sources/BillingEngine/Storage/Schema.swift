@@ -39,6 +39,101 @@ enum Schema {
             created_at INTEGER NOT NULL
         ) STRICT;
         """,
+        // 2: customer accounts, money positions, coupons, platform accounts and their tokens.
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ('ENTERPRISE', 'PERSONAL')),
+            realname_verified INTEGER NOT NULL CHECK (realname_verified IN (0, 1)),
+            restricted INTEGER NOT NULL CHECK (restricted IN (0, 1)),
+            freeze TEXT NOT NULL CHECK (freeze IN ('NONE', 'ARREARS', 'VIOLATION', 'POLICE')),
+            level TEXT NOT NULL CHECK (level IN ('V0', 'V1', 'V2', 'V3', 'V4', 'V5')),
+            cash_balance INTEGER NOT NULL DEFAULT 0,
+            credit_limit INTEGER NOT NULL DEFAULT 0 CHECK (credit_limit >= 0),
+            credit_used INTEGER NOT NULL DEFAULT 0 CHECK (credit_used >= 0 AND credit_used <= credit_limit),
+            deduction_days INTEGER CHECK (deduction_days BETWEEN 2 AND 7),
+            unified_expiry_day INTEGER CHECK (unified_expiry_day = -1 OR unified_expiry_day BETWEEN 1 AND 28),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE ledger (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            fund TEXT NOT NULL CHECK (fund IN ('CASH', 'CREDIT')),
+            kind TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            balance_after INTEGER NOT NULL,
+            reference TEXT,
+            order_id TEXT,
+            recorded_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX ledger_by_account ON ledger (account_id, id);
+        CREATE UNIQUE INDEX topup_reference ON ledger (account_id, reference) WHERE kind = 'TOPUP';
+        CREATE TABLE coupons (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            kind TEXT NOT NULL CHECK (kind IN ('VOUCHER', 'CASH_COUPON', 'DISCOUNT_COUPON', 'STORED_VALUE_CARD')),
+            face_value INTEGER NOT NULL CHECK (face_value >= 0),
+            balance INTEGER NOT NULL CHECK (balance >= 0 AND balance <= face_value),
+            discount_bp INTEGER CHECK (discount_bp BETWEEN 1 AND 9999),
+            max_discount INTEGER CHECK (max_discount > 0),
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER NOT NULL CHECK (valid_to > valid_from),
+            scope TEXT NOT NULL,
+            min_spend INTEGER NOT NULL CHECK (min_spend >= 0),
+            exclusive_with_discounts INTEGER NOT NULL CHECK (exclusive_with_discounts IN (0, 1)),
+            reference TEXT,
+            issued_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX coupons_by_account ON coupons (account_id, seq);
+        CREATE UNIQUE INDEX coupon_reference ON coupons (account_id, reference) WHERE reference IS NOT NULL;
+        CREATE TABLE coupon_ledger (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            coupon_id TEXT NOT NULL REFERENCES coupons (id),
+            kind TEXT NOT NULL CHECK (kind IN ('ISSUE', 'USE', 'RETURN', 'VOID')),
+            amount INTEGER NOT NULL,
+            order_id TEXT,
+            recorded_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX coupon_ledger_by_coupon ON coupon_ledger (coupon_id, id);
+        CREATE TABLE platform_accounts (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            status TEXT NOT NULL CHECK (status IN ('SUBMITTED', 'APPROVED_PENDING_PASSWORD', 'ACTIVE', 'REJECTED')),
+            user_name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            contact_name TEXT,
+            password_hash TEXT,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER,
+            reject_reason TEXT,
+            submitted_at INTEGER NOT NULL,
+            decided_at INTEGER,
+            activated_at INTEGER,
+            password_changed_at INTEGER
+        ) STRICT;
+        -- A rejected application frees its identifiers and lets the account apply again.
+        CREATE UNIQUE INDEX platform_by_account ON platform_accounts (account_id) WHERE status != 'REJECTED';
+        CREATE UNIQUE INDEX platform_by_user_name ON platform_accounts (user_name) WHERE status != 'REJECTED';
+        CREATE UNIQUE INDEX platform_by_email ON platform_accounts (email) WHERE status != 'REJECTED';
+        CREATE UNIQUE INDEX platform_by_phone ON platform_accounts (phone) WHERE status != 'REJECTED';
+        CREATE TABLE platform_tokens (
+            token_hash TEXT PRIMARY KEY,
+            platform_account_id TEXT NOT NULL REFERENCES platform_accounts (id),
+            purpose TEXT NOT NULL CHECK (purpose IN ('SET_PASSWORD', 'RESET_PASSWORD')),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER
+        ) STRICT;
+        CREATE INDEX platform_tokens_by_account ON platform_tokens (platform_account_id, purpose);
+        CREATE TABLE id_sequences (
+            name TEXT PRIMARY KEY,
+            next INTEGER NOT NULL
+        ) STRICT;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

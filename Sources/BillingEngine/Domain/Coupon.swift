@@ -1,0 +1,67 @@
+/// The coupon kinds of domain-rules §0 (identifiers as the engine uses them).
+public enum CouponKind: String, CaseIterable, Sendable {
+    /// 代金券: reduces the amount paid; not paid money, not usable for arrears.
+    case voucher = "VOUCHER"
+    /// 现金券: counts as paid money.
+    case cashCoupon = "CASH_COUPON"
+    /// 折扣券: a percentage off the price.
+    case discountCoupon = "DISCOUNT_COUPON"
+    /// 储值卡: a prepaid card, counts as paid money.
+    case storedValueCard = "STORED_VALUE_CARD"
+
+    /// Whether the coupon carries a balance in fen (all but discount coupons).
+    public var hasBalance: Bool { self != .discountCoupon }
+}
+
+/// Where a coupon may be used; an empty list means "no restriction" on that dimension.
+public struct CouponScope: Equatable, Sendable {
+    public var products: [String] = []
+    public var excludedProducts: [String] = []
+    public var orderTypes: [String] = []
+    public var billingModes: [String] = []
+    public var regions: [String] = []
+
+    public init() {}
+
+    /// Whether any dimension is restricted (restricted vouchers are preferred, §2.3).
+    public var isRestricted: Bool {
+        !(products.isEmpty && excludedProducts.isEmpty && orderTypes.isEmpty && billingModes.isEmpty && regions.isEmpty)
+    }
+}
+
+/// A coupon issued by the host to an account.
+public struct Coupon: Equatable, Sendable {
+    public var id: String
+    public var accountID: String
+    public var kind: CouponKind
+    /// Face value in fen (0 for discount coupons).
+    public var faceValue: Money
+    /// What is left to use (0 for discount coupons).
+    public var balance: Money
+    /// For discount coupons: the share taken off, in basis points (1000 = 10 % off).
+    public var discountBP: Int64?
+    /// For discount coupons: the largest deduction one use may give.
+    public var maxDiscount: Money?
+    public var validFrom: Int64
+    public var validTo: Int64
+    public var scope: CouponScope
+    /// The eligible lines' amount due must exceed this (§3.5 "¥100 and above").
+    public var minSpend: Money
+    /// Cannot be combined with commercial or promotion discounts or discount coupons.
+    public var exclusiveWithDiscounts: Bool
+    public var reference: String?
+    public var issuedAt: Int64
+
+    /// Whether the coupon can be used at `instant` (inside its window and not used up).
+    public func isUsable(at instant: Int64) -> Bool {
+        instant >= validFrom && instant < validTo && (kind == .discountCoupon || balance.fen > 0)
+    }
+
+    /// "USABLE", "USED_UP", "EXPIRED" or "NOT_YET_VALID" at an instant.
+    public func status(at instant: Int64) -> String {
+        if instant >= validTo { return "EXPIRED" }
+        if instant < validFrom { return "NOT_YET_VALID" }
+        if kind != .discountCoupon && balance.fen == 0 { return "USED_UP" }
+        return "USABLE"
+    }
+}

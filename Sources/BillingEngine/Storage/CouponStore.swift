@@ -1,0 +1,47 @@
+/// Coupons and their own ledger (issue, use, return, void), which always sums to the
+/// coupon's balance.
+enum CouponStore {
+    private static let columns = """
+        id, account_id, kind, face_value, balance, discount_bp, max_discount, valid_from, valid_to, scope, min_spend,
+        exclusive_with_discounts, reference, issued_at
+        """
+
+    static func decode(_ row: Row) -> Coupon {
+        Coupon(id: row.text(0), accountID: row.text(1), kind: CouponKind(rawValue: row.text(2)) ?? .voucher,
+               faceValue: Money(fen: row.int(3)), balance: Money(fen: row.int(4)),
+               discountBP: row.optionalInt(5), maxDiscount: row.optionalInt(6).map { Money(fen: $0) },
+               validFrom: row.int(7), validTo: row.int(8), scope: CouponScope(storedJSON: row.text(9)),
+               minSpend: Money(fen: row.int(10)), exclusiveWithDiscounts: row.bool(11),
+               reference: row.optionalText(12), issuedAt: row.int(13))
+    }
+
+    /// A coupon of an account; another account's coupon is "not found".
+    static func require(_ db: Connection, id: String, account: String) throws -> Coupon {
+        guard let coupon = try db.first("SELECT \(columns) FROM coupons WHERE id = ? AND account_id = ?", id, account, map: decode) else {
+            throw BillingError.notFound("coupon", id)
+        }
+        return coupon
+    }
+
+    static func byReference(_ db: Connection, account: String, reference: String) throws -> Coupon? {
+        try db.first("SELECT \(columns) FROM coupons WHERE account_id = ? AND reference = ?", account, reference, map: decode)
+    }
+
+    static func insert(_ db: Connection, _ coupon: Coupon, sequence: Int64) throws {
+        try db.run("""
+            INSERT INTO coupons (id, seq, account_id, kind, face_value, balance, discount_bp, max_discount, valid_from, valid_to,
+                scope, min_spend, exclusive_with_discounts, reference, issued_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, coupon.id, sequence, coupon.accountID, coupon.kind.rawValue, coupon.faceValue, coupon.balance,
+                 coupon.discountBP, coupon.maxDiscount?.fen, coupon.validFrom, coupon.validTo, coupon.scope.json.text,
+                 coupon.minSpend, coupon.exclusiveWithDiscounts, coupon.reference, coupon.issuedAt)
+        try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, recorded_at) VALUES (?, 'ISSUE', ?, ?)",
+                   coupon.id, coupon.faceValue, coupon.issuedAt)
+    }
+
+    /// Coupons of an account in issue order after a sequence number.
+    static func page(_ db: Connection, account: String, after: Int64, limit: Int64) throws -> [(sequence: Int64, coupon: Coupon)] {
+        try db.all("SELECT \(columns), seq FROM coupons WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                   account, after, limit) { row in (row.int(14), decode(row)) }
+    }
+}

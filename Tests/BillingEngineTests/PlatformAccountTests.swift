@@ -1,0 +1,238 @@
+import FoundationEssentials
+import Testing
+@testable import BillingEngine
+
+@Suite("Platform accounts: eligibility, approval, activation, login, reset")
+struct PlatformAccountTests {
+    func engineWithAccount(_ id: String = "hw-1") throws -> Engine {
+        let engine = try manualEngine()
+        try useFastPasswordHashing(engine)
+        try putAccount(engine, id)
+        return engine
+    }
+
+    func apply(_ engine: Engine, account: String = "hw-1", user: String = "alice", email: String = "Alice@Example.COM",
+               phone: String = "138 0013 8000") throws -> String {
+        let response = try object(engine.applyForPlatformAccount(
+            #"{"actor":"applicant","account_id":"\#(account)","user_name":"\#(user)","email":"\#(email)","phone":"\#(phone)","contact_name":"Alice"}"#))
+        return text(response, "platform_account", "platform_account_id")
+    }
+
+    /// Applies, approves and activates; returns the platform account id.
+    func activeAccount(_ engine: Engine, password: String = "Correct-Horse-9") throws -> String {
+        let id = try apply(engine)
+        let approval = try object(engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)"}"#))
+        let token = text(approval, "password_set_token")
+        _ = try engine.activatePlatformAccount(#"{"actor":"applicant","token":"\#(token)","password":"\#(password)"}"#)
+        return id
+    }
+
+    @Test func reportsAllFourEligibilityFailuresAtOnce() throws {
+        let engine = try manualEngine()
+        try putAccount(engine, "p1", type: "PERSONAL", realname: false, extra: #","restricted":true"#)
+        // E4 needs a live application: make p1 eligible, apply, then degrade it on every count.
+        _ = try engine.putAccount(#"{"actor":"h","account_id":"p1","type":"ENTERPRISE","realname_verified":true,"restricted":false}"#)
+        _ = try apply(engine, account: "p1", user: "bob", email: "bob@example.com", phone: "+8613900139000")
+        _ = try engine.putAccount(#"{"actor":"h","account_id":"p1","type":"PERSONAL","realname_verified":false,"freeze":"ARREARS"}"#)
+        let report = try object(engine.platformEligibility(#"{"account_id":"p1"}"#))
+        #expect(report["eligible"] == false)
+        guard case .array(let checks)? = report["checks"] else { Issue.record("no checks"); return }
+        let failed = checks.compactMap { check -> String? in
+            guard case .object(let fields) = check, fields["passed"] == false, case .string(let code)? = fields["code"] else { return nil }
+            return code
+        }
+        #expect(failed == ["not_enterprise", "not_realname_verified", "restricted_or_frozen", "not_first_activation"])
+        let before = try eventCount(engine)
+        let error = expectBillingError {
+            try engine.applyForPlatformAccount(#"{"actor":"a","account_id":"p1","user_name":"carol","email":"c@example.com","phone":"+8613700137000"}"#)
+        }
+        #expect(error?.status == .refused)
+        #expect(error?.reason == "not_eligible")
+        for code in failed { #expect(error?.message.contains(code) == true, "\(code)") }
+        #expect(try eventCount(engine) == before)
+    }
+
+    @Test func identifiersAreNormalisedAndUnique() throws {
+        let engine = try engineWithAccount()
+        try putAccount(engine, "hw-2")
+        let id = try apply(engine)
+        let platform = try object(engine.getPlatformAccount(#"{"platform_account_id":"\#(id)"}"#))
+        #expect(text(platform, "platform_account", "email") == "alice@example.com")
+        #expect(text(platform, "platform_account", "phone") == "+8613800138000")
+        #expect(text(platform, "platform_account", "status") == "SUBMITTED")
+        let duplicates: [(String, String, String, String)] = [
+            ("alice", "other@example.com", "+8613911112222", "user_name_taken"),
+            ("alice2", "ALICE@example.com", "+8613911112222", "email_taken"),
+            ("alice3", "x@example.com", "+86 138-0013-8000", "phone_taken"),
+        ]
+        for (user, email, phone, reason) in duplicates {
+            let error = expectBillingError { try apply(engine, account: "hw-2", user: user, email: email, phone: phone) }
+            #expect(error?.status == .conflict)
+            #expect(error?.reason == reason)
+        }
+        for (user, email, phone, reason) in [
+            ("1abc", "a@b.co", "+8613911112222", "invalid_user_name"),
+            ("ab", "a@b.co", "+8613911112222", "invalid_user_name"),
+            ("bob", "not-an-email", "+8613911112222", "invalid_email"),
+            ("bob", "a@@b.co", "+8613911112222", "invalid_email"),
+            ("bob", "a@b.co", "12345", "invalid_phone"),
+            ("bob", "a@b.co", "+86abc", "invalid_phone"),
+        ] {
+            #expect(expectBillingError { try apply(engine, account: "hw-2", user: user, email: email, phone: phone) }?.reason == reason, "\(user) \(email) \(phone)")
+        }
+        // A rejected application frees its identifiers and lets the account apply again.
+        _ = try engine.rejectPlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)","reason":"incomplete form"}"#)
+        let again = try apply(engine)
+        #expect(again != id)
+    }
+
+    @Test func approvalActivationAndLogin() throws {
+        let engine = try engineWithAccount()
+        let id = try apply(engine)
+        let approval = try object(engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)","idempotency_key":"approve-1"}"#))
+        let token = text(approval, "password_set_token")
+        #expect(token.count == 64)
+        #expect(integer(approval, "token_expires_at") == january1st2024 + 86_400)
+        #expect(text(approval, "platform_account", "status") == "APPROVED_PENDING_PASSWORD")
+        // A replay returns the result without the token.
+        let replay = try object(engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)","idempotency_key":"approve-1"}"#))
+        #expect(replay["password_set_token"] == .null)
+        #expect(expectBillingError { try engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)"}"#) }?.reason == "not_submitted")
+        // Weak passwords are refused with the rule they break.
+        for (password, reason) in [("short1A", "password_too_short"), ("alllowercase", "password_too_simple"),
+                                   ("ALICE@example.com", "password_equals_identifier"), ("+8613800138000", "password_equals_identifier"),
+                                   ("", "empty_string"), (String(repeating: "aB3", count: 50), "password_too_long")] {
+            let error = expectBillingError { try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(token)","password":"\#(password)"}"#) }
+            #expect(error?.reason == reason, "\(password)")
+        }
+        let activated = try object(engine.activatePlatformAccount(#"{"actor":"a","token":"\#(token)","password":"Correct-Horse-9"}"#))
+        #expect(text(activated, "platform_account", "status") == "ACTIVE")
+        #expect(field(activated, "platform_account", "password_hash") == nil)
+        // The token is single-use.
+        #expect(expectBillingError { try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(token)","password":"Correct-Horse-9"}"#) }?.reason == "token_used")
+        // Login by user name, e-mail (any case) and phone (any format).
+        for identifier in ["alice", "ALICE@example.com", "13800138000", "+86 138 0013 8000"] {
+            let login = try object(engine.login(#"{"identifier":"\#(identifier)","password":"Correct-Horse-9"}"#))
+            #expect(text(login, "platform_account", "platform_account_id") == id, "\(identifier)")
+            #expect(text(login, "account_id") == "hw-1")
+        }
+        // Unknown identifier and wrong password get the same answer.
+        let unknown = expectBillingError { try engine.login(#"{"identifier":"nobody","password":"Correct-Horse-9"}"#) }
+        let wrong = expectBillingError { try engine.login(#"{"identifier":"alice","password":"Wrong-Horse-9"}"#) }
+        #expect(unknown == wrong)
+        #expect(wrong?.status == .unauthenticated)
+        #expect(wrong?.reason == "invalid_credentials")
+        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"x","idempotency_key":"k"}"#) }?.reason == "unknown_field")
+    }
+
+    @Test func setPasswordTokensExpireAndCanBeReissued() throws {
+        let engine = try engineWithAccount()
+        let id = try apply(engine)
+        let first = text(try object(engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)"}"#)), "password_set_token")
+        try engine.advanceClock(by: 86_400)
+        #expect(expectBillingError { try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(first)","password":"Correct-Horse-9"}"#) }?.reason == "token_expired")
+        let second = text(try object(engine.resendPasswordLink(#"{"actor":"ops","platform_account_id":"\#(id)"}"#)), "password_set_token")
+        let third = text(try object(engine.resendPasswordLink(#"{"actor":"ops","platform_account_id":"\#(id)"}"#)), "password_set_token")
+        // Only the newest link works.
+        #expect(expectBillingError { try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(second)","password":"Correct-Horse-9"}"#) }?.reason == "token_used")
+        #expect(expectBillingError { try engine.activatePlatformAccount(#"{"actor":"a","token":"nonsense","password":"Correct-Horse-9"}"#) }?.reason == "invalid_token")
+        _ = try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(third)","password":"Correct-Horse-9"}"#)
+        #expect(expectBillingError { try engine.resendPasswordLink(#"{"actor":"ops","platform_account_id":"\#(id)"}"#) }?.reason == "not_awaiting_password")
+    }
+
+    @Test func lockoutAfterRepeatedFailuresAndItsEnd() throws {
+        let engine = try engineWithAccount()
+        _ = try activeAccount(engine)
+        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"login_max_failures":3,"login_lockout_seconds":600}}"#)
+        for _ in 0..<2 {
+            #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) }?.reason == "invalid_credentials")
+        }
+        // A success in between resets the count.
+        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+        for _ in 0..<3 {
+            #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) }?.reason == "invalid_credentials")
+        }
+        // Locked: even the right password is refused until the lock ends.
+        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        try engine.advanceClock(by: 599)
+        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        try engine.advanceClock(by: 1)
+        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+        let locked = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events WHERE type = 'platform.locked'") { $0.int(0) } }
+        #expect(locked == 1)
+        let attempts = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM audit_log WHERE operation = 'platform.login'") { $0.int(0) } }
+        #expect(attempts == 9) // 2 wrong, 1 right, 3 wrong, 2 locked, 1 right
+    }
+
+    @Test func passwordResetByEveryChannel() throws {
+        let engine = try engineWithAccount()
+        _ = try activeAccount(engine)
+        var password = "Correct-Horse-9"
+        for (identifier, channel) in [("alice@example.com", "EMAIL"), ("+8613800138000", "PHONE"), ("alice", "USER_NAME")] {
+            let request = try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"\#(identifier)"}"#))
+            #expect(text(request, "channel") == channel)
+            let token = text(request, "reset_token")
+            let next = "New-Secret-\(channel)-1"
+            _ = try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"\#(next)"}"#)
+            #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"\#(password)"}"#) }?.reason == "invalid_credentials")
+            _ = try engine.login(#"{"identifier":"alice","password":"\#(next)"}"#)
+            #expect(expectBillingError { try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"Another-One-2"}"#) }?.reason == "token_used")
+            password = next
+        }
+        // A set-password token cannot reset, and unknown identifiers are not found.
+        #expect(expectBillingError { try engine.requestPasswordReset(#"{"actor":"user","identifier":"nobody"}"#) }?.status == .notFound)
+        let expiring = text(try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"alice"}"#)), "reset_token")
+        try engine.advanceClock(by: 86_400)
+        #expect(expectBillingError { try engine.completePasswordReset(#"{"actor":"user","token":"\#(expiring)","password":"Another-One-2"}"#) }?.reason == "token_expired")
+    }
+
+    @Test func resetClearsALock() throws {
+        let engine = try engineWithAccount()
+        _ = try activeAccount(engine)
+        for _ in 0..<5 { _ = expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) } }
+        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        let token = text(try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"alice"}"#)), "reset_token")
+        _ = try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"Fresh-Start-7"}"#)
+        _ = try engine.login(#"{"identifier":"alice","password":"Fresh-Start-7"}"#)
+    }
+
+    @Test func changedHashCostsRehashAtLogin() throws {
+        let engine = try engineWithAccount()
+        let id = try activeAccount(engine)
+        let hash = { try engine.lock.withLock { try PlatformAccountStore.require(engine.db, id).passwordHash ?? "" } }
+        let before = try hash()
+        #expect(before.hasPrefix("$argon2id$"))
+        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"password_hash_ops_limit":2,"password_hash_memory_bytes":16384}}"#)
+        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+        let after = try hash()
+        #expect(after != before)
+        #expect(after.contains("m=16,t=2"))
+        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+    }
+
+    @Test func neitherPasswordsNorTokensAreStoredInPlainText() throws {
+        let path = temporaryDatabasePath()
+        var options = EngineOptions()
+        options.clock = .manual(january1st2024)
+        let engine = try Engine(path: path, options: options)
+        try useFastPasswordHashing(engine)
+        try putAccount(engine, "hw-1")
+        let id = try apply(engine)
+        let setToken = text(try object(engine.approvePlatformAccount(#"{"actor":"approver","platform_account_id":"\#(id)","idempotency_key":"k-approve"}"#)), "password_set_token")
+        let password = "Plaintext-Canary-4711"
+        _ = try engine.activatePlatformAccount(#"{"actor":"a","token":"\#(setToken)","password":"\#(password)","idempotency_key":"k-activate"}"#)
+        _ = expectBillingError { try engine.login(#"{"identifier":"alice","password":"Wrong-Canary-0815"}"#) }
+        let resetToken = text(try object(engine.requestPasswordReset(#"{"actor":"u","identifier":"alice","idempotency_key":"k-reset"}"#)), "reset_token")
+        let newPassword = "Second-Canary-9999"
+        _ = try engine.completePasswordReset(#"{"actor":"u","token":"\#(resetToken)","password":"\#(newPassword)","idempotency_key":"k-complete"}"#)
+        var bytes: [UInt8] = []
+        for suffix in ["", "-wal"] {
+            if let data = try? Data(contentsOf: URL(fileURLWithPath: path + suffix)) { bytes += Array(data) }
+        }
+        #expect(bytes.count > 4096)
+        let haystack = String(decoding: bytes, as: UTF8.self)
+        for secret in [password, newPassword, "Wrong-Canary-0815", setToken, resetToken] {
+            #expect(!haystack.contains(secret), "\(secret.prefix(8))… found in the database file")
+        }
+    }
+}
