@@ -9,7 +9,9 @@
  *           BILLING_E_* codes. Codes are append-only and never renumbered.
  * Errors.   On failure the calling thread's last error holds the code, a machine-readable
  *           reason (snake_case, e.g. "idempotency_key_reused") and a message for people.
- *           Every function clears it on entry. The strings stay valid until the next
+ *           Every function that takes an engine or returns a status clears it on entry
+ *           (billing_version*, billing_status_string, billing_string_free and the
+ *           last-error getters leave it alone). The strings stay valid until the next
  *           libbilling call on the same thread. A failed call changes nothing.
  * Strings.  Input strings are borrowed for the call and must be NUL-terminated UTF-8;
  *           invalid UTF-8 is refused with BILLING_E_INVALID. Output JSON comes through
@@ -19,15 +21,21 @@
  *           "schema_version". Readers must ignore keys they do not know; requests with a
  *           key the engine does not know are refused (reason "unknown_field").
  * Money.    An integer count of minor units (fen for CNY), in fields named *_fen; the
- *           currency is the platform's (see the configuration). A fractional or
- *           out-of-range number is refused, never rounded.
+ *           currency is the platform's (see the configuration). Every number in a request
+ *           is an integer written without a decimal point or exponent ("1.0" and "1e3" are
+ *           refused as "not_an_integer"); nothing is ever rounded. Nesting deeper than 64
+ *           levels ("too_deep") and trailing commas are refused. With duplicate keys in one
+ *           object, the first one counts.
  * Time.     Unix seconds (UTC), years 1970–9999. Business dates use the configured UTC
  *           offset (default +08:00).
  * Writes.   Every mutating request is a JSON object with "actor" (who asks; recorded in the
  *           audit log) and an optional "idempotency_key" (1–128 characters): repeating a
  *           key with the same request returns the first response; with another request it
- *           fails with BILLING_E_CONFLICT. Each write is one SQLite transaction holding its
- *           effect, its audit row, its events and its idempotency record.
+ *           fails with BILLING_E_CONFLICT. Secret fields (passwords, tokens) are never
+ *           stored, so they are not compared on a replay, and a token in a response comes
+ *           back as null on a replay. Each write is one SQLite transaction holding its
+ *           effect, its audit row, its events and its idempotency record. A field given as
+ *           null counts as absent.
  * Threads.  A billing_engine may be used from several threads at once (calls on one handle
  *           are serialized). Several handles and processes may open one database file.
  *           Closing a handle while another thread uses it is undefined.
@@ -153,7 +161,7 @@ int billing_config_get(billing_engine *engine, char **out_json);
      {"actor": "...", "idempotency_key": "..."?, "changes": {"field": value, ...}}
    Fields not named keep their values; one invalid field fails the whole request.
    Response: {"schema_version", "configuration": {...}, "changed": ["field", ...]}.
-   Emits the event "config.changed". Since 0.1.0. */
+   Emits the event "config.changed" when a value changed. Since 0.1.0. */
 int billing_config_update(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Events and audit -------------------------------------------------------------- */
@@ -295,6 +303,131 @@ int billing_platform_reset_request(billing_engine *engine, const char *request_j
 /* Completes a reset: {"actor", "token", "password"} -> {"platform_account"}. Clears failed
    logins and any lock. Since 0.1.0. */
 int billing_platform_reset_complete(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Catalog ------------------------------------------------------------------------ */
+
+/* Defines or replaces a product. Request: {"actor", "product": {"product_id", "product_type"
+   (ECS, EVS, VPC …), "billing_mode": "PREPAID"|"ON_DEMAND"|"PACKAGE"|"ONE_OFF",
+   "kind"? (selects the payment deadline: "hardware" gets 1 hour, see pay_deadline_seconds),
+   "name"?, "region"?, "specs"?: {free-form}, "allowed_periods"?: [{"unit": "MONTH"|"YEAR",
+   "count"}] (default 1–9 months and 1–3 years), "monthly_price_fen"?, "yearly_price_fen"?
+   (a period of n units costs n times the unit price), "hourly_price_microfen"? (pay-per-use,
+   millionths of a fen per hour), "one_off_price_fen"?, "promotion_discount_bp"?,
+   "refundable"?, "per_resource_refund"?, "five_day_eligible"?, "auto_renew_supported"?,
+   "to_on_demand_supported"?, "on_sale"? (default true), "review_required"? (default false),
+   "bound_products"?: [product ids bought, renewed, refunded and released with this one]}}.
+   Every allowed period needs its price. Orders keep the prices they were made with.
+   Response {"product"}. Since 0.1.0. */
+int billing_product_put(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Request {"product_id"} -> {"product"}. Since 0.1.0. */
+int billing_product_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The catalog in id order: {"product_type"?, "after"?, "limit"?} -> {"products",
+   "next_cursor", "has_more"}. Since 0.1.0. */
+int billing_products_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* An account's commercial discount for a product type ("*" for every type):
+   {"actor", "account_id", "product_type", "rate_bp": 0–9999 (0 removes it)}. A line gets the
+   better of this and the product's promotion discount, never both. Since 0.1.0. */
+int billing_discount_set(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Orders ------------------------------------------------------------------------- */
+/*
+ * Order statuses (code): PENDING_PAYMENT (6), PENDING_REVIEW (1), PROCESSING (3),
+ * COMPLETED (5), CANCELLED (4), PENDING_CONFIRMATION (9), REFUNDING (2).
+ * Amounts of an order or line: list_price_fen − commercial/promotion/discount-coupon
+ * discounts = amount_due_fen; amount_due_fen − voucher_fen = paid_amount_fen =
+ * cash_coupon_fen + stored_value_card_fen + cash_fen + credit_fen. For an UNSUBSCRIBE order
+ * the amounts are what went back, per source.
+ * Every order call names the "account_id"; another account's order is "not found".
+ */
+
+/* Prices a purchase without creating anything. Request: {"account_id", "items": [{"product_id",
+   "period"?: {"unit", "count"} (prepaid and packages), "quantity"?: 1–100,
+   "effective_at"? (packages only, a later start)}]}. Products listed in a product's
+   bound_products are added as bound lines. Response: {"items": [{"product_id", "lines",
+   "amounts"}], "amounts", "priced_at"}. Since 0.1.0. */
+int billing_order_quote(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Creates an order: the quote request plus "actor", "auto_pay"? with "coupon_ids"?,
+   "placed_by_manager"? with "contract"?, and "expected_amount_due_fen"? (refused as
+   "price_changed" if the price moved since the quote). One item makes a plain order; several
+   make a combined order (paid and cancelled only as a whole) with one sub-order per item.
+   Status: PENDING_PAYMENT with a deadline (T1), PENDING_REVIEW when a product needs review
+   (T2), PENDING_CONFIRMATION when placed by the account manager (T3); with auto_pay, paid at
+   once (T4) or left PENDING_PAYMENT with "payment": {"succeeded": false, "reason"} (T5).
+   Pay-per-use products have nothing to pay: their order is PROCESSING at once and their
+   resources wait for provisioning. Response {"order": details, "payment"}. Emits
+   "order.created". Since 0.1.0. */
+int billing_order_create(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Pays a PENDING_PAYMENT order (T10): {"actor", "account_id", "order_id", "coupon_ids"?: at
+   most max_coupons_per_payment (3)}. Checks in order: status ("order_not_payable",
+   "order_already_paid"), deadline ("order_payment_expired"), combined order
+   ("use_combined_order" names the combined order to use), account ("account_frozen",
+   "account_in_arrears"), coupons ("coupon_not_usable", "coupon_not_applicable",
+   "coupon_min_spend_not_met", "coupon_excludes_discounts", "too_many_coupons"), prices
+   ("discount_no_longer_valid"), funds ("insufficient_funds"). Funds are taken in the order
+   discount coupon, vouchers (scoped ones first, then soonest to expire), cash coupons,
+   stored-value cards (soonest to expire first), cash balance, credit line. The order moves
+   to PROCESSING and its resources are created PENDING_PROVISION ("resource.created" events
+   tell the host what to provision); packages take effect at once. Response {"order"}.
+   Since 0.1.0. */
+int billing_order_pay(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Cancels PENDING_PAYMENT orders (T11), at most max_batch_cancel (30):
+   {"actor", "account_id", "order_ids": [...], "reason"?} -> {"results": [{"order_id",
+   "cancelled", "reason"?, "message"?}]}: each order that can be cancelled is, the others say
+   why. A combined order is cancelled with all its sub-orders. Since 0.1.0. */
+int billing_orders_cancel(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Decides a PENDING_REVIEW order: {"actor", "account_id", "order_id", "decision":
+   "APPROVE"|"REJECT", "comment"?}. Approve -> PENDING_PAYMENT with a new deadline (T6);
+   reject -> CANCELLED, reason REVIEW_REJECTED (T7). Response {"order"}. Since 0.1.0. */
+int billing_order_review(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The customer's answer to a PENDING_CONFIRMATION order: {"actor", "account_id", "order_id",
+   "decision": "CONFIRM"|"DECLINE"}. Confirm -> PENDING_PAYMENT (or PENDING_REVIEW) (T8);
+   decline -> CANCELLED, reason DECLINED (T9). Response {"order"}. Since 0.1.0. */
+int billing_order_confirm(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Order details: {"account_id", "order_id"} -> {"order": {..., "amounts", "lines",
+   "sub_orders", "resources" (after payment), "payments": [{"source", "coupon_id",
+   "amount_fen"}], "refunds" (UNSUBSCRIBE orders)}}. Since 0.1.0. */
+int billing_order_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The order list, newest first: {"account_id", "order_id"?, "created_from"?, "created_to"?
+   (at most a year apart), "product_type"?, "order_type"?, "status"?, "billing_mode"?,
+   "after"?, "limit"?: 1–100 (default 20)} -> {"orders", "next_cursor", "has_more"}. Rows are
+   plain orders and sub-orders (each names its "combined_order_id"); asking for a combined
+   order's id lists its sub-orders. Since 0.1.0. */
+int billing_orders_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Resources ---------------------------------------------------------------------- */
+
+/* The host's provisioning results: {"actor", "account_id", "results": [{"resource_id",
+   "outcome": "SUCCEEDED"|"FAILED"}]} (1–100). Success starts the first period at this
+   instant (expiry at 23:59:59 of the day the period reaches); failure refunds the resource
+   in full through an automatic UNSUBSCRIBE order, coupons included (T15). An order whose
+   resources are all settled is COMPLETED (T14). Response {"resources", "refund_orders"}.
+   Since 0.1.0. */
+int billing_resource_report(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Request {"account_id", "resource_id"} -> {"resource": {"resource_id", "status",
+   "status_code", "order_id", "product_id", "primary_resource_id", "relation", "period",
+   "provisioned_at", "effective_at", "expire_at", "expire_at_local", "expiry_policy", ...}}.
+   Since 0.1.0. */
+int billing_resource_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Scheduler ---------------------------------------------------------------------- */
+
+/* Does the work due at the handle's now, in bounded batches: {"actor", "limit"?: 1–10000 per
+   job (default 1000)} -> {"now", "cancelled_orders", "has_more"}. Today: cancels orders
+   past their payment deadline (T12) or confirmation validity (T9). Running it twice, or
+   from two processes at once, has the effect of running it once. Call again while
+   has_more is true. Since 0.1.0. */
+int billing_scheduler_run(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The facade of the library: one handle on one SQLite file, with its own clock.
 ///
 /// A handle is safe to share across threads: its one connection and its clock live behind a
@@ -21,11 +25,28 @@ public final class Engine: @unchecked Sendable {
         clock = options.clock
         // Identity and version are checked before any statement that could change the file.
         try Migrator.migrate(db)
+        try Engine.enableWAL(db, waitingUpTo: Int64(options.busyTimeoutMilliseconds))
         try db.executeScript("""
-            PRAGMA journal_mode = WAL;
             PRAGMA synchronous = \(options.synchronous);
             PRAGMA foreign_keys = ON;
             """)
+    }
+
+    /// Switches the file to WAL. The switch needs a moment of exclusive access, and SQLite
+    /// answers BUSY without calling the busy handler when another process holds the file
+    /// (two processes opening a new file together), so it is retried here within the busy
+    /// timeout.
+    private static func enableWAL(_ db: Connection, waitingUpTo milliseconds: Int64) throws {
+        var waited: Int64 = 0
+        while true {
+            do {
+                try db.executeScript("PRAGMA journal_mode = WAL;")
+                return
+            } catch let error as BillingError where error.status == .busy && waited < milliseconds {
+                usleep(2000)
+                waited += 2
+            }
+        }
     }
 
     /// Opens with options given as JSON (see `EngineOptions`).
@@ -86,6 +107,14 @@ public final class Engine: @unchecked Sendable {
         let value = try text.map(Configuration.decodeStored) ?? Configuration()
         cachedConfiguration = (revision, value)
         return value
+    }
+
+    /// Keeps a configuration this handle just wrote, so its next operation need not decode it
+    /// again. Call with the lock held, inside the writing transaction: if that transaction rolls
+    /// back, the stored revision will not match and the next read reloads.
+    func rememberConfiguration(_ value: Configuration) throws {
+        let revision = try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
+        cachedConfiguration = (revision, value)
     }
 
     /// The instant now, read with the lock held.

@@ -72,9 +72,10 @@ public final class ObjectReader {
         return text
     }
 
-    /// An optional string that must be one of `allowed`.
-    public func optionalChoice(_ key: String, _ allowed: [String]) throws -> String? {
+    /// An optional string that must be one of `allowed` (any string when `allowed` is nil).
+    public func optionalChoice(_ key: String, _ allowed: [String]?) throws -> String? {
         guard let text = try optionalString(key) else { return nil }
+        guard let allowed else { return text }
         guard allowed.contains(text) else {
             throw BillingError.invalid("unknown_value", "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
         }

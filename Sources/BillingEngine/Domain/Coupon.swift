@@ -51,17 +51,19 @@ public struct Coupon: Equatable, Sendable {
     public var exclusiveWithDiscounts: Bool
     public var reference: String?
     public var issuedAt: Int64
+    /// When a discount coupon (single use) was used.
+    public var usedAt: Int64? = nil
 
     /// Whether the coupon can be used at `instant` (inside its window and not used up).
     public func isUsable(at instant: Int64) -> Bool {
-        instant >= validFrom && instant < validTo && (kind == .discountCoupon || balance.fen > 0)
+        status(at: instant) == "USABLE"
     }
 
     /// "USABLE", "USED_UP", "EXPIRED" or "NOT_YET_VALID" at an instant.
     public func status(at instant: Int64) -> String {
         if instant >= validTo { return "EXPIRED" }
         if instant < validFrom { return "NOT_YET_VALID" }
-        if kind != .discountCoupon && balance.fen == 0 { return "USED_UP" }
+        if kind == .discountCoupon ? usedAt != nil : balance.fen == 0 { return "USED_UP" }
         return "USABLE"
     }
 }

@@ -34,6 +34,7 @@ extension Engine {
                 INSERT INTO config (id, document, revision) VALUES (1, ?, 1)
                 ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = revision + 1
                 """, after.text)
+            try rememberConfiguration(updated)
             if !changed.isEmpty { try context.emit("config.changed", data: ["changed": .array(changed)]) }
             context.audit(subject: "configuration", detail: ["changed": .array(changed), "changes": changes])
             return ["configuration": after, "changed": .array(changed)]

@@ -20,12 +20,19 @@ extension Engine {
         let reader = try ObjectReader(text: requestText)
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
-        let input = try parse(reader)
-        try reader.finish()
         guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
         let canonical = JSONValue.object(fields).text
+        // A replay is answered before `parse`, whose checks (a token already used, a state
+        // already changed) describe the world after the first call, not the request.
+        if let key, let replay = try lock.withLock({
+            try db.transaction(write: false) { try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) }
+        }) {
+            return replay
+        }
+        let input = try parse(reader)
+        try reader.finish()
 
         return try lock.withLock {
             try db.transaction(write: true) {

@@ -3,7 +3,7 @@
 enum CouponStore {
     private static let columns = """
         id, account_id, kind, face_value, balance, discount_bp, max_discount, valid_from, valid_to, scope, min_spend,
-        exclusive_with_discounts, reference, issued_at
+        exclusive_with_discounts, reference, issued_at, used_at
         """
 
     static func decode(_ row: Row) -> Coupon {
@@ -12,7 +12,7 @@ enum CouponStore {
                discountBP: row.optionalInt(5), maxDiscount: row.optionalInt(6).map { Money(fen: $0) },
                validFrom: row.int(7), validTo: row.int(8), scope: CouponScope(storedJSON: row.text(9)),
                minSpend: Money(fen: row.int(10)), exclusiveWithDiscounts: row.bool(11),
-               reference: row.optionalText(12), issuedAt: row.int(13))
+               reference: row.optionalText(12), issuedAt: row.int(13), usedAt: row.optionalInt(14))
     }
 
     /// A coupon of an account; another account's coupon is "not found".
@@ -39,9 +39,40 @@ enum CouponStore {
                    coupon.id, coupon.faceValue, coupon.issuedAt)
     }
 
+    /// Takes `amount` from a coupon's balance (or marks a discount coupon used) for an order.
+    static func use(_ db: Connection, coupon: Coupon, amount: Money, order: String, at: Int64) throws {
+        if coupon.kind == .discountCoupon {
+            try db.run("UPDATE coupons SET used_at = ? WHERE id = ?", at, coupon.id)
+        } else {
+            try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon.id)
+        }
+        try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, ?, ?)",
+                   coupon.id, coupon.kind == .discountCoupon ? Money.zero : Money(fen: -amount.fen), order, at)
+    }
+
+    /// Gives back what a refund returns to a balance coupon; one that has expired meanwhile is
+    /// returned void (§5.1: lost), which the ledger records as a RETURN and a VOID.
+    /// Returns whether the amount is usable again.
+    @discardableResult
+    static func give(back amount: Money, to couponID: String, order: String, at: Int64, _ db: Connection) throws -> Bool {
+        guard amount.fen > 0, let validTo = try db.first("SELECT valid_to FROM coupons WHERE id = ?", couponID, map: { $0.int(0) }) else {
+            return false
+        }
+        try db.run("UPDATE coupons SET balance = balance + ? WHERE id = ?", amount, couponID)
+        try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'RETURN', ?, ?, ?)",
+                   couponID, amount, order, at)
+        if at >= validTo {
+            try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, couponID)
+            try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'VOID', ?, ?, ?)",
+                       couponID, Money(fen: -amount.fen), order, at)
+            return false
+        }
+        return true
+    }
+
     /// Coupons of an account in issue order after a sequence number.
     static func page(_ db: Connection, account: String, after: Int64, limit: Int64) throws -> [(sequence: Int64, coupon: Coupon)] {
         try db.all("SELECT \(columns), seq FROM coupons WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                   account, after, limit) { row in (row.int(14), decode(row)) }
+                   account, after, limit) { row in (row.int(15), decode(row)) }
     }
 }

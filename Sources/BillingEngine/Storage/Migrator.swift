@@ -5,8 +5,13 @@ enum Migrator {
     /// it, since another process may have migrated meanwhile).
     static func migrate(_ db: Connection, latest: Int64 = Schema.latestVersion,
                         migrations: [String] = Schema.migrations) throws {
-        try check(db, latest: latest)
-        if try version(db) == latest { return }
+        // Both pragmas are read in one snapshot: another process may finish migrating a new
+        // file between two separate reads.
+        let current = try db.transaction(write: false) { () -> Int64 in
+            try check(db, latest: latest)
+            return try version(db)
+        }
+        if current == latest { return }
         try db.transaction(write: true) {
             try check(db, latest: latest)
             let current = try version(db)

@@ -134,6 +134,149 @@ enum Schema {
             next INTEGER NOT NULL
         ) STRICT;
         """,
+        // 3: catalog, orders, order lines, payments per resource, resources and their periods.
+        """
+        ALTER TABLE coupons ADD COLUMN used_at INTEGER;
+        CREATE TABLE products (
+            id TEXT PRIMARY KEY,
+            product_type TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            billing_mode TEXT NOT NULL CHECK (billing_mode IN ('PREPAID', 'ON_DEMAND', 'PACKAGE', 'ONE_OFF')),
+            document TEXT NOT NULL,
+            on_sale INTEGER NOT NULL CHECK (on_sale IN (0, 1)),
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX products_by_type ON products (product_type, id);
+        CREATE TABLE commercial_discounts (
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            product_type TEXT NOT NULL,
+            rate_bp INTEGER NOT NULL CHECK (rate_bp BETWEEN 0 AND 9999),
+            PRIMARY KEY (account_id, product_type)
+        ) STRICT;
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            combined_id TEXT REFERENCES orders (id),
+            is_combined INTEGER NOT NULL CHECK (is_combined IN (0, 1)),
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            product_type TEXT NOT NULL,
+            billing_mode TEXT NOT NULL,
+            product_kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            pay_deadline INTEGER,
+            paid_at INTEGER,
+            completed_at INTEGER,
+            cancelled_at INTEGER,
+            cancel_reason TEXT,
+            review_required INTEGER NOT NULL,
+            placed_by_manager INTEGER NOT NULL,
+            contract TEXT,
+            source_order_id TEXT,
+            list_price INTEGER NOT NULL,
+            commercial_discount INTEGER NOT NULL,
+            promotion_discount INTEGER NOT NULL,
+            discount_coupon INTEGER NOT NULL,
+            voucher INTEGER NOT NULL,
+            cash_coupon INTEGER NOT NULL,
+            stored_value_card INTEGER NOT NULL,
+            cash INTEGER NOT NULL,
+            credit INTEGER NOT NULL
+        ) STRICT;
+        -- The list shows plain orders and sub-orders (combined orders are their containers);
+        -- one index per filter, each ending in the newest-first keyset (created_at, seq).
+        CREATE INDEX orders_list ON orders (account_id, created_at, seq) WHERE is_combined = 0;
+        CREATE INDEX orders_by_status ON orders (account_id, status, created_at, seq) WHERE is_combined = 0;
+        CREATE INDEX orders_by_type ON orders (account_id, type, created_at, seq) WHERE is_combined = 0;
+        CREATE INDEX orders_by_product_type ON orders (account_id, product_type, created_at, seq) WHERE is_combined = 0;
+        CREATE INDEX orders_by_mode ON orders (account_id, billing_mode, created_at, seq) WHERE is_combined = 0;
+        CREATE INDEX orders_by_combined ON orders (combined_id) WHERE combined_id IS NOT NULL;
+        -- Orders the scheduler cancels when their deadline passes (sub-orders go with their container).
+        CREATE INDEX orders_due ON orders (pay_deadline)
+            WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION');
+        CREATE TABLE order_lines (
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            line_no INTEGER NOT NULL,
+            product_id TEXT NOT NULL,
+            product_type TEXT NOT NULL,
+            billing_mode TEXT NOT NULL,
+            region TEXT,
+            period_unit TEXT,
+            period_count INTEGER,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            parent_line INTEGER,
+            relation TEXT,
+            effective_at INTEGER,
+            product TEXT NOT NULL,
+            list_price INTEGER NOT NULL,
+            commercial_discount INTEGER NOT NULL,
+            promotion_discount INTEGER NOT NULL,
+            discount_coupon INTEGER NOT NULL,
+            voucher INTEGER NOT NULL,
+            cash_coupon INTEGER NOT NULL,
+            stored_value_card INTEGER NOT NULL,
+            cash INTEGER NOT NULL,
+            credit INTEGER NOT NULL,
+            PRIMARY KEY (order_id, line_no)
+        ) STRICT;
+        CREATE TABLE resources (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            line_no INTEGER NOT NULL,
+            product_id TEXT NOT NULL,
+            product_type TEXT NOT NULL,
+            billing_mode TEXT NOT NULL,
+            region TEXT,
+            status TEXT NOT NULL,
+            primary_id TEXT REFERENCES resources (id),
+            relation TEXT,
+            period_unit TEXT,
+            period_count INTEGER,
+            anchor_day INTEGER,
+            created_at INTEGER NOT NULL,
+            provisioned_at INTEGER,
+            effective_at INTEGER,
+            expire_at INTEGER,
+            ended_at INTEGER,
+            expiry_policy TEXT NOT NULL DEFAULT 'MANUAL'
+        ) STRICT;
+        CREATE INDEX resources_by_account ON resources (account_id, seq);
+        CREATE INDEX resources_by_order ON resources (order_id);
+        CREATE INDEX resources_by_primary ON resources (primary_id) WHERE primary_id IS NOT NULL;
+        -- What each source paid for each resource under each order: refunds go back along it.
+        CREATE TABLE resource_funding (
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            source TEXT NOT NULL,
+            coupon_id TEXT NOT NULL DEFAULT '',
+            amount INTEGER NOT NULL,
+            PRIMARY KEY (resource_id, order_id, source, coupon_id)
+        ) STRICT;
+        CREATE INDEX funding_by_order ON resource_funding (order_id);
+        -- What went back, per source, of what a paying order paid for a resource; each paid
+        -- share is refunded at most once.
+        CREATE TABLE resource_refunds (
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            source TEXT NOT NULL,
+            coupon_id TEXT NOT NULL DEFAULT '',
+            refund_order_id TEXT NOT NULL REFERENCES orders (id),
+            amount INTEGER NOT NULL CHECK (amount >= 0),
+            UNIQUE (resource_id, order_id, source, coupon_id)
+        ) STRICT;
+        CREATE INDEX refunds_by_refund_order ON resource_refunds (refund_order_id);
+        CREATE TABLE resource_periods (
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            start_at INTEGER NOT NULL,
+            end_at INTEGER NOT NULL CHECK (end_at > start_at),
+            status TEXT NOT NULL DEFAULT 'PAID',
+            PRIMARY KEY (resource_id, start_at)
+        ) STRICT;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -107,6 +107,33 @@ billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
+def _json_call(name):
+    """Declares `int name(billing_engine *, const char *request_json, char **out_json)`."""
+    return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+
+
+# Accounts and money
+billing_account_put = _json_call("billing_account_put")
+billing_account_get = _json_call("billing_account_get")
+billing_account_settings_update = _json_call("billing_account_settings_update")
+billing_account_topup = _json_call("billing_account_topup")
+billing_ledger_list = _json_call("billing_ledger_list")
+billing_coupon_issue = _json_call("billing_coupon_issue")
+billing_coupons_list = _json_call("billing_coupons_list")
+
+# Platform accounts and login
+billing_platform_eligibility = _json_call("billing_platform_eligibility")
+billing_platform_apply = _json_call("billing_platform_apply")
+billing_platform_approve = _json_call("billing_platform_approve")
+billing_platform_reject = _json_call("billing_platform_reject")
+billing_platform_resend_link = _json_call("billing_platform_resend_link")
+billing_platform_activate = _json_call("billing_platform_activate")
+billing_platform_get = _json_call("billing_platform_get")
+billing_platform_login = _json_call("billing_platform_login")
+billing_platform_reset_request = _json_call("billing_platform_reset_request")
+billing_platform_reset_complete = _json_call("billing_platform_reset_complete")
+
+
 def take_string(ptr):
     """Copies an owned `char *` into Python text and releases it; None for NULL."""
     if not ptr:

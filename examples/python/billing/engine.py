@@ -7,7 +7,7 @@ import os
 import threading
 
 from . import _native
-from .errors import BillingError, last_error
+from .errors import InternalError, last_error
 
 _INT64_MIN = -(2 ** 63)
 _INT64_MAX = 2 ** 63 - 1
@@ -55,6 +55,20 @@ def _page_request(after, limit, account_id):
     if account_id is not None:
         request["account_id"] = account_id
     return request
+
+
+def _write_request(actor, idempotency_key, **fields):
+    """A mutating request: actor, the optional idempotency key, and the fields that are
+    not None (the library treats an absent field as "keep" / "use the default")."""
+    request = {"actor": actor}
+    if idempotency_key is not None:
+        request["idempotency_key"] = idempotency_key
+    request.update((k, v) for k, v in fields.items() if v is not None)
+    return request
+
+
+def _read_request(**fields):
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 class Engine:
@@ -139,7 +153,7 @@ class Engine:
             raise error
         text = _native.take_string(out.value)
         if text is None:
-            raise BillingError(8, "null_output", f"{function.__name__} succeeded without output")
+            raise InternalError(8, "null_output", f"{function.__name__} succeeded without output")
         return json.loads(text)
 
     # -- clock ------------------------------------------------------------------------
@@ -210,3 +224,126 @@ class Engine:
                 return
             after = page["next_cursor"]
 
+    @staticmethod
+    def _iterate_pages(fetch, key, after):
+        """Yields the items of `key` page after page; `fetch(after)` returns one page."""
+        while True:
+            page = fetch(after)
+            yield from page[key]
+            # Unlike events, filtered lists may return a short (even empty) page while
+            # has_more is true, so only has_more ends the walk; a cursor that does not
+            # move would loop forever, so that is treated as the end as well.
+            if not page.get("has_more") or page.get("next_cursor") in (None, after):
+                return
+            after = page["next_cursor"]
+
+    # -- accounts and money -----------------------------------------------------------
+    #
+    # Every mutating method takes `actor` and an optional `idempotency_key`; every method
+    # returns the library's parsed response dict.
+
+    def account_put(self, actor, account_id, idempotency_key=None, **fields):
+        """Creates or updates a customer account. `fields`: type, realname_verified,
+        restricted, freeze, level, credit_limit_fen (None = keep)."""
+        return self.call("billing_account_put",
+                         _write_request(actor, idempotency_key, account_id=account_id, **fields))
+
+    def account_get(self, account_id):
+        """{"account": {...}}."""
+        return self.call("billing_account_get", {"account_id": account_id})
+
+    def account_settings_update(self, actor, account_id, deduction_days=None,
+                                unified_expiry_day=None, idempotency_key=None):
+        """Changes the renewal settings (at least one of them); {"account": {...}}."""
+        return self.call("billing_account_settings_update", _write_request(
+            actor, idempotency_key, account_id=account_id, deduction_days=deduction_days,
+            unified_expiry_day=unified_expiry_day))
+
+    def topup(self, actor, account_id, amount_fen, external_reference, idempotency_key=None):
+        """Records money received: {"topup", "account", "arrears_settled_fen", "replayed"}."""
+        return self.call("billing_account_topup", _write_request(
+            actor, idempotency_key, account_id=account_id, amount_fen=amount_fen,
+            external_reference=external_reference))
+
+    def ledger(self, account_id, after=None, limit=None):
+        """One page of the account's ledger: {"entries", "next_cursor", "has_more"}."""
+        return self.call("billing_ledger_list",
+                         _read_request(account_id=account_id, after=after, limit=limit))
+
+    def iter_ledger(self, account_id, after=None, limit=None):
+        """Yields every ledger entry of the account after `after`, oldest first."""
+        return self._iterate_pages(
+            lambda cursor: self.ledger(account_id, after=cursor, limit=limit), "entries", after)
+
+    def coupon_issue(self, actor, account_id, kind, valid_from, valid_to, idempotency_key=None,
+                     **fields):
+        """Issues a coupon. `fields`: face_value_fen, discount_bp, max_discount_fen, scope,
+        min_spend_fen, exclusive_with_discounts, external_reference.
+        Returns {"coupon", "replayed"}."""
+        return self.call("billing_coupon_issue", _write_request(
+            actor, idempotency_key, account_id=account_id, kind=kind, valid_from=valid_from,
+            valid_to=valid_to, **fields))
+
+    def coupons(self, account_id, status=None, kind=None, after=None, limit=None):
+        """One page of the account's coupons: {"coupons", "next_cursor", "has_more"}.
+        Filters apply within the page, so a page may be short while has_more is true."""
+        return self.call("billing_coupons_list", _read_request(
+            account_id=account_id, status=status, kind=kind, after=after, limit=limit))
+
+    def iter_coupons(self, account_id, status=None, kind=None, after=None, limit=None):
+        """Yields every matching coupon, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.coupons(account_id, status=status, kind=kind, after=cursor,
+                                        limit=limit), "coupons", after)
+
+    # -- platform accounts and login --------------------------------------------------
+
+    def platform_eligibility(self, account_id):
+        """{"account_id", "eligible", "checks": [{"check", "passed", "code"?, "message"?}]}."""
+        return self.call("billing_platform_eligibility", {"account_id": account_id})
+
+    def platform_apply(self, actor, account_id, user_name, email, phone, contact_name=None,
+                       idempotency_key=None):
+        """Submits an application: {"platform_account": {...}}."""
+        return self.call("billing_platform_apply", _write_request(
+            actor, idempotency_key, account_id=account_id, user_name=user_name, email=email,
+            phone=phone, contact_name=contact_name))
+
+    def platform_approve(self, actor, platform_account_id, idempotency_key=None):
+        """{"platform_account", "password_set_token", "token_expires_at"}; the token is
+        None in an idempotent replay."""
+        return self.call("billing_platform_approve", _write_request(
+            actor, idempotency_key, platform_account_id=platform_account_id))
+
+    def platform_reject(self, actor, platform_account_id, reason, idempotency_key=None):
+        """Rejects a submitted application, freeing its identifiers."""
+        return self.call("billing_platform_reject", _write_request(
+            actor, idempotency_key, platform_account_id=platform_account_id, reason=reason))
+
+    def platform_resend_link(self, actor, platform_account_id, idempotency_key=None):
+        """A new password-set token (earlier ones stop working); shaped like approve."""
+        return self.call("billing_platform_resend_link", _write_request(
+            actor, idempotency_key, platform_account_id=platform_account_id))
+
+    def platform_activate(self, actor, token, password, idempotency_key=None):
+        """Sets the first password: {"platform_account": {...}} (ACTIVE)."""
+        return self.call("billing_platform_activate", _write_request(
+            actor, idempotency_key, token=token, password=password))
+
+    def platform_get(self, platform_account_id):
+        """{"platform_account": {...}}."""
+        return self.call("billing_platform_get", {"platform_account_id": platform_account_id})
+
+    def login(self, identifier, password):
+        """{"platform_account", "account_id"}; raises errors.AuthError on failure."""
+        return self.call("billing_platform_login", {"identifier": identifier, "password": password})
+
+    def password_reset_request(self, actor, identifier, idempotency_key=None):
+        """{"platform_account", "channel", "reset_token", "token_expires_at"}."""
+        return self.call("billing_platform_reset_request", _write_request(
+            actor, idempotency_key, identifier=identifier))
+
+    def password_reset_complete(self, actor, token, password, idempotency_key=None):
+        """Sets a new password with a reset token: {"platform_account": {...}}."""
+        return self.call("billing_platform_reset_complete", _write_request(
+            actor, idempotency_key, token=token, password=password))

@@ -53,8 +53,15 @@ class InternalError(BillingError):
     code = 8
 
 
+class AuthError(BillingError):
+    """Login failed: reason "invalid_credentials" (unknown identifier or wrong password,
+    deliberately indistinguishable) or "account_locked"."""
+    code = 9
+
+
 _BY_CODE = {cls.code: cls for cls in (
-    InvalidArgument, NotFound, Conflict, Refused, StorageError, Busy, SchemaError, InternalError)}
+    InvalidArgument, NotFound, Conflict, Refused, StorageError, Busy, SchemaError, InternalError,
+    AuthError)}
 
 
 def status_string(code):

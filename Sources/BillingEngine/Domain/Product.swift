@@ -1,0 +1,54 @@
+/// How a product is sold and billed (domain-rules §2.1).
+public enum BillingMode: String, CaseIterable, Sendable {
+    /// Yearly/monthly: paid up front for a period.
+    case prepaid = "PREPAID"
+    /// Pay-per-use: no payment at purchase, usage billed per second and settled hourly.
+    case onDemand = "ON_DEMAND"
+    /// A prepaid quota that pay-per-use usage draws down.
+    case package = "PACKAGE"
+    /// Paid once, no period.
+    case oneOff = "ONE_OFF"
+}
+
+/// A product of the host's catalog. Orders copy what they need of it, so editing a product
+/// never rewrites an order.
+public struct Product: Equatable, Sendable {
+    public var id: String
+    /// The cloud service: ECS, EVS, VPC, OBS …
+    public var productType: String
+    /// The product kind that selects the payment deadline ("hardware" orders get 1 hour).
+    public var kind: String
+    public var billingMode: BillingMode
+    public var name: String
+    public var region: String?
+    /// Free-form specification shown on orders (flavour, size …).
+    public var specs: JSONValue
+    /// The periods it may be bought and renewed for (prepaid and packages).
+    public var allowedPeriods: [Period]
+    public var monthlyPrice: Money?
+    public var yearlyPrice: Money?
+    /// Pay-per-use price per hour in millionths of a fen (sub-fen precision, §2.3).
+    public var hourlyPriceMicrofen: Int64?
+    public var oneOffPrice: Money?
+    /// A promotion discount on the list price, in basis points.
+    public var promotionDiscountBP: Int64?
+    public var refundable: Bool
+    public var perResourceRefund: Bool
+    public var fiveDayEligible: Bool
+    public var autoRenewSupported: Bool
+    public var toOnDemandSupported: Bool
+    public var onSale: Bool
+    public var reviewRequired: Bool
+    /// Products that must be bought, renewed, refunded and released with this one (an ECS's
+    /// system disk).
+    public var boundProducts: [String]
+    public var updatedAt: Int64
+
+    /// The list price of one instance for a period, or nil when the product has no price for it.
+    public func price(for period: Period) throws -> Money? {
+        switch period.unit {
+        case .month: return try monthlyPrice?.multiplied(by: period.count)
+        case .year: return try yearlyPrice?.multiplied(by: period.count)
+        }
+    }
+}

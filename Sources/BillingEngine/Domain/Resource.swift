@@ -1,0 +1,60 @@
+/// A resource's billing status (domain-rules §4.1) plus the states around provisioning.
+public enum ResourceStatus: String, CaseIterable, Sendable {
+    /// Paid; the host has not reported the provisioning result yet.
+    case pendingProvision = "PENDING_PROVISION"
+    /// The host reported that creation failed; refunded in full (§5.6).
+    case provisionFailed = "PROVISION_FAILED"
+    /// A package bought to take effect later (§2.4, §5.4).
+    case pendingEffective = "PENDING_EFFECTIVE"
+    /// 使用中: within its validity.
+    case inUse = "IN_USE"
+    /// 已过期: past expiry, in the grace period.
+    case expired = "EXPIRED"
+    /// 已冻结: in the retention period (or frozen for arrears, violation, police).
+    case frozen = "FROZEN"
+    /// Released at the end of retention or by the customer.
+    case released = "RELEASED"
+    /// Ended by unsubscription.
+    case unsubscribed = "UNSUBSCRIBED"
+
+    /// The API code of §4.1 where one exists.
+    public var code: Int64? {
+        switch self {
+        case .inUse: return 2
+        case .expired: return 5
+        case .frozen: return 4
+        default: return nil
+        }
+    }
+}
+
+/// How a resource hangs on its primary (§5.9).
+public enum ResourceRelation: String, Sendable {
+    /// Renewed, unsubscribed and released together with the primary.
+    case bound = "BOUND"
+    /// Independent lifecycle.
+    case attached = "ATTACHED"
+}
+
+/// A resource an order paid for: its billing life, not the VM or disk itself.
+public struct Resource: Equatable, Sendable {
+    public var id: String
+    public var accountID: String
+    public var orderID: String
+    public var lineNo: Int64
+    public var productID: String
+    public var productType: String
+    public var billingMode: BillingMode
+    public var region: String?
+    public var status: ResourceStatus
+    public var primaryID: String?
+    public var relation: ResourceRelation?
+    public var period: Period?
+    public var anchorDay: AnchorDay?
+    public var createdAt: Int64
+    public var provisionedAt: Int64?
+    public var effectiveAt: Int64?
+    public var expireAt: Int64?
+    public var endedAt: Int64?
+    public var expiryPolicy: String
+}

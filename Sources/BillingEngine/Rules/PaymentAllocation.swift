@@ -1,0 +1,154 @@
+/// One order line as payment sees it: what remains to pay and what a coupon's scope is
+/// matched against.
+public struct PayableLine: Sendable {
+    public var amounts: OrderAmounts
+    public var productID: String
+    public var productType: String
+    public var orderType: String
+    /// PREPAID_MONTHLY, PREPAID_YEARLY, ON_DEMAND, PACKAGE or ONE_OFF.
+    public var billingModeScope: String
+    public var region: String?
+
+    public init(amounts: OrderAmounts, productID: String, productType: String, orderType: String,
+                billingModeScope: String, region: String?) {
+        self.amounts = amounts
+        self.productID = productID
+        self.productType = productType
+        self.orderType = orderType
+        self.billingModeScope = billingModeScope
+        self.region = region
+    }
+
+    /// What is still to be paid on the line.
+    var remaining: Money {
+        Money(fen: amounts.amountDue.fen - amounts.voucher.fen - amounts.cashCoupon.fen - amounts.storedValueCard.fen
+              - amounts.cash.fen - amounts.credit.fen)
+    }
+
+    var hasPriceDiscount: Bool { amounts.commercialDiscount.fen > 0 || amounts.promotionDiscount.fen > 0 }
+}
+
+/// A part of a payment: from which source (and coupon), for which line.
+public struct PaymentPart: Equatable, Sendable {
+    public var line: Int
+    public var source: FundingSource?
+    /// Set for coupon-funded parts; for a discount coupon `source` is nil and the amount is
+    /// the price discount it gave.
+    public var couponID: String?
+    public var amount: Money
+}
+
+/// Decides how an order is paid (domain-rules §3.5, §2.3): coupons checked against their
+/// rules, then applied in the deduction order discount coupon → vouchers → cash coupons →
+/// stored-value cards → cash balance → credit, each spread over the lines it may pay by
+/// largest remainder, so every line and every source adds up exactly.
+public enum PaymentAllocation {
+    public struct Result: Sendable {
+        public var lines: [PayableLine]
+        public var parts: [PaymentPart]
+    }
+
+    public static func allocate(lines input: [PayableLine], coupons: [Coupon], availableCash: Money,
+                                availableCredit: Money, maximumCoupons: Int64, at now: Int64) throws -> Result {
+        var lines = input
+        var parts: [PaymentPart] = []
+        guard coupons.count <= maximumCoupons else {
+            throw BillingError.refused("too_many_coupons", "at most \(maximumCoupons) coupons can be used in one payment")
+        }
+        guard Set(coupons.map(\.id)).count == coupons.count else {
+            throw BillingError.invalid("duplicate_coupon", "a coupon is listed twice")
+        }
+        let discountCoupons = coupons.filter { $0.kind == .discountCoupon }
+        guard discountCoupons.count <= 1 else {
+            throw BillingError.refused("too_many_discount_coupons", "only one discount coupon can be used in one payment")
+        }
+        var eligibility: [String: [Int]] = [:]
+        for coupon in coupons {
+            guard coupon.isUsable(at: now) else {
+                throw BillingError.refused("coupon_not_usable", "coupon \(coupon.id) is \(coupon.status(at: now)) and cannot be used now")
+            }
+            let eligible = lines.indices.filter { matches(coupon.scope, lines[$0]) }
+            guard !eligible.isEmpty else {
+                throw BillingError.refused("coupon_not_applicable", "coupon \(coupon.id) does not apply to any product of this order")
+            }
+            let spend = try Money.sum(eligible.map { lines[$0].amounts.amountDue })
+            guard spend > coupon.minSpend else {
+                throw BillingError.refused("coupon_min_spend_not_met",
+                                           "coupon \(coupon.id) needs more than \(coupon.minSpend) of eligible amount due; this order has \(spend)")
+            }
+            let otherDiscountCoupon = discountCoupons.contains { $0.id != coupon.id }
+            if coupon.exclusiveWithDiscounts && (eligible.contains { lines[$0].hasPriceDiscount } || otherDiscountCoupon) {
+                throw BillingError.refused("coupon_excludes_discounts",
+                                           "coupon \(coupon.id) cannot be combined with commercial or promotion discounts or discount coupons")
+            }
+            eligibility[coupon.id] = eligible
+        }
+
+        // The discount coupon lowers the amount due of its lines (capped in total).
+        if let coupon = discountCoupons.first, let eligible = eligibility[coupon.id] {
+            var discounts = try eligible.map { try lines[$0].amounts.amountDue.proportion(coupon.discountBP ?? 0, over: 10_000) }
+            let total = try Money.sum(discounts)
+            if let cap = coupon.maxDiscount, total > cap {
+                discounts = try cap.allocated(byWeights: discounts.map(\.fen))
+            }
+            for (index, discount) in zip(eligible, discounts) where discount.fen > 0 {
+                lines[index].amounts.discountCoupon = try lines[index].amounts.discountCoupon.adding(discount)
+                parts.append(PaymentPart(line: index, source: nil, couponID: coupon.id, amount: discount))
+            }
+        }
+
+        // Balance coupons, in the deduction order of §2.3; among vouchers the restricted ones
+        // first, then the soonest to expire; among stored-value cards the soonest to expire.
+        let ordered = coupons.filter(\.kind.hasBalance).enumerated().sorted { left, right in
+            let (l, r) = (left.element, right.element)
+            let rank: (Coupon) -> Int = { [.voucher: 0, .cashCoupon: 1, .storedValueCard: 2][$0.kind] ?? 3 }
+            if rank(l) != rank(r) { return rank(l) < rank(r) }
+            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
+            if l.kind != .cashCoupon && l.validTo != r.validTo { return l.validTo < r.validTo }
+            return left.offset < right.offset
+        }.map(\.element)
+        for coupon in ordered {
+            let source: FundingSource = coupon.kind == .voucher ? .voucher : coupon.kind == .cashCoupon ? .cashCoupon : .storedValueCard
+            let eligible = eligibility[coupon.id] ?? []
+            try spread(coupon.balance, over: eligible, of: &lines, source: source, coupon: coupon.id, into: &parts)
+        }
+
+        // Cash, then credit.
+        let all = Array(lines.indices)
+        let remaining = try Money.sum(lines.map(\.remaining))
+        let fromCash = min(availableCash, remaining)
+        let fromCredit = try remaining.subtracting(fromCash)
+        guard fromCredit <= availableCredit else {
+            throw BillingError.refused("insufficient_funds",
+                                       "the order needs \(remaining) after coupons; the account has \(availableCash) cash and \(availableCredit) credit available")
+        }
+        try spread(fromCash, over: all, of: &lines, source: .cash, coupon: nil, into: &parts)
+        try spread(fromCredit, over: all, of: &lines, source: .credit, coupon: nil, into: &parts)
+        return Result(lines: lines, parts: parts)
+    }
+
+    /// Takes up to `available` from one source across lines, in proportion to what each still
+    /// owes; never more than a line owes.
+    private static func spread(_ available: Money, over eligible: [Int], of lines: inout [PayableLine],
+                               source: FundingSource, coupon: String?, into parts: inout [PaymentPart]) throws {
+        let owed = eligible.map { lines[$0].remaining }
+        let take = min(available, try Money.sum(owed))
+        guard take.fen > 0 else { return }
+        let shares = try take.allocated(byWeights: owed.map(\.fen))
+        for (index, share) in zip(eligible, shares) where share.fen > 0 {
+            try lines[index].amounts.add(share, from: source)
+            parts.append(PaymentPart(line: index, source: source, couponID: coupon, amount: share))
+        }
+    }
+
+    /// Whether a coupon's scope admits a line (§3.5): an empty list admits everything.
+    static func matches(_ scope: CouponScope, _ line: PayableLine) -> Bool {
+        let product = [line.productID, line.productType]
+        if !scope.products.isEmpty && !product.contains(where: scope.products.contains) { return false }
+        if product.contains(where: scope.excludedProducts.contains) { return false }
+        if !scope.orderTypes.isEmpty && !scope.orderTypes.contains(line.orderType) { return false }
+        if !scope.billingModes.isEmpty && !scope.billingModes.contains(line.billingModeScope) { return false }
+        if !scope.regions.isEmpty && !(line.region.map(scope.regions.contains) ?? false) { return false }
+        return true
+    }
+}

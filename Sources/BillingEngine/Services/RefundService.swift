@@ -1,0 +1,139 @@
+/// One amount going back: what `source` (and coupon) paid for `resource` under `paidBy`.
+struct RefundEntry {
+    var resource: String
+    var paidBy: String
+    var source: FundingSource
+    var coupon: String?
+    var amount: Money
+}
+
+extension Engine {
+    /// Creates an unsubscription order that gives money back along the way it came: cash to the
+    /// cash balance, credit back to the credit line, coupon parts to their coupons (void when
+    /// expired meanwhile, §5.1). Its amounts are what goes back, per source. It is recorded
+    /// as REFUNDING and, since the engine credits at once, completed in the same transaction
+    /// (U1, U5). Each paid share can be refunded once (a constraint, not a check).
+    @discardableResult
+    static func refund(_ entries: [RefundEntry], account: String, sourceOrder: String, productType: String, billingMode: String,
+                       reason: String, context: OperationContext) throws -> Order {
+        var amounts = OrderAmounts()
+        for entry in entries {
+            try amounts.add(entry.amount, from: entry.source)
+        }
+        amounts.listPrice = try Money.sum(entries.map(\.amount))
+        let sequence = try IdentifierSequence.next(context.db, "order")
+        let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: account, combinedID: nil, isCombined: false,
+                          type: .unsubscribe, status: .completed, productType: productType, billingMode: billingMode,
+                          productKind: "default", createdAt: context.now, payDeadline: nil, paidAt: nil, completedAt: context.now,
+                          cancelledAt: nil, cancelReason: nil, reviewRequired: false, placedByManager: false, contract: nil,
+                          sourceOrderID: sourceOrder, amounts: amounts)
+        try OrderStore.insert(context.db, order, sequence: sequence)
+        var voided = Money.zero
+        for entry in entries where entry.amount.fen > 0 {
+            try context.db.run("""
+                INSERT INTO resource_refunds (resource_id, order_id, source, coupon_id, refund_order_id, amount) VALUES (?, ?, ?, ?, ?, ?)
+                """, entry.resource, entry.paidBy, entry.source.rawValue, entry.coupon ?? "", order.id, entry.amount)
+            switch entry.source {
+            case .cash:
+                try AccountStore.post(context.db, account: account, fund: .cash, kind: "REFUND", amount: entry.amount, order: order.id, at: context.now)
+            case .credit:
+                try AccountStore.post(context.db, account: account, fund: .credit, kind: "REFUND", amount: entry.amount, order: order.id, at: context.now)
+            case .voucher, .cashCoupon, .storedValueCard:
+                if let coupon = entry.coupon, !(try CouponStore.give(back: entry.amount, to: coupon, order: order.id, at: context.now, context.db)) {
+                    voided = try voided.adding(entry.amount)
+                }
+            }
+        }
+        try context.emit("order.refunded", account: account, subject: order.id,
+                         data: ["source_order_id": .string(sourceOrder), "reason": .string(reason), "amounts": amounts.json,
+                                "coupons_voided_fen": .integer(voided.fen)])
+        return order
+    }
+
+    /// Reports the host's provisioning results: `{"actor", "account_id", "results":
+    /// [{"resource_id", "outcome": "SUCCEEDED" | "FAILED"}]}` (1–100). A success starts the
+    /// resource's first period at this instant (§2.2); a failure refunds the resource in full
+    /// through an automatic unsubscription order, coupons included (T15, §5.6). An order whose
+    /// resources are all settled completes (T14).
+    public func reportProvisioning(_ requestJSON: String?) throws -> String {
+        try perform("resource.provisioned", requestJSON, parse: { reader -> (String, [(String, Bool)]) in
+            let account = try reader.string("account_id", maxLength: 64)
+            guard let values = try reader.optionalArray("results", maxCount: 100), !values.isEmpty else {
+                throw BillingError.invalid("missing_field", "request.results must list 1–100 results")
+            }
+            let results = try values.enumerated().map { index, value -> (String, Bool) in
+                let result = try ObjectReader(value, path: "request.results[\(index)]")
+                let id = try result.string("resource_id", maxLength: 64)
+                guard let outcome = try result.optionalChoice("outcome", ["SUCCEEDED", "FAILED"]) else {
+                    throw BillingError.invalid("missing_field", "\(result.path).outcome is required")
+                }
+                try result.finish()
+                return (id, outcome == "SUCCEEDED")
+            }
+            guard Set(results.map(\.0)).count == results.count else {
+                throw BillingError.invalid("duplicate_resource", "a resource is reported twice")
+            }
+            return (account, results)
+        }, apply: { context, input in
+            var failedByOrder: [String: [Resource]] = [:]
+            var touched: [String] = []
+            var documents: [JSONValue] = []
+            for (id, succeeded) in input.1 {
+                var resource = try ResourceStore.require(context.db, id, account: input.0)
+                guard resource.status == .pendingProvision else {
+                    throw BillingError.refused("not_pending_provision", "resource \(id) is \(resource.status.rawValue), not PENDING_PROVISION")
+                }
+                if succeeded {
+                    resource.status = .inUse
+                    resource.provisionedAt = context.now
+                    resource.effectiveAt = context.now
+                    if resource.billingMode == .prepaid, let period = resource.period {
+                        let anchor = AnchorDay.day(context.calendar.date(of: context.now).day)
+                        resource.anchorDay = anchor
+                        resource.expireAt = try context.calendar.expiry(startingAt: context.now, period: period, anchor: anchor)
+                        if let end = resource.expireAt {
+                            try ResourceStore.addPeriod(context.db, resource: id, order: resource.orderID, start: context.now, end: end)
+                        }
+                    }
+                    try context.emit("resource.provisioned", account: input.0, subject: id,
+                                     data: ["order_id": .string(resource.orderID), "expire_at": JSONValue(resource.expireAt)])
+                } else {
+                    resource.status = .provisionFailed
+                    resource.endedAt = context.now
+                    failedByOrder[resource.orderID, default: []].append(resource)
+                    try context.emit("resource.provision_failed", account: input.0, subject: id, data: ["order_id": .string(resource.orderID)])
+                }
+                try ResourceStore.update(context.db, resource)
+                if !touched.contains(resource.orderID) { touched.append(resource.orderID) }
+                documents.append(resource.json(context.calendar))
+            }
+            var refunds: [JSONValue] = []
+            for orderID in touched {
+                if let failed = failedByOrder[orderID], let first = failed.first {
+                    var entries: [RefundEntry] = []
+                    for resource in failed {
+                        for funding in try ResourceStore.funding(context.db, resource: resource.id, order: orderID) {
+                            entries.append(RefundEntry(resource: resource.id, paidBy: orderID, source: funding.source,
+                                                       coupon: funding.coupon, amount: funding.amount))
+                        }
+                    }
+                    let refund = try Engine.refund(entries, account: input.0, sourceOrder: orderID, productType: first.productType,
+                                                   billingMode: first.billingMode.rawValue, reason: "PROVISION_FAILED", context: context)
+                    refunds.append(refund.json)
+                }
+                try Engine.completeIfSettled(orderID, account: input.0, context: context)
+            }
+            context.audit(account: input.0, detail: ["results": .array(input.1.map { ["resource_id": .string($0.0), "succeeded": .bool($0.1)] })])
+            return ["resources": .array(documents), "refund_orders": .array(refunds)]
+        })
+    }
+
+    /// A resource: `{"account_id", "resource_id"}` → `{"resource"}`.
+    public func getResource(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { reader in
+            (try reader.string("account_id", maxLength: 64), try reader.string("resource_id", maxLength: 64))
+        }) { context, input in
+            ["resource": try ResourceStore.require(context.db, input.1, account: input.0).json(context.calendar)]
+        }
+    }
+}

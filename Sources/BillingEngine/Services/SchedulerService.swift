@@ -1,0 +1,18 @@
+extension Engine {
+    /// Does the work that is due at the engine's now, in bounded batches:
+    /// `{"actor", "limit"?: 1–10000 (per job, default 1000)}` → `{"now", "cancelled_orders",
+    /// "has_more"}`. Running it twice, or from two processes at once, has the effect of running
+    /// it once: each job selects only what is still due inside its write transaction.
+    /// Call it again while `has_more` is true.
+    public func runScheduler(_ requestJSON: String?) throws -> String {
+        try perform("scheduler.run", requestJSON, parse: { reader in
+            try reader.optionalInt("limit", in: 1...10_000) ?? 1000
+        }, apply: { context, limit in
+            let orders = try Engine.cancelOverdueOrders(limit: limit, context: context)
+            let summary: JSONValue = ["now": .integer(context.now), "cancelled_orders": .integer(orders.cancelled),
+                                      "has_more": .bool(orders.more)]
+            context.audit(detail: summary)
+            return summary
+        })
+    }
+}

@@ -1,0 +1,113 @@
+/// Orders and their lines.
+enum OrderStore {
+    private static let columns = "id, " + columnsAfterID
+    private static let columnsAfterID = """
+        account_id, combined_id, is_combined, type, status, product_type, billing_mode, product_kind, created_at,
+        pay_deadline, paid_at, completed_at, cancelled_at, cancel_reason, review_required, placed_by_manager, contract,
+        source_order_id, list_price, commercial_discount, promotion_discount, discount_coupon, voucher, cash_coupon,
+        stored_value_card, cash, credit
+        """
+
+    static func decode(_ row: Row) -> Order {
+        Order(id: row.text(0), accountID: row.text(1), combinedID: row.optionalText(2), isCombined: row.bool(3),
+              type: OrderType(rawValue: row.text(4)) ?? .new, status: OrderStatus(rawValue: row.text(5)) ?? .cancelled,
+              productType: row.text(6), billingMode: row.text(7), productKind: row.text(8), createdAt: row.int(9),
+              payDeadline: row.optionalInt(10), paidAt: row.optionalInt(11), completedAt: row.optionalInt(12),
+              cancelledAt: row.optionalInt(13), cancelReason: row.optionalText(14), reviewRequired: row.bool(15),
+              placedByManager: row.bool(16), contract: row.optionalText(17), sourceOrderID: row.optionalText(18),
+              amounts: amounts(row, from: 19))
+    }
+
+    /// Reads the nine amount columns starting at `first`.
+    static func amounts(_ row: Row, from first: Int32) -> OrderAmounts {
+        var amounts = OrderAmounts()
+        amounts.listPrice = Money(fen: row.int(first))
+        amounts.commercialDiscount = Money(fen: row.int(first + 1))
+        amounts.promotionDiscount = Money(fen: row.int(first + 2))
+        amounts.discountCoupon = Money(fen: row.int(first + 3))
+        amounts.voucher = Money(fen: row.int(first + 4))
+        amounts.cashCoupon = Money(fen: row.int(first + 5))
+        amounts.storedValueCard = Money(fen: row.int(first + 6))
+        amounts.cash = Money(fen: row.int(first + 7))
+        amounts.credit = Money(fen: row.int(first + 8))
+        return amounts
+    }
+
+    static func amountArguments(_ amounts: OrderAmounts) -> [SQLiteBindable] {
+        [amounts.listPrice, amounts.commercialDiscount, amounts.promotionDiscount, amounts.discountCoupon, amounts.voucher,
+         amounts.cashCoupon, amounts.storedValueCard, amounts.cash, amounts.credit]
+    }
+
+    static func load(_ db: Connection, _ id: String, account: String) throws -> Order? {
+        try db.first("SELECT \(columns) FROM orders WHERE id = ? AND account_id = ?", id, account, map: decode)
+    }
+
+    /// The order of an account; another account's order is "not found".
+    static func require(_ db: Connection, _ id: String, account: String) throws -> Order {
+        guard let order = try load(db, id, account: account) else { throw BillingError.notFound("order", id) }
+        return order
+    }
+
+    static func subOrders(_ db: Connection, of combined: String) throws -> [Order] {
+        try db.all("SELECT \(columns) FROM orders WHERE combined_id = ? ORDER BY seq", combined, map: decode)
+    }
+
+    static func insert(_ db: Connection, _ order: Order, sequence: Int64) throws {
+        let arguments: [SQLiteBindable] = [
+            order.id, sequence, order.accountID, order.combinedID, order.isCombined, order.type.rawValue, order.status.rawValue,
+            order.productType, order.billingMode, order.productKind, order.createdAt, order.payDeadline, order.paidAt,
+            order.completedAt, order.cancelledAt, order.cancelReason, order.reviewRequired, order.placedByManager,
+            order.contract, order.sourceOrderID,
+        ] + amountArguments(order.amounts)
+        try db.forEach("""
+            INSERT INTO orders (id, seq, \(columnsAfterID)) VALUES (\(Array(repeating: "?", count: 29).joined(separator: ", ")))
+            """, arguments) { _ in }
+    }
+
+    /// Writes status, times and amounts (the only fields that change after creation).
+    static func update(_ db: Connection, _ order: Order) throws {
+        let arguments: [SQLiteBindable] = [order.status.rawValue, order.payDeadline, order.paidAt, order.completedAt,
+                                           order.cancelledAt, order.cancelReason] + amountArguments(order.amounts) + [order.id]
+        try db.forEach("""
+            UPDATE orders SET status = ?, pay_deadline = ?, paid_at = ?, completed_at = ?, cancelled_at = ?, cancel_reason = ?,
+                list_price = ?, commercial_discount = ?, promotion_discount = ?, discount_coupon = ?, voucher = ?,
+                cash_coupon = ?, stored_value_card = ?, cash = ?, credit = ?
+            WHERE id = ?
+            """, arguments) { _ in }
+    }
+
+    private static let lineColumns = """
+        order_id, line_no, product_id, product_type, billing_mode, region, period_unit, period_count, quantity, parent_line,
+        relation, effective_at, product, list_price, commercial_discount, promotion_discount, discount_coupon, voucher,
+        cash_coupon, stored_value_card, cash, credit
+        """
+
+    static func lines(_ db: Connection, of order: String) throws -> [OrderLine] {
+        try db.all("SELECT \(lineColumns) FROM order_lines WHERE order_id = ? ORDER BY line_no", order) { row in
+            let unit = row.optionalText(6).flatMap(PeriodUnit.init)
+            return OrderLine(orderID: row.text(0), lineNo: row.int(1), productID: row.text(2), productType: row.text(3),
+                             billingMode: BillingMode(rawValue: row.text(4)) ?? .prepaid, region: row.optionalText(5),
+                             period: try unit.map { try Period(row.int(7), $0) }, quantity: row.int(8),
+                             parentLine: row.optionalInt(9), relation: row.optionalText(10).flatMap(ResourceRelation.init),
+                             effectiveAt: row.optionalInt(11), product: (try? JSONValue.parse(row.text(12))) ?? .null,
+                             amounts: amounts(row, from: 13))
+        }
+    }
+
+    static func insertLine(_ db: Connection, _ line: OrderLine) throws {
+        let arguments: [SQLiteBindable] = [
+            line.orderID, line.lineNo, line.productID, line.productType, line.billingMode.rawValue, line.region,
+            line.period?.unit.rawValue, line.period?.count, line.quantity, line.parentLine, line.relation?.rawValue,
+            line.effectiveAt, line.product.text,
+        ] + amountArguments(line.amounts)
+        try db.forEach("INSERT INTO order_lines (\(lineColumns)) VALUES (\(Array(repeating: "?", count: 22).joined(separator: ", ")))",
+                       arguments) { _ in }
+    }
+
+    static func updateLineAmounts(_ db: Connection, _ line: OrderLine) throws {
+        try db.forEach("""
+            UPDATE order_lines SET list_price = ?, commercial_discount = ?, promotion_discount = ?, discount_coupon = ?, voucher = ?,
+                cash_coupon = ?, stored_value_card = ?, cash = ?, credit = ? WHERE order_id = ? AND line_no = ?
+            """, amountArguments(line.amounts) + [line.orderID, line.lineNo]) { _ in }
+    }
+}

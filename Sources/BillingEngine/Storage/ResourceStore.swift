@@ -1,0 +1,72 @@
+/// Resources, what paid for them, and the periods they were paid for.
+enum ResourceStore {
+    private static let columns = """
+        id, account_id, order_id, line_no, product_id, product_type, billing_mode, region, status, primary_id, relation,
+        period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at, expiry_policy
+        """
+
+    static func decode(_ row: Row) throws -> Resource {
+        let unit = row.optionalText(11).flatMap(PeriodUnit.init)
+        return Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
+                        productID: row.text(4), productType: row.text(5),
+                        billingMode: BillingMode(rawValue: row.text(6)) ?? .prepaid, region: row.optionalText(7),
+                        status: ResourceStatus(rawValue: row.text(8)) ?? .released, primaryID: row.optionalText(9),
+                        relation: row.optionalText(10).flatMap(ResourceRelation.init),
+                        period: try unit.map { try Period(row.int(12), $0) },
+                        anchorDay: row.optionalInt(13).flatMap(AnchorDay.init(code:)), createdAt: row.int(14),
+                        provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
+                        endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
+    }
+
+    /// A resource of an account; another account's resource is "not found".
+    static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
+        guard let resource = try db.first("SELECT \(columns) FROM resources WHERE id = ? AND account_id = ?", id, account, map: decode) else {
+            throw BillingError.notFound("resource", id)
+        }
+        return resource
+    }
+
+    static func ofOrder(_ db: Connection, _ order: String) throws -> [Resource] {
+        try db.all("SELECT \(columns) FROM resources WHERE order_id = ? ORDER BY seq", order, map: decode)
+    }
+
+    static func insert(_ db: Connection, _ resource: Resource, sequence: Int64) throws {
+        try db.forEach("""
+            INSERT INTO resources (seq, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
+                  resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
+                  resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
+                  resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
+                  resource.expireAt, resource.endedAt, resource.expiryPolicy]) { _ in }
+    }
+
+    /// Writes the fields that change over a resource's life.
+    static func update(_ db: Connection, _ resource: Resource) throws {
+        try db.run("""
+            UPDATE resources SET status = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?, ended_at = ?,
+                expiry_policy = ? WHERE id = ?
+            """, resource.status.rawValue, resource.anchorDay?.code, resource.provisionedAt, resource.effectiveAt,
+                 resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.id)
+    }
+
+    /// Records what one source paid for a resource under an order.
+    static func fund(_ db: Connection, resource: String, order: String, source: FundingSource, coupon: String?, amount: Money) throws {
+        try db.run("""
+            INSERT INTO resource_funding (resource_id, order_id, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (resource_id, order_id, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount
+            """, resource, order, source.rawValue, coupon ?? "", amount)
+    }
+
+    /// What paid for a resource under an order: (source, coupon id or nil, amount).
+    static func funding(_ db: Connection, resource: String, order: String) throws -> [(source: FundingSource, coupon: String?, amount: Money)] {
+        try db.all("SELECT source, coupon_id, amount FROM resource_funding WHERE resource_id = ? AND order_id = ? ORDER BY source, coupon_id",
+                   resource, order) { row in
+            (FundingSource(rawValue: row.text(0)) ?? .cash, row.text(1).isEmpty ? nil : row.text(1), Money(fen: row.int(2)))
+        }
+    }
+
+    /// Records a paid period.
+    static func addPeriod(_ db: Connection, resource: String, order: String, start: Int64, end: Int64) throws {
+        try db.run("INSERT INTO resource_periods (resource_id, order_id, start_at, end_at) VALUES (?, ?, ?, ?)", resource, order, start, end)
+    }
+}

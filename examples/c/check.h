@@ -1,0 +1,125 @@
+/*
+ * check.h — the tiny assertion helper of the C tests (header-only, C99).
+ *
+ * CHECK(expr) counts a pass or a failure. A failure prints the file, line and expression
+ * with this thread's last libbilling error, which usually says why. check_summary() prints
+ * the final "N passed, M failed" line and returns the process exit status.
+ *
+ * The counters sit behind a mutex because test_threads checks from several threads. A
+ * forked child has its own copy of them: it reports through its exit status instead.
+ */
+#ifndef BILLING_CHECK_H
+#define BILLING_CHECK_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "billing.h"
+
+static pthread_mutex_t check_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int check_passes;
+static int check_failures;
+
+/* Records one result; `detail` (may be NULL) is printed on failure. Returns `ok`. */
+static inline int check_result(int ok, const char *file, int line, const char *expression,
+                               const char *detail) {
+    /* Read before anything else runs: the last error belongs to this thread. */
+    int code = billing_last_error_code();
+    const char *reason = billing_last_error_reason();
+    const char *message = billing_last_error_message();
+    pthread_mutex_lock(&check_mutex);
+    if (ok) {
+        check_passes++;
+    } else {
+        check_failures++;
+        printf("FAIL %s:%d: %s\n", file, line, expression);
+        if (detail) printf("     %s\n", detail);
+        if (code != BILLING_OK) printf("     last error: %d %s: %s\n", code, reason, message);
+        fflush(stdout); /* before any fork() or crash, so the line is printed once */
+    }
+    pthread_mutex_unlock(&check_mutex);
+    return ok;
+}
+
+/* Compares a status with the expected one and names both on failure. */
+static inline int check_status(int got, int want, const char *file, int line, const char *expression) {
+    char detail[160];
+    snprintf(detail, sizeof detail, "status %d (%s), expected %d (%s)", got, billing_status_string(got),
+             want, billing_status_string(want));
+    return check_result(got == want, file, line, expression, detail);
+}
+
+/* Compares two strings (NULL equals only NULL) and shows their starts on failure. */
+static inline int check_string(const char *got, const char *want, const char *file, int line,
+                               const char *expression) {
+    int ok = (got == NULL || want == NULL) ? got == want : strcmp(got, want) == 0;
+    char detail[600];
+    snprintf(detail, sizeof detail, "got \"%.250s\", expected \"%.250s\"", got ? got : "(null)",
+             want ? want : "(null)");
+    return check_result(ok, file, line, expression, detail);
+}
+
+#define CHECK(expr) check_result((expr) != 0, __FILE__, __LINE__, #expr, NULL)
+#define CHECK_STATUS(call, status) check_status((call), (status), __FILE__, __LINE__, #call)
+#define CHECK_OK(call) CHECK_STATUS(call, BILLING_OK)
+#define CHECK_STR(got, want) check_string((got), (want), __FILE__, __LINE__, #got " == " #want)
+
+/* Prints the last line every test ends with; returns the exit status for main. */
+static inline int check_summary(void) {
+    printf("%d passed, %d failed\n", check_passes, check_failures);
+    return check_failures > 0 ? 1 : 0;
+}
+
+/* ---- Reading the lists ---------------------------------------------------------------
+ * The tests scan the engine's compact JSON with strstr rather than pull in a JSON parser;
+ * a host would use a real one. */
+
+typedef int (*list_function)(billing_engine *, const char *, char **);
+
+/* Pages through billing_events_list or billing_audit_list from the beginning, `limit`
+   items a page so that cursors are exercised, storing each item's `id_key` ("seq" or
+   "id") in ids[]. When `needle` is given, *hits receives how often it occurs over all
+   pages. Returns the number of items, or -1 on a failed call, an inconsistent page (a
+   next_cursor that is not the last item) or more than `capacity` items. */
+static inline int list_all(billing_engine *engine, list_function list, const char *id_key, int limit,
+                           int64_t *ids, int capacity, const char *needle, int *hits) {
+    static const char cursor_key[] = "\"next_cursor\":\"";
+    char key[32], cursor[32] = "", request[96];
+    int count = 0;
+    snprintf(key, sizeof key, "\"%s\":", id_key);
+    if (hits) *hits = 0;
+    for (;;) {
+        char *page = NULL;
+        if (cursor[0]) snprintf(request, sizeof request, "{\"limit\": %d, \"after\": \"%s\"}", limit, cursor);
+        else snprintf(request, sizeof request, "{\"limit\": %d}", limit);
+        if (list(engine, request, &page) != BILLING_OK) return -1;
+        for (const char *at = strstr(page, key); at; at = strstr(at + 1, key)) {
+            if (count == capacity) { billing_string_free(page); return -1; }
+            ids[count++] = strtoll(at + strlen(key), NULL, 10);
+        }
+        for (const char *at = needle ? strstr(page, needle) : NULL; at; at = strstr(at + 1, needle)) (*hits)++;
+        const char *next = strstr(page, cursor_key);
+        int more = strstr(page, "\"has_more\":true") != NULL;
+        if (next) {
+            next += strlen(cursor_key);
+            snprintf(cursor, sizeof cursor, "%.*s", (int)strcspn(next, "\""), next);
+        }
+        int consistent = next != NULL && (count == 0 || strtoll(cursor, NULL, 10) == ids[count - 1]);
+        billing_string_free(page);
+        if (!consistent) return -1;
+        if (!more) return count;
+    }
+}
+
+/* Whether ids[] is exactly 1, 2, …, count: strictly increasing with no gap. */
+static inline int ids_are_dense(const int64_t *ids, int count) {
+    for (int i = 0; i < count; i++) {
+        if (ids[i] != i + 1) return 0;
+    }
+    return 1;
+}
+
+#endif /* BILLING_CHECK_H */

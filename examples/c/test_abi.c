@@ -1,0 +1,682 @@
+/*
+ * test_abi.c — the C ABI as a C program links it: versions, status strings, the last error,
+ * refusal of bad input (with nothing changed), idempotency, the clock, and refusal of
+ * database files that libbilling must not touch.
+ *
+ *   usage: test_abi SCRATCH_DIRECTORY
+ */
+#define _POSIX_C_SOURCE 200809L /* unlink, access */
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char *scratch;      /* argv[1] */
+static billing_engine *engine;   /* the manual-clock engine most checks run against */
+static char *baseline;           /* its state, which every refused call must leave as is */
+static char sentinel;            /* out parameters start here so that "set to NULL" shows */
+static char *out;
+
+#define START 1767225600 /* 2026-01-01T00:00:00Z, the manual clock's start */
+
+static void scratch_path(char *path, size_t size, const char *name) {
+    snprintf(path, size, "%s/%s", scratch, name);
+}
+
+/* Removes a database file and the files SQLite keeps beside it. */
+static void remove_database(const char *path) {
+    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[PATH_MAX];
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        unlink(name);
+    }
+}
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Everything a call could change, as one string: events, audit log, configuration, clock. */
+static char *snapshot(void) {
+    char *events = NULL, *audit = NULL, *config = NULL;
+    int64_t now = 0;
+    billing_events_list(engine, "{\"limit\": 1000}", &events);
+    billing_audit_list(engine, "{\"limit\": 1000}", &audit);
+    billing_config_get(engine, &config);
+    billing_clock_now(engine, &now);
+    size_t size = 64 + (events ? strlen(events) : 0) + (audit ? strlen(audit) : 0) + (config ? strlen(config) : 0);
+    char *text = malloc(size);
+    if (text) {
+        snprintf(text, size, "%s\n%s\n%s\n%lld", events ? events : "(events failed)",
+                 audit ? audit : "(audit failed)", config ? config : "(config failed)", (long long)now);
+    }
+    billing_string_free(events);
+    billing_string_free(audit);
+    billing_string_free(config);
+    return text;
+}
+
+/* Takes a new baseline after a call that was meant to change state. */
+static void rebaseline(void) {
+    free(baseline);
+    baseline = snapshot();
+}
+
+/* The contract of a refused call: the expected status and reason (NULL: any), a complete
+   last error, *out_json NULL (when the call has one) and no change to the engine's state.
+   A call that wrongly succeeds counts as one failure and becomes the new baseline, so that
+   it is not reported again by every later check. */
+static void check_refused(int got, int want, const char *reason, int has_out, const char *call, int line) {
+    char expression[400];
+    snprintf(expression, sizeof expression, "%.300s refused", call);
+    if (!check_status(got, want, __FILE__, line, expression) && got == BILLING_OK) {
+        if (has_out) billing_string_free(out);
+        rebaseline();
+        return;
+    }
+    check_result(billing_last_error_code() == want, __FILE__, line, expression, "last error code");
+    check_result(billing_last_error_reason()[0] != '\0', __FILE__, line, expression, "a reason is set");
+    check_result(billing_last_error_message()[0] != '\0', __FILE__, line, expression, "a message is set");
+    if (reason) check_string(billing_last_error_reason(), reason, __FILE__, line, expression);
+    if (has_out) check_result(out == NULL, __FILE__, line, expression, "*out_json set to NULL");
+    char *now = snapshot(); /* last: it makes calls of its own, which clear the last error */
+    check_result(now && baseline && strcmp(now, baseline) == 0, __FILE__, line, expression, "state unchanged");
+    free(now);
+}
+
+#define REFUSED(want, call) \
+    do { out = &sentinel; check_refused((call), (want), NULL, 0, #call, __LINE__); } while (0)
+#define REFUSED_JSON(want, call) \
+    do { out = &sentinel; check_refused((call), (want), NULL, 1, #call, __LINE__); } while (0)
+#define REFUSED_JSON_BECAUSE(want, reason, call) \
+    do { out = &sentinel; check_refused((call), (want), (reason), 1, #call, __LINE__); } while (0)
+
+/* Shows which request a table-driven check was about. */
+static void check_refused_request(int got, int want, const char *what, const char *request, int line) {
+    char call[400];
+    snprintf(call, sizeof call, "%s(%.300s)", what, request);
+    check_refused(got, want, NULL, 1, call, line);
+}
+
+/* ---- Versions, status strings, no-ops ------------------------------------------------ */
+
+static void test_version(void) {
+    char text[32];
+    snprintf(text, sizeof text, "%d.%d.%d", BILLING_VERSION_MAJOR, BILLING_VERSION_MINOR, BILLING_VERSION_PATCH);
+    CHECK_STR(billing_version(), BILLING_VERSION_STRING);
+    CHECK_STR(text, BILLING_VERSION_STRING);
+    CHECK(billing_version_number() == BILLING_VERSION_NUMBER);
+    CHECK(BILLING_VERSION_NUMBER ==
+          BILLING_VERSION_MAJOR * 1000000 + BILLING_VERSION_MINOR * 1000 + BILLING_VERSION_PATCH);
+}
+
+/* Every status the header defines; codes are append-only. */
+static const int known_statuses[] = {
+    BILLING_OK,        BILLING_E_INVALID, BILLING_E_NOT_FOUND, BILLING_E_CONFLICT, BILLING_E_REFUSED,
+    BILLING_E_STORAGE, BILLING_E_BUSY,    BILLING_E_SCHEMA,    BILLING_E_INTERNAL, BILLING_E_AUTH,
+};
+enum { KNOWN_STATUSES = sizeof known_statuses / sizeof *known_statuses };
+
+static void test_status_strings(void) {
+    CHECK_STR(billing_status_string(BILLING_OK), "ok");
+    CHECK_STR(billing_status_string(BILLING_E_INVALID), "invalid argument");
+    /* Every known code has its own text; unknown codes share one. */
+    for (int i = 0; i < KNOWN_STATUSES; i++) {
+        const char *text = billing_status_string(known_statuses[i]);
+        CHECK(known_statuses[i] == i); /* dense: 0, 1, 2, … */
+        CHECK(text != NULL && text[0] != '\0');
+        CHECK(text != NULL && strcmp(text, "unknown status") != 0);
+        for (int other = 0; other < i; other++) {
+            CHECK(text != NULL && strcmp(text, billing_status_string(known_statuses[other])) != 0);
+        }
+    }
+    const int unknown[] = {-1, KNOWN_STATUSES, 1000, INT_MIN, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        CHECK_STR(billing_status_string(unknown[i]), "unknown status");
+    }
+}
+
+static void test_noops(void) {
+    billing_string_free(NULL);
+    billing_engine_close(NULL);
+    CHECK(billing_last_error_code() == BILLING_OK);
+    CHECK_STR(billing_last_error_reason(), "");
+    CHECK_STR(billing_last_error_message(), "");
+}
+
+/* ---- Opening ----------------------------------------------------------------------- */
+
+/* A refused open leaves *out_engine NULL and creates no file. */
+static void check_open_refused(const char *path, const char *options, int want, int line) {
+    billing_engine *opened = (billing_engine *)&sentinel;
+    int got = billing_engine_open(path, options, &opened);
+    char expression[400];
+    snprintf(expression, sizeof expression, "billing_engine_open(%.100s, %.200s) refused", path ? path : "NULL",
+             options ? options : "NULL");
+    if (!check_status(got, want, __FILE__, line, expression) && got == BILLING_OK) {
+        billing_engine_close(opened);
+        remove_database(path); /* so that later checks see no file again */
+        return;
+    }
+    check_result(billing_last_error_code() == want, __FILE__, line, expression, "last error code");
+    check_result(billing_last_error_reason()[0] != '\0', __FILE__, line, expression, "a reason is set");
+    check_result(billing_last_error_message()[0] != '\0', __FILE__, line, expression, "a message is set");
+    check_result(opened == NULL, __FILE__, line, expression, "*out_engine set to NULL");
+    check_result(path == NULL || !exists(path), __FILE__, line, expression, "no file created");
+}
+
+static void test_open_refusals(void) {
+    char path[PATH_MAX], bad_path[PATH_MAX];
+    scratch_path(path, sizeof path, "test_abi_never_created.sqlite");
+    scratch_path(bad_path, sizeof bad_path, "test_abi_\xff.sqlite");
+    remove_database(path);
+
+    check_open_refused(NULL, NULL, BILLING_E_INVALID, __LINE__);
+    check_open_refused("", NULL, BILLING_E_INVALID, __LINE__);
+    check_open_refused(bad_path, NULL, BILLING_E_INVALID, __LINE__);
+
+    /* NULL out_engine: refused before the file is touched. */
+    CHECK_STATUS(billing_engine_open(path, NULL, NULL), BILLING_E_INVALID);
+    CHECK(billing_last_error_reason()[0] != '\0' && billing_last_error_message()[0] != '\0');
+    CHECK(!exists(path));
+
+    static const char *options[] = {
+        "{", "not json", "{\"create\": true,}", "[]", "\"FULL\"", "42", "null", "{\"bogus\": true}",
+        "{\"create\": 1}", "{\"create\": \"yes\"}", "{\"synchronous\": \"OFF\"}", "{\"synchronous\": 1}",
+        "{\"busy_timeout_ms\": 1.5}", "{\"busy_timeout_ms\": 1e30}", "{\"busy_timeout_ms\": 99999999999999999999}",
+        "{\"busy_timeout_ms\": -1}", "{\"busy_timeout_ms\": 600001}", "{\"busy_timeout_ms\": \"5000\"}",
+        "{\"clock\": \"atomic\"}", "{\"clock\": \"manual\"}", "{\"clock\": \"manual\", \"now\": 1.5}",
+        "{\"clock\": \"manual\", \"now\": \"0\"}", "{\"clock\": \"manual\", \"now\": 1e30}",
+        "{\"clock\": \"manual\", \"now\": -1}", "{\"now\": 0}", "{\"synchronous\": \"\xff\"}",
+        "{\"synchronous\": \"FULL\", \"\xc0\xaf\": 1}",
+    };
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++) {
+        check_open_refused(path, options[i], BILLING_E_INVALID, __LINE__);
+    }
+
+    /* "create": false refuses a missing file instead of creating it. */
+    check_open_refused(path, "{\"create\": false}", BILLING_E_STORAGE, __LINE__);
+}
+
+/* ---- Refused calls on a live engine -------------------------------------------------- */
+
+static const char *valid_update = "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 5}}";
+
+/* Every function of the shape f(engine, request_json, out_json). */
+static const struct {
+    const char *name;
+    list_function call;
+    int request_optional;
+} json_functions[] = {
+    {"billing_config_update", billing_config_update, 0},
+    {"billing_events_list", billing_events_list, 1},
+    {"billing_audit_list", billing_audit_list, 1},
+    {"billing_account_put", billing_account_put, 0},
+    {"billing_account_get", billing_account_get, 0},
+    {"billing_account_settings_update", billing_account_settings_update, 0},
+    {"billing_account_topup", billing_account_topup, 0},
+    {"billing_ledger_list", billing_ledger_list, 0},
+    {"billing_coupon_issue", billing_coupon_issue, 0},
+    {"billing_coupons_list", billing_coupons_list, 0},
+    {"billing_platform_eligibility", billing_platform_eligibility, 0},
+    {"billing_platform_apply", billing_platform_apply, 0},
+    {"billing_platform_approve", billing_platform_approve, 0},
+    {"billing_platform_reject", billing_platform_reject, 0},
+    {"billing_platform_resend_link", billing_platform_resend_link, 0},
+    {"billing_platform_activate", billing_platform_activate, 0},
+    {"billing_platform_get", billing_platform_get, 0},
+    {"billing_platform_login", billing_platform_login, 0},
+    {"billing_platform_reset_request", billing_platform_reset_request, 0},
+    {"billing_platform_reset_complete", billing_platform_reset_complete, 0},
+};
+enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
+
+static void test_null_engine(void) {
+    int64_t now = 0;
+    REFUSED(BILLING_E_INVALID, billing_clock_now(NULL, &now));
+    REFUSED(BILLING_E_INVALID, billing_clock_set(NULL, START + 10));
+    REFUSED(BILLING_E_INVALID, billing_clock_advance(NULL, 10, &now));
+    REFUSED(BILLING_E_INVALID, billing_clock_advance(NULL, 10, NULL));
+    REFUSED_JSON(BILLING_E_INVALID, billing_config_get(NULL, &out));
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        out = &sentinel;
+        check_refused_request(json_functions[i].call(NULL, valid_update, &out), BILLING_E_INVALID,
+                              json_functions[i].name, "NULL engine", __LINE__);
+    }
+}
+
+static void test_null_arguments(void) {
+    /* A write whose response cannot be delivered must not happen either. */
+    REFUSED(BILLING_E_INVALID, billing_config_update(engine, valid_update, NULL));
+    REFUSED(BILLING_E_INVALID, billing_config_get(engine, NULL));
+    REFUSED(BILLING_E_INVALID, billing_clock_now(engine, NULL));
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        char call[96];
+        snprintf(call, sizeof call, "%s(engine, \"{}\", NULL)", json_functions[i].name);
+        out = &sentinel;
+        check_refused(json_functions[i].call(engine, "{}", NULL), BILLING_E_INVALID, NULL, 0, call, __LINE__);
+        if (json_functions[i].request_optional) continue;
+        out = &sentinel;
+        check_refused_request(json_functions[i].call(engine, NULL, &out), BILLING_E_INVALID, json_functions[i].name,
+                              "NULL request_json", __LINE__);
+    }
+}
+
+/* Input no function accepts: malformed or non-object JSON, invalid UTF-8, unknown keys. */
+static void test_bad_requests_everywhere(void) {
+    static const char *requests[] = {
+        "{", "{\"actor\": ", "[]", "\"text\"", "42", "null", "{\"actor\": \"\xff\"}",
+        "{\"bogus_field\": 1}", "{\"actor\": \"abi\", \"bogus_field\": 1}",
+    };
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        for (size_t r = 0; r < sizeof requests / sizeof *requests; r++) {
+            out = &sentinel;
+            check_refused_request(json_functions[i].call(engine, requests[r], &out), BILLING_E_INVALID,
+                                  json_functions[i].name, requests[r], __LINE__);
+        }
+    }
+}
+
+static void test_bad_updates(void) {
+    static const char *requests[] = {
+        /* malformed JSON */
+        "", "{", "{\"actor\": }", "not json", "{\"actor\": \"abi\", \"changes\": {}} trailing",
+        "{'actor': 'abi', 'changes': {}}", "{actor: \"abi\", \"changes\": {}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 07}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": NaN}}",
+        /* RFC 8259 has no trailing commas */
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 5},}",
+        "{\"actor\": \"abi\", \"changes\": {\"handling_fee_rates_bp\": {\"MONTHLY\": [900,]}}}",
+        /* not an object */
+        "[]", "[{\"actor\": \"abi\", \"changes\": {}}]", "\"abi\"", "42", "true", "null",
+        /* missing or wrong-typed fields */
+        "{}", "{\"actor\": \"abi\"}", "{\"changes\": {}}", "{\"actor\": 5, \"changes\": {}}",
+        "{\"actor\": \"\", \"changes\": {}}", "{\"actor\": \"abi\", \"changes\": []}",
+        "{\"actor\": \"abi\", \"changes\": \"auto_renew_hour=5\"}", "{\"actor\": \"abi\", \"changes\": 5}",
+        "{\"actor\": \"abi\", \"idempotency_key\": 5, \"changes\": {}}",
+        "{\"actor\": \"abi\", \"idempotency_key\": \"\", \"changes\": {}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": \"5\"}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": true}}",
+        "{\"actor\": \"abi\", \"changes\": {\"currency\": 156}}",
+        "{\"actor\": \"abi\", \"changes\": {\"grace_and_retention\": {\"V1\": []}}}",
+        /* fractions are refused, never rounded */
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 1.5}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 15e-1}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 1.5}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 0.01}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 2.9999999999999999999}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 100.0000000000000001}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 1234567890123456789e-1}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 3.000000000000000000000000000000000000001}}",
+        /* beyond 64 bits or out of range */
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 1e30}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 99999999999999999999}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": -99999999999999999999}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 9223372036854775808}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": 1e19}}",
+        "{\"actor\": \"abi\", \"changes\": {\"large_refund_threshold_fen\": -1}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 24}}",
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": -1}}",
+        "{\"actor\": \"abi\", \"changes\": {\"currency\": \"cny\"}}",
+        /* unknown keys, at each level */
+        "{\"actor\": \"abi\", \"changes\": {}, \"bogus\": 1}",
+        "{\"actor\": \"abi\", \"changes\": {\"bogus_field\": 1}}",
+        "{\"actor\": \"abi\", \"changes\": {\"grace_and_retention\": {\"V9\": {}}}}",
+        /* one bad field fails the whole request */
+        "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 6, \"max_batch_cancel\": 0}}",
+        /* lengths and control characters */
+        "{\"actor\": \"abi\\u0001\", \"changes\": {}}",
+        "{\"actor\": \"abi\\u0000\", \"changes\": {}}",
+        "{\"actor\": \"abi\", \"idempotency_key\": \"k\\n\", \"changes\": {}}",
+        /* invalid UTF-8: a stray byte, an overlong '/', a truncated sequence, a surrogate */
+        "{\"actor\": \"\xff\", \"changes\": {}}",
+        "{\"actor\": \"\xc0\xaf\", \"changes\": {}}",
+        "{\"actor\": \"\xe4\xb8\", \"changes\": {}}",
+        "{\"actor\": \"\xed\xa0\x80\", \"changes\": {}}",
+        "{\"actor\": \"abi\", \"idempotency_key\": \"k\xff\", \"changes\": {}}",
+        /* a lone UTF-16 surrogate escape is not a character */
+        "{\"actor\": \"\\ud800\", \"changes\": {}}",
+    };
+    for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+        out = &sentinel;
+        check_refused_request(billing_config_update(engine, requests[i], &out), BILLING_E_INVALID,
+                              "billing_config_update", requests[i], __LINE__);
+    }
+
+    /* 128 characters are allowed for actor and idempotency_key; 129 are not. */
+    char name[130], request[400];
+    memset(name, 'a', sizeof name - 1);
+    name[129] = '\0';
+    snprintf(request, sizeof request, "{\"actor\": \"%s\", \"changes\": {}}", name);
+    out = &sentinel;
+    check_refused_request(billing_config_update(engine, request, &out), BILLING_E_INVALID,
+                          "billing_config_update", "actor of 129 characters", __LINE__);
+    snprintf(request, sizeof request, "{\"actor\": \"abi\", \"idempotency_key\": \"%s\", \"changes\": {}}", name);
+    out = &sentinel;
+    check_refused_request(billing_config_update(engine, request, &out), BILLING_E_INVALID,
+                          "billing_config_update", "idempotency_key of 129 characters", __LINE__);
+}
+
+static void test_bad_pages(void) {
+    static const char *requests[] = {
+        "{", "[]", "\"after\"", "7", "{\"bogus\": 1}", "{\"limit\": 0}", "{\"limit\": 1001}", "{\"limit\": 1.5}",
+        "{\"limit\": 1e30}", "{\"limit\": 99999999999999999999}", "{\"limit\": \"10\"}", "{\"after\": 5}",
+        "{\"after\": \"abc\"}", "{\"after\": \"-1\"}", "{\"after\": \"\"}", "{\"account_id\": 5}",
+        "{\"account_id\": \"\xff\"}", "{\"limit\": 10,}",
+    };
+    for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+        out = &sentinel;
+        check_refused_request(billing_events_list(engine, requests[i], &out), BILLING_E_INVALID,
+                              "billing_events_list", requests[i], __LINE__);
+        out = &sentinel;
+        check_refused_request(billing_audit_list(engine, requests[i], &out), BILLING_E_INVALID,
+                              "billing_audit_list", requests[i], __LINE__);
+    }
+}
+
+/* ---- Last error, idempotency, clock ------------------------------------------------- */
+
+static void check_cleared(const char *after, int line) {
+    check_result(billing_last_error_code() == BILLING_OK, __FILE__, line, after, "code 0 after success");
+    check_string(billing_last_error_reason(), "", __FILE__, line, after);
+    check_string(billing_last_error_message(), "", __FILE__, line, after);
+}
+
+/* Fails a call on purpose, then checks that `call` succeeds and clears the last error. */
+#define CLEARED_BY(call)                                                          \
+    do {                                                                          \
+        char *failed_ = NULL;                                                     \
+        billing_config_update(engine, "{", &failed_);                             \
+        CHECK(billing_last_error_code() == BILLING_E_INVALID);                    \
+        CHECK_OK(call);                                                           \
+        check_cleared(#call, __LINE__);                                           \
+    } while (0)
+
+static void test_last_error_cleared(void) {
+    char *json = NULL;
+    int64_t now = 0;
+    billing_engine *memory = NULL;
+    CLEARED_BY(billing_config_get(engine, &json));
+    billing_string_free(json);
+    CLEARED_BY(billing_events_list(engine, NULL, &json));
+    billing_string_free(json);
+    CLEARED_BY(billing_audit_list(engine, "", &json));
+    billing_string_free(json);
+    CLEARED_BY(billing_clock_now(engine, &now));
+    CLEARED_BY(billing_clock_advance(engine, 0, NULL));
+    CLEARED_BY(billing_engine_open(":memory:", "", &memory));
+    billing_engine_close(memory);
+    rebaseline();
+
+    /* Reading the last error does not clear it: each string stays readable after the other
+       was fetched, and a second read gives the same text. */
+    billing_config_update(engine, "{\"actor\": \"abi\", \"changes\": {\"bogus_marker\": 1}}", &json);
+    const char *reason = billing_last_error_reason();
+    const char *message = billing_last_error_message();
+    CHECK_STR(reason, "unknown_field");
+    CHECK(strstr(message, "bogus_marker") != NULL);
+    CHECK(billing_last_error_code() == BILLING_E_INVALID);
+    CHECK_STR(billing_last_error_reason(), "unknown_field");
+}
+
+static int count_events(void) {
+    int64_t ids[1000];
+    return list_all(engine, billing_events_list, "seq", 1000, ids, 1000, NULL, NULL);
+}
+
+static void test_idempotency(void) {
+    static const char *request =
+        "{\"actor\": \"abi\", \"idempotency_key\": \"abi-key-1\", \"changes\": {\"auto_renew_hour\": 7}}";
+    /* The same request: other key order, other spacing. */
+    static const char *same =
+        "{\"changes\":{\"auto_renew_hour\":7},\"idempotency_key\":\"abi-key-1\",\"actor\":\"abi\"}";
+    char *first = NULL, *again = NULL;
+    int before = count_events();
+
+    CHECK_OK(billing_config_update(engine, request, &first));
+    CHECK(count_events() == before + 1);
+    rebaseline();
+
+    CHECK_OK(billing_config_update(engine, request, &again));
+    CHECK(first && again && strcmp(first, again) == 0);
+    billing_string_free(again);
+    again = NULL;
+    CHECK_OK(billing_config_update(engine, same, &again));
+    CHECK(first && again && strcmp(first, again) == 0);
+    billing_string_free(again);
+    again = NULL;
+    /* Later, and after other writes, a replay still answers with the first response. */
+    CHECK_OK(billing_config_update(engine, "{\"actor\": \"abi\", \"changes\": {\"auto_renew_hour\": 9}}", &again));
+    billing_string_free(again);
+    again = NULL;
+    CHECK_OK(billing_clock_advance(engine, 3600, NULL));
+    rebaseline();
+    CHECK_OK(billing_config_update(engine, request, &again));
+    CHECK(first && again && strcmp(first, again) == 0);
+    billing_string_free(again);
+    char *now = snapshot();
+    CHECK(now && baseline && strcmp(now, baseline) == 0); /* replays wrote nothing */
+    free(now);
+
+    /* The same key with another request: another value, another actor. */
+    REFUSED_JSON_BECAUSE(BILLING_E_CONFLICT, "idempotency_key_reused", billing_config_update(engine,
+        "{\"actor\": \"abi\", \"idempotency_key\": \"abi-key-1\", \"changes\": {\"auto_renew_hour\": 8}}", &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_CONFLICT, "idempotency_key_reused", billing_config_update(engine,
+        "{\"actor\": \"someone-else\", \"idempotency_key\": \"abi-key-1\", \"changes\": {\"auto_renew_hour\": 7}}",
+        &out));
+
+    /* 128 characters make a valid key. */
+    char key[129], request_128[400];
+    memset(key, 'k', sizeof key - 1);
+    key[128] = '\0';
+    snprintf(request_128, sizeof request_128,
+             "{\"actor\": \"abi\", \"idempotency_key\": \"%s\", \"changes\": {\"auto_renew_hour\": 10}}", key);
+    before = count_events();
+    CHECK_OK(billing_config_update(engine, request_128, &again));
+    billing_string_free(again);
+    CHECK(count_events() == before + 1);
+
+    /* Requests without a key are never deduplicated: each one is a write with its audit row
+       (whether a write that changes no value emits an event, the header does not say). */
+    int64_t ids[1000];
+    int audit_before = list_all(engine, billing_audit_list, "id", 1000, ids, 1000, NULL, NULL);
+    CHECK_OK(billing_config_update(engine, valid_update, &again));
+    billing_string_free(again);
+    CHECK_OK(billing_config_update(engine, valid_update, &again));
+    billing_string_free(again);
+    CHECK(list_all(engine, billing_audit_list, "id", 1000, ids, 1000, NULL, NULL) == audit_before + 2);
+    billing_string_free(first);
+    rebaseline();
+}
+
+static void test_clock(void) {
+    int64_t now = 0, advanced = 0;
+    CHECK_OK(billing_clock_now(engine, &now));
+    REFUSED(BILLING_E_INVALID, billing_clock_set(engine, now - 1));
+    REFUSED(BILLING_E_INVALID, billing_clock_advance(engine, -1, &advanced));
+    REFUSED(BILLING_E_INVALID, billing_clock_advance(engine, INT64_MAX, &advanced));
+    REFUSED(BILLING_E_INVALID, billing_clock_set(engine, INT64_MAX));
+    CHECK_OK(billing_clock_advance(engine, 60, &advanced));
+    CHECK(advanced == now + 60);
+    CHECK_OK(billing_clock_set(engine, now + 120));
+    CHECK_OK(billing_clock_now(engine, &advanced));
+    CHECK(advanced == now + 120);
+    rebaseline();
+
+    /* A handle on the system clock refuses to set or advance it. */
+    billing_engine *system_clock = NULL;
+    CHECK_OK(billing_engine_open(":memory:", NULL, &system_clock));
+    CHECK_STATUS(billing_clock_set(system_clock, START), BILLING_E_REFUSED);
+    CHECK_STR(billing_last_error_reason(), "clock_not_manual");
+    CHECK_STATUS(billing_clock_advance(system_clock, 1, NULL), BILLING_E_REFUSED);
+    CHECK_STR(billing_last_error_reason(), "clock_not_manual");
+    billing_engine_close(system_clock);
+}
+
+/* ---- Files libbilling must refuse untouched ------------------------------------------ */
+
+static unsigned char *read_file(const char *path, size_t *size) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return NULL;
+    unsigned char *bytes = NULL;
+    size_t used = 0, capacity = 0, got;
+    do {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 65536;
+            unsigned char *grown = realloc(bytes, capacity);
+            if (!grown) { free(bytes); fclose(file); return NULL; }
+            bytes = grown;
+        }
+        got = fread(bytes + used, 1, capacity - used, file);
+        used += got;
+    } while (got > 0);
+    fclose(file);
+    *size = used;
+    return bytes;
+}
+
+static int write_file(const char *path, const unsigned char *bytes, size_t size) {
+    FILE *file = fopen(path, "wb");
+    if (!file) return 0;
+    int ok = fwrite(bytes, 1, size, file) == size;
+    return fclose(file) == 0 && ok;
+}
+
+/* SQLite keeps PRAGMA user_version and application_id as big-endian words in the header. */
+static void put_be32(unsigned char *bytes, size_t offset, uint32_t value) {
+    for (int i = 0; i < 4; i++) bytes[offset + i] = (unsigned char)(value >> (24 - 8 * i));
+}
+enum { USER_VERSION_OFFSET = 60, APPLICATION_ID_OFFSET = 68, WRITE_VERSION_OFFSET = 18 };
+
+/* Writes `bytes` as a database file, opens it expecting BILLING_E_SCHEMA, and checks that
+   not one byte changed and no journal or WAL file was left beside it. */
+static void check_file_refused(const char *path, const unsigned char *bytes, size_t size, const char *what) {
+    char expression[200], sidecar[PATH_MAX];
+    snprintf(expression, sizeof expression, "opening %s is refused untouched", what);
+    remove_database(path);
+    if (!check_result(write_file(path, bytes, size), __FILE__, __LINE__, expression, "could not write the file")) {
+        return;
+    }
+    billing_engine *opened = (billing_engine *)&sentinel;
+    int got = billing_engine_open(path, NULL, &opened);
+    check_status(got, BILLING_E_SCHEMA, __FILE__, __LINE__, expression);
+    check_result(billing_last_error_reason()[0] != '\0' && billing_last_error_message()[0] != '\0', __FILE__,
+                 __LINE__, expression, "reason and message are set");
+    check_result(opened == NULL, __FILE__, __LINE__, expression, "*out_engine set to NULL");
+    if (got == BILLING_OK) billing_engine_close(opened);
+
+    size_t after_size = 0;
+    unsigned char *after = read_file(path, &after_size);
+    check_result(after && after_size == size && memcmp(after, bytes, size) == 0, __FILE__, __LINE__, expression,
+                 "file bytes unchanged");
+    free(after);
+    static const char *suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        snprintf(sidecar, sizeof sidecar, "%s%s", path, suffixes[i]);
+        check_result(!exists(sidecar), __FILE__, __LINE__, expression, suffixes[i]);
+    }
+}
+
+static void test_refused_files(void) {
+    char path[PATH_MAX], refused[PATH_MAX];
+    scratch_path(path, sizeof path, "test_abi_schema.sqlite");
+    scratch_path(refused, sizeof refused, "test_abi_refused.sqlite");
+    remove_database(path);
+
+    /* A real libbilling file (closed, so its WAL is checkpointed away) to derive variants from. */
+    billing_engine *made = NULL;
+    char *json = NULL;
+    CHECK_OK(billing_engine_open(path, NULL, &made));
+    CHECK_OK(billing_config_update(made, valid_update, &json));
+    billing_string_free(json);
+    billing_engine_close(made);
+    size_t size = 0;
+    unsigned char *original = read_file(path, &size);
+    if (!CHECK(original != NULL && size >= 100 && memcmp(original, "SQLite format 3", 16) == 0)) {
+        free(original);
+        return;
+    }
+    unsigned char *bytes = malloc(size);
+    if (!bytes) { free(original); return; }
+
+    /* Written by a newer libbilling: same application id, schema version 999. */
+    memcpy(bytes, original, size);
+    put_be32(bytes, USER_VERSION_OFFSET, 999);
+    check_file_refused(refused, bytes, size, "a libbilling file with user_version 999");
+
+    /* What `sqlite3 F 'PRAGMA user_version=999; CREATE TABLE t(x);'` makes: tables, version 999,
+       no application id, rollback journal (file format bytes 1, not WAL's 2). */
+    put_be32(bytes, APPLICATION_ID_OFFSET, 0);
+    bytes[WRITE_VERSION_OFFSET] = bytes[WRITE_VERSION_OFFSET + 1] = 1;
+    check_file_refused(refused, bytes, size, "a foreign file with user_version 999");
+
+    /* Another application's file, and a file of tables nobody claims. */
+    memcpy(bytes, original, size);
+    put_be32(bytes, APPLICATION_ID_OFFSET, 0x12345678);
+    check_file_refused(refused, bytes, size, "a file with another application_id");
+    memcpy(bytes, original, size);
+    put_be32(bytes, USER_VERSION_OFFSET, 0);
+    put_be32(bytes, APPLICATION_ID_OFFSET, 0);
+    bytes[WRITE_VERSION_OFFSET] = bytes[WRITE_VERSION_OFFSET + 1] = 1;
+    check_file_refused(refused, bytes, size, "an unclaimed file with tables");
+
+    /* Not an SQLite file at all. */
+    memset(bytes, 'x', size);
+    check_file_refused(refused, bytes, size, "a text file");
+
+    /* The untouched original still opens, with its event. */
+    billing_engine *reopened = NULL;
+    if (CHECK_OK(billing_engine_open(path, NULL, &reopened))) {
+        int64_t ids[10];
+        CHECK(list_all(reopened, billing_events_list, "seq", 10, ids, 10, NULL, NULL) == 1);
+        billing_engine_close(reopened);
+    }
+    free(bytes);
+    free(original);
+    remove_database(refused);
+    remove_database(path);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s SCRATCH_DIRECTORY\n", argv[0]);
+        return 2;
+    }
+    scratch = argv[1];
+    char path[PATH_MAX];
+    scratch_path(path, sizeof path, "test_abi.sqlite");
+    remove_database(path);
+
+    test_version();
+    test_status_strings();
+    test_noops();
+    test_open_refusals();
+
+    char options[96];
+    snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %d}", START);
+    if (!CHECK_OK(billing_engine_open(path, options, &engine))) return check_summary();
+    char *json = NULL;
+    CHECK_OK(billing_config_update(engine, valid_update, &json)); /* so the lists are not empty */
+    billing_string_free(json);
+    rebaseline();
+
+    test_null_engine();
+    test_null_arguments();
+    test_bad_requests_everywhere();
+    test_bad_updates();
+    test_bad_pages();
+    test_last_error_cleared();
+    test_idempotency();
+    test_clock();
+    test_refused_files();
+
+    billing_engine_close(engine);
+    free(baseline);
+    int status = check_summary();
+    if (status == 0) remove_database(path);
+    return status;
+}

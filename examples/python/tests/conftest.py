@@ -1,0 +1,32 @@
+"""Shared fixtures. The package is imported from the source tree, so the suite runs
+without installing it; BILLING_LIBRARY selects the library under test."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import billing  # noqa: E402  (needs the path set above)
+from helpers import FAST_HASHING, START  # noqa: E402
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "billing.sqlite")
+
+
+@pytest.fixture
+def engine(db_path):
+    """A fresh database file with a manual clock at START."""
+    with billing.Engine(db_path, clock="manual", now=START) as engine:
+        yield engine
+
+
+@pytest.fixture
+def fast_engine(engine):
+    """`engine` with the cheapest argon2id costs, so password hashing stays fast. (This
+    first update leaves one config.changed event and one audit row behind.)"""
+    engine.update_config(FAST_HASHING, actor="test")
+    return engine
