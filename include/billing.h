@@ -310,7 +310,7 @@ int billing_platform_reset_complete(billing_engine *engine, const char *request_
    (ECS, EVS, VPC …), "billing_mode": "PREPAID"|"ON_DEMAND"|"PACKAGE"|"ONE_OFF",
    "kind"? (selects the payment deadline: "hardware" gets 1 hour, see pay_deadline_seconds),
    "name"?, "region"?, "specs"?: {free-form}, "allowed_periods"?: [{"unit": "MONTH"|"YEAR",
-   "count"}] (default 1–9 months and 1–3 years), "monthly_price_fen"?, "yearly_price_fen"?
+   "count"}] (default 1–9 months with a monthly price, 1–3 years with a yearly one), "monthly_price_fen"?, "yearly_price_fen"?
    (a period of n units costs n times the unit price), "hourly_price_microfen"? (pay-per-use,
    millionths of a fen per hour), "one_off_price_fen"?, "promotion_discount_bp"?,
    "refundable"?, "per_resource_refund"?, "five_day_eligible"?, "auto_renew_supported"?,
@@ -428,6 +428,17 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    from two processes at once, has the effect of running it once. Call again while
    has_more is true. Since 0.1.0. */
 int billing_scheduler_run(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Verification ------------------------------------------------------------------- */
+
+/* Recomputes the invariants from the stored facts; request_json may be NULL. Response:
+   {"ok", "checked": {counts}, "breaches": [{"check", "subject", "detail"}]}. Checks: cash
+   balance = cash ledger sum and credit used = credit drawn per account; coupon balance =
+   its ledger sum and never negative; order amounts = the sum of their lines, and the
+   amount identities on paid orders; a combined order's status agrees with its sub-orders';
+   what resources were funded with under an order = what the order was paid; no refund
+   beyond what was paid; paid periods of a resource never overlap. Since 0.1.0. */
+int billing_verify(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus
 }

@@ -92,3 +92,9 @@ public func billing_scheduler_run(_ handle: OpaquePointer?, _ request: UnsafePoi
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.runScheduler(text) }
 }
+
+@c @implementation
+public func billing_verify(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                           _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out, requestOptional: true) { engine, text in try engine.verify(text) }
+}

@@ -1,3 +1,4 @@
+import Testing
 import FoundationEssentials
 @testable import BillingEngine
 
@@ -108,4 +109,12 @@ func integer(_ document: [String: JSONValue], _ path: String...) -> Int64 {
     }
     if case .integer(let value) = current { return value }
     return .min
+}
+
+/// Runs the engine's invariant check and records every breach as a test issue.
+func expectNoBreaches(_ engine: Engine, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let report = try object(engine.verify(nil))
+    if report["ok"] != true {
+        Issue.record("invariant breaches: \(report["breaches"].map { $0.text } ?? "")", sourceLocation: sourceLocation)
+    }
 }

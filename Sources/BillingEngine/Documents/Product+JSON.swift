@@ -1,7 +1,9 @@
 extension Product {
-    /// The default allowed periods (§2.2 proposal): 1–9 months and 1–3 years.
-    static var defaultPeriods: [Period] {
-        (1...9).compactMap { try? Period(Int64($0), .month) } + (1...3).compactMap { try? Period(Int64($0), .year) }
+    /// The default allowed periods (§2.2 proposal): 1–9 months if there is a monthly price,
+    /// 1–3 years if there is a yearly price.
+    var defaultPeriods: [Period] {
+        (monthlyPrice == nil ? [] : (1...9).compactMap { try? Period(Int64($0), .month) })
+            + (yearlyPrice == nil ? [] : (1...3).compactMap { try? Period(Int64($0), .year) })
     }
 
     /// Reads a product definition (requests and stored documents alike), checking that every
@@ -47,7 +49,8 @@ extension Product {
                 return result
             }
         } else {
-            allowedPeriods = billingMode == .prepaid || billingMode == .package ? Product.defaultPeriods : []
+            allowedPeriods = []
+            if billingMode == .prepaid || billingMode == .package { allowedPeriods = defaultPeriods }
         }
         try check(path: reader.path)
     }

@@ -1,0 +1,95 @@
+extension Engine {
+    /// Recomputes the invariants from the stored facts and reports every breach with the rows
+    /// involved: `{}` → `{"ok", "checked": {...}, "breaches": [{"check", "subject", "detail"}]}`.
+    /// Checks: cash balance = cash ledger sum and credit used = −credit ledger sum per account;
+    /// coupon balance = coupon ledger sum, never negative; order amounts = sum of their lines
+    /// and the amount identities on paid orders; a combined order's status matches its
+    /// sub-orders'; what resources were funded with under an order = what the order was paid
+    /// with; nothing refunded beyond what was paid; paid periods of a resource never overlap.
+    public func verify(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { _ in () }) { context, _ in
+            var breaches: [JSONValue] = []
+            func breach(_ check: String, _ subject: String, _ detail: String) {
+                breaches.append(["check": .string(check), "subject": .string(subject), "detail": .string(detail)])
+            }
+            let db = context.db
+            try db.forEach("""
+                SELECT a.id, a.cash_balance, a.credit_used,
+                    (SELECT coalesce(sum(amount), 0) FROM ledger WHERE account_id = a.id AND fund = 'CASH'),
+                    (SELECT coalesce(sum(amount), 0) FROM ledger WHERE account_id = a.id AND fund = 'CREDIT')
+                FROM accounts a
+                """) { row in
+                if row.int(1) != row.int(3) { breach("cash_ledger", row.text(0), "balance \(row.int(1)) but ledger sums to \(row.int(3))") }
+                if row.int(2) != -row.int(4) { breach("credit_ledger", row.text(0), "credit used \(row.int(2)) but ledger sums to \(-row.int(4))") }
+            }
+            try db.forEach("""
+                SELECT c.id, c.balance, (SELECT coalesce(sum(amount), 0) FROM coupon_ledger WHERE coupon_id = c.id)
+                FROM coupons c WHERE c.kind != 'DISCOUNT_COUPON'
+                """) { row in
+                if row.int(1) != row.int(2) { breach("coupon_ledger", row.text(0), "balance \(row.int(1)) but ledger sums to \(row.int(2))") }
+                if row.int(1) < 0 { breach("coupon_balance", row.text(0), "negative balance \(row.int(1))") }
+            }
+            let amountColumns = ["list_price", "commercial_discount", "promotion_discount", "discount_coupon", "voucher",
+                                 "cash_coupon", "stored_value_card", "cash", "credit"]
+            let lineSums = amountColumns.map { "coalesce(sum(l.\($0)), 0)" }.joined(separator: ", ")
+            try db.forEach("""
+                SELECT o.id, o.status, \(amountColumns.map { "o.\($0)" }.joined(separator: ", ")), \(lineSums)
+                FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.is_combined = 0 GROUP BY o.id
+                """) { row in
+                for (index, column) in amountColumns.enumerated() where row.int(Int32(2 + index)) != row.int(Int32(11 + index)) {
+                    breach("order_lines", row.text(0), "\(column) is \(row.int(Int32(2 + index))) but its lines sum to \(row.int(Int32(11 + index)))")
+                }
+            }
+            try db.forEach("""
+                SELECT c.id, c.status, group_concat(DISTINCT s.status) FROM orders c JOIN orders s ON s.combined_id = c.id
+                WHERE c.is_combined = 1 GROUP BY c.id
+                """) { row in
+                let statuses = row.text(2).split(separator: ",").map(String.init)
+                let container = row.text(1)
+                let consistent = container == "COMPLETED" || container == "PROCESSING"
+                    ? statuses.allSatisfy { $0 == "COMPLETED" || $0 == "PROCESSING" } && (container != "COMPLETED" || statuses == ["COMPLETED"])
+                    : statuses == [container]
+                if !consistent { breach("combined_order", row.text(0), "combined order is \(container) but its sub-orders are \(row.text(2))") }
+            }
+            try db.forEach("""
+                SELECT o.id, o.voucher + o.cash_coupon + o.stored_value_card + o.cash + o.credit,
+                    (SELECT coalesce(sum(amount), 0) FROM resource_funding WHERE order_id = o.id), o.status
+                FROM orders o WHERE o.is_combined = 0 AND o.type != 'UNSUBSCRIBE' AND o.paid_at IS NOT NULL
+                """) { row in
+                if row.int(1) != row.int(2) { breach("order_funding", row.text(0), "paid \(row.int(1)) but resources were funded with \(row.int(2))") }
+            }
+            for (id, list, discounts, due, voucher, paid) in try db.all("""
+                SELECT id, list_price, commercial_discount + promotion_discount + discount_coupon,
+                    list_price - commercial_discount - promotion_discount - discount_coupon, voucher,
+                    cash_coupon + stored_value_card + cash + credit
+                FROM orders WHERE paid_at IS NOT NULL AND type != 'UNSUBSCRIBE'
+                """, map: { ($0.text(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4), $0.int(5)) }) {
+                if due - voucher != paid || list - discounts != due || paid < 0 || voucher < 0 {
+                    breach("amount_identity", id, "list \(list) − discounts \(discounts) = due \(due); due − voucher \(voucher) should be paid \(paid)")
+                }
+            }
+            try db.forEach("""
+                SELECT r.resource_id, r.order_id, r.source, r.coupon_id, r.amount, coalesce(f.amount, 0)
+                FROM resource_refunds r LEFT JOIN resource_funding f ON f.resource_id = r.resource_id AND f.order_id = r.order_id
+                    AND f.source = r.source AND f.coupon_id = r.coupon_id
+                WHERE r.amount > coalesce(f.amount, 0)
+                """) { row in
+                breach("refund_exceeds_payment", row.text(0), "refunded \(row.int(4)) of \(row.text(2)) paid \(row.int(5)) by \(row.text(1))")
+            }
+            try db.forEach("""
+                SELECT a.resource_id, a.start_at, b.start_at FROM resource_periods a JOIN resource_periods b
+                    ON a.resource_id = b.resource_id AND a.start_at < b.start_at AND b.start_at < a.end_at
+                WHERE a.status = 'PAID' AND b.status = 'PAID'
+                """) { row in
+                breach("overlapping_periods", row.text(0), "periods starting \(row.int(1)) and \(row.int(2)) overlap")
+            }
+            let counts: JSONValue = [
+                "accounts": .integer(try db.first("SELECT count(*) FROM accounts") { $0.int(0) } ?? 0),
+                "orders": .integer(try db.first("SELECT count(*) FROM orders") { $0.int(0) } ?? 0),
+                "coupons": .integer(try db.first("SELECT count(*) FROM coupons") { $0.int(0) } ?? 0),
+                "resources": .integer(try db.first("SELECT count(*) FROM resources") { $0.int(0) } ?? 0),
+            ]
+            return ["ok": .bool(breaches.isEmpty), "checked": counts, "breaches": .array(breaches)]
+        }
+    }
+}

@@ -1,0 +1,71 @@
+@testable import BillingEngine
+
+/// A shop with a monthly ECS (with a bound system disk), an EVS, a VPC needing review, a
+/// pay-per-use bandwidth, a hardware box and an OBS package; and one funded account.
+struct Shop {
+    let engine: Engine
+    let account = "acme"
+
+    init(cash: Int64 = 1_000_000, at instant: Int64 = january1st2024) throws {
+        engine = try manualEngine(at: instant)
+        try putAccount(engine, account)
+        _ = try engine.topUp(#"{"actor":"pay","account_id":"acme","amount_fen":\#(cash),"external_reference":"initial"}"#)
+        for product in [
+            #"{"product_id":"evs.sys40","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":1000,"yearly_price_fen":10000}"#,
+            #"{"product_id":"ecs.s6","product_type":"ECS","billing_mode":"PREPAID","region":"cn-north-4","monthly_price_fen":10000,"yearly_price_fen":100000,"bound_products":["evs.sys40"],"specs":{"vcpus":2,"memory_gb":4}}"#,
+            #"{"product_id":"evs.100","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":10000,"yearly_price_fen":100000}"#,
+            #"{"product_id":"vpc.std","product_type":"VPC","billing_mode":"PREPAID","monthly_price_fen":5000,"review_required":true}"#,
+            #"{"product_id":"bw.ondemand","product_type":"EIP","billing_mode":"ON_DEMAND","hourly_price_microfen":12345678}"#,
+            #"{"product_id":"box.1","product_type":"HARDWARE","kind":"hardware","billing_mode":"ONE_OFF","one_off_price_fen":50000}"#,
+            #"{"product_id":"obs.100g","product_type":"OBS","billing_mode":"PACKAGE","monthly_price_fen":900,"allowed_periods":[{"unit":"MONTH","count":1},{"unit":"MONTH","count":2}]}"#,
+        ] {
+            _ = try engine.putProduct(#"{"actor":"catalog","product":\#(product)}"#)
+        }
+    }
+
+    /// Creates an order and returns its response.
+    func create(_ items: String, _ options: String = "") throws -> [String: JSONValue] {
+        try object(engine.createOrder(#"{"actor":"buyer","account_id":"acme","items":\#(items)\#(options)}"#))
+    }
+
+    func pay(_ order: String, coupons: [String] = []) throws -> [String: JSONValue] {
+        let list = coupons.map { "\"\($0)\"" }.joined(separator: ",")
+        return try object(engine.payOrder(#"{"actor":"buyer","account_id":"acme","order_id":"\#(order)","coupon_ids":[\#(list)]}"#))
+    }
+
+    func order(_ id: String) throws -> [String: JSONValue] {
+        try object(engine.orderDetails(#"{"account_id":"acme","order_id":"\#(id)"}"#))
+    }
+
+    func status(_ id: String) throws -> String { text(try order(id), "order", "status") }
+
+    func cash() throws -> Int64 { integer(try object(engine.getAccount(#"{"account_id":"acme"}"#)), "account", "cash_balance_fen") }
+
+    func voucher(_ fen: Int64, extra: String = "") throws -> String {
+        text(try object(engine.issueCoupon(#"{"actor":"ops","account_id":"acme","kind":"VOUCHER","face_value_fen":\#(fen),"valid_from":\#(january1st2024 - 86_400),"valid_to":\#(january1st2024 + 365 * 86_400)\#(extra)}"#)), "coupon", "coupon_id")
+    }
+
+    /// The resource ids of an order, in creation order.
+    func resources(_ id: String) throws -> [String] {
+        guard case .array(let list)? = field(try order(id), "order", "resources") else { return [] }
+        return list.compactMap { if case .object(let resource) = $0, case .string(let id)? = resource["resource_id"] { return id } else { return nil } }
+    }
+
+    func report(_ outcomes: [(String, Bool)]) throws -> [String: JSONValue] {
+        let results = outcomes.map { #"{"resource_id":"\#($0.0)","outcome":"\#($0.1 ? "SUCCEEDED" : "FAILED")"}"# }.joined(separator: ",")
+        return try object(engine.reportProvisioning(#"{"actor":"host","account_id":"acme","results":[\#(results)]}"#))
+    }
+
+    static let oneECS = #"[{"product_id":"ecs.s6","period":{"unit":"MONTH","count":1}}]"#
+    static let oneEVS = #"[{"product_id":"evs.100","period":{"unit":"MONTH","count":1}}]"#
+}
+
+/// The identities of §0 on an amounts document; before payment nothing is paid yet.
+func amountsHold(_ amounts: JSONValue?, paid: Bool = true) -> Bool {
+    guard case .object(let a)? = amounts else { return false }
+    func v(_ key: String) -> Int64 { if case .integer(let value)? = a[key] { return value } else { return .min } }
+    return v("list_price_fen") - v("commercial_discount_fen") - v("promotion_discount_fen") - v("discount_coupon_fen") == v("amount_due_fen")
+        && v("discount_fen") == v("commercial_discount_fen") + v("promotion_discount_fen") + v("discount_coupon_fen")
+        && (paid ? v("amount_due_fen") - v("voucher_fen") == v("paid_amount_fen") : v("paid_amount_fen") == 0 && v("voucher_fen") == 0)
+        && v("paid_amount_fen") == v("cash_coupon_fen") + v("stored_value_card_fen") + v("cash_fen") + v("credit_fen")
+}

@@ -1,0 +1,164 @@
+import Testing
+@testable import BillingEngine
+
+@Suite("Payment: coupons, funding order, allocation")
+struct PaymentTests {
+    @Test func voucherAndCashAddUpOnEveryLine() throws {
+        let shop = try Shop()
+        let voucher = try shop.voucher(2000)
+        let id = text(try shop.create(Shop.oneECS), "order", "order_id")
+        let paid = try shop.pay(id, coupons: [voucher])
+        #expect(amountsHold(field(paid, "order", "amounts")))
+        #expect(integer(paid, "order", "amounts", "voucher_fen") == 2000)
+        #expect(integer(paid, "order", "amounts", "cash_fen") == 9000)
+        guard case .array(let lines)? = field(paid, "order", "lines") else { Issue.record("no lines"); return }
+        var voucherSum: Int64 = 0
+        for case .object(let line) in lines {
+            #expect(amountsHold(line["amounts"]))
+            voucherSum += integer(line, "amounts", "voucher_fen")
+        }
+        #expect(voucherSum == 2000)
+        // Spread by amount due: 100.00 ECS gets 18.18, the 10.00 disk 1.82.
+        guard case .object(let ecsLine) = lines[0] else { return }
+        #expect(integer(ecsLine, "amounts", "voucher_fen") == 1818)
+        let coupon = try object(shop.engine.listCoupons(#"{"account_id":"acme"}"#))
+        guard case .array(let coupons)? = coupon["coupons"], case .object(let first)? = coupons.first else { return }
+        #expect(first["balance_fen"] == .integer(0))
+        #expect(first["status"] == "USED_UP")
+        try expectNoBreaches(shop.engine)
+    }
+
+    @Test func everyCouponRuleIsChecked() throws {
+        let shop = try Shop()
+        let id = text(try shop.create(Shop.oneEVS), "order", "order_id") // 100.00 EVS
+        let window = #""valid_from":\#(january1st2024 - 86_400),"valid_to":\#(january1st2024 + 86_400)"#
+        func issue(_ body: String) throws -> String {
+            text(try object(shop.engine.issueCoupon(#"{"actor":"ops","account_id":"acme",\#(body)}"#)), "coupon", "coupon_id")
+        }
+        let minSpend = try issue(#""kind":"VOUCHER","face_value_fen":100,"min_spend_fen":10000,\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [minSpend]) }?.reason == "coupon_min_spend_not_met")
+        let ecsOnly = try issue(#""kind":"VOUCHER","face_value_fen":100,"scope":{"products":["ECS"]},\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [ecsOnly]) }?.reason == "coupon_not_applicable")
+        let renewOnly = try issue(#""kind":"VOUCHER","face_value_fen":100,"scope":{"order_types":["RENEW"]},\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [renewOnly]) }?.reason == "coupon_not_applicable")
+        let yearly = try issue(#""kind":"VOUCHER","face_value_fen":100,"scope":{"billing_modes":["PREPAID_YEARLY"]},\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [yearly]) }?.reason == "coupon_not_applicable")
+        let later = try issue(#""kind":"VOUCHER","face_value_fen":100,"valid_from":\#(january1st2024 + 3600),"valid_to":\#(january1st2024 + 7200)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [later]) }?.reason == "coupon_not_usable")
+        let four = try (0..<4).map { _ in try issue(#""kind":"CASH_COUPON","face_value_fen":10,\#(window)"#) }
+        #expect(expectBillingError { try shop.pay(id, coupons: four) }?.reason == "too_many_coupons")
+        #expect(expectBillingError { try shop.pay(id, coupons: [four[0], four[0]]) }?.reason == "duplicate_coupon")
+        #expect(expectBillingError { try shop.pay(id, coupons: ["CPN999"]) }?.status == .notFound)
+        let d1 = try issue(#""kind":"DISCOUNT_COUPON","discount_bp":1000,\#(window)"#)
+        let d2 = try issue(#""kind":"DISCOUNT_COUPON","discount_bp":500,\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [d1, d2]) }?.reason == "too_many_discount_coupons")
+        let exclusive = try issue(#""kind":"VOUCHER","face_value_fen":100,\#(window)"#)
+        #expect(expectBillingError { try shop.pay(id, coupons: [exclusive, d1]) }?.reason == "coupon_excludes_discounts")
+        // None of the refusals changed anything.
+        #expect(try shop.status(id) == "PENDING_PAYMENT")
+        #expect(try shop.cash() == 1_000_000)
+        // A commercial discount excludes an exclusive voucher too.
+        _ = try shop.engine.setCommercialDiscount(#"{"actor":"s","account_id":"acme","product_type":"EVS","rate_bp":500}"#)
+        let discounted = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        #expect(expectBillingError { try shop.pay(discounted, coupons: [exclusive]) }?.reason == "coupon_excludes_discounts")
+        let tolerant = try issue(#""kind":"VOUCHER","face_value_fen":100,"exclusive_with_discounts":false,\#(window)"#)
+        let paid = try shop.pay(discounted, coupons: [tolerant])
+        #expect(integer(paid, "order", "amounts", "amount_due_fen") == 9500)
+        #expect(integer(paid, "order", "amounts", "voucher_fen") == 100)
+        #expect(amountsHold(field(paid, "order", "amounts")))
+        try expectNoBreaches(shop.engine)
+    }
+
+    @Test func discountCouponLowersTheAmountDueOnce() throws {
+        let shop = try Shop()
+        let window = #""valid_from":\#(january1st2024 - 86_400),"valid_to":\#(january1st2024 + 86_400)"#
+        let coupon = text(try object(shop.engine.issueCoupon(#"{"actor":"o","account_id":"acme","kind":"DISCOUNT_COUPON","discount_bp":1500,"max_discount_fen":1200,\#(window)}"#)), "coupon", "coupon_id")
+        let id = text(try shop.create(#"[{"product_id":"evs.100","period":{"unit":"MONTH","count":1},"quantity":2}]"#), "order", "order_id")
+        let paid = try shop.pay(id, coupons: [coupon])
+        // 15 % of 200.00 is 30.00, capped at 12.00.
+        #expect(integer(paid, "order", "amounts", "discount_coupon_fen") == 1200)
+        #expect(integer(paid, "order", "amounts", "amount_due_fen") == 18_800)
+        #expect(integer(paid, "order", "amounts", "cash_fen") == 18_800)
+        #expect(amountsHold(field(paid, "order", "amounts")))
+        let again = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        #expect(expectBillingError { try shop.pay(again, coupons: [coupon]) }?.reason == "coupon_not_usable")
+        try expectNoBreaches(shop.engine)
+    }
+
+    @Test func fundsComeFromCouponsCashThenCredit() throws {
+        let shop = try Shop(cash: 3000)
+        _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","credit_limit_fen":5000}"#)
+        let window = #""valid_from":\#(january1st2024 - 86_400),"valid_to":\#(january1st2024 + 86_400)"#
+        let card = text(try object(shop.engine.issueCoupon(#"{"actor":"o","account_id":"acme","kind":"STORED_VALUE_CARD","face_value_fen":1000,\#(window)}"#)), "coupon", "coupon_id")
+        let cashCoupon = text(try object(shop.engine.issueCoupon(#"{"actor":"o","account_id":"acme","kind":"CASH_COUPON","face_value_fen":500,\#(window)}"#)), "coupon", "coupon_id")
+        let voucher = try shop.voucher(1500)
+        let id = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        // Listed in any order, they are applied voucher → cash coupon → card → cash → credit.
+        let paid = try shop.pay(id, coupons: [card, cashCoupon, voucher])
+        #expect(integer(paid, "order", "amounts", "voucher_fen") == 1500)
+        #expect(integer(paid, "order", "amounts", "cash_coupon_fen") == 500)
+        #expect(integer(paid, "order", "amounts", "stored_value_card_fen") == 1000)
+        #expect(integer(paid, "order", "amounts", "cash_fen") == 3000)
+        #expect(integer(paid, "order", "amounts", "credit_fen") == 4000)
+        #expect(amountsHold(field(paid, "order", "amounts")))
+        let account = try object(shop.engine.getAccount(#"{"account_id":"acme"}"#))
+        #expect(integer(account, "account", "credit_used_fen") == 4000)
+        #expect(integer(account, "account", "cash_balance_fen") == 0)
+        let short = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        #expect(expectBillingError { try shop.pay(short) }?.reason == "insufficient_funds")
+        try expectNoBreaches(shop.engine)
+    }
+
+    @Test func frozenOrIndebtedAccountsCannotPay() throws {
+        let shop = try Shop()
+        let id = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","freeze":"VIOLATION"}"#)
+        #expect(expectBillingError { try shop.pay(id) }?.reason == "account_frozen")
+        _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","freeze":"NONE"}"#)
+        try shop.engine.lock.withLock {
+            try shop.engine.db.transaction(write: true) {
+                try AccountStore.post(shop.engine.db, account: "acme", fund: .cash, kind: "USAGE", amount: Money(fen: -1_000_001), at: january1st2024)
+            }
+        }
+        #expect(expectBillingError { try shop.pay(id) }?.reason == "account_in_arrears")
+        try expectNoBreaches(shop.engine)
+    }
+
+    @Test func allocationPropertyOverRandomOrders() throws {
+        var random = SplitMix64(seed: 4242)
+        for _ in 0..<2000 {
+            let count = Int.random(in: 1...5, using: &random)
+            let lines = (0..<count).map { index -> PayableLine in
+                var amounts = OrderAmounts()
+                amounts.listPrice = Money(fen: Int64.random(in: 0...5_000_000, using: &random))
+                amounts.commercialDiscount = Money(fen: Int64.random(in: 0...(amounts.listPrice.fen / 5), using: &random))
+                return PayableLine(amounts: amounts, productID: "p\(index)", productType: index % 2 == 0 ? "ECS" : "EVS",
+                                   orderType: "NEW", billingModeScope: "PREPAID_MONTHLY", region: nil)
+            }
+            var coupons: [Coupon] = []
+            for (index, kind) in [CouponKind.voucher, .cashCoupon, .storedValueCard].enumerated() where Bool.random(using: &random) {
+                var scope = CouponScope()
+                if Bool.random(using: &random) { scope.products = ["ECS"] }
+                let value = Money(fen: Int64.random(in: 1...2_000_000, using: &random))
+                coupons.append(Coupon(id: "c\(index)", accountID: "a", kind: kind, faceValue: value, balance: value, discountBP: nil,
+                                      maxDiscount: nil, validFrom: 0, validTo: 10, scope: scope, minSpend: .zero,
+                                      exclusiveWithDiscounts: false, reference: nil, issuedAt: 0))
+            }
+            let cash = Money(fen: Int64.random(in: 0...20_000_000, using: &random))
+            guard let result = try? PaymentAllocation.allocate(lines: lines, coupons: coupons, availableCash: cash,
+                                                               availableCredit: Money(fen: 30_000_000), maximumCoupons: 3, at: 5) else { continue }
+            var perCoupon: [String: Int64] = [:]
+            for part in result.parts { if let id = part.couponID { perCoupon[id, default: 0] += part.amount.fen } }
+            for coupon in coupons { #expect((perCoupon[coupon.id] ?? 0) <= coupon.balance.fen) }
+            for line in result.lines {
+                let a = line.amounts
+                #expect(a.amountDue.fen - a.voucher.fen == a.paidAmount.fen)
+                #expect(a.voucher.fen >= 0 && a.cash.fen >= 0 && a.credit.fen >= 0)
+                #expect(line.remaining.fen == 0)
+            }
+            let total = try OrderAmounts.total(result.lines.map(\.amounts))
+            #expect(total.cash <= cash)
+            #expect(try Money.sum(result.parts.map(\.amount)).fen == total.voucher.fen + total.paidAmount.fen + total.discountCoupon.fen)
+        }
+    }
+}
