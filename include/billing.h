@@ -423,11 +423,64 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
 /* ---- Scheduler ---------------------------------------------------------------------- */
 
 /* Does the work due at the handle's now, in bounded batches: {"actor", "limit"?: 1–10000 per
-   job (default 1000)} -> {"now", "cancelled_orders", "has_more"}. Today: cancels orders
-   past their payment deadline (T12) or confirmation validity (T9). Running it twice, or
-   from two processes at once, has the effect of running it once. Call again while
-   has_more is true. Since 0.1.0. */
+   job (default 1000)} -> {"now", "cancelled_orders", "resources": {"processed",
+   "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
+   "frozen", "released"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
+   or confirmation validity (T9); for each resource whose next instant has come: packages
+   taking effect, auto-renew attempts, expiry reminders (15/7/3/1 days before for MANUAL,
+   3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
+   grace (or conversion to pay-per-use), freezing at the end of grace, release at the end
+   of retention. Its cost follows the due work, not the number of resources. Running it
+   twice, or from two processes at once, has the effect of running it once. Call again
+   while has_more is true. Since 0.1.0. */
 int billing_scheduler_run(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Renewals and expiry policies -------------------------------------------------- */
+/*
+ * Resource statuses (code): PENDING_PROVISION, PROVISION_FAILED, PENDING_EFFECTIVE (packages),
+ * IN_USE (2), EXPIRED (5, the grace period: still working), FROZEN (4, the retention
+ * period: data kept), RELEASED, UNSUBSCRIBED. A period starts at provisioning or at the
+ * previous expiry and ends at 23:59:59 business time; grace = expiry + grace days,
+ * retention = grace end + retention days, by customer level (configuration).
+ */
+
+/* Renews primary yearly/monthly resources by hand: {"actor", "account_id", "resource_ids":
+   [1–max_batch_renew (10) primary ids], "period"?: {"unit", "count"} (default: 1 year when
+   all offer it, else the shortest common length), "unified_expiry"?: bool (stretch to the
+   account's unified expiry day; the extra days cost the monthly price pro rata),
+   "auto_pay"?, "coupon_ids"?}. Bound resources are renewed with their primary. The new
+   period starts at the current expiry even in grace or retention. Refused: "not_primary",
+   "not_prepaid", "not_renewable_status", "not_realname_verified", "pending_order_exists",
+   "converting_to_on_demand", "product_off_sale", "supplements_provisioning",
+   "period_not_allowed", "unified_requires_in_use". Creates a RENEW order (combined for
+   several resources) pending payment; paying it applies the renewal at once.
+   Response {"order", "payment"}. Since 0.1.0. */
+int billing_resources_renew(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Sets the expiry policy: {"actor", "account_id", "resource_ids", "policy": "MANUAL"|
+   "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "auto_renew_period"?: {"unit", "count"} (default
+   one unit of the purchase period), "auto_renew_times"?: 0–99 (0 = unlimited; enabling
+   without it = unlimited; modifying without it keeps the count)}. Bound resources follow
+   their primary. All or nothing. Auto-renew first tries at auto_renew_hour (03:00) on the
+   account's deduction day (deduction_days before the expiry date), at once when that has
+   passed or the resource expires before the next 03:00, then daily at 03:00 while in use,
+   expired or frozen; each try is an event ("resource.auto_renewed" or
+   "resource.auto_renew_failed" with "notice" on the notice days), and the count falls back
+   to MANUAL at zero. TO_ON_DEMAND converts the resource to pay-per-use at expiry and cancels
+   its pending orders. Response {"resources"}. Since 0.1.0. */
+int billing_resources_policy_set(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Releases EXPIRED or FROZEN resources: {"actor", "account_id", "resource_ids"}. Bound
+   resources go with their primary. Refused under a police freeze, while an order is
+   processing, or without real-name verification. Response {"resources"}. Since 0.1.0. */
+int billing_resources_release(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The renewal-management view, soonest expiry first: {"account_id", "tab": "MANUAL"|
+   "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "expire_from"?, "expire_to"?, "resource_id"?,
+   "order_id"?, "status"?: "IN_USE"|"EXPIRED"|"FROZEN", "hide_pending_orders"?: bool,
+   "after"?, "limit"?: 1–100} -> {"resources": [{..., "bound_resources",
+   "pending_order_id"}], "next_cursor", "has_more"}. Since 0.1.0. */
+int billing_renewals_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Verification ------------------------------------------------------------------- */
 

@@ -94,6 +94,11 @@ extension Resource {
             "expire_at_local": expireAt.map { .string(calendar.iso8601($0)) } ?? .null,
             "ended_at": JSONValue(endedAt),
             "expiry_policy": .string(expiryPolicy),
+            "grace_end": JSONValue(graceEnd),
+            "retention_end": JSONValue(retentionEnd),
+            "freeze_reason": JSONValue(freezeReason),
+            "auto_renew": autoRenewPeriod.map { ["period": ["unit": .string($0.unit.rawValue), "count": .integer($0.count)],
+                                                 "remaining": JSONValue(autoRenewRemaining), "next_attempt_at": JSONValue(nextAttemptAt)] } ?? .null,
         ]
     }
 }

@@ -173,6 +173,12 @@ public struct OrderLine: Equatable, Sendable {
     /// The product as it was when the order was made.
     public var product: JSONValue
     public var amounts: OrderAmounts
+    /// For a renewal line: the resource, and the period it adds (from the old expiry to the new
+    /// one) with the anchor day afterwards (changed by a unified expiry day).
+    public var resourceID: String? = nil
+    public var renewFrom: Int64? = nil
+    public var renewTo: Int64? = nil
+    public var anchorAfter: Int64? = nil
 
     /// The billing-mode word coupon scopes match (§3.5).
     public var billingModeScope: String {

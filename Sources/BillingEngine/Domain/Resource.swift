@@ -57,4 +57,30 @@ public struct Resource: Equatable, Sendable {
     public var expireAt: Int64?
     public var endedAt: Int64?
     public var expiryPolicy: String
+    /// End of the grace period, set when the resource expires.
+    public var graceEnd: Int64? = nil
+    /// End of the retention period, set when the resource expires.
+    public var retentionEnd: Int64? = nil
+    /// Why it is frozen: EXPIRY (retention), ARREARS, VIOLATION, POLICE.
+    public var freezeReason: String? = nil
+    /// Auto-renew period (unit and count) and renewals left (nil: unlimited).
+    public var autoRenewPeriod: Period? = nil
+    public var autoRenewRemaining: Int64? = nil
+    /// The next auto-renew attempt.
+    public var nextAttemptAt: Int64? = nil
+    /// The smallest "days before expiry" reminder already sent for the current expiry.
+    public var remindedDays: Int64? = nil
+    /// The next instant the scheduler has work for this resource.
+    public var dueAt: Int64? = nil
+
+    /// The expiry policy as a value.
+    public var policy: ExpiryPolicy { ExpiryPolicy(rawValue: expiryPolicy) ?? .manual }
+}
+
+/// What happens to a prepaid resource at expiry (domain-rules §4.6), one per resource.
+public enum ExpiryPolicy: String, CaseIterable, Sendable {
+    case manual = "MANUAL"
+    case autoRenew = "AUTO_RENEW"
+    case toOnDemand = "TO_ON_DEMAND"
+    case noRenew = "NO_RENEW"
 }

@@ -110,6 +110,7 @@ extension Engine {
             member.cancelledAt = context.now
             member.cancelReason = reason.rawValue
             try OrderStore.update(context.db, member)
+            try ResourceStore.close(context.db, order: member.id)
         }
         try context.emit("order.cancelled", account: order.accountID, subject: order.id,
                          data: ["reason": .string(reason.rawValue), "note": JSONValue(note),

@@ -87,7 +87,7 @@ extension Engine {
     }
 
     /// Writes a planned payment: line and order amounts, coupon use, ledger, statuses, resources.
-    static func applyPayment(_ plan: PaymentPlan, context: OperationContext) throws {
+    static func applyPayment(_ plan: PaymentPlan, ledgerKind: String = "PAYMENT", context: OperationContext) throws {
         for line in plan.lines { try OrderStore.updateLineAmounts(context.db, line) }
         var paidOrders: [Order] = []
         for var order in plan.orders {
@@ -96,11 +96,11 @@ extension Engine {
             order.paidAt = context.now
             try OrderStore.update(context.db, order)
             if order.amounts.cash.fen > 0 {
-                try AccountStore.post(context.db, account: order.accountID, fund: .cash, kind: "PAYMENT",
+                try AccountStore.post(context.db, account: order.accountID, fund: .cash, kind: ledgerKind,
                                       amount: Money(fen: -order.amounts.cash.fen), order: order.id, at: context.now)
             }
             if order.amounts.credit.fen > 0 {
-                try AccountStore.post(context.db, account: order.accountID, fund: .credit, kind: "PAYMENT",
+                try AccountStore.post(context.db, account: order.accountID, fund: .credit, kind: ledgerKind,
                                       amount: Money(fen: -order.amounts.credit.fen), order: order.id, at: context.now)
             }
             paidOrders.append(order)
@@ -125,7 +125,11 @@ extension Engine {
             let line = plan.lines[part.line]
             partsByLine["\(line.orderID)#\(line.lineNo)", default: []].append(part)
         }
-        try createResources(for: root, parts: partsByLine, context: context)
+        if root.type == .renew {
+            try applyRenewal(root, parts: partsByLine, context: context)
+        } else {
+            try createResources(for: root, parts: partsByLine, context: context)
+        }
     }
 
     /// Creates the resources of a paid (or pay-per-use) order: `quantity` per line, bound lines'
@@ -153,6 +157,7 @@ extension Engine {
                         resource.anchorDay = .day(context.calendar.date(of: start).day)
                         resource.expireAt = try context.calendar.expiry(startingAt: start, period: period, anchor: resource.anchorDay ?? .monthEnd)
                         resource.status = start > context.now ? .pendingEffective : .inUse
+                        reschedule(&resource, context: context)
                     }
                     try ResourceStore.insert(context.db, resource, sequence: sequence)
                     if let start = resource.effectiveAt, let end = resource.expireAt {

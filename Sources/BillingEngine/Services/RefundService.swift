@@ -95,6 +95,7 @@ extension Engine {
                             try ResourceStore.addPeriod(context.db, resource: id, order: resource.orderID, start: context.now, end: end)
                         }
                     }
+                    try Engine.restartSchedule(&resource, context: context)
                     try context.emit("resource.provisioned", account: input.0, subject: id,
                                      data: ["order_id": .string(resource.orderID), "expire_at": JSONValue(resource.expireAt)])
                 } else {

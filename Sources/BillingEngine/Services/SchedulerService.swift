@@ -9,8 +9,15 @@ extension Engine {
             try reader.optionalInt("limit", in: 1...10_000) ?? 1000
         }, apply: { context, limit in
             let orders = try Engine.cancelOverdueOrders(limit: limit, context: context)
-            let summary: JSONValue = ["now": .integer(context.now), "cancelled_orders": .integer(orders.cancelled),
-                                      "has_more": .bool(orders.more)]
+            let resources = try Engine.advanceDueResources(limit: limit, context: context)
+            var fields: [String: JSONValue] = ["now": .integer(context.now), "cancelled_orders": .integer(orders.cancelled),
+                                               "has_more": .bool(orders.more || resources.more)]
+            var counts: [String: JSONValue] = [:]
+            for key in ["processed", "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted", "frozen", "released"] {
+                counts[key] = .integer(resources.counts.values[key] ?? 0)
+            }
+            fields["resources"] = .object(counts)
+            let summary = JSONValue.object(fields)
             context.audit(detail: summary)
             return summary
         })

@@ -86,6 +86,21 @@ public final class Connection {
     /// The rowid of the last inserted row.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Runs `body` inside a savepoint of the open transaction: an error undoes only what `body`
+    /// wrote (an auto-renew attempt that cannot be paid) and is rethrown.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT attempt")
+        do {
+            let result = try body()
+            try run("RELEASE attempt")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO attempt")
+            _ = try? run("RELEASE attempt")
+            throw error
+        }
+    }
+
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
     /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
     /// Any error rolls everything back.

@@ -79,18 +79,23 @@ enum OrderStore {
     private static let lineColumns = """
         order_id, line_no, product_id, product_type, billing_mode, region, period_unit, period_count, quantity, parent_line,
         relation, effective_at, product, list_price, commercial_discount, promotion_discount, discount_coupon, voucher,
-        cash_coupon, stored_value_card, cash, credit
+        cash_coupon, stored_value_card, cash, credit, resource_id, renew_from, renew_to, anchor_after
         """
 
     static func lines(_ db: Connection, of order: String) throws -> [OrderLine] {
         try db.all("SELECT \(lineColumns) FROM order_lines WHERE order_id = ? ORDER BY line_no", order) { row in
             let unit = row.optionalText(6).flatMap(PeriodUnit.init)
-            return OrderLine(orderID: row.text(0), lineNo: row.int(1), productID: row.text(2), productType: row.text(3),
+            var line = OrderLine(orderID: row.text(0), lineNo: row.int(1), productID: row.text(2), productType: row.text(3),
                              billingMode: BillingMode(rawValue: row.text(4)) ?? .prepaid, region: row.optionalText(5),
                              period: try unit.map { try Period(row.int(7), $0) }, quantity: row.int(8),
                              parentLine: row.optionalInt(9), relation: row.optionalText(10).flatMap(ResourceRelation.init),
                              effectiveAt: row.optionalInt(11), product: (try? JSONValue.parse(row.text(12))) ?? .null,
                              amounts: amounts(row, from: 13))
+            line.resourceID = row.optionalText(22)
+            line.renewFrom = row.optionalInt(23)
+            line.renewTo = row.optionalInt(24)
+            line.anchorAfter = row.optionalInt(25)
+            return line
         }
     }
 
@@ -99,8 +104,8 @@ enum OrderStore {
             line.orderID, line.lineNo, line.productID, line.productType, line.billingMode.rawValue, line.region,
             line.period?.unit.rawValue, line.period?.count, line.quantity, line.parentLine, line.relation?.rawValue,
             line.effectiveAt, line.product.text,
-        ] + amountArguments(line.amounts)
-        try db.forEach("INSERT INTO order_lines (\(lineColumns)) VALUES (\(Array(repeating: "?", count: 22).joined(separator: ", ")))",
+        ] + amountArguments(line.amounts) + [line.resourceID, line.renewFrom, line.renewTo, line.anchorAfter]
+        try db.forEach("INSERT INTO order_lines (\(lineColumns)) VALUES (\(Array(repeating: "?", count: 26).joined(separator: ", ")))",
                        arguments) { _ in }
     }
 

@@ -2,12 +2,15 @@
 enum ResourceStore {
     private static let columns = """
         id, account_id, order_id, line_no, product_id, product_type, billing_mode, region, status, primary_id, relation,
-        period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at, expiry_policy
+        period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at, expiry_policy,
+        grace_end, retention_end, freeze_reason, auto_renew_unit, auto_renew_count, auto_renew_remaining, next_attempt_at,
+        reminded_days, due_at
         """
 
     static func decode(_ row: Row) throws -> Resource {
         let unit = row.optionalText(11).flatMap(PeriodUnit.init)
-        return Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
+        let renewUnit = row.optionalText(23).flatMap(PeriodUnit.init)
+        var resource = Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
                         productID: row.text(4), productType: row.text(5),
                         billingMode: BillingMode(rawValue: row.text(6)) ?? .prepaid, region: row.optionalText(7),
                         status: ResourceStatus(rawValue: row.text(8)) ?? .released, primaryID: row.optionalText(9),
@@ -16,6 +19,15 @@ enum ResourceStore {
                         anchorDay: row.optionalInt(13).flatMap(AnchorDay.init(code:)), createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
+        resource.graceEnd = row.optionalInt(20)
+        resource.retentionEnd = row.optionalInt(21)
+        resource.freezeReason = row.optionalText(22)
+        resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
+        resource.autoRenewRemaining = row.optionalInt(25)
+        resource.nextAttemptAt = row.optionalInt(26)
+        resource.remindedDays = row.optionalInt(27)
+        resource.dueAt = row.optionalInt(28)
+        return resource
     }
 
     /// A resource of an account; another account's resource is "not found".
@@ -31,22 +43,61 @@ enum ResourceStore {
     }
 
     static func insert(_ db: Connection, _ resource: Resource, sequence: Int64) throws {
-        try db.forEach("""
-            INSERT INTO resources (seq, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
-                  resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
-                  resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
-                  resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
-                  resource.expireAt, resource.endedAt, resource.expiryPolicy]) { _ in }
+        let values: [SQLiteBindable] = [
+            sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
+            resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
+            resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
+            resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
+            resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd, resource.retentionEnd,
+            resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
+            resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
+        ]
+        try db.forEach("INSERT INTO resources (seq, \(columns)) VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))",
+                       values) { _ in }
     }
 
     /// Writes the fields that change over a resource's life.
     static func update(_ db: Connection, _ resource: Resource) throws {
-        try db.run("""
-            UPDATE resources SET status = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?, ended_at = ?,
-                expiry_policy = ? WHERE id = ?
-            """, resource.status.rawValue, resource.anchorDay?.code, resource.provisionedAt, resource.effectiveAt,
-                 resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.id)
+        try db.forEach("""
+            UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
+                ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
+                auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?
+            WHERE id = ?
+            """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
+                  resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
+                  resource.retentionEnd, resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue,
+                  resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
+                  resource.remindedDays, resource.dueAt, resource.id]) { _ in }
+    }
+
+    /// The bound resources hanging on a primary.
+    static func bound(_ db: Connection, to primary: String) throws -> [Resource] {
+        try db.all("SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq", primary, map: decode)
+    }
+
+    /// Resources whose next work is due at or before an instant, soonest first.
+    static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> [Resource] {
+        try db.all("SELECT \(columns) FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+                   instant, limit, map: decode)
+    }
+
+    /// The order waiting for payment or processing on a resource, if any.
+    static func openOrder(_ db: Connection, of resource: String) throws -> String? {
+        try db.first("SELECT order_id FROM resource_open_orders WHERE resource_id = ?", resource) { $0.text(0) }
+    }
+
+    /// Marks an order open on a resource; a second open order is refused by the primary key.
+    static func open(_ db: Connection, order: String, on resource: String) throws {
+        do {
+            try db.run("INSERT INTO resource_open_orders (resource_id, order_id) VALUES (?, ?)", resource, order)
+        } catch let error as BillingError where error.status == .conflict {
+            throw BillingError.refused("pending_order_exists", "resource \(resource) already has an order waiting; pay or cancel it first")
+        }
+    }
+
+    /// Clears the open-order marks of an order (paid and applied, or cancelled).
+    static func close(_ db: Connection, order: String) throws {
+        try db.run("DELETE FROM resource_open_orders WHERE order_id = ?", order)
     }
 
     /// Records what one source paid for a resource under an order.

@@ -277,6 +277,33 @@ enum Schema {
             PRIMARY KEY (resource_id, start_at)
         ) STRICT;
         """,
+        // 4: renewals: the resource timeline (grace, retention, auto-renew, reminders, the next
+        // instant something is due), renewal order lines, and one open order per resource.
+        """
+        ALTER TABLE resources ADD COLUMN grace_end INTEGER;
+        ALTER TABLE resources ADD COLUMN retention_end INTEGER;
+        ALTER TABLE resources ADD COLUMN freeze_reason TEXT;
+        ALTER TABLE resources ADD COLUMN auto_renew_unit TEXT;
+        ALTER TABLE resources ADD COLUMN auto_renew_count INTEGER;
+        ALTER TABLE resources ADD COLUMN auto_renew_remaining INTEGER;
+        ALTER TABLE resources ADD COLUMN next_attempt_at INTEGER;
+        ALTER TABLE resources ADD COLUMN reminded_days INTEGER;
+        ALTER TABLE resources ADD COLUMN due_at INTEGER;
+        CREATE INDEX resources_due ON resources (due_at) WHERE due_at IS NOT NULL;
+        CREATE INDEX renewals_view ON resources (account_id, expiry_policy, expire_at, seq)
+            WHERE billing_mode = 'PREPAID' AND primary_id IS NULL;
+        ALTER TABLE order_lines ADD COLUMN resource_id TEXT REFERENCES resources (id);
+        ALTER TABLE order_lines ADD COLUMN renew_from INTEGER;
+        ALTER TABLE order_lines ADD COLUMN renew_to INTEGER;
+        ALTER TABLE order_lines ADD COLUMN anchor_after INTEGER;
+        CREATE INDEX order_lines_by_resource ON order_lines (resource_id) WHERE resource_id IS NOT NULL;
+        -- At most one order waiting for payment or processing per resource (§4.3 #3).
+        CREATE TABLE resource_open_orders (
+            resource_id TEXT PRIMARY KEY REFERENCES resources (id),
+            order_id TEXT NOT NULL REFERENCES orders (id)
+        ) STRICT;
+        CREATE INDEX open_orders_by_order ON resource_open_orders (order_id);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -1,0 +1,206 @@
+/// What one scheduler pass did to resources.
+struct LifecycleCounts {
+    var values: [String: Int64] = [:]
+    mutating func add(_ key: String) { values[key, default: 0] += 1 }
+}
+
+extension Engine {
+    /// The days before expiry on which a resource's reminders go out, by its policy (§6.3).
+    static func reminderDays(_ resource: Resource, _ configuration: Configuration) -> [Int64] {
+        guard resource.billingMode == .prepaid else { return [] }
+        return configuration.expiryReminderDays[resource.policy.rawValue] ?? []
+    }
+
+    /// After the expiry changed (provisioning, renewal, policy change): reminders already past
+    /// count as sent, and auto-renew starts over from its first attempt for the new expiry.
+    static func restartSchedule(_ resource: inout Resource, context: OperationContext) throws {
+        guard let expireAt = resource.expireAt, resource.billingMode == .prepaid else { return reschedule(&resource, context: context) }
+        resource.remindedDays = RenewalRules.passedReminder(expireAt: expireAt, days: reminderDays(resource, context.configuration),
+                                                            now: context.now, calendar: context.calendar)
+        if resource.policy == .autoRenew {
+            let account = try AccountStore.require(context.db, resource.accountID)
+            resource.nextAttemptAt = RenewalRules.firstAttempt(
+                expireAt: expireAt, deductionDays: account.deductionDays ?? context.configuration.defaultDeductionDays,
+                hour: context.configuration.autoRenewHour, now: context.now, calendar: context.calendar)
+        } else {
+            resource.nextAttemptAt = nil
+        }
+        reschedule(&resource, context: context)
+    }
+
+    /// Sets `dueAt` to the next instant the scheduler has work for the resource. Bound resources
+    /// follow their primary and have none of their own.
+    static func reschedule(_ resource: inout Resource, context: OperationContext) {
+        guard resource.relation != .bound else { resource.dueAt = nil; return }
+        var candidates: [Int64?] = []
+        let renewing = resource.policy == .autoRenew && resource.billingMode == .prepaid
+        switch resource.status {
+        case .pendingEffective:
+            candidates.append(resource.effectiveAt)
+        case .inUse:
+            if let expireAt = resource.expireAt {
+                candidates.append(expireAt + 1)
+                candidates.append(RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
+                                                         lastSent: resource.remindedDays, now: context.now, calendar: context.calendar).next)
+            }
+            if renewing { candidates.append(resource.nextAttemptAt) }
+        case .expired:
+            candidates.append(resource.graceEnd.map { $0 + 1 })
+            if renewing { candidates.append(resource.nextAttemptAt) }
+        case .frozen:
+            if resource.freezeReason == "EXPIRY" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
+            if renewing { candidates.append(resource.nextAttemptAt) }
+        default:
+            break
+        }
+        resource.dueAt = candidates.compactMap { $0 }.min()
+    }
+
+    /// Does everything due for one resource up to now, in the order it fell due: a package
+    /// taking effect, an auto-renew attempt, a reminder, expiry (or conversion to pay-per-use),
+    /// freezing at the end of grace, release at the end of retention. Bound resources share
+    /// their primary's transitions.
+    static func advance(_ id: String, account: String, counts: inout LifecycleCounts, context: OperationContext) throws {
+        var resource = try ResourceStore.require(context.db, id, account: account)
+        let now = context.now
+        if resource.status == .pendingEffective, let effective = resource.effectiveAt, effective <= now {
+            resource.status = .inUse
+            try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
+            counts.add("effective")
+        }
+        if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
+           [.inUse, .expired, .frozen].contains(resource.status) {
+            try ResourceStore.update(context.db, resource)
+            counts.add(try attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
+            resource = try ResourceStore.require(context.db, id, account: account)
+        }
+        if resource.status == .inUse, let expireAt = resource.expireAt, expireAt >= now {
+            let reminders = RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
+                                                   lastSent: resource.remindedDays, now: now, calendar: context.calendar)
+            if let days = reminders.send {
+                resource.remindedDays = days
+                try context.emit("resource.expiry_reminder", account: account, subject: id,
+                                 data: ["days_before": .integer(days), "expire_at": .integer(expireAt),
+                                        "policy": .string(resource.expiryPolicy)])
+                counts.add("reminders")
+            }
+        }
+        var group = [resource] + (try ResourceStore.bound(context.db, to: id))
+        func transition(_ change: (inout Resource) -> Void) throws {
+            for index in group.indices {
+                change(&group[index])
+                if index > 0 { try ResourceStore.update(context.db, group[index]) }
+            }
+            resource = group[0]
+        }
+        if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
+            if resource.billingMode == .package {
+                try transition { $0.status = .expired; $0.endedAt = expireAt + 1 }
+                try context.emit("resource.expired", account: account, subject: id, data: ["expire_at": .integer(expireAt)])
+                counts.add("expired")
+            } else if resource.policy == .toOnDemand {
+                try transition { $0.billingMode = .onDemand; $0.expireAt = nil; $0.nextAttemptAt = nil }
+                try cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
+                try context.emit("resource.converted", account: account, subject: id,
+                                 data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND"])
+                counts.add("converted")
+            } else {
+                let holder = try AccountStore.require(context.db, account)
+                let days = context.configuration.graceRetention(for: holder.level)
+                let graceEnd = expireAt + days.prepaidGraceDays * 86_400
+                let retentionEnd = graceEnd + days.prepaidRetentionDays * 86_400
+                try transition { $0.status = .expired; $0.graceEnd = graceEnd; $0.retentionEnd = retentionEnd }
+                try context.emit("resource.expired", account: account, subject: id,
+                                 data: ["expire_at": .integer(expireAt), "grace_end": .integer(graceEnd), "retention_end": .integer(retentionEnd)])
+                counts.add("expired")
+            }
+        }
+        if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
+            try transition { $0.status = .frozen; $0.freezeReason = "EXPIRY" }
+            try context.emit("resource.frozen", account: account, subject: id,
+                             data: ["reason": "EXPIRY", "retention_end": JSONValue(resource.retentionEnd)])
+            counts.add("frozen")
+        }
+        if resource.status == .frozen, resource.freezeReason == "EXPIRY", let retentionEnd = resource.retentionEnd, now > retentionEnd {
+            try transition { $0.status = .released; $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
+            try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+            try context.emit("resource.released", account: account, subject: id,
+                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])
+            counts.add("released")
+        }
+        reschedule(&resource, context: context)
+        try ResourceStore.update(context.db, resource)
+    }
+
+    /// One auto-renew attempt (§4.5): a RENEW order for the resource and its bound resources,
+    /// paid from cash and credit, inside a savepoint so that a failure leaves no order behind.
+    /// Success counts down the remaining renewals (none left: back to manual renewal); failure
+    /// schedules the next daily attempt. Each outcome is an event.
+    static func attemptAutoRenew(_ resource: Resource, context: OperationContext) throws -> Bool {
+        let account = try AccountStore.require(context.db, resource.accountID)
+        let period = resource.autoRenewPeriod ?? (try? Period(1, resource.period?.unit ?? .month)) ?? resource.period
+        do {
+            let order = try context.db.savepoint { () -> Order in
+                guard let period else { throw BillingError.refused("no_period", "no auto-renew period") }
+                guard account.freeze == .none else {
+                    throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue))")
+                }
+                let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account, context: context)
+                try applyPayment(try planPayment(order, coupons: [], context: context), ledgerKind: "AUTO_RENEWAL", context: context)
+                return order
+            }
+            var renewed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
+            if let remaining = renewed.autoRenewRemaining {
+                renewed.autoRenewRemaining = remaining - 1
+                if remaining - 1 <= 0 {
+                    renewed.expiryPolicy = ExpiryPolicy.manual.rawValue
+                    renewed.autoRenewPeriod = nil
+                    renewed.autoRenewRemaining = nil
+                    try restartSchedule(&renewed, context: context)
+                }
+            }
+            try ResourceStore.update(context.db, renewed)
+            try context.emit("resource.auto_renewed", account: resource.accountID, subject: resource.id,
+                             data: ["order_id": .string(order.id), "expire_at": JSONValue(renewed.expireAt),
+                                    "remaining": JSONValue(renewed.autoRenewRemaining), "policy": .string(renewed.expiryPolicy)])
+            return true
+        } catch let error as BillingError where error.status == .refused || error.status == .notFound {
+            var failed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
+            failed.nextAttemptAt = RenewalRules.nextRetry(after: context.now, hour: context.configuration.autoRenewHour, calendar: context.calendar)
+            reschedule(&failed, context: context)
+            try ResourceStore.update(context.db, failed)
+            let notice = failed.expireAt.map {
+                RenewalRules.isFailureNoticeDay(context.calendar.date(of: context.now), expireAt: $0, graceEnd: failed.graceEnd,
+                                                retentionEnd: failed.retentionEnd, calendar: context.calendar)
+            } ?? false
+            try context.emit("resource.auto_renew_failed", account: resource.accountID, subject: resource.id,
+                             data: ["reason": .string(error.reason), "message": .string(error.message), "notice": .bool(notice),
+                                    "next_attempt_at": JSONValue(failed.nextAttemptAt)])
+            return false
+        }
+    }
+
+    /// Cancels the orders waiting on resources (T13): conversion, release, deletion.
+    static func cancelOpenOrders(of resources: [String], reason: CancelReason, context: OperationContext) throws {
+        for id in resources {
+            guard let orderID = try ResourceStore.openOrder(context.db, of: id) else { continue }
+            guard let account = try context.db.first("SELECT account_id, combined_id FROM orders WHERE id = ?", orderID, map: { ($0.text(0), $0.optionalText(1)) }) else { continue }
+            let order = try OrderStore.require(context.db, account.1 ?? orderID, account: account.0)
+            if [.pendingPayment, .pendingReview, .pendingConfirmation].contains(order.status) {
+                try cancel(order, reason: reason, note: nil, context: context)
+            }
+        }
+    }
+
+    /// Scheduler job: advances every resource whose next work is due, soonest first.
+    static func advanceDueResources(limit: Int64, context: OperationContext) throws -> (counts: LifecycleCounts, more: Bool) {
+        let due = try context.db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+                                     context.now, limit + 1) { ($0.text(0), $0.text(1)) }
+        var counts = LifecycleCounts()
+        for (id, account) in due.prefix(Int(limit)) {
+            try advance(id, account: account, counts: &counts, context: context)
+            counts.add("processed")
+        }
+        return (counts, due.count > Int(limit))
+    }
+}
