@@ -69,3 +69,53 @@ func amountsHold(_ amounts: JSONValue?, paid: Bool = true) -> Bool {
         && (paid ? v("amount_due_fen") - v("voucher_fen") == v("paid_amount_fen") : v("paid_amount_fen") == 0 && v("voucher_fen") == 0)
         && v("paid_amount_fen") == v("cash_coupon_fen") + v("stored_value_card_fen") + v("cash_fen") + v("credit_fen")
 }
+
+extension Shop {
+    /// Buys, pays and provisions one product; returns the primary resource id.
+    @discardableResult
+    func own(_ product: String = "evs.100", months: Int64 = 1, unit: String = "MONTH") throws -> String {
+        let id = text(try create(#"[{"product_id":"\#(product)","period":{"unit":"\#(unit)","count":\#(months)}}]"#), "order", "order_id")
+        _ = try pay(id)
+        let resources = try resources(id)
+        _ = try report(resources.map { ($0, true) })
+        return resources[0]
+    }
+
+    func resource(_ id: String) throws -> [String: JSONValue] {
+        guard case .object(let fields)? = try object(engine.getResource(#"{"account_id":"acme","resource_id":"\#(id)"}"#))["resource"] else { return [:] }
+        return fields
+    }
+
+    func runScheduler() throws -> [String: JSONValue] {
+        try object(engine.runScheduler(#"{"actor":"cron"}"#))
+    }
+
+    /// Moves the clock to an instant and runs the scheduler there.
+    @discardableResult
+    func runScheduler(at instant: Int64) throws -> [String: JSONValue] {
+        try engine.setClock(to: instant)
+        return try runScheduler()
+    }
+
+    func setPolicy(_ ids: [String], _ policy: String, _ extra: String = "") throws -> [String: JSONValue] {
+        let list = ids.map { "\"\($0)\"" }.joined(separator: ",")
+        return try object(engine.setExpiryPolicy(#"{"actor":"c","account_id":"acme","resource_ids":[\#(list)],"policy":"\#(policy)"\#(extra)}"#))
+    }
+
+    func renew(_ ids: [String], _ extra: String = "") throws -> [String: JSONValue] {
+        let list = ids.map { "\"\($0)\"" }.joined(separator: ",")
+        return try object(engine.renewResources(#"{"actor":"c","account_id":"acme","resource_ids":[\#(list)]\#(extra)}"#))
+    }
+
+    /// Events of a type for a subject, oldest first.
+    func events(_ type: String, subject: String? = nil) throws -> [[String: JSONValue]] {
+        try engine.lock.withLock {
+            try engine.db.all("SELECT data, subject_id, occurred_at FROM events WHERE type = ? ORDER BY seq", type) { row -> [String: JSONValue] in
+                guard case .object(var fields) = try JSONValue.parse(row.text(0)) else { return [:] }
+                fields["subject_id"] = JSONValue(row.optionalText(1))
+                fields["occurred_at"] = .integer(row.int(2))
+                return fields
+            }
+        }.filter { subject == nil || $0["subject_id"] == JSONValue(subject) }
+    }
+}

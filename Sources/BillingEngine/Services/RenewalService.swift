@@ -1,6 +1,8 @@
 extension Engine {
     /// Refuses renewal of a resource for the first reason of §4.3 / §9.2 that applies.
-    static func checkRenewable(_ resource: Resource, account: Account, product: Product?, context: OperationContext) throws {
+    /// An auto-renewal already enabled keeps working when the product goes off sale (§4.5).
+    static func checkRenewable(_ resource: Resource, account: Account, product: Product?, automatic: Bool = false,
+                               context: OperationContext) throws {
         guard resource.relation != .bound else {
             throw BillingError.refused("not_primary", "resource \(resource.id) is bound to \(resource.primaryID ?? ""); renew that one and it comes along")
         }
@@ -19,7 +21,7 @@ extension Engine {
         guard resource.policy != .toOnDemand else {
             throw BillingError.refused("converting_to_on_demand", "resource \(resource.id) converts to pay-per-use at expiry and cannot be renewed")
         }
-        guard product?.onSale ?? false else {
+        guard product != nil && (automatic || product?.onSale == true) else {
             throw BillingError.refused("product_off_sale", "product \(resource.productID) is no longer sold and cannot be renewed")
         }
         if try ResourceStore.bound(context.db, to: resource.id).contains(where: { $0.status == .pendingProvision }) {
@@ -42,11 +44,11 @@ extension Engine {
     /// unified day the period is stretched to it and the extra days priced pro rata (§4.4).
     /// The order is marked open on every resource it renews.
     static func createRenewalOrder(_ primaries: [Resource], period: Period, unifiedDay: Int64?, account: Account,
-                                   context: OperationContext) throws -> Order {
+                                   automatic: Bool = false, context: OperationContext) throws -> Order {
         var items: [(Resource, [OrderLine], Product)] = []
         for primary in primaries {
             let product = try ProductStore.load(context.db, primary.productID)
-            try checkRenewable(primary, account: account, product: product, context: context)
+            try checkRenewable(primary, account: account, product: product, automatic: automatic, context: context)
             guard let product, let oldExpiry = primary.expireAt else { continue }
             if unifiedDay != nil && primary.status != .inUse {
                 throw BillingError.refused("unified_requires_in_use", "a unified expiry day applies to unexpired resources only")
@@ -181,6 +183,9 @@ extension Engine {
             let account = try AccountStore.require(context.db, input.account)
             let resources = try input.ids.map { try ResourceStore.require(context.db, $0, account: input.account) }
             let products = try resources.map { try ProductStore.require(context.db, $0.productID) }
+            for (resource, product) in zip(resources, products) {
+                try Engine.checkRenewable(resource, account: account, product: product, context: context)
+            }
             guard let period = input.period ?? Engine.defaultRenewalPeriod(products) else {
                 throw BillingError.refused("period_not_allowed", "these resources have no renewal length in common")
             }

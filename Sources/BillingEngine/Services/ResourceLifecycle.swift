@@ -145,7 +145,8 @@ extension Engine {
                 guard account.freeze == .none else {
                     throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue))")
                 }
-                let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account, context: context)
+                let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
+                                                   automatic: true, context: context)
                 try applyPayment(try planPayment(order, coupons: [], context: context), ledgerKind: "AUTO_RENEWAL", context: context)
                 return order
             }
