@@ -54,11 +54,14 @@ struct OrderTests {
         let second = text(try shop.create(Shop.oneEVS, options), "order", "order_id")
         _ = try shop.engine.confirmOrder(#"{"actor":"customer","account_id":"acme","order_id":"\#(second)","decision":"DECLINE"}"#)
         #expect(text(try shop.order(second), "order", "cancel_reason") == "DECLINED")
-        // An unanswered one lapses with the scheduler.
+        // An unanswered one lapses: confirming late is refused, and the scheduler cancels it.
+        let late = text(try shop.create(Shop.oneEVS, options), "order", "order_id")
         let third = text(try shop.create(Shop.oneEVS, options), "order", "order_id")
         try shop.engine.advanceClock(by: 7 * 86_400)
+        #expect(expectBillingError { try shop.engine.confirmOrder(#"{"actor":"customer","account_id":"acme","order_id":"\#(late)","decision":"CONFIRM"}"#) }?.reason == "confirmation_expired")
         _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)
         #expect(text(try shop.order(third), "order", "cancel_reason") == "CONFIRMATION_EXPIRED")
+        #expect(text(try shop.order(late), "order", "cancel_reason") == "CONFIRMATION_EXPIRED")
         #expect(expectBillingError { try shop.create(Shop.oneEVS, options + #","auto_pay":true"#) }?.status == .invalidArgument)
         try expectNoBreaches(shop.engine)
     }
@@ -161,6 +164,22 @@ struct OrderTests {
         let refunded = try shop.engine.lock.withLock { try shop.engine.db.first("SELECT count(*), sum(amount) FROM resource_refunds") { ($0.int(0), $0.int(1)) } }
         #expect(refunded?.0 == 2 && refunded?.1 == 10_000)
         try expectNoBreaches(shop.engine)
+    }
+
+    /// Each failed resource gets back exactly its price, even when the sources split unevenly.
+    @Test func t15RefundIsTheResourcesPriceWhateverTheSplit() throws {
+        for failing in 0..<3 {
+            let shop = try Shop()
+            _ = try shop.engine.putProduct(#"{"actor":"c","product":{"product_id":"evs.30","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":3000}}"#)
+            let voucher = try shop.voucher(1001)
+            let id = text(try shop.create(#"[{"product_id":"evs.30","period":{"unit":"MONTH","count":1},"quantity":3}]"#), "order", "order_id")
+            _ = try shop.pay(id, coupons: [voucher])
+            let disks = try shop.resources(id)
+            let report = try shop.report(disks.enumerated().map { ($0.element, $0.offset != failing) })
+            guard case .array(let refunds)? = report["refund_orders"], case .object(let refund)? = refunds.first else { return }
+            #expect(field(refund, "amounts", "list_price_fen") == .integer(3000), "resource \(failing)")
+            try expectNoBreaches(shop.engine)
+        }
     }
 
     @Test func combinedOrdersArePaidAndCancelledWhole() throws {

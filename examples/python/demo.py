@@ -5,7 +5,8 @@
 Without DB_PATH the demo uses a fresh file in a temporary directory. An existing file is
 reused: idempotency keys carry a per-run suffix and the event/audit listings start at
 the cursor taken before this run's writes, so repeated runs stay readable; each run opens
-its own customer account, since an account may hold only one platform account.
+its own customer account, since an account may hold only one platform account, and buys
+one month of a product with its voucher.
 """
 
 import argparse
@@ -112,7 +113,8 @@ def main():
             print(f"  #{entry['id']} {entry['operation']} by {entry['actor']} at "
                   f"{business_time(entry['recorded_at'], offset)}: {entry['detail'].get('changes')}")
 
-        accounts_and_login(engine, run)
+        account_id, coupon = accounts_and_login(engine, run)
+        orders_and_provisioning(engine, run, account_id, coupon)
 
     print("done")
     return 0
@@ -178,6 +180,43 @@ def accounts_and_login(engine, run):
         raise SystemExit("error: a wrong password was accepted")
 
     engine.update_config(previous, actor="demo", idempotency_key=f"demo-hash-restore-{run}")
+    return account_id, coupon
+
+
+def orders_and_provisioning(engine, run, account_id, coupon):
+    """A product, an order paid with the voucher and cash, and the host's provisioning."""
+    offset = engine.config()["business_utc_offset"]
+    # product_put replaces the definition, so later runs on one file simply redefine it.
+    product = engine.product_put("demo", {
+        "product_id": "demo-ecs", "product_type": "ECS", "billing_mode": "PREPAID",
+        "name": "ECS 2 vCPU 4 GiB", "monthly_price_fen": 5_000, "yearly_price_fen": 50_000,
+    }, idempotency_key=f"demo-product-{run}")["product"]
+    print(f"product    {product['product_id']} ({product['name']}): "
+          f"{product['monthly_price_fen']} fen/month, {product['yearly_price_fen']} fen/year")
+
+    items = [{"product_id": product["product_id"], "period": {"unit": "MONTH", "count": 1}}]
+    due = engine.quote(account_id, items)["amounts"]["amount_due_fen"]
+    order = engine.order_create("demo", account_id, items, expected_amount_due_fen=due,
+                                idempotency_key=f"demo-order-{run}")["order"]
+    print(f"order      {order['order_id']} {order['status']}: {due} fen due by "
+          f"{business_time(order['pay_deadline'], offset)}")
+
+    paid = engine.order_pay("demo", account_id, order["order_id"],
+                            coupon_ids=[coupon["coupon_id"]])["order"]
+    amounts = paid["amounts"]
+    balance = engine.account_get(account_id)["account"]["cash_balance_fen"]
+    [left] = [c["balance_fen"] for c in engine.iter_coupons(account_id)
+              if c["coupon_id"] == coupon["coupon_id"]]
+    print(f"pay        voucher {amounts['voucher_fen']} + cash {amounts['cash_fen']} fen -> "
+          f"{paid['status']}; balance {balance} fen, voucher {left} fen left")
+
+    # The host provisions what "resource.created" announced, then reports the outcome.
+    [resource] = paid["resources"]
+    [provisioned] = engine.resource_report("demo", account_id, [
+        {"resource_id": resource["resource_id"], "outcome": "SUCCEEDED"}])["resources"]
+    status = engine.order_get(account_id, order["order_id"])["order"]["status"]
+    print(f"provision  {provisioned['resource_id']} {provisioned['status']} until "
+          f"{provisioned['expire_at_local']}; order {status}")
 
 
 if __name__ == "__main__":

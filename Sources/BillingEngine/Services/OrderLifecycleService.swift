@@ -79,6 +79,10 @@ extension Engine {
             guard order.status == status else {
                 throw BillingError.refused("illegal_transition", "order \(order.id) is \(order.status.rawValue), not \(status.rawValue)")
             }
+            // An unanswered manager order lapses at its deadline whether or not the scheduler has run.
+            if status == .pendingConfirmation, let deadline = order.payDeadline, context.now >= deadline {
+                throw BillingError.refused("confirmation_expired", "order \(order.id) was not confirmed in time")
+            }
             try act(order, input.2, context)
             context.audit(account: input.0, subject: order.id, detail: ["decision": .string(input.2), "comment": JSONValue(input.3)])
             return try Engine.orderDetail(order.id, account: input.0, context: context)

@@ -170,16 +170,40 @@ extension Engine {
                                             "primary_resource_id": JSONValue(resource.primaryID)])
                 }
                 created[line.lineNo] = ids
-                for part in parts["\(order.id)#\(line.lineNo)"] ?? [] {
-                    guard let source = part.source else { continue }
-                    let shares = try part.amount.allocated(byWeights: ids.map { _ in 1 })
-                    for (id, share) in zip(ids, shares) where share.fen > 0 {
-                        try ResourceStore.fund(context.db, resource: id, order: order.id, source: source, coupon: part.couponID, amount: share)
+                let funded = (parts["\(order.id)#\(line.lineNo)"] ?? []).filter { $0.source != nil }
+                for (id, shares) in zip(ids, try splitEvenly(funded, across: ids.count)) {
+                    for share in shares where share.amount.fen > 0 {
+                        guard let source = share.source else { continue }
+                        try ResourceStore.fund(context.db, resource: id, order: order.id, source: source, coupon: share.couponID, amount: share.amount)
                     }
                 }
             }
             try completeIfSettled(order.id, account: order.accountID, context: context)
         }
+    }
+
+    /// Splits what paid for a line across its `count` identical resources so that each
+    /// resource's total is its equal share (largest remainder), and each resource takes from
+    /// every source in proportion to what that source has left. Splitting each source on its
+    /// own would let rounding make one resource's refund a fen off its price.
+    static func splitEvenly(_ parts: [PaymentPart], across count: Int) throws -> [[PaymentPart]] {
+        guard count > 0 else { return [] }
+        let total = try Money.sum(parts.map(\.amount))
+        let targets = try total.allocated(byWeights: Array(repeating: 1, count: count))
+        var left = parts
+        var result: [[PaymentPart]] = []
+        for target in targets {
+            let shares = try target.allocated(byWeights: left.map(\.amount.fen))
+            var mine: [PaymentPart] = []
+            for index in left.indices {
+                var part = left[index]
+                part.amount = shares[index]
+                mine.append(part)
+                left[index].amount = try left[index].amount.subtracting(shares[index])
+            }
+            result.append(mine)
+        }
+        return result
     }
 
     /// Moves a processing order to COMPLETED once none of its resources waits for provisioning

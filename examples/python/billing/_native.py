@@ -65,8 +65,34 @@ _c_int64_p = ctypes.POINTER(ctypes.c_int64)
 _out_string = ctypes.POINTER(ctypes.c_void_p)
 
 
-def _declare(name, restype, *argtypes):
-    fn = getattr(lib, name)
+# Functions of billing.h that the loaded library does not export (a build older than the
+# header). Only functions declared with optional=True may be missing; see _Unexported.
+MISSING_EXPORTS = set()
+
+
+class _Unexported:
+    """Stands in for an optional function the loaded library lacks, so the binding still
+    imports; calling it raises NotImplementedError naming the function."""
+
+    def __init__(self, name, restype, argtypes):
+        self.__name__ = name
+        self.restype = restype
+        self.argtypes = argtypes
+
+    def __call__(self, *args):
+        raise NotImplementedError(
+            f"the loaded libbilling does not export {self.__name__}: it was built before "
+            "billing.h declared it; rebuild the library")
+
+
+def _declare(name, restype, *argtypes, optional=False):
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        if not optional:
+            raise
+        MISSING_EXPORTS.add(name)
+        return _Unexported(name, restype, list(argtypes))
     fn.restype = restype
     fn.argtypes = list(argtypes)
     return fn
@@ -107,9 +133,9 @@ billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
-def _json_call(name):
+def _json_call(name, optional=False):
     """Declares `int name(billing_engine *, const char *request_json, char **out_json)`."""
-    return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+    return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string, optional=optional)
 
 
 # Accounts and money
@@ -132,6 +158,39 @@ billing_platform_get = _json_call("billing_platform_get")
 billing_platform_login = _json_call("billing_platform_login")
 billing_platform_reset_request = _json_call("billing_platform_reset_request")
 billing_platform_reset_complete = _json_call("billing_platform_reset_complete")
+
+# Catalog
+billing_product_put = _json_call("billing_product_put")
+billing_product_get = _json_call("billing_product_get")
+billing_products_list = _json_call("billing_products_list")
+billing_discount_set = _json_call("billing_discount_set")
+
+# Orders
+billing_order_quote = _json_call("billing_order_quote")
+billing_order_create = _json_call("billing_order_create")
+billing_order_pay = _json_call("billing_order_pay")
+billing_orders_cancel = _json_call("billing_orders_cancel")
+billing_order_review = _json_call("billing_order_review")
+billing_order_confirm = _json_call("billing_order_confirm")
+billing_order_get = _json_call("billing_order_get")
+billing_orders_list = _json_call("billing_orders_list")
+
+# Resources
+billing_resource_report = _json_call("billing_resource_report")
+billing_resource_get = _json_call("billing_resource_get")
+
+# Scheduler
+billing_scheduler_run = _json_call("billing_scheduler_run")
+
+# Functions newer than some 0.1.0 builds, so optional (see MISSING_EXPORTS).
+# Renewals and expiry policies (no Engine methods yet: use Engine.call)
+billing_resources_renew = _json_call("billing_resources_renew", optional=True)
+billing_resources_policy_set = _json_call("billing_resources_policy_set", optional=True)
+billing_resources_release = _json_call("billing_resources_release", optional=True)
+billing_renewals_list = _json_call("billing_renewals_list", optional=True)
+
+# Verification
+billing_verify = _json_call("billing_verify", optional=True)
 
 
 def take_string(ptr):

@@ -347,3 +347,121 @@ class Engine:
         """Sets a new password with a reset token: {"platform_account": {...}}."""
         return self.call("billing_platform_reset_complete", _write_request(
             actor, idempotency_key, token=token, password=password))
+
+    # -- catalog ----------------------------------------------------------------------
+
+    def product_put(self, actor, product, idempotency_key=None):
+        """Defines or replaces a product from a dict with the fields of billing_product_put
+        (product_id, product_type, billing_mode, prices, allowed_periods, ...).
+        Returns {"product": {...}}."""
+        return self.call("billing_product_put",
+                         _write_request(actor, idempotency_key, product=product))
+
+    def product_get(self, product_id):
+        """{"product": {...}}."""
+        return self.call("billing_product_get", {"product_id": product_id})
+
+    def products(self, product_type=None, after=None, limit=None):
+        """One page of the catalog in id order: {"products", "next_cursor", "has_more"}."""
+        return self.call("billing_products_list", _read_request(
+            product_type=product_type, after=after, limit=limit))
+
+    def iter_products(self, product_type=None, after=None, limit=None):
+        """Yields every product (of `product_type`), following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.products(product_type=product_type, after=cursor, limit=limit),
+            "products", after)
+
+    def discount_set(self, actor, account_id, product_type, rate_bp, idempotency_key=None):
+        """Sets the account's commercial discount for a product type ("*" for all);
+        rate_bp 0 removes it."""
+        return self.call("billing_discount_set", _write_request(
+            actor, idempotency_key, account_id=account_id, product_type=product_type,
+            rate_bp=rate_bp))
+
+    # -- orders -----------------------------------------------------------------------
+    #
+    # `items` is a list of {"product_id", "period"?: {"unit", "count"}, "quantity"?,
+    # "effective_at"?} dicts, passed through unchanged.
+
+    def quote(self, account_id, items):
+        """Prices a purchase without creating anything: {"items", "amounts", "priced_at"}."""
+        return self.call("billing_order_quote", {"account_id": account_id, "items": items})
+
+    def order_create(self, actor, account_id, items, idempotency_key=None, **options):
+        """Creates an order. `options`: auto_pay, coupon_ids, placed_by_manager, contract,
+        expected_amount_due_fen (None = absent). Returns {"order", "payment"}."""
+        return self.call("billing_order_create", _write_request(
+            actor, idempotency_key, account_id=account_id, items=items, **options))
+
+    def order_pay(self, actor, account_id, order_id, coupon_ids=None, idempotency_key=None):
+        """Pays a PENDING_PAYMENT order (plain or combined): {"order": {...}}."""
+        return self.call("billing_order_pay", _write_request(
+            actor, idempotency_key, account_id=account_id, order_id=order_id,
+            coupon_ids=coupon_ids))
+
+    def orders_cancel(self, actor, account_id, order_ids, reason=None, idempotency_key=None):
+        """Cancels PENDING_PAYMENT orders: {"results": [{"order_id", "cancelled",
+        "reason"?, "message"?}]} (one result per id; refusals are reported, not raised)."""
+        return self.call("billing_orders_cancel", _write_request(
+            actor, idempotency_key, account_id=account_id, order_ids=list(order_ids),
+            reason=reason))
+
+    def order_review(self, actor, account_id, order_id, decision, comment=None,
+                     idempotency_key=None):
+        """Decides a PENDING_REVIEW order ("APPROVE" or "REJECT"): {"order": {...}}."""
+        return self.call("billing_order_review", _write_request(
+            actor, idempotency_key, account_id=account_id, order_id=order_id,
+            decision=decision, comment=comment))
+
+    def order_confirm(self, actor, account_id, order_id, decision, idempotency_key=None):
+        """Answers a PENDING_CONFIRMATION order ("CONFIRM" or "DECLINE"): {"order": {...}}."""
+        return self.call("billing_order_confirm", _write_request(
+            actor, idempotency_key, account_id=account_id, order_id=order_id,
+            decision=decision))
+
+    def order_get(self, account_id, order_id):
+        """{"order": {... "amounts", "lines", "sub_orders", "resources", "payments",
+        "refunds"}}."""
+        return self.call("billing_order_get", {"account_id": account_id, "order_id": order_id})
+
+    def orders(self, account_id, after=None, limit=None, **filters):
+        """One page of the order list, newest first: {"orders", "next_cursor", "has_more"}.
+        `filters`: order_id, created_from, created_to, product_type, order_type, status,
+        billing_mode (None = absent)."""
+        return self.call("billing_orders_list", _read_request(
+            account_id=account_id, after=after, limit=limit, **filters))
+
+    def iter_orders(self, account_id, after=None, limit=None, **filters):
+        """Yields every matching order row, newest first, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.orders(account_id, after=cursor, limit=limit, **filters),
+            "orders", after)
+
+    # -- resources --------------------------------------------------------------------
+
+    def resource_report(self, actor, account_id, results, idempotency_key=None):
+        """The host's provisioning results, a list of {"resource_id", "outcome":
+        "SUCCEEDED"|"FAILED"}: {"resources", "refund_orders"}."""
+        return self.call("billing_resource_report", _write_request(
+            actor, idempotency_key, account_id=account_id, results=list(results)))
+
+    def resource_get(self, account_id, resource_id):
+        """{"resource": {...}}."""
+        return self.call("billing_resource_get",
+                         {"account_id": account_id, "resource_id": resource_id})
+
+    # -- scheduler --------------------------------------------------------------------
+
+    def scheduler_run(self, actor, limit=None, idempotency_key=None):
+        """Does the work due at the handle's now, one bounded batch per job:
+        {"now", "cancelled_orders", "has_more"}; call again while has_more is true."""
+        return self.call("billing_scheduler_run", _write_request(
+            actor, idempotency_key, limit=limit))
+
+    # -- verification -----------------------------------------------------------------
+
+    def verify(self, request=None):
+        """Recomputes the invariants from the stored facts: {"ok", "checked", "breaches"}.
+        Raises NotImplementedError with a library built before billing_verify existed."""
+        return self.call("billing_verify", request)

@@ -1,5 +1,6 @@
 """Version, status strings, errors, engine lifetime, open options and the clock."""
 
+import ctypes
 import os
 import re
 import subprocess
@@ -172,6 +173,22 @@ def test_every_header_function_is_declared():
         function = getattr(n, name, None)
         assert function is not None, f"{name} is not declared in billing/_native.py"
         assert function.argtypes is not None, f"{name} has no argtypes"
+
+
+@pytest.mark.xfail(bool(n.MISSING_EXPORTS), strict=True, raises=AssertionError,
+                   reason=f"the loaded library was built before billing.h declared "
+                          f"{sorted(n.MISSING_EXPORTS)}; rebuild it")
+@pytest.mark.skipif(not os.path.exists(HEADER), reason="needs the repository's include/billing.h")
+def test_loaded_library_exports_every_header_function():
+    with open(HEADER) as f:
+        names = set(re.findall(r"\b(billing_\w+)\s*\(", f.read()))
+    assert sorted(names & n.MISSING_EXPORTS) == []
+
+
+def test_unexported_optional_function_raises_clearly():
+    missing = n._Unexported("billing_from_the_future", ctypes.c_int, [])
+    with pytest.raises(NotImplementedError, match="billing_from_the_future"):
+        missing()
 
 
 def _import_in_child(**env):

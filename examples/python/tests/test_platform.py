@@ -379,21 +379,15 @@ def test_mutations_are_idempotent(engine1):
     engine.login("alice", "Second-One-22")
 
 
-IDEMPOTENT_REDEEM_BUG = (
-    "library bug: activate/reset_complete check the token while parsing the request "
-    "(setPassword's parse closure calls PlatformAccountStore.redeemable), before perform() "
-    "looks up the idempotency key, so retrying the same request with the same key after "
-    "it succeeded fails with Refused 'token_used' instead of returning the first response")
+# Retrying activate/reset_complete with the same idempotency key after it succeeded
+# returns the first response (once refused with token_used; fixed in the library).
 
-
-@pytest.mark.xfail(strict=True, raises=errors.Refused, reason=IDEMPOTENT_REDEEM_BUG)
 def test_activate_replay_returns_the_first_response(engine1):
     token = approve(engine1, apply(engine1))
     first = engine1.platform_activate("a", token, PASSWORD, idempotency_key="act-1")
     assert engine1.platform_activate("a", token, PASSWORD, idempotency_key="act-1") == first
 
 
-@pytest.mark.xfail(strict=True, raises=errors.Refused, reason=IDEMPOTENT_REDEEM_BUG)
 def test_reset_complete_replay_returns_the_first_response(engine1):
     active_account(engine1)
     token = engine1.password_reset_request("u", "alice")["reset_token"]
