@@ -315,6 +315,7 @@ int billing_platform_reset_complete(billing_engine *engine, const char *request_
    millionths of a fen per hour), "one_off_price_fen"?, "promotion_discount_bp"?,
    "refundable"?, "per_resource_refund"?, "five_day_eligible"?, "auto_renew_supported"?,
    "to_on_demand_supported"?, "on_sale"? (default true), "review_required"? (default false),
+   "trial"?, "promotion_forbids_refund"?,
    "bound_products"?: [product ids bought, renewed, refunded and released with this one]}}.
    Every allowed period needs its price. Orders keep the prices they were made with.
    Response {"product"}. Since 0.1.0. */
@@ -481,6 +482,52 @@ int billing_resources_release(billing_engine *engine, const char *request_json, 
    "after"?, "limit"?: 1–100} -> {"resources": [{..., "bound_resources",
    "pending_order_id"}], "next_cursor", "has_more"}. Since 0.1.0. */
 int billing_renewals_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Unsubscription and refunds --------------------------------------------------- */
+/*
+ * Classes (first match wins): NOT_ALLOWED with a reason (FREE_SERVICE, TRIAL, ONE_OFF,
+ * PACKAGE_EFFECTIVE, TRANSACTION_IN_PROGRESS, EXPIRED, POLICE_FROZEN, PROMOTION_NO_REFUND,
+ * INVOICED_MARKETPLACE, ARCHIVED, SUPPORT_BENEFIT_USED, PRODUCT_NOT_REFUNDABLE,
+ * MUST_BE_WHOLE, and the engine's PAY_PER_USE, ENDED, NO_INACTIVE_PERIOD);
+ * FAILED_CREATION (already refunded in full when it failed); INACTIVE (a package not yet in
+ * effect: full refund); RENEWAL_ONLY (periods not yet started: full refund); FIVE_DAY (new
+ * purchase within five_day_refund_hours of provisioning, quota left: full refund with
+ * vouchers, one quota unit per bound group, or per order for products not refundable per
+ * resource; the quota resets on 1 January business time); NON_FIVE_DAY (the current period
+ * by the formula, periods to come in full). Formula: hours from the period start floored
+ * to the hour to expiry + 1 s, used hours to now floored to the hour; consumed = paid ×
+ * used / total and fee = paid × rate (handling_fee_rates_bp by term and used-year bracket),
+ * each rounded half-up once; refund = max(0, paid − consumed − fee), split over the paid
+ * sources by largest remainder; vouchers of that period are forfeited.
+ */
+
+/* Quotes an unsubscription: {"account_id", "resource_ids": [1–100], "type"?: "RESOURCE"
+   (default: the resource and its periods to come) | "RENEWAL_ONLY" (periods not yet
+   started), "fallback_expiry"? (RENEWAL_ONLY: the expiry to fall back to; every later period
+   goes)}. Bound resources come with their primary. Response: {"quote_id", "computed_at",
+   "type", "refundable", "total_refund_fen", "review_required", "five_day_quota": {"year",
+   "limit", "used_before", "used_after"}, "resources": [{"resource_id", "resource_ids",
+   "class", "reason", "message", "refund_fen", "refund_by_source", "coupons_returned_fen",
+   "coupons_forfeited_fen", "periods": [{"paid_by_order_id", "method": "FULL"|"FORMULA",
+   "start", "end", "paid", "paid_amount_fen", "total_units", "used_units", "consumed_fen",
+   "fee_rate_bp", "fee_bracket", "fee_fen", "refund_fen", "refund", "forfeited"}]}]}.
+   Since 0.1.0. */
+int billing_refund_quote(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Unsubscribes: the quote request plus "actor", "quote_id"? (refused as "quote_stale" unless
+   the execution reproduces that quote exactly), "reason_type"?: 1–5, "reason"?. All or
+   nothing ("not_refundable", "already_refunded"). One UNSUBSCRIBE order per group (combined
+   for several): above large_refund_threshold_fen it waits in PENDING_REVIEW for
+   billing_order_review (approve: refunded and completed; reject: cancelled, resources
+   untouched); otherwise refunded and completed at once. Cash goes back to the balance,
+   credit to the credit line, coupons to their balance (void when expired). The resources
+   end (UNSUBSCRIBED) or, for RENEWAL_ONLY, fall back to the chosen expiry. Response
+   {"order", "quote"}. Since 0.1.0. */
+int billing_resources_unsubscribe(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The host's refund blocks on a resource: {"actor", "account_id", "resource_id", "blocks": []
+   or any of "INVOICED_MARKETPLACE", "ARCHIVED", "SUPPORT_BENEFIT_USED"}. Since 0.1.0. */
+int billing_resource_refund_blocks_set(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Verification ------------------------------------------------------------------- */
 

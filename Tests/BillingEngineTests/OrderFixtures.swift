@@ -41,8 +41,10 @@ struct Shop {
 
     func cash() throws -> Int64 { integer(try object(engine.getAccount(#"{"account_id":"acme"}"#)), "account", "cash_balance_fen") }
 
-    func voucher(_ fen: Int64, extra: String = "") throws -> String {
-        text(try object(engine.issueCoupon(#"{"actor":"ops","account_id":"acme","kind":"VOUCHER","face_value_fen":\#(fen),"valid_from":\#(january1st2024 - 86_400),"valid_to":\#(january1st2024 + 365 * 86_400)\#(extra)}"#)), "coupon", "coupon_id")
+    /// A voucher valid from a day ago for a year (or until `validTo`).
+    func voucher(_ fen: Int64, validTo: Int64? = nil, extra: String = "") throws -> String {
+        let now = engine.now
+        return text(try object(engine.issueCoupon(#"{"actor":"ops","account_id":"acme","kind":"VOUCHER","face_value_fen":\#(fen),"valid_from":\#(now - 86_400),"valid_to":\#(validTo ?? now + 365 * 86_400)\#(extra)}"#)), "coupon", "coupon_id")
     }
 
     /// The resource ids of an order, in creation order.

@@ -32,6 +32,8 @@ extension Product {
         toOnDemandSupported = try reader.optionalBool("to_on_demand_supported") ?? true
         onSale = try reader.optionalBool("on_sale") ?? true
         reviewRequired = try reader.optionalBool("review_required") ?? false
+        trial = try reader.optionalBool("trial") ?? false
+        promotionForbidsRefund = try reader.optionalBool("promotion_forbids_refund") ?? false
         boundProducts = try (reader.optionalArray("bound_products", maxCount: 20) ?? []).enumerated().map { index, value in
             guard case .string(let text) = value, !text.isEmpty, text.count <= 64 else {
                 throw BillingError.invalid("wrong_type", "\(reader.path).bound_products[\(index)] must be a product id")
@@ -99,6 +101,8 @@ extension Product {
             "to_on_demand_supported": .bool(toOnDemandSupported),
             "on_sale": .bool(onSale),
             "review_required": .bool(reviewRequired),
+            "trial": .bool(trial),
+            "promotion_forbids_refund": .bool(promotionForbidsRefund),
             "bound_products": .array(boundProducts.map { .string($0) }),
         ]
     }

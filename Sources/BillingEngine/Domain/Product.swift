@@ -39,6 +39,10 @@ public struct Product: Equatable, Sendable {
     public var toOnDemandSupported: Bool
     public var onSale: Bool
     public var reviewRequired: Bool
+    /// Sold as a free trial (§5.8 TRIAL).
+    public var trial: Bool = false
+    /// Its promotion forbids refunds (§5.8 PROMOTION_NO_REFUND, §5.3 condition 3).
+    public var promotionForbidsRefund: Bool = false
     /// Products that must be bought, renewed, refunded and released with this one (an ECS's
     /// system disk).
     public var boundProducts: [String]

@@ -72,6 +72,8 @@ public struct Resource: Equatable, Sendable {
     public var remindedDays: Int64? = nil
     /// The next instant the scheduler has work for this resource.
     public var dueAt: Int64? = nil
+    /// Refund blocks the host set (INVOICED_MARKETPLACE, ARCHIVED, SUPPORT_BENEFIT_USED).
+    public var refundBlocks: [String] = []
 
     /// The expiry policy as a value.
     public var policy: ExpiryPolicy { ExpiryPolicy(rawValue: expiryPolicy) ?? .manual }

@@ -44,7 +44,9 @@ extension Engine {
     /// "decision": "APPROVE" | "REJECT", "comment"?}`. Approval starts the payment deadline.
     public func reviewOrder(_ requestJSON: String?) throws -> String {
         try decide("order.review", requestJSON, from: .pendingReview, decisions: ["APPROVE", "REJECT"]) { order, decision, context in
-            if decision == "APPROVE" {
+            if order.type == .unsubscribe {
+                try Engine.decideUnsubscription(order, approve: decision == "APPROVE", context: context)
+            } else if decision == "APPROVE" {
                 try Engine.move(order, to: .pendingPayment, context: context)
             } else {
                 try Engine.cancel(order, reason: .reviewRejected, note: nil, context: context)

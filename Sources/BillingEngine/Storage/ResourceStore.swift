@@ -4,7 +4,7 @@ enum ResourceStore {
         id, account_id, order_id, line_no, product_id, product_type, billing_mode, region, status, primary_id, relation,
         period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at, expiry_policy,
         grace_end, retention_end, freeze_reason, auto_renew_unit, auto_renew_count, auto_renew_remaining, next_attempt_at,
-        reminded_days, due_at
+        reminded_days, due_at, refund_blocks
         """
 
     static func decode(_ row: Row) throws -> Resource {
@@ -27,6 +27,7 @@ enum ResourceStore {
         resource.nextAttemptAt = row.optionalInt(26)
         resource.remindedDays = row.optionalInt(27)
         resource.dueAt = row.optionalInt(28)
+        resource.refundBlocks = (row.optionalText(29) ?? "").split(separator: ",").map(String.init)
         return resource
     }
 
@@ -51,6 +52,7 @@ enum ResourceStore {
             resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd, resource.retentionEnd,
             resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
             resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
+            resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","),
         ]
         try db.forEach("INSERT INTO resources (seq, \(columns)) VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))",
                        values) { _ in }
@@ -61,13 +63,15 @@ enum ResourceStore {
         try db.forEach("""
             UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
                 ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
-                auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?
+                auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
+                refund_blocks = ?
             WHERE id = ?
             """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
                   resource.retentionEnd, resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue,
                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
-                  resource.remindedDays, resource.dueAt, resource.id]) { _ in }
+                  resource.remindedDays, resource.dueAt,
+                  resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
     }
 
     /// The bound resources hanging on a primary.
@@ -114,6 +118,12 @@ enum ResourceStore {
                    resource, order) { row in
             (FundingSource(rawValue: row.text(0)) ?? .cash, row.text(1).isEmpty ? nil : row.text(1), Money(fen: row.int(2)))
         }
+    }
+
+    /// The paid periods of a resource, oldest first: (paying order, start, end).
+    static func periods(_ db: Connection, of resource: String) throws -> [(order: String, start: Int64, end: Int64)] {
+        try db.all("SELECT order_id, start_at, end_at FROM resource_periods WHERE resource_id = ? AND status = 'PAID' ORDER BY start_at",
+                   resource) { ($0.text(0), $0.int(1), $0.int(2)) }
     }
 
     /// Records a paid period.

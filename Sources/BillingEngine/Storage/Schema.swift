@@ -304,6 +304,24 @@ enum Schema {
         ) STRICT;
         CREATE INDEX open_orders_by_order ON resource_open_orders (order_id);
         """,
+        // 5: unsubscription: the five-day quota units used per natural year, what each refund
+        // order refunded and why, and the host's refund blocks on a resource.
+        """
+        CREATE TABLE five_day_units (
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            year INTEGER NOT NULL,
+            unit_key TEXT NOT NULL,
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            PRIMARY KEY (account_id, year, unit_key)
+        ) STRICT;
+        CREATE TABLE refund_details (
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            detail TEXT NOT NULL,
+            PRIMARY KEY (order_id, resource_id)
+        ) STRICT;
+        ALTER TABLE resources ADD COLUMN refund_blocks TEXT;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -1,0 +1,482 @@
+/// What an unsubscription does to one group (a primary and what goes with it).
+struct RefundGroup {
+    var primary: Resource
+    var members: [Resource]
+    var refundClass: RefundClass
+    var reason: NotRefundableReason?
+    var message: String?
+    /// The five-day quota unit it uses (a bound group, or a whole order for products not
+    /// refundable per resource), when it is a five-day refund that needs a new unit.
+    var quotaUnit: String?
+    var entries: [RefundEntry] = []
+    var detail: [String: JSONValue] = [:]
+    var fallbackExpiry: Int64?
+
+    var refund: Money { Money(fen: entries.reduce(0) { $0 + $1.amount.fen }) }
+}
+
+/// A whole unsubscription request, computed and not yet applied.
+struct RefundPlan {
+    var type: String
+    var groups: [RefundGroup]
+    var year: Int64
+    var quotaUsedBefore: Int64
+    var quotaLimit: Int64
+
+    var total: Money { Money(fen: groups.reduce(0) { $0 + $1.refund.fen }) }
+}
+
+extension Engine {
+    /// Works out the refund of each requested resource (§5, decision table §9.1) without
+    /// writing anything.
+    static func planRefund(account accountID: String, resourceIDs: [String], type: String, fallback: Int64?,
+                           context: OperationContext) throws -> RefundPlan {
+        let account = try AccountStore.require(context.db, accountID)
+        let year = context.calendar.date(of: context.now).year
+        let used = try context.db.first("SELECT count(*) FROM five_day_units WHERE account_id = ? AND year = ?", accountID, year) { $0.int(0) } ?? 0
+        var plan = RefundPlan(type: type, groups: [], year: year, quotaUsedBefore: used, quotaLimit: context.configuration.fiveDayQuotaPerYear)
+        var quotaLeft = max(0, plan.quotaLimit - used)
+        var planned: Set<String> = []
+        for id in resourceIDs {
+            let resource = try ResourceStore.require(context.db, id, account: accountID)
+            guard !planned.contains(id) else { continue }
+            let product = try ProductStore.require(context.db, resource.productID)
+            var members = [resource]
+            if resource.relation != .bound {
+                members += try ResourceStore.bound(context.db, to: id)
+                if !product.perResourceRefund {
+                    // Not refundable per resource: the order's resources of this product go together.
+                    members += try ResourceStore.ofOrder(context.db, resource.orderID)
+                        .filter { $0.id != id && $0.productID == resource.productID && $0.relation != .bound && !planned.contains($0.id) }
+                }
+            }
+            planned.formUnion(members.map(\.id))
+            var group = RefundGroup(primary: resource, members: members, refundClass: .notAllowed, reason: nil, message: nil)
+            if let (reason, message) = try notRefundable(resource, product: product, account: account, requested: resourceIDs,
+                                                          type: type, context: context) {
+                group.reason = reason
+                group.message = message
+                plan.groups.append(group)
+                continue
+            }
+            try classify(&group, product: product, type: type, fallback: fallback, quotaLeft: &quotaLeft, year: year, context: context)
+            plan.groups.append(group)
+        }
+        return plan
+    }
+
+    /// The first §5.8 reason (plus the engine's own: ended, pay-per-use, no period to come)
+    /// that forbids unsubscribing a resource, or nil.
+    static func notRefundable(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
+                              context: OperationContext) throws -> (NotRefundableReason, String)? {
+        if [.released, .unsubscribed].contains(resource.status) {
+            return (.ended, "resource \(resource.id) has ended (\(resource.status.rawValue))")
+        }
+        if resource.relation == .bound, let primary = resource.primaryID, !requested.contains(primary) {
+            return (.mustBeWhole, "resource \(resource.id) is bound to \(primary) and is unsubscribed with it")
+        }
+        let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
+        if product.trial { return (.trial, "trial services cannot be unsubscribed") }
+        if resource.billingMode == .onDemand { return (.payPerUse, "pay-per-use resources are deleted, not unsubscribed") }
+        if resource.billingMode == .oneOff { return (.oneOff, "one-off services cannot be unsubscribed") }
+        if let line, line.amounts.listPrice.fen == 0 { return (.freeService, "free services cannot be unsubscribed") }
+        if resource.billingMode == .package && resource.status != .pendingEffective && resource.status != .provisionFailed {
+            return (.packageEffective, "a package in effect cannot be unsubscribed")
+        }
+        if let order = try ResourceStore.openOrder(context.db, of: resource.id) {
+            return (.transactionInProgress, "order \(order) on resource \(resource.id) is in progress")
+        }
+        if resource.status == .expired || (resource.status == .frozen && resource.freezeReason == "EXPIRY") {
+            return (.expired, "expired resources cannot be unsubscribed; release them instead")
+        }
+        if account.freeze == .police || resource.freezeReason == "POLICE" {
+            return (.policeFrozen, "frozen by public security")
+        }
+        if product.promotionForbidsRefund, let line, line.amounts.promotionDiscount.fen > 0 {
+            return (.promotionNoRefund, "bought in a promotion that forbids refunds")
+        }
+        for block in [NotRefundableReason.invoicedMarketplace, .archived, .supportBenefitUsed] where resource.refundBlocks.contains(block.rawValue) {
+            return (block, "the host marked resource \(resource.id) \(block.rawValue)")
+        }
+        if !product.refundable { return (.productNotRefundable, "product \(product.id) is on the no-refund list") }
+        let upcoming = try ResourceStore.periods(context.db, of: resource.id).contains { $0.start > context.now }
+        if type == "RENEWAL_ONLY" && !upcoming {
+            return (.noInactivePeriod, "resource \(resource.id) has no renewal period that has not started")
+        }
+        return nil
+    }
+
+    /// Classifies a refundable group (§9.1 rows 2–6) and computes its entries.
+    static func classify(_ group: inout RefundGroup, product: Product, type: String, fallback: Int64?, quotaLeft: inout Int64,
+                         year: Int64, context: OperationContext) throws {
+        let resource = group.primary
+        if resource.status == .provisionFailed {
+            group.refundClass = .failedCreation
+            group.detail["note"] = "refunded in full when the creation failed"
+            return
+        }
+        if resource.status == .pendingEffective {
+            group.refundClass = .inactive
+            for member in group.members { try refundInFull(member, periods: nil, into: &group, context: context) }
+            return
+        }
+        if type == "RENEWAL_ONLY" {
+            group.refundClass = .renewalOnly
+            let periods = try ResourceStore.periods(context.db, of: resource.id)
+            let kept = periods.filter { $0.start <= context.now }
+            let allowed = kept.map(\.end) + periods.filter { $0.start > context.now }.map(\.end)
+            let target = fallback ?? kept.last?.end ?? resource.expireAt ?? 0
+            guard allowed.contains(target), target < (resource.expireAt ?? 0) else {
+                throw BillingError.invalid("invalid_fallback_expiry",
+                                           "fallback_expiry must be the end of a period that stays: one of \(allowed.dropLast().map(String.init).joined(separator: ", "))")
+            }
+            group.fallbackExpiry = target
+            for member in group.members {
+                let removed = try ResourceStore.periods(context.db, of: member.id).filter { $0.start >= target }
+                try refundInFull(member, periods: removed, into: &group, context: context)
+            }
+            return
+        }
+        let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
+        let orderType = try context.db.first("SELECT type FROM orders WHERE id = ?", resource.orderID) { $0.text(0) }
+        let withinWindow = resource.provisionedAt.map { context.now < $0 + context.configuration.fiveDayRefundHours * 3600 } ?? false
+        let promotionAllows = !(product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0)
+        if orderType == OrderType.new.rawValue && withinWindow && product.fiveDayEligible && promotionAllows {
+            let unit = product.perResourceRefund ? resource.id : "order:\(resource.orderID)"
+            let counted = try context.db.first("SELECT 1 FROM five_day_units WHERE account_id = ? AND year = ? AND unit_key = ?",
+                                               resource.accountID, year, unit) { _ in true } ?? false
+            if counted || quotaLeft > 0 {
+                if !counted {
+                    quotaLeft -= 1
+                    group.quotaUnit = unit
+                }
+                group.refundClass = .fiveDay
+                for member in group.members { try refundInFull(member, periods: nil, into: &group, context: context) }
+                return
+            }
+            group.detail["five_day_quota_exhausted"] = true
+        }
+        group.refundClass = .nonFiveDay
+        for member in group.members {
+            let periods = try ResourceStore.periods(context.db, of: member.id)
+            try refundInFull(member, periods: periods.filter { $0.start > context.now }, into: &group, context: context)
+            if let current = periods.last(where: { $0.start <= context.now }), current.end >= context.now {
+                try refundByFormula(member, period: current, into: &group, context: context)
+            }
+        }
+    }
+
+    /// Everything paid for the given periods (all when nil) goes back, vouchers included
+    /// (§5.3–§5.6: no consumption, no fee).
+    static func refundInFull(_ resource: Resource, periods: [(order: String, start: Int64, end: Int64)]?, into group: inout RefundGroup,
+                             context: OperationContext) throws {
+        let orders = try periods?.map(\.order) ?? ResourceStore.periods(context.db, of: resource.id).map(\.order)
+        let paying = orders.isEmpty && periods == nil ? [resource.orderID] : orders
+        var lines: [JSONValue] = []
+        for order in paying {
+            let funding = try ResourceStore.funding(context.db, resource: resource.id, order: order)
+            for part in funding {
+                group.entries.append(RefundEntry(resource: resource.id, paidBy: order, source: part.source, coupon: part.coupon, amount: part.amount))
+            }
+            let period = periods?.first { $0.order == order }
+            lines.append(["resource_id": .string(resource.id), "paid_by_order_id": .string(order), "method": "FULL",
+                          "start": JSONValue(period?.start), "end": JSONValue(period?.end),
+                          "refund": fundingJSON(funding), "paid": fundingJSON(funding)])
+        }
+        appendPeriods(lines, to: &group)
+    }
+
+    /// The current period by the formula of §5.7: paid money less consumption and fee, split
+    /// over the paid sources by largest remainder; vouchers are forfeited.
+    static func refundByFormula(_ resource: Resource, period: (order: String, start: Int64, end: Int64), into group: inout RefundGroup,
+                                context: OperationContext) throws {
+        let funding = try ResourceStore.funding(context.db, resource: resource.id, order: period.order)
+        let paidParts = funding.filter { $0.source.isPaidMoney }
+        let paid = try Money.sum(paidParts.map(\.amount))
+        let calendar = context.calendar
+        let startHour = calendar.floorToHour(period.start)
+        let units = context.configuration.refundDurationGranularity == "DAY"
+            ? RefundRules.days(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
+            : RefundRules.hours(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
+        // The term of the line that paid the period: the purchase line, or the renewal line naming the resource.
+        let line = period.order == resource.orderID
+            ? try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND line_no = ?",
+                                   period.order, resource.lineNo) { ($0.optionalText(0).flatMap(PeriodUnit.init), $0.int(1)) }
+            : try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND resource_id = ?",
+                                   period.order, resource.id) { ($0.optionalText(0).flatMap(PeriodUnit.init), $0.int(1)) }
+        let term = try Period(max(1, line?.1 ?? 1), line?.0 ?? .month)
+        let fee = try RefundRules.feeRate(term: term, start: startHour, usedEnd: calendar.floorToHour(context.now),
+                                          configuration: context.configuration, calendar: calendar)
+        let computation = try RefundRules.compute(paid: paid, totalUnits: units.total, usedUnits: units.used, feeRateBP: fee.rate, bracket: fee.bracket)
+        let refunds = try RefundRules.split(computation.refund, over: paidParts.map(\.amount))
+        var refundJSON: [JSONValue] = []
+        for (part, amount) in zip(paidParts, refunds) {
+            group.entries.append(RefundEntry(resource: resource.id, paidBy: period.order, source: part.source, coupon: part.coupon, amount: amount))
+            refundJSON.append(["source": .string(part.source.rawValue), "coupon_id": JSONValue(part.coupon), "amount_fen": .integer(amount.fen)])
+        }
+        let forfeited = funding.filter { !$0.source.isPaidMoney }
+        // The fee kept is what is left after consumption; it equals the computed fee unless the
+        // refund was floored at zero, so refund + consumed + fee = paid always holds, in total
+        // and per source: consumption is spread over what each source has left after its refund.
+        let keptFee = paid.fen - computation.consumed.fen - computation.refund.fen
+        let left = zip(paidParts, refunds).map { Money(fen: $0.0.amount.fen - $0.1.fen) }
+        let consumedParts = try computation.consumed.allocated(byWeights: left.map(\.fen))
+        var bySource: [JSONValue] = []
+        for index in paidParts.indices {
+            bySource.append(["source": .string(paidParts[index].source.rawValue), "coupon_id": JSONValue(paidParts[index].coupon),
+                             "paid_fen": .integer(paidParts[index].amount.fen), "refund_fen": .integer(refunds[index].fen),
+                             "consumed_fen": .integer(consumedParts[index].fen),
+                             "fee_fen": .integer(left[index].fen - consumedParts[index].fen)])
+        }
+        appendPeriods([[
+            "resource_id": .string(resource.id), "paid_by_order_id": .string(period.order), "method": "FORMULA",
+            "start": .integer(period.start), "end": .integer(period.end), "paid": fundingJSON(funding),
+            "paid_amount_fen": .integer(paid.fen), "duration_unit": .string(context.configuration.refundDurationGranularity),
+            "total_units": .integer(units.total), "used_units": .integer(units.used), "consumed_fen": .integer(computation.consumed.fen),
+            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee),
+            "refund_fen": .integer(computation.refund.fen), "refund": .array(refundJSON), "forfeited": fundingJSON(forfeited),
+            "by_source": .array(bySource),
+        ]], to: &group)
+    }
+
+    private static func fundingJSON(_ funding: [(source: FundingSource, coupon: String?, amount: Money)]) -> JSONValue {
+        .array(funding.map { ["source": .string($0.source.rawValue), "coupon_id": JSONValue($0.coupon), "amount_fen": .integer($0.amount.fen)] })
+    }
+
+    private static func appendPeriods(_ lines: [JSONValue], to group: inout RefundGroup) {
+        if case .array(let existing)? = group.detail["periods"] {
+            group.detail["periods"] = .array(existing + lines)
+        } else {
+            group.detail["periods"] = .array(lines)
+        }
+    }
+
+    /// The plan as the quote shows it; its digest identifies the state it was computed on.
+    static func planDocument(_ plan: RefundPlan, context: OperationContext) throws -> JSONValue {
+        let groups: [JSONValue] = try plan.groups.map { group in
+            var fields = group.detail
+            fields["resource_id"] = .string(group.primary.id)
+            fields["resource_ids"] = .array(group.members.map { .string($0.id) })
+            fields["class"] = .string(group.refundClass.rawValue)
+            fields["reason"] = JSONValue(group.reason?.rawValue)
+            fields["message"] = JSONValue(group.message)
+            fields["five_day_quota_unit"] = JSONValue(group.quotaUnit)
+            fields["fallback_expiry"] = JSONValue(group.fallbackExpiry)
+            var bySource: [String: JSONValue] = [:]
+            var returned: Int64 = 0
+            var voided: Int64 = 0
+            for entry in group.entries {
+                if case .integer(let sum)? = bySource[entry.source.rawValue] { bySource[entry.source.rawValue] = .integer(sum + entry.amount.fen) }
+                else { bySource[entry.source.rawValue] = .integer(entry.amount.fen) }
+                if let coupon = entry.coupon {
+                    let validTo = try context.db.first("SELECT valid_to FROM coupons WHERE id = ?", coupon) { $0.int(0) } ?? 0
+                    if context.now < validTo { returned += entry.amount.fen } else { voided += entry.amount.fen }
+                }
+            }
+            fields["refund_by_source"] = .object(bySource)
+            fields["refund_fen"] = .integer(group.refund.fen)
+            fields["coupons_returned_fen"] = .integer(returned)
+            fields["coupons_forfeited_fen"] = .integer(voided)
+            return .object(fields)
+        }
+        let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
+        var document: [String: JSONValue] = [
+            "type": .string(plan.type), "computed_at": .integer(context.now), "resources": .array(groups),
+            "total_refund_fen": .integer(plan.total.fen),
+            "review_required": .bool(plan.total > context.configuration.largeRefundThreshold),
+            "five_day_quota": ["year": .integer(plan.year), "limit": .integer(plan.quotaLimit),
+                               "used_before": .integer(plan.quotaUsedBefore), "used_after": .integer(plan.quotaUsedBefore + newUnits)],
+            "refundable": .bool(plan.groups.allSatisfy { $0.refundClass != .notAllowed && $0.refundClass != .failedCreation }),
+        ]
+        document["quote_id"] = .string(Secrets.tokenDigest(JSONValue.object(document).text))
+        return .object(document)
+    }
+
+    /// Reads the request shared by quote and execution.
+    static func refundRequest(_ reader: ObjectReader) throws -> (account: String, ids: [String], type: String, fallback: Int64?) {
+        let account = try reader.string("account_id", maxLength: 64)
+        let ids = try resourceIDs(reader, maximum: 100)
+        let type = try reader.optionalChoice("type", ["RESOURCE", "RENEWAL_ONLY"]) ?? "RESOURCE"
+        let fallback = try reader.optionalInstant("fallback_expiry")
+        if fallback != nil && type != "RENEWAL_ONLY" {
+            throw BillingError.invalid("invalid_field", "fallback_expiry goes with type RENEWAL_ONLY")
+        }
+        return (account, ids, type, fallback)
+    }
+
+    /// Quotes an unsubscription: `{"account_id", "resource_ids", "type"?: "RESOURCE" |
+    /// "RENEWAL_ONLY", "fallback_expiry"?}` → the class of each resource and its full breakdown,
+    /// with a `quote_id` naming the state it was computed on.
+    public func quoteRefund(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: Engine.refundRequest) { context, input in
+            let plan = try Engine.planRefund(account: input.account, resourceIDs: input.ids, type: input.type, fallback: input.fallback, context: context)
+            return try Engine.planDocument(plan, context: context)
+        }
+    }
+
+    /// Unsubscribes: the quote request plus `"actor"`, `"quote_id"`? (refused as `quote_stale`
+    /// unless the execution reproduces that quote exactly), `"reason_type"`? 1–5, `"reason"`?.
+    /// All or nothing: any resource that cannot be refunded refuses the request. One UNSUBSCRIBE
+    /// order per group (a combined order for several): above the large-refund threshold it waits
+    /// for review (U2), else it is refunded and completed at once (U1, U5).
+    public func unsubscribe(_ requestJSON: String?) throws -> String {
+        try perform("resource.unsubscribe", requestJSON, parse: { reader in
+            (try Engine.refundRequest(reader), try reader.optionalString("quote_id", maxLength: 64),
+             try reader.optionalInt("reason_type", in: 1...5), try reader.optionalString("reason", maxLength: 500))
+        }, apply: { context, input in
+            let (request, quoteID, reasonType, reason) = input
+            let plan = try Engine.planRefund(account: request.account, resourceIDs: request.ids, type: request.type,
+                                             fallback: request.fallback, context: context)
+            let document = try Engine.planDocument(plan, context: context)
+            if let quoteID, case .object(let fields) = document, fields["quote_id"] != .string(quoteID) {
+                throw BillingError.refused("quote_stale", "the refund changed since the quote (time passed or the resource changed); quote again")
+            }
+            for group in plan.groups where group.refundClass == .notAllowed || group.refundClass == .failedCreation {
+                let why = group.refundClass == .failedCreation ? "already_refunded" : (group.reason?.rawValue ?? "")
+                throw BillingError.refused(group.refundClass == .failedCreation ? "already_refunded" : "not_refundable",
+                                           "resource \(group.primary.id) cannot be unsubscribed: \(why) \(group.message ?? "")")
+            }
+            let review = plan.total > context.configuration.largeRefundThreshold
+            let status: OrderStatus = review ? .pendingReview : .completed
+            var root: Order?
+            if plan.groups.count > 1 {
+                root = try Engine.createRefundOrder(plan.groups.flatMap(\.entries), account: request.account, sourceOrder: nil, combined: nil,
+                                                    isCombined: true, productType: plan.groups[0].primary.productType,
+                                                    billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
+            }
+            var orders: [Order] = []
+            for group in plan.groups {
+                let order = try Engine.createRefundOrder(group.entries, account: request.account, sourceOrder: group.primary.orderID,
+                                                         combined: root?.id, productType: group.primary.productType,
+                                                         billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
+                try Engine.reserveRefund(group.entries, order: order.id, context: context)
+                var detail = group.detail
+                detail["class"] = .string(group.refundClass.rawValue)
+                detail["type"] = .string(request.type)
+                detail["resource_ids"] = .array(group.members.map { .string($0.id) })
+                detail["fallback_expiry"] = JSONValue(group.fallbackExpiry)
+                detail["five_day_quota_unit"] = JSONValue(group.quotaUnit)
+                detail["reason_type"] = JSONValue(reasonType)
+                detail["reason"] = JSONValue(reason)
+                try context.db.run("INSERT INTO refund_details (order_id, resource_id, detail) VALUES (?, ?, ?)",
+                                   order.id, group.primary.id, JSONValue.object(detail).text)
+                if review {
+                    for member in group.members { try ResourceStore.open(context.db, order: order.id, on: member.id) }
+                } else {
+                    try Engine.completeUnsubscription(order, context: context)
+                }
+                orders.append(order)
+            }
+            let top = root ?? orders[0]
+            try context.emit(review ? "order.refund_review_required" : "order.refunded", account: request.account, subject: top.id,
+                             data: ["total_refund_fen": .integer(plan.total.fen), "type": .string(request.type)])
+            context.audit(account: request.account, subject: top.id,
+                          detail: ["resource_ids": .array(request.ids.map { .string($0) }), "type": .string(request.type),
+                                   "total_refund_fen": .integer(plan.total.fen), "review": .bool(review)])
+            guard case .object(var fields) = try Engine.orderDetail(top.id, account: request.account, context: context) else { return .null }
+            fields["quote"] = document
+            return .object(fields)
+        })
+    }
+
+    /// Applies an unsubscription order (at once, or on approval): money back, the five-day unit,
+    /// and the resources ended (or their later periods removed).
+    static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
+        guard let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order.id, map: { $0.text(0) }),
+              case .object(let detail) = try JSONValue.parse(stored) else { return }
+        let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
+            RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: FundingSource(rawValue: $0.text(2)) ?? .cash,
+                        coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
+        }
+        let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)
+        if case .string(let unit)? = detail["five_day_quota_unit"] {
+            try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
+                               order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
+        }
+        var ids: [String] = []
+        if case .array(let list)? = detail["resource_ids"] { ids = list.compactMap { if case .string(let id) = $0 { return id } else { return nil } } }
+        for id in ids {
+            var resource = try ResourceStore.require(context.db, id, account: order.accountID)
+            if case .integer(let fallback)? = detail["fallback_expiry"] {
+                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
+                resource.expireAt = fallback
+                try restartSchedule(&resource, context: context)
+                try ResourceStore.update(context.db, resource)
+                try context.emit("resource.renewal_unsubscribed", account: order.accountID, subject: id,
+                                 data: ["order_id": .string(order.id), "expire_at": .integer(fallback)])
+            } else {
+                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND end_at > ?", id, context.now)
+                resource.status = .unsubscribed
+                resource.endedAt = context.now
+                resource.nextAttemptAt = nil
+                resource.dueAt = nil
+                try ResourceStore.update(context.db, resource)
+                try context.emit("resource.unsubscribed", account: order.accountID, subject: id, data: ["order_id": .string(order.id)])
+            }
+        }
+        var done = order
+        done.status = .completed
+        done.completedAt = context.now
+        try OrderStore.update(context.db, done)
+        try ResourceStore.close(context.db, order: order.id)
+        try context.emit("order.status_changed", account: order.accountID, subject: order.id,
+                         data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
+    }
+
+    /// Decides an unsubscription waiting for review (U3, U4): approval refunds and completes it,
+    /// rejection cancels it and the resources stay in use.
+    static func decideUnsubscription(_ order: Order, approve: Bool, context: OperationContext) throws {
+        let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
+        for member in members {
+            if approve {
+                try context.emit("order.status_changed", account: order.accountID, subject: member.id,
+                                 data: ["from": "PENDING_REVIEW", "to": "REFUNDING"])
+                try completeUnsubscription(member, context: context)
+            } else {
+                try context.db.run("DELETE FROM resource_refunds WHERE refund_order_id = ?", member.id)
+                try ResourceStore.close(context.db, order: member.id)
+            }
+        }
+        if approve {
+            if order.isCombined {
+                var done = order
+                done.status = .completed
+                done.completedAt = context.now
+                try OrderStore.update(context.db, done)
+            }
+        } else {
+            try cancel(order, reason: .reviewRejected, note: nil, context: context)
+        }
+    }
+}
+
+extension Engine {
+    /// The host's refund blocks on a resource (§5.8 reasons the engine cannot see itself):
+    /// `{"actor", "account_id", "resource_id", "blocks": [] or any of "INVOICED_MARKETPLACE",
+    /// "ARCHIVED", "SUPPORT_BENEFIT_USED"}` replaces them.
+    public func setRefundBlocks(_ requestJSON: String?) throws -> String {
+        let allowed = [NotRefundableReason.invoicedMarketplace, .archived, .supportBenefitUsed].map(\.rawValue)
+        return try perform("resource.refund_blocks", requestJSON, parse: { reader -> (String, String, [String]) in
+            let account = try reader.string("account_id", maxLength: 64)
+            let id = try reader.string("resource_id", maxLength: 64)
+            guard let values = try reader.optionalArray("blocks", maxCount: 3) else {
+                throw BillingError.invalid("missing_field", "request.blocks is required (an empty list clears them)")
+            }
+            let blocks = try values.enumerated().map { index, value -> String in
+                guard case .string(let block) = value, allowed.contains(block) else {
+                    throw BillingError.invalid("unknown_value", "request.blocks[\(index)] must be one of \(allowed.joined(separator: ", "))")
+                }
+                return block
+            }
+            return (account, id, Array(Set(blocks)).sorted())
+        }, apply: { context, input in
+            var resource = try ResourceStore.require(context.db, input.1, account: input.0)
+            resource.refundBlocks = input.2
+            try ResourceStore.update(context.db, resource)
+            let blocks = JSONValue.array(input.2.map { .string($0) })
+            try context.emit("resource.refund_blocks_set", account: input.0, subject: input.1, data: ["blocks": blocks])
+            context.audit(account: input.0, subject: input.1, detail: ["blocks": blocks])
+            return ["resource_id": .string(input.1), "blocks": blocks]
+        })
+    }
+}
