@@ -312,7 +312,10 @@ int billing_platform_reset_complete(billing_engine *engine, const char *request_
    "name"?, "region"?, "specs"?: {free-form}, "allowed_periods"?: [{"unit": "MONTH"|"YEAR",
    "count"}] (default 1–9 months with a monthly price, 1–3 years with a yearly one), "monthly_price_fen"?, "yearly_price_fen"?
    (a period of n units costs n times the unit price), "hourly_price_microfen"? (pay-per-use,
-   millionths of a fen per hour), "one_off_price_fen"?, "promotion_discount_bp"?,
+   millionths of a fen per unit-hour; also the price after converting to pay-per-use),
+   "unit_price_microfen"? (pay-per-use counted per unit), "package"? (PACKAGE products:
+   {"kind": "AMOUNT"|"CAPACITY", "quota", "applies_to": [product ids or types],
+   "resettable"?, "reset_anchor"?: "CALENDAR_MONTH"|"PURCHASE_DAY"}), "one_off_price_fen"?, "promotion_discount_bp"?,
    "refundable"?, "per_resource_refund"?, "five_day_eligible"?, "auto_renew_supported"?,
    "to_on_demand_supported"?, "on_sale"? (default true), "review_required"? (default false),
    "trial"?, "promotion_forbids_refund"?,
@@ -528,6 +531,39 @@ int billing_resources_unsubscribe(billing_engine *engine, const char *request_js
 /* The host's refund blocks on a resource: {"actor", "account_id", "resource_id", "blocks": []
    or any of "INVOICED_MARKETPLACE", "ARCHIVED", "SUPPORT_BENEFIT_USED"}. Since 0.1.0. */
 int billing_resource_refund_blocks_set(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Pay-per-use usage and packages ------------------------------------------------- */
+
+/* Rates usage of pay-per-use resources (also those converted at expiry): {"actor",
+   "account_id", "records": [{"usage_id" (the host's id: each counts once per account),
+   "resource_id", "quantity" (0–100000 units of the product's measure), "start", "end"}]}
+   (1–1000). Timed usage (products with hourly_price_microfen) is split into business hours
+   and rated per second: quantity × seconds × hourly price; counted usage (products with
+   unit_price_microfen) is quantity × unit price in the hour of "end". Matching packages
+   (their "applies_to" names the product or its type) cover usage first, earliest expiry
+   first, then earliest effective, then earliest bought; AMOUNT packages use up their quota
+   (unit-hours, or units) per reset window, CAPACITY packages cover up to their quota of
+   units throughout each hour. The rest is charged on one line per resource and hour,
+   rounded half-up to the fen once per line, and paid from auto-applied vouchers (scoped ones
+   first, then the soonest to expire; none with a minimum spend), cash coupons, stored-value
+   cards, cash, credit; what is left is arrears (the cash balance below zero), which start
+   the account's pay-per-use resources' grace and retention ("account.arrears_started"); a
+   top-up that clears the arrears brings them back. A repeated record is reported as
+   "DUPLICATE"; a different record under a used id fails with BILLING_E_CONFLICT
+   ("usage_id_reused"). Response {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
+   "lines"}], "charged_fen", "account"}. Since 0.1.0. */
+int billing_usage_report(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Settled hourly lines, newest first: {"account_id", "resource_id"?, "from"?, "to"?, "after"?,
+   "limit"?} -> {"lines": [{"resource_id", "hour_start", "unit": "UNIT_SECONDS"|"UNITS",
+   "units", "covered", "overage", "price_microfen", "charged_fen", "paid_by": [{"source",
+   "coupon_id", "amount_fen"}]}], "next_cursor", "has_more"}. Since 0.1.0. */
+int billing_usage_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The account's packages: {"account_id"} -> {"packages": [{resource fields, "kind", "quota",
+   "applies_to", "window_start", "used"}]} (timed quotas are counted in unit-seconds: an
+   AMOUNT quota of q unit-hours holds q × 3600). Since 0.1.0. */
+int billing_packages_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Verification ------------------------------------------------------------------- */
 

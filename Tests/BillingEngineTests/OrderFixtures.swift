@@ -9,15 +9,17 @@ struct Shop {
     init(cash: Int64 = 1_000_000, at instant: Int64 = january1st2024) throws {
         engine = try manualEngine(at: instant)
         try putAccount(engine, account)
-        _ = try engine.topUp(#"{"actor":"pay","account_id":"acme","amount_fen":\#(cash),"external_reference":"initial"}"#)
+        if cash > 0 {
+            _ = try engine.topUp(#"{"actor":"pay","account_id":"acme","amount_fen":\#(cash),"external_reference":"initial"}"#)
+        }
         for product in [
-            #"{"product_id":"evs.sys40","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":1000,"yearly_price_fen":10000}"#,
-            #"{"product_id":"ecs.s6","product_type":"ECS","billing_mode":"PREPAID","region":"cn-north-4","monthly_price_fen":10000,"yearly_price_fen":100000,"bound_products":["evs.sys40"],"specs":{"vcpus":2,"memory_gb":4}}"#,
-            #"{"product_id":"evs.100","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":10000,"yearly_price_fen":100000}"#,
+            #"{"product_id":"evs.sys40","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":1000,"yearly_price_fen":10000,"hourly_price_microfen":2000000}"#,
+            #"{"product_id":"ecs.s6","product_type":"ECS","billing_mode":"PREPAID","region":"cn-north-4","monthly_price_fen":10000,"yearly_price_fen":100000,"hourly_price_microfen":20000000,"bound_products":["evs.sys40"],"specs":{"vcpus":2,"memory_gb":4}}"#,
+            #"{"product_id":"evs.100","product_type":"EVS","billing_mode":"PREPAID","monthly_price_fen":10000,"yearly_price_fen":100000,"hourly_price_microfen":20000000}"#,
             #"{"product_id":"vpc.std","product_type":"VPC","billing_mode":"PREPAID","monthly_price_fen":5000,"review_required":true}"#,
             #"{"product_id":"bw.ondemand","product_type":"EIP","billing_mode":"ON_DEMAND","hourly_price_microfen":12345678}"#,
             #"{"product_id":"box.1","product_type":"HARDWARE","kind":"hardware","billing_mode":"ONE_OFF","one_off_price_fen":50000}"#,
-            #"{"product_id":"obs.100g","product_type":"OBS","billing_mode":"PACKAGE","monthly_price_fen":900,"allowed_periods":[{"unit":"MONTH","count":1},{"unit":"MONTH","count":2}]}"#,
+            #"{"product_id":"obs.100g","product_type":"OBS","billing_mode":"PACKAGE","monthly_price_fen":900,"package":{"kind":"CAPACITY","quota":100,"applies_to":["OBS"]},"allowed_periods":[{"unit":"MONTH","count":1},{"unit":"MONTH","count":2}]}"#,
         ] {
             _ = try engine.putProduct(#"{"actor":"catalog","product":\#(product)}"#)
         }

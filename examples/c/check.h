@@ -122,4 +122,108 @@ static inline int ids_are_dense(const int64_t *ids, int count) {
     return 1;
 }
 
+/* ---- Reading one field ----------------------------------------------------------------
+ * json_at(json, path) finds a value by a dotted path of member names and array indexes,
+ * e.g. "order.resources.0.expire_at", looking only at each object's own members (nested
+ * values and strings are skipped, so a key deeper down never matches). It returns a pointer
+ * to the value's first character, or NULL. Keys are compared as written (no escapes). */
+
+static inline const char *json_space(const char *at) {
+    while (*at == ' ' || *at == '\n' || *at == '\r' || *at == '\t') at++;
+    return at;
+}
+
+/* The character after the value starting at `at` (after leading whitespace). */
+static inline const char *json_skip(const char *at) {
+    int depth = 0;
+    at = json_space(at);
+    do {
+        if (*at == '"') {
+            for (at++; *at && *at != '"'; at++) {
+                if (*at == '\\' && at[1]) at++;
+            }
+            if (*at) at++;
+        } else if (*at == '{' || *at == '[') {
+            depth++, at++;
+        } else if (*at == '}' || *at == ']') {
+            depth--, at++;
+        } else if (depth > 0) {
+            at++;
+        } else {
+            at += strcspn(at, ",}] \n\r\t");
+        }
+    } while (depth > 0 && *at);
+    return at;
+}
+
+static inline const char *json_at(const char *json, const char *path) {
+    const char *at = json ? json_space(json) : NULL;
+    while (at && *path) {
+        size_t length = strcspn(path, ".");
+        char *end;
+        long index = strtol(path, &end, 10);
+        if (*at == '[' && end == path + length && length > 0) {
+            at = json_space(at + 1);
+            for (; index > 0 && *at && *at != ']'; index--) {
+                at = json_space(json_skip(at));
+                at = *at == ',' ? json_space(at + 1) : at;
+            }
+            if (*at == ']' || !*at) return NULL;
+        } else if (*at == '{') {
+            const char *found = NULL;
+            at = json_space(at + 1);
+            while (*at == '"' && !found) {
+                const char *key = at + 1, *colon = json_space(json_skip(at));
+                if (*colon != ':') return NULL;
+                const char *value = json_space(colon + 1);
+                if (strncmp(key, path, length) == 0 && key[length] == '"') found = value;
+                at = json_space(json_skip(value));
+                at = *at == ',' ? json_space(at + 1) : at;
+            }
+            if (!found) return NULL;
+            at = found;
+        } else {
+            return NULL;
+        }
+        path += length + (path[length] == '.');
+    }
+    return at;
+}
+
+#define JSON_MISSING INT64_MIN
+
+/* The integer at `path`, or JSON_MISSING when there is none (absent, null, not a number). */
+static inline int64_t json_int(const char *json, const char *path) {
+    const char *at = json_at(json, path);
+    if (!at || !(*at == '-' || (*at >= '0' && *at <= '9'))) return JSON_MISSING;
+    return strtoll(at, NULL, 10);
+}
+
+/* Copies the string at `path` (escapes left as written) into buffer; NULL when there is none. */
+static inline const char *json_string(const char *json, const char *path, char *buffer, size_t size) {
+    const char *at = json_at(json, path);
+    if (!at || *at != '"' || size == 0) return NULL;
+    size_t length = (size_t)(json_skip(at) - at) - 2;
+    snprintf(buffer, size, "%.*s", (int)length, at + 1);
+    return buffer;
+}
+
+/* Whether the value at `path` is exactly the literal `word` (true, false, null). */
+static inline int json_is(const char *json, const char *path, const char *word) {
+    const char *at = json_at(json, path);
+    return at && strncmp(at, word, strlen(word)) == 0 && json_skip(at) == at + strlen(word);
+}
+
+/* The number of elements of the array at `path`, -1 when there is no array. */
+static inline int json_count(const char *json, const char *path) {
+    const char *at = json_at(json, path);
+    if (!at || *at != '[') return -1;
+    int count = 0;
+    for (at = json_space(at + 1); *at && *at != ']'; count++) {
+        at = json_space(json_skip(at));
+        at = *at == ',' ? json_space(at + 1) : at;
+    }
+    return count;
+}
+
 #endif /* BILLING_CHECK_H */

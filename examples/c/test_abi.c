@@ -95,11 +95,17 @@ static void check_refused(int got, int want, const char *reason, int has_out, co
 #define REFUSED_JSON_BECAUSE(want, reason, call) \
     do { out = &sentinel; check_refused((call), (want), (reason), 1, #call, __LINE__); } while (0)
 
-/* Shows which request a table-driven check was about. */
-static void check_refused_request(int got, int want, const char *what, const char *request, int line) {
+/* Shows which request a table-driven check was about; `reason` (may be NULL) is the one
+   expected. */
+static void check_refused_request_because(int got, int want, const char *reason, const char *what,
+                                          const char *request, int line) {
     char call[400];
     snprintf(call, sizeof call, "%s(%.300s)", what, request);
-    check_refused(got, want, NULL, 1, call, line);
+    check_refused(got, want, reason, 1, call, line);
+}
+
+static void check_refused_request(int got, int want, const char *what, const char *request, int line) {
+    check_refused_request_because(got, want, NULL, what, request, line);
 }
 
 /* ---- Versions, status strings, no-ops ------------------------------------------------ */
@@ -232,8 +238,41 @@ static const struct {
     {"billing_platform_login", billing_platform_login, 0},
     {"billing_platform_reset_request", billing_platform_reset_request, 0},
     {"billing_platform_reset_complete", billing_platform_reset_complete, 0},
+    {"billing_product_put", billing_product_put, 0},
+    {"billing_product_get", billing_product_get, 0},
+    {"billing_products_list", billing_products_list, 0},
+    {"billing_discount_set", billing_discount_set, 0},
+    {"billing_order_quote", billing_order_quote, 0},
+    {"billing_order_create", billing_order_create, 0},
+    {"billing_order_pay", billing_order_pay, 0},
+    {"billing_orders_cancel", billing_orders_cancel, 0},
+    {"billing_order_review", billing_order_review, 0},
+    {"billing_order_confirm", billing_order_confirm, 0},
+    {"billing_order_get", billing_order_get, 0},
+    {"billing_orders_list", billing_orders_list, 0},
+    {"billing_resource_report", billing_resource_report, 0},
+    {"billing_resource_get", billing_resource_get, 0},
+    {"billing_scheduler_run", billing_scheduler_run, 0},
+    {"billing_resources_renew", billing_resources_renew, 0},
+    {"billing_resources_policy_set", billing_resources_policy_set, 0},
+    {"billing_resources_release", billing_resources_release, 0},
+    {"billing_renewals_list", billing_renewals_list, 0},
+    {"billing_verify", billing_verify, 1},
 };
 enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
+
+/* Each function of the list once (3 foundation; 32 accounts, platform, catalog, orders,
+   resources, scheduler; 5 renewals and verification); a function added to the header must be
+   added here too. */
+static void test_json_functions_listed(void) {
+    CHECK(JSON_FUNCTIONS >= 40);
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        CHECK(json_functions[i].call != NULL);
+        for (int other = 0; other < i; other++) {
+            CHECK(json_functions[i].call != json_functions[other].call);
+        }
+    }
+}
 
 static void test_null_engine(void) {
     int64_t now = 0;
@@ -244,8 +283,8 @@ static void test_null_engine(void) {
     REFUSED_JSON(BILLING_E_INVALID, billing_config_get(NULL, &out));
     for (int i = 0; i < JSON_FUNCTIONS; i++) {
         out = &sentinel;
-        check_refused_request(json_functions[i].call(NULL, valid_update, &out), BILLING_E_INVALID,
-                              json_functions[i].name, "NULL engine", __LINE__);
+        check_refused_request_because(json_functions[i].call(NULL, valid_update, &out), BILLING_E_INVALID,
+                                      "null_argument", json_functions[i].name, "NULL engine", __LINE__);
     }
 }
 
@@ -258,11 +297,12 @@ static void test_null_arguments(void) {
         char call[96];
         snprintf(call, sizeof call, "%s(engine, \"{}\", NULL)", json_functions[i].name);
         out = &sentinel;
-        check_refused(json_functions[i].call(engine, "{}", NULL), BILLING_E_INVALID, NULL, 0, call, __LINE__);
+        check_refused(json_functions[i].call(engine, "{}", NULL), BILLING_E_INVALID, "null_argument", 0, call,
+                      __LINE__);
         if (json_functions[i].request_optional) continue;
         out = &sentinel;
-        check_refused_request(json_functions[i].call(engine, NULL, &out), BILLING_E_INVALID, json_functions[i].name,
-                              "NULL request_json", __LINE__);
+        check_refused_request_because(json_functions[i].call(engine, NULL, &out), BILLING_E_INVALID, "null_argument",
+                                      json_functions[i].name, "NULL request_json", __LINE__);
     }
 }
 
@@ -279,6 +319,80 @@ static void test_bad_requests_everywhere(void) {
                                   json_functions[i].name, requests[r], __LINE__);
         }
     }
+}
+
+/* Writes {"actor": "abi", "x": [[…]]} nested `depth` levels deep in all (the outer object
+   counts as one). */
+static void nested_request(char *request, size_t size, int depth) {
+    size_t used = (size_t)snprintf(request, size, "{\"actor\": \"abi\", \"x\": ");
+    for (int i = 1; i < depth && used + 2 * (size_t)depth < size; i++) request[used++] = '[';
+    for (int i = 1; i < depth && used + 2 < size; i++) request[used++] = ']';
+    snprintf(request + used, size - used, "}");
+}
+
+/* Request syntax every JSON function refuses before reading a field, with the reason it
+   names: numbers must be integer literals, RFC 8259 has no trailing commas and no leading
+   zeros, nesting stops at 64 levels, and input must be UTF-8. */
+static void test_syntax_everywhere(void) {
+    static char deepest[300], deep[300];
+    nested_request(deepest, sizeof deepest, 65);
+    nested_request(deep, sizeof deep, 64);
+    static const struct {
+        const char *request;
+        const char *reason;
+    } cases[] = {
+        {"{\"actor\": \"abi\", \"x\": 1.0}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": 1e3}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": 1E3}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": 1e+3}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": -2.50}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": 0.0}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": [1, 2.0]}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": {\"y\": 5e0}}", "not_an_integer"},
+        {"{\"x\": 1.0, \"actor\": \"abi\"}", "not_an_integer"},
+        {"{\"actor\": \"abi\", \"x\": 1,}", "malformed_json"},
+        {"{\"actor\": \"abi\",}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": [1, 2,]}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": [1, 2 ,\n ]}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": {\"y\": 1,}}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": 01}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": 00}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": -007}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": [0, 012]}", "malformed_json"},
+        {"{\"actor\": \"abi\", \"x\": +1}", "malformed_json"},
+        {"{\"actor\": \"abi\" \"x\": 1}", "malformed_json"},
+        {"{\"actor\": \"abi\"} {}", "malformed_json"},
+        {"{", "malformed_json"},
+        {"{\"actor\": \"\xff\"}", "invalid_utf8"},
+        {"{\"actor\": \"abi\", \"x\": \"\xc0\xaf\"}", "invalid_utf8"},
+        {deepest, "too_deep"},
+    };
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            out = &sentinel;
+            check_refused_request_because(json_functions[i].call(engine, cases[c].request, &out), BILLING_E_INVALID,
+                                          cases[c].reason, json_functions[i].name, cases[c].request, __LINE__);
+        }
+        /* 64 levels are allowed: the request is refused for its fields, not its depth. */
+        out = &sentinel;
+        int got = json_functions[i].call(engine, deep, &out);
+        char detail[200];
+        snprintf(detail, sizeof detail, "%s at depth 64: status %d, reason %s", json_functions[i].name, got,
+                 billing_last_error_reason());
+        check_result(got == BILLING_E_INVALID && strcmp(billing_last_error_reason(), "too_deep") != 0 && out == NULL,
+                     __FILE__, __LINE__, "64 levels are not too deep", detail);
+        /* A number inside a string is text, whatever it looks like. */
+        out = &sentinel;
+        got = json_functions[i].call(engine, "{\"actor\": \"1.0e3\", \"x\": \"007,]\"}", &out);
+        snprintf(detail, sizeof detail, "%s: status %d, reason %s", json_functions[i].name, got,
+                 billing_last_error_reason());
+        check_result(got == BILLING_E_INVALID && strcmp(billing_last_error_reason(), "not_an_integer") != 0 &&
+                         strcmp(billing_last_error_reason(), "malformed_json") != 0,
+                     __FILE__, __LINE__, "numbers in strings are not numbers", detail);
+    }
+    char *now = snapshot();
+    CHECK(now && baseline && strcmp(now, baseline) == 0);
+    free(now);
 }
 
 static void test_bad_updates(void) {
@@ -664,9 +778,11 @@ int main(int argc, char **argv) {
     billing_string_free(json);
     rebaseline();
 
+    test_json_functions_listed();
     test_null_engine();
     test_null_arguments();
     test_bad_requests_everywhere();
+    test_syntax_everywhere();
     test_bad_updates();
     test_bad_pages();
     test_last_error_cleared();

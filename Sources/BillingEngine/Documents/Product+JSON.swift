@@ -22,7 +22,23 @@ extension Product {
         specs = try reader.optionalObject("specs")?.value ?? .object([:])
         monthlyPrice = try reader.optionalMoney("monthly_price_fen")
         yearlyPrice = try reader.optionalMoney("yearly_price_fen")
-        hourlyPriceMicrofen = try reader.optionalInt("hourly_price_microfen", in: 0...Int64(1) << 50)
+        // Bounded so that an hour of usage (quantity ≤ 100,000 for 3,600 s) fits 64 bits.
+        hourlyPriceMicrofen = try reader.optionalInt("hourly_price_microfen", in: 0...10_000_000_000)
+        unitPriceMicrofen = try reader.optionalInt("unit_price_microfen", in: 0...10_000_000_000)
+        if let terms = try reader.optionalObject("package") {
+            let kind = try terms.optionalChoice("kind", ["AMOUNT", "CAPACITY"]) ?? "AMOUNT"
+            let applies = try (terms.optionalArray("applies_to", maxCount: 50) ?? []).enumerated().map { index, value -> String in
+                guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
+                    throw BillingError.invalid("wrong_type", "\(terms.path).applies_to[\(index)] must be a product id or type")
+                }
+                return id
+            }
+            guard !applies.isEmpty else { throw BillingError.invalid("missing_field", "\(terms.path).applies_to must name what the package pays for") }
+            package = PackageTerms(kind: kind, quota: try terms.int("quota", in: 1...1_000_000_000_000), appliesTo: applies,
+                                   resettable: try terms.optionalBool("resettable") ?? false,
+                                   resetAnchor: try terms.optionalChoice("reset_anchor", ["CALENDAR_MONTH", "PURCHASE_DAY"]) ?? "CALENDAR_MONTH")
+            try terms.finish()
+        }
         oneOffPrice = try reader.optionalMoney("one_off_price_fen")
         promotionDiscountBP = try reader.optionalInt("promotion_discount_bp", in: 0...9999)
         refundable = try reader.optionalBool("refundable") ?? true
@@ -60,6 +76,9 @@ extension Product {
     private func check(path: String) throws {
         switch billingMode {
         case .prepaid, .package:
+            if billingMode == .package && package == nil {
+                throw BillingError.invalid("missing_field", "\(path).package is required for PACKAGE products")
+            }
             guard !allowedPeriods.isEmpty else {
                 throw BillingError.invalid("missing_field", "\(path).allowed_periods must list at least one period")
             }
@@ -68,8 +87,8 @@ extension Product {
                                            "\(path) allows \(period) but has no \(period.unit == .month ? "monthly_price_fen" : "yearly_price_fen")")
             }
         case .onDemand:
-            guard hourlyPriceMicrofen != nil else {
-                throw BillingError.invalid("missing_price", "\(path).hourly_price_microfen is required for ON_DEMAND products")
+            guard hourlyPriceMicrofen != nil || unitPriceMicrofen != nil else {
+                throw BillingError.invalid("missing_price", "\(path).hourly_price_microfen or unit_price_microfen is required for ON_DEMAND products")
             }
         case .oneOff:
             guard oneOffPrice != nil else {
@@ -92,6 +111,9 @@ extension Product {
             "monthly_price_fen": JSONValue(monthlyPrice?.fen),
             "yearly_price_fen": JSONValue(yearlyPrice?.fen),
             "hourly_price_microfen": JSONValue(hourlyPriceMicrofen),
+            "unit_price_microfen": JSONValue(unitPriceMicrofen),
+            "package": package.map { ["kind": .string($0.kind), "quota": .integer($0.quota), "applies_to": .array($0.appliesTo.map { .string($0) }),
+                                      "resettable": .bool($0.resettable), "reset_anchor": .string($0.resetAnchor)] } ?? .null,
             "one_off_price_fen": JSONValue(oneOffPrice?.fen),
             "promotion_discount_bp": JSONValue(promotionDiscountBP),
             "refundable": .bool(refundable),

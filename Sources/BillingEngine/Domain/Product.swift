@@ -10,6 +10,20 @@ public enum BillingMode: String, CaseIterable, Sendable {
     case oneOff = "ONE_OFF"
 }
 
+/// What a package holds (§2.4): a quota used up by matching pay-per-use usage.
+public struct PackageTerms: Equatable, Sendable {
+    /// AMOUNT: the quota is used up (unit-hours of timed usage, or units of counted usage).
+    /// CAPACITY: covers up to `quota` units at any time (storage), nothing is used up.
+    public var kind: String
+    public var quota: Int64
+    /// Product ids or types whose usage it pays for.
+    public var appliesTo: [String]
+    /// Whether the quota comes back each month (AMOUNT only).
+    public var resettable: Bool
+    /// CALENDAR_MONTH or PURCHASE_DAY: where the monthly reset falls.
+    public var resetAnchor: String
+}
+
 /// A product of the host's catalog. Orders copy what they need of it, so editing a product
 /// never rewrites an order.
 public struct Product: Equatable, Sendable {
@@ -29,6 +43,11 @@ public struct Product: Equatable, Sendable {
     public var yearlyPrice: Money?
     /// Pay-per-use price per hour in millionths of a fen (sub-fen precision, §2.3).
     public var hourlyPriceMicrofen: Int64?
+    /// Pay-per-use price per unit for counted usage (calls, requests), in millionths of a fen;
+    /// when set, usage is counted rather than timed.
+    public var unitPriceMicrofen: Int64? = nil
+    /// For a package: what it holds and what it pays for (§2.4).
+    public var package: PackageTerms? = nil
     public var oneOffPrice: Money?
     /// A promotion discount on the list price, in basis points.
     public var promotionDiscountBP: Int64?

@@ -19,8 +19,8 @@ extension Engine {
             guard product.autoRenewSupported else { throw BillingError.refused("auto_renew_not_supported", "product \(product.id) does not support auto-renewal") }
             guard product.onSale else { throw BillingError.refused("product_off_sale", "auto-renewal cannot be enabled or changed for a product off sale") }
         case .toOnDemand:
-            guard product.toOnDemandSupported else {
-                throw BillingError.refused("to_on_demand_not_supported", "product \(product.id) cannot convert to pay-per-use")
+            guard product.toOnDemandSupported, product.hourlyPriceMicrofen != nil || product.unitPriceMicrofen != nil else {
+                throw BillingError.refused("to_on_demand_not_supported", "product \(product.id) cannot convert to pay-per-use (it needs a pay-per-use price)")
             }
             guard resource.status == .inUse else {
                 throw BillingError.refused("policy_not_applicable", "only a resource in use can convert to pay-per-use at expiry")

@@ -44,8 +44,12 @@ extension Engine {
             if let id = input.resource { conditions.append("id = ?"); arguments.append(id) }
             if let status = input.status { conditions.append("status = ?"); arguments.append(status) }
             if let order = input.order {
-                conditions.append("(order_id = ? OR id IN (SELECT resource_id FROM order_lines WHERE order_id = ? AND resource_id IS NOT NULL))")
-                arguments += [order, order]
+                // A combined order's id finds the resources of its sub-orders too.
+                conditions.append("""
+                    (order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) OR id IN (SELECT resource_id FROM order_lines
+                        WHERE order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) AND resource_id IS NOT NULL))
+                    """)
+                arguments += [order, order, order, order]
             }
             if input.hidePending { conditions.append("id NOT IN (SELECT resource_id FROM resource_open_orders)") }
             if let cursor = input.cursor { conditions.append("(expire_at, seq) > (?, ?)"); arguments += [cursor.0, cursor.1] }

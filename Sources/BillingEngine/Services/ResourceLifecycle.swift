@@ -38,6 +38,8 @@ extension Engine {
         case .pendingEffective:
             candidates.append(resource.effectiveAt)
         case .inUse:
+            // A pay-per-use resource of an account in arrears is in grace until it freezes.
+            if resource.billingMode == .onDemand { candidates.append(resource.graceEnd.map { $0 + 1 }) }
             if let expireAt = resource.expireAt {
                 candidates.append(expireAt + 1)
                 candidates.append(RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
@@ -48,7 +50,7 @@ extension Engine {
             candidates.append(resource.graceEnd.map { $0 + 1 })
             if renewing { candidates.append(resource.nextAttemptAt) }
         case .frozen:
-            if resource.freezeReason == "EXPIRY" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
+            if resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
             if renewing { candidates.append(resource.nextAttemptAt) }
         default:
             break
@@ -115,13 +117,20 @@ extension Engine {
                 counts.add("expired")
             }
         }
+        if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
+            try transition { $0.status = .frozen; $0.freezeReason = "ARREARS" }
+            try context.emit("resource.frozen", account: account, subject: id,
+                             data: ["reason": "ARREARS", "retention_end": JSONValue(resource.retentionEnd)])
+            counts.add("frozen")
+        }
         if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
             try transition { $0.status = .frozen; $0.freezeReason = "EXPIRY" }
             try context.emit("resource.frozen", account: account, subject: id,
                              data: ["reason": "EXPIRY", "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
-        if resource.status == .frozen, resource.freezeReason == "EXPIRY", let retentionEnd = resource.retentionEnd, now > retentionEnd {
+        if resource.status == .frozen, resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS",
+           let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { $0.status = .released; $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
             try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
             try context.emit("resource.released", account: account, subject: id,
@@ -158,6 +167,11 @@ extension Engine {
                     renewed.autoRenewPeriod = nil
                     renewed.autoRenewRemaining = nil
                     try restartSchedule(&renewed, context: context)
+                    // Bound resources follow their primary back to manual renewal.
+                    for var member in try ResourceStore.bound(context.db, to: resource.id) {
+                        member.expiryPolicy = ExpiryPolicy.manual.rawValue
+                        try ResourceStore.update(context.db, member)
+                    }
                 }
             }
             try ResourceStore.update(context.db, renewed)

@@ -5,7 +5,8 @@ extension Engine {
     /// coupon balance = coupon ledger sum, never negative; order amounts = sum of their lines
     /// and the amount identities on paid orders; a combined order's status matches its
     /// sub-orders'; what resources were funded with under an order = what the order was paid
-    /// with; nothing refunded beyond what was paid; paid periods of a resource never overlap.
+    /// with; nothing refunded beyond what was paid; paid periods of a resource never overlap;
+    /// every usage line paid exactly its charge and covered exactly what packages gave.
     public func verify(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { _ in () }) { context, _ in
             var breaches: [JSONValue] = []
@@ -82,6 +83,20 @@ extension Engine {
                 WHERE a.status = 'PAID' AND b.status = 'PAID'
                 """) { row in
                 breach("overlapping_periods", row.text(0), "periods starting \(row.int(1)) and \(row.int(2)) overlap")
+            }
+            try db.forEach("""
+                SELECT l.resource_id, l.hour_start, l.charged, coalesce(sum(f.amount), 0) FROM usage_lines l
+                LEFT JOIN usage_funding f ON f.resource_id = l.resource_id AND f.hour_start = l.hour_start
+                GROUP BY l.resource_id, l.hour_start HAVING l.charged != coalesce(sum(f.amount), 0)
+                """) { row in
+                breach("usage_funding", row.text(0), "hour \(row.int(1)) charged \(row.int(2)) but paid \(row.int(3))")
+            }
+            try db.forEach("""
+                SELECT l.resource_id, l.hour_start, l.covered, coalesce(sum(d.units), 0) FROM usage_lines l
+                LEFT JOIN package_deductions d ON d.resource_id = l.resource_id AND d.hour_start = l.hour_start
+                GROUP BY l.resource_id, l.hour_start HAVING l.covered != coalesce(sum(d.units), 0)
+                """) { row in
+                breach("package_coverage", row.text(0), "hour \(row.int(1)) covered \(row.int(2)) but packages gave \(row.int(3))")
             }
             let counts: JSONValue = [
                 "accounts": .integer(try db.first("SELECT count(*) FROM accounts") { $0.int(0) } ?? 0),

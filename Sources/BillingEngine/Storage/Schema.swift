@@ -322,6 +322,55 @@ enum Schema {
         ) STRICT;
         ALTER TABLE resources ADD COLUMN refund_blocks TEXT;
         """,
+        // 6: pay-per-use usage: the host's records (each usage id counts once), hourly settled
+        // lines, what paid them, and package consumption per reset period or hour.
+        """
+        CREATE TABLE usage_records (
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            usage_id TEXT NOT NULL,
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            quantity INTEGER NOT NULL,
+            start_at INTEGER NOT NULL,
+            end_at INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            PRIMARY KEY (account_id, usage_id)
+        ) STRICT;
+        CREATE TABLE usage_lines (
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            hour_start INTEGER NOT NULL,
+            account_id TEXT NOT NULL,
+            units INTEGER NOT NULL,
+            covered INTEGER NOT NULL,
+            overage INTEGER NOT NULL,
+            price_microfen INTEGER NOT NULL,
+            per_hour INTEGER NOT NULL CHECK (per_hour IN (0, 1)),
+            charged INTEGER NOT NULL,
+            PRIMARY KEY (resource_id, hour_start)
+        ) STRICT;
+        CREATE INDEX usage_lines_by_account ON usage_lines (account_id, hour_start);
+        CREATE TABLE usage_funding (
+            resource_id TEXT NOT NULL,
+            hour_start INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            coupon_id TEXT NOT NULL DEFAULT '',
+            amount INTEGER NOT NULL,
+            PRIMARY KEY (resource_id, hour_start, source, coupon_id)
+        ) STRICT;
+        CREATE TABLE package_usage (
+            package_id TEXT NOT NULL REFERENCES resources (id),
+            window_start INTEGER NOT NULL,
+            used INTEGER NOT NULL,
+            PRIMARY KEY (package_id, window_start)
+        ) STRICT;
+        CREATE TABLE package_deductions (
+            package_id TEXT NOT NULL REFERENCES resources (id),
+            resource_id TEXT NOT NULL,
+            hour_start INTEGER NOT NULL,
+            units INTEGER NOT NULL,
+            PRIMARY KEY (package_id, resource_id, hour_start)
+        ) STRICT;
+        CREATE INDEX packages_by_account ON resources (account_id, billing_mode, status) WHERE billing_mode = 'PACKAGE';
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

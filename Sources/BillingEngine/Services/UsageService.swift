@@ -1,0 +1,320 @@
+/// One usage record as the host reports it.
+struct UsageRecord: Equatable {
+    var usageID: String
+    var resourceID: String
+    var quantity: Int64
+    var start: Int64
+    var end: Int64
+}
+
+extension Engine {
+    /// Rates pay-per-use usage (§2.3, §2.4): `{"actor", "account_id", "records": [{"usage_id",
+    /// "resource_id", "quantity", "start", "end"}]}` (1–1000). Each usage id counts once per
+    /// account: the same record again is skipped as a duplicate, a different record under a used
+    /// id is refused. Timed usage is split into business hours and rated per second; counted
+    /// usage (products with a unit price) is rated per unit in the hour of its end. Matching
+    /// packages cover usage first (earliest expiry, then earliest effective, then earliest
+    /// purchase); the rest is charged on the hourly line, rounded once per line, and paid in the
+    /// order vouchers, cash coupons, stored-value cards, cash, credit; what no fund covers
+    /// becomes arrears, which put the account's pay-per-use resources into grace.
+    public func reportUsage(_ requestJSON: String?) throws -> String {
+        try perform("usage.report", requestJSON, parse: { reader -> (String, [UsageRecord]) in
+            let account = try reader.string("account_id", maxLength: 64)
+            guard let values = try reader.optionalArray("records", maxCount: 1000), !values.isEmpty else {
+                throw BillingError.invalid("missing_field", "request.records must list 1–1000 usage records")
+            }
+            let records = try values.enumerated().map { index, value -> UsageRecord in
+                let item = try ObjectReader(value, path: "request.records[\(index)]")
+                let record = UsageRecord(usageID: try item.string("usage_id", maxLength: 128), resourceID: try item.string("resource_id", maxLength: 64),
+                                         quantity: try item.int("quantity", in: 0...100_000), start: try item.instant("start"), end: try item.instant("end"))
+                try item.finish()
+                guard record.end >= record.start, record.end - record.start <= 31 * 86_400 else {
+                    throw BillingError.invalid("invalid_window", "\(item.path): end must not precede start, and a record spans at most 31 days")
+                }
+                return record
+            }
+            guard Set(records.map(\.usageID)).count == records.count else {
+                throw BillingError.invalid("duplicate_usage", "a usage id is listed twice in one report")
+            }
+            return (account, records)
+        }, apply: { context, input in
+            let account = try AccountStore.require(context.db, input.0)
+            let wasInArrears = account.arrears.fen > 0
+            var results: [JSONValue] = []
+            var charged = Money.zero
+            for record in input.1 {
+                if let stored = try context.db.first("SELECT resource_id, quantity, start_at, end_at FROM usage_records WHERE account_id = ? AND usage_id = ?",
+                                                     input.0, record.usageID, map: { UsageRecord(usageID: record.usageID, resourceID: $0.text(0), quantity: $0.int(1), start: $0.int(2), end: $0.int(3)) }) {
+                    guard stored == record else {
+                        throw BillingError(.conflict, "usage_id_reused", "usage id \(record.usageID) was already reported with other values")
+                    }
+                    results.append(["usage_id": .string(record.usageID), "status": "DUPLICATE"])
+                    continue
+                }
+                let lines = try Engine.rate(record, account: input.0, context: context)
+                try context.db.run("INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   input.0, record.usageID, record.resourceID, record.quantity, record.start, record.end, context.now)
+                charged = try charged.adding(Money(fen: lines.reduce(0) { $0 + $1.charge.fen }))
+                results.append(["usage_id": .string(record.usageID), "status": "RATED",
+                                "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
+                                                             "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
+            }
+            let after = try AccountStore.require(context.db, input.0)
+            if !wasInArrears && after.arrears.fen > 0 { try Engine.enterArrears(after, context: context) }
+            context.audit(account: input.0, detail: ["records": .integer(Int64(input.1.count)), "charged_fen": .integer(charged.fen)])
+            return ["results": .array(results), "charged_fen": .integer(charged.fen), "account": after.json(context.configuration)]
+        })
+    }
+
+    struct RatedSlot { var hour: Int64; var units: Int64; var covered: Int64; var overage: Int64; var charge: Money }
+
+    /// Rates one record into its hourly lines and pays the change of each line's charge.
+    static func rate(_ record: UsageRecord, account: String, context: OperationContext) throws -> [RatedSlot] {
+        let resource = try ResourceStore.require(context.db, record.resourceID, account: account)
+        guard resource.billingMode == .onDemand else {
+            throw BillingError.refused("not_pay_per_use", "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
+        }
+        guard [.inUse, .expired, .frozen].contains(resource.status) else {
+            throw BillingError.refused("resource_not_in_use", "resource \(resource.id) is \(resource.status.rawValue)")
+        }
+        if let effective = resource.effectiveAt, record.start < effective {
+            throw BillingError.invalid("invalid_window", "usage \(record.usageID) starts before resource \(resource.id) took effect")
+        }
+        let product = try ProductStore.require(context.db, resource.productID)
+        let perHour = product.unitPriceMicrofen == nil
+        guard let price = product.unitPriceMicrofen ?? product.hourlyPriceMicrofen else {
+            throw BillingError.refused("no_usage_price", "product \(product.id) has no pay-per-use price")
+        }
+        let slots = perHour ? UsageRating.hourSlots(start: record.start, end: record.end, calendar: context.calendar)
+                            : [(hour: context.calendar.floorToHour(record.end), seconds: Int64(1))]
+        var rated: [RatedSlot] = []
+        for slot in slots where slot.seconds > 0 && record.quantity > 0 {
+            let units = record.quantity * slot.seconds
+            let covered = try coverFromPackages(record: record, resource: resource, product: product, hour: slot.hour, seconds: slot.seconds,
+                                                perHour: perHour, context: context)
+            let existing = try context.db.first("SELECT units, covered, overage, price_microfen, charged FROM usage_lines WHERE resource_id = ? AND hour_start = ?",
+                                                resource.id, slot.hour) { ($0.int(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) }
+            let linePrice = existing?.3 ?? price
+            let overage = (existing?.2 ?? 0) + units - covered
+            let amount = try UsageRating.charge(units: overage, priceMicrofen: linePrice, perHour: perHour)
+            let delta = try amount.subtracting(Money(fen: existing?.4 ?? 0))
+            if existing == nil {
+                try context.db.run("""
+                    INSERT INTO usage_lines (resource_id, hour_start, account_id, units, covered, overage, price_microfen, per_hour, charged)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, resource.id, slot.hour, account, units, covered, overage, linePrice, perHour, amount)
+            } else {
+                try context.db.run("UPDATE usage_lines SET units = units + ?, covered = covered + ?, overage = ?, charged = ? WHERE resource_id = ? AND hour_start = ?",
+                                   units, covered, overage, amount, resource.id, slot.hour)
+            }
+            if delta.fen > 0 { try payUsage(delta, resource: resource, hour: slot.hour, context: context) }
+            rated.append(RatedSlot(hour: slot.hour, units: units, covered: covered, overage: units - covered, charge: delta))
+        }
+        return rated
+    }
+
+    /// Takes what matching packages cover of one hour of a record, in the order of §2.4.
+    static func coverFromPackages(record: UsageRecord, resource: Resource, product: Product, hour: Int64, seconds: Int64, perHour: Bool,
+                                  context: OperationContext) throws -> Int64 {
+        let instant = max(record.start, hour)
+        var needed = record.quantity * seconds
+        var covered: Int64 = 0
+        let packages = try context.db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE')
+                AND effective_at <= ? AND expire_at >= ? ORDER BY expire_at, effective_at, seq
+            """, resource.accountID, instant, instant) { $0.text(0) }
+        for id in packages where needed > 0 {
+            let package = try ResourceStore.require(context.db, id, account: resource.accountID)
+            guard let terms = try ProductStore.require(context.db, package.productID).package,
+                  terms.appliesTo.contains(product.id) || terms.appliesTo.contains(product.productType),
+                  package.region == nil || package.region == resource.region, let effective = package.effectiveAt else { continue }
+            var take: Int64
+            if terms.kind == "CAPACITY" {
+                guard perHour else { continue }
+                // Capacity covers up to `quota` units throughout the hour, shared by every
+                // record that falls in it.
+                let used = try context.db.first("SELECT coalesce(sum(units), 0) FROM package_deductions WHERE package_id = ? AND hour_start = ?", id, hour) { $0.int(0) } ?? 0
+                let free = max(0, terms.quota * 3600 - used)
+                take = min(needed, min(terms.quota, record.quantity) * seconds, free)
+            } else {
+                let window = UsageRating.quotaWindow(effectiveAt: effective, instant: instant, terms: terms, calendar: context.calendar)
+                let quota = perHour ? terms.quota * 3600 : terms.quota
+                let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, window) { $0.int(0) } ?? 0
+                take = min(needed, max(0, quota - used))
+                if take > 0 {
+                    try context.db.run("""
+                        INSERT INTO package_usage (package_id, window_start, used) VALUES (?, ?, ?)
+                        ON CONFLICT (package_id, window_start) DO UPDATE SET used = used + excluded.used
+                        """, id, window, take)
+                }
+            }
+            guard take > 0 else { continue }
+            try context.db.run("""
+                INSERT INTO package_deductions (package_id, resource_id, hour_start, units) VALUES (?, ?, ?, ?)
+                ON CONFLICT (package_id, resource_id, hour_start) DO UPDATE SET units = units + excluded.units
+                """, id, resource.id, hour, take)
+            needed -= take
+            covered += take
+        }
+        return covered
+    }
+
+    /// Pays a usage charge in the order of §2.3: vouchers auto-applied (scoped ones first, then the
+    /// soonest to expire), cash coupons, stored-value cards (soonest to expire), cash, credit;
+    /// the rest is arrears. Vouchers with a minimum spend are not applied to usage.
+    static func payUsage(_ amount: Money, resource: Resource, hour: Int64, context: OperationContext) throws {
+        var left = amount
+        let coupons = try context.db.all("""
+            SELECT id FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0 AND valid_from <= ? AND valid_to > ? AND min_spend = 0
+            """, resource.accountID, hour, hour) { $0.text(0) }
+            .map { try CouponStore.require(context.db, id: $0, account: resource.accountID) }
+        let line = PayableLine(amounts: OrderAmounts(), productID: resource.productID, productType: resource.productType,
+                               orderType: "", billingModeScope: "ON_DEMAND", region: resource.region)
+        let usable = coupons.filter { coupon in
+            var scope = coupon.scope
+            scope.orderTypes = []
+            return PaymentAllocation.matches(scope, line)
+        }.sorted { l, r in
+            let rank: (Coupon) -> Int = { [.voucher: 0, .cashCoupon: 1, .storedValueCard: 2][$0.kind] ?? 3 }
+            if rank(l) != rank(r) { return rank(l) < rank(r) }
+            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
+            return l.validTo != r.validTo ? l.validTo < r.validTo : l.id < r.id
+        }
+        func record(_ source: FundingSource, _ coupon: String?, _ part: Money) throws {
+            try context.db.run("""
+                INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount
+                """, resource.id, hour, source.rawValue, coupon ?? "", part)
+        }
+        let reference = "\(resource.id)@\(hour)"
+        for coupon in usable where left.fen > 0 {
+            let part = min(left, coupon.balance)
+            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part, coupon.id)
+            try context.db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
+                               coupon.id, Money(fen: -part.fen), context.now)
+            try record(coupon.kind == .voucher ? .voucher : coupon.kind == .cashCoupon ? .cashCoupon : .storedValueCard, coupon.id, part)
+            left = try left.subtracting(part)
+        }
+        guard left.fen > 0 else { return }
+        let account = try AccountStore.require(context.db, resource.accountID)
+        let fromCash = min(left, account.availableCash)
+        let fromCredit = min(try left.subtracting(fromCash), account.availableCredit)
+        let arrears = try left.subtracting(fromCash).subtracting(fromCredit)
+        if fromCredit.fen > 0 {
+            try AccountStore.post(context.db, account: account.id, fund: .credit, kind: "USAGE", amount: Money(fen: -fromCredit.fen),
+                                  reference: reference, at: context.now)
+            try record(.credit, nil, fromCredit)
+        }
+        let cash = try fromCash.adding(arrears)
+        if cash.fen > 0 {
+            // Cash below zero is arrears, settled first by the next top-up (§6.1).
+            try AccountStore.post(context.db, account: account.id, fund: .cash, kind: "USAGE", amount: Money(fen: -cash.fen),
+                                  reference: reference, at: context.now)
+            try record(.cash, nil, cash)
+        }
+    }
+
+    /// The account fell into arrears: its pay-per-use resources keep working through their grace
+    /// period, then freeze for retention, then are deleted (§4.2, §6.1).
+    static func enterArrears(_ account: Account, context: OperationContext) throws {
+        let days = context.configuration.graceRetention(for: account.level)
+        let graceEnd = context.now + days.onDemandGraceDays * 86_400
+        for id in try context.db.all("SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND' AND status = 'IN_USE'", account.id, map: { $0.text(0) }) {
+            var resource = try ResourceStore.require(context.db, id, account: account.id)
+            resource.graceEnd = graceEnd
+            resource.retentionEnd = graceEnd + days.onDemandRetentionDays * 86_400
+            reschedule(&resource, context: context)
+            try ResourceStore.update(context.db, resource)
+        }
+        try context.emit("account.arrears_started", account: account.id, subject: account.id,
+                         data: ["arrears_fen": .integer(account.arrears.fen), "grace_end": .integer(graceEnd)])
+    }
+
+    /// Arrears settled: pay-per-use resources in grace or frozen for arrears are back in use.
+    static func leaveArrears(_ account: String, context: OperationContext) throws {
+        for id in try context.db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
+                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = 'ARREARS'))
+            """, account, map: { $0.text(0) }) {
+            var resource = try ResourceStore.require(context.db, id, account: account)
+            let wasFrozen = resource.status == .frozen
+            resource.status = .inUse
+            resource.graceEnd = nil
+            resource.retentionEnd = nil
+            resource.freezeReason = nil
+            reschedule(&resource, context: context)
+            try ResourceStore.update(context.db, resource)
+            if wasFrozen { try context.emit("resource.unfrozen", account: account, subject: id, data: ["reason": "ARREARS_SETTLED"]) }
+        }
+    }
+
+    /// Hourly usage lines, newest first: `{"account_id", "resource_id"?, "from"?, "to"?,
+    /// "after"?, "limit"?}` → `{"lines": [{"resource_id", "hour_start", "units", "covered",
+    /// "overage", "price_microfen", "charged_fen", "paid_by"}], "next_cursor", "has_more"}`.
+    public func listUsage(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { reader -> (String, String?, Int64?, Int64?, String?, Int64) in
+            let limit: Int64 = try reader.optionalInt("limit", in: 1...1000) ?? 100
+            return (try reader.string("account_id", maxLength: 64), try reader.optionalString("resource_id", maxLength: 64),
+                    try reader.optionalInstant("from"), try reader.optionalInstant("to"), try reader.optionalString("after", maxLength: 80), limit)
+        }) { context, input in
+            _ = try AccountStore.require(context.db, input.0)
+            var conditions = ["account_id = ?"]
+            var arguments: [SQLiteBindable] = [input.0]
+            if let resource = input.1 { conditions.append("resource_id = ?"); arguments.append(resource) }
+            if let from = input.2 { conditions.append("hour_start >= ?"); arguments.append(from) }
+            if let to = input.3 { conditions.append("hour_start <= ?"); arguments.append(to) }
+            if let cursor = input.4 {
+                let parts = cursor.split(separator: "|")
+                guard parts.count == 2, let hour = Int64(parts[0]) else {
+                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                }
+                conditions.append("(hour_start, resource_id) < (?, ?)")
+                arguments += [hour, String(parts[1])]
+            }
+            arguments.append(input.5 + 1)
+            var rows: [(String, Int64, JSONValue)] = []
+            try context.db.forEach("""
+                SELECT resource_id, hour_start, units, covered, overage, price_microfen, charged, per_hour FROM usage_lines
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY hour_start DESC, resource_id DESC LIMIT ?
+                """, arguments) { row in
+                rows.append((row.text(0), row.int(1), ["resource_id": .string(row.text(0)), "hour_start": .integer(row.int(1)), "units": .integer(row.int(2)),
+                                                       "covered": .integer(row.int(3)), "overage": .integer(row.int(4)), "price_microfen": .integer(row.int(5)),
+                                                       "charged_fen": .integer(row.int(6)), "unit": .string(row.bool(7) ? "UNIT_SECONDS" : "UNITS")]))
+            }
+            let page = rows.prefix(Int(input.5))
+            let lines: [JSONValue] = try page.map { row in
+                guard case .object(var fields) = row.2 else { return row.2 }
+                fields["paid_by"] = .array(try context.db.all("SELECT source, coupon_id, amount FROM usage_funding WHERE resource_id = ? AND hour_start = ? ORDER BY source",
+                                                              row.0, row.1) { ["source": .string($0.text(0)), "coupon_id": $0.text(1).isEmpty ? .null : .string($0.text(1)),
+                                                                               "amount_fen": .integer($0.int(2))] })
+                return .object(fields)
+            }
+            return ["lines": .array(lines), "next_cursor": JSONValue(page.last.map { "\($0.1)|\($0.0)" }), "has_more": .bool(rows.count > page.count)]
+        }
+    }
+
+    /// The account's packages with their quota now: `{"account_id"}` → `{"packages": [{"resource_id",
+    /// "product_id", "status", "effective_at", "expire_at", "kind", "quota", "window_start", "used",
+    /// "remaining"}]}` (timed quotas in unit-seconds).
+    public func listPackages(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { try $0.string("account_id", maxLength: 64) }) { context, account in
+            _ = try AccountStore.require(context.db, account)
+            let ids = try context.db.all("SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' ORDER BY seq", account) { $0.text(0) }
+            let packages: [JSONValue] = try ids.map { id in
+                let package = try ResourceStore.require(context.db, id, account: account)
+                guard case .object(var fields) = package.json(context.calendar) else { return .null }
+                if let terms = try ProductStore.load(context.db, package.productID)?.package, let effective = package.effectiveAt {
+                    let window = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
+                    let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, window) { $0.int(0) } ?? 0
+                    fields["kind"] = .string(terms.kind)
+                    fields["quota"] = .integer(terms.quota)
+                    fields["window_start"] = .integer(window)
+                    fields["used"] = .integer(used)
+                    fields["applies_to"] = .array(terms.appliesTo.map { .string($0) })
+                }
+                return .object(fields)
+            }
+            return ["packages": .array(packages)]
+        }
+    }
+}

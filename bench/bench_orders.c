@@ -1,0 +1,871 @@
+/*
+ * bench_orders.c — what libbilling's order operations cost over hand-written SQLite doing the
+ * same work, measured in one run on the same machine and disk, so only the ratios mean
+ * anything.
+ *
+ * (a) buy: billing_order_create + billing_order_pay of a one-item order (one month of a
+ *     prepaid product, paid from the cash balance).
+ * (b) buy, combined: the same with three items, i.e. a combined order with three sub-orders.
+ *     Baseline for both: the statements the library runs for each of the two operations
+ *     (Services/OrderService.swift, PaymentService.swift, OrderQueryService.swift and
+ *     the Storage stores: the configuration revision, account, products and discounts read,
+ *     id_sequences, orders, order_lines, the order detail read back, then orders and
+ *     order_lines updated, accounts and ledger, resources, resource_funding, events and
+ *     audit_log), prepared once, each operation in one BEGIN IMMEDIATE transaction. Rows carry
+ *     the same texts (product snapshots, event data, audit details) as the library writes,
+ *     and the row statements take their column lists from the schema, so the raw side writes
+ *     and reads every column the library does (the tables of both files come out equal but
+ *     for the timestamps). Both with synchronous=FULL and NORMAL (WAL). The library makes
+ *     each file (schema, account, catalog) so both sides write into the same tables and
+ *     indexes; at the end the library reads the raw file's last order and the balance back.
+ * (c) list: billing_orders_list of an account holding N orders (made through the library),
+ *     the first page (limit 20) and a deep page (the next_cursor after 100 pages). Baseline:
+ *     the same keyset SELECT (… LIMIT 21) through a prepared statement on the same file, then
+ *     each of the 20 rows loaded by id, in one read transaction.
+ *
+ *   usage: bench_orders [BUYS_FULL [BUYS_NORMAL [LIST_ORDERS [LIST_READS]]]]
+ *          (defaults 500 2000 20000 2000)
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+
+#include <inttypes.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "billing.h"
+
+static char directory[64];
+
+static void cleanup(void);
+
+static void die(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    fprintf(stderr, "bench_orders: ");
+    vfprintf(stderr, format, arguments);
+    fprintf(stderr, "\n");
+    va_end(arguments);
+    cleanup();
+    exit(1);
+}
+
+static void die_billing(const char *call) {
+    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
+}
+
+static double seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* ---- Files ---------------------------------------------------------------------------- */
+
+static const char *names[] = {"lib-FULL", "raw-FULL", "lib-NORMAL", "raw-NORMAL", "list"};
+enum { FILES = sizeof names / sizeof *names };
+
+static void file_path(char *path, size_t size, const char *name) {
+    snprintf(path, size, "%s/%s.sqlite", directory, name);
+}
+
+/* Removes a database file and the files SQLite keeps beside it. */
+static void remove_file(const char *path) {
+    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[PATH_MAX + 16];
+    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
+        snprintf(name, sizeof name, "%s%s", path, suffixes[s]);
+        unlink(name);
+    }
+}
+
+static void cleanup(void) {
+    char path[PATH_MAX];
+    if (!directory[0]) return;
+    for (size_t n = 0; n < FILES; n++) {
+        file_path(path, sizeof path, names[n]);
+        remove_file(path);
+    }
+    rmdir(directory);
+    directory[0] = '\0';
+}
+
+/* ---- The catalog and the account, made by the library ---------------------------------- */
+
+#define ACCOUNT "bench-account"
+enum { ITEMS_MAX = 3 };
+static const char *product_ids[ITEMS_MAX] = {"ecs.c1", "evs.ssd", "vpc.bw"};
+static const char *product_types[ITEMS_MAX] = {"ECS", "EVS", "VPC"};
+static const int64_t monthly_prices[ITEMS_MAX] = {5000, 1000, 700};
+static const int64_t initial_cash = INT64_C(1000000000000);
+
+static void library_call(billing_engine *engine, int (*f)(billing_engine *, const char *, char **), const char *request,
+                         const char *name) {
+    char *response = NULL;
+    if (f(engine, request, &response) != BILLING_OK) die_billing(name);
+    billing_string_free(response);
+}
+
+/* Opens `path` through the library (creating the schema) with the account and the catalog. */
+static billing_engine *make_file(const char *path, const char *options) {
+    billing_engine *engine = NULL;
+    char request[512];
+    if (billing_engine_open(path, options, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    library_call(engine, billing_account_put,
+                 "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
+                 " \"level\": \"V3\"}", "billing_account_put");
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
+             initial_cash);
+    library_call(engine, billing_account_topup, request, "billing_account_topup");
+    for (int i = 0; i < ITEMS_MAX; i++) {
+        snprintf(request, sizeof request,
+                 "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
+                 " \"name\": \"%s standard\", \"region\": \"cn-north-1\", \"specs\": {\"flavor\": \"s%d.large\"},"
+                 " \"monthly_price_fen\": %" PRId64 ", \"yearly_price_fen\": %" PRId64 "}}",
+                 product_ids[i], product_types[i], product_types[i], i + 1, monthly_prices[i], 10 * monthly_prices[i]);
+        library_call(engine, billing_product_put, request, "billing_product_put");
+    }
+    return engine;
+}
+
+/* The create request for `items` items (one month each). */
+static void create_request(char *request, size_t size, int items) {
+    int used = snprintf(request, size, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"items\": [");
+    for (int i = 0; i < items; i++) {
+        used += snprintf(request + used, size - (size_t)used, "%s{\"product_id\": \"%s\", \"period\": {\"unit\": \"MONTH\", \"count\": 1}}",
+                         i ? ", " : "", product_ids[i]);
+    }
+    snprintf(request + used, size - (size_t)used, "]}");
+}
+
+/* The root order's id in a create response: the "order_id" member right after the "lines"
+   array (lines and sub-orders carry their own order ids; keys come sorted). */
+static void root_order_id(const char *response, char *id, size_t size) {
+    static const char key[] = "],\"order_id\":\"";
+    const char *at = strstr(response, key);
+    if (!at) die("no order id in %.200s", response);
+    at += strlen(key);
+    snprintf(id, size, "%.*s", (int)strcspn(at, "\""), at);
+}
+
+/* ---- (a), (b) through the library ------------------------------------------------------ */
+
+static double library_buys(const char *path, const char *synchronous, int items, int n) {
+    char options[64], create[512], pay[256], id[32];
+    snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", synchronous);
+    billing_engine *engine = make_file(path, options);
+    create_request(create, sizeof create, items);
+
+    double start = seconds();
+    for (int i = 0; i < n; i++) {
+        char *response = NULL;
+        if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
+        root_order_id(response, id, sizeof id);
+        billing_string_free(response);
+        snprintf(pay, sizeof pay, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", id);
+        if (billing_order_pay(engine, pay, &response) != BILLING_OK) die_billing("billing_order_pay");
+        billing_string_free(response);
+    }
+    double elapsed = seconds() - start;
+    billing_engine_close(engine);
+    return elapsed;
+}
+
+/* ---- (a), (b) on raw SQLite -------------------------------------------------------------- */
+
+static void must(sqlite3 *db, int code, const char *what) {
+    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%s: %s", what, sqlite3_errmsg(db));
+}
+
+static void exec(sqlite3 *db, const char *sql) { must(db, sqlite3_exec(db, sql, NULL, NULL, NULL), sql); }
+
+/* The library's connection settings on an existing file. */
+static sqlite3 *raw_open(const char *path, const char *synchronous) {
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        die("sqlite3_open_v2 %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;",
+             synchronous);
+    exec(db, pragmas);
+    return db;
+}
+
+/* The statements of the two operations. Row-shaped ones are made from the schema the library
+   created (PRAGMA table_info), so the raw side reads and writes every column the library
+   does, also those a newer schema adds: inserts name each column and bind by name, the
+   columns this benchmark does not set stay NULL as they do for a new purchase. */
+enum {
+    BEGIN, COMMIT, REVISION, ACCOUNT_SELECT, PRODUCT, DISCOUNT, SEQUENCE_NEXT, SEQUENCE_GET, EVENT, AUDIT, LINE_UPDATE,
+    ORDER_UPDATE, CASH_SELECT, CASH_UPDATE, LEDGER, FUNDING, FUNDING_SELECT, /* fixed text */
+    ORDER_INSERT, LINE_INSERT, RESOURCE_INSERT, ORDER_SELECT, SUB_ORDERS, LINES, RESOURCES, /* from the schema */
+    STATEMENTS
+};
+
+#define AMOUNTS "list_price = :list_price, commercial_discount = :commercial_discount," \
+                " promotion_discount = :promotion_discount, discount_coupon = :discount_coupon, voucher = :voucher," \
+                " cash_coupon = :cash_coupon, stored_value_card = :stored_value_card, cash = :cash, credit = :credit"
+
+static const char *fixed_sql[ORDER_INSERT] = {
+    [BEGIN] = "BEGIN IMMEDIATE",
+    [COMMIT] = "COMMIT",
+    [REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, freeze, level, cash_balance, credit_limit, credit_used,"
+                       " deduction_days, unified_expiry_day, created_at, updated_at FROM accounts WHERE id = ?",
+    [PRODUCT] = "SELECT document, updated_at FROM products WHERE id = ?",
+    [DISCOUNT] = "SELECT rate_bp FROM commercial_discounts WHERE account_id = ? AND product_type IN (?, '*')"
+                 " ORDER BY product_type = '*' LIMIT 1",
+    [SEQUENCE_NEXT] = "INSERT INTO id_sequences (name, next) VALUES (?, 2) ON CONFLICT (name) DO UPDATE SET next = next + 1",
+    [SEQUENCE_GET] = "SELECT next - 1 FROM id_sequences WHERE name = ?",
+    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    [LINE_UPDATE] = "UPDATE order_lines SET " AMOUNTS " WHERE order_id = :order_id AND line_no = :line_no",
+    [ORDER_UPDATE] = "UPDATE orders SET status = :status, pay_deadline = :pay_deadline, paid_at = :paid_at,"
+                     " completed_at = :completed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, " AMOUNTS
+                     " WHERE id = :id",
+    [CASH_SELECT] = "SELECT cash_balance FROM accounts WHERE id = ?",
+    [CASH_UPDATE] = "UPDATE accounts SET cash_balance = ?, updated_at = ? WHERE id = ?",
+    [LEDGER] = "INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [FUNDING] = "INSERT INTO resource_funding (resource_id, order_id, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (resource_id, order_id, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount",
+    [FUNDING_SELECT] = "SELECT source, coupon_id, amount FROM resource_funding WHERE resource_id = ? AND order_id = ?"
+                       " ORDER BY source, coupon_id",
+};
+
+static sqlite3 *raw;
+static sqlite3_stmt *statements[STATEMENTS];
+
+static sqlite3_stmt *prepared(int which) { return statements[which]; }
+
+static void text(sqlite3_stmt *statement, int index, const char *value) {
+    if (value) sqlite3_bind_text(statement, index, value, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(statement, index);
+}
+
+static void integer(sqlite3_stmt *statement, int index, int64_t value) { sqlite3_bind_int64(statement, index, value); }
+
+static void null(sqlite3_stmt *statement, int index) { sqlite3_bind_null(statement, index); }
+
+/* The parameter ":name" of a statement (every column named here exists in the schema). */
+static int named(sqlite3_stmt *statement, const char *name) {
+    char parameter[64];
+    snprintf(parameter, sizeof parameter, ":%s", name);
+    int index = sqlite3_bind_parameter_index(statement, parameter);
+    if (index == 0) die("%s has no parameter %s", sqlite3_sql(statement), parameter);
+    return index;
+}
+
+static void text_as(sqlite3_stmt *statement, const char *name, const char *value) { text(statement, named(statement, name), value); }
+
+static void integer_as(sqlite3_stmt *statement, const char *name, int64_t value) {
+    integer(statement, named(statement, name), value);
+}
+
+/* A table's columns, without "seq" unless asked for, as "a, b" (prefix "") or ":a, :b" (":"). */
+static void columns_of(const char *table, int with_sequence, const char *prefix, char *out, size_t size) {
+    char pragma[64];
+    sqlite3_stmt *info;
+    size_t used = 0;
+    snprintf(pragma, sizeof pragma, "PRAGMA table_info(%s)", table);
+    must(raw, sqlite3_prepare_v2(raw, pragma, -1, &info, NULL), pragma);
+    out[0] = '\0';
+    while (sqlite3_step(info) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(info, 1);
+        if (!with_sequence && strcmp(name, "seq") == 0) continue;
+        used += (size_t)snprintf(out + used, size - used, "%s%s%s", used ? ", " : "", prefix, name);
+        if (used >= size) die("too many columns in %s", table);
+    }
+    sqlite3_finalize(info);
+}
+
+static void prepare_statements(void) {
+    static char text_of[STATEMENTS][8192];
+    char names[2048], parameters[2048];
+    const char *sql[STATEMENTS];
+    for (int i = 0; i < ORDER_INSERT; i++) sql[i] = fixed_sql[i];
+    static const struct {
+        int insert;
+        const char *table;
+    } tables[] = {{ORDER_INSERT, "orders"}, {LINE_INSERT, "order_lines"}, {RESOURCE_INSERT, "resources"}};
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        columns_of(tables[t].table, 1, "", names, sizeof names);
+        columns_of(tables[t].table, 1, ":", parameters, sizeof parameters);
+        snprintf(text_of[tables[t].insert], sizeof text_of[0], "INSERT INTO %s (%s) VALUES (%s)", tables[t].table, names,
+                 parameters);
+        sql[tables[t].insert] = text_of[tables[t].insert];
+    }
+    columns_of("orders", 0, "", names, sizeof names);
+    snprintf(text_of[ORDER_SELECT], sizeof text_of[0], "SELECT %s FROM orders WHERE id = ? AND account_id = ?", names);
+    snprintf(text_of[SUB_ORDERS], sizeof text_of[0], "SELECT %s FROM orders WHERE combined_id = ? ORDER BY seq", names);
+    columns_of("order_lines", 0, "", names, sizeof names);
+    snprintf(text_of[LINES], sizeof text_of[0], "SELECT %s FROM order_lines WHERE order_id = ? ORDER BY line_no", names);
+    columns_of("resources", 0, "", names, sizeof names);
+    snprintf(text_of[RESOURCES], sizeof text_of[0], "SELECT %s FROM resources WHERE order_id = ? ORDER BY seq", names);
+    for (int i = ORDER_SELECT; i < STATEMENTS; i++) sql[i] = text_of[i];
+    for (int i = 0; i < STATEMENTS; i++) {
+        must(raw, sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
+    }
+}
+
+/* Runs a statement to its end, reading every column of every row as the library's decoders
+   do; returns the first row's first column as an integer (0 when there is none). */
+static int64_t run(sqlite3_stmt *statement) {
+    int code, rows = 0;
+    int64_t first = 0;
+    while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
+        for (int c = 0, n = sqlite3_column_count(statement); c < n; c++) {
+            if (sqlite3_column_type(statement, c) == SQLITE_TEXT) (void)sqlite3_column_text(statement, c);
+            else if (rows == 0 && c == 0) first = sqlite3_column_int64(statement, c);
+            else (void)sqlite3_column_int64(statement, c);
+        }
+        rows++;
+    }
+    must(raw, code, sqlite3_sql(statement));
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return first;
+}
+
+/* One text column of a query's first row, copied. */
+static void first_text(sqlite3_stmt *statement, char *out, size_t size) {
+    int code = sqlite3_step(statement);
+    if (code != SQLITE_ROW) die("%s: no row", sqlite3_sql(statement));
+    snprintf(out, size, "%s", (const char *)sqlite3_column_text(statement, 0));
+    (void)sqlite3_column_int64(statement, 1);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+}
+
+static int64_t next_sequence(const char *name) {
+    text(prepared(SEQUENCE_NEXT), 1, name);
+    run(prepared(SEQUENCE_NEXT));
+    text(prepared(SEQUENCE_GET), 1, name);
+    return run(prepared(SEQUENCE_GET));
+}
+
+/* Binds the nine amount columns by name: a list price and what cash paid of it. */
+static void amounts(sqlite3_stmt *statement, int64_t list_price, int64_t cash) {
+    static const char *unpaid[] = {"commercial_discount", "promotion_discount", "discount_coupon", "voucher",
+                                   "cash_coupon", "stored_value_card", "credit"};
+    integer_as(statement, "list_price", list_price);
+    for (size_t i = 0; i < sizeof unpaid / sizeof *unpaid; i++) integer_as(statement, unpaid[i], 0);
+    integer_as(statement, "cash", cash);
+}
+
+/* What OrderStore.insert writes for a new order (the columns not named stay NULL). */
+static void insert_order(const char *id, int64_t sequence, const char *combined, int is_combined, int product,
+                         int64_t now, int64_t list_price) {
+    sqlite3_stmt *s = prepared(ORDER_INSERT);
+    text_as(s, "id", id);
+    integer_as(s, "seq", sequence);
+    text_as(s, "account_id", ACCOUNT);
+    text_as(s, "combined_id", combined);
+    integer_as(s, "is_combined", is_combined);
+    text_as(s, "type", "NEW");
+    text_as(s, "status", "PENDING_PAYMENT");
+    text_as(s, "product_type", product_types[product]);
+    text_as(s, "billing_mode", "PREPAID");
+    text_as(s, "product_kind", "default");
+    integer_as(s, "created_at", now);
+    integer_as(s, "pay_deadline", now + 7 * 86400);
+    integer_as(s, "review_required", 0);
+    integer_as(s, "placed_by_manager", 0);
+    amounts(s, list_price, 0);
+    run(s);
+}
+
+/* What OrderStore.insertLine writes for a one-month line. */
+static void insert_line(const char *order, int product, const char *snapshot) {
+    sqlite3_stmt *s = prepared(LINE_INSERT);
+    text_as(s, "order_id", order);
+    integer_as(s, "line_no", 1);
+    text_as(s, "product_id", product_ids[product]);
+    text_as(s, "product_type", product_types[product]);
+    text_as(s, "billing_mode", "PREPAID");
+    text_as(s, "region", "cn-north-1");
+    text_as(s, "period_unit", "MONTH");
+    integer_as(s, "period_count", 1);
+    integer_as(s, "quantity", 1);
+    text_as(s, "product", snapshot);
+    amounts(s, monthly_prices[product], 0);
+    run(s);
+}
+
+static void event(const char *type, const char *subject, int64_t now, const char *data) {
+    sqlite3_stmt *s = prepared(EVENT);
+    text(s, 1, type);
+    text(s, 2, ACCOUNT);
+    text(s, 3, subject);
+    integer(s, 4, now);
+    text(s, 5, data);
+    run(s);
+}
+
+static void audit(const char *operation, const char *subject, int64_t now, const char *detail) {
+    sqlite3_stmt *s = prepared(AUDIT);
+    integer(s, 1, now);
+    text(s, 2, "bench");
+    text(s, 3, operation);
+    text(s, 4, ACCOUNT);
+    text(s, 5, subject);
+    text(s, 6, detail);
+    run(s);
+}
+
+static void select_by_id(int which, const char *id) {
+    text(prepared(which), 1, id);
+    run(prepared(which));
+}
+
+static void select_order(const char *id) {
+    text(prepared(ORDER_SELECT), 1, id);
+    text(prepared(ORDER_SELECT), 2, ACCOUNT);
+    run(prepared(ORDER_SELECT));
+}
+
+typedef char order_id[32];
+
+/* The ids an order is made of: the root and, for a combined order, one sub-order per item;
+   `members` are the orders holding lines (the root itself for a plain order). */
+struct order {
+    order_id root;
+    int items;
+    order_id subs[ITEMS_MAX];
+    order_id resources[ITEMS_MAX];
+};
+
+static const char *member(const struct order *order, int i) { return order->items == 1 ? order->root : order->subs[i]; }
+
+/* Reads an order back as Engine.orderDetail does: root, sub-orders, lines and resources of
+   each member, and (once paid) what paid for each resource. */
+static void read_detail(const struct order *order, int paid) {
+    select_order(order->root);
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) select_by_id(LINES, member(order, i));
+    for (int i = 0; i < order->items; i++) {
+        select_by_id(RESOURCES, member(order, i));
+        if (paid) {
+            text(prepared(FUNDING_SELECT), 1, order->resources[i]);
+            text(prepared(FUNDING_SELECT), 2, member(order, i));
+            run(prepared(FUNDING_SELECT));
+        }
+    }
+}
+
+static int64_t total_price(int items) {
+    int64_t total = 0;
+    for (int i = 0; i < items; i++) total += monthly_prices[i];
+    return total;
+}
+
+static void format_id(order_id id, const char *prefix, int64_t sequence) {
+    snprintf(id, sizeof(order_id), "%s%012" PRId64, prefix, sequence);
+}
+
+/* billing_order_create, as SQL. */
+static void raw_create(struct order *order, int items) {
+    static char snapshots[ITEMS_MAX][2048];
+    char data[160];
+    int64_t now = (int64_t)time(NULL), due = total_price(items);
+    order->items = items;
+
+    run(prepared(BEGIN));
+    run(prepared(REVISION));
+    select_by_id(ACCOUNT_SELECT, ACCOUNT);
+    for (int i = 0; i < items; i++) select_by_id(PRODUCT, product_ids[i]); /* the billing modes agree */
+    for (int i = 0; i < items; i++) {
+        text(prepared(PRODUCT), 1, product_ids[i]);
+        first_text(prepared(PRODUCT), snapshots[i], sizeof snapshots[i]);
+        text(prepared(DISCOUNT), 1, ACCOUNT);
+        text(prepared(DISCOUNT), 2, product_types[i]);
+        run(prepared(DISCOUNT));
+    }
+    format_id(order->root, "CS", next_sequence("order"));
+    if (items == 1) {
+        insert_order(order->root, strtoll(order->root + 2, NULL, 10), NULL, 0, 0, now, due);
+        insert_line(order->root, 0, snapshots[0]);
+    } else {
+        insert_order(order->root, strtoll(order->root + 2, NULL, 10), NULL, 1, 0, now, due);
+        for (int i = 0; i < items; i++) {
+            int64_t sequence = next_sequence("order");
+            format_id(order->subs[i], "CS", sequence);
+            insert_order(order->subs[i], sequence, order->root, 0, i, now, monthly_prices[i]);
+            insert_line(order->subs[i], i, snapshots[i]);
+        }
+    }
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"status\":\"PENDING_PAYMENT\"}", due);
+    event("order.created", order->root, now, data);
+    read_detail(order, 0);
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"items\":%d,\"status\":\"PENDING_PAYMENT\"}", due, items);
+    audit("order.create", order->root, now, data);
+    run(prepared(COMMIT));
+}
+
+static void update_order(const char *id, int64_t now, int64_t list_price) {
+    sqlite3_stmt *s = prepared(ORDER_UPDATE);
+    text_as(s, "status", "PROCESSING");
+    integer_as(s, "pay_deadline", now + 7 * 86400);
+    integer_as(s, "paid_at", now);
+    amounts(s, list_price, list_price); /* completed_at, cancelled_at, cancel_reason stay NULL */
+    text_as(s, "id", id);
+    run(s);
+}
+
+static void paid_amounts(char *out, size_t size, int64_t amount) {
+    snprintf(out, size,
+             "{\"amount_due_fen\":%" PRId64 ",\"cash_coupon_fen\":0,\"cash_fen\":%" PRId64 ",\"commercial_discount_fen\":0,"
+             "\"credit_fen\":0,\"discount_coupon_fen\":0,\"discount_fen\":0,\"list_price_fen\":%" PRId64 ","
+             "\"paid_amount_fen\":%" PRId64 ",\"promotion_discount_fen\":0,\"stored_value_card_fen\":0,\"voucher_fen\":0}",
+             amount, amount, amount, amount);
+}
+
+/* billing_order_pay, as SQL. */
+static void raw_pay(struct order *order) {
+    char data[512], json[400];
+    int64_t now = (int64_t)time(NULL), due = total_price(order->items);
+
+    run(prepared(BEGIN));
+    run(prepared(REVISION));
+    select_order(order->root);
+    /* planPayment: the account, the members, their lines. */
+    select_by_id(ACCOUNT_SELECT, ACCOUNT);
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) select_by_id(LINES, member(order, i));
+    /* applyPayment: line and order amounts, cash out of the balance with its ledger row. */
+    for (int i = 0; i < order->items; i++) {
+        sqlite3_stmt *s = prepared(LINE_UPDATE);
+        amounts(s, monthly_prices[i], monthly_prices[i]);
+        text_as(s, "order_id", member(order, i));
+        integer_as(s, "line_no", 1);
+        run(s);
+    }
+    for (int i = 0; i < order->items; i++) {
+        int64_t price = order->items == 1 ? due : monthly_prices[i];
+        update_order(member(order, i), now, price);
+        text(prepared(CASH_SELECT), 1, ACCOUNT);
+        int64_t balance = run(prepared(CASH_SELECT)) - price;
+        sqlite3_stmt *s = prepared(CASH_UPDATE);
+        integer(s, 1, balance);
+        integer(s, 2, now);
+        text(s, 3, ACCOUNT);
+        run(s);
+        s = prepared(LEDGER);
+        text(s, 1, ACCOUNT);
+        text(s, 2, "CASH");
+        text(s, 3, "PAYMENT");
+        integer(s, 4, -price);
+        integer(s, 5, balance);
+        null(s, 6);
+        text(s, 7, member(order, i));
+        integer(s, 8, now);
+        run(s);
+    }
+    if (order->items > 1) update_order(order->root, now, due);
+    paid_amounts(json, sizeof json, due);
+    snprintf(data, sizeof data, "{\"amounts\":%s}", json);
+    event("order.paid", order->root, now, data);
+    /* createResources: one resource per line, its event and what paid for it. */
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) {
+        const char *owner = member(order, i);
+        select_by_id(LINES, owner);
+        int64_t sequence = next_sequence("resource");
+        format_id(order->resources[i], "RS", sequence);
+        sqlite3_stmt *s = prepared(RESOURCE_INSERT); /* what ResourceStore.insert writes for it */
+        integer_as(s, "seq", sequence);
+        text_as(s, "id", order->resources[i]);
+        text_as(s, "account_id", ACCOUNT);
+        text_as(s, "order_id", owner);
+        integer_as(s, "line_no", 1);
+        text_as(s, "product_id", product_ids[i]);
+        text_as(s, "product_type", product_types[i]);
+        text_as(s, "billing_mode", "PREPAID");
+        text_as(s, "region", "cn-north-1");
+        text_as(s, "status", "PENDING_PROVISION");
+        text_as(s, "period_unit", "MONTH");
+        integer_as(s, "period_count", 1);
+        integer_as(s, "created_at", now);
+        text_as(s, "expiry_policy", "MANUAL");
+        run(s);
+        snprintf(data, sizeof data, "{\"order_id\":\"%s\",\"primary_resource_id\":null,\"product_id\":\"%s\"}", owner,
+                 product_ids[i]);
+        event("resource.created", order->resources[i], now, data);
+        s = prepared(FUNDING);
+        text(s, 1, order->resources[i]);
+        text(s, 2, owner);
+        text(s, 3, "CASH");
+        text(s, 4, "");
+        integer(s, 5, monthly_prices[i]);
+        run(s);
+        /* completeIfSettled: the order and its resources, still pending provisioning. */
+        select_order(owner);
+        select_by_id(RESOURCES, owner);
+    }
+    read_detail(order, 1);
+    audit("order.pay", order->root, now, "{\"coupon_ids\":[]}");
+    run(prepared(COMMIT));
+}
+
+static double raw_buys(const char *path, const char *synchronous, int items, int n) {
+    billing_engine_close(make_file(path, NULL));
+    raw = raw_open(path, synchronous);
+    prepare_statements();
+    struct order order;
+    double start = seconds();
+    for (int i = 0; i < n; i++) {
+        raw_create(&order, items);
+        raw_pay(&order);
+    }
+    double elapsed = seconds() - start;
+    for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
+    sqlite3_close(raw);
+    raw = NULL;
+
+    /* The library reads what the raw writes made: the last order, paid, and the balance. */
+    billing_engine *engine = NULL;
+    char request[256], *response = NULL;
+    if (billing_engine_open(path, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open (raw file)");
+    snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", order.root);
+    if (billing_order_get(engine, request, &response) != BILLING_OK) die_billing("billing_order_get (raw file)");
+    int resources = 0;
+    for (const char *at = strstr(response, "\"PENDING_PROVISION\""); at; at = strstr(at + 1, "\"PENDING_PROVISION\"")) resources++;
+    if (!strstr(response, "\"status\":\"PROCESSING\"") || resources != items) die("raw order reads back wrong: %.300s", response);
+    billing_string_free(response);
+    if (billing_account_get(engine, "{\"account_id\": \"" ACCOUNT "\"}", &response) != BILLING_OK) die_billing("billing_account_get");
+    char expected[64];
+    snprintf(expected, sizeof expected, "\"cash_balance_fen\":%" PRId64 ",", initial_cash - (int64_t)n * total_price(items));
+    if (!strstr(response, expected)) die("raw balance reads back wrong: %.300s", response);
+    billing_string_free(response);
+    billing_engine_close(engine);
+    return elapsed;
+}
+
+/* ---- (c) the order list ---------------------------------------------------------------- */
+
+#define LIST_START 1704076200
+
+static double build_list(const char *path, int n, billing_engine **out) {
+    char options[96], create[512], *response = NULL;
+    snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %d}", LIST_START);
+    billing_engine *engine = make_file(path, options);
+    create_request(create, sizeof create, 1);
+    double start = seconds();
+    for (int i = 0; i < n; i++) {
+        if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
+        billing_string_free(response);
+        if (billing_clock_advance(engine, 30, NULL) != BILLING_OK) die_billing("billing_clock_advance");
+    }
+    *out = engine;
+    return seconds() - start;
+}
+
+static void copy_string(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *at = strstr(json, pattern);
+    if (!at) die("no %s in %.200s", key, json);
+    at += strlen(pattern);
+    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
+}
+
+/* The first order id of a library page. */
+static void first_listed(const char *page, char *id, size_t size) { copy_string(page, "order_id", id, size); }
+
+static double library_list(billing_engine *engine, const char *cursor, int reads, char *first, size_t size) {
+    char request[160], *response = NULL;
+    if (cursor) snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
+    else snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
+    double start = seconds();
+    for (int i = 0; i < reads; i++) {
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
+        if (i == 0) first_listed(response, first, size);
+        billing_string_free(response);
+    }
+    return seconds() - start;
+}
+
+static const char *list_first_sql =
+    "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0"
+    " ORDER BY created_at DESC, seq DESC LIMIT ?";
+static const char *list_after_sql =
+    "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0 AND (created_at, seq) < (?, ?)"
+    " ORDER BY created_at DESC, seq DESC LIMIT ?";
+
+static double raw_list(const char *path, const char *cursor, int reads, char *first, size_t size) {
+    sqlite3 *db = raw = raw_open(path, "NORMAL");
+    sqlite3_stmt *begin, *commit, *revision, *page, *load;
+    char columns[2048], load_sql[2400];
+    columns_of("orders", 0, "", columns, sizeof columns); /* what OrderStore.require reads */
+    snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", columns);
+    must(db, sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL), "BEGIN");
+    must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
+    must(db, sqlite3_prepare_v3(db, fixed_sql[REVISION], -1, SQLITE_PREPARE_PERSISTENT, &revision, NULL), "revision");
+    const char *list_sql = cursor ? list_after_sql : list_first_sql;
+    must(db, sqlite3_prepare_v3(db, list_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_sql);
+    must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
+    int64_t created = 0, sequence = 0;
+    if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
+
+    double start = seconds();
+    for (int i = 0; i < reads; i++) {
+        char ids[21][32];
+        int found = 0, code;
+        run(begin);
+        run(revision);
+        text(page, 1, ACCOUNT);
+        if (cursor) {
+            integer(page, 2, created);
+            integer(page, 3, sequence);
+            integer(page, 4, 21);
+        } else {
+            integer(page, 2, 21);
+        }
+        while ((code = sqlite3_step(page)) == SQLITE_ROW) {
+            snprintf(ids[found++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(page, 0));
+            (void)sqlite3_column_int64(page, 1);
+            (void)sqlite3_column_int64(page, 2);
+        }
+        must(db, code, list_sql);
+        sqlite3_reset(page);
+        for (int r = 0; r < found && r < 20; r++) {
+            text(load, 1, ids[r]);
+            text(load, 2, ACCOUNT);
+            run(load);
+        }
+        run(commit);
+        if (i == 0) {
+            if (found != 21) die("raw page holds %d rows", found);
+            snprintf(first, size, "%s", ids[0]);
+        }
+    }
+    double elapsed = seconds() - start;
+
+    if (cursor) {
+        /* How SQLite runs the deep page, for the record. */
+        char plan[300];
+        snprintf(plan, sizeof plan, "EXPLAIN QUERY PLAN %s", list_after_sql);
+        sqlite3_stmt *explain;
+        must(db, sqlite3_prepare_v2(db, plan, -1, &explain, NULL), plan);
+        printf("  deep-page plan:");
+        while (sqlite3_step(explain) == SQLITE_ROW) printf(" [%s]", (const char *)sqlite3_column_text(explain, 3));
+        printf("\n");
+        sqlite3_finalize(explain);
+    }
+    sqlite3_finalize(begin);
+    sqlite3_finalize(commit);
+    sqlite3_finalize(revision);
+    sqlite3_finalize(page);
+    sqlite3_finalize(load);
+    sqlite3_close(db);
+    raw = NULL;
+    return elapsed;
+}
+
+/* The next_cursor after `pages` pages of 20. */
+static void deep_cursor(billing_engine *engine, int pages, char *cursor, size_t size) {
+    char request[160], *response = NULL;
+    cursor[0] = '\0';
+    for (int i = 0; i < pages; i++) {
+        if (cursor[0]) snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
+        else snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
+        copy_string(response, "next_cursor", cursor, size);
+        billing_string_free(response);
+    }
+}
+
+/* ---- Report ------------------------------------------------------------------------------ */
+
+static void row(const char *scenario, int n, double library_seconds, double raw_seconds) {
+    double library_rate = n / library_seconds, raw_rate = n / raw_seconds;
+    double ratio = library_rate / raw_rate;
+    char comparison[32];
+    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
+    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
+    printf("| %-34s | %6d | %13.0f | %13.1f | %9.0f | %9.1f | %5.1f%% (%s) |\n", scenario, n, library_rate,
+           1e6 / library_rate, raw_rate, 1e6 / raw_rate, 100 * ratio, comparison);
+    fflush(stdout);
+}
+
+static int count(int argc, char **argv, int index, int fallback) {
+    if (argc <= index) return fallback;
+    long value = strtol(argv[index], NULL, 10);
+    if (value < 1 || value > 10000000) die("counts must be 1–10000000, got '%s'", argv[index]);
+    return (int)value;
+}
+
+int main(int argc, char **argv) {
+    int full = count(argc, argv, 1, 500), normal = count(argc, argv, 2, 2000);
+    int list_orders = count(argc, argv, 3, 20000), list_reads = count(argc, argv, 4, 2000);
+    if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
+    snprintf(directory, sizeof directory, "/tmp/bench_orders.XXXXXX");
+    if (!mkdtemp(directory)) {
+        directory[0] = '\0';
+        die("mkdtemp failed");
+    }
+    char library_path[PATH_MAX], raw_path[PATH_MAX], list_path[PATH_MAX];
+    file_path(list_path, sizeof list_path, "list");
+
+    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), directory);
+    printf("buy = billing_order_create + billing_order_pay (one month, paid from cash); one op = one order bought\n\n");
+    printf("| %-34s | %6s | %13s | %13s | %9s | %9s | %-21s |\n", "scenario", "N", "library ops/s", "library us/op",
+           "raw ops/s", "raw us/op", "library/raw");
+    printf("|------------------------------------|--------|---------------|---------------|-----------|-----------|"
+           "-----------------------|\n");
+    fflush(stdout);
+
+    static const struct {
+        const char *label;
+        const char *synchronous;
+        int items;
+    } buys[] = {
+        {"(a) buy 1 item, sync=FULL", "FULL", 1},
+        {"(a) buy 1 item, sync=NORMAL", "NORMAL", 1},
+        {"(b) buy combined 3 items, FULL", "FULL", 3},
+        {"(b) buy combined 3 items, NORMAL", "NORMAL", 3},
+    };
+    for (size_t i = 0; i < sizeof buys / sizeof *buys; i++) {
+        int full_sync = strcmp(buys[i].synchronous, "FULL") == 0, n = full_sync ? full : normal;
+        file_path(library_path, sizeof library_path, full_sync ? "lib-FULL" : "lib-NORMAL");
+        file_path(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
+        remove_file(library_path); /* (b) starts afresh where (a) left its files */
+        remove_file(raw_path);
+        double library_seconds = library_buys(library_path, buys[i].synchronous, buys[i].items, n);
+        double raw_seconds = raw_buys(raw_path, buys[i].synchronous, buys[i].items, n);
+        row(buys[i].label, n, library_seconds, raw_seconds);
+    }
+
+    /* (c): N orders through the library, then the same reads both ways on that file. */
+    billing_engine *engine = NULL;
+    double build = build_list(list_path, list_orders, &engine);
+    char cursor[64], library_first[32], raw_first[32], scenario[64];
+    deep_cursor(engine, 100, cursor, sizeof cursor);
+
+    double library_seconds = library_list(engine, NULL, list_reads, library_first, sizeof library_first);
+    double raw_seconds = raw_list(list_path, NULL, list_reads, raw_first, sizeof raw_first);
+    if (strcmp(library_first, raw_first) != 0) die("first pages differ: %s vs %s", library_first, raw_first);
+    snprintf(scenario, sizeof scenario, "(c) list first page, N=%d", list_orders);
+    row(scenario, list_reads, library_seconds, raw_seconds);
+
+    library_seconds = library_list(engine, cursor, list_reads, library_first, sizeof library_first);
+    raw_seconds = raw_list(list_path, cursor, list_reads, raw_first, sizeof raw_first);
+    if (strcmp(library_first, raw_first) != 0) die("deep pages differ: %s vs %s", library_first, raw_first);
+    snprintf(scenario, sizeof scenario, "(c) list page 101, N=%d", list_orders);
+    row(scenario, list_reads, library_seconds, raw_seconds);
+    billing_engine_close(engine);
+
+    printf("\n(c) setup: %d orders created through billing_order_create (synchronous=NORMAL) in %.1f s, %.0f orders/s;"
+           " deep page = after cursor %s (100 pages of 20)\n", list_orders, build, list_orders / build, cursor);
+    cleanup();
+    return 0;
+}
