@@ -427,14 +427,16 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
 /* ---- Scheduler ---------------------------------------------------------------------- */
 
 /* Does the work due at the handle's now, in bounded batches: {"actor", "limit"?: 1–10000 per
-   job (default 1000)} -> {"now", "cancelled_orders", "resources": {"processed",
+   job (default 1000)} -> {"now", "cancelled_orders", "exports_stepped", "exports_purged",
+   "resources": {"processed",
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
    "frozen", "released"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
    taking effect, auto-renew attempts, expiry reminders (15/7/3/1 days before for MANUAL,
    3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
    grace (or conversion to pay-per-use), freezing at the end of grace, release at the end
-   of retention. Its cost follows the due work, not the number of resources. Running it
+   of retention; a step of each export being generated, and the purge of export records
+   past their time. Its cost follows the due work, not the number of resources. Running it
    twice, or from two processes at once, has the effect of running it once. Call again
    while has_more is true. Since 0.1.0. */
 int billing_scheduler_run(billing_engine *engine, const char *request_json, char **out_json);
@@ -564,6 +566,42 @@ int billing_usage_list(billing_engine *engine, const char *request_json, char **
    "applies_to", "window_start", "used"}]} (timed quotas are counted in unit-seconds: an
    AMOUNT quota of q unit-hours holds q × 3600). Since 0.1.0. */
 int billing_packages_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Exports ----------------------------------------------------------------------- */
+/*
+ * Export records belong to the account that asked; another account's are "not found".
+ * Files are CSV for spreadsheets: UTF-8 with a byte-order mark, RFC 4180 quoting, CRLF,
+ * text cells starting with = + - @ (or a tab or carriage return) prefixed with an
+ * apostrophe so they never run as formulas, numbers left as numbers, amounts in yuan with
+ * two decimals, times in business time ("2024-02-01 23:59:59"). Files are named by the
+ * engine in the export_directory configuration (default: "<database file>-exports"); no
+ * request names a path.
+ */
+
+/* Requests an export: {"actor", "account_id", "kind": "ORDERS" | "PENDING_ORDERS" |
+   "RENEWALS" | "RENEWAL_PRICES", "filter"? (ORDERS: the billing_orders_list filters;
+   RENEWALS and RENEWAL_PRICES: the billing_renewals_list filters, tab required),
+   "order_ids"? (PENDING_ORDERS: pending orders only), "language"?: "zh" (default) | "en"}.
+   A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
+   ("too_many_rows"). The record starts GENERATING and is written in steps of
+   export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED
+   (with "failure_reason"); it and its file are purged export_retention_hours (72) after the
+   request. Response {"export": {"export_id", "kind", "status", "rows_expected",
+   "rows_written", "bytes", "created_at", "purge_at", "completed_at", "failure_reason",
+   "file_name", ...}}. Emits "export.ready" when done. Since 0.1.0. */
+int billing_export_request(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Writes the next rows of an export now: {"actor", "account_id", "export_id", "max_rows"?}
+   -> {"export"}. Since 0.1.0. */
+int billing_export_step(billing_engine *engine, const char *request_json, char **out_json);
+
+/* A READY export's file for its owner: {"account_id", "export_id", "mode"?: "PATH" (default)
+   | "BYTES"} -> {"export", "path"} or {"export", "content_base64"}. Since 0.1.0. */
+int billing_export_download(billing_engine *engine, const char *request_json, char **out_json);
+
+/* An account's export records, newest first: {"account_id", "after"?, "limit"?} ->
+   {"exports", "next_cursor", "has_more"}. Since 0.1.0. */
+int billing_exports_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Verification ------------------------------------------------------------------- */
 

@@ -10,6 +10,8 @@ import Glibc
 public final class Engine: @unchecked Sendable {
     let lock = Lock()
     let db: Connection
+    /// The database file this handle opened.
+    public let path: String
     private var clock: Clock
     private var cachedConfiguration: (revision: Int64, value: Configuration)?
 
@@ -21,6 +23,7 @@ public final class Engine: @unchecked Sendable {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw BillingError.invalid("invalid_path", "the database path must be a non-empty file name or \":memory:\"")
         }
+        self.path = path
         db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         clock = options.clock
         // Identity and version are checked before any statement that could change the file.
@@ -115,6 +118,13 @@ public final class Engine: @unchecked Sendable {
     func rememberConfiguration(_ value: Configuration) throws {
         let revision = try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
         cachedConfiguration = (revision, value)
+    }
+
+    /// The process's working directory, for relative database paths.
+    func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(cString: buffer)
     }
 
     /// The instant now, read with the lock held.

@@ -29,6 +29,8 @@ extension Configuration {
             "max_batch_cancel": .integer(maxBatchCancel),
             "max_batch_renew": .integer(maxBatchRenew),
             "export_retention_hours": .integer(exportRetentionHours),
+            "export_directory": JSONValue(exportDirectory),
+            "export_rows_per_step": .integer(exportRowsPerStep),
             "max_renewal_price_export_rows": .integer(maxRenewalPriceExportRows),
             "token_ttl_seconds": .integer(tokenTTLSeconds),
             "refund_duration_granularity": .string(refundDurationGranularity),
@@ -116,6 +118,13 @@ extension Configuration {
         next.maxBatchCancel = try patch.optionalInt("max_batch_cancel", in: 1...1000) ?? next.maxBatchCancel
         next.maxBatchRenew = try patch.optionalInt("max_batch_renew", in: 1...1000) ?? next.maxBatchRenew
         next.exportRetentionHours = try patch.optionalInt("export_retention_hours", in: 1...8760) ?? next.exportRetentionHours
+        if let directory = try patch.optionalString("export_directory", maxLength: 1024) {
+            guard directory.hasPrefix("/"), !directory.split(separator: "/").contains("..") else {
+                throw BillingError.invalid("invalid_path", "\(patch.path).export_directory must be an absolute path without '..'")
+            }
+            next.exportDirectory = directory
+        }
+        next.exportRowsPerStep = try patch.optionalInt("export_rows_per_step", in: 10...1_000_000) ?? next.exportRowsPerStep
         next.maxRenewalPriceExportRows = try patch.optionalInt("max_renewal_price_export_rows", in: 1...10_000_000) ?? next.maxRenewalPriceExportRows
         next.tokenTTLSeconds = try patch.optionalInt("token_ttl_seconds", in: 60...(30 * 86_400)) ?? next.tokenTTLSeconds
         next.refundDurationGranularity = try patch.optionalChoice("refund_duration_granularity", ["HOUR", "DAY"]) ?? next.refundDurationGranularity

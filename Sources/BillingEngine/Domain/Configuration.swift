@@ -49,6 +49,10 @@ public struct Configuration: Hashable, Sendable {
     public var maxBatchRenew: Int64 = 10
     /// Hours an export record and its file are kept (§3.9: 3 days).
     public var exportRetentionHours: Int64 = 72
+    /// Where export files are written; nil means beside the database file ("<file>-exports").
+    public var exportDirectory: String? = nil
+    /// Rows an export writes per step (bounded memory, visible progress).
+    public var exportRowsPerStep: Int64 = 5000
     /// Row limit of a renewal price-list export (§4.9).
     public var maxRenewalPriceExportRows: Int64 = 10_000
     /// Validity of password-set and reset tokens (decision 9: 24 hours).

@@ -147,6 +147,13 @@ public struct BusinessCalendar: Hashable, Sendable {
         return "\(sign)\(hours < 10 ? "0" : "")\(hours):\(rest < 10 ? "0" : "")\(rest)"
     }
 
+    /// "2024-02-01 23:59:59": business time as people read it in exports.
+    public func display(_ instant: Int64) -> String {
+        let (date, second) = civil(instant)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(date) \(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))"
+    }
+
     /// ISO-8601 rendering in business time, "2024-02-01T23:59:59+08:00", for people.
     public func iso8601(_ instant: Int64) -> String {
         let (date, second) = civil(instant)

@@ -56,62 +56,94 @@ extension Engine {
     /// Rows are plain orders and sub-orders; a combined order is reached through its
     /// sub-orders' `combined_order_id` or by asking for its id.
     public func listOrders(_ requestJSON: String?) throws -> String {
-        struct Input {
-            var account: String
-            var orderID: String?
-            var from: Int64?
-            var to: Int64?
-            var filters: [(String, String)]
-            var cursor: (Int64, Int64)?
-            var limit: Int64
-        }
-        return try query(requestJSON, parse: { reader in
-            var input = Input(account: try reader.string("account_id", maxLength: 64), orderID: try reader.optionalString("order_id", maxLength: 64),
-                              from: try reader.optionalInstant("created_from"), to: try reader.optionalInstant("created_to"),
-                              filters: [], cursor: nil, limit: try reader.optionalInt("limit", in: 1...100) ?? 20)
-            if let from = input.from, let to = input.to {
-                guard to >= from, to - from <= 366 * 86_400 else {
-                    throw BillingError.invalid("invalid_window", "created_from … created_to must be a window of at most one year")
-                }
-            }
-            if let type = try reader.optionalChoice("product_type", nil) { input.filters.append(("product_type", type)) }
-            if let type = try reader.optionalChoice("order_type", OrderType.allCases.map(\.rawValue)) { input.filters.append(("type", type)) }
-            if let status = try reader.optionalChoice("status", OrderStatus.allCases.map(\.rawValue)) { input.filters.append(("status", status)) }
-            if let mode = try reader.optionalChoice("billing_mode", BillingMode.allCases.map(\.rawValue)) { input.filters.append(("billing_mode", mode)) }
-            if let cursor = try reader.optionalString("after", maxLength: 64) {
-                let parts = cursor.split(separator: ":")
-                guard parts.count == 2, let created = Int64(parts[0]), let sequence = Int64(parts[1]) else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-                }
-                input.cursor = (created, sequence)
-            }
-            return input
+        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64) in
+            let account = try reader.string("account_id", maxLength: 64)
+            return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in
-            var conditions = ["account_id = ?", "is_combined = 0"]
-            var arguments: [SQLiteBindable] = [input.account]
-            for (column, value) in input.filters.prefix(1) {
-                conditions.append("\(column) = ?")
-                arguments.append(value)
-            }
-            if let id = input.orderID {
-                conditions.append("(id = ? OR combined_id = ?)")
-                arguments += [id, id]
-            }
-            for (column, value) in input.filters.dropFirst() {
-                conditions.append("\(column) = ?")
-                arguments.append(value)
-            }
-            if let from = input.from { conditions.append("created_at >= ?"); arguments.append(from) }
-            if let to = input.to { conditions.append("created_at <= ?"); arguments.append(to) }
-            if let cursor = input.cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
-            arguments.append(input.limit + 1)
-            let sql = "SELECT id, created_at, seq FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?"
-            var keys: [(String, Int64, Int64)] = []
-            try context.db.forEach(sql, arguments) { row in keys.append((row.text(0), row.int(1), row.int(2))) }
-            let page = keys.prefix(Int(input.limit))
-            let orders = try page.map { try OrderStore.require(context.db, $0.0, account: input.account).json }
-            let next = page.last.map { "\($0.1):\($0.2)" }
-            return ["orders": .array(orders), "next_cursor": JSONValue(next), "has_more": .bool(keys.count > page.count)]
+            let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
+            let page = keys.prefix(Int(input.2))
+            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.0.account).json }
+            return ["orders": .array(orders), "next_cursor": JSONValue(page.last.map { "\($0.created):\($0.sequence)" }),
+                    "has_more": .bool(keys.count > page.count)]
         }
+    }
+
+    /// Reads an "after" cursor of the form "<number>:<number>".
+    static func pairCursor(_ reader: ObjectReader) throws -> (Int64, Int64)? {
+        guard let cursor = try reader.optionalString("after", maxLength: 64) else { return nil }
+        let parts = cursor.split(separator: ":")
+        guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else {
+            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+        }
+        return (first, second)
+    }
+}
+
+/// The filters of the order list (§3.8), shared by the list and its export.
+struct OrderFilter {
+    var account: String
+    var orderID: String?
+    var from: Int64?
+    var to: Int64?
+    var filters: [(String, String)] = []
+
+    init(_ reader: ObjectReader, account: String) throws {
+        self.account = account
+        orderID = try reader.optionalString("order_id", maxLength: 64)
+        from = try reader.optionalInstant("created_from")
+        to = try reader.optionalInstant("created_to")
+        if let from, let to {
+            guard to >= from, to - from <= 366 * 86_400 else {
+                throw BillingError.invalid("invalid_window", "created_from … created_to must be a window of at most one year")
+            }
+        }
+        if let type = try reader.optionalChoice("product_type", nil) { filters.append(("product_type", type)) }
+        if let type = try reader.optionalChoice("order_type", OrderType.allCases.map(\.rawValue)) { filters.append(("type", type)) }
+        if let status = try reader.optionalChoice("status", OrderStatus.allCases.map(\.rawValue)) { filters.append(("status", status)) }
+        if let mode = try reader.optionalChoice("billing_mode", BillingMode.allCases.map(\.rawValue)) { filters.append(("billing_mode", mode)) }
+    }
+
+    /// The filter as a request document (stored with an export, read back by `init`).
+    var json: JSONValue {
+        var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
+        for (column, value) in filters {
+            fields[column == "type" ? "order_type" : column] = .string(value)
+        }
+        return .object(fields)
+    }
+
+    private func conditions() -> ([String], [SQLiteBindable]) {
+        var conditions = ["account_id = ?", "is_combined = 0"]
+        var arguments: [SQLiteBindable] = [account]
+        for (column, value) in filters {
+            conditions.append("\(column) = ?")
+            arguments.append(value)
+        }
+        if let id = orderID {
+            conditions.append("(id = ? OR combined_id = ?)")
+            arguments += [id, id]
+        }
+        if let from { conditions.append("created_at >= ?"); arguments.append(from) }
+        if let to { conditions.append("created_at <= ?"); arguments.append(to) }
+        return (conditions, arguments)
+    }
+
+    /// Keys of the matching orders, newest first, after a (created_at, seq) cursor.
+    func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64) throws -> [(id: String, created: Int64, sequence: Int64)] {
+        var (conditions, arguments) = self.conditions()
+        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
+        arguments.append(limit)
+        var keys: [(String, Int64, Int64)] = []
+        try db.forEach("SELECT id, created_at, seq FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
+                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2))) }
+        return keys.map { (id: $0.0, created: $0.1, sequence: $0.2) }
+    }
+
+    /// How many orders match.
+    func count(_ db: Connection) throws -> Int64 {
+        let (conditions, arguments) = self.conditions()
+        var total: Int64 = 0
+        try db.forEach("SELECT count(*) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
+        return total
     }
 }

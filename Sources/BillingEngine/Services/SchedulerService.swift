@@ -10,8 +10,10 @@ extension Engine {
         }, apply: { context, limit in
             let orders = try Engine.cancelOverdueOrders(limit: limit, context: context)
             let resources = try Engine.advanceDueResources(limit: limit, context: context)
+            let exports = try Engine.runExportJobs(limit: limit, context: context)
             var fields: [String: JSONValue] = ["now": .integer(context.now), "cancelled_orders": .integer(orders.cancelled),
-                                               "has_more": .bool(orders.more || resources.more)]
+                                               "exports_stepped": .integer(exports.stepped), "exports_purged": .integer(exports.purged),
+                                               "has_more": .bool(orders.more || resources.more || exports.more)]
             var counts: [String: JSONValue] = [:]
             for key in ["processed", "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted", "frozen", "released"] {
                 counts[key] = .integer(resources.counts.values[key] ?? 0)

@@ -371,6 +371,31 @@ enum Schema {
         ) STRICT;
         CREATE INDEX packages_by_account ON resources (account_id, billing_mode, status) WHERE billing_mode = 'PACKAGE';
         """,
+        // 7: export records; their files live in the export directory, named by the engine.
+        """
+        CREATE TABLE exports (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            account_id TEXT NOT NULL REFERENCES accounts (id),
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('GENERATING', 'READY', 'FAILED')),
+            request TEXT NOT NULL,
+            language TEXT NOT NULL,
+            directory TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            rows_expected INTEGER NOT NULL,
+            rows_written INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            cursor TEXT,
+            created_at INTEGER NOT NULL,
+            purge_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            failure_reason TEXT
+        ) STRICT;
+        CREATE INDEX exports_by_account ON exports (account_id, seq);
+        CREATE INDEX exports_generating ON exports (seq) WHERE status = 'GENERATING';
+        CREATE INDEX exports_purge ON exports (purge_at);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -1,0 +1,333 @@
+import FoundationEssentials
+
+/// The kinds of export (§3.9, §4.9).
+enum ExportKind: String, CaseIterable {
+    case orders = "ORDERS"
+    case pendingOrders = "PENDING_ORDERS"
+    case renewals = "RENEWALS"
+    case renewalPrices = "RENEWAL_PRICES"
+
+    /// Column headers in English and Chinese.
+    func headers(_ language: String) -> [String] {
+        let zh = language == "zh"
+        switch self {
+        case .orders, .pendingOrders:
+            var names = zh
+                ? ["订单号", "组合交易订单号", "订单类型", "订单状态", "产品类型", "计费模式", "创建时间", "支付时间", "官网价", "优惠金额", "应付金额", "代金券", "实付金额", "现金", "信用额度"]
+                : ["Order ID", "Combined order ID", "Order type", "Status", "Product type", "Billing mode", "Created", "Paid", "List price",
+                   "Discount", "Amount due", "Voucher", "Paid amount", "Cash", "Credit"]
+            if self == .pendingOrders { names.append(zh ? "支付截止时间" : "Payment deadline") }
+            return names
+        case .renewals:
+            return zh ? ["资源ID", "产品", "产品类型", "区域", "状态", "到期策略", "到期时间", "自动续费周期", "剩余自动续费次数"]
+                : ["Resource ID", "Product", "Product type", "Region", "Status", "Expiry policy", "Expires", "Auto-renew period", "Auto-renewals left"]
+        case .renewalPrices:
+            return zh ? ["资源ID", "产品", "到期时间", "续费时长", "官网价", "优惠金额", "应付金额"]
+                : ["Resource ID", "Product", "Expires", "Renewal period", "List price", "Discount", "Amount due"]
+        }
+    }
+}
+
+/// An export record as stored.
+struct ExportRecord {
+    var id: String
+    var account: String
+    var kind: ExportKind
+    var status: String
+    var request: JSONValue
+    var language: String
+    var directory: String
+    var fileName: String
+    var rowsExpected: Int64
+    var rowsWritten: Int64
+    var bytes: Int64
+    var cursor: String?
+    var createdAt: Int64
+    var purgeAt: Int64
+    var completedAt: Int64?
+    var failureReason: String?
+
+    var path: String { directory + "/" + fileName }
+
+    var json: JSONValue {
+        ["export_id": .string(id), "account_id": .string(account), "kind": .string(kind.rawValue), "status": .string(status),
+         "language": .string(language), "file_name": .string(fileName), "rows_expected": .integer(rowsExpected),
+         "rows_written": .integer(rowsWritten), "bytes": .integer(bytes), "created_at": .integer(createdAt),
+         "purge_at": .integer(purgeAt), "completed_at": JSONValue(completedAt), "failure_reason": JSONValue(failureReason)]
+    }
+
+    static let columns = """
+        id, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written, bytes, cursor, created_at,
+        purge_at, completed_at, failure_reason
+        """
+
+    static func decode(_ row: Row) throws -> ExportRecord {
+        ExportRecord(id: row.text(0), account: row.text(1), kind: ExportKind(rawValue: row.text(2)) ?? .orders, status: row.text(3),
+                     request: try JSONValue.parse(row.text(4)), language: row.text(5), directory: row.text(6), fileName: row.text(7),
+                     rowsExpected: row.int(8), rowsWritten: row.int(9), bytes: row.int(10), cursor: row.optionalText(11),
+                     createdAt: row.int(12), purgeAt: row.int(13), completedAt: row.optionalInt(14), failureReason: row.optionalText(15))
+    }
+
+    /// An export of an account; another account's export is "not found".
+    static func require(_ db: Connection, _ id: String, account: String) throws -> ExportRecord {
+        guard let record = try db.first("SELECT \(columns) FROM exports WHERE id = ? AND account_id = ?", id, account, map: decode) else {
+            throw BillingError.notFound("export", id)
+        }
+        return record
+    }
+}
+
+extension Engine {
+    /// Requests an export (§3.9, §4.9): `{"actor", "account_id", "kind": "ORDERS" |
+    /// "PENDING_ORDERS" | "RENEWALS" | "RENEWAL_PRICES", "filter"? (the order-list or
+    /// renewal-view filters), "order_ids"? (PENDING_ORDERS), "language"?: "zh" | "en"}`. The
+    /// record starts GENERATING; the scheduler or `billing_export_step` writes it in bounded
+    /// steps to READY (or FAILED with the reason). Records and files are purged
+    /// `export_retention_hours` (72) after the request.
+    public func requestExport(_ requestJSON: String?) throws -> String {
+        try perform("export.request", requestJSON, parse: { reader -> (String, ExportKind, JSONValue, String) in
+            let account = try reader.string("account_id", maxLength: 64)
+            guard let kind = try reader.optionalChoice("kind", ExportKind.allCases.map(\.rawValue)).flatMap(ExportKind.init) else {
+                throw BillingError.invalid("missing_field", "request.kind is required")
+            }
+            let language = try reader.optionalChoice("language", ["zh", "en"]) ?? "zh"
+            var stored: JSONValue
+            switch kind {
+            case .orders:
+                let filter = try reader.optionalObject("filter") ?? ObjectReader(.object([:]), path: "request.filter")
+                stored = try OrderFilter(filter, account: account).json
+                try filter.finish()
+            case .renewals, .renewalPrices:
+                guard let filter = try reader.optionalObject("filter") else {
+                    throw BillingError.invalid("missing_field", "request.filter with a tab is required")
+                }
+                stored = try RenewalFilter(filter, account: account).json
+                try filter.finish()
+            case .pendingOrders:
+                guard let values = try reader.optionalArray("order_ids", maxCount: 1000), !values.isEmpty else {
+                    throw BillingError.invalid("missing_field", "request.order_ids must list the pending orders to export")
+                }
+                stored = .array(try values.enumerated().map { index, value in
+                    guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
+                        throw BillingError.invalid("wrong_type", "request.order_ids[\(index)] must be an order id")
+                    }
+                    return .string(id)
+                })
+            }
+            return (account, kind, stored, language)
+        }, apply: { context, input in
+            let (account, kind, stored, language) = input
+            _ = try AccountStore.require(context.db, account)
+            let expected: Int64
+            switch kind {
+            case .orders:
+                expected = try OrderFilter(ObjectReader(stored, path: "filter"), account: account).count(context.db)
+            case .renewals, .renewalPrices:
+                expected = try RenewalFilter(ObjectReader(stored, path: "filter"), account: account).count(context.db)
+                if kind == .renewalPrices && expected > context.configuration.maxRenewalPriceExportRows {
+                    throw BillingError.refused("too_many_rows", "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
+                }
+            case .pendingOrders:
+                guard case .array(let ids) = stored else { throw BillingError(.internal, "bad_request", "order ids") }
+                for case .string(let id) in ids {
+                    let order = try OrderStore.require(context.db, id, account: account)
+                    guard order.status == .pendingPayment else {
+                        throw BillingError.refused("order_not_pending", "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
+                    }
+                }
+                expected = Int64(ids.count)
+            }
+            let directory = try exportDirectory(context.configuration)
+            try ExportFile.ensureDirectory(directory)
+            let sequence = try IdentifierSequence.next(context.db, "export")
+            let id = IdentifierSequence.format("EX", sequence)
+            let record = ExportRecord(id: id, account: account, kind: kind, status: "GENERATING", request: stored, language: language,
+                                      directory: directory, fileName: "\(id).csv", rowsExpected: expected, rowsWritten: 0, bytes: 0,
+                                      cursor: nil, createdAt: context.now,
+                                      purgeAt: context.now + context.configuration.exportRetentionHours * 3600, completedAt: nil, failureReason: nil)
+            try context.db.run("""
+                INSERT INTO exports (id, seq, account_id, kind, status, request, language, directory, file_name, rows_expected, created_at, purge_at)
+                VALUES (?, ?, ?, ?, 'GENERATING', ?, ?, ?, ?, ?, ?, ?)
+                """, id, sequence, account, kind.rawValue, stored.text, language, directory, record.fileName, expected, context.now, record.purgeAt)
+            try context.emit("export.requested", account: account, subject: id, data: ["kind": .string(kind.rawValue), "rows_expected": .integer(expected)])
+            context.audit(account: account, subject: id, detail: ["kind": .string(kind.rawValue)])
+            return ["export": record.json]
+        })
+    }
+
+    /// Where export files go: the configured directory, or beside the database file.
+    func exportDirectory(_ configuration: Configuration) throws -> String {
+        if let directory = configuration.exportDirectory { return directory }
+        guard path != ":memory:", !path.hasPrefix("file:") else {
+            throw BillingError.refused("export_directory_required", "an in-memory database needs the export_directory configuration")
+        }
+        let absolute = path.hasPrefix("/") ? path : (currentDirectory() + "/" + path)
+        return absolute + "-exports"
+    }
+
+    /// Writes the next rows of an export now: `{"actor", "account_id", "export_id", "max_rows"?}`
+    /// → `{"export"}` with its progress.
+    public func stepExport(_ requestJSON: String?) throws -> String {
+        try perform("export.step", requestJSON, parse: { reader in
+            (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
+             try reader.optionalInt("max_rows", in: 1...1_000_000))
+        }, apply: { context, input in
+            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            let advanced = try Engine.advanceExport(record, rows: input.2 ?? context.configuration.exportRowsPerStep, context: context)
+            context.audit(account: input.0, subject: input.1, detail: ["rows_written": .integer(advanced.rowsWritten)])
+            return ["export": advanced.json]
+        })
+    }
+
+    /// Writes up to `rows` more rows: reads them by keyset after the stored cursor, appends them
+    /// at the committed length of the file, and records the new length and cursor in the same
+    /// transaction. The last step syncs the file and marks the record READY.
+    static func advanceExport(_ record: ExportRecord, rows limit: Int64, context: OperationContext) throws -> ExportRecord {
+        var record = record
+        guard record.status == "GENERATING" else { return record }
+        do {
+            var output: [UInt8] = record.bytes == 0 ? CSVWriter.byteOrderMark + CSVWriter.row(record.kind.headers(record.language).map { .text($0) }) : []
+            let (rows, cursor, done) = try exportRows(record, limit: limit, context: context)
+            for row in rows { output += CSVWriter.row(row) }
+            try ExportFile.append(output, to: record.path, at: record.bytes, sync: done)
+            record.bytes += Int64(output.count)
+            record.rowsWritten += Int64(rows.count)
+            record.cursor = cursor ?? record.cursor
+            if done {
+                record.status = "READY"
+                record.completedAt = context.now
+                try context.emit("export.ready", account: record.account, subject: record.id,
+                                 data: ["rows": .integer(record.rowsWritten), "bytes": .integer(record.bytes)])
+            }
+        } catch let error as BillingError where error.status == .storage {
+            record.status = "FAILED"
+            record.failureReason = error.message
+            record.completedAt = context.now
+            try context.emit("export.failed", account: record.account, subject: record.id, data: ["reason": .string(error.message)])
+        }
+        try context.db.run("""
+            UPDATE exports SET status = ?, rows_written = ?, bytes = ?, cursor = ?, completed_at = ?, failure_reason = ? WHERE id = ?
+            """, record.status, record.rowsWritten, record.bytes, record.cursor, record.completedAt, record.failureReason, record.id)
+        return record
+    }
+
+    /// The next rows of an export, the cursor after them, and whether they were the last.
+    static func exportRows(_ record: ExportRecord, limit: Int64, context: OperationContext) throws -> ([[CSVCell]], String?, Bool) {
+        func time(_ instant: Int64?) -> CSVCell { instant.map { .text(context.calendar.display($0)) } ?? .empty }
+        func money(_ amount: Money) -> CSVCell { .number(amount.description) }
+        func orderRow(_ order: Order) -> [CSVCell] {
+            [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(order.type.rawValue), .text(order.status.rawValue),
+             .text(order.productType), .text(order.billingMode), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
+             money(order.amounts.discounts), money(order.amounts.amountDue), money(order.amounts.voucher), money(order.amounts.paidAmount),
+             money(order.amounts.cash), money(order.amounts.credit)]
+        }
+        let cursor = record.cursor.flatMap { text -> (Int64, Int64)? in
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else { return nil }
+            return (first, second)
+        }
+        switch record.kind {
+        case .orders:
+            let filter = try OrderFilter(ObjectReader(record.request, path: "filter"), account: record.account)
+            let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
+            let page = keys.prefix(Int(limit))
+            let rows = try page.map { orderRow(try OrderStore.require(context.db, $0.id, account: record.account)) }
+            return (rows, page.last.map { "\($0.created):\($0.sequence)" }, keys.count <= page.count)
+        case .pendingOrders:
+            guard case .array(let ids) = record.request else { return ([], nil, true) }
+            let start = Int(record.cursor ?? "0") ?? 0
+            let slice = ids.dropFirst(start).prefix(Int(limit))
+            let rows: [[CSVCell]] = try slice.compactMap { value in
+                guard case .string(let id) = value else { return nil }
+                let order = try OrderStore.require(context.db, id, account: record.account)
+                return orderRow(order) + [time(order.payDeadline)]
+            }
+            let next = start + slice.count
+            return (rows, String(next), next >= ids.count)
+        case .renewals, .renewalPrices:
+            let filter = try RenewalFilter(ObjectReader(record.request, path: "filter"), account: record.account)
+            let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
+            let page = keys.prefix(Int(limit))
+            let rows: [[CSVCell]] = try page.map { key in
+                let resource = try ResourceStore.require(context.db, key.id, account: record.account)
+                if record.kind == .renewals {
+                    return [.text(resource.id), .text(resource.productID), .text(resource.productType), resource.region.map { .text($0) } ?? .empty,
+                            .text(resource.status.rawValue), .text(resource.expiryPolicy), time(resource.expireAt),
+                            resource.autoRenewPeriod.map { .text($0.description) } ?? .empty,
+                            resource.autoRenewRemaining.map { .number(String($0)) } ?? .empty]
+                }
+                let price = try renewalPrice(resource, context: context)
+                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text($0.description) } ?? .empty,
+                        money(price.amounts.listPrice), money(price.amounts.discounts), money(price.amounts.amountDue)]
+            }
+            return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
+        }
+    }
+
+    /// What renewing a resource (with its bound resources) for its default length costs now.
+    static func renewalPrice(_ resource: Resource, context: OperationContext) throws -> (period: Period?, amounts: OrderAmounts) {
+        guard let product = try ProductStore.load(context.db, resource.productID),
+              let period = defaultRenewalPeriod([product]) else { return (nil, OrderAmounts()) }
+        var lines: [OrderAmounts] = []
+        for member in [resource] + (try ResourceStore.bound(context.db, to: resource.id)) {
+            guard let memberProduct = try ProductStore.load(context.db, member.productID), let price = try memberProduct.price(for: period) else { continue }
+            let commercial = try ProductStore.commercialDiscount(context.db, account: resource.accountID, productType: memberProduct.productType)
+            lines.append(try Pricing.line(listPrice: price, commercialBP: commercial, promotionBP: memberProduct.promotionDiscountBP))
+        }
+        return (period, try OrderAmounts.total(lines))
+    }
+
+    /// An export's file for its owner: `{"account_id", "export_id", "mode"?: "PATH" | "BYTES"}` →
+    /// `{"export", "path"}` or `{"export", "content_base64"}`. Only READY exports.
+    public func downloadExport(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { reader in
+            (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
+             try reader.optionalChoice("mode", ["PATH", "BYTES"]) ?? "PATH")
+        }) { context, input in
+            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            guard record.status == "READY" else {
+                throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
+            }
+            if input.2 == "PATH" { return ["export": record.json, "path": .string(record.path)] }
+            let bytes = try ExportFile.read(record.path)
+            return ["export": record.json, "content_base64": .string(Data(bytes).base64EncodedString())]
+        }
+    }
+
+    /// An account's export records, newest first: `{"account_id", "after"?, "limit"?}`.
+    public func listExports(_ requestJSON: String?) throws -> String {
+        try query(requestJSON, parse: { reader in
+            (try reader.string("account_id", maxLength: 64), try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
+                guard let value = Int64(text) else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
+                return value
+            }, try reader.optionalInt("limit", in: 1...100) ?? 20)
+        }) { context, input in
+            _ = try AccountStore.require(context.db, input.0)
+            let rows = try context.db.all("""
+                SELECT \(ExportRecord.columns), seq FROM exports WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+                """, input.0, input.1 ?? Int64.max, input.2 + 1) { (try ExportRecord.decode($0), $0.int(16)) }
+            let page = rows.prefix(Int(input.2))
+            return ["exports": .array(page.map { $0.0.json }), "next_cursor": JSONValue(page.last.map { String($0.1) }),
+                    "has_more": .bool(rows.count > page.count)]
+        }
+    }
+
+    /// Scheduler jobs: a step of each export being generated, and the purge of records (and
+    /// files) past their time.
+    static func runExportJobs(limit: Int64, context: OperationContext) throws -> (stepped: Int64, purged: Int64, more: Bool) {
+        let generating = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?",
+                                            limit + 1, map: ExportRecord.decode)
+        for record in generating.prefix(Int(limit)) {
+            _ = try advanceExport(record, rows: context.configuration.exportRowsPerStep, context: context)
+        }
+        let expired = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?",
+                                         context.now, limit + 1, map: ExportRecord.decode)
+        for record in expired.prefix(Int(limit)) {
+            try context.db.run("DELETE FROM exports WHERE id = ?", record.id)
+            ExportFile.remove(record.path)
+            try context.emit("export.purged", account: record.account, subject: record.id)
+        }
+        return (Int64(min(generating.count, Int(limit))), Int64(min(expired.count, Int(limit))),
+                generating.count > Int(limit) || expired.count > Int(limit))
+    }
+}

@@ -1,0 +1,135 @@
+import FoundationEssentials
+import Testing
+@testable import BillingEngine
+
+extension Shop {
+    func export(_ body: String) throws -> [String: JSONValue] {
+        try object(engine.requestExport(#"{"actor":"c","account_id":"acme",\#(body)}"#))
+    }
+
+    func runExportToEnd(_ id: String) throws -> [String: JSONValue] {
+        var record: [String: JSONValue] = [:]
+        for _ in 0..<1000 {
+            record = try object(engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+            if text(record, "export", "status") != "GENERATING" { break }
+        }
+        return record
+    }
+
+    func csv(_ id: String) throws -> String {
+        let download = try object(engine.downloadExport(#"{"account_id":"acme","export_id":"\#(id)","mode":"BYTES"}"#))
+        guard let data = Data(base64Encoded: text(download, "content_base64")) else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+@Suite("Exports")
+struct ExportTests {
+    @Test func orderExportIsASafeCSV() throws {
+        let shop = try Shop()
+        _ = try shop.engine.putProduct(#"{"actor":"c","product":{"product_id":"evil","product_type":"=HYPERLINK(\"x\"), \"quoted\"","billing_mode":"PREPAID","monthly_price_fen":12345}}"#)
+        let paid = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        _ = try shop.pay(paid)
+        let evil = text(try shop.create(#"[{"product_id":"evil","period":{"unit":"MONTH","count":1}}]"#), "order", "order_id")
+        let record = try shop.export(#""kind":"ORDERS","language":"en""#)
+        #expect(text(record, "export", "status") == "GENERATING")
+        #expect(integer(record, "export", "rows_expected") == 2)
+        let id = text(record, "export", "export_id")
+        let done = try shop.runExportToEnd(id)
+        #expect(text(done, "export", "status") == "READY")
+        #expect(integer(done, "export", "rows_written") == 2)
+        let content = try shop.csv(id)
+        #expect(content.hasPrefix("\u{FEFF}Order ID,Combined order ID,Order type,Status"))
+        let lines = content.split(separator: "\r\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 3)
+        // Newest first; the formula-like text is defused and quoted; amounts are yuan numbers.
+        #expect(lines[1].hasPrefix("\(evil),,NEW,PENDING_PAYMENT,\"'=HYPERLINK(\"\"x\"\"), \"\"quoted\"\"\",PREPAID,"))
+        #expect(lines[1].contains(",123.45,0.00,123.45,"))
+        #expect(lines[2].contains("\(paid),,NEW,PROCESSING,EVS,PREPAID,2024-01-01 10:30:00,2024-01-01 10:30:00,100.00,"))
+        let chinese = try shop.export(#""kind":"ORDERS","filter":{"status":"PROCESSING"}"#)
+        let chineseID = text(chinese, "export", "export_id")
+        _ = try shop.runExportToEnd(chineseID)
+        #expect(try shop.csv(chineseID).hasPrefix("\u{FEFF}订单号,组合交易订单号"))
+        #expect(integer(chinese, "export", "rows_expected") == 1)
+    }
+
+    @Test func generatesInBoundedStepsAndSurvivesAnUncommittedStep() throws {
+        let shop = try Shop()
+        _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"export_rows_per_step":10}}"#)
+        for _ in 0..<25 { _ = try shop.create(Shop.oneEVS) }
+        let id = text(try shop.export(#""kind":"ORDERS""#), "export", "export_id")
+        let first = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+        #expect(integer(first, "export", "rows_written") == 10)
+        // Bytes written by a step that never committed are cut off by the next step.
+        let record = try shop.engine.lock.withLock { try ExportRecord.require(shop.engine.db, id, account: "acme") }
+        try ExportFile.append(Array("garbage,row\r\n".utf8), to: record.path, at: record.bytes, sync: false)
+        _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)
+        _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)
+        let done = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+        #expect(text(done, "export", "status") == "READY")
+        let content = try shop.csv(id)
+        #expect(!content.contains("garbage"))
+        #expect(content.split(separator: "\r\n").count == 26)
+    }
+
+    @Test func pendingRenewalAndPriceLists() throws {
+        let shop = try Shop()
+        let a = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        let paid = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        _ = try shop.pay(paid)
+        #expect(expectBillingError { try shop.export(#""kind":"PENDING_ORDERS","order_ids":["\#(paid)"]"#) }?.reason == "order_not_pending")
+        let pending = text(try shop.export(#""kind":"PENDING_ORDERS","order_ids":["\#(a)"],"language":"en""#), "export", "export_id")
+        _ = try shop.runExportToEnd(pending)
+        #expect(try shop.csv(pending).contains("Payment deadline"))
+        let ecs = try shop.own("ecs.s6")
+        _ = try shop.own()
+        _ = try shop.setPolicy([ecs], "AUTO_RENEW", #","auto_renew_times":3"#)
+        let renewals = text(try shop.export(#""kind":"RENEWALS","filter":{"tab":"AUTO_RENEW"},"language":"en""#), "export", "export_id")
+        _ = try shop.runExportToEnd(renewals)
+        let renewalCSV = try shop.csv(renewals)
+        #expect(renewalCSV.contains("\(ecs),ecs.s6,ECS,cn-north-4,IN_USE,AUTO_RENEW,2024-02-01 23:59:59,1 MONTH,3"))
+        let prices = text(try shop.export(#""kind":"RENEWAL_PRICES","filter":{"tab":"AUTO_RENEW"},"language":"en""#), "export", "export_id")
+        _ = try shop.runExportToEnd(prices)
+        // The ECS with its bound disk renews for a year (both offer it): 1,000.00 + 100.00.
+        #expect(try shop.csv(prices).contains("\(ecs),ecs.s6,2024-02-01 23:59:59,1 YEAR,1100.00,0.00,1100.00"))
+        _ = try shop.own()
+        _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"max_renewal_price_export_rows":1}}"#)
+        #expect(expectBillingError { try shop.export(#""kind":"RENEWAL_PRICES","filter":{"tab":"MANUAL"}"#) }?.reason == "too_many_rows")
+    }
+
+    @Test func purgedAfterThreeDaysAndPrivateToItsOwner() throws {
+        let shop = try Shop()
+        try putAccount(shop.engine, "other")
+        let id = text(try shop.export(#""kind":"ORDERS""#), "export", "export_id")
+        let done = try shop.runExportToEnd(id)
+        #expect(integer(done, "export", "purge_at") == january1st2024 + 72 * 3600)
+        let path = text(try object(shop.engine.downloadExport(#"{"account_id":"acme","export_id":"\#(id)"}"#)), "path")
+        #expect(path.hasSuffix("-exports/\(id).csv"))
+        #expect(expectBillingError { try shop.engine.downloadExport(#"{"account_id":"other","export_id":"\#(id)"}"#) }?.status == .notFound)
+        #expect(try object(shop.engine.listExports(#"{"account_id":"other"}"#))["exports"] == .array([]))
+        #expect(expectBillingError { try shop.engine.stepExport(#"{"actor":"x","account_id":"other","export_id":"\#(id)"}"#) }?.status == .notFound)
+        #expect(expectBillingError { try shop.engine.downloadExport(#"{"account_id":"acme","export_id":"../../etc/passwd"}"#) }?.status == .notFound)
+        try shop.engine.setClock(to: january1st2024 + 72 * 3600 - 1)
+        _ = try shop.runScheduler()
+        #expect(try object(shop.engine.listExports(#"{"account_id":"acme"}"#))["exports"].map { if case .array(let l) = $0 { return l.count } else { return 0 } } == 1)
+        try shop.engine.setClock(to: january1st2024 + 72 * 3600)
+        let run = try shop.runScheduler()
+        #expect(integer(run, "exports_purged") == 1)
+        #expect(try object(shop.engine.listExports(#"{"account_id":"acme"}"#))["exports"] == .array([]))
+        #expect((try? ExportFile.read(path)) == nil)
+    }
+
+    @Test func inMemoryDatabasesNeedADirectory() throws {
+        var options = EngineOptions()
+        options.clock = .manual(january1st2024)
+        let engine = try Engine(path: ":memory:", options: options)
+        try putAccount(engine, "acme")
+        #expect(expectBillingError { try engine.requestExport(#"{"actor":"c","account_id":"acme","kind":"ORDERS"}"#) }?.reason == "export_directory_required")
+        #expect(expectBillingError { try engine.updateConfiguration(#"{"actor":"o","changes":{"export_directory":"relative/dir"}}"#) }?.reason == "invalid_path")
+        #expect(expectBillingError { try engine.updateConfiguration(#"{"actor":"o","changes":{"export_directory":"/tmp/../etc"}}"#) }?.reason == "invalid_path")
+        let directory = temporaryDatabasePath("exports")
+        _ = try engine.updateConfiguration(#"{"actor":"o","changes":{"export_directory":"\#(directory)"}}"#)
+        let record = try object(engine.requestExport(#"{"actor":"c","account_id":"acme","kind":"ORDERS"}"#))
+        #expect(text(record, "export", "status") == "GENERATING")
+    }
+}
