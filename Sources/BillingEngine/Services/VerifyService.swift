@@ -6,7 +6,10 @@ extension Engine {
     /// and the amount identities on paid orders; a combined order's status matches its
     /// sub-orders'; what resources were funded with under an order = what the order was paid
     /// with; nothing refunded beyond what was paid; paid periods of a resource never overlap;
-    /// every usage line paid exactly its charge and covered exactly what packages gave.
+    /// every usage line paid exactly its charge and covered exactly what packages gave; the
+    /// audit chain is unbroken; order and resource statuses agree with their stored facts; a
+    /// prepaid resource's expiry is the end of its last paid period; every keyed operation has
+    /// its audit row.
     public func verify(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { _ in () }) { context, _ in
             var breaches: [JSONValue] = []
@@ -97,6 +100,42 @@ extension Engine {
                 GROUP BY l.resource_id, l.hour_start HAVING l.covered != coalesce(sum(d.units), 0)
                 """) { row in
                 breach("package_coverage", row.text(0), "hour \(row.int(1)) covered \(row.int(2)) but packages gave \(row.int(3))")
+            }
+            if let broken = try AuditLog.firstBrokenLink(db) {
+                breach("audit_chain", String(broken.id), broken.detail)
+            }
+            // Legal states: what each status implies about the stored times and facts.
+            try db.forEach("""
+                SELECT id, status, paid_at, completed_at, cancelled_at, cancel_reason, type FROM orders WHERE
+                    (status = 'CANCELLED' AND (cancelled_at IS NULL OR cancel_reason IS NULL OR paid_at IS NOT NULL))
+                    OR (status = 'COMPLETED' AND completed_at IS NULL)
+                    OR (status IN ('PENDING_PAYMENT', 'PENDING_REVIEW', 'PENDING_CONFIRMATION') AND paid_at IS NOT NULL)
+                    OR (status IN ('PROCESSING') AND paid_at IS NULL AND billing_mode != 'ON_DEMAND')
+                    OR status NOT IN ('PENDING_PAYMENT', 'PENDING_REVIEW', 'PROCESSING', 'COMPLETED', 'CANCELLED', 'PENDING_CONFIRMATION', 'REFUNDING')
+                """) { row in
+                breach("order_state", row.text(0), "status \(row.text(1)) does not agree with its times (paid \(row.optionalInt(2).map(String.init) ?? "-"), completed \(row.optionalInt(3).map(String.init) ?? "-"), cancelled \(row.optionalInt(4).map(String.init) ?? "-"))")
+            }
+            try db.forEach("""
+                SELECT id, status FROM resources WHERE
+                    (status IN ('RELEASED', 'UNSUBSCRIBED', 'PROVISION_FAILED') AND ended_at IS NULL)
+                    OR (status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND billing_mode = 'PREPAID' AND expire_at IS NULL)
+                    OR (status = 'EXPIRED' AND billing_mode = 'PREPAID' AND grace_end IS NULL)
+                    OR (status = 'FROZEN' AND freeze_reason IS NULL)
+                """) { row in
+                breach("resource_state", row.text(0), "status \(row.text(1)) does not agree with its stored facts")
+            }
+            try db.forEach("""
+                SELECT r.id, r.expire_at, max(p.end_at) FROM resources r JOIN resource_periods p ON p.resource_id = r.id AND p.status = 'PAID'
+                WHERE r.billing_mode = 'PREPAID' AND r.status IN ('IN_USE', 'EXPIRED', 'FROZEN') GROUP BY r.id HAVING r.expire_at != max(p.end_at)
+                """) { row in
+                breach("expiry_from_periods", row.text(0), "expiry \(row.int(1)) but its last paid period ends \(row.int(2))")
+            }
+            try db.forEach("""
+                SELECT i.operation, count(*) FROM idempotency i
+                WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.operation = i.operation AND a.recorded_at = i.created_at)
+                GROUP BY i.operation
+                """) { row in
+                breach("missing_audit", row.text(0), "\(row.int(1)) keyed operations have no audit row")
             }
             let counts: JSONValue = [
                 "accounts": .integer(try db.first("SELECT count(*) FROM accounts") { $0.int(0) } ?? 0),

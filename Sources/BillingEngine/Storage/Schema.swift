@@ -396,6 +396,10 @@ enum Schema {
         CREATE INDEX exports_generating ON exports (seq) WHERE status = 'GENERATING';
         CREATE INDEX exports_purge ON exports (purge_at);
         """,
+        // 8: a tamper-evident audit log: each row carries the hash of the one before it.
+        """
+        ALTER TABLE audit_log ADD COLUMN hash TEXT;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }
