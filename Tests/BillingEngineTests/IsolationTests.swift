@@ -51,7 +51,10 @@ struct IsolationTests {
         let cancel = try object(e.cancelOrders(#"{"actor":"eve","account_id":"eve","order_ids":["\#(pending)"]}"#))
         guard case .array(let results)? = cancel["results"], case .object(let result)? = results.first else { return }
         #expect(result["reason"] == "order_not_found")
-        for (name, list) in [("orders", try e.listOrders(#"{"account_id":"eve"}"#)), ("coupons", try e.listCoupons(#"{"account_id":"eve"}"#)),
+        let eveCoupons = try object(e.listCoupons(#"{"account_id":"eve"}"#))
+        guard case .array(let own)? = eveCoupons["coupons"], case .object(let only)? = own.first else { return }
+        #expect(own.count == 1 && only["coupon_id"] == .string(eveCoupon))
+        for (name, list) in [("orders", try e.listOrders(#"{"account_id":"eve"}"#)),
                              ("renewals", try e.listRenewals(#"{"account_id":"eve","tab":"MANUAL"}"#)),
                              ("usage", try e.listUsage(#"{"account_id":"eve"}"#)), ("exports", try e.listExports(#"{"account_id":"eve"}"#)),
                              ("packages", try e.listPackages(#"{"account_id":"eve"}"#))] {
