@@ -72,6 +72,13 @@ extension Engine {
         }
     }
 
+    /// A document with `schema_version` on it, for documents embedded in a response.
+    static func stamped(_ value: JSONValue) -> JSONValue {
+        guard case .object(var fields) = value else { return value }
+        fields["schema_version"] = .integer(schemaVersion)
+        return .object(fields)
+    }
+
     /// Stamps `schema_version` on a response object and renders it.
     static func document(_ value: JSONValue) -> String {
         guard case .object(var fields) = value else { return value.text }

@@ -57,6 +57,16 @@ extension Engine {
                 var resource = try ResourceStore.require(context.db, id, account: input.account)
                 let product = try ProductStore.require(context.db, resource.productID)
                 try Engine.checkPolicyChange(resource, to: input.policy, product: product)
+                if input.policy == .toOnDemand {
+                    // Every resource that converts needs a pay-per-use price, bound ones too.
+                    for member in try ResourceStore.bound(context.db, to: id) {
+                        let memberProduct = try ProductStore.require(context.db, member.productID)
+                        guard memberProduct.hourlyPriceMicrofen != nil || memberProduct.unitPriceMicrofen != nil else {
+                            throw BillingError.refused("to_on_demand_not_supported",
+                                                       "bound resource \(member.id) (product \(memberProduct.id)) has no pay-per-use price")
+                        }
+                    }
+                }
                 let from = resource.policy
                 if input.policy == .autoRenew {
                     // Decision: by default one unit of the purchase period (monthly ⇒ 1 month).

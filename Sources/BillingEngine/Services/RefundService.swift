@@ -59,6 +59,7 @@ extension Engine {
     /// Moves the money back: cash to the cash balance, credit back to the credit line, coupon
     /// parts to their coupons (void when expired meanwhile, §5.1). Returns what was voided.
     static func creditRefund(_ entries: [RefundEntry], account: String, order: String, context: OperationContext) throws -> Money {
+        let owedBefore = try AccountStore.require(context.db, account).arrears
         var voided = Money.zero
         for entry in entries where entry.amount.fen > 0 {
             switch entry.source {
@@ -72,7 +73,16 @@ extension Engine {
                 }
             }
         }
+        try settleArrearsIfCleared(account, owedBefore: owedBefore, context: context)
         return voided
+    }
+
+    /// When money coming back (a refund, a top-up) clears the arrears, the account's pay-per-use
+    /// resources come back into use and the host hears of it (§6.1).
+    static func settleArrearsIfCleared(_ account: String, owedBefore: Money, context: OperationContext) throws {
+        guard owedBefore.fen > 0, try AccountStore.require(context.db, account).arrears.fen == 0 else { return }
+        try context.emit("account.arrears_settled", account: account, subject: account, data: ["settled_fen": .integer(owedBefore.fen)])
+        try leaveArrears(account, context: context)
     }
 
     /// Reports the host's provisioning results: `{"actor", "account_id", "results":

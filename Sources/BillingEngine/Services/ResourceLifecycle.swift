@@ -101,7 +101,8 @@ extension Engine {
                 try context.emit("resource.expired", account: account, subject: id, data: ["expire_at": .integer(expireAt)])
                 counts.add("expired")
             } else if resource.policy == .toOnDemand {
-                try transition { $0.billingMode = .onDemand; $0.expireAt = nil; $0.nextAttemptAt = nil }
+                // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
+                try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
                 try cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
                 try context.emit("resource.converted", account: account, subject: id,
                                  data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND"])

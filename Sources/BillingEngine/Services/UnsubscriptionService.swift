@@ -275,8 +275,17 @@ extension Engine {
             }
             fields["refund_by_source"] = .object(bySource)
             fields["refund_fen"] = .integer(group.refund.fen)
+            // Coupon money that does not come back: vouchers of a period refunded by the
+            // formula, and coupons that expired before the refund (returned void).
+            var formulaForfeits: Int64 = 0
+            if case .array(let periods)? = group.detail["periods"] {
+                for case .object(let period) in periods {
+                    guard case .array(let lost)? = period["forfeited"] else { continue }
+                    for case .object(let part) in lost { if case .integer(let amount)? = part["amount_fen"] { formulaForfeits += amount } }
+                }
+            }
             fields["coupons_returned_fen"] = .integer(returned)
-            fields["coupons_forfeited_fen"] = .integer(voided)
+            fields["coupons_forfeited_fen"] = .integer(voided + formulaForfeits)
             return .object(fields)
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
@@ -374,7 +383,7 @@ extension Engine {
                           detail: ["resource_ids": .array(request.ids.map { .string($0) }), "type": .string(request.type),
                                    "total_refund_fen": .integer(plan.total.fen), "review": .bool(review)])
             guard case .object(var fields) = try Engine.orderDetail(top.id, account: request.account, context: context) else { return .null }
-            fields["quote"] = document
+            fields["quote"] = Engine.stamped(document)
             return .object(fields)
         })
     }

@@ -65,34 +65,11 @@ _c_int64_p = ctypes.POINTER(ctypes.c_int64)
 _out_string = ctypes.POINTER(ctypes.c_void_p)
 
 
-# Functions of billing.h that the loaded library does not export (a build older than the
-# header). Only functions declared with optional=True may be missing; see _Unexported.
-MISSING_EXPORTS = set()
-
-
-class _Unexported:
-    """Stands in for an optional function the loaded library lacks, so the binding still
-    imports; calling it raises NotImplementedError naming the function."""
-
-    def __init__(self, name, restype, argtypes):
-        self.__name__ = name
-        self.restype = restype
-        self.argtypes = argtypes
-
-    def __call__(self, *args):
-        raise NotImplementedError(
-            f"the loaded libbilling does not export {self.__name__}: it was built before "
-            "billing.h declared it; rebuild the library")
-
-
-def _declare(name, restype, *argtypes, optional=False):
-    try:
-        fn = getattr(lib, name)
-    except AttributeError:
-        if not optional:
-            raise
-        MISSING_EXPORTS.add(name)
-        return _Unexported(name, restype, list(argtypes))
+def _declare(name, restype, *argtypes):
+    """Looks up `name` in the library and sets its prototype. Every function of billing.h
+    is required: a library without one fails here, at import, with an AttributeError
+    naming it, rather than later with a confusing error."""
+    fn = getattr(lib, name)
     fn.restype = restype
     fn.argtypes = list(argtypes)
     return fn
@@ -133,9 +110,9 @@ billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
-def _json_call(name, optional=False):
+def _json_call(name):
     """Declares `int name(billing_engine *, const char *request_json, char **out_json)`."""
-    return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string, optional=optional)
+    return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
 # Accounts and money
@@ -182,15 +159,30 @@ billing_resource_get = _json_call("billing_resource_get")
 # Scheduler
 billing_scheduler_run = _json_call("billing_scheduler_run")
 
-# Functions newer than some 0.1.0 builds, so optional (see MISSING_EXPORTS).
-# Renewals and expiry policies (no Engine methods yet: use Engine.call)
-billing_resources_renew = _json_call("billing_resources_renew", optional=True)
-billing_resources_policy_set = _json_call("billing_resources_policy_set", optional=True)
-billing_resources_release = _json_call("billing_resources_release", optional=True)
-billing_renewals_list = _json_call("billing_renewals_list", optional=True)
+# Renewals and expiry policies
+billing_resources_renew = _json_call("billing_resources_renew")
+billing_resources_policy_set = _json_call("billing_resources_policy_set")
+billing_resources_release = _json_call("billing_resources_release")
+billing_renewals_list = _json_call("billing_renewals_list")
+
+# Unsubscription and refunds
+billing_refund_quote = _json_call("billing_refund_quote")
+billing_resources_unsubscribe = _json_call("billing_resources_unsubscribe")
+billing_resource_refund_blocks_set = _json_call("billing_resource_refund_blocks_set")
+
+# Pay-per-use usage and packages
+billing_usage_report = _json_call("billing_usage_report")
+billing_usage_list = _json_call("billing_usage_list")
+billing_packages_list = _json_call("billing_packages_list")
+
+# Exports (no Engine methods yet: use Engine.call, e.g. engine.call("export_request", {...}))
+billing_export_request = _json_call("billing_export_request")
+billing_export_step = _json_call("billing_export_step")
+billing_export_download = _json_call("billing_export_download")
+billing_exports_list = _json_call("billing_exports_list")
 
 # Verification
-billing_verify = _json_call("billing_verify", optional=True)
+billing_verify = _json_call("billing_verify")
 
 
 def take_string(ptr):

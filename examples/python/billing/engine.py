@@ -455,13 +455,130 @@ class Engine:
 
     def scheduler_run(self, actor, limit=None, idempotency_key=None):
         """Does the work due at the handle's now, one bounded batch per job:
-        {"now", "cancelled_orders", "has_more"}; call again while has_more is true."""
+        {"now", "cancelled_orders", "resources": {"processed", "effective", "reminders",
+        "auto_renewed", "auto_renew_failed", "expired", "converted", "frozen", "released"},
+        "has_more"}; call again while has_more is true."""
         return self.call("billing_scheduler_run", _write_request(
             actor, idempotency_key, limit=limit))
+
+    # -- renewals and expiry policies -------------------------------------------------
+    #
+    # `resource_ids` lists primary resources (1–max_batch_renew for a renewal); a period is
+    # a {"unit": "MONTH"|"YEAR", "count"} dict.
+
+    def resources_renew(self, actor, account_id, resource_ids, period=None, unified_expiry=None,
+                        auto_pay=None, coupon_ids=None, idempotency_key=None):
+        """Renews primary yearly/monthly resources (their bound resources come along) with a
+        RENEW order pending payment, or paid at once with auto_pay: {"order", "payment"}."""
+        return self.call("billing_resources_renew", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids),
+            period=period, unified_expiry=unified_expiry, auto_pay=auto_pay,
+            coupon_ids=None if coupon_ids is None else list(coupon_ids)))
+
+    def resources_policy_set(self, actor, account_id, resource_ids, policy, auto_renew_period=None,
+                             auto_renew_times=None, idempotency_key=None):
+        """Sets the expiry policy ("MANUAL", "AUTO_RENEW", "TO_ON_DEMAND", "NO_RENEW") of
+        primary resources, all or nothing; auto_renew_times 0–99 (0 = unlimited, None =
+        unlimited when enabling, unchanged when modifying). Returns {"resources"}."""
+        return self.call("billing_resources_policy_set", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids),
+            policy=policy, auto_renew_period=auto_renew_period, auto_renew_times=auto_renew_times))
+
+    def resources_release(self, actor, account_id, resource_ids, idempotency_key=None):
+        """Releases EXPIRED or FROZEN primary resources with their bound resources:
+        {"resources"} (every resource released, bound ones included)."""
+        return self.call("billing_resources_release", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids)))
+
+    def renewals(self, account_id, tab, after=None, limit=None, **filters):
+        """One page of the renewal-management view of one policy tab, soonest expiry first:
+        {"resources": [{..., "bound_resources", "pending_order_id"}], "next_cursor",
+        "has_more"}. `filters`: expire_from, expire_to, resource_id, order_id, status,
+        hide_pending_orders (None = absent)."""
+        return self.call("billing_renewals_list", _read_request(
+            account_id=account_id, tab=tab, after=after, limit=limit, **filters))
+
+    def iter_renewals(self, account_id, tab, after=None, limit=None, **filters):
+        """Yields every matching resource of the tab, soonest expiry first, following
+        next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.renewals(account_id, tab, after=cursor, limit=limit, **filters),
+            "resources", after)
+
+    # -- unsubscription and refunds ---------------------------------------------------
+    #
+    # `type` is "RESOURCE" (default: the resource and its periods to come) or
+    # "RENEWAL_ONLY" (the periods not yet started; `fallback_expiry` picks the expiry to fall
+    # back to). Bound resources come with their primary.
+
+    def refund_quote(self, account_id, resource_ids, type=None, fallback_expiry=None):
+        """Quotes an unsubscription without changing anything: {"quote_id", "computed_at",
+        "type", "refundable", "total_refund_fen", "review_required", "five_day_quota",
+        "resources": [{"resource_id", "resource_ids", "class", "reason", "refund_fen",
+        "periods", ...}]}."""
+        return self.call("billing_refund_quote", _read_request(
+            account_id=account_id, resource_ids=list(resource_ids), type=type,
+            fallback_expiry=fallback_expiry))
+
+    def resources_unsubscribe(self, actor, account_id, resource_ids, type=None,
+                              fallback_expiry=None, quote_id=None, reason_type=None, reason=None,
+                              idempotency_key=None):
+        """Unsubscribes, all or nothing: {"order" (UNSUBSCRIBE: COMPLETED, or PENDING_REVIEW
+        above the large-refund threshold), "quote"}. With `quote_id` it is refused as
+        "quote_stale" unless the execution reproduces that quote exactly."""
+        return self.call("billing_resources_unsubscribe", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids),
+            type=type, fallback_expiry=fallback_expiry, quote_id=quote_id,
+            reason_type=reason_type, reason=reason))
+
+    def refund_blocks_set(self, actor, account_id, resource_id, blocks, idempotency_key=None):
+        """Replaces the host's refund blocks on a resource: `blocks` is a list of
+        "INVOICED_MARKETPLACE", "ARCHIVED", "SUPPORT_BENEFIT_USED" ([] clears them)."""
+        return self.call("billing_resource_refund_blocks_set", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_id=resource_id,
+            blocks=list(blocks)))
+
+    # -- pay-per-use usage and packages -------------------------------------------------
+
+    def usage_report(self, actor, account_id, records, idempotency_key=None):
+        """Rates usage records, a list of {"usage_id", "resource_id", "quantity", "start",
+        "end"} (1–1000): {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
+        "lines"}], "charged_fen", "account"}."""
+        return self.call("billing_usage_report", _write_request(
+            actor, idempotency_key, account_id=account_id, records=list(records)))
+
+    @staticmethod
+    def _usage_filters(filters):
+        # "from" is a Python keyword: accept from_ as well as **{"from": ...}.
+        filters = dict(filters)
+        if "from_" in filters:
+            if filters.get("from") is not None:
+                raise TypeError("give either from_ or from, not both")
+            filters["from"] = filters.pop("from_")
+        return filters
+
+    def usage(self, account_id, resource_id=None, **filters):
+        """One page of settled hourly usage lines, newest first: {"lines": [{"resource_id",
+        "hour_start", "unit", "units", "covered", "overage", "price_microfen",
+        "charged_fen", "paid_by"}], "next_cursor", "has_more"}. `filters`: from_ (or
+        "from"), to, after, limit (None = absent)."""
+        return self.call("billing_usage_list", _read_request(
+            account_id=account_id, resource_id=resource_id, **self._usage_filters(filters)))
+
+    def iter_usage(self, account_id, resource_id=None, after=None, limit=None, **filters):
+        """Yields every matching usage line, newest first, following next_cursor."""
+        filters = self._usage_filters(filters)
+        return self._iterate_pages(
+            lambda cursor: self.usage(account_id, resource_id, after=cursor, limit=limit,
+                                      **filters), "lines", after)
+
+    def packages(self, account_id):
+        """The account's packages: {"packages": [{resource fields, "kind", "quota",
+        "applies_to", "window_start", "used"}]} (timed quotas in unit-seconds)."""
+        return self.call("billing_packages_list", {"account_id": account_id})
 
     # -- verification -----------------------------------------------------------------
 
     def verify(self, request=None):
-        """Recomputes the invariants from the stored facts: {"ok", "checked", "breaches"}.
-        Raises NotImplementedError with a library built before billing_verify existed."""
+        """Recomputes the invariants from the stored facts: {"ok", "checked", "breaches"}."""
         return self.call("billing_verify", request)

@@ -1,5 +1,9 @@
 """Small helpers shared by the test modules (pytest puts this directory on sys.path)."""
 
+import datetime
+
+BUSINESS_TZ = datetime.timezone(datetime.timedelta(hours=8))
+
 # 2024-01-01T10:30:00+08:00
 START = 1704076200
 DAY = 86_400
@@ -23,3 +27,8 @@ def snapshot(engine):
 
 def account_event_count(engine, account_id):
     return sum(1 for _ in engine.iter_events(limit=1000, account_id=account_id))
+
+
+def at(y, m, d, h=0, mi=0, s=0):
+    """Unix seconds of a business time (+08:00)."""
+    return int(datetime.datetime(y, m, d, h, mi, s, tzinfo=BUSINESS_TZ).timestamp())

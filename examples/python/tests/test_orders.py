@@ -14,7 +14,7 @@ import time
 import pytest
 
 import billing
-from billing import _native, errors
+from billing import errors
 from helpers import DAY, START, snapshot
 
 M1 = {"unit": "MONTH", "count": 1}
@@ -118,12 +118,7 @@ def assert_paid_order(order):
 
 
 def assert_verified(engine):
-    """billing_verify finds no breach, when the loaded library has it (builds older than
-    the header lack it; test_engine pins that)."""
-    if "billing_verify" in _native.MISSING_EXPORTS:
-        with pytest.raises(NotImplementedError):
-            engine.verify()
-        return
+    """billing_verify finds no breach."""
     report = engine.verify()
     assert report["ok"] is True and report["breaches"] == [], report
 
