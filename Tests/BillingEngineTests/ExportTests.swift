@@ -133,3 +133,21 @@ struct ExportTests {
         #expect(text(record, "export", "status") == "GENERATING")
     }
 }
+
+@Suite("CSV writer")
+struct CSVWriterTests {
+    func text(_ cells: [CSVCell]) -> String { String(decoding: CSVWriter.row(cells), as: UTF8.self) }
+
+    @Test func quotesAndDefuses() {
+        #expect(text([.text("plain"), .number("-12.50"), .empty, .text("a,b")]) == "plain,-12.50,,\"a,b\"\r\n")
+        #expect(text([.text("say \"hi\"")]) == "\"say \"\"hi\"\"\"\r\n")
+        #expect(text([.text("two\nlines")]) == "\"two\nlines\"\r\n")
+        #expect(text([.text("cr\rhere")]) == "\"cr\rhere\"\r\n")
+        for formula in ["=1+1", "+1", "-1", "@A1", "\tx"] {
+            #expect(text([.text(formula)]).hasPrefix("'"), "\(formula)")
+        }
+        #expect(text([.text("=a,b")]) == "\"'=a,b\"\r\n")
+        #expect(text([.number("-5")]) == "-5\r\n")
+        #expect(text([.text("中文")]) == "中文\r\n")
+    }
+}

@@ -577,6 +577,33 @@ class Engine:
         "applies_to", "window_start", "used"}]} (timed quotas in unit-seconds)."""
         return self.call("billing_packages_list", {"account_id": account_id})
 
+    # -- exports ----------------------------------------------------------------------
+
+    def export_request(self, actor, account_id, kind, filter=None, order_ids=None, language=None,
+                       idempotency_key=None):
+        """Requests an export ("ORDERS", "PENDING_ORDERS", "RENEWALS", "RENEWAL_PRICES"):
+        {"export": {"export_id", "status": "GENERATING", "rows_expected", ...}}."""
+        return self.call("billing_export_request", _write_request(
+            actor, idempotency_key, account_id=account_id, kind=kind, filter=filter,
+            order_ids=order_ids, language=language))
+
+    def export_step(self, actor, account_id, export_id, max_rows=None, idempotency_key=None):
+        """Writes the next rows of an export now: {"export"} with its progress."""
+        return self.call("billing_export_step", _write_request(
+            actor, idempotency_key, account_id=account_id, export_id=export_id,
+            max_rows=max_rows))
+
+    def export_download(self, account_id, export_id, mode=None):
+        """A READY export's file: {"export", "path"} (default) or, with mode="BYTES",
+        {"export", "content_base64"}."""
+        return self.call("billing_export_download", _read_request(
+            account_id=account_id, export_id=export_id, mode=mode))
+
+    def exports(self, account_id, after=None, limit=None):
+        """One page of the account's export records, newest first."""
+        return self.call("billing_exports_list", _read_request(
+            account_id=account_id, after=after, limit=limit))
+
     # -- verification -----------------------------------------------------------------
 
     def verify(self, request=None):

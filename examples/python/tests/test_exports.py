@@ -1,0 +1,180 @@
+"""Exports: every produced file opened with Python's csv module and checked against the
+orders and resources it lists (headers, row counts, escaping, amounts)."""
+
+import base64
+import csv
+import datetime
+import io
+import os
+
+import pytest
+
+from billing import errors
+from helpers import BUSINESS_TZ, DAY, START
+
+TRICKY_TYPES = ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "comma, inside",
+                "quote \" inside", "semi;colon", "普通产品"]
+
+
+def yuan(fen):
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def business(instant):
+    return datetime.datetime.fromtimestamp(instant, BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_to_end(engine, export_id, account="a1"):
+    for _ in range(1000):
+        record = engine.export_step("tester", account, export_id)["export"]
+        if record["status"] != "GENERATING":
+            return record
+    raise AssertionError("export never finished")
+
+
+def read_csv(engine, export_id, account="a1"):
+    path = engine.export_download(account, export_id)["path"]
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark"
+    assert b"\r\n" in raw
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+@pytest.fixture
+def shop(fast_engine):
+    engine = fast_engine
+    engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
+    engine.account_put("kyc", "a2", type="ENTERPRISE", realname_verified=True, level="V3")
+    engine.topup("pay", "a1", 100_000_000, "initial")
+    for index, product_type in enumerate(TRICKY_TYPES):
+        engine.product_put("catalog", {"product_id": f"p{index}", "product_type": product_type,
+                                       "billing_mode": "PREPAID",
+                                       "monthly_price_fen": 1_001 + index * 37,
+                                       "yearly_price_fen": 10_010 + index * 370})
+    engine.update_config({"export_rows_per_step": 10}, actor="test")
+    return engine
+
+
+def make_orders(engine, count=37):
+    ids = []
+    for index in range(count):
+        product = f"p{index % len(TRICKY_TYPES)}"
+        created = engine.order_create("buyer", "a1", [{"product_id": product,
+                                                       "period": {"unit": "MONTH", "count": 1 + index % 3}}])
+        order_id = created["order"]["order_id"]
+        if index % 4 == 0:
+            engine.order_pay("buyer", "a1", order_id)
+        ids.append(order_id)
+        engine.advance_clock(61)
+    return ids
+
+
+def test_order_export_matches_the_orders(shop):
+    engine = shop
+    ids = make_orders(engine)
+    record = engine.export_request("buyer", "a1", "ORDERS", language="en")["export"]
+    assert record["status"] == "GENERATING" and record["rows_expected"] == len(ids)
+    done = run_to_end(engine, record["export_id"])
+    assert done["status"] == "READY" and done["rows_written"] == len(ids)
+    rows = read_csv(engine, record["export_id"])
+    assert rows[0] == ["Order ID", "Combined order ID", "Order type", "Status", "Product type",
+                       "Billing mode", "Created", "Paid", "List price", "Discount", "Amount due",
+                       "Voucher", "Paid amount", "Cash", "Credit"]
+    body = rows[1:]
+    assert len(body) == len(ids)
+    assert [row[0] for row in body] == list(reversed(ids))  # newest first
+    for row in body:
+        order = engine.order_get("a1", row[0])["order"]
+        amounts = order["amounts"]
+        expected_type = order["product_type"]
+        if expected_type[0] in "=+-@":
+            expected_type = "'" + expected_type  # defused, never a formula
+        assert row[4] == expected_type
+        assert row[3] == order["status"] and row[2] == "NEW" and row[5] == "PREPAID"
+        assert row[6] == business(order["created_at"])
+        assert row[7] == (business(order["paid_at"]) if order["paid_at"] else "")
+        assert row[8:] == [yuan(amounts[k]) for k in ("list_price_fen", "discount_fen", "amount_due_fen",
+                                                       "voucher_fen", "paid_amount_fen", "cash_fen", "credit_fen")]
+    # Only cells starting with = + - @ were changed; the rest round-trip exactly.
+    assert {row[4] for row in body} == {("'" + t if t[0] in "=+-@" else t) for t in TRICKY_TYPES}
+
+
+def test_filters_language_and_every_kind(shop):
+    engine = shop
+    ids = make_orders(engine, 12)
+    paid = [i for n, i in enumerate(ids) if n % 4 == 0]
+    record = engine.export_request("buyer", "a1", "ORDERS", filter={"status": "PROCESSING"})["export"]
+    run_to_end(engine, record["export_id"])
+    rows = read_csv(engine, record["export_id"])
+    assert rows[0][:2] == ["订单号", "组合交易订单号"]
+    assert sorted(row[0] for row in rows[1:]) == sorted(paid)
+
+    pending = [i for i in ids if i not in paid][:5]
+    record = engine.export_request("buyer", "a1", "PENDING_ORDERS", order_ids=pending, language="en")["export"]
+    run_to_end(engine, record["export_id"])
+    rows = read_csv(engine, record["export_id"])
+    assert rows[0][-1] == "Payment deadline"
+    assert [row[0] for row in rows[1:]] == pending
+    for row in rows[1:]:
+        assert row[-1] == business(engine.order_get("a1", row[0])["order"]["pay_deadline"])
+    with pytest.raises(errors.Refused) as refused:
+        engine.export_request("buyer", "a1", "PENDING_ORDERS", order_ids=[paid[0]])
+    assert refused.value.reason == "order_not_pending"
+
+    resources = []
+    for order_id in paid:
+        detail = engine.order_get("a1", order_id)["order"]
+        results = [{"resource_id": r["resource_id"], "outcome": "SUCCEEDED"} for r in detail["resources"]]
+        resources += [r["resource_id"] for r in engine.resource_report("host", "a1", results)["resources"]]
+    for kind, header in (("RENEWALS", ["Resource ID", "Product", "Product type", "Region", "Status",
+                                       "Expiry policy", "Expires", "Auto-renew period", "Auto-renewals left"]),
+                         ("RENEWAL_PRICES", ["Resource ID", "Product", "Expires", "Renewal period",
+                                             "List price", "Discount", "Amount due"])):
+        record = engine.export_request("buyer", "a1", kind, filter={"tab": "MANUAL"}, language="en")["export"]
+        run_to_end(engine, record["export_id"])
+        rows = read_csv(engine, record["export_id"])
+        assert rows[0] == header
+        assert sorted(row[0] for row in rows[1:]) == sorted(resources)
+        if kind == "RENEWAL_PRICES":
+            for row in rows[1:]:
+                product = engine.resource_get("a1", row[0])["resource"]["product_id"]
+                price = engine.product_get(product)["product"]["yearly_price_fen"]
+                assert row[3] == "1 YEAR" and row[4] == yuan(price) and row[6] == yuan(price)
+
+
+def test_private_to_the_owner_and_purged_after_three_days(shop):
+    engine = shop
+    make_orders(engine, 3)
+    export_id = engine.export_request("buyer", "a1", "ORDERS")["export"]["export_id"]
+    done = run_to_end(engine, export_id)
+    path = engine.export_download("a1", export_id)["path"]
+    assert os.path.exists(path)
+    content = base64.b64decode(engine.export_download("a1", export_id, mode="BYTES")["content_base64"])
+    assert content == open(path, "rb").read()
+    with pytest.raises(errors.NotFound):
+        engine.export_download("a2", export_id)
+    assert engine.exports("a2")["exports"] == []
+    with pytest.raises(errors.NotFound):
+        engine.export_download("a1", "../" + export_id)
+    engine.set_clock(done["purge_at"])
+    summary = engine.scheduler_run("cron")
+    assert summary["exports_purged"] == 1
+    assert engine.exports("a1")["exports"] == []
+    assert not os.path.exists(path)
+
+
+def test_bad_export_requests(shop):
+    engine = shop
+    for kwargs, reason in ((dict(kind="EVERYTHING"), "unknown_value"),
+                           (dict(kind="RENEWALS"), "missing_field"),
+                           (dict(kind="ORDERS", filter={"status": "LOST"}), "unknown_value"),
+                           (dict(kind="ORDERS", filter={"path": "/etc/passwd"}), "unknown_field"),
+                           (dict(kind="PENDING_ORDERS"), "missing_field"),
+                           (dict(kind="ORDERS", language="fr"), "unknown_value")):
+        with pytest.raises(errors.InvalidArgument) as error:
+            engine.export_request("buyer", "a1", **kwargs)
+        assert error.value.reason == reason, kwargs
+    with pytest.raises(errors.NotFound):
+        engine.export_request("buyer", "nobody", "ORDERS")
