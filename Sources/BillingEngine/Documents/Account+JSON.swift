@@ -42,16 +42,11 @@ extension CouponScope {
     /// Reads a scope from a request.
     init(_ reader: ObjectReader) throws {
         func list(_ key: String, allowed: [String]? = nil) throws -> [String] {
-            guard let elements = try reader.optionalArray(key, maxCount: 200) else { return [] }
-            return try elements.enumerated().map { index, element in
-                guard case .string(let text) = element, !text.isEmpty, text.count <= 64 else {
-                    throw BillingError.invalid("wrong_type", "\(reader.path).\(key)[\(index)] must be a non-empty string of at most 64 characters")
-                }
-                if let allowed, !allowed.contains(text) {
-                    throw BillingError.invalid("unknown_value", "\(reader.path).\(key)[\(index)] must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
-                }
-                return text
+            let values = try reader.optionalIdentifiers(key, maxCount: 200) ?? []
+            for (index, value) in values.enumerated() where allowed.map({ !$0.contains(value) }) ?? false {
+                throw BillingError.invalid("unknown_value", "\(reader.path).\(key)[\(index)] must be one of \(allowed?.joined(separator: ", ") ?? ""), got '\(value)'")
             }
+            return values
         }
         self.init()
         products = try list("products")

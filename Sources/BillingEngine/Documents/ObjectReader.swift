@@ -165,6 +165,19 @@ public final class ObjectReader {
         }
     }
 
+    /// An optional array of identifiers: strings of 1…`maxLength` characters, at most
+    /// `maxCount` of them.
+    public func optionalIdentifiers(_ key: String, maxCount: Int, maxLength: Int = 64) throws -> [String]? {
+        guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
+        return try elements.enumerated().map { index, element in
+            guard case .string(let text) = element, !text.isEmpty, text.count <= maxLength,
+                  !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be an identifier of 1–\(maxLength) characters")
+            }
+            return text
+        }
+    }
+
     /// The keys of the object, for readers of maps.
     public var keys: [String] { fields.keys.sorted() }
 

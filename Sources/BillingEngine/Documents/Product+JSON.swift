@@ -27,12 +27,7 @@ extension Product {
         unitPriceMicrofen = try reader.optionalInt("unit_price_microfen", in: 0...10_000_000_000)
         if let terms = try reader.optionalObject("package") {
             let kind = try terms.optionalChoice("kind", ["AMOUNT", "CAPACITY"]) ?? "AMOUNT"
-            let applies = try (terms.optionalArray("applies_to", maxCount: 50) ?? []).enumerated().map { index, value -> String in
-                guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
-                    throw BillingError.invalid("wrong_type", "\(terms.path).applies_to[\(index)] must be a product id or type")
-                }
-                return id
-            }
+            let applies = try terms.optionalIdentifiers("applies_to", maxCount: 50) ?? []
             guard !applies.isEmpty else { throw BillingError.invalid("missing_field", "\(terms.path).applies_to must name what the package pays for") }
             package = PackageTerms(kind: kind, quota: try terms.int("quota", in: 1...1_000_000_000_000), appliesTo: applies,
                                    resettable: try terms.optionalBool("resettable") ?? false,
@@ -50,12 +45,7 @@ extension Product {
         reviewRequired = try reader.optionalBool("review_required") ?? false
         trial = try reader.optionalBool("trial") ?? false
         promotionForbidsRefund = try reader.optionalBool("promotion_forbids_refund") ?? false
-        boundProducts = try (reader.optionalArray("bound_products", maxCount: 20) ?? []).enumerated().map { index, value in
-            guard case .string(let text) = value, !text.isEmpty, text.count <= 64 else {
-                throw BillingError.invalid("wrong_type", "\(reader.path).bound_products[\(index)] must be a product id")
-            }
-            return text
-        }
+        boundProducts = try reader.optionalIdentifiers("bound_products", maxCount: 20) ?? []
         self.updatedAt = updatedAt
         if let periods = try reader.optionalArray("allowed_periods", maxCount: 50) {
             allowedPeriods = try periods.enumerated().map { index, value in

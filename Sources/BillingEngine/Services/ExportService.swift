@@ -104,15 +104,10 @@ extension Engine {
                 stored = try RenewalFilter(filter, account: account).json
                 try filter.finish()
             case .pendingOrders:
-                guard let values = try reader.optionalArray("order_ids", maxCount: 1000), !values.isEmpty else {
+                guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
                     throw BillingError.invalid("missing_field", "request.order_ids must list the pending orders to export")
                 }
-                stored = .array(try values.enumerated().map { index, value in
-                    guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
-                        throw BillingError.invalid("wrong_type", "request.order_ids[\(index)] must be an order id")
-                    }
-                    return .string(id)
-                })
+                stored = .array(ids.map { .string($0) })
             }
             return (account, kind, stored, language)
         }, apply: { context, input in

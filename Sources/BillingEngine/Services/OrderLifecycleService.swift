@@ -7,14 +7,8 @@ extension Engine {
     public func cancelOrders(_ requestJSON: String?) throws -> String {
         try perform("order.cancel", requestJSON, parse: { reader -> (String, [String], String?) in
             let account = try reader.string("account_id", maxLength: 64)
-            guard let values = try reader.optionalArray("order_ids", maxCount: 1000), !values.isEmpty else {
+            guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
                 throw BillingError.invalid("missing_field", "request.order_ids must list at least one order")
-            }
-            let ids = try values.enumerated().map { index, value -> String in
-                guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
-                    throw BillingError.invalid("wrong_type", "request.order_ids[\(index)] must be an order id")
-                }
-                return id
             }
             return (account, ids, try reader.optionalString("reason", maxLength: 500))
         }, apply: { context, input in

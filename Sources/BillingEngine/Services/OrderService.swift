@@ -229,11 +229,6 @@ extension Engine {
 
     /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
     static func couponIDs(_ reader: ObjectReader) throws -> [String] {
-        try (reader.optionalArray("coupon_ids", maxCount: 10) ?? []).enumerated().map { index, value in
-            guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
-                throw BillingError.invalid("wrong_type", "request.coupon_ids[\(index)] must be a coupon id")
-            }
-            return id
-        }
+        try reader.optionalIdentifiers("coupon_ids", maxCount: 10) ?? []
     }
 }

@@ -213,14 +213,8 @@ extension Engine {
 
     /// Reads a list of resource ids.
     static func resourceIDs(_ reader: ObjectReader, maximum: Int) throws -> [String] {
-        guard let values = try reader.optionalArray("resource_ids", maxCount: maximum), !values.isEmpty else {
+        guard let ids = try reader.optionalIdentifiers("resource_ids", maxCount: maximum), !ids.isEmpty else {
             throw BillingError.invalid("missing_field", "request.resource_ids must list 1–\(maximum) resources")
-        }
-        let ids = try values.enumerated().map { index, value -> String in
-            guard case .string(let id) = value, !id.isEmpty, id.count <= 64 else {
-                throw BillingError.invalid("wrong_type", "request.resource_ids[\(index)] must be a resource id")
-            }
-            return id
         }
         guard Set(ids).count == ids.count else { throw BillingError.invalid("duplicate_resource", "a resource is listed twice") }
         return ids
