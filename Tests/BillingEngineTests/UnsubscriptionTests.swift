@@ -348,8 +348,11 @@ struct UnsubscriptionTests {
         _ = try shop.unsubscribe([disk])
         #expect(expectBillingError { try shop.unsubscribe([disk]) }?.reason == "not_refundable")
         #expect(shop.first(try shop.quote([disk]))["reason"] == "ENDED")
-        // A stale quote is refused.
+        // A quote stays good while its figures do, and is refused once they move.
         let other = try shop.own()
+        let fresh = text(try shop.quote([other]), "quote_id")
+        try shop.engine.advanceClock(by: 1)
+        #expect(text(try shop.quote([other]), "quote_id") == fresh)
         let stale = text(try shop.quote([other]), "quote_id")
         try shop.engine.advanceClock(by: 6 * 86_400)
         #expect(expectBillingError { try shop.unsubscribe([other], #","quote_id":"\#(stale)""#) }?.reason == "quote_stale")

@@ -5,8 +5,9 @@
  *
  *   usage: test_abi SCRATCH_DIRECTORY
  */
-#define _POSIX_C_SOURCE 200809L /* unlink, access */
+#define _GNU_SOURCE /* dladdr (and, through it, POSIX 2008: unlink, access, realpath) */
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,21 +258,95 @@ static const struct {
     {"billing_resources_policy_set", billing_resources_policy_set, 0},
     {"billing_resources_release", billing_resources_release, 0},
     {"billing_renewals_list", billing_renewals_list, 0},
+    {"billing_refund_quote", billing_refund_quote, 0},
+    {"billing_resources_unsubscribe", billing_resources_unsubscribe, 0},
+    {"billing_resource_refund_blocks_set", billing_resource_refund_blocks_set, 0},
+    {"billing_usage_report", billing_usage_report, 0},
+    {"billing_usage_list", billing_usage_list, 0},
+    {"billing_packages_list", billing_packages_list, 0},
+    {"billing_export_request", billing_export_request, 0},
+    {"billing_export_step", billing_export_step, 0},
+    {"billing_export_download", billing_export_download, 0},
+    {"billing_exports_list", billing_exports_list, 0},
     {"billing_verify", billing_verify, 1},
 };
 enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
 
 /* Each function of the list once (3 foundation; 32 accounts, platform, catalog, orders,
-   resources, scheduler; 5 renewals and verification); a function added to the header must be
-   added here too. */
+   resources, scheduler; 4 renewals; 3 unsubscription and refunds; 3 usage and packages;
+   4 exports; verification); a function added to the header must be added here too, which
+   test_json_functions_match_header checks against the header itself. */
 static void test_json_functions_listed(void) {
-    CHECK(JSON_FUNCTIONS >= 40);
+    CHECK(JSON_FUNCTIONS >= 50);
     for (int i = 0; i < JSON_FUNCTIONS; i++) {
         CHECK(json_functions[i].call != NULL);
         for (int other = 0; other < i; other++) {
             CHECK(json_functions[i].call != json_functions[other].call);
+            CHECK(strcmp(json_functions[i].name, json_functions[other].name) != 0);
         }
     }
+}
+
+/* The header this program was compiled against, found next to the library it runs with
+   (dist/lib/libbilling.so -> dist/include/billing.h), else from the source tree (make runs
+   the tests from the repository root). NULL when neither is readable. */
+static FILE *open_header(char *path, size_t size) {
+    Dl_info info;
+    if (dladdr((void *)billing_version, &info) && info.dli_fname) {
+        char library[PATH_MAX];
+        if (realpath(info.dli_fname, library)) {
+            char *slash = strrchr(library, '/');
+            if (slash) {
+                *slash = '\0';
+                snprintf(path, size, "%s/../include/billing.h", library);
+                FILE *file = fopen(path, "r");
+                if (file) return file;
+            }
+        }
+    }
+    static const char *fallbacks[] = {"include/billing.h", "dist/include/billing.h", "../../include/billing.h"};
+    for (size_t i = 0; i < sizeof fallbacks / sizeof *fallbacks; i++) {
+        snprintf(path, size, "%s", fallbacks[i]);
+        FILE *file = fopen(path, "r");
+        if (file) return file;
+    }
+    return NULL;
+}
+
+/* Every declaration of the shape
+       int billing_x(billing_engine *engine, const char *request_json, char **out_json);
+   in the header is in json_functions, and every entry of json_functions is declared so. */
+static void test_json_functions_match_header(void) {
+    char path[PATH_MAX + 32], line[512];
+    FILE *header = open_header(path, sizeof path);
+    if (!check_result(header != NULL, __FILE__, __LINE__, "billing.h is readable", "neither next to the library nor in the tree")) {
+        return;
+    }
+    static const char shape[] = "(billing_engine *engine, const char *request_json, char **out_json);";
+    int declared = 0, seen[JSON_FUNCTIONS] = {0};
+    while (fgets(line, sizeof line, header)) {
+        char name[128];
+        if (sscanf(line, "int %127[a-z0-9_]", name) != 1 || strncmp(name, "billing_", 8) != 0) continue;
+        const char *rest = line + 4 + strlen(name);
+        if (strncmp(rest, shape, strlen(shape)) != 0) continue; /* another shape (clock, config_get, open, …) */
+        declared++;
+        int found = -1;
+        for (int i = 0; i < JSON_FUNCTIONS; i++) {
+            if (strcmp(json_functions[i].name, name) == 0) found = i;
+        }
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s is declared in %.100s but missing from json_functions", name, path);
+        if (check_result(found >= 0, __FILE__, __LINE__, "header function listed", detail)) seen[found]++;
+    }
+    fclose(header);
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s is listed %d times in %.120s", json_functions[i].name, seen[i], path);
+        check_result(seen[i] == 1, __FILE__, __LINE__, "listed function declared once in the header", detail);
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "%d JSON functions declared, %d listed", declared, (int)JSON_FUNCTIONS);
+    check_result(declared == JSON_FUNCTIONS, __FILE__, __LINE__, "the list is the header's", detail);
 }
 
 static void test_null_engine(void) {
@@ -473,6 +548,87 @@ static void test_bad_updates(void) {
     out = &sentinel;
     check_refused_request(billing_config_update(engine, request, &out), BILLING_E_INVALID,
                           "billing_config_update", "idempotency_key of 129 characters", __LINE__);
+}
+
+/* Requests the unsubscription, refund-block and usage functions refuse before touching
+   anything, with the status and reason each names (NULL: any reason). */
+static void test_refund_and_usage_requests(void) {
+    static char many_records[128 * 1024], many_ids[4096];
+    size_t used = (size_t)snprintf(many_records, sizeof many_records, "{\"actor\": \"abi\", \"account_id\": \"abi\", \"records\": [");
+    for (int i = 0; i < 1001; i++) {
+        used += (size_t)snprintf(many_records + used, sizeof many_records - used,
+                                 "%s{\"usage_id\": \"u%d\", \"resource_id\": \"r\", \"quantity\": 1, \"start\": 0, \"end\": 1}",
+                                 i ? ", " : "", i);
+    }
+    snprintf(many_records + used, sizeof many_records - used, "]}");
+    used = (size_t)snprintf(many_ids, sizeof many_ids, "{\"account_id\": \"abi\", \"resource_ids\": [");
+    for (int i = 0; i < 101; i++) used += (size_t)snprintf(many_ids + used, sizeof many_ids - used, "%s\"r%d\"", i ? ", " : "", i);
+    snprintf(many_ids + used, sizeof many_ids - used, "]}");
+#define RECORD(fields) "{\"actor\": \"abi\", \"account_id\": \"abi\", \"records\": [" fields "]}"
+#define ONE "{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 1, \"start\": 100, \"end\": 200}"
+    const struct {
+        list_function call;
+        const char *name;
+        const char *request;
+        int status;
+        const char *reason;
+    } cases[] = {
+        {billing_usage_report, "billing_usage_report", RECORD(""), BILLING_E_INVALID, "missing_field"},
+        {billing_usage_report, "billing_usage_report", "{\"actor\": \"abi\", \"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
+        {billing_usage_report, "billing_usage_report", many_records, BILLING_E_INVALID, "too_many_items"},
+        {billing_usage_report, "billing_usage_report",
+         RECORD("{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 100001, \"start\": 100, \"end\": 200}"),
+         BILLING_E_INVALID, "out_of_range"},
+        {billing_usage_report, "billing_usage_report",
+         RECORD("{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": -1, \"start\": 100, \"end\": 200}"),
+         BILLING_E_INVALID, "out_of_range"},
+        {billing_usage_report, "billing_usage_report",
+         RECORD("{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 1.5, \"start\": 100, \"end\": 200}"),
+         BILLING_E_INVALID, "not_an_integer"},
+        {billing_usage_report, "billing_usage_report",
+         RECORD("{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 1, \"start\": 100}"), BILLING_E_INVALID, "missing_field"},
+        {billing_usage_report, "billing_usage_report",
+         RECORD("{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 1, \"start\": 100, \"end\": 200, \"bogus\": 1}"),
+         BILLING_E_INVALID, "unknown_field"},
+        {billing_usage_report, "billing_usage_report", RECORD(ONE), BILLING_E_NOT_FOUND, "account_not_found"},
+        {billing_usage_list, "billing_usage_list", "{}", BILLING_E_INVALID, "missing_field"},
+        {billing_usage_list, "billing_usage_list", "{\"account_id\": \"abi\", \"limit\": 0}", BILLING_E_INVALID, "out_of_range"},
+        {billing_usage_list, "billing_usage_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
+        {billing_packages_list, "billing_packages_list", "{}", BILLING_E_INVALID, "missing_field"},
+        {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"limit\": 5}", BILLING_E_INVALID, "unknown_field"},
+        {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
+        {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
+        {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": []}", BILLING_E_INVALID, "missing_field"},
+        {billing_refund_quote, "billing_refund_quote", many_ids, BILLING_E_INVALID, "too_many_items"},
+        {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"type\": \"ALL\"}",
+         BILLING_E_INVALID, "unknown_value"},
+        {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"actor\": \"abi\"}",
+         BILLING_E_INVALID, "unknown_field"},
+        {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"]}", BILLING_E_NOT_FOUND, NULL},
+        {billing_resources_unsubscribe, "billing_resources_unsubscribe",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"reason_type\": 6}", BILLING_E_INVALID, "out_of_range"},
+        {billing_resources_unsubscribe, "billing_resources_unsubscribe",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"reason_type\": 0}", BILLING_E_INVALID, "out_of_range"},
+        {billing_resources_unsubscribe, "billing_resources_unsubscribe", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"]}",
+         BILLING_E_INVALID, "missing_field"},
+        {billing_resources_unsubscribe, "billing_resources_unsubscribe",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_ids\": [\"r\"]}", BILLING_E_NOT_FOUND, NULL},
+        {billing_resource_refund_blocks_set, "billing_resource_refund_blocks_set",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\"}", BILLING_E_INVALID, "missing_field"},
+        {billing_resource_refund_blocks_set, "billing_resource_refund_blocks_set",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\", \"blocks\": [\"EXPIRED\"]}", BILLING_E_INVALID, "unknown_value"},
+        {billing_resource_refund_blocks_set, "billing_resource_refund_blocks_set",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\", \"blocks\": \"ARCHIVED\"}", BILLING_E_INVALID, "wrong_type"},
+        {billing_resource_refund_blocks_set, "billing_resource_refund_blocks_set",
+         "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\", \"blocks\": []}", BILLING_E_NOT_FOUND, "resource_not_found"},
+    };
+#undef RECORD
+#undef ONE
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        out = &sentinel;
+        check_refused_request_because(cases[i].call(engine, cases[i].request, &out), cases[i].status, cases[i].reason,
+                                      cases[i].name, cases[i].request, __LINE__);
+    }
 }
 
 static void test_bad_pages(void) {
@@ -779,12 +935,14 @@ int main(int argc, char **argv) {
     rebaseline();
 
     test_json_functions_listed();
+    test_json_functions_match_header();
     test_null_engine();
     test_null_arguments();
     test_bad_requests_everywhere();
     test_syntax_everywhere();
     test_bad_updates();
     test_bad_pages();
+    test_refund_and_usage_requests();
     test_last_error_cleared();
     test_idempotency();
     test_clock();

@@ -290,14 +290,17 @@ extension Engine {
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
         var document: [String: JSONValue] = [
-            "type": .string(plan.type), "computed_at": .integer(context.now), "resources": .array(groups),
+            "type": .string(plan.type), "resources": .array(groups),
             "total_refund_fen": .integer(plan.total.fen),
             "review_required": .bool(plan.total > context.configuration.largeRefundThreshold),
             "five_day_quota": ["year": .integer(plan.year), "limit": .integer(plan.quotaLimit),
                                "used_before": .integer(plan.quotaUsedBefore), "used_after": .integer(plan.quotaUsedBefore + newUnits)],
             "refundable": .bool(plan.groups.allSatisfy { $0.refundClass != .notAllowed && $0.refundClass != .failedCreation }),
         ]
+        // The digest covers the figures, not the moment: a quote stays good while they do (the
+        // formula moves by whole hours).
         document["quote_id"] = .string(Secrets.tokenDigest(JSONValue.object(document).text))
+        document["computed_at"] = .integer(context.now)
         return .object(document)
     }
 

@@ -1,0 +1,559 @@
+/*
+ * bench_usage.c — what rating pay-per-use usage through libbilling costs over hand-written
+ * SQLite doing the same work, measured in one run on the same machine and disk, so only the
+ * ratio means anything.
+ *
+ * One account with plenty of cash holds RESOURCES pay-per-use resources (bought and
+ * provisioned through the library) of a timed product (hourly_price_microfen 12,345,678).
+ * RECORDS usage records, each one unit for one whole business hour, are reported 1,000 per
+ * call: record k is for resource k % RESOURCES and the k / RESOURCES-th hour from
+ * 2024-01-01 00:00, so every record makes one new hourly line of 3,600 unit-seconds charged
+ * 12 fen (12.35 rounded), paid from cash. Both files use WAL with synchronous=NORMAL.
+ *
+ * (a) library: billing_usage_report with 1,000 records (only the calls are timed; the
+ *     requests are built outside the clock).
+ * (b) raw SQLite: per call one BEGIN IMMEDIATE … COMMIT holding, as Services/UsageService.swift
+ *     and the Storage stores do: the configuration revision and the account read; per record
+ *     the duplicate lookup (usage_records), the resource and product rows, the matching
+ *     packages query, the existing line lookup, the usage_lines insert (or update), the
+ *     usable coupons query, the account and cash balance read, the accounts update, the ledger
+ *     insert, the usage_funding upsert and the usage_records insert; then the account read
+ *     again and the audit row, chained to the previous row's hash (BLAKE2b-256 of the same
+ *     JSON text, through libsodium as the library does). Statements are prepared once.
+ * Afterwards the library reads the raw file back (the last line, the balance) and
+ * billing_verify must find both files consistent.
+ *
+ *   usage: bench_usage [RECORDS [RESOURCES]]   (defaults 200000 1000; RECORDS a multiple of
+ *          1000, RESOURCES of 100 and at most RECORDS)
+ *
+ * The default is 200,000 records, not 1,000,000: through the library a million take well over
+ * three minutes on a two-core machine (about 5,000–6,500 records/s), the raw side another
+ * minute. `bench_usage 1000000` measures the full million.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+
+#include <inttypes.h>
+#include <limits.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "billing.h"
+
+static char directory[64];
+
+static void cleanup(void);
+
+static void die(const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    fprintf(stderr, "bench_usage: ");
+    vfprintf(stderr, format, arguments);
+    fprintf(stderr, "\n");
+    va_end(arguments);
+    cleanup();
+    exit(1);
+}
+
+static void die_billing(const char *call) {
+    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
+}
+
+static double seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* ---- Files ---------------------------------------------------------------------------- */
+
+static const char *names[] = {"lib", "raw"};
+enum { FILES = sizeof names / sizeof *names };
+
+static void file_path(char *path, size_t size, const char *name) { snprintf(path, size, "%s/%s.sqlite", directory, name); }
+
+static void remove_file(const char *path) {
+    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[PATH_MAX + 16];
+    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
+        snprintf(name, sizeof name, "%s%s", path, suffixes[s]);
+        unlink(name);
+    }
+}
+
+static void cleanup(void) {
+    char path[PATH_MAX];
+    if (!directory[0]) return;
+    for (size_t n = 0; n < FILES; n++) {
+        file_path(path, sizeof path, names[n]);
+        remove_file(path);
+    }
+    rmdir(directory);
+    directory[0] = '\0';
+}
+
+/* ---- The account and its resources, made by the library --------------------------------- */
+
+#define ACCOUNT "bench-account"
+#define PRODUCT "eip.bw"
+#define PRICE_MICROFEN INT64_C(12345678)
+#define START INT64_C(1704038400) /* 2024-01-01T00:00:00+08:00: hours are business hours */
+#define BATCH 1000
+static const int64_t initial_cash = INT64_C(1000000000000);
+
+/* One hour of one unit: 3,600 unit-seconds × 12,345,678 / 3,600,000,000 = 12.35 → 12 fen. */
+static int64_t charge(int64_t units) { return (units * PRICE_MICROFEN + 1800000000) / 3600000000; }
+
+static char (*resources)[32]; /* the resource ids, in purchase order */
+
+static char *library_call(billing_engine *engine, int (*f)(billing_engine *, const char *, char **), const char *request,
+                          const char *name) {
+    char *response = NULL;
+    if (f(engine, request, &response) != BILLING_OK) die_billing(name);
+    return response;
+}
+
+static void copy_after(const char *from, const char *key, char *out, size_t size) {
+    const char *at = strstr(from, key);
+    if (!at) die("no %s in %.200s", key, from);
+    at += strlen(key);
+    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
+}
+
+/* Opens `path` through the library (synchronous=NORMAL, manual clock at START) with the
+   account, the product and `count` provisioned pay-per-use resources. */
+static billing_engine *make_file(const char *path, int count) {
+    billing_engine *engine = NULL;
+    char request[16384], *response;
+    snprintf(request, sizeof request, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", START);
+    if (billing_engine_open(path, request, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    billing_string_free(library_call(engine, billing_account_put,
+                                     "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
+                                     " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put"));
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
+             initial_cash);
+    billing_string_free(library_call(engine, billing_account_topup, request, "billing_account_topup"));
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"product\": {\"product_id\": \"" PRODUCT "\", \"product_type\": \"EIP\", \"billing_mode\": \"ON_DEMAND\","
+             " \"name\": \"EIP bandwidth\", \"region\": \"cn-north-1\", \"hourly_price_microfen\": %" PRId64 "}}", PRICE_MICROFEN);
+    billing_string_free(library_call(engine, billing_product_put, request, "billing_product_put"));
+    for (int made = 0; made < count; made += 100) {
+        response = NULL;
+        if (billing_order_create(engine, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"items\":"
+                                         " [{\"product_id\": \"" PRODUCT "\", \"quantity\": 100}]}", &response) != BILLING_OK) {
+            die_billing("billing_order_create");
+        }
+        /* The resources come sorted by id; keys are sorted, so each one's id follows "resource_id". */
+        const char *at = strstr(response, "\"resources\":[");
+        if (!at) die("no resources in %.300s", response);
+        int used = snprintf(request, sizeof request, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"results\": [");
+        for (int i = 0; i < 100; i++) {
+            at = strstr(at, "\"resource_id\":\"");
+            if (!at) die("only %d resources in an order", i);
+            copy_after(at, "\"resource_id\":\"", resources[made + i], sizeof resources[0]);
+            at++;
+            used += snprintf(request + used, sizeof request - (size_t)used, "%s{\"resource_id\": \"%s\", \"outcome\": \"SUCCEEDED\"}",
+                             i ? ", " : "", resources[made + i]);
+        }
+        snprintf(request + used, sizeof request - (size_t)used, "]}");
+        billing_string_free(response);
+        billing_string_free(library_call(engine, billing_resource_report, request, "billing_resource_report"));
+    }
+    return engine;
+}
+
+/* Record k: resource k % count, the business hour k / count from START. */
+static int64_t hour_of(int64_t k, int count) { return START + (k / count) * 3600; }
+
+/* ---- (a) through the library -------------------------------------------------------------- */
+
+static char *report_request(int64_t first, int count, char *request, size_t size) {
+    int used = snprintf(request, size, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"records\": [");
+    for (int64_t k = first; k < first + BATCH; k++) {
+        int64_t hour = hour_of(k, count);
+        used += snprintf(request + used, size - (size_t)used,
+                         "%s{\"usage_id\": \"u%" PRId64 "\", \"resource_id\": \"%s\", \"quantity\": 1, \"start\": %" PRId64
+                         ", \"end\": %" PRId64 "}", k > first ? ", " : "", k, resources[k % count], hour, hour + 3600);
+        if ((size_t)used >= size) die("request too long");
+    }
+    snprintf(request + used, size - (size_t)used, "]}");
+    return request;
+}
+
+static double library_usage(const char *path, int64_t n, int count) {
+    static char request[BATCH * 160 + 256];
+    billing_engine *engine = make_file(path, count);
+    if (billing_clock_set(engine, hour_of(n, count) + 3600) != BILLING_OK) die_billing("billing_clock_set");
+    double elapsed = 0;
+    char expected[64];
+    snprintf(expected, sizeof expected, "\"charged_fen\":%" PRId64 ",", charge(3600) * BATCH);
+    for (int64_t first = 0; first < n; first += BATCH) {
+        report_request(first, count, request, sizeof request);
+        char *response = NULL;
+        double start = seconds();
+        if (billing_usage_report(engine, request, &response) != BILLING_OK) die_billing("billing_usage_report");
+        elapsed += seconds() - start;
+        /* The first "charged_fen" is the call's total (the account's fields have none). */
+        if (!strstr(response, expected) || strstr(response, expected) != strstr(response, "\"charged_fen\":")) {
+            die("unexpected charge: %.300s", strstr(response, "\"charged_fen\":") ? strstr(response, "\"charged_fen\":") : response);
+        }
+        billing_string_free(response);
+    }
+    billing_engine_close(engine);
+    return elapsed;
+}
+
+/* ---- (b) raw SQLite ------------------------------------------------------------------------- */
+
+static sqlite3 *raw;
+
+static void must(int code, const char *what) {
+    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%s: %s", what, sqlite3_errmsg(raw));
+}
+
+enum {
+    BEGIN, COMMIT, REVISION, ACCOUNT_SELECT, DUPLICATE, RESOURCE, PRODUCT_SELECT, PACKAGES, LINE_SELECT, LINE_INSERT, LINE_UPDATE,
+    COUPONS, CASH_SELECT, CASH_UPDATE, LEDGER, FUNDING, RECORD, AUDIT_LAST, AUDIT, STATEMENTS
+};
+
+static const char *sql[STATEMENTS] = {
+    [BEGIN] = "BEGIN IMMEDIATE",
+    [COMMIT] = "COMMIT",
+    [REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, freeze, level, cash_balance, credit_limit, credit_used,"
+                       " deduction_days, unified_expiry_day, created_at, updated_at FROM accounts WHERE id = ?",
+    [DUPLICATE] = "SELECT resource_id, quantity, start_at, end_at FROM usage_records WHERE account_id = ? AND usage_id = ?",
+    [RESOURCE] = "SELECT id, account_id, order_id, line_no, product_id, product_type, billing_mode, region, status, primary_id,"
+                 " relation, period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at,"
+                 " expiry_policy, grace_end, retention_end, freeze_reason, auto_renew_unit, auto_renew_count, auto_renew_remaining,"
+                 " next_attempt_at, reminded_days, due_at, refund_blocks FROM resources WHERE id = ? AND account_id = ?",
+    [PRODUCT_SELECT] = "SELECT document, updated_at FROM products WHERE id = ?",
+    [PACKAGES] = "SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE')"
+                 " AND effective_at <= ? AND expire_at >= ? ORDER BY expire_at, effective_at, seq",
+    [LINE_SELECT] = "SELECT units, covered, overage, price_microfen, charged FROM usage_lines WHERE resource_id = ? AND hour_start = ?",
+    [LINE_INSERT] = "INSERT INTO usage_lines (resource_id, hour_start, account_id, units, covered, overage, price_microfen, per_hour,"
+                    " charged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [LINE_UPDATE] = "UPDATE usage_lines SET units = units + ?, covered = covered + ?, overage = ?, charged = ? WHERE resource_id = ?"
+                    " AND hour_start = ?",
+    [COUPONS] = "SELECT id FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0 AND valid_from <= ?"
+                " AND valid_to > ? AND min_spend = 0",
+    [CASH_SELECT] = "SELECT cash_balance FROM accounts WHERE id = ?",
+    [CASH_UPDATE] = "UPDATE accounts SET cash_balance = ?, updated_at = ? WHERE id = ?",
+    [LEDGER] = "INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [FUNDING] = "INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount",
+    [RECORD] = "INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [AUDIT_LAST] = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+};
+
+static sqlite3_stmt *statements[STATEMENTS];
+
+static void text(int which, int index, const char *value) {
+    if (value) sqlite3_bind_text(statements[which], index, value, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(statements[which], index);
+}
+
+static void integer(int which, int index, int64_t value) { sqlite3_bind_int64(statements[which], index, value); }
+
+/* Runs a statement to its end, reading every column of every row as the library's decoders
+   do; returns whether there was a row and the first row's first integer in *first. */
+static int run(int which, int64_t *first) {
+    sqlite3_stmt *statement = statements[which];
+    int code, rows = 0;
+    while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
+        for (int c = 0, n = sqlite3_column_count(statement); c < n; c++) {
+            if (sqlite3_column_type(statement, c) == SQLITE_TEXT) (void)sqlite3_column_text(statement, c);
+            else if (rows == 0 && c == 0 && first) *first = sqlite3_column_int64(statement, c);
+            else (void)sqlite3_column_int64(statement, c);
+        }
+        rows++;
+    }
+    must(code, sql[which]);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return rows > 0;
+}
+
+static void raw_open(const char *path) {
+    if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        die("sqlite3_open_v2 %s: %s", path, raw ? sqlite3_errmsg(raw) : "out of memory");
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, 5000);
+    must(sqlite3_exec(raw, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL),
+         "pragmas");
+    for (int i = 0; i < STATEMENTS; i++) must(sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
+}
+
+static void raw_close(void) {
+    for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
+    sqlite3_close(raw);
+    raw = NULL;
+}
+
+/* Appends `text` to out as a JSON string the way the library writes one (RFC 8259 escapes). */
+static size_t json_string(char *out, size_t used, size_t size, const char *text) {
+    used += (size_t)snprintf(out + used, size - used, "\"");
+    for (const unsigned char *c = (const unsigned char *)text; *c && used + 8 < size; c++) {
+        if (*c == '"' || *c == '\\') out[used++] = '\\', out[used++] = (char)*c;
+        else if (*c == '\n') out[used++] = '\\', out[used++] = 'n';
+        else if (*c == '\r') out[used++] = '\\', out[used++] = 'r';
+        else if (*c == '\t') out[used++] = '\\', out[used++] = 't';
+        else if (*c < 0x20 || *c == 0x7f) used += (size_t)snprintf(out + used, size - used, "\\u%04x", *c);
+        else out[used++] = (char)*c;
+    }
+    used += (size_t)snprintf(out + used, size - used, "\"");
+    return used;
+}
+
+/* AuditLog.link: BLAKE2b-256 (hex) of {"account","actor","at","detail","operation","previous",
+   "subject"} as compact JSON with sorted keys; `account` and `subject` may be NULL. */
+static void audit_hash(const char *previous, int64_t at, const char *actor, const char *operation, const char *account,
+                       const char *subject, const char *detail, char hex[65]) {
+    char fields[4096];
+    size_t used = (size_t)snprintf(fields, sizeof fields, "{\"account\":");
+    used = account ? json_string(fields, used, sizeof fields, account) : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
+    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"actor\":");
+    used = json_string(fields, used, sizeof fields, actor);
+    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"at\":%" PRId64 ",\"detail\":", at);
+    used = json_string(fields, used, sizeof fields, detail);
+    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"operation\":");
+    used = json_string(fields, used, sizeof fields, operation);
+    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"previous\":");
+    used = json_string(fields, used, sizeof fields, previous);
+    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"subject\":");
+    used = subject ? json_string(fields, used, sizeof fields, subject) : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
+    used += (size_t)snprintf(fields + used, sizeof fields - used, "}");
+    if (used >= sizeof fields) die("audit fields too long");
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)fields, used, NULL, 0);
+    sodium_bin2hex(hex, 65, digest, sizeof digest);
+}
+
+/* The last audit row's hash ("" when there is none). */
+static void last_audit_hash(char hex[65]) {
+    sqlite3_stmt *statement = statements[AUDIT_LAST];
+    int code = sqlite3_step(statement);
+    hex[0] = '\0';
+    if (code == SQLITE_ROW && sqlite3_column_type(statement, 0) == SQLITE_TEXT) {
+        snprintf(hex, 65, "%s", (const char *)sqlite3_column_text(statement, 0));
+    } else if (code != SQLITE_ROW && code != SQLITE_DONE) {
+        must(code, sql[AUDIT_LAST]);
+    }
+    sqlite3_reset(statement);
+}
+
+/* One rated record: the same reads and writes as Engine.rate, payUsage and reportUsage. */
+static void raw_record(int64_t k, int count, int64_t now) {
+    char usage_id[32], reference[64];
+    const char *resource = resources[k % count];
+    int64_t hour = hour_of(k, count), units = 3600, amount = charge(units);
+    snprintf(usage_id, sizeof usage_id, "u%" PRId64, k);
+
+    text(DUPLICATE, 1, ACCOUNT);
+    text(DUPLICATE, 2, usage_id);
+    if (run(DUPLICATE, NULL)) die("usage %s already rated", usage_id);
+    text(RESOURCE, 1, resource);
+    text(RESOURCE, 2, ACCOUNT);
+    if (!run(RESOURCE, NULL)) die("no resource %s", resource);
+    text(PRODUCT_SELECT, 1, PRODUCT);
+    run(PRODUCT_SELECT, NULL);
+    /* One whole business hour: one slot. */
+    text(PACKAGES, 1, ACCOUNT);
+    integer(PACKAGES, 2, hour);
+    integer(PACKAGES, 3, hour);
+    run(PACKAGES, NULL);
+    text(LINE_SELECT, 1, resource);
+    integer(LINE_SELECT, 2, hour);
+    if (run(LINE_SELECT, NULL)) {
+        integer(LINE_UPDATE, 1, units);
+        integer(LINE_UPDATE, 2, 0);
+        integer(LINE_UPDATE, 3, units);
+        integer(LINE_UPDATE, 4, amount);
+        text(LINE_UPDATE, 5, resource);
+        integer(LINE_UPDATE, 6, hour);
+        run(LINE_UPDATE, NULL);
+    } else {
+        text(LINE_INSERT, 1, resource);
+        integer(LINE_INSERT, 2, hour);
+        text(LINE_INSERT, 3, ACCOUNT);
+        integer(LINE_INSERT, 4, units);
+        integer(LINE_INSERT, 5, 0);
+        integer(LINE_INSERT, 6, units);
+        integer(LINE_INSERT, 7, PRICE_MICROFEN);
+        integer(LINE_INSERT, 8, 1);
+        integer(LINE_INSERT, 9, amount);
+        run(LINE_INSERT, NULL);
+    }
+    /* payUsage: no coupon, so the account's cash. */
+    text(COUPONS, 1, ACCOUNT);
+    integer(COUPONS, 2, hour);
+    integer(COUPONS, 3, hour);
+    run(COUPONS, NULL);
+    text(ACCOUNT_SELECT, 1, ACCOUNT);
+    run(ACCOUNT_SELECT, NULL);
+    int64_t balance = 0;
+    text(CASH_SELECT, 1, ACCOUNT);
+    run(CASH_SELECT, &balance);
+    balance -= amount;
+    integer(CASH_UPDATE, 1, balance);
+    integer(CASH_UPDATE, 2, now);
+    text(CASH_UPDATE, 3, ACCOUNT);
+    run(CASH_UPDATE, NULL);
+    snprintf(reference, sizeof reference, "%s@%" PRId64, resource, hour);
+    text(LEDGER, 1, ACCOUNT);
+    text(LEDGER, 2, "CASH");
+    text(LEDGER, 3, "USAGE");
+    integer(LEDGER, 4, -amount);
+    integer(LEDGER, 5, balance);
+    text(LEDGER, 6, reference);
+    text(LEDGER, 7, NULL);
+    integer(LEDGER, 8, now);
+    run(LEDGER, NULL);
+    text(FUNDING, 1, resource);
+    integer(FUNDING, 2, hour);
+    text(FUNDING, 3, "CASH");
+    text(FUNDING, 4, "");
+    integer(FUNDING, 5, amount);
+    run(FUNDING, NULL);
+    text(RECORD, 1, ACCOUNT);
+    text(RECORD, 2, usage_id);
+    text(RECORD, 3, resource);
+    integer(RECORD, 4, 1);
+    integer(RECORD, 5, hour);
+    integer(RECORD, 6, hour + 3600);
+    integer(RECORD, 7, now);
+    run(RECORD, NULL);
+}
+
+static double raw_usage(const char *path, int64_t n, int count) {
+    billing_engine_close(make_file(path, count));
+    raw_open(path);
+    int64_t now = hour_of(n, count) + 3600;
+    char detail[96], hash[65], previous[65];
+    snprintf(detail, sizeof detail, "{\"charged_fen\":%" PRId64 ",\"records\":%d}", charge(3600) * BATCH, BATCH);
+    double start = seconds();
+    for (int64_t first = 0; first < n; first += BATCH) {
+        run(BEGIN, NULL);
+        run(REVISION, NULL);
+        text(ACCOUNT_SELECT, 1, ACCOUNT);
+        run(ACCOUNT_SELECT, NULL);
+        for (int64_t k = first; k < first + BATCH; k++) raw_record(k, count, now);
+        text(ACCOUNT_SELECT, 1, ACCOUNT);
+        run(ACCOUNT_SELECT, NULL);
+        last_audit_hash(previous);
+        audit_hash(previous, now, "bench", "usage.report", ACCOUNT, NULL, detail, hash);
+        integer(AUDIT, 1, now);
+        text(AUDIT, 2, "bench");
+        text(AUDIT, 3, "usage.report");
+        text(AUDIT, 4, ACCOUNT);
+        text(AUDIT, 5, NULL);
+        text(AUDIT, 6, detail);
+        text(AUDIT, 7, hash);
+        run(AUDIT, NULL);
+        run(COMMIT, NULL);
+    }
+    double elapsed = seconds() - start;
+    raw_close();
+    return elapsed;
+}
+
+/* ---- Checks: what each file holds, read through the library ------------------------------ */
+
+static double check_file(const char *path, int64_t n, int count, const char *label) {
+    billing_engine *engine = NULL;
+    char request[256], expected[96], *response;
+    if (billing_engine_open(path, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open (check)");
+    response = library_call(engine, billing_account_get, "{\"account_id\": \"" ACCOUNT "\"}", "billing_account_get");
+    snprintf(expected, sizeof expected, "\"cash_balance_fen\":%" PRId64 ",", initial_cash - n * charge(3600));
+    if (!strstr(response, expected)) die("%s: balance reads back wrong: %.300s", label, response);
+    billing_string_free(response);
+    int64_t last = n - 1;
+    snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"resource_id\": \"%s\", \"limit\": 1}", resources[last % count]);
+    response = library_call(engine, billing_usage_list, request, "billing_usage_list");
+    snprintf(expected, sizeof expected, "\"hour_start\":%" PRId64 ",", hour_of(last, count));
+    if (!strstr(response, expected) || !strstr(response, "\"units\":3600") || !strstr(response, "\"charged_fen\":12,")) {
+        die("%s: last line reads back wrong: %.300s", label, response);
+    }
+    billing_string_free(response);
+    double start = seconds();
+    response = library_call(engine, billing_verify, "{}", "billing_verify");
+    double elapsed = seconds() - start;
+    if (!strstr(response, "\"ok\":true")) die("%s: billing_verify: %.500s", label, response);
+    billing_string_free(response);
+    billing_engine_close(engine);
+    return elapsed;
+}
+
+/* ---- Report ------------------------------------------------------------------------------ */
+
+static void row(const char *scenario, int64_t n, double library_seconds, double raw_seconds) {
+    double library_rate = (double)n / library_seconds, raw_rate = (double)n / raw_seconds;
+    double ratio = library_rate / raw_rate;
+    char comparison[32];
+    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
+    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
+    printf("| %-34s | %8" PRId64 " | %13.0f | %11.1f | %9.0f | %9.1f | %5.1f%% (%s) |\n", scenario, n, library_rate,
+           1e6 / library_rate, raw_rate, 1e6 / raw_rate, 100 * ratio, comparison);
+    fflush(stdout);
+}
+
+static long count_argument(int argc, char **argv, int index, long fallback, long multiple) {
+    if (argc <= index) return fallback;
+    char *end;
+    long value = strtol(argv[index], &end, 10);
+    if (*end || value < multiple || value > 100000000 || value % multiple) {
+        die("argument %d must be a positive multiple of %ld (at most 100000000), got '%s'", index, multiple, argv[index]);
+    }
+    return value;
+}
+
+int main(int argc, char **argv) {
+    if (sodium_init() < 0) die("sodium_init failed");
+    int64_t n = count_argument(argc, argv, 1, 200000, BATCH);
+    int count = (int)count_argument(argc, argv, 2, 1000, 100);
+    if (count > n) die("RESOURCES may not exceed RECORDS");
+    if (n / count > 24 * 366 * 10) die("too many hours per resource");
+    resources = calloc((size_t)count, sizeof *resources);
+    if (!resources) die("out of memory");
+    snprintf(directory, sizeof directory, "/tmp/bench_usage.XXXXXX");
+    if (!mkdtemp(directory)) {
+        directory[0] = '\0';
+        die("mkdtemp failed");
+    }
+    char library_path[PATH_MAX], raw_path[PATH_MAX], scenario[64];
+    file_path(library_path, sizeof library_path, "lib");
+    file_path(raw_path, sizeof raw_path, "raw");
+
+    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), directory);
+    printf("usage rating: %" PRId64 " records (one unit, one business hour each) over %d pay-per-use resources of one account,"
+           " %d records per billing_usage_report, paid from cash, synchronous=NORMAL; one op = one record rated\n\n",
+           n, count, BATCH);
+    printf("| %-34s | %8s | %13s | %11s | %9s | %9s | %-21s |\n", "scenario", "N", "library rec/s", "library us", "raw rec/s",
+           "raw us", "library/raw");
+    printf("|------------------------------------|----------|---------------|-------------|-----------|-----------|"
+           "-----------------------|\n");
+    fflush(stdout);
+
+    double library_seconds = library_usage(library_path, n, count);
+    double raw_seconds = raw_usage(raw_path, n, count);
+    snprintf(scenario, sizeof scenario, "rate usage, %d resources", count);
+    row(scenario, n, library_seconds, raw_seconds);
+
+    double library_verify = check_file(library_path, n, count, "library file");
+    double raw_verify = check_file(raw_path, n, count, "raw file");
+    printf("\nboth files read back through the library (balance, last line) and pass billing_verify (%.1f s and %.1f s);"
+           " library total %.1f s, raw total %.1f s\n", library_verify, raw_verify, library_seconds, raw_seconds);
+    free(resources);
+    cleanup();
+    return 0;
+}
