@@ -27,73 +27,9 @@
  *          (defaults 500 2000 20000 2000)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+#define BENCH_NAME "bench_orders"
 
-#include <inttypes.h>
-#include <limits.h>
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "billing.h"
-
-static char directory[64];
-
-static void cleanup(void);
-
-static void die(const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
-    fprintf(stderr, "bench_orders: ");
-    vfprintf(stderr, format, arguments);
-    fprintf(stderr, "\n");
-    va_end(arguments);
-    cleanup();
-    exit(1);
-}
-
-static void die_billing(const char *call) {
-    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
-}
-
-static double seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* ---- Files ---------------------------------------------------------------------------- */
-
-static const char *names[] = {"lib-FULL", "raw-FULL", "lib-NORMAL", "raw-NORMAL", "list"};
-enum { FILES = sizeof names / sizeof *names };
-
-static void file_path(char *path, size_t size, const char *name) {
-    snprintf(path, size, "%s/%s.sqlite", directory, name);
-}
-
-/* Removes a database file and the files SQLite keeps beside it. */
-static void remove_file(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[s]);
-        unlink(name);
-    }
-}
-
-static void cleanup(void) {
-    char path[PATH_MAX];
-    if (!directory[0]) return;
-    for (size_t n = 0; n < FILES; n++) {
-        file_path(path, sizeof path, names[n]);
-        remove_file(path);
-    }
-    rmdir(directory);
-    directory[0] = '\0';
-}
+#include "bench_common.h"
 
 /* ---- The catalog and the account, made by the library ---------------------------------- */
 
@@ -104,32 +40,24 @@ static const char *product_types[ITEMS_MAX] = {"ECS", "EVS", "VPC"};
 static const int64_t monthly_prices[ITEMS_MAX] = {5000, 1000, 700};
 static const int64_t initial_cash = INT64_C(1000000000000);
 
-static void library_call(billing_engine *engine, int (*f)(billing_engine *, const char *, char **), const char *request,
-                         const char *name) {
-    char *response = NULL;
-    if (f(engine, request, &response) != BILLING_OK) die_billing(name);
-    billing_string_free(response);
-}
-
 /* Opens `path` through the library (creating the schema) with the account and the catalog. */
 static billing_engine *make_file(const char *path, const char *options) {
-    billing_engine *engine = NULL;
+    billing_engine *engine = bench_engine_open(path, options);
     char request[512];
-    if (billing_engine_open(path, options, &engine) != BILLING_OK) die_billing("billing_engine_open");
-    library_call(engine, billing_account_put,
-                 "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
-                 " \"level\": \"V3\"}", "billing_account_put");
+    bench_call_free(engine, billing_account_put,
+                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
+                    " \"level\": \"V3\"}", "billing_account_put");
     snprintf(request, sizeof request,
              "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
              initial_cash);
-    library_call(engine, billing_account_topup, request, "billing_account_topup");
+    bench_call_free(engine, billing_account_topup, request, "billing_account_topup");
     for (int i = 0; i < ITEMS_MAX; i++) {
         snprintf(request, sizeof request,
                  "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
                  " \"name\": \"%s standard\", \"region\": \"cn-north-1\", \"specs\": {\"flavor\": \"s%d.large\"},"
                  " \"monthly_price_fen\": %" PRId64 ", \"yearly_price_fen\": %" PRId64 "}}",
                  product_ids[i], product_types[i], product_types[i], i + 1, monthly_prices[i], 10 * monthly_prices[i]);
-        library_call(engine, billing_product_put, request, "billing_product_put");
+        bench_call_free(engine, billing_product_put, request, "billing_product_put");
     }
     return engine;
 }
@@ -146,13 +74,7 @@ static void create_request(char *request, size_t size, int items) {
 
 /* The root order's id in a create response: the "order_id" member right after the "lines"
    array (lines and sub-orders carry their own order ids; keys come sorted). */
-static void root_order_id(const char *response, char *id, size_t size) {
-    static const char key[] = "],\"order_id\":\"";
-    const char *at = strstr(response, key);
-    if (!at) die("no order id in %.200s", response);
-    at += strlen(key);
-    snprintf(id, size, "%.*s", (int)strcspn(at, "\""), at);
-}
+static void root_order_id(const char *response, char *id, size_t size) { bench_copy_after(response, "],\"order_id\":\"", id, size); }
 
 /* ---- (a), (b) through the library ------------------------------------------------------ */
 
@@ -178,27 +100,6 @@ static double library_buys(const char *path, const char *synchronous, int items,
 }
 
 /* ---- (a), (b) on raw SQLite -------------------------------------------------------------- */
-
-static void must(sqlite3 *db, int code, const char *what) {
-    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%s: %s", what, sqlite3_errmsg(db));
-}
-
-static void exec(sqlite3 *db, const char *sql) { must(db, sqlite3_exec(db, sql, NULL, NULL, NULL), sql); }
-
-/* The library's connection settings on an existing file. */
-static sqlite3 *raw_open(const char *path, const char *synchronous) {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        die("sqlite3_open_v2 %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, 5000);
-    char pragmas[128];
-    snprintf(pragmas, sizeof pragmas, "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;",
-             synchronous);
-    exec(db, pragmas);
-    return db;
-}
 
 /* The statements of the two operations. Row-shaped ones are made from the schema the library
    created (PRAGMA table_info), so the raw side reads and writes every column the library
@@ -277,7 +178,7 @@ static void columns_of(const char *table, int with_sequence, const char *prefix,
     sqlite3_stmt *info;
     size_t used = 0;
     snprintf(pragma, sizeof pragma, "PRAGMA table_info(%s)", table);
-    must(raw, sqlite3_prepare_v2(raw, pragma, -1, &info, NULL), pragma);
+    bench_must(raw, sqlite3_prepare_v2(raw, pragma, -1, &info, NULL), pragma);
     out[0] = '\0';
     while (sqlite3_step(info) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(info, 1);
@@ -313,7 +214,7 @@ static void prepare_statements(void) {
     snprintf(text_of[RESOURCES], sizeof text_of[0], "SELECT %s FROM resources WHERE order_id = ? ORDER BY seq", names);
     for (int i = ORDER_SELECT; i < STATEMENTS; i++) sql[i] = text_of[i];
     for (int i = 0; i < STATEMENTS; i++) {
-        must(raw, sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
+        bench_must(raw, sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     }
 }
 
@@ -330,7 +231,7 @@ static int64_t run(sqlite3_stmt *statement) {
         }
         rows++;
     }
-    must(raw, code, sqlite3_sql(statement));
+    bench_must(raw, code, sqlite3_sql(statement));
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     return first;
@@ -618,7 +519,7 @@ static void raw_pay(struct order *order) {
 
 static double raw_buys(const char *path, const char *synchronous, int items, int n) {
     billing_engine_close(make_file(path, NULL));
-    raw = raw_open(path, synchronous);
+    raw = bench_sqlite_open(path, synchronous);
     prepare_statements();
     struct order order;
     double start = seconds();
@@ -669,17 +570,8 @@ static double build_list(const char *path, int n, billing_engine **out) {
     return seconds() - start;
 }
 
-static void copy_string(const char *json, const char *key, char *out, size_t size) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *at = strstr(json, pattern);
-    if (!at) die("no %s in %.200s", key, json);
-    at += strlen(pattern);
-    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
-}
-
 /* The first order id of a library page. */
-static void first_listed(const char *page, char *id, size_t size) { copy_string(page, "order_id", id, size); }
+static void first_listed(const char *page, char *id, size_t size) { bench_json_string(page, "order_id", id, size); }
 
 static double library_list(billing_engine *engine, const char *cursor, int reads, char *first, size_t size) {
     char request[160], *response = NULL;
@@ -702,17 +594,17 @@ static const char *list_after_sql =
     " ORDER BY created_at DESC, seq DESC LIMIT ?";
 
 static double raw_list(const char *path, const char *cursor, int reads, char *first, size_t size) {
-    sqlite3 *db = raw = raw_open(path, "NORMAL");
+    sqlite3 *db = raw = bench_sqlite_open(path, "NORMAL");
     sqlite3_stmt *begin, *commit, *revision, *page, *load;
     char columns[2048], load_sql[2400];
     columns_of("orders", 0, "", columns, sizeof columns); /* what OrderStore.require reads */
     snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", columns);
-    must(db, sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL), "BEGIN");
-    must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
-    must(db, sqlite3_prepare_v3(db, fixed_sql[REVISION], -1, SQLITE_PREPARE_PERSISTENT, &revision, NULL), "revision");
+    bench_must(db, sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL), "BEGIN");
+    bench_must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
+    bench_must(db, sqlite3_prepare_v3(db, fixed_sql[REVISION], -1, SQLITE_PREPARE_PERSISTENT, &revision, NULL), "revision");
     const char *list_sql = cursor ? list_after_sql : list_first_sql;
-    must(db, sqlite3_prepare_v3(db, list_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_sql);
-    must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
+    bench_must(db, sqlite3_prepare_v3(db, list_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_sql);
+    bench_must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
     int64_t created = 0, sequence = 0;
     if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
 
@@ -735,7 +627,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
             (void)sqlite3_column_int64(page, 1);
             (void)sqlite3_column_int64(page, 2);
         }
-        must(db, code, list_sql);
+        bench_must(db, code, list_sql);
         sqlite3_reset(page);
         for (int r = 0; r < found && r < 20; r++) {
             text(load, 1, ids[r]);
@@ -755,7 +647,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
         char plan[300];
         snprintf(plan, sizeof plan, "EXPLAIN QUERY PLAN %s", list_after_sql);
         sqlite3_stmt *explain;
-        must(db, sqlite3_prepare_v2(db, plan, -1, &explain, NULL), plan);
+        bench_must(db, sqlite3_prepare_v2(db, plan, -1, &explain, NULL), plan);
         printf("  deep-page plan:");
         while (sqlite3_step(explain) == SQLITE_ROW) printf(" [%s]", (const char *)sqlite3_column_text(explain, 3));
         printf("\n");
@@ -779,50 +671,34 @@ static void deep_cursor(billing_engine *engine, int pages, char *cursor, size_t 
         if (cursor[0]) snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
         else snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
         if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
-        copy_string(response, "next_cursor", cursor, size);
+        bench_json_string(response, "next_cursor", cursor, size);
         billing_string_free(response);
     }
 }
 
 /* ---- Report ------------------------------------------------------------------------------ */
 
-static void row(const char *scenario, int n, double library_seconds, double raw_seconds) {
-    double library_rate = n / library_seconds, raw_rate = n / raw_seconds;
-    double ratio = library_rate / raw_rate;
-    char comparison[32];
-    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
-    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
-    printf("| %-34s | %6d | %13.0f | %13.1f | %9.0f | %9.1f | %5.1f%% (%s) |\n", scenario, n, library_rate,
-           1e6 / library_rate, raw_rate, 1e6 / raw_rate, 100 * ratio, comparison);
-    fflush(stdout);
-}
+static const struct bench_column columns[] = {
+    {"scenario", 34, BENCH_TEXT, 0},  {"N", 6, BENCH_COUNT, 0},         {"library ops/s", 13, BENCH_REAL, 0},
+    {"library us/op", 13, BENCH_REAL, 1}, {"raw ops/s", 9, BENCH_REAL, 0}, {"raw us/op", 9, BENCH_REAL, 1},
+    {"library/raw", 21, BENCH_RATIO, 0},
+};
 
-static int count(int argc, char **argv, int index, int fallback) {
-    if (argc <= index) return fallback;
-    long value = strtol(argv[index], NULL, 10);
-    if (value < 1 || value > 10000000) die("counts must be 1–10000000, got '%s'", argv[index]);
-    return (int)value;
+static void row(const char *scenario, int n, double library_seconds, double raw_seconds) {
+    bench_compare_row(columns, scenario, n, library_seconds, raw_seconds, 1e6);
 }
 
 int main(int argc, char **argv) {
-    int full = count(argc, argv, 1, 500), normal = count(argc, argv, 2, 2000);
-    int list_orders = count(argc, argv, 3, 20000), list_reads = count(argc, argv, 4, 2000);
+    int full = bench_count(argc, argv, 1, 500), normal = bench_count(argc, argv, 2, 2000);
+    int list_orders = bench_count(argc, argv, 3, 20000), list_reads = bench_count(argc, argv, 4, 2000);
     if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
-    snprintf(directory, sizeof directory, "/tmp/bench_orders.XXXXXX");
-    if (!mkdtemp(directory)) {
-        directory[0] = '\0';
-        die("mkdtemp failed");
-    }
+    bench_make_directory();
     char library_path[PATH_MAX], raw_path[PATH_MAX], list_path[PATH_MAX];
-    file_path(list_path, sizeof list_path, "list");
+    bench_file(list_path, sizeof list_path, "list");
 
-    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), directory);
+    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), bench_directory);
     printf("buy = billing_order_create + billing_order_pay (one month, paid from cash); one op = one order bought\n\n");
-    printf("| %-34s | %6s | %13s | %13s | %9s | %9s | %-21s |\n", "scenario", "N", "library ops/s", "library us/op",
-           "raw ops/s", "raw us/op", "library/raw");
-    printf("|------------------------------------|--------|---------------|---------------|-----------|-----------|"
-           "-----------------------|\n");
-    fflush(stdout);
+    bench_table_header(columns, sizeof columns / sizeof *columns);
 
     static const struct {
         const char *label;
@@ -836,10 +712,10 @@ int main(int argc, char **argv) {
     };
     for (size_t i = 0; i < sizeof buys / sizeof *buys; i++) {
         int full_sync = strcmp(buys[i].synchronous, "FULL") == 0, n = full_sync ? full : normal;
-        file_path(library_path, sizeof library_path, full_sync ? "lib-FULL" : "lib-NORMAL");
-        file_path(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
-        remove_file(library_path); /* (b) starts afresh where (a) left its files */
-        remove_file(raw_path);
+        bench_file(library_path, sizeof library_path, full_sync ? "lib-FULL" : "lib-NORMAL");
+        bench_file(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
+        bench_remove_database(library_path); /* (b) starts afresh where (a) left its files */
+        bench_remove_database(raw_path);
         double library_seconds = library_buys(library_path, buys[i].synchronous, buys[i].items, n);
         double raw_seconds = raw_buys(raw_path, buys[i].synchronous, buys[i].items, n);
         row(buys[i].label, n, library_seconds, raw_seconds);
@@ -866,6 +742,6 @@ int main(int argc, char **argv) {
 
     printf("\n(c) setup: %d orders created through billing_order_create (synchronous=NORMAL) in %.1f s, %.0f orders/s;"
            " deep page = after cursor %s (100 pages of 20)\n", list_orders, build, list_orders / build, cursor);
-    cleanup();
+    bench_cleanup();
     return 0;
 }

@@ -31,71 +31,11 @@
  *          N and N_SMALL multiples of 1000, N_SMALL <= N)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+#define BENCH_NAME "bench_scheduler"
 
-#include <inttypes.h>
-#include <limits.h>
-#include <sodium.h>
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "bench_common.h"
 
-#include "billing.h"
-
-static char directory[64], file[PATH_MAX];
-
-static void cleanup(void);
-
-static void die(const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
-    fprintf(stderr, "bench_scheduler: ");
-    vfprintf(stderr, format, arguments);
-    fprintf(stderr, "\n");
-    va_end(arguments);
-    cleanup();
-    exit(1);
-}
-
-static void die_billing(const char *call) {
-    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
-}
-
-static double seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-static void cleanup(void) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    if (!directory[0]) return;
-    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
-        snprintf(name, sizeof name, "%s%s", file, suffixes[s]);
-        unlink(name);
-    }
-    rmdir(directory);
-    directory[0] = '\0';
-}
-
-/* ---- Time: civil dates at +08:00 ----------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int64_t at(int y, int m, int d, int hour, int minute, int second) {
-    return days_from_civil(y, m, d) * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600;
-}
+static char file[PATH_MAX];
 
 #define ACCOUNT "bench-account"
 #define ORIGINALS 1000
@@ -106,30 +46,22 @@ static int64_t bought_at, due_expiry, pass_at, idle_at;
 
 /* ---- Building the file --------------------------------------------------------------- */
 
-static char *library_call(billing_engine *engine, int (*f)(billing_engine *, const char *, char **), const char *request,
-                          const char *name) {
-    char *response = NULL;
-    if (f(engine, request, &response) != BILLING_OK) die_billing(name);
-    return response;
-}
-
 /* The library makes the schema, the account, the product and ORIGINALS provisioned resources:
    in each hundred, 99 for three years, then one for one month. */
 static void make_originals(void) {
-    billing_engine *engine = NULL;
     char request[16384], *response;
     snprintf(request, sizeof request, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", bought_at);
-    if (billing_engine_open(file, request, &engine) != BILLING_OK) die_billing("billing_engine_open");
-    billing_string_free(library_call(engine, billing_account_put,
-                                     "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
-                                     " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put"));
-    billing_string_free(library_call(engine, billing_account_topup,
-                                     "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": 100000000,"
-                                     " \"external_reference\": \"seed\"}", "billing_account_topup"));
-    billing_string_free(library_call(engine, billing_product_put,
-                                     "{\"actor\": \"bench\", \"product\": {\"product_id\": \"evs.ssd\", \"product_type\": \"EVS\","
-                                     " \"billing_mode\": \"PREPAID\", \"region\": \"cn-north-1\", \"monthly_price_fen\": 1000,"
-                                     " \"yearly_price_fen\": 10000}}", "billing_product_put"));
+    billing_engine *engine = bench_engine_open(file, request);
+    bench_call_free(engine, billing_account_put,
+                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
+                    " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put");
+    bench_call_free(engine, billing_account_topup,
+                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": 100000000,"
+                    " \"external_reference\": \"seed\"}", "billing_account_topup");
+    bench_call_free(engine, billing_product_put,
+                    "{\"actor\": \"bench\", \"product\": {\"product_id\": \"evs.ssd\", \"product_type\": \"EVS\","
+                    " \"billing_mode\": \"PREPAID\", \"region\": \"cn-north-1\", \"monthly_price_fen\": 1000,"
+                    " \"yearly_price_fen\": 10000}}", "billing_product_put");
     for (int order = 0; order < 2 * ORIGINALS / 100; order++) {
         int quantity = order % 2 ? 1 : 99;
         char create[512];
@@ -151,41 +83,25 @@ static void make_originals(void) {
         }
         snprintf(request + used, sizeof request - (size_t)used, "]}");
         billing_string_free(response);
-        billing_string_free(library_call(engine, billing_resource_report, request, "billing_resource_report"));
+        bench_call_free(engine, billing_resource_report, request, "billing_resource_report");
     }
     billing_engine_close(engine);
 }
 
 static sqlite3 *db;
 
-static void must(int code, const char *what) {
-    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%.300s: %s", what, sqlite3_errmsg(db));
-}
-
-static void exec(const char *sql) { must(sqlite3_exec(db, sql, NULL, NULL, NULL), sql); }
-
-static int64_t query_int(const char *sql) {
-    sqlite3_stmt *statement;
-    must(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), sql);
-    int code = sqlite3_step(statement);
-    must(code, sql);
-    int64_t value = code == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
-    sqlite3_finalize(statement);
-    return value;
-}
-
-static void open_raw(void) {
-    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        die("sqlite3_open_v2 %s: %s", file, db ? sqlite3_errmsg(db) : "out of memory");
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, 5000);
-    exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-}
+static void open_raw(void) { db = bench_sqlite_open(file, "NORMAL"); }
 
 static void close_raw(void) {
     sqlite3_close(db);
     db = NULL;
+}
+
+/* The expression that makes a column of copy k.n from the original r. */
+static void copied(const char *column, char *out, size_t size) {
+    if (strcmp(column, "id") == 0) snprintf(out, size, "printf('RS%%012d', r.seq + k.n * %d)", ORIGINALS);
+    else if (strcmp(column, "seq") == 0) snprintf(out, size, "r.seq + k.n * %d", ORIGINALS);
+    else snprintf(out, size, "r.%s", column);
 }
 
 /* Multiplies the originals: copies first..last-1 of each (copy n of original s gets sequence
@@ -193,31 +109,17 @@ static void close_raw(void) {
    seconds it took. */
 static double multiply(int first, int last) {
     char columns[4096], selected[8192], sql[16384];
-    size_t used_columns = 0, used_selected = 0;
-    sqlite3_stmt *info;
-    must(sqlite3_prepare_v2(db, "PRAGMA table_info(resources)", -1, &info, NULL), "table_info");
-    while (sqlite3_step(info) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(info, 1);
-        char expression[128];
-        if (strcmp(name, "id") == 0) snprintf(expression, sizeof expression, "printf('RS%%012d', r.seq + k.n * %d)", ORIGINALS);
-        else if (strcmp(name, "seq") == 0) snprintf(expression, sizeof expression, "r.seq + k.n * %d", ORIGINALS);
-        else snprintf(expression, sizeof expression, "r.%s", name);
-        used_columns += (size_t)snprintf(columns + used_columns, sizeof columns - used_columns, "%s%s", used_columns ? ", " : "", name);
-        used_selected += (size_t)snprintf(selected + used_selected, sizeof selected - used_selected, "%s%s", used_selected ? ", " : "",
-                                          expression);
-        if (used_columns >= sizeof columns || used_selected >= sizeof selected) die("too many columns");
-    }
-    sqlite3_finalize(info);
+    bench_copy_columns(db, "resources", copied, columns, sizeof columns, selected, sizeof selected);
     double start = seconds();
-    exec("BEGIN IMMEDIATE");
+    bench_exec(db, "BEGIN IMMEDIATE");
     snprintf(sql, sizeof sql,
              "WITH RECURSIVE k(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM k WHERE n + 1 < %d)"
              " INSERT INTO resources (%s) SELECT %s FROM k, resources r WHERE r.seq <= %d ORDER BY k.n, r.seq",
              first, last, columns, selected, ORIGINALS);
-    exec(sql);
-    exec("UPDATE id_sequences SET next = (SELECT max(seq) + 1 FROM resources) WHERE name = 'resource'");
-    exec("COMMIT");
-    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    bench_exec(db, sql);
+    bench_exec(db, "UPDATE id_sequences SET next = (SELECT max(seq) + 1 FROM resources) WHERE name = 'resource'");
+    bench_exec(db, "COMMIT");
+    bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     return seconds() - start;
 }
 
@@ -231,9 +133,8 @@ static int compare_doubles(const void *a, const void *b) {
 /* Median and mean microseconds of `runs` scheduler runs at idle_at, each finding nothing due. */
 static void idle_runs(int runs, double *median, double *mean) {
     char options[128];
-    billing_engine *engine = NULL;
     snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", idle_at);
-    if (billing_engine_open(file, options, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    billing_engine *engine = bench_engine_open(file, options);
     double *times = malloc(sizeof *times * (size_t)runs), total = 0;
     if (!times) die("out of memory");
     for (int i = -10; i < runs; i++) { /* ten warm-up runs first */
@@ -256,18 +157,15 @@ static void idle_runs(int runs, double *median, double *mean) {
 
 static int64_t library_pass(int64_t *runs) {
     char options[128];
-    billing_engine *engine = NULL;
     snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", pass_at);
-    if (billing_engine_open(file, options, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    billing_engine *engine = bench_engine_open(file, options);
     int64_t processed = 0, expired = 0;
     *runs = 0;
     for (int more = 1; more; (*runs)++) {
         char *response = NULL;
         if (billing_scheduler_run(engine, "{\"actor\": \"cron\"}", &response) != BILLING_OK) die_billing("billing_scheduler_run");
-        const char *p = strstr(response, "\"processed\":"), *e = strstr(response, "\"expired\":");
-        if (!p || !e) die("unexpected response %.300s", response);
-        processed += strtoll(p + strlen("\"processed\":"), NULL, 10);
-        expired += strtoll(e + strlen("\"expired\":"), NULL, 10);
+        processed += bench_json_int(response, "processed");
+        expired += bench_json_int(response, "expired");
         more = strstr(response, "\"has_more\":true") != NULL;
         billing_string_free(response);
     }
@@ -327,41 +225,9 @@ static void run(int which) {
             else (void)sqlite3_column_int64(statement, c);
         }
     }
-    must(code, sql[which]);
+    bench_must(db, code, sql[which]);
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
-}
-
-static size_t json_string(char *out, size_t used, size_t size, const char *text) {
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    for (const unsigned char *c = (const unsigned char *)text; *c && used + 8 < size; c++) {
-        if (*c == '"' || *c == '\\') out[used++] = '\\', out[used++] = (char)*c;
-        else if (*c == '\n') out[used++] = '\\', out[used++] = 'n';
-        else if (*c == '\r') out[used++] = '\\', out[used++] = 'r';
-        else if (*c == '\t') out[used++] = '\\', out[used++] = 't';
-        else if (*c < 0x20 || *c == 0x7f) used += (size_t)snprintf(out + used, size - used, "\\u%04x", *c);
-        else out[used++] = (char)*c;
-    }
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    return used;
-}
-
-/* AuditLog.link for a row with no account and no subject (the scheduler's). */
-static void audit_hash(const char *previous, int64_t now, const char *actor, const char *operation, const char *detail, char hex[65]) {
-    char fields[4096];
-    size_t used = (size_t)snprintf(fields, sizeof fields, "{\"account\":null,\"actor\":");
-    used = json_string(fields, used, sizeof fields, actor);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"at\":%" PRId64 ",\"detail\":", now);
-    used = json_string(fields, used, sizeof fields, detail);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"operation\":");
-    used = json_string(fields, used, sizeof fields, operation);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"previous\":");
-    used = json_string(fields, used, sizeof fields, previous);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"subject\":null}");
-    if (used >= sizeof fields) die("audit fields too long");
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)fields, used, NULL, 0);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
 }
 
 /* One resource whose expiry has passed, as Engine.advance handles it: read, bound resources,
@@ -407,7 +273,7 @@ static void raw_expire(const char *id, const char *account) {
 
 static int64_t raw_pass(int64_t *runs) {
     open_raw();
-    for (int i = 0; i < STATEMENTS; i++) must(sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
+    for (int i = 0; i < STATEMENTS; i++) bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     int64_t expired = 0;
     static char ids[1001][32], accounts[1001][64];
     *runs = 0;
@@ -426,7 +292,7 @@ static int64_t raw_pass(int64_t *runs) {
             snprintf(accounts[batch], sizeof accounts[0], "%s", (const char *)sqlite3_column_text(due, 1));
             batch++;
         }
-        must(code, sql[RESOURCES_DUE]);
+        bench_must(db, code, sql[RESOURCES_DUE]);
         sqlite3_reset(due);
         for (int i = 0; i < batch && i < 1000; i++, expired++) raw_expire(ids[i], accounts[i]);
         more = batch > 1000;
@@ -446,7 +312,7 @@ static int64_t raw_pass(int64_t *runs) {
             snprintf(previous, sizeof previous, "%s", (const char *)sqlite3_column_text(last, 0));
         }
         sqlite3_reset(last);
-        audit_hash(previous, pass_at, "cron", "scheduler.run", detail, hash);
+        bench_audit_hash(previous, pass_at, "cron", "scheduler.run", NULL, NULL, detail, hash);
         sqlite3_stmt *audit = statements[AUDIT];
         sqlite3_bind_int64(audit, 1, pass_at);
         sqlite3_bind_text(audit, 2, "cron", -1, SQLITE_STATIC);
@@ -465,50 +331,36 @@ static int64_t raw_pass(int64_t *runs) {
 
 /* ---- Report ------------------------------------------------------------------------------------ */
 
-static long argument(int argc, char **argv, int index, long fallback, long multiple) {
-    if (argc <= index) return fallback;
-    char *end;
-    long value = strtol(argv[index], &end, 10);
-    if (*end || value < multiple || value > 50000000 || value % multiple) {
-        die("argument %d must be a positive multiple of %ld (at most 50000000), got '%s'", index, multiple, argv[index]);
-    }
-    return value;
-}
-
 int main(int argc, char **argv) {
     if (sodium_init() < 0) die("sodium_init failed");
-    long n = argument(argc, argv, 1, 1000000, ORIGINALS), small = argument(argc, argv, 2, 100000, ORIGINALS);
-    int idle = (int)argument(argc, argv, 3, 300, 1);
+    long n = bench_multiple(argc, argv, 1, 1000000, ORIGINALS, 50000000), small = bench_multiple(argc, argv, 2, 100000, ORIGINALS, 50000000);
+    int idle = (int)bench_multiple(argc, argv, 3, 300, 1, 50000000);
     if (small > n) die("N_SMALL may not exceed N");
-    bought_at = at(2024, 1, 1, 10, 0, 0);
-    due_expiry = at(2024, 2, 1, 23, 59, 59);
-    pass_at = at(2024, 2, 2, 3, 0, 0);
-    idle_at = at(2024, 1, 10, 12, 0, 0);
-    snprintf(directory, sizeof directory, "/tmp/bench_scheduler.XXXXXX");
-    if (!mkdtemp(directory)) {
-        directory[0] = '\0';
-        die("mkdtemp failed");
-    }
-    snprintf(file, sizeof file, "%s/scheduler.sqlite", directory);
-    printf("libbilling %s, SQLite %s, file in %s\n", billing_version(), sqlite3_libversion(), directory);
+    bought_at = bench_at(2024, 1, 1, 10, 0, 0);
+    due_expiry = bench_at(2024, 2, 1, 23, 59, 59);
+    pass_at = bench_at(2024, 2, 2, 3, 0, 0);
+    idle_at = bench_at(2024, 1, 10, 12, 0, 0);
+    bench_make_directory();
+    bench_file(file, sizeof file, "scheduler");
+    printf("libbilling %s, SQLite %s, file in %s\n", billing_version(), sqlite3_libversion(), bench_directory);
 
     double start = seconds();
     make_originals();
     double made = seconds() - start;
     open_raw();
-    exec("PRAGMA cache_size = -262144");
+    bench_exec(db, "PRAGMA cache_size = -262144");
     double grown = multiply(1, (int)(small / ORIGINALS));
     close_raw();
     double idle_small_median, idle_small_mean, idle_large_median, idle_large_mean;
     idle_runs(idle, &idle_small_median, &idle_small_mean);
     open_raw();
-    exec("PRAGMA cache_size = -262144");
+    bench_exec(db, "PRAGMA cache_size = -262144");
     grown += multiply((int)(small / ORIGINALS), (int)(n / ORIGINALS));
-    int64_t rows = query_int("SELECT count(*) FROM resources");
+    int64_t rows = bench_query_int(db, "SELECT count(*) FROM resources");
     char count_due[160];
     snprintf(count_due, sizeof count_due, "SELECT count(*) FROM resources WHERE due_at IS NOT NULL AND due_at <= %" PRId64, pass_at);
-    int64_t due = query_int(count_due);
-    int64_t indexed = query_int("SELECT count(*) FROM resources WHERE due_at IS NOT NULL");
+    int64_t due = bench_query_int(db, count_due);
+    int64_t indexed = bench_query_int(db, "SELECT count(*) FROM resources WHERE due_at IS NOT NULL");
     close_raw();
     if (rows != n || due != n / 100 || indexed != n) die("the file holds %" PRId64 " rows, %" PRId64 " due, %" PRId64 " with due_at", rows, due, indexed);
     double megabytes = 0;
@@ -524,39 +376,38 @@ int main(int argc, char **argv) {
 
     /* (a): the library's pass, the file put back, the raw pass. */
     open_raw();
-    int64_t due_at = query_int("SELECT min(due_at) FROM resources WHERE seq % 100 = 0");
-    if (due_at != query_int("SELECT max(due_at) FROM resources WHERE seq % 100 = 0") || due_at > pass_at) die("unexpected due_at");
-    int64_t events_before = query_int("SELECT coalesce(max(seq), 0) FROM events");
-    int64_t audit_before = query_int("SELECT coalesce(max(id), 0) FROM audit_log");
+    int64_t due_at = bench_query_int(db, "SELECT min(due_at) FROM resources WHERE seq % 100 = 0");
+    if (due_at != bench_query_int(db, "SELECT max(due_at) FROM resources WHERE seq % 100 = 0") || due_at > pass_at) die("unexpected due_at");
+    int64_t events_before = bench_query_int(db, "SELECT coalesce(max(seq), 0) FROM events");
+    int64_t audit_before = bench_query_int(db, "SELECT coalesce(max(id), 0) FROM audit_log");
     close_raw();
     int64_t library_runs = 0, raw_runs = 0;
     start = seconds();
     int64_t library_expired = library_pass(&library_runs);
     double library_seconds = seconds() - start;
     open_raw();
-    int64_t expired_rows = query_int("SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
+    int64_t expired_rows = bench_query_int(db, "SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
     char reset[512];
     snprintf(reset, sizeof reset,
              "BEGIN IMMEDIATE; UPDATE resources SET status = 'IN_USE', grace_end = NULL, retention_end = NULL, due_at = %" PRId64
              " WHERE status = 'EXPIRED'; DELETE FROM events WHERE seq > %" PRId64 "; DELETE FROM audit_log WHERE id > %" PRId64 "; COMMIT;",
              due_at, events_before, audit_before);
-    exec(reset);
-    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    bench_exec(db, reset);
+    bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     close_raw();
     if (library_expired != due || expired_rows != due) die("the library expired %" PRId64 " (%" PRId64 " rows), %" PRId64 " were due", library_expired, expired_rows, due);
     start = seconds();
     int64_t raw_expired = raw_pass(&raw_runs);
     double raw_seconds = seconds() - start;
     open_raw();
-    expired_rows = query_int("SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
-    int64_t expired_events = query_int("SELECT count(*) FROM events WHERE type = 'resource.expired'");
+    expired_rows = bench_query_int(db, "SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
+    int64_t expired_events = bench_query_int(db, "SELECT count(*) FROM events WHERE type = 'resource.expired'");
     close_raw();
     if (raw_expired != due || expired_rows != due || expired_events != due) die("raw expired %" PRId64 " (%" PRId64 " rows, %" PRId64 " events), %" PRId64 " were due", raw_expired, expired_rows, expired_events, due);
 
     /* The library reads the raw pass's work back and finds the file consistent. */
-    billing_engine *engine = NULL;
+    billing_engine *engine = bench_engine_open(file, NULL);
     char *response = NULL, request[160];
-    if (billing_engine_open(file, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open");
     snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"resource_id\": \"RS%012ld\"}", n);
     if (billing_resource_get(engine, request, &response) != BILLING_OK) die_billing("billing_resource_get");
     char grace[64];
@@ -570,27 +421,29 @@ int main(int argc, char **argv) {
     billing_string_free(response);
     billing_engine_close(engine);
 
-    double library_rate = (double)due / library_seconds, raw_rate = (double)due / raw_seconds, ratio = library_rate / raw_rate;
-    char comparison[32];
-    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
-    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
-    printf("| %-36s | %7s | %9s | %15s | %12s | %13s | %-21s |\n", "scenario", "due", "library s", "library res/s", "raw s", "raw res/s",
-           "library/raw");
-    printf("|--------------------------------------|---------|-----------|-----------------|--------------|---------------|"
-           "-----------------------|\n");
+    static const struct bench_column pass[] = {
+        {"scenario", 36, BENCH_TEXT, 0}, {"due", 7, BENCH_COUNT, 0},   {"library s", 9, BENCH_REAL, 2},
+        {"library res/s", 15, BENCH_REAL, 0}, {"raw s", 12, BENCH_REAL, 2}, {"raw res/s", 13, BENCH_REAL, 0},
+        {"library/raw", 21, BENCH_RATIO, 0},
+    };
+    static const struct bench_column idles[] = {
+        {"(b) idle run, nothing due", 36, BENCH_TEXT, 0}, {"median us/run", 14, BENCH_REAL, 1}, {"mean us/run", 14, BENCH_REAL, 1},
+    };
+    double library_rate = (double)due / library_seconds, raw_rate = (double)due / raw_seconds;
     char label[96];
     snprintf(label, sizeof label, "(a) due pass, N=%ld (%" PRId64 "+%" PRId64 " runs)", n, library_runs, raw_runs);
-    printf("| %-36s | %7" PRId64 " | %9.2f | %15.0f | %12.2f | %13.0f | %5.1f%% (%s) |\n\n", label, due, library_seconds, library_rate,
-           raw_seconds, raw_rate, 100 * ratio, comparison);
+    bench_table_header(pass, sizeof pass / sizeof *pass);
+    bench_table_row(pass, sizeof pass / sizeof *pass, label, due, library_seconds, library_rate, raw_seconds, raw_rate,
+                    library_rate / raw_rate);
+    printf("\n");
 
-    printf("| %-36s | %14s | %14s |\n", "(b) idle run, nothing due", "median us/run", "mean us/run");
-    printf("|--------------------------------------|----------------|----------------|\n");
+    bench_table_header(idles, sizeof idles / sizeof *idles);
     snprintf(label, sizeof label, "N=%ld", small);
-    printf("| %-36s | %14.1f | %14.1f |\n", label, idle_small_median, idle_small_mean);
+    bench_table_row(idles, sizeof idles / sizeof *idles, label, idle_small_median, idle_small_mean);
     snprintf(label, sizeof label, "N=%ld", n);
-    printf("| %-36s | %14.1f | %14.1f |\n", label, idle_large_median, idle_large_mean);
+    bench_table_row(idles, sizeof idles / sizeof *idles, label, idle_large_median, idle_large_mean);
     printf("\nidle runs: %d each (after 10 warm-up runs), N=%ld / N=%ld median ratio %.2f; billing_verify on the final file %.1f s\n",
            idle, n, small, idle_large_median / idle_small_median, verify_seconds);
-    cleanup();
+    bench_cleanup();
     return 0;
 }

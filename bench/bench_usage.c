@@ -31,71 +31,9 @@
  * minute. `bench_usage 1000000` measures the full million.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+#define BENCH_NAME "bench_usage"
 
-#include <inttypes.h>
-#include <limits.h>
-#include <sodium.h>
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "billing.h"
-
-static char directory[64];
-
-static void cleanup(void);
-
-static void die(const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
-    fprintf(stderr, "bench_usage: ");
-    vfprintf(stderr, format, arguments);
-    fprintf(stderr, "\n");
-    va_end(arguments);
-    cleanup();
-    exit(1);
-}
-
-static void die_billing(const char *call) {
-    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
-}
-
-static double seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* ---- Files ---------------------------------------------------------------------------- */
-
-static const char *names[] = {"lib", "raw"};
-enum { FILES = sizeof names / sizeof *names };
-
-static void file_path(char *path, size_t size, const char *name) { snprintf(path, size, "%s/%s.sqlite", directory, name); }
-
-static void remove_file(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[s]);
-        unlink(name);
-    }
-}
-
-static void cleanup(void) {
-    char path[PATH_MAX];
-    if (!directory[0]) return;
-    for (size_t n = 0; n < FILES; n++) {
-        file_path(path, sizeof path, names[n]);
-        remove_file(path);
-    }
-    rmdir(directory);
-    directory[0] = '\0';
-}
+#include "bench_common.h"
 
 /* ---- The account and its resources, made by the library --------------------------------- */
 
@@ -111,38 +49,23 @@ static int64_t charge(int64_t units) { return (units * PRICE_MICROFEN + 18000000
 
 static char (*resources)[32]; /* the resource ids, in purchase order */
 
-static char *library_call(billing_engine *engine, int (*f)(billing_engine *, const char *, char **), const char *request,
-                          const char *name) {
-    char *response = NULL;
-    if (f(engine, request, &response) != BILLING_OK) die_billing(name);
-    return response;
-}
-
-static void copy_after(const char *from, const char *key, char *out, size_t size) {
-    const char *at = strstr(from, key);
-    if (!at) die("no %s in %.200s", key, from);
-    at += strlen(key);
-    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
-}
-
 /* Opens `path` through the library (synchronous=NORMAL, manual clock at START) with the
    account, the product and `count` provisioned pay-per-use resources. */
 static billing_engine *make_file(const char *path, int count) {
-    billing_engine *engine = NULL;
     char request[16384], *response;
     snprintf(request, sizeof request, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", START);
-    if (billing_engine_open(path, request, &engine) != BILLING_OK) die_billing("billing_engine_open");
-    billing_string_free(library_call(engine, billing_account_put,
-                                     "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
-                                     " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put"));
+    billing_engine *engine = bench_engine_open(path, request);
+    bench_call_free(engine, billing_account_put,
+                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
+                    " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put");
     snprintf(request, sizeof request,
              "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
              initial_cash);
-    billing_string_free(library_call(engine, billing_account_topup, request, "billing_account_topup"));
+    bench_call_free(engine, billing_account_topup, request, "billing_account_topup");
     snprintf(request, sizeof request,
              "{\"actor\": \"bench\", \"product\": {\"product_id\": \"" PRODUCT "\", \"product_type\": \"EIP\", \"billing_mode\": \"ON_DEMAND\","
              " \"name\": \"EIP bandwidth\", \"region\": \"cn-north-1\", \"hourly_price_microfen\": %" PRId64 "}}", PRICE_MICROFEN);
-    billing_string_free(library_call(engine, billing_product_put, request, "billing_product_put"));
+    bench_call_free(engine, billing_product_put, request, "billing_product_put");
     for (int made = 0; made < count; made += 100) {
         response = NULL;
         if (billing_order_create(engine, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"items\":"
@@ -156,14 +79,14 @@ static billing_engine *make_file(const char *path, int count) {
         for (int i = 0; i < 100; i++) {
             at = strstr(at, "\"resource_id\":\"");
             if (!at) die("only %d resources in an order", i);
-            copy_after(at, "\"resource_id\":\"", resources[made + i], sizeof resources[0]);
+            bench_copy_after(at, "\"resource_id\":\"", resources[made + i], sizeof resources[0]);
             at++;
             used += snprintf(request + used, sizeof request - (size_t)used, "%s{\"resource_id\": \"%s\", \"outcome\": \"SUCCEEDED\"}",
                              i ? ", " : "", resources[made + i]);
         }
         snprintf(request + used, sizeof request - (size_t)used, "]}");
         billing_string_free(response);
-        billing_string_free(library_call(engine, billing_resource_report, request, "billing_resource_report"));
+        bench_call_free(engine, billing_resource_report, request, "billing_resource_report");
     }
     return engine;
 }
@@ -212,10 +135,6 @@ static double library_usage(const char *path, int64_t n, int count) {
 /* ---- (b) raw SQLite ------------------------------------------------------------------------- */
 
 static sqlite3 *raw;
-
-static void must(int code, const char *what) {
-    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%s: %s", what, sqlite3_errmsg(raw));
-}
 
 enum {
     BEGIN, COMMIT, REVISION, ACCOUNT_SELECT, DUPLICATE, RESOURCE, PRODUCT_SELECT, PACKAGES, LINE_SELECT, LINE_INSERT, LINE_UPDATE,
@@ -277,66 +196,23 @@ static int run(int which, int64_t *first) {
         }
         rows++;
     }
-    must(code, sql[which]);
+    bench_must(raw, code, sql[which]);
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     return rows > 0;
 }
 
 static void raw_open(const char *path) {
-    if (sqlite3_open_v2(path, &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        die("sqlite3_open_v2 %s: %s", path, raw ? sqlite3_errmsg(raw) : "out of memory");
+    raw = bench_sqlite_open(path, "NORMAL");
+    for (int i = 0; i < STATEMENTS; i++) {
+        bench_must(raw, sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     }
-    sqlite3_extended_result_codes(raw, 1);
-    sqlite3_busy_timeout(raw, 5000);
-    must(sqlite3_exec(raw, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL),
-         "pragmas");
-    for (int i = 0; i < STATEMENTS; i++) must(sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
 }
 
 static void raw_close(void) {
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     sqlite3_close(raw);
     raw = NULL;
-}
-
-/* Appends `text` to out as a JSON string the way the library writes one (RFC 8259 escapes). */
-static size_t json_string(char *out, size_t used, size_t size, const char *text) {
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    for (const unsigned char *c = (const unsigned char *)text; *c && used + 8 < size; c++) {
-        if (*c == '"' || *c == '\\') out[used++] = '\\', out[used++] = (char)*c;
-        else if (*c == '\n') out[used++] = '\\', out[used++] = 'n';
-        else if (*c == '\r') out[used++] = '\\', out[used++] = 'r';
-        else if (*c == '\t') out[used++] = '\\', out[used++] = 't';
-        else if (*c < 0x20 || *c == 0x7f) used += (size_t)snprintf(out + used, size - used, "\\u%04x", *c);
-        else out[used++] = (char)*c;
-    }
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    return used;
-}
-
-/* AuditLog.link: BLAKE2b-256 (hex) of {"account","actor","at","detail","operation","previous",
-   "subject"} as compact JSON with sorted keys; `account` and `subject` may be NULL. */
-static void audit_hash(const char *previous, int64_t at, const char *actor, const char *operation, const char *account,
-                       const char *subject, const char *detail, char hex[65]) {
-    char fields[4096];
-    size_t used = (size_t)snprintf(fields, sizeof fields, "{\"account\":");
-    used = account ? json_string(fields, used, sizeof fields, account) : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"actor\":");
-    used = json_string(fields, used, sizeof fields, actor);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"at\":%" PRId64 ",\"detail\":", at);
-    used = json_string(fields, used, sizeof fields, detail);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"operation\":");
-    used = json_string(fields, used, sizeof fields, operation);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"previous\":");
-    used = json_string(fields, used, sizeof fields, previous);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"subject\":");
-    used = subject ? json_string(fields, used, sizeof fields, subject) : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
-    used += (size_t)snprintf(fields + used, sizeof fields - used, "}");
-    if (used >= sizeof fields) die("audit fields too long");
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)fields, used, NULL, 0);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
 }
 
 /* The last audit row's hash ("" when there is none). */
@@ -347,7 +223,7 @@ static void last_audit_hash(char hex[65]) {
     if (code == SQLITE_ROW && sqlite3_column_type(statement, 0) == SQLITE_TEXT) {
         snprintf(hex, 65, "%s", (const char *)sqlite3_column_text(statement, 0));
     } else if (code != SQLITE_ROW && code != SQLITE_DONE) {
-        must(code, sql[AUDIT_LAST]);
+        bench_must(raw, code, sql[AUDIT_LAST]);
     }
     sqlite3_reset(statement);
 }
@@ -451,7 +327,7 @@ static double raw_usage(const char *path, int64_t n, int count) {
         text(ACCOUNT_SELECT, 1, ACCOUNT);
         run(ACCOUNT_SELECT, NULL);
         last_audit_hash(previous);
-        audit_hash(previous, now, "bench", "usage.report", ACCOUNT, NULL, detail, hash);
+        bench_audit_hash(previous, now, "bench", "usage.report", ACCOUNT, NULL, detail, hash);
         integer(AUDIT, 1, now);
         text(AUDIT, 2, "bench");
         text(AUDIT, 3, "usage.report");
@@ -470,23 +346,22 @@ static double raw_usage(const char *path, int64_t n, int count) {
 /* ---- Checks: what each file holds, read through the library ------------------------------ */
 
 static double check_file(const char *path, int64_t n, int count, const char *label) {
-    billing_engine *engine = NULL;
     char request[256], expected[96], *response;
-    if (billing_engine_open(path, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open (check)");
-    response = library_call(engine, billing_account_get, "{\"account_id\": \"" ACCOUNT "\"}", "billing_account_get");
+    billing_engine *engine = bench_engine_open(path, NULL);
+    response = bench_call(engine, billing_account_get, "{\"account_id\": \"" ACCOUNT "\"}", "billing_account_get");
     snprintf(expected, sizeof expected, "\"cash_balance_fen\":%" PRId64 ",", initial_cash - n * charge(3600));
     if (!strstr(response, expected)) die("%s: balance reads back wrong: %.300s", label, response);
     billing_string_free(response);
     int64_t last = n - 1;
     snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"resource_id\": \"%s\", \"limit\": 1}", resources[last % count]);
-    response = library_call(engine, billing_usage_list, request, "billing_usage_list");
+    response = bench_call(engine, billing_usage_list, request, "billing_usage_list");
     snprintf(expected, sizeof expected, "\"hour_start\":%" PRId64 ",", hour_of(last, count));
     if (!strstr(response, expected) || !strstr(response, "\"units\":3600") || !strstr(response, "\"charged_fen\":12,")) {
         die("%s: last line reads back wrong: %.300s", label, response);
     }
     billing_string_free(response);
     double start = seconds();
-    response = library_call(engine, billing_verify, "{}", "billing_verify");
+    response = bench_call(engine, billing_verify, "{}", "billing_verify");
     double elapsed = seconds() - start;
     if (!strstr(response, "\"ok\":true")) die("%s: billing_verify: %.500s", label, response);
     billing_string_free(response);
@@ -496,64 +371,41 @@ static double check_file(const char *path, int64_t n, int count, const char *lab
 
 /* ---- Report ------------------------------------------------------------------------------ */
 
-static void row(const char *scenario, int64_t n, double library_seconds, double raw_seconds) {
-    double library_rate = (double)n / library_seconds, raw_rate = (double)n / raw_seconds;
-    double ratio = library_rate / raw_rate;
-    char comparison[32];
-    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
-    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
-    printf("| %-34s | %8" PRId64 " | %13.0f | %11.1f | %9.0f | %9.1f | %5.1f%% (%s) |\n", scenario, n, library_rate,
-           1e6 / library_rate, raw_rate, 1e6 / raw_rate, 100 * ratio, comparison);
-    fflush(stdout);
-}
-
-static long count_argument(int argc, char **argv, int index, long fallback, long multiple) {
-    if (argc <= index) return fallback;
-    char *end;
-    long value = strtol(argv[index], &end, 10);
-    if (*end || value < multiple || value > 100000000 || value % multiple) {
-        die("argument %d must be a positive multiple of %ld (at most 100000000), got '%s'", index, multiple, argv[index]);
-    }
-    return value;
-}
+static const struct bench_column columns[] = {
+    {"scenario", 34, BENCH_TEXT, 0},  {"N", 8, BENCH_COUNT, 0},      {"library rec/s", 13, BENCH_REAL, 0},
+    {"library us", 11, BENCH_REAL, 1}, {"raw rec/s", 9, BENCH_REAL, 0}, {"raw us", 9, BENCH_REAL, 1},
+    {"library/raw", 21, BENCH_RATIO, 0},
+};
 
 int main(int argc, char **argv) {
     if (sodium_init() < 0) die("sodium_init failed");
-    int64_t n = count_argument(argc, argv, 1, 200000, BATCH);
-    int count = (int)count_argument(argc, argv, 2, 1000, 100);
+    int64_t n = bench_multiple(argc, argv, 1, 200000, BATCH, 100000000);
+    int count = (int)bench_multiple(argc, argv, 2, 1000, 100, 100000000);
     if (count > n) die("RESOURCES may not exceed RECORDS");
     if (n / count > 24 * 366 * 10) die("too many hours per resource");
     resources = calloc((size_t)count, sizeof *resources);
     if (!resources) die("out of memory");
-    snprintf(directory, sizeof directory, "/tmp/bench_usage.XXXXXX");
-    if (!mkdtemp(directory)) {
-        directory[0] = '\0';
-        die("mkdtemp failed");
-    }
+    bench_make_directory();
     char library_path[PATH_MAX], raw_path[PATH_MAX], scenario[64];
-    file_path(library_path, sizeof library_path, "lib");
-    file_path(raw_path, sizeof raw_path, "raw");
+    bench_file(library_path, sizeof library_path, "lib");
+    bench_file(raw_path, sizeof raw_path, "raw");
 
-    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), directory);
+    printf("libbilling %s, SQLite %s, files in %s\n", billing_version(), sqlite3_libversion(), bench_directory);
     printf("usage rating: %" PRId64 " records (one unit, one business hour each) over %d pay-per-use resources of one account,"
            " %d records per billing_usage_report, paid from cash, synchronous=NORMAL; one op = one record rated\n\n",
            n, count, BATCH);
-    printf("| %-34s | %8s | %13s | %11s | %9s | %9s | %-21s |\n", "scenario", "N", "library rec/s", "library us", "raw rec/s",
-           "raw us", "library/raw");
-    printf("|------------------------------------|----------|---------------|-------------|-----------|-----------|"
-           "-----------------------|\n");
-    fflush(stdout);
+    bench_table_header(columns, sizeof columns / sizeof *columns);
 
     double library_seconds = library_usage(library_path, n, count);
     double raw_seconds = raw_usage(raw_path, n, count);
     snprintf(scenario, sizeof scenario, "rate usage, %d resources", count);
-    row(scenario, n, library_seconds, raw_seconds);
+    bench_compare_row(columns, scenario, n, library_seconds, raw_seconds, 1e6);
 
     double library_verify = check_file(library_path, n, count, "library file");
     double raw_verify = check_file(raw_path, n, count, "raw file");
     printf("\nboth files read back through the library (balance, last line) and pass billing_verify (%.1f s and %.1f s);"
            " library total %.1f s, raw total %.1f s\n", library_verify, raw_verify, library_seconds, raw_seconds);
     free(resources);
-    cleanup();
+    bench_cleanup();
     return 0;
 }

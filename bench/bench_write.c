@@ -13,65 +13,9 @@
  *   usage: bench_write [WRITES_FULL [WRITES_NORMAL [OPENS]]]   (defaults 2000 10000 1000)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+#define BENCH_NAME "bench_write"
 
-#include <inttypes.h>
-#include <limits.h>
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "billing.h"
-
-static char directory[64];
-
-static void cleanup(void);
-
-static void die(const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
-    fprintf(stderr, "bench_write: ");
-    vfprintf(stderr, format, arguments);
-    fprintf(stderr, "\n");
-    va_end(arguments);
-    cleanup();
-    exit(1);
-}
-
-static void die_billing(const char *call) {
-    die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
-}
-
-static double seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* ---- Files ---------------------------------------------------------------------------- */
-
-static const char *names[] = {"lib-FULL", "raw-FULL", "lib-NORMAL", "raw-NORMAL"};
-
-static void file_path(char *path, size_t size, const char *name, const char *suffix) {
-    snprintf(path, size, "%s/%s.sqlite%s", directory, name, suffix);
-}
-
-static void cleanup(void) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char path[PATH_MAX];
-    if (!directory[0]) return;
-    for (size_t n = 0; n < sizeof names / sizeof *names; n++) {
-        for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
-            file_path(path, sizeof path, names[n], suffixes[s]);
-            unlink(path);
-        }
-    }
-    rmdir(directory);
-    directory[0] = '\0';
-}
+#include "bench_common.h"
 
 /* ---- Raw SQLite: the library's schema, open sequence and statements ------------------- */
 
@@ -89,39 +33,16 @@ static const char *schema =
     "CREATE TABLE idempotency (key TEXT PRIMARY KEY, operation TEXT NOT NULL, request TEXT NOT NULL,"
     " response TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT;";
 
-static void must(sqlite3 *db, int code, const char *what) {
-    if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE) die("%s: %s", what, sqlite3_errmsg(db));
-}
-
-static void exec(sqlite3 *db, const char *sql) { must(db, sqlite3_exec(db, sql, NULL, NULL, NULL), sql); }
-
-static int64_t pragma_int(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *statement;
-    must(db, sqlite3_prepare_v2(db, sql, -1, &statement, NULL), sql);
-    int64_t value = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
-    sqlite3_finalize(statement);
-    return value;
-}
-
 /* What Engine.init does: open, check identity and version, migrate when new, then WAL and
    the synchronous setting. */
 static sqlite3 *raw_open(const char *path, const char *synchronous) {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        die("sqlite3_open_v2 %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3 *db = bench_sqlite_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (bench_query_int(db, "PRAGMA application_id") != 0x42494C4C || bench_query_int(db, "PRAGMA user_version") != 1) {
+        bench_exec(db, "BEGIN IMMEDIATE");
+        bench_exec(db, schema);
+        bench_exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1112099916; COMMIT");
     }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, 5000);
-    if (pragma_int(db, "PRAGMA application_id") != 0x42494C4C || pragma_int(db, "PRAGMA user_version") != 1) {
-        exec(db, "BEGIN IMMEDIATE");
-        exec(db, schema);
-        exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1112099916; COMMIT");
-    }
-    char pragmas[128];
-    snprintf(pragmas, sizeof pragmas, "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;",
-             synchronous);
-    exec(db, pragmas);
+    bench_sqlite_pragmas(db, synchronous);
     return db;
 }
 
@@ -147,7 +68,7 @@ static void run(sqlite3 *db, sqlite3_stmt *statement) {
     int code;
     while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
     }
-    must(db, code, sqlite3_sql(statement));
+    bench_must(db, code, sqlite3_sql(statement));
     sqlite3_reset(statement);
 }
 
@@ -161,9 +82,8 @@ enum { PART_SIZE = 4096, DOCUMENT_SIZE = 2 * PART_SIZE + 32, RESPONSE_SIZE = DOC
 static char document_head[PART_SIZE], document_tail[PART_SIZE];
 
 static void load_document(void) {
-    billing_engine *engine = NULL;
+    billing_engine *engine = bench_engine_open(":memory:", NULL);
     char *json = NULL;
-    if (billing_engine_open(":memory:", NULL, &engine) != BILLING_OK) die_billing("billing_engine_open");
     if (billing_config_get(engine, &json) != BILLING_OK) die_billing("billing_config_get");
     /* {"configuration":{…"auto_renew_hour":3,…},"schema_version":1} */
     const char *start = strchr(json + 1, '{');
@@ -183,7 +103,7 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
     sqlite3 *db = raw_open(path, synchronous);
     sqlite3_stmt *statements[STATEMENTS];
     for (int i = 0; i < STATEMENTS; i++) {
-        must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
+        bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     }
     static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
     static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
@@ -234,7 +154,7 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
     double elapsed = seconds() - start;
 
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
-    if (pragma_int(db, "SELECT count(*) FROM events") != n) die("raw: expected %d events", n);
+    if (bench_query_int(db, "SELECT count(*) FROM events") != n) die("raw: expected %d events", n);
     sqlite3_close(db);
     return elapsed;
 }
@@ -243,9 +163,8 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
 
 static double library_writes(const char *path, const char *synchronous, int n) {
     char options[64], request[160];
-    billing_engine *engine = NULL;
     snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", synchronous);
-    if (billing_engine_open(path, options, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    billing_engine *engine = bench_engine_open(path, options);
 
     double start = seconds();
     for (int i = 0; i < n; i++) {
@@ -269,9 +188,7 @@ static double library_writes(const char *path, const char *synchronous, int n) {
 static double library_opens(const char *path, int m) {
     double start = seconds();
     for (int i = 0; i < m; i++) {
-        billing_engine *engine = NULL;
-        if (billing_engine_open(path, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open");
-        billing_engine_close(engine);
+        billing_engine_close(bench_engine_open(path, NULL));
     }
     return seconds() - start;
 }
@@ -284,45 +201,29 @@ static double raw_opens(const char *path, int m) {
 
 /* ---- Report ------------------------------------------------------------------------------ */
 
-static void row(const char *scenario, int n, double library_seconds, double raw_seconds) {
-    double library_rate = n / library_seconds, raw_rate = n / raw_seconds;
-    double ratio = library_rate / raw_rate;
-    char comparison[32];
-    if (ratio < 1) snprintf(comparison, sizeof comparison, "%.2fx slower", 1 / ratio);
-    else snprintf(comparison, sizeof comparison, "%.2fx faster", ratio);
-    printf("| %-26s | %6d | %13.0f | %13.1f | %9.0f | %9.1f | %5.1f%% (%s) |\n", scenario, n, library_rate,
-           1e6 / library_rate, raw_rate, 1e6 / raw_rate, 100 * ratio, comparison);
-    fflush(stdout);
-}
+static const struct bench_column columns[] = {
+    {"scenario", 26, BENCH_TEXT, 0},  {"N", 6, BENCH_COUNT, 0},         {"library ops/s", 13, BENCH_REAL, 0},
+    {"library us/op", 13, BENCH_REAL, 1}, {"raw ops/s", 9, BENCH_REAL, 0}, {"raw us/op", 9, BENCH_REAL, 1},
+    {"library/raw", 21, BENCH_RATIO, 0},
+};
 
-static int count(int argc, char **argv, int index, int fallback) {
-    if (argc <= index) return fallback;
-    long value = strtol(argv[index], NULL, 10);
-    if (value < 1 || value > 10000000) die("counts must be 1–10000000, got '%s'", argv[index]);
-    return (int)value;
+static void row(const char *scenario, int n, double library_seconds, double raw_seconds) {
+    bench_compare_row(columns, scenario, n, library_seconds, raw_seconds, 1e6);
 }
 
 int main(int argc, char **argv) {
-    int full = count(argc, argv, 1, 2000), normal = count(argc, argv, 2, 10000), opens = count(argc, argv, 3, 1000);
-    snprintf(directory, sizeof directory, "/tmp/bench_write.XXXXXX");
-    if (!mkdtemp(directory)) {
-        directory[0] = '\0';
-        die("mkdtemp failed");
-    }
+    int full = bench_count(argc, argv, 1, 2000), normal = bench_count(argc, argv, 2, 10000), opens = bench_count(argc, argv, 3, 1000);
+    bench_make_directory();
     load_document();
 
     char library_full[PATH_MAX], raw_full[PATH_MAX], library_normal[PATH_MAX], raw_normal[PATH_MAX];
-    file_path(library_full, sizeof library_full, names[0], "");
-    file_path(raw_full, sizeof raw_full, names[1], "");
-    file_path(library_normal, sizeof library_normal, names[2], "");
-    file_path(raw_normal, sizeof raw_normal, names[3], "");
+    bench_file(library_full, sizeof library_full, "lib-FULL");
+    bench_file(raw_full, sizeof raw_full, "raw-FULL");
+    bench_file(library_normal, sizeof library_normal, "lib-NORMAL");
+    bench_file(raw_normal, sizeof raw_normal, "raw-NORMAL");
 
-    printf("libbilling %s, SQLite %s, files in %s\n\n", billing_version(), sqlite3_libversion(), directory);
-    printf("| %-26s | %6s | %13s | %13s | %9s | %9s | %-21s |\n", "scenario", "N", "library ops/s",
-           "library us/op", "raw ops/s", "raw us/op", "library/raw");
-    printf("|----------------------------|--------|---------------|---------------|-----------|-----------|"
-           "-----------------------|\n");
-    fflush(stdout);
+    printf("libbilling %s, SQLite %s, files in %s\n\n", billing_version(), sqlite3_libversion(), bench_directory);
+    bench_table_header(columns, sizeof columns / sizeof *columns);
 
     double library_seconds = library_writes(library_full, "FULL", full);
     double raw_seconds = raw_writes(raw_full, "FULL", full);
@@ -337,6 +238,6 @@ int main(int argc, char **argv) {
     raw_seconds = raw_opens(raw_full, opens);
     row("open+close, existing file", opens, library_seconds, raw_seconds);
 
-    cleanup();
+    bench_cleanup();
     return 0;
 }

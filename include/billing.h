@@ -586,7 +586,8 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
    ("too_many_rows"). The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED
    (with "failure_reason"); it and its file are purged export_retention_hours (72) after the
-   request. Response {"export": {"export_id", "kind", "status", "rows_expected",
+   request. Each step is one write transaction: a large export_rows_per_step (at most
+   100,000) holds the write lock longer. Response {"export": {"export_id", "kind", "status", "rows_expected",
    "rows_written", "bytes", "created_at", "purge_at", "completed_at", "failure_reason",
    "file_name", ...}}. Emits "export.ready" when done. Since 0.1.0. */
 int billing_export_request(billing_engine *engine, const char *request_json, char **out_json);

@@ -7,6 +7,9 @@
  *
  * The counters sit behind a mutex because test_threads checks from several threads. A
  * forked child has its own copy of them: it reports through its exit status instead.
+ *
+ * Below them: json_* readers of the engine's compact JSON, and (with CHECK_FIXTURES defined)
+ * the fixtures several tests share.
  */
 #ifndef BILLING_CHECK_H
 #define BILLING_CHECK_H
@@ -225,5 +228,166 @@ static inline int json_count(const char *json, const char *path) {
     }
     return count;
 }
+
+/* ---- Fixtures --------------------------------------------------------------------------
+ * What test_orders, test_lifecycle and test_accounts share, compiled only where
+ * CHECK_FIXTURES is defined before this header is included (test_abi, test_processes and
+ * test_threads have helpers of these names of their own): one engine per program or
+ * scenario in the global `engine`, requests made with a printf-style format, and the set-up
+ * every scenario repeats — a fresh file on a manual clock, products, accounts with a top-up,
+ * a purchase paid and provisioned. Checks made inside count like the test's own. They live in
+ * this file, not in one of their own, because the top-level Makefile rebuilds the tests when
+ * check.h changes. */
+#ifdef CHECK_FIXTURES
+
+#include <limits.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+static billing_engine *engine;
+static int status_;    /* the status of the call MUST or REFUSES made last */
+static char text[512]; /* STR's buffer, for one check at a time */
+
+typedef char id[32];
+
+/* Calls f on `engine` with a printf-formatted request; returns the response (caller frees) or
+   NULL, and the status through *status when given. */
+static inline char *call(list_function f, int *status, const char *format, ...) {
+    char request[8192], *out = NULL;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(request, sizeof request, format, arguments);
+    va_end(arguments);
+    int got = f(engine, request, &out);
+    if (status) *status = got;
+    return out;
+}
+
+static inline char *must_succeed(char *out, const char *file, int line, const char *name) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "status %d", status_);
+    check_result(status_ == BILLING_OK && out != NULL, file, line, name, detail);
+    return out;
+}
+
+/* A call that must succeed; returns its response (caller frees). A failure is counted and
+   reported with the status and the last error. */
+#define MUST(f, ...) must_succeed(call(f, &status_, __VA_ARGS__), __FILE__, __LINE__, #f)
+
+/* A call that must fail with `want` and `reason`, leaving *out_json NULL. */
+#define REFUSES(want, reason, f, ...)                                                        \
+    do {                                                                                     \
+        char *out_ = call(f, &status_, __VA_ARGS__);                                         \
+        check_status(status_, (want), __FILE__, __LINE__, #f " refused");                    \
+        check_string(billing_last_error_reason(), (reason), __FILE__, __LINE__, #f " reason"); \
+        CHECK(out_ == NULL);                                                                 \
+        billing_string_free(out_);                                                           \
+    } while (0)
+
+/* A string field, in `text` (NULL when there is none). */
+#define STR(json, path) json_string((json), (path), text, sizeof text)
+/* Copies a string field into a char array (left as it was when there is none). */
+#define COPY(array, json, path) json_string((json), (path), (array), sizeof(array))
+
+/* The engine's clock. */
+static inline int64_t now_(void) {
+    int64_t now = 0;
+    billing_clock_now(engine, &now);
+    return now;
+}
+
+/* Removes a database file and the files SQLite keeps beside it. */
+static inline void remove_database(const char *path) {
+    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char name[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        unlink(name);
+    }
+}
+
+/* Opens `engine` on a fresh file at `path` with a manual clock at `start` (one check). */
+static inline int open_fixture(const char *path, int64_t start) {
+    char options[96];
+    remove_database(path);
+    snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %lld}", (long long)start);
+    engine = NULL;
+    return CHECK_OK(billing_engine_open(path, options, &engine));
+}
+
+static inline void put_product(const char *definition) {
+    billing_string_free(MUST(billing_product_put, "{\"actor\": \"catalog\", \"product\": %s}", definition));
+}
+
+/* A verified V3 enterprise account with `topup` fen of cash (none when 0). */
+static inline void put_account(const char *account, int64_t topup) {
+    billing_string_free(MUST(billing_account_put, "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\","
+                                                  " \"realname_verified\": true, \"level\": \"V3\"}", account));
+    if (topup > 0) {
+        billing_string_free(MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
+                                                        " \"external_reference\": \"init-%s\"}", account, (long long)topup, account));
+    }
+}
+
+static inline void topup(const char *account, int64_t amount, const char *reference) {
+    billing_string_free(MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
+                                                    " \"external_reference\": \"%s\"}", account, (long long)amount, reference));
+}
+
+static inline int64_t cash(const char *account) {
+    char *json = MUST(billing_account_get, "{\"account_id\": \"%s\"}", account);
+    int64_t balance = json_int(json, "account.cash_balance_fen");
+    billing_string_free(json);
+    return balance;
+}
+
+/* The sum of an account's CASH ledger entries, paged 50 at a time (one check a page), and how
+   many entries of `kind` it holds (may be NULL), with their sum in *kind_sum. */
+static inline int64_t ledger_cash(const char *account, const char *kind, int *kind_count, int64_t *kind_sum) {
+    char cursor[32] = "", *page;
+    int64_t sum = 0;
+    if (kind_count) *kind_count = 0;
+    if (kind_sum) *kind_sum = 0;
+    for (int more = 1; more;) {
+        if (cursor[0]) page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50, \"after\": \"%s\"}", account, cursor);
+        else page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50}", account);
+        if (!CHECK(page != NULL)) return JSON_MISSING;
+        for (int i = 0, n = json_count(page, "entries"); i < n; i++) {
+            char field[64], fund[16] = "", entry_kind[32] = "";
+            snprintf(field, sizeof field, "entries.%d.fund", i);
+            json_string(page, field, fund, sizeof fund);
+            snprintf(field, sizeof field, "entries.%d.kind", i);
+            json_string(page, field, entry_kind, sizeof entry_kind);
+            snprintf(field, sizeof field, "entries.%d.amount_fen", i);
+            int64_t amount = json_int(page, field);
+            if (strcmp(fund, "CASH") == 0) sum += amount;
+            if (kind && strcmp(entry_kind, kind) == 0) {
+                if (kind_count) (*kind_count)++;
+                if (kind_sum) *kind_sum += amount;
+            }
+        }
+        more = json_is(page, "has_more", "true") && COPY(cursor, page, "next_cursor");
+        billing_string_free(page);
+    }
+    return sum;
+}
+
+/* Buys one resource of `product` (one month when `monthly`, else pay-per-use) with auto_pay,
+   from cash, and reports it provisioned (four checks); stores its id in `resource`. */
+static inline void buy(const char *account, const char *product, int monthly, char *resource) {
+    resource[0] = '\0';
+    char *json = MUST(billing_order_create, "{\"actor\": \"portal\", \"account_id\": \"%s\", \"auto_pay\": true, \"items\":"
+                                            " [{\"product_id\": \"%s\"%s}]}", account, product,
+                      monthly ? ", \"period\": {\"unit\": \"MONTH\", \"count\": 1}" : "");
+    CHECK_STR(STR(json, "order.status"), "PROCESSING");
+    json_string(json, "order.resources.0.resource_id", resource, sizeof(id));
+    billing_string_free(json);
+    json = MUST(billing_resource_report, "{\"actor\": \"provisioner\", \"account_id\": \"%s\", \"results\":"
+                                         " [{\"resource_id\": \"%s\", \"outcome\": \"SUCCEEDED\"}]}", account, resource);
+    CHECK_STR(STR(json, "resources.0.status"), "IN_USE");
+    billing_string_free(json);
+}
+
+#endif /* CHECK_FIXTURES */
 
 #endif /* BILLING_CHECK_H */

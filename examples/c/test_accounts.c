@@ -7,65 +7,16 @@
  *   usage: test_accounts SCRATCH_DIRECTORY
  */
 #define _POSIX_C_SOURCE 200809L /* unlink */
+#define CHECK_FIXTURES /* check.h's shared engine, MUST, REFUSES, STR, now_, … */
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
 #define START 1704076200 /* 2024-01-01T10:30:00+08:00, the manual clock's start */
-
-static billing_engine *engine;
-
-/* Calls f with a printf-formatted request; returns the response (caller frees) or NULL, and
-   the status through *status when given. */
-static char *call(list_function f, int *status, const char *format, ...) {
-    char request[4096], *out = NULL;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(request, sizeof request, format, arguments);
-    va_end(arguments);
-    int got = f(engine, request, &out);
-    if (status) *status = got;
-    return out;
-}
-
-/* A call that must succeed; returns its response (caller frees). A failure is counted and
-   reported with the status and the last error. */
-#define MUST(f, ...) must_succeed(call(f, &status_, __VA_ARGS__), __LINE__, #f)
-static int status_;
-
-static char *must_succeed(char *out, int line, const char *name) {
-    char detail[64];
-    snprintf(detail, sizeof detail, "status %d", status_);
-    check_result(status_ == BILLING_OK && out != NULL, __FILE__, line, name, detail);
-    return out;
-}
-
-/* A call that must fail with `want` and `reason`, leaving *out_json NULL. */
-#define REFUSES(want, reason, f, ...)                                                        \
-    do {                                                                                     \
-        char *out_ = call(f, &status_, __VA_ARGS__);                                         \
-        check_status(status_, (want), __FILE__, __LINE__, #f " refused");                    \
-        check_string(billing_last_error_reason(), (reason), __FILE__, __LINE__, #f " reason"); \
-        CHECK(out_ == NULL);                                                                 \
-        billing_string_free(out_);                                                           \
-    } while (0)
-
-static char text[512]; /* json_string's buffer for one check at a time */
-#define STR(json, path) json_string((json), (path), text, sizeof text)
-/* Copies a string field into a char array (left as it was when there is none). */
-#define COPY(array, json, path) json_string((json), (path), (array), sizeof(array))
-
-static int64_t now_(void) {
-    int64_t now = 0;
-    billing_clock_now(engine, &now);
-    return now;
-}
 
 /* How often `needle` occurs in every page of a list (events or audit). */
 static int occurrences(list_function list, const char *needle) {
@@ -643,25 +594,14 @@ static void test_lockout(void) {
     CHECK(occurrences(billing_events_list, "Green-Fox") == 0);
 }
 
-static void remove_database(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX];
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
-}
-
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SCRATCH_DIRECTORY\n", argv[0]);
         return 2;
     }
-    char path[PATH_MAX], options[96];
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/test_accounts.sqlite", argv[1]);
-    remove_database(path);
-    snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %d}", START);
-    if (!CHECK_OK(billing_engine_open(path, options, &engine))) return check_summary();
+    if (!open_fixture(path, START)) return check_summary();
 
     test_account_put_get();
     test_topups();

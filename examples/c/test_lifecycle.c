@@ -10,20 +10,17 @@
  *   usage: test_lifecycle SCRATCH_DIRECTORY
  */
 #define _POSIX_C_SOURCE 200809L /* unlink */
+#define CHECK_FIXTURES /* check.h's shared engine, MUST, REFUSES, put_account, buy, … */
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
 static const char *scratch;
 static char path[PATH_MAX];
-static billing_engine *engine;
-static int status_;
 static int failures_before; /* check_failures when the scenario started */
 
 /* ---- Time: civil dates at +08:00 ----------------------------------------------------- */
@@ -43,66 +40,13 @@ static int64_t at(int y, int m, int d, int hour, int minute, int second) {
     return days_from_civil(y, m, d) * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600;
 }
 
-/* ---- Calls ----------------------------------------------------------------------------- */
-
-/* Calls f with a printf-formatted request; returns the response (caller frees) or NULL. */
-static char *call(list_function f, int *status, const char *format, ...) {
-    char request[8192], *out = NULL;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(request, sizeof request, format, arguments);
-    va_end(arguments);
-    int got = f(engine, request, &out);
-    if (status) *status = got;
-    return out;
-}
-
-static char *must_succeed(char *out, int line, const char *name) {
-    char detail[64];
-    snprintf(detail, sizeof detail, "status %d", status_);
-    check_result(status_ == BILLING_OK && out != NULL, __FILE__, line, name, detail);
-    return out;
-}
-
-/* A call that must succeed; returns its response (caller frees). */
-#define MUST(f, ...) must_succeed(call(f, &status_, __VA_ARGS__), __LINE__, #f)
-
-/* A call that must fail with `want` and `reason`, leaving *out_json NULL. */
-#define REFUSES(want, reason, f, ...)                                                        \
-    do {                                                                                     \
-        char *out_ = call(f, &status_, __VA_ARGS__);                                         \
-        check_status(status_, (want), __FILE__, __LINE__, #f " refused");                    \
-        check_string(billing_last_error_reason(), (reason), __FILE__, __LINE__, #f " reason"); \
-        CHECK(out_ == NULL);                                                                 \
-        billing_string_free(out_);                                                           \
-    } while (0)
-
-static char text[512];
-#define STR(json, path) json_string((json), (path), text, sizeof text)
-#define COPY(array, json, path) json_string((json), (path), (array), sizeof(array))
-
-typedef char id[32];
-
 /* ---- Scenario files ---------------------------------------------------------------------- */
-
-static void remove_database(const char *file) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(name, sizeof name, "%s%s", file, suffixes[i]);
-        unlink(name);
-    }
-}
 
 /* Opens a fresh file for a scenario with a manual clock at `start`. */
 static int begin_scenario(const char *name, int64_t start) {
-    char options[96];
     failures_before = check_failures;
     snprintf(path, sizeof path, "%s/test_lifecycle_%s.sqlite", scratch, name);
-    remove_database(path);
-    snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %lld}", (long long)start);
-    engine = NULL;
-    return CHECK_OK(billing_engine_open(path, options, &engine));
+    return open_fixture(path, start);
 }
 
 /* billing_verify finds no breach. */
@@ -124,48 +68,7 @@ static void end_scenario(void) {
     if (check_failures == failures_before) remove_database(path);
 }
 
-/* ---- Set-up helpers ------------------------------------------------------------------------ */
-
-static void put_product(const char *definition) {
-    billing_string_free(MUST(billing_product_put, "{\"actor\": \"catalog\", \"product\": %s}", definition));
-}
-
-static void put_account(const char *account, int64_t topup) {
-    billing_string_free(MUST(billing_account_put, "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\","
-                                                  " \"realname_verified\": true, \"level\": \"V3\"}", account));
-    if (topup > 0) {
-        billing_string_free(MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
-                                                        " \"external_reference\": \"init-%s\"}", account, (long long)topup, account));
-    }
-}
-
-static void topup(const char *account, int64_t amount, const char *reference) {
-    billing_string_free(MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
-                                                    " \"external_reference\": \"%s\"}", account, (long long)amount, reference));
-}
-
-static int64_t cash(const char *account) {
-    char *json = MUST(billing_account_get, "{\"account_id\": \"%s\"}", account);
-    int64_t balance = json_int(json, "account.cash_balance_fen");
-    billing_string_free(json);
-    return balance;
-}
-
-/* Buys one resource of `product` (one month unless `period` is "" for pay-per-use), pays it
-   from cash and reports it provisioned; stores its id. */
-static void buy(const char *account, const char *product, int monthly, char *resource) {
-    resource[0] = '\0';
-    char *json = MUST(billing_order_create, "{\"actor\": \"portal\", \"account_id\": \"%s\", \"auto_pay\": true, \"items\":"
-                                            " [{\"product_id\": \"%s\"%s}]}", account, product,
-                      monthly ? ", \"period\": {\"unit\": \"MONTH\", \"count\": 1}" : "");
-    CHECK_STR(STR(json, "order.status"), "PROCESSING");
-    json_string(json, "order.resources.0.resource_id", resource, sizeof(id));
-    billing_string_free(json);
-    json = MUST(billing_resource_report, "{\"actor\": \"provisioner\", \"account_id\": \"%s\", \"results\":"
-                                         " [{\"resource_id\": \"%s\", \"outcome\": \"SUCCEEDED\"}]}", account, resource);
-    CHECK_STR(STR(json, "resources.0.status"), "IN_USE");
-    billing_string_free(json);
-}
+/* ---- Resources ---------------------------------------------------------------------------- */
 
 /* The resource document (caller frees). */
 static char *resource_get(const char *account, const char *resource) {
@@ -185,37 +88,6 @@ static int64_t resource_int(const char *account, const char *resource, const cha
     int64_t value = json_int(json, field);
     billing_string_free(json);
     return value;
-}
-
-/* The sum of an account's CASH ledger entries, and how many entries of `kind` it holds (with
-   their sum in *kind_sum). */
-static int64_t ledger_cash(const char *account, const char *kind, int *kind_count, int64_t *kind_sum) {
-    char cursor[32] = "", *page;
-    int64_t sum = 0;
-    if (kind_count) *kind_count = 0;
-    if (kind_sum) *kind_sum = 0;
-    for (int more = 1; more;) {
-        if (cursor[0]) page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50, \"after\": \"%s\"}", account, cursor);
-        else page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50}", account);
-        if (!CHECK(page != NULL)) return JSON_MISSING;
-        for (int i = 0, n = json_count(page, "entries"); i < n; i++) {
-            char field[64], fund[16] = "", entry_kind[32] = "";
-            snprintf(field, sizeof field, "entries.%d.fund", i);
-            json_string(page, field, fund, sizeof fund);
-            snprintf(field, sizeof field, "entries.%d.kind", i);
-            json_string(page, field, entry_kind, sizeof entry_kind);
-            snprintf(field, sizeof field, "entries.%d.amount_fen", i);
-            int64_t amount = json_int(page, field);
-            if (strcmp(fund, "CASH") == 0) sum += amount;
-            if (kind && strcmp(entry_kind, kind) == 0) {
-                if (kind_count) (*kind_count)++;
-                if (kind_sum) *kind_sum += amount;
-            }
-        }
-        more = json_is(page, "has_more", "true") && COPY(cursor, page, "next_cursor");
-        billing_string_free(page);
-    }
-    return sum;
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */

@@ -8,94 +8,18 @@
  *   usage: test_orders SCRATCH_DIRECTORY
  */
 #define _POSIX_C_SOURCE 200809L /* unlink */
+#define CHECK_FIXTURES /* check.h's shared engine, MUST, REFUSES, put_account, … */
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
 #define START 1704076200 /* 2024-01-01T10:30:00+08:00, the manual clock's start */
 #define ONE_MONTH_EXPIRY 1706803199 /* 2024-02-01T23:59:59+08:00 */
 #define WEEK 604800 /* the default payment deadline */
-
-static billing_engine *engine;
-static int status_;
-
-/* Calls f with a printf-formatted request; returns the response (caller frees) or NULL. */
-static char *call(list_function f, int *status, const char *format, ...) {
-    char request[4096], *out = NULL;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(request, sizeof request, format, arguments);
-    va_end(arguments);
-    int got = f(engine, request, &out);
-    if (status) *status = got;
-    return out;
-}
-
-static char *must_succeed(char *out, int line, const char *name) {
-    char detail[64];
-    snprintf(detail, sizeof detail, "status %d", status_);
-    check_result(status_ == BILLING_OK && out != NULL, __FILE__, line, name, detail);
-    return out;
-}
-
-/* A call that must succeed; returns its response (caller frees). */
-#define MUST(f, ...) must_succeed(call(f, &status_, __VA_ARGS__), __LINE__, #f)
-
-/* A call that must fail with `want` and `reason`, leaving *out_json NULL. */
-#define REFUSES(want, reason, f, ...)                                                        \
-    do {                                                                                     \
-        char *out_ = call(f, &status_, __VA_ARGS__);                                         \
-        check_status(status_, (want), __FILE__, __LINE__, #f " refused");                    \
-        check_string(billing_last_error_reason(), (reason), __FILE__, __LINE__, #f " reason"); \
-        CHECK(out_ == NULL);                                                                 \
-        billing_string_free(out_);                                                           \
-    } while (0)
-
-static char text[512];
-#define STR(json, path) json_string((json), (path), text, sizeof text)
-#define COPY(array, json, path) json_string((json), (path), (array), sizeof(array))
-
-typedef char id[32];
-
-static int64_t now_(void) {
-    int64_t now = 0;
-    billing_clock_now(engine, &now);
-    return now;
-}
-
-static int64_t cash(const char *account) {
-    char *json = MUST(billing_account_get, "{\"account_id\": \"%s\"}", account);
-    int64_t balance = json_int(json, "account.cash_balance_fen");
-    billing_string_free(json);
-    return balance;
-}
-
-/* The sum of an account's CASH ledger entries, paged 50 at a time. */
-static int64_t ledger_cash(const char *account) {
-    char cursor[32] = "", *page;
-    int64_t sum = 0;
-    for (int more = 1; more;) {
-        if (cursor[0]) page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50, \"after\": \"%s\"}", account, cursor);
-        else page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50}", account);
-        if (!CHECK(page != NULL)) return JSON_MISSING;
-        for (int i = 0, n = json_count(page, "entries"); i < n; i++) {
-            char path[64];
-            snprintf(path, sizeof path, "entries.%d.fund", i);
-            if (!STR(page, path) || strcmp(text, "CASH") != 0) continue;
-            snprintf(path, sizeof path, "entries.%d.amount_fen", i);
-            sum += json_int(page, path);
-        }
-        more = json_is(page, "has_more", "true") && COPY(cursor, page, "next_cursor");
-        billing_string_free(page);
-    }
-    return sum;
-}
 
 /* Whether the account's outbox holds an event of `type` about `subject`. */
 static int has_event(const char *account, const char *type, const char *subject) {
@@ -127,22 +51,6 @@ static char *create_order(const char *account, const char *product, char *order_
 }
 
 /* ---- Set-up: catalog and accounts ------------------------------------------------------- */
-
-static void put_product(const char *definition) {
-    char *json = MUST(billing_product_put, "{\"actor\": \"catalog\", \"product\": %s}", definition);
-    billing_string_free(json);
-}
-
-static void put_account(const char *account, int64_t topup) {
-    char *json = MUST(billing_account_put, "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\","
-                                           " \"realname_verified\": true, \"level\": \"V3\"}", account);
-    billing_string_free(json);
-    if (topup > 0) {
-        json = MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
-                                           " \"external_reference\": \"init-%s\"}", account, (long long)topup, account);
-        billing_string_free(json);
-    }
-}
 
 static void set_up_catalog(void) {
     put_product("{\"product_id\": \"ecs.c1\", \"product_type\": \"ECS\", \"billing_mode\": \"PREPAID\","
@@ -290,7 +198,7 @@ static void test_single_order(void) {
 
     /* The money moved once, and the ledger still adds up. */
     CHECK(cash("buyer") == before - 5000);
-    CHECK(ledger_cash("buyer") == cash("buyer"));
+    CHECK(ledger_cash("buyer", NULL, NULL, NULL) == cash("buyer"));
 }
 
 /* ---- A combined order ------------------------------------------------------------------ */
@@ -367,7 +275,7 @@ static void test_combined_order(void) {
     billing_string_free(json);
     CHECK_STR(order_status("buyer", second), "COMPLETED");
     CHECK_STR(order_status("buyer", combined), "COMPLETED");
-    CHECK(ledger_cash("buyer") == cash("buyer"));
+    CHECK(ledger_cash("buyer", NULL, NULL, NULL) == cash("buyer"));
 }
 
 /* ---- Batch cancel ------------------------------------------------------------------------ */
@@ -566,7 +474,7 @@ static void test_failed_provisioning(void) {
 
     /* The cash and the coupon came back; the order is settled. */
     CHECK(cash("buyer") == before);
-    CHECK(ledger_cash("buyer") == cash("buyer"));
+    CHECK(ledger_cash("buyer", NULL, NULL, NULL) == cash("buyer"));
     json = MUST(billing_coupons_list, "{\"account_id\": \"buyer\"}");
     CHECK_STR(STR(json, "coupons.0.status"), "USABLE");
     CHECK(json_int(json, "coupons.0.balance_fen") == 1200);
@@ -608,7 +516,7 @@ static void test_failed_provisioning(void) {
     billing_string_free(json);
     CHECK(cash("buyer") == before - 1000);
     CHECK_STR(order_status("buyer", order), "COMPLETED");
-    CHECK(ledger_cash("buyer") == cash("buyer"));
+    CHECK(ledger_cash("buyer", NULL, NULL, NULL) == cash("buyer"));
 }
 
 /* ---- Funds and the list ------------------------------------------------------------------ */
@@ -797,16 +705,7 @@ static void test_discounts_review_confirmation(void) {
     CHECK_STR(STR(json, "order.status"), "CANCELLED");
     CHECK_STR(STR(json, "order.cancel_reason"), "CONFIRMATION_EXPIRED");
     billing_string_free(json);
-    CHECK(ledger_cash("corp") == cash("corp"));
-}
-
-static void remove_database(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX];
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
+    CHECK(ledger_cash("corp", NULL, NULL, NULL) == cash("corp"));
 }
 
 int main(int argc, char **argv) {
@@ -814,11 +713,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCRATCH_DIRECTORY\n", argv[0]);
         return 2;
     }
-    char path[PATH_MAX], options[96];
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/test_orders.sqlite", argv[1]);
-    remove_database(path);
-    snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %d}", START);
-    if (!CHECK_OK(billing_engine_open(path, options, &engine))) return check_summary();
+    if (!open_fixture(path, START)) return check_summary();
 
     set_up_catalog();
     test_single_order();

@@ -124,7 +124,7 @@ extension Configuration {
             }
             next.exportDirectory = directory
         }
-        next.exportRowsPerStep = try patch.optionalInt("export_rows_per_step", in: 10...1_000_000) ?? next.exportRowsPerStep
+        next.exportRowsPerStep = try patch.optionalInt("export_rows_per_step", in: 10...100_000) ?? next.exportRowsPerStep
         next.maxRenewalPriceExportRows = try patch.optionalInt("max_renewal_price_export_rows", in: 1...10_000_000) ?? next.maxRenewalPriceExportRows
         next.tokenTTLSeconds = try patch.optionalInt("token_ttl_seconds", in: 60...(30 * 86_400)) ?? next.tokenTTLSeconds
         next.refundDurationGranularity = try patch.optionalChoice("refund_duration_granularity", ["HOUR", "DAY"]) ?? next.refundDurationGranularity
