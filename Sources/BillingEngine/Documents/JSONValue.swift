@@ -134,6 +134,19 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The value with every null object field removed, at every depth: a field given as null
+    /// counts as absent, so it must not make a request look different.
+    public var withoutNulls: JSONValue {
+        switch self {
+        case .object(let fields):
+            return .object(fields.filter { $0.value != .null }.mapValues(\.withoutNulls))
+        case .array(let elements):
+            return .array(elements.map(\.withoutNulls))
+        default:
+            return self
+        }
+    }
+
     /// A short name of the value's type for error messages.
     public var typeName: String {
         switch self {

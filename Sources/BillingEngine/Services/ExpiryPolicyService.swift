@@ -135,7 +135,7 @@ extension Engine {
                     throw BillingError.refused("not_releasable", "only expired or frozen resources can be released; \(id) is \(resource.status.rawValue)")
                 }
                 guard resource.freezeReason != "POLICE" else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
-                let group = [resource] + (try ResourceStore.bound(context.db, to: id))
+                let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 for member in group {
                     if let order = try ResourceStore.openOrder(context.db, of: member.id),
                        let status = try context.db.first("SELECT status FROM orders WHERE id = ?", order, map: { $0.text(0) }),

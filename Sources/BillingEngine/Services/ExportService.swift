@@ -264,7 +264,7 @@ extension Engine {
         guard let product = try ProductStore.load(context.db, resource.productID),
               let period = defaultRenewalPeriod([product]) else { return (nil, OrderAmounts()) }
         var lines: [OrderAmounts] = []
-        for member in [resource] + (try ResourceStore.bound(context.db, to: resource.id)) {
+        for member in [resource] + (try ResourceStore.liveBound(context.db, to: resource.id)) {
             guard let memberProduct = try ProductStore.load(context.db, member.productID), let price = try memberProduct.price(for: period) else { continue }
             let commercial = try ProductStore.commercialDiscount(context.db, account: resource.accountID, productType: memberProduct.productType)
             lines.append(try Pricing.line(listPrice: price, commercialBP: commercial, promotionBP: memberProduct.promotionDiscountBP))

@@ -54,7 +54,7 @@ extension Engine {
                 throw BillingError.refused("unified_requires_in_use", "a unified expiry day applies to unexpired resources only")
             }
             var lines: [OrderLine] = []
-            for member in [primary] + (try ResourceStore.bound(context.db, to: primary.id)) {
+            for member in [primary] + (try ResourceStore.liveBound(context.db, to: primary.id)) {
                 let memberProduct = member.id == primary.id ? product : try ProductStore.require(context.db, member.productID)
                 guard memberProduct.allowedPeriods.contains(period), var price = try memberProduct.price(for: period) else {
                     throw BillingError.refused("period_not_allowed", "product \(memberProduct.id) cannot be renewed for \(period)")

@@ -87,7 +87,7 @@ extension Engine {
                 counts.add("reminders")
             }
         }
-        var group = [resource] + (try ResourceStore.bound(context.db, to: id))
+        var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
         func transition(_ change: (inout Resource) -> Void) throws {
             for index in group.indices {
                 change(&group[index])

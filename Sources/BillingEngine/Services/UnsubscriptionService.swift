@@ -43,7 +43,7 @@ extension Engine {
             let product = try ProductStore.require(context.db, resource.productID)
             var members = [resource]
             if resource.relation != .bound {
-                members += try ResourceStore.bound(context.db, to: id)
+                members += try ResourceStore.liveBound(context.db, to: id)
                 if !product.perResourceRefund {
                     // Not refundable per resource: the order's resources of this product go together.
                     members += try ResourceStore.ofOrder(context.db, resource.orderID)

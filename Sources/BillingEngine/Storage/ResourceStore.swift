@@ -74,6 +74,12 @@ enum ResourceStore {
                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
     }
 
+    /// The bound resources that share the primary's life (in use, expired or frozen): not
+    /// those still waiting for provisioning, nor those that failed or ended.
+    static func liveBound(_ db: Connection, to primary: String) throws -> [Resource] {
+        try bound(db, to: primary).filter { [.inUse, .expired, .frozen].contains($0.status) }
+    }
+
     /// The bound resources hanging on a primary.
     static func bound(_ db: Connection, to primary: String) throws -> [Resource] {
         try db.all("SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq", primary, map: decode)
@@ -128,6 +134,9 @@ enum ResourceStore {
 
     /// Records a paid period.
     static func addPeriod(_ db: Connection, resource: String, order: String, start: Int64, end: Int64) throws {
+        // A period refunded alone (renewal periods) frees its start for the next renewal; the
+        // refund itself stays in resource_refunds. A PAID period at the same start still conflicts.
+        try db.run("DELETE FROM resource_periods WHERE resource_id = ? AND start_at = ? AND status = 'REFUNDED'", resource, start)
         try db.run("INSERT INTO resource_periods (resource_id, order_id, start_at, end_at) VALUES (?, ?, ?, ?)", resource, order, start, end)
     }
 }
