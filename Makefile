@@ -15,7 +15,7 @@ RELEASE_FLAGS := -c release --product billing -Xswiftc -static-stdlib \
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps build demo test test-swift test-c test-python bench clean
+.PHONY: all deps build demo test test-swift test-c test-python test-stress stress bench clean
 
 all: build
 
@@ -44,8 +44,9 @@ demo: build $(BUILD)/demo
 	$(BUILD)/demo $(BUILD)/demo.sqlite
 	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) python3 examples/python/demo.py $(BUILD)/demo-python.sqlite
 
-# Every test: Swift (engine), C (ABI as linked), Python (ctypes package).
-test: build test-swift test-c test-python
+# Every test: Swift (engine), C (ABI as linked), Python (ctypes package), the short stress
+# drivers, and the replay of the fuzzing corpus.
+test: build test-swift test-c test-python test-stress
 
 test-swift:
 	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -57,6 +58,14 @@ test-c: build $(C_TESTS)
 
 test-python: build
 	cd examples/python && BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) python3 -m pytest -q tests
+
+# Crash consistency (SIGKILL at random points) and the concurrency hammer, short versions.
+test-stress: build
+	$(MAKE) -C stress test BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so)
+
+# The long versions: hundreds of crash rounds and a three-minute hammer (about 13 minutes).
+stress: build
+	$(MAKE) -C stress stress BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so)
 
 # Benchmarks: ratios against raw SQLite measured in the same run (never a test).
 bench: build

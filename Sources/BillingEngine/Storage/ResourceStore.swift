@@ -134,9 +134,6 @@ enum ResourceStore {
 
     /// Records a paid period.
     static func addPeriod(_ db: Connection, resource: String, order: String, start: Int64, end: Int64) throws {
-        // A period refunded alone (renewal periods) frees its start for the next renewal; the
-        // refund itself stays in resource_refunds. A PAID period at the same start still conflicts.
-        try db.run("DELETE FROM resource_periods WHERE resource_id = ? AND start_at = ? AND status = 'REFUNDED'", resource, start)
         try db.run("INSERT INTO resource_periods (resource_id, order_id, start_at, end_at) VALUES (?, ?, ?, ?)", resource, order, start, end)
     }
 }

@@ -400,6 +400,24 @@ enum Schema {
         """
         ALTER TABLE audit_log ADD COLUMN hash TEXT;
         """,
+        // 9: a refunded period stays on record, and only paid periods are unique by start (a
+        // resource whose renewal periods were refunded can be renewed from the same instant).
+        """
+        CREATE TABLE resource_periods_new (
+            resource_id TEXT NOT NULL REFERENCES resources (id),
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            start_at INTEGER NOT NULL,
+            end_at INTEGER NOT NULL CHECK (end_at > start_at),
+            status TEXT NOT NULL DEFAULT 'PAID'
+        ) STRICT;
+        INSERT INTO resource_periods_new (resource_id, order_id, start_at, end_at, status)
+            SELECT resource_id, order_id, start_at, end_at, status FROM resource_periods;
+        DROP TABLE resource_periods;
+        ALTER TABLE resource_periods_new RENAME TO resource_periods;
+        CREATE UNIQUE INDEX periods_paid ON resource_periods (resource_id, start_at) WHERE status = 'PAID';
+        CREATE INDEX periods_by_resource ON resource_periods (resource_id, start_at);
+        CREATE INDEX periods_by_order ON resource_periods (order_id);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }
