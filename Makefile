@@ -15,7 +15,7 @@ RELEASE_FLAGS := -c release --product billing -Xswiftc -static-stdlib \
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps build demo test test-swift test-c test-python test-stress stress bench clean
+.PHONY: all deps build demo test test-swift test-c test-python test-stress test-fuzz stress fuzz bench clean
 
 all: build
 
@@ -46,7 +46,7 @@ demo: build $(BUILD)/demo
 
 # Every test: Swift (engine), C (ABI as linked), Python (ctypes package), the short stress
 # drivers, and the replay of the fuzzing corpus.
-test: build test-swift test-c test-python test-stress
+test: build test-swift test-c test-python test-stress test-fuzz
 
 test-swift:
 	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -66,6 +66,15 @@ test-stress: build
 # The long versions: hundreds of crash rounds and a three-minute hammer (about 13 minutes).
 stress: build
 	$(MAKE) -C stress stress BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so)
+
+# Replays the committed fuzzing corpus and regressions against the release library (seconds).
+test-fuzz: build
+	$(MAKE) -C fuzz regress
+
+# Fuzzes every JSON function with a coverage-instrumented library for FUZZ_SECONDS per
+# target (default 120); finds go to fuzz/build/artifacts/, new inputs to fuzz/build/work/.
+fuzz: build
+	$(MAKE) -C fuzz build run
 
 # Benchmarks: ratios against raw SQLite measured in the same run (never a test).
 bench: build
