@@ -29,6 +29,12 @@
  *     with clock_gettime around system(). Its rows must equal the export's field for field
  *     (the header rows left out; sqlite3 ends rows with LF and quotes cells holding a space,
  *     the export writes CRLF and quotes only where RFC 4180 needs it).
+ * (c) list: billing_orders_list {"account_id", "limit": 20} on the same file, in a fresh process
+ *     (this program run again with --list): the first page, and a deep page (the next_cursor
+ *     after DEEP_PAGES pages, fewer on a small file), each fetched LIST_READS times with the
+ *     same request. Baseline: the same keyset SELECT (… LIMIT 21) through a prepared
+ *     statement, then each of the 20 rows loaded by id (SELECT *), in one read transaction.
+ *     The time per page must not grow from N_SMALL to N.
  *
  *   usage: bench_export [N [N_SMALL [ROWS_PER_STEP]]]   (defaults 1000000 100000 5000;
  *          N and N_SMALL multiples of 1000, N_SMALL <= N; ROWS_PER_STEP 10–1000000)
@@ -279,6 +285,133 @@ static struct export_result library_export(char *self, const char *file, long ro
     return r;
 }
 
+/* ---- (c) paging the order list (child "--list FILE") ------------------------------------- */
+
+#define DEEP_PAGES 500 /* pages of 20 followed before the deep page */
+#define LIST_READS 200 /* fetches of the same page */
+
+struct list_result {
+    double first_library, first_raw, deep_library, deep_raw; /* seconds per page */
+    int deep_pages;
+};
+
+static void list_request(char *request, size_t size, const char *cursor) {
+    if (cursor && cursor[0]) snprintf(request, size, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
+    else snprintf(request, size, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
+}
+
+/* Seconds per billing_orders_list of the page after `cursor` (NULL: the first page); `first`
+   receives its first order id. */
+static double library_page(billing_engine *engine, const char *cursor, char *first, size_t size) {
+    char request[256], *response = NULL;
+    list_request(request, sizeof request, cursor);
+    double start = seconds();
+    for (int i = 0; i < LIST_READS; i++) {
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
+        if (i == 0) bench_json_string(response, "order_id", first, size);
+        billing_string_free(response);
+    }
+    return (seconds() - start) / LIST_READS;
+}
+
+static void step_ok(sqlite3 *db, sqlite3_stmt *statement, const char *what) {
+    int code;
+    while ((code = sqlite3_step(statement)) == SQLITE_ROW) {}
+    bench_must(db, code == SQLITE_DONE ? SQLITE_OK : code, what);
+    sqlite3_reset(statement);
+}
+
+/* The same through a prepared keyset SELECT, each row then loaded by id. */
+static double raw_page(sqlite3 *db, const char *cursor, char *first, size_t size) {
+    static const char *first_sql = "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0"
+                                   " ORDER BY created_at DESC, seq DESC LIMIT 21";
+    static const char *after_sql = "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0"
+                                   " AND (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT 21";
+    static const char *load_sql = "SELECT * FROM orders WHERE id = ? AND account_id = ?";
+    sqlite3_stmt *begin, *commit, *page, *load;
+    const char *page_sql = cursor ? after_sql : first_sql;
+    int64_t created = 0, sequence = 0;
+    if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
+    bench_must(db, sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL), "BEGIN");
+    bench_must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
+    bench_must(db, sqlite3_prepare_v3(db, page_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), page_sql);
+    bench_must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
+    double start = seconds();
+    for (int i = 0; i < LIST_READS; i++) {
+        char ids[21][32];
+        int found = 0, code;
+        step_ok(db, begin, "BEGIN");
+        sqlite3_bind_text(page, 1, ACCOUNT, -1, SQLITE_STATIC);
+        if (cursor) {
+            sqlite3_bind_int64(page, 2, created);
+            sqlite3_bind_int64(page, 3, sequence);
+        }
+        while ((code = sqlite3_step(page)) == SQLITE_ROW && found < 21) {
+            snprintf(ids[found++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(page, 0));
+            (void)sqlite3_column_int64(page, 1);
+            (void)sqlite3_column_int64(page, 2);
+        }
+        bench_must(db, code == SQLITE_DONE ? SQLITE_OK : code, page_sql);
+        sqlite3_reset(page);
+        for (int r = 0; r < found && r < 20; r++) {
+            sqlite3_bind_text(load, 1, ids[r], -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(load, 2, ACCOUNT, -1, SQLITE_STATIC);
+            if (sqlite3_step(load) != SQLITE_ROW) die("order %s not found", ids[r]);
+            sqlite3_reset(load);
+        }
+        step_ok(db, commit, "COMMIT");
+        if (i == 0) {
+            if (found != 21) die("raw page holds %d rows", found);
+            snprintf(first, size, "%s", ids[0]);
+        }
+    }
+    double elapsed = seconds() - start;
+    sqlite3_finalize(begin);
+    sqlite3_finalize(commit);
+    sqlite3_finalize(page);
+    sqlite3_finalize(load);
+    return elapsed / LIST_READS;
+}
+
+/* Child: prints the fields of struct list_result. */
+static int list_child(char **argv) {
+    const char *file = argv[2];
+    struct list_result r;
+    char cursor[128] = "", request[256], library_first[64], raw_first[64], *response = NULL;
+    billing_engine *engine = bench_engine_open(file, NULL);
+    int64_t listed = strtoll(argv[3], NULL, 10);
+    r.deep_pages = listed / 20 - 2 < DEEP_PAGES ? (int)(listed / 20 - 2) : DEEP_PAGES;
+    for (int i = 0; i < r.deep_pages; i++) {
+        list_request(request, sizeof request, cursor);
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
+        bench_json_string(response, "next_cursor", cursor, sizeof cursor);
+        billing_string_free(response);
+    }
+    sqlite3 *db = bench_sqlite_open(file, "NORMAL");
+    r.first_library = library_page(engine, NULL, library_first, sizeof library_first);
+    r.first_raw = raw_page(db, NULL, raw_first, sizeof raw_first);
+    if (strcmp(library_first, raw_first) != 0) die("first page: library starts at %s, raw at %s", library_first, raw_first);
+    r.deep_library = library_page(engine, cursor, library_first, sizeof library_first);
+    r.deep_raw = raw_page(db, cursor, raw_first, sizeof raw_first);
+    if (strcmp(library_first, raw_first) != 0) die("deep page: library starts at %s, raw at %s", library_first, raw_first);
+    sqlite3_close(db);
+    billing_engine_close(engine);
+    printf("%.9f %.9f %.9f %.9f %d\n", r.first_library, r.first_raw, r.deep_library, r.deep_raw, r.deep_pages);
+    return 0;
+}
+
+static struct list_result library_list(char *self, const char *file, int64_t n) {
+    char listed[32], line[256];
+    snprintf(listed, sizeof listed, "%" PRId64, n);
+    char *arguments[] = {self, "--list", (char *)file, listed, NULL};
+    run_self(arguments, line, sizeof line);
+    struct list_result r;
+    if (sscanf(line, "%lf %lf %lf %lf %d", &r.first_library, &r.first_raw, &r.deep_library, &r.deep_raw, &r.deep_pages) != 5) {
+        die("unexpected list result: %s", line);
+    }
+    return r;
+}
+
 /* ---- (b) the sqlite3 command-line tool ------------------------------------------------------ */
 
 /* The export's cells: business time (+08:00, the default business_utc_offset) and yuan with
@@ -419,6 +552,7 @@ struct measurement {
     double database_mb;
     struct export_result library;
     struct baseline_result raw;
+    struct list_result list;
     int64_t compared;
     int same;
     char difference[512];
@@ -435,11 +569,13 @@ static void measure(char *self, const char *file, int64_t n, long rows_per_step,
     m->raw = sqlite3_export(file, csv);
     m->same = same_rows(m->library.path, csv, &m->compared, m->difference, sizeof m->difference);
     unlink(csv); /* the export's own file goes with the directory */
+    m->list = library_list(self, file, n);
 }
 
 int main(int argc, char **argv) {
     if (argc == 6 && strcmp(argv[1], "--build") == 0) return build_child(argv);
     if (argc == 4 && strcmp(argv[1], "--export") == 0) return export_child(argv);
+    if (argc == 4 && strcmp(argv[1], "--list") == 0) return list_child(argv);
     long n = bench_multiple(argc, argv, 1, 1000000, LISTED, 50000000), small = bench_multiple(argc, argv, 2, 100000, LISTED, 50000000);
     long rows_per_step = bench_multiple(argc, argv, 3, 5000, 1, 1000000);
     if (small > n) die("N_SMALL may not exceed N");
@@ -520,6 +656,26 @@ int main(int argc, char **argv) {
         }
         same = same && m->same;
     }
+    static const struct bench_column paging[] = {
+        {"N", 8, BENCH_COUNT, 0},           {"deep after", 10, BENCH_COUNT, 0},   {"first library us", 16, BENCH_REAL, 1},
+        {"first raw us", 12, BENCH_REAL, 1}, {"first library/raw", 21, BENCH_RATIO, 0}, {"deep library us", 15, BENCH_REAL, 1},
+        {"deep raw us", 11, BENCH_REAL, 1},  {"deep library/raw", 21, BENCH_RATIO, 0},
+    };
+    printf("\n(c) billing_orders_list, limit 20, %d fetches of each page; raw = keyset SELECT … LIMIT 21 + 20 loads by id"
+           " (deep after = pages followed first)\n", LIST_READS);
+    bench_table_header(paging, sizeof paging / sizeof *paging);
+    for (int s = 0; s < count; s++) {
+        const struct list_result *l = &sizes[s].list;
+        bench_table_row(paging, sizeof paging / sizeof *paging, sizes[s].n, (int64_t)l->deep_pages, 1e6 * l->first_library,
+                        1e6 * l->first_raw, l->first_raw / l->first_library, 1e6 * l->deep_library, 1e6 * l->deep_raw,
+                        l->deep_raw / l->deep_library);
+    }
+    if (count == 2) {
+        printf("per page at N=%ld / N=%ld: first page library %.2f raw %.2f, deep page library %.2f raw %.2f\n", n, small,
+               sizes[1].list.first_library / sizes[0].list.first_library, sizes[1].list.first_raw / sizes[0].list.first_raw,
+               sizes[1].list.deep_library / sizes[0].list.deep_library, sizes[1].list.deep_raw / sizes[0].list.deep_raw);
+    }
+    printf("\n");
     if (count == 2) {
         printf("peak (VmHWM) at N=%ld / N=%ld: %.2f\n", n, small, (double)sizes[1].library.hwm / (double)sizes[0].library.hwm);
     }
