@@ -4,8 +4,10 @@
     python3 fuzz/make_corpus.py        # rewrites corpus/json, corpus/open and billing.dict
 
 corpus/json/NN-function-tag: byte 0 is the index of the function in fuzz_json.c's table
-(read from that file, so the two cannot disagree), the rest is the request. Ids are those
-of the harness fixture (see seed_fixture in fuzz_json.c). corpus/open/tag: an options_json
+(read from that file, so the two cannot disagree), the rest is the request. corpus/json/seq-*:
+several calls in one input, separated by NUL bytes, using the harness's $ORDER/$RESOURCE/...
+markers. Ids are those of the harness fixture (see seed_fixture in fuzz_json.c), which every
+input of `make regress` in regressions/ starts from. corpus/open/tag: an options_json
 for billing_engine_open. Files the fuzzer found and `make merge` added are named by their
 SHA-1 and are left alone; only the files this script names are rewritten.
 """

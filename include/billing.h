@@ -430,12 +430,13 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    job (default 1000)} -> {"now", "cancelled_orders", "exports_stepped", "exports_purged",
    "resources": {"processed",
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
-   "frozen", "released"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
+   "frozen", "released", "failed"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
    taking effect, auto-renew attempts, expiry reminders (15/7/3/1 days before for MANUAL,
    3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
    grace (or conversion to pay-per-use), freezing at the end of grace, release at the end
-   of retention; a step of each export being generated, and the purge of export records
+   of retention (a resource that cannot advance is set aside for a day with a
+   "scheduler.resource_failed" event, so it never stops the rest); a step of each export being generated, and the purge of export records
    past their time. Its cost follows the due work, not the number of resources. Running it
    twice, or from two processes at once, has the effect of running it once. Call again
    while has_more is true. Since 0.1.0. */

@@ -44,3 +44,19 @@ struct RegressionTests {
         #expect(retry == first)
     }
 }
+
+/// Found by the fuzzer: a resource near the end of the calendar stopped the scheduler for everyone.
+@Suite("Regressions at the end of time")
+struct EndOfTimeTests {
+    @Test func aRenewalPastTheYear9999DoesNotStopTheScheduler() throws {
+        let shop = try Shop(cash: 100_000_000, at: 253_300_000_000)
+        let late = try shop.own(months: 3, unit: "YEAR")
+        _ = try shop.setPolicy([late], "AUTO_RENEW")
+        let pending = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        let run = try shop.runScheduler(at: 253_402_300_000)
+        #expect(integer(run, "cancelled_orders") == 1)
+        #expect(try shop.status(pending) == "CANCELLED")
+        #expect(try shop.events("resource.auto_renew_failed", subject: late).first?["reason"] == "instant_out_of_range")
+        try expectNoBreaches(shop.engine)
+    }
+}

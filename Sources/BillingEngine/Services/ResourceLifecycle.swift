@@ -180,7 +180,8 @@ extension Engine {
                              data: ["order_id": .string(order.id), "expire_at": JSONValue(renewed.expireAt),
                                     "remaining": JSONValue(renewed.autoRenewRemaining), "policy": .string(renewed.expiryPolicy)])
             return true
-        } catch let error as BillingError where error.status == .refused || error.status == .notFound {
+        } catch let error as BillingError where error.status == .refused || error.status == .notFound || error.status == .invalidArgument {
+            // invalidArgument: e.g. a renewal that would end after the year 9999.
             var failed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
             failed.nextAttemptAt = RenewalRules.nextRetry(after: context.now, hour: context.configuration.autoRenewHour, calendar: context.calendar)
             reschedule(&failed, context: context)
@@ -214,7 +215,16 @@ extension Engine {
                                      context.now, limit + 1) { ($0.text(0), $0.text(1)) }
         var counts = LifecycleCounts()
         for (id, account) in due.prefix(Int(limit)) {
-            try advance(id, account: account, counts: &counts, context: context)
+            do {
+                try context.db.savepoint { try advance(id, account: account, counts: &counts, context: context) }
+            } catch let error as BillingError where error.status != .storage && error.status != .busy {
+                // One resource that cannot advance must not stop the work of every other account:
+                // it is set aside for a day, and the host hears why.
+                try context.db.run("UPDATE resources SET due_at = ? WHERE id = ?", context.now + 86_400, id)
+                try context.emit("scheduler.resource_failed", account: account, subject: id,
+                                 data: ["reason": .string(error.reason), "message": .string(error.message)])
+                counts.add("failed")
+            }
             counts.add("processed")
         }
         return (counts, due.count > Int(limit))

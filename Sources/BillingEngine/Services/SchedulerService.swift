@@ -15,7 +15,7 @@ extension Engine {
                                                "exports_stepped": .integer(exports.stepped), "exports_purged": .integer(exports.purged),
                                                "has_more": .bool(orders.more || resources.more || exports.more)]
             var counts: [String: JSONValue] = [:]
-            for key in ["processed", "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted", "frozen", "released"] {
+            for key in ["processed", "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted", "frozen", "released", "failed"] {
                 counts[key] = .integer(resources.counts.values[key] ?? 0)
             }
             fields["resources"] = .object(counts)
