@@ -62,9 +62,6 @@ public final class Engine: @unchecked Sendable {
     /// The handle's current instant in Unix seconds.
     public var now: Int64 { lock.withLock { clock.now } }
 
-    /// Whether the handle runs on a manual clock.
-    public var hasManualClock: Bool { lock.withLock { clock != .system } }
-
     /// Sets a manual clock to an instant; time may not run backwards.
     public func setClock(to instant: Int64) throws {
         try lock.withLock {

@@ -26,12 +26,6 @@ public final class ObjectReader {
     /// The whole object as read, for canonical comparisons.
     public var value: JSONValue { .object(fields) }
 
-    /// Whether the key is present and not null.
-    public func has(_ key: String) -> Bool {
-        if let value = fields[key], value != .null { return true }
-        return false
-    }
-
     private func take(_ key: String) -> JSONValue? {
         consumed.insert(key)
         guard let value = fields[key], value != .null else { return nil }

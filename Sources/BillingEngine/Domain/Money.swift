@@ -70,15 +70,4 @@ public enum Rounding {
         let value = Int64(rounded)
         return numerator < 0 ? -value : value
     }
-
-    /// `numerator / denominator` rounded down (toward negative infinity).
-    public static func floor(_ numerator: Int128, over denominator: Int128) throws -> Int64 {
-        guard denominator > 0 else {
-            throw BillingError(.internal, "zero_denominator", "a ratio with a non-positive denominator")
-        }
-        var quotient = numerator / denominator
-        if numerator % denominator != 0 && numerator < 0 { quotient -= 1 }
-        guard let value = Int64(exactly: quotient) else { throw BillingError.overflow("a ratio") }
-        return value
-    }
 }

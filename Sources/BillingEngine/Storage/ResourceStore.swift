@@ -85,12 +85,6 @@ enum ResourceStore {
         try db.all("SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq", primary, map: decode)
     }
 
-    /// Resources whose next work is due at or before an instant, soonest first.
-    static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> [Resource] {
-        try db.all("SELECT \(columns) FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
-                   instant, limit, map: decode)
-    }
-
     /// The order waiting for payment or processing on a resource, if any.
     static func openOrder(_ db: Connection, of resource: String) throws -> String? {
         try db.first("SELECT order_id FROM resource_open_orders WHERE resource_id = ?", resource) { $0.text(0) }

@@ -30,3 +30,19 @@ def fast_engine(engine):
     first update leaves one config.changed event and one audit row behind.)"""
     engine.update_config(FAST_HASHING, actor="test")
     return engine
+
+
+@pytest.fixture
+def engine_at(fast_engine, db_path):
+    """Opens another handle on fast_engine's database with its manual clock at `now` (a
+    handle's clock cannot go back, so a test that needs an earlier time opens a second one)."""
+    opened = []
+
+    def open_at(now):
+        engine = billing.Engine(db_path, clock="manual", now=now)
+        opened.append(engine)
+        return engine
+
+    yield open_at
+    for engine in opened:
+        engine.close()

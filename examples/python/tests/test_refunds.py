@@ -36,21 +36,6 @@ VPC = {"product_id": "vpc.m", "product_type": "VPC", "billing_mode": "PREPAID",
 
 # -- helpers --------------------------------------------------------------------------
 
-@pytest.fixture
-def engine_at(fast_engine, db_path):
-    """Opens another handle on fast_engine's database with its manual clock at `now`."""
-    opened = []
-
-    def open_at(now):
-        engine = billing.Engine(db_path, clock="manual", now=now)
-        opened.append(engine)
-        return engine
-
-    yield open_at
-    for engine in opened:
-        engine.close()
-
-
 def shop(engine, cash=1_000_000, level="V3", products=(EVS, SYSTEM_DISK, ECS, VPC)):
     """The account a1 (verified enterprise) with `cash`, and the catalog."""
     engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level=level)

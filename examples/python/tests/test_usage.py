@@ -24,21 +24,6 @@ HOUR = 3_600
 
 # -- helpers --------------------------------------------------------------------------
 
-@pytest.fixture
-def engine_at(fast_engine, db_path):
-    """Opens another handle on fast_engine's database with its manual clock at `now`."""
-    opened = []
-
-    def open_at(now):
-        engine = billing.Engine(db_path, clock="manual", now=now)
-        opened.append(engine)
-        return engine
-
-    yield open_at
-    for engine in opened:
-        engine.close()
-
-
 def customer(engine, cash=1_000_000, level="V3", credit_limit_fen=None):
     engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level=level,
                        credit_limit_fen=credit_limit_fen)
