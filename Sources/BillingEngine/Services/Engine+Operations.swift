@@ -34,10 +34,10 @@ extension Engine {
         let input = try parse(reader)
         try reader.finish()
 
-        return try lock.withLock {
-            try db.transaction(write: true) {
+        let (response, committed) = try lock.withLock {
+            try db.transaction(write: true) { () -> (String, [() -> Void]) in
                 if let key, let replay = try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) {
-                    return replay
+                    return (replay, [])
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
                 let result = try apply(context, input)
@@ -52,9 +52,12 @@ extension Engine {
                     }
                     try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: stored, at: context.now)
                 }
-                return response
+                return (response, context.afterCommit)
             }
         }
+        // Only now is the operation durable; its outside effects follow it.
+        for action in committed { action() }
+        return response
     }
 
     /// Runs a read in one consistent snapshot.

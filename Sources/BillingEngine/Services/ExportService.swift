@@ -319,7 +319,8 @@ extension Engine {
                                          context.now, limit + 1, map: ExportRecord.decode)
         for record in expired.prefix(Int(limit)) {
             try context.db.run("DELETE FROM exports WHERE id = ?", record.id)
-            ExportFile.remove(record.path)
+            // A purge that rolled back must keep its file.
+            context.afterCommit.append { ExportFile.remove(record.path) }
             try context.emit("export.purged", account: record.account, subject: record.id)
         }
         return (Int64(min(generating.count, Int(limit))), Int64(min(expired.count, Int(limit))),

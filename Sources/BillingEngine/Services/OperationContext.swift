@@ -10,6 +10,9 @@ public final class OperationContext {
     var auditAccount: String?
     var auditSubject: String?
     var auditDetail: JSONValue = .object([:])
+    /// Work outside the database (removing files) that must happen only once the
+    /// operation's transaction has committed.
+    var afterCommit: [() -> Void] = []
 
     init(db: Connection, now: Int64, actor: String, configuration: Configuration) {
         self.db = db
