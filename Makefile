@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-VERSION := 0.1.0
+VERSION := 0.2.0
 SONAME  := libbilling.so.0
 DIST    := dist
 LIBDIR  := $(DIST)/lib
@@ -10,17 +10,36 @@ BUILD   := build
 CFLAGS  := -std=c99 -Wall -Wextra -Werror -O2 -I$(DIST)/include
 LDLIBS  := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lbilling -lpthread
 
+# Where `make install` puts things (DESTDIR is prepended, for staging and packaging).
+PREFIX     ?= /usr/local
+LIBDIR_INSTALL ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR_INSTALL)/pkgconfig
+
+# Tests run the Python package installed into this venv (never the system's site-packages,
+# which Debian marks externally managed); build and demo need no venv.
+VENV   := $(BUILD)/venv
+PYTHON := $(VENV)/bin/python
+
 # lld, because gold keeps the hidden Swift symbols in .dynsym (as locals) under -export-dynamic.
-RELEASE_FLAGS := -c release --product billing -Xswiftc -static-stdlib \
+# --disable-local-rpath: the library needs no RUNPATH ($$ORIGIN) of its own.
+RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -static-stdlib \
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps build demo test test-swift test-c test-python test-stress test-fuzz stress fuzz bench clean
+.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz stress fuzz bench install wheel clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# What only the tests need: pytest and the package, installed into $(VENV).
+test-deps: $(VENV)/.ready
+$(VENV)/.ready: examples/python/pyproject.toml examples/python/setup.py $(wildcard examples/python/billing/*.py) | deps
+	@scripts/make-venv.sh $(VENV)
+	@touch $@
 
 # The release library as users link it: dist/lib/libbilling.so -> .so.0 -> .so.$(VERSION).
 build: deps
@@ -46,7 +65,7 @@ demo: build $(BUILD)/demo
 
 # Every test: Swift (engine), C (ABI as linked), Python (ctypes package), the short stress
 # drivers, and the replay of the fuzzing corpus.
-test: build test-swift test-c test-python test-stress test-fuzz
+test: build test-swift test-c test-python test-install test-stress test-fuzz
 
 test-swift:
 	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -56,8 +75,36 @@ test-c: build $(C_TESTS)
 	@# Every test program runs even if an earlier one fails; the target fails if any did.
 	@failed=0; for t in $(C_TESTS); do echo "== $$t"; $$t $(BUILD) || failed=1; done; exit $$failed
 
-test-python: build
-	cd examples/python && BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) python3 -m pytest -q tests
+# The installed package under test (run from the top directory, so that the source tree's
+# billing/ is not the one imported).
+test-python: build test-deps
+	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) $(PYTHON) -m pytest -q examples/python/tests
+
+# make install into a temporary prefix, then build and run a C program with pkg-config
+# against it, and a bundled-library wheel in a fresh venv.
+test-install: build test-deps
+	scripts/test-install.sh
+
+# Installs the stripped library with its SONAME links, the header and billing.pc.
+install: build
+	install -d $(DESTDIR)$(LIBDIR_INSTALL) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(LIBDIR)/libbilling.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/
+	strip --strip-unneeded $(DESTDIR)$(LIBDIR_INSTALL)/libbilling.so.$(VERSION)
+	ln -sf libbilling.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR_INSTALL)/libbilling.so
+	install -m 0644 include/billing.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR_INSTALL)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	    scripts/billing.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/billing.pc
+	@echo "installed under $(DESTDIR)$(PREFIX); run ldconfig if $(LIBDIR_INSTALL) is a system library directory"
+
+# A platform wheel of the Python package with the stripped library inside (dist/python/).
+wheel: build test-deps
+	rm -rf $(BUILD)/wheel && mkdir -p $(BUILD)/wheel $(DIST)/python
+	cp -r examples/python/pyproject.toml examples/python/setup.py examples/python/README.md examples/python/billing $(BUILD)/wheel/
+	rm -rf $(BUILD)/wheel/billing/__pycache__ && mkdir -p $(BUILD)/wheel/billing/_lib
+	cp $(LIBDIR)/libbilling.so.$(VERSION) $(BUILD)/wheel/billing/_lib/libbilling.so.0
+	strip --strip-unneeded $(BUILD)/wheel/billing/_lib/libbilling.so.0
+	$(PYTHON) -m pip wheel --quiet --no-deps -w $(DIST)/python $(BUILD)/wheel
 
 # Crash consistency (SIGKILL at random points) and the concurrency hammer, short versions.
 test-stress: build

@@ -53,13 +53,13 @@ extern "C" {
 /* ---- Version ----------------------------------------------------------------------- */
 
 #define BILLING_VERSION_MAJOR 0
-#define BILLING_VERSION_MINOR 1
+#define BILLING_VERSION_MINOR 2
 #define BILLING_VERSION_PATCH 0
-#define BILLING_VERSION_STRING "0.1.0"
+#define BILLING_VERSION_STRING "0.2.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH */
-#define BILLING_VERSION_NUMBER 1000
+#define BILLING_VERSION_NUMBER 2000
 
-/* The library's version string, e.g. "0.1.0"; static storage. Since 0.1.0. */
+/* The library's version string, e.g. "0.2.0"; static storage. Since 0.1.0. */
 const char *billing_version(void);
 
 /* The library's BILLING_VERSION_NUMBER, to compare with the header's. Since 0.1.0. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on a fresh Debian machine, or names the command.
-# Swift itself comes with the machine (/opt/swift); everything else is a Debian or PyPI package.
+# Installs the system packages that building, the demo and the tests need on a fresh Debian
+# machine, or names the command. Swift itself comes with the machine (/opt/swift). Python
+# packages for the tests (pytest) go into a venv under build/ (scripts/make-venv.sh), never
+# into the system's Python, which Debian marks externally managed.
 set -euo pipefail
-packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils)
+packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -15,9 +17,5 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "missing system packages; run: sudo apt-get install -y ${missing[*]}" >&2
         exit 1
     fi
-fi
-if ! python3 -c 'import pytest' 2>/dev/null; then
-    echo "installing pytest"
-    python3 -m pip install --quiet pytest || { echo "run: python3 -m pip install pytest" >&2; exit 1; }
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }

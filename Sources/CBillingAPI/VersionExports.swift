@@ -8,7 +8,7 @@ import CBilling
 
 @c @implementation
 public func billing_version() -> UnsafePointer<CChar>? {
-    staticCString("0.1.0")
+    staticCString("0.2.0")
 }
 
 @c @implementation

@@ -5,8 +5,10 @@
         print(engine.config()["five_day_quota_per_year"])
 """
 
+__version__ = "0.2.0"
+
 from . import errors
 from .engine import Engine, version, version_number
 from .errors import BillingError
 
-__all__ = ["Engine", "BillingError", "errors", "version", "version_number"]
+__all__ = ["__version__", "Engine", "BillingError", "errors", "version", "version_number"]

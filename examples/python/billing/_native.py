@@ -13,6 +13,7 @@ Static strings (version, status and last-error texts) are not owned by us, so a
 import ctypes
 import ctypes.util
 import os
+import threading
 
 # The ABI major version this binding was written against (BILLING_VERSION_MAJOR).
 EXPECTED_MAJOR = 0
@@ -27,16 +28,22 @@ class engine_p(ctypes.c_void_p):
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+# A platform wheel (`make wheel`) carries the library inside the package.
+_BUNDLED = os.path.join(_HERE, "_lib", "libbilling.so.0")
+# Running from a source checkout after `make build`.
 _REPO_DIST = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "dist", "lib", "libbilling.so"))
 
 
 def _candidates():
-    """Library locations in priority order, with a label used in error messages."""
+    """Library locations in priority order, with a label used in error messages:
+    BILLING_LIBRARY, the library bundled in the package, a source checkout's dist/,
+    then the system's (ctypes.util.find_library)."""
     env = os.environ.get("BILLING_LIBRARY")
     if env:
         # An explicit path is authoritative: do not fall back if it is wrong.
         return [("BILLING_LIBRARY", env)]
-    found = [("repository dist", _REPO_DIST)] if os.path.exists(_REPO_DIST) else []
+    found = [(label, path) for label, path in (("bundled", _BUNDLED), ("repository dist", _REPO_DIST))
+             if os.path.exists(path)]
     name = ctypes.util.find_library("billing")
     if name:
         found.append(("ctypes.util.find_library", name))
@@ -48,7 +55,7 @@ def _load():
     if not candidates:
         raise LibraryNotFoundError(
             "libbilling not found: set BILLING_LIBRARY to the path of libbilling.so, "
-            f"build it into {_REPO_DIST}, or install it where the linker finds it"
+            "install a wheel that bundles it, or install it where the linker finds it"
         )
     errors = []
     for label, path in candidates:
@@ -59,20 +66,54 @@ def _load():
     raise LibraryNotFoundError("cannot load libbilling: " + "; ".join(errors))
 
 
-lib = _load()
+_lib = None
+_lib_lock = threading.Lock()
+
+
+def library():
+    """The loaded library, loaded (and its ABI major checked) on first use, so that
+    importing the package never fails for want of the library."""
+    global _lib
+    if _lib is None:
+        with _lib_lock:
+            if _lib is None:
+                loaded = _load()
+                _check_version(loaded)
+                _lib = loaded
+    return _lib
+
 
 _c_int64_p = ctypes.POINTER(ctypes.c_int64)
 _out_string = ctypes.POINTER(ctypes.c_void_p)
 
 
+class _Function:
+    """A C function of billing.h, looked up and given its prototype on first call. Every
+    function is required: a library without one fails at that first call with an
+    AttributeError naming it, rather than later with a confusing error."""
+
+    __slots__ = ("name", "restype", "argtypes", "_fn")
+
+    def __init__(self, name, restype, argtypes):
+        self.name = name
+        self.restype = restype
+        self.argtypes = argtypes
+        self._fn = None
+
+    def bind(self):
+        if self._fn is None:
+            fn = getattr(library(), self.name)
+            fn.restype = self.restype
+            fn.argtypes = self.argtypes
+            self._fn = fn
+        return self._fn
+
+    def __call__(self, *args):
+        return (self._fn or self.bind())(*args)
+
+
 def _declare(name, restype, *argtypes):
-    """Looks up `name` in the library and sets its prototype. Every function of billing.h
-    is required: a library without one fails here, at import, with an AttributeError
-    naming it, rather than later with a confusing error."""
-    fn = getattr(lib, name)
-    fn.restype = restype
-    fn.argtypes = list(argtypes)
-    return fn
+    return _Function(name, restype, list(argtypes))
 
 
 # Version
@@ -195,14 +236,13 @@ def take_string(ptr):
         billing_string_free(ptr)
 
 
-def _check_version():
-    number = billing_version_number()
+def _check_version(loaded):
+    loaded.billing_version_number.restype = ctypes.c_int
+    loaded.billing_version.restype = ctypes.c_char_p
+    number = loaded.billing_version_number()
     major = number // 1_000_000
     if major != EXPECTED_MAJOR:
         raise LibraryNotFoundError(
-            f"libbilling {billing_version().decode()} (number {number}) has ABI major "
+            f"libbilling {loaded.billing_version().decode()} (number {number}) has ABI major "
             f"{major}; this binding needs major {EXPECTED_MAJOR}"
         )
-
-
-_check_version()

@@ -14,7 +14,7 @@ _INT64_MAX = 2 ** 63 - 1
 
 
 def version():
-    """The loaded library's version string, e.g. "0.1.0"."""
+    """The loaded library's version string, e.g. "0.2.0"."""
     return _native.billing_version().decode("utf-8")
 
 

@@ -1,14 +1,17 @@
-"""Shared fixtures. The package is imported from the source tree, so the suite runs
-without installing it; BILLING_LIBRARY selects the library under test."""
+"""Shared fixtures. `make test` runs the suite against the package installed in a venv
+(build/venv); without an installed package it falls back to the source tree, so the suite
+also runs straight from a checkout. BILLING_LIBRARY selects the library under test."""
 
 import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import billing  # noqa: E402  (needs the path set above)
+try:
+    import billing
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import billing  # noqa: E402  (needs the path set above)
 from helpers import FAST_HASHING, START  # noqa: E402
 
 

@@ -177,18 +177,19 @@ def test_every_header_function_is_declared():
 
 @pytest.mark.skipif(not os.path.exists(HEADER), reason="needs the repository's include/billing.h")
 def test_loaded_library_exports_every_header_function():
-    # Every declaration is required, so a missing export already fails the import; check
-    # the symbols directly too, so the cause is named if that ever changes.
+    # Declarations bind on first call; check every symbol directly, so that a library
+    # missing one is named here rather than at some later call.
     with open(HEADER) as f:
         names = set(re.findall(r"\b(billing_\w+)\s*\(", f.read()))
-    missing = sorted(name for name in names if not hasattr(n.lib, name))
+    missing = sorted(name for name in names if not hasattr(n.library(), name))
     assert missing == [], f"the loaded library does not export {missing}"
 
 
 def test_declaring_a_function_the_library_lacks_fails():
-    # Declarations are required: no stand-in is made for a missing symbol.
+    # Declarations are required: no stand-in is made for a missing symbol; the first call
+    # names it.
     with pytest.raises(AttributeError, match="billing_from_the_future"):
-        n._declare("billing_from_the_future", ctypes.c_int)
+        n._declare("billing_from_the_future", ctypes.c_int)()
 
 
 def _import_in_child(**env):
@@ -203,6 +204,23 @@ def test_library_path_from_environment_must_exist(tmp_path):
     result = _import_in_child(BILLING_LIBRARY=str(tmp_path / "missing.so"))
     assert result.returncode != 0
     assert "LibraryNotFoundError" in result.stderr and "BILLING_LIBRARY" in result.stderr
+
+
+def test_import_does_not_load_the_library(tmp_path):
+    # The library is loaded on first use: importing the package (to read __version__, to
+    # type-check, to configure BILLING_LIBRARY later) never fails for want of it.
+    code = "import billing; print(billing.__version__)"
+    env = {k: v for k, v in os.environ.items() if k != "BILLING_LIBRARY"}
+    env.update(BILLING_LIBRARY=str(tmp_path / "missing.so"),
+               PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == billing.__version__
+
+
+def test_package_version_matches_the_library():
+    assert billing.__version__ == billing.version()
 
 
 @pytest.mark.skipif(not os.path.exists(n._REPO_DIST), reason="no dist/ build in this checkout")
