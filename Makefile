@@ -52,10 +52,17 @@ build: deps
 	ln -sf $(SONAME) $(LIBDIR)/libbilling.so
 	cp -f include/billing.h $(DIST)/include/
 	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
+	@$(MAKE) --no-print-directory $(DIST)/bin/billingctl
 
 $(BUILD)/%: examples/c/%.c examples/c/check.h include/billing.h | build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# The operator CLI: a plain client of the public header and the release library. Its RUNPATH
+# $ORIGIN/../lib finds dist/lib in the tree and PREFIX/lib beside PREFIX/bin when installed.
+$(DIST)/bin/billingctl: tools/billingctl.c include/billing.h $(LIBDIR)/libbilling.so.$(VERSION)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ tools/billingctl.c -L$(LIBDIR) -Wl,-rpath,'$$ORIGIN/../lib' -lbilling
 
 # Builds the release library and runs the C and Python demos on an embedded SQLite file.
 demo: build $(BUILD)/demo

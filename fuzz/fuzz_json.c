@@ -30,6 +30,10 @@
  *         allocated more than it freed (its leak check, -detect_leaks=1), which state growth
  *         in the engine does; with FUZZ_RESET_EVERY=1 both runs start from a fresh fixture.
  *
+ *         billing_engine_backup (directly or through billing_call) only runs with a request
+ *         whose paths all lie in the harness's scratch directory (marker "$SCRATCH"), and its
+ *         copy is removed at once, so fuzzing never writes elsewhere or fills the disk.
+ *
  * The table below is append-only: the committed corpus names entries by index. The first
  * 50 entries are the JSON functions of include/billing.h in header order;
  * `make -C fuzz check-table` fails when the header has one the table lacks.
@@ -49,7 +53,7 @@
 
 typedef int (*json_function)(billing_engine *, const char *, char **);
 
-enum kind { JSON, CONFIG_GET, CLOCK_ADVANCE, CLOCK_SET };
+enum kind { JSON, CONFIG_GET, CLOCK_ADVANCE, CLOCK_SET, CALL };
 
 struct target {
     const char *name;
@@ -115,6 +119,11 @@ static const struct target targets[] = {
     {"billing_config_get", CONFIG_GET, NULL},       /* 50 */
     {"billing_clock_advance", CLOCK_ADVANCE, NULL}, /* 51 */
     {"billing_clock_set", CLOCK_SET, NULL},         /* 52 */
+    /* Since 0.2.0. billing_engine_backup runs only on requests backup_allowed accepts.
+       billing_call's request is "FUNCTION REQUEST": the name up to the first space, then
+       the request (no space: the whole text names the function and the request is NULL). */
+    J(billing_engine_backup),                       /* 53 */
+    {"billing_call", CALL, NULL},                   /* 54 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])
@@ -319,33 +328,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 /* ---- One input ---------------------------------------------------------------------------- */
 
+/* `text` with every `marker` replaced by `value` (a new buffer; `text` is freed). */
+static char *replace_all(char *text, const char *marker, const char *value) {
+    size_t marker_length = strlen(marker), value_length = strlen(value), count = 0;
+    for (const char *p = text; (p = strstr(p, marker)); p += marker_length) count++;
+    if (count == 0) return text;
+    char *result = malloc(strlen(text) - count * marker_length + count * value_length + 1), *w = result;
+    if (!result) abort();
+    for (const char *p = text;;) {
+        const char *hit = strstr(p, marker);
+        if (!hit) {
+            strcpy(w, p);
+            break;
+        }
+        memcpy(w, p, (size_t)(hit - p));
+        w += hit - p;
+        memcpy(w, value, value_length);
+        w += value_length;
+        p = hit + marker_length;
+    }
+    free(text);
+    return result;
+}
+
 /* The request with every marker replaced by its value (a new buffer; the request is freed). */
 static char *substitute_markers(char *request) {
     if (!strchr(request, '$')) return request;
     for (size_t i = 0; i < MARKER_COUNT; i++) {
         if (i > 0 && strcmp(markers[i].marker, markers[i - 1].marker) == 0) continue; /* same marker */
-        const char *marker = markers[i].marker, *value = markers[i].value;
-        size_t marker_length = strlen(marker), value_length = strlen(value), count = 0;
-        for (const char *p = request; (p = strstr(p, marker)); p += marker_length) count++;
-        if (count == 0) continue;
-        char *result = malloc(strlen(request) - count * marker_length + count * value_length + 1), *w = result;
-        if (!result) abort();
-        for (const char *p = request;;) {
-            const char *hit = strstr(p, marker);
-            if (!hit) {
-                strcpy(w, p);
-                break;
-            }
-            memcpy(w, p, (size_t)(hit - p));
-            w += hit - p;
-            memcpy(w, value, value_length);
-            w += value_length;
-            p = hit + marker_length;
-        }
-        free(request);
-        request = result;
+        request = replace_all(request, markers[i].marker, markers[i].value);
     }
-    return request;
+    return replace_all(request, "$SCRATCH", export_directory);
 }
 
 /* 1 when a billing_verify response reports a breach whose "check" is not listed in
@@ -384,12 +397,89 @@ static void verify_invariants(const char *after) {
     billing_string_free(out);
 }
 
+/* Whether a billing_engine_backup request may run: every '/' in it belongs to the scratch
+   directory's prefix and it has no escapes (which could spell a '/'), so whatever key
+   (duplicates included) the library reads as "destination", the copy lands in the scratch
+   directory. */
+static int backup_allowed(const char *request) {
+    if (!request) return 1;
+    if (strchr(request, '\\')) return 0;
+    char prefix[sizeof export_directory + 1];
+    snprintf(prefix, sizeof prefix, "%s/", export_directory);
+    for (const char *p = request; *p;) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            p += strlen(prefix);
+        } else if (*p == '/') {
+            return 0;
+        } else {
+            p++;
+        }
+    }
+    return 1;
+}
+
+/* Removes the copy a successful backup reported (its path has no escapes: backup_allowed). */
+static void remove_backup(const char *out) {
+    static const char key[] = "\"destination\":\"";
+    const char *at = out ? strstr(out, key) : NULL;
+    if (!at) return;
+    at += sizeof key - 1;
+    char path[4200];
+    size_t n = strcspn(at, "\"");
+    if (n >= sizeof path) return;
+    memcpy(path, at, n);
+    path[n] = '\0';
+    unlink(path);
+}
+
+/* The contract of billing_call: a status in range, ALWAYS a document (one JSON object),
+   {"ok":true,"result":...} exactly on success, and on failure the error it carries agrees
+   with the status and with the thread's last error. */
+static void check_call_contract(const char *name, int status, const char *out) {
+    if (status < BILLING_OK || status > BILLING_E_AUTH) FUZZ_FAIL("billing_call(%s) returned status %d", name, status);
+    if (!out) FUZZ_FAIL("billing_call(%s) returned %d without a document", name, status);
+    if (!fuzz_valid_json_object(out)) FUZZ_FAIL("billing_call(%s): the document is not one JSON object: %.400s", name, out);
+    if (billing_last_error_code() != status)
+        FUZZ_FAIL("billing_call(%s) returned %d but the last error is %d", name, status, billing_last_error_code());
+    if (status == BILLING_OK) {
+        if (strncmp(out, "{\"ok\":true,\"result\":{", 21) != 0) FUZZ_FAIL("billing_call(%s) succeeded: %.400s", name, out);
+    } else {
+        char expected[64];
+        snprintf(expected, sizeof expected, "\"status\":%d,", status);
+        const char *reason = billing_last_error_reason();
+        char quoted[200];
+        snprintf(quoted, sizeof quoted, "\"reason\":\"%.150s\"", reason);
+        if (strncmp(out, "{\"error\":{", 10) != 0 || !strstr(out, "},\"ok\":false}") || !strstr(out, expected) ||
+            !fuzz_valid_reason(reason) || !strstr(out, quoted))
+            FUZZ_FAIL("billing_call(%s) failed with %d (%s) but its document says %.400s", name, status, reason, out);
+    }
+}
+
 /* One call: `selector` picks the target, request[0..length) is the request (NULL when absent). */
 static void run_call(uint8_t selector, const uint8_t *bytes, size_t length, int absent) {
     const struct target *target = &targets[selector % TARGET_COUNT];
     char *request = absent ? NULL : substitute_markers(fuzz_copy_string(bytes, length));
     char *out = (char *)0x1; /* must be overwritten: NULL on failure */
     int status = BILLING_E_INTERNAL;
+    /* What ran, for the checks after the call: the function itself or the one billing_call
+       named, and its response (billing_call's "result"). */
+    const char *called = target->name, *response = NULL;
+    char *function = NULL;
+    const char *call_request = request;
+    if (target->kind == CALL && request) {
+        size_t name_length = strcspn(request, " ");
+        function = malloc(name_length + 1);
+        if (!function) abort();
+        memcpy(function, request, name_length);
+        function[name_length] = '\0';
+        call_request = request[name_length] ? request + name_length + 1 : NULL;
+        called = function;
+    }
+    if (strcmp(called, "billing_engine_backup") == 0 && !backup_allowed(call_request)) {
+        free(function);
+        free(request);
+        return;
+    }
     double start = stats ? seconds_now() : 0;
     switch (target->kind) {
     case JSON:
@@ -412,7 +502,13 @@ static void run_call(uint8_t selector, const uint8_t *bytes, size_t length, int 
         fuzz_check_contract(target->name, status, 0, NULL);
         out = NULL;
         break;
+    case CALL:
+        status = billing_call(engine, function, call_request, &out);
+        check_call_contract(called, status, out);
+        break;
     }
+    response = out;
+    if (target->kind == CALL && status == BILLING_OK) response = out + 20; /* after {"ok":true,"result": */
     if (stats) {
         size_t row = (size_t)(target - targets);
         usage[row].calls++;
@@ -424,14 +520,16 @@ static void run_call(uint8_t selector, const uint8_t *bytes, size_t length, int 
                 status ? billing_last_error_reason() : "", out ? out : "");
     if (status == BILLING_OK) {
         /* The library's own invariant check, when the input asks for it, must pass too. */
-        if (target->function == billing_verify && has_new_breach(out))
-            FUZZ_FAIL("billing_verify found breaches: %.2000s", out);
-        if (out) remember(out);
-        if (target->function == billing_config_update) pin_configuration();
+        if (strcmp(called, "billing_verify") == 0 && has_new_breach(response))
+            FUZZ_FAIL("billing_verify found breaches: %.2000s", response);
+        if (response) remember(response);
+        if (strcmp(called, "billing_config_update") == 0) pin_configuration();
+        if (strcmp(called, "billing_engine_backup") == 0) remove_backup(response);
         successes++;
-        if (verify_every > 0 && successes % verify_every == 0) verify_invariants(target->name);
+        if (verify_every > 0 && successes % verify_every == 0) verify_invariants(called);
     }
     billing_string_free(out);
+    free(function);
     free(request);
 }
 

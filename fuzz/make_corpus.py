@@ -227,6 +227,23 @@ VALID = {
     "billing_config_get": [('any', '')],
     "billing_clock_advance": [('day', '86400'), ('year', '31536000'), ('max', '9223372036854775807'), ('negative', '-1')],
     "billing_clock_set": [('2030', '1893456000'), ('9999', '253402300799'), ('10000', '253402300800'), ('past', '0')],
+    # "$SCRATCH" is the harness's scratch directory; it removes each copy after a success.
+    "billing_engine_backup": [('scratch', '{"destination": "$SCRATCH/backup.sqlite"}'),
+                              ('relative', '{"destination": "backup.sqlite"}'),
+                              ('exists', '{"destination": "$SCRATCH/.."}'),
+                              ('missing-dir', '{"destination": "$SCRATCH/none/backup.sqlite"}')],
+    # billing_call: "FUNCTION REQUEST".
+    "billing_call": [('account-get', 'billing_account_get {"account_id": "acme"}'),
+                     ('not-found', 'billing_account_get {"account_id": "nobody"}'),
+                     ('topup', 'billing_account_topup {"actor": "payments", "account_id": "acme", "amount_fen": 5, "external_reference": "call-1"}'),
+                     ('config-get', 'billing_config_get'), ('config-get-obj', 'billing_config_get {}'),
+                     ('config-update', 'billing_config_update {"actor": "ops", "changes": {"auto_renew_hour": 4}}'),
+                     ('clock-now', 'billing_clock_now'), ('clock-advance', 'billing_clock_advance {"seconds": 3600}'),
+                     ('clock-set', 'billing_clock_set {"now": 1704200000}'), ('clock-bad', 'billing_clock_advance {"seconds": -1}'),
+                     ('backup', 'billing_engine_backup {"destination": "$SCRATCH/call-backup.sqlite"}'),
+                     ('verify', 'billing_verify'), ('scheduler', 'billing_scheduler_run {"actor": "cron"}'),
+                     ('unknown', 'billing_nope {}'), ('open', 'billing_engine_open {}'), ('empty-name', ' {}'),
+                     ('bad-request', 'billing_orders_list {')],
 }
 
 # ---- Sequences: calls separated by NUL bytes, run in one input (markers: see fuzz_json.c) ---
@@ -454,6 +471,9 @@ def main():
         for tag, request in seeds:
             if request.startswith('{') and '$TOKEN' not in request:
                 json.loads(request)  # the valid seeds must be JSON
+            if name == "billing_call" and ' ' in request and request.split(' ', 1)[1].startswith('{') \
+                    and not request.endswith('{'):
+                json.loads(request.split(' ', 1)[1])
             write(os.path.join(json_dir, "%02d-%s-%s" % (index, short(name), tag)), bytes([index]) + request.encode())
             count += 1
         # Every function also sees NULL (a one-byte input) and the empty request.

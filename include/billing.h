@@ -12,7 +12,9 @@
  *           Every function that takes an engine or returns a status clears it on entry
  *           (billing_version*, billing_status_string, billing_string_free and the
  *           last-error getters leave it alone). The strings stay valid until the next
- *           libbilling call on the same thread. A failed call changes nothing.
+ *           libbilling call on the same thread. A failed call changes nothing. Hosts that
+ *           may change OS threads between calls use billing_call, whose document carries
+ *           the error (Since 0.2.0).
  * Strings.  Input strings are borrowed for the call and must be NUL-terminated UTF-8;
  *           invalid UTF-8 is refused with BILLING_E_INVALID. Output JSON comes through
  *           `char **out_json`, is owned by the caller and released with
@@ -131,6 +133,48 @@ int billing_engine_open(const char *path, const char *options_json, billing_engi
 
 /* Closes a handle and frees it. NULL is a no-op. Since 0.1.0. */
 void billing_engine_close(billing_engine *engine);
+
+/* Writes an online, consistent copy of the database to a new file: other threads, handles and
+   processes keep reading and writing while it runs (the copy is one read snapshot, taken with
+   SQLite's VACUUM INTO, so it is also compacted). Request: {"destination": an absolute path
+   naming a file that does not exist yet}. Response: {"backup": {"destination", "bytes",
+   "taken_at"}}. The file is created with mode 0600 (it holds password hashes) and synced to
+   disk, with its directory, before the call returns; the copy opens with
+   billing_engine_open like any database file. A read: no "actor", no audit row, no event;
+   ":memory:" databases can be copied too. Errors: BILLING_E_INVALID "destination_not_absolute";
+   BILLING_E_CONFLICT "destination_exists" (never overwritten, not even an empty file);
+   BILLING_E_STORAGE "backup_failed" (cannot create or sync the file: missing directory, no
+   permission), "disk_full", … A failed backup removes the file it created. Export files are
+   not part of the copy. Since 0.2.0. */
+int billing_engine_backup(billing_engine *engine, const char *request_json, char **out_json);
+
+/* ---- Calls whose error travels with the result (any thread) ---------------------------- */
+
+/* The last error above belongs to the calling OS thread. Hosts whose code may move to another
+   thread between two C calls (Go goroutines, Java virtual threads, async Node or .NET) cannot
+   rely on reading it afterwards. billing_call runs one function and returns its outcome,
+   error included, in one document, so nothing has to be read later:
+
+     function      the name of a function of this header taking (engine, request_json,
+                   out_json), e.g. "billing_account_topup" — every such function is reachable,
+                   billing_engine_backup included — or one of "billing_config_get" (request
+                   NULL or {}), "billing_clock_now" (request NULL or {}), "billing_clock_set"
+                   ({"now": t}), "billing_clock_advance" ({"seconds": n}); the three clock
+                   names answer {"now": t, "schema_version"}.
+     request_json  passed on unchanged (NULL where the function allows it).
+     *out_json     ALWAYS a document when out_json is not NULL and memory could be allocated,
+                   released with billing_string_free:
+                     success  {"ok": true, "result": <the function's response>}
+                     failure  {"error": {"status": N, "status_name": billing_status_string(N),
+                               "reason": "...", "message": "..."}, "ok": false}
+   Returns the call's status, as the named function would. An unknown or NULL function name
+   is BILLING_E_INVALID "unknown_function"; a name that is not UTF-8, "invalid_utf8". The
+   thread's last error is also set as for any call, so C callers may use either. Only a NULL
+   out_json (BILLING_E_INVALID "null_argument") or an allocation failure (BILLING_E_INTERNAL)
+   leave *out_json NULL. billing_engine_open has no handle to call through: hosts that need
+   its error off-thread keep that one call on one thread (in Go, runtime.LockOSThread) or
+   retry the open. Since 0.2.0. */
+int billing_call(billing_engine *engine, const char *function, const char *request_json, char **out_json);
 
 /* ---- Clock ------------------------------------------------------------------------- */
 

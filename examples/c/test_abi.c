@@ -269,15 +269,16 @@ static const struct {
     {"billing_export_download", billing_export_download, 0},
     {"billing_exports_list", billing_exports_list, 0},
     {"billing_verify", billing_verify, 1},
+    {"billing_engine_backup", billing_engine_backup, 0},
 };
 enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
 
 /* Each function of the list once (3 foundation; 32 accounts, platform, catalog, orders,
    resources, scheduler; 4 renewals; 3 unsubscription and refunds; 3 usage and packages;
-   4 exports; verification); a function added to the header must be added here too, which
+   4 exports; verification; backup); a function added to the header must be added here too, which
    test_json_functions_match_header checks against the header itself. */
 static void test_json_functions_listed(void) {
-    CHECK(JSON_FUNCTIONS >= 50);
+    CHECK(JSON_FUNCTIONS >= 51);
     for (int i = 0; i < JSON_FUNCTIONS; i++) {
         CHECK(json_functions[i].call != NULL);
         for (int other = 0; other < i; other++) {
@@ -468,6 +469,194 @@ static void test_syntax_everywhere(void) {
     char *now = snapshot();
     CHECK(now && baseline && strcmp(now, baseline) == 0);
     free(now);
+}
+
+/* ---- billing_call: the outcome, error included, in one document ------------------------- */
+
+/* `document` is billing_call's failure document for `status` with this thread's last error. */
+static int is_error_document(const char *document, int status) {
+    char reason[128], message[1024], name[64];
+    return document && json_is(document, "ok", "false") && json_int(document, "error.status") == status &&
+           json_string(document, "error.status_name", name, sizeof name) &&
+           strcmp(name, billing_status_string(status)) == 0 &&
+           json_string(document, "error.reason", reason, sizeof reason) &&
+           strcmp(reason, billing_last_error_reason()) == 0 && reason[0] != '\0' &&
+           json_string(document, "error.message", message, sizeof message) && message[0] != '\0' &&
+           json_at(document, "result") == NULL;
+}
+
+/* billing_call(name) refuses what the named function refuses, with the same status and
+   reason, and always hands back the error document; the state stays as it was. */
+static void check_call_like_direct(int index, billing_engine *target, const char *request, const char *label) {
+    char *direct = &sentinel, *document = &sentinel, reason[128], call[200];
+    int want = json_functions[index].call(target, request, &direct);
+    snprintf(reason, sizeof reason, "%s", billing_last_error_reason());
+    snprintf(call, sizeof call, "billing_call(%s, %s)", json_functions[index].name, label);
+    if (want == BILLING_OK) billing_string_free(direct);
+    int got = billing_call(target, json_functions[index].name, request, &document);
+    out = NULL;
+    check_refused(got, want, reason, 0, call, __LINE__);
+    char detail[300];
+    snprintf(detail, sizeof detail, "document %.200s", document && document != &sentinel ? document : "(none)");
+    /* The last error is still this call's: check_refused's snapshot ran after it, so read the
+       reason from the document against the saved one. */
+    char seen[128];
+    check_result(document != &sentinel && document != NULL && json_is(document, "ok", "false") &&
+                     json_int(document, "error.status") == want &&
+                     json_string(document, "error.reason", seen, sizeof seen) && strcmp(seen, reason) == 0,
+                 __FILE__, __LINE__, call, detail);
+    if (document != &sentinel) billing_string_free(document);
+}
+
+static void test_call_reaches_every_function(void) {
+    for (int i = 0; i < JSON_FUNCTIONS; i++) {
+        check_call_like_direct(i, NULL, valid_update, "NULL engine");
+        check_call_like_direct(i, engine, "{", "malformed");
+        check_call_like_direct(i, engine, "{\"actor\": \"abi\", \"bogus_field\": 1}", "unknown field");
+        if (!json_functions[i].request_optional) check_call_like_direct(i, engine, NULL, "NULL request");
+    }
+}
+
+static void test_call(void) {
+    /* Success: the very response of the direct call, wrapped. */
+    char *direct = NULL, *document = NULL;
+    CHECK_OK(billing_events_list(engine, "{\"limit\": 2}", &direct));
+    CHECK_OK(billing_call(engine, "billing_events_list", "{\"limit\": 2}", &document));
+    CHECK(billing_last_error_code() == BILLING_OK && billing_last_error_reason()[0] == '\0');
+    char expected[8192];
+    snprintf(expected, sizeof expected, "{\"ok\":true,\"result\":%s}", direct ? direct : "");
+    CHECK_STR(document, expected);
+    billing_string_free(direct);
+    billing_string_free(document);
+
+    /* The functions of other shapes. */
+    int64_t now = 0;
+    CHECK_OK(billing_clock_now(engine, &now));
+    CHECK_OK(billing_call(engine, "billing_config_get", NULL, &document));
+    CHECK(json_at(document, "result.configuration.auto_renew_hour") != NULL);
+    billing_string_free(document);
+    CHECK_OK(billing_call(engine, "billing_config_get", "{}", &document));
+    billing_string_free(document);
+    CHECK_OK(billing_call(engine, "billing_clock_now", NULL, &document));
+    CHECK(json_int(document, "result.now") == now);
+    billing_string_free(document);
+    CHECK_OK(billing_call(engine, "billing_clock_advance", "{\"seconds\": 60}", &document));
+    CHECK(json_int(document, "result.now") == now + 60);
+    billing_string_free(document);
+    char set_request[64];
+    snprintf(set_request, sizeof set_request, "{\"now\": %lld}", (long long)(now + 120));
+    CHECK_OK(billing_call(engine, "billing_clock_set", set_request, &document));
+    CHECK(json_int(document, "result.now") == now + 120);
+    billing_string_free(document);
+    rebaseline();
+
+    /* Refusals: each with its document, nothing changed. */
+    static const struct {
+        const char *function, *request, *reason;
+    } refused[] = {
+        {"billing_config_get", "{\"x\": 1}", "unknown_field"},
+        {"billing_clock_now", "[]", NULL},
+        {"billing_clock_set", "{\"now\": 1}", "clock_backwards"},
+        {"billing_clock_set", NULL, "null_argument"},
+        {"billing_clock_advance", "{\"seconds\": -1}", "clock_backwards"},
+        {"billing_clock_advance", "{\"seconds\": 1.5}", "not_an_integer"},
+        {"billing_account_get", "{\"account_id\": \"nobody\"}", NULL},
+        {NULL, "{}", "unknown_function"},
+        {"", "{}", "unknown_function"},
+        {"account_get", "{\"account_id\": \"x\"}", "unknown_function"}, /* the C name, with its prefix */
+        {"billing_call", "{}", "unknown_function"},
+        {"billing_engine_open", "{}", "unknown_function"},
+        {"billing_engine_close", "{}", "unknown_function"},
+        {"billing_string_free", "{}", "unknown_function"},
+        {"billing_version", "{}", "unknown_function"},
+        {"BILLING_ACCOUNT_GET", "{}", "unknown_function"},
+        {"billing_account_get ", "{}", "unknown_function"},
+        {"billing_\xff", "{}", "invalid_utf8"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char call[200];
+        snprintf(call, sizeof call, "billing_call(%s, %s)", refused[i].function ? refused[i].function : "NULL",
+                 refused[i].request ? refused[i].request : "NULL");
+        document = NULL;
+        int status = billing_call(engine, refused[i].function, refused[i].request, &document);
+        check_result(status != BILLING_OK && is_error_document(document, status), __FILE__, __LINE__, call,
+                     document ? document : "no document");
+        if (refused[i].reason) check_string(billing_last_error_reason(), refused[i].reason, __FILE__, __LINE__, call);
+        billing_string_free(document);
+        out = NULL;
+        check_refused(status, status ? status : BILLING_E_INVALID, NULL, 0, call, __LINE__);
+    }
+
+    /* NULL out_json: nothing to deliver the document through, so nothing is done. */
+    check_refused(billing_call(engine, "billing_config_update", valid_update, NULL), BILLING_E_INVALID, "null_argument",
+                  0, "billing_call(engine, config_update, request, NULL)", __LINE__);
+    check_refused(billing_call(engine, "nope", NULL, NULL), BILLING_E_INVALID, "null_argument", 0,
+                  "billing_call(engine, nope, NULL, NULL)", __LINE__);
+}
+
+/* ---- Backup ------------------------------------------------------------------------------ */
+
+static void test_backup(void) {
+    char directory[PATH_MAX], destination[PATH_MAX + 64], request[PATH_MAX + 128], missing[PATH_MAX + 64];
+    if (!CHECK(realpath(scratch, directory) != NULL)) return; /* backups name absolute paths */
+    snprintf(destination, sizeof destination, "%s/test_abi_backup.sqlite", directory);
+    remove_database(destination);
+    snprintf(request, sizeof request, "{\"destination\": \"%s\"}", destination);
+    char *json = NULL;
+    int64_t now = 0;
+    CHECK_OK(billing_clock_now(engine, &now));
+    CHECK_OK(billing_engine_backup(engine, request, &json));
+    CHECK(json_int(json, "backup.taken_at") == now);
+    CHECK(json_int(json, "backup.bytes") > 0);
+    char named[PATH_MAX];
+    CHECK(json_string(json, "backup.destination", named, sizeof named) && strcmp(named, destination) == 0);
+    billing_string_free(json);
+    /* A read: nothing in the source changed. */
+    char *after = snapshot();
+    CHECK(after && baseline && strcmp(after, baseline) == 0);
+    free(after);
+
+    /* The copy opens as a database with the same events, audit log and configuration. */
+    billing_engine *copy = NULL;
+    if (CHECK_OK(billing_engine_open(destination, "{\"create\": false}", &copy))) {
+        char *mine = NULL, *theirs = NULL;
+        CHECK_OK(billing_audit_list(engine, "{\"limit\": 1000}", &mine));
+        CHECK_OK(billing_audit_list(copy, "{\"limit\": 1000}", &theirs));
+        CHECK(mine && theirs && strcmp(mine, theirs) == 0);
+        billing_string_free(mine);
+        billing_string_free(theirs);
+        CHECK_OK(billing_verify(copy, NULL, &theirs));
+        CHECK(json_is(theirs, "ok", "true"));
+        billing_string_free(theirs);
+        billing_engine_close(copy);
+    }
+
+    /* Never over an existing file, not even the database itself; relative paths and paths in
+       a missing directory are refused, and a refused backup leaves no file behind. */
+    REFUSED_JSON_BECAUSE(BILLING_E_CONFLICT, "destination_exists", billing_engine_backup(engine, request, &out));
+    char own[PATH_MAX + 128];
+    snprintf(own, sizeof own, "{\"destination\": \"%s/test_abi.sqlite\"}", directory);
+    REFUSED_JSON_BECAUSE(BILLING_E_CONFLICT, "destination_exists", billing_engine_backup(engine, own, &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_INVALID, "destination_not_absolute",
+                         billing_engine_backup(engine, "{\"destination\": \"relative.sqlite\"}", &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_INVALID, "destination_not_absolute",
+                         billing_engine_backup(engine, "{\"destination\": \"/tmp/\"}", &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_INVALID, NULL, billing_engine_backup(engine, "{\"destination\": \"\"}", &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_INVALID, NULL, billing_engine_backup(engine, "{\"destination\": 5}", &out));
+    REFUSED_JSON_BECAUSE(BILLING_E_INVALID, "unknown_field",
+                         billing_engine_backup(engine, "{\"destination\": \"/tmp/x\", \"overwrite\": true}", &out));
+    snprintf(missing, sizeof missing, "%s/no-such-directory/backup.sqlite", directory);
+    snprintf(request, sizeof request, "{\"destination\": \"%s\"}", missing);
+    REFUSED_JSON_BECAUSE(BILLING_E_STORAGE, "backup_failed", billing_engine_backup(engine, request, &out));
+    CHECK(!exists(missing));
+    remove_database(destination);
+
+    /* Through billing_call too. */
+    snprintf(request, sizeof request, "{\"destination\": \"%s\"}", destination);
+    CHECK_OK(billing_call(engine, "billing_engine_backup", request, &json));
+    CHECK(json_is(json, "ok", "true") && json_int(json, "result.backup.bytes") > 0);
+    billing_string_free(json);
+    remove_database(destination);
 }
 
 static void test_bad_updates(void) {
@@ -947,6 +1136,9 @@ int main(int argc, char **argv) {
     test_idempotency();
     test_clock();
     test_refused_files();
+    test_call_reaches_every_function();
+    test_call();
+    test_backup();
 
     billing_engine_close(engine);
     free(baseline);

@@ -133,6 +133,10 @@ billing_engine_open = _declare(
     ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(engine_p))
 billing_engine_close = _declare("billing_engine_close", None, engine_p)
 
+# One call whose outcome, error included, comes back as one document (any thread)
+billing_call = _declare(
+    "billing_call", ctypes.c_int, engine_p, ctypes.c_char_p, ctypes.c_char_p, _out_string)
+
 # Clock
 billing_clock_now = _declare("billing_clock_now", ctypes.c_int, engine_p, _c_int64_p)
 billing_clock_set = _declare("billing_clock_set", ctypes.c_int, engine_p, ctypes.c_int64)
@@ -224,6 +228,9 @@ billing_exports_list = _json_call("billing_exports_list")
 
 # Verification
 billing_verify = _json_call("billing_verify")
+
+# Backup
+billing_engine_backup = _json_call("billing_engine_backup")
 
 
 def take_string(ptr):

@@ -609,3 +609,12 @@ class Engine:
     def verify(self, request=None):
         """Recomputes the invariants from the stored facts: {"ok", "checked", "breaches"}."""
         return self.call("billing_verify", request)
+
+    # -- backup -----------------------------------------------------------------------
+
+    def backup(self, destination):
+        """Writes an online, consistent copy of the database to `destination`, an absolute
+        path that must not exist yet (a backup never overwrites): {"backup": {"destination",
+        "bytes", "taken_at"}}. Raises Conflict ("destination_exists"), InvalidArgument
+        ("destination_not_absolute") or StorageError ("backup_failed")."""
+        return self.call("billing_engine_backup", {"destination": os.fspath(destination)})
