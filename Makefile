@@ -92,9 +92,11 @@ test-python: build test-deps
 test-install: build test-deps
 	scripts/test-install.sh
 
-# Installs the stripped library with its SONAME links, the header and billing.pc.
+# Installs the stripped library with its SONAME links, the header, billing.pc and billingctl
+# (whose RUNPATH $$ORIGIN/../lib finds the library when LIBDIR_INSTALL is PREFIX/lib).
 install: build
-	install -d $(DESTDIR)$(LIBDIR_INSTALL) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(LIBDIR_INSTALL) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 -s $(DIST)/bin/billingctl $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(LIBDIR)/libbilling.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/
 	strip --strip-unneeded $(DESTDIR)$(LIBDIR_INSTALL)/libbilling.so.$(VERSION)
 	ln -sf libbilling.so.$(VERSION) $(DESTDIR)$(LIBDIR_INSTALL)/$(SONAME)

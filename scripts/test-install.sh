@@ -25,7 +25,8 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split
 cc -std=c99 -Wall -Werror -o "$tmp/demo" examples/c/demo.c $(pkg-config --cflags --libs billing)
 LD_LIBRARY_PATH=$prefix/lib "$tmp/demo" "$tmp/demo.sqlite" >/dev/null || fail "the demo built against the installed library failed"
-echo "test-install: make install + pkg-config: ok"
+env -u BILLING_DB "$prefix/bin/billingctl" verify --db "$tmp/demo.sqlite" --json >/dev/null || fail "the installed billingctl failed"
+echo "test-install: make install + pkg-config + billingctl: ok"
 
 make --no-print-directory -s wheel >/dev/null
 wheel=$(ls -t dist/python/libbilling-*-py3-none-*.whl | head -n 1)
