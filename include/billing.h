@@ -450,7 +450,9 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
    "frozen", "released", "failed"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
-   taking effect, auto-renew attempts, expiry reminders (15/7/3/1 days before for MANUAL,
+   taking effect, auto-renew attempts (each a RENEW order paid with the account's vouchers,
+   cash coupons and stored-value cards, then cash and credit, as described at
+   billing_resources_policy_set), expiry reminders (15/7/3/1 days before for MANUAL,
    3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
    grace (or conversion to pay-per-use, recorded as a PREPAID_TO_ONDEMAND order named by the
    "resource.converted" event's "order_id"), freezing at the end of grace, release at the end
