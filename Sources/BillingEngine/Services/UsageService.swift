@@ -178,8 +178,7 @@ extension Engine {
             scope.orderTypes = []
             return PaymentAllocation.matches(scope, line)
         }.sorted { l, r in
-            let rank: (Coupon) -> Int = { [.voucher: 0, .cashCoupon: 1, .storedValueCard: 2][$0.kind] ?? 3 }
-            if rank(l) != rank(r) { return rank(l) < rank(r) }
+            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
             if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
             return l.validTo != r.validTo ? l.validTo < r.validTo : l.id < r.id
         }
