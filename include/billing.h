@@ -248,8 +248,13 @@ int billing_account_get(billing_engine *engine, const char *request_json, char *
 
 /* The customer's renewal settings. Request: {"actor", "account_id", "deduction_days"?: 2–7
    (auto-renew deduction, days before expiry), "unified_expiry_day"?: 1–28 or -1 (last day
-   of the month)}; at least one. Response {"account"}. Emits "account.settings_changed".
-   Since 0.1.0. */
+   of the month)}; at least one. A new deduction day takes effect at once, account-wide:
+   every AUTO_RENEW primary still IN_USE has its next attempt moved to auto_renew_hour on the
+   new deduction day, and one whose new attempt has already come (or that expires before the
+   next auto_renew_hour) is attempted within this call (the same-day rule, with the events of
+   an attempt); expired and frozen resources keep their daily retries. Response {"account",
+   "rescheduled_resource_ids": the resources moved (empty when the value did not change),
+   since 0.2.0}. Emits "account.settings_changed". Since 0.1.0. */
 int billing_account_settings_update(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Records money the host received. Request: {"actor", "account_id", "amount_fen": > 0,
@@ -383,7 +388,15 @@ int billing_discount_set(billing_engine *engine, const char *request_json, char 
 /* ---- Orders ------------------------------------------------------------------------- */
 /*
  * Order statuses (code): PENDING_PAYMENT (6), PENDING_REVIEW (1), PROCESSING (3),
- * COMPLETED (5), CANCELLED (4), PENDING_CONFIRMATION (9), REFUNDING (2).
+ * COMPLETED (5), CANCELLED (4), PENDING_CONFIRMATION (9), REFUNDING (2). REFUNDING is never
+ * a resting status: an unsubscription is refunded (balances credited, coupons returned) in
+ * the same transaction that moves it to REFUNDING and on to COMPLETED, either at once or
+ * when billing_order_review approves it, so no call ever reads an order in REFUNDING; it
+ * shows only in the "order.status_changed" events ("PENDING_REVIEW" -> "REFUNDING" ->
+ * "COMPLETED") and is kept for API compatibility (§3.2, decision 7).
+ * Order types (code): NEW (1), RENEW (2, manual, batch, unified-expiry and automatic
+ * renewals), UNSUBSCRIBE (4), PREPAID_TO_ONDEMAND (10, recorded COMPLETED with nothing to pay
+ * when a TO_ON_DEMAND resource converts at expiry; since 0.2.0).
  * Amounts of an order or line: list_price_fen − commercial/promotion/discount-coupon
  * discounts = amount_due_fen; amount_due_fen − voucher_fen = paid_amount_fen =
  * cash_coupon_fen + stored_value_card_fen + cash_fen + credit_fen. For an UNSUBSCRIBE order
@@ -441,8 +454,13 @@ int billing_order_review(billing_engine *engine, const char *request_json, char 
 int billing_order_confirm(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Order details: {"account_id", "order_id"} -> {"order": {..., "amounts", "lines",
-   "sub_orders", "resources" (after payment), "payments": [{"source", "coupon_id",
-   "amount_fen"}], "refunds" (UNSUBSCRIBE orders)}}. Since 0.1.0. */
+   "sub_orders", "resources", "payments": [{"source", "coupon_id", "amount_fen"}], "refunds"
+   (UNSUBSCRIBE orders)}}. A NEW order's "resources" are those it created (after payment); a
+   RENEW or PREPAID_TO_ONDEMAND order's are the existing resources its lines name, from its
+   creation. Each line carries "order_id" (its sub-order), "resource_id", "renew_from" and
+   "renew_to" (a renewal line: the period it adds, from the old expiry to the new one; null
+   elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
+   coupon. Since 0.1.0. */
 int billing_order_get(billing_engine *engine, const char *request_json, char **out_json);
 
 /* The order list, newest first: {"account_id", "order_id"?, "created_from"?, "created_to"?
@@ -476,9 +494,12 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
    "frozen", "released", "failed"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
-   taking effect, auto-renew attempts, expiry reminders (15/7/3/1 days before for MANUAL,
+   taking effect, auto-renew attempts (each a RENEW order paid with the account's vouchers,
+   cash coupons and stored-value cards, then cash and credit, as described at
+   billing_resources_policy_set), expiry reminders (15/7/3/1 days before for MANUAL,
    3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
-   grace (or conversion to pay-per-use), freezing at the end of grace, release at the end
+   grace (or conversion to pay-per-use, recorded as a PREPAID_TO_ONDEMAND order named by the
+   "resource.converted" event's "order_id"), freezing at the end of grace, release at the end
    of retention (a resource that cannot advance is set aside for a day with a
    "scheduler.resource_failed" event, so it never stops the rest); a step of each export being generated, and the purge of export records
    past their time. Its cost follows the due work, not the number of resources. Running it
@@ -503,7 +524,9 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
    period starts at the current expiry even in grace or retention. Refused: "not_primary",
    "not_prepaid", "not_renewable_status", "not_realname_verified", "pending_order_exists",
    "converting_to_on_demand", "product_off_sale", "supplements_provisioning",
-   "period_not_allowed", "unified_requires_in_use". Creates a RENEW order (combined for
+   "period_not_allowed", "unified_requires_in_use", "unified_requires_renewal_policy" (a
+   unified expiry day serves MANUAL and AUTO_RENEW resources only, §4.4; since 0.2.0).
+   Creates a RENEW order (combined for
    several resources) pending payment; paying it applies the renewal at once.
    Response {"order", "payment"}. Since 0.1.0. */
 int billing_resources_renew(billing_engine *engine, const char *request_json, char **out_json);
@@ -517,7 +540,15 @@ int billing_resources_renew(billing_engine *engine, const char *request_json, ch
    passed or the resource expires before the next 03:00, then daily at 03:00 while in use,
    expired or frozen; each try is an event ("resource.auto_renewed" or
    "resource.auto_renew_failed" with "notice" on the notice days), and the count falls back
-   to MANUAL at zero. TO_ON_DEMAND converts the resource to pay-per-use at expiry and cancels
+   to MANUAL at zero. An automatic renewal pays as billing_order_pay would (same checks and
+   allocation), with coupons the engine picks from the account's usable ones: vouchers by
+   largest remaining balance, then cash coupons, then stored-value cards (largest balance,
+   then soonest to expire), at most max_coupons_per_payment, each only if it pays part of
+   what is still owed and its scope, minimum spend and exclusivity allow it (a voucher
+   exclusive with discounts is skipped when the line has a commercial or promotion
+   discount; the line keeps the better of the two); then cash, then credit. Discount coupons
+   are never taken automatically. Since 0.2.0 (0.1.0 paid from cash and credit only).
+   TO_ON_DEMAND converts the resource to pay-per-use at expiry and cancels
    its pending orders. Response {"resources"}. Since 0.1.0. */
 int billing_resources_policy_set(billing_engine *engine, const char *request_json, char **out_json);
 
@@ -548,7 +579,11 @@ int billing_renewals_list(billing_engine *engine, const char *request_json, char
  * to the hour to expiry + 1 s, used hours to now floored to the hour; consumed = paid ×
  * used / total and fee = paid × rate (handling_fee_rates_bp by term and used-year bracket),
  * each rounded half-up once; refund = max(0, paid − consumed − fee), split over the paid
- * sources by largest remainder; vouchers of that period are forfeited.
+ * sources by largest remainder; vouchers of that period are forfeited. The fee kept (the
+ * quote's "fee_fen") is min(formula fee, paid − consumed), so refund + consumed + fee = paid
+ * always, in total and per source ("by_source"): e.g. 100.00 paid for 758 hours, 700 used ⇒
+ * consumed 92.35; the formula fee 10.00 exceeds the 7.65 left, so fee_fen is 765 and the
+ * refund 0 ("fee_rate_bp" still shows the table's rate).
  */
 
 /* Quotes an unsubscription: {"account_id", "resource_ids": [1–100], "type"?: "RESOURCE"
@@ -570,7 +605,8 @@ int billing_refund_quote(billing_engine *engine, const char *request_json, char 
    for several): above large_refund_threshold_fen it waits in PENDING_REVIEW for
    billing_order_review (approve: refunded and completed; reject: cancelled, resources
    untouched); otherwise refunded and completed at once. Cash goes back to the balance,
-   credit to the credit line, coupons to their balance (void when expired). The resources
+   credit to the credit line, coupons to their balance (void when expired), in the same
+   transaction that completes the order (never left REFUNDING). The resources
    end (UNSUBSCRIBED) or, for RENEWAL_ONLY, fall back to the chosen expiry. Response
    {"order", "quote"}. Since 0.1.0. */
 int billing_resources_unsubscribe(billing_engine *engine, const char *request_json, char **out_json);
@@ -590,7 +626,9 @@ int billing_resource_refund_blocks_set(billing_engine *engine, const char *reque
    (their "applies_to" names the product or its type) cover usage first, earliest expiry
    first, then earliest effective, then earliest bought; AMOUNT packages use up their quota
    (unit-hours, or units) per reset window, CAPACITY packages cover up to their quota of
-   units throughout each hour. The rest is charged on one line per resource and hour,
+   units throughout each hour. Coverage is decided by the usage's own time: a package covers
+   usage between its effective time and its expiry whenever that usage is reported, even
+   after the scheduler has marked the package EXPIRED (since 0.2.0). The rest is charged on one line per resource and hour,
    rounded half-up to the fen once per line, and paid from auto-applied vouchers (scoped ones
    first, then the soonest to expire; none with a minimum spend), cash coupons, stored-value
    cards, cash, credit; what is left is arrears (the cash balance below zero), which start

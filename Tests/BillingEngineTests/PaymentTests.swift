@@ -124,6 +124,44 @@ struct PaymentTests {
         try expectNoBreaches(shop.engine)
     }
 
+    /// §3.5 [S25g]: an automatic renewal takes vouchers by largest remaining balance, then cash
+    /// coupons, then stored-value cards, at most three, each only when it pays something and
+    /// the payment rules allow it; discount coupons are left alone.
+    @Test func automaticRenewalChoosesCouponsLikeTheRulesSay() throws {
+        func coupon(_ id: String, _ kind: CouponKind, _ fen: Int64, validTo: Int64 = 100, scope: CouponScope = CouponScope(),
+                    exclusive: Bool = false) -> Coupon {
+            Coupon(id: id, accountID: "a", kind: kind, faceValue: Money(fen: fen), balance: Money(fen: fen),
+                   discountBP: kind == .discountCoupon ? 5_000 : nil, maxDiscount: nil, validFrom: 0, validTo: validTo, scope: scope,
+                   minSpend: .zero, exclusiveWithDiscounts: exclusive, reference: nil, issuedAt: 0)
+        }
+        func line(_ fen: Int64, discount: Int64 = 0) -> PayableLine {
+            var amounts = OrderAmounts()
+            amounts.listPrice = Money(fen: fen)
+            amounts.commercialDiscount = Money(fen: discount)
+            return PayableLine(amounts: amounts, productID: "evs", productType: "EVS", orderType: "RENEW",
+                               billingModeScope: "PREPAID_MONTHLY", region: nil)
+        }
+        func chosen(_ lines: [PayableLine], _ coupons: [Coupon]) -> [String] {
+            PaymentAllocation.automaticCoupons(lines: lines, available: coupons, maximumCoupons: 3, at: 5).map(\.id)
+        }
+        let small = coupon("v-small", .voucher, 500, validTo: 10)
+        let big = coupon("v-big", .voucher, 1_500)
+        let cash = coupon("cash", .cashCoupon, 600)
+        let card = coupon("card", .storedValueCard, 1_000)
+        let discount = coupon("off", .discountCoupon, 0)
+        // 30.00 due: 15.00 + 5.00 of vouchers (largest first), then the cash coupon; three is the most.
+        #expect(chosen([line(3_000)], [card, discount, cash, small, big]) == ["v-big", "v-small", "cash"])
+        // The big voucher alone covers 10.00: nothing else is taken.
+        #expect(chosen([line(1_000)], [card, cash, small, big]) == ["v-big"])
+        // Out of scope, exclusive with the line's discount, expired: skipped for the card.
+        var elsewhere = CouponScope()
+        elsewhere.products = ["ecs"]
+        let skipped = [coupon("scoped", .voucher, 9_000, scope: elsewhere), coupon("exclusive", .voucher, 9_000, exclusive: true),
+                       coupon("expired", .cashCoupon, 9_000, validTo: 5), card]
+        #expect(chosen([line(3_000, discount: 300)], skipped) == ["card"])
+        #expect(chosen([line(0)], [big, card]) == [])
+    }
+
     @Test func allocationPropertyOverRandomOrders() throws {
         var random = SplitMix64(seed: 4242)
         for _ in 0..<2000 {

@@ -65,6 +65,25 @@ struct UnsubscriptionTests {
 
     /// The voucher variant: 20.00 voucher + 80.00 cash ⇒ consumed 36.31, fee 8.00, refund 35.69
     /// cash; the voucher is lost.
+    /// §5.7 with consumption and fee above what was paid: the same EVS unsubscribed 2024/01/30
+    /// 14:40 has used 700 of 758 h ⇒ consumed 92.35; the formula fee 10.00 exceeds the 7.65
+    /// left, so the fee kept is 7.65 and the refund 0 (refund + consumed + fee = paid).
+    @Test func feeKeptIsWhatConsumptionLeaves() throws {
+        let computed = try RefundRules.compute(paid: Money(fen: 10_000), totalUnits: 758, usedUnits: 700, feeRateBP: 1_000, bracket: 0)
+        #expect(computed.consumed == Money(fen: 9_235))
+        #expect(computed.fee == Money(fen: 1_000))
+        #expect(computed.refund == .zero)
+        let shop = try Shop()
+        let disk = try shop.own()
+        try shop.engine.setClock(to: at(2024, 1, 30, 14, 40))
+        let entry = shop.first(try shop.quote([disk]))
+        guard case .array(let periods)? = entry["periods"], case .object(let period)? = periods.first else { Issue.record("no period"); return }
+        #expect(period["used_units"] == .integer(700))
+        #expect(period["consumed_fen"] == .integer(9_235))
+        #expect(period["fee_fen"] == .integer(765))
+        #expect(period["refund_fen"] == .integer(0))
+    }
+
     @Test func evsWithVoucherLosesTheVoucher() throws {
         let shop = try Shop()
         let disk = try shop.ownWithVoucher("evs.100", voucherFen: 2000)

@@ -68,6 +68,11 @@ extension OrderLine {
             "effective_at": JSONValue(effectiveAt),
             "product": product,
             "amounts": amounts.json,
+            // A renewal or conversion line names its resource; a renewal line also the period
+            // it adds, from the old expiry to the new one.
+            "resource_id": JSONValue(resourceID),
+            "renew_from": JSONValue(renewFrom),
+            "renew_to": JSONValue(renewTo),
         ]
     }
 }

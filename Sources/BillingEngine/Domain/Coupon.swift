@@ -11,6 +11,17 @@ public enum CouponKind: String, CaseIterable, Sendable {
 
     /// Whether the coupon carries a balance in fen (all but discount coupons).
     public var hasBalance: Bool { self != .discountCoupon }
+
+    /// The place of a balance coupon in the deduction order of §2.3: vouchers, cash coupons,
+    /// stored-value cards (discount coupons lower the price before any of them).
+    var deductionRank: Int {
+        switch self {
+        case .voucher: return 0
+        case .cashCoupon: return 1
+        case .storedValueCard: return 2
+        case .discountCoupon: return 3
+        }
+    }
 }
 
 /// Where a coupon may be used; an empty list means "no restriction" on that dimension.

@@ -101,8 +101,7 @@ public enum PaymentAllocation {
         // first, then the soonest to expire; among stored-value cards the soonest to expire.
         let ordered = coupons.filter(\.kind.hasBalance).enumerated().sorted { left, right in
             let (l, r) = (left.element, right.element)
-            let rank: (Coupon) -> Int = { [.voucher: 0, .cashCoupon: 1, .storedValueCard: 2][$0.kind] ?? 3 }
-            if rank(l) != rank(r) { return rank(l) < rank(r) }
+            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
             if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
             if l.kind != .cashCoupon && l.validTo != r.validTo { return l.validTo < r.validTo }
             return left.offset < right.offset
@@ -125,6 +124,44 @@ public enum PaymentAllocation {
         try spread(fromCash, over: all, of: &lines, source: .cash, coupon: nil, into: &parts)
         try spread(fromCredit, over: all, of: &lines, source: .credit, coupon: nil, into: &parts)
         return Result(lines: lines, parts: parts)
+    }
+
+    /// The coupons an automatic renewal takes (§3.5 [S25g], §4.5): of the account's usable
+    /// vouchers, cash coupons and stored-value cards, vouchers first by largest remaining
+    /// balance, then cash coupons, then stored-value cards (each kind largest balance first,
+    /// then soonest to expire, then as listed). A coupon is taken only when the manual
+    /// payment's own rules (`allocate`: scope, minimum spend, exclusivity with discounts) let
+    /// it pay something still owed, and at most `maximumCoupons` are taken; what they leave is
+    /// paid from cash and credit. Discount coupons are left for the customer to choose at a
+    /// manual payment.
+    public static func automaticCoupons(lines: [PayableLine], available: [Coupon], maximumCoupons: Int64,
+                                        at now: Int64) -> [Coupon] {
+        let candidates = available.filter { $0.kind.hasBalance && $0.isUsable(at: now) }.enumerated().sorted { left, right in
+            let (l, r) = (left.element, right.element)
+            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
+            if l.balance != r.balance { return l.balance > r.balance }
+            if l.validTo != r.validTo { return l.validTo < r.validTo }
+            return left.offset < right.offset
+        }.map(\.element)
+        guard let owed = try? Money.sum(lines.map(\.remaining)), owed.fen > 0 else { return [] }
+        // What the coupons of a selection pay, each on its own (nil: the selection breaks a rule).
+        func paidBy(_ selection: [Coupon]) -> [String: Money]? {
+            guard let result = try? allocate(lines: lines, coupons: selection, availableCash: .zero, availableCredit: owed,
+                                             maximumCoupons: maximumCoupons, at: now) else { return nil }
+            var parts: [String: [Money]] = [:]
+            for part in result.parts { if let id = part.couponID { parts[id, default: []].append(part.amount) } }
+            return try? parts.mapValues { try Money.sum($0) }
+        }
+        var chosen: [Coupon] = []
+        var covered = Money.zero
+        for coupon in candidates where Int64(chosen.count) < maximumCoupons && covered < owed {
+            guard let paid = paidBy(chosen + [coupon]), (paid[coupon.id]?.fen ?? 0) > 0 else { continue }
+            chosen.append(coupon)
+            covered = (try? Money.sum(paid.values)) ?? owed
+        }
+        // A coupon that a later one made unnecessary is not taken (no empty use on its ledger).
+        let final = paidBy(chosen) ?? [:]
+        return chosen.filter { (final[$0.id]?.fen ?? 0) > 0 }
     }
 
     /// Takes up to `available` from one source across lines, in proportion to what each still

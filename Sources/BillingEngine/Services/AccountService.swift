@@ -72,7 +72,9 @@ extension Engine {
     }
 
     /// The customer's renewal settings: `{"actor", "account_id", "deduction_days"? (2–7),
-    /// "unified_expiry_day"? (1–28 or -1)}`. Emits `account.settings_changed`.
+    /// "unified_expiry_day"? (1–28 or -1)}` → `{"account", "rescheduled_resource_ids"}`. A new
+    /// deduction day moves every auto-renewing resource in use at once (§4.5). Emits
+    /// `account.settings_changed`.
     public func updateAccountSettings(_ requestJSON: String?) throws -> String {
         try perform("account.settings", requestJSON, parse: { reader -> (String, Int64?, Int64?) in
             let id = try reader.string("account_id", maxLength: 64)
@@ -87,10 +89,16 @@ extension Engine {
             return (id, deduction, unified)
         }, apply: { context, input in
             var account = try AccountStore.require(context.db, input.0)
+            let deductionBefore = account.deductionDays ?? context.configuration.defaultDeductionDays
             if let deduction = input.1 { account.deductionDays = deduction }
             if let unified = input.2 { account.unifiedExpiryDay = unified }
             account.updatedAt = context.now
             try AccountStore.updateAttributes(context.db, account)
+            var moved: [String] = []
+            if let deduction = input.1, deduction != deductionBefore {
+                moved = try Engine.followDeductionDays(account: account.id, context: context)
+                account = try AccountStore.require(context.db, account.id)
+            }
             let document = account.json(context.configuration)
             let settings: JSONValue = [
                 "deduction_days": .integer(account.deductionDays ?? context.configuration.defaultDeductionDays),
@@ -98,7 +106,7 @@ extension Engine {
             ]
             try context.emit("account.settings_changed", account: account.id, subject: account.id, data: settings)
             context.audit(account: account.id, subject: account.id, detail: settings)
-            return ["account": document]
+            return ["account": document, "rescheduled_resource_ids": .array(moved.map { .string($0) })]
         })
     }
 

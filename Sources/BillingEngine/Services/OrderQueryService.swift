@@ -15,23 +15,30 @@ extension Engine {
         let subOrders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         let members = order.isCombined ? subOrders : [order]
         fields["sub_orders"] = .array(subOrders.map(\.json))
-        fields["lines"] = .array(try members.flatMap { member in
-            try OrderStore.lines(context.db, of: member.id).map { line -> JSONValue in
-                guard case .object(var lineFields) = line.json else { return line.json }
-                lineFields["order_id"] = .string(member.id)
-                return .object(lineFields)
-            }
-        })
+        var lineDocuments: [JSONValue] = []
         var resources: [JSONValue] = []
         var payments: [String: Int64] = [:]
         for member in members {
-            for resource in try ResourceStore.ofOrder(context.db, member.id) {
+            let lines = try OrderStore.lines(context.db, of: member.id)
+            for line in lines {
+                guard case .object(var lineFields) = line.json else { continue }
+                lineFields["order_id"] = .string(member.id)
+                lineDocuments.append(.object(lineFields))
+            }
+            // A NEW order's resources were created by it; a RENEW (or PREPAID_TO_ONDEMAND)
+            // order's are the existing ones its lines name.
+            var owned = try ResourceStore.ofOrder(context.db, member.id)
+            for id in lines.compactMap(\.resourceID) where !owned.contains(where: { $0.id == id }) {
+                owned.append(try ResourceStore.require(context.db, id, account: account))
+            }
+            for resource in owned {
                 resources.append(resource.json(context.calendar))
                 for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
                     payments["\(funding.source.rawValue)|\(funding.coupon ?? "")", default: 0] += funding.amount.fen
                 }
             }
         }
+        fields["lines"] = .array(lineDocuments)
         fields["resources"] = .array(resources)
         fields["payments"] = .array(payments.keys.sorted().map { key in
             let parts = key.split(separator: "|", omittingEmptySubsequences: false)

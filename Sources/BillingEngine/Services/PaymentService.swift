@@ -33,8 +33,10 @@ extension Engine {
     }
 
     /// Checks everything and decides the payment without writing anything, so that a failed
-    /// auto-pay leaves the new order untouched (T5).
-    static func planPayment(_ root: Order, coupons couponIDs: [String], context: OperationContext) throws -> PaymentPlan {
+    /// auto-pay leaves the new order untouched (T5). `automaticCoupons` (auto-renewal) picks the
+    /// account's coupons itself by `PaymentAllocation.automaticCoupons` instead of `couponIDs`.
+    static func planPayment(_ root: Order, coupons couponIDs: [String], automaticCoupons: Bool = false,
+                            context: OperationContext) throws -> PaymentPlan {
         if root.combinedID != nil { throw useCombined(root) }
         switch root.status {
         case .pendingPayment: break
@@ -73,11 +75,15 @@ extension Engine {
                 }
             }
         }
-        let coupons = try couponIDs.map { try CouponStore.require(context.db, id: $0, account: account.id) }
+        var coupons = try couponIDs.map { try CouponStore.require(context.db, id: $0, account: account.id) }
         let orderTypes = Dictionary(uniqueKeysWithValues: orders.map { ($0.id, $0.type.rawValue) })
         let payable = lines.map {
             PayableLine(amounts: $0.amounts, productID: $0.productID, productType: $0.productType,
                         orderType: orderTypes[$0.orderID] ?? "NEW", billingModeScope: $0.billingModeScope, region: $0.region)
+        }
+        if automaticCoupons {
+            coupons = PaymentAllocation.automaticCoupons(lines: payable, available: try CouponStore.usable(context.db, account: account.id, at: context.now),
+                                                         maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
         }
         let result = try PaymentAllocation.allocate(lines: payable, coupons: coupons, availableCash: account.availableCash,
                                                     availableCredit: account.availableCredit,

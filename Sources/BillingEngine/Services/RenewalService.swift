@@ -53,6 +53,11 @@ extension Engine {
             if unifiedDay != nil && primary.status != .inUse {
                 throw BillingError.refused("unified_requires_in_use", "a unified expiry day applies to unexpired resources only")
             }
+            // §4.4: the unified expiry day serves the manual and auto-renew tabs only.
+            if unifiedDay != nil && primary.policy != .manual && primary.policy != .autoRenew {
+                throw BillingError.refused("unified_requires_renewal_policy",
+                                           "resource \(primary.id) is \(primary.expiryPolicy); a unified expiry day applies to MANUAL and AUTO_RENEW resources only")
+            }
             var lines: [OrderLine] = []
             for member in [primary] + (try ResourceStore.liveBound(context.db, to: primary.id)) {
                 let memberProduct = member.id == primary.id ? product : try ProductStore.require(context.db, member.productID)

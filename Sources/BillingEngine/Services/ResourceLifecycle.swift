@@ -19,13 +19,45 @@ extension Engine {
                                                             now: context.now, calendar: context.calendar)
         if resource.policy == .autoRenew {
             let account = try AccountStore.require(context.db, resource.accountID)
-            resource.nextAttemptAt = RenewalRules.firstAttempt(
-                expireAt: expireAt, deductionDays: account.deductionDays ?? context.configuration.defaultDeductionDays,
-                hour: context.configuration.autoRenewHour, now: context.now, calendar: context.calendar)
+            resource.nextAttemptAt = firstAutoRenewAttempt(expireAt: expireAt, account: account, context: context)
         } else {
             resource.nextAttemptAt = nil
         }
         reschedule(&resource, context: context)
+    }
+
+    /// The first auto-renew attempt for an expiry by the account's deduction day (§4.5).
+    static func firstAutoRenewAttempt(expireAt: Int64, account: Account, context: OperationContext) -> Int64 {
+        RenewalRules.firstAttempt(expireAt: expireAt, deductionDays: account.deductionDays ?? context.configuration.defaultDeductionDays,
+                                  hour: context.configuration.autoRenewHour, now: context.now, calendar: context.calendar)
+    }
+
+    /// The account's deduction day changed (§4.5: at once, account-wide): every auto-renewing
+    /// primary still in use has its next attempt moved to the new deduction day, and one whose
+    /// new attempt has already come (or which expires before the next 03:00) is attempted now,
+    /// as when auto-renew is enabled (the same-day rule). Expired and frozen resources are past
+    /// every deduction day and keep their daily retries. Returns the ids moved, in order.
+    static func followDeductionDays(account: String, context: OperationContext) throws -> [String] {
+        let ids = try context.db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND expiry_policy = 'AUTO_RENEW' AND billing_mode = 'PREPAID'
+                AND status = 'IN_USE' ORDER BY seq
+            """, account) { $0.text(0) }
+        let holder = try AccountStore.require(context.db, account)
+        var moved: [String] = []
+        var due: [String] = []
+        for id in ids {
+            var resource = try ResourceStore.require(context.db, id, account: account)
+            guard resource.relation != .bound, let expireAt = resource.expireAt else { continue }
+            resource.nextAttemptAt = firstAutoRenewAttempt(expireAt: expireAt, account: holder, context: context)
+            reschedule(&resource, context: context)
+            try ResourceStore.update(context.db, resource)
+            moved.append(id)
+            if let next = resource.nextAttemptAt, next <= context.now { due.append(id) }
+        }
+        for id in due {
+            _ = try attemptAutoRenew(try ResourceStore.require(context.db, id, account: account), context: context)
+        }
+        return moved
     }
 
     /// Sets `dueAt` to the next instant the scheduler has work for the resource. Bound resources
@@ -104,8 +136,9 @@ extension Engine {
                 // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
                 try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
                 try cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
+                let order = try recordConversion(group, at: expireAt + 1, context: context)
                 try context.emit("resource.converted", account: account, subject: id,
-                                 data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND"])
+                                 data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND", "order_id": .string(order.id)])
                 counts.add("converted")
             } else {
                 let holder = try AccountStore.require(context.db, account)
@@ -143,7 +176,9 @@ extension Engine {
     }
 
     /// One auto-renew attempt (§4.5): a RENEW order for the resource and its bound resources,
-    /// paid from cash and credit, inside a savepoint so that a failure leaves no order behind.
+    /// paid as a manual payment would be (§3.5): the account's vouchers, cash coupons and
+    /// stored-value cards chosen by `PaymentAllocation.automaticCoupons`, then cash and credit;
+    /// inside a savepoint so that a failure leaves no order behind.
     /// Success counts down the remaining renewals (none left: back to manual renewal); failure
     /// schedules the next daily attempt. Each outcome is an event.
     static func attemptAutoRenew(_ resource: Resource, context: OperationContext) throws -> Bool {
@@ -157,7 +192,8 @@ extension Engine {
                 }
                 let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
                                                    automatic: true, context: context)
-                try applyPayment(try planPayment(order, coupons: [], context: context), ledgerKind: "AUTO_RENEWAL", context: context)
+                try applyPayment(try planPayment(order, coupons: [], automaticCoupons: true, context: context),
+                                 ledgerKind: "AUTO_RENEWAL", context: context)
                 return order
             }
             var renewed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
@@ -195,6 +231,32 @@ extension Engine {
                                     "next_attempt_at": JSONValue(failed.nextAttemptAt)])
             return false
         }
+    }
+
+    /// Records a conversion to pay-per-use at expiry as a PREPAID_TO_ONDEMAND order (§3.1,
+    /// type 10) so that it shows in "My orders": COMPLETED at once, nothing to pay, one line
+    /// per converted resource (the primary first, its bound resources under it) naming the
+    /// resource and the instant pay-per-use billing starts.
+    static func recordConversion(_ group: [Resource], at start: Int64, context: OperationContext) throws -> Order {
+        guard let primary = group.first else { throw BillingError.invalid("missing_field", "no resource to convert") }
+        let product = try ProductStore.require(context.db, primary.productID)
+        let sequence = try IdentifierSequence.next(context.db, "order")
+        let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: primary.accountID, combinedID: nil, isCombined: false,
+                          type: .prepaidToOnDemand, status: .completed, productType: primary.productType,
+                          billingMode: BillingMode.onDemand.rawValue, productKind: product.kind, createdAt: context.now,
+                          payDeadline: nil, paidAt: nil, completedAt: context.now, cancelledAt: nil, cancelReason: nil,
+                          reviewRequired: false, placedByManager: false, contract: nil, sourceOrderID: nil, amounts: OrderAmounts())
+        try OrderStore.insert(context.db, order, sequence: sequence)
+        for (index, member) in group.enumerated() {
+            let memberProduct = index == 0 ? product : try ProductStore.require(context.db, member.productID)
+            var line = OrderLine(orderID: order.id, lineNo: Int64(index + 1), productID: member.productID, productType: member.productType,
+                                 billingMode: .onDemand, region: member.region, period: nil, quantity: 1, parentLine: index == 0 ? nil : 1,
+                                 relation: index == 0 ? nil : member.relation, effectiveAt: start, product: memberProduct.json,
+                                 amounts: OrderAmounts())
+            line.resourceID = member.id
+            try OrderStore.insertLine(context.db, line)
+        }
+        return order
     }
 
     /// Cancels the orders waiting on resources (T13): conversion, release, deletion.

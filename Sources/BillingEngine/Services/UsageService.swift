@@ -114,13 +114,16 @@ extension Engine {
     }
 
     /// Takes what matching packages cover of one hour of a record, in the order of §2.4.
+    /// Coverage follows the usage's own time (§2.4), not the package's status now: a package
+    /// the scheduler has since expired still covers usage of its valid hours reported late,
+    /// and one whose start has come covers before the scheduler marks it in effect.
     static func coverFromPackages(record: UsageRecord, resource: Resource, product: Product, hour: Int64, seconds: Int64, perHour: Bool,
                                   context: OperationContext) throws -> Int64 {
         let instant = max(record.start, hour)
         var needed = record.quantity * seconds
         var covered: Int64 = 0
         let packages = try context.db.all("""
-            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE')
+            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE', 'EXPIRED')
                 AND effective_at <= ? AND expire_at >= ? ORDER BY expire_at, effective_at, seq
             """, resource.accountID, instant, instant) { $0.text(0) }
         for id in packages where needed > 0 {
@@ -175,8 +178,7 @@ extension Engine {
             scope.orderTypes = []
             return PaymentAllocation.matches(scope, line)
         }.sorted { l, r in
-            let rank: (Coupon) -> Int = { [.voucher: 0, .cashCoupon: 1, .storedValueCard: 2][$0.kind] ?? 3 }
-            if rank(l) != rank(r) { return rank(l) < rank(r) }
+            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
             if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
             return l.validTo != r.validTo ? l.validTo < r.validTo : l.id < r.id
         }

@@ -23,6 +23,14 @@ enum CouponStore {
         return coupon
     }
 
+    /// The account's balance coupons usable at an instant, in issue order.
+    static func usable(_ db: Connection, account: String, at instant: Int64) throws -> [Coupon] {
+        try db.all("""
+            SELECT \(columns) FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0
+                AND valid_from <= ? AND valid_to > ? ORDER BY seq
+            """, account, instant, instant, map: decode)
+    }
+
     static func byReference(_ db: Connection, account: String, reference: String) throws -> Coupon? {
         try db.first("SELECT \(columns) FROM coupons WHERE account_id = ? AND reference = ?", account, reference, map: decode)
     }

@@ -254,7 +254,8 @@ class Engine:
 
     def account_settings_update(self, actor, account_id, deduction_days=None,
                                 unified_expiry_day=None, idempotency_key=None):
-        """Changes the renewal settings (at least one of them); {"account": {...}}."""
+        """Changes the renewal settings (at least one of them); {"account": {...},
+        "rescheduled_resource_ids": [...]} (auto-renewals moved by a new deduction day)."""
         return self.call("billing_account_settings_update", _write_request(
             actor, idempotency_key, account_id=account_id, deduction_days=deduction_days,
             unified_expiry_day=unified_expiry_day))

@@ -563,7 +563,11 @@ def test_conversion_at_expiry_cancels_the_pending_renewal(bundle):
         assert converted["status"] == "IN_USE" and converted["billing_mode"] == "ON_DEMAND"
         assert converted["expire_at"] is None
     [event] = events(engine, "resource.converted", primary)
-    assert event["data"] == {"converted_at": at(2024, 2, 2), "billing_mode": "ON_DEMAND"}
+    assert event["data"] == {"converted_at": at(2024, 2, 2), "billing_mode": "ON_DEMAND",
+                             "order_id": event["data"]["order_id"]}
+    conversion = order(engine, event["data"]["order_id"])
+    assert conversion["type"] == "PREPAID_TO_ONDEMAND"
+    assert [line["resource_id"] for line in conversion["lines"]] == [primary, bound]
     # Pay-per-use now: off the renewal view, not renewable, no further jobs.
     assert engine.renewals("a1", "TO_ON_DEMAND")["resources"] == []
     refused(lambda: engine.resources_renew("customer", "a1", [primary]), "not_prepaid")
