@@ -307,11 +307,11 @@ int billing_platform_get(billing_engine *engine, const char *request_json, char 
    +<digits>), held by an account or not: after login_throttle_after_failures (default 5)
    failures in a row, each further failure makes the next attempt wait
    login_throttle_base_seconds (30) · 2^k, k = 0, 1, 2, …, at most login_throttle_max_seconds
-   (900). Attempts refused during a wait do not count. A success, or a password set with a
-   token (billing_platform_activate, billing_platform_reset_complete: every identifier of
-   the account), ends the failures; otherwise they are forgotten
-   login_throttle_forget_seconds (86400) after their wait ended, and billing_scheduler_run
-   deletes them then. No failure locks an account for good: a stranger can make its owner
+   (900). Attempts refused during a wait do not count. A success ends its identifier's
+   failures, a password set with a token (billing_platform_activate,
+   billing_platform_reset_complete) those of all three of the account's identifiers;
+   otherwise they are forgotten login_throttle_forget_seconds (86400) after their wait
+   ended, and billing_scheduler_run deletes them then. No failure locks an account for good: a stranger can make its owner
    wait at most login_throttle_max_seconds per attempt, and a reset ends the wait at once.
    So a failed login does change something: its audit row and its count. Every attempt is
    audited, never with the password. Emits "platform.login_throttled" {"identifier_kind":
@@ -319,7 +319,9 @@ int billing_platform_get(billing_engine *engine, const char *request_json, char 
    account begins waiting (for the host, e.g. to warn the owner; callers never see events).
    The throttle knows identifiers, not callers: the host can and should add its own limits
    per client address (attempts per address, and identifiers tried per address) in front of
-   this call and of billing_platform_reset_request; the engine never sees addresses.
+   this call and of billing_platform_reset_request; the engine never sees addresses. (What
+   remains observable: the owner's successful login ends its identifier's count, which a
+   caller probing that identifier for hours could notice; such limits bound that too.)
    Since 0.1.0. Changed in 0.2.0: the throttle replaced the hard lock ("account_locked",
    "platform.locked", the platform account's "locked_until"); the configuration keys
    login_max_failures and login_lockout_seconds became login_throttle_after_failures and
