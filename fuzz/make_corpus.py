@@ -42,7 +42,7 @@ VALID = {
         ('hour', '{"actor": "ops", "idempotency_key": "cfg-1", "changes": {"auto_renew_hour": 2}}'),
         ('many', '{"actor": "ops", "changes": {"business_utc_offset": "-03:30", "currency": "USD", "five_day_refund_hours": 0,'
                  ' "max_coupons_per_payment": 0, "large_refund_threshold_fen": 1, "refund_duration_granularity": "DAY",'
-                 ' "password_min_length": 6, "password_min_classes": 1, "login_max_failures": 1, "token_ttl_seconds": 60}}'),
+                 ' "password_min_length": 6, "password_min_classes": 1, "login_throttle_after_failures": 1, "login_throttle_base_seconds": 1, "token_ttl_seconds": 60}}'),
         ('tables', '{"actor": "ops", "changes": {"pay_deadline_seconds": {"default": 60, "hardware": 3600},'
                    ' "handling_fee_rates_bp": {"MONTHLY": [0], "YEAR_1": [10000, 0], "YEAR_100": [5]},'
                    ' "expiry_reminder_days": {"MANUAL": [0, 365, 365], "AUTO_RENEW": []},'

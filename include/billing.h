@@ -12,9 +12,10 @@
  *           Every function that takes an engine or returns a status clears it on entry
  *           (billing_version*, billing_status_string, billing_string_free and the
  *           last-error getters leave it alone). The strings stay valid until the next
- *           libbilling call on the same thread. A failed call changes nothing. Hosts that
- *           may change OS threads between calls use billing_call, whose document carries
- *           the error (Since 0.2.0).
+ *           libbilling call on the same thread. A failed call changes nothing, with one
+ *           exception: a failed billing_platform_login writes its audit row and counts
+ *           toward the identifier's login throttle. Hosts that may change OS threads
+ *           between calls use billing_call, whose document carries the error (Since 0.2.0).
  * Strings.  Input strings are borrowed for the call and must be NUL-terminated UTF-8;
  *           invalid UTF-8 is refused with BILLING_E_INVALID. Output JSON comes through
  *           `char **out_json`, is owned by the caller and released with
@@ -31,7 +32,8 @@
  * Time.     Unix seconds (UTC), years 1970–9999. Business dates use the configured UTC
  *           offset (default +08:00).
  * Writes.   Every mutating request is a JSON object with "actor" (who asks; recorded in the
- *           audit log) and an optional "idempotency_key" (1–128 characters): repeating a
+ *           audit log; billing_platform_login alone takes none, see there) and an optional
+ *           "idempotency_key" (1–128 characters; not for login either): repeating a
  *           key with the same request returns the first response; with another request it
  *           fails with BILLING_E_CONFLICT. Secret fields (passwords, tokens) are never
  *           stored, so they are not compared on a replay, and a token in a response comes
@@ -88,7 +90,8 @@ int billing_version_number(void);
 /* A defect in the library; nothing was changed. Please report it. */
 #define BILLING_E_INTERNAL 8
 /* Login failed: unknown identifier or wrong password ("invalid_credentials", one answer for
-   both), or the platform account is locked after repeated failures ("account_locked"). */
+   both), or the identifier is waiting after repeated failures ("login_throttled"; known and
+   unknown identifiers alike). See billing_platform_login. */
 #define BILLING_E_AUTH 9
 
 /* Static text naming a status code ("ok", "invalid argument", …; "unknown status" for
@@ -196,7 +199,8 @@ int billing_clock_advance(billing_engine *engine, int64_t seconds, int64_t *out_
    business_utc_offset, currency, pay_deadline_seconds, grace_and_retention (per level
    V0–V5), handling_fee_rates_bp, five_day_refund_hours, five_day_quota_per_year,
    default_deduction_days, default_unified_expiry_day, large_refund_threshold_fen,
-   auto_renew_hour, expiry_reminder_days, and the batch and export limits. The
+   auto_renew_hour, expiry_reminder_days, the batch and export limits, the password rules
+   and the login throttle (login_throttle_*, see billing_platform_login). The
    configuration is stored in the database: every handle on the file shares it.
    Since 0.1.0. */
 int billing_config_get(billing_engine *engine, char **out_json);
@@ -335,22 +339,67 @@ int billing_platform_activate(billing_engine *engine, const char *request_json, 
    Since 0.1.0. */
 int billing_platform_get(billing_engine *engine, const char *request_json, char **out_json);
 
-/* Logs in. Request: {"identifier": phone, e-mail or user name, "password"} (no actor, no
-   idempotency key). Response: {"platform_account", "account_id"}. Failure is BILLING_E_AUTH:
-   "invalid_credentials" for an unknown identifier or a wrong password alike, or
-   "account_locked" after login_max_failures failures in a row (for login_lockout_seconds;
-   emits "platform.locked"). Every attempt is audited, never with the password.
-   Since 0.1.0. */
+/* Logs in. Request: {"identifier": phone, e-mail or user name, "password"}, nothing else:
+   no "actor" (who asks is what login finds out; the audit row names the platform account,
+   or "anonymous") and no "idempotency_key" (each attempt counts); both are refused as
+   "unknown_field". Response: {"platform_account", "account_id"}.
+   Failure is BILLING_E_AUTH, with the same reasons, messages and cost for an identifier no
+   active account holds as for a known one:
+     "invalid_credentials"  the identifier or the password is wrong;
+     "login_throttled"      the identifier is waiting after failed logins: the password is
+                            not checked, so even the right one is refused until the wait ends.
+   Both messages end with "(retry_after <Unix seconds>)" when a wait applies (for
+   invalid_credentials: the wait this failure started); an attempt from that instant on is
+   checked again, and the right password then succeeds.
+   The throttle is kept per identifier as login normalises it (e-mail lower-cased, phone as
+   +<digits>), held by an account or not: after login_throttle_after_failures (default 5)
+   failures in a row, each further failure makes the next attempt wait
+   login_throttle_base_seconds (30) · 2^k, k = 0, 1, 2, …, at most login_throttle_max_seconds
+   (900). Attempts refused during a wait do not count. A success ends its identifier's
+   failures, a password set with a token (billing_platform_activate,
+   billing_platform_reset_complete) those of all three of the account's identifiers;
+   otherwise they are forgotten login_throttle_forget_seconds (86400) after their wait
+   ended, and billing_scheduler_run deletes them then. No failure locks an account for good: a stranger can make its owner
+   wait at most login_throttle_max_seconds per attempt, and a reset ends the wait at once.
+   So a failed login does change something: its audit row and its count. Every attempt is
+   audited, never with the password. Emits "platform.login_throttled" {"identifier_kind":
+   "EMAIL"|"PHONE"|"USER_NAME", "failures", "retry_after"} when an identifier of an active
+   account begins waiting (for the host, e.g. to warn the owner; callers never see events).
+   The throttle knows identifiers, not callers: the host can and should add its own limits
+   per client address (attempts per address, and identifiers tried per address) in front of
+   this call and of billing_platform_reset_request; the engine never sees addresses. (What
+   remains observable: the owner's successful login ends its identifier's count, which a
+   caller probing that identifier for hours could notice; such limits bound that too.)
+   Since 0.1.0. Changed in 0.2.0: the throttle replaced the hard lock ("account_locked",
+   "platform.locked", the platform account's "locked_until"); the configuration keys
+   login_max_failures and login_lockout_seconds became login_throttle_after_failures and
+   login_throttle_max_seconds (stored configurations are read under the new names;
+   billing_config_update refuses the old ones as "unknown_field"). */
 int billing_platform_login(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Starts a password reset. Request: {"actor", "identifier": e-mail, phone or user name}.
-   Response: {"platform_account", "channel": "EMAIL"|"PHONE"|"USER_NAME", "reset_token",
-   "token_expires_at"}; the host delivers the token. Earlier reset tokens stop working.
-   Since 0.1.0. */
+   Response, with status BILLING_OK and the same keys whether or not an active platform
+   account holds the identifier: {"platform_account": {...} | null, "channel": "EMAIL" |
+   "PHONE" | "USER_NAME" (the identifier's kind), "reset_token": "..." | null,
+   "token_expires_at"}.
+   - An active account: reset_token is a new token (earlier reset tokens stop working;
+     emits "platform.password_reset_requested" with the account's e-mail and phone). The
+     host delivers it to platform_account.email (channel EMAIL), platform_account.phone
+     (PHONE), or either, its choice (USER_NAME).
+   - Anyone else (no account, or an application not active yet): platform_account and
+     reset_token are null; nothing is issued and only the audit row is written.
+   The response is for the host, not for its caller: answer the caller the same way in both
+   cases (e.g. "if an account holds this identifier, a message is on its way") and never
+   forward platform_account or reset_token (the token belongs to the account's channel).
+   channel and token_expires_at are the only fields that do not depend on existence. A
+   malformed identifier fails with BILLING_E_INVALID ("invalid_email", "invalid_phone",
+   "invalid_user_name"), which depends on the text alone. Per-address limits are the host's,
+   as for login. Since 0.1.0. Changed in 0.2.0: an unknown identifier answered
+   BILLING_E_NOT_FOUND, which told who exists. */
 int billing_platform_reset_request(billing_engine *engine, const char *request_json, char **out_json);
 
-/* Completes a reset: {"actor", "token", "password"} -> {"platform_account"}. Clears failed
-   logins and any lock. Since 0.1.0. */
+/* Completes a reset: {"actor", "token", "password"} -> {"platform_account"}. Ends the login
+   throttle's failures and waits on all three of the account's identifiers. Since 0.1.0. */
 int billing_platform_reset_complete(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Catalog ------------------------------------------------------------------------ */
@@ -492,7 +541,7 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    job (default 1000)} -> {"now", "cancelled_orders", "exports_stepped", "exports_purged",
    "resources": {"processed",
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
-   "frozen", "released", "failed"}, "has_more"}. Jobs: cancel orders past their payment deadline (T12)
+   "frozen", "released", "failed"}, "login_throttles_purged", "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
    taking effect, auto-renew attempts (each a RENEW order paid with the account's vouchers,
    cash coupons and stored-value cards, then cash and credit, as described at
@@ -502,7 +551,7 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    "resource.converted" event's "order_id"), freezing at the end of grace, release at the end
    of retention (a resource that cannot advance is set aside for a day with a
    "scheduler.resource_failed" event, so it never stops the rest); a step of each export being generated, and the purge of export records
-   past their time. Its cost follows the due work, not the number of resources. Running it
+   past their time, and of login-throttle rows forgotten (see billing_platform_login). Its cost follows the due work, not the number of resources. Running it
    twice, or from two processes at once, has the effect of running it once. Call again
    while has_more is true. Since 0.1.0. */
 int billing_scheduler_run(billing_engine *engine, const char *request_json, char **out_json);

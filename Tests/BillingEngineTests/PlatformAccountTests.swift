@@ -140,28 +140,46 @@ struct PlatformAccountTests {
         #expect(expectBillingError { try engine.resendPasswordLink(#"{"actor":"ops","platform_account_id":"\#(id)"}"#) }?.reason == "not_awaiting_password")
     }
 
-    @Test func lockoutAfterRepeatedFailuresAndItsEnd() throws {
+    @Test func throttleAfterRepeatedFailuresAndItsEnd() throws {
         let engine = try engineWithAccount()
         _ = try activeAccount(engine)
-        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"login_max_failures":3,"login_lockout_seconds":600}}"#)
-        for _ in 0..<2 {
-            #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) }?.reason == "invalid_credentials")
+        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"login_throttle_after_failures":3,"login_throttle_base_seconds":600}}"#)
+        func attempt(_ password: String) -> String? {
+            expectBillingError { try engine.login(#"{"identifier":"alice","password":"\#(password)"}"#) }?.reason
         }
+        for _ in 0..<2 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
         // A success in between resets the count.
-        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
-        for _ in 0..<3 {
-            #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) }?.reason == "invalid_credentials")
-        }
-        // Locked: even the right password is refused until the lock ends.
-        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        #expect(attempt("Correct-Horse-9") == nil)
+        for _ in 0..<3 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
+        // Waiting: even the right password is refused until the wait ends, then it works.
+        #expect(attempt("Correct-Horse-9") == "login_throttled")
         try engine.advanceClock(by: 599)
-        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        #expect(attempt("Correct-Horse-9") == "login_throttled")
         try engine.advanceClock(by: 1)
-        _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
-        let locked = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events WHERE type = 'platform.locked'") { $0.int(0) } }
-        #expect(locked == 1)
+        #expect(attempt("Correct-Horse-9") == nil)
+        let waits = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events WHERE type = 'platform.login_throttled'") { $0.int(0) } }
+        #expect(waits == 1)
         let attempts = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM audit_log WHERE operation = 'platform.login'") { $0.int(0) } }
-        #expect(attempts == 9) // 2 wrong, 1 right, 3 wrong, 2 locked, 1 right
+        #expect(attempts == 9) // 2 wrong, 1 right, 3 wrong, 2 throttled, 1 right
+    }
+
+    @Test func throttleWaitsDoubleUpToTheCapAndAreForgotten() {
+        let policy = LoginThrottle(afterFailures: 3, baseSeconds: 10, maxSeconds: 100, forgetSeconds: 1000)
+        #expect((1...9).map { policy.wait(afterFailure: $0) } == [0, 0, 10, 20, 40, 80, 100, 100, 100])
+        #expect(policy.wait(afterFailure: .max) == 100)
+        let huge = LoginThrottle(afterFailures: 1, baseSeconds: 86_400, maxSeconds: 2_592_000, forgetSeconds: 60)
+        #expect(huge.wait(afterFailure: 61) == 2_592_000)
+        var state: LoginThrottle.State?
+        for _ in 0..<3 { state = policy.failing(state, at: 500) }
+        #expect(state == LoginThrottle.State(failures: 3, retryAfter: 510))
+        #expect(policy.waitUntil(state, at: 509) == 510)
+        #expect(policy.waitUntil(state, at: 510) == nil)
+        #expect(policy.failing(state, at: 510) == LoginThrottle.State(failures: 4, retryAfter: 530))
+        // Forgotten forgetSeconds after the wait ended: the count starts again.
+        #expect(policy.current(state, at: 1509) == state)
+        #expect(policy.current(state, at: 1510) == nil)
+        #expect(policy.failing(state, at: 1510) == LoginThrottle.State(failures: 1, retryAfter: 1510))
+        #expect(policy.failing(LoginThrottle.State(failures: .max, retryAfter: .max - 5), at: .max - 10).retryAfter == .max)
     }
 
     @Test func passwordResetByEveryChannel() throws {
@@ -179,18 +197,20 @@ struct PlatformAccountTests {
             #expect(expectBillingError { try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"Another-One-2"}"#) }?.reason == "token_used")
             password = next
         }
-        // A set-password token cannot reset, and unknown identifiers are not found.
-        #expect(expectBillingError { try engine.requestPasswordReset(#"{"actor":"user","identifier":"nobody"}"#) }?.status == .notFound)
+        // An unknown identifier gets the same status and keys, with nothing to deliver.
+        let unknown = try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"nobody"}"#))
+        #expect(Set(unknown.keys) == ["schema_version", "platform_account", "channel", "reset_token", "token_expires_at"])
+        #expect(unknown["reset_token"] == .null && unknown["platform_account"] == .null && text(unknown, "channel") == "USER_NAME")
         let expiring = text(try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"alice"}"#)), "reset_token")
         try engine.advanceClock(by: 86_400)
         #expect(expectBillingError { try engine.completePasswordReset(#"{"actor":"user","token":"\#(expiring)","password":"Another-One-2"}"#) }?.reason == "token_expired")
     }
 
-    @Test func resetClearsALock() throws {
+    @Test func resetEndsAWait() throws {
         let engine = try engineWithAccount()
         _ = try activeAccount(engine)
         for _ in 0..<5 { _ = expectBillingError { try engine.login(#"{"identifier":"alice","password":"bad-Password-1"}"#) } }
-        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "account_locked")
+        #expect(expectBillingError { try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#) }?.reason == "login_throttled")
         let token = text(try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"alice"}"#)), "reset_token")
         _ = try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"Fresh-Start-7"}"#)
         _ = try engine.login(#"{"identifier":"alice","password":"Fresh-Start-7"}"#)

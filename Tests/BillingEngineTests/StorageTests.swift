@@ -42,6 +42,36 @@ struct StorageTests {
         #expect(try db.first("SELECT count(*) FROM later") { $0.int(0) } == 0)
     }
 
+    @Test func theLoginThrottleMigrationKeepsPlatformAccountsAndOldSettings() throws {
+        let path = temporaryDatabasePath()
+        let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        // A file from just before the throttle: a platform account with a running lock, and
+        // a stored configuration with the lock's keys.
+        let before = try #require(Schema.migrations.firstIndex { $0.contains("CREATE TABLE login_throttles") })
+        try Migrator.migrate(db, latest: Int64(before), migrations: Array(Schema.migrations.prefix(before)))
+        var document = Configuration().json
+        if case .object(var fields) = document {
+            for key in fields.keys where key.hasPrefix("login_") { fields[key] = nil }
+            fields["login_max_failures"] = 3
+            fields["login_lockout_seconds"] = 600
+            document = .object(fields)
+        }
+        try db.executeScript("""
+            INSERT INTO accounts (id, type, realname_verified, restricted, freeze, level, created_at, updated_at)
+                VALUES ('hw-1', 'ENTERPRISE', 1, 0, 'NONE', 'V3', 0, 0);
+            INSERT INTO platform_accounts (id, seq, account_id, status, user_name, email, phone, failed_logins, locked_until, submitted_at)
+                VALUES ('PA1', 1, 'hw-1', 'ACTIVE', 'alice', 'alice@example.com', '+8613800138000', 4, \(january1st2024 + 900), 0);
+            """)
+        try db.run("INSERT INTO config (id, document, revision) VALUES (1, ?, 1)", document.text)
+        let engine = try manualEngine(path: path)
+        #expect(try engine.lock.withLock { try Migrator.version(engine.db) } == Schema.latestVersion)
+        let configuration = try engine.configuration()
+        #expect(configuration.loginThrottleAfterFailures == 3 && configuration.loginThrottleMaxSeconds == 600)
+        let platform = try object(engine.getPlatformAccount(#"{"platform_account_id":"PA1"}"#))
+        #expect(text(platform, "platform_account", "user_name") == "alice")
+        #expect(try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM login_throttles") { $0.int(0) } } == 0)
+    }
+
     @Test func refusesAFileFromANewerLibraryUntouched() throws {
         let path = temporaryDatabasePath()
         _ = try manualEngine(path: path)

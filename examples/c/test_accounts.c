@@ -2,7 +2,7 @@
  * test_accounts.c — accounts and money, coupons, platform accounts and login through the C
  * ABI: account put/get, top-ups made idempotent by their external reference, the ledger
  * summing to the cash balance, coupons, and the platform account life cycle from application
- * to login, including failed logins, the lockout and its end on the manual clock.
+ * to login, including failed logins, the login throttle and its end on the manual clock.
  *
  *   usage: test_accounts SCRATCH_DIRECTORY
  */
@@ -542,41 +542,85 @@ static void test_login(void) {
     CHECK(status == BILLING_E_INVALID && json == NULL);
 }
 
-static void test_lockout(void) {
-    /* login_max_failures (5) failures in a row lock the account for login_lockout_seconds (900). */
-    int locked_events = occurrences(billing_events_list, "platform.locked");
-    for (int i = 0; i < 5; i++) LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-1");
-    CHECK(occurrences(billing_events_list, "platform.locked") == locked_events + 1);
-    int64_t locked_at = now_();
+/* The instant at the end of the last error's message ("(retry_after <Unix seconds>)"), or -1. */
+static int64_t retry_after(void) {
+    const char *found = strstr(billing_last_error_message(), "(retry_after ");
+    return found ? strtoll(found + strlen("(retry_after "), NULL, 10) : -1;
+}
 
-    /* Locked: even the right password, under any identifier. */
-    LOGIN_FAILS("account_locked", "acme_ops", "Blue-Horse-42");
-    LOGIN_FAILS("account_locked", "ops@example.com", "Blue-Horse-42");
-    LOGIN_FAILS("account_locked", "acme_ops", "wrong-Password-1");
-    /* An unknown identifier still says invalid_credentials. */
-    LOGIN_FAILS("invalid_credentials", "acme_nobody", "Blue-Horse-42");
+/* One failed login: its status, reason and message, to compare two answers. */
+struct answer {
+    int status;
+    char reason[64];
+    char message[512];
+};
 
-    CHECK_OK(billing_clock_advance(engine, 899, NULL));
-    LOGIN_FAILS("account_locked", "acme_ops", "Blue-Horse-42");
-    CHECK(now_() == locked_at + 899);
+static struct answer attempt(const char *identifier, const char *secret) {
+    struct answer result;
+    char *json = login(&result.status, identifier, secret);
+    CHECK(json == NULL);
+    billing_string_free(json);
+    snprintf(result.reason, sizeof result.reason, "%s", billing_last_error_reason());
+    snprintf(result.message, sizeof result.message, "%s", billing_last_error_message());
+    return result;
+}
 
-    /* The lock ends at locked_at + 900. */
+static void test_throttle(void) {
+    /* Issue 13 item 5: five wrong passwords locked a known account, while an unknown
+       identifier kept answering invalid_credentials. Now an identifier known or not is
+       answered alike all along: after login_throttle_after_failures (5) failures in a row the
+       next attempt waits login_throttle_base_seconds (30), doubling up to
+       login_throttle_max_seconds (900), and no failure locks the owner out. */
+    int throttled_events = occurrences(billing_events_list, "platform.login_throttled");
+    for (int i = 0; i < 8; i++) {
+        struct answer known = attempt("acme_ops", "wrong-Password-1");
+        struct answer unknown = attempt("acme_nobody", "wrong-Password-1");
+        CHECK(known.status == BILLING_E_AUTH && unknown.status == BILLING_E_AUTH);
+        CHECK_STR(known.reason, i < 5 ? "invalid_credentials" : "login_throttled");
+        CHECK_STR(unknown.reason, known.reason);
+        CHECK_STR(unknown.message, known.message);
+    }
+    int64_t until = retry_after();
+    CHECK(until == now_() + 30);
+    CHECK(occurrences(billing_events_list, "platform.login_throttled") == throttled_events + 1);
+
+    /* During the wait even the right password is refused, like a wrong one... */
+    LOGIN_FAILS("login_throttled", "acme_ops", "Blue-Horse-42");
+    CHECK(retry_after() == until);
+    /* ...at that identifier only: the account's other identifiers have their own counts. */
+    LOGIN_OK("ops@example.com", "Blue-Horse-42");
+    CHECK_OK(billing_clock_advance(engine, 29, NULL));
+    LOGIN_FAILS("login_throttled", "acme_ops", "Blue-Horse-42");
+    /* The wait ends on time and the right password works: a stranger cannot lock it. */
     CHECK_OK(billing_clock_advance(engine, 1, NULL));
     LOGIN_OK("acme_ops", "Blue-Horse-42");
-    /* The count starts again: four failures do not lock... */
-    for (int i = 0; i < 4; i++) LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-2");
-    LOGIN_OK("acme_ops", "Blue-Horse-42");
-    /* ...and a success in between resets it. */
-    for (int i = 0; i < 4; i++) LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-3");
-    LOGIN_OK("acme_ops", "Blue-Horse-42");
 
-    /* Lock again, then a password reset ends the lock at once. */
-    for (int i = 0; i < 5; i++) LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-4");
-    LOGIN_FAILS("account_locked", "acme_ops", "Blue-Horse-42");
-    char *json = MUST(billing_platform_reset_request, "{\"actor\": \"portal\", \"identifier\": \"OPS@example.com\"}");
+    /* The count starts again, and each failure past the threshold doubles the wait. */
+    for (int i = 0; i < 4; i++) LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-2");
+    CHECK(retry_after() == -1);
+    for (int64_t wait = 30; wait <= 120; wait *= 2) {
+        LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-2");
+        CHECK(retry_after() == now_() + wait);
+        CHECK_OK(billing_clock_advance(engine, wait, NULL));
+    }
+    LOGIN_FAILS("invalid_credentials", "acme_ops", "wrong-Password-2");
+    LOGIN_FAILS("login_throttled", "acme_ops", "Blue-Horse-42");
+
+    /* A reset request answers the same for an unknown identifier, with null token and
+       account; a completed reset ends the wait at once. */
+    char *json = MUST(billing_platform_reset_request, "{\"actor\": \"portal\", \"identifier\": \"nobody@example.com\"}");
     CHECK_STR(STR(json, "channel"), "EMAIL");
+    CHECK(json_is(json, "reset_token", "null"));
+    CHECK(json_is(json, "platform_account", "null"));
+    CHECK(json_int(json, "token_expires_at") == now_() + 86400);
+    billing_string_free(json);
+    json = MUST(billing_platform_reset_request, "{\"actor\": \"portal\", \"identifier\": \"OPS@example.com\"}");
+    CHECK_STR(STR(json, "channel"), "EMAIL");
+    CHECK_STR(STR(json, "platform_account.email"), "ops@example.com");
+    CHECK(json_int(json, "token_expires_at") == now_() + 86400);
     char token[160] = "";
     COPY(token, json, "reset_token");
+    CHECK(strlen(token) == 64);
     billing_string_free(json);
     json = MUST(billing_platform_reset_complete, "{\"actor\": \"portal\", \"token\": \"%s\", \"password\": \"Green-Fox-77\"}", token);
     CHECK_STR(STR(json, "platform_account.status"), "ACTIVE");
@@ -610,7 +654,7 @@ int main(int argc, char **argv) {
     test_platform_application();
     test_platform_reject_resend_expiry();
     test_login();
-    test_lockout();
+    test_throttle();
 
     billing_engine_close(engine);
     int status = check_summary();

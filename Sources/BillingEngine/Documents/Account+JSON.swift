@@ -103,7 +103,6 @@ extension PlatformAccount {
             "decided_at": JSONValue(decidedAt),
             "activated_at": JSONValue(activatedAt),
             "password_changed_at": JSONValue(passwordChangedAt),
-            "locked_until": JSONValue(lockedUntil),
         ]
     }
 }

@@ -39,8 +39,10 @@ extension Configuration {
             "password_min_length": .integer(passwordMinimumLength),
             "password_max_length": .integer(passwordMaximumLength),
             "password_min_classes": .integer(passwordMinimumClasses),
-            "login_max_failures": .integer(loginMaxFailures),
-            "login_lockout_seconds": .integer(loginLockoutSeconds),
+            "login_throttle_after_failures": .integer(loginThrottleAfterFailures),
+            "login_throttle_base_seconds": .integer(loginThrottleBaseSeconds),
+            "login_throttle_max_seconds": .integer(loginThrottleMaxSeconds),
+            "login_throttle_forget_seconds": .integer(loginThrottleForgetSeconds),
         ]
     }
 
@@ -136,8 +138,10 @@ extension Configuration {
         guard next.passwordMinimumLength <= next.passwordMaximumLength else {
             throw BillingError.invalid("out_of_range", "\(patch.path).password_min_length must not exceed password_max_length")
         }
-        next.loginMaxFailures = try patch.optionalInt("login_max_failures", in: 1...1000) ?? next.loginMaxFailures
-        next.loginLockoutSeconds = try patch.optionalInt("login_lockout_seconds", in: 1...(30 * 86_400)) ?? next.loginLockoutSeconds
+        next.loginThrottleAfterFailures = try patch.optionalInt("login_throttle_after_failures", in: 1...1000) ?? next.loginThrottleAfterFailures
+        next.loginThrottleBaseSeconds = try patch.optionalInt("login_throttle_base_seconds", in: 1...86_400) ?? next.loginThrottleBaseSeconds
+        next.loginThrottleMaxSeconds = try patch.optionalInt("login_throttle_max_seconds", in: 1...(30 * 86_400)) ?? next.loginThrottleMaxSeconds
+        next.loginThrottleForgetSeconds = try patch.optionalInt("login_throttle_forget_seconds", in: 60...(365 * 86_400)) ?? next.loginThrottleForgetSeconds
         try patch.finish()
         return next
     }
@@ -157,6 +161,25 @@ extension Configuration {
     /// Decodes a stored document (written by `json`), starting from the defaults so that a
     /// document from an older library gains the fields added since.
     static func decodeStored(_ text: String) throws -> Configuration {
-        try Configuration().applying(ObjectReader(JSONValue.parse(text), path: "stored configuration"))
+        try Configuration().applying(ObjectReader(renamingLegacyKeys(JSONValue.parse(text)), path: "stored configuration"))
+    }
+
+    /// Keys a stored document of an older library may hold, with the key that replaced each.
+    /// 0.1.0 locked an account after `login_max_failures` failures for `login_lockout_seconds`;
+    /// the throttle that replaced the lock keeps both numbers as its threshold and its longest
+    /// wait. The stored row is left as it is (it is rewritten with the new keys at the next
+    /// configuration change), so opening a file never writes to it.
+    private static let legacyKeys = [
+        "login_max_failures": "login_throttle_after_failures",
+        "login_lockout_seconds": "login_throttle_max_seconds",
+    ]
+
+    private static func renamingLegacyKeys(_ document: JSONValue) -> JSONValue {
+        guard case .object(var fields) = document else { return document }
+        for (old, new) in legacyKeys {
+            guard let value = fields.removeValue(forKey: old) else { continue }
+            if fields[new] == nil { fields[new] = value }
+        }
+        return .object(fields)
     }
 }

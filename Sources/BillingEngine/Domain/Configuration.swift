@@ -68,11 +68,22 @@ public struct Configuration: Hashable, Sendable {
     public var passwordMinimumLength: Int64 = 8
     public var passwordMaximumLength: Int64 = 128
     public var passwordMinimumClasses: Int64 = 2
-    /// Consecutive failed logins that lock a platform account, and for how long.
-    public var loginMaxFailures: Int64 = 5
-    public var loginLockoutSeconds: Int64 = 900
+    /// The login throttle (per identifier, known or not; see `LoginThrottle`): failures in a
+    /// row allowed before waits begin, the first wait, the longest wait, and how long after
+    /// its wait ends a row of failures is forgotten. Replaces 0.1.0's hard lock
+    /// (`login_max_failures`, `login_lockout_seconds`), which let anyone lock anyone out.
+    public var loginThrottleAfterFailures: Int64 = 5
+    public var loginThrottleBaseSeconds: Int64 = 30
+    public var loginThrottleMaxSeconds: Int64 = 900
+    public var loginThrottleForgetSeconds: Int64 = 86_400
 
     public init() {}
+
+    /// The login throttle these values describe.
+    public var loginThrottle: LoginThrottle {
+        LoginThrottle(afterFailures: loginThrottleAfterFailures, baseSeconds: loginThrottleBaseSeconds,
+                      maxSeconds: loginThrottleMaxSeconds, forgetSeconds: loginThrottleForgetSeconds)
+    }
 
     /// The password policy these values describe.
     public var passwordPolicy: PasswordPolicy {

@@ -17,8 +17,6 @@ public struct PlatformAccount: Equatable, Sendable {
     public var phone: String
     public var contactName: String?
     public var passwordHash: String?
-    public var failedLogins: Int64
-    public var lockedUntil: Int64?
     public var rejectReason: String?
     public var submittedAt: Int64
     public var decidedAt: Int64?

@@ -12,6 +12,15 @@ public enum LoginIdentifier: Equatable, Sendable {
         }
     }
 
+    /// The kind's name in responses and events: "USER_NAME", "EMAIL" or "PHONE".
+    public var kind: String {
+        switch self {
+        case .userName: return "USER_NAME"
+        case .email: return "EMAIL"
+        case .phone: return "PHONE"
+        }
+    }
+
     /// Classifies free text typed at login: an '@' means e-mail, digits (with an optional '+'
     /// and separators) mean phone, anything else a user name.
     public static func parse(_ text: String) throws -> LoginIdentifier {

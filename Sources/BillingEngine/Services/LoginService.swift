@@ -3,10 +3,11 @@ extension Engine {
     /// `{"identifier", "password"}` → `{"platform_account", "account_id"}`.
     ///
     /// An unknown identifier and a wrong password fail alike (`BILLING_E_AUTH`,
-    /// `invalid_credentials`) and take the same time. `login_max_failures` failures in a row
-    /// lock the platform account for `login_lockout_seconds` (`account_locked`, emitted as
-    /// `platform.locked`). The attempt is audited either way, never with the password. Takes
-    /// no idempotency key: each attempt is its own event.
+    /// `invalid_credentials`), take the same time and count alike toward the identifier's
+    /// throttle (`LoginThrottle`): while a wait runs every attempt fails with
+    /// `login_throttled`, whatever the password, and names the instant it ends. The attempt is
+    /// audited either way, never with the password. Takes no actor (the caller is not known
+    /// yet) and no idempotency key: each attempt is its own event.
     ///
     /// The hash is verified outside the engine lock (argon2id is slow on purpose), between a
     /// read of the stored hash and a write that records the outcome.
@@ -16,62 +17,70 @@ extension Engine {
         let password = try reader.string("password", maxLength: 1024)
         try reader.finish()
         let identifier = try? LoginIdentifier.parse(identifierText)
+        // Text that is no identifier at all is throttled too, so no answer depends on it.
+        let key = Engine.throttleKey(identifier?.normalized ?? identifierText.trimmingSpaces())
 
-        let (candidate, configuration) = try lock.withLock {
-            try db.transaction(write: false) { () -> (PlatformAccount?, Configuration) in
-                (try identifier.flatMap { try PlatformAccountStore.find(db, $0) }, try loadConfiguration())
+        let (candidate, configuration, waiting) = try lock.withLock {
+            try db.transaction(write: false) { () -> (PlatformAccount?, Configuration, Bool) in
+                let configuration = try loadConfiguration()
+                let throttle = try LoginThrottleStore.load(db, key: key)
+                return (try identifier.flatMap { try PlatformAccountStore.find(db, $0) }, configuration,
+                        configuration.loginThrottle.waitUntil(throttle, at: instantLocked()) != nil)
             }
         }
-        let ops = configuration.passwordHashOpsLimit
-        let memory = configuration.passwordHashMemoryBytes
+        // During a wait the password is not looked at, for a known identifier as for an
+        // unknown one: a wait that let the right password through would be a free oracle.
         let storedHash = candidate?.status == .active ? candidate?.passwordHash : nil
-        let verified = Secrets.verifyPassword(password, hash: storedHash ?? Engine.decoyHash(ops: ops, memory: memory))
-            && storedHash != nil
-        let rehash = verified && Secrets.needsRehash(storedHash ?? "", opsLimit: ops, memoryBytes: memory)
-            ? try Secrets.hashPassword(password, opsLimit: ops, memoryBytes: memory) : nil
+        var verified = false
+        var rehash: String?
+        if !waiting {
+            let ops = configuration.passwordHashOpsLimit
+            let memory = configuration.passwordHashMemoryBytes
+            verified = Secrets.verifyPassword(password, hash: storedHash ?? Engine.decoyHash(ops: ops, memory: memory))
+                && storedHash != nil
+            rehash = verified && Secrets.needsRehash(storedHash ?? "", opsLimit: ops, memoryBytes: memory)
+                ? try Secrets.hashPassword(password, opsLimit: ops, memoryBytes: memory) : nil
+        }
 
         var failure: BillingError?
         let response: String = try lock.withLock {
             try db.transaction(write: true) {
                 let now = instantLocked()
                 let configuration = try loadConfiguration()
-                let invalid = BillingError(.unauthenticated, "invalid_credentials", "the identifier or the password is wrong")
-                guard let id = candidate?.id, var platform = try PlatformAccountStore.load(db, id), platform.status == .active else {
-                    try AuditLog.append(db, at: now, actor: "anonymous", operation: "platform.login", account: nil, subject: nil,
-                                        detail: ["outcome": "unknown_identifier"])
-                    failure = invalid
-                    return ""
-                }
+                let policy = configuration.loginThrottle
+                let throttle = try LoginThrottleStore.load(db, key: key)
+                let platform = try candidate.flatMap { try PlatformAccountStore.load(db, $0.id) }.flatMap { $0.status == .active ? $0 : nil }
                 func record(_ outcome: String) throws {
-                    try AuditLog.append(db, at: now, actor: platform.id, operation: "platform.login", account: platform.accountID,
-                                        subject: platform.id, detail: ["outcome": .string(outcome)])
+                    try AuditLog.append(db, at: now, actor: platform?.id ?? "anonymous", operation: "platform.login",
+                                        account: platform?.accountID, subject: platform?.id, detail: ["outcome": .string(outcome)])
                 }
-                if let until = platform.lockedUntil, now < until {
-                    try record("locked")
-                    failure = BillingError(.unauthenticated, "account_locked",
-                                           "too many failed logins; try again after \(configuration.calendar.iso8601(until))")
+                // A wait that began (or, on a moved clock, ended) since the read refuses too:
+                // this attempt's password was either not checked or checked too early.
+                if let until = policy.waitUntil(throttle, at: now) ?? (waiting ? now : nil) {
+                    try record("throttled")
+                    failure = Engine.loginFailure(throttled: true, retryAfter: until, calendar: configuration.calendar)
                     return ""
                 }
                 // A password changed between the read and now makes the verification stale.
-                guard verified, platform.passwordHash == storedHash else {
-                    platform.failedLogins += 1
-                    if platform.failedLogins >= configuration.loginMaxFailures {
-                        platform.failedLogins = 0
-                        platform.lockedUntil = now + configuration.loginLockoutSeconds
-                        try EventLog.append(db, type: "platform.locked", account: platform.accountID, subject: platform.id, at: now,
-                                            data: ["locked_until": .integer(now + configuration.loginLockoutSeconds)])
-                        try record("wrong_password_locked")
-                    } else {
-                        try record("wrong_password")
+                guard var platform, verified, platform.passwordHash == storedHash else {
+                    let next = policy.failing(throttle, at: now)
+                    try LoginThrottleStore.save(db, key: key, next)
+                    if let platform, let identifier, next.failures == policy.afterFailures {
+                        // The host may warn the owner; the caller never sees events.
+                        try EventLog.append(db, type: "platform.login_throttled", account: platform.accountID, subject: platform.id,
+                                            at: now, data: ["identifier_kind": .string(identifier.kind),
+                                                            "failures": .integer(next.failures), "retry_after": .integer(next.retryAfter)])
                     }
-                    try PlatformAccountStore.update(db, platform)
-                    failure = invalid
+                    try record(platform == nil ? "unknown_identifier" : "wrong_password")
+                    failure = Engine.loginFailure(throttled: false, retryAfter: next.retryAfter > now ? next.retryAfter : nil,
+                                                  calendar: configuration.calendar)
                     return ""
                 }
-                platform.failedLogins = 0
-                platform.lockedUntil = nil
-                if let rehash { platform.passwordHash = rehash }
-                try PlatformAccountStore.update(db, platform)
+                try LoginThrottleStore.clear(db, keys: [key])
+                if let rehash {
+                    platform.passwordHash = rehash
+                    try PlatformAccountStore.update(db, platform)
+                }
                 try record("success")
                 return Engine.document(["platform_account": platform.json, "account_id": .string(platform.accountID)])
             }
@@ -80,39 +89,70 @@ extension Engine {
         return response
     }
 
-    /// Starts a password reset for an active platform account named by its e-mail address,
-    /// phone number or user name: `{"actor", "identifier"}` → `{"platform_account", "channel",
-    /// "reset_token", "token_expires_at"}`. The host delivers the token over the channel.
-    /// Earlier reset tokens stop working. Emits `platform.password_reset_requested`.
+    /// The one answer of a failed login, the same for a known and an unknown identifier:
+    /// `invalid_credentials` for a checked attempt (naming the wait it started, if any), or
+    /// `login_throttled` for an attempt refused during a wait. The instant comes last as
+    /// "(retry_after <Unix seconds>)", for programs.
+    static func loginFailure(throttled: Bool, retryAfter: Int64?, calendar: BusinessCalendar) -> BillingError {
+        let wait = retryAfter.map { "the next attempt is possible at \(calendar.iso8601($0)) (retry_after \($0))" }
+        if throttled {
+            return BillingError(.unauthenticated, "login_throttled", "too many failed logins for this identifier; \(wait ?? "")")
+        }
+        return BillingError(.unauthenticated, "invalid_credentials",
+                            "the identifier or the password is wrong" + (wait.map { "; too many failed logins: \($0)" } ?? ""))
+    }
+
+    /// The throttle row of a normalised identifier: a digest, so that what people type into
+    /// the identifier field (sometimes their password) is not kept in clear.
+    static func throttleKey(_ normalized: String) -> String {
+        Secrets.tokenDigest("login-identifier:" + normalized)
+    }
+
+    /// The throttle rows of a platform account's three identifiers.
+    static func throttleKeys(of platform: PlatformAccount) -> [String] {
+        [platform.userName, platform.email, platform.phone].map(throttleKey)
+    }
+
+    /// Scheduler job: deletes throttle rows that no longer count, so that failures at
+    /// identifiers nobody holds do not pile up.
+    static func purgeLoginThrottles(limit: Int64, context: OperationContext) throws -> (purged: Int64, more: Bool) {
+        try LoginThrottleStore.purge(context.db, endedBy: context.configuration.loginThrottle.forgottenEndedBy(at: context.now),
+                                     limit: limit)
+    }
+
+    /// Starts a password reset for the platform account holding an e-mail address, phone
+    /// number or user name: `{"actor", "identifier"}` → `{"platform_account", "channel",
+    /// "reset_token", "token_expires_at"}`.
+    ///
+    /// Every well-formed identifier gets the same status and the same keys, so that the
+    /// answer cannot tell a caller whether the identifier exists. For an ACTIVE platform
+    /// account `reset_token` is a new token (earlier reset tokens stop working) and
+    /// `platform_account` says where to send it; otherwise both are null and nothing but the
+    /// audit row is written. `channel` and `token_expires_at` do not depend on existence.
+    /// Emits `platform.password_reset_requested` for an account only.
     public func requestPasswordReset(_ requestJSON: String?) throws -> String {
         try perform("platform.reset_request", requestJSON, secrets: ["reset_token"], parse: { reader in
             try LoginIdentifier.parse(try reader.string("identifier", maxLength: 254))
         }, apply: { context, identifier in
-            guard let platform = try PlatformAccountStore.find(context.db, identifier) else {
-                throw BillingError.notFound("platform_account", identifier.normalized)
-            }
-            guard platform.status == .active else {
-                throw BillingError.refused("not_active", "only an ACTIVE platform account can reset its password; it is \(platform.status.rawValue)")
-            }
-            let channel: String
-            switch identifier {
-            case .email: channel = "EMAIL"
-            case .phone: channel = "PHONE"
-            case .userName: channel = "USER_NAME"
+            let channel = JSONValue.string(identifier.kind)
+            guard let platform = try PlatformAccountStore.find(context.db, identifier), platform.status == .active else {
+                context.audit(detail: ["channel": channel, "outcome": "no_active_account"])
+                return ["platform_account": .null, "channel": channel, "reset_token": .null,
+                        "token_expires_at": .integer(context.now + context.configuration.tokenTTLSeconds)]
             }
             let token = try PlatformAccountStore.issueToken(context.db, account: platform.id, purpose: .resetPassword,
                                                             at: context.now, ttl: context.configuration.tokenTTLSeconds)
             try context.emit("platform.password_reset_requested", account: platform.accountID, subject: platform.id,
-                             data: ["channel": .string(channel), "email": .string(platform.email), "phone": .string(platform.phone),
+                             data: ["channel": channel, "email": .string(platform.email), "phone": .string(platform.phone),
                                     "token_expires_at": .integer(token.expiresAt)])
-            context.audit(account: platform.accountID, subject: platform.id, detail: ["channel": .string(channel)])
-            return ["platform_account": platform.json, "channel": .string(channel), "reset_token": .string(token.token),
+            context.audit(account: platform.accountID, subject: platform.id, detail: ["channel": channel, "outcome": "token_issued"])
+            return ["platform_account": platform.json, "channel": channel, "reset_token": .string(token.token),
                     "token_expires_at": .integer(token.expiresAt)]
         })
     }
 
     /// Completes a reset with its token and a new password: `{"actor", "token", "password"}`.
-    /// Clears failed logins and any lock. Emits `platform.password_reset`.
+    /// Ends every login wait on the account's identifiers. Emits `platform.password_reset`.
     public func completePasswordReset(_ requestJSON: String?) throws -> String {
         try setPassword("platform.reset_complete", requestJSON, purpose: .resetPassword)
     }

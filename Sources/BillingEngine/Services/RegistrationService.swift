@@ -42,7 +42,7 @@ extension Engine {
             let sequence = try IdentifierSequence.next(context.db, "platform_account")
             let platform = PlatformAccount(id: IdentifierSequence.format("PA", sequence), accountID: account.id, status: .submitted,
                                            userName: input.userName, email: input.email, phone: input.phone,
-                                           contactName: input.contact, passwordHash: nil, failedLogins: 0, lockedUntil: nil,
+                                           contactName: input.contact, passwordHash: nil,
                                            rejectReason: nil, submittedAt: context.now, decidedAt: nil, activatedAt: nil,
                                            passwordChangedAt: nil)
             try PlatformAccountStore.insert(context.db, platform, sequence: sequence)
@@ -171,9 +171,10 @@ extension Engine {
             }
             platform.passwordHash = input.hash
             platform.passwordChangedAt = context.now
-            platform.failedLogins = 0
-            platform.lockedUntil = nil
             try PlatformAccountStore.update(context.db, platform)
+            // The holder of a token proved control of the account's channel: every wait on
+            // its identifiers ends.
+            try LoginThrottleStore.clear(context.db, keys: Engine.throttleKeys(of: platform))
             try PlatformAccountStore.consume(context.db, token: input.token, at: context.now)
             try context.emit(purpose == .setPassword ? "platform.activated" : "platform.password_reset",
                              account: platform.accountID, subject: id, data: ["user_name": .string(platform.userName)])

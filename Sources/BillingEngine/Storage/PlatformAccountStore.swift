@@ -1,7 +1,7 @@
 /// Platform accounts (applications and login identities) and their single-use tokens.
 enum PlatformAccountStore {
     private static let columns = """
-        id, account_id, status, user_name, email, phone, contact_name, password_hash, failed_logins, locked_until,
+        id, account_id, status, user_name, email, phone, contact_name, password_hash,
         reject_reason, submitted_at, decided_at, activated_at, password_changed_at
         """
 
@@ -9,9 +9,8 @@ enum PlatformAccountStore {
         PlatformAccount(id: row.text(0), accountID: row.text(1),
                         status: PlatformAccountStatus(rawValue: row.text(2)) ?? .rejected,
                         userName: row.text(3), email: row.text(4), phone: row.text(5), contactName: row.optionalText(6),
-                        passwordHash: row.optionalText(7), failedLogins: row.int(8), lockedUntil: row.optionalInt(9),
-                        rejectReason: row.optionalText(10), submittedAt: row.int(11), decidedAt: row.optionalInt(12),
-                        activatedAt: row.optionalInt(13), passwordChangedAt: row.optionalInt(14))
+                        passwordHash: row.optionalText(7), rejectReason: row.optionalText(8), submittedAt: row.int(9),
+                        decidedAt: row.optionalInt(10), activatedAt: row.optionalInt(11), passwordChangedAt: row.optionalInt(12))
     }
 
     static func load(_ db: Connection, _ id: String) throws -> PlatformAccount? {
@@ -50,10 +49,9 @@ enum PlatformAccountStore {
 
     static func update(_ db: Connection, _ account: PlatformAccount) throws {
         try db.run("""
-            UPDATE platform_accounts SET status = ?, password_hash = ?, failed_logins = ?, locked_until = ?, reject_reason = ?,
+            UPDATE platform_accounts SET status = ?, password_hash = ?, reject_reason = ?,
                 decided_at = ?, activated_at = ?, password_changed_at = ? WHERE id = ?
-            """, account.status.rawValue, account.passwordHash, account.failedLogins, account.lockedUntil,
-                 account.rejectReason, account.decidedAt, account.activatedAt, account.passwordChangedAt, account.id)
+            """, account.status.rawValue, account.passwordHash, account.rejectReason, account.decidedAt, account.activatedAt, account.passwordChangedAt, account.id)
     }
 
     /// Issues a token: stores only its digest, and ends the earlier unused tokens of the same

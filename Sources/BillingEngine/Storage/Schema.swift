@@ -418,6 +418,21 @@ enum Schema {
         CREATE INDEX periods_by_resource ON resource_periods (resource_id, start_at);
         CREATE INDEX periods_by_order ON resource_periods (order_id);
         """,
+        // 10: the login throttle replaces the per-account lock (which let anyone lock anyone
+        // out and told which identifiers exist): one row per identifier with failures in a row,
+        // known or not, keyed by a digest, purged by the scheduler once forgotten. The old
+        // columns' counts and locks are dropped with them: after the upgrade every identifier
+        // starts with no failures (a running lock lasted at most login_lockout_seconds).
+        """
+        CREATE TABLE login_throttles (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL CHECK (failures > 0),
+            retry_after INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX login_throttles_by_retry ON login_throttles (retry_after);
+        ALTER TABLE platform_accounts DROP COLUMN failed_logins;
+        ALTER TABLE platform_accounts DROP COLUMN locked_until;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

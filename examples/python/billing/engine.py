@@ -336,11 +336,14 @@ class Engine:
         return self.call("billing_platform_get", {"platform_account_id": platform_account_id})
 
     def login(self, identifier, password):
-        """{"platform_account", "account_id"}; raises errors.AuthError on failure."""
+        """{"platform_account", "account_id"}; raises errors.AuthError on failure
+        ("invalid_credentials" or "login_throttled", with `retry_after`)."""
         return self.call("billing_platform_login", {"identifier": identifier, "password": password})
 
     def password_reset_request(self, actor, identifier, idempotency_key=None):
-        """{"platform_account", "channel", "reset_token", "token_expires_at"}."""
+        """{"platform_account", "channel", "reset_token", "token_expires_at"}, for any
+        well-formed identifier: platform_account and reset_token are None unless an active
+        account holds it (never show them to the caller)."""
         return self.call("billing_platform_reset_request", _write_request(
             actor, idempotency_key, identifier=identifier))
 

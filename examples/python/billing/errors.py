@@ -5,6 +5,8 @@ machine-readable `reason` distinguishes cases within a kind (e.g. Conflict with
 reason "idempotency_key_reused").
 """
 
+import re
+
 from . import _native
 
 
@@ -55,8 +57,14 @@ class InternalError(BillingError):
 
 class AuthError(BillingError):
     """Login failed: reason "invalid_credentials" (unknown identifier or wrong password,
-    deliberately indistinguishable) or "account_locked"."""
+    deliberately indistinguishable) or "login_throttled" (the identifier must wait, known
+    or not). `retry_after` is the Unix second the wait ends, or None when none applies."""
     code = 9
+
+    @property
+    def retry_after(self):
+        match = re.search(r"\(retry_after (\d+)\)$", self.message or "")
+        return int(match.group(1)) if match else None
 
 
 _BY_CODE = {cls.code: cls for cls in (

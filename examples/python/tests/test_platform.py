@@ -1,16 +1,19 @@
-"""Platform accounts: eligibility, application, approval, activation, login, lockout and
-password reset, through Python against the real library.
+"""Platform accounts: eligibility, application, approval, activation, login, the login
+throttle and password reset, through Python against the real library.
 
 Every test uses `fast_engine`, which sets the cheapest argon2id costs first.
 """
 
+import json
 import re
+import sqlite3
 import threading
 
 import pytest
 
+import billing
 from billing import errors
-from helpers import DAY, START, event_count, snapshot
+from helpers import DAY, START, audit_count, event_count, snapshot
 
 PASSWORD = "Correct-Horse-9"
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -230,10 +233,12 @@ def test_approval_activation_and_login(engine1):
     assert unknown.value.message == wrong.value.message
     assert errors.status_string(9) == "authentication failed"
 
-    # Login takes no actor or idempotency key.
-    with pytest.raises(errors.InvalidArgument) as info:
-        engine.call("platform_login", {"identifier": "alice", "password": "x", "idempotency_key": "k"})
-    assert info.value.reason == "unknown_field"
+    # Login takes no actor or idempotency key (billing.h says so), and refusing them counts
+    # toward nothing.
+    for extra in ({"idempotency_key": "k"}, {"actor": "portal"}):
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.call("platform_login", {"identifier": "alice", "password": "x", **extra})
+        assert info.value.reason == "unknown_field"
 
 
 def test_set_password_tokens_expire_and_can_be_reissued(engine1):
@@ -278,33 +283,148 @@ def test_set_password_token_works_just_before_expiry(engine1):
     assert engine1.platform_activate("a", token, PASSWORD)["platform_account"]["status"] == "ACTIVE"
 
 
-def test_lockout_and_its_end(engine1):
+def login_error(engine, identifier, password):
+    with pytest.raises(errors.AuthError) as info:
+        engine.login(identifier, password)
+    return info.value
+
+
+def answer(error):
+    return error.code, error.reason, error.message, error.retry_after
+
+
+def test_throttle_and_its_end(engine1):
+    """Failures past the threshold make the next attempt wait, doubling up to the cap; the
+    right password is refused during a wait and works once it ends (no lock)."""
     engine = engine1
     active_account(engine)
-    engine.update_config({"login_max_failures": 3, "login_lockout_seconds": 600}, "ops")
+    engine.update_config({"login_throttle_after_failures": 3, "login_throttle_base_seconds": 10,
+                          "login_throttle_max_seconds": 35}, "ops")
     for _ in range(2):
         assert reason_of(lambda: engine.login("alice", "bad-Password-1")) == "invalid_credentials"
     engine.login("alice", PASSWORD)  # a success in between resets the count
-    for _ in range(3):
-        with pytest.raises(errors.AuthError) as info:
-            engine.login("alice", "bad-Password-1")
-        assert info.value.reason == "invalid_credentials"
-    # Locked: even the right password is refused, by any identifier, until the lock ends.
-    for identifier in ("alice", "alice@example.com", "13800138000"):
-        with pytest.raises(errors.AuthError) as info:
-            engine.login(identifier, PASSWORD)
-        assert info.value.reason == "account_locked"
-    locked = [e for e in engine.iter_events(account_id="hw-1") if e["type"] == "platform.locked"]
-    assert len(locked) == 1
-    assert engine.platform_get(locked[0]["subject_id"])["platform_account"]["locked_until"] == START + 600
-    engine.advance_clock(599)
-    assert reason_of(lambda: engine.login("alice", PASSWORD)) == "account_locked"
-    engine.advance_clock(1)
+    for _ in range(2):
+        assert login_error(engine, "alice", "bad-Password-1").retry_after is None
+    # The third failure in a row starts a 10 s wait and says so.
+    third = login_error(engine, "alice", "bad-Password-1")
+    assert third.reason == "invalid_credentials" and third.retry_after == engine.now() + 10
+    # During the wait even the right password is refused, the same way as a wrong one, by
+    # the identifier that failed.
+    right = login_error(engine, "alice", PASSWORD)
+    wrong = login_error(engine, "alice", "bad-Password-1")
+    assert right.reason == "login_throttled" and answer(right) == answer(wrong)
+    assert right.retry_after == START + 10 and right.message.endswith(f"(retry_after {START + 10})")
+    assert "2024-01-01T10:30:10+08:00" in right.message
+    # Each further failure doubles the wait, up to login_throttle_max_seconds.
+    waits = []
+    for _ in range(4):
+        engine.set_clock(login_error(engine, "alice", PASSWORD).retry_after)
+        failure = login_error(engine, "alice", "bad-Password-1")
+        assert failure.reason == "invalid_credentials"
+        waits.append(failure.retry_after - engine.now())
+    assert waits == [20, 35, 35, 35]
+    # Refused attempts during a wait do not count, and a wait ends on time: the right
+    # password then succeeds (a stranger cannot lock the owner out).
+    until = login_error(engine, "alice", PASSWORD).retry_after
+    engine.set_clock(until - 1)
+    assert reason_of(lambda: engine.login("alice", PASSWORD)) == "login_throttled"
+    engine.set_clock(until)
     assert engine.login("alice", PASSWORD)["account_id"] == "hw-1"
+    # The success cleared the failures.
+    assert login_error(engine, "alice", "bad-Password-1").retry_after is None
+    throttled = [e for e in engine.iter_events(account_id="hw-1") if e["type"] == "platform.login_throttled"]
+    assert len(throttled) == 1
+    assert throttled[0]["data"] == {"identifier_kind": "USER_NAME", "failures": 3, "retry_after": START + 10}
+    assert "locked_until" not in engine.platform_get(throttled[0]["subject_id"])["platform_account"]
     # Every attempt is audited, never with the password.
     attempts = [e for e in engine.iter_audit() if e["operation"] == "platform.login"]
-    assert len(attempts) == 2 + 1 + 3 + 3 + 1 + 1
+    assert len(attempts) == 2 + 1 + 3 + 2 + 4 * 2 + 1 + 1 + 1 + 1
     assert not any(PASSWORD in str(e) or "bad-Password-1" in str(e) for e in attempts)
+
+
+def test_unknown_identifiers_get_the_answers_of_known_ones(engine1):
+    """Issue 13 item 5: six wrong passwords locked a known account while an unknown
+    identifier kept answering invalid_credentials, which told who exists."""
+    engine = engine1
+    active_account(engine)
+    pairs = [("alice", "nobody"), ("ALICE@example.com", "nobody@example.com"),
+             ("138 0013 8000", "+86 139 0000 0000")]
+    for _ in range(12):
+        for known, unknown in pairs:
+            assert answer(login_error(engine, known, "bad-Password-1")) == \
+                answer(login_error(engine, unknown, "bad-Password-1")), (known, unknown)
+        engine.advance_clock(7)
+    # A wait is per identifier, as login normalises it, known or not.
+    assert login_error(engine, "+8613800138000", PASSWORD).reason == "login_throttled"
+    assert login_error(engine, "+8613900000000", PASSWORD).reason == "login_throttled"
+    assert login_error(engine, "Nobody@Example.com", PASSWORD).reason == "login_throttled"
+    # Text that is no identifier at all is answered alike too.
+    for _ in range(6):
+        assert answer(login_error(engine, "x", "bad-Password-1")) == \
+            answer(login_error(engine, "not-a-user", "bad-Password-1"))
+
+
+def test_throttle_rows_are_forgotten_and_purged(engine1, db_path):
+    """Failures at identifiers nobody holds must not pile up: they are forgotten
+    login_throttle_forget_seconds after their wait ended, and the scheduler deletes them."""
+    engine = engine1
+    active_account(engine)
+    engine.update_config({"login_throttle_forget_seconds": 3600}, "ops")
+    for number in range(25):
+        for _ in range(5):
+            login_error(engine, f"stranger{number}", "bad-Password-1")
+    login_error(engine, "alice", "bad-Password-1")
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM login_throttles").fetchone() == (26,)
+        # Identifiers are kept only as digests.
+        assert all(re.fullmatch(r"[0-9a-f]{64}", key) for (key,) in db.execute("SELECT key FROM login_throttles"))
+    db.close()
+    assert engine.scheduler_run("cron")["login_throttles_purged"] == 0
+    engine.advance_clock(30 + 3600 - 1)
+    assert engine.scheduler_run("cron")["login_throttles_purged"] == 1  # alice's, which had no wait
+    engine.advance_clock(1)
+    # Forgotten even before the scheduler deletes it: the count starts again.
+    assert login_error(engine, "stranger0", "bad-Password-1").retry_after is None
+    first = engine.scheduler_run("cron", limit=10)
+    assert first["login_throttles_purged"] == 10 and first["has_more"] is True
+    rest = engine.scheduler_run("cron")
+    assert rest["login_throttles_purged"] == 14 and rest["has_more"] is False
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM login_throttles").fetchone() == (1,)
+    db.close()
+
+
+def test_throttle_configuration_replaces_the_lock(engine1, db_path):
+    engine = engine1
+    configuration = engine.config()
+    assert {k: v for k, v in configuration.items() if k.startswith("login_")} == {
+        "login_throttle_after_failures": 5, "login_throttle_base_seconds": 30,
+        "login_throttle_max_seconds": 900, "login_throttle_forget_seconds": 86400}
+    for old in ("login_max_failures", "login_lockout_seconds"):
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.update_config({old: 3}, "ops")
+        assert info.value.reason == "unknown_field"
+    for key, value in [("login_throttle_after_failures", 0), ("login_throttle_base_seconds", 0),
+                       ("login_throttle_max_seconds", 0), ("login_throttle_forget_seconds", 59)]:
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.update_config({key: value}, "ops")
+        assert info.value.reason == "out_of_range", key
+    # A configuration stored by 0.1.0 is read under the new names.
+    with sqlite3.connect(db_path) as db:
+        (document,) = db.execute("SELECT document FROM config WHERE id = 1").fetchone()
+        stored = json.loads(document)
+        for key in list(stored):
+            if key.startswith("login_"):
+                del stored[key]
+        stored.update(login_max_failures=3, login_lockout_seconds=600)
+        db.execute("UPDATE config SET document = ?, revision = revision + 1 WHERE id = 1", (json.dumps(stored),))
+    db.close()
+    with billing.Engine(db_path, clock="manual", now=START) as reopened:
+        configuration = reopened.config()
+        assert configuration["login_throttle_after_failures"] == 3
+        assert configuration["login_throttle_max_seconds"] == 600
+        assert configuration["login_throttle_base_seconds"] == 30
+        assert "login_max_failures" not in configuration and "login_lockout_seconds" not in configuration
 
 
 def test_password_reset_by_every_channel(engine1):
@@ -328,8 +448,6 @@ def test_password_reset_by_every_channel(engine1):
             "token_used"
         password = new
 
-    with pytest.raises(errors.NotFound):
-        engine.password_reset_request("user", "nobody")
     # A newer reset token replaces an older one; reset tokens expire after 24 h.
     older = engine.password_reset_request("user", "alice")["reset_token"]
     newer = engine.password_reset_request("user", "alice")["reset_token"]
@@ -345,16 +463,55 @@ def test_password_reset_by_every_channel(engine1):
     engine.login("alice", password)
 
 
-def test_reset_clears_a_lock(engine1):
+def test_reset_ends_a_wait(engine1):
     engine = engine1
     active_account(engine)
-    for _ in range(5):  # the default login_max_failures
-        with pytest.raises(errors.AuthError):
-            engine.login("alice", "bad-Password-1")
-    assert reason_of(lambda: engine.login("alice", PASSWORD)) == "account_locked"
+    for identifier in ("alice", "alice@example.com", "13800138000"):
+        for _ in range(5):  # the default login_throttle_after_failures
+            login_error(engine, identifier, "bad-Password-1")
+        assert reason_of(lambda: engine.login(identifier, PASSWORD)) == "login_throttled"
     token = engine.password_reset_request("user", "alice")["reset_token"]
     engine.password_reset_complete("user", token, "Fresh-Start-7")
-    assert engine.login("alice", "Fresh-Start-7")["account_id"] == "hw-1"
+    # Every identifier of the account may try again at once.
+    for identifier in ("alice", "alice@example.com", "13800138000"):
+        assert engine.login(identifier, "Fresh-Start-7")["account_id"] == "hw-1"
+
+
+def test_reset_request_does_not_tell_who_exists(engine1):
+    """Issue 13 item 5: a reset request for an unknown identifier answered "not found"."""
+    engine = engine1
+    active_account(engine)
+    put(engine, "hw-2")
+    apply(engine, "hw-2", user="bob", email="bob@example.com", phone="+8613900139000")  # not active
+    for known, unknown, channel in [("alice@example.com", "nobody@example.com", "EMAIL"),
+                                    ("bob@example.com", "nobody2@example.com", "EMAIL"),
+                                    ("13800138000", "+86 139 1111 2222", "PHONE"),
+                                    ("alice", "nobody", "USER_NAME"),
+                                    ("bob", "nobody3", "USER_NAME")]:
+        events, audits = event_count(engine), audit_count(engine)
+        found = engine.password_reset_request("user", known)
+        missing = engine.password_reset_request("user", unknown)
+        assert found.keys() == missing.keys() == \
+            {"schema_version", "platform_account", "channel", "reset_token", "token_expires_at"}
+        assert found["channel"] == missing["channel"] == channel
+        assert found["token_expires_at"] == missing["token_expires_at"] == engine.now() + DAY
+        assert missing["platform_account"] is None and missing["reset_token"] is None
+        if known.startswith("bob"):  # an application that is not active is nobody yet
+            assert found == missing
+            assert event_count(engine) == events
+        else:
+            assert found["platform_account"]["email"] == "alice@example.com"
+            assert HEX64.fullmatch(found["reset_token"])
+            assert event_count(engine) == events + 1
+        assert audit_count(engine) == audits + 2
+    # A replay of an unknown identifier's request returns its first answer.
+    first = engine.password_reset_request("user", "ghost@example.com", idempotency_key="r-1")
+    engine.advance_clock(5)
+    assert engine.password_reset_request("user", "ghost@example.com", idempotency_key="r-1") == first
+    # A malformed identifier is refused for what it is, whoever exists.
+    with pytest.raises(errors.InvalidArgument) as info:
+        engine.password_reset_request("user", "a@@b")
+    assert info.value.reason == "invalid_email"
 
 
 def test_mutations_are_idempotent(engine1):
