@@ -115,6 +115,7 @@ static const struct target targets[] = {
     {"billing_config_get", CONFIG_GET, NULL},       /* 50 */
     {"billing_clock_advance", CLOCK_ADVANCE, NULL}, /* 51 */
     {"billing_clock_set", CLOCK_SET, NULL},         /* 52 */
+    J(billing_unsubscriptions_list),                /* 53 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])
