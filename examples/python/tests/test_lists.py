@@ -118,7 +118,7 @@ def test_unsubscription_tabs_agree_with_quote_and_unsubscribe(engine_at):
     blocked = engine.unsubscriptions("a1", **{"class": "NOT_ALLOWED", "limit": 100})
     assert {(r["resource_id"], r["reason"]) for r in blocked["resources"]} == {
         (unrefundable, "PRODUCT_NOT_REFUNDABLE"), (meter, "PAY_PER_USE"), (busy, "TRANSACTION_IN_PROGRESS")}
-    assert set(rows_of(engine, **{"class": ["FIVE_DAY", "INACTIVE"]})) == {fresh, server, later}
+    assert set(rows_of(engine, class_=["FIVE_DAY", "INACTIVE"])) == {fresh, server, later}
     # The renewal-periods tab: only the resource with a period still to come can go back.
     periods = engine.unsubscriptions("a1", type="RENEWAL_ONLY", **{"class": "RENEWAL_ONLY", "with_counts": True})
     assert [r["resource_id"] for r in periods["resources"]] == [renewed]
