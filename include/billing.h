@@ -38,8 +38,9 @@
  *           null counts as absent.
  * Lists.    Every *_list function returns one page: the request takes "limit" and "after"
  *           (the opaque "next_cursor" of the previous page; absent for the first page) and
- *           the response carries "next_cursor" and "has_more". A cursor the engine did not
- *           hand out is refused with BILLING_E_INVALID ("invalid_cursor"). Lists shown as tabs
+ *           the response carries "next_cursor" and "has_more". A cursor that is not of the
+ *           form the list hands out (for the catalog: not a product id) is refused with
+ *           BILLING_E_INVALID ("invalid_cursor"). Lists shown as tabs
  *           (orders, renewals, unsubscriptions) take "with_counts": true for every tab's
  *           total in the same call (since 0.2.0).
  * Threads.  A billing_engine may be used from several threads at once (calls on one handle
@@ -581,8 +582,8 @@ int billing_resource_refund_blocks_set(billing_engine *engine, const char *reque
    NON_FIVE_DAY. The class is computed, not stored: a page classifies at most 1,000
    resources, so with a "class" filter it may hold fewer than "limit" rows while "has_more"
    is true (follow next_cursor); counts classify every live resource of the account that
-   the other filters keep (a few indexed reads each; no other account's rows). A cursor not
-   returned as next_cursor is "invalid_cursor". Since 0.2.0. */
+   the other filters keep (a few indexed reads each; no other account's rows). A malformed
+   cursor is "invalid_cursor". Since 0.2.0. */
 int billing_unsubscriptions_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Pay-per-use usage and packages ------------------------------------------------- */
@@ -618,7 +619,7 @@ int billing_usage_list(billing_engine *engine, const char *request_json, char **
    "applies_to", "window_start", "used"}], "next_cursor", "has_more"} (timed quotas are
    counted in unit-seconds: an AMOUNT quota of q unit-hours holds q × 3600). Paged since
    0.2.0 like every other list: pass next_cursor back as "after" while has_more is true (a
-   request with only "account_id" gets the first 100); a cursor that is not one is
+   request with only "account_id" gets the first 100); a malformed cursor is
    "invalid_cursor". Since 0.1.0. */
 int billing_packages_list(billing_engine *engine, const char *request_json, char **out_json);
 
