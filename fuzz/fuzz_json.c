@@ -124,6 +124,7 @@ static const struct target targets[] = {
        the request (no space: the whole text names the function and the request is NULL). */
     J(billing_engine_backup),                       /* 53 */
     {"billing_call", CALL, NULL},                   /* 54 */
+    J(billing_unsubscriptions_list),                /* 55 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])

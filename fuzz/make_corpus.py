@@ -211,7 +211,13 @@ VALID = {
     ],
     "billing_usage_list": [('all', '{"account_id": "acme"}'),
                            ('filters', '{"account_id": "acme", "resource_id": "RS000000000002", "from": 0, "to": 1804079800, "after": "1", "limit": 1}')],
-    "billing_packages_list": [('acme', '{"account_id": "acme"}')],
+    "billing_packages_list": [('acme', '{"account_id": "acme"}'),
+                              ('page', '{"account_id": "acme", "after": "1", "limit": 1}')],
+    "billing_unsubscriptions_list": [
+        ('all', '{"account_id": "acme", "with_counts": true}'),
+        ('refundable', '{"account_id": "acme", "class": "REFUNDABLE", "limit": 1}'),
+        ('classes', '{"account_id": "acme", "type": "RENEWAL_ONLY", "class": ["RENEWAL_ONLY", "NOT_ALLOWED"], "resource_ids": ["RS000000000001"], "product_type": ["EVS", "ECS"], "after": "9", "limit": 100}'),
+    ],
     "billing_export_request": [
         ('orders', '{"actor": "portal", "account_id": "acme", "kind": "ORDERS", "filter": {"status": "COMPLETED"}}'),
         ('pending', '{"actor": "portal", "account_id": "acme", "kind": "PENDING_ORDERS", "order_ids": ["CS000000000002"], "language": "zh"}'),

@@ -40,6 +40,13 @@
  *           back as null on a replay. Each write is one SQLite transaction holding its
  *           effect, its audit row, its events and its idempotency record. A field given as
  *           null counts as absent.
+ * Lists.    Every *_list function returns one page: the request takes "limit" and "after"
+ *           (the opaque "next_cursor" of the previous page; absent for the first page) and
+ *           the response carries "next_cursor" and "has_more". A cursor that is not of the
+ *           form the list hands out (for the catalog: not a product id) is refused with
+ *           BILLING_E_INVALID ("invalid_cursor"). Lists shown as tabs
+ *           (orders, renewals, unsubscriptions) take "with_counts": true for every tab's
+ *           total in the same call (since 0.2.0).
  * Threads.  A billing_engine may be used from several threads at once (calls on one handle
  *           are serialized). Several handles and processes may open one database file.
  *           Closing a handle while another thread uses it is undefined.
@@ -514,9 +521,20 @@ int billing_order_get(billing_engine *engine, const char *request_json, char **o
 
 /* The order list, newest first: {"account_id", "order_id"?, "created_from"?, "created_to"?
    (at most a year apart), "product_type"?, "order_type"?, "status"?, "billing_mode"?,
-   "after"?, "limit"?: 1–100 (default 20)} -> {"orders", "next_cursor", "has_more"}. Rows are
-   plain orders and sub-orders (each names its "combined_order_id"); asking for a combined
-   order's id lists its sub-orders. Since 0.1.0. */
+   "after"?, "limit"?: 1–100 (default 20), "with_counts"?: bool} -> {"orders", "next_cursor",
+   "has_more", "counts"?}. Rows are plain orders and sub-orders (each names its
+   "combined_order_id"); asking for a combined order's id lists its sub-orders.
+   Several values (since 0.2.0): "product_type", "order_type", "status" and "billing_mode"
+   each take one value (a string, as before) or a non-empty list of up to 100 (an order
+   matching any of them), e.g. "status": ["PENDING_PAYMENT", "PENDING_REVIEW"]; an empty list
+   is refused ("empty_list"), an unknown value too ("unknown_value").
+   Tab counts (since 0.2.0): with "with_counts": true the response adds "counts": {"ALL",
+   "PENDING_PAYMENT", "PENDING_REVIEW", "PROCESSING", "COMPLETED", "CANCELLED",
+   "PENDING_CONFIRMATION", "REFUNDING"}: how many rows each status tab holds under every
+   other filter of the request (the "status" filter itself is left out; "ALL" is their sum),
+   whatever the page. The pending-orders badge is counts.PENDING_PAYMENT. One indexed,
+   grouped read of the account's orders; no other account's rows are read.
+   Since 0.1.0. */
 int billing_orders_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Resources ---------------------------------------------------------------------- */
@@ -606,11 +624,18 @@ int billing_resources_policy_set(billing_engine *engine, const char *request_jso
    processing, or without real-name verification. Response {"resources"}. Since 0.1.0. */
 int billing_resources_release(billing_engine *engine, const char *request_json, char **out_json);
 
-/* The renewal-management view, soonest expiry first: {"account_id", "tab": "MANUAL"|
+/* The renewal-management view, soonest expiry first: {"account_id", "tab": "ALL"|"MANUAL"|
    "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "expire_from"?, "expire_to"?, "resource_id"?,
-   "order_id"?, "status"?: "IN_USE"|"EXPIRED"|"FROZEN", "hide_pending_orders"?: bool,
-   "after"?, "limit"?: 1–100} -> {"resources": [{..., "bound_resources",
-   "pending_order_id"}], "next_cursor", "has_more"}. Since 0.1.0. */
+   "resource_ids"?, "order_id"?, "status"?: "IN_USE"|"EXPIRED"|"FROZEN",
+   "hide_pending_orders"?: bool, "after"?, "limit"?: 1–100, "with_counts"?: bool} ->
+   {"resources": [{..., "bound_resources", "pending_order_id"}], "next_cursor", "has_more",
+   "counts"?}. Since 0.2.0: tab "ALL" lists every policy at once; "resource_ids" (a list, or
+   one string) searches for up to 200 instance ids at once (the guide's search box; together
+   with "resource_id" at most 200, else "too_many_items"; an empty list is "empty_list");
+   with "with_counts": true, "counts": {"ALL", "MANUAL", "AUTO_RENEW", "TO_ON_DEMAND",
+   "NO_RENEW"} holds each tab's total under every other filter of the request, whatever the
+   page (one indexed, grouped read of the account's resources). The renewal exports take
+   the same filters. Since 0.1.0. */
 int billing_renewals_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Unsubscription and refunds --------------------------------------------------- */
@@ -664,6 +689,32 @@ int billing_resources_unsubscribe(billing_engine *engine, const char *request_js
    or any of "INVOICED_MARKETPLACE", "ARCHIVED", "SUPPORT_BENEFIT_USED"}. Since 0.1.0. */
 int billing_resource_refund_blocks_set(billing_engine *engine, const char *request_json, char **out_json);
 
+/* The unsubscription page ("云服务退订"): the account's live resources, newest purchase first,
+   each with the class and reason billing_refund_quote gives it when quoted alone at this
+   instant (the same classification: an unsubscription of the resource then does what the
+   row says). Request: {"account_id", "type"?: "RESOURCE" (default; the "in-use resources"
+   tab) | "RENEWAL_ONLY" (the "renewal periods" tab), "class"?: one of, or a list of,
+   "REFUNDABLE" (可退订: every class below but NOT_ALLOWED), "NOT_ALLOWED" (不可退订),
+   "FIVE_DAY", "NON_FIVE_DAY", "RENEWAL_ONLY", "INACTIVE", "resource_ids"?: up to 200 ids,
+   "product_type"?: one or a list, "after"?, "limit"?: 1–100 (default 20),
+   "with_counts"?: bool}. Live: IN_USE, EXPIRED, FROZEN and PENDING_EFFECTIVE packages, in
+   every billing mode (pay-per-use ones are NOT_ALLOWED, PAY_PER_USE); not those waiting for
+   provisioning, failed or ended. Bound resources are not rows of their own: they come with
+   their primary (its "resource_ids"). Response: {"resources": [{resource fields (as
+   billing_resource_get), "resource_ids", "class", "reason" (a NOT_ALLOWED reason, else
+   null), "message", "refund_fen" (the refund a quote of it alone gives now)}],
+   "next_cursor", "has_more", "counts"?}. With "with_counts": true, "counts": {"ALL",
+   "REFUNDABLE", "NOT_ALLOWED", "FIVE_DAY", "NON_FIVE_DAY", "RENEWAL_ONLY", "INACTIVE"}
+   holds each tab's total under the other filters ("type", "resource_ids", "product_type").
+   Each resource is classified alone: with one five-day quota unit left, two resources
+   inside their five days both show FIVE_DAY, while quoting them together gives one of them
+   NON_FIVE_DAY. The class is computed, not stored: a page classifies at most 1,000
+   resources, so with a "class" filter it may hold fewer than "limit" rows while "has_more"
+   is true (follow next_cursor); counts classify every live resource of the account that
+   the other filters keep (a few indexed reads each; no other account's rows). A malformed
+   cursor is "invalid_cursor". Since 0.2.0. */
+int billing_unsubscriptions_list(billing_engine *engine, const char *request_json, char **out_json);
+
 /* ---- Pay-per-use usage and packages ------------------------------------------------- */
 
 /* Rates usage of pay-per-use resources (also those converted at expiry): {"actor",
@@ -694,9 +745,13 @@ int billing_usage_report(billing_engine *engine, const char *request_json, char 
    "coupon_id", "amount_fen"}]}], "next_cursor", "has_more"}. Since 0.1.0. */
 int billing_usage_list(billing_engine *engine, const char *request_json, char **out_json);
 
-/* The account's packages: {"account_id"} -> {"packages": [{resource fields, "kind", "quota",
-   "applies_to", "window_start", "used"}]} (timed quotas are counted in unit-seconds: an
-   AMOUNT quota of q unit-hours holds q × 3600). Since 0.1.0. */
+/* The account's packages in purchase order, a page at a time: {"account_id", "after"?,
+   "limit"?: 1–1000 (default 100)} -> {"packages": [{resource fields, "kind", "quota",
+   "applies_to", "window_start", "used"}], "next_cursor", "has_more"} (timed quotas are
+   counted in unit-seconds: an AMOUNT quota of q unit-hours holds q × 3600). Paged since
+   0.2.0 like every other list: pass next_cursor back as "after" while has_more is true (a
+   request with only "account_id" gets the first 100); a malformed cursor is
+   "invalid_cursor". Since 0.1.0. */
 int billing_packages_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Exports ----------------------------------------------------------------------- */

@@ -20,3 +20,9 @@ public func billing_resource_refund_blocks_set(_ handle: OpaquePointer?, _ reque
                                                _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.setRefundBlocks(text) }
 }
+
+@c @implementation
+public func billing_unsubscriptions_list(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                         _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.listUnsubscriptions(text) }
+}

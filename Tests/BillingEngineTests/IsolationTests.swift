@@ -57,10 +57,15 @@ struct IsolationTests {
         for (name, list) in [("orders", try e.listOrders(#"{"account_id":"eve"}"#)),
                              ("renewals", try e.listRenewals(#"{"account_id":"eve","tab":"MANUAL"}"#)),
                              ("usage", try e.listUsage(#"{"account_id":"eve"}"#)), ("exports", try e.listExports(#"{"account_id":"eve"}"#)),
-                             ("packages", try e.listPackages(#"{"account_id":"eve"}"#))] {
+                             ("packages", try e.listPackages(#"{"account_id":"eve"}"#)),
+                             ("orders_counts", try e.listOrders(#"{"account_id":"eve","with_counts":true}"#)),
+                             ("renewals_search", try e.listRenewals(#"{"account_id":"eve","tab":"ALL","resource_ids":["\#(disk)"],"with_counts":true}"#)),
+                             ("unsubscriptions", try e.listUnsubscriptions(#"{"account_id":"eve","resource_ids":["\#(disk)"],"with_counts":true}"#)),
+                             ("unsubscriptions_all", try e.listUnsubscriptions(#"{"account_id":"eve","with_counts":true}"#))] {
             let document = try object(list)
             let rows = document.values.compactMap { value -> Int? in if case .array(let items) = value { return items.count } else { return nil } }
             #expect(rows.allSatisfy { $0 == 0 }, "\(name) shows another account's rows")
+            if case .object(let counts)? = document["counts"] { #expect(counts["ALL"] == .integer(0), "\(name) counts another account's rows") }
         }
         let after = try e.lock.withLock {
             try e.db.first("SELECT (SELECT count(*) FROM events), (SELECT total(cash_balance) FROM accounts), (SELECT count(*) FROM orders)") {

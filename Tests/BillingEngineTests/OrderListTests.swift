@@ -49,6 +49,17 @@ struct OrderListTests {
             "SELECT seq, type FROM events WHERE seq > 5 ORDER BY seq LIMIT 10",
             "SELECT id FROM ledger WHERE account_id = 'a' AND id > 5 ORDER BY id LIMIT 10",
             "SELECT id FROM coupons WHERE account_id = 'a' AND seq > 5 ORDER BY seq LIMIT 10",
+            // Several statuses and product types, and the status tabs' counts (issue 12 items 14, 15).
+            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND status IN ('COMPLETED', 'CANCELLED') ORDER BY created_at DESC, seq DESC LIMIT 21",
+            "SELECT status, count(*) FROM orders WHERE account_id = 'a' AND is_combined = 0 AND product_type IN ('ECS', 'EVS') GROUP BY status",
+            "SELECT status, count(*) FROM orders WHERE account_id = 'a' AND is_combined = 0 GROUP BY status",
+            // The renewal view's ALL tab, an instance search and the tabs' counts.
+            "SELECT id, expire_at, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND (expire_at, seq) > (1, 2) ORDER BY expire_at, seq LIMIT 21",
+            "SELECT id, expire_at, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND id IN ('x', 'y') ORDER BY expire_at, seq LIMIT 21",
+            "SELECT expiry_policy, count(*) FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') GROUP BY expiry_policy",
+            // The unsubscription page's live resources, and the package list's pages.
+            "SELECT id, seq FROM resources WHERE account_id = 'a' AND status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN') AND (relation IS NULL OR relation != 'BOUND') AND seq < 9 ORDER BY seq DESC LIMIT 100",
+            "SELECT id, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PACKAGE' AND seq > 5 ORDER BY seq LIMIT 101",
         ]
         for sql in queries {
             let plan = try engine.lock.withLock { try engine.db.all("EXPLAIN QUERY PLAN " + sql) { $0.text(3) } }

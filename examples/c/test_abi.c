@@ -261,6 +261,7 @@ static const struct {
     {"billing_refund_quote", billing_refund_quote, 0},
     {"billing_resources_unsubscribe", billing_resources_unsubscribe, 0},
     {"billing_resource_refund_blocks_set", billing_resource_refund_blocks_set, 0},
+    {"billing_unsubscriptions_list", billing_unsubscriptions_list, 0},
     {"billing_usage_report", billing_usage_report, 0},
     {"billing_usage_list", billing_usage_list, 0},
     {"billing_packages_list", billing_packages_list, 0},
@@ -274,7 +275,7 @@ static const struct {
 enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
 
 /* Each function of the list once (3 foundation; 32 accounts, platform, catalog, orders,
-   resources, scheduler; 4 renewals; 3 unsubscription and refunds; 3 usage and packages;
+   resources, scheduler; 4 renewals; 4 unsubscription and refunds; 3 usage and packages;
    4 exports; verification; backup); a function added to the header must be added here too, which
    test_json_functions_match_header checks against the header itself. */
 static void test_json_functions_listed(void) {
@@ -742,7 +743,7 @@ static void test_bad_updates(void) {
 /* Requests the unsubscription, refund-block and usage functions refuse before touching
    anything, with the status and reason each names (NULL: any reason). */
 static void test_refund_and_usage_requests(void) {
-    static char many_records[128 * 1024], many_ids[4096];
+    static char many_records[128 * 1024], many_ids[4096], many_renewal_ids[8192];
     size_t used = (size_t)snprintf(many_records, sizeof many_records, "{\"actor\": \"abi\", \"account_id\": \"abi\", \"records\": [");
     for (int i = 0; i < 1001; i++) {
         used += (size_t)snprintf(many_records + used, sizeof many_records - used,
@@ -753,6 +754,9 @@ static void test_refund_and_usage_requests(void) {
     used = (size_t)snprintf(many_ids, sizeof many_ids, "{\"account_id\": \"abi\", \"resource_ids\": [");
     for (int i = 0; i < 101; i++) used += (size_t)snprintf(many_ids + used, sizeof many_ids - used, "%s\"r%d\"", i ? ", " : "", i);
     snprintf(many_ids + used, sizeof many_ids - used, "]}");
+    used = (size_t)snprintf(many_renewal_ids, sizeof many_renewal_ids, "{\"account_id\": \"abi\", \"tab\": \"ALL\", \"resource_ids\": [");
+    for (int i = 0; i < 201; i++) used += (size_t)snprintf(many_renewal_ids + used, sizeof many_renewal_ids - used, "%s\"r%d\"", i ? ", " : "", i);
+    snprintf(many_renewal_ids + used, sizeof many_renewal_ids - used, "]}");
 #define RECORD(fields) "{\"actor\": \"abi\", \"account_id\": \"abi\", \"records\": [" fields "]}"
 #define ONE "{\"usage_id\": \"u1\", \"resource_id\": \"r\", \"quantity\": 1, \"start\": 100, \"end\": 200}"
     const struct {
@@ -784,7 +788,8 @@ static void test_refund_and_usage_requests(void) {
         {billing_usage_list, "billing_usage_list", "{\"account_id\": \"abi\", \"limit\": 0}", BILLING_E_INVALID, "out_of_range"},
         {billing_usage_list, "billing_usage_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
         {billing_packages_list, "billing_packages_list", "{}", BILLING_E_INVALID, "missing_field"},
-        {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"limit\": 5}", BILLING_E_INVALID, "unknown_field"},
+        {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"limit\": 0}", BILLING_E_INVALID, "out_of_range"},
+        {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"bogus\": 5}", BILLING_E_INVALID, "unknown_field"},
         {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
         {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
         {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": []}", BILLING_E_INVALID, "missing_field"},
@@ -810,6 +815,29 @@ static void test_refund_and_usage_requests(void) {
          "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\", \"blocks\": \"ARCHIVED\"}", BILLING_E_INVALID, "wrong_type"},
         {billing_resource_refund_blocks_set, "billing_resource_refund_blocks_set",
          "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_id\": \"r\", \"blocks\": []}", BILLING_E_NOT_FOUND, "resource_not_found"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{}", BILLING_E_INVALID, "missing_field"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"class\": \"FREE\"}",
+         BILLING_E_INVALID, "unknown_value"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"class\": []}",
+         BILLING_E_INVALID, "empty_list"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"class\": [\"FIVE_DAY\", 3]}",
+         BILLING_E_INVALID, "wrong_type"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"type\": \"ALL\"}",
+         BILLING_E_INVALID, "unknown_value"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"limit\": 101}",
+         BILLING_E_INVALID, "out_of_range"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"with_counts\": 1}",
+         BILLING_E_INVALID, "wrong_type"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\", \"actor\": \"abi\"}",
+         BILLING_E_INVALID, "unknown_field"},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
+        {billing_orders_list, "billing_orders_list", "{\"account_id\": \"abi\", \"status\": []}", BILLING_E_INVALID, "empty_list"},
+        {billing_orders_list, "billing_orders_list", "{\"account_id\": \"abi\", \"status\": [\"COMPLETED\", \"LOST\"]}",
+         BILLING_E_INVALID, "unknown_value"},
+        {billing_orders_list, "billing_orders_list", "{\"account_id\": \"abi\", \"product_type\": [\"ECS\", 5]}",
+         BILLING_E_INVALID, "wrong_type"},
+        {billing_renewals_list, "billing_renewals_list", "{\"account_id\": \"abi\", \"tab\": \"EVERY\"}", BILLING_E_INVALID, "unknown_value"},
+        {billing_renewals_list, "billing_renewals_list", many_renewal_ids, BILLING_E_INVALID, "too_many_items"},
     };
 #undef RECORD
 #undef ONE
@@ -834,6 +862,51 @@ static void test_bad_pages(void) {
         out = &sentinel;
         check_refused_request(billing_audit_list(engine, requests[i], &out), BILLING_E_INVALID,
                               "billing_audit_list", requests[i], __LINE__);
+    }
+}
+
+/* Every *_list function is paged with the same convention, and a cursor it did not hand
+   out is refused as "invalid_cursor" (issue 12 item 16: billing_packages_list took no cursor,
+   billing_products_list took any string). */
+static void test_every_list_refuses_a_bad_cursor(void) {
+    static const struct {
+        list_function call;
+        const char *name;
+        const char *fields;
+    } lists[] = {
+        {billing_events_list, "billing_events_list", ""},
+        {billing_audit_list, "billing_audit_list", ""},
+        {billing_ledger_list, "billing_ledger_list", ", \"account_id\": \"abi\""},
+        {billing_coupons_list, "billing_coupons_list", ", \"account_id\": \"abi\""},
+        {billing_products_list, "billing_products_list", ""},
+        {billing_orders_list, "billing_orders_list", ", \"account_id\": \"abi\""},
+        {billing_renewals_list, "billing_renewals_list", ", \"account_id\": \"abi\", \"tab\": \"ALL\""},
+        {billing_unsubscriptions_list, "billing_unsubscriptions_list", ", \"account_id\": \"abi\""},
+        {billing_usage_list, "billing_usage_list", ", \"account_id\": \"abi\""},
+        {billing_packages_list, "billing_packages_list", ", \"account_id\": \"abi\""},
+        {billing_exports_list, "billing_exports_list", ", \"account_id\": \"abi\""},
+    };
+    static const char *cursors[] = {"no-such-cursor", "-1"};
+    int declared = 0;
+    char path[PATH_MAX], line[4096];
+    FILE *header = open_header(path, sizeof path);
+    if (header) {
+        while (fgets(line, sizeof line, header)) {
+            if (strncmp(line, "int billing_", 12) == 0 && strstr(line, "_list(")) declared++;
+        }
+        fclose(header);
+        char detail[96];
+        snprintf(detail, sizeof detail, "%d *_list functions declared, %d checked", declared, (int)(sizeof lists / sizeof *lists));
+        check_result(declared == (int)(sizeof lists / sizeof *lists), __FILE__, __LINE__, "every list has a cursor check", detail);
+    }
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        for (size_t c = 0; c < sizeof cursors / sizeof *cursors; c++) {
+            char request[256];
+            snprintf(request, sizeof request, "{\"after\": \"%s\", \"limit\": 5%s}", cursors[c], lists[i].fields);
+            out = &sentinel;
+            check_refused_request_because(lists[i].call(engine, request, &out), BILLING_E_INVALID, "invalid_cursor",
+                                          lists[i].name, request, __LINE__);
+        }
     }
 }
 
@@ -1131,6 +1204,7 @@ int main(int argc, char **argv) {
     test_syntax_everywhere();
     test_bad_updates();
     test_bad_pages();
+    test_every_list_refuses_a_bad_cursor();
     test_refund_and_usage_requests();
     test_last_error_cleared();
     test_idempotency();

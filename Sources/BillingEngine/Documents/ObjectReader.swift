@@ -76,6 +76,33 @@ public final class ObjectReader {
         return text
     }
 
+    /// An optional filter of several values: one string (the single-value form) or a
+    /// non-empty array of at most `maxCount` strings, each one of `allowed` (any identifier
+    /// when `allowed` is nil). Repeated values count once; the order given is kept.
+    public func optionalChoices(_ key: String, _ allowed: [String]?, maxCount: Int = 100) throws -> [String]? {
+        guard let value = fields[key], value != .null else {
+            consumed.insert(key)
+            return nil
+        }
+        if case .string = value { return try optionalChoice(key, allowed).map { [$0] } }
+        guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
+        guard !elements.isEmpty else {
+            throw BillingError.invalid("empty_list", "\(name(key)) must hold at least one value (leave it out for no filter)")
+        }
+        var values: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element, !text.isEmpty, text.count <= 64,
+                  !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be a string of 1–64 characters")
+            }
+            if let allowed, !allowed.contains(text) {
+                throw BillingError.invalid("unknown_value", "\(name(key))[\(index)] must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+            }
+            if !values.contains(text) { values.append(text) }
+        }
+        return values
+    }
+
     /// An optional integer within `range`.
     public func optionalInt(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws -> Int64? {
         guard let value = take(key) else { return nil }

@@ -34,6 +34,11 @@ extension Engine {
             (try reader.optionalString("product_type", maxLength: 64), try reader.optionalString("after", maxLength: 64),
              try reader.optionalInt("limit", in: 1...1000) ?? 100)
         }) { context, input in
+            // The cursor is the last product id of a page; products are never deleted, so any
+            // other string was not handed out.
+            if let cursor = input.1, try ProductStore.load(context.db, cursor) == nil {
+                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+            }
             let rows = try ProductStore.page(context.db, after: input.1 ?? "", limit: input.2 + 1, type: input.0)
             let page = rows.prefix(Int(input.2))
             return ["products": .array(page.map(Engine.productDocument)),

@@ -293,7 +293,7 @@ extension Engine {
     public func listExports(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { reader in
             (try reader.string("account_id", maxLength: 64), try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
-                guard let value = Int64(text) else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
+                guard let value = Int64(text), value >= 0 else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
                 return value
             }, try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in

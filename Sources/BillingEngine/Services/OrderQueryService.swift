@@ -59,19 +59,23 @@ extension Engine {
 
     /// The order list (§3.8), newest first: `{"account_id", "order_id"?, "created_from"?,
     /// "created_to"? (a window of at most 366 days), "product_type"?, "order_type"?, "status"?,
-    /// "billing_mode"?, "after"?, "limit"?: 1–100}` → `{"orders", "next_cursor", "has_more"}`.
+    /// "billing_mode"? (each one value or a list of them), "after"?, "limit"?: 1–100,
+    /// "with_counts"?: bool}` → `{"orders", "next_cursor", "has_more", "counts"?}`.
     /// Rows are plain orders and sub-orders; a combined order is reached through its
     /// sub-orders' `combined_order_id` or by asking for its id.
     public func listOrders(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64) in
+        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64, Bool) in
             let account = try reader.string("account_id", maxLength: 64)
-            return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20)
+            return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
+                    try reader.optionalBool("with_counts") ?? false)
         }) { context, input in
             let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
             let page = keys.prefix(Int(input.2))
             let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.0.account).json }
-            return ["orders": .array(orders), "next_cursor": JSONValue(page.last.map { "\($0.created):\($0.sequence)" }),
-                    "has_more": .bool(keys.count > page.count)]
+            var document: [String: JSONValue] = ["orders": .array(orders), "next_cursor": JSONValue(page.last.map { "\($0.created):\($0.sequence)" }),
+                                                 "has_more": .bool(keys.count > page.count)]
+            if input.3 { document["counts"] = try input.0.statusCounts(context.db) }
+            return .object(document)
         }
     }
 
@@ -86,13 +90,17 @@ extension Engine {
     }
 }
 
-/// The filters of the order list (§3.8), shared by the list and its export.
+/// The filters of the order list (§3.8), shared by the list, its counts and its export.
 struct OrderFilter {
     var account: String
     var orderID: String?
     var from: Int64?
     var to: Int64?
-    var filters: [(String, String)] = []
+    /// Column and accepted values: each filter takes one value or several (any of them).
+    var filters: [(column: String, values: [String])] = []
+
+    /// The request keys of the filters that take values, with their columns.
+    private static let keys = [("product_type", "product_type"), ("order_type", "type"), ("status", "status"), ("billing_mode", "billing_mode")]
 
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
@@ -104,27 +112,31 @@ struct OrderFilter {
                 throw BillingError.invalid("invalid_window", "created_from … created_to must be a window of at most one year")
             }
         }
-        if let type = try reader.optionalChoice("product_type", nil) { filters.append(("product_type", type)) }
-        if let type = try reader.optionalChoice("order_type", OrderType.allCases.map(\.rawValue)) { filters.append(("type", type)) }
-        if let status = try reader.optionalChoice("status", OrderStatus.allCases.map(\.rawValue)) { filters.append(("status", status)) }
-        if let mode = try reader.optionalChoice("billing_mode", BillingMode.allCases.map(\.rawValue)) { filters.append(("billing_mode", mode)) }
+        let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
+                                           "billing_mode": BillingMode.allCases.map(\.rawValue)]
+        for (key, column) in OrderFilter.keys {
+            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
+        }
     }
 
-    /// The filter as a request document (stored with an export, read back by `init`).
+    /// The filter as a request document (stored with an export, read back by `init`): one
+    /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for (column, value) in filters {
-            fields[column == "type" ? "order_type" : column] = .string(value)
+        for (key, column) in OrderFilter.keys {
+            guard let values = filters.first(where: { $0.column == column })?.values else { continue }
+            fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }
         return .object(fields)
     }
 
-    private func conditions() -> ([String], [SQLiteBindable]) {
+    /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
+    private func conditions(skipping: String? = nil) -> ([String], [SQLiteBindable]) {
         var conditions = ["account_id = ?", "is_combined = 0"]
         var arguments: [SQLiteBindable] = [account]
-        for (column, value) in filters {
-            conditions.append("\(column) = ?")
-            arguments.append(value)
+        for (column, values) in filters where column != skipping {
+            conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+            arguments += values.map { $0 as SQLiteBindable }
         }
         if let id = orderID {
             conditions.append("(id = ? OR combined_id = ?)")
@@ -152,5 +164,20 @@ struct OrderFilter {
         var total: Int64 = 0
         try db.forEach("SELECT count(*) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
         return total
+    }
+
+    /// The status tabs' totals (§3.8 "My orders", "Pending payment"): every other filter
+    /// applies, the status filter does not; `ALL` is every status. One grouped read of the
+    /// account's rows through `orders_by_status`, whatever the page.
+    func statusCounts(_ db: Connection) throws -> JSONValue {
+        let (conditions, arguments) = self.conditions(skipping: "status")
+        var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: OrderStatus.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
+        var total: Int64 = 0
+        try db.forEach("SELECT status, count(*) FROM orders WHERE \(conditions.joined(separator: " AND ")) GROUP BY status", arguments) { row in
+            counts[row.text(0)] = .integer(row.int(1))
+            total += row.int(1)
+        }
+        counts["ALL"] = .integer(total)
+        return .object(counts)
     }
 }

@@ -1,13 +1,15 @@
 extension Engine {
     /// The renewal-management view (§4.6, §3.8): primary yearly/monthly resources of one policy
-    /// tab, soonest expiry first: `{"account_id", "tab": "MANUAL"|"AUTO_RENEW"|"TO_ON_DEMAND"|
-    /// "NO_RENEW", "expire_from"?, "expire_to"?, "resource_id"?, "order_id"?, "status"?
-    /// ("IN_USE"|"EXPIRED"|"FROZEN"), "hide_pending_orders"?: bool, "after"?, "limit"?: 1–100}`
-    /// → `{"resources": [{…, "bound_resources", "pending_order_id"}], "next_cursor", "has_more"}`.
+    /// tab (or ALL of them), soonest expiry first: `{"account_id", "tab": "ALL"|"MANUAL"|
+    /// "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "expire_from"?, "expire_to"?, "resource_id"?,
+    /// "resource_ids"? (up to 200), "order_id"?, "status"? ("IN_USE"|"EXPIRED"|"FROZEN"),
+    /// "hide_pending_orders"?: bool, "after"?, "limit"?: 1–100, "with_counts"?: bool}` →
+    /// `{"resources": [{…, "bound_resources", "pending_order_id"}], "next_cursor", "has_more", "counts"?}`.
     public func listRenewals(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (RenewalFilter, (Int64, Int64)?, Int64) in
+        try query(requestJSON, parse: { reader -> (RenewalFilter, (Int64, Int64)?, Int64, Bool) in
             let account = try reader.string("account_id", maxLength: 64)
-            return (try RenewalFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20)
+            return (try RenewalFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
+                    try reader.optionalBool("with_counts") ?? false)
         }) { context, input in
             let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
             let page = keys.prefix(Int(input.2))
@@ -18,32 +20,47 @@ extension Engine {
                 fields["pending_order_id"] = JSONValue(try ResourceStore.openOrder(context.db, of: resource.id))
                 return .object(fields)
             }
-            return ["resources": .array(rows), "next_cursor": JSONValue(page.last.map { "\($0.expiry):\($0.sequence)" }),
-                    "has_more": .bool(keys.count > page.count)]
+            var document: [String: JSONValue] = ["resources": .array(rows), "next_cursor": JSONValue(page.last.map { "\($0.expiry):\($0.sequence)" }),
+                                                 "has_more": .bool(keys.count > page.count)]
+            if input.3 { document["counts"] = try input.0.tabCounts(context.db) }
+            return .object(document)
         }
     }
 }
 
-/// The filters of the renewal view, shared by the view and the renewal-list exports.
+/// The filters of the renewal view, shared by the view, its counts and the renewal-list exports.
 struct RenewalFilter {
+    /// The most instance ids one search takes (the guide's search box).
+    static let maximumResourceIDs = 200
+
     var account: String
+    /// A policy, or "ALL" for every policy.
     var tab: String
     var from: Int64?
     var to: Int64?
-    var resource: String?
+    /// Instance ids searched for ("resource_id" and "resource_ids" together), nil for all.
+    var resources: [String]?
     var order: String?
     var status: String?
     var hidePending: Bool
 
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
-        guard let tab = try reader.optionalChoice("tab", ExpiryPolicy.allCases.map(\.rawValue)) else {
-            throw BillingError.invalid("missing_field", "request.tab is required (MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
+        guard let tab = try reader.optionalChoice("tab", ["ALL"] + ExpiryPolicy.allCases.map(\.rawValue)) else {
+            throw BillingError.invalid("missing_field", "request.tab is required (ALL, MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
         }
         self.tab = tab
         from = try reader.optionalInstant("expire_from")
         to = try reader.optionalInstant("expire_to")
-        resource = try reader.optionalString("resource_id", maxLength: 64)
+        let single = try reader.optionalString("resource_id", maxLength: 64)
+        let several = try reader.optionalChoices("resource_ids", nil, maxCount: RenewalFilter.maximumResourceIDs)
+        if single != nil || several != nil {
+            let all = (single.map { [$0] } ?? []) + (several ?? []).filter { $0 != single }
+            guard all.count <= RenewalFilter.maximumResourceIDs else {
+                throw BillingError.invalid("too_many_items", "resource_id and resource_ids together may name at most \(RenewalFilter.maximumResourceIDs) instances")
+            }
+            resources = all
+        }
         order = try reader.optionalString("order_id", maxLength: 64)
         status = try reader.optionalChoice("status", ["IN_USE", "EXPIRED", "FROZEN"])
         hidePending = try reader.optionalBool("hide_pending_orders") ?? false
@@ -51,17 +68,22 @@ struct RenewalFilter {
 
     /// The filter as a request document (stored with an export, read back by `init`).
     var json: JSONValue {
-        ["tab": .string(tab), "expire_from": JSONValue(from), "expire_to": JSONValue(to), "resource_id": JSONValue(resource),
+        ["tab": .string(tab), "expire_from": JSONValue(from), "expire_to": JSONValue(to),
+         "resource_ids": resources.map { .array($0.map { .string($0) }) } ?? .null,
          "order_id": JSONValue(order), "status": JSONValue(status), "hide_pending_orders": .bool(hidePending)]
     }
 
-    private func conditions() -> ([String], [SQLiteBindable]) {
-        var conditions = ["account_id = ?", "expiry_policy = ?", "billing_mode = 'PREPAID'", "primary_id IS NULL",
-                          "status IN ('IN_USE', 'EXPIRED', 'FROZEN')"]
-        var arguments: [SQLiteBindable] = [account, tab]
+    /// The WHERE conditions; `allTabs` leaves out the tab (for the per-tab counts).
+    private func conditions(allTabs: Bool = false) -> ([String], [SQLiteBindable]) {
+        var conditions = ["account_id = ?", "billing_mode = 'PREPAID'", "primary_id IS NULL", "status IN ('IN_USE', 'EXPIRED', 'FROZEN')"]
+        var arguments: [SQLiteBindable] = [account]
+        if tab != "ALL" && !allTabs { conditions.append("expiry_policy = ?"); arguments.append(tab) }
         if let from { conditions.append("expire_at >= ?"); arguments.append(from) }
         if let to { conditions.append("expire_at <= ?"); arguments.append(to) }
-        if let resource { conditions.append("id = ?"); arguments.append(resource) }
+        if let resources {
+            conditions.append("id IN (\(Array(repeating: "?", count: resources.count).joined(separator: ", ")))")
+            arguments += resources.map { $0 as SQLiteBindable }
+        }
         if let status { conditions.append("status = ?"); arguments.append(status) }
         if let order {
             // A combined order's id finds the resources of its sub-orders too.
@@ -92,5 +114,20 @@ struct RenewalFilter {
         var total: Int64 = 0
         try db.forEach("SELECT count(*) FROM resources WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
         return total
+    }
+
+    /// The tabs' totals (§4.6): every filter but the tab applies; `ALL` is every policy. One
+    /// grouped read of the account's primary prepaid resources through `renewals_view`.
+    func tabCounts(_ db: Connection) throws -> JSONValue {
+        let (conditions, arguments) = self.conditions(allTabs: true)
+        var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: ExpiryPolicy.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
+        var total: Int64 = 0
+        try db.forEach("SELECT expiry_policy, count(*) FROM resources WHERE \(conditions.joined(separator: " AND ")) GROUP BY expiry_policy",
+                       arguments) { row in
+            counts[row.text(0)] = .integer(row.int(1))
+            total += row.int(1)
+        }
+        counts["ALL"] = .integer(total)
+        return .object(counts)
     }
 }

@@ -254,10 +254,18 @@ extension Engine {
     /// "after"?, "limit"?}` → `{"lines": [{"resource_id", "hour_start", "units", "covered",
     /// "overage", "price_microfen", "charged_fen", "paid_by"}], "next_cursor", "has_more"}`.
     public func listUsage(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (String, String?, Int64?, Int64?, String?, Int64) in
+        try query(requestJSON, parse: { reader -> (String, String?, Int64?, Int64?, (Int64, String)?, Int64) in
             let limit: Int64 = try reader.optionalInt("limit", in: 1...1000) ?? 100
+            // The cursor is read with the request, so a bad one is refused as such whatever the account.
+            let cursor = try reader.optionalString("after", maxLength: 80).map { text -> (Int64, String) in
+                let parts = text.split(separator: "|")
+                guard parts.count == 2, let hour = Int64(parts[0]) else {
+                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                }
+                return (hour, String(parts[1]))
+            }
             return (try reader.string("account_id", maxLength: 64), try reader.optionalString("resource_id", maxLength: 64),
-                    try reader.optionalInstant("from"), try reader.optionalInstant("to"), try reader.optionalString("after", maxLength: 80), limit)
+                    try reader.optionalInstant("from"), try reader.optionalInstant("to"), cursor, limit)
         }) { context, input in
             _ = try AccountStore.require(context.db, input.0)
             var conditions = ["account_id = ?"]
@@ -266,12 +274,8 @@ extension Engine {
             if let from = input.2 { conditions.append("hour_start >= ?"); arguments.append(from) }
             if let to = input.3 { conditions.append("hour_start <= ?"); arguments.append(to) }
             if let cursor = input.4 {
-                let parts = cursor.split(separator: "|")
-                guard parts.count == 2, let hour = Int64(parts[0]) else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-                }
                 conditions.append("(hour_start, resource_id) < (?, ?)")
-                arguments += [hour, String(parts[1])]
+                arguments += [cursor.0, cursor.1]
             }
             arguments.append(input.5 + 1)
             var rows: [(String, Int64, JSONValue)] = []
@@ -295,28 +299,38 @@ extension Engine {
         }
     }
 
-    /// The account's packages with their quota now: `{"account_id"}` → `{"packages": [{"resource_id",
+    /// The account's packages with their quota now, in purchase order, a page at a time:
+    /// `{"account_id", "after"?, "limit"?: 1–1000 (default 100)}` → `{"packages": [{"resource_id",
     /// "product_id", "status", "effective_at", "expire_at", "kind", "quota", "window_start", "used",
-    /// "remaining"}]}` (timed quotas in unit-seconds).
+    /// "applies_to"}], "next_cursor", "has_more"}` (timed quotas in unit-seconds).
     public func listPackages(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { try $0.string("account_id", maxLength: 64) }) { context, account in
+        try query(requestJSON, parse: { reader -> PageRequest in
+            let page = try PageRequest(reader)
+            guard page.account != nil else { throw BillingError.invalid("missing_field", "request.account_id is required") }
+            return page
+        }) { context, page in
+            let account = page.account ?? ""
             _ = try AccountStore.require(context.db, account)
-            let ids = try context.db.all("SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' ORDER BY seq", account) { $0.text(0) }
-            let packages: [JSONValue] = try ids.map { id in
+            let ids = try context.db.all("""
+                SELECT id, seq FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND seq > ? ORDER BY seq LIMIT ?
+                """, account, page.after, page.limit + 1) { ($0.text(0), $0.int(1)) }
+            let window = ids.prefix(Int(page.limit))
+            let packages: [JSONValue] = try window.map { id, _ in
                 let package = try ResourceStore.require(context.db, id, account: account)
                 guard case .object(var fields) = package.json(context.calendar) else { return .null }
                 if let terms = try ProductStore.load(context.db, package.productID)?.package, let effective = package.effectiveAt {
-                    let window = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
-                    let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, window) { $0.int(0) } ?? 0
+                    let quotaWindow = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
+                    let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, quotaWindow) { $0.int(0) } ?? 0
                     fields["kind"] = .string(terms.kind)
                     fields["quota"] = .integer(terms.quota)
-                    fields["window_start"] = .integer(window)
+                    fields["window_start"] = .integer(quotaWindow)
                     fields["used"] = .integer(used)
                     fields["applies_to"] = .array(terms.appliesTo.map { .string($0) })
                 }
                 return .object(fields)
             }
-            return ["packages": .array(packages)]
+            return ["packages": .array(packages), "next_cursor": .string(String(window.last?.1 ?? page.after)),
+                    "has_more": .bool(ids.count > window.count)]
         }
     }
 }

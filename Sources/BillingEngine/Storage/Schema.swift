@@ -433,6 +433,13 @@ enum Schema {
         ALTER TABLE platform_accounts DROP COLUMN failed_logins;
         ALTER TABLE platform_accounts DROP COLUMN locked_until;
         """,
+        // 11: list indexes: the unsubscription page's live resources, the renewal view's ALL tab
+        // (every policy, soonest expiry first) and the package list's pages, each per account.
+        """
+        CREATE INDEX resources_live ON resources (account_id, seq) WHERE status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN');
+        CREATE INDEX renewals_all ON resources (account_id, expire_at, seq) WHERE billing_mode = 'PREPAID' AND primary_id IS NULL;
+        CREATE INDEX packages_page ON resources (account_id, seq) WHERE billing_mode = 'PACKAGE';
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -214,6 +214,7 @@ billing_renewals_list = _json_call("billing_renewals_list")
 billing_refund_quote = _json_call("billing_refund_quote")
 billing_resources_unsubscribe = _json_call("billing_resources_unsubscribe")
 billing_resource_refund_blocks_set = _json_call("billing_resource_refund_blocks_set")
+billing_unsubscriptions_list = _json_call("billing_unsubscriptions_list")
 
 # Pay-per-use usage and packages
 billing_usage_report = _json_call("billing_usage_report")

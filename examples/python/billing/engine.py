@@ -430,9 +430,10 @@ class Engine:
         return self.call("billing_order_get", {"account_id": account_id, "order_id": order_id})
 
     def orders(self, account_id, after=None, limit=None, **filters):
-        """One page of the order list, newest first: {"orders", "next_cursor", "has_more"}.
-        `filters`: order_id, created_from, created_to, product_type, order_type, status,
-        billing_mode (None = absent)."""
+        """One page of the order list, newest first: {"orders", "next_cursor", "has_more",
+        "counts"?}. `filters`: order_id, created_from, created_to, product_type, order_type,
+        status, billing_mode (each of the last four one value or a list of values),
+        with_counts (True: "counts" per status tab under the other filters; None = absent)."""
         return self.call("billing_orders_list", _read_request(
             account_id=account_id, after=after, limit=limit, **filters))
 
@@ -495,10 +496,11 @@ class Engine:
             actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids)))
 
     def renewals(self, account_id, tab, after=None, limit=None, **filters):
-        """One page of the renewal-management view of one policy tab, soonest expiry first:
-        {"resources": [{..., "bound_resources", "pending_order_id"}], "next_cursor",
-        "has_more"}. `filters`: expire_from, expire_to, resource_id, order_id, status,
-        hide_pending_orders (None = absent)."""
+        """One page of the renewal-management view of one policy tab (or "ALL"), soonest
+        expiry first: {"resources": [{..., "bound_resources", "pending_order_id"}],
+        "next_cursor", "has_more", "counts"?}. `filters`: expire_from, expire_to, resource_id,
+        resource_ids (up to 200), order_id, status, hide_pending_orders, with_counts (True:
+        "counts" per tab under the other filters; None = absent)."""
         return self.call("billing_renewals_list", _read_request(
             account_id=account_id, tab=tab, after=after, limit=limit, **filters))
 
@@ -534,6 +536,29 @@ class Engine:
             actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids),
             type=type, fallback_expiry=fallback_expiry, quote_id=quote_id,
             reason_type=reason_type, reason=reason))
+
+    def unsubscriptions(self, account_id, after=None, limit=None, **filters):
+        """One page of the unsubscription page's list: the account's live resources, newest
+        purchase first, each with the class and reason a quote of it alone gives:
+        {"resources": [{..., "resource_ids", "class", "reason", "message", "refund_fen"}],
+        "next_cursor", "has_more", "counts"?}. `filters`: type ("RESOURCE"|"RENEWAL_ONLY"),
+        class (one of, or a list of, "REFUNDABLE", "NOT_ALLOWED", "FIVE_DAY",
+        "NON_FIVE_DAY", "RENEWAL_ONLY", "INACTIVE"), resource_ids, product_type,
+        with_counts (None = absent); `class` is a Python keyword, so class_ is accepted for
+        it. With a class filter a page may be short while has_more is true."""
+        filters = dict(filters)
+        if "class_" in filters:
+            if filters.get("class") is not None:
+                raise TypeError("give either class_ or class, not both")
+            filters["class"] = filters.pop("class_")
+        return self.call("billing_unsubscriptions_list", _read_request(
+            account_id=account_id, after=after, limit=limit, **filters))
+
+    def iter_unsubscriptions(self, account_id, after=None, limit=None, **filters):
+        """Yields every matching row of the unsubscription list, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.unsubscriptions(account_id, after=cursor, limit=limit, **filters),
+            "resources", after)
 
     def refund_blocks_set(self, actor, account_id, resource_id, blocks, idempotency_key=None):
         """Replaces the host's refund blocks on a resource: `blocks` is a list of
@@ -576,10 +601,17 @@ class Engine:
             lambda cursor: self.usage(account_id, resource_id, after=cursor, limit=limit,
                                       **filters), "lines", after)
 
-    def packages(self, account_id):
-        """The account's packages: {"packages": [{resource fields, "kind", "quota",
-        "applies_to", "window_start", "used"}]} (timed quotas in unit-seconds)."""
-        return self.call("billing_packages_list", {"account_id": account_id})
+    def packages(self, account_id, after=None, limit=None):
+        """One page of the account's packages in purchase order: {"packages": [{resource
+        fields, "kind", "quota", "applies_to", "window_start", "used"}], "next_cursor",
+        "has_more"} (timed quotas in unit-seconds; limit 1–1000, default 100)."""
+        return self.call("billing_packages_list", _read_request(
+            account_id=account_id, after=after, limit=limit))
+
+    def iter_packages(self, account_id, after=None, limit=None):
+        """Yields every package of the account in purchase order, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.packages(account_id, after=cursor, limit=limit), "packages", after)
 
     # -- exports ----------------------------------------------------------------------
 
