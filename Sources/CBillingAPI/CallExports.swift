@@ -61,6 +61,7 @@ private let callable: [String: JSONExport] = [
     "billing_refund_quote": billing_refund_quote,
     "billing_resources_unsubscribe": billing_resources_unsubscribe,
     "billing_resource_refund_blocks_set": billing_resource_refund_blocks_set,
+    "billing_unsubscriptions_list": billing_unsubscriptions_list,
     "billing_usage_report": billing_usage_report,
     "billing_usage_list": billing_usage_list,
     "billing_packages_list": billing_packages_list,
