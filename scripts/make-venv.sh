@@ -8,6 +8,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" || { rm -rf "$venv"; echo "python3 -m venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest mypy
 # Not editable: the tests must see what `pip install` gives a user.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$top/examples/python"

@@ -10,10 +10,13 @@ Static strings (version, status and last-error texts) are not owned by us, so a
 `c_char_p` restype is fine for them.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 import threading
+from typing import Any, List, Optional, Tuple
 
 # The ABI major version this binding was written against (BILLING_VERSION_MAJOR).
 EXPECTED_MAJOR = 0
@@ -34,7 +37,7 @@ _BUNDLED = os.path.join(_HERE, "_lib", "libbilling.so.0")
 _REPO_DIST = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "dist", "lib", "libbilling.so"))
 
 
-def _candidates():
+def _candidates() -> List[Tuple[str, str]]:
     """Library locations in priority order, with a label used in error messages:
     BILLING_LIBRARY, the library bundled in the package, a source checkout's dist/,
     then the system's (ctypes.util.find_library)."""
@@ -50,7 +53,7 @@ def _candidates():
     return found
 
 
-def _load():
+def _load() -> ctypes.CDLL:
     candidates = _candidates()
     if not candidates:
         raise LibraryNotFoundError(
@@ -66,11 +69,11 @@ def _load():
     raise LibraryNotFoundError("cannot load libbilling: " + "; ".join(errors))
 
 
-_lib = None
+_lib: Optional[ctypes.CDLL] = None
 _lib_lock = threading.Lock()
 
 
-def library():
+def library() -> ctypes.CDLL:
     """The loaded library, loaded (and its ABI major checked) on first use, so that
     importing the package never fails for want of the library."""
     global _lib
@@ -94,13 +97,13 @@ class _Function:
 
     __slots__ = ("name", "restype", "argtypes", "_fn")
 
-    def __init__(self, name, restype, argtypes):
+    def __init__(self, name: str, restype: Any, argtypes: List[Any]) -> None:
         self.name = name
         self.restype = restype
         self.argtypes = argtypes
         self._fn = None
 
-    def bind(self):
+    def bind(self) -> Any:
         if self._fn is None:
             fn = getattr(library(), self.name)
             fn.restype = self.restype
@@ -108,11 +111,11 @@ class _Function:
             self._fn = fn
         return self._fn
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         return (self._fn or self.bind())(*args)
 
 
-def _declare(name, restype, *argtypes):
+def _declare(name: str, restype: Any, *argtypes: Any) -> _Function:
     return _Function(name, restype, list(argtypes))
 
 
@@ -155,7 +158,7 @@ billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
-def _json_call(name):
+def _json_call(name: str) -> _Function:
     """Declares `int name(billing_engine *, const char *request_json, char **out_json)`."""
     return _declare(name, ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
@@ -234,7 +237,7 @@ billing_verify = _json_call("billing_verify")
 billing_engine_backup = _json_call("billing_engine_backup")
 
 
-def take_string(ptr):
+def take_string(ptr: Optional[int]) -> Optional[str]:
     """Copies an owned `char *` into Python text and releases it; None for NULL."""
     if not ptr:
         return None
@@ -244,7 +247,7 @@ def take_string(ptr):
         billing_string_free(ptr)
 
 
-def _check_version(loaded):
+def _check_version(loaded: ctypes.CDLL) -> None:
     loaded.billing_version_number.restype = ctypes.c_int
     loaded.billing_version.restype = ctypes.c_char_p
     number = loaded.billing_version_number()

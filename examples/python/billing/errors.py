@@ -5,7 +5,10 @@ machine-readable `reason` distinguishes cases within a kind (e.g. Conflict with
 reason "idempotency_key_reused").
 """
 
+from __future__ import annotations
+
 import re
+from typing import Dict, Optional, Type
 
 from . import _native
 
@@ -14,9 +17,9 @@ class BillingError(Exception):
     """A libbilling call failed. `code` is the BILLING_E_* status, `reason` the
     snake_case reason and `message` the human-readable text."""
 
-    code = None  # overridden by the subclasses; set per instance as well
+    code: Optional[int] = None  # overridden by the subclasses; set per instance as well
 
-    def __init__(self, code, reason="", message=""):
+    def __init__(self, code: int, reason: str = "", message: str = "") -> None:
         self.code = code
         self.reason = reason
         self.message = message
@@ -62,27 +65,27 @@ class AuthError(BillingError):
     code = 9
 
     @property
-    def retry_after(self):
+    def retry_after(self) -> Optional[int]:
         match = re.search(r"\(retry_after (\d+)\)$", self.message or "")
         return int(match.group(1)) if match else None
 
 
-_BY_CODE = {cls.code: cls for cls in (
+_BY_CODE: Dict[Optional[int], Type[BillingError]] = {cls.code: cls for cls in (
     InvalidArgument, NotFound, Conflict, Refused, StorageError, Busy, SchemaError, InternalError,
     AuthError)}
 
 
-def status_string(code):
+def status_string(code: int) -> str:
     """The library's name for a status code ("invalid argument", ...)."""
     return _native.billing_status_string(code).decode("utf-8", "replace")
 
 
-def error_from_code(code, reason="", message=""):
+def error_from_code(code: int, reason: str = "", message: str = "") -> BillingError:
     """The exception instance for `code`; codes newer than this binding map to BillingError."""
     return _BY_CODE.get(code, BillingError)(code, reason, message)
 
 
-def last_error(status):
+def last_error(status: int) -> BillingError:
     """Builds the exception for a call that just returned `status`.
 
     Must run on the failing call's thread before any other libbilling call: the
@@ -99,7 +102,7 @@ def last_error(status):
     return error_from_code(code, reason, message)
 
 
-def check(status):
+def check(status: int) -> None:
     """Raises the matching exception unless `status` is BILLING_OK."""
     if status != 0:
         raise last_error(status)
