@@ -560,6 +560,16 @@ def header_statuses(header_path):
     return {int(code): name for name, code in re.findall(r"#define\s+(BILLING_(?:OK|E_\w+))\s+(\d+)\b", text)}
 
 
+def header_enum(header_path):
+    """The constants of `typedef enum billing_status`, code -> name."""
+    with open(header_path, encoding="utf-8") as handle:
+        text = handle.read()
+    m = re.search(r"enum\s+billing_status\s*\{([^}]*)\}", text)
+    if not m:
+        return {}
+    return {int(code): name for name, code in re.findall(r"(BILLING_STATUS_\w+)\s*=\s*(\d+)", m.group(1))}
+
+
 def load_notes(path):
     if not os.path.exists(path):
         return {"reasons": {}, "events": {}, "expansions": {}}
@@ -569,7 +579,16 @@ def load_notes(path):
 
 def build(scanner, header_path, notes):
     macros = header_statuses(header_path)
+    constants = header_enum(header_path)
     problems = list(scanner.problems)
+    for code, name in sorted(macros.items()):
+        expected = name.replace("BILLING_E_", "BILLING_STATUS_").replace("BILLING_OK", "BILLING_STATUS_OK")
+        if constants.get(code) != expected:
+            problems.append(f"include/billing.h: {name} = {code} but enum billing_status has "
+                            f"{constants.get(code, 'no constant')} for {code} (expected {expected} = {code})")
+    for code, name in sorted(constants.items()):
+        if code not in macros:
+            problems.append(f"include/billing.h: enum billing_status has {name} = {code} but no #define has {code}")
     for name, code in scanner.statuses.items():
         if code not in macros:
             problems.append(f"BillingError.Status.{name} = {code} has no #define in include/billing.h")
@@ -632,10 +651,10 @@ def build(scanner, header_path, notes):
             "sources": locations(sites),
         })
 
-    statuses = [{"code": code, "name": macros.get(code, ""), "swift": name}
+    statuses = [{"code": code, "name": macros.get(code, ""), "enum": constants.get(code, ""), "swift": name}
                 for name, code in sorted(scanner.statuses.items(), key=lambda item: item[1])]
     if 0 in macros:
-        statuses.insert(0, {"code": 0, "name": macros[0], "swift": None})
+        statuses.insert(0, {"code": 0, "name": macros[0], "enum": constants.get(0, ""), "swift": None})
     catalogue = {
         "generated_by": REGENERATE,
         "statuses": statuses,
@@ -658,11 +677,15 @@ def markdown(catalogue, exports):
            "",
            "\"Functions\" lists the C functions that may return the reason or emit the event, derived "
            "from the call graph of the sources (an over-approximation: a function is listed when a "
-           f"path of calls may reach the site). \"every function\" means all {len(exports)} exported "
-           "functions that return a status.", "",
-           "## Status codes", "", "| Code | Macro / enum constant | Swift `BillingError.Status` |", "|---:|---|---|"]
+           f"path of calls may reach the site). \"every function\" means all "
+           f"{len([name for name in exports if name not in NO_STATUS])} exported functions that return a status.", "",
+           "## Status codes", "",
+           "Returned as `int`; `include/billing.h` names each code twice, as a macro and as a constant of "
+           "`enum billing_status` (for FFI tools that drop preprocessor lines).", "",
+           "| Code | Macro | Enum constant | Swift `BillingError.Status` |", "|---:|---|---|---|"]
     for status in catalogue["statuses"]:
-        out.append(f"| {status['code']} | `{status['name']}` | {('`.' + status['swift'] + '`') if status['swift'] else '—'} |")
+        swift = ("`." + status["swift"] + "`") if status["swift"] else "—"
+        out.append(f"| {status['code']} | `{status['name']}` | `{status['enum']}` | {swift} |")
     out += ["", "## Reasons", "",
             f"{len(catalogue['reasons'])} reasons, by status. A reason is stable: hosts may branch on it.", ""]
     current = None
