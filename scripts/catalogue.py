@@ -701,7 +701,9 @@ def markdown(catalogue, exports):
     for e in catalogue["events"]:
         fields = ", ".join(f"`{f}`" for f in e["data"]) or "—"
         out.append(f"| `{e['type']}` | {fields} | {cell(e['meaning'])} | {cell(function_list(e['functions'], exports))} |")
-    out += ["", "## Where they are raised", ""]
+    out += ["", "## Where they are raised", "",
+            "Source locations with the enclosing function; line numbers are those of the last regeneration "
+            "(the check compares files and functions, not lines).", ""]
     for r in catalogue["reasons"]:
         out.append(f"- `{r['reason']}`: " + "; ".join(r["sources"]))
     for e in catalogue["events"]:
