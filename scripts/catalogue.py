@@ -338,9 +338,6 @@ def reachable_from(roots):
 # --------------------------------------------------------------------------------------------
 
 STATUS_CASE = re.compile(r"case\s+`?(\w+)`?\s*=\s*(\d+)")
-HELPERS = {"invalid": "invalidArgument", "refused": "refused"}
-
-
 class Problem(Exception):
     pass
 
@@ -440,11 +437,54 @@ class Scanner:
 
     # -- reasons ---------------------------------------------------------------------------
 
-    ERROR = re.compile(r"\bBillingError\s*\(|(?:\bBillingError\s*)?\.\s*(invalid|refused|notFound|overflow)\s*\(")
+    def _helpers(self):
+        """The static helpers of BillingError.swift that build an error, read from their bodies:
+        name -> (status, how the reason is made). `how` is ("param", i) when the reason is the
+        i-th argument, ("template", i, before, after) for a literal around `\\(param)` (e.g.
+        "\\(what)_not_found"), or ("fixed", reason)."""
+        helpers = {}
+        for s in self.sources:
+            if not s.rel.endswith("Domain/BillingError.swift"):
+                continue
+            for f in (g for g in self.functions if g.source is s and g.static):
+                header = s.code[f.start:f.body_start]
+                params = re.findall(r"(?:\b\w+\s+)?(\w+)\s*:\s*[A-Z]\w*", header[header.find("("):])
+                body_start = f.body_start + 1
+                m = re.search(r"\bBillingError\s*\(", s.code[body_start:f.body_end])
+                if not m:
+                    continue
+                paren = body_start + m.end() - 1
+                args = split_arguments(s.code, paren + 1, matching(s.code, paren))
+                if len(args) < 2:
+                    continue
+                sm = re.fullmatch(r"\.`?(\w+)`?", s.code[args[0][0]:args[0][1]].strip())
+                if not sm:
+                    continue
+                text = s.text[args[1][0]:args[1][1]].strip()
+                if text in params:
+                    how = ("param", params.index(text))
+                else:
+                    lit = re.fullmatch(r'"([^"\\]*)(?:\\\((\w+)\))?([^"\\]*)"', text)
+                    if not lit:
+                        self.problems.append(f"{s.rel}: cannot read how BillingError.{f.name} builds its reason; "
+                                             "teach scripts/catalogue.py (Scanner._helpers)")
+                        continue
+                    if lit.group(2):
+                        if lit.group(2) not in params:
+                            continue
+                        how = ("template", params.index(lit.group(2)), lit.group(1), lit.group(3))
+                    else:
+                        how = ("fixed", lit.group(1) + lit.group(3))
+                helpers[f.name] = (sm.group(1), how)
+        return helpers
 
     def _scan_reasons(self, s):
         code = s.code
-        for m in self.ERROR.finditer(code):
+        if not hasattr(self, "helpers"):
+            self.helpers = self._helpers()
+        names = "|".join(sorted(self.helpers)) or "(?!)"
+        pattern = re.compile(r"\bBillingError\s*\(|(?:\bBillingError\s*)?\.\s*(" + names + r")\s*\(")
+        for m in pattern.finditer(code):
             helper = m.group(1)
             if helper and not m.group(0).startswith("BillingError"):
                 # `.invalid(` alone: only an implicit member in a throw/return of a BillingError
@@ -455,29 +495,35 @@ class Scanner:
             close = matching(code, paren)
             args = split_arguments(code, paren + 1, close)
             function = self.enclosing(s, m.start())
-            if not args:
-                continue
             if helper is None:
+                if len(args) < 2:
+                    continue
                 status_text = code[args[0][0]:args[0][1]].strip()
                 sm = re.fullmatch(r"\.`?(\w+)`?", status_text)
-                if not sm or len(args) < 2:
+                if not sm:
                     continue  # not a construction with a literal status (e.g. a parameter)
                 status = sm.group(1)
                 reasons = self.values(s, args[1], "reason", function)
-            elif helper == "notFound":
-                status = "notFound"
-                reasons = [v + "_not_found" for v in self.values(s, args[0], "reason", function)]
-            elif helper == "overflow":
-                status = "invalidArgument"
-                reasons = ["amount_out_of_range"]
             else:
-                status = HELPERS[helper]
-                reasons = self.values(s, args[0], "reason", function)
+                status, how = self.helpers[helper]
+                if how[0] == "fixed":
+                    reasons = [how[1]]
+                elif how[1] >= len(args):
+                    continue
+                elif how[0] == "param":
+                    reasons = self.values(s, args[how[1]], "reason", function)
+                else:
+                    reasons = [how[2] + v + how[3] for v in self.values(s, args[how[1]], "reason", function)]
             if status not in self.statuses:
                 self.problems.append(f"{self.where(s, m.start())}: unknown status .{status}")
                 continue
             for reason in reasons:
                 self.reason_sites.append((reason, status, s, m.start(), function))
+        # A BillingError helper this script does not know would hide its reasons: say so.
+        for m in re.finditer(r"\bBillingError\s*\.\s*([a-z]\w*)\s*\(", code):
+            if m.group(1) not in self.helpers and m.group(1) != "init":
+                self.problems.append(f"{self.where(s, m.start())}: BillingError.{m.group(1)}(...) is not a helper "
+                                     "scripts/catalogue.py understands; teach it (Scanner._helpers)")
 
     # -- events ----------------------------------------------------------------------------
 

@@ -61,6 +61,25 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("reason another_fake_reason (status 3) is in the sources but missing", output)
 
+    def test_a_new_helper_in_billing_error_is_understood(self):
+        path = os.path.join(self.sources, "BillingEngine", "Domain", "BillingError.swift")
+        with open(path) as handle:
+            text = handle.read()
+        helper = ('    public static func busyFor(_ what: String, _ message: String) -> BillingError {\n'
+                  '        BillingError(.busy, "\\(what)_is_busy", message)\n    }\n')
+        with open(path, "w") as handle:
+            handle.write(text.replace("    /// Arithmetic that left", helper + "    /// Arithmetic that left", 1))
+        self.add_swift('        throw BillingError.busyFor("fake_thing", "x")')
+        code, output = self.run_catalogue("--check")
+        self.assertEqual(code, 1)
+        self.assertIn("reason fake_thing_is_busy (status 6) is in the sources but missing", output)
+
+    def test_an_unknown_helper_is_reported(self):
+        self.add_swift('        throw BillingError.mystery("fake_reason_for_test")')
+        code, output = self.run_catalogue("--check")
+        self.assertEqual(code, 1)
+        self.assertIn("BillingError.mystery(...) is not a helper scripts/catalogue.py understands", output)
+
     def test_a_new_event_fails_the_check(self):
         self.add_swift('        try context.emit("fake.event_for_test", data: ["answer": .integer(42)])')
         code, output = self.run_catalogue("--check")
