@@ -28,7 +28,7 @@ RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -st
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz stress fuzz bench install wheel clean
+.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs stress fuzz bench install wheel clean
 
 all: build
 
@@ -72,7 +72,7 @@ demo: build $(BUILD)/demo
 
 # Every test: Swift (engine), C (ABI as linked), Python (ctypes package), the short stress
 # drivers, and the replay of the fuzzing corpus.
-test: build test-swift test-c test-python test-install test-stress test-fuzz
+test: build test-swift test-c test-python test-install test-stress test-fuzz test-docs
 
 test-swift:
 	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -114,6 +114,12 @@ wheel: build test-deps
 	cp $(LIBDIR)/libbilling.so.$(VERSION) $(BUILD)/wheel/billing/_lib/libbilling.so.0
 	strip --strip-unneeded $(BUILD)/wheel/billing/_lib/libbilling.so.0
 	$(PYTHON) -m pip wheel --quiet --no-deps -w $(DIST)/python $(BUILD)/wheel
+
+# The reason and event catalogue (docs/catalogue.*) must match the sources, with a meaning for
+# each; `python3 scripts/catalogue.py` regenerates it. Then the checker's own tests.
+test-docs:
+	python3 scripts/catalogue.py --check
+	python3 -m unittest discover -s scripts/tests
 
 # Crash consistency (SIGKILL at random points) and the concurrency hammer, short versions.
 test-stress: build

@@ -101,6 +101,22 @@ int billing_version_number(void);
    unknown identifiers alike). See billing_platform_login. */
 #define BILLING_E_AUTH 9
 
+/* The same codes as an enum, for FFI generators that drop preprocessor lines (the macros
+   above stay; each BILLING_STATUS_X equals BILLING_X / BILLING_E_X). Functions still return
+   int. Every reason each status comes with is listed in docs/catalogue.md. Since 0.2.0. */
+typedef enum billing_status {
+    BILLING_STATUS_OK = 0,
+    BILLING_STATUS_INVALID = 1,
+    BILLING_STATUS_NOT_FOUND = 2,
+    BILLING_STATUS_CONFLICT = 3,
+    BILLING_STATUS_REFUSED = 4,
+    BILLING_STATUS_STORAGE = 5,
+    BILLING_STATUS_BUSY = 6,
+    BILLING_STATUS_SCHEMA = 7,
+    BILLING_STATUS_INTERNAL = 8,
+    BILLING_STATUS_AUTH = 9
+} billing_status;
+
 /* Static text naming a status code ("ok", "invalid argument", …; "unknown status" for
    codes this library does not know). Since 0.1.0. */
 const char *billing_status_string(int status);
