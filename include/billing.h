@@ -167,11 +167,16 @@ int billing_config_update(billing_engine *engine, const char *request_json, char
 /* ---- Events and audit -------------------------------------------------------------- */
 
 /* A page of the event outbox, oldest first. Request (NULL means {}):
-     {"after": "<cursor>"?, "limit": 1–1000 (default 100)?, "account_id": "..."?}
+     {"after": "<cursor>"?, "limit": 1–1000 (default 100)?, "account_id": "..."?,
+      "from"?: "start" (default) | "end"}
    Response: {"schema_version", "events": [{"seq", "type", "account_id", "subject_id",
    "occurred_at", "data"}], "next_cursor": "...", "has_more": bool}. Pass next_cursor back
    as "after"; sequence numbers only grow, so a host that remembers its cursor sees every
-   event exactly once in commit order. Since 0.1.0. */
+   event exactly once in commit order. "from": "end" (since 0.2.0) returns no events, the
+   outbox's current end as next_cursor (the whole outbox's, whatever "account_id" says) and
+   has_more false: a host that starts listening now passes that cursor as "after" and sees
+   exactly the events committed after the call, without paging through the history. With
+   "after" it is refused (BILLING_E_INVALID, "conflicting_fields"). Since 0.1.0. */
 int billing_events_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* A page of the append-only audit log, paged like billing_events_list. Response entries:
@@ -514,10 +519,15 @@ int billing_renewals_list(billing_engine *engine, const char *request_json, char
    "type", "refundable", "total_refund_fen", "review_required", "five_day_quota": {"year",
    "limit", "used_before", "used_after"}, "resources": [{"resource_id", "resource_ids",
    "class", "reason", "message", "refund_fen", "refund_by_source", "coupons_returned_fen",
-   "coupons_forfeited_fen", "periods": [{"paid_by_order_id", "method": "FULL"|"FORMULA",
-   "start", "end", "paid", "paid_amount_fen", "total_units", "used_units", "consumed_fen",
-   "fee_rate_bp", "fee_bracket", "fee_fen", "refund_fen", "refund", "forfeited"}]}]}.
-   Since 0.1.0. */
+   "coupons_forfeited_fen", "periods": [{"resource_id", "paid_by_order_id", "method":
+   "FULL"|"FORMULA", "start", "end", "paid", "paid_amount_fen", "total_units", "used_units",
+   "consumed_fen", "fee_rate_bp", "fee_bracket", "fee_fen", "refund_fen", "refund",
+   "forfeited"}]}]}. Every period carries every one of these fields. A FULL period gives back
+   everything that paid it: consumed_fen, fee_rate_bp and fee_fen are 0, total_units,
+   used_units and fee_bracket are null (no duration is counted), forfeited is [], refund_fen
+   is the whole of "paid" (vouchers included) and paid_amount_fen its paid money (vouchers
+   excluded); start and end are null only for a resource that never started (no period).
+   FORMULA periods add "duration_unit" and "by_source". Since 0.1.0. */
 int billing_refund_quote(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Unsubscribes: the quote request plus "actor", "quote_id"? (refused as "quote_stale" unless
@@ -582,7 +592,10 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
 /* Requests an export: {"actor", "account_id", "kind": "ORDERS" | "PENDING_ORDERS" |
    "RENEWALS" | "RENEWAL_PRICES", "filter"? (ORDERS: the billing_orders_list filters;
    RENEWALS and RENEWAL_PRICES: the billing_renewals_list filters, tab required),
-   "order_ids"? (PENDING_ORDERS: pending orders only), "language"?: "zh" (default) | "en"}.
+   "order_ids" (PENDING_ORDERS only, and required there: the 1–1000 ticked orders, each
+   PENDING_PAYMENT, written in the order given; missing or empty is BILLING_E_INVALID
+   "missing_field", an order not pending is BILLING_E_REFUSED "order_not_pending"; with
+   another kind it is refused as "unknown_field"), "language"?: "zh" (default) | "en"}.
    A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
    ("too_many_rows"). The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED

@@ -201,6 +201,11 @@ class Engine:
         """One page of the event outbox: {"events", "next_cursor", "has_more", ...}."""
         return self.call("billing_events_list", _page_request(after, limit, account_id))
 
+    def events_end(self):
+        """The outbox's current end cursor: pass it as `after` to see only events appended
+        from now on (billing_events_list with {"from": "end"})."""
+        return self.call("billing_events_list", {"from": "end"})["next_cursor"]
+
     def iter_events(self, after=None, limit=None, account_id=None):
         """Yields every event after `after`, following next_cursor page by page."""
         return self._iterate(self.events, "events", after, limit, account_id)
