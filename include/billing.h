@@ -584,7 +584,16 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
  * Files are CSV for spreadsheets: UTF-8 with a byte-order mark, RFC 4180 quoting, CRLF,
  * text cells starting with = + - @ (or a tab or carriage return) prefixed with an
  * apostrophe so they never run as formulas, numbers left as numbers, amounts in yuan with
- * two decimals, times in business time ("2024-02-01 23:59:59"). Files are named by the
+ * two decimals, times in business time ("2024-02-01 23:59:59"). With "language": "zh" the
+ * headers and the coded cells are Chinese, as the platform guide writes them: order types
+ * (新购, 续费, 变更, 退订, 包年/包月转按需, …), order statuses (待支付, 待审核, 处理中, 已完成,
+ * 已取消, 待确认, 退款中), billing modes (包年/包月, 按需, 套餐包, 一次性), resource statuses
+ * (使用中, 已过期, 已冻结, …), expiry policies (手动续费, 自动续费, 到期转按需, 到期不续费),
+ * periods ("1年", "3个月") and the usual product types (ECS 弹性云服务器, EVS 云硬盘, VPC
+ * 虚拟私有云, EIP 弹性公网IP, OBS 对象存储服务, RDS 云数据库RDS, CCE 云容器引擎, SFS 弹性文件
+ * 服务; any other type as the host named it); "en" keeps the codes (since 0.2.0). A combined
+ * order's row lists every product type and billing mode of its sub-orders, each once
+ * ("ECS, EVS"; "弹性云服务器、云硬盘"). Files are named by the
  * engine in the export_directory configuration (default: "<database file>-exports"); no
  * request names a path.
  */
