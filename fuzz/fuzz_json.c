@@ -115,6 +115,9 @@ static const struct target targets[] = {
     {"billing_config_get", CONFIG_GET, NULL},       /* 50 */
     {"billing_clock_advance", CLOCK_ADVANCE, NULL}, /* 51 */
     {"billing_clock_set", CLOCK_SET, NULL},         /* 52 */
+    /* Added in 0.2.0, appended so the committed corpus keeps its indices. */
+    J(billing_renewal_quote),              /* 53 */
+    J(billing_resources_delete),           /* 54 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])

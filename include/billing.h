@@ -451,7 +451,8 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
 /*
  * Resource statuses (code): PENDING_PROVISION, PROVISION_FAILED, PENDING_EFFECTIVE (packages),
  * IN_USE (2), EXPIRED (5, the grace period: still working), FROZEN (4, the retention
- * period: data kept), RELEASED, UNSUBSCRIBED. A period starts at provisioning or at the
+ * period: data kept), RELEASED, UNSUBSCRIBED, DELETED (a pay-per-use resource the host
+ * deleted, billing_resources_delete; since 0.2.0). A period starts at provisioning or at the
  * previous expiry and ends at 23:59:59 business time; grace = expiry + grace days,
  * retention = grace end + retention days, by customer level (configuration).
  */
@@ -468,6 +469,30 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
    several resources) pending payment; paying it applies the renewal at once.
    Response {"order", "payment"}. Since 0.1.0. */
 int billing_resources_renew(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Prices a renewal without making it, for the renew dialog and the "renewal price" column:
+   the request of billing_resources_renew without "actor", "idempotency_key" and "auto_pay":
+   {"account_id", "resource_ids": [1–max_batch_renew primary ids], "period"?: {"unit",
+   "count"}, "unified_expiry"?: bool, "coupon_ids"?}. Response: {"quoted_at", "period",
+   "unified_expiry", "resources": [{"resource_id", "primary_resource_id" (null for a primary,
+   its primary for a bound resource renewed with it), "product_id", "product_type",
+   "expire_at" (now), "new_expire_at", "new_expire_at_local", "amounts"}], "amounts" (the
+   total), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what the given coupon_ids would
+   take), "applicable_coupons": [coupon] (the account's usable coupons a payment of this
+   renewal would accept, each on its own), "payment": {"payable": true} or {"payable":
+   false, "reason", "message"} (e.g. "insufficient_funds", "account_in_arrears",
+   "coupon_not_applicable": the price stands, paying it now would be refused)}. "amounts"
+   are an order's (list_price_fen − discounts = amount_due_fen; after the coupons and
+   funds: voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen, credit_fen,
+   paid_amount_fen). The quote runs the renew path itself (the RENEW order and its payment
+   plan) in a savepoint that is rolled back, so billing_resources_renew with the same
+   request and billing_order_pay with the same coupon_ids at the same instant charge exactly
+   this, line by line; nothing is created, no resource is blocked, no identifier is used,
+   no event or audit row is written. It takes the write lock for its duration (it may fail
+   with BILLING_E_BUSY like a write). Refused as billing_resources_renew is ("not_primary",
+   "not_prepaid", "not_renewable_status", "pending_order_exists", "period_not_allowed", …).
+   Since 0.2.0. */
+int billing_renewal_quote(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Sets the expiry policy: {"actor", "account_id", "resource_ids", "policy": "MANUAL"|
    "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "auto_renew_period"?: {"unit", "count"} (default
@@ -563,9 +588,30 @@ int billing_resource_refund_blocks_set(billing_engine *engine, const char *reque
    the account's pay-per-use resources' grace and retention ("account.arrears_started"); a
    top-up that clears the arrears brings them back. A repeated record is reported as
    "DUPLICATE"; a different record under a used id fails with BILLING_E_CONFLICT
-   ("usage_id_reused"). Response {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
+   ("usage_id_reused"). A resource deleted with billing_resources_delete still takes records
+   that end by its deletion; one that ends later fails with BILLING_E_REFUSED
+   ("resource_deleted", since 0.2.0). Response {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
    "lines"}], "charged_fen", "account"}. Since 0.1.0. */
 int billing_usage_report(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The host deleted pay-per-use resources in its cloud; billing ends at this instant (§2.3):
+   {"actor", "account_id", "resource_ids": [1–200 primary ids]}. Each resource and its bound
+   resources become DELETED with "ended_at" = now. Usage that ends at or before ended_at is
+   still rated when it is reported later (settlement lags the hour); a record that ends after
+   it is refused (BILLING_E_REFUSED "resource_deleted"). A deleted resource is in no list of
+   live resources (renewals, unsubscription, packages' coverage), is quoted NOT_ALLOWED
+   "ENDED" for unsubscription, and arrears no longer put it in grace, freeze or release it.
+   Allowed while in use, in arrears grace, and frozen for arrears or a violation (§4.8).
+   Refused, all or nothing: "police_frozen" (the account or the resource is frozen by public
+   security), "not_pay_per_use" (prepaid resources are released or unsubscribed),
+   "not_primary" (a bound resource goes with its primary), "not_deletable" (not live: pending
+   provisioning, already ended). Open orders on the resources are cancelled
+   (RESOURCE_DELETED). A call of its own rather than billing_resources_release: release is
+   the customer's request on an expired prepaid resource (real-name verified, no processing
+   order), a deletion reports what the host did to a pay-per-use resource in any live state
+   and keeps its past rateable. Response {"resources"}. Emits "resource.deleted" {"deleted_at",
+   "resource_ids"} per primary. Since 0.2.0. */
+int billing_resources_delete(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Settled hourly lines, newest first: {"account_id", "resource_id"?, "from"?, "to"?, "after"?,
    "limit"?} -> {"lines": [{"resource_id", "hour_start", "unit": "UNIT_SECONDS"|"UNITS",

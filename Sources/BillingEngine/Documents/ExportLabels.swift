@@ -42,7 +42,7 @@ struct ExportLabels {
     ]
     static let billingModes = ["PREPAID": "包年/包月", "ON_DEMAND": "按需", "PACKAGE": "套餐包", "ONE_OFF": "一次性"]
     static let resourceStatuses = [
-        "IN_USE": "使用中", "EXPIRED": "已过期", "FROZEN": "已冻结", "RELEASED": "已释放", "UNSUBSCRIBED": "已退订",
+        "IN_USE": "使用中", "EXPIRED": "已过期", "FROZEN": "已冻结", "RELEASED": "已释放", "UNSUBSCRIBED": "已退订", "DELETED": "已删除",
         "PENDING_PROVISION": "待开通", "PROVISION_FAILED": "开通失败", "PENDING_EFFECTIVE": "未生效",
     ]
     static let expiryPolicies = ["MANUAL": "手动续费", "AUTO_RENEW": "自动续费", "TO_ON_DEMAND": "到期转按需", "NO_RENEW": "到期不续费"]

@@ -69,7 +69,7 @@ extension Engine {
     /// that forbids unsubscribing a resource, or nil.
     static func notRefundable(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
                               context: OperationContext) throws -> (NotRefundableReason, String)? {
-        if [.released, .unsubscribed].contains(resource.status) {
+        if [.released, .unsubscribed, .deleted].contains(resource.status) {
             return (.ended, "resource \(resource.id) has ended (\(resource.status.rawValue))")
         }
         if resource.relation == .bound, let primary = resource.primaryID, !requested.contains(primary) {

@@ -480,6 +480,16 @@ class Engine:
             period=period, unified_expiry=unified_expiry, auto_pay=auto_pay,
             coupon_ids=None if coupon_ids is None else list(coupon_ids)))
 
+    def renewal_quote(self, account_id, resource_ids, period=None, unified_expiry=None,
+                      coupon_ids=None):
+        """Prices a renewal as resources_renew + order_pay would charge it, creating nothing:
+        {"quoted_at", "period", "resources": [{"resource_id", "expire_at", "new_expire_at",
+        "amounts", ...}], "amounts", "coupons", "applicable_coupons", "payment"}."""
+        return self.call("billing_renewal_quote", _read_request(
+            account_id=account_id, resource_ids=list(resource_ids), period=period,
+            unified_expiry=unified_expiry,
+            coupon_ids=None if coupon_ids is None else list(coupon_ids)))
+
     def resources_policy_set(self, actor, account_id, resource_ids, policy, auto_renew_period=None,
                              auto_renew_times=None, idempotency_key=None):
         """Sets the expiry policy ("MANUAL", "AUTO_RENEW", "TO_ON_DEMAND", "NO_RENEW") of
@@ -544,6 +554,13 @@ class Engine:
             blocks=list(blocks)))
 
     # -- pay-per-use usage and packages -------------------------------------------------
+
+    def resources_delete(self, actor, account_id, resource_ids, idempotency_key=None):
+        """Tells the engine the host deleted pay-per-use resources now: they become DELETED,
+        usage up to now is still rated, later usage is refused ("resource_deleted").
+        Returns {"resources"}."""
+        return self.call("billing_resources_delete", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids)))
 
     def usage_report(self, actor, account_id, records, idempotency_key=None):
         """Rates usage records, a list of {"usage_id", "resource_id", "quantity", "start",
