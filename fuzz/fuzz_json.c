@@ -125,6 +125,8 @@ static const struct target targets[] = {
     J(billing_engine_backup),                       /* 53 */
     {"billing_call", CALL, NULL},                   /* 54 */
     J(billing_unsubscriptions_list),                /* 55 */
+    J(billing_renewal_quote),                       /* 56 */
+    J(billing_resources_delete),                    /* 57 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])

@@ -185,6 +185,12 @@ VALID = {
         ('norenew', '{"actor": "portal", "account_id": "acme", "resource_ids": ["RS000000000001"], "policy": "NO_RENEW"}'),
     ],
     "billing_resources_release": [('rs1', '{"actor": "portal", "account_id": "acme", "resource_ids": ["RS000000000001"]}')],
+    "billing_renewal_quote": [
+        ('rs1', '{"account_id": "acme", "resource_ids": ["RS000000000001"]}'),
+        ('full', '{"account_id": "acme", "resource_ids": ["RS000000000001", "RS000000000003"], "period": {"unit": "MONTH", "count": 2},'
+                 ' "unified_expiry": true, "coupon_ids": ["CP000000000001"]}'),
+    ],
+    "billing_resources_delete": [('rs2', '{"actor": "host", "account_id": "acme", "resource_ids": ["RS000000000002"]}')],
     "billing_renewals_list": [
         ('manual', '{"account_id": "acme", "tab": "MANUAL"}'),
         ('filters', '{"account_id": "acme", "tab": "AUTO_RENEW", "expire_from": 0, "expire_to": 253402300799, "resource_id": "RS000000000001",'

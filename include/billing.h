@@ -238,11 +238,16 @@ int billing_config_update(billing_engine *engine, const char *request_json, char
 /* ---- Events and audit -------------------------------------------------------------- */
 
 /* A page of the event outbox, oldest first. Request (NULL means {}):
-     {"after": "<cursor>"?, "limit": 1–1000 (default 100)?, "account_id": "..."?}
+     {"after": "<cursor>"?, "limit": 1–1000 (default 100)?, "account_id": "..."?,
+      "from"?: "start" (default) | "end"}
    Response: {"schema_version", "events": [{"seq", "type", "account_id", "subject_id",
    "occurred_at", "data"}], "next_cursor": "...", "has_more": bool}. Pass next_cursor back
    as "after"; sequence numbers only grow, so a host that remembers its cursor sees every
-   event exactly once in commit order. Since 0.1.0. */
+   event exactly once in commit order. "from": "end" (since 0.2.0) returns no events, the
+   outbox's current end as next_cursor (the whole outbox's, whatever "account_id" says) and
+   has_more false: a host that starts listening now passes that cursor as "after" and sees
+   exactly the events committed after the call, without paging through the history. With
+   "after" it is refused (BILLING_E_INVALID, "conflicting_fields"). Since 0.1.0. */
 int billing_events_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* A page of the append-only audit log, paged like billing_events_list. Response entries:
@@ -594,7 +599,8 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
 /*
  * Resource statuses (code): PENDING_PROVISION, PROVISION_FAILED, PENDING_EFFECTIVE (packages),
  * IN_USE (2), EXPIRED (5, the grace period: still working), FROZEN (4, the retention
- * period: data kept), RELEASED, UNSUBSCRIBED. A period starts at provisioning or at the
+ * period: data kept), RELEASED, UNSUBSCRIBED, DELETED (a pay-per-use resource the host
+ * deleted, billing_resources_delete; since 0.2.0). A period starts at provisioning or at the
  * previous expiry and ends at 23:59:59 business time; grace = expiry + grace days,
  * retention = grace end + retention days, by customer level (configuration).
  */
@@ -613,6 +619,30 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
    several resources) pending payment; paying it applies the renewal at once.
    Response {"order", "payment"}. Since 0.1.0. */
 int billing_resources_renew(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Prices a renewal without making it, for the renew dialog and the "renewal price" column:
+   the request of billing_resources_renew without "actor", "idempotency_key" and "auto_pay":
+   {"account_id", "resource_ids": [1–max_batch_renew primary ids], "period"?: {"unit",
+   "count"}, "unified_expiry"?: bool, "coupon_ids"?}. Response: {"quoted_at", "period",
+   "unified_expiry", "resources": [{"resource_id", "primary_resource_id" (null for a primary,
+   its primary for a bound resource renewed with it), "product_id", "product_type",
+   "expire_at" (now), "new_expire_at", "new_expire_at_local", "amounts"}], "amounts" (the
+   total), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what the given coupon_ids would
+   take), "applicable_coupons": [coupon] (the account's usable coupons a payment of this
+   renewal would accept, each on its own), "payment": {"payable": true} or {"payable":
+   false, "reason", "message"} (e.g. "insufficient_funds", "account_in_arrears",
+   "coupon_not_applicable": the price stands, paying it now would be refused)}. "amounts"
+   are an order's (list_price_fen − discounts = amount_due_fen; after the coupons and
+   funds: voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen, credit_fen,
+   paid_amount_fen). The quote runs the renew path itself (the RENEW order and its payment
+   plan) in a savepoint that is rolled back, so billing_resources_renew with the same
+   request and billing_order_pay with the same coupon_ids at the same instant charge exactly
+   this, line by line; nothing is created, no resource is blocked, no identifier is used,
+   no event or audit row is written. It takes the write lock for its duration (it may fail
+   with BILLING_E_BUSY like a write). Refused as billing_resources_renew is ("not_primary",
+   "not_prepaid", "not_renewable_status", "pending_order_exists", "period_not_allowed", …).
+   Since 0.2.0. */
+int billing_renewal_quote(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Sets the expiry policy: {"actor", "account_id", "resource_ids", "policy": "MANUAL"|
    "AUTO_RENEW"|"TO_ON_DEMAND"|"NO_RENEW", "auto_renew_period"?: {"unit", "count"} (default
@@ -683,10 +713,15 @@ int billing_renewals_list(billing_engine *engine, const char *request_json, char
    "type", "refundable", "total_refund_fen", "review_required", "five_day_quota": {"year",
    "limit", "used_before", "used_after"}, "resources": [{"resource_id", "resource_ids",
    "class", "reason", "message", "refund_fen", "refund_by_source", "coupons_returned_fen",
-   "coupons_forfeited_fen", "periods": [{"paid_by_order_id", "method": "FULL"|"FORMULA",
-   "start", "end", "paid", "paid_amount_fen", "total_units", "used_units", "consumed_fen",
-   "fee_rate_bp", "fee_bracket", "fee_fen", "refund_fen", "refund", "forfeited"}]}]}.
-   Since 0.1.0. */
+   "coupons_forfeited_fen", "periods": [{"resource_id", "paid_by_order_id", "method":
+   "FULL"|"FORMULA", "start", "end", "paid", "paid_amount_fen", "total_units", "used_units",
+   "consumed_fen", "fee_rate_bp", "fee_bracket", "fee_fen", "refund_fen", "refund",
+   "forfeited"}]}]}. Every period carries every one of these fields. A FULL period gives back
+   everything that paid it: consumed_fen, fee_rate_bp and fee_fen are 0, total_units,
+   used_units and fee_bracket are null (no duration is counted), forfeited is [], refund_fen
+   is the whole of "paid" (vouchers included) and paid_amount_fen its paid money (vouchers
+   excluded); start and end are null only for a resource that never started (no period).
+   FORMULA periods add "duration_unit" and "by_source". Since 0.1.0. */
 int billing_refund_quote(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Unsubscribes: the quote request plus "actor", "quote_id"? (refused as "quote_stale" unless
@@ -751,9 +786,30 @@ int billing_unsubscriptions_list(billing_engine *engine, const char *request_jso
    the account's pay-per-use resources' grace and retention ("account.arrears_started"); a
    top-up that clears the arrears brings them back. A repeated record is reported as
    "DUPLICATE"; a different record under a used id fails with BILLING_E_CONFLICT
-   ("usage_id_reused"). Response {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
+   ("usage_id_reused"). A resource deleted with billing_resources_delete still takes records
+   that end by its deletion; one that ends later fails with BILLING_E_REFUSED
+   ("resource_deleted", since 0.2.0). Response {"results": [{"usage_id", "status": "RATED"|"DUPLICATE",
    "lines"}], "charged_fen", "account"}. Since 0.1.0. */
 int billing_usage_report(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The host deleted pay-per-use resources in its cloud; billing ends at this instant (§2.3):
+   {"actor", "account_id", "resource_ids": [1–200 primary ids]}. Each resource and its bound
+   resources become DELETED with "ended_at" = now. Usage that ends at or before ended_at is
+   still rated when it is reported later (settlement lags the hour); a record that ends after
+   it is refused (BILLING_E_REFUSED "resource_deleted"). A deleted resource is in no list of
+   live resources (renewals, unsubscription, packages' coverage), is quoted NOT_ALLOWED
+   "ENDED" for unsubscription, and arrears no longer put it in grace, freeze or release it.
+   Allowed while in use, in arrears grace, and frozen for arrears or a violation (§4.8).
+   Refused, all or nothing: "police_frozen" (the account or the resource is frozen by public
+   security), "not_pay_per_use" (prepaid resources are released or unsubscribed),
+   "not_primary" (a bound resource goes with its primary), "not_deletable" (not live: pending
+   provisioning, already ended). Open orders on the resources are cancelled
+   (RESOURCE_DELETED). A call of its own rather than billing_resources_release: release is
+   the customer's request on an expired prepaid resource (real-name verified, no processing
+   order), a deletion reports what the host did to a pay-per-use resource in any live state
+   and keeps its past rateable. Response {"resources"}. Emits "resource.deleted" {"deleted_at",
+   "resource_ids"} per primary. Since 0.2.0. */
+int billing_resources_delete(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Settled hourly lines, newest first: {"account_id", "resource_id"?, "from"?, "to"?, "after"?,
    "limit"?} -> {"lines": [{"resource_id", "hour_start", "unit": "UNIT_SECONDS"|"UNITS",
@@ -776,7 +832,16 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
  * Files are CSV for spreadsheets: UTF-8 with a byte-order mark, RFC 4180 quoting, CRLF,
  * text cells starting with = + - @ (or a tab or carriage return) prefixed with an
  * apostrophe so they never run as formulas, numbers left as numbers, amounts in yuan with
- * two decimals, times in business time ("2024-02-01 23:59:59"). Files are named by the
+ * two decimals, times in business time ("2024-02-01 23:59:59"). With "language": "zh" the
+ * headers and the coded cells are Chinese, as the platform guide writes them: order types
+ * (新购, 续费, 变更, 退订, 包年/包月转按需, …), order statuses (待支付, 待审核, 处理中, 已完成,
+ * 已取消, 待确认, 退款中), billing modes (包年/包月, 按需, 套餐包, 一次性), resource statuses
+ * (使用中, 已过期, 已冻结, …), expiry policies (手动续费, 自动续费, 到期转按需, 到期不续费),
+ * periods ("1年", "3个月") and the usual product types (ECS 弹性云服务器, EVS 云硬盘, VPC
+ * 虚拟私有云, EIP 弹性公网IP, OBS 对象存储服务, RDS 云数据库RDS, CCE 云容器引擎, SFS 弹性文件
+ * 服务; any other type as the host named it); "en" keeps the codes (since 0.2.0). A combined
+ * order's row lists every product type and billing mode of its sub-orders, each once
+ * ("ECS, EVS"; "弹性云服务器、云硬盘"). Files are named by the
  * engine in the export_directory configuration (default: "<database file>-exports"); no
  * request names a path.
  */
@@ -784,7 +849,10 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
 /* Requests an export: {"actor", "account_id", "kind": "ORDERS" | "PENDING_ORDERS" |
    "RENEWALS" | "RENEWAL_PRICES", "filter"? (ORDERS: the billing_orders_list filters;
    RENEWALS and RENEWAL_PRICES: the billing_renewals_list filters, tab required),
-   "order_ids"? (PENDING_ORDERS: pending orders only), "language"?: "zh" (default) | "en"}.
+   "order_ids" (PENDING_ORDERS only, and required there: the 1–1000 ticked orders, each
+   PENDING_PAYMENT, written in the order given; missing or empty is BILLING_E_INVALID
+   "missing_field", an order not pending is BILLING_E_REFUSED "order_not_pending"; with
+   another kind it is refused as "unknown_field"), "language"?: "zh" (default) | "en"}.
    A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
    ("too_many_rows"). The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED

@@ -26,3 +26,9 @@ public func billing_renewals_list(_ handle: OpaquePointer?, _ request: UnsafePoi
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.listRenewals(text) }
 }
+
+@c @implementation
+public func billing_renewal_quote(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.quoteRenewal(text) }
+}

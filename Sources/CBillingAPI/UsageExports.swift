@@ -20,3 +20,9 @@ public func billing_packages_list(_ handle: OpaquePointer?, _ request: UnsafePoi
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.listPackages(text) }
 }
+
+@c @implementation
+public func billing_resources_delete(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.deleteResources(text) }
+}

@@ -34,6 +34,8 @@ struct IsolationTests {
             ("renew", { try e.renewResources(#"{"actor":"eve","account_id":"eve","resource_ids":["\#(disk)"]}"#) }),
             ("policy", { try e.setExpiryPolicy(#"{"actor":"eve","account_id":"eve","resource_ids":["\#(disk)"],"policy":"NO_RENEW"}"#) }),
             ("release", { try e.releaseResources(#"{"actor":"eve","account_id":"eve","resource_ids":["\#(disk)"]}"#) }),
+            ("renewal_quote", { try e.quoteRenewal(#"{"account_id":"eve","resource_ids":["\#(disk)"]}"#) }),
+            ("delete", { try e.deleteResources(#"{"actor":"eve","account_id":"eve","resource_ids":["\#(bandwidth)"]}"#) }),
             ("refund_quote", { try e.quoteRefund(#"{"account_id":"eve","resource_ids":["\#(disk)"]}"#) }),
             ("unsubscribe", { try e.unsubscribe(#"{"actor":"eve","account_id":"eve","resource_ids":["\#(disk)"]}"#) }),
             ("refund_blocks", { try e.setRefundBlocks(#"{"actor":"eve","account_id":"eve","resource_id":"\#(disk)","blocks":[]}"#) }),

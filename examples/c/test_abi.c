@@ -258,6 +258,8 @@ static const struct {
     {"billing_resources_policy_set", billing_resources_policy_set, 0},
     {"billing_resources_release", billing_resources_release, 0},
     {"billing_renewals_list", billing_renewals_list, 0},
+    {"billing_renewal_quote", billing_renewal_quote, 0},
+    {"billing_resources_delete", billing_resources_delete, 0},
     {"billing_refund_quote", billing_refund_quote, 0},
     {"billing_resources_unsubscribe", billing_resources_unsubscribe, 0},
     {"billing_resource_refund_blocks_set", billing_resource_refund_blocks_set, 0},
@@ -275,7 +277,7 @@ static const struct {
 enum { JSON_FUNCTIONS = sizeof json_functions / sizeof *json_functions };
 
 /* Each function of the list once (3 foundation; 32 accounts, platform, catalog, orders,
-   resources, scheduler; 4 renewals; 4 unsubscription and refunds; 3 usage and packages;
+   resources, scheduler; 5 renewals; 4 unsubscription and refunds; 4 usage and packages;
    4 exports; verification; backup); a function added to the header must be added here too, which
    test_json_functions_match_header checks against the header itself. */
 static void test_json_functions_listed(void) {
@@ -790,6 +792,18 @@ static void test_refund_and_usage_requests(void) {
         {billing_packages_list, "billing_packages_list", "{}", BILLING_E_INVALID, "missing_field"},
         {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"limit\": 0}", BILLING_E_INVALID, "out_of_range"},
         {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\", \"bogus\": 5}", BILLING_E_INVALID, "unknown_field"},
+        {billing_resources_delete, "billing_resources_delete", "{\"actor\": \"abi\", \"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
+        {billing_resources_delete, "billing_resources_delete", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"]}", BILLING_E_INVALID, "missing_field"},
+        {billing_resources_delete, "billing_resources_delete", "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_ids\": [\"r\", \"r\"]}",
+         BILLING_E_INVALID, "duplicate_resource"},
+        {billing_resources_delete, "billing_resources_delete", "{\"actor\": \"abi\", \"account_id\": \"abi\", \"resource_ids\": [\"r\"]}",
+         BILLING_E_NOT_FOUND, "account_not_found"},
+        {billing_renewal_quote, "billing_renewal_quote", "{\"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
+        {billing_renewal_quote, "billing_renewal_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"actor\": \"abi\"}",
+         BILLING_E_INVALID, "unknown_field"},
+        {billing_renewal_quote, "billing_renewal_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"], \"period\": {\"unit\": \"WEEK\", \"count\": 1}}",
+         BILLING_E_INVALID, "unknown_value"},
+        {billing_renewal_quote, "billing_renewal_quote", "{\"account_id\": \"abi\", \"resource_ids\": [\"r\"]}", BILLING_E_NOT_FOUND, "account_not_found"},
         {billing_packages_list, "billing_packages_list", "{\"account_id\": \"abi\"}", BILLING_E_NOT_FOUND, "account_not_found"},
         {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\"}", BILLING_E_INVALID, "missing_field"},
         {billing_refund_quote, "billing_refund_quote", "{\"account_id\": \"abi\", \"resource_ids\": []}", BILLING_E_INVALID, "missing_field"},
@@ -854,6 +868,7 @@ static void test_bad_pages(void) {
         "{\"limit\": 1e30}", "{\"limit\": 99999999999999999999}", "{\"limit\": \"10\"}", "{\"after\": 5}",
         "{\"after\": \"abc\"}", "{\"after\": \"-1\"}", "{\"after\": \"\"}", "{\"account_id\": 5}",
         "{\"account_id\": \"\xff\"}", "{\"limit\": 10,}",
+        "{\"from\": \"end\", \"after\": \"1\"}", "{\"from\": \"middle\"}", "{\"from\": 1}",
     };
     for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
         out = &sentinel;

@@ -16,6 +16,8 @@ public enum ResourceStatus: String, CaseIterable, Sendable {
     case released = "RELEASED"
     /// Ended by unsubscription.
     case unsubscribed = "UNSUBSCRIBED"
+    /// A pay-per-use resource the host deleted: usage up to `endedAt` is still rated.
+    case deleted = "DELETED"
 
     /// The API code of §4.1 where one exists.
     public var code: Int64? {

@@ -75,6 +75,24 @@ extension Engine {
         }
     }
 
+    /// Runs a read whose answer only the write path can give (a quote must equal what the
+    /// operation would do): `run` performs that path inside a savepoint that is rolled back, in
+    /// a write transaction so that nothing changes between reading and rehearsing. Nothing is
+    /// written, no event or audit row is kept, and no identifier is used up.
+    func rehearse<Input>(_ requestText: String?,
+                         parse: (ObjectReader) throws -> Input,
+                         run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        let reader = try ObjectReader(text: requestText)
+        let input = try parse(reader)
+        try reader.finish()
+        return try lock.withLock {
+            try db.transaction(write: true) {
+                let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
+                return Engine.document(try db.rolledBack { try run(context, input) })
+            }
+        }
+    }
+
     /// A document with `schema_version` on it, for documents embedded in a response.
     static func stamped(_ value: JSONValue) -> JSONValue {
         guard case .object(var fields) = value else { return value }

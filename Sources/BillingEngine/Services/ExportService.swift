@@ -210,9 +210,15 @@ extension Engine {
     static func exportRows(_ record: ExportRecord, limit: Int64, context: OperationContext) throws -> ([[CSVCell]], String?, Bool) {
         func time(_ instant: Int64?) -> CSVCell { instant.map { .text(context.calendar.display($0)) } ?? .empty }
         func money(_ amount: Money) -> CSVCell { .number(amount.description) }
-        func orderRow(_ order: Order) -> [CSVCell] {
-            [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(order.type.rawValue), .text(order.status.rawValue),
-             .text(order.productType), .text(order.billingMode), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
+        let labels = ExportLabels(language: record.language)
+        func orderRow(_ order: Order) throws -> [CSVCell] {
+            // A combined order stands for all its sub-orders: every product type and mode they hold.
+            let parts = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
+            let types = labels.list(parts.map { labels.productType($0.productType) })
+            let modes = labels.list(parts.map { labels.billingMode($0.billingMode) })
+            return [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(labels.orderType(order.type.rawValue)),
+             .text(labels.orderStatus(order.status.rawValue)),
+             .text(types), .text(modes), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
              money(order.amounts.discounts), money(order.amounts.amountDue), money(order.amounts.voucher), money(order.amounts.paidAmount),
              money(order.amounts.cash), money(order.amounts.credit)]
         }
@@ -226,7 +232,7 @@ extension Engine {
             let filter = try OrderFilter(ObjectReader(record.request, path: "filter"), account: record.account)
             let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
             let page = keys.prefix(Int(limit))
-            let rows = try page.map { orderRow(try OrderStore.require(context.db, $0.id, account: record.account)) }
+            let rows = try page.map { try orderRow(try OrderStore.require(context.db, $0.id, account: record.account)) }
             return (rows, page.last.map { "\($0.created):\($0.sequence)" }, keys.count <= page.count)
         case .pendingOrders:
             guard case .array(let ids) = record.request else { return ([], nil, true) }
@@ -235,7 +241,7 @@ extension Engine {
             let rows: [[CSVCell]] = try slice.compactMap { value in
                 guard case .string(let id) = value else { return nil }
                 let order = try OrderStore.require(context.db, id, account: record.account)
-                return orderRow(order) + [time(order.payDeadline)]
+                return try orderRow(order) + [time(order.payDeadline)]
             }
             let next = start + slice.count
             return (rows, String(next), next >= ids.count)
@@ -246,13 +252,14 @@ extension Engine {
             let rows: [[CSVCell]] = try page.map { key in
                 let resource = try ResourceStore.require(context.db, key.id, account: record.account)
                 if record.kind == .renewals {
-                    return [.text(resource.id), .text(resource.productID), .text(resource.productType), resource.region.map { .text($0) } ?? .empty,
-                            .text(resource.status.rawValue), .text(resource.expiryPolicy), time(resource.expireAt),
-                            resource.autoRenewPeriod.map { .text($0.description) } ?? .empty,
+                    return [.text(resource.id), .text(resource.productID), .text(labels.productType(resource.productType)),
+                            resource.region.map { .text($0) } ?? .empty, .text(labels.resourceStatus(resource.status.rawValue)),
+                            .text(labels.expiryPolicy(resource.expiryPolicy)), time(resource.expireAt),
+                            resource.autoRenewPeriod.map { .text(labels.period($0)) } ?? .empty,
                             resource.autoRenewRemaining.map { .number(String($0)) } ?? .empty]
                 }
                 let price = try renewalPrice(resource, context: context)
-                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text($0.description) } ?? .empty,
+                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text(labels.period($0)) } ?? .empty,
                         money(price.amounts.listPrice), money(price.amounts.discounts), money(price.amounts.amountDue)]
             }
             return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)

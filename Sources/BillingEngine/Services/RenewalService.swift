@@ -182,20 +182,8 @@ extension Engine {
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   autoPay: try reader.optionalBool("auto_pay") ?? false, coupons: try Engine.couponIDs(reader))
         }, apply: { context, input in
-            guard input.ids.count <= Int(context.configuration.maxBatchRenew) else {
-                throw BillingError.invalid("too_many_items", "at most \(context.configuration.maxBatchRenew) resources can be renewed in one call")
-            }
-            let account = try AccountStore.require(context.db, input.account)
-            let resources = try input.ids.map { try ResourceStore.require(context.db, $0, account: input.account) }
-            let products = try resources.map { try ProductStore.require(context.db, $0.productID) }
-            for (resource, product) in zip(resources, products) {
-                try Engine.checkRenewable(resource, account: account, product: product, context: context)
-            }
-            guard let period = input.period ?? Engine.defaultRenewalPeriod(products) else {
-                throw BillingError.refused("period_not_allowed", "these resources have no renewal length in common")
-            }
-            let unifiedDay = input.unified ? (account.unifiedExpiryDay ?? context.configuration.defaultUnifiedExpiryDay) : nil
-            let order = try Engine.createRenewalOrder(resources, period: period, unifiedDay: unifiedDay, account: account, context: context)
+            let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
+                                                                 unified: input.unified, context: context)
             var payment: JSONValue = .null
             if input.autoPay {
                 do {
@@ -214,6 +202,28 @@ extension Engine {
             fields["payment"] = payment
             return .object(fields)
         })
+    }
+
+    /// The RENEW order a customer's renewal request makes (§4.3, §4.4): the checks of each
+    /// resource, the default length when none is given, the unified day when asked. Shared by
+    /// `billing_resources_renew` and `billing_renewal_quote`, so a quote prices what a renewal makes.
+    static func createManualRenewal(account id: String, ids: [String], period requested: Period?, unified: Bool,
+                                    context: OperationContext) throws -> (order: Order, period: Period) {
+        guard ids.count <= Int(context.configuration.maxBatchRenew) else {
+            throw BillingError.invalid("too_many_items", "at most \(context.configuration.maxBatchRenew) resources can be renewed in one call")
+        }
+        let account = try AccountStore.require(context.db, id)
+        let resources = try ids.map { try ResourceStore.require(context.db, $0, account: id) }
+        let products = try resources.map { try ProductStore.require(context.db, $0.productID) }
+        for (resource, product) in zip(resources, products) {
+            try Engine.checkRenewable(resource, account: account, product: product, context: context)
+        }
+        guard let period = requested ?? Engine.defaultRenewalPeriod(products) else {
+            throw BillingError.refused("period_not_allowed", "these resources have no renewal length in common")
+        }
+        let unifiedDay = unified ? (account.unifiedExpiryDay ?? context.configuration.defaultUnifiedExpiryDay) : nil
+        let order = try Engine.createRenewalOrder(resources, period: period, unifiedDay: unifiedDay, account: account, context: context)
+        return (order, period)
     }
 
     /// Reads a list of resource ids.

@@ -69,7 +69,7 @@ extension Engine {
     /// that forbids unsubscribing a resource, or nil.
     static func notRefundable(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
                               context: OperationContext) throws -> (NotRefundableReason, String)? {
-        if [.released, .unsubscribed].contains(resource.status) {
+        if [.released, .unsubscribed, .deleted].contains(resource.status) {
             return (.ended, "resource \(resource.id) has ended (\(resource.status.rawValue))")
         }
         if resource.relation == .bound, let primary = resource.primaryID, !requested.contains(primary) {
@@ -170,7 +170,8 @@ extension Engine {
     /// (§5.3–§5.6: no consumption, no fee).
     static func refundInFull(_ resource: Resource, periods: [(order: String, start: Int64, end: Int64)]?, into group: inout RefundGroup,
                              context: OperationContext) throws {
-        let orders = try periods?.map(\.order) ?? ResourceStore.periods(context.db, of: resource.id).map(\.order)
+        let covered = try periods ?? ResourceStore.periods(context.db, of: resource.id)
+        let orders = covered.map(\.order)
         let paying = orders.isEmpty && periods == nil ? [resource.orderID] : orders
         var lines: [JSONValue] = []
         for order in paying {
@@ -178,10 +179,19 @@ extension Engine {
             for part in funding {
                 group.entries.append(RefundEntry(resource: resource.id, paidBy: order, source: part.source, coupon: part.coupon, amount: part.amount))
             }
-            let period = periods?.first { $0.order == order }
+            let period = covered.first { $0.order == order }
+            let paid = try Money.sum(funding.filter { $0.source.isPaidMoney }.map(\.amount))
+            let returned = try Money.sum(funding.map(\.amount))
+            // The fields of a FORMULA period, so that every period has the same shape: nothing is
+            // consumed and no fee is kept; units are null because no duration is counted (a
+            // resource that never started has no period, so start and end are null too). The
+            // refund is everything paid, vouchers included, as the resource's refund_fen counts it.
             lines.append(["resource_id": .string(resource.id), "paid_by_order_id": .string(order), "method": "FULL",
                           "start": JSONValue(period?.start), "end": JSONValue(period?.end),
-                          "refund": fundingJSON(funding), "paid": fundingJSON(funding)])
+                          "paid": fundingJSON(funding), "paid_amount_fen": .integer(paid.fen),
+                          "total_units": .null, "used_units": .null, "consumed_fen": .integer(0),
+                          "fee_rate_bp": .integer(0), "fee_bracket": .null, "fee_fen": .integer(0),
+                          "refund_fen": .integer(returned.fen), "refund": fundingJSON(funding), "forfeited": .array([])])
         }
         appendPeriods(lines, to: &group)
     }

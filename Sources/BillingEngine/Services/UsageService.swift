@@ -74,7 +74,12 @@ extension Engine {
         guard resource.billingMode == .onDemand else {
             throw BillingError.refused("not_pay_per_use", "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
         }
-        guard [.inUse, .expired, .frozen].contains(resource.status) else {
+        if resource.status == .deleted, let deletedAt = resource.endedAt {
+            // Usage is settled late (§2.3): what ran before the deletion is still charged, nothing after it.
+            guard record.end <= deletedAt else {
+                throw BillingError.refused("resource_deleted", "resource \(resource.id) was deleted at \(deletedAt); usage \(record.usageID) ends at \(record.end), after the deletion, and is not rated")
+            }
+        } else if ![.inUse, .expired, .frozen].contains(resource.status) {
             throw BillingError.refused("resource_not_in_use", "resource \(resource.id) is \(resource.status.rawValue)")
         }
         if let effective = resource.effectiveAt, record.start < effective {

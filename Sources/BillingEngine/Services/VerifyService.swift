@@ -117,7 +117,7 @@ extension Engine {
             }
             try db.forEach("""
                 SELECT id, status FROM resources WHERE
-                    (status IN ('RELEASED', 'UNSUBSCRIBED', 'PROVISION_FAILED') AND ended_at IS NULL)
+                    (status IN ('RELEASED', 'UNSUBSCRIBED', 'PROVISION_FAILED', 'DELETED') AND ended_at IS NULL)
                     OR (status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND billing_mode = 'PREPAID' AND expire_at IS NULL)
                     OR (status = 'EXPIRED' AND billing_mode = 'PREPAID' AND grace_end IS NULL)
                     OR (status = 'FROZEN' AND freeze_reason IS NULL)

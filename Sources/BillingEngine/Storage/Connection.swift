@@ -101,6 +101,18 @@ public final class Connection {
         }
     }
 
+    /// Runs `body` inside a savepoint that is always rolled back: what it wrote is gone once it
+    /// returns or throws, and only its result is kept (a quote computed by the code that would
+    /// do the operation).
+    public func rolledBack<T>(_ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT rehearsal")
+        defer {
+            _ = try? run("ROLLBACK TO rehearsal")
+            _ = try? run("RELEASE rehearsal")
+        }
+        return try body()
+    }
+
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
     /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
     /// Any error rolls everything back.

@@ -26,4 +26,10 @@ enum EventLog {
         }
         return rows
     }
+
+    /// The sequence of the last event appended (0 when the outbox is empty): the cursor after
+    /// which only events still to come are listed.
+    static func end(_ db: Connection) throws -> Int64 {
+        try db.first("SELECT COALESCE(MAX(seq), 0) FROM events", map: { $0.int(0) }) ?? 0
+    }
 }

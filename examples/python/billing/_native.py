@@ -212,6 +212,7 @@ billing_resources_renew = _json_call("billing_resources_renew")
 billing_resources_policy_set = _json_call("billing_resources_policy_set")
 billing_resources_release = _json_call("billing_resources_release")
 billing_renewals_list = _json_call("billing_renewals_list")
+billing_renewal_quote = _json_call("billing_renewal_quote")
 
 # Unsubscription and refunds
 billing_refund_quote = _json_call("billing_refund_quote")
@@ -222,6 +223,7 @@ billing_unsubscriptions_list = _json_call("billing_unsubscriptions_list")
 # Pay-per-use usage and packages
 billing_usage_report = _json_call("billing_usage_report")
 billing_usage_list = _json_call("billing_usage_list")
+billing_resources_delete = _json_call("billing_resources_delete")
 billing_packages_list = _json_call("billing_packages_list")
 
 # Exports (no Engine methods yet: use Engine.call, e.g. engine.call("export_request", {...}))

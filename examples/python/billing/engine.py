@@ -216,6 +216,12 @@ class Engine:
         """One page of the event outbox: {"events", "next_cursor", "has_more", ...}."""
         return self.call("billing_events_list", _page_request(after, limit, account_id))
 
+    def events_end(self) -> Cursor:
+        """The outbox's current end cursor: pass it as `after` to see only events appended
+        from now on (billing_events_list with {"from": "end"})."""
+        cursor: Cursor = self.call("billing_events_list", {"from": "end"})["next_cursor"]
+        return cursor
+
     def iter_events(self, after: Optional[Cursor] = None, limit: Optional[int] = None,
                     account_id: Optional[str] = None) -> Iterator[Response]:
         """Yields every event after `after`, following next_cursor page by page."""
@@ -534,6 +540,17 @@ class Engine:
             period=period, unified_expiry=unified_expiry, auto_pay=auto_pay,
             coupon_ids=None if coupon_ids is None else list(coupon_ids)))
 
+    def renewal_quote(self, account_id: str, resource_ids: Sequence[str],
+                      period: Optional[Mapping[str, Any]] = None, unified_expiry: Optional[bool] = None,
+                      coupon_ids: Optional[Sequence[str]] = None) -> Response:
+        """Prices a renewal as resources_renew + order_pay would charge it, creating nothing:
+        {"quoted_at", "period", "resources": [{"resource_id", "expire_at", "new_expire_at",
+        "amounts", ...}], "amounts", "coupons", "applicable_coupons", "payment"}."""
+        return self.call("billing_renewal_quote", _read_request(
+            account_id=account_id, resource_ids=list(resource_ids), period=period,
+            unified_expiry=unified_expiry,
+            coupon_ids=None if coupon_ids is None else list(coupon_ids)))
+
     def resources_policy_set(self, actor: str, account_id: str, resource_ids: Sequence[str],
                              policy: str, auto_renew_period: Optional[Mapping[str, Any]] = None,
                              auto_renew_times: Optional[int] = None,
@@ -633,6 +650,14 @@ class Engine:
             blocks=list(blocks)))
 
     # -- pay-per-use usage and packages -------------------------------------------------
+
+    def resources_delete(self, actor: str, account_id: str, resource_ids: Sequence[str],
+                         idempotency_key: Optional[str] = None) -> Response:
+        """Tells the engine the host deleted pay-per-use resources now: they become DELETED,
+        usage up to now is still rated, later usage is refused ("resource_deleted").
+        Returns {"resources"}."""
+        return self.call("billing_resources_delete", _write_request(
+            actor, idempotency_key, account_id=account_id, resource_ids=list(resource_ids)))
 
     def usage_report(self, actor: str, account_id: str, records: Sequence[Mapping[str, Any]],
                      idempotency_key: Optional[str] = None) -> Response:

@@ -91,3 +91,33 @@ def test_invalid_page_requests(engine25, request_):
         with pytest.raises(errors.InvalidArgument) as info:
             engine25.call(function, request_)
         assert info.value.reason and info.value.message
+
+
+def test_tailing_from_the_end(engine25):
+    """A host that starts listening now asks for the end cursor once and then sees exactly
+    the events appended after it: none of the history, every later one, in order."""
+    history = [e["seq"] for e in engine25.iter_events(limit=1000)]
+    page = engine25.call("billing_events_list", {"from": "end"})
+    assert page["events"] == [] and page["has_more"] is False
+    end = page["next_cursor"]
+    assert end == engine25.events_end()
+    # The end of the whole outbox even when filtered by an account.
+    assert engine25.call("billing_events_list", {"from": "end", "account_id": "nobody"})["next_cursor"] == end
+    assert engine25.events(after=end)["events"] == []
+    for i in range(3):
+        engine25.update_config({QUOTA: 50 + i}, "carol")
+    appended = list(engine25.iter_events(after=end, limit=2))
+    assert [e["type"] for e in appended] == ["config.changed"] * 3
+    everything = [e["seq"] for e in engine25.iter_events(limit=1000)]
+    assert [e["seq"] for e in appended] == everything[len(history):]
+    assert all(seq > max(history) for seq in (e["seq"] for e in appended))
+    # A later "end" moves past them; "from" with "after" is refused; unknown values too.
+    assert int(engine25.events_end()) >= everything[-1]
+    with pytest.raises(errors.InvalidArgument) as error:
+        engine25.call("billing_events_list", {"from": "end", "after": end})
+    assert error.value.reason == "conflicting_fields"
+    with pytest.raises(errors.InvalidArgument) as error:
+        engine25.call("billing_events_list", {"from": "middle"})
+    assert error.value.reason == "unknown_value"
+    # "start" is the default: the whole history again.
+    assert engine25.call("billing_events_list", {"from": "start", "limit": 1000})["events"][0]["seq"] == history[0]

@@ -178,3 +178,102 @@ def test_bad_export_requests(shop):
         assert error.value.reason == reason, kwargs
     with pytest.raises(errors.NotFound):
         engine.export_request("buyer", "nobody", "ORDERS")
+
+
+def make_combined(engine, review=False):
+    """A combined order of an ECS and an EVS (and its sub-orders), pending payment."""
+    engine.product_put("catalog", {"product_id": "ecs", "product_type": "ECS", "billing_mode": "PREPAID",
+                                   "monthly_price_fen": 5_000})
+    engine.product_put("catalog", {"product_id": "evs", "product_type": "EVS", "billing_mode": "PREPAID",
+                                   "monthly_price_fen": 1_000, "review_required": review})
+    month = {"unit": "MONTH", "count": 1}
+    order = engine.order_create("buyer", "a1", [{"product_id": "ecs", "period": month},
+                                                {"product_id": "evs", "period": month}])["order"]
+    if review:
+        engine.order_review("auditor", "a1", order["order_id"], "APPROVE")
+        order = engine.order_get("a1", order["order_id"])["order"]
+    return order
+
+
+@pytest.mark.parametrize("review", [False, True])
+def test_pending_export_keeps_a_combined_orders_deadline(shop, review):
+    """Issue 12 item 8: the combined order's row carries its payment deadline (and so do its
+    sub-orders' rows), read back with the csv module."""
+    engine = shop
+    combined = make_combined(engine, review=review)
+    assert combined["is_combined"] and combined["status"] == "PENDING_PAYMENT" and combined["pay_deadline"]
+    subs = [s["order_id"] for s in combined["sub_orders"]]
+    for language, header in (("en", "Payment deadline"), ("zh", "支付截止时间")):
+        record = engine.export_request("buyer", "a1", "PENDING_ORDERS", order_ids=[combined["order_id"]] + subs,
+                                       language=language)["export"]
+        run_to_end(engine, record["export_id"])
+        rows = read_csv(engine, record["export_id"])
+        assert rows[0][-1] == header and len(rows) == 4
+        by_id = {row[0]: row for row in rows[1:]}
+        for order_id in [combined["order_id"]] + subs:
+            deadline = engine.order_get("a1", order_id)["order"]["pay_deadline"]
+            assert deadline and by_id[order_id][-1] == business(deadline), (language, order_id)
+    assert engine.verify()["ok"]
+
+
+def test_chinese_exports_write_the_guides_labels(shop):
+    """Issue 12 item 9: with language=zh the cells hold the guide's Chinese labels, and a
+    combined order's product type lists every sub-order's type."""
+    engine = shop
+    combined = make_combined(engine)
+    single = engine.order_create("buyer", "a1", [{"product_id": "ecs", "period": {"unit": "MONTH", "count": 1}}])["order"]
+    engine.order_pay("buyer", "a1", single["order_id"])
+    record = engine.export_request("buyer", "a1", "PENDING_ORDERS", order_ids=[combined["order_id"]])["export"]
+    run_to_end(engine, record["export_id"])
+    header, row = read_csv(engine, record["export_id"])
+    cells = dict(zip(header, row))
+    assert cells["订单类型"] == "新购" and cells["订单状态"] == "待支付" and cells["计费模式"] == "包年/包月"
+    assert cells["产品类型"] == "弹性云服务器、云硬盘"
+    # English keeps the codes, and lists both types too.
+    record = engine.export_request("buyer", "a1", "PENDING_ORDERS", order_ids=[combined["order_id"]], language="en")["export"]
+    run_to_end(engine, record["export_id"])
+    header, row = read_csv(engine, record["export_id"])
+    cells = dict(zip(header, row))
+    assert (cells["Order type"], cells["Status"], cells["Billing mode"], cells["Product type"]) == \
+        ("NEW", "PENDING_PAYMENT", "PREPAID", "ECS, EVS")
+
+    record = engine.export_request("buyer", "a1", "ORDERS", filter={"status": "PROCESSING"})["export"]
+    run_to_end(engine, record["export_id"])
+    header, *rows = read_csv(engine, record["export_id"])
+    assert [dict(zip(header, r))["订单状态"] for r in rows] == ["处理中"]
+    assert dict(zip(header, rows[0]))["产品类型"] == "弹性云服务器"
+
+    detail = engine.order_get("a1", single["order_id"])["order"]
+    resource = detail["resources"][0]["resource_id"]
+    engine.resource_report("host", "a1", [{"resource_id": resource, "outcome": "SUCCEEDED"}])
+    engine.resources_policy_set("buyer", "a1", [resource], "AUTO_RENEW", auto_renew_times=2)
+    record = engine.export_request("buyer", "a1", "RENEWALS", filter={"tab": "AUTO_RENEW"})["export"]
+    run_to_end(engine, record["export_id"])
+    header, row = read_csv(engine, record["export_id"])
+    cells = dict(zip(header, row))
+    assert (cells["产品类型"], cells["状态"], cells["到期策略"], cells["自动续费周期"]) == \
+        ("弹性云服务器", "使用中", "自动续费", "1个月")
+    record = engine.export_request("buyer", "a1", "RENEWAL_PRICES", filter={"tab": "AUTO_RENEW"})["export"]
+    run_to_end(engine, record["export_id"])
+    header, row = read_csv(engine, record["export_id"])
+    assert dict(zip(header, row))["续费时长"] == "1个月"
+    # No English code is left in any Chinese cell of these exports.
+    codes = {"NEW", "PENDING_PAYMENT", "PROCESSING", "PREPAID", "IN_USE", "AUTO_RENEW", "MONTH", "ECS", "EVS"}
+    assert not codes & {word for cell in row for word in cell.replace(",", " ").split()}
+    assert engine.verify()["ok"]
+
+
+def test_pending_orders_export_needs_its_order_ids_as_the_header_says(shop):
+    """Issue 12 item 17: order_ids of a PENDING_ORDERS export is required (the header says so),
+    and belongs to that kind only."""
+    header = open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "billing.h"),
+                  encoding="utf-8").read()
+    doc = header[header.index("/* Requests an export:"):header.index("int billing_export_request")]
+    assert '"order_ids"?' not in doc and '"order_ids" (PENDING_ORDERS only, and required there' in doc
+    engine = shop
+    for kwargs, reason in ((dict(kind="PENDING_ORDERS"), "missing_field"),
+                           (dict(kind="PENDING_ORDERS", order_ids=[]), "missing_field"),
+                           (dict(kind="ORDERS", order_ids=["CS1"]), "unknown_field")):
+        with pytest.raises(errors.InvalidArgument) as error:
+            engine.export_request("buyer", "a1", **kwargs)
+        assert error.value.reason == reason, kwargs

@@ -721,3 +721,54 @@ def test_two_processes_unsubscribing_one_resource_refund_it_once(fast_engine, db
         assert {resource(engine, d)["status"] for d in disks} == {"UNSUBSCRIBED"}
         assert all(len(events(engine, "resource.unsubscribed", d)) == 1 for d in disks)
         assert_verified(engine)
+
+
+# -- issue 12 item 17: every period has the fields the header lists -----------------------
+
+PERIOD_FIELDS = ("resource_id", "paid_by_order_id", "method", "start", "end", "paid", "paid_amount_fen",
+                 "total_units", "used_units", "consumed_fen", "fee_rate_bp", "fee_bracket", "fee_fen",
+                 "refund_fen", "refund", "forfeited")
+
+
+def header_period_fields():
+    import os
+    header = open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "billing.h"),
+                  encoding="utf-8").read()
+    doc = header[header.index("/* Quotes an unsubscription:"):header.index("int billing_refund_quote")]
+    listed = doc[doc.index('"periods": [{') + len('"periods": [{'):doc.index("}]}]}")]
+    return [word.strip().strip('"') for word in listed.replace("\n", " ").split(",")]
+
+
+def test_full_periods_carry_every_field_the_header_lists(fast_engine):
+    """Five-day (whole resource), renewal-only and periods-to-come FULL periods, beside a
+    FORMULA one: every period has every field of the header's list, with the FULL values the
+    header states (nothing consumed, no fee, the whole payment back)."""
+    listed = [field.split(":")[0].strip().strip('"') for field in header_period_fields()]
+    assert [f for f in listed if f] == list(PERIOD_FIELDS)
+    engine = shop(fast_engine)
+    [fresh] = buy(engine, "evs.100")
+    five_day = engine.refund_quote("a1", [fresh])
+    assert entry(five_day)["class"] == "FIVE_DAY"
+    [disk] = buy(engine, "evs.100")
+    engine.set_clock(at(2024, 1, 10, 10))
+    ticket = voucher(engine, 2_000)
+    renewal = engine.resources_renew("customer", "a1", [disk], period=M1)["order"]
+    engine.order_pay("customer", "a1", renewal["order_id"], coupon_ids=[ticket])
+    renewal_only = engine.refund_quote("a1", [disk], type="RENEWAL_ONLY")
+    whole = engine.refund_quote("a1", [disk])
+    assert {p["method"] for p in entry(whole)["periods"]} == {"FULL", "FORMULA"}
+    for quote in (five_day, renewal_only, whole):
+        for period in entry(quote)["periods"]:
+            missing = [f for f in PERIOD_FIELDS if f not in period]
+            assert not missing, (period["method"], missing)
+            if period["method"] == "FULL":
+                assert (period["consumed_fen"], period["fee_fen"], period["fee_rate_bp"]) == (0, 0, 0)
+                assert period["total_units"] is None and period["used_units"] is None and period["fee_bracket"] is None
+                assert period["forfeited"] == [] and period["start"] is not None and period["end"] is not None
+                assert period["refund_fen"] == sum(p["amount_fen"] for p in period["paid"])
+                assert period["paid_amount_fen"] == sum(p["amount_fen"] for p in period["paid"] if p["source"] != "VOUCHER")
+        assert sum(p["refund_fen"] for p in entry(quote)["periods"]) == entry(quote)["refund_fen"]
+    full = [p for p in entry(renewal_only)["periods"] if p["method"] == "FULL"][0]
+    assert (full["refund_fen"], full["paid_amount_fen"]) == (10_000, 8_000)
+    engine.resources_unsubscribe("customer", "a1", [disk], quote_id=whole["quote_id"])
+    assert_verified(engine)

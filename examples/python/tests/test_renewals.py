@@ -1113,3 +1113,98 @@ def test_scheduler_from_two_processes_has_the_effect_of_one(fast_engine, db_path
         assert reported["expired"] == reported["frozen"] == reported["released"] == 10
         assert reported["auto_renew_failed"] == reported["converted"] == 0
         assert_verified(engine)
+
+
+# -- issue 12 item 12: the renewal price before renewing ---------------------------------
+
+AMOUNT_KEYS = ("list_price_fen", "commercial_discount_fen", "promotion_discount_fen", "discount_coupon_fen",
+               "discount_fen", "amount_due_fen", "voucher_fen", "cash_coupon_fen", "stored_value_card_fen",
+               "cash_fen", "credit_fen", "paid_amount_fen")
+
+
+def test_renewal_quote_equals_what_renew_and_pay_charge(fast_engine):
+    """The quote (per resource and in total, with the coupons it would take and the new
+    expiry) is what billing_resources_renew + billing_order_pay then charge, line by line;
+    the quote itself creates nothing and blocks nothing."""
+    engine = fast_engine
+    customer(engine)
+    prepaid(engine, "sys-40", monthly=1_000, yearly=10_000)
+    prepaid(engine, "ecs-1", monthly=10_000, yearly=100_000, product_type="ECS", bound_products=["sys-40"])
+    prepaid(engine, "evs-1", monthly=3_333, yearly=33_330, promotion_discount_bp=500)
+    engine.discount_set("sales", "a1", "ECS", 1_200)
+    ecs, disk = buy(engine, "ecs-1")
+    [evs] = buy(engine, "evs-1")
+    now = engine.now()
+    ticket = engine.coupon_issue("ops", "a1", "VOUCHER", now - DAY, now + 90 * DAY, face_value_fen=777,
+                                 exclusive_with_discounts=False)["coupon"]["coupon_id"]
+    card = engine.coupon_issue("ops", "a1", "CASH_COUPON", now - DAY, now + 90 * DAY,
+                               face_value_fen=1_001)["coupon"]["coupon_id"]
+    elsewhere = engine.coupon_issue("ops", "a1", "VOUCHER", now - DAY, now + 90 * DAY, face_value_fen=500,
+                                    scope={"products": ["not-here"]})["coupon"]["coupon_id"]
+    engine.set_clock(at(2024, 1, 20, 9))
+
+    before = world(engine, [ecs, disk, evs])
+    quote = engine.renewal_quote("a1", [ecs, evs], period=M2, coupon_ids=[ticket, card])
+    assert world(engine, [ecs, disk, evs]) == before  # no order, no event, no audit row
+    assert all(r["pending_order_id"] is None for r in engine.iter_renewals("a1", "MANUAL"))
+    assert quote["payment"] == {"payable": True} and quote["period"] == M2
+    assert [r["resource_id"] for r in quote["resources"]] == [ecs, disk, evs]
+    assert [r["primary_resource_id"] for r in quote["resources"]] == [None, ecs, None]
+    assert {c["coupon_id"]: c["amount_fen"] for c in quote["coupons"]} == {ticket: 777, card: 1_001}
+    applicable = {c["coupon_id"] for c in quote["applicable_coupons"]}
+    assert ticket in applicable and card in applicable and elsewhere not in applicable
+    for line in quote["resources"]:
+        assert line["expire_at"] == at(2024, 2, 1, 23, 59, 59)
+        assert line["new_expire_at"] == at(2024, 4, 1, 23, 59, 59)
+    total = quote["amounts"]
+    assert total["list_price_fen"] == 2 * (10_000 + 1_000 + 3_333)
+    assert total["commercial_discount_fen"] == 2_400 and total["promotion_discount_fen"] == 333
+    assert total["voucher_fen"] == 777 and total["cash_coupon_fen"] == 1_001
+    assert total["amount_due_fen"] - total["voucher_fen"] == total["paid_amount_fen"]
+    # The same request again gives the same quote (nothing was used up).
+    assert engine.renewal_quote("a1", [ecs, evs], period=M2, coupon_ids=[ticket, card]) == quote
+
+    renewal = engine.resources_renew("customer", "a1", [ecs, evs], period=M2)["order"]
+    paid = engine.order_pay("customer", "a1", renewal["order_id"], coupon_ids=[ticket, card])["order"]
+    assert {k: paid["amounts"][k] for k in AMOUNT_KEYS} == {k: total[k] for k in AMOUNT_KEYS}
+    assert len(paid["lines"]) == len(quote["resources"])
+    for line, quoted in zip(paid["lines"], quote["resources"]):
+        assert line["product_id"] == quoted["product_id"]
+        assert {k: line["amounts"][k] for k in AMOUNT_KEYS} == {k: quoted["amounts"][k] for k in AMOUNT_KEYS}
+    for quoted in quote["resources"]:
+        assert resource(engine, quoted["resource_id"])["expire_at"] == quoted["new_expire_at"]
+    assert_verified(engine)
+
+
+def test_renewal_quote_for_the_unified_day_and_when_it_cannot_be_paid(fast_engine):
+    engine = fast_engine
+    customer(engine, cash=60_000)
+    prepaid(engine, "ecs-1", monthly=30_000, product_type="ECS")
+    engine.account_settings_update("customer", "a1", unified_expiry_day=1)
+    engine.set_clock(at(2024, 8, 10, 10))
+    [rid] = buy(engine, "ecs-1")
+    quote = engine.renewal_quote("a1", [rid], period=M1, unified_expiry=True)
+    # §4.4: a month to 10-10, then 22 days at 30 000 × 22 / 31, rounded once.
+    [line] = quote["resources"]
+    assert line["new_expire_at"] == at(2024, 11, 1, 23, 59, 59) and quote["unified_expiry"] is True
+    assert quote["amounts"]["amount_due_fen"] == 51_290
+    # 300.00 cash left after buying: the price stands, the payment would be refused.
+    assert quote["payment"]["payable"] is False and quote["payment"]["reason"] == "insufficient_funds"
+    assert quote["amounts"]["cash_fen"] == 0
+    engine.topup("pay", "a1", 30_000, "more")
+    payable = engine.renewal_quote("a1", [rid], period=M1, unified_expiry=True)
+    assert payable["payment"] == {"payable": True} and payable["amounts"]["cash_fen"] == 51_290
+    response = engine.resources_renew("customer", "a1", [rid], period=M1, unified_expiry=True, auto_pay=True)
+    assert response["payment"]["succeeded"] is True
+    assert {k: response["order"]["amounts"][k] for k in AMOUNT_KEYS} == \
+        {k: payable["amounts"][k] for k in AMOUNT_KEYS}
+    assert resource(engine, rid)["expire_at"] == line["new_expire_at"]
+    # Refused as a renewal is: a pending order blocks the quote too; bad requests are invalid.
+    engine.resources_renew("customer", "a1", [rid], period=M1)
+    refused(lambda: engine.renewal_quote("a1", [rid]), "pending_order_exists")
+    with pytest.raises(errors.InvalidArgument) as bad:
+        engine.call("billing_renewal_quote", {"account_id": "a1", "resource_ids": [rid], "actor": "x"})
+    assert bad.value.reason == "unknown_field"
+    with pytest.raises(errors.NotFound):
+        engine.renewal_quote("a1", ["RS-none"])
+    assert_verified(engine)

@@ -537,3 +537,83 @@ def test_two_processes_reporting_one_batch_rate_each_record_once(engine_at, db_p
         assert len({e["reference"] for e in charges}) == len(records)
         assert account(engine)["cash_balance_fen"] == cash_before - 500 * len(records)
         assert_verified(engine)
+
+
+# -- issue 12 item 5: the host deletes a pay-per-use resource ---------------------------
+
+def test_deleting_a_pay_per_use_resource_ends_its_billing(engine_at):
+    """Usage before the deletion instant is rated even when reported later; usage after it
+    is refused; the resource is in no live list, arrears no longer touch it; one event."""
+    start = at(2024, 1, 1)
+    engine = customer(engine_at(start), cash=100_000)
+    product(engine, "vm", "ECS", hourly_price_microfen=1_000_000_000)  # 10.00 an hour
+    product(engine, "disk", "EVS", "PREPAID", monthly_price_fen=1_000)
+    vm = on_demand(engine, "vm")
+    other = on_demand(engine, "vm")
+    deleted_at = engine.advance_clock(2 * HOUR + 1_800)
+    response = engine.resources_delete("host", "a1", [vm])
+    [gone] = response["resources"]
+    assert (gone["status"], gone["ended_at"]) == ("DELETED", deleted_at)
+    assert resource(engine, vm)["status"] == "DELETED"
+    [event] = events(engine, "resource.deleted", vm)
+    assert event["data"] == {"deleted_at": deleted_at, "resource_ids": [vm]}
+
+    # A report arriving an hour later for the time before the deletion is accepted...
+    engine.advance_clock(HOUR)
+    late = engine.usage_report("meter", "a1", [record("before", vm, 1, start, deleted_at)])
+    assert late["results"][0]["status"] == "RATED" and late["charged_fen"] == 2_500
+    # ...anything after it is refused with a clear reason, and changes nothing.
+    before = world(engine)
+    with pytest.raises(errors.Refused) as refused:
+        engine.usage_report("meter", "a1", [record("after", vm, 1, deleted_at, deleted_at + 60)])
+    assert refused.value.reason == "resource_deleted" and "deleted" in refused.value.message
+    assert world(engine) == before
+
+    # Not refundable (it ended), not deletable twice, prepaid resources are not deleted.
+    quote = engine.refund_quote("a1", [vm])
+    assert (quote["resources"][0]["class"], quote["resources"][0]["reason"]) == ("NOT_ALLOWED", "ENDED")
+    with pytest.raises(errors.Refused) as again:
+        engine.resources_delete("host", "a1", [vm])
+    assert again.value.reason == "not_deletable"
+    order = engine.order_create("buyer", "a1", [{"product_id": "disk", "period": M1}], auto_pay=True)["order"]
+    [disk] = [r["resource_id"] for r in order["resources"]]
+    engine.resource_report("host", "a1", [{"resource_id": disk, "outcome": "SUCCEEDED"}])
+    with pytest.raises(errors.Refused) as prepaid:
+        engine.resources_delete("host", "a1", [disk])
+    assert prepaid.value.reason == "not_pay_per_use"
+    assert all(r["resource_id"] != vm for tab in ("MANUAL", "AUTO_RENEW", "TO_ON_DEMAND", "NO_RENEW")
+               for r in engine.iter_renewals("a1", tab))
+
+    # Arrears put the other resource into grace, freeze and release it; never the deleted one.
+    engine.usage_report("meter", "a1", [record("big", other, 100, start, start + HOUR)])
+    assert account(engine)["arrears_fen"] > 0
+    assert resource(engine, other)["grace_end"] is not None
+    assert resource(engine, vm)["grace_end"] is None
+    for day in range(1, 10):
+        engine.set_clock(deleted_at + HOUR + day * DAY)
+        engine.scheduler_run("scheduler")
+    assert resource(engine, other)["status"] == "RELEASED"
+    kept = resource(engine, vm)
+    assert (kept["status"], kept["ended_at"], kept["freeze_reason"]) == ("DELETED", deleted_at, None)
+    assert events(engine, "resource.frozen", vm) == [] and events(engine, "resource.released", vm) == []
+    assert_verified(engine)
+
+
+def test_a_police_freeze_forbids_deleting(engine_at):
+    start = at(2024, 1, 1)
+    engine = customer(engine_at(start))
+    product(engine, "vm", "ECS", hourly_price_microfen=1_000_000_000)
+    vm = on_demand(engine, "vm")
+    for freeze in ("POLICE",):
+        engine.account_put("kyc", "a1", freeze=freeze)
+        before = world(engine)
+        with pytest.raises(errors.Refused) as refused:
+            engine.resources_delete("host", "a1", [vm])
+        assert refused.value.reason == "police_frozen"
+        assert world(engine) == before and resource(engine, vm)["status"] == "IN_USE"
+    # Arrears and violation freezes allow it (§4.8).
+    engine.account_put("kyc", "a1", freeze="VIOLATION")
+    assert engine.resources_delete("host", "a1", [vm])["resources"][0]["status"] == "DELETED"
+    with pytest.raises(errors.NotFound):
+        engine.resources_delete("host", "a1", ["RS-nope"])
+    assert_verified(engine)

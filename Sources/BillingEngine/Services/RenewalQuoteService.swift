@@ -1,0 +1,77 @@
+extension Engine {
+    /// What renewing resources would cost now (§4.3, §4.4), for the renew dialog and the
+    /// "renewal price" column: `{"account_id", "resource_ids", "period"?, "unified_expiry"?,
+    /// "coupon_ids"?}` (as `billing_resources_renew`). The answer comes from the renew path
+    /// itself: the RENEW order is made and its payment planned exactly as renew + pay would,
+    /// inside a savepoint that is rolled back, so the quote equals what is then charged and
+    /// nothing is created, blocked or used up.
+    public func quoteRenewal(_ requestJSON: String?) throws -> String {
+        struct Input { var account: String; var ids: [String]; var period: Period?; var unified: Bool; var coupons: [String] }
+        return try rehearse(requestJSON, parse: { reader in
+            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: 200),
+                  period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
+                  coupons: try Engine.couponIDs(reader))
+        }) { context, input in
+            let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
+                                                                 unified: input.unified, context: context)
+            let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
+            var lines: [OrderLine] = []
+            for member in orders { lines += try OrderStore.lines(context.db, of: member.id) }
+            var payment: JSONValue = ["payable": true]
+            var used: [(id: String, amount: Money)] = []
+            do {
+                let plan = try Engine.planPayment(order, coupons: input.coupons, context: context)
+                lines = plan.lines
+                for part in plan.parts {
+                    guard let coupon = part.couponID else { continue }
+                    if let index = used.firstIndex(where: { $0.id == coupon }) {
+                        used[index].amount = try used[index].amount.adding(part.amount)
+                    } else {
+                        used.append((coupon, part.amount))
+                    }
+                }
+            } catch let error as BillingError where error.status == .refused || error.status == .notFound {
+                // The price stands; how it would be paid does not (no funds, a coupon refused).
+                payment = ["payable": false, "reason": .string(error.reason), "message": .string(error.message)]
+            }
+            let resources: [JSONValue] = lines.map { line in
+                let primary = line.parentLine.flatMap { parent in lines.first { $0.orderID == line.orderID && $0.lineNo == parent }?.resourceID }
+                return ["resource_id": JSONValue(line.resourceID), "primary_resource_id": JSONValue(primary), "product_id": .string(line.productID),
+                        "product_type": .string(line.productType), "expire_at": JSONValue(line.renewFrom), "new_expire_at": JSONValue(line.renewTo),
+                        "new_expire_at_local": line.renewTo.map { .string(context.calendar.iso8601($0)) } ?? .null,
+                        "amounts": line.amounts.json]
+            }
+            let coupons: [JSONValue] = try used.map { entry in
+                let coupon = try CouponStore.require(context.db, id: entry.id, account: input.account)
+                return ["coupon_id": .string(coupon.id), "kind": .string(coupon.kind.rawValue), "amount_fen": .integer(entry.amount.fen)]
+            }
+            return ["quoted_at": .integer(context.now), "period": ["unit": .string(period.unit.rawValue), "count": .integer(period.count)],
+                    "unified_expiry": .bool(input.unified), "resources": .array(resources),
+                    "amounts": try OrderAmounts.total(lines.map(\.amounts)).json, "coupons": .array(coupons),
+                    "applicable_coupons": .array(try applicableCoupons(order, account: input.account, context: context)),
+                    "payment": payment]
+        }
+    }
+
+    /// The account's usable coupons that a payment of `order` would accept (each on its own:
+    /// scope, minimum spend, discounts), whether or not the funds would then suffice.
+    private func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
+        let ids = try context.db.all("""
+            SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
+            """, account, context.now, context.now) { $0.text(0) }
+        var accepted: [JSONValue] = []
+        for id in ids {
+            let coupon = try CouponStore.require(context.db, id: id, account: account)
+            guard coupon.isUsable(at: context.now) else { continue }
+            do {
+                _ = try Engine.planPayment(order, coupons: [id], context: context)
+            } catch let error as BillingError where error.reason == "insufficient_funds" {
+                // The coupon passed its checks; only the money after it is short.
+            } catch let error as BillingError where error.status == .refused {
+                continue
+            }
+            accepted.append(coupon.json(at: context.now))
+        }
+        return accepted
+    }
+}
