@@ -17,7 +17,10 @@ enum ResourceStore {
                         status: try StoredValue.choice(row.optionalText(8), "status of \(record)"), primaryID: row.optionalText(9),
                         relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record)"),
                         period: try unit.map { try Period(row.int(12), $0) },
-                        anchorDay: row.optionalInt(13).flatMap(AnchorDay.init(code:)), createdAt: row.int(14),
+                        anchorDay: try row.optionalInt(13).map { code in
+                            guard let day = AnchorDay(code: code) else { throw StoredValue.unreadable("anchor day of \(record)", "\(code) is not 1–31 or -1") }
+                            return day
+                        }, createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
