@@ -33,8 +33,9 @@ static const char *schema =
     "CREATE TABLE idempotency (key TEXT PRIMARY KEY, operation TEXT NOT NULL, request TEXT NOT NULL,"
     " response TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT;";
 
-/* What Engine.init does: open, check identity and version, migrate when new, then WAL and
-   the synchronous setting. */
+/* What Engine.init does: open, check identity and version, migrate when new, compare the
+   schema with what the migrations create (which loads it), then WAL and the synchronous
+   setting. */
 static sqlite3 *raw_open(const char *path, const char *synchronous) {
     sqlite3 *db = bench_sqlite_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (bench_query_int(db, "PRAGMA application_id") != 0x42494C4C || bench_query_int(db, "PRAGMA user_version") != 1) {
@@ -42,6 +43,7 @@ static sqlite3 *raw_open(const char *path, const char *synchronous) {
         bench_exec(db, schema);
         bench_exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1112099916; COMMIT");
     }
+    bench_query_int(db, "SELECT length(group_concat(type || name || tbl_name || coalesce(sql, ''))) FROM sqlite_schema");
     bench_sqlite_pragmas(db, synchronous);
     return db;
 }

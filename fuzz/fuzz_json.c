@@ -321,8 +321,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         abort();
     }
     snprintf(pin_request, sizeof pin_request,
-             "{\"actor\": \"fuzz-harness\", \"changes\": {\"password_hash_ops_limit\": 1,"
-             " \"password_hash_memory_bytes\": 8192, \"export_directory\": \"%s\"}}", export_directory);
+             "{\"actor\": \"fuzz-harness\", \"changes\": {\"password_hash_ops_limit\": 2,"
+             " \"password_hash_memory_bytes\": 19922944, \"export_directory\": \"%s\"}}", export_directory);
     atexit(clean_up);
     if (stats) atexit(print_stats);
     seed_fixture();

@@ -26,9 +26,12 @@
  * Money.    An integer count of minor units (fen for CNY), in fields named *_fen; the
  *           currency is the platform's (see the configuration). Every number in a request
  *           is an integer written without a decimal point or exponent ("1.0" and "1e3" are
- *           refused as "not_an_integer"); nothing is ever rounded. Nesting deeper than 64
+ *           refused as "not_an_integer"); nothing is ever rounded. An integer beyond 64 bits
+ *           in a free-form object (a product's "specs") is refused as "out_of_range" with
+ *           its path (e.g. "request.product.specs.cpu"). Nesting deeper than 64
  *           levels ("too_deep") and trailing commas are refused. With duplicate keys in one
- *           object, the first one counts.
+ *           object, the first one counts. Messages quote at most 64 characters of any
+ *           input (a longer name or value is cut and its size given).
  * Time.     Unix seconds (UTC), years 1970–9999. Business dates use the configured UTC
  *           offset (default +08:00).
  * Writes.   Every mutating request is a JSON object with "actor" (who asks; recorded in the
@@ -88,7 +91,10 @@ int billing_version_number(void);
 #define BILLING_E_CONFLICT 3
 /* A business rule refuses the operation in the current state; the reason says which. */
 #define BILLING_E_REFUSED 4
-/* SQLite I/O error, full disk, corrupt or unopenable file. */
+/* SQLite I/O error, full disk ("disk_full"), corrupt ("database_corrupt") or unopenable
+   file, or a stored value the library cannot read back ("stored_value_unreadable": the
+   message names the record, e.g. "the stored product document of order line 1 of order
+   O…"; the file was damaged or edited outside the library — never returned as null). */
 #define BILLING_E_STORAGE 5
 /* The database stayed locked by another writer beyond the busy timeout; retry later. */
 #define BILLING_E_BUSY 6
@@ -152,9 +158,17 @@ typedef struct billing_engine billing_engine;
      "busy_timeout_ms": 0–600000, how long a write waits for another writer (default 5000)
      "clock":           "system" (default) or "manual"
      "now":             with "manual": the clock's start, Unix seconds
-   A file written by a newer libbilling, or by another application, fails with
-   BILLING_E_SCHEMA and is not modified. On failure *out_engine is NULL.
-   Since 0.1.0. */
+   A file the library will not use fails with BILLING_E_SCHEMA, and neither the file nor
+   its directory is modified (no -wal or -shm is left behind). Reasons:
+     "schema_too_new"          written by a newer libbilling (version beyond this one's)
+     "invalid_schema_version"  a negative schema version, which no libbilling writes
+     "not_a_billing_database"  another application's file, or tables without a version
+     "not_a_database"          not an SQLite file at all
+     "schema_damaged"          tables, columns, indexes, triggers or views differ from what
+                               the file's version defines (the message names them, e.g.
+                               "table five_day_units is missing"); checked at every open
+   A full disk fails with BILLING_E_STORAGE "disk_full", at open as in every call.
+   On failure *out_engine is NULL. Since 0.1.0. */
 int billing_engine_open(const char *path, const char *options_json, billing_engine **out_engine);
 
 /* Closes a handle and frees it. NULL is a no-op. Since 0.1.0. */
@@ -225,6 +239,11 @@ int billing_clock_advance(billing_engine *engine, int64_t seconds, int64_t *out_
    auto_renew_hour, expiry_reminder_days, the batch and export limits, the password rules
    and the login throttle (login_throttle_*, see billing_platform_login). The
    configuration is stored in the database: every handle on the file shares it.
+   Password hashes (argon2id): "password_hash_ops_limit" (passes, 1–20, default 2) and
+   "password_hash_memory_bytes" (default 64 MiB, at most 1 GiB) have floors after OWASP's
+   argon2id minimums: at least 19 MiB (19922944) with 2 passes or more, at least 46 MiB
+   (48234496) with 1 pass; lower values are refused with BILLING_E_INVALID "out_of_range",
+   and lower costs stored by an older library are raised to the floor when read.
    Since 0.1.0. */
 int billing_config_get(billing_engine *engine, char **out_json);
 
@@ -877,8 +896,17 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
 
 /* ---- Verification ------------------------------------------------------------------- */
 
-/* Recomputes the invariants from the stored facts; request_json may be NULL. Response:
-   {"ok", "checked": {counts}, "breaches": [{"check", "subject", "detail"}]}. Checks: cash
+/* Recomputes the invariants from the stored facts; request_json may be NULL. Request:
+     {"integrity": "QUICK" (default) | "FULL" | "NONE"}?   how the file itself is checked
+   first: QUICK runs SQLite's PRAGMA quick_check (every page and record readable), FULL its
+   PRAGMA integrity_check (also every index agrees with its table; slower), both also check
+   that the file is a whole number of pages (breach "file_size": cut or extended outside
+   SQLite) and that every stored JSON document parses (breach "stored_document", subject
+   "<table> <key>"). SQLite's findings are breaches "sqlite_integrity" (subject
+   "database"). When the file is damaged, the response holds only those breaches and
+   "checked" is empty: invariants read from a damaged file would mislead. NONE skips the
+   step. Response: {"ok", "integrity": the mode run, "checked": {counts},
+   "breaches": [{"check", "subject", "detail"}]}. Checks: cash
    balance = cash ledger sum and credit used = credit drawn per account; coupon balance =
    its ledger sum and never negative; order amounts = the sum of their lines, and the
    amount identities on paid orders; a combined order's status agrees with its sub-orders';

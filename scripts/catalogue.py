@@ -452,6 +452,9 @@ class Scanner:
                 body_start = f.body_start + 1
                 m = re.search(r"\bBillingError\s*\(", s.code[body_start:f.body_end])
                 if not m:
+                    # A helper that builds no error (e.g. `quote`, which shortens input for a
+                    # message) carries no reason of its own.
+                    self.plain_helpers.add(f.name)
                     continue
                 paren = body_start + m.end() - 1
                 args = split_arguments(s.code, paren + 1, matching(s.code, paren))
@@ -481,6 +484,7 @@ class Scanner:
     def _scan_reasons(self, s):
         code = s.code
         if not hasattr(self, "helpers"):
+            self.plain_helpers = set()
             self.helpers = self._helpers()
         names = "|".join(sorted(self.helpers)) or "(?!)"
         pattern = re.compile(r"\bBillingError\s*\(|(?:\bBillingError\s*)?\.\s*(" + names + r")\s*\(")
@@ -521,7 +525,7 @@ class Scanner:
                 self.reason_sites.append((reason, status, s, m.start(), function))
         # A BillingError helper this script does not know would hide its reasons: say so.
         for m in re.finditer(r"\bBillingError\s*\.\s*([a-z]\w*)\s*\(", code):
-            if m.group(1) not in self.helpers and m.group(1) != "init":
+            if m.group(1) not in self.helpers and m.group(1) not in self.plain_helpers and m.group(1) != "init":
                 self.problems.append(f"{self.where(s, m.start())}: BillingError.{m.group(1)}(...) is not a helper "
                                      "scripts/catalogue.py understands; teach it (Scanner._helpers)")
 

@@ -222,11 +222,11 @@ struct PlatformAccountTests {
         let hash = { try engine.lock.withLock { try PlatformAccountStore.require(engine.db, id).passwordHash ?? "" } }
         let before = try hash()
         #expect(before.hasPrefix("$argon2id$"))
-        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"password_hash_ops_limit":2,"password_hash_memory_bytes":16384}}"#)
+        _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"password_hash_ops_limit":3,"password_hash_memory_bytes":19922944}}"#)
         _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
         let after = try hash()
         #expect(after != before)
-        #expect(after.contains("m=16,t=2"))
+        #expect(after.contains("m=19456,t=3"))
         _ = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
     }
 

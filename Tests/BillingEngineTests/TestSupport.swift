@@ -69,7 +69,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// Cheapest argon2id costs, so tests that hash many passwords stay fast.
 func useFastPasswordHashing(_ engine: Engine) throws {
-    _ = try engine.updateConfiguration(#"{"actor":"test","changes":{"password_hash_ops_limit":1,"password_hash_memory_bytes":8192}}"#)
+    _ = try engine.updateConfiguration(#"{"actor":"test","changes":{"password_hash_ops_limit":2,"password_hash_memory_bytes":19922944}}"#)
 }
 
 /// Creates an account with the given attributes.

@@ -369,9 +369,9 @@ static char *login(int *status, const char *identifier, const char *secret) {
 
 static void test_platform_application(void) {
     char *json = MUST(billing_config_update,
-                      "{\"actor\": \"ops\", \"changes\": {\"password_hash_ops_limit\": 1, \"password_hash_memory_bytes\": 8192}}");
-    CHECK(json_int(json, "configuration.password_hash_ops_limit") == 1);
-    CHECK(json_int(json, "configuration.password_hash_memory_bytes") == 8192);
+                      "{\"actor\": \"ops\", \"changes\": {\"password_hash_ops_limit\": 2, \"password_hash_memory_bytes\": 19922944}}");
+    CHECK(json_int(json, "configuration.password_hash_ops_limit") == 2);
+    CHECK(json_int(json, "configuration.password_hash_memory_bytes") == 19922944);
     billing_string_free(json);
 
     json = MUST(billing_account_put, "{\"actor\": \"kyc\", \"account_id\": \"plat-1\", \"type\": \"ENTERPRISE\", \"realname_verified\": true}");

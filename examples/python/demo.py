@@ -124,7 +124,7 @@ def accounts_and_login(engine, run):
     """An account, a top-up, a voucher, and a platform account from application to login."""
     # Cheap argon2id costs keep the demo fast; the previous values are restored at the end.
     # Never do this in production.
-    fast = {"password_hash_ops_limit": 1, "password_hash_memory_bytes": 8192}
+    fast = {"password_hash_ops_limit": 2, "password_hash_memory_bytes": 19 * 1024 * 1024}
     config = engine.config()
     previous = {name: config[name] for name in fast}
     engine.update_config(fast, actor="demo", idempotency_key=f"demo-fast-hash-{run}")

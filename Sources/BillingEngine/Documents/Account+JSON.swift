@@ -44,7 +44,7 @@ extension CouponScope {
         func list(_ key: String, allowed: [String]? = nil) throws -> [String] {
             let values = try reader.optionalIdentifiers(key, maxCount: 200) ?? []
             for (index, value) in values.enumerated() where allowed.map({ !$0.contains(value) }) ?? false {
-                throw BillingError.invalid("unknown_value", "\(reader.path).\(key)[\(index)] must be one of \(allowed?.joined(separator: ", ") ?? ""), got '\(value)'")
+                throw BillingError.invalid("unknown_value", "\(reader.path).\(key)[\(index)] must be one of \(allowed?.joined(separator: ", ") ?? ""), got \(BillingError.quote(value))")
             }
             return values
         }
@@ -57,11 +57,12 @@ extension CouponScope {
         try reader.finish()
     }
 
-    /// Decodes the stored form (written by `json`); a damaged value reads as unrestricted
-    /// nowhere: it reads as an empty scope, which `verify` would flag.
-    init(storedJSON text: String) {
-        self.init()
-        if let reader = try? ObjectReader(JSONValue.parse(text)), let scope = try? CouponScope(reader) { self = scope }
+    /// Decodes the stored form (written by `json`); a damaged value is a storage error, never
+    /// an empty (unrestricted) scope.
+    init(storedJSON text: String, coupon: String) throws {
+        let record = "scope of coupon \(coupon)"
+        let document = try StoredValue.document(text, record)
+        self = try StoredValue.decode(record) { try CouponScope(ObjectReader(document, path: "scope")) }
     }
 }
 

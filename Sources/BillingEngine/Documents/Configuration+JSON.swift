@@ -52,7 +52,7 @@ extension Configuration {
         var next = self
         if let text = try patch.optionalString("business_utc_offset") {
             guard let seconds = BusinessCalendar.parseOffset(text) else {
-                throw BillingError.invalid("invalid_offset", "\(patch.path).business_utc_offset must look like +08:00 (within ±14:00), got '\(text)'")
+                throw BillingError.invalid("invalid_offset", "\(patch.path).business_utc_offset must look like +08:00 (within ±14:00), got \(BillingError.quote(text))")
             }
             next.businessUTCOffsetSeconds = seconds
         }
@@ -131,7 +131,8 @@ extension Configuration {
         next.tokenTTLSeconds = try patch.optionalInt("token_ttl_seconds", in: 60...(30 * 86_400)) ?? next.tokenTTLSeconds
         next.refundDurationGranularity = try patch.optionalChoice("refund_duration_granularity", ["HOUR", "DAY"]) ?? next.refundDurationGranularity
         next.passwordHashOpsLimit = try patch.optionalInt("password_hash_ops_limit", in: 1...20) ?? next.passwordHashOpsLimit
-        next.passwordHashMemoryBytes = try patch.optionalInt("password_hash_memory_bytes", in: 8192...(1 << 30)) ?? next.passwordHashMemoryBytes
+        next.passwordHashMemoryBytes = try patch.optionalInt("password_hash_memory_bytes", in: PasswordHashCost.minimumMemoryBytes...(1 << 30)) ?? next.passwordHashMemoryBytes
+        try PasswordHashCost.check(opsLimit: next.passwordHashOpsLimit, memoryBytes: next.passwordHashMemoryBytes, path: patch.path)
         next.passwordMinimumLength = try patch.optionalInt("password_min_length", in: 6...128) ?? next.passwordMinimumLength
         next.passwordMaximumLength = try patch.optionalInt("password_max_length", in: 8...1024) ?? next.passwordMaximumLength
         next.passwordMinimumClasses = try patch.optionalInt("password_min_classes", in: 1...4) ?? next.passwordMinimumClasses
@@ -159,9 +160,13 @@ extension Configuration {
     }
 
     /// Decodes a stored document (written by `json`), starting from the defaults so that a
-    /// document from an older library gains the fields added since.
+    /// document from an older library gains the fields added since (and hash costs below
+    /// this library's floors rise to them).
     static func decodeStored(_ text: String) throws -> Configuration {
-        try Configuration().applying(ObjectReader(renamingLegacyKeys(JSONValue.parse(text)), path: "stored configuration"))
+        let document = PasswordHashCost.raisedToFloors(renamingLegacyKeys(try StoredValue.document(text, "configuration document")))
+        return try StoredValue.decode("configuration document") {
+            try Configuration().applying(ObjectReader(document, path: "stored configuration"))
+        }
     }
 
     /// Keys a stored document of an older library may hold, with the key that replaced each.

@@ -71,7 +71,7 @@ public final class ObjectReader {
         guard let text = try optionalString(key) else { return nil }
         guard let allowed else { return text }
         guard allowed.contains(text) else {
-            throw BillingError.invalid("unknown_value", "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+            throw BillingError.invalid("unknown_value", "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got \(BillingError.quote(text))")
         }
         return text
     }
@@ -161,6 +161,28 @@ public final class ObjectReader {
         return try ObjectReader(value, path: name(key))
     }
 
+    /// An optional free-form object kept as given (a product's specs). Its numbers must still
+    /// be kept exactly: an integer beyond 64 bits is refused with its path, never stored as null.
+    public func optionalDocument(_ key: String) throws -> JSONValue? {
+        guard let reader = try optionalObject(key) else { return nil }
+        try ObjectReader.requireExactNumbers(reader.value, at: reader.path)
+        return reader.value
+    }
+
+    private static func requireExactNumbers(_ value: JSONValue, at path: String) throws {
+        switch value {
+        case .nonInteger:
+            throw BillingError.invalid("out_of_range",
+                                       "\(path) must be an integer within 64 bits (\(Int64.min)…\(Int64.max)); a larger number cannot be kept exactly")
+        case .array(let elements):
+            for (index, element) in elements.enumerated() { try requireExactNumbers(element, at: "\(path)[\(index)]") }
+        case .object(let fields):
+            for (key, field) in fields { try requireExactNumbers(field, at: "\(path).\(shown(key))") }
+        default:
+            break
+        }
+    }
+
     /// An optional array of at most `maxCount` elements.
     public func optionalArray(_ key: String, maxCount: Int = 1000) throws -> [JSONValue]? {
         guard let value = take(key) else { return nil }
@@ -206,8 +228,16 @@ public final class ObjectReader {
     public func finish() throws {
         let unknown = fields.keys.filter { !consumed.contains($0) }.sorted()
         if let first = unknown.first {
+            let others = unknown.dropFirst()
+            let listed = others.prefix(5).map(ObjectReader.shown).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
             throw BillingError.invalid("unknown_field",
-                                       "\(name(first)) is not a field of this request" + (unknown.count > 1 ? " (nor \(unknown.dropFirst().joined(separator: ", ")))" : ""))
+                                       "\(path).\(ObjectReader.shown(first)) is not a field of this request" + (others.isEmpty ? "" : " (nor \(listed))"))
         }
+    }
+
+    /// A key that came from the request as a message shows it: as is when short, quoted and
+    /// cut when long.
+    static func shown(_ key: String) -> String {
+        key.utf8.count <= 64 && !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) ? key : BillingError.quote(key)
     }
 }

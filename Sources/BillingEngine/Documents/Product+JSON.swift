@@ -18,8 +18,8 @@ extension Product {
         billingMode = mode
         name = try reader.optionalString("name", maxLength: 200) ?? id
         region = try reader.optionalString("region", maxLength: 64)
-        // Specs are free-form and kept as given.
-        specs = try reader.optionalObject("specs")?.value ?? .object([:])
+        // Specs are free-form and kept as given (numbers exactly, or refused).
+        specs = try reader.optionalDocument("specs") ?? .object([:])
         monthlyPrice = try reader.optionalMoney("monthly_price_fen")
         yearlyPrice = try reader.optionalMoney("yearly_price_fen")
         // Bounded so that an hour of usage (quantity ≤ 100,000 for 3,600 s) fits 64 bits.

@@ -46,12 +46,21 @@ public struct BillingError: Error, Equatable, Sendable, CustomStringConvertible 
 
     /// A missing record, reported the same way whether it does not exist or is another account's.
     public static func notFound(_ what: String, _ id: String) -> BillingError {
-        BillingError(.notFound, "\(what)_not_found", "no \(what.replacingUnderscores()) with id '\(id)'")
+        BillingError(.notFound, "\(what)_not_found", "no \(what.replacingUnderscores()) with id \(quote(id))")
     }
 
     /// A business rule refusing the operation.
     public static func refused(_ reason: String, _ message: String) -> BillingError {
         BillingError(.refused, reason, message)
+    }
+
+    /// How a message quotes text that came from outside (a request, a file): in single quotes
+    /// and cut to `limit` characters, so that a 10 MB field name does not come back as a
+    /// 10 MB message. Every message that quotes input goes through this.
+    public static func quote(_ text: String, limit: Int = 64) -> String {
+        let head = text.prefix(limit + 1)
+        guard head.count > limit else { return "'\(text)'" }
+        return "'\(head.prefix(limit))…' (\(text.utf8.count) bytes)"
     }
 
     /// Arithmetic that left the range of 64-bit fen.

@@ -52,7 +52,7 @@ public enum LoginIdentifier: Equatable, Sendable {
         guard lowered.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
               parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
               lowered.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) }) else {
-            throw BillingError.invalid("invalid_email", "'\(text)' is not a valid e-mail address")
+            throw BillingError.invalid("invalid_email", "\(BillingError.quote(text)) is not a valid e-mail address")
         }
         return lowered
     }
@@ -74,7 +74,7 @@ public enum LoginIdentifier: Equatable, Sendable {
         guard (8...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), !digits.hasPrefix("0"),
               compact.hasPrefix("+") || compact.hasPrefix("00") || compact.count == 11 else {
             throw BillingError.invalid("invalid_phone",
-                                       "'\(text)' is not a valid phone number; give +<country code><number> or an 11-digit mainland mobile number")
+                                       "\(BillingError.quote(text)) is not a valid phone number; give +<country code><number> or an 11-digit mainland mobile number")
         }
         return "+" + digits
     }

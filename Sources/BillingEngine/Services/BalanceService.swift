@@ -17,7 +17,7 @@ extension Engine {
             if let first = try AccountStore.topUp(context.db, account: id, reference: reference) {
                 guard case .object(let fields) = first, fields["amount_fen"] == .integer(amount.fen) else {
                     throw BillingError(.conflict, "topup_reference_reused",
-                                       "top-up reference '\(reference)' was already recorded with another amount")
+                                       "top-up reference \(BillingError.quote(reference)) was already recorded with another amount")
                 }
                 context.audit(account: id, subject: reference, detail: ["replayed": true])
                 return ["topup": first, "account": before.json(context.configuration), "replayed": true]

@@ -62,8 +62,8 @@ struct ExportRecord {
         """
 
     static func decode(_ row: Row) throws -> ExportRecord {
-        ExportRecord(id: row.text(0), account: row.text(1), kind: ExportKind(rawValue: row.text(2)) ?? .orders, status: row.text(3),
-                     request: try JSONValue.parse(row.text(4)), language: row.text(5), directory: row.text(6), fileName: row.text(7),
+        ExportRecord(id: row.text(0), account: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of export \(row.text(0))"),
+                     status: row.text(3), request: try StoredValue.document(row.optionalText(4), "request of export \(row.text(0))"), language: row.text(5), directory: row.text(6), fileName: row.text(7),
                      rowsExpected: row.int(8), rowsWritten: row.int(9), bytes: row.int(10), cursor: row.optionalText(11),
                      createdAt: row.int(12), purgeAt: row.int(13), completedAt: row.optionalInt(14), failureReason: row.optionalText(15))
     }

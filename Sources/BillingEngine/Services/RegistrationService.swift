@@ -36,7 +36,7 @@ extension Engine {
             }
             for (identifier, name) in [(LoginIdentifier.userName(input.userName), "user_name"), (.email(input.email), "email"), (.phone(input.phone), "phone")] {
                 if try PlatformAccountStore.find(context.db, identifier) != nil {
-                    throw BillingError(.conflict, "\(name)_taken", "the \(name) '\(identifier.normalized)' is already used by another platform account")
+                    throw BillingError(.conflict, "\(name)_taken", "the \(name) \(BillingError.quote(identifier.normalized)) is already used by another platform account")
                 }
             }
             let sequence = try IdentifierSequence.next(context.db, "platform_account")

@@ -211,9 +211,9 @@ extension Engine {
         // The term of the line that paid the period: the purchase line, or the renewal line naming the resource.
         let line = period.order == resource.orderID
             ? try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND line_no = ?",
-                                   period.order, resource.lineNo) { ($0.optionalText(0).flatMap(PeriodUnit.init), $0.int(1)) }
+                                   period.order, resource.lineNo) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
             : try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND resource_id = ?",
-                                   period.order, resource.id) { ($0.optionalText(0).flatMap(PeriodUnit.init), $0.int(1)) }
+                                   period.order, resource.id) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
         let term = try Period(max(1, line?.1 ?? 1), line?.0 ?? .month)
         let fee = try RefundRules.feeRate(term: term, start: startHour, usedEnd: calendar.floorToHour(context.now),
                                           configuration: context.configuration, calendar: calendar)
@@ -405,9 +405,9 @@ extension Engine {
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
         guard let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order.id, map: { $0.text(0) }),
-              case .object(let detail) = try JSONValue.parse(stored) else { return }
+              case .object(let detail) = try StoredValue.document(stored, "refund detail of order \(order.id)") else { return }
         let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
-            RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: FundingSource(rawValue: $0.text(2)) ?? .cash,
+            RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: try StoredValue.choice($0.optionalText(2), "funding source of refund order \(order.id)"),
                         coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
         }
         let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)

@@ -11,7 +11,10 @@ extension Engine {
     /// prepaid resource's expiry is the end of its last paid period; every keyed operation has
     /// its audit row.
     public func verify(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { _ in () }) { context, _ in
+        try query(requestJSON, parse: Engine.integrityMode) { context, integrity in
+            // A damaged file is reported as such; invariants computed from it would mislead.
+            let damage = try Engine.integrityBreaches(context.db, mode: integrity)
+            if !damage.isEmpty { return ["ok": false, "integrity": .string(integrity.rawValue), "checked": [:], "breaches": .array(damage)] }
             var breaches: [JSONValue] = []
             func breach(_ check: String, _ subject: String, _ detail: String) {
                 breaches.append(["check": .string(check), "subject": .string(subject), "detail": .string(detail)])
@@ -146,7 +149,7 @@ extension Engine {
                 "coupons": .integer(try db.first("SELECT count(*) FROM coupons") { $0.int(0) } ?? 0),
                 "resources": .integer(try db.first("SELECT count(*) FROM resources") { $0.int(0) } ?? 0),
             ]
-            return ["ok": .bool(breaches.isEmpty), "checked": counts, "breaches": .array(breaches)]
+            return ["ok": .bool(breaches.isEmpty), "integrity": .string(integrity.rawValue), "checked": counts, "breaches": .array(breaches)]
         }
     }
 }

@@ -10,10 +10,10 @@ enum AccountStore {
     static func load(_ db: Connection, _ id: String) throws -> Account? {
         try db.first("SELECT \(columns) FROM accounts WHERE id = ?", id) { row in
             Account(id: row.text(0),
-                    type: AccountType(rawValue: row.text(1)) ?? .personal,
+                    type: try StoredValue.choice(row.optionalText(1), "type of account \(row.text(0))"),
                     realnameVerified: row.bool(2), restricted: row.bool(3),
-                    freeze: FreezeReason(rawValue: row.text(4)) ?? .none,
-                    level: CustomerLevel(rawValue: row.text(5)) ?? .v0,
+                    freeze: try StoredValue.choice(row.optionalText(4), "freeze of account \(row.text(0))"),
+                    level: try StoredValue.choice(row.optionalText(5), "level of account \(row.text(0))"),
                     cashBalance: Money(fen: row.int(6)), creditLimit: Money(fen: row.int(7)),
                     creditUsed: Money(fen: row.int(8)),
                     deductionDays: row.optionalInt(9), unifiedExpiryDay: row.optionalInt(10),

@@ -59,7 +59,7 @@ enum AuditLog {
                 "operation": .string(row.text(3)),
                 "account_id": JSONValue(row.optionalText(4)),
                 "subject_id": JSONValue(row.optionalText(5)),
-                "detail": (try? JSONValue.parse(row.text(6))) ?? .null,
+                "detail": try StoredValue.document(row.optionalText(6), "detail of audit row \(row.int(0))"),
             ])
         }
         return rows

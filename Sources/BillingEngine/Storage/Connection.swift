@@ -125,7 +125,14 @@ public final class Connection {
         defer { inTransaction = false }
         do {
             let result = try body()
-            try run("COMMIT")
+            do {
+                try run("COMMIT")
+            } catch where !write {
+                // A read has nothing to commit. SQLite fails the end of a read that met a
+                // damaged page even when the read handled it (verify's integrity check), and
+                // the answer already read stays true: end the transaction and return it.
+                if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }
+            }
             return result
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }

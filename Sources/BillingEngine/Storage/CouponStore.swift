@@ -6,11 +6,11 @@ enum CouponStore {
         exclusive_with_discounts, reference, issued_at, used_at
         """
 
-    static func decode(_ row: Row) -> Coupon {
-        Coupon(id: row.text(0), accountID: row.text(1), kind: CouponKind(rawValue: row.text(2)) ?? .voucher,
+    static func decode(_ row: Row) throws -> Coupon {
+        Coupon(id: row.text(0), accountID: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of coupon \(row.text(0))"),
                faceValue: Money(fen: row.int(3)), balance: Money(fen: row.int(4)),
                discountBP: row.optionalInt(5), maxDiscount: row.optionalInt(6).map { Money(fen: $0) },
-               validFrom: row.int(7), validTo: row.int(8), scope: CouponScope(storedJSON: row.text(9)),
+               validFrom: row.int(7), validTo: row.int(8), scope: try CouponScope(storedJSON: row.text(9), coupon: row.text(0)),
                minSpend: Money(fen: row.int(10)), exclusiveWithDiscounts: row.bool(11),
                reference: row.optionalText(12), issuedAt: row.int(13), usedAt: row.optionalInt(14))
     }
@@ -81,6 +81,6 @@ enum CouponStore {
     /// Coupons of an account in issue order after a sequence number.
     static func page(_ db: Connection, account: String, after: Int64, limit: Int64) throws -> [(sequence: Int64, coupon: Coupon)] {
         try db.all("SELECT \(columns), seq FROM coupons WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                   account, after, limit) { row in (row.int(15), decode(row)) }
+                   account, after, limit) { row in (row.int(15), try decode(row)) }
     }
 }

@@ -21,7 +21,7 @@ enum EventLog {
                 "account_id": JSONValue(row.optionalText(2)),
                 "subject_id": JSONValue(row.optionalText(3)),
                 "occurred_at": .integer(row.int(4)),
-                "data": (try? JSONValue.parse(row.text(5))) ?? .null,
+                "data": try StoredValue.document(row.optionalText(5), "data of event \(row.int(0))"),
             ])
         }
         return rows

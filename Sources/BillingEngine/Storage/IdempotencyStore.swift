@@ -8,7 +8,7 @@ enum IdempotencyStore {
                                         map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
         guard stored.0 == operation, stored.1 == request else {
             throw BillingError(.conflict, "idempotency_key_reused",
-                               "idempotency key '\(key)' was already used for a different request (\(stored.0)); use a new key for a new request")
+                               "idempotency key \(BillingError.quote(key)) was already used for a different request (\(stored.0)); use a new key for a new request")
         }
         return stored.2
     }

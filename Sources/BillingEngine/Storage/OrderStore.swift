@@ -8,9 +8,11 @@ enum OrderStore {
         stored_value_card, cash, credit
         """
 
-    static func decode(_ row: Row) -> Order {
-        Order(id: row.text(0), accountID: row.text(1), combinedID: row.optionalText(2), isCombined: row.bool(3),
-              type: OrderType(rawValue: row.text(4)) ?? .new, status: OrderStatus(rawValue: row.text(5)) ?? .cancelled,
+    static func decode(_ row: Row) throws -> Order {
+        let id = row.text(0)
+        return Order(id: id, accountID: row.text(1), combinedID: row.optionalText(2), isCombined: row.bool(3),
+              type: try StoredValue.choice(row.optionalText(4), "type of order \(id)"),
+              status: try StoredValue.choice(row.optionalText(5), "status of order \(id)"),
               productType: row.text(6), billingMode: row.text(7), productKind: row.text(8), createdAt: row.int(9),
               payDeadline: row.optionalInt(10), paidAt: row.optionalInt(11), completedAt: row.optionalInt(12),
               cancelledAt: row.optionalInt(13), cancelReason: row.optionalText(14), reviewRequired: row.bool(15),
@@ -84,12 +86,15 @@ enum OrderStore {
 
     static func lines(_ db: Connection, of order: String) throws -> [OrderLine] {
         try db.all("SELECT \(lineColumns) FROM order_lines WHERE order_id = ? ORDER BY line_no", order) { row in
-            let unit = row.optionalText(6).flatMap(PeriodUnit.init)
+            let record = "order line \(row.int(1)) of order \(row.text(0))"
+            let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(6), "period unit of \(record)")
             var line = OrderLine(orderID: row.text(0), lineNo: row.int(1), productID: row.text(2), productType: row.text(3),
-                             billingMode: BillingMode(rawValue: row.text(4)) ?? .prepaid, region: row.optionalText(5),
+                             billingMode: try StoredValue.choice(row.optionalText(4), "billing mode of \(record)"), region: row.optionalText(5),
                              period: try unit.map { try Period(row.int(7), $0) }, quantity: row.int(8),
-                             parentLine: row.optionalInt(9), relation: row.optionalText(10).flatMap(ResourceRelation.init),
-                             effectiveAt: row.optionalInt(11), product: (try? JSONValue.parse(row.text(12))) ?? .null,
+                             parentLine: row.optionalInt(9),
+                             relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record)"),
+                             effectiveAt: row.optionalInt(11),
+                             product: try StoredValue.document(row.optionalText(12), "product document of \(record)"),
                              amounts: amounts(row, from: 13))
             line.resourceID = row.optionalText(22)
             line.renewFrom = row.optionalInt(23)

@@ -5,9 +5,9 @@ enum PlatformAccountStore {
         reject_reason, submitted_at, decided_at, activated_at, password_changed_at
         """
 
-    static func decode(_ row: Row) -> PlatformAccount {
+    static func decode(_ row: Row) throws -> PlatformAccount {
         PlatformAccount(id: row.text(0), accountID: row.text(1),
-                        status: PlatformAccountStatus(rawValue: row.text(2)) ?? .rejected,
+                        status: try StoredValue.choice(row.optionalText(2), "status of platform account \(row.text(0))"),
                         userName: row.text(3), email: row.text(4), phone: row.text(5), contactName: row.optionalText(6),
                         passwordHash: row.optionalText(7), rejectReason: row.optionalText(8), submittedAt: row.int(9),
                         decidedAt: row.optionalInt(10), activatedAt: row.optionalInt(11), passwordChangedAt: row.optionalInt(12))

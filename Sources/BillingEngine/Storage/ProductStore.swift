@@ -2,10 +2,14 @@
 enum ProductStore {
     static func load(_ db: Connection, _ id: String) throws -> Product? {
         try db.first("SELECT document, updated_at FROM products WHERE id = ?", id) { row in
-            let reader = try ObjectReader(JSONValue.parse(row.text(0)), path: "stored product")
-            let product = try Product(reader, updatedAt: row.int(1))
-            try reader.finish()
-            return product
+            let record = "document of product \(BillingError.quote(id))"
+            let document = try StoredValue.document(row.optionalText(0), record)
+            return try StoredValue.decode(record) {
+                let reader = try ObjectReader(document, path: "stored product")
+                let product = try Product(reader, updatedAt: row.int(1))
+                try reader.finish()
+                return product
+            }
         }
     }
 

@@ -8,15 +8,19 @@ enum ResourceStore {
         """
 
     static func decode(_ row: Row) throws -> Resource {
-        let unit = row.optionalText(11).flatMap(PeriodUnit.init)
-        let renewUnit = row.optionalText(23).flatMap(PeriodUnit.init)
+        let record = "resource \(row.text(0))"
+        let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(11), "period unit of \(record)")
+        let renewUnit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(23), "auto-renew unit of \(record)")
         var resource = Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
                         productID: row.text(4), productType: row.text(5),
-                        billingMode: BillingMode(rawValue: row.text(6)) ?? .prepaid, region: row.optionalText(7),
-                        status: ResourceStatus(rawValue: row.text(8)) ?? .released, primaryID: row.optionalText(9),
-                        relation: row.optionalText(10).flatMap(ResourceRelation.init),
+                        billingMode: try StoredValue.choice(row.optionalText(6), "billing mode of \(record)"), region: row.optionalText(7),
+                        status: try StoredValue.choice(row.optionalText(8), "status of \(record)"), primaryID: row.optionalText(9),
+                        relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record)"),
                         period: try unit.map { try Period(row.int(12), $0) },
-                        anchorDay: row.optionalInt(13).flatMap(AnchorDay.init(code:)), createdAt: row.int(14),
+                        anchorDay: try row.optionalInt(13).map { code in
+                            guard let day = AnchorDay(code: code) else { throw StoredValue.unreadable("anchor day of \(record)", "\(code) is not 1–31 or -1") }
+                            return day
+                        }, createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
@@ -116,7 +120,8 @@ enum ResourceStore {
     static func funding(_ db: Connection, resource: String, order: String) throws -> [(source: FundingSource, coupon: String?, amount: Money)] {
         try db.all("SELECT source, coupon_id, amount FROM resource_funding WHERE resource_id = ? AND order_id = ? ORDER BY source, coupon_id",
                    resource, order) { row in
-            (FundingSource(rawValue: row.text(0)) ?? .cash, row.text(1).isEmpty ? nil : row.text(1), Money(fen: row.int(2)))
+            (try StoredValue.choice(row.optionalText(0), "funding source of resource \(resource) under order \(order)"),
+             row.text(1).isEmpty ? nil : row.text(1), Money(fen: row.int(2)))
         }
     }
 

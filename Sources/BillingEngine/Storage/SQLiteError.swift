@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Maps SQLite result codes to the engine's error statuses.
 enum SQLiteError {
@@ -15,6 +18,11 @@ enum SQLiteError {
         case SQLITE_CANTOPEN:
             return BillingError(.storage, "cannot_open", "cannot open the database file: \(detail)")
         case SQLITE_FULL:
+            return BillingError(.storage, "disk_full", "the disk is full: \(detail)")
+        case SQLITE_IOERR where code == SQLITE_IOERR | (19 << 8) || connection.map(sqlite3_system_errno) == ENOSPC:
+            // Growing the shared-memory index of a WAL file (the first read after an open)
+            // reports a full disk as SQLITE_IOERR_SHMSIZE (a macro Swift does not import), and
+            // other writes may report ENOSPC as a plain I/O error.
             return BillingError(.storage, "disk_full", "the disk is full: \(detail)")
         case SQLITE_READONLY:
             return BillingError(.storage, "read_only", "the database is read-only: \(detail)")

@@ -744,7 +744,8 @@ class Engine:
     # -- verification -----------------------------------------------------------------
 
     def verify(self, request: Request = None) -> Response:
-        """Recomputes the invariants from the stored facts: {"ok", "checked", "breaches"}."""
+        """Recomputes the invariants from the stored facts: {"ok", "integrity", "checked",
+        "breaches"}. `request` may name {"integrity": "QUICK" (default) | "FULL" | "NONE"}."""
         return self.call("billing_verify", request)
 
     # -- backup -----------------------------------------------------------------------
