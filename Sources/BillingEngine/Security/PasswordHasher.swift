@@ -23,7 +23,8 @@ public enum Secrets {
         guard code == 0 else {
             throw BillingError(.internal, "password_hash_failed", "hashing the password failed (out of memory?)")
         }
-        return String(cString: output)
+        // The hash is ASCII up to its NUL terminator.
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the password matches a stored hash (constant-time inside libsodium).
