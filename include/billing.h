@@ -460,7 +460,8 @@ int billing_order_confirm(billing_engine *engine, const char *request_json, char
    creation. Each line carries "order_id" (its sub-order), "resource_id", "renew_from" and
    "renew_to" (a renewal line: the period it adds, from the old expiry to the new one; null
    elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
-   coupon. Since 0.1.0. */
+   coupon (a sum past the 64-bit range is BILLING_E_INVALID "amount_out_of_range", never a
+   crash). Since 0.1.0. */
 int billing_order_get(billing_engine *engine, const char *request_json, char **out_json);
 
 /* The order list, newest first: {"account_id", "order_id"?, "created_from"?, "created_to"?

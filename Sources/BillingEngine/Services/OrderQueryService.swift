@@ -17,7 +17,7 @@ extension Engine {
         fields["sub_orders"] = .array(subOrders.map(\.json))
         var lineDocuments: [JSONValue] = []
         var resources: [JSONValue] = []
-        var payments: [String: Int64] = [:]
+        var payments: [String: Money] = [:]
         for member in members {
             let lines = try OrderStore.lines(context.db, of: member.id)
             for line in lines {
@@ -34,7 +34,8 @@ extension Engine {
             for resource in owned {
                 resources.append(resource.json(context.calendar))
                 for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
-                    payments["\(funding.source.rawValue)|\(funding.coupon ?? "")", default: 0] += funding.amount.fen
+                    let key = "\(funding.source.rawValue)|\(funding.coupon ?? "")"
+                    payments[key] = try (payments[key] ?? .zero).adding(funding.amount)
                 }
             }
         }
@@ -43,7 +44,7 @@ extension Engine {
         fields["payments"] = .array(payments.keys.sorted().map { key in
             let parts = key.split(separator: "|", omittingEmptySubsequences: false)
             return ["source": .string(String(parts[0])), "coupon_id": parts.count > 1 && !parts[1].isEmpty ? .string(String(parts[1])) : .null,
-                    "amount_fen": .integer(payments[key] ?? 0)]
+                    "amount_fen": .integer(payments[key]?.fen ?? 0)]
         })
         if order.type == .unsubscribe {
             fields["refunds"] = .array(try context.db.all("""
