@@ -457,9 +457,10 @@ int billing_order_confirm(billing_engine *engine, const char *request_json, char
    "sub_orders", "resources", "payments": [{"source", "coupon_id", "amount_fen"}], "refunds"
    (UNSUBSCRIBE orders)}}. A NEW order's "resources" are those it created (after payment); a
    RENEW or PREPAID_TO_ONDEMAND order's are the existing resources its lines name, from its
-   creation. Each line carries "order_id" (its sub-order), "resource_id", "renew_from" and
-   "renew_to" (a renewal line: the period it adds, from the old expiry to the new one; null
-   elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
+   creation; an UNSUBSCRIBE order's are the resources it gives money back for (a combined one:
+   those of all its sub-orders, whose "refunds" it lists too; since 0.2.0). Each line carries
+   "order_id" (its sub-order), "resource_id", "renew_from" and "renew_to" (a renewal line:
+   the period it adds, from the old expiry to the new one; null elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
    coupon (a sum past the 64-bit range is BILLING_E_INVALID "amount_out_of_range", never a
    crash). Since 0.1.0. */
 int billing_order_get(billing_engine *engine, const char *request_json, char **out_json);
