@@ -553,10 +553,12 @@ int billing_order_confirm(billing_engine *engine, const char *request_json, char
    "sub_orders", "resources", "payments": [{"source", "coupon_id", "amount_fen"}], "refunds"
    (UNSUBSCRIBE orders)}}. A NEW order's "resources" are those it created (after payment); a
    RENEW or PREPAID_TO_ONDEMAND order's are the existing resources its lines name, from its
-   creation. Each line carries "order_id" (its sub-order), "resource_id", "renew_from" and
-   "renew_to" (a renewal line: the period it adds, from the old expiry to the new one; null
-   elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
-   coupon. Since 0.1.0. */
+   creation; an UNSUBSCRIBE order's are the resources it gives money back for (a combined one:
+   those of all its sub-orders, whose "refunds" it lists too; since 0.2.0). Each line carries
+   "order_id" (its sub-order), "resource_id", "renew_from" and "renew_to" (a renewal line:
+   the period it adds, from the old expiry to the new one; null elsewhere; since 0.2.0). "payments" sums what funded the order's resources, per source and
+   coupon (a sum past the 64-bit range is BILLING_E_INVALID "amount_out_of_range", never a
+   crash). Since 0.1.0. */
 int billing_order_get(billing_engine *engine, const char *request_json, char **out_json);
 
 /* The order list, newest first: {"account_id", "order_id"?, "created_from"?, "created_to"?
@@ -601,9 +603,9 @@ int billing_resource_get(billing_engine *engine, const char *request_json, char 
    "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
    "frozen", "released", "failed"}, "login_throttles_purged", "has_more"}. Jobs: cancel orders past their payment deadline (T12)
    or confirmation validity (T9); for each resource whose next instant has come: packages
-   taking effect, auto-renew attempts (each a RENEW order paid with the account's vouchers,
-   cash coupons and stored-value cards, then cash and credit, as described at
-   billing_resources_policy_set), expiry reminders (15/7/3/1 days before for MANUAL,
+   taking effect, auto-renew attempts (each a RENEW order paid with the account's discount
+   coupons, vouchers, cash coupons and stored-value cards, then cash and credit, as described
+   at billing_resources_policy_set), expiry reminders (15/7/3/1 days before for MANUAL,
    3 for NO_RENEW, 7/3/1 for TO_ON_DEMAND; one notice per run, never a backlog), expiry into
    grace (or conversion to pay-per-use, recorded as a PREPAID_TO_ONDEMAND order named by the
    "resource.converted" event's "order_id"), freezing at the end of grace, release at the end
@@ -678,8 +680,13 @@ int billing_renewal_quote(billing_engine *engine, const char *request_json, char
    then soonest to expire), at most max_coupons_per_payment, each only if it pays part of
    what is still owed and its scope, minimum spend and exclusivity allow it (a voucher
    exclusive with discounts is skipped when the line has a commercial or promotion
-   discount; the line keeps the better of the two); then cash, then credit. Discount coupons
-   are never taken automatically. Since 0.2.0 (0.1.0 paid from cash and credit only).
+   discount; the line keeps the better of the two). The engine also tries the discount
+   coupon that takes the most off (within its cap, scope and minimum spend) with the
+   balance coupons compatible with it, and keeps whichever choice leaves less to pay from
+   cash and credit; on a tie the one with fewer coupons, then the one without the discount
+   coupon (the customer keeps it). The discount coupon counts toward
+   max_coupons_per_payment. Then cash, then credit. Since 0.2.0 (0.1.0 paid from cash and
+   credit only).
    TO_ON_DEMAND converts the resource to pay-per-use at expiry and cancels
    its pending orders. Response {"resources"}. Since 0.1.0. */
 int billing_resources_policy_set(billing_engine *engine, const char *request_json, char **out_json);

@@ -126,7 +126,7 @@ struct PaymentTests {
 
     /// §3.5 [S25g]: an automatic renewal takes vouchers by largest remaining balance, then cash
     /// coupons, then stored-value cards, at most three, each only when it pays something and
-    /// the payment rules allow it; discount coupons are left alone.
+    /// the payment rules allow it (discount coupons: see the next test).
     @Test func automaticRenewalChoosesCouponsLikeTheRulesSay() throws {
         func coupon(_ id: String, _ kind: CouponKind, _ fen: Int64, validTo: Int64 = 100, scope: CouponScope = CouponScope(),
                     exclusive: Bool = false) -> Coupon {
@@ -148,9 +148,8 @@ struct PaymentTests {
         let big = coupon("v-big", .voucher, 1_500)
         let cash = coupon("cash", .cashCoupon, 600)
         let card = coupon("card", .storedValueCard, 1_000)
-        let discount = coupon("off", .discountCoupon, 0)
         // 30.00 due: 15.00 + 5.00 of vouchers (largest first), then the cash coupon; three is the most.
-        #expect(chosen([line(3_000)], [card, discount, cash, small, big]) == ["v-big", "v-small", "cash"])
+        #expect(chosen([line(3_000)], [card, cash, small, big]) == ["v-big", "v-small", "cash"])
         // The big voucher alone covers 10.00: nothing else is taken.
         #expect(chosen([line(1_000)], [card, cash, small, big]) == ["v-big"])
         // Out of scope, exclusive with the line's discount, expired: skipped for the card.
@@ -160,6 +159,61 @@ struct PaymentTests {
                        coupon("expired", .cashCoupon, 9_000, validTo: 5), card]
         #expect(chosen([line(3_000, discount: 300)], skipped) == ["card"])
         #expect(chosen([line(0)], [big, card]) == [])
+    }
+
+    /// §3.5 [S25g] [S17d]: an automatic renewal weighs the best discount coupon (with the
+    /// balance coupons compatible with it) against the balance coupons alone and takes what
+    /// leaves the least to pay; ties keep the discount coupon for the customer.
+    @Test func automaticRenewalWeighsDiscountCouponsAgainstBalanceCoupons() throws {
+        func coupon(_ id: String, _ kind: CouponKind, _ fen: Int64 = 0, bp: Int64? = nil, cap: Int64? = nil,
+                    validTo: Int64 = 100, minSpend: Int64 = 0, exclusive: Bool = false) -> Coupon {
+            Coupon(id: id, accountID: "a", kind: kind, faceValue: Money(fen: fen), balance: Money(fen: fen),
+                   discountBP: bp, maxDiscount: cap.map { Money(fen: $0) }, validFrom: 0, validTo: validTo, scope: CouponScope(),
+                   minSpend: Money(fen: minSpend), exclusiveWithDiscounts: exclusive, reference: nil, issuedAt: 0)
+        }
+        var amounts = OrderAmounts()
+        amounts.listPrice = Money(fen: 10_000)
+        let lines = [PayableLine(amounts: amounts, productID: "evs", productType: "EVS", orderType: "RENEW",
+                                 billingModeScope: "PREPAID_MONTHLY", region: nil)]
+        func chosen(_ coupons: [Coupon], maximum: Int64 = 3) -> [String] {
+            PaymentAllocation.automaticCoupons(lines: lines, available: coupons, maximumCoupons: maximum, at: 5).map(\.id)
+        }
+        let tenOff = coupon("10%", .discountCoupon, bp: 1_000)
+        let thirtyOff = coupon("30%", .discountCoupon, bp: 3_000)
+        let cappedHalf = coupon("50%≤20", .discountCoupon, bp: 5_000, cap: 2_000)
+        // 100.00 due: the best discount coupon (30.00 off beats 20.00 capped and 10.00) alone.
+        #expect(chosen([tenOff, cappedHalf, thirtyOff]) == ["30%"])
+        // An exclusive 20.00 voucher loses to 30.00 off; a 40.00 one wins.
+        #expect(chosen([coupon("v20", .voucher, 2_000, exclusive: true), thirtyOff]) == ["30%"])
+        #expect(chosen([coupon("v40", .voucher, 4_000, exclusive: true), thirtyOff]) == ["v40"])
+        // A voucher that allows discount coupons goes with one: 30.00 off, then 20.00.
+        #expect(chosen([coupon("v20", .voucher, 2_000), thirtyOff]) == ["30%", "v20"])
+        // 30.00 off + the 50.00 cash coupon leave 20.00, as do the exclusive 30.00 voucher and
+        // the cash coupon: same count, so the customer keeps the discount coupon.
+        let cash50 = coupon("cash50", .cashCoupon, 5_000)
+        #expect(chosen([coupon("v30", .voucher, 3_000, exclusive: true), cash50, thirtyOff]) == ["v30", "cash50"])
+        // Fewer coupons for the same result: 30.00 off + 70.00 of the cash coupon cover it all,
+        // but so does the 100.00 cash coupon alone.
+        #expect(chosen([coupon("cash100", .cashCoupon, 10_000), thirtyOff]) == ["cash100"])
+        // The discount coupon counts toward the maximum: with one coupon allowed, 30.00 off
+        // beats a 20.00 cash coupon; with a 40.00 one the cash coupon wins.
+        #expect(chosen([coupon("cash20", .cashCoupon, 2_000), thirtyOff], maximum: 1) == ["30%"])
+        #expect(chosen([coupon("cash40", .cashCoupon, 4_000), thirtyOff], maximum: 1) == ["cash40"])
+        #expect(chosen([thirtyOff], maximum: 0) == [])
+        // Minimum spend, expiry and used coupons are respected.
+        var used = thirtyOff
+        used.usedAt = 1
+        #expect(chosen([coupon("min", .discountCoupon, bp: 5_000, minSpend: 10_000), coupon("old", .discountCoupon, bp: 5_000, validTo: 5),
+                        used, tenOff]) == ["10%"])
+        // A line priced with a commercial discount (90.00 due) keeps the exclusive voucher out,
+        // not the discount coupon.
+        var discounted = amounts
+        discounted.commercialDiscount = Money(fen: 1_000)
+        let priced = [PayableLine(amounts: discounted, productID: "evs", productType: "EVS", orderType: "RENEW",
+                                  billingModeScope: "PREPAID_MONTHLY", region: nil)]
+        #expect(PaymentAllocation.automaticCoupons(lines: priced, available: [coupon("v40", .voucher, 4_000, exclusive: true), thirtyOff],
+                                                   maximumCoupons: 3, at: 5).map(\.id) == ["30%"])
+        #expect(chosen([]) == [])
     }
 
     @Test func allocationPropertyOverRandomOrders() throws {

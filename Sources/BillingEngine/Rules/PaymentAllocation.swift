@@ -126,42 +126,74 @@ public enum PaymentAllocation {
         return Result(lines: lines, parts: parts)
     }
 
-    /// The coupons an automatic renewal takes (§3.5 [S25g], §4.5): of the account's usable
-    /// vouchers, cash coupons and stored-value cards, vouchers first by largest remaining
-    /// balance, then cash coupons, then stored-value cards (each kind largest balance first,
-    /// then soonest to expire, then as listed). A coupon is taken only when the manual
-    /// payment's own rules (`allocate`: scope, minimum spend, exclusivity with discounts) let
-    /// it pay something still owed, and at most `maximumCoupons` are taken; what they leave is
-    /// paid from cash and credit. Discount coupons are left for the customer to choose at a
-    /// manual payment.
+    /// The coupons an automatic renewal takes (§3.5 [S25g] [S17d], §4.5), by the manual
+    /// payment's own rules (`allocate`: scope, minimum spend, exclusivity with discounts, at
+    /// most `maximumCoupons`, one discount coupon).
+    ///
+    /// Balance coupons are taken greedily: vouchers first by largest remaining balance, then
+    /// cash coupons, then stored-value cards (each kind largest balance first, then soonest to
+    /// expire, then as listed), each only when it pays something still owed. This is done
+    /// twice: without a discount coupon, and with the usable discount coupon that lowers the
+    /// amount due most (ties: soonest to expire, then as listed), which keeps out the vouchers
+    /// exclusive with it. The selection that leaves less to pay from cash and credit wins;
+    /// on a tie the one with fewer coupons, then the one without the discount coupon, so the
+    /// customer keeps it.
     public static func automaticCoupons(lines: [PayableLine], available: [Coupon], maximumCoupons: Int64,
                                         at now: Int64) -> [Coupon] {
-        let candidates = available.filter { $0.kind.hasBalance && $0.isUsable(at: now) }.enumerated().sorted { left, right in
+        guard let owed = try? Money.sum(lines.map(\.remaining)), owed.fen > 0 else { return [] }
+        let usable = available.filter { $0.isUsable(at: now) }
+        // The outcome of paying with a selection: what each coupon pays and what is left for
+        // cash and credit (nil: the selection breaks a rule).
+        func outcome(_ selection: [Coupon]) -> (paid: [String: Money], left: Money)? {
+            guard let result = try? allocate(lines: lines, coupons: selection, availableCash: .zero, availableCredit: owed,
+                                             maximumCoupons: maximumCoupons, at: now) else { return nil }
+            var parts: [String: [Money]] = [:]
+            var credit: [Money] = []
+            for part in result.parts {
+                if let id = part.couponID { parts[id, default: []].append(part.amount) } else { credit.append(part.amount) }
+            }
+            guard let paid = try? parts.mapValues({ try Money.sum($0) }), let left = try? Money.sum(credit) else { return nil }
+            return (paid, left)
+        }
+        func pays(_ coupon: Coupon, in result: (paid: [String: Money], left: Money)) -> Bool {
+            (result.paid[coupon.id]?.fen ?? 0) > 0
+        }
+        let balanceCoupons = usable.filter(\.kind.hasBalance).enumerated().sorted { left, right in
             let (l, r) = (left.element, right.element)
             if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
             if l.balance != r.balance { return l.balance > r.balance }
             if l.validTo != r.validTo { return l.validTo < r.validTo }
             return left.offset < right.offset
         }.map(\.element)
-        guard let owed = try? Money.sum(lines.map(\.remaining)), owed.fen > 0 else { return [] }
-        // What the coupons of a selection pay, each on its own (nil: the selection breaks a rule).
-        func paidBy(_ selection: [Coupon]) -> [String: Money]? {
-            guard let result = try? allocate(lines: lines, coupons: selection, availableCash: .zero, availableCredit: owed,
-                                             maximumCoupons: maximumCoupons, at: now) else { return nil }
-            var parts: [String: [Money]] = [:]
-            for part in result.parts { if let id = part.couponID { parts[id, default: []].append(part.amount) } }
-            return try? parts.mapValues { try Money.sum($0) }
+        // The greedy choice of balance coupons next to `base` (no discount coupon, or one).
+        func selection(with base: [Coupon]) -> (coupons: [Coupon], left: Money)? {
+            guard var current = outcome(base) else { return nil }
+            var chosen = base
+            for coupon in balanceCoupons where Int64(chosen.count) < maximumCoupons && current.left.fen > 0 {
+                guard let next = outcome(chosen + [coupon]), pays(coupon, in: next) else { continue }
+                chosen.append(coupon)
+                current = next
+            }
+            // A coupon that a later one made unnecessary is not taken (no empty use on its ledger).
+            chosen = chosen.filter { pays($0, in: current) }
+            guard let final = outcome(chosen) else { return nil }
+            return (chosen, final.left)
         }
-        var chosen: [Coupon] = []
-        var covered = Money.zero
-        for coupon in candidates where Int64(chosen.count) < maximumCoupons && covered < owed {
-            guard let paid = paidBy(chosen + [coupon]), (paid[coupon.id]?.fen ?? 0) > 0 else { continue }
-            chosen.append(coupon)
-            covered = (try? Money.sum(paid.values)) ?? owed
-        }
-        // A coupon that a later one made unnecessary is not taken (no empty use on its ledger).
-        let final = paidBy(chosen) ?? [:]
-        return chosen.filter { (final[$0.id]?.fen ?? 0) > 0 }
+        let bestDiscount = usable.filter { $0.kind == .discountCoupon }.enumerated()
+            .compactMap { entry -> (offset: Int, coupon: Coupon, discount: Money)? in
+                guard let result = outcome([entry.element]), let discount = result.paid[entry.element.id], discount.fen > 0 else { return nil }
+                return (entry.offset, entry.element, discount)
+            }
+            .min { left, right in
+                if left.discount != right.discount { return left.discount > right.discount }
+                if left.coupon.validTo != right.coupon.validTo { return left.coupon.validTo < right.coupon.validTo }
+                return left.offset < right.offset
+            }?.coupon
+        let plain = selection(with: [])
+        guard let bestDiscount, let discounted = selection(with: [bestDiscount]) else { return plain?.coupons ?? [] }
+        guard let plain else { return discounted.coupons }
+        if discounted.left != plain.left { return discounted.left < plain.left ? discounted.coupons : plain.coupons }
+        return discounted.coupons.count < plain.coupons.count ? discounted.coupons : plain.coupons
     }
 
     /// Takes up to `available` from one source across lines, in proportion to what each still

@@ -17,7 +17,7 @@ extension Engine {
         fields["sub_orders"] = .array(subOrders.map(\.json))
         var lineDocuments: [JSONValue] = []
         var resources: [JSONValue] = []
-        var payments: [String: Int64] = [:]
+        var payments: [String: Money] = [:]
         for member in members {
             let lines = try OrderStore.lines(context.db, of: member.id)
             for line in lines {
@@ -26,15 +26,19 @@ extension Engine {
                 lineDocuments.append(.object(lineFields))
             }
             // A NEW order's resources were created by it; a RENEW (or PREPAID_TO_ONDEMAND)
-            // order's are the existing ones its lines name.
+            // order's are the existing ones its lines name; an UNSUBSCRIBE order's are the
+            // ones it gives money back for.
             var owned = try ResourceStore.ofOrder(context.db, member.id)
-            for id in lines.compactMap(\.resourceID) where !owned.contains(where: { $0.id == id }) {
+            let named = member.type == .unsubscribe ? try Engine.unsubscribedResourceIDs(of: member.id, context: context)
+                                                    : lines.compactMap(\.resourceID)
+            for id in named where !owned.contains(where: { $0.id == id }) {
                 owned.append(try ResourceStore.require(context.db, id, account: account))
             }
             for resource in owned {
                 resources.append(resource.json(context.calendar))
                 for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
-                    payments["\(funding.source.rawValue)|\(funding.coupon ?? "")", default: 0] += funding.amount.fen
+                    let key = "\(funding.source.rawValue)|\(funding.coupon ?? "")"
+                    payments[key] = try (payments[key] ?? .zero).adding(funding.amount)
                 }
             }
         }
@@ -43,16 +47,21 @@ extension Engine {
         fields["payments"] = .array(payments.keys.sorted().map { key in
             let parts = key.split(separator: "|", omittingEmptySubsequences: false)
             return ["source": .string(String(parts[0])), "coupon_id": parts.count > 1 && !parts[1].isEmpty ? .string(String(parts[1])) : .null,
-                    "amount_fen": .integer(payments[key] ?? 0)]
+                    "amount_fen": .integer(payments[key]?.fen ?? 0)]
         })
         if order.type == .unsubscribe {
-            fields["refunds"] = .array(try context.db.all("""
-                SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?
-                ORDER BY resource_id, source, coupon_id
-                """, order.id) { row in
-                ["resource_id": .string(row.text(0)), "paid_by_order_id": .string(row.text(1)), "source": .string(row.text(2)),
-                 "coupon_id": row.text(3).isEmpty ? .null : .string(row.text(3)), "amount_fen": .integer(row.int(4))]
-            })
+            // A combined unsubscription's shares are recorded on its sub-orders.
+            var refunds: [JSONValue] = []
+            for member in members {
+                refunds += try context.db.all("""
+                    SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?
+                    ORDER BY resource_id, source, coupon_id
+                    """, member.id) { row -> JSONValue in
+                    ["resource_id": .string(row.text(0)), "paid_by_order_id": .string(row.text(1)), "source": .string(row.text(2)),
+                     "coupon_id": row.text(3).isEmpty ? .null : .string(row.text(3)), "amount_fen": .integer(row.int(4))]
+                }
+            }
+            fields["refunds"] = .array(refunds)
         }
         return ["order": .object(fields)]
     }

@@ -176,8 +176,9 @@ extension Engine {
     }
 
     /// One auto-renew attempt (§4.5): a RENEW order for the resource and its bound resources,
-    /// paid as a manual payment would be (§3.5): the account's vouchers, cash coupons and
-    /// stored-value cards chosen by `PaymentAllocation.automaticCoupons`, then cash and credit;
+    /// paid as a manual payment would be (§3.5): the account's coupons (a discount coupon,
+    /// vouchers, cash coupons, stored-value cards) chosen by
+    /// `PaymentAllocation.automaticCoupons`, then cash and credit;
     /// inside a savepoint so that a failure leaves no order behind.
     /// Success counts down the remaining renewals (none left: back to manual renewal); failure
     /// schedules the next daily attempt. Each outcome is an event.

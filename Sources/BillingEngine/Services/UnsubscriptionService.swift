@@ -415,9 +415,7 @@ extension Engine {
             try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
                                order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
         }
-        var ids: [String] = []
-        if case .array(let list)? = detail["resource_ids"] { ids = list.compactMap { if case .string(let id) = $0 { return id } else { return nil } } }
-        for id in ids {
+        for id in resourceIDs(inRefundDetail: detail) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
                 try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
@@ -443,6 +441,28 @@ extension Engine {
         try ResourceStore.close(context.db, order: order.id)
         try context.emit("order.status_changed", account: order.accountID, subject: order.id,
                          data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
+    }
+
+    /// The resources an unsubscription's stored detail names (the group's members).
+    static func resourceIDs(inRefundDetail detail: [String: JSONValue]) -> [String] {
+        guard case .array(let list)? = detail["resource_ids"] else { return [] }
+        return list.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    }
+
+    /// The resources an UNSUBSCRIBE order gives money back for, each once: those its
+    /// unsubscription named (a zero refund included), then any other its refund shares name
+    /// (a failed creation, T15, has no stored detail).
+    static func unsubscribedResourceIDs(of order: String, context: OperationContext) throws -> [String] {
+        var ids: [String] = []
+        if let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.text(0) }),
+           case .object(let detail) = try JSONValue.parse(stored) {
+            ids = resourceIDs(inRefundDetail: detail)
+        }
+        for id in try context.db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", order, map: { $0.text(0) })
+        where !ids.contains(id) {
+            ids.append(id)
+        }
+        return ids
     }
 
     /// Decides an unsubscription waiting for review (U3, U4): approval refunds and completes it,

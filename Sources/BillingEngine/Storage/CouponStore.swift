@@ -23,10 +23,12 @@ enum CouponStore {
         return coupon
     }
 
-    /// The account's balance coupons usable at an instant, in issue order.
+    /// The account's coupons usable at an instant (balance coupons with a balance left,
+    /// discount coupons not yet used), in issue order.
     static func usable(_ db: Connection, account: String, at instant: Int64) throws -> [Coupon] {
         try db.all("""
-            SELECT \(columns) FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0
+            SELECT \(columns) FROM coupons WHERE account_id = ?
+                AND (kind = 'DISCOUNT_COUPON' AND used_at IS NULL OR kind != 'DISCOUNT_COUPON' AND balance > 0)
                 AND valid_from <= ? AND valid_to > ? ORDER BY seq
             """, account, instant, instant, map: decode)
     }

@@ -7,7 +7,12 @@ The manual clock starts at START = 2024-01-01 10:30 +08:00. Every test uses `fas
 
 import collections
 import multiprocessing
+import os
 import random
+import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -468,6 +473,35 @@ def test_t10_pay(shop):
                if e["type"] == "resource.created"]
     assert sorted(created) == sorted(r["resource_id"] for r in paid["resources"])
     assert get(engine, order["order_id"]) == paid
+
+
+def test_order_details_refuse_payments_too_large_to_add_up(shop, db_path):
+    # The details sum each source's payments over the order's resources with checked
+    # arithmetic: a total past the 64-bit range (here from a tampered file) is an
+    # "amount_out_of_range" error, never a crash. The read runs in a child interpreter so
+    # that a trap cannot take the test run down.
+    engine = shop
+    order = engine.order_create("buyer", "a1", [item("ecs-1", quantity=2)], auto_pay=True)["order"]
+    assert len(order["resources"]) == 2
+    db = sqlite3.connect(db_path)
+    try:
+        with db:
+            db.execute("UPDATE resource_funding SET amount = ? WHERE order_id = ?", (2 ** 62, order["order_id"]))
+    finally:
+        db.close()
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import billing
+        from billing import errors
+        with billing.Engine({db_path!r}, clock="manual", now={engine.now()}) as engine:
+            try:
+                engine.order_get("a1", {order["order_id"]!r})
+                print("no error")
+            except errors.InvalidArgument as error:
+                print(error.reason)
+    """)], capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["amount_out_of_range"]
 
 
 def test_t11_cancel(shop):

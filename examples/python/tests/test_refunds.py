@@ -642,6 +642,39 @@ def test_a_failed_creation_was_already_refunded(fast_engine):
     assert world(engine, [disk]) == before
 
 
+def test_unsubscription_orders_name_their_resources(fast_engine):
+    """billing_order_get of an UNSUBSCRIBE order names the resources it gives money back for,
+    as NEW and RENEW orders name theirs: a primary with its bound disk, each part of a
+    combined unsubscription (and all of them, with their refunds, on the combined order), a
+    failed creation."""
+    engine = shop(fast_engine)
+    [server, system_disk] = buy(engine, "ecs.s6")
+    [first] = buy(engine, "evs.100")
+    [second] = buy(engine, "evs.100")
+
+    def named(order):
+        return [r["resource_id"] for r in order["resources"]]
+
+    response = engine.resources_unsubscribe("customer", "a1", [server])["order"]
+    order = engine.order_get("a1", response["order_id"])["order"]
+    assert order["type"] == "UNSUBSCRIBE" and order["payments"] == []
+    assert named(order) == named(response) == [server, system_disk]
+    assert {r["status"] for r in order["resources"]} == {"UNSUBSCRIBED"}
+    assert {r["resource_id"] for r in order["refunds"]} == {server, system_disk}
+
+    combined = engine.resources_unsubscribe("customer", "a1", [first, second])["order"]
+    assert combined["is_combined"] is True
+    assert sorted(named(combined)) == sorted([first, second])
+    assert sorted(r["resource_id"] for r in combined["refunds"]) == sorted([first, second])
+    assert sorted(named(engine.order_get("a1", sub["order_id"])["order"])
+                  for sub in combined["sub_orders"]) == sorted([[first], [second]])
+
+    [failed] = buy(engine, "evs.100", provision=False)
+    [refund] = engine.resource_report("host", "a1", [{"resource_id": failed, "outcome": "FAILED"}])["refund_orders"]
+    assert named(engine.order_get("a1", refund["order_id"])["order"]) == [failed]
+    assert_verified(engine)
+
+
 def test_a_package_not_yet_in_effect_is_refunded_in_full(fast_engine):
     engine = shop(fast_engine)
     product(engine, "obs.100g", "OBS", "PACKAGE", monthly_price_fen=900,

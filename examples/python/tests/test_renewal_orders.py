@@ -90,6 +90,67 @@ def test_auto_renewal_skips_coupons_the_payment_rules_refuse(fast_engine):
     assert_verified(engine)
 
 
+def coupon_status(engine):
+    return {c["coupon_id"]: c["status"] for c in engine.iter_coupons("a1", status="ALL")}
+
+
+def discount_coupon(engine, bp):
+    now = engine.now()
+    return engine.coupon_issue("ops", "a1", "DISCOUNT_COUPON", now - DAY, now + 365 * DAY,
+                               discount_bp=bp)["coupon"]["coupon_id"]
+
+
+def test_auto_renewal_uses_a_discount_coupon_when_it_leaves_less_to_pay(fast_engine):
+    engine = fast_engine
+    customer(engine, cash=3_000)
+    prepaid(engine, "evs-1")  # 30.00 a month
+    engine.set_clock(at(2024, 5, 30, 10))
+    [rid] = buy(engine, "evs-1")
+    engine.topup("pay", "a1", 5_000, "a1-top")
+    # 30 % off (9.00) with the 3.00 voucher that allows discount coupons leaves 18.00; the
+    # vouchers alone (5.00 exclusive + 3.00) would leave 22.00. The weaker coupon is not used.
+    exclusive = coupon(engine, "VOUCHER", 500)
+    compatible = coupon(engine, "VOUCHER", 300, exclusive_with_discounts=False)
+    thirty = discount_coupon(engine, 3_000)
+    ten = discount_coupon(engine, 1_000)
+    auto_renew(engine, rid)
+
+    assert run(engine, at(2024, 6, 23, 3))["auto_renewed"] == 1
+    [renewed] = events(engine, "resource.auto_renewed", rid)
+    details = order(engine, renewed["data"]["order_id"])
+    amounts = details["amounts"]
+    assert (amounts["discount_coupon_fen"], amounts["amount_due_fen"], amounts["voucher_fen"],
+            amounts["cash_fen"]) == (900, 2_100, 300, 1_800)
+    assert details["payments"] == [{"source": "CASH", "coupon_id": None, "amount_fen": 1_800},
+                                   {"source": "VOUCHER", "coupon_id": compatible, "amount_fen": 300}]
+    assert coupon_status(engine) == {exclusive: "USABLE", compatible: "USED_UP", thirty: "USED_UP",
+                                     ten: "USABLE"}
+    assert balances(engine)[exclusive] == 500
+    assert cash(engine) == 5_000 - 1_800
+    assert_verified(engine)
+
+
+def test_auto_renewal_keeps_the_discount_coupon_when_a_voucher_pays_more(fast_engine):
+    engine = fast_engine
+    customer(engine, cash=3_000)
+    prepaid(engine, "evs-1")
+    engine.set_clock(at(2024, 5, 30, 10))
+    [rid] = buy(engine, "evs-1")
+    engine.topup("pay", "a1", 5_000, "a1-top")
+    # A 10.00 voucher (exclusive with discount coupons) leaves 20.00; 30 % off leaves 21.00.
+    voucher = coupon(engine, "VOUCHER", 1_000)
+    thirty = discount_coupon(engine, 3_000)
+    auto_renew(engine, rid)
+
+    assert run(engine, at(2024, 6, 23, 3))["auto_renewed"] == 1
+    [renewed] = events(engine, "resource.auto_renewed", rid)
+    amounts = order(engine, renewed["data"]["order_id"])["amounts"]
+    assert (amounts["discount_coupon_fen"], amounts["voucher_fen"], amounts["cash_fen"]) == (0, 1_000, 2_000)
+    assert coupon_status(engine) == {voucher: "USED_UP", thirty: "USABLE"}
+    assert cash(engine) == 5_000 - 2_000
+    assert_verified(engine)
+
+
 # -- §4.5: the deduction day takes effect at once, account-wide -------------------------
 
 def test_a_new_deduction_day_moves_every_auto_renewal(fast_engine):
