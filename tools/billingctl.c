@@ -85,8 +85,9 @@ static const char usage_text[] =
     "      15 storage (e.g. no such database file), 16 busy (retry later),\n"
     "      17 not a libbilling file or written by a newer library, 18 internal error\n"
     "A standard output whose reader went away (`billingctl ... | head -1`) is not an error:\n"
-    "the command stops quietly with the status it had (events tail: 0, its cursor file not\n"
-    "advanced past what could not be written).\n";
+    "nothing more is printed, no message, and the status is the command's own (events tail\n"
+    "stops with 0, its cursor file not advanced past what could not be written;\n"
+    "scheduler-run still finishes its batches).\n";
 
 /* ---- Text buffers ---------------------------------------------------------------------- */
 
@@ -1379,9 +1380,11 @@ static int check_engine_options(struct text *request) {
     const struct {
         const char *value, *name;
     } texts[] = {{options.actor, "--actor"}, {options.account, "--account"}, {options.export_id, "--export"},
-                 {options.after, "--after"}, {options.cursor_file, "--cursor-file"}};
+                 {options.after, "--after"}};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if (texts[i].value && !check_text(texts[i].value, texts[i].name)) return EXIT_USAGE;
+    /* A local path, never sent to the library: any bytes, but something. */
+    if (options.cursor_file && !*options.cursor_file) return fail(EXIT_USAGE, "usage_error", "--cursor-file must not be empty");
     return EXIT_OK;
 }
 
@@ -1435,9 +1438,11 @@ static int run(int argc, char **argv) {
     const struct command *command = options.positionals > 0 ? find_command(options.positional[0]) : NULL;
     if (command) {
         const char *name = command->name;
-        options.command = strcmp(name, "events") == 0 ? "events tail"
-                          : strcmp(name, "config") == 0 && options.positionals >= 2 && strcmp(options.positional[1], "set") == 0 ? "config set"
-                          : strcmp(name, "config") == 0 ? "config get"
+        const char *action = options.positionals >= 2 ? options.positional[1] : "";
+        options.command = strcmp(name, "events") == 0 ? (strcmp(action, "tail") == 0 ? "events tail" : "events")
+                          : strcmp(name, "config") == 0 ? (strcmp(action, "set") == 0   ? "config set"
+                                                           : strcmp(action, "get") == 0 ? "config get"
+                                                                                        : "config")
                           : name;
     }
     if (argument_error.found) return fail(EXIT_USAGE, "usage_error", "%s", argument_error.message);
