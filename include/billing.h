@@ -236,7 +236,9 @@ int billing_clock_advance(billing_engine *engine, int64_t seconds, int64_t *out_
    business_utc_offset, currency, pay_deadline_seconds, grace_and_retention (per level
    V0–V5), handling_fee_rates_bp, five_day_refund_hours, five_day_quota_per_year,
    default_deduction_days, default_unified_expiry_day, large_refund_threshold_fen,
-   auto_renew_hour, expiry_reminder_days, the batch and export limits, the password rules
+   auto_renew_hour, expiry_reminder_days, the batch and export limits (max_batch_renew:
+   1–1000, default 10; a larger value is refused with BILLING_E_INVALID "out_of_range"
+   naming the field), the password rules
    and the login throttle (login_throttle_*, see billing_platform_login). The
    configuration is stored in the database: every handle on the file shares it.
    Password hashes (argon2id): "password_hash_ops_limit" (passes, 1–20, default 2) and
@@ -627,7 +629,8 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
  */
 
 /* Renews primary yearly/monthly resources by hand: {"actor", "account_id", "resource_ids":
-   [1–max_batch_renew (10) primary ids], "period"?: {"unit", "count"} (default: 1 year when
+   [1–max_batch_renew primary ids (default 10, configurable up to 1000; more than
+   max_batch_renew is refused with "too_many_items")], "period"?: {"unit", "count"} (default: 1 year when
    all offer it, else the shortest common length), "unified_expiry"?: bool (stretch to the
    account's unified expiry day; the extra days cost the monthly price pro rata),
    "auto_pay"?, "coupon_ids"?}. Bound resources are renewed with their primary. The new
@@ -643,7 +646,7 @@ int billing_resources_renew(billing_engine *engine, const char *request_json, ch
 
 /* Prices a renewal without making it, for the renew dialog and the "renewal price" column:
    the request of billing_resources_renew without "actor", "idempotency_key" and "auto_pay":
-   {"account_id", "resource_ids": [1–max_batch_renew primary ids], "period"?: {"unit",
+   {"account_id", "resource_ids": [1–max_batch_renew primary ids (up to 1000)], "period"?: {"unit",
    "count"}, "unified_expiry"?: bool, "coupon_ids"?}. Response: {"quoted_at", "period",
    "unified_expiry", "resources": [{"resource_id", "primary_resource_id" (null for a primary,
    its primary for a bound resource renewed with it), "product_id", "product_type",

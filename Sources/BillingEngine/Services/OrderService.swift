@@ -110,8 +110,8 @@ extension Engine {
             let priced = try Engine.price(input.1, account: account, context: context)
             let amounts = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
             return ["account_id": .string(account.id),
-                    "items": .array(priced.map { ["product_id": .string($0.primary.id), "lines": .array($0.lines.map(\.json)),
-                                                  "amounts": (try? OrderAmounts.total($0.lines.map(\.amounts)).json) ?? .null] }),
+                    "items": .array(try priced.map { ["product_id": .string($0.primary.id), "lines": .array($0.lines.map(\.json)),
+                                                      "amounts": try OrderAmounts.total($0.lines.map(\.amounts)).json] }),
                     "amounts": amounts.json, "priced_at": .integer(context.now)]
         }
     }
