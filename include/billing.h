@@ -652,17 +652,22 @@ int billing_resources_renew(billing_engine *engine, const char *request_json, ch
    its primary for a bound resource renewed with it), "product_id", "product_type",
    "expire_at" (now), "new_expire_at", "new_expire_at_local", "amounts"}], "amounts" (the
    total), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what the given coupon_ids would
-   take), "applicable_coupons": [coupon] (the account's usable coupons a payment of this
-   renewal would accept, each on its own), "payment": {"payable": true} or {"payable":
+   take), "applicable_coupons": [coupon] (the account's usable coupons — in their validity
+   window, with a balance left or not yet used — that the payment's own coupon checks accept
+   for this renewal, each on its own: scope, minimum spend, exclusivity with discounts,
+   max_coupons_per_payment; so paying the renewal with any one of them is never refused for
+   that coupon. Whether the funds suffice and the account may pay now is "payment";
+   since 0.2.0), "payment": {"payable": true} or {"payable":
    false, "reason", "message"} (e.g. "insufficient_funds", "account_in_arrears",
    "coupon_not_applicable": the price stands, paying it now would be refused)}. "amounts"
    are an order's (list_price_fen − discounts = amount_due_fen; after the coupons and
    funds: voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen, credit_fen,
    paid_amount_fen). The quote runs the renew path itself (the RENEW order and its payment
-   plan) in a savepoint that is rolled back, so billing_resources_renew with the same
+   plan) in a write transaction that is rolled back whole, so billing_resources_renew with the same
    request and billing_order_pay with the same coupon_ids at the same instant charge exactly
    this, line by line; nothing is created, no resource is blocked, no identifier is used,
-   no event or audit row is written. It takes the write lock for its duration (it may fail
+   no event, audit row or idempotency record is written (a rollback that fails is
+   BILLING_E_STORAGE "rollback_failed", never a quote). It takes the write lock for its duration (it may fail
    with BILLING_E_BUSY like a write). Refused as billing_resources_renew is ("not_primary",
    "not_prepaid", "not_renewable_status", "pending_order_exists", "period_not_allowed", …).
    Since 0.2.0. */
@@ -883,7 +888,10 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
    "missing_field", an order not pending is BILLING_E_REFUSED "order_not_pending"; with
    another kind it is refused as "unknown_field"), "language"?: "zh" (default) | "en"}.
    A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
-   ("too_many_rows"). The record starts GENERATING and is written in steps of
+   ("too_many_rows"); its price is that of billing_renewal_quote for the resource alone at its
+   default length (the same renewal-line pricing as billing_resources_renew: commercial
+   discount or promotion per line, bound resources included), so it is what renewing
+   charges; a resource that cannot be renewed for that length has empty price cells. The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED
    (with "failure_reason"); it and its file are purged export_retention_hours (72) after the
    request. Each step is one write transaction: a large export_rows_per_step (at most
