@@ -287,7 +287,7 @@ extension Engine {
             let lines = try renewalLines(resource, product: product, from: expiry, period: period, unifiedDay: nil,
                                          account: account, context: context)
             return (period, try OrderAmounts.total(lines.map(\.amounts)))
-        } catch let error as BillingError where error.status == .refused || error.status == .invalidArgument {
+        } catch let error as BillingError where error.status == .refused || error.status == .invalidArgument || error.status == .notFound {
             return nil
         }
     }
