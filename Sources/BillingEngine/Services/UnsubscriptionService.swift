@@ -95,8 +95,8 @@ extension Engine {
             status: resource.status, billingMode: resource.billingMode, boundToUnrequestedPrimary: boundTo, trial: product.trial,
             free: line.map { $0.amounts.listPrice.fen == 0 } ?? false,
             openOrder: try ResourceStore.openOrder(context.db, of: resource.id),
-            frozenForExpiry: resource.freezeReason == "EXPIRY",
-            policeFrozen: account.freeze == .police || resource.freezeReason == "POLICE",
+            frozenForExpiry: resource.freezeReason == .expiry,
+            policeFrozen: account.freeze == .police || resource.freezeReason == .police,
             promotionForbidsRefund: product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0,
             hostBlocks: resource.refundBlocks.compactMap(NotRefundableReason.init(rawValue:)),
             productRefundable: product.refundable,
@@ -205,22 +205,22 @@ extension Engine {
         // The fee kept is what is left after consumption; it equals the computed fee unless the
         // refund was floored at zero, so refund + consumed + fee = paid always holds, in total
         // and per source: consumption is spread over what each source has left after its refund.
-        let keptFee = paid.fen - computation.consumed.fen - computation.refund.fen
-        let left = zip(paidParts, refunds).map { Money(fen: $0.0.amount.fen - $0.1.fen) }
+        let keptFee = try paid.subtracting(computation.consumed).subtracting(computation.refund)
+        let left = try zip(paidParts, refunds).map { try $0.0.amount.subtracting($0.1) }
         let consumedParts = try computation.consumed.allocated(byWeights: left.map(\.fen))
         var bySource: [JSONValue] = []
         for index in paidParts.indices {
             bySource.append(["source": .string(paidParts[index].source.rawValue), "coupon_id": JSONValue(paidParts[index].coupon),
                              "paid_fen": .integer(paidParts[index].amount.fen), "refund_fen": .integer(refunds[index].fen),
                              "consumed_fen": .integer(consumedParts[index].fen),
-                             "fee_fen": .integer(left[index].fen - consumedParts[index].fen)])
+                             "fee_fen": .integer(try left[index].subtracting(consumedParts[index]).fen)])
         }
         appendPeriods([[
             "resource_id": .string(resource.id), "paid_by_order_id": .string(period.order), "method": "FORMULA",
             "start": .integer(period.start), "end": .integer(period.end), "paid": fundingJSON(funding),
             "paid_amount_fen": .integer(paid.fen), "duration_unit": .string(context.configuration.refundDurationGranularity),
             "total_units": .integer(units.total), "used_units": .integer(units.used), "consumed_fen": .integer(computation.consumed.fen),
-            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee),
+            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee.fen),
             "refund_fen": .integer(computation.refund.fen), "refund": .array(refundJSON), "forfeited": fundingJSON(forfeited),
             "by_source": .array(bySource),
         ]], to: &group)
@@ -249,30 +249,31 @@ extension Engine {
             fields["message"] = JSONValue(group.message)
             fields["five_day_quota_unit"] = JSONValue(group.quotaUnit)
             fields["fallback_expiry"] = JSONValue(group.fallbackExpiry)
-            var bySource: [String: JSONValue] = [:]
-            var returned: Int64 = 0
-            var voided: Int64 = 0
+            var bySource: [String: Money] = [:]
+            var returned = Money.zero
+            var voided = Money.zero
             for entry in group.entries {
-                if case .integer(let sum)? = bySource[entry.source.rawValue] { bySource[entry.source.rawValue] = .integer(sum + entry.amount.fen) }
-                else { bySource[entry.source.rawValue] = .integer(entry.amount.fen) }
+                bySource[entry.source.rawValue] = try (bySource[entry.source.rawValue] ?? .zero).adding(entry.amount)
                 if let coupon = entry.coupon {
                     let validTo = try context.db.first("SELECT valid_to FROM coupons WHERE id = ?", coupon) { $0.int(0) } ?? 0
-                    if context.now < validTo { returned += entry.amount.fen } else { voided += entry.amount.fen }
+                    if context.now < validTo { returned = try returned.adding(entry.amount) } else { voided = try voided.adding(entry.amount) }
                 }
             }
-            fields["refund_by_source"] = .object(bySource)
+            fields["refund_by_source"] = .object(bySource.mapValues { .integer($0.fen) })
             fields["refund_fen"] = .integer(try group.refund.fen)
             // Coupon money that does not come back: vouchers of a period refunded by the
             // formula, and coupons that expired before the refund (returned void).
-            var formulaForfeits: Int64 = 0
+            var formulaForfeits = Money.zero
             if case .array(let periods)? = group.detail["periods"] {
                 for case .object(let period) in periods {
                     guard case .array(let lost)? = period["forfeited"] else { continue }
-                    for case .object(let part) in lost { if case .integer(let amount)? = part["amount_fen"] { formulaForfeits += amount } }
+                    for case .object(let part) in lost {
+                        if case .integer(let amount)? = part["amount_fen"] { formulaForfeits = try formulaForfeits.adding(Money(fen: amount)) }
+                    }
                 }
             }
-            fields["coupons_returned_fen"] = .integer(returned)
-            fields["coupons_forfeited_fen"] = .integer(voided + formulaForfeits)
+            fields["coupons_returned_fen"] = .integer(returned.fen)
+            fields["coupons_forfeited_fen"] = .integer(try voided.adding(formulaForfeits).fen)
             return .object(fields)
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
@@ -388,8 +389,10 @@ extension Engine {
     /// Applies an unsubscription order (at once, or on approval): money back, the five-day unit,
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
-        guard let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order.id, map: { $0.text(0) }),
-              case .object(let detail) = try StoredValue.document(stored, "refund detail of order \(order.id)") else { return }
+        // Every unsubscription order is written with its detail: one missing is a damaged file.
+        guard let detail = try refundDetail(of: order.id, context: context) else {
+            throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
+        }
         let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
             RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: try StoredValue.choice($0.optionalText(2), "funding source of refund order \(order.id)"),
                         coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
@@ -399,7 +402,7 @@ extension Engine {
             try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
                                order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
         }
-        for id in resourceIDs(inRefundDetail: detail) {
+        for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
                 try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
@@ -427,10 +430,32 @@ extension Engine {
                          data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
     }
 
-    /// The resources an unsubscription's stored detail names (the group's members).
-    static func resourceIDs(inRefundDetail detail: [String: JSONValue]) -> [String] {
-        guard case .array(let list)? = detail["resource_ids"] else { return [] }
-        return list.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    /// The stored detail of an unsubscription order, nil when it has none (a failed creation,
+    /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
+    /// order, never taken for an empty one.
+    static func refundDetail(of order: String, context: OperationContext) throws -> [String: JSONValue]? {
+        guard let row = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.optionalText(0) }) else {
+            return nil
+        }
+        let record = "refund detail of order \(order)"
+        guard case .object(let detail) = try StoredValue.document(row, record) else {
+            throw StoredValue.unreadable(record, "not a JSON object")
+        }
+        return detail
+    }
+
+    /// The resources an unsubscription's stored detail names (the group's members); a list
+    /// that is not one of ids is a storage error naming the order.
+    static func resourceIDs(inRefundDetail detail: [String: JSONValue], order: String) throws -> [String] {
+        guard case .array(let list)? = detail["resource_ids"] else {
+            throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list")
+        }
+        return try list.map { value in
+            guard case .string(let id) = value else {
+                throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list of ids")
+            }
+            return id
+        }
     }
 
     /// The resources an UNSUBSCRIBE order gives money back for, each once: those its
@@ -438,9 +463,8 @@ extension Engine {
     /// (a failed creation, T15, has no stored detail).
     static func unsubscribedResourceIDs(of order: String, context: OperationContext) throws -> [String] {
         var ids: [String] = []
-        if let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.text(0) }),
-           case .object(let detail) = try JSONValue.parse(stored) {
-            ids = resourceIDs(inRefundDetail: detail)
+        if let detail = try refundDetail(of: order, context: context) {
+            ids = try resourceIDs(inRefundDetail: detail, order: order)
         }
         for id in try context.db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", order, map: { $0.text(0) })
         where !ids.contains(id) {

@@ -54,7 +54,7 @@ extension Engine {
                 let lines = try Engine.rate(record, account: input.0, context: context)
                 try context.db.run("INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                    input.0, record.usageID, record.resourceID, record.quantity, record.start, record.end, context.now)
-                charged = try charged.adding(Money(fen: lines.reduce(0) { $0 + $1.charge.fen }))
+                charged = try charged.adding(Money.sum(lines.map(\.charge)))
                 results.append(["usage_id": .string(record.usageID), "status": "RATED",
                                 "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
                                                              "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
@@ -100,7 +100,10 @@ extension Engine {
             let existing = try context.db.first("SELECT units, covered, overage, price_microfen, charged FROM usage_lines WHERE resource_id = ? AND hour_start = ?",
                                                 resource.id, slot.hour) { ($0.int(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) }
             let linePrice = existing?.3 ?? price
-            let overage = (existing?.2 ?? 0) + units - covered
+            // The stored overage plus this record's: checked, as a value read from the file
+            // must never trap the host.
+            let (overage, overflow) = (existing?.2 ?? 0).addingReportingOverflow(units - covered)
+            guard !overflow else { throw BillingError.overflow("the usage of resource \(resource.id) in the hour from \(slot.hour)") }
             let amount = try UsageRating.charge(units: overage, priceMicrofen: linePrice, perHour: perHour)
             let delta = try amount.subtracting(Money(fen: existing?.4 ?? 0))
             if existing == nil {
@@ -231,8 +234,8 @@ extension Engine {
     static func leaveArrears(_ account: String, context: OperationContext) throws {
         for id in try context.db.all("""
             SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
-                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = 'ARREARS'))
-            """, account, map: { $0.text(0) }) {
+                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = ?))
+            """, account, ResourceFreezeReason.arrears.rawValue, map: { $0.text(0) }) {
             var resource = try ResourceStore.require(context.db, id, account: account)
             let wasFrozen = resource.status == .frozen
             try resource.transition(to: .inUse)
