@@ -145,7 +145,7 @@ extension Engine {
                 }
                 try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
-                    member.status = .released
+                    try member.transition(to: .released)
                     member.endedAt = context.now
                     member.nextAttemptAt = nil
                     member.dueAt = nil

@@ -219,7 +219,7 @@ extension Engine {
             return [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(labels.orderType(order.type.rawValue)),
              .text(labels.orderStatus(order.status.rawValue)),
              .text(types), .text(modes), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
-             money(order.amounts.discounts), money(order.amounts.amountDue), money(order.amounts.voucher), money(order.amounts.paidAmount),
+             money(try order.amounts.discounts), money(try order.amounts.amountDue), money(order.amounts.voucher), money(try order.amounts.paidAmount),
              money(order.amounts.cash), money(order.amounts.credit)]
         }
         let cursor = record.cursor.flatMap { text -> (Int64, Int64)? in
@@ -260,7 +260,7 @@ extension Engine {
                 }
                 let price = try renewalPrice(resource, context: context)
                 return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text(labels.period($0)) } ?? .empty,
-                        money(price.amounts.listPrice), money(price.amounts.discounts), money(price.amounts.amountDue)]
+                        money(price.amounts.listPrice), money(try price.amounts.discounts), money(try price.amounts.amountDue)]
             }
             return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
         }

@@ -34,12 +34,12 @@ extension Engine {
                 // The price stands; how it would be paid does not (no funds, a coupon refused).
                 payment = ["payable": false, "reason": .string(error.reason), "message": .string(error.message)]
             }
-            let resources: [JSONValue] = lines.map { line in
+            let resources: [JSONValue] = try lines.map { line in
                 let primary = line.parentLine.flatMap { parent in lines.first { $0.orderID == line.orderID && $0.lineNo == parent }?.resourceID }
                 return ["resource_id": JSONValue(line.resourceID), "primary_resource_id": JSONValue(primary), "product_id": .string(line.productID),
                         "product_type": .string(line.productType), "expire_at": JSONValue(line.renewFrom), "new_expire_at": JSONValue(line.renewTo),
                         "new_expire_at_local": line.renewTo.map { .string(context.calendar.iso8601($0)) } ?? .null,
-                        "amounts": line.amounts.json]
+                        "amounts": try line.amounts.json]
             }
             let coupons: [JSONValue] = try used.map { entry in
                 let coupon = try CouponStore.require(context.db, id: entry.id, account: input.account)

@@ -120,7 +120,7 @@ extension Engine {
             }
         }
         try context.emit("order.created", account: account.id, subject: root.id,
-                         data: ["type": "RENEW", "amount_due_fen": .integer(total.amountDue.fen)])
+                         data: ["type": "RENEW", "amount_due_fen": .integer(try total.amountDue.fen)])
         return root
     }
 
@@ -144,7 +144,7 @@ extension Engine {
                 resource.expireAt = to
                 resource.anchorDay = line.anchorAfter.flatMap(AnchorDay.init(code:)) ?? resource.anchorDay
                 if resource.status != .inUse {
-                    resource.status = .inUse
+                    try resource.transition(to: .inUse)
                     resource.graceEnd = nil
                     resource.retentionEnd = nil
                     resource.freezeReason = nil
@@ -154,14 +154,14 @@ extension Engine {
                 try context.emit("resource.renewed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "from": .integer(from), "expire_at": .integer(to)])
             }
-            order.status = .completed
+            try order.transition(to: .completed)
             order.completedAt = context.now
             try OrderStore.update(context.db, order)
             try ResourceStore.close(context.db, order: order.id)
             try context.emit("order.completed", account: order.accountID, subject: order.id)
         }
         if root.isCombined, var combined = try OrderStore.load(context.db, root.id, account: root.accountID) {
-            combined.status = .completed
+            try combined.transition(to: .completed)
             combined.completedAt = context.now
             try OrderStore.update(context.db, combined)
             try ResourceStore.close(context.db, order: combined.id)

@@ -37,7 +37,7 @@ extension Engine {
                 }
                 try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
-                    member.status = .deleted
+                    try member.transition(to: .deleted)
                     member.endedAt = context.now
                     member.graceEnd = nil
                     member.retentionEnd = nil

@@ -167,26 +167,21 @@ extension Engine {
         return covered
     }
 
-    /// Pays a usage charge in the order of §2.3: vouchers auto-applied (scoped ones first, then the
-    /// soonest to expire), cash coupons, stored-value cards (soonest to expire), cash, credit;
-    /// the rest is arrears. Vouchers with a minimum spend are not applied to usage.
+    /// Pays a usage charge in the order of §2.3 through `PaymentAllocation` (the allocation that
+    /// pays orders): the coupons of `PaymentAllocation.usageCoupons` (vouchers, scoped ones first,
+    /// then the soonest to expire; cash coupons; stored-value cards), cash, credit; the rest is
+    /// arrears. Vouchers with a minimum spend are not applied to usage.
     static func payUsage(_ amount: Money, resource: Resource, hour: Int64, context: OperationContext) throws {
-        var left = amount
-        let coupons = try context.db.all("""
-            SELECT id FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0 AND valid_from <= ? AND valid_to > ? AND min_spend = 0
-            """, resource.accountID, hour, hour) { $0.text(0) }
-            .map { try CouponStore.require(context.db, id: $0, account: resource.accountID) }
-        let line = PayableLine(amounts: OrderAmounts(), productID: resource.productID, productType: resource.productType,
+        var charge = OrderAmounts()
+        charge.listPrice = amount
+        let line = PayableLine(amounts: charge, productID: resource.productID, productType: resource.productType,
                                orderType: "", billingModeScope: "ON_DEMAND", region: resource.region)
-        let usable = coupons.filter { coupon in
-            var scope = coupon.scope
-            scope.orderTypes = []
-            return PaymentAllocation.matches(scope, line)
-        }.sorted { l, r in
-            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
-            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
-            return l.validTo != r.validTo ? l.validTo < r.validTo : l.id < r.id
-        }
+        let coupons = PaymentAllocation.usageCoupons(try CouponStore.usable(context.db, account: resource.accountID, at: hour),
+                                                     for: line, at: hour)
+        let account = try AccountStore.require(context.db, resource.accountID)
+        let result = try PaymentAllocation.allocate(lines: [line], coupons: coupons, availableCash: account.availableCash,
+                                                    availableCredit: account.availableCredit, maximumCoupons: Int64.max, at: hour,
+                                                    shortfall: .arrears)
         func record(_ source: FundingSource, _ coupon: String?, _ part: Money) throws {
             try context.db.run("""
                 INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
@@ -194,25 +189,20 @@ extension Engine {
                 """, resource.id, hour, source.rawValue, coupon ?? "", part)
         }
         let reference = "\(resource.id)@\(hour)"
-        for coupon in usable where left.fen > 0 {
-            let part = min(left, coupon.balance)
-            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part, coupon.id)
+        for part in result.parts {
+            guard let coupon = part.couponID, let source = part.source else { continue }
+            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part.amount, coupon)
             try context.db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
-                               coupon.id, Money(fen: -part.fen), context.now)
-            try record(coupon.kind == .voucher ? .voucher : coupon.kind == .cashCoupon ? .cashCoupon : .storedValueCard, coupon.id, part)
-            left = try left.subtracting(part)
+                               coupon, Money(fen: -part.amount.fen), context.now)
+            try record(source, coupon, part.amount)
         }
-        guard left.fen > 0 else { return }
-        let account = try AccountStore.require(context.db, resource.accountID)
-        let fromCash = min(left, account.availableCash)
-        let fromCredit = min(try left.subtracting(fromCash), account.availableCredit)
-        let arrears = try left.subtracting(fromCash).subtracting(fromCredit)
+        let fromCredit = try Money.sum(result.parts.filter { $0.source == .credit }.map(\.amount))
         if fromCredit.fen > 0 {
             try AccountStore.post(context.db, account: account.id, fund: .credit, kind: "USAGE", amount: Money(fen: -fromCredit.fen),
                                   reference: reference, at: context.now)
             try record(.credit, nil, fromCredit)
         }
-        let cash = try fromCash.adding(arrears)
+        let cash = try Money.sum(result.parts.filter { $0.source == .cash }.map(\.amount))
         if cash.fen > 0 {
             // Cash below zero is arrears, settled first by the next top-up (§6.1).
             try AccountStore.post(context.db, account: account.id, fund: .cash, kind: "USAGE", amount: Money(fen: -cash.fen),
@@ -245,7 +235,7 @@ extension Engine {
             """, account, map: { $0.text(0) }) {
             var resource = try ResourceStore.require(context.db, id, account: account)
             let wasFrozen = resource.status == .frozen
-            resource.status = .inUse
+            try resource.transition(to: .inUse)
             resource.graceEnd = nil
             resource.retentionEnd = nil
             resource.freezeReason = nil

@@ -47,7 +47,9 @@ enum ResourceStore {
         try db.all("SELECT \(columns) FROM resources WHERE order_id = ? ORDER BY seq", order, map: decode)
     }
 
+    /// Writes a new resource; its status must be one `ResourceStateMachine` creates resources in.
     static func insert(_ db: Connection, _ resource: Resource, sequence: Int64) throws {
+        try ResourceStateMachine.transition(from: nil, to: resource.status, subject: "resource \(resource.id)")
         let values: [SQLiteBindable] = [
             sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
             resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
@@ -62,8 +64,16 @@ enum ResourceStore {
                        values) { _ in }
     }
 
-    /// Writes the fields that change over a resource's life.
+    /// Writes the fields that change over a resource's life. A status other than the stored one
+    /// must be a move of `ResourceStateMachine` from it: a forbidden move, or a copy read before
+    /// another write moved the resource, is refused, never written.
     static func update(_ db: Connection, _ resource: Resource) throws {
+        guard let stored = try db.first("SELECT status FROM resources WHERE id = ?", resource.id, map: {
+            try StoredValue.choice($0.optionalText(0), "status of resource \(resource.id)") as ResourceStatus
+        }) else { throw BillingError.notFound("resource", resource.id) }
+        if stored != resource.status {
+            try ResourceStateMachine.transition(from: stored, to: resource.status, subject: "resource \(resource.id)")
+        }
         try db.forEach("""
             UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
                 ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
