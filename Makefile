@@ -54,7 +54,7 @@ build: deps
 	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
 	@$(MAKE) --no-print-directory $(DIST)/bin/billingctl
 
-$(BUILD)/%: examples/c/%.c examples/c/check.h include/billing.h | build
+$(BUILD)/%: examples/c/%.c examples/c/check.h examples/c/billing_test_support.h include/billing.h | build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 

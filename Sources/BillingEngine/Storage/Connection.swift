@@ -8,6 +8,10 @@ public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private(set) var inTransaction = false
+    /// When not nil, the text of every statement run through the cache is added to it. Tests
+    /// turn it on to EXPLAIN the statements the engine really prepares (query plans), not
+    /// copies of them that drift; off (nil) it costs one comparison per statement.
+    var recordedStatements: Set<String>?
 
     /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
     init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
@@ -41,6 +45,7 @@ public final class Connection {
     }
 
     private func statement(_ sql: String) throws -> Statement {
+        recordedStatements?.insert(sql)
         if let cached = statements[sql] { return cached }
         var pointer: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
