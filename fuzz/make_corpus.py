@@ -105,6 +105,12 @@ VALID = {
         ('bad-token', '{"actor": "portal", "token": "00", "password": "Correct-Horse-9"}'),
     ],
     "billing_platform_get": [('pa1', '{"platform_account_id": "PA000000000001"}')],
+    "billing_platform_accounts_list": [
+        ('empty', '{}'), ('submitted', '{"status": "SUBMITTED", "limit": 1}'),
+        ('several', '{"status": ["ACTIVE", "REJECTED"], "account_id": "acme", "after": "1", "limit": 100}'),
+        ('bad-cursor', '{"after": "x"}'), ('empty-list', '{"status": []}')],
+    # A stand-in for another branch's function at index 58 (replaced at merge).
+    "billing_reserved_58": [('number', '5')],
     "billing_platform_login": [
         ('user', '{"identifier": "acmeadmin", "password": "Correct-Horse-9"}'),
         ('email', '{"identifier": "ADMIN@acme.example", "password": "wrong"}'),
@@ -150,6 +156,12 @@ VALID = {
         ('pending', '{"actor": "portal", "account_id": "acme", "order_id": "CS000000000002"}'),
         ('coupons', '{"actor": "portal", "account_id": "acme", "order_id": "CS000000000002", "coupon_ids": ["CPN000000000003", "CPN000000000001"]}'),
         ('paid', '{"actor": "portal", "account_id": "acme", "order_id": "CS000000000001"}'),
+    ],
+    "billing_order_pay_quote": [
+        ('plain', '{"account_id": "acme", "order_id": "CS000000000002"}'),
+        ('coupons', '{"account_id": "acme", "order_id": "CS000000000002", "coupon_ids": ["CPN000000000003", "CPN000000000001"]}'),
+        ('paid', '{"account_id": "acme", "order_id": "CS000000000001"}'),
+        ('other-account', '{"account_id": "solo", "order_id": "CS000000000002"}'),
     ],
     "billing_orders_cancel": [('two', '{"actor": "portal", "account_id": "acme", "order_ids": ["CS000000000002", "CS000000000001", "CS999"], "reason": "r"}')],
     "billing_order_review": [('approve', '{"actor": "reviewer", "account_id": "acme", "order_id": "CS000000000004", "decision": "APPROVE", "comment": "ok"}'),

@@ -1284,3 +1284,55 @@ def test_processes_and_threads_pay_and_cancel_concurrently(fast_engine, db_path)
         assert coupon["balance_fen"] >= 0
         assert coupon["face_value_fen"] - coupon["balance_fen"] == coupon_use[coupon["coupon_id"]]
     assert_verified(engine)
+
+
+# -- the payment before paying (billing_order_pay_quote, issue 16) ------------------------
+
+def test_pay_quote_is_what_the_payment_takes(shop):
+    """The pay dialog's amounts with the chosen coupons equal what order_pay then takes,
+    source by source; the quote writes nothing, and its refusals are the payment's."""
+    engine = shop
+    coupon = voucher(engine, 5_000)
+    combined = create(engine, item("ecs-1"), item("evs-1", quantity=3))  # 10 000 + 9 000
+    before = world(engine)
+    plain = engine.order_pay_quote("a1", combined["order_id"])
+    assert plain["payment"] == {"payable": True} and plain["coupons"] == [] and plain["is_combined"] is True
+    assert (plain["amounts"]["amount_due_fen"], plain["amounts"]["cash_fen"]) == (19_000, 19_000)
+    assert [c["coupon_id"] for c in plain["applicable_coupons"]] == [coupon["coupon_id"]]
+    quote = engine.order_pay_quote("a1", combined["order_id"], coupon_ids=[coupon["coupon_id"]])
+    assert quote["coupons"] == [{"coupon_id": coupon["coupon_id"], "kind": "VOUCHER", "amount_fen": 5_000}]
+    assert (quote["amounts"]["voucher_fen"], quote["amounts"]["paid_amount_fen"]) == (5_000, 14_000)
+    assert quote["pay_deadline"] == combined["pay_deadline"] and quote["quoted_at"] == engine.now()
+    assert world(engine) == before  # nothing written
+    paid = engine.order_pay("buyer", "a1", combined["order_id"], coupon_ids=[coupon["coupon_id"]])["order"]
+    assert paid["amounts"] == quote["amounts"]
+    # The order itself cannot be paid any more: refused as order_pay refuses it.
+    with pytest.raises(errors.Refused) as info:
+        engine.order_pay_quote("a1", combined["order_id"])
+    assert info.value.reason == "order_already_paid"
+
+
+def test_pay_quote_refusals(shop):
+    engine = shop
+    combined = create(engine, item("ecs-1"), item("evs-1"))
+    sub_order = get(engine, combined["order_id"])["sub_orders"][0]["order_id"]
+    with pytest.raises(errors.Refused) as info:
+        engine.order_pay_quote("a1", sub_order)
+    assert info.value.reason == "use_combined_order" and combined["order_id"] in info.value.message
+    with pytest.raises(errors.NotFound):  # another account's order is not found
+        engine.order_pay_quote("a2", combined["order_id"])
+    # a2 has no money: the price stands and the quote says why paying would fail now.
+    poor = create(engine, item("evs-1"), account_id="a2")
+    quote = engine.order_pay_quote("a2", poor["order_id"])
+    assert quote["payment"]["payable"] is False and quote["payment"]["reason"] == "insufficient_funds"
+    assert quote["amounts"]["amount_due_fen"] == 3_000
+    # A coupon of another account, or an unknown one: the payment's own refusal.
+    other = voucher(engine, 1_000, account_id="a2")
+    quote = engine.order_pay_quote("a1", combined["order_id"], coupon_ids=[other["coupon_id"]])
+    assert quote["payment"]["payable"] is False
+    for request, reason in [({"account_id": "a1"}, "missing_field"),
+                            ({"account_id": "a1", "order_id": combined["order_id"], "actor": "x"}, "unknown_field"),
+                            ({"account_id": "a1", "order_id": combined["order_id"], "coupon_ids": "c"}, "wrong_type")]:
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.call("billing_order_pay_quote", request)
+        assert info.value.reason == reason, request
