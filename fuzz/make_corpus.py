@@ -175,6 +175,7 @@ VALID = {
         ('filters', '{"account_id": "acme", "created_from": 1704000000, "created_to": 1735000000, "product_type": "ECS", "order_type": "NEW",'
                     ' "status": "COMPLETED", "billing_mode": "PREPAID", "limit": 100, "after": "CS000000000009"}'),
         ('range', '{"account_id": "acme", "created_from": 0, "created_to": 253402300799}'),
+        ('grouped', '{"account_id": "acme", "group_combined": true, "with_counts": true, "limit": 1, "status": ["PENDING_PAYMENT", "COMPLETED"]}'),
     ],
     "billing_resource_report": [
         ('bundle', '{"actor": "provisioner", "account_id": "acme", "results": [{"resource_id": "RS000000000003", "outcome": "SUCCEEDED"}]}'),

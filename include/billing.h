@@ -600,6 +600,10 @@ int billing_order_get(billing_engine *engine, const char *request_json, char **o
    other filter of the request (the "status" filter itself is left out; "ALL" is their sum),
    whatever the page. The pending-orders badge is counts.PENDING_PAYMENT. One indexed,
    grouped read of the account's orders; no other account's rows are read.
+   Combined orders as one row (since 0.2.0): with "group_combined": true each combined order
+   is one row (its details, with its sub-orders that match the filters under "sub_orders")
+   in place of its sub-orders, never split across two pages, and the counts count rows as
+   shown (a combined order once per status tab its matching sub-orders are in; once in ALL).
    Since 0.1.0. */
 int billing_orders_list(billing_engine *engine, const char *request_json, char **out_json);
 

@@ -134,35 +134,20 @@ def order_filters() -> Dict[str, Any]:
     return filters
 
 
-def group_combined(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Sub-orders of one combined order shown as one entry with its sub-orders."""
-    groups: List[Dict[str, Any]] = []
-    by_combined: Dict[str, Dict[str, Any]] = {}
-    for row in rows:
-        combined = row.get("combined_order_id")
-        if combined:
-            if combined not in by_combined:
-                by_combined[combined] = {"order_id": combined, "combined": True, "subs": [], "row": row}
-                groups.append(by_combined[combined])
-            by_combined[combined]["subs"].append(row)
-        else:
-            groups.append({"order_id": row["order_id"], "combined": False, "subs": [], "row": row})
-    return groups
-
-
 @blueprint.route("/orders/pending")
 @customer_page
 def pending_orders(account: str):
     message = request.args.get("message")
     try:
         filters = order_filters()
+        # group_combined: a combined order is one row with its sub-orders, never cut by a page.
         page = backend.engine().orders(account, after=after_arg(), limit=PAGE, status="PENDING_PAYMENT",
-                                       with_counts=True, **filters)
+                                       with_counts=True, group_combined=True, **filters)
     except (UserError, errors.InvalidArgument) as error:
         message = str(error) if isinstance(error, UserError) else error_message(error)
-        page = backend.engine().orders(account, limit=PAGE, status="PENDING_PAYMENT", with_counts=True)
-    return render_template("pending_orders.html", page=page, groups=group_combined(page["orders"]),
-                           message=message, product_types=PRODUCT_TYPES)
+        page = backend.engine().orders(account, limit=PAGE, status="PENDING_PAYMENT", with_counts=True,
+                                       group_combined=True)
+    return render_template("pending_orders.html", page=page, message=message, product_types=PRODUCT_TYPES)
 
 
 @blueprint.route("/orders/cancel", methods=["POST"])
@@ -245,10 +230,11 @@ def my_orders(account: str):
         filters = order_filters()
         if tab != "ALL":
             filters["status"] = tab
-        page = backend.engine().orders(account, after=after_arg(), limit=PAGE, with_counts=True, **filters)
+        page = backend.engine().orders(account, after=after_arg(), limit=PAGE, with_counts=True,
+                                       group_combined=True, **filters)
     except (UserError, errors.InvalidArgument) as error:
         message = str(error) if isinstance(error, UserError) else error_message(error)
-        page = backend.engine().orders(account, limit=PAGE, with_counts=True)
+        page = backend.engine().orders(account, limit=PAGE, with_counts=True, group_combined=True)
     return render_template("my_orders.html", page=page, tab=tab, tabs=ORDER_TABS, message=message,
                            product_types=PRODUCT_TYPES)
 

@@ -6,8 +6,8 @@ import os
 import urllib.request
 
 from conftest import OPERATOR_PASSWORD, SCREENSHOTS
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 _shots = {"n": 0}
@@ -28,7 +28,19 @@ def click(driver, element) -> None:
     """Clicks a button or link that loads a page, and waits for the new page."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+
+    def left(_: object) -> bool:
+        try:
+            page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException:
+            # chromedriver sometimes answers a node of the page being replaced this way
+            # ("Node with given id does not belong to the document"): it is gone as well.
+            return True
+
+    WebDriverWait(driver, 20).until(left)
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

@@ -90,7 +90,7 @@ def test_customer_journey(browser, portal):
 
     # -- pending orders: the combined order as one row with its sub-orders -------------------
     go(d, portal, "/orders/pending")
-    assert by_id(d, "pending-count").text == "2"  # two sub-orders pending
+    assert by_id(d, "pending-count").text == "1"  # one combined order, listed as one row
     assert by_id(d, f"row-{order_id}") and len(css(d, "#pending-orders tr.sub")) == 2
     shot(d, "pending-orders")
     click(d, by_id(d, f"row-{order_id}").find_element(By.CSS_SELECTOR, "a.pay-link"))
@@ -110,9 +110,9 @@ def test_customer_journey(browser, portal):
     # -- my orders: tabs with counts, the paid sub-orders listed --------------------------------
     go(d, portal, "/orders")
     counts = {a.get_attribute("id")[4:]: int(a.find_element(By.CLASS_NAME, "count").text) for a in css(d, "#order-tabs a")}
-    assert counts["ALL"] == 2 and counts["PENDING_PAYMENT"] == 0
-    assert counts["COMPLETED"] + counts["PROCESSING"] == 2
-    assert len(css(d, "#orders tr.order-row")) == 2
+    assert counts["ALL"] == 1 and counts["PENDING_PAYMENT"] == 0
+    assert counts["COMPLETED"] + counts["PROCESSING"] >= 1
+    assert len(css(d, "#orders tr.order-row")) == 1 and len(css(d, "#orders tr.sub")) == 2
     shot(d, "my-orders")
 
     # -- renewals: renew the EVS for a month with the price shown first --------------------------

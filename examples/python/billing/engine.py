@@ -514,7 +514,8 @@ class Engine:
         """One page of the order list, newest first: {"orders", "next_cursor", "has_more",
         "counts"?}. `filters`: order_id, created_from, created_to, product_type, order_type,
         status, billing_mode (each of the last four one value or a list of values),
-        with_counts (True: "counts" per status tab under the other filters; None = absent)."""
+        with_counts (True: "counts" per status tab under the other filters; None = absent),
+        group_combined (True: a combined order is one row with its "sub_orders")."""
         return self.call("billing_orders_list", _read_request(
             account_id=account_id, after=after, limit=limit, **filters))
 

@@ -1336,3 +1336,50 @@ def test_pay_quote_refusals(shop):
         with pytest.raises(errors.InvalidArgument) as info:
             engine.call("billing_order_pay_quote", request)
         assert info.value.reason == reason, request
+
+
+def test_order_list_groups_combined_orders(shop):
+    """group_combined: a combined order is one row with its sub-orders, never split across
+    pages (the pending-orders page shows it as one), and the counts count rows as shown."""
+    engine = shop
+    first = create(engine, item("evs-1"))
+    engine.advance_clock(60)
+    combined = create(engine, item("ecs-1"), item("evs-1"), item("evs-1", quantity=2))
+    engine.advance_clock(60)
+    later = [create(engine, item("evs-1")) for _ in range(2)]
+    engine.orders_cancel("buyer", "a1", [later[0]["order_id"]])
+
+    def rows(**filters):
+        pages, after = [], None
+        while True:
+            page = engine.orders("a1", after=after, limit=2, group_combined=True, **filters)
+            pages.append([(o["order_id"], [s["order_id"] for s in o.get("sub_orders", [])]) for o in page["orders"]])
+            if not page["has_more"]:
+                return pages
+            after = page["next_cursor"]
+
+    subs = [s["order_id"] for s in get(engine, combined["order_id"])["sub_orders"]]
+    pages = rows()
+    assert [order for page in pages for order, _ in page] == [
+        later[1]["order_id"], later[0]["order_id"], combined["order_id"], first["order_id"]]
+    assert dict(row for page in pages for row in page)[combined["order_id"]] == sorted(subs, reverse=True)
+    assert all(len(page) <= 2 for page in pages)
+    # A page of one row ends after the whole combined order.
+    one = engine.orders("a1", limit=1, group_combined=True, after=engine.orders(
+        "a1", limit=2, group_combined=True)["next_cursor"])
+    assert [o["order_id"] for o in one["orders"]] == [combined["order_id"]]
+    assert one["orders"][0]["is_combined"] is True and len(one["orders"][0]["sub_orders"]) == 3
+    # Filters apply to the sub-orders; the combined row keeps only those that match.
+    ecs_rows = engine.orders("a1", group_combined=True, product_type="ECS")["orders"]
+    assert [(o["order_id"], [s["product_type"] for s in o["sub_orders"]]) for o in ecs_rows] == [
+        (combined["order_id"], ["ECS"])]
+    # Counts of rows as shown: the combined order once; without grouping, its sub-orders.
+    grouped = engine.orders("a1", group_combined=True, with_counts=True)["counts"]
+    assert (grouped["ALL"], grouped["PENDING_PAYMENT"], grouped["CANCELLED"]) == (4, 3, 1)
+    plain = engine.orders("a1", with_counts=True)["counts"]
+    assert (plain["ALL"], plain["PENDING_PAYMENT"]) == (6, 5)
+    pending = engine.orders("a1", group_combined=True, status="PENDING_PAYMENT")["orders"]
+    assert [o["order_id"] for o in pending] == [later[1]["order_id"], combined["order_id"], first["order_id"]]
+    with pytest.raises(errors.InvalidArgument) as info:
+        engine.orders("a1", group_combined="yes")
+    assert info.value.reason == "wrong_type"
