@@ -20,6 +20,9 @@ chdir = HERE
 wsgi_app = "wsgi:app"
 accesslog = os.environ.get("PORTAL_ACCESS_LOG") or None
 preload_app = False  # the app (and any engine) is created in each worker, after the fork
+# gunicorn 23+ opens a control socket in ~/.gunicorn by default; several portals (the tests')
+# on one machine would share it. Older versions ignore the unknown setting.
+control_socket_disable = True
 
 
 def db_path():

@@ -102,3 +102,29 @@ def test_a_login_failing_too_often_is_throttled(browser, portal):
     assert seen[0] == "账号或密码错误。"
     assert "登录失败次数过多" in seen[-1] and "请在 2" in seen[-1], seen
     shot(d, "login-throttled")
+
+
+def test_password_reset_by_email_through_the_mailbox(browser, portal):
+    """A reset is asked for by e-mail; the page says the same whoever asks; the link (in the
+    demo mailbox the operator page shows) sets a new password, and login by e-mail works."""
+    with portal.engine() as engine:
+        engine.account_put("kyc", "hw-reset", type="ENTERPRISE", realname_verified=True, level="V3")
+        platform = engine.platform_apply("web", "hw-reset", "resetter", "reset@example.com", "13600136000")
+        token = engine.platform_approve("ops", platform["platform_account"]["platform_account_id"])["password_set_token"]
+        engine.platform_activate("web", token, "First-Pass-123")
+    d = browser
+    answers = []
+    for identifier in ("Reset@Example.com", "nobody@example.com"):
+        go(d, portal, "/reset")
+        type_into(d, "reset-identifier", identifier)
+        press(d, "reset-submit")
+        answers.append(message(d))
+    assert answers[0] == answers[1] and "重置链接" in answers[0]
+    operator_login(d, portal)
+    link = next(a.get_attribute("href") for a in css(d, "#mailbox a.mail-link") if "/reset/complete" in a.get_attribute("href"))
+    press(d, "operator-logout")
+    d.get(link)
+    type_into(d, "new-password", "Second-Pass-456")
+    press(d, "set-password")
+    login(d, portal, "reset@example.com", "Second-Pass-456")
+    assert by_id(d, "who").text.startswith("resetter")

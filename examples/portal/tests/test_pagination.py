@@ -35,3 +35,20 @@ def test_pending_orders_page_by_page(browser, portal):
     assert pages == 2
     assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
     assert css(d, "a.first-page")
+    # Tick two rows of the first page: export them, then cancel them; the badge follows.
+    go(d, portal, "/orders/pending")
+    picks = css(d, "#pending-orders input.pick")[:2]
+    ticked = [p.get_attribute("value") for p in picks]
+    for pick in picks:
+        pick.click()
+    press(d, "export-selected")
+    assert "待支付订单" in css(d, "#exports tr[id^=row-]")[0].text
+    go(d, portal, "/orders/pending")
+    for pick in css(d, "#pending-orders input.pick"):
+        if pick.get_attribute("value") in ticked:
+            pick.click()
+    press(d, "cancel-selected")
+    assert by_id(d, "message").text == "已取消。"
+    assert by_id(d, "pending-count").text == "11"
+    go(d, portal, "/orders?status=CANCELLED")
+    assert all(order in css(d, "#orders")[0].text for order in ticked)
