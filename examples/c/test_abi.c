@@ -902,6 +902,7 @@ static void test_every_list_refuses_a_bad_cursor(void) {
         {billing_usage_list, "billing_usage_list", ", \"account_id\": \"abi\""},
         {billing_packages_list, "billing_packages_list", ", \"account_id\": \"abi\""},
         {billing_exports_list, "billing_exports_list", ", \"account_id\": \"abi\""},
+        {billing_platform_accounts_list, "billing_platform_accounts_list", ", \"status\": \"SUBMITTED\""},
     };
     static const char *cursors[] = {"no-such-cursor", "-1"};
     int declared = 0;
