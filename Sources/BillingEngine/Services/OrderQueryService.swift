@@ -120,9 +120,8 @@ extension Engine {
             guard let combined = group.combined else {
                 return try OrderStore.require(context.db, group.members[0].id, account: filter.account).json
             }
-            guard case .object(var fields) = try OrderStore.require(context.db, combined, account: filter.account).json else {
-                throw BillingError(.internal, "unexpected_document", "order \(combined) is not an object")
-            }
+            let row = try OrderStore.require(context.db, combined, account: filter.account).json
+            guard case .object(var fields) = row else { return row }  // an order's document is always an object
             fields["sub_orders"] = .array(try group.members.map { try OrderStore.require(context.db, $0.id, account: filter.account).json })
             return .object(fields)
         }
