@@ -152,8 +152,13 @@ fuzz: build
 	$(MAKE) -C fuzz build run
 
 # Benchmarks: ratios against raw SQLite measured in the same run (never a test).
+# Each bench program appends its scenarios to build/bench/summary.tsv (scenario, library
+# rate, baseline rate, ratio), which a script can compare with the targets in the README.
 bench: build
-	$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
+	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/summary.tsv
+	BENCH_SUMMARY=$(abspath $(BUILD))/bench/summary.tsv \
+		$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
+	@echo; echo "summary: $(BUILD)/bench/summary.tsv"; column -t -s "$$(printf '\t')" $(BUILD)/bench/summary.tsv
 
 clean:
 	rm -rf $(DIST) $(BUILD) .build

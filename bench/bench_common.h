@@ -7,6 +7,7 @@
  *   dying          die(), die_billing(): print "BENCH_NAME: …", remove the scratch directory, exit 1
  *   scratch files  bench_make_directory(), bench_file(), bench_remove_database(), bench_cleanup()
  *   results table  bench_table_header(), bench_table_row(), bench_compare_row()
+ *   summary file   bench_summary(): one TSV line per scenario for scripts (BENCH_SUMMARY)
  *   the library    bench_engine_open(), bench_call(), bench_call_free()
  *   its JSON       bench_json_string(), bench_copy_after(), bench_json_int()
  *   raw SQLite     bench_sqlite_connect(), bench_sqlite_pragmas(), bench_sqlite_open(), bench_must(),
@@ -206,6 +207,42 @@ static inline void bench_compare_row(const struct bench_column *columns, const c
     double library_rate = (double)n / library_seconds, raw_rate = (double)n / raw_seconds;
     bench_table_row(columns, 7, scenario, n, library_rate, per_op / library_rate, raw_rate, per_op / raw_rate,
                     library_rate / raw_rate);
+}
+
+/* ---- The summary file (TSV) ------------------------------------------------------------ */
+
+/* Appends "scenario<TAB>library_rate<TAB>baseline_rate<TAB>ratio" to the file named by the
+   BENCH_SUMMARY environment variable (the top-level `make bench` sets it to
+   build/bench/summary.tsv), so that a run can be compared with targets by a script. Rates
+   are operations per second of the scenario's own unit; ratio = library / baseline. Does
+   nothing without BENCH_SUMMARY, so a bench program run by hand prints only its table. */
+static inline void bench_summary(const char *scenario, double library_rate, double baseline_rate) {
+    const char *path = getenv("BENCH_SUMMARY");
+    if (!path || !*path) return;
+    FILE *file = fopen(path, "a");
+    if (!file) die("cannot append to BENCH_SUMMARY %s", path);
+    fprintf(file, "%s\t%.3f\t%.3f\t%.4f\n", scenario, library_rate, baseline_rate,
+            baseline_rate > 0 ? library_rate / baseline_rate : 0.0);
+    if (fclose(file) != 0) die("cannot write BENCH_SUMMARY %s", path);
+}
+
+/* "1,000,000": counts in scenario names written as the README's tables write them. */
+static inline const char *bench_thousands(int64_t n, char *out, size_t size) {
+    char digits[32];
+    int length = snprintf(digits, sizeof digits, "%" PRId64, n < 0 ? -n : n);
+    size_t used = 0;
+    if (n < 0 && used + 1 < size) out[used++] = '-';
+    for (int i = 0; i < length && used + 2 < size; i++) {
+        if (i > 0 && (length - i) % 3 == 0) out[used++] = ',';
+        out[used++] = digits[i];
+    }
+    out[used < size ? used : size - 1] = '\0';
+    return out;
+}
+
+/* The same from a comparison's counts and times (n operations each way). */
+static inline void bench_summary_times(const char *scenario, int64_t n, double library_seconds, double raw_seconds) {
+    bench_summary(scenario, (double)n / library_seconds, (double)n / raw_seconds);
 }
 
 /* ---- Calling the library ------------------------------------------------------------------ */

@@ -633,6 +633,9 @@ int main(int argc, char **argv) {
         bench_table_row(speed, sizeof speed / sizeof *speed, scenario, m->library.rows, m->library.seconds,
                         (double)m->library.rows / m->library.seconds, m->raw.seconds, (double)m->n / m->raw.seconds,
                         m->raw.seconds / m->library.seconds);
+        char summary[96], orders[32];
+        snprintf(summary, sizeof summary, "export of %s orders vs the sqlite3 tool", bench_thousands(m->n, orders, sizeof orders));
+        bench_summary(summary, (double)m->n / m->library.seconds, (double)m->n / m->raw.seconds);
     }
     printf("\n");
     bench_table_header(memory, sizeof memory / sizeof *memory);

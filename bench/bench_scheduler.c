@@ -435,6 +435,9 @@ int main(int argc, char **argv) {
     bench_table_header(pass, sizeof pass / sizeof *pass);
     bench_table_row(pass, sizeof pass / sizeof *pass, label, due, library_seconds, library_rate, raw_seconds, raw_rate,
                     library_rate / raw_rate);
+    char summary[96], count[32];
+    snprintf(summary, sizeof summary, "scheduler pass, 1 %% of %s due", bench_thousands(n, count, sizeof count));
+    bench_summary(summary, library_rate, raw_rate);
     printf("\n");
 
     bench_table_header(idles, sizeof idles / sizeof *idles);

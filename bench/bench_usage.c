@@ -400,6 +400,9 @@ int main(int argc, char **argv) {
     double raw_seconds = raw_usage(raw_path, n, count);
     snprintf(scenario, sizeof scenario, "rate usage, %d resources", count);
     bench_compare_row(columns, scenario, n, library_seconds, raw_seconds, 1e6);
+    char summary[64], per_call[32];
+    snprintf(summary, sizeof summary, "usage rating, %s records a call", bench_thousands(BATCH, per_call, sizeof per_call));
+    bench_summary_times(summary, n, library_seconds, raw_seconds);
 
     double library_verify = check_file(library_path, n, count, "library file");
     double raw_verify = check_file(raw_path, n, count, "raw file");

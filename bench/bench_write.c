@@ -230,15 +230,18 @@ int main(int argc, char **argv) {
     double library_seconds = library_writes(library_full, "FULL", full);
     double raw_seconds = raw_writes(raw_full, "FULL", full);
     row("write, synchronous=FULL", full, library_seconds, raw_seconds);
+    bench_summary_times("one idempotent write with event and audit, FULL", full, library_seconds, raw_seconds);
 
     library_seconds = library_writes(library_normal, "NORMAL", normal);
     raw_seconds = raw_writes(raw_normal, "NORMAL", normal);
     row("write, synchronous=NORMAL", normal, library_seconds, raw_seconds);
+    bench_summary_times("one idempotent write with event and audit, NORMAL", normal, library_seconds, raw_seconds);
 
     /* The FULL files are existing, migrated databases by now. */
     library_seconds = library_opens(library_full, opens);
     raw_seconds = raw_opens(raw_full, opens);
     row("open+close, existing file", opens, library_seconds, raw_seconds);
+    bench_summary_times("open + close of an existing file", opens, library_seconds, raw_seconds);
 
     bench_cleanup();
     return 0;
