@@ -388,6 +388,15 @@ int billing_platform_activate(billing_engine *engine, const char *request_json, 
    Since 0.1.0. */
 int billing_platform_get(billing_engine *engine, const char *request_json, char **out_json);
 
+/* The approver's queue and the operator's view of platform accounts, in application order
+   (oldest first), a page at a time. Request {"status"?: one of, or a list of, "SUBMITTED",
+   "APPROVED_PENDING_PASSWORD", "ACTIVE", "REJECTED" (an empty list is "empty_list", another
+   value "unknown_value"), "account_id"?, "after"?, "limit"?: 1–100 (default 20)} ->
+   {"platform_accounts": [platform_account (as billing_platform_get, never the password
+   hash)], "next_cursor", "has_more"}. A cursor that is not one handed out is
+   "invalid_cursor". Each status is read from its own index range. Since 0.2.0. */
+int billing_platform_accounts_list(billing_engine *engine, const char *request_json, char **out_json);
+
 /* Logs in. Request: {"identifier": phone, e-mail or user name, "password"}, nothing else:
    no "actor" (who asks is what login finds out; the audit row names the platform account,
    or "anonymous") and no "idempotency_key" (each attempt counts); both are refused as
@@ -535,6 +544,21 @@ int billing_order_create(billing_engine *engine, const char *request_json, char 
    Since 0.1.0. */
 int billing_order_pay(billing_engine *engine, const char *request_json, char **out_json);
 
+/* What paying a PENDING_PAYMENT order with the chosen coupons would take, before paying it:
+   {"account_id", "order_id", "coupon_ids"?} (as billing_order_pay, without "actor") ->
+   {"quoted_at", "order_id", "is_combined", "pay_deadline", "amounts" (the order's, after the
+   coupons: amount_due_fen, voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen,
+   credit_fen, paid_amount_fen), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what each
+   chosen coupon would take), "applicable_coupons": [coupon] (the account's usable coupons
+   this payment would accept, each on its own), "payment": {"payable": true} or {"payable":
+   false, "reason", "message"} ("account_frozen", "account_in_arrears", a coupon's refusal,
+   "insufficient_funds": the amounts without the coupons stand)}. It is billing_order_pay's
+   own payment plan made without writing anything, so paying at the same instant with the
+   same coupons charges exactly this. Refused as the payment would be when the order itself
+   cannot be paid: "order_not_found", "use_combined_order", "order_not_payable",
+   "order_already_paid", "order_payment_expired". Since 0.2.0. */
+int billing_order_pay_quote(billing_engine *engine, const char *request_json, char **out_json);
+
 /* Cancels PENDING_PAYMENT orders (T11), at most max_batch_cancel (30):
    {"actor", "account_id", "order_ids": [...], "reason"?} -> {"results": [{"order_id",
    "cancelled", "reason"?, "message"?}]}: each order that can be cancelled is, the others say
@@ -578,6 +602,10 @@ int billing_order_get(billing_engine *engine, const char *request_json, char **o
    other filter of the request (the "status" filter itself is left out; "ALL" is their sum),
    whatever the page. The pending-orders badge is counts.PENDING_PAYMENT. One indexed,
    grouped read of the account's orders; no other account's rows are read.
+   Combined orders as one row (since 0.2.0): with "group_combined": true each combined order
+   is one row (its details, with its sub-orders that match the filters under "sub_orders")
+   in place of its sub-orders, never split across two pages, and the counts count rows as
+   shown (a combined order once per status tab its matching sub-orders are in; once in ALL).
    Since 0.1.0. */
 int billing_orders_list(billing_engine *engine, const char *request_json, char **out_json);
 

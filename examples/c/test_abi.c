@@ -226,6 +226,7 @@ static const struct {
     {"billing_platform_resend_link", billing_platform_resend_link, 0},
     {"billing_platform_activate", billing_platform_activate, 0},
     {"billing_platform_get", billing_platform_get, 0},
+    {"billing_platform_accounts_list", billing_platform_accounts_list, 0},
     {"billing_platform_login", billing_platform_login, 0},
     {"billing_platform_reset_request", billing_platform_reset_request, 0},
     {"billing_platform_reset_complete", billing_platform_reset_complete, 0},
@@ -236,6 +237,7 @@ static const struct {
     {"billing_order_quote", billing_order_quote, 0},
     {"billing_order_create", billing_order_create, 0},
     {"billing_order_pay", billing_order_pay, 0},
+    {"billing_order_pay_quote", billing_order_pay_quote, 0},
     {"billing_orders_cancel", billing_orders_cancel, 0},
     {"billing_order_review", billing_order_review, 0},
     {"billing_order_confirm", billing_order_confirm, 0},
@@ -890,6 +892,7 @@ static void test_every_list_refuses_a_bad_cursor(void) {
         {billing_usage_list, "billing_usage_list", ", \"account_id\": \"abi\""},
         {billing_packages_list, "billing_packages_list", ", \"account_id\": \"abi\""},
         {billing_exports_list, "billing_exports_list", ", \"account_id\": \"abi\""},
+        {billing_platform_accounts_list, "billing_platform_accounts_list", ", \"status\": \"SUBMITTED\""},
     };
     static const char *cursors[] = {"no-such-cursor", "-1"};
     int declared = 0;

@@ -59,7 +59,7 @@ extension Engine {
     /// spend, exclusivity with discounts and the per-payment limit — takes for this order's
     /// lines. Whether the funds then suffice, or the account may pay at all now, is the
     /// quote's `payment`, not a property of the coupon.
-    private func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
+    func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
         let payable = try Engine.payableLines(of: order, context: context)
         var accepted: [JSONValue] = []
         for coupon in try CouponStore.usable(context.db, account: account, at: context.now) {

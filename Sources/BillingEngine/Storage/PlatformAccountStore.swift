@@ -39,6 +39,15 @@ enum PlatformAccountStore {
                             identifier.normalized, map: decode)
     }
 
+    /// A page of platform accounts in application order (`seq`), with each one's cursor.
+    static func page(_ db: Connection, where condition: String, _ arguments: [SQLiteValue]) throws -> [(account: PlatformAccount, seq: Int64)] {
+        var rows: [(account: PlatformAccount, seq: Int64)] = []
+        try db.forEach("SELECT \(columns), seq FROM platform_accounts WHERE \(condition) ORDER BY seq LIMIT ?", arguments) {
+            rows.append((try decode($0), $0.int(13)))
+        }
+        return rows
+    }
+
     static func insert(_ db: Connection, _ account: PlatformAccount, sequence: Int64) throws {
         try db.run("""
             INSERT INTO platform_accounts (id, seq, account_id, status, user_name, email, phone, contact_name, submitted_at)

@@ -440,6 +440,11 @@ enum Schema {
         CREATE INDEX renewals_all ON resources (account_id, expire_at, seq) WHERE billing_mode = 'PREPAID' AND primary_id IS NULL;
         CREATE INDEX packages_page ON resources (account_id, seq) WHERE billing_mode = 'PACKAGE';
         """,
+        // 12: the approver's queue (billing_platform_accounts_list): platform accounts by status
+        // in application order.
+        """
+        CREATE INDEX platform_by_status ON platform_accounts (status, seq);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

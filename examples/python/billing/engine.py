@@ -375,6 +375,24 @@ class Engine:
         """{"platform_account": {...}}."""
         return self.call("billing_platform_get", {"platform_account_id": platform_account_id})
 
+    def platform_accounts(self, status: Union[str, Sequence[str], None] = None,
+                          account_id: Optional[str] = None, after: Optional[Cursor] = None,
+                          limit: Optional[int] = None) -> Response:
+        """One page of platform accounts in application order (the approver's queue):
+        {"platform_accounts", "next_cursor", "has_more"}. `status` is one of, or a list of,
+        "SUBMITTED", "APPROVED_PENDING_PASSWORD", "ACTIVE", "REJECTED"."""
+        return self.call("billing_platform_accounts_list", _read_request(
+            status=status if status is None or isinstance(status, str) else list(status),
+            account_id=account_id, after=after, limit=limit))
+
+    def iter_platform_accounts(self, status: Union[str, Sequence[str], None] = None,
+                               account_id: Optional[str] = None, after: Optional[Cursor] = None,
+                               limit: Optional[int] = None) -> Iterator[Response]:
+        """Yields every matching platform account in application order, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.platform_accounts(status, account_id, after=cursor, limit=limit),
+            "platform_accounts", after)
+
     def login(self, identifier: str, password: str) -> Response:
         """{"platform_account", "account_id"}; raises errors.AuthError on failure
         ("invalid_credentials" or "login_throttled", with `retry_after`)."""
@@ -453,6 +471,15 @@ class Engine:
             actor, idempotency_key, account_id=account_id, order_id=order_id,
             coupon_ids=coupon_ids))
 
+    def order_pay_quote(self, account_id: str, order_id: str,
+                        coupon_ids: Optional[Sequence[str]] = None) -> Response:
+        """What order_pay with these coupons would take now, without paying: {"quoted_at",
+        "order_id", "is_combined", "pay_deadline", "amounts", "coupons" (what each chosen
+        coupon takes), "applicable_coupons", "payment": {"payable", "reason"?, "message"?}}."""
+        return self.call("billing_order_pay_quote", _read_request(
+            account_id=account_id, order_id=order_id,
+            coupon_ids=None if coupon_ids is None else list(coupon_ids)))
+
     def orders_cancel(self, actor: str, account_id: str, order_ids: Sequence[str],
                       reason: Optional[str] = None,
                       idempotency_key: Optional[str] = None) -> Response:
@@ -487,7 +514,8 @@ class Engine:
         """One page of the order list, newest first: {"orders", "next_cursor", "has_more",
         "counts"?}. `filters`: order_id, created_from, created_to, product_type, order_type,
         status, billing_mode (each of the last four one value or a list of values),
-        with_counts (True: "counts" per status tab under the other filters; None = absent)."""
+        with_counts (True: "counts" per status tab under the other filters; None = absent),
+        group_combined (True: a combined order is one row with its "sub_orders")."""
         return self.call("billing_orders_list", _read_request(
             account_id=account_id, after=after, limit=limit, **filters))
 
@@ -764,6 +792,7 @@ class Engine:
     # carry the C names, so code can be written from billing.h directly.
     account_topup = topup
     platform_login = login
+    platform_accounts_list = platform_accounts
     platform_reset_request = password_reset_request
     platform_reset_complete = password_reset_complete
     order_quote = quote
