@@ -53,12 +53,9 @@ extension Engine {
             // A combined unsubscription's shares are recorded on its sub-orders.
             var refunds: [JSONValue] = []
             for member in members {
-                refunds += try context.db.all("""
-                    SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?
-                    ORDER BY resource_id, source, coupon_id
-                    """, member.id) { row -> JSONValue in
-                    ["resource_id": .string(row.text(0)), "paid_by_order_id": .string(row.text(1)), "source": .string(row.text(2)),
-                     "coupon_id": row.text(3).isEmpty ? .null : .string(row.text(3)), "amount_fen": .integer(row.int(4))]
+                refunds += try RefundStore.sortedEntries(context.db, refundOrder: member.id).map { share -> JSONValue in
+                    ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
+                     "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
                 }
             }
             fields["refunds"] = .array(refunds)
@@ -105,11 +102,11 @@ struct OrderFilter {
     var orderID: String?
     var from: Int64?
     var to: Int64?
-    /// Column and accepted values: each filter takes one value or several (any of them).
-    var filters: [(column: String, values: [String])] = []
+    /// Request key and accepted values: each filter takes one value or several (any of them).
+    var filters: [(key: String, values: [String])] = []
 
-    /// The request keys of the filters that take values, with their columns.
-    private static let keys = [("product_type", "product_type"), ("order_type", "type"), ("status", "status"), ("billing_mode", "billing_mode")]
+    /// The request keys of the filters that take values.
+    private static let keys = ["product_type", "order_type", "status", "billing_mode"]
 
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
@@ -123,8 +120,8 @@ struct OrderFilter {
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
                                            "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for (key, column) in OrderFilter.keys {
-            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
+        for key in OrderFilter.keys {
+            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((key, values)) }
         }
     }
 
@@ -132,59 +129,30 @@ struct OrderFilter {
     /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for (key, column) in OrderFilter.keys {
-            guard let values = filters.first(where: { $0.column == column })?.values else { continue }
+        for key in OrderFilter.keys {
+            guard let values = filters.first(where: { $0.key == key })?.values else { continue }
             fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }
         return .object(fields)
     }
 
-    /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
-    private func conditions(skipping: String? = nil) -> ([String], [SQLiteBindable]) {
-        var conditions = ["account_id = ?", "is_combined = 0"]
-        var arguments: [SQLiteBindable] = [account]
-        for (column, values) in filters where column != skipping {
-            conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments += values.map { $0 as SQLiteBindable }
-        }
-        if let id = orderID {
-            conditions.append("(id = ? OR combined_id = ?)")
-            arguments += [id, id]
-        }
-        if let from { conditions.append("created_at >= ?"); arguments.append(from) }
-        if let to { conditions.append("created_at <= ?"); arguments.append(to) }
-        return (conditions, arguments)
-    }
-
     /// Keys of the matching orders, newest first, after a (created_at, seq) cursor.
     func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64) throws -> [(id: String, created: Int64, sequence: Int64)] {
-        var (conditions, arguments) = self.conditions()
-        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
-        arguments.append(limit)
-        var keys: [(String, Int64, Int64)] = []
-        try db.forEach("SELECT id, created_at, seq FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
-                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2))) }
-        return keys.map { (id: $0.0, created: $0.1, sequence: $0.2) }
+        try OrderStore.page(db, self, after: cursor, limit: limit)
     }
 
     /// How many orders match.
-    func count(_ db: Connection) throws -> Int64 {
-        let (conditions, arguments) = self.conditions()
-        var total: Int64 = 0
-        try db.forEach("SELECT count(*) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
-        return total
-    }
+    func count(_ db: Connection) throws -> Int64 { try OrderStore.count(db, self) }
 
     /// The status tabs' totals (§3.8 "My orders", "Pending payment"): every other filter
     /// applies, the status filter does not; `ALL` is every status. One grouped read of the
     /// account's rows through `orders_by_status`, whatever the page.
     func statusCounts(_ db: Connection) throws -> JSONValue {
-        let (conditions, arguments) = self.conditions(skipping: "status")
         var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: OrderStatus.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
         var total: Int64 = 0
-        try db.forEach("SELECT status, count(*) FROM orders WHERE \(conditions.joined(separator: " AND ")) GROUP BY status", arguments) { row in
-            counts[row.text(0)] = .integer(row.int(1))
-            total += row.int(1)
+        for (status, count) in try OrderStore.statusCounts(db, self) {
+            counts[status] = .integer(count)
+            total += count
         }
         counts["ALL"] = .integer(total)
         return .object(counts)

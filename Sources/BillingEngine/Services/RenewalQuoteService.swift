@@ -56,9 +56,7 @@ extension Engine {
     /// The account's usable coupons that a payment of `order` would accept (each on its own:
     /// scope, minimum spend, discounts), whether or not the funds would then suffice.
     private func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
-        let ids = try context.db.all("""
-            SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
-            """, account, context.now, context.now) { $0.text(0) }
+        let ids = try CouponStore.validIDs(context.db, account: account, at: context.now)
         var accepted: [JSONValue] = []
         for id in ids {
             let coupon = try CouponStore.require(context.db, id: id, account: account)

@@ -85,4 +85,24 @@ enum CouponStore {
         try db.all("SELECT \(columns), seq FROM coupons WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                    account, after, limit) { row in (row.int(15), try decode(row)) }
     }
+
+    /// The end of a coupon's validity, nil when there is no such coupon.
+    static func validTo(_ db: Connection, _ id: String) throws -> Int64? {
+        try db.first("SELECT valid_to FROM coupons WHERE id = ?", id) { $0.int(0) }
+    }
+
+    /// The ids of the account's coupons valid at an instant (used up or not), in issue order.
+    static func validIDs(_ db: Connection, account: String, at instant: Int64) throws -> [String] {
+        try db.all("""
+            SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
+            """, account, instant, instant) { $0.text(0) }
+    }
+
+    /// Takes `amount` from a balance coupon for pay-per-use usage (no order): the usage line
+    /// records what it paid.
+    static func useForUsage(_ db: Connection, coupon: String, amount: Money, at: Int64) throws {
+        try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon)
+        try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
+                   coupon, Money(fen: -amount.fen), at)
+    }
 }
