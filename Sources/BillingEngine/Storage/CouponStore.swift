@@ -53,11 +53,23 @@ enum CouponStore {
     static func use(_ db: Connection, coupon: Coupon, amount: Money, order: String, at: Int64) throws {
         if coupon.kind == .discountCoupon {
             try db.run("UPDATE coupons SET used_at = ? WHERE id = ?", at, coupon.id)
+            try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, ?, ?)",
+                       coupon.id, Money.zero, order, at)
         } else {
-            try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon.id)
+            try take(amount, from: coupon.id, order: order, at: at, db)
         }
+    }
+
+    /// Takes `amount` from a balance coupon for pay-per-use usage (no order: the usage line
+    /// records what it paid), through the same ledger entry as an order's use.
+    static func useForUsage(_ db: Connection, coupon: String, amount: Money, at: Int64) throws {
+        try take(amount, from: coupon, order: nil, at: at, db)
+    }
+
+    private static func take(_ amount: Money, from coupon: String, order: String?, at: Int64, _ db: Connection) throws {
+        try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon)
         try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, ?, ?)",
-                   coupon.id, coupon.kind == .discountCoupon ? Money.zero : Money(fen: -amount.fen), order, at)
+                   coupon, Money(fen: -amount.fen), order, at)
     }
 
     /// Gives back what a refund returns to a balance coupon; one that has expired meanwhile is
@@ -96,13 +108,5 @@ enum CouponStore {
         try db.all("""
             SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
             """, account, instant, instant) { $0.text(0) }
-    }
-
-    /// Takes `amount` from a balance coupon for pay-per-use usage (no order): the usage line
-    /// records what it paid.
-    static func useForUsage(_ db: Connection, coupon: String, amount: Money, at: Int64) throws {
-        try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon)
-        try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
-                   coupon, Money(fen: -amount.fen), at)
     }
 }
