@@ -76,4 +76,29 @@ struct StoredProductTests {
             #expect(try load(engine, expected.id) == expected)
         }
     }
+
+    /// A coupon scope is read by `CouponStore`'s own decoder too: the request's limits do not
+    /// apply to a stored scope, but a restriction this library cannot read is never dropped
+    /// (that would widen the coupon).
+    @Test func storedCouponScopesAreReadByTypeAndKeepEveryRestriction() throws {
+        let engine = try manualEngine()
+        try putAccount(engine, "a1")
+        let issued = try object(engine.issueCoupon(#"{"actor":"ops","account_id":"a1","kind":"VOUCHER","face_value_fen":100,"valid_from":\#(january1st2024),"valid_to":\#(january1st2024 + 86_400),"scope":{"order_types":["NEW"]}}"#))
+        let id = text(issued, "coupon", "coupon_id")
+        func rewrite(_ scope: String) throws -> BillingError? {
+            try engine.lock.withLock {
+                try engine.db.transaction(write: true) { try engine.db.run("UPDATE coupons SET scope = ? WHERE id = ?", scope, id) }
+            }
+            return expectBillingError {
+                try engine.lock.withLock { try engine.db.transaction(write: false) { try CouponStore.require(engine.db, id: id, account: "a1") } }
+            }
+        }
+        // An order type a request would refuse today (not in `CouponScope.orderTypeValues`) still loads.
+        #expect(try rewrite(#"{"products":[],"excluded_products":[],"order_types":["RETIRED_TYPE"],"billing_modes":[],"regions":[]}"#) == nil)
+        let coupon = try engine.lock.withLock { try engine.db.transaction(write: false) { try CouponStore.require(engine.db, id: id, account: "a1") } }
+        #expect(coupon.scope.orderTypes == ["RETIRED_TYPE"])
+        #expect(try rewrite(#"{"order_types":["NEW"],"customer_levels":["V5"]}"#)?.reason == "stored_value_unreadable")
+        #expect(try rewrite(#"{"order_types":"NEW"}"#)?.reason == "stored_value_unreadable")
+        #expect(try rewrite("[]")?.reason == "stored_value_unreadable")
+    }
 }

@@ -10,9 +10,26 @@ enum CouponStore {
         Coupon(id: row.text(0), accountID: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of coupon \(row.text(0))"),
                faceValue: Money(fen: row.int(3)), balance: Money(fen: row.int(4)),
                discountBP: row.optionalInt(5), maxDiscount: row.optionalInt(6).map { Money(fen: $0) },
-               validFrom: row.int(7), validTo: row.int(8), scope: try CouponScope(storedJSON: row.text(9), coupon: row.text(0)),
+               validFrom: row.int(7), validTo: row.int(8), scope: try decodeScope(row.optionalText(9), coupon: row.text(0)),
                minSpend: Money(fen: row.int(10)), exclusiveWithDiscounts: row.bool(11),
                reference: row.optionalText(12), issuedAt: row.int(13), usedAt: row.optionalInt(14))
+    }
+
+    /// Reads a stored scope (written from `CouponScope.json`) by type only: the request's
+    /// limits (list lengths, known order types and modes) were checked when it was issued. A
+    /// damaged scope, or one with a restriction this library does not know, is a storage error,
+    /// never an empty (unrestricted) scope.
+    static func decodeScope(_ text: String?, coupon: String) throws -> CouponScope {
+        let record = "scope of coupon \(coupon)"
+        let document = try StoredDocument(StoredValue.document(text, record), record: record)
+        try document.refuseUnknown(["products", "excluded_products", "order_types", "billing_modes", "regions"])
+        var scope = CouponScope()
+        scope.products = try document.optionalStrings("products") ?? []
+        scope.excludedProducts = try document.optionalStrings("excluded_products") ?? []
+        scope.orderTypes = try document.optionalStrings("order_types") ?? []
+        scope.billingModes = try document.optionalStrings("billing_modes") ?? []
+        scope.regions = try document.optionalStrings("regions") ?? []
+        return scope
     }
 
     /// A coupon of an account; another account's coupon is "not found".

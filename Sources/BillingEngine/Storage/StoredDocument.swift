@@ -77,4 +77,12 @@ struct StoredDocument {
     func optionalChoice<Value: RawRepresentable>(_ key: String) throws -> Value? where Value.RawValue == String {
         try optionalString(key).map { try StoredValue.choice($0, "\(record), \(key)") }
     }
+
+    /// Refuses fields outside `known`, for documents where a field this library cannot read
+    /// would change the meaning (a coupon scope's restriction ignored would widen the coupon).
+    func refuseUnknown(_ known: Set<String>) throws {
+        if let key = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw StoredValue.unreadable(record, "\(BillingError.quote(key)) is not a field this library knows")
+        }
+    }
 }
