@@ -79,7 +79,7 @@ extension Engine {
             candidates.append(resource.graceEnd.map { $0 + 1 })
             if renewing { candidates.append(resource.nextAttemptAt) }
         case .frozen:
-            if resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
+            if resource.freezeReason?.releasedAtRetentionEnd == true { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
             if renewing { candidates.append(resource.nextAttemptAt) }
         default:
             break
@@ -152,18 +152,18 @@ extension Engine {
             }
         }
         if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { try $0.transition(to: .frozen); $0.freezeReason = "ARREARS" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .arrears }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "ARREARS", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.arrears.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
         if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { try $0.transition(to: .frozen); $0.freezeReason = "EXPIRY" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .expiry }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "EXPIRY", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.expiry.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
-        if resource.status == .frozen, resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS",
+        if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
             try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)

@@ -92,8 +92,8 @@ extension Engine {
             status: resource.status, billingMode: resource.billingMode, boundToUnrequestedPrimary: boundTo, trial: product.trial,
             free: line.map { $0.amounts.listPrice.fen == 0 } ?? false,
             openOrder: try ResourceStore.openOrder(context.db, of: resource.id),
-            frozenForExpiry: resource.freezeReason == "EXPIRY",
-            policeFrozen: account.freeze == .police || resource.freezeReason == "POLICE",
+            frozenForExpiry: resource.freezeReason == .expiry,
+            policeFrozen: account.freeze == .police || resource.freezeReason == .police,
             promotionForbidsRefund: product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0,
             hostBlocks: resource.refundBlocks.compactMap(NotRefundableReason.init(rawValue:)),
             productRefundable: product.refundable,
@@ -199,22 +199,22 @@ extension Engine {
         // The fee kept is what is left after consumption; it equals the computed fee unless the
         // refund was floored at zero, so refund + consumed + fee = paid always holds, in total
         // and per source: consumption is spread over what each source has left after its refund.
-        let keptFee = paid.fen - computation.consumed.fen - computation.refund.fen
-        let left = zip(paidParts, refunds).map { Money(fen: $0.0.amount.fen - $0.1.fen) }
+        let keptFee = try paid.subtracting(computation.consumed).subtracting(computation.refund)
+        let left = try zip(paidParts, refunds).map { try $0.0.amount.subtracting($0.1) }
         let consumedParts = try computation.consumed.allocated(byWeights: left.map(\.fen))
         var bySource: [JSONValue] = []
         for index in paidParts.indices {
             bySource.append(["source": .string(paidParts[index].source.rawValue), "coupon_id": JSONValue(paidParts[index].coupon),
                              "paid_fen": .integer(paidParts[index].amount.fen), "refund_fen": .integer(refunds[index].fen),
                              "consumed_fen": .integer(consumedParts[index].fen),
-                             "fee_fen": .integer(left[index].fen - consumedParts[index].fen)])
+                             "fee_fen": .integer(try left[index].subtracting(consumedParts[index]).fen)])
         }
         appendPeriods([[
             "resource_id": .string(resource.id), "paid_by_order_id": .string(period.order), "method": "FORMULA",
             "start": .integer(period.start), "end": .integer(period.end), "paid": fundingJSON(funding),
             "paid_amount_fen": .integer(paid.fen), "duration_unit": .string(context.configuration.refundDurationGranularity),
             "total_units": .integer(units.total), "used_units": .integer(units.used), "consumed_fen": .integer(computation.consumed.fen),
-            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee),
+            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee.fen),
             "refund_fen": .integer(computation.refund.fen), "refund": .array(refundJSON), "forfeited": fundingJSON(forfeited),
             "by_source": .array(bySource),
         ]], to: &group)
@@ -243,30 +243,31 @@ extension Engine {
             fields["message"] = JSONValue(group.message)
             fields["five_day_quota_unit"] = JSONValue(group.quotaUnit)
             fields["fallback_expiry"] = JSONValue(group.fallbackExpiry)
-            var bySource: [String: JSONValue] = [:]
-            var returned: Int64 = 0
-            var voided: Int64 = 0
+            var bySource: [String: Money] = [:]
+            var returned = Money.zero
+            var voided = Money.zero
             for entry in group.entries {
-                if case .integer(let sum)? = bySource[entry.source.rawValue] { bySource[entry.source.rawValue] = .integer(sum + entry.amount.fen) }
-                else { bySource[entry.source.rawValue] = .integer(entry.amount.fen) }
+                bySource[entry.source.rawValue] = try (bySource[entry.source.rawValue] ?? .zero).adding(entry.amount)
                 if let coupon = entry.coupon {
                     let validTo = try CouponStore.validTo(context.db, coupon) ?? 0
-                    if context.now < validTo { returned += entry.amount.fen } else { voided += entry.amount.fen }
+                    if context.now < validTo { returned = try returned.adding(entry.amount) } else { voided = try voided.adding(entry.amount) }
                 }
             }
-            fields["refund_by_source"] = .object(bySource)
+            fields["refund_by_source"] = .object(bySource.mapValues { .integer($0.fen) })
             fields["refund_fen"] = .integer(try group.refund.fen)
             // Coupon money that does not come back: vouchers of a period refunded by the
             // formula, and coupons that expired before the refund (returned void).
-            var formulaForfeits: Int64 = 0
+            var formulaForfeits = Money.zero
             if case .array(let periods)? = group.detail["periods"] {
                 for case .object(let period) in periods {
                     guard case .array(let lost)? = period["forfeited"] else { continue }
-                    for case .object(let part) in lost { if case .integer(let amount)? = part["amount_fen"] { formulaForfeits += amount } }
+                    for case .object(let part) in lost {
+                        if case .integer(let amount)? = part["amount_fen"] { formulaForfeits = try formulaForfeits.adding(Money(fen: amount)) }
+                    }
                 }
             }
-            fields["coupons_returned_fen"] = .integer(returned)
-            fields["coupons_forfeited_fen"] = .integer(voided + formulaForfeits)
+            fields["coupons_returned_fen"] = .integer(returned.fen)
+            fields["coupons_forfeited_fen"] = .integer(try voided.adding(formulaForfeits).fen)
             return .object(fields)
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
@@ -381,13 +382,16 @@ extension Engine {
     /// Applies an unsubscription order (at once, or on approval): money back, the five-day unit,
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
-        guard case .object(let detail)? = try RefundStore.detail(context.db, order: order.id) else { return }
+        // Every unsubscription order is written with its detail: one missing is a damaged file.
+        guard let detail = try refundDetail(of: order.id, context: context) else {
+            throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
+        }
         let entries = try RefundStore.entries(context.db, refundOrder: order.id)
         let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)
         if case .string(let unit)? = detail["five_day_quota_unit"] {
             try FiveDayUnitStore.use(context.db, account: order.accountID, year: context.calendar.date(of: context.now).year, unit: unit, order: order.id)
         }
-        for id in resourceIDs(inRefundDetail: detail) {
+        for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
                 try ResourceStore.refundPeriods(context.db, of: id, startingFrom: fallback)
@@ -415,10 +419,25 @@ extension Engine {
                          data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
     }
 
-    /// The resources an unsubscription's stored detail names (the group's members).
-    static func resourceIDs(inRefundDetail detail: [String: JSONValue]) -> [String] {
-        guard case .array(let list)? = detail["resource_ids"] else { return [] }
-        return list.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    /// The stored detail of an unsubscription order, nil when it has none (a failed creation,
+    /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
+    /// order, never taken for an empty one.
+    static func refundDetail(of order: String, context: OperationContext) throws -> [String: JSONValue]? {
+        try RefundStore.detail(context.db, order: order)
+    }
+
+    /// The resources an unsubscription's stored detail names (the group's members); a list
+    /// that is not one of ids is a storage error naming the order.
+    static func resourceIDs(inRefundDetail detail: [String: JSONValue], order: String) throws -> [String] {
+        guard case .array(let list)? = detail["resource_ids"] else {
+            throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list")
+        }
+        return try list.map { value in
+            guard case .string(let id) = value else {
+                throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list of ids")
+            }
+            return id
+        }
     }
 
     /// The resources an UNSUBSCRIBE order gives money back for, each once: those its
@@ -426,8 +445,8 @@ extension Engine {
     /// (a failed creation, T15, has no stored detail).
     static func unsubscribedResourceIDs(of order: String, context: OperationContext) throws -> [String] {
         var ids: [String] = []
-        if case .object(let detail)? = try RefundStore.detail(context.db, order: order) {
-            ids = resourceIDs(inRefundDetail: detail)
+        if let detail = try refundDetail(of: order, context: context) {
+            ids = try resourceIDs(inRefundDetail: detail, order: order)
         }
         for id in try RefundStore.resourceIDs(context.db, refundOrder: order) where !ids.contains(id) {
             ids.append(id)

@@ -52,7 +52,7 @@ extension Engine {
                 }
                 let lines = try Engine.rate(record, account: input.0, context: context)
                 try UsageStore.insertRecord(context.db, record, account: input.0, at: context.now)
-                charged = try charged.adding(Money(fen: lines.reduce(0) { $0 + $1.charge.fen }))
+                charged = try charged.adding(Money.sum(lines.map(\.charge)))
                 results.append(["usage_id": .string(record.usageID), "status": "RATED",
                                 "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
                                                              "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
@@ -97,7 +97,10 @@ extension Engine {
                                                 perHour: perHour, context: context)
             let existing = try UsageStore.line(context.db, resource: resource.id, hour: slot.hour)
             let linePrice = existing?.priceMicrofen ?? price
-            let overage = (existing?.overage ?? 0) + units - covered
+            // The stored overage plus this record's: checked, as a value read from the file
+            // must never trap the host.
+            let (overage, overflow) = (existing?.overage ?? 0).addingReportingOverflow(units - covered)
+            guard !overflow else { throw BillingError.overflow("the usage of resource \(resource.id) in the hour from \(slot.hour)") }
             let amount = try UsageRating.charge(units: overage, priceMicrofen: linePrice, perHour: perHour)
             let delta = try amount.subtracting(existing?.charged ?? .zero)
             if existing == nil {

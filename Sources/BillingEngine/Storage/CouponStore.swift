@@ -119,11 +119,4 @@ enum CouponStore {
     static func validTo(_ db: Connection, _ id: String) throws -> Int64? {
         try db.first("SELECT valid_to FROM coupons WHERE id = ?", id) { $0.int(0) }
     }
-
-    /// The ids of the account's coupons valid at an instant (used up or not), in issue order.
-    static func validIDs(_ db: Connection, account: String, at instant: Int64) throws -> [String] {
-        try db.all("""
-            SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
-            """, account, instant, instant) { $0.text(0) }
-    }
 }

@@ -47,10 +47,15 @@ enum RefundStore {
     }
 
     /// The stored decision of an unsubscription order, nil for a refund order without one
-    /// (a failed creation, T15).
-    static func detail(_ db: Connection, order: String) throws -> JSONValue? {
-        try db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.optionalText(0) }).map {
-            try StoredValue.document($0, "refund detail of order \(order)")
+    /// (a failed creation, T15); one that is not a JSON object is a storage error.
+    static func detail(_ db: Connection, order: String) throws -> [String: JSONValue]? {
+        guard let row = try db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.optionalText(0) }) else {
+            return nil
         }
+        let record = "refund detail of order \(order)"
+        guard case .object(let detail) = try StoredValue.document(row, record) else {
+            throw StoredValue.unreadable(record, "not a JSON object")
+        }
+        return detail
     }
 }

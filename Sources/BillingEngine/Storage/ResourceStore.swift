@@ -25,7 +25,7 @@ enum ResourceStore {
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
         resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = row.optionalText(22)
+        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record)")
         resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
         resource.autoRenewRemaining = row.optionalInt(25)
         resource.nextAttemptAt = row.optionalInt(26)
@@ -56,7 +56,7 @@ enum ResourceStore {
             resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
             resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
             resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd, resource.retentionEnd,
-            resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
+            resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
             resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
             resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","),
         ]
@@ -82,7 +82,7 @@ enum ResourceStore {
             WHERE id = ?
             """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                  resource.retentionEnd, resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue,
+                  resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
                   resource.remindedDays, resource.dueAt,
                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
@@ -188,8 +188,8 @@ enum ResourceStore {
     static func onDemandInArrears(_ db: Connection, account: String) throws -> [String] {
         try db.all("""
             SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
-                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = 'ARREARS'))
-            """, account, map: { $0.text(0) })
+                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = ?))
+            """, account, ResourceFreezeReason.arrears.rawValue, map: { $0.text(0) })
     }
 
     /// The account's packages valid at an instant (in effect, waiting to take effect, or expired
