@@ -127,6 +127,7 @@ static const struct target targets[] = {
     J(billing_unsubscriptions_list),                /* 55 */
     J(billing_renewal_quote),                       /* 56 */
     J(billing_resources_delete),                    /* 57 */
+    J(billing_audit_head),                          /* 58 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])

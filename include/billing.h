@@ -274,6 +274,17 @@ int billing_events_list(billing_engine *engine, const char *request_json, char *
    Since 0.1.0. */
 int billing_audit_list(billing_engine *engine, const char *request_json, char **out_json);
 
+/* The head of the audit chain: request NULL or {} -> {"schema_version", "position": the
+   last audit row's id (0 for an empty log), "digest": its hash in hex ("" for an empty
+   log)}. Every write appends one audit row whose hash covers the row before it and the
+   digests of every row the write changed, so the head commits to the whole history. A host
+   that keeps the head outside the database file (after its writes, or periodically) and
+   passes it back as billing_verify's "audit_head" learns when the chain was cut (rows
+   deleted at its end: "the chain does not reach position N") or rewritten (every hash
+   recomputed after an edit). Read-only; errors: BILLING_E_INVALID for a request that is
+   not {} ("unknown_field"). Since 0.2.0. */
+int billing_audit_head(billing_engine *engine, const char *request_json, char **out_json);
+
 /* ---- Accounts and money ------------------------------------------------------------ */
 /*
  * Every function below has the shape
@@ -918,7 +929,26 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    its ledger sum and never negative; order amounts = the sum of their lines, and the
    amount identities on paid orders; a combined order's status agrees with its sub-orders';
    what resources were funded with under an order = what the order was paid; no refund
-   beyond what was paid; paid periods of a resource never overlap. Since 0.1.0. */
+   beyond what was paid; paid periods of a resource never overlap.
+   Since 0.2.0 also, against changes made outside the library:
+     {"audit_head": {"position": <int>, "digest": "<hex>"}}?   a head the host kept from
+   billing_audit_head: the chain must reach that row with that hash (breach "audit_head",
+   subject the position). Every audit row must have a hash and follow from the one before
+   it (breach "audit_chain", subject the first bad row's id). Every row the library writes
+   (every table except the audit log itself and the digests) must match the digest of its
+   last write, listed by the audit row of that write: a row edited, inserted or deleted
+   outside the library is a breach "row_tampered" with "table" and "key" (the array of the
+   row's key values; subject "<table> <key>"), and so is a recorded digest the chain does
+   not list. Money is reconciled across tables (breach "ledger_reconciliation", with
+   "table" and "key"): every top-up ledger row has its reference and its audited top-up,
+   every payment and refund ledger row names an order of its account that could cause it,
+   each order's cash and credit equal what the ledger took for it, each completed refund
+   order's cash and credit refunds equal what the ledger credited, each pay-per-use hour's
+   cash and credit funding equals its ledger rows. What verify cannot detect: see the
+   README's Reliability section (a whole file replaced by an older copy, or a chain
+   recomputed after an edit when the host kept no head). Breaches may carry keys beyond
+   "check", "subject" and "detail"; readers ignore those they do not know.
+   Since 0.1.0. */
 int billing_verify(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus

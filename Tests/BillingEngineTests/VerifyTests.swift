@@ -9,7 +9,7 @@ struct VerifyTests {
     }
 
     func tamper(_ engine: Engine, _ sql: String) throws {
-        try engine.lock.withLock { try engine.db.transaction(write: true) { try engine.db.executeScript(sql) } }
+        try engine.tamper(sql)
     }
 
     @Test func cleanBooksVerify() throws {

@@ -222,6 +222,7 @@ static const struct {
     {"billing_config_update", billing_config_update, 0},
     {"billing_events_list", billing_events_list, 1},
     {"billing_audit_list", billing_audit_list, 1},
+    {"billing_audit_head", billing_audit_head, 1},
     {"billing_account_put", billing_account_put, 0},
     {"billing_account_get", billing_account_get, 0},
     {"billing_account_settings_update", billing_account_settings_update, 0},

@@ -64,6 +64,13 @@ public enum Secrets {
         return hex(digest)
     }
 
+    /// BLAKE2b-256 of bytes, in hex: the digest of a row's content and of audit links.
+    static func digest(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        _ = crypto_generichash(&digest, digest.count, bytes, UInt64(bytes.count), nil, 0)
+        return hex(digest)
+    }
+
     private static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         var text = ""

@@ -9,9 +9,13 @@ extension Engine {
     /// every usage line paid exactly its charge and covered exactly what packages gave; the
     /// audit chain is unbroken; order and resource statuses agree with their stored facts; a
     /// prepaid resource's expiry is the end of its last paid period; every keyed operation has
-    /// its audit row.
+    /// its audit row; the chain reaches the head the host kept (`audit_head`); every covered
+    /// row matches the digest of its last write and that digest is the one the chain lists
+    /// (`row_tampered`, naming table and key); every ledger row is tied to what made it and
+    /// orders, refunds and usage hours agree with the ledger (`ledger_reconciliation`).
     public func verify(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: Engine.integrityMode) { context, integrity in
+        try query(requestJSON, parse: VerifyRequest.init) { context, request in
+            let integrity = request.integrity
             // A damaged file is reported as such; invariants computed from it would mislead.
             let damage = try Engine.integrityBreaches(context.db, mode: integrity)
             if !damage.isEmpty { return ["ok": false, "integrity": .string(integrity.rawValue), "checked": [:], "breaches": .array(damage)] }
@@ -107,6 +111,9 @@ extension Engine {
             if let broken = try AuditLog.firstBrokenLink(db) {
                 breach("audit_chain", String(broken.id), broken.detail)
             }
+            breaches += try Engine.headBreaches(db, head: request.head)
+            breaches += try Engine.coverageBreaches(db)
+            breaches += try Engine.reconciliationBreaches(db)
             // Legal states: what each status implies about the stored times and facts.
             try db.forEach("""
                 SELECT id, status, paid_at, completed_at, cancelled_at, cancel_reason, type FROM orders WHERE

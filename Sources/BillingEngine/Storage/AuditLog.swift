@@ -1,47 +1,85 @@
 /// The append-only audit log: who did what, written in the operation's own transaction.
 ///
-/// Rows are chained: each carries BLAKE2b(previous hash, its own fields), so deleting, editing
-/// or reordering a row breaks the chain at that row, and `verify` names the first broken link.
+/// Rows are chained: each carries BLAKE2b(previous hash, its own fields, the rows its operation
+/// wrote), so deleting, editing or reordering a row breaks the chain at that row, and `verify`
+/// names the first broken link. The head (last id and hash) is what a host keeps elsewhere to
+/// detect a cut or recomputed chain (`head`, verify's `audit_head`).
 enum AuditLog {
+    /// Appends the operation's audit row, listing (and covering) every row it wrote.
     static func append(_ db: Connection, at: Int64, actor: String, operation: String,
                        account: String?, subject: String?, detail: JSONValue) throws {
+        try appendRow(db, at: at, actor: actor, operation: operation, account: account, subject: subject, detail: detail,
+                      writes: try RowCoverage.collect(db))
+    }
+
+    /// Appends an audit row with a given list of writes, and keeps their digests.
+    static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
+                          subject: String?, detail: JSONValue, writes: [RowCoverage.Write]) throws {
         let previous = try db.first("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") { $0.optionalText(0) } ?? nil
         let text = detail.text
-        try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   at, actor, operation, account, subject, text,
-                   link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject, detail: text))
+        let rows = RowCoverage.listText(writes)
+        try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   at, actor, operation, account, subject, text, rows,
+                   link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
+                        detail: text, rows: rows))
+        try RowCoverage.store(db, writes, audit: db.lastInsertRowID)
     }
 
-    /// The hash of a row given the one before it.
-    static func link(previous: String, at: Int64, actor: String, operation: String, account: String?, subject: String?, detail: String) -> String {
-        let fields: JSONValue = ["previous": .string(previous), "at": .integer(at), "actor": .string(actor), "operation": .string(operation),
-                                 "account": JSONValue(account), "subject": JSONValue(subject), "detail": .string(detail)]
-        return Secrets.tokenDigest(fields.text)
+    /// The hash of a row given the one before it. Rows written before row coverage have no
+    /// list of rows (`rows` nil) and hash as they did then.
+    static func link(previous: String, at: Int64, actor: String, operation: String, account: String?, subject: String?,
+                     detail: String, rows: String?) -> String {
+        var fields: [String: JSONValue] = ["previous": .string(previous), "at": .integer(at), "actor": .string(actor),
+                                           "operation": .string(operation), "account": JSONValue(account),
+                                           "subject": JSONValue(subject), "detail": .string(detail)]
+        if let rows { fields["rows"] = .string(rows) }
+        return Secrets.tokenDigest(JSONValue.object(fields).text)
     }
 
-    /// The first row whose hash does not follow from the row before it, if any. Rows written
-    /// before the chain existed (no hash) are skipped until the first hashed row.
+    private static let chainQuery = "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash FROM audit_log ORDER BY id"
+
+    private static func expected(_ row: Row, previous: String) -> String {
+        link(previous: previous, at: row.int(1), actor: row.text(2), operation: row.text(3), account: row.optionalText(4),
+             subject: row.optionalText(5), detail: row.text(6), rows: row.optionalText(7))
+    }
+
+    /// The first row whose hash is missing or does not follow from the row before it, if any.
+    /// The first row links to an empty hash.
     static func firstBrokenLink(_ db: Connection) throws -> (id: Int64, detail: String)? {
-        var previous: String?
+        var previous = ""
         var broken: (Int64, String)?
-        try db.forEach("SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, hash FROM audit_log ORDER BY id") { row in
+        try db.forEach(chainQuery) { row in
             guard broken == nil else { return }
-            guard let hash = row.optionalText(7) else {
-                if previous != nil { broken = (row.int(0), "row has no hash after the chain began") }
+            guard let hash = row.optionalText(8) else {
+                broken = (row.int(0), "the row has no hash (the chain was switched off or cut here)")
                 return
             }
-            let expected = link(previous: previous ?? "", at: row.int(1), actor: row.text(2), operation: row.text(3),
-                                account: row.optionalText(4), subject: row.optionalText(5), detail: row.text(6))
-            if previous == nil {
-                // The first hashed row starts the chain from an empty previous hash, or from an
-                // older row whose hash we no longer have if rows were deleted before it.
-                if hash != expected { broken = (row.int(0), "the first row of the chain does not hash to its stored value") }
-            } else if hash != expected {
-                broken = (row.int(0), "the row does not follow from the row before it (edited, deleted or reordered)")
+            if hash != expected(row, previous: previous) {
+                broken = (row.int(0), previous.isEmpty
+                    ? "the first row of the chain does not hash to its stored value (edited, or rows before it deleted)"
+                    : "the row does not follow from the row before it (edited, deleted or reordered)")
             }
             previous = hash
         }
         return broken
+    }
+
+    /// Recomputes every row's hash from the start of the log: only at the upgrade that gives
+    /// every row a hash (rows from before the chain existed had none).
+    static func rehashAll(_ db: Connection) throws {
+        var previous = ""
+        var hashes: [(Int64, String)] = []
+        try db.forEach(chainQuery) { row in
+            previous = expected(row, previous: previous)
+            hashes.append((row.int(0), previous))
+        }
+        for (id, hash) in hashes { try db.run("UPDATE audit_log SET hash = ? WHERE id = ?", hash, id) }
+    }
+
+    /// The chain's head: the last row's id and hash (position 0 and an empty digest for an
+    /// empty log).
+    static func head(_ db: Connection) throws -> (position: Int64, digest: String) {
+        try db.first("SELECT id, coalesce(hash, '') FROM audit_log ORDER BY id DESC LIMIT 1") { ($0.int(0), $0.text(1)) } ?? (0, "")
     }
 
     /// Audit rows after an id, oldest first, optionally of one account.

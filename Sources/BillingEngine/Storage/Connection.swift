@@ -8,6 +8,8 @@ public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private(set) var inTransaction = false
+    /// Whether row coverage's TEMP triggers are installed on this connection (`RowCoverage`).
+    var coverageInstalled = false
 
     /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
     init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
@@ -125,6 +127,12 @@ public final class Connection {
         defer { inTransaction = false }
         do {
             let result = try body()
+            // Every covered row a write touched must be listed by an audit row of the same
+            // transaction: a write path that forgot its audit row is refused, not committed.
+            if write, coverageInstalled, try RowCoverage.hasUnaudited(self) {
+                throw BillingError(.internal, "unaudited_write",
+                                   "a write touched covered rows without appending an audit row; nothing was changed")
+            }
             do {
                 try run("COMMIT")
             } catch where !write {
