@@ -932,8 +932,9 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    beyond what was paid; paid periods of a resource never overlap.
    Since 0.2.0 also, against changes made outside the library:
      {"audit_head": {"position": <int>, "digest": "<hex>"}}?   a head the host kept from
-   billing_audit_head: the chain must reach that row with that hash (breach "audit_head",
-   subject the position). Every audit row must have a hash and follow from the one before
+   billing_audit_head (its response may be passed as it came, "schema_version" included):
+   the chain must reach that row with that hash (breach "audit_head", subject the
+   position). Every audit row must have a hash and follow from the one before
    it (breach "audit_chain", subject the first bad row's id). Every row the library writes
    (every table except the audit log itself and the digests) must match the digest of its
    last write, listed by the audit row of that write: a row edited, inserted or deleted

@@ -45,3 +45,61 @@ struct VerifyTests {
         #expect(checks.isSuperset(of: ["cash_ledger", "expiry_from_periods", "order_state"]))
     }
 }
+
+@Suite("Row coverage: the upgrade that brings it, and writes without an audit row")
+struct RowCoverageTests {
+    /// A file from before row coverage, with audit rows from before the chain (no hash), a
+    /// hashed row after them and a keyed operation, upgrades to a file that verifies clean:
+    /// every row gets its digest, every audit row a hash, and the stored key its account's scope.
+    @Test func anUpgradedFileIsCoveredAndVerifies() throws {
+        let path = temporaryDatabasePath()
+        let before = try #require(Schema.migrations.firstIndex { $0.contains("CREATE TABLE row_digests") })
+        do {
+            let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+            try Migrator.migrate(db, latest: Int64(before), migrations: Array(Schema.migrations.prefix(before)))
+            try db.executeScript("""
+                INSERT INTO accounts (id, type, realname_verified, restricted, freeze, level, cash_balance, created_at, updated_at)
+                    VALUES ('hw-1', 'ENTERPRISE', 1, 0, 'NONE', 'V3', 500, 0, 0);
+                INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, recorded_at)
+                    VALUES ('hw-1', 'CASH', 'TOPUP', 500, 500, 'r-1', 0);
+                INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail)
+                    VALUES (0, 'kyc', 'account.put', 'hw-1', NULL, '{}'), (0, 'pay', 'account.topup', 'hw-1', 'r-1', '{}');
+                INSERT INTO idempotency (key, operation, request, response, created_at)
+                    VALUES ('k-1', 'account.topup', '{"account_id":"hw-1","actor":"pay"}', '{}', 0);
+                """)
+            let link = AuditLog.link(previous: "",
+                                     at: 0, actor: "ops", operation: "config.update", account: nil, subject: nil, detail: "{}", rows: nil)
+            try db.run("INSERT INTO audit_log (recorded_at, actor, operation, detail, hash) VALUES (0, 'ops', 'config.update', '{}', ?)", link)
+        }
+        let engine = try manualEngine(path: path)
+        try expectNoBreaches(engine)
+        let upgrade = try engine.lock.withLock {
+            try engine.db.all("SELECT subject_id FROM audit_log WHERE operation = 'schema.upgrade' ORDER BY id") { $0.text(0) }
+        }
+        #expect(upgrade == ["idempotency", "accounts", "ledger"])
+        #expect(try engine.lock.withLock { try engine.db.first("SELECT scope FROM idempotency") { $0.text(0) } } == "account:hw-1")
+        // The next write follows the upgraded chain, and an edit now shows.
+        _ = try engine.topUp(#"{"actor":"pay","account_id":"hw-1","amount_fen":100,"external_reference":"r-2"}"#)
+        try expectNoBreaches(engine)
+        try engine.tamper("UPDATE accounts SET level = 'V5' WHERE id = 'hw-1'")
+        let found = try object(engine.verify(nil))
+        #expect(found["breaches"].map { $0.text.contains(#""table":"accounts""#) } == true)
+    }
+
+    /// A write path that forgot its audit row is refused and leaves nothing behind.
+    @Test func aWriteWithoutAnAuditRowIsRefused() throws {
+        let engine = try manualEngine()
+        _ = try putAccount(engine, "a1")
+        let error = expectBillingError {
+            try engine.lock.withLock { () throws -> Void in
+                try RowCoverage.install(engine.db)
+                try engine.db.transaction(write: true) { () -> Void in
+                    try engine.db.run("UPDATE accounts SET level = 'V5' WHERE id = 'a1'")
+                }
+            }
+        }
+        #expect(error?.reason == "unaudited_write")
+        #expect(text(try object(engine.getAccount(#"{"account_id":"a1"}"#)), "account", "level") != "V5")
+        try expectNoBreaches(engine)
+    }
+}

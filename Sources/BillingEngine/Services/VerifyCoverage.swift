@@ -13,6 +13,8 @@ extension Engine {
             if let head = try reader.optionalObject("audit_head") {
                 let position = try head.int("position", in: 0...Int64.max)
                 let digest = try head.string("digest", maxLength: 128)
+                // billing_audit_head's response may be passed back as it came.
+                _ = try head.optionalInt("schema_version")
                 try head.finish()
                 self.head = (position, digest)
             } else {
