@@ -38,11 +38,14 @@
  *           audit log; billing_platform_login alone takes none, see there) and an optional
  *           "idempotency_key" (1–128 characters; not for login either): repeating a
  *           key with the same request returns the first response; with another request it
- *           fails with BILLING_E_CONFLICT. Secret fields (passwords, tokens) are never
+ *           fails with BILLING_E_CONFLICT. Keys are scoped (since 0.2.0): to the
+ *           request's "account_id", or to its "actor" when it names no account; the same
+ *           key in another scope is another key. Secret fields (passwords, tokens) are never
  *           stored, so they are not compared on a replay, and a token in a response comes
  *           back as null on a replay. Each write is one SQLite transaction holding its
- *           effect, its audit row, its events and its idempotency record. A field given as
- *           null counts as absent.
+ *           effect, its audit row, its events and its idempotency record; the audit row
+ *           lists the digest of every row the write changed (see billing_audit_head and
+ *           billing_verify). A field given as null counts as absent.
  * Lists.    Every *_list function returns one page: the request takes "limit" and "after"
  *           (the opaque "next_cursor" of the previous page; absent for the first page) and
  *           the response carries "next_cursor" and "has_more". A cursor that is not of the
