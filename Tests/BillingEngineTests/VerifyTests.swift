@@ -86,6 +86,36 @@ struct RowCoverageTests {
         #expect(found["breaches"].map { $0.text.contains(#""table":"accounts""#) } == true)
     }
 
+    /// The strongest attacker without the host's head: an edited price with its digest, the
+    /// audit row's list and every hash after it recomputed (the chain is not keyed). The file
+    /// verifies; only the head the host kept before the edit tells.
+    @Test func aRecomputedChainIsFoundOnlyWithTheKeptHead() throws {
+        let shop = try Shop()
+        _ = try shop.own()
+        guard case .object(var head) = try JSONValue.parse(shop.engine.auditHead(nil)) else { Issue.record("no head"); return }
+        head["schema_version"] = nil
+        let attacker = try Connection(path: shop.engine.path, create: false, busyTimeoutMilliseconds: 5000)
+        try attacker.transaction(write: true) {
+            try attacker.run("UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
+            let table = try #require(RowCoverage.tables.first { $0.name == "products" })
+            let key = #"["evs.100"]"#
+            let digest = try #require(try RowCoverage.digest(attacker, table, key: key))
+            let audit = try #require(try attacker.first("SELECT audit_id FROM row_digests WHERE table_name = 'products' AND row_key = ?", key) { $0.int(0) })
+            let rows = try #require(try attacker.first("SELECT rows FROM audit_log WHERE id = ?", audit) { $0.text(0) })
+            guard case .array(let writes) = try JSONValue.parse(rows) else { Issue.record("no list"); return }
+            let edited = writes.map { entry -> JSONValue in
+                guard case .array(let parts) = entry, parts.count == 3, parts[0] == "products", parts[1] == .string(key) else { return entry }
+                return [parts[0], parts[1], .string(digest)]
+            }
+            try attacker.run("UPDATE audit_log SET rows = ? WHERE id = ?", JSONValue.array(edited).text, audit)
+            try attacker.run("UPDATE row_digests SET digest = ? WHERE table_name = 'products' AND row_key = ?", digest, key)
+            try AuditLog.rehashAll(attacker)
+        }
+        try expectNoBreaches(shop.engine)
+        let found = try object(shop.engine.verify(JSONValue.object(["audit_head": .object(head)]).text))
+        #expect(found["breaches"].map { $0.text.contains(#""check":"audit_head""#) } == true)
+    }
+
     /// A write path that forgot its audit row is refused and leaves nothing behind.
     @Test func aWriteWithoutAnAuditRowIsRefused() throws {
         let engine = try manualEngine()
