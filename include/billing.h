@@ -161,6 +161,15 @@ typedef struct billing_engine billing_engine;
      "busy_timeout_ms": 0–600000, how long a write waits for another writer (default 5000)
      "clock":           "system" (default) or "manual"
      "now":             with "manual": the clock's start, Unix seconds
+     "audit_key":       since 0.2.0: 32–128 hex digits (16–64 bytes) the host keeps outside
+                        the file (BILLING_E_INVALID "invalid_option" otherwise). The audit
+                        rows this handle appends link with keyed BLAKE2b (their hash reads
+                        "k:<hex>"), so nobody without the key can recompute the chain after
+                        an edit. Once the chain is keyed, a handle without the key may not
+                        write (BILLING_E_REFUSED "audit_key_required"; reads and verify work,
+                        verify counting the links it could not check), nor one with another
+                        key ("audit_key_mismatch", checked at its first write against the
+                        chain's last row). Give every handle on a file the same key.
    A file the library will not use fails with BILLING_E_SCHEMA, and neither the file nor
    its directory is modified (no -wal or -shm is left behind). Reasons:
      "schema_too_new"          written by a newer libbilling (version beyond this one's)
@@ -943,7 +952,10 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    last write, listed by the audit row of that write: a row edited, inserted or deleted
    outside the library is a breach "row_tampered" with "table" and "key" (the array of the
    row's key values; subject "<table> <key>"), and so is a recorded digest the chain does
-   not list. Money is reconciled across tables (breach "ledger_reconciliation", with
+   not list. With a keyed chain ("audit_key"), a handle opened with the key checks every
+   keyed link, and reports an unkeyed row after keyed ones, or an unkeyed last row, as
+   "audit_chain" (a chain recomputed without the key); a handle without it cannot check
+   keyed links and counts them in "checked": {"audit_links_unchecked"}. Money is reconciled across tables (breach "ledger_reconciliation", with
    "table" and "key"): every top-up ledger row has its reference and its audited top-up,
    every payment and refund ledger row names an order of its account that could cause it,
    each order's cash and credit equal what the ledger took for it, each completed refund

@@ -54,6 +54,7 @@ static const char usage_text[] =
     "  --actor NAME           who acts, for the audit log (default: billingctl)\n"
     "  --busy-timeout MS      how long to wait for another writer (default: 5000)\n"
     "  --clock manual --now T use a manual clock at Unix time T instead of the system's\n"
+    "  $BILLING_AUDIT_KEY     the host's audit key (hex), when the file's chain is keyed\n"
     "  -h, --help             this text, or a command's with COMMAND --help\n"
     "\n"
     "Exit status:\n"
@@ -828,6 +829,12 @@ static int open_engine(void) {
         appendf(&request, ",\"clock\":\"manual\",\"now\":%lld", now);
     } else if (options.now) {
         return free(request.data), fail(EXIT_USAGE, "usage_error", "--now needs --clock manual");
+    }
+    /* The audit key stays out of the command line (and so out of ps): only the environment. */
+    const char *audit_key = getenv("BILLING_AUDIT_KEY");
+    if (audit_key && *audit_key) {
+        appends(&request, ",\"audit_key\":");
+        append_quoted(&request, audit_key);
     }
     appends(&request, "}");
     int status = billing_engine_open(options.db, request.data, &engine);

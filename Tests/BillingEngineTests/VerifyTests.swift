@@ -116,6 +116,53 @@ struct RowCoverageTests {
         #expect(found["breaches"].map { $0.text.contains(#""check":"audit_head""#) } == true)
     }
 
+    /// With the host's key the links are keyed: a chain recomputed without the key is found
+    /// even without a kept head; a handle without the key (or with another) may not write.
+    @Test func aKeyedChainCannotBeRecomputedWithoutTheKey() throws {
+        let path = temporaryDatabasePath()
+        let key = String(repeating: "5a", count: 32)
+        var options = EngineOptions()
+        options.clock = .manual(january1st2024)
+        options.auditKey = EngineOptions.bytes(hex: key)
+        let keyed = try Engine(path: path, options: options)
+        _ = try putAccount(keyed, "a1")
+        _ = try keyed.topUp(#"{"actor":"pay","account_id":"a1","amount_fen":500,"external_reference":"r-1"}"#)
+        try expectNoBreaches(keyed)
+        #expect(text(try object(keyed.auditHead(nil)), "digest").hasPrefix("k:"))
+
+        let keyless = try manualEngine(path: path)
+        #expect(expectBillingError { try keyless.topUp(#"{"actor":"pay","account_id":"a1","amount_fen":1,"external_reference":"r-2"}"#) }?.reason == "audit_key_required")
+        let unchecked = try object(keyless.verify(nil))
+        #expect(unchecked["ok"] == true)
+        #expect(integer(unchecked, "checked", "audit_links_unchecked") > 0)
+        options.auditKey = EngineOptions.bytes(hex: String(repeating: "a5", count: 32))
+        let other = try Engine(path: path, options: options)
+        #expect(expectBillingError { try other.topUp(#"{"actor":"pay","account_id":"a1","amount_fen":1,"external_reference":"r-3"}"#) }?.reason == "audit_key_mismatch")
+        #expect(expectBillingError { try EngineOptions(json: #"{"audit_key":"xyz"}"#) }?.reason == "invalid_option")
+
+        // The attacker edits the account's level, records its digest and recomputes the chain
+        // without the key: every link verifies as unkeyed, but the head is no longer keyed.
+        let attacker = try Connection(path: path, create: false, busyTimeoutMilliseconds: 5000)
+        try attacker.transaction(write: true) {
+            try attacker.run("UPDATE accounts SET level = 'V5' WHERE id = 'a1'")
+            let table = try #require(RowCoverage.tables.first { $0.name == "accounts" })
+            let digest = try #require(try RowCoverage.digest(attacker, table, key: #"["a1"]"#))
+            try attacker.run("UPDATE row_digests SET digest = ? WHERE table_name = 'accounts'", digest)
+            let audit = try #require(try attacker.first("SELECT audit_id FROM row_digests WHERE table_name = 'accounts'") { $0.int(0) })
+            let rows = try #require(try attacker.first("SELECT rows FROM audit_log WHERE id = ?", audit) { $0.text(0) })
+            guard case .array(let writes) = try JSONValue.parse(rows) else { Issue.record("no list"); return }
+            let edited = writes.map { entry -> JSONValue in
+                guard case .array(let parts) = entry, parts.count == 3, parts[0] == "accounts" else { return entry }
+                return [parts[0], parts[1], .string(digest)]
+            }
+            try attacker.run("UPDATE audit_log SET rows = ? WHERE id = ?", JSONValue.array(edited).text, audit)
+            try AuditLog.rehashAll(attacker)
+        }
+        let found = try object(keyed.verify(nil))
+        #expect(found["ok"] == false)
+        #expect(found["breaches"].map { $0.text.contains(#""check":"audit_chain""#) } == true)
+    }
+
     /// A write path that forgot its audit row is refused and leaves nothing behind.
     @Test func aWriteWithoutAnAuditRowIsRefused() throws {
         let engine = try manualEngine()

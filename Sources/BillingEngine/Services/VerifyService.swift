@@ -108,7 +108,8 @@ extension Engine {
                 """) { row in
                 breach("package_coverage", row.text(0), "hour \(row.int(1)) covered \(row.int(2)) but packages gave \(row.int(3))")
             }
-            if let broken = try AuditLog.firstBrokenLink(db) {
+            let chain = try AuditLog.firstBrokenLink(db, key: db.auditKey)
+            if let broken = chain.broken {
                 breach("audit_chain", String(broken.id), broken.detail)
             }
             breaches += try Engine.headBreaches(db, head: request.head)
@@ -155,6 +156,9 @@ extension Engine {
                 "orders": .integer(try db.first("SELECT count(*) FROM orders") { $0.int(0) } ?? 0),
                 "coupons": .integer(try db.first("SELECT count(*) FROM coupons") { $0.int(0) } ?? 0),
                 "resources": .integer(try db.first("SELECT count(*) FROM resources") { $0.int(0) } ?? 0),
+                "audit_rows": .integer(try db.first("SELECT count(*) FROM audit_log") { $0.int(0) } ?? 0),
+                // Keyed links this handle could not check: it was opened without the audit key.
+                "audit_links_unchecked": .integer(chain.unchecked),
             ]
             return ["ok": .bool(breaches.isEmpty), "integrity": .string(integrity.rawValue), "checked": counts, "breaches": .array(breaches)]
         }

@@ -16,52 +16,105 @@ enum AuditLog {
     static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
                           subject: String?, detail: JSONValue, writes: [RowCoverage.Write]) throws {
         let previous = try db.first("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") { $0.optionalText(0) } ?? nil
+        // A keyed chain stays keyed: a handle without the key (or with another one) would
+        // append links nobody can check, so it may not write.
+        if let previous, previous.hasPrefix(keyedPrefix) {
+            guard let key = db.auditKey else {
+                throw BillingError.refused("audit_key_required",
+                                           "this file's audit chain is keyed: open it with the host's audit_key to write to it")
+            }
+            if !db.auditKeyChecked {
+                try checkKey(db, key)
+                db.auditKeyChecked = true
+            }
+        }
         let text = detail.text
         let rows = RowCoverage.listText(writes)
         try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    at, actor, operation, account, subject, text, rows,
                    link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
-                        detail: text, rows: rows))
+                        detail: text, rows: rows, key: db.auditKey))
         try RowCoverage.store(db, writes, audit: db.lastInsertRowID)
     }
 
-    /// The hash of a row given the one before it. Rows written before row coverage have no
-    /// list of rows (`rows` nil) and hash as they did then.
+    /// What starts the hash of a row linked with the host's key.
+    static let keyedPrefix = "k:"
+
+    /// The hash of a row given the one before it: BLAKE2b of its fields, or with a key the
+    /// keyed BLAKE2b marked "k:". Rows written before row coverage have no list of rows
+    /// (`rows` nil) and hash as they did then.
     static func link(previous: String, at: Int64, actor: String, operation: String, account: String?, subject: String?,
-                     detail: String, rows: String?) -> String {
+                     detail: String, rows: String?, key: [UInt8]? = nil) -> String {
         var fields: [String: JSONValue] = ["previous": .string(previous), "at": .integer(at), "actor": .string(actor),
                                            "operation": .string(operation), "account": JSONValue(account),
                                            "subject": JSONValue(subject), "detail": .string(detail)]
         if let rows { fields["rows"] = .string(rows) }
-        return Secrets.tokenDigest(JSONValue.object(fields).text)
+        let text = JSONValue.object(fields).text
+        if let key { return keyedPrefix + Secrets.digest(Array(text.utf8), key: key) }
+        return Secrets.tokenDigest(text)
+    }
+
+    private static let lastRowQuery =
+        "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash FROM audit_log ORDER BY id DESC LIMIT 1"
+
+    /// Refuses a key that does not link the chain's last row (`audit_key_mismatch`).
+    static func checkKey(_ db: Connection, _ key: [UInt8]) throws {
+        let previous = try db.first("SELECT hash FROM audit_log WHERE id < (SELECT max(id) FROM audit_log) ORDER BY id DESC LIMIT 1") {
+            $0.optionalText(0)
+        } ?? nil
+        var matches = true
+        try db.forEach(lastRowQuery) { row in
+            matches = row.optionalText(8) == expected(row, previous: previous ?? "", key: key)
+        }
+        if !matches {
+            throw BillingError.refused("audit_key_mismatch",
+                                       "the audit_key does not link the audit chain's last row: another key was used, or that row was changed")
+        }
     }
 
     private static let chainQuery = "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash FROM audit_log ORDER BY id"
 
-    private static func expected(_ row: Row, previous: String) -> String {
+    private static func expected(_ row: Row, previous: String, key: [UInt8]? = nil) -> String {
         link(previous: previous, at: row.int(1), actor: row.text(2), operation: row.text(3), account: row.optionalText(4),
-             subject: row.optionalText(5), detail: row.text(6), rows: row.optionalText(7))
+             subject: row.optionalText(5), detail: row.text(6), rows: row.optionalText(7), key: key)
     }
 
-    /// The first row whose hash is missing or does not follow from the row before it, if any.
-    /// The first row links to an empty hash.
-    static func firstBrokenLink(_ db: Connection) throws -> (id: Int64, detail: String)? {
+    /// The first row whose hash is missing or does not follow from the row before it, if any,
+    /// and how many keyed links could not be checked for want of the key. The first row links
+    /// to an empty hash. Once a row is keyed every later one must be; given a key, the last
+    /// row must be keyed (a chain recomputed without the key is not).
+    static func firstBrokenLink(_ db: Connection, key: [UInt8]? = nil) throws -> (broken: (id: Int64, detail: String)?, unchecked: Int64) {
         var previous = ""
         var broken: (Int64, String)?
+        var unchecked: Int64 = 0
+        var keyedSeen = false
+        var last: (id: Int64, keyed: Bool)?
         try db.forEach(chainQuery) { row in
             guard broken == nil else { return }
             guard let hash = row.optionalText(8) else {
                 broken = (row.int(0), "the row has no hash (the chain was switched off or cut here)")
                 return
             }
-            if hash != expected(row, previous: previous) {
+            let keyed = hash.hasPrefix(keyedPrefix)
+            last = (row.int(0), keyed)
+            if keyedSeen && !keyed {
+                broken = (row.int(0), "an unkeyed row follows keyed ones (the chain was recomputed without the key)")
+                return
+            }
+            keyedSeen = keyedSeen || keyed
+            if keyed && key == nil {
+                unchecked += 1
+            } else if hash != expected(row, previous: previous, key: keyed ? key : nil) {
                 broken = (row.int(0), previous.isEmpty
                     ? "the first row of the chain does not hash to its stored value (edited, or rows before it deleted)"
                     : "the row does not follow from the row before it (edited, deleted or reordered)")
             }
             previous = hash
         }
-        return broken
+        if broken == nil, key != nil, let last, !last.keyed {
+            broken = (last.id, "the chain's last row is not keyed although the host gave its key (recomputed without the key, or no write since the key was set)")
+        }
+        return (broken, unchecked)
     }
 
     /// Recomputes every row's hash from the start of the log: only at the upgrade that gives

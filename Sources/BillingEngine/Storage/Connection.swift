@@ -10,6 +10,10 @@ public final class Connection {
     private(set) var inTransaction = false
     /// Whether row coverage's TEMP triggers are installed on this connection (`RowCoverage`).
     var coverageInstalled = false
+    /// The host's audit key, when it gave one: new audit rows link with keyed BLAKE2b.
+    var auditKey: [UInt8]?
+    /// Whether the key was checked against the chain's last keyed row (once per handle).
+    var auditKeyChecked = false
 
     /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
     init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {

@@ -247,3 +247,33 @@ def test_idempotency_keys_are_scoped_to_the_account(engine):
     changed = engine.update_config({"auto_renew_hour": 5}, actor="ops-2", idempotency_key="cfg-1")
     assert changed["configuration"]["auto_renew_hour"] == 5
     assert engine.verify()["breaches"] == []
+
+
+def test_a_keyed_chain_needs_its_key(tmp_path):
+    """With the host's audit_key the links are keyed: a handle without it reads and verifies
+    (counting the links it could not check) but may not write, and a link made unkeyed is
+    found by a handle with the key."""
+    path = str(tmp_path / "keyed.sqlite")
+    key = "5a" * 32
+    with billing.Engine(path, clock="manual", now=START, audit_key=key) as engine:
+        engine.account_put("kyc", "a1", type="PERSONAL")
+        engine.topup("pay", "a1", 500, "r-1")
+        assert engine.audit_head()["digest"].startswith("k:")
+        assert engine.verify()["breaches"] == []
+    with billing.Engine(path, clock="manual", now=START) as keyless:
+        with pytest.raises(billing.errors.Refused) as refused:
+            keyless.topup("pay", "a1", 1, "r-2")
+        assert refused.value.reason == "audit_key_required"
+        report = keyless.verify()
+        assert report["ok"] is True and report["checked"]["audit_links_unchecked"] > 0
+    with billing.Engine(path, clock="manual", now=START, audit_key="a5" * 32) as other:
+        with pytest.raises(billing.errors.Refused) as refused:
+            other.topup("pay", "a1", 1, "r-3")
+        assert refused.value.reason == "audit_key_mismatch"
+    with pytest.raises(billing.errors.InvalidArgument):
+        billing.Engine(path, audit_key="not hex")
+    # Rewritten without the key: the last link is no longer keyed.
+    edit(path, "UPDATE audit_log SET hash = substr(hash, 3) WHERE id = (SELECT max(id) FROM audit_log)")
+    with billing.Engine(path, clock="manual", now=START, audit_key=key) as engine:
+        found = engine.verify()["breaches"]
+    assert any(b["check"] == "audit_chain" for b in found), found
