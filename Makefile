@@ -54,7 +54,7 @@ build: deps
 	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
 	@$(MAKE) --no-print-directory $(DIST)/bin/billingctl
 
-$(BUILD)/%: examples/c/%.c examples/c/check.h include/billing.h | build
+$(BUILD)/%: examples/c/%.c examples/c/check.h examples/c/billing_test_support.h include/billing.h | build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
@@ -139,8 +139,13 @@ fuzz: build
 	$(MAKE) -C fuzz build run
 
 # Benchmarks: ratios against raw SQLite measured in the same run (never a test).
+# Each bench program appends its scenarios to build/bench/summary.tsv (scenario, library
+# rate, baseline rate, ratio), which a script can compare with the targets in the README.
 bench: build
-	$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
+	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/summary.tsv
+	BENCH_SUMMARY=$(abspath $(BUILD))/bench/summary.tsv \
+		$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
+	@echo; echo "summary: $(BUILD)/bench/summary.tsv"; column -t -s "$$(printf '\t')" $(BUILD)/bench/summary.tsv
 
 clean:
 	rm -rf $(DIST) $(BUILD) .build

@@ -23,13 +23,22 @@
  *     the same keyset SELECT (… LIMIT 21) through a prepared statement on the same file, then
  *     each of the 20 rows loaded by id, in one read transaction.
  *
- *   usage: bench_orders [BUYS_FULL [BUYS_NORMAL [LIST_ORDERS [LIST_READS]]]]
- *          (defaults 500 2000 20000 2000)
+ * (d) mixed: what a portal backend lives on: PROCESSES processes (forked, each opening its own
+ *     engine or connection after the fork, as pre-fork web workers do) on the (c) file, each
+ *     running MIXED_OPS requests of a fixed mix: in every 20, 10 first pages of the order
+ *     list, 6 order details, 3 quotes of one item and 1 purchase (create + pay). Throughput
+ *     is all requests over the wall time from a common start to the last process's end.
+ *     Baseline: the same processes running the statements of (a)-(c) and the quote's reads.
+ *
+ *   usage: bench_orders [BUYS_FULL [BUYS_NORMAL [LIST_ORDERS [LIST_READS [MIXED_OPS [PROCESSES]]]]]]
+ *          (defaults 500 2000 20000 2000 2000 4)
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, unlink, rmdir, fork, pipe, waitpid */
 #define BENCH_NAME "bench_orders"
 
 #include "bench_common.h"
+
+#include <sys/wait.h>
 
 /* ---- The catalog and the account, made by the library ---------------------------------- */
 
@@ -44,13 +53,7 @@ static const int64_t initial_cash = INT64_C(1000000000000);
 static billing_engine *make_file(const char *path, const char *options) {
     billing_engine *engine = bench_engine_open(path, options);
     char request[512];
-    bench_call_free(engine, billing_account_put,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
-                    " \"level\": \"V3\"}", "billing_account_put");
-    snprintf(request, sizeof request,
-             "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
-             initial_cash);
-    bench_call_free(engine, billing_account_topup, request, "billing_account_topup");
+    bench_put_account(engine, ACCOUNT, initial_cash);
     for (int i = 0; i < ITEMS_MAX; i++) {
         snprintf(request, sizeof request,
                  "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
@@ -84,7 +87,7 @@ static double library_buys(const char *path, const char *synchronous, int items,
     billing_engine *engine = make_file(path, options);
     create_request(create, sizeof create, items);
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         char *response = NULL;
         if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
@@ -94,7 +97,7 @@ static double library_buys(const char *path, const char *synchronous, int items,
         if (billing_order_pay(engine, pay, &response) != BILLING_OK) die_billing("billing_order_pay");
         billing_string_free(response);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     billing_engine_close(engine);
     return elapsed;
 }
@@ -522,12 +525,12 @@ static double raw_buys(const char *path, const char *synchronous, int items, int
     raw = bench_sqlite_open(path, synchronous);
     prepare_statements();
     struct order order;
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         raw_create(&order, items);
         raw_pay(&order);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     sqlite3_close(raw);
     raw = NULL;
@@ -560,14 +563,14 @@ static double build_list(const char *path, int n, billing_engine **out) {
     snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %d}", LIST_START);
     billing_engine *engine = make_file(path, options);
     create_request(create, sizeof create, 1);
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
         billing_string_free(response);
         if (billing_clock_advance(engine, 30, NULL) != BILLING_OK) die_billing("billing_clock_advance");
     }
     *out = engine;
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 /* The first order id of a library page. */
@@ -577,13 +580,13 @@ static double library_list(billing_engine *engine, const char *cursor, int reads
     char request[160], *response = NULL;
     if (cursor) snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
     else snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < reads; i++) {
         if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
         if (i == 0) first_listed(response, first, size);
         billing_string_free(response);
     }
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 static const char *list_first_sql =
@@ -608,7 +611,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
     int64_t created = 0, sequence = 0;
     if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < reads; i++) {
         char ids[21][32];
         int found = 0, code;
@@ -640,7 +643,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
             snprintf(first, size, "%s", ids[0]);
         }
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
 
     if (cursor) {
         /* How SQLite runs the deep page, for the record. */
@@ -676,6 +679,158 @@ static void deep_cursor(billing_engine *engine, int pages, char *cursor, size_t 
     }
 }
 
+/* ---- (d) a mixed read-heavy load from several processes -------------------------------- */
+
+enum { MIX_LIST, MIX_DETAIL, MIX_QUOTE, MIX_BUY };
+
+/* The request kind of a worker's i-th request: in every 20, 10 lists, 6 details, 3 quotes, 1 buy. */
+static int mix_kind(int i) {
+    int slot = i % 20;
+    return slot < 10 ? MIX_LIST : slot < 16 ? MIX_DETAIL : slot < 19 ? MIX_QUOTE : MIX_BUY;
+}
+
+/* A small per-worker generator for the order an order detail reads (no shared state). */
+static uint64_t mix_next(uint64_t *state) {
+    *state = *state * 6364136223846793005u + 1442695040888963407u;
+    return *state >> 33;
+}
+
+static void library_worker(const char *path, int worker, int ops, int orders) {
+    billing_engine *engine = bench_engine_open(path, "{\"synchronous\": \"NORMAL\"}");
+    char request[512], create[512], pay[256], id[32];
+    const char *list = "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}";
+    const char *quote = "{\"account_id\": \"" ACCOUNT "\", \"items\": [{\"product_id\": \"ecs.c1\","
+                        " \"period\": {\"unit\": \"MONTH\", \"count\": 1}}]}";
+    create_request(create, sizeof create, 1);
+    uint64_t state = (uint64_t)worker + 1;
+    for (int i = 0; i < ops; i++) {
+        char *response = NULL;
+        switch (mix_kind(i)) {
+        case MIX_LIST: bench_call_free(engine, billing_orders_list, list, "billing_orders_list"); break;
+        case MIX_DETAIL:
+            snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"CS%012" PRIu64 "\"}",
+                     1 + mix_next(&state) % (uint64_t)orders);
+            bench_call_free(engine, billing_order_get, request, "billing_order_get");
+            break;
+        case MIX_QUOTE: bench_call_free(engine, billing_order_quote, quote, "billing_order_quote"); break;
+        default:
+            response = bench_call(engine, billing_order_create, create, "billing_order_create");
+            root_order_id(response, id, sizeof id);
+            billing_string_free(response);
+            snprintf(pay, sizeof pay, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", id);
+            bench_call_free(engine, billing_order_pay, pay, "billing_order_pay");
+        }
+    }
+    billing_engine_close(engine);
+}
+
+static void raw_worker(const char *path, int worker, int ops, int orders) {
+    raw = bench_sqlite_open(path, "NORMAL");
+    prepare_statements();
+    sqlite3_stmt *page, *load;
+    char columns[2048], load_sql[2400];
+    columns_of("orders", 0, "", columns, sizeof columns);
+    snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", columns);
+    bench_must(raw, sqlite3_prepare_v3(raw, list_first_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_first_sql);
+    bench_must(raw, sqlite3_prepare_v3(raw, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
+    uint64_t state = (uint64_t)worker + 1;
+    struct order order;
+    for (int i = 0; i < ops; i++) {
+        switch (mix_kind(i)) {
+        case MIX_LIST: {
+            char ids[21][32];
+            int found = 0, code;
+            run(prepared(BEGIN));
+            run(prepared(REVISION));
+            text(page, 1, ACCOUNT);
+            integer(page, 2, 21);
+            while ((code = sqlite3_step(page)) == SQLITE_ROW) {
+                snprintf(ids[found++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(page, 0));
+            }
+            bench_must(raw, code, list_first_sql);
+            sqlite3_reset(page);
+            for (int r = 0; r < found && r < 20; r++) {
+                text(load, 1, ids[r]);
+                text(load, 2, ACCOUNT);
+                run(load);
+            }
+            run(prepared(COMMIT));
+            break;
+        }
+        case MIX_DETAIL:
+            order.items = 1;
+            format_id(order.root, "CS", (int64_t)(1 + mix_next(&state) % (uint64_t)orders));
+            run(prepared(BEGIN));
+            run(prepared(REVISION));
+            read_detail(&order, 0);
+            run(prepared(COMMIT));
+            break;
+        case MIX_QUOTE: /* OrderService.quote: the account, the product (twice: modes, then pricing), the discount */
+            run(prepared(BEGIN));
+            run(prepared(REVISION));
+            select_by_id(ACCOUNT_SELECT, ACCOUNT);
+            select_by_id(PRODUCT, product_ids[0]);
+            select_by_id(PRODUCT, product_ids[0]);
+            text(prepared(DISCOUNT), 1, ACCOUNT);
+            text(prepared(DISCOUNT), 2, product_types[0]);
+            run(prepared(DISCOUNT));
+            run(prepared(COMMIT));
+            break;
+        default:
+            raw_create(&order, 1);
+            raw_pay(&order);
+        }
+    }
+    sqlite3_finalize(page);
+    sqlite3_finalize(load);
+    for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
+    sqlite3_close(raw);
+    raw = NULL;
+}
+
+/* Forks `processes` workers that open their engine or connection, wait for a common start,
+   run `ops` requests each and exit; returns the wall time from the start to the last exit. */
+static double mixed_load(const char *path, int library, int processes, int ops, int orders) {
+    int ready[2], go[2];
+    if (pipe(ready) != 0 || pipe(go) != 0) die("pipe failed");
+    fflush(stdout);
+    pid_t children[64];
+    for (int p = 0; p < processes; p++) {
+        children[p] = fork();
+        if (children[p] < 0) die("fork failed");
+        if (children[p] == 0) {
+            close(ready[0]);
+            close(go[1]);
+            char byte = 1;
+            /* Opening is not measured: a web worker opens once and serves many requests. */
+            if (library) {
+                billing_engine_close(bench_engine_open(path, "{\"synchronous\": \"NORMAL\"}"));
+            }
+            if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 0) _exit(2);
+            if (library) library_worker(path, p, ops, orders);
+            else raw_worker(path, p, ops, orders);
+            _exit(0);
+        }
+    }
+    close(ready[1]);
+    close(go[0]);
+    for (int p = 0; p < processes; p++) {
+        char byte;
+        if (read(ready[0], &byte, 1) != 1) die("a worker died before the start");
+    }
+    double start = support_seconds();
+    close(go[1]); /* end of file: every worker starts */
+    int failed = 0;
+    for (int p = 0; p < processes; p++) {
+        int status = 0;
+        if (waitpid(children[p], &status, 0) != children[p] || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
+    }
+    double elapsed = support_seconds() - start;
+    close(ready[0]);
+    if (failed) die("%d of %d %s workers failed", failed, processes, library ? "library" : "raw");
+    return elapsed;
+}
+
 /* ---- Report ------------------------------------------------------------------------------ */
 
 static const struct bench_column columns[] = {
@@ -691,6 +846,8 @@ static void row(const char *scenario, int n, double library_seconds, double raw_
 int main(int argc, char **argv) {
     int full = bench_count(argc, argv, 1, 500), normal = bench_count(argc, argv, 2, 2000);
     int list_orders = bench_count(argc, argv, 3, 20000), list_reads = bench_count(argc, argv, 4, 2000);
+    int mixed_ops = bench_count(argc, argv, 5, 2000), processes = bench_count(argc, argv, 6, 4);
+    if (processes > 64) die("PROCESSES must be at most 64");
     if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
     bench_make_directory();
     char library_path[PATH_MAX], raw_path[PATH_MAX], list_path[PATH_MAX];
@@ -704,27 +861,30 @@ int main(int argc, char **argv) {
         const char *label;
         const char *synchronous;
         int items;
+        const char *summary;
     } buys[] = {
-        {"(a) buy 1 item, sync=FULL", "FULL", 1},
-        {"(a) buy 1 item, sync=NORMAL", "NORMAL", 1},
-        {"(b) buy combined 3 items, FULL", "FULL", 3},
-        {"(b) buy combined 3 items, NORMAL", "NORMAL", 3},
+        {"(a) buy 1 item, sync=FULL", "FULL", 1, "create + pay, one item, FULL"},
+        {"(a) buy 1 item, sync=NORMAL", "NORMAL", 1, "create + pay, one item, NORMAL"},
+        {"(b) buy combined 3 items, FULL", "FULL", 3, "create + pay, combined 3 items, FULL"},
+        {"(b) buy combined 3 items, NORMAL", "NORMAL", 3, "create + pay, combined 3 items, NORMAL"},
     };
     for (size_t i = 0; i < sizeof buys / sizeof *buys; i++) {
         int full_sync = strcmp(buys[i].synchronous, "FULL") == 0, n = full_sync ? full : normal;
         bench_file(library_path, sizeof library_path, full_sync ? "lib-FULL" : "lib-NORMAL");
         bench_file(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
-        bench_remove_database(library_path); /* (b) starts afresh where (a) left its files */
-        bench_remove_database(raw_path);
+        support_remove_database(library_path); /* (b) starts afresh where (a) left its files */
+        support_remove_database(raw_path);
         double library_seconds = library_buys(library_path, buys[i].synchronous, buys[i].items, n);
         double raw_seconds = raw_buys(raw_path, buys[i].synchronous, buys[i].items, n);
         row(buys[i].label, n, library_seconds, raw_seconds);
+        bench_summary_times(buys[i].summary, n, library_seconds, raw_seconds);
     }
 
     /* (c): N orders through the library, then the same reads both ways on that file. */
     billing_engine *engine = NULL;
     double build = build_list(list_path, list_orders, &engine);
-    char cursor[64], library_first[32], raw_first[32], scenario[64];
+    char cursor[64], library_first[32], raw_first[32], scenario[64], summary[96], count[32];
+    bench_thousands(list_orders, count, sizeof count);
     deep_cursor(engine, 100, cursor, sizeof cursor);
 
     double library_seconds = library_list(engine, NULL, list_reads, library_first, sizeof library_first);
@@ -732,13 +892,26 @@ int main(int argc, char **argv) {
     if (strcmp(library_first, raw_first) != 0) die("first pages differ: %s vs %s", library_first, raw_first);
     snprintf(scenario, sizeof scenario, "(c) list first page, N=%d", list_orders);
     row(scenario, list_reads, library_seconds, raw_seconds);
+    snprintf(summary, sizeof summary, "order list, first page (%s orders)", count);
+    bench_summary_times(summary, list_reads, library_seconds, raw_seconds);
 
     library_seconds = library_list(engine, cursor, list_reads, library_first, sizeof library_first);
     raw_seconds = raw_list(list_path, cursor, list_reads, raw_first, sizeof raw_first);
     if (strcmp(library_first, raw_first) != 0) die("deep pages differ: %s vs %s", library_first, raw_first);
     snprintf(scenario, sizeof scenario, "(c) list page 101, N=%d", list_orders);
     row(scenario, list_reads, library_seconds, raw_seconds);
+    snprintf(summary, sizeof summary, "order list, page 101 (%s orders)", count);
+    bench_summary_times(summary, list_reads, library_seconds, raw_seconds);
     billing_engine_close(engine);
+
+    /* (d) on the same file: the library's workers first, then the raw ones (each side's few
+       purchases add orders the other's lists and details do not read). */
+    library_seconds = mixed_load(list_path, 1, processes, mixed_ops, list_orders);
+    raw_seconds = mixed_load(list_path, 0, processes, mixed_ops, list_orders);
+    snprintf(scenario, sizeof scenario, "(d) mixed, %d processes", processes);
+    row(scenario, processes * mixed_ops, library_seconds, raw_seconds);
+    snprintf(summary, sizeof summary, "mixed read-heavy portal load, %d processes", processes);
+    bench_summary_times(summary, (int64_t)processes * mixed_ops, library_seconds, raw_seconds);
 
     printf("\n(c) setup: %d orders created through billing_order_create (synchronous=NORMAL) in %.1f s, %.0f orders/s;"
            " deep page = after cursor %s (100 pages of 20)\n", list_orders, build, list_orders / build, cursor);

@@ -248,7 +248,9 @@ int billing_clock_advance(billing_engine *engine, int64_t seconds, int64_t *out_
    business_utc_offset, currency, pay_deadline_seconds, grace_and_retention (per level
    V0–V5), handling_fee_rates_bp, five_day_refund_hours, five_day_quota_per_year,
    default_deduction_days, default_unified_expiry_day, large_refund_threshold_fen,
-   auto_renew_hour, expiry_reminder_days, the batch and export limits, the password rules
+   auto_renew_hour, expiry_reminder_days, the batch and export limits (max_batch_renew:
+   1–1000, default 10; a larger value is refused with BILLING_E_INVALID "out_of_range"
+   naming the field), the password rules
    and the login throttle (login_throttle_*, see billing_platform_login). The
    configuration is stored in the database: every handle on the file shares it.
    Password hashes (argon2id): "password_hash_ops_limit" (passes, 1–20, default 2) and
@@ -650,7 +652,8 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
  */
 
 /* Renews primary yearly/monthly resources by hand: {"actor", "account_id", "resource_ids":
-   [1–max_batch_renew (10) primary ids], "period"?: {"unit", "count"} (default: 1 year when
+   [1–max_batch_renew primary ids (default 10, configurable up to 1000; more than
+   max_batch_renew is refused with "too_many_items")], "period"?: {"unit", "count"} (default: 1 year when
    all offer it, else the shortest common length), "unified_expiry"?: bool (stretch to the
    account's unified expiry day; the extra days cost the monthly price pro rata),
    "auto_pay"?, "coupon_ids"?}. Bound resources are renewed with their primary. The new
@@ -666,23 +669,28 @@ int billing_resources_renew(billing_engine *engine, const char *request_json, ch
 
 /* Prices a renewal without making it, for the renew dialog and the "renewal price" column:
    the request of billing_resources_renew without "actor", "idempotency_key" and "auto_pay":
-   {"account_id", "resource_ids": [1–max_batch_renew primary ids], "period"?: {"unit",
+   {"account_id", "resource_ids": [1–max_batch_renew primary ids (up to 1000)], "period"?: {"unit",
    "count"}, "unified_expiry"?: bool, "coupon_ids"?}. Response: {"quoted_at", "period",
    "unified_expiry", "resources": [{"resource_id", "primary_resource_id" (null for a primary,
    its primary for a bound resource renewed with it), "product_id", "product_type",
    "expire_at" (now), "new_expire_at", "new_expire_at_local", "amounts"}], "amounts" (the
    total), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what the given coupon_ids would
-   take), "applicable_coupons": [coupon] (the account's usable coupons a payment of this
-   renewal would accept, each on its own), "payment": {"payable": true} or {"payable":
+   take), "applicable_coupons": [coupon] (the account's usable coupons — in their validity
+   window, with a balance left or not yet used — that the payment's own coupon checks accept
+   for this renewal, each on its own: scope, minimum spend, exclusivity with discounts,
+   max_coupons_per_payment; so paying the renewal with any one of them is never refused for
+   that coupon. Whether the funds suffice and the account may pay now is "payment";
+   since 0.2.0), "payment": {"payable": true} or {"payable":
    false, "reason", "message"} (e.g. "insufficient_funds", "account_in_arrears",
    "coupon_not_applicable": the price stands, paying it now would be refused)}. "amounts"
    are an order's (list_price_fen − discounts = amount_due_fen; after the coupons and
    funds: voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen, credit_fen,
    paid_amount_fen). The quote runs the renew path itself (the RENEW order and its payment
-   plan) in a savepoint that is rolled back, so billing_resources_renew with the same
+   plan) in a write transaction that is rolled back whole, so billing_resources_renew with the same
    request and billing_order_pay with the same coupon_ids at the same instant charge exactly
    this, line by line; nothing is created, no resource is blocked, no identifier is used,
-   no event or audit row is written. It takes the write lock for its duration (it may fail
+   no event, audit row or idempotency record is written (a rollback that fails is
+   BILLING_E_STORAGE "rollback_failed", never a quote). It takes the write lock for its duration (it may fail
    with BILLING_E_BUSY like a write). Refused as billing_resources_renew is ("not_primary",
    "not_prepaid", "not_renewable_status", "pending_order_exists", "period_not_allowed", …).
    Since 0.2.0. */
@@ -903,7 +911,10 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
    "missing_field", an order not pending is BILLING_E_REFUSED "order_not_pending"; with
    another kind it is refused as "unknown_field"), "language"?: "zh" (default) | "en"}.
    A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
-   ("too_many_rows"). The record starts GENERATING and is written in steps of
+   ("too_many_rows"); its price is that of billing_renewal_quote for the resource alone at its
+   default length (the same renewal-line pricing as billing_resources_renew: commercial
+   discount or promotion per line, bound resources included), so it is what renewing
+   charges; a resource that cannot be renewed for that length has empty price cells. The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED
    (with "failure_reason"); it and its file are purged export_retention_hours (72) after the
    request. Each step is one write transaction: a large export_rows_per_step (at most

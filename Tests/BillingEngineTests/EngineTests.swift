@@ -28,15 +28,11 @@ struct EngineTests {
         try engine.advanceClock(by: 90)
         _ = try engine.updateConfiguration(#"{"actor":"ops","changes":{"default_deduction_days":3}}"#)
         let page = try object(engine.listEvents(nil))
-        guard case .array(let events)? = page["events"], case .object(let event)? = events.first else {
-            Issue.record("no event"); return
-        }
+        let event = try firstObject(page["events"])
         #expect(event["occurred_at"] == .integer(january1st2024 + 90))
         #expect(event["type"] == "config.changed")
         let audit = try object(engine.listAudit(nil))
-        guard case .array(let entries)? = audit["entries"], case .object(let entry)? = entries.first else {
-            Issue.record("no audit row"); return
-        }
+        let entry = try firstObject(audit["entries"])
         #expect(entry["actor"] == "ops")
         #expect(entry["operation"] == "config.update")
     }
@@ -100,9 +96,9 @@ struct EngineTests {
         repeat {
             let request = cursor.map { #"{"limit":10,"after":"\#($0)"}"# } ?? #"{"limit":10}"#
             let page = try object(engine.listEvents(request))
-            guard case .array(let events)? = page["events"], case .string(let next)? = page["next_cursor"],
-                  case .bool(let more)? = page["has_more"] else { Issue.record("bad page"); return }
-            for case .object(let event) in events { if case .integer(let seq)? = event["seq"] { sequences.append(seq) } }
+            let next = try #require(page["next_cursor"]?.stringValue)
+            let more = try #require(page["has_more"]?.boolValue)
+            for event in try objects(page["events"]) { sequences.append(try #require(event["seq"]?.integerValue)) }
             #expect(page["schema_version"] == .integer(1))
             pages += 1
             cursor = next

@@ -4,8 +4,7 @@ import Testing
 @Suite("Verify: invariants and the audit chain")
 struct VerifyTests {
     func breaches(_ engine: Engine) throws -> [[String: JSONValue]] {
-        guard case .array(let list)? = try object(engine.verify(nil))["breaches"] else { return [] }
-        return list.compactMap { if case .object(let fields) = $0 { return fields } else { return nil } }
+        try objects(try object(engine.verify(nil))["breaches"])
     }
 
     func tamper(_ engine: Engine, _ sql: String) throws {
@@ -41,7 +40,7 @@ struct VerifyTests {
         try tamper(shop.engine, "UPDATE resources SET expire_at = expire_at + 86400 WHERE id = '\(disk)'")
         try tamper(shop.engine, "UPDATE coupons SET balance = -1")
         try tamper(shop.engine, "UPDATE orders SET status = 'CANCELLED' WHERE type = 'NEW'")
-        let checks = Set(try breaches(shop.engine).compactMap { if case .string(let check)? = $0["check"] { return check } else { return nil } })
+        let checks = Set(try breaches(shop.engine).map { try #require($0["check"]?.stringValue) })
         #expect(checks.isSuperset(of: ["cash_ledger", "expiry_from_periods", "order_state"]))
     }
 }

@@ -91,9 +91,17 @@ public struct OrderAmounts: Equatable, Sendable {
 
     public init() {}
 
-    public var discounts: Money { Money(fen: commercialDiscount.fen + promotionDiscount.fen + discountCoupon.fen) }
-    public var amountDue: Money { Money(fen: listPrice.fen - discounts.fen) }
-    public var paidAmount: Money { Money(fen: cashCoupon.fen + storedValueCard.fen + cash.fen + credit.fen) }
+    // Checked (throwing) rather than raw `+`/`-` on fen: amounts are read back from the file,
+    // and an overflow there must be an error, never a trap in the host.
+    public var discounts: Money {
+        get throws { try Money.sum([commercialDiscount, promotionDiscount, discountCoupon]) }
+    }
+    public var amountDue: Money {
+        get throws { try listPrice.subtracting(discounts) }
+    }
+    public var paidAmount: Money {
+        get throws { try Money.sum([cashCoupon, storedValueCard, cash, credit]) }
+    }
 
     /// The amount taken from one funding source.
     public func amount(from source: FundingSource) -> Money {

@@ -21,8 +21,7 @@ public struct PayableLine: Sendable {
 
     /// What is still to be paid on the line.
     var remaining: Money {
-        Money(fen: amounts.amountDue.fen - amounts.voucher.fen - amounts.cashCoupon.fen - amounts.storedValueCard.fen
-              - amounts.cash.fen - amounts.credit.fen)
+        get throws { try amounts.amountDue.subtracting(amounts.voucher).subtracting(amounts.paidAmount) }
     }
 
     var hasPriceDiscount: Bool { amounts.commercialDiscount.fen > 0 || amounts.promotionDiscount.fen > 0 }
@@ -38,18 +37,31 @@ public struct PaymentPart: Equatable, Sendable {
     public var amount: Money
 }
 
-/// Decides how an order is paid (domain-rules §3.5, §2.3): coupons checked against their
-/// rules, then applied in the deduction order discount coupon → vouchers → cash coupons →
-/// stored-value cards → cash balance → credit, each spread over the lines it may pay by
-/// largest remainder, so every line and every source adds up exactly.
+/// Decides how an order or a pay-per-use charge is paid (domain-rules §3.5, §2.3): coupons
+/// checked against their rules, then applied in the deduction order discount coupon → vouchers →
+/// cash coupons → stored-value cards → cash balance → credit, each spread over the lines it may
+/// pay by largest remainder, so every line and every source adds up exactly.
+///
+/// Orders and usage share this one function. An order lists its coupons and is refused when the
+/// funds fall short; a usage charge (after packages covered what they could, in units, in
+/// `Engine.coverFromPackages`) takes `usageCoupons` by itself and leaves any shortfall as arrears.
 public enum PaymentAllocation {
     public struct Result: Sendable {
         public var lines: [PayableLine]
         public var parts: [PaymentPart]
     }
 
+    /// What happens to what coupons, cash and credit do not cover.
+    public enum Shortfall: Sendable {
+        /// Refused with `insufficient_funds`: an order is paid whole or not at all.
+        case refuse
+        /// Charged to the cash balance below zero (arrears, §6.1): usage is owed whatever the funds.
+        case arrears
+    }
+
     public static func allocate(lines input: [PayableLine], coupons: [Coupon], availableCash: Money,
-                                availableCredit: Money, maximumCoupons: Int64, at now: Int64) throws -> Result {
+                                availableCredit: Money, maximumCoupons: Int64, at now: Int64,
+                                shortfall: Shortfall = .refuse) throws -> Result {
         var lines = input
         var parts: [PaymentPart] = []
         guard coupons.count <= maximumCoupons else {
@@ -71,7 +83,7 @@ public enum PaymentAllocation {
             guard !eligible.isEmpty else {
                 throw BillingError.refused("coupon_not_applicable", "coupon \(coupon.id) does not apply to any product of this order")
             }
-            let spend = try Money.sum(eligible.map { lines[$0].amounts.amountDue })
+            let spend = try Money.sum(eligible.map { try lines[$0].amounts.amountDue })
             guard spend > coupon.minSpend else {
                 throw BillingError.refused("coupon_min_spend_not_met",
                                            "coupon \(coupon.id) needs more than \(coupon.minSpend) of eligible amount due; this order has \(spend)")
@@ -97,29 +109,26 @@ public enum PaymentAllocation {
             }
         }
 
-        // Balance coupons, in the deduction order of §2.3; among vouchers the restricted ones
-        // first, then the soonest to expire; among stored-value cards the soonest to expire.
-        let ordered = coupons.filter(\.kind.hasBalance).enumerated().sorted { left, right in
-            let (l, r) = (left.element, right.element)
-            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
-            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
-            if l.kind != .cashCoupon && l.validTo != r.validTo { return l.validTo < r.validTo }
-            return left.offset < right.offset
-        }.map(\.element)
-        for coupon in ordered {
+        for coupon in deductionOrder(coupons) {
             let source: FundingSource = coupon.kind == .voucher ? .voucher : coupon.kind == .cashCoupon ? .cashCoupon : .storedValueCard
             let eligible = eligibility[coupon.id] ?? []
             try spread(coupon.balance, over: eligible, of: &lines, source: source, coupon: coupon.id, into: &parts)
         }
 
-        // Cash, then credit.
+        // Cash, then credit; then the shortfall.
         let all = Array(lines.indices)
-        let remaining = try Money.sum(lines.map(\.remaining))
-        let fromCash = min(availableCash, remaining)
-        let fromCredit = try remaining.subtracting(fromCash)
-        guard fromCredit <= availableCredit else {
-            throw BillingError.refused("insufficient_funds",
-                                       "the order needs \(remaining) after coupons; the account has \(availableCash) cash and \(availableCredit) credit available")
+        let remaining = try Money.sum(lines.map { try $0.remaining })
+        var fromCash = min(availableCash, remaining)
+        var fromCredit = try remaining.subtracting(fromCash)
+        if fromCredit > availableCredit {
+            switch shortfall {
+            case .refuse:
+                throw BillingError.refused("insufficient_funds",
+                                           "the order needs \(remaining) after coupons; the account has \(availableCash) cash and \(availableCredit) credit available")
+            case .arrears:
+                fromCash = try fromCash.adding(fromCredit.subtracting(availableCredit))
+                fromCredit = availableCredit
+            }
         }
         try spread(fromCash, over: all, of: &lines, source: .cash, coupon: nil, into: &parts)
         try spread(fromCredit, over: all, of: &lines, source: .credit, coupon: nil, into: &parts)
@@ -140,7 +149,7 @@ public enum PaymentAllocation {
     /// customer keeps it.
     public static func automaticCoupons(lines: [PayableLine], available: [Coupon], maximumCoupons: Int64,
                                         at now: Int64) -> [Coupon] {
-        guard let owed = try? Money.sum(lines.map(\.remaining)), owed.fen > 0 else { return [] }
+        guard let owed = try? Money.sum(lines.map { try $0.remaining }), owed.fen > 0 else { return [] }
         let usable = available.filter { $0.isUsable(at: now) }
         // The outcome of paying with a selection: what each coupon pays and what is left for
         // cash and credit (nil: the selection breaks a rule).
@@ -196,11 +205,35 @@ public enum PaymentAllocation {
         return discounted.coupons.count < plain.coupons.count ? discounted.coupons : plain.coupons
     }
 
+    /// Balance coupons in the deduction order of §2.3: vouchers, cash coupons, stored-value
+    /// cards; among vouchers the restricted ones first, then the soonest to expire; among
+    /// stored-value cards the soonest to expire; otherwise as listed.
+    public static func deductionOrder(_ coupons: [Coupon]) -> [Coupon] {
+        coupons.filter(\.kind.hasBalance).enumerated().sorted { left, right in
+            let (l, r) = (left.element, right.element)
+            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
+            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
+            if l.kind != .cashCoupon && l.validTo != r.validTo { return l.validTo < r.validTo }
+            return left.offset < right.offset
+        }.map(\.element)
+    }
+
+    /// The coupons that pay a pay-per-use charge by themselves (§2.3: vouchers are applied
+    /// automatically when the consumption time falls in their validity): balance coupons usable
+    /// at the charge's hour whose scope admits the line, without a minimum spend (a threshold
+    /// has no meaning for an hourly charge). Listed soonest to expire first, then by id: the
+    /// order `deductionOrder` keeps among coupons it ranks equal, so cash coupons too are spent
+    /// soonest to expire first.
+    public static func usageCoupons(_ available: [Coupon], for line: PayableLine, at hour: Int64) -> [Coupon] {
+        available.filter { $0.kind.hasBalance && $0.isUsable(at: hour) && $0.minSpend.fen == 0 && matches($0.scope, line) }
+            .sorted { $0.validTo != $1.validTo ? $0.validTo < $1.validTo : $0.id < $1.id }
+    }
+
     /// Takes up to `available` from one source across lines, in proportion to what each still
     /// owes; never more than a line owes.
     private static func spread(_ available: Money, over eligible: [Int], of lines: inout [PayableLine],
                                source: FundingSource, coupon: String?, into parts: inout [PaymentPart]) throws {
-        let owed = eligible.map { lines[$0].remaining }
+        let owed = try eligible.map { try lines[$0].remaining }
         let take = min(available, try Money.sum(owed))
         guard take.fen > 0 else { return }
         let shares = try take.allocated(byWeights: owed.map(\.fen))
@@ -210,12 +243,13 @@ public enum PaymentAllocation {
         }
     }
 
-    /// Whether a coupon's scope admits a line (§3.5): an empty list admits everything.
+    /// Whether a coupon's scope admits a line (§3.5): an empty list admits everything. A usage
+    /// line has no order (an empty order type), so an order-type scope does not restrict it.
     static func matches(_ scope: CouponScope, _ line: PayableLine) -> Bool {
         let product = [line.productID, line.productType]
         if !scope.products.isEmpty && !product.contains(where: scope.products.contains) { return false }
         if product.contains(where: scope.excludedProducts.contains) { return false }
-        if !scope.orderTypes.isEmpty && !scope.orderTypes.contains(line.orderType) { return false }
+        if !scope.orderTypes.isEmpty && !line.orderType.isEmpty && !scope.orderTypes.contains(line.orderType) { return false }
         if !scope.billingModes.isEmpty && !scope.billingModes.contains(line.billingModeScope) { return false }
         if !scope.regions.isEmpty && !(line.region.map(scope.regions.contains) ?? false) { return false }
         return true

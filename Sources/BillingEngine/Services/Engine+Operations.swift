@@ -82,9 +82,11 @@ extension Engine {
     }
 
     /// Runs a read whose answer only the write path can give (a quote must equal what the
-    /// operation would do): `run` performs that path inside a savepoint that is rolled back, in
-    /// a write transaction so that nothing changes between reading and rehearsing. Nothing is
-    /// written, no event or audit row is kept, and no identifier is used up.
+    /// operation would do): `run` performs that path in a write transaction (so that nothing
+    /// changes between reading and rehearsing) that is then rolled back whole, never
+    /// committed. Nothing it wrote is kept — no effect, event, audit row or idempotency
+    /// record, no identifier used up — and the work it queued for after a commit
+    /// (`afterCommit`) is dropped. A rollback that fails is an error (`rollback_failed`).
     func rehearse<Input>(_ requestText: String?,
                          parse: (ObjectReader) throws -> Input,
                          run: (OperationContext, Input) throws -> JSONValue) throws -> String {
@@ -92,9 +94,9 @@ extension Engine {
         let input = try parse(reader)
         try reader.finish()
         return try lock.withLock {
-            try db.transaction(write: true) {
+            try db.rehearsal {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try db.rolledBack { try run(context, input) })
+                return Engine.document(try run(context, input))
             }
         }
     }

@@ -134,7 +134,7 @@ extension Engine {
                 guard resource.status == .expired || resource.status == .frozen else {
                     throw BillingError.refused("not_releasable", "only expired or frozen resources can be released; \(id) is \(resource.status.rawValue)")
                 }
-                guard resource.freezeReason != "POLICE" else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
+                guard resource.freezeReason != .police else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 for member in group {
                     if let order = try ResourceStore.openOrder(context.db, of: member.id),
@@ -145,7 +145,7 @@ extension Engine {
                 }
                 try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
-                    member.status = .released
+                    try member.transition(to: .released)
                     member.endedAt = context.now
                     member.nextAttemptAt = nil
                     member.dueAt = nil

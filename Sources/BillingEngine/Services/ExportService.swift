@@ -194,7 +194,12 @@ extension Engine {
                 try context.emit("export.ready", account: record.account, subject: record.id,
                                  data: ["rows": .integer(record.rowsWritten), "bytes": .integer(record.bytes)])
             }
-        } catch let error as BillingError where error.status == .storage {
+        } catch let error as BillingError where error.status == .storage
+                    && (error.reason.hasPrefix("export_") || error.reason == "stored_value_unreadable") {
+            // The export cannot go on (its file, or a record it lists, cannot be written or
+            // read): it fails, and says why. The database's own failures (a full disk, a corrupt
+            // page, a rollback that failed) are the call's error instead: after them nothing
+            // may be written in this transaction.
             record.status = "FAILED"
             record.failureReason = error.message
             record.completedAt = context.now
@@ -219,7 +224,7 @@ extension Engine {
             return [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(labels.orderType(order.type.rawValue)),
              .text(labels.orderStatus(order.status.rawValue)),
              .text(types), .text(modes), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
-             money(order.amounts.discounts), money(order.amounts.amountDue), money(order.amounts.voucher), money(order.amounts.paidAmount),
+             money(try order.amounts.discounts), money(try order.amounts.amountDue), money(order.amounts.voucher), money(try order.amounts.paidAmount),
              money(order.amounts.cash), money(order.amounts.credit)]
         }
         let cursor = record.cursor.flatMap { text -> (Int64, Int64)? in
@@ -249,6 +254,7 @@ extension Engine {
             let filter = try RenewalFilter(ObjectReader(record.request, path: "filter"), account: record.account)
             let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
             let page = keys.prefix(Int(limit))
+            let account = try AccountStore.require(context.db, record.account)
             let rows: [[CSVCell]] = try page.map { key in
                 let resource = try ResourceStore.require(context.db, key.id, account: record.account)
                 if record.kind == .renewals {
@@ -258,25 +264,32 @@ extension Engine {
                             resource.autoRenewPeriod.map { .text(labels.period($0)) } ?? .empty,
                             resource.autoRenewRemaining.map { .number(String($0)) } ?? .empty]
                 }
-                let price = try renewalPrice(resource, context: context)
-                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text(labels.period($0)) } ?? .empty,
-                        money(price.amounts.listPrice), money(price.amounts.discounts), money(price.amounts.amountDue)]
+                guard let price = try renewalPrice(resource, account: account, context: context) else {
+                    // No renewal length, or a bound resource that cannot be renewed for it: no price to show.
+                    return [.text(resource.id), .text(resource.productID), time(resource.expireAt), .empty, .empty, .empty, .empty]
+                }
+                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), .text(labels.period(price.period)),
+                        money(price.amounts.listPrice), money(try price.amounts.discounts), money(try price.amounts.amountDue)]
             }
             return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
         }
     }
 
-    /// What renewing a resource (with its bound resources) for its default length costs now.
-    static func renewalPrice(_ resource: Resource, context: OperationContext) throws -> (period: Period?, amounts: OrderAmounts) {
-        guard let product = try ProductStore.load(context.db, resource.productID),
-              let period = defaultRenewalPeriod([product]) else { return (nil, OrderAmounts()) }
-        var lines: [OrderAmounts] = []
-        for member in [resource] + (try ResourceStore.liveBound(context.db, to: resource.id)) {
-            guard let memberProduct = try ProductStore.load(context.db, member.productID), let price = try memberProduct.price(for: period) else { continue }
-            let commercial = try ProductStore.commercialDiscount(context.db, account: resource.accountID, productType: memberProduct.productType)
-            lines.append(try Pricing.line(listPrice: price, commercialBP: commercial, promotionBP: memberProduct.promotionDiscountBP))
+    /// What renewing a resource (with its bound resources) for its default length costs now:
+    /// the lines `billing_renewal_quote` and `billing_resources_renew` make for it alone
+    /// (`renewalLines`, the one pricing of a renewal), so the list's price is what renewing it
+    /// charges. Nil when it cannot be renewed for that length (no length offered, a bound
+    /// resource without it, an expiry past the calendar's range): renewing would be refused.
+    static func renewalPrice(_ resource: Resource, account: Account, context: OperationContext) throws -> (period: Period, amounts: OrderAmounts)? {
+        guard let product = try ProductStore.load(context.db, resource.productID), let expiry = resource.expireAt,
+              let period = defaultRenewalPeriod([product]) else { return nil }
+        do {
+            let lines = try renewalLines(resource, product: product, from: expiry, period: period, unifiedDay: nil,
+                                         account: account, context: context)
+            return (period, try OrderAmounts.total(lines.map(\.amounts)))
+        } catch let error as BillingError where error.status == .refused || error.status == .invalidArgument || error.status == .notFound {
+            return nil
         }
-        return (period, try OrderAmounts.total(lines))
     }
 
     /// An export's file for its owner: `{"account_id", "export_id", "mode"?: "PATH" | "BYTES"}` →

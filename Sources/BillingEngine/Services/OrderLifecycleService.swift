@@ -93,7 +93,7 @@ extension Engine {
             ? context.now + (try ([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
             : nil
         for var member in [order] + members {
-            member.status = status
+            try member.transition(to: status)
             member.payDeadline = deadline
             try OrderStore.update(context.db, member)
         }
@@ -106,7 +106,7 @@ extension Engine {
     static func cancel(_ order: Order, reason: CancelReason, note: String?, context: OperationContext) throws {
         let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         for var member in [order] + members {
-            member.status = .cancelled
+            try member.transition(to: .cancelled)
             member.cancelledAt = context.now
             member.cancelReason = reason.rawValue
             try OrderStore.update(context.db, member)

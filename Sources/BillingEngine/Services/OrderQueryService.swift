@@ -11,17 +11,17 @@ extension Engine {
 
     static func orderDetail(_ id: String, account: String, context: OperationContext) throws -> JSONValue {
         let order = try OrderStore.require(context.db, id, account: account)
-        guard case .object(var fields) = order.json else { return order.json }
+        guard case .object(var fields) = try order.json else { return try order.json }
         let subOrders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         let members = order.isCombined ? subOrders : [order]
-        fields["sub_orders"] = .array(subOrders.map(\.json))
+        fields["sub_orders"] = .array(try subOrders.map { try $0.json })
         var lineDocuments: [JSONValue] = []
         var resources: [JSONValue] = []
         var payments: [String: Money] = [:]
         for member in members {
             let lines = try OrderStore.lines(context.db, of: member.id)
             for line in lines {
-                guard case .object(var lineFields) = line.json else { continue }
+                guard case .object(var lineFields) = try line.json else { continue }
                 lineFields["order_id"] = .string(member.id)
                 lineDocuments.append(.object(lineFields))
             }

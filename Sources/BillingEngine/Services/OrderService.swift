@@ -110,9 +110,9 @@ extension Engine {
             let priced = try Engine.price(input.1, account: account, context: context)
             let amounts = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
             return ["account_id": .string(account.id),
-                    "items": .array(priced.map { ["product_id": .string($0.primary.id), "lines": .array($0.lines.map(\.json)),
-                                                  "amounts": (try? OrderAmounts.total($0.lines.map(\.amounts)).json) ?? .null] }),
-                    "amounts": amounts.json, "priced_at": .integer(context.now)]
+                    "items": .array(try priced.map { ["product_id": .string($0.primary.id), "lines": .array(try $0.lines.map { try $0.json }),
+                                                      "amounts": try OrderAmounts.total($0.lines.map(\.amounts)).json] }),
+                    "amounts": try amounts.json, "priced_at": .integer(context.now)]
         }
     }
 
@@ -151,8 +151,8 @@ extension Engine {
             let account = try AccountStore.require(context.db, input.account)
             let priced = try Engine.price(input.items, account: account, context: context)
             let total = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
-            if let expected = input.expected, expected != total.amountDue {
-                throw BillingError.refused("price_changed", "the amount due is now \(total.amountDue), not the quoted \(expected); quote again")
+            if let expected = input.expected, try expected != total.amountDue {
+                throw BillingError.refused("price_changed", "the amount due is now \(try total.amountDue), not the quoted \(expected); quote again")
             }
             let onDemand = priced.first?.primary.billingMode == .onDemand
             let review = priced.contains { $0.reviewRequired }
@@ -199,7 +199,7 @@ extension Engine {
                 }
             }
             try context.emit("order.created", account: account.id, subject: root.id,
-                             data: ["status": .string(status.rawValue), "amount_due_fen": .integer(total.amountDue.fen)])
+                             data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
             var payment: JSONValue = .null
             if onDemand {
                 try Engine.createResources(for: root, context: context)
@@ -216,7 +216,7 @@ extension Engine {
                 }
             }
             context.audit(account: account.id, subject: root.id,
-                          detail: ["items": .integer(Int64(priced.count)), "amount_due_fen": .integer(total.amountDue.fen),
+                          detail: ["items": .integer(Int64(priced.count)), "amount_due_fen": .integer(try total.amountDue.fen),
                                    "status": .string(status.rawValue)])
             var response = try Engine.orderDetail(root.id, account: account.id, context: context)
             if case .object(var fields) = response {

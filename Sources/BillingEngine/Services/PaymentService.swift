@@ -76,11 +76,7 @@ extension Engine {
             }
         }
         var coupons = try couponIDs.map { try CouponStore.require(context.db, id: $0, account: account.id) }
-        let orderTypes = Dictionary(uniqueKeysWithValues: orders.map { ($0.id, $0.type.rawValue) })
-        let payable = lines.map {
-            PayableLine(amounts: $0.amounts, productID: $0.productID, productType: $0.productType,
-                        orderType: orderTypes[$0.orderID] ?? "NEW", billingModeScope: $0.billingModeScope, region: $0.region)
-        }
+        let payable = payableLines(lines, of: orders)
         if automaticCoupons {
             coupons = PaymentAllocation.automaticCoupons(lines: payable, available: try CouponStore.usable(context.db, account: account.id, at: context.now),
                                                          maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
@@ -92,13 +88,31 @@ extension Engine {
         return PaymentPlan(root: root, orders: orders, lines: lines, parts: result.parts, coupons: coupons)
     }
 
+    /// The lines of `orders` as payment sees them (what a coupon's scope is matched against).
+    static func payableLines(_ lines: [OrderLine], of orders: [Order]) -> [PayableLine] {
+        let orderTypes = Dictionary(uniqueKeysWithValues: orders.map { ($0.id, $0.type.rawValue) })
+        return lines.map {
+            PayableLine(amounts: $0.amounts, productID: $0.productID, productType: $0.productType,
+                        orderType: orderTypes[$0.orderID] ?? "NEW", billingModeScope: $0.billingModeScope, region: $0.region)
+        }
+    }
+
+    /// The lines of an order (a combined order: of all its sub-orders) as payment sees them,
+    /// as `planPayment` builds them.
+    static func payableLines(of root: Order, context: OperationContext) throws -> [PayableLine] {
+        let orders = root.isCombined ? try OrderStore.subOrders(context.db, of: root.id) : [root]
+        var lines: [OrderLine] = []
+        for order in orders { lines += try OrderStore.lines(context.db, of: order.id) }
+        return payableLines(lines, of: orders)
+    }
+
     /// Writes a planned payment: line and order amounts, coupon use, ledger, statuses, resources.
     static func applyPayment(_ plan: PaymentPlan, ledgerKind: String = "PAYMENT", context: OperationContext) throws {
         for line in plan.lines { try OrderStore.updateLineAmounts(context.db, line) }
         var paidOrders: [Order] = []
         for var order in plan.orders {
             order.amounts = try OrderAmounts.total(plan.lines.filter { $0.orderID == order.id }.map(\.amounts))
-            order.status = .processing
+            try order.transition(to: .processing)
             order.paidAt = context.now
             try OrderStore.update(context.db, order)
             if order.amounts.cash.fen > 0 {
@@ -114,7 +128,7 @@ extension Engine {
         var root = plan.root
         if root.isCombined {
             root.amounts = try OrderAmounts.total(paidOrders.map(\.amounts))
-            root.status = .processing
+            try root.transition(to: .processing)
             root.paidAt = context.now
             try OrderStore.update(context.db, root)
         } else if let paid = paidOrders.first {
@@ -125,7 +139,7 @@ extension Engine {
             try CouponStore.use(context.db, coupon: coupon, amount: used, order: root.id, at: context.now)
         }
         try context.emit("order.paid", account: root.accountID, subject: root.id,
-                         data: ["amounts": root.amounts.json])
+                         data: ["amounts": try root.amounts.json])
         var partsByLine: [String: [PaymentPart]] = [:]
         for part in plan.parts {
             let line = plan.lines[part.line]
@@ -149,20 +163,20 @@ extension Engine {
                 var ids: [String] = []
                 for index in 0..<Int(line.quantity) {
                     let sequence = try IdentifierSequence.next(context.db, "resource")
+                    // Packages provision nothing: they take effect at once or at the chosen time.
+                    let packageStart: Int64? = line.billingMode == .package && line.period != nil ? max(context.now, line.effectiveAt ?? context.now) : nil
+                    let status: ResourceStatus = packageStart.map { $0 > context.now ? .pendingEffective : .inUse } ?? .pendingProvision
                     var resource = Resource(id: IdentifierSequence.format("RS", sequence), accountID: order.accountID, orderID: order.id,
                                             lineNo: line.lineNo, productID: line.productID, productType: line.productType,
-                                            billingMode: line.billingMode, region: line.region, status: .pendingProvision,
+                                            billingMode: line.billingMode, region: line.region, status: status,
                                             primaryID: line.parentLine.flatMap { created[$0]?[index] }, relation: line.relation,
                                             period: line.period, anchorDay: nil, createdAt: context.now, provisionedAt: nil,
                                             effectiveAt: nil, expireAt: nil, endedAt: nil, expiryPolicy: "MANUAL")
-                    if line.billingMode == .package, let period = line.period {
-                        // Packages provision nothing: they take effect at once or at the chosen time.
-                        let start = max(context.now, line.effectiveAt ?? context.now)
+                    if let start = packageStart, let period = line.period {
                         resource.provisionedAt = context.now
                         resource.effectiveAt = start
                         resource.anchorDay = .day(context.calendar.date(of: start).day)
                         resource.expireAt = try context.calendar.expiry(startingAt: start, period: period, anchor: resource.anchorDay ?? .monthEnd)
-                        resource.status = start > context.now ? .pendingEffective : .inUse
                         reschedule(&resource, context: context)
                     }
                     try ResourceStore.insert(context.db, resource, sequence: sequence)
@@ -219,14 +233,14 @@ extension Engine {
         guard order.status == .processing else { return }
         let pending = try ResourceStore.ofOrder(context.db, order.id).contains { $0.status == .pendingProvision }
         guard !pending else { return }
-        order.status = .completed
+        try order.transition(to: .completed)
         order.completedAt = context.now
         try OrderStore.update(context.db, order)
         try context.emit("order.completed", account: account, subject: order.id)
         guard let combinedID = order.combinedID, var combined = try OrderStore.load(context.db, combinedID, account: account),
               combined.status == .processing else { return }
         if try OrderStore.subOrders(context.db, of: combinedID).allSatisfy({ $0.status == .completed }) {
-            combined.status = .completed
+            try combined.transition(to: .completed)
             combined.completedAt = context.now
             try OrderStore.update(context.db, combined)
             try context.emit("order.completed", account: account, subject: combinedID)

@@ -9,17 +9,20 @@ struct RefundEntry {
 
 extension Engine {
     /// Creates an unsubscription order that gives money back along the way it came and
-    /// completes it at once (U1, U5: the engine credits immediately). Used for resources whose
-    /// creation failed (T15).
+    /// completes it at once (U1 then U5: the engine credits immediately). Used for resources
+    /// whose creation failed (T15).
     @discardableResult
     static func refund(_ entries: [RefundEntry], account: String, sourceOrder: String, productType: String, billingMode: String,
                        reason: String, context: OperationContext) throws -> Order {
-        let order = try createRefundOrder(entries, account: account, sourceOrder: sourceOrder, combined: nil, productType: productType,
-                                          billingMode: billingMode, status: .completed, context: context)
+        var order = try createRefundOrder(entries, account: account, sourceOrder: sourceOrder, combined: nil, productType: productType,
+                                          billingMode: billingMode, status: .refunding, context: context)
         try reserveRefund(entries, order: order.id, context: context)
         let voided = try creditRefund(entries, account: account, order: order.id, context: context)
+        try order.transition(to: .completed)
+        order.completedAt = context.now
+        try OrderStore.update(context.db, order)
         try context.emit("order.refunded", account: account, subject: order.id,
-                         data: ["source_order_id": .string(sourceOrder), "reason": .string(reason), "amounts": order.amounts.json,
+                         data: ["source_order_id": .string(sourceOrder), "reason": .string(reason), "amounts": try order.amounts.json,
                                 "coupons_voided_fen": .integer(voided.fen)])
         return order
     }
@@ -35,7 +38,7 @@ extension Engine {
         let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: account, combinedID: combined, isCombined: isCombined,
                           type: .unsubscribe, status: status, productType: productType, billingMode: billingMode,
                           productKind: "default", createdAt: context.now, payDeadline: nil, paidAt: nil,
-                          completedAt: status == .completed ? context.now : nil, cancelledAt: nil, cancelReason: nil,
+                          completedAt: nil, cancelledAt: nil, cancelReason: nil,
                           reviewRequired: status == .pendingReview, placedByManager: false, contract: nil,
                           sourceOrderID: sourceOrder, amounts: amounts)
         try OrderStore.insert(context.db, order, sequence: sequence)
@@ -119,7 +122,7 @@ extension Engine {
                     throw BillingError.refused("not_pending_provision", "resource \(id) is \(resource.status.rawValue), not PENDING_PROVISION")
                 }
                 if succeeded {
-                    resource.status = .inUse
+                    try resource.transition(to: .inUse)
                     resource.provisionedAt = context.now
                     resource.effectiveAt = context.now
                     if resource.billingMode == .prepaid, let period = resource.period {
@@ -134,7 +137,7 @@ extension Engine {
                     try context.emit("resource.provisioned", account: input.0, subject: id,
                                      data: ["order_id": .string(resource.orderID), "expire_at": JSONValue(resource.expireAt)])
                 } else {
-                    resource.status = .provisionFailed
+                    try resource.transition(to: .provisionFailed)
                     resource.endedAt = context.now
                     failedByOrder[resource.orderID, default: []].append(resource)
                     try context.emit("resource.provision_failed", account: input.0, subject: id, data: ["order_id": .string(resource.orderID)])
@@ -155,7 +158,7 @@ extension Engine {
                     }
                     let refund = try Engine.refund(entries, account: input.0, sourceOrder: orderID, productType: first.productType,
                                                    billingMode: first.billingMode.rawValue, reason: "PROVISION_FAILED", context: context)
-                    refunds.append(refund.json)
+                    refunds.append(try refund.json)
                 }
                 try Engine.completeIfSettled(orderID, account: input.0, context: context)
             }

@@ -82,7 +82,7 @@ extension Engine {
             candidates.append(resource.graceEnd.map { $0 + 1 })
             if renewing { candidates.append(resource.nextAttemptAt) }
         case .frozen:
-            if resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
+            if resource.freezeReason?.releasedAtRetentionEnd == true { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
             if renewing { candidates.append(resource.nextAttemptAt) }
         default:
             break
@@ -97,8 +97,11 @@ extension Engine {
     static func advance(_ id: String, account: String, counts: inout LifecycleCounts, context: OperationContext) throws {
         var resource = try ResourceStore.require(context.db, id, account: account)
         let now = context.now
+        // Each move is written as it happens, so the store checks every step of a pass that
+        // crosses several (a package taking effect and expiring, expiry then freezing).
         if resource.status == .pendingEffective, let effective = resource.effectiveAt, effective <= now {
-            resource.status = .inUse
+            try resource.transition(to: .inUse)
+            try ResourceStore.update(context.db, resource)
             try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
             counts.add("effective")
         }
@@ -120,16 +123,16 @@ extension Engine {
             }
         }
         var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
-        func transition(_ change: (inout Resource) -> Void) throws {
+        func transition(_ change: (inout Resource) throws -> Void) throws {
             for index in group.indices {
-                change(&group[index])
-                if index > 0 { try ResourceStore.update(context.db, group[index]) }
+                try change(&group[index])
+                try ResourceStore.update(context.db, group[index])
             }
             resource = group[0]
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
             if resource.billingMode == .package {
-                try transition { $0.status = .expired; $0.endedAt = expireAt + 1 }
+                try transition { try $0.transition(to: .expired); $0.endedAt = expireAt + 1 }
                 try context.emit("resource.expired", account: account, subject: id, data: ["expire_at": .integer(expireAt)])
                 counts.add("expired")
             } else if resource.policy == .toOnDemand {
@@ -145,27 +148,27 @@ extension Engine {
                 let days = context.configuration.graceRetention(for: holder.level)
                 let graceEnd = expireAt + days.prepaidGraceDays * 86_400
                 let retentionEnd = graceEnd + days.prepaidRetentionDays * 86_400
-                try transition { $0.status = .expired; $0.graceEnd = graceEnd; $0.retentionEnd = retentionEnd }
+                try transition { try $0.transition(to: .expired); $0.graceEnd = graceEnd; $0.retentionEnd = retentionEnd }
                 try context.emit("resource.expired", account: account, subject: id,
                                  data: ["expire_at": .integer(expireAt), "grace_end": .integer(graceEnd), "retention_end": .integer(retentionEnd)])
                 counts.add("expired")
             }
         }
         if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { $0.status = .frozen; $0.freezeReason = "ARREARS" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .arrears }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "ARREARS", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.arrears.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
         if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { $0.status = .frozen; $0.freezeReason = "EXPIRY" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .expiry }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "EXPIRY", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.expiry.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
-        if resource.status == .frozen, resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS",
+        if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
-            try transition { $0.status = .released; $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
+            try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
             try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
             try context.emit("resource.released", account: account, subject: id,
                              data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])

@@ -71,7 +71,7 @@ extension Engine {
         fields["class"] = .string(group.refundClass.rawValue)
         fields["reason"] = JSONValue(group.reason?.rawValue)
         fields["message"] = JSONValue(group.message)
-        fields["refund_fen"] = .integer(group.refund.fen)
+        fields["refund_fen"] = .integer(try group.refund.fen)
         return .object(fields)
     }
 }

@@ -12,7 +12,9 @@ struct RefundGroup {
     var detail: [String: JSONValue] = [:]
     var fallbackExpiry: Int64?
 
-    var refund: Money { Money(fen: entries.reduce(0) { $0 + $1.amount.fen }) }
+    var refund: Money {
+        get throws { try Money.sum(entries.map(\.amount)) }
+    }
 }
 
 /// A whole unsubscription request, computed and not yet applied.
@@ -23,7 +25,9 @@ struct RefundPlan {
     var quotaUsedBefore: Int64
     var quotaLimit: Int64
 
-    var total: Money { Money(fen: groups.reduce(0) { $0 + $1.refund.fen }) }
+    var total: Money {
+        get throws { try groups.reduce(Money.zero) { try $0.adding($1.refund) } }
+    }
 }
 
 extension Engine {
@@ -52,76 +56,69 @@ extension Engine {
             }
             planned.formUnion(members.map(\.id))
             var group = RefundGroup(primary: resource, members: members, refundClass: .notAllowed, reason: nil, message: nil)
-            if let (reason, message) = try notRefundable(resource, product: product, account: account, requested: resourceIDs,
-                                                          type: type, context: context) {
-                group.reason = reason
-                group.message = message
-                plan.groups.append(group)
-                continue
+            let facts = try refundFacts(resource, product: product, account: account, requested: resourceIDs, type: type,
+                                        quotaLeft: quotaLeft, year: year, context: context)
+            let decision = RefundClassification.classify(facts)
+            group.refundClass = decision.refundClass
+            group.reason = decision.reason
+            group.message = decision.message
+            if decision.usesNewQuotaUnit {
+                quotaLeft -= 1
+                group.quotaUnit = fiveDayUnit(resource, product: product)
             }
-            try classify(&group, product: product, type: type, fallback: fallback, quotaLeft: &quotaLeft, year: year, context: context)
+            if decision.fiveDayQuotaExhausted { group.detail["five_day_quota_exhausted"] = true }
+            try computeEntries(&group, fallback: fallback, context: context)
             plan.groups.append(group)
         }
         return plan
     }
 
-    /// The first §5.8 reason (plus the engine's own: ended, pay-per-use, no period to come)
-    /// that forbids unsubscribing a resource, or nil.
-    static func notRefundable(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
-                              context: OperationContext) throws -> (NotRefundableReason, String)? {
-        if [.released, .unsubscribed, .deleted].contains(resource.status) {
-            return (.ended, "resource \(resource.id) has ended (\(resource.status.rawValue))")
-        }
-        if resource.relation == .bound, let primary = resource.primaryID, !requested.contains(primary) {
-            return (.mustBeWhole, "resource \(resource.id) is bound to \(primary) and is unsubscribed with it")
-        }
-        let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
-        if product.trial { return (.trial, "trial services cannot be unsubscribed") }
-        if resource.billingMode == .onDemand { return (.payPerUse, "pay-per-use resources are deleted, not unsubscribed") }
-        if resource.billingMode == .oneOff { return (.oneOff, "one-off services cannot be unsubscribed") }
-        if let line, line.amounts.listPrice.fen == 0 { return (.freeService, "free services cannot be unsubscribed") }
-        if resource.billingMode == .package && resource.status != .pendingEffective && resource.status != .provisionFailed {
-            return (.packageEffective, "a package in effect cannot be unsubscribed")
-        }
-        if let order = try ResourceStore.openOrder(context.db, of: resource.id) {
-            return (.transactionInProgress, "order \(order) on resource \(resource.id) is in progress")
-        }
-        if resource.status == .expired || (resource.status == .frozen && resource.freezeReason == "EXPIRY") {
-            return (.expired, "expired resources cannot be unsubscribed; release them instead")
-        }
-        if account.freeze == .police || resource.freezeReason == "POLICE" {
-            return (.policeFrozen, "frozen by public security")
-        }
-        if product.promotionForbidsRefund, let line, line.amounts.promotionDiscount.fen > 0 {
-            return (.promotionNoRefund, "bought in a promotion that forbids refunds")
-        }
-        for block in [NotRefundableReason.invoicedMarketplace, .archived, .supportBenefitUsed] where resource.refundBlocks.contains(block.rawValue) {
-            return (block, "the host marked resource \(resource.id) \(block.rawValue)")
-        }
-        if !product.refundable { return (.productNotRefundable, "product \(product.id) is on the no-refund list") }
-        let upcoming = try ResourceStore.periods(context.db, of: resource.id).contains { $0.start > context.now }
-        if type == "RENEWAL_ONLY" && !upcoming {
-            return (.noInactivePeriod, "resource \(resource.id) has no renewal period that has not started")
-        }
-        return nil
+    /// The five-day quota unit of a resource (§5.3): the resource (its bound group counts once),
+    /// or the whole order for products not refundable per resource.
+    static func fiveDayUnit(_ resource: Resource, product: Product) -> String {
+        product.perResourceRefund ? resource.id : "order:\(resource.orderID)"
     }
 
-    /// Classifies a refundable group (§9.1 rows 2–6) and computes its entries.
-    static func classify(_ group: inout RefundGroup, product: Product, type: String, fallback: Int64?, quotaLeft: inout Int64,
-                         year: Int64, context: OperationContext) throws {
+    /// Reads what the §9.1 classification of one requested resource depends on.
+    static func refundFacts(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
+                            quotaLeft: Int64, year: Int64, context: OperationContext) throws -> RefundFacts {
+        let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
+        let orderType = try context.db.first("SELECT type FROM orders WHERE id = ?", resource.orderID) {
+            try StoredValue.optionalChoice($0.optionalText(0), "type of order \(resource.orderID)") as OrderType?
+        } ?? nil
+        let unit = fiveDayUnit(resource, product: product)
+        let counted = try context.db.first("SELECT 1 FROM five_day_units WHERE account_id = ? AND year = ? AND unit_key = ?",
+                                           resource.accountID, year, unit) { _ in true } ?? false
+        let boundTo = resource.relation == .bound ? resource.primaryID.flatMap { requested.contains($0) ? nil : $0 } : nil
+        return RefundFacts(
+            resourceID: resource.id, productID: product.id, requestType: UnsubscriptionType(rawValue: type) ?? .resource,
+            status: resource.status, billingMode: resource.billingMode, boundToUnrequestedPrimary: boundTo, trial: product.trial,
+            free: line.map { $0.amounts.listPrice.fen == 0 } ?? false,
+            openOrder: try ResourceStore.openOrder(context.db, of: resource.id),
+            frozenForExpiry: resource.freezeReason == .expiry,
+            policeFrozen: account.freeze == .police || resource.freezeReason == .police,
+            promotionForbidsRefund: product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0,
+            hostBlocks: resource.refundBlocks.compactMap(NotRefundableReason.init(rawValue:)),
+            productRefundable: product.refundable,
+            hasInactivePeriod: try ResourceStore.periods(context.db, of: resource.id).contains { $0.start > context.now },
+            purchaseOrderType: orderType, provisionedAt: resource.provisionedAt, now: context.now,
+            fiveDayWindowHours: context.configuration.fiveDayRefundHours, productFiveDayEligible: product.fiveDayEligible,
+            quotaUnitCounted: counted, quotaLeft: quotaLeft)
+    }
+
+    /// What a classified group gives back (§5.3–§5.7): nothing for a refusal or a failed
+    /// creation (refunded when it failed), everything for INACTIVE and FIVE_DAY, the removed
+    /// periods for RENEWAL_ONLY, and the formula for the current period of NON_FIVE_DAY.
+    static func computeEntries(_ group: inout RefundGroup, fallback: Int64?, context: OperationContext) throws {
         let resource = group.primary
-        if resource.status == .provisionFailed {
-            group.refundClass = .failedCreation
+        switch group.refundClass {
+        case .notAllowed:
+            return
+        case .failedCreation:
             group.detail["note"] = "refunded in full when the creation failed"
-            return
-        }
-        if resource.status == .pendingEffective {
-            group.refundClass = .inactive
+        case .inactive, .fiveDay:
             for member in group.members { try refundInFull(member, periods: nil, into: &group, context: context) }
-            return
-        }
-        if type == "RENEWAL_ONLY" {
-            group.refundClass = .renewalOnly
+        case .renewalOnly:
             let periods = try ResourceStore.periods(context.db, of: resource.id)
             let kept = periods.filter { $0.start <= context.now }
             let allowed = kept.map(\.end) + periods.filter { $0.start > context.now }.map(\.end)
@@ -135,33 +132,13 @@ extension Engine {
                 let removed = try ResourceStore.periods(context.db, of: member.id).filter { $0.start >= target }
                 try refundInFull(member, periods: removed, into: &group, context: context)
             }
-            return
-        }
-        let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
-        let orderType = try context.db.first("SELECT type FROM orders WHERE id = ?", resource.orderID) { $0.text(0) }
-        let withinWindow = resource.provisionedAt.map { context.now < $0 + context.configuration.fiveDayRefundHours * 3600 } ?? false
-        let promotionAllows = !(product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0)
-        if orderType == OrderType.new.rawValue && withinWindow && product.fiveDayEligible && promotionAllows {
-            let unit = product.perResourceRefund ? resource.id : "order:\(resource.orderID)"
-            let counted = try context.db.first("SELECT 1 FROM five_day_units WHERE account_id = ? AND year = ? AND unit_key = ?",
-                                               resource.accountID, year, unit) { _ in true } ?? false
-            if counted || quotaLeft > 0 {
-                if !counted {
-                    quotaLeft -= 1
-                    group.quotaUnit = unit
+        case .nonFiveDay:
+            for member in group.members {
+                let periods = try ResourceStore.periods(context.db, of: member.id)
+                try refundInFull(member, periods: periods.filter { $0.start > context.now }, into: &group, context: context)
+                if let current = periods.last(where: { $0.start <= context.now }), current.end >= context.now {
+                    try refundByFormula(member, period: current, into: &group, context: context)
                 }
-                group.refundClass = .fiveDay
-                for member in group.members { try refundInFull(member, periods: nil, into: &group, context: context) }
-                return
-            }
-            group.detail["five_day_quota_exhausted"] = true
-        }
-        group.refundClass = .nonFiveDay
-        for member in group.members {
-            let periods = try ResourceStore.periods(context.db, of: member.id)
-            try refundInFull(member, periods: periods.filter { $0.start > context.now }, into: &group, context: context)
-            if let current = periods.last(where: { $0.start <= context.now }), current.end >= context.now {
-                try refundByFormula(member, period: current, into: &group, context: context)
             }
         }
     }
@@ -228,22 +205,22 @@ extension Engine {
         // The fee kept is what is left after consumption; it equals the computed fee unless the
         // refund was floored at zero, so refund + consumed + fee = paid always holds, in total
         // and per source: consumption is spread over what each source has left after its refund.
-        let keptFee = paid.fen - computation.consumed.fen - computation.refund.fen
-        let left = zip(paidParts, refunds).map { Money(fen: $0.0.amount.fen - $0.1.fen) }
+        let keptFee = try paid.subtracting(computation.consumed).subtracting(computation.refund)
+        let left = try zip(paidParts, refunds).map { try $0.0.amount.subtracting($0.1) }
         let consumedParts = try computation.consumed.allocated(byWeights: left.map(\.fen))
         var bySource: [JSONValue] = []
         for index in paidParts.indices {
             bySource.append(["source": .string(paidParts[index].source.rawValue), "coupon_id": JSONValue(paidParts[index].coupon),
                              "paid_fen": .integer(paidParts[index].amount.fen), "refund_fen": .integer(refunds[index].fen),
                              "consumed_fen": .integer(consumedParts[index].fen),
-                             "fee_fen": .integer(left[index].fen - consumedParts[index].fen)])
+                             "fee_fen": .integer(try left[index].subtracting(consumedParts[index]).fen)])
         }
         appendPeriods([[
             "resource_id": .string(resource.id), "paid_by_order_id": .string(period.order), "method": "FORMULA",
             "start": .integer(period.start), "end": .integer(period.end), "paid": fundingJSON(funding),
             "paid_amount_fen": .integer(paid.fen), "duration_unit": .string(context.configuration.refundDurationGranularity),
             "total_units": .integer(units.total), "used_units": .integer(units.used), "consumed_fen": .integer(computation.consumed.fen),
-            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee),
+            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee.fen),
             "refund_fen": .integer(computation.refund.fen), "refund": .array(refundJSON), "forfeited": fundingJSON(forfeited),
             "by_source": .array(bySource),
         ]], to: &group)
@@ -272,37 +249,38 @@ extension Engine {
             fields["message"] = JSONValue(group.message)
             fields["five_day_quota_unit"] = JSONValue(group.quotaUnit)
             fields["fallback_expiry"] = JSONValue(group.fallbackExpiry)
-            var bySource: [String: JSONValue] = [:]
-            var returned: Int64 = 0
-            var voided: Int64 = 0
+            var bySource: [String: Money] = [:]
+            var returned = Money.zero
+            var voided = Money.zero
             for entry in group.entries {
-                if case .integer(let sum)? = bySource[entry.source.rawValue] { bySource[entry.source.rawValue] = .integer(sum + entry.amount.fen) }
-                else { bySource[entry.source.rawValue] = .integer(entry.amount.fen) }
+                bySource[entry.source.rawValue] = try (bySource[entry.source.rawValue] ?? .zero).adding(entry.amount)
                 if let coupon = entry.coupon {
                     let validTo = try context.db.first("SELECT valid_to FROM coupons WHERE id = ?", coupon) { $0.int(0) } ?? 0
-                    if context.now < validTo { returned += entry.amount.fen } else { voided += entry.amount.fen }
+                    if context.now < validTo { returned = try returned.adding(entry.amount) } else { voided = try voided.adding(entry.amount) }
                 }
             }
-            fields["refund_by_source"] = .object(bySource)
-            fields["refund_fen"] = .integer(group.refund.fen)
+            fields["refund_by_source"] = .object(bySource.mapValues { .integer($0.fen) })
+            fields["refund_fen"] = .integer(try group.refund.fen)
             // Coupon money that does not come back: vouchers of a period refunded by the
             // formula, and coupons that expired before the refund (returned void).
-            var formulaForfeits: Int64 = 0
+            var formulaForfeits = Money.zero
             if case .array(let periods)? = group.detail["periods"] {
                 for case .object(let period) in periods {
                     guard case .array(let lost)? = period["forfeited"] else { continue }
-                    for case .object(let part) in lost { if case .integer(let amount)? = part["amount_fen"] { formulaForfeits += amount } }
+                    for case .object(let part) in lost {
+                        if case .integer(let amount)? = part["amount_fen"] { formulaForfeits = try formulaForfeits.adding(Money(fen: amount)) }
+                    }
                 }
             }
-            fields["coupons_returned_fen"] = .integer(returned)
-            fields["coupons_forfeited_fen"] = .integer(voided + formulaForfeits)
+            fields["coupons_returned_fen"] = .integer(returned.fen)
+            fields["coupons_forfeited_fen"] = .integer(try voided.adding(formulaForfeits).fen)
             return .object(fields)
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
         var document: [String: JSONValue] = [
             "type": .string(plan.type), "resources": .array(groups),
-            "total_refund_fen": .integer(plan.total.fen),
-            "review_required": .bool(plan.total > context.configuration.largeRefundThreshold),
+            "total_refund_fen": .integer(try plan.total.fen),
+            "review_required": .bool(try plan.total > context.configuration.largeRefundThreshold),
             "five_day_quota": ["year": .integer(plan.year), "limit": .integer(plan.quotaLimit),
                                "used_before": .integer(plan.quotaUsedBefore), "used_after": .integer(plan.quotaUsedBefore + newUnits)],
             "refundable": .bool(plan.groups.allSatisfy { $0.refundClass != .notAllowed && $0.refundClass != .failedCreation }),
@@ -358,8 +336,8 @@ extension Engine {
                 throw BillingError.refused(group.refundClass == .failedCreation ? "already_refunded" : "not_refundable",
                                            "resource \(group.primary.id) cannot be unsubscribed: \(why) \(group.message ?? "")")
             }
-            let review = plan.total > context.configuration.largeRefundThreshold
-            let status: OrderStatus = review ? .pendingReview : .completed
+            let review = try plan.total > context.configuration.largeRefundThreshold
+            let status: OrderStatus = review ? .pendingReview : .refunding
             var root: Order?
             if plan.groups.count > 1 {
                 root = try Engine.createRefundOrder(plan.groups.flatMap(\.entries), account: request.account, sourceOrder: nil, combined: nil,
@@ -389,12 +367,19 @@ extension Engine {
                 }
                 orders.append(order)
             }
+            if var completed = root, !review {
+                // The combined order follows its sub-orders, each refunded and completed above (U5).
+                try completed.transition(to: .completed)
+                completed.completedAt = context.now
+                try OrderStore.update(context.db, completed)
+            }
             let top = root ?? orders[0]
+            let total = try plan.total
             try context.emit(review ? "order.refund_review_required" : "order.refunded", account: request.account, subject: top.id,
-                             data: ["total_refund_fen": .integer(plan.total.fen), "type": .string(request.type)])
+                             data: ["total_refund_fen": .integer(total.fen), "type": .string(request.type)])
             context.audit(account: request.account, subject: top.id,
                           detail: ["resource_ids": .array(request.ids.map { .string($0) }), "type": .string(request.type),
-                                   "total_refund_fen": .integer(plan.total.fen), "review": .bool(review)])
+                                   "total_refund_fen": .integer(total.fen), "review": .bool(review)])
             guard case .object(var fields) = try Engine.orderDetail(top.id, account: request.account, context: context) else { return .null }
             fields["quote"] = Engine.stamped(document)
             return .object(fields)
@@ -404,8 +389,10 @@ extension Engine {
     /// Applies an unsubscription order (at once, or on approval): money back, the five-day unit,
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
-        guard let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order.id, map: { $0.text(0) }),
-              case .object(let detail) = try StoredValue.document(stored, "refund detail of order \(order.id)") else { return }
+        // Every unsubscription order is written with its detail: one missing is a damaged file.
+        guard let detail = try refundDetail(of: order.id, context: context) else {
+            throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
+        }
         let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
             RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: try StoredValue.choice($0.optionalText(2), "funding source of refund order \(order.id)"),
                         coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
@@ -415,7 +402,7 @@ extension Engine {
             try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
                                order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
         }
-        for id in resourceIDs(inRefundDetail: detail) {
+        for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
                 try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
@@ -426,7 +413,7 @@ extension Engine {
                                  data: ["order_id": .string(order.id), "expire_at": .integer(fallback)])
             } else {
                 try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND end_at > ?", id, context.now)
-                resource.status = .unsubscribed
+                try resource.transition(to: .unsubscribed)
                 resource.endedAt = context.now
                 resource.nextAttemptAt = nil
                 resource.dueAt = nil
@@ -435,7 +422,7 @@ extension Engine {
             }
         }
         var done = order
-        done.status = .completed
+        try done.transition(to: .completed)
         done.completedAt = context.now
         try OrderStore.update(context.db, done)
         try ResourceStore.close(context.db, order: order.id)
@@ -443,10 +430,32 @@ extension Engine {
                          data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
     }
 
-    /// The resources an unsubscription's stored detail names (the group's members).
-    static func resourceIDs(inRefundDetail detail: [String: JSONValue]) -> [String] {
-        guard case .array(let list)? = detail["resource_ids"] else { return [] }
-        return list.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    /// The stored detail of an unsubscription order, nil when it has none (a failed creation,
+    /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
+    /// order, never taken for an empty one.
+    static func refundDetail(of order: String, context: OperationContext) throws -> [String: JSONValue]? {
+        guard let row = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.optionalText(0) }) else {
+            return nil
+        }
+        let record = "refund detail of order \(order)"
+        guard case .object(let detail) = try StoredValue.document(row, record) else {
+            throw StoredValue.unreadable(record, "not a JSON object")
+        }
+        return detail
+    }
+
+    /// The resources an unsubscription's stored detail names (the group's members); a list
+    /// that is not one of ids is a storage error naming the order.
+    static func resourceIDs(inRefundDetail detail: [String: JSONValue], order: String) throws -> [String] {
+        guard case .array(let list)? = detail["resource_ids"] else {
+            throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list")
+        }
+        return try list.map { value in
+            guard case .string(let id) = value else {
+                throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list of ids")
+            }
+            return id
+        }
     }
 
     /// The resources an UNSUBSCRIBE order gives money back for, each once: those its
@@ -454,9 +463,8 @@ extension Engine {
     /// (a failed creation, T15, has no stored detail).
     static func unsubscribedResourceIDs(of order: String, context: OperationContext) throws -> [String] {
         var ids: [String] = []
-        if let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.text(0) }),
-           case .object(let detail) = try JSONValue.parse(stored) {
-            ids = resourceIDs(inRefundDetail: detail)
+        if let detail = try refundDetail(of: order, context: context) {
+            ids = try resourceIDs(inRefundDetail: detail, order: order)
         }
         for id in try context.db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", order, map: { $0.text(0) })
         where !ids.contains(id) {
@@ -471,9 +479,13 @@ extension Engine {
         let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
         for member in members {
             if approve {
+                // U3 then U5 in this transaction: REFUNDING is never a resting status.
+                var refunding = member
+                try refunding.transition(to: .refunding)
+                try OrderStore.update(context.db, refunding)
                 try context.emit("order.status_changed", account: order.accountID, subject: member.id,
                                  data: ["from": "PENDING_REVIEW", "to": "REFUNDING"])
-                try completeUnsubscription(member, context: context)
+                try completeUnsubscription(refunding, context: context)
             } else {
                 try context.db.run("DELETE FROM resource_refunds WHERE refund_order_id = ?", member.id)
                 try ResourceStore.close(context.db, order: member.id)
@@ -482,7 +494,9 @@ extension Engine {
         if approve {
             if order.isCombined {
                 var done = order
-                done.status = .completed
+                try done.transition(to: .refunding)
+                try OrderStore.update(context.db, done)
+                try done.transition(to: .completed)
                 done.completedAt = context.now
                 try OrderStore.update(context.db, done)
             }

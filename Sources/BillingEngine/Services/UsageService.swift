@@ -54,7 +54,7 @@ extension Engine {
                 let lines = try Engine.rate(record, account: input.0, context: context)
                 try context.db.run("INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                    input.0, record.usageID, record.resourceID, record.quantity, record.start, record.end, context.now)
-                charged = try charged.adding(Money(fen: lines.reduce(0) { $0 + $1.charge.fen }))
+                charged = try charged.adding(Money.sum(lines.map(\.charge)))
                 results.append(["usage_id": .string(record.usageID), "status": "RATED",
                                 "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
                                                              "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
@@ -100,7 +100,10 @@ extension Engine {
             let existing = try context.db.first("SELECT units, covered, overage, price_microfen, charged FROM usage_lines WHERE resource_id = ? AND hour_start = ?",
                                                 resource.id, slot.hour) { ($0.int(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) }
             let linePrice = existing?.3 ?? price
-            let overage = (existing?.2 ?? 0) + units - covered
+            // The stored overage plus this record's: checked, as a value read from the file
+            // must never trap the host.
+            let (overage, overflow) = (existing?.2 ?? 0).addingReportingOverflow(units - covered)
+            guard !overflow else { throw BillingError.overflow("the usage of resource \(resource.id) in the hour from \(slot.hour)") }
             let amount = try UsageRating.charge(units: overage, priceMicrofen: linePrice, perHour: perHour)
             let delta = try amount.subtracting(Money(fen: existing?.4 ?? 0))
             if existing == nil {
@@ -167,26 +170,21 @@ extension Engine {
         return covered
     }
 
-    /// Pays a usage charge in the order of §2.3: vouchers auto-applied (scoped ones first, then the
-    /// soonest to expire), cash coupons, stored-value cards (soonest to expire), cash, credit;
-    /// the rest is arrears. Vouchers with a minimum spend are not applied to usage.
+    /// Pays a usage charge in the order of §2.3 through `PaymentAllocation` (the allocation that
+    /// pays orders): the coupons of `PaymentAllocation.usageCoupons` (vouchers, scoped ones first,
+    /// then the soonest to expire; cash coupons; stored-value cards), cash, credit; the rest is
+    /// arrears. Vouchers with a minimum spend are not applied to usage.
     static func payUsage(_ amount: Money, resource: Resource, hour: Int64, context: OperationContext) throws {
-        var left = amount
-        let coupons = try context.db.all("""
-            SELECT id FROM coupons WHERE account_id = ? AND kind != 'DISCOUNT_COUPON' AND balance > 0 AND valid_from <= ? AND valid_to > ? AND min_spend = 0
-            """, resource.accountID, hour, hour) { $0.text(0) }
-            .map { try CouponStore.require(context.db, id: $0, account: resource.accountID) }
-        let line = PayableLine(amounts: OrderAmounts(), productID: resource.productID, productType: resource.productType,
+        var charge = OrderAmounts()
+        charge.listPrice = amount
+        let line = PayableLine(amounts: charge, productID: resource.productID, productType: resource.productType,
                                orderType: "", billingModeScope: "ON_DEMAND", region: resource.region)
-        let usable = coupons.filter { coupon in
-            var scope = coupon.scope
-            scope.orderTypes = []
-            return PaymentAllocation.matches(scope, line)
-        }.sorted { l, r in
-            if l.kind.deductionRank != r.kind.deductionRank { return l.kind.deductionRank < r.kind.deductionRank }
-            if l.kind == .voucher && l.scope.isRestricted != r.scope.isRestricted { return l.scope.isRestricted }
-            return l.validTo != r.validTo ? l.validTo < r.validTo : l.id < r.id
-        }
+        let coupons = PaymentAllocation.usageCoupons(try CouponStore.usable(context.db, account: resource.accountID, at: hour),
+                                                     for: line, at: hour)
+        let account = try AccountStore.require(context.db, resource.accountID)
+        let result = try PaymentAllocation.allocate(lines: [line], coupons: coupons, availableCash: account.availableCash,
+                                                    availableCredit: account.availableCredit, maximumCoupons: Int64.max, at: hour,
+                                                    shortfall: .arrears)
         func record(_ source: FundingSource, _ coupon: String?, _ part: Money) throws {
             try context.db.run("""
                 INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
@@ -194,25 +192,20 @@ extension Engine {
                 """, resource.id, hour, source.rawValue, coupon ?? "", part)
         }
         let reference = "\(resource.id)@\(hour)"
-        for coupon in usable where left.fen > 0 {
-            let part = min(left, coupon.balance)
-            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part, coupon.id)
+        for part in result.parts {
+            guard let coupon = part.couponID, let source = part.source else { continue }
+            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part.amount, coupon)
             try context.db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
-                               coupon.id, Money(fen: -part.fen), context.now)
-            try record(coupon.kind == .voucher ? .voucher : coupon.kind == .cashCoupon ? .cashCoupon : .storedValueCard, coupon.id, part)
-            left = try left.subtracting(part)
+                               coupon, Money(fen: -part.amount.fen), context.now)
+            try record(source, coupon, part.amount)
         }
-        guard left.fen > 0 else { return }
-        let account = try AccountStore.require(context.db, resource.accountID)
-        let fromCash = min(left, account.availableCash)
-        let fromCredit = min(try left.subtracting(fromCash), account.availableCredit)
-        let arrears = try left.subtracting(fromCash).subtracting(fromCredit)
+        let fromCredit = try Money.sum(result.parts.filter { $0.source == .credit }.map(\.amount))
         if fromCredit.fen > 0 {
             try AccountStore.post(context.db, account: account.id, fund: .credit, kind: "USAGE", amount: Money(fen: -fromCredit.fen),
                                   reference: reference, at: context.now)
             try record(.credit, nil, fromCredit)
         }
-        let cash = try fromCash.adding(arrears)
+        let cash = try Money.sum(result.parts.filter { $0.source == .cash }.map(\.amount))
         if cash.fen > 0 {
             // Cash below zero is arrears, settled first by the next top-up (§6.1).
             try AccountStore.post(context.db, account: account.id, fund: .cash, kind: "USAGE", amount: Money(fen: -cash.fen),
@@ -241,11 +234,11 @@ extension Engine {
     static func leaveArrears(_ account: String, context: OperationContext) throws {
         for id in try context.db.all("""
             SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
-                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = 'ARREARS'))
-            """, account, map: { $0.text(0) }) {
+                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = ?))
+            """, account, ResourceFreezeReason.arrears.rawValue, map: { $0.text(0) }) {
             var resource = try ResourceStore.require(context.db, id, account: account)
             let wasFrozen = resource.status == .frozen
-            resource.status = .inUse
+            try resource.transition(to: .inUse)
             resource.graceEnd = nil
             resource.retentionEnd = nil
             resource.freezeReason = nil

@@ -54,7 +54,9 @@ enum OrderStore {
         try db.all("SELECT \(columns) FROM orders WHERE combined_id = ? ORDER BY seq", combined, map: decode)
     }
 
+    /// Writes a new order; its status must be one `OrderStateMachine` creates orders in.
     static func insert(_ db: Connection, _ order: Order, sequence: Int64) throws {
+        try OrderStateMachine.transition(from: nil, to: order.status, type: order.type, subject: "order \(order.id)")
         let arguments: [SQLiteBindable] = [
             order.id, sequence, order.accountID, order.combinedID, order.isCombined, order.type.rawValue, order.status.rawValue,
             order.productType, order.billingMode, order.productKind, order.createdAt, order.payDeadline, order.paidAt,
@@ -66,8 +68,16 @@ enum OrderStore {
             """, arguments) { _ in }
     }
 
-    /// Writes status, times and amounts (the only fields that change after creation).
+    /// Writes status, times and amounts (the only fields that change after creation). A status
+    /// other than the stored one must be a move of `OrderStateMachine` from it: a forbidden move,
+    /// or a copy read before another write moved the order, is refused, never written.
     static func update(_ db: Connection, _ order: Order) throws {
+        guard let stored = try db.first("SELECT status FROM orders WHERE id = ?", order.id, map: {
+            try StoredValue.choice($0.optionalText(0), "status of order \(order.id)") as OrderStatus
+        }) else { throw BillingError.notFound("order", order.id) }
+        if stored != order.status {
+            try OrderStateMachine.transition(from: stored, to: order.status, type: order.type, subject: "order \(order.id)")
+        }
         let arguments: [SQLiteBindable] = [order.status.rawValue, order.payDeadline, order.paidAt, order.completedAt,
                                            order.cancelledAt, order.cancelReason] + amountArguments(order.amounts) + [order.id]
         try db.forEach("""

@@ -25,7 +25,7 @@ enum ResourceStore {
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
         resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = row.optionalText(22)
+        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record)")
         resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
         resource.autoRenewRemaining = row.optionalInt(25)
         resource.nextAttemptAt = row.optionalInt(26)
@@ -47,14 +47,16 @@ enum ResourceStore {
         try db.all("SELECT \(columns) FROM resources WHERE order_id = ? ORDER BY seq", order, map: decode)
     }
 
+    /// Writes a new resource; its status must be one `ResourceStateMachine` creates resources in.
     static func insert(_ db: Connection, _ resource: Resource, sequence: Int64) throws {
+        try ResourceStateMachine.transition(from: nil, to: resource.status, subject: "resource \(resource.id)")
         let values: [SQLiteBindable] = [
             sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
             resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
             resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
             resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
             resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd, resource.retentionEnd,
-            resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
+            resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
             resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
             resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","),
         ]
@@ -62,8 +64,16 @@ enum ResourceStore {
                        values) { _ in }
     }
 
-    /// Writes the fields that change over a resource's life.
+    /// Writes the fields that change over a resource's life. A status other than the stored one
+    /// must be a move of `ResourceStateMachine` from it: a forbidden move, or a copy read before
+    /// another write moved the resource, is refused, never written.
     static func update(_ db: Connection, _ resource: Resource) throws {
+        guard let stored = try db.first("SELECT status FROM resources WHERE id = ?", resource.id, map: {
+            try StoredValue.choice($0.optionalText(0), "status of resource \(resource.id)") as ResourceStatus
+        }) else { throw BillingError.notFound("resource", resource.id) }
+        if stored != resource.status {
+            try ResourceStateMachine.transition(from: stored, to: resource.status, subject: "resource \(resource.id)")
+        }
         try db.forEach("""
             UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
                 ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
@@ -72,7 +82,7 @@ enum ResourceStore {
             WHERE id = ?
             """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                  resource.retentionEnd, resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue,
+                  resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
                   resource.remindedDays, resource.dueAt,
                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }

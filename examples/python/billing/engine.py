@@ -530,7 +530,8 @@ class Engine:
 
     # -- renewals and expiry policies -------------------------------------------------
     #
-    # `resource_ids` lists primary resources (1–max_batch_renew for a renewal); a period is
+    # `resource_ids` lists primary resources (1–max_batch_renew for a renewal: 10 by default,
+    # configurable up to 1000); a period is
     # a {"unit": "MONTH"|"YEAR", "count"} dict.
 
     def resources_renew(self, actor: str, account_id: str, resource_ids: Sequence[str],

@@ -202,7 +202,7 @@ def lines(result):
 def test_events_tail_with_a_cursor_file(shop, db_path, tmp_path):
     cursor = tmp_path / "events.cursor"
     everything = list(shop.iter_events())
-    printed = lines(run("events", "tail", "--cursor-file", cursor, "--limit", "2", db=db_path, check=0))
+    printed = lines(run("events", "tail", "--cursor-file", cursor, "--limit", "2", "--max-pages", "100", db=db_path, check=0))
     assert printed == everything  # all pages, oldest first, one JSON object per line
     assert cursor.read_text() == f"{everything[-1]['seq']}\n"
     # Nothing new: nothing printed, the cursor stays.
@@ -315,3 +315,325 @@ def test_audit_key_from_the_environment(tmp_path):
     assert refused["error"]["reason"] == "audit_key_required"
     run_json("config", "set", "auto_renew_hour", "4", db=path, env=dict(env, BILLING_AUDIT_KEY=key))
     assert run_json("verify", db=path, env=dict(env, BILLING_AUDIT_KEY=key))["result"]["breaches"] == []
+
+
+# ---- hardening: the findings of the code review, one regression test each -------------------------
+
+def run_raw(*arguments, db=None, stdin=None, stdout=subprocess.PIPE, env=None, timeout=60):
+    """Runs billingctl with arguments that may be bytes (not UTF-8); returns the process with
+    stdout and stderr as bytes, so that a test can insist that they decode as UTF-8."""
+    command = [BILLINGCTL] + (["--db", db] if db is not None else [])
+    command += [a if isinstance(a, bytes) else str(a) for a in arguments]
+    return subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=timeout)
+
+
+def one_document(stdout):
+    """The single JSON document --json promises: valid UTF-8, one line, nothing else."""
+    text = stdout.decode("utf-8")  # strict: invalid UTF-8 raises
+    assert text.endswith("\n") and text.count("\n") == 1, text
+    return json.loads(text)
+
+
+# 1. config set: every VALUE reaches the request as JSON, never spliced raw.
+
+def test_config_set_encodes_text_with_quotes_and_backslashes(engine, db_path):
+    awkward = '/srv/exports "quoted" \\back\\slash\\ é, {"not": "json"}'
+    run("config", "set", "export_directory", awkward, db=db_path, check=0)
+    assert engine.config()["export_directory"] == awkward  # arrived as exactly this string
+
+
+def test_config_set_sends_json_values_as_json(engine, db_path):
+    run("config", "set", "expiry_reminder_days", ' {"MANUAL": [9, 2]} ', "auto_renew_hour", "4", db=db_path, check=0)
+    configuration = engine.config()
+    assert configuration["expiry_reminder_days"]["MANUAL"] == [9, 2] and configuration["auto_renew_hour"] == 4
+    # A quoted number is a string, which the library refuses for an integer key: it was not unquoted.
+    document = run_json("config", "set", "auto_renew_hour", '"5"', db=db_path, check=11)
+    assert document["error"]["status"] == 1 and engine.config()["auto_renew_hour"] == 4
+    # A negative number is a value, not an unknown option, and reaches the library as a number.
+    document = run_json("config", "set", "auto_renew_hour", "-1", db=db_path, check=11)
+    assert document["error"]["reason"] == "out_of_range"
+
+
+@pytest.mark.parametrize("value", ['"unterminated', '{"MANUAL": [7, 1],}', "[1, 2", '{"a" 1}', '"bad \\q escape"'])
+def test_config_set_refuses_malformed_json(engine, db_path, value):
+    before = engine.config()
+    document = run_json("config", "set", "expiry_reminder_days", value, db=db_path, check=2)
+    assert "not valid JSON" in document["error"]["message"] and value in document["error"]["message"]
+    assert engine.config() == before
+
+
+def test_config_set_refuses_bad_keys_and_values(engine, db_path):
+    before = engine.config()
+    result = run_raw("--json", "config", "set", "export_directory", b"/srv/\xff\xfe", db=db_path)
+    assert result.returncode == 2
+    document = one_document(result.stdout)
+    assert "not valid UTF-8" in document["error"]["message"] and "\\xff\\xfe" in document["error"]["message"]
+    result.stderr.decode("utf-8")
+    assert run_raw("config", "set", b"currency\xc3", "USD", db=db_path).returncode == 2
+    assert run("config", "set", "auto_renew_hour", "1", "auto_renew_hour", "2", db=db_path).returncode == 2
+    assert run("config", "set", "", "1", db=db_path).returncode == 2
+    assert engine.config() == before
+
+
+# 2. --json covers the errors met before any command runs.
+
+@pytest.mark.parametrize("arguments, words", [
+    (("--bogus", "--json", "verify"), "unknown option --bogus"),
+    (("--json", "bogus"), "unknown command bogus"),
+    (("--json",), "no command"),
+    (("verify", "--limit", "5", "--json"), "--limit does not apply to verify"),
+    (("scheduler-run", "--limit", "--json"), "--limit needs a value"),
+    (("verify", "--json=yes"), "--json takes no value"),
+    (("events", "tail", "--max-pages", "x", "--json"), "--max-pages must be an integer"),
+])
+def test_json_covers_early_errors(db_path, engine, arguments, words):
+    result = run_raw(*arguments, db=db_path)
+    assert result.returncode == 2
+    document = one_document(result.stdout)
+    assert document["ok"] is False and document["exit_status"] == 2
+    assert document["error"]["reason"] == "usage_error" and words in document["error"]["message"]
+    assert words in result.stderr.decode("utf-8")  # the message also goes to standard error
+
+
+def test_json_covers_open_failures(tmp_path):
+    result = run_raw("--json", "events", "tail", db=str(tmp_path / "missing.sqlite"))
+    document = one_document(result.stdout)
+    assert result.returncode == 15 == document["exit_status"] and document["command"] == "events tail"
+    assert document["error"]["status_name"] and document["error"]["reason"] == "cannot_open"
+
+
+def test_json_help_is_a_document(db_path):
+    document = one_document(run_raw("--json", "--help").stdout)
+    assert document["ok"] is True and "Exit status" in document["result"]["help"]
+    document = one_document(run_raw("backup", "--help", "--json").stdout)
+    assert document["command"] == "backup" and document["result"]["help"].startswith("usage: billingctl backup")
+
+
+# 3. events tail: one page by default, says whether more remain; --max-pages; --follow.
+
+def test_events_tail_reads_one_page_and_says_more_remain(shop, db_path, tmp_path):
+    everything = list(shop.iter_events())
+    assert len(everything) >= 3
+    cursor = tmp_path / "page.cursor"
+    result = run("events", "tail", "--cursor-file", cursor, "--limit", "1", db=db_path, check=0)
+    assert lines(result) == everything[:1]
+    assert "more events remain" in result.stderr and cursor.read_text() == f"{everything[0]['seq']}\n"
+    result = run("events", "tail", "--cursor-file", cursor, "--limit", "1", "--max-pages", "2", db=db_path, check=0)
+    assert lines(result) == everything[1:3]
+    # --json: has_more and the cursor to continue from.
+    document = run_json("events", "tail", "--limit", "1", "--max-pages", "2", db=db_path)["result"]
+    assert document["events"] == everything[:2] and document["pages"] == 2
+    assert document["has_more"] is True and document["next_cursor"] == str(everything[1]["seq"])
+    document = run_json("events", "tail", "--after", everything[-2]["seq"], "--max-pages", "5", db=db_path)["result"]
+    assert document["events"] == everything[-1:] and document["has_more"] is False and document["pages"] == 1
+    result = run("events", "tail", "--after", everything[-2]["seq"], db=db_path, check=0)
+    assert "more events remain" not in result.stderr
+
+
+BUSY_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+typedef struct billing_engine billing_engine;
+/* Answers BILLING_E_BUSY (6) to the 2nd .. (1 + SHIM_BUSY_CALLS)th billing_events_list call:
+   the state a reader meets while another process holds the file beyond the busy timeout. */
+int billing_call(billing_engine *engine, const char *function, const char *request, char **out) {
+    static int calls;
+    int (*real)(billing_engine *, const char *, const char *, char **) =
+        (int (*)(billing_engine *, const char *, const char *, char **))dlsym(RTLD_NEXT, "billing_call");
+    const char *busy = getenv("SHIM_BUSY_CALLS");
+    if (strcmp(function, "billing_events_list") == 0 && ++calls >= 2 && calls < 2 + atoi(busy ? busy : "0")) {
+        *out = NULL;
+        return 6;
+    }
+    return real(engine, function, request, out);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def busy_shim(tmp_path_factory):
+    """A preloaded billing_call that answers busy for a while (built with the C compiler the
+    C tests use), so the retry is tested without racing another process for a lock."""
+    directory = tmp_path_factory.mktemp("shim")
+    (directory / "shim.c").write_text(BUSY_SHIM)
+    compiler = os.environ.get("CC", "cc")
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(directory / "shim.so"), str(directory / "shim.c"), "-ldl"],
+                   check=True)
+    return str(directory / "shim.so")
+
+
+def test_events_tail_follow_retries_a_busy_database(shop, db_path, tmp_path, busy_shim):
+    cursor = tmp_path / "busy.cursor"
+    env = dict(os.environ, LD_PRELOAD=busy_shim, SHIM_BUSY_CALLS="3")
+    process = subprocess.Popen([BILLINGCTL, "--db", db_path, "events", "tail", "--cursor-file", str(cursor), "--follow",
+                                "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = [json.loads(process.stdout.readline()) for _ in shop.iter_events()]
+        assert "the database is busy; retrying" in process.stderr.readline()
+        shop.topup("payments", "acme", amount_fen=3, external_reference="after-busy")
+        assert json.loads(process.stdout.readline())["type"] == "account.topped_up"  # still following
+        assert first == list(shop.iter_events())[:-1]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+    # Without --follow a busy answer ends the run: exit 16, retry later.
+    env["SHIM_BUSY_CALLS"] = "1"
+    result = subprocess.run([BILLINGCTL, "--db", db_path, "events", "tail", "--limit", "1", "--max-pages", "2"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 16 and len(result.stdout.splitlines()) == 1
+
+
+def test_events_tail_follow_waits_for_a_locked_file(tmp_path):
+    """A file held in SQLite's exclusive locking mode refuses every other connection, at open
+    too: a follower started meanwhile waits instead of exiting 16."""
+    path = str(tmp_path / "locked.sqlite")
+    with billing.Engine(path, clock="manual", now=START) as engine:
+        engine.account_put("kyc", "acme", type="PERSONAL")
+    holder = sqlite3.connect(path, isolation_level=None)  # the only connection: it can take the file
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    process = subprocess.Popen([BILLINGCTL, "--db", path, "--busy-timeout", "0", "events", "tail", "--follow",
+                                "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "the database is busy; retrying" in process.stderr.readline()
+        assert run("--busy-timeout", "0", "events", "tail", db=path).returncode == 16  # without --follow
+        holder.execute("COMMIT")
+        holder.close()
+        assert json.loads(process.stdout.readline())["type"] == "account.created"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+
+
+# 4. A reader that goes away: no SIGPIPE death, no message, status 0, cursor not advanced.
+
+def test_events_tail_into_a_closed_pipe(shop, db_path, tmp_path):
+    cursor = tmp_path / "pipe.cursor"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        result = run_raw("events", "tail", "--cursor-file", cursor, db=db_path, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and result.stderr == b""
+    assert not cursor.exists()  # nothing was delivered, so the position did not move
+    # The same with --follow and nothing new to print: it notices and stops by itself.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = run_raw("events", "tail", "--after", list(shop.iter_events())[-1]["seq"], "--follow", "--interval", "0.05",
+                         db=db_path, stdout=write_end, timeout=30)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and result.stderr == b""
+
+
+def test_events_tail_piped_into_head(shop, db_path):
+    for n in range(300):  # more than a pipe holds
+        shop.topup("payments", "acme", amount_fen=1, external_reference=f"many-{n}")
+    script = f'"{BILLINGCTL}" --db "{db_path}" events tail --limit 1000 --max-pages 10 | head -1; echo "status=${{PIPESTATUS[0]}}"'
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    first, status = result.stdout.splitlines()
+    assert json.loads(first)["seq"] == 1 and status == "status=0"
+    assert result.stderr == ""
+
+
+def test_a_full_standard_output_is_a_local_error(shop, db_path):
+    with open("/dev/full", "wb") as full:
+        result = run_raw("verify", db=db_path, stdout=full)
+    assert result.returncode == 3 and b"cannot write to standard output" in result.stderr
+
+
+# 5. verify --integrity passes through.
+
+@pytest.mark.parametrize("mode", ["quick", "FULL", "none"])
+def test_verify_integrity_modes(shop, db_path, mode):
+    assert run_json("verify", "--integrity", mode, db=db_path)["result"]["integrity"] == mode.upper()
+
+
+def test_verify_integrity_is_checked(shop, db_path):
+    document = run_json("verify", "--integrity", "thorough", db=db_path, check=2)
+    assert "--integrity is quick, full or none" in document["error"]["message"]
+    assert run_json("verify", db=db_path)["result"]["integrity"] == "QUICK"  # the library's default
+
+
+# 6. Option values: digits only, in range; unknown options and missing values refused.
+
+@pytest.mark.parametrize("arguments", [
+    ("scheduler-run", "--limit", "-5"), ("scheduler-run", "--limit", "5x"), ("scheduler-run", "--limit", " 5"),
+    ("scheduler-run", "--limit", "+5"), ("scheduler-run", "--limit", "0x10"), ("scheduler-run", "--limit", ""),
+    ("scheduler-run", "--limit", "99999999999999999999999"), ("scheduler-run", "--limit", "10001"),
+    ("scheduler-run", "--max-batches", "1e3"), ("scheduler-run", "--max-batches", "-1"),
+    ("events", "tail", "--limit", "-1"), ("events", "tail", "--max-pages", "0"), ("events", "tail", "--max-pages", "1.5"),
+    ("events", "tail", "--follow", "--interval", "-1"), ("events", "tail", "--follow", "--interval", "nan"),
+    ("events", "tail", "--follow", "--interval", "inf"), ("events", "tail", "--follow", "--interval", "1e2"),
+    ("events", "tail", "--follow", "--interval", "0.001"), ("events", "tail", "--follow", "--interval", "1."),
+    ("events", "tail", "--follow", "--interval", "86401"), ("events", "tail", "--interval", "1"),
+    ("export-step", "--account", "acme", "--export", "EX1", "--max-rows", "-3"),
+    ("export-step", "--account", "acme", "--export", "EX1", "--max-rows", "3rows"),
+    ("verify", "--busy-timeout", "-1"), ("verify", "--busy-timeout", "600001"), ("verify", "--busy-timeout", "5s"),
+    ("verify", "--clock", "manual", "--now", "-5"), ("verify", "--clock", "manual", "--now", "1e9"),
+    ("verify", "--clock", "manual", "--now", "99999999999999999999"),
+    ("verify", "--max-pages", "2"), ("backup", "x.sqlite", "--follow"), ("config", "get", "--export", "EX1"),
+    ("verify", "--verbose"), ("verify", "-x"), ("verify", "--limits=5"),
+    ("scheduler-run", "--limit"), ("verify", "--actor"), ("events", "tail", "--cursor-file", "--follow"),
+    ("verify", "--actor", ""), ("events", "tail", "--account", ""),
+])
+def test_option_values_are_checked(db_path, engine, arguments):
+    result = run(*arguments, db=db_path)
+    assert result.returncode == 2, (arguments, result.stderr)
+    assert result.stderr.startswith("billingctl") and result.stdout == ""
+
+
+def test_option_forms(shop, db_path):
+    # --NAME=VALUE, and -- to end the options.
+    assert run_json("events", "tail", "--limit=1", "--max-pages=2", db=db_path)["result"]["pages"] == 2
+    assert run("--json", "--", "verify", db=db_path, check=0)
+
+
+# 7. What is echoed is valid UTF-8, free of control characters, and bounded.
+
+def test_echoed_input_is_safe_and_bounded(db_path, engine):
+    hostile = b"\xff\xfe\x1b[31mred\x07" + b"x" * 5000
+    for arguments in [(hostile,), ("verify", b"--" + hostile), ("config", "get", hostile)]:
+        result = run_raw("--json", *arguments, db=db_path)
+        assert result.returncode == 2
+        message = one_document(result.stdout)["error"]["message"]
+        stderr = result.stderr.decode("utf-8")
+        for text in (message, stderr):
+            assert "\x1b" not in text and "\x07" not in text and "\\x1b" in text and "\\xff" in text
+            assert len(text.encode()) < 600 and "…" in text
+
+
+def test_library_messages_are_shown_safely(db_path, engine):
+    for after in ["é" * 400, "not-a-cursor"]:
+        result = run_raw("events", "tail", "--after", after, db=db_path)
+        assert result.returncode == 11
+        stderr = result.stderr.decode("utf-8")
+        assert stderr.startswith("billingctl events tail: invalid argument (") and len(stderr.encode()) < 1500
+
+
+def test_cursor_file_that_holds_no_cursor(shop, db_path, tmp_path):
+    for content in [b"1" * 500, b"\xff\xfe\n", b"12\n34\n", b"1\x002\n"]:
+        bad = tmp_path / "bad.cursor"
+        bad.write_bytes(content)
+        result = run_raw("--json", "events", "tail", "--cursor-file", bad, db=db_path)
+        assert result.returncode == 3, content
+        assert one_document(result.stdout)["error"]["reason"] == "cursor_file_error"
+        assert bad.read_bytes() == content  # left as it was
+
+
+# 8. backup never overwrites, and says so.
+
+def test_backup_never_overwrites_and_says_so(shop, db_path, tmp_path):
+    text = run("backup", "--help", check=0).stdout
+    assert "never overwrites" in text and "left exactly as it was" in text and "13" in text
+    assert "never" in run("--help", check=0).stdout.split("backup DESTINATION")[1].split("\n  events")[0]
+    existing = tmp_path / "existing.sqlite"
+    existing.write_bytes(b"")
+    document = run_json("backup", existing, db=db_path, check=13)
+    assert document["error"]["reason"] == "destination_exists" and existing.read_bytes() == b""

@@ -4,10 +4,7 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import START, audit_count, event_count, snapshot
-
-QUOTA = "five_day_quota_per_year"
-
+from helpers import QUOTA, START, audit_count, event_count, snapshot
 
 def test_defaults(engine):
     config = engine.config()

@@ -180,27 +180,40 @@ def test_bad_export_requests(shop):
         engine.export_request("buyer", "nobody", "ORDERS")
 
 
-def make_combined(engine, review=False):
-    """A combined order of an ECS and an EVS (and its sub-orders), pending payment."""
+def make_combined(engine, how="direct"):
+    """A combined order of an ECS and an EVS (and its sub-orders), pending payment: created
+    so ("direct"), after a review ("review"), after the customer confirmed an account
+    manager's order ("manager"), or a batch renewal of two resources ("renewal")."""
     engine.product_put("catalog", {"product_id": "ecs", "product_type": "ECS", "billing_mode": "PREPAID",
                                    "monthly_price_fen": 5_000})
     engine.product_put("catalog", {"product_id": "evs", "product_type": "EVS", "billing_mode": "PREPAID",
-                                   "monthly_price_fen": 1_000, "review_required": review})
+                                   "monthly_price_fen": 1_000, "review_required": how == "review"})
     month = {"unit": "MONTH", "count": 1}
-    order = engine.order_create("buyer", "a1", [{"product_id": "ecs", "period": month},
-                                                {"product_id": "evs", "period": month}])["order"]
-    if review:
+    items = [{"product_id": "ecs", "period": month}, {"product_id": "evs", "period": month}]
+    if how == "renewal":
+        bought = engine.order_create("buyer", "a1", items, auto_pay=True)["order"]
+        resources = []
+        for sub in bought["sub_orders"]:
+            detail = engine.order_get("a1", sub["order_id"])["order"]
+            results = [{"resource_id": r["resource_id"], "outcome": "SUCCEEDED"} for r in detail["resources"]]
+            resources += [r["resource_id"] for r in engine.resource_report("cloud", "a1", results)["resources"]]
+        assert len(resources) == 2
+        return engine.resources_renew("buyer", "a1", resources, period=month)["order"]
+    order = engine.order_create("buyer", "a1", items, placed_by_manager=how == "manager")["order"]
+    if how == "review":
         engine.order_review("auditor", "a1", order["order_id"], "APPROVE")
-        order = engine.order_get("a1", order["order_id"])["order"]
-    return order
+    if how == "manager":
+        engine.order_confirm("buyer", "a1", order["order_id"], "CONFIRM")
+    return engine.order_get("a1", order["order_id"])["order"]
 
 
-@pytest.mark.parametrize("review", [False, True])
-def test_pending_export_keeps_a_combined_orders_deadline(shop, review):
+@pytest.mark.parametrize("how", ["direct", "review", "manager", "renewal"])
+def test_pending_export_keeps_a_combined_orders_deadline(shop, how):
     """Issue 12 item 8: the combined order's row carries its payment deadline (and so do its
-    sub-orders' rows), read back with the csv module."""
+    sub-orders' rows), however the order came to wait for payment, read back with the csv
+    module."""
     engine = shop
-    combined = make_combined(engine, review=review)
+    combined = make_combined(engine, how)
     assert combined["is_combined"] and combined["status"] == "PENDING_PAYMENT" and combined["pay_deadline"]
     subs = [s["order_id"] for s in combined["sub_orders"]]
     for language, header in (("en", "Payment deadline"), ("zh", "支付截止时间")):

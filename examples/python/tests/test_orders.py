@@ -20,9 +20,8 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, snapshot
+from helpers import DAY, M1, START, account, assert_verified, refused, snapshot, order as get
 
-M1 = {"unit": "MONTH", "count": 1}
 M3 = {"unit": "MONTH", "count": 3}
 Y1 = {"unit": "YEAR", "count": 1}
 WEEK = 7 * DAY
@@ -52,14 +51,6 @@ def create(engine, *items, account_id="a1", **options):
     return engine.order_create("buyer", account_id, list(items), **options)["order"]
 
 
-def get(engine, order_id, account_id="a1"):
-    return engine.order_get(account_id, order_id)["order"]
-
-
-def account(engine, account_id="a1"):
-    return engine.account_get(account_id)["account"]
-
-
 def coupon_balances(engine, account_id="a1"):
     return {c["coupon_id"]: c["balance_fen"] for c in engine.iter_coupons(account_id)}
 
@@ -80,14 +71,6 @@ def world(engine, account_id="a1", audited=0):
             "orders": [get(engine, o["order_id"], account_id)
                        for o in engine.iter_orders(account_id, limit=100)],
             "ledger": list(engine.iter_ledger(account_id))}
-
-
-def refused(call, reason):
-    with pytest.raises(errors.Refused) as info:
-        call()
-    assert info.value.reason == reason, info.value
-    assert info.value.message
-    return info.value
 
 
 def assert_due_identity(amounts):
@@ -120,12 +103,6 @@ def assert_paid_order(order):
         per_source[SOURCE_FIELDS[payment["source"]]] += payment["amount_fen"]
     for field in SOURCE_FIELDS.values():
         assert per_source[field] == order["amounts"][field], field
-
-
-def assert_verified(engine):
-    """billing_verify finds no breach."""
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
 
 
 def cash_ledger_sum(engine, account_id="a1"):

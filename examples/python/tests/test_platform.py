@@ -13,15 +13,10 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, audit_count, event_count, snapshot
+from helpers import DAY, START, audit_count, event_count, snapshot, put_account as put
 
 PASSWORD = "Correct-Horse-9"
 HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def put(engine, account_id, type="ENTERPRISE", realname=True, **fields):
-    return engine.account_put("host", account_id, type=type, realname_verified=realname,
-                              level="V3", **fields)
 
 
 def apply(engine, account_id="hw-1", user="alice", email="Alice@Example.COM",
