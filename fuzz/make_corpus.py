@@ -56,6 +56,7 @@ VALID = {
     "billing_events_list": [('empty', '{}'), ('page', '{"limit": 1, "account_id": "acme"}'),
                             ('after', '{"after": "3", "limit": 1000}')],
     "billing_audit_list": [('empty', '{}'), ('page', '{"limit": 2, "after": "1", "account_id": "acme"}')],
+    "billing_audit_head": [('empty', '{}')],
     "billing_account_put": [
         ('new', '{"actor": "kyc", "account_id": "beta", "type": "PERSONAL"}'),
         ('update', '{"actor": "kyc", "account_id": "acme", "freeze": "ARREARS", "level": "V5", "restricted": true, "credit_limit_fen": 0}'),
@@ -110,7 +111,6 @@ VALID = {
         ('several', '{"status": ["ACTIVE", "REJECTED"], "account_id": "acme", "after": "1", "limit": 100}'),
         ('bad-cursor', '{"after": "x"}'), ('empty-list', '{"status": []}')],
     # A stand-in for another branch's function at index 58 (replaced at merge).
-    "billing_reserved_58": [('number', '5')],
     "billing_platform_login": [
         ('user', '{"identifier": "acmeadmin", "password": "Correct-Horse-9"}'),
         ('email', '{"identifier": "ADMIN@acme.example", "password": "wrong"}'),
@@ -248,7 +248,7 @@ VALID = {
     "billing_export_download": [('path', '{"account_id": "acme", "export_id": "EX000000000001"}'),
                                 ('bytes', '{"account_id": "acme", "export_id": "EX000000000001", "mode": "BYTES"}')],
     "billing_exports_list": [('acme', '{"account_id": "acme"}'), ('page', '{"account_id": "acme", "after": "EX000000000002", "limit": 1}')],
-    "billing_verify": [('empty', '{}')],
+    "billing_verify": [('empty', '{}'), ('head', '{"audit_head": {"position": 1, "digest": "00"}}')],
     "billing_config_get": [('any', '')],
     "billing_clock_advance": [('day', '86400'), ('year', '31536000'), ('max', '9223372036854775807'), ('negative', '-1')],
     "billing_clock_set": [('2030', '1893456000'), ('9999', '253402300799'), ('10000', '253402300800'), ('past', '0')],

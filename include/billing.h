@@ -38,11 +38,14 @@
  *           audit log; billing_platform_login alone takes none, see there) and an optional
  *           "idempotency_key" (1–128 characters; not for login either): repeating a
  *           key with the same request returns the first response; with another request it
- *           fails with BILLING_E_CONFLICT. Secret fields (passwords, tokens) are never
+ *           fails with BILLING_E_CONFLICT. Keys are scoped (since 0.2.0): to the
+ *           request's "account_id", or to its "actor" when it names no account; the same
+ *           key in another scope is another key. Secret fields (passwords, tokens) are never
  *           stored, so they are not compared on a replay, and a token in a response comes
  *           back as null on a replay. Each write is one SQLite transaction holding its
- *           effect, its audit row, its events and its idempotency record. A field given as
- *           null counts as absent.
+ *           effect, its audit row, its events and its idempotency record; the audit row
+ *           lists the digest of every row the write changed (see billing_audit_head and
+ *           billing_verify). A field given as null counts as absent.
  * Lists.    Every *_list function returns one page: the request takes "limit" and "after"
  *           (the opaque "next_cursor" of the previous page; absent for the first page) and
  *           the response carries "next_cursor" and "has_more". A cursor that is not of the
@@ -158,6 +161,15 @@ typedef struct billing_engine billing_engine;
      "busy_timeout_ms": 0–600000, how long a write waits for another writer (default 5000)
      "clock":           "system" (default) or "manual"
      "now":             with "manual": the clock's start, Unix seconds
+     "audit_key":       since 0.2.0: 32–128 hex digits (16–64 bytes) the host keeps outside
+                        the file (BILLING_E_INVALID "invalid_option" otherwise). The audit
+                        rows this handle appends link with keyed BLAKE2b (their hash reads
+                        "k:<hex>"), so nobody without the key can recompute the chain after
+                        an edit. Once the chain is keyed, a handle without the key may not
+                        write (BILLING_E_REFUSED "audit_key_required"; reads and verify work,
+                        verify counting the links it could not check), nor one with another
+                        key ("audit_key_mismatch", checked at its first write against the
+                        chain's last row). Give every handle on a file the same key.
    A file the library will not use fails with BILLING_E_SCHEMA, and neither the file nor
    its directory is modified (no -wal or -shm is left behind). Reasons:
      "schema_too_new"          written by a newer libbilling (version beyond this one's)
@@ -275,6 +287,17 @@ int billing_events_list(billing_engine *engine, const char *request_json, char *
    {"id", "recorded_at", "actor", "operation", "account_id", "subject_id", "detail"}.
    Since 0.1.0. */
 int billing_audit_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The head of the audit chain: request NULL or {} -> {"schema_version", "position": the
+   last audit row's id (0 for an empty log), "digest": its hash in hex ("" for an empty
+   log)}. Every write appends one audit row whose hash covers the row before it and the
+   digests of every row the write changed, so the head commits to the whole history. A host
+   that keeps the head outside the database file (after its writes, or periodically) and
+   passes it back as billing_verify's "audit_head" learns when the chain was cut (rows
+   deleted at its end: "the chain does not reach position N") or rewritten (every hash
+   recomputed after an edit). Read-only; errors: BILLING_E_INVALID for a request that is
+   not {} ("unknown_field"). Since 0.2.0. */
+int billing_audit_head(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Accounts and money ------------------------------------------------------------ */
 /*
@@ -957,7 +980,30 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    its ledger sum and never negative; order amounts = the sum of their lines, and the
    amount identities on paid orders; a combined order's status agrees with its sub-orders';
    what resources were funded with under an order = what the order was paid; no refund
-   beyond what was paid; paid periods of a resource never overlap. Since 0.1.0. */
+   beyond what was paid; paid periods of a resource never overlap.
+   Since 0.2.0 also, against changes made outside the library:
+     {"audit_head": {"position": <int>, "digest": "<hex>"}}?   a head the host kept from
+   billing_audit_head (its response may be passed as it came, "schema_version" included):
+   the chain must reach that row with that hash (breach "audit_head", subject the
+   position). Every audit row must have a hash and follow from the one before
+   it (breach "audit_chain", subject the first bad row's id). Every row the library writes
+   (every table except the audit log itself and the digests) must match the digest of its
+   last write, listed by the audit row of that write: a row edited, inserted or deleted
+   outside the library is a breach "row_tampered" with "table" and "key" (the array of the
+   row's key values; subject "<table> <key>"), and so is a recorded digest the chain does
+   not list. With a keyed chain ("audit_key"), a handle opened with the key checks every
+   keyed link, and reports an unkeyed row after keyed ones, or an unkeyed last row, as
+   "audit_chain" (a chain recomputed without the key); a handle without it cannot check
+   keyed links and counts them in "checked": {"audit_links_unchecked"}. Money is reconciled across tables (breach "ledger_reconciliation", with
+   "table" and "key"): every top-up ledger row has its reference and its audited top-up,
+   every payment and refund ledger row names an order of its account that could cause it,
+   each order's cash and credit equal what the ledger took for it, each completed refund
+   order's cash and credit refunds equal what the ledger credited, each pay-per-use hour's
+   cash and credit funding equals its ledger rows. What verify cannot detect: see the
+   README's Reliability section (a whole file replaced by an older copy, or a chain
+   recomputed after an edit when the host kept no head). Breaches may carry keys beyond
+   "check", "subject" and "detail"; readers ignore those they do not know.
+   Since 0.1.0. */
 int billing_verify(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus

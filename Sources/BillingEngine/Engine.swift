@@ -26,6 +26,7 @@ public final class Engine: @unchecked Sendable {
         self.path = path
         db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         clock = options.clock
+        db.auditKey = options.auditKey
         // Identity and version are checked before any statement that could change the file.
         try Migrator.migrate(db)
         try Engine.enableWAL(db, waitingUpTo: Int64(options.busyTimeoutMilliseconds))

@@ -22,6 +22,7 @@ private let callable: [String: JSONExport] = [
     "billing_clock_advance": callClockAdvance,
     "billing_events_list": billing_events_list,
     "billing_audit_list": billing_audit_list,
+    "billing_audit_head": billing_audit_head,
     "billing_account_put": billing_account_put,
     "billing_account_get": billing_account_get,
     "billing_account_settings_update": billing_account_settings_update,

@@ -76,10 +76,8 @@ struct AccountTests {
         let engine = try manualEngine()
         try putAccount(engine, "a1")
         // Arrears arise from pay-per-use charges; here the position is set below zero directly.
-        try engine.lock.withLock {
-            try engine.db.transaction(write: true) {
-                try AccountStore.post(engine.db, account: "a1", fund: .cash, kind: "USAGE", amount: Money(fen: -3000), at: engine.instantLocked())
-            }
+        try engine.writeForTest {
+            try AccountStore.post(engine.db, account: "a1", fund: .cash, kind: "USAGE", amount: Money(fen: -3000), at: engine.instantLocked())
         }
         let before = try object(engine.getAccount(#"{"account_id":"a1"}"#))
         #expect(integer(before, "account", "arrears_fen") == 3000)
@@ -148,10 +146,8 @@ struct AccountTests {
     @Test func creditLimitCannotDropBelowUse() throws {
         let engine = try manualEngine()
         try putAccount(engine, "a1", extra: #","credit_limit_fen":100000"#)
-        try engine.lock.withLock {
-            try engine.db.transaction(write: true) {
-                try AccountStore.post(engine.db, account: "a1", fund: .credit, kind: "PAYMENT", amount: Money(fen: -40_000), at: engine.instantLocked())
-            }
+        try engine.writeForTest {
+            try AccountStore.post(engine.db, account: "a1", fund: .credit, kind: "PAYMENT", amount: Money(fen: -40_000), at: engine.instantLocked())
         }
         let account = try object(engine.getAccount(#"{"account_id":"a1"}"#))
         #expect(integer(account, "account", "credit_used_fen") == 40_000)

@@ -115,10 +115,11 @@ struct PaymentTests {
         _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","freeze":"VIOLATION"}"#)
         #expect(expectBillingError { try shop.pay(id) }?.reason == "account_frozen")
         _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","freeze":"NONE"}"#)
-        try shop.engine.lock.withLock {
-            try shop.engine.db.transaction(write: true) {
-                try AccountStore.post(shop.engine.db, account: "acme", fund: .cash, kind: "USAGE", amount: Money(fen: -1_000_001), at: january1st2024)
-            }
+        try shop.engine.writeForTest {
+            // A pay-per-use hour charged to cash, as usage rating records it.
+            try shop.engine.db.run("INSERT INTO usage_funding (resource_id, hour_start, source, amount) VALUES ('RS-test', 0, 'CASH', 1000001)")
+            try AccountStore.post(shop.engine.db, account: "acme", fund: .cash, kind: "USAGE", amount: Money(fen: -1_000_001),
+                                  reference: "RS-test@0", at: january1st2024)
         }
         #expect(expectBillingError { try shop.pay(id) }?.reason == "account_in_arrears")
         try expectNoBreaches(shop.engine)

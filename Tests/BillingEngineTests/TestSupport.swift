@@ -150,3 +150,23 @@ func expectNoBreaches(_ engine: Engine, sourceLocation: SourceLocation = #_sourc
         Issue.record("invariant breaches: \(report["breaches"].map { $0.text } ?? "")", sourceLocation: sourceLocation)
     }
 }
+
+extension Engine {
+    /// Writes a test's setup as the library writes: the rows `body` writes are listed by an
+    /// audit row of the same transaction (a write without one is refused, `unaudited_write`).
+    func writeForTest(_ body: () throws -> Void) throws {
+        try lock.withLock {
+            try RowCoverage.install(db)
+            try db.transaction(write: true) {
+                try body()
+                try AuditLog.append(db, at: instantLocked(), actor: "test", operation: "test.setup", account: nil, subject: nil, detail: [:])
+            }
+        }
+    }
+
+    /// Changes the file behind the library's back, as another program with write access would.
+    func tamper(_ sql: String) throws {
+        let other = try Connection(path: path, create: false, busyTimeoutMilliseconds: 5000)
+        try other.executeScript(sql)
+    }
+}

@@ -26,7 +26,7 @@ struct TransactionUndoTests {
             try context.emit("test.rehearsed", account: account)
             try AuditLog.append(context.db, at: context.now, actor: "test", operation: "test.rehearse", account: account,
                                 subject: nil, detail: [:])
-            try IdempotencyStore.record(context.db, key: "k-1", operation: "test.rehearse", request: "{}", response: "{}", at: context.now)
+            try IdempotencyStore.record(context.db, scope: "account:acme", key: "k-1", operation: "test.rehearse", request: "{}", response: "{}", at: context.now)
             _ = try IdentifierSequence.next(context.db, "order")
             context.afterCommit.append { ranAfterCommit = true }
             return ["done": true]

@@ -170,7 +170,9 @@ static void test_concurrent_writers(void) {
     }
 
     /* A key written by one process is known to another: a replay returns the stored first
-       response (with that write's value) and adds nothing; another request conflicts. */
+       response (with that write's value) and adds nothing; another request with the key in
+       its scope (the same actor: keys of requests about no account are scoped to the actor)
+       conflicts. */
     char request[256], expected[64], *json = NULL;
     write_request(request, sizeof request, 2, 7);
     snprintf(expected, sizeof expected, "\"large_refund_threshold_fen\":%d,", write_value(2, 7));
@@ -179,7 +181,7 @@ static void test_concurrent_writers(void) {
     billing_string_free(json);
     json = NULL;
     CHECK_STATUS(billing_config_update(engine,
-                                       "{\"actor\": \"parent\", \"idempotency_key\": \"process-2-write-7\","
+                                       "{\"actor\": \"process-2\", \"idempotency_key\": \"process-2-write-7\","
                                        " \"changes\": {}}",
                                        &json),
                  BILLING_E_CONFLICT);

@@ -17,6 +17,7 @@ SERVICES = os.path.join(ROOT, "Sources", "BillingEngine", "Services")
 ALLOWED = {
     "VerifyService.swift": "verify's checks, rewritten with the audit chain",
     "VerifyIntegrity.swift": "verify's integrity checks, rewritten with the audit chain",
+    "VerifyCoverage.swift": "verify's row coverage and ledger reconciliation, new with the audit chain",
 }
 
 # Statements, clauses and connection calls. Keywords are matched in upper case only, the way

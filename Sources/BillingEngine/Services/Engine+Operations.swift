@@ -24,10 +24,13 @@ extension Engine {
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
         let canonical = JSONValue.object(fields).withoutNulls.text
+        var account: String?
+        if case .string(let id)? = fields["account_id"] { account = id }
+        let scope = IdempotencyStore.scope(account: account, actor: actor)
         // A replay is answered before `parse`, whose checks (a token already used, a state
         // already changed) describe the world after the first call, not the request.
         if let key, let replay = try lock.withLock({
-            try db.transaction(write: false) { try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) }
+            try db.transaction(write: false) { try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) }
         }) {
             return replay
         }
@@ -35,23 +38,26 @@ extension Engine {
         try reader.finish()
 
         let (response, committed) = try lock.withLock {
-            try db.transaction(write: true) { () -> (String, [() -> Void]) in
-                if let key, let replay = try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) {
+            try RowCoverage.install(db)
+            return try db.transaction(write: true) { () -> (String, [() -> Void]) in
+                if let key, let replay = try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) {
                     return (replay, [])
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
                 let result = try apply(context, input)
                 let response = Engine.document(result)
-                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
-                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
                 if let key {
                     var stored = response
                     if !secrets.isEmpty, case .object(var fields) = result {
                         for secret in secrets where fields[secret] != nil { fields[secret] = .null }
                         stored = Engine.document(.object(fields))
                     }
-                    try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: stored, at: context.now)
+                    try IdempotencyStore.record(db, scope: scope, key: key, operation: operation, request: canonical, response: stored, at: context.now)
                 }
+                // Last: the audit row lists (and its hash covers) every row written above,
+                // the idempotency record included.
+                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
+                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
                 return (response, context.afterCommit)
             }
         }

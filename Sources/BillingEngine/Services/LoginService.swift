@@ -44,7 +44,8 @@ extension Engine {
 
         var failure: BillingError?
         let response: String = try lock.withLock {
-            try db.transaction(write: true) {
+            try RowCoverage.install(db)
+            return try db.transaction(write: true) {
                 let now = instantLocked()
                 let configuration = try loadConfiguration()
                 let policy = configuration.loginThrottle

@@ -8,6 +8,12 @@ public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private(set) var inTransaction = false
+    /// Whether row coverage's TEMP triggers are installed on this connection (`RowCoverage`).
+    var coverageInstalled = false
+    /// The host's audit key, when it gave one: new audit rows link with keyed BLAKE2b.
+    var auditKey: [UInt8]?
+    /// Whether the key was checked against the chain's last keyed row (once per handle).
+    var auditKeyChecked = false
     /// When not nil, the text of every statement run through the cache is added to it. Tests
     /// turn it on to EXPLAIN the statements the engine really prepares (query plans), not
     /// copies of them that drift; off (nil) it costs one comparison per statement.
@@ -159,6 +165,12 @@ public final class Connection {
         defer { inTransaction = false }
         do {
             let result = try body()
+            // Every covered row a write touched must be listed by an audit row of the same
+            // transaction: a write path that forgot its audit row is refused, not committed.
+            if write, coverageInstalled, try RowCoverage.hasUnaudited(self) {
+                throw BillingError(.internal, "unaudited_write",
+                                   "a write touched covered rows without appending an audit row; nothing was changed")
+            }
             do {
                 try run("COMMIT")
             } catch where !write {

@@ -156,6 +156,8 @@ billing_events_list = _declare(
     "billing_events_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+billing_audit_head = _declare(
+    "billing_audit_head", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
 def _json_call(name: str) -> _Function:

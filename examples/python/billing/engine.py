@@ -232,6 +232,11 @@ class Engine:
         """One page of the audit log: {"entries", "next_cursor", "has_more", ...}."""
         return self.call("billing_audit_list", _page_request(after, limit, account_id))
 
+    def audit_head(self) -> Response:
+        """The head of the audit chain, {"position", "digest"}: keep it outside the database
+        file and pass it to `verify(audit_head=...)` to detect a cut or rewritten chain."""
+        return self.call("billing_audit_head", None)
+
     def iter_audit(self, after: Optional[Cursor] = None, limit: Optional[int] = None,
                    account_id: Optional[str] = None) -> Iterator[Response]:
         """Yields every audit entry after `after`, following next_cursor."""
@@ -772,9 +777,16 @@ class Engine:
 
     # -- verification -----------------------------------------------------------------
 
-    def verify(self, request: Request = None) -> Response:
+    def verify(self, request: Request = None, *, audit_head: Optional[Dict[str, Any]] = None) -> Response:
         """Recomputes the invariants from the stored facts: {"ok", "integrity", "checked",
-        "breaches"}. `request` may name {"integrity": "QUICK" (default) | "FULL" | "NONE"}."""
+        "breaches"}. `request` may name {"integrity": "QUICK" (default) | "FULL" | "NONE"};
+        `audit_head` is a head kept from `audit_head()` that the chain must still reach."""
+        if audit_head is not None:
+            if request is None:
+                request = {}
+            if not isinstance(request, dict):
+                raise TypeError("audit_head needs the request as a dict")
+            request = {**request, "audit_head": audit_head}
         return self.call("billing_verify", request)
 
     # -- backup -----------------------------------------------------------------------
