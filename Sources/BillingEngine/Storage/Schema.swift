@@ -445,6 +445,11 @@ enum Schema {
         """
         CREATE INDEX platform_by_status ON platform_accounts (status, seq);
         """,
+        // 13: the account page's resource list (billing_resources_list): a status tab's pages
+        // and the per-status counts, grouped on the index without reading the rows.
+        """
+        CREATE INDEX resources_by_status ON resources (account_id, status, seq);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }
