@@ -61,7 +61,7 @@ struct ExportTests {
         let first = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
         #expect(integer(first, "export", "rows_written") == 10)
         // Bytes written by a step that never committed are cut off by the next step.
-        let record = try shop.engine.lock.withLock { try ExportRecord.require(shop.engine.db, id, account: "acme") }
+        let record = try shop.engine.lock.withLock { try ExportStore.require(shop.engine.db, id, account: "acme") }
         try ExportFile.append(Array("garbage,row\r\n".utf8), to: record.path, at: record.bytes, sync: false)
         _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)
         _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)

@@ -138,7 +138,7 @@ extension Engine {
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 for member in group {
                     if let order = try ResourceStore.openOrder(context.db, of: member.id),
-                       let status = try context.db.first("SELECT status FROM orders WHERE id = ?", order, map: { $0.text(0) }),
+                       let status = try OrderStore.status(context.db, order),
                        status == OrderStatus.processing.rawValue {
                         throw BillingError.refused("order_processing", "resource \(member.id) has order \(order) processing")
                     }

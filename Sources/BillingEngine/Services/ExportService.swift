@@ -55,26 +55,6 @@ struct ExportRecord {
          "rows_written": .integer(rowsWritten), "bytes": .integer(bytes), "created_at": .integer(createdAt),
          "purge_at": .integer(purgeAt), "completed_at": JSONValue(completedAt), "failure_reason": JSONValue(failureReason)]
     }
-
-    static let columns = """
-        id, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written, bytes, cursor, created_at,
-        purge_at, completed_at, failure_reason
-        """
-
-    static func decode(_ row: Row) throws -> ExportRecord {
-        ExportRecord(id: row.text(0), account: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of export \(row.text(0))"),
-                     status: row.text(3), request: try StoredValue.document(row.optionalText(4), "request of export \(row.text(0))"), language: row.text(5), directory: row.text(6), fileName: row.text(7),
-                     rowsExpected: row.int(8), rowsWritten: row.int(9), bytes: row.int(10), cursor: row.optionalText(11),
-                     createdAt: row.int(12), purgeAt: row.int(13), completedAt: row.optionalInt(14), failureReason: row.optionalText(15))
-    }
-
-    /// An export of an account; another account's export is "not found".
-    static func require(_ db: Connection, _ id: String, account: String) throws -> ExportRecord {
-        guard let record = try db.first("SELECT \(columns) FROM exports WHERE id = ? AND account_id = ?", id, account, map: decode) else {
-            throw BillingError.notFound("export", id)
-        }
-        return record
-    }
 }
 
 extension Engine {
@@ -140,10 +120,7 @@ extension Engine {
                                       directory: directory, fileName: "\(id).csv", rowsExpected: expected, rowsWritten: 0, bytes: 0,
                                       cursor: nil, createdAt: context.now,
                                       purgeAt: context.now + context.configuration.exportRetentionHours * 3600, completedAt: nil, failureReason: nil)
-            try context.db.run("""
-                INSERT INTO exports (id, seq, account_id, kind, status, request, language, directory, file_name, rows_expected, created_at, purge_at)
-                VALUES (?, ?, ?, ?, 'GENERATING', ?, ?, ?, ?, ?, ?, ?)
-                """, id, sequence, account, kind.rawValue, stored.text, language, directory, record.fileName, expected, context.now, record.purgeAt)
+            try ExportStore.insert(context.db, record, sequence: sequence)
             try context.emit("export.requested", account: account, subject: id, data: ["kind": .string(kind.rawValue), "rows_expected": .integer(expected)])
             context.audit(account: account, subject: id, detail: ["kind": .string(kind.rawValue)])
             return ["export": record.json]
@@ -167,7 +144,7 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
              try reader.optionalInt("max_rows", in: 1...1_000_000))
         }, apply: { context, input in
-            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            let record = try ExportStore.require(context.db, input.1, account: input.0)
             let advanced = try Engine.advanceExport(record, rows: input.2 ?? context.configuration.exportRowsPerStep, context: context)
             context.audit(account: input.0, subject: input.1, detail: ["rows_written": .integer(advanced.rowsWritten)])
             return ["export": advanced.json]
@@ -205,9 +182,7 @@ extension Engine {
             record.completedAt = context.now
             try context.emit("export.failed", account: record.account, subject: record.id, data: ["reason": .string(error.message)])
         }
-        try context.db.run("""
-            UPDATE exports SET status = ?, rows_written = ?, bytes = ?, cursor = ?, completed_at = ?, failure_reason = ? WHERE id = ?
-            """, record.status, record.rowsWritten, record.bytes, record.cursor, record.completedAt, record.failureReason, record.id)
+        try ExportStore.saveProgress(context.db, record)
         return record
     }
 
@@ -299,7 +274,7 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
              try reader.optionalChoice("mode", ["PATH", "BYTES"]) ?? "PATH")
         }) { context, input in
-            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            let record = try ExportStore.require(context.db, input.1, account: input.0)
             guard record.status == "READY" else {
                 throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
             }
@@ -318,9 +293,7 @@ extension Engine {
             }, try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in
             _ = try AccountStore.require(context.db, input.0)
-            let rows = try context.db.all("""
-                SELECT \(ExportRecord.columns), seq FROM exports WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
-                """, input.0, input.1 ?? Int64.max, input.2 + 1) { (try ExportRecord.decode($0), $0.int(16)) }
+            let rows = try ExportStore.page(context.db, account: input.0, before: input.1 ?? Int64.max, limit: input.2 + 1)
             let page = rows.prefix(Int(input.2))
             return ["exports": .array(page.map { $0.0.json }), "next_cursor": JSONValue(page.last.map { String($0.1) }),
                     "has_more": .bool(rows.count > page.count)]
@@ -330,15 +303,13 @@ extension Engine {
     /// Scheduler jobs: a step of each export being generated, and the purge of records (and
     /// files) past their time.
     static func runExportJobs(limit: Int64, context: OperationContext) throws -> (stepped: Int64, purged: Int64, more: Bool) {
-        let generating = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?",
-                                            limit + 1, map: ExportRecord.decode)
+        let generating = try ExportStore.generating(context.db, limit: limit + 1)
         for record in generating.prefix(Int(limit)) {
             _ = try advanceExport(record, rows: context.configuration.exportRowsPerStep, context: context)
         }
-        let expired = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?",
-                                         context.now, limit + 1, map: ExportRecord.decode)
+        let expired = try ExportStore.expired(context.db, at: context.now, limit: limit + 1)
         for record in expired.prefix(Int(limit)) {
-            try context.db.run("DELETE FROM exports WHERE id = ?", record.id)
+            try ExportStore.delete(context.db, record.id)
             // A purge that rolled back must keep its file.
             context.afterCommit.append { ExportFile.remove(record.path) }
             try context.emit("export.purged", account: record.account, subject: record.id)

@@ -53,12 +53,9 @@ extension Engine {
             // A combined unsubscription's shares are recorded on its sub-orders.
             var refunds: [JSONValue] = []
             for member in members {
-                refunds += try context.db.all("""
-                    SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?
-                    ORDER BY resource_id, source, coupon_id
-                    """, member.id) { row -> JSONValue in
-                    ["resource_id": .string(row.text(0)), "paid_by_order_id": .string(row.text(1)), "source": .string(row.text(2)),
-                     "coupon_id": row.text(3).isEmpty ? .null : .string(row.text(3)), "amount_fen": .integer(row.int(4))]
+                refunds += try RefundStore.sortedEntries(context.db, refundOrder: member.id).map { share -> JSONValue in
+                    ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
+                     "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
                 }
             }
             fields["refunds"] = .array(refunds)
@@ -149,11 +146,11 @@ struct OrderFilter {
     var orderID: String?
     var from: Int64?
     var to: Int64?
-    /// Column and accepted values: each filter takes one value or several (any of them).
-    var filters: [(column: String, values: [String])] = []
+    /// Request key and accepted values: each filter takes one value or several (any of them).
+    var filters: [(key: String, values: [String])] = []
 
-    /// The request keys of the filters that take values, with their columns.
-    private static let keys = [("product_type", "product_type"), ("order_type", "type"), ("status", "status"), ("billing_mode", "billing_mode")]
+    /// The request keys of the filters that take values.
+    private static let keys = ["product_type", "order_type", "status", "billing_mode"]
 
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
@@ -167,8 +164,8 @@ struct OrderFilter {
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
                                            "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for (key, column) in OrderFilter.keys {
-            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
+        for key in OrderFilter.keys {
+            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((key, values)) }
         }
     }
 
@@ -176,73 +173,40 @@ struct OrderFilter {
     /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for (key, column) in OrderFilter.keys {
-            guard let values = filters.first(where: { $0.column == column })?.values else { continue }
+        for key in OrderFilter.keys {
+            guard let values = filters.first(where: { $0.key == key })?.values else { continue }
             fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }
         return .object(fields)
     }
 
-    /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
-    private func conditions(skipping: String? = nil) -> ([String], [SQLiteBindable]) {
-        var conditions = ["account_id = ?", "is_combined = 0"]
-        var arguments: [SQLiteBindable] = [account]
-        for (column, values) in filters where column != skipping {
-            conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments += values.map { $0 as SQLiteBindable }
-        }
-        if let id = orderID {
-            conditions.append("(id = ? OR combined_id = ?)")
-            arguments += [id, id]
-        }
-        if let from { conditions.append("created_at >= ?"); arguments.append(from) }
-        if let to { conditions.append("created_at <= ?"); arguments.append(to) }
-        return (conditions, arguments)
-    }
-
     /// Keys of the matching orders, newest first, after a (created_at, seq) cursor.
     func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64) throws -> [(id: String, created: Int64, sequence: Int64)] {
-        try page(db, after: cursor, limit: limit, withCombined: false).map { (id: $0.id, created: $0.created, sequence: $0.sequence) }
+        try OrderStore.page(db, self, after: cursor, limit: limit)
     }
 
     /// The same keys with each sub-order's combined order (read only when asked for).
     func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64,
               withCombined: Bool) throws -> [(id: String, created: Int64, sequence: Int64, combined: String?)] {
-        var (conditions, arguments) = self.conditions()
-        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
-        arguments.append(limit)
-        var keys: [(id: String, created: Int64, sequence: Int64, combined: String?)] = []
-        let columns = withCombined ? "id, created_at, seq, combined_id" : "id, created_at, seq"
-        try db.forEach("SELECT \(columns) FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
-                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2), withCombined ? $0.optionalText(3) : nil)) }
-        return keys
+        try OrderStore.page(db, self, after: cursor, limit: limit, withCombined: withCombined)
     }
 
     /// How many orders match.
-    func count(_ db: Connection) throws -> Int64 {
-        let (conditions, arguments) = self.conditions()
-        var total: Int64 = 0
-        try db.forEach("SELECT count(*) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
-        return total
-    }
+    func count(_ db: Connection) throws -> Int64 { try OrderStore.count(db, self) }
 
     /// The status tabs' totals (§3.8 "My orders", "Pending payment"): every other filter
     /// applies, the status filter does not; `ALL` is every status. One grouped read of the
     /// account's rows through `orders_by_status`, whatever the page.
     func statusCounts(_ db: Connection, grouped: Bool = false) throws -> JSONValue {
-        let (conditions, arguments) = self.conditions(skipping: "status")
         var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: OrderStatus.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
         var total: Int64 = 0
-        // Grouped, a combined order is one row of its tab however many sub-orders match.
-        let counted = grouped ? "count(DISTINCT coalesce(combined_id, id))" : "count(*)"
-        try db.forEach("SELECT status, \(counted) FROM orders WHERE \(conditions.joined(separator: " AND ")) GROUP BY status", arguments) { row in
-            counts[row.text(0)] = .integer(row.int(1))
-            total += row.int(1)
+        for (status, count) in try OrderStore.statusCounts(db, self, grouped: grouped) {
+            counts[status] = .integer(count)
+            total += count
         }
         if grouped {
             // ALL counts each combined order once even when its sub-orders differ in status.
-            try db.forEach("SELECT count(DISTINCT coalesce(combined_id, id)) FROM orders WHERE \(conditions.joined(separator: " AND "))",
-                           arguments) { total = $0.int(0) }
+            total = try OrderStore.count(db, self, grouped: true, skipping: "status")
         }
         counts["ALL"] = .integer(total)
         return .object(counts)

@@ -145,18 +145,8 @@ extension Engine {
                   },
                   limit: try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in
-            var conditions = ["seq > ?"]
-            var arguments: [SQLiteValue] = [.integer(input.after ?? -1)]
-            if let statuses = input.statuses {
-                conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
-                arguments += statuses.map { .text($0) }
-            }
-            if let account = input.account {
-                conditions.append("account_id = ?")
-                arguments.append(.text(account))
-            }
-            arguments.append(.integer(input.limit + 1))
-            let rows = try PlatformAccountStore.page(context.db, where: conditions.joined(separator: " AND "), arguments)
+            let rows = try PlatformAccountStore.page(context.db, statuses: input.statuses, account: input.account,
+                                                     after: input.after ?? -1, limit: input.limit + 1)
             let page = rows.prefix(Int(input.limit))
             return ["platform_accounts": .array(page.map { $0.account.json }),
                     "next_cursor": JSONValue(page.last.map { String($0.seq) }),

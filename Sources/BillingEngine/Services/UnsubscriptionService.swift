@@ -37,7 +37,7 @@ extension Engine {
                            context: OperationContext) throws -> RefundPlan {
         let account = try AccountStore.require(context.db, accountID)
         let year = context.calendar.date(of: context.now).year
-        let used = try context.db.first("SELECT count(*) FROM five_day_units WHERE account_id = ? AND year = ?", accountID, year) { $0.int(0) } ?? 0
+        let used = try FiveDayUnitStore.used(context.db, account: accountID, year: year)
         var plan = RefundPlan(type: type, groups: [], year: year, quotaUsedBefore: used, quotaLimit: context.configuration.fiveDayQuotaPerYear)
         var quotaLeft = max(0, plan.quotaLimit - used)
         var planned: Set<String> = []
@@ -83,12 +83,9 @@ extension Engine {
     static func refundFacts(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
                             quotaLeft: Int64, year: Int64, context: OperationContext) throws -> RefundFacts {
         let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
-        let orderType = try context.db.first("SELECT type FROM orders WHERE id = ?", resource.orderID) {
-            try StoredValue.optionalChoice($0.optionalText(0), "type of order \(resource.orderID)") as OrderType?
-        } ?? nil
+        let orderType = try OrderStore.type(context.db, resource.orderID)
         let unit = fiveDayUnit(resource, product: product)
-        let counted = try context.db.first("SELECT 1 FROM five_day_units WHERE account_id = ? AND year = ? AND unit_key = ?",
-                                           resource.accountID, year, unit) { _ in true } ?? false
+        let counted = try FiveDayUnitStore.contains(context.db, account: resource.accountID, year: year, unit: unit)
         let boundTo = resource.relation == .bound ? resource.primaryID.flatMap { requested.contains($0) ? nil : $0 } : nil
         return RefundFacts(
             resourceID: resource.id, productID: product.id, requestType: UnsubscriptionType(rawValue: type) ?? .resource,
@@ -186,11 +183,8 @@ extension Engine {
             ? RefundRules.days(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
             : RefundRules.hours(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
         // The term of the line that paid the period: the purchase line, or the renewal line naming the resource.
-        let line = period.order == resource.orderID
-            ? try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND line_no = ?",
-                                   period.order, resource.lineNo) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
-            : try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND resource_id = ?",
-                                   period.order, resource.id) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
+        let line = try OrderStore.lineTerm(context.db, order: period.order, lineNo: period.order == resource.orderID ? resource.lineNo : nil,
+                                           resource: resource.id)
         let term = try Period(max(1, line?.1 ?? 1), line?.0 ?? .month)
         let fee = try RefundRules.feeRate(term: term, start: startHour, usedEnd: calendar.floorToHour(context.now),
                                           configuration: context.configuration, calendar: calendar)
@@ -255,7 +249,7 @@ extension Engine {
             for entry in group.entries {
                 bySource[entry.source.rawValue] = try (bySource[entry.source.rawValue] ?? .zero).adding(entry.amount)
                 if let coupon = entry.coupon {
-                    let validTo = try context.db.first("SELECT valid_to FROM coupons WHERE id = ?", coupon) { $0.int(0) } ?? 0
+                    let validTo = try CouponStore.validTo(context.db, coupon) ?? 0
                     if context.now < validTo { returned = try returned.adding(entry.amount) } else { voided = try voided.adding(entry.amount) }
                 }
             }
@@ -358,8 +352,7 @@ extension Engine {
                 detail["five_day_quota_unit"] = JSONValue(group.quotaUnit)
                 detail["reason_type"] = JSONValue(reasonType)
                 detail["reason"] = JSONValue(reason)
-                try context.db.run("INSERT INTO refund_details (order_id, resource_id, detail) VALUES (?, ?, ?)",
-                                   order.id, group.primary.id, JSONValue.object(detail).text)
+                try RefundStore.saveDetail(context.db, order: order.id, primary: group.primary.id, .object(detail))
                 if review {
                     for member in group.members { try ResourceStore.open(context.db, order: order.id, on: member.id) }
                 } else {
@@ -393,26 +386,22 @@ extension Engine {
         guard let detail = try refundDetail(of: order.id, context: context) else {
             throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
         }
-        let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
-            RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: try StoredValue.choice($0.optionalText(2), "funding source of refund order \(order.id)"),
-                        coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
-        }
+        let entries = try RefundStore.entries(context.db, refundOrder: order.id)
         let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)
         if case .string(let unit)? = detail["five_day_quota_unit"] {
-            try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
-                               order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
+            try FiveDayUnitStore.use(context.db, account: order.accountID, year: context.calendar.date(of: context.now).year, unit: unit, order: order.id)
         }
         for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
-                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
+                try ResourceStore.refundPeriods(context.db, of: id, startingFrom: fallback)
                 resource.expireAt = fallback
                 try restartSchedule(&resource, context: context)
                 try ResourceStore.update(context.db, resource)
                 try context.emit("resource.renewal_unsubscribed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "expire_at": .integer(fallback)])
             } else {
-                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND end_at > ?", id, context.now)
+                try ResourceStore.refundPeriods(context.db, of: id, endingAfter: context.now)
                 try resource.transition(to: .unsubscribed)
                 resource.endedAt = context.now
                 resource.nextAttemptAt = nil
@@ -434,14 +423,7 @@ extension Engine {
     /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
     /// order, never taken for an empty one.
     static func refundDetail(of order: String, context: OperationContext) throws -> [String: JSONValue]? {
-        guard let row = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.optionalText(0) }) else {
-            return nil
-        }
-        let record = "refund detail of order \(order)"
-        guard case .object(let detail) = try StoredValue.document(row, record) else {
-            throw StoredValue.unreadable(record, "not a JSON object")
-        }
-        return detail
+        try RefundStore.detail(context.db, order: order)
     }
 
     /// The resources an unsubscription's stored detail names (the group's members); a list
@@ -466,8 +448,7 @@ extension Engine {
         if let detail = try refundDetail(of: order, context: context) {
             ids = try resourceIDs(inRefundDetail: detail, order: order)
         }
-        for id in try context.db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", order, map: { $0.text(0) })
-        where !ids.contains(id) {
+        for id in try RefundStore.resourceIDs(context.db, refundOrder: order) where !ids.contains(id) {
             ids.append(id)
         }
         return ids
@@ -487,7 +468,7 @@ extension Engine {
                                  data: ["from": "PENDING_REVIEW", "to": "REFUNDING"])
                 try completeUnsubscription(refunding, context: context)
             } else {
-                try context.db.run("DELETE FROM resource_refunds WHERE refund_order_id = ?", member.id)
+                try RefundStore.release(context.db, refundOrder: member.id)
                 try ResourceStore.close(context.db, order: member.id)
             }
         }

@@ -40,9 +40,24 @@ enum PlatformAccountStore {
     }
 
     /// A page of platform accounts in application order (`seq`), with each one's cursor.
-    static func page(_ db: Connection, where condition: String, _ arguments: [SQLiteValue]) throws -> [(account: PlatformAccount, seq: Int64)] {
+    /// Platform accounts in application order after `seq`, of the given statuses and
+    /// customer account when asked for (the approver's queue, through `platform_by_status`).
+    static func page(_ db: Connection, statuses: [String]?, account: String?, after sequence: Int64,
+                     limit: Int64) throws -> [(account: PlatformAccount, seq: Int64)] {
+        var conditions = ["seq > ?"]
+        var arguments: [SQLiteValue] = [.integer(sequence)]
+        if let statuses {
+            conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += statuses.map { .text($0) }
+        }
+        if let account {
+            conditions.append("account_id = ?")
+            arguments.append(.text(account))
+        }
+        arguments.append(.integer(limit))
         var rows: [(account: PlatformAccount, seq: Int64)] = []
-        try db.forEach("SELECT \(columns), seq FROM platform_accounts WHERE \(condition) ORDER BY seq LIMIT ?", arguments) {
+        try db.forEach("SELECT \(columns), seq FROM platform_accounts WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ?",
+                       arguments) {
             rows.append((try decode($0), $0.int(13)))
         }
         return rows

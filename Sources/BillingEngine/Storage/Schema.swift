@@ -445,7 +445,14 @@ enum Schema {
         """
         CREATE INDEX platform_by_status ON platform_accounts (status, seq);
         """,
-        // 13: the account page's resource list (billing_resources_list): a status tab's pages
+        // 13: the usage page (billing_usage_list) reads an account's lines newest hour first
+        // and, within an hour, by resource: with resource_id in the index it reads them in
+        // that order instead of sorting each hour's lines.
+        """
+        DROP INDEX usage_lines_by_account;
+        CREATE INDEX usage_lines_by_account ON usage_lines (account_id, hour_start, resource_id);
+        """,
+        // 14: the account page's resource list (billing_resources_list): a status tab's pages
         // and the per-status counts, grouped on the index without reading the rows.
         """
         CREATE INDEX resources_by_status ON resources (account_id, status, seq);
