@@ -23,7 +23,7 @@ extension Engine {
         guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
-        let canonical = JSONValue.object(fields).withoutNulls.text
+        let canonical = JSONValue.object(fields).textWithoutNulls
         // A replay is answered before `parse`, whose checks (a token already used, a state
         // already changed) describe the world after the first call, not the request.
         if let key, let replay = try lock.withLock({
