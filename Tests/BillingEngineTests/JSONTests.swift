@@ -145,6 +145,19 @@ struct JSONTests {
         }
     }
 
+    /// Keys that agree in their first 16 bytes, prefixes of each other, NUL bytes and
+    /// non-ASCII keys: the writer's key order is `String`'s.
+    @Test func keysAreSortedAsStringsSortThem() {
+        let keys = ["login_throttle_after_failures", "login_throttle_base_seconds", "login_throttle_", "login_throttle",
+                    "login_throttle_\u{0}", "login_throttle_\u{0}a", "a", "", "\u{0}", "aaaaaaaaaaaaaaaaX", "aaaaaaaaaaaaaaaa",
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0", "password_hash_ops_limit",
+                    "password_hash_memory_bytes", "Z", "_", "~", "\u{7F}"]
+        let ascii = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.integer(1)) }))
+        #expect(ascii.text == LegacyJSON.text(ascii))
+        let mixed = JSONValue.object(Dictionary(uniqueKeysWithValues: (keys + ["é", "e\u{301}x", "中", "a\u{301}"]).map { ($0, JSONValue.null) }))
+        #expect(mixed.text == LegacyJSON.text(mixed))
+    }
+
     @Test func writerWritesWhatTheOldWriterWrote() throws {
         var generator = SplitMix64(seed: 2026)
         for _ in 0..<3000 {

@@ -43,22 +43,73 @@ struct JSONWriter {
 
     private mutating func writeObject(_ fields: [String: JSONValue]) {
         bytes.append(UInt8(ascii: "{"))
-        // One sort of the pairs: no second lookup of each key.
         var first = true
-        for (key, value) in fields.sorted(by: JSONWriter.keyOrder) {
-            if skippingNullFields && value == .null { continue }
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            writeString(key)
-            bytes.append(UInt8(ascii: ":"))
-            write(value)
+        if fields.count == 1, let (key, value) = fields.first {
+            writeField(key, value, first: &first)
+        } else if fields.count > 1 {
+            // The fields are visited through their dictionary indices in key order: nothing is
+            // hashed again, and the sort moves indices, not keys and values.
+            for index in JSONWriter.sortedIndices(fields) {
+                let (key, value) = fields[index]
+                writeField(key, value, first: &first)
+            }
         }
         bytes.append(UInt8(ascii: "}"))
     }
 
-    /// The order of keys: `String`'s own order, which the stored texts were written in.
-    private static func keyOrder(_ a: (key: String, value: JSONValue), _ b: (key: String, value: JSONValue)) -> Bool {
-        a.key < b.key
+    private mutating func writeField(_ key: String, _ value: JSONValue, first: inout Bool) {
+        if skippingNullFields, case .null = value { return }
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        writeString(key)
+        bytes.append(UInt8(ascii: ":"))
+        write(value)
+    }
+
+    /// The dictionary's indices in the order of their keys: `String`'s own order, which the
+    /// stored texts were written in. When every key is ASCII that order is the order of their
+    /// bytes, so the keys are copied once into one buffer and compared there (sorting by
+    /// `String.<` was most of the writer's time); otherwise `String.<` decides.
+    static func sortedIndices(_ fields: [String: JSONValue]) -> [Dictionary<String, JSONValue>.Index] {
+        var indices = Array(fields.indices)
+        var total = 0
+        var ascii = true
+        for key in fields.keys {
+            total += key.utf8.count
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { keyBytes in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: indices.count + 1) { starts in
+                // starts[n]…starts[n+1] are the bytes of the n-th key in `indices`.
+                var offset = 0
+                for (n, index) in indices.enumerated() {
+                    starts[n] = offset
+                    for byte in fields.keys[index].utf8 {
+                        keyBytes[offset] = byte
+                        offset += 1
+                        if byte >= 0x80 { ascii = false }
+                    }
+                }
+                starts[indices.count] = offset
+                guard ascii else {
+                    indices.sort { fields.keys[$0] < fields.keys[$1] }
+                    return
+                }
+                var order = Array(0..<indices.count)
+                order.sort { a, b in
+                    var i = starts[a], j = starts[b]
+                    let iEnd = starts[a + 1], jEnd = starts[b + 1]
+                    while i < iEnd && j < jEnd {
+                        let x = keyBytes[i], y = keyBytes[j]
+                        if x != y { return x < y }
+                        i += 1
+                        j += 1
+                    }
+                    return i == iEnd && j < jEnd
+                }
+                indices = order.map { indices[$0] }
+            }
+        }
+        return indices
     }
 
     private mutating func append(_ literal: StaticString) {
