@@ -68,48 +68,34 @@ struct JSONWriter {
 
     /// The dictionary's indices in the order of their keys: `String`'s own order, which the
     /// stored texts were written in. When every key is ASCII that order is the order of their
-    /// bytes, so the keys are copied once into one buffer and compared there (sorting by
-    /// `String.<` was most of the writer's time); otherwise `String.<` decides.
+    /// bytes, so each key's first 16 bytes become two big-endian integers compared as such,
+    /// and only keys equal that far are compared byte by byte (sorting by `String.<` was most
+    /// of the writer's time); otherwise `String.<` decides.
     static func sortedIndices(_ fields: [String: JSONValue]) -> [Dictionary<String, JSONValue>.Index] {
-        var indices = Array(fields.indices)
-        var total = 0
+        var entries: [(high: UInt64, low: UInt64, index: Dictionary<String, JSONValue>.Index)] = []
+        entries.reserveCapacity(fields.count)
         var ascii = true
-        for key in fields.keys {
-            total += key.utf8.count
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { keyBytes in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: indices.count + 1) { starts in
-                // starts[n]…starts[n+1] are the bytes of the n-th key in `indices`.
-                var offset = 0
-                for (n, index) in indices.enumerated() {
-                    starts[n] = offset
-                    for byte in fields.keys[index].utf8 {
-                        keyBytes[offset] = byte
-                        offset += 1
-                        if byte >= 0x80 { ascii = false }
-                    }
+        for index in fields.indices {
+            var high: UInt64 = 0, low: UInt64 = 0, position = 0
+            for byte in fields.keys[index].utf8 {
+                if byte >= 0x80 { ascii = false }
+                if position < 8 {
+                    high |= UInt64(byte) << (56 - 8 * position)
+                } else if position < 16 {
+                    low |= UInt64(byte) << (56 - 8 * (position - 8))
                 }
-                starts[indices.count] = offset
-                guard ascii else {
-                    indices.sort { fields.keys[$0] < fields.keys[$1] }
-                    return
-                }
-                var order = Array(0..<indices.count)
-                order.sort { a, b in
-                    var i = starts[a], j = starts[b]
-                    let iEnd = starts[a + 1], jEnd = starts[b + 1]
-                    while i < iEnd && j < jEnd {
-                        let x = keyBytes[i], y = keyBytes[j]
-                        if x != y { return x < y }
-                        i += 1
-                        j += 1
-                    }
-                    return i == iEnd && j < jEnd
-                }
-                indices = order.map { indices[$0] }
+                position += 1
             }
+            entries.append((high, low, index))
         }
-        return indices
+        guard ascii else { return fields.indices.sorted { fields.keys[$0] < fields.keys[$1] } }
+        entries.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            // Equal in their first 16 bytes (or padded with zeros there): the bytes decide.
+            return fields.keys[a.index].utf8.lexicographicallyPrecedes(fields.keys[b.index].utf8)
+        }
+        return entries.map(\.index)
     }
 
     private mutating func append(_ literal: StaticString) {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Products decoded from their stored documents, kept by id with the exact text and
 /// `updated_at` they were decoded from.
 ///
@@ -19,9 +23,21 @@ final class ProductCache: @unchecked Sendable {
     func product(id: String, document: String, updatedAt: Int64) -> Product? {
         lock.withLock {
             guard let entry = entries[id], entry.updatedAt == updatedAt,
-                  entry.document.utf8.elementsEqual(document.utf8) else { return nil }
+                  ProductCache.sameBytes(entry.document, document) else { return nil }
             return entry.product
         }
+    }
+
+    /// Byte-for-byte equality (`==` on strings compares canonical equivalents as equal,
+    /// which would hand back a product decoded from other bytes).
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let compared = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
+                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
+        }
+        return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     /// Keeps a product decoded from `document` and `updatedAt`.
