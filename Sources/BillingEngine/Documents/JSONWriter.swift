@@ -76,17 +76,12 @@ struct JSONWriter {
         entries.reserveCapacity(fields.count)
         var ascii = true
         for index in fields.indices {
-            var high: UInt64 = 0, low: UInt64 = 0, position = 0
-            for byte in fields.keys[index].utf8 {
-                if byte >= 0x80 { ascii = false }
-                if position < 8 {
-                    high |= UInt64(byte) << (56 - 8 * position)
-                } else if position < 16 {
-                    low |= UInt64(byte) << (56 - 8 * (position - 8))
-                }
-                position += 1
-            }
-            entries.append((high, low, index))
+            let key = fields.keys[index]
+            var packed = key.utf8.withContiguousStorageIfAvailable { JSONWriter.pack($0) }
+            if packed == nil { packed = Array(key.utf8).withUnsafeBufferPointer { JSONWriter.pack($0) } }
+            guard let packed else { continue }
+            if !packed.2 { ascii = false }
+            entries.append((packed.0, packed.1, index))
         }
         guard ascii else { return fields.indices.sorted { fields.keys[$0] < fields.keys[$1] } }
         entries.sort { a, b in
@@ -96,6 +91,27 @@ struct JSONWriter {
             return fields.keys[a.index].utf8.lexicographicallyPrecedes(fields.keys[b.index].utf8)
         }
         return entries.map(\.index)
+    }
+
+    /// A key's first 16 bytes as two big-endian words (zero-padded), and whether all its
+    /// bytes are ASCII (checked eight at a time).
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, Bool) {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes).prefix(16)))
+        }
+        var high8: UInt64 = 0
+        var offset = 0
+        let raw = UnsafeRawBufferPointer(bytes)
+        while offset + 8 <= bytes.count {
+            high8 |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            high8 |= UInt64(bytes[offset])
+            offset += 1
+        }
+        return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), high8 & 0x8080_8080_8080_8080 == 0)
     }
 
     private mutating func append(_ literal: StaticString) {
