@@ -28,7 +28,7 @@ RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -st
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs stress fuzz bench install wheel clean
+.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal portal stress fuzz bench install wheel clean
 
 all: build
 
@@ -54,7 +54,7 @@ build: deps
 	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
 	@$(MAKE) --no-print-directory $(DIST)/bin/billingctl
 
-$(BUILD)/%: examples/c/%.c examples/c/check.h include/billing.h | build
+$(BUILD)/%: examples/c/%.c examples/c/check.h examples/c/billing_test_support.h include/billing.h | build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
@@ -72,7 +72,7 @@ demo: build $(BUILD)/demo
 
 # Every test: Swift (engine), C (ABI as linked), Python (ctypes package), the short stress
 # drivers, and the replay of the fuzzing corpus.
-test: build test-swift test-c test-python test-install test-stress test-fuzz test-docs
+test: build test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal
 
 test-swift:
 	swift test 2>&1 | tail -n 40; exit $${PIPESTATUS[0]}
@@ -86,6 +86,19 @@ test-c: build $(C_TESTS)
 # billing/ is not the one imported).
 test-python: build test-deps
 	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) $(PYTHON) -m pytest -q examples/python/tests
+
+# The web example (examples/portal): gunicorn with several pre-fork workers on one SQLite file
+# (build/portal/portal.sqlite, demo data and a manual clock on first start), on 127.0.0.1,
+# in the foreground. PORTAL_BIND, PORTAL_WORKERS, PORTAL_DB, PORTAL_DEMO=0 change it.
+portal: build test-deps
+	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) PORTAL_DB=$${PORTAL_DB:-$(abspath $(BUILD)/portal/portal.sqlite)} \
+	    $(abspath $(VENV))/bin/gunicorn -c examples/portal/gunicorn.conf.py
+
+# Its browser tests: headless Debian chromium through selenium against the portal started on a
+# free port with several workers; screenshots of every page go to build/portal-screenshots/.
+test-portal: build test-deps
+	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) PORTAL_SCREENSHOTS=$(abspath $(BUILD)/portal-screenshots) \
+	    $(PYTHON) -m pytest -q examples/portal/tests
 
 # make install into a temporary prefix, then build and run a C program with pkg-config
 # against it, and a bundled-library wheel in a fresh venv.

@@ -2,18 +2,21 @@
  * bench_common.h — what the benchmarks share (header-only, C99; static functions, so that a
  * program pays only for what it calls and links only what that needs).
  *
- *   timing         seconds()
  *   arguments      bench_count(), bench_multiple()
  *   dying          die(), die_billing(): print "BENCH_NAME: …", remove the scratch directory, exit 1
- *   scratch files  bench_make_directory(), bench_file(), bench_remove_database(), bench_cleanup()
+ *   scratch files  bench_make_directory(), bench_file(), bench_cleanup()
  *   results table  bench_table_header(), bench_table_row(), bench_compare_row()
  *   summary file   bench_summary(): one TSV line per scenario for scripts (BENCH_SUMMARY)
- *   the library    bench_engine_open(), bench_call(), bench_call_free()
- *   its JSON       bench_json_string(), bench_copy_after(), bench_json_int()
+ *   the library    bench_engine_open(), bench_call(), bench_call_free(), bench_put_account()
+ *   its JSON       bench_json_string(), bench_copy_after(), bench_json_int(): die when absent
  *   raw SQLite     bench_sqlite_connect(), bench_sqlite_pragmas(), bench_sqlite_open(), bench_must(),
  *                  bench_exec(), bench_query_int(), bench_copy_columns()
- *   business time  bench_at() (+08:00)
  *   the audit log  bench_json_quote(), bench_audit_hash() (libsodium: link -lsodium to use them)
+ *
+ * Timing (support_seconds), business time (support_at), database files
+ * (support_remove_database, support_remove_tree), JSON searching and the account set-up come
+ * from examples/c/billing_test_support.h, shared with the C tests and the fuzz harnesses (the
+ * Makefile adds examples/c to the include path); a check it makes that fails dies here.
  *
  * Define _POSIX_C_SOURCE 200809L before any #include, and BENCH_NAME ("bench_write") before
  * including this header.
@@ -40,45 +43,21 @@
 
 #include "billing.h"
 
-/* ---- Timing --------------------------------------------------------------------------- */
-
-/* Monotonic seconds. */
-static inline double seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
+/* A check of the shared helpers that fails dies (defined below, with die()). */
+static void bench_check_failed(const char *what, const char *detail);
+#define SUPPORT_CHECK(ok, what, detail, file, line) \
+    ((void)(file), (void)(line), (ok) ? (void)0 : bench_check_failed((what), (detail)))
+#include "billing_test_support.h"
 
 /* ---- The scratch directory -------------------------------------------------------------- */
 
 /* "/tmp/BENCH_NAME.XXXXXX" once made; "" before, and after bench_cleanup(). */
 static char bench_directory[64];
 
-/* Removes `path` and, for a directory, everything under it (symbolic links are not followed). */
-static inline void bench_remove_tree(const char *path) {
-    struct stat status;
-    if (lstat(path, &status) != 0) return;
-    if (S_ISDIR(status.st_mode)) {
-        DIR *directory = opendir(path);
-        if (directory) {
-            struct dirent *entry;
-            char child[PATH_MAX];
-            while ((entry = readdir(directory)) != NULL) {
-                if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-                if (snprintf(child, sizeof child, "%s/%s", path, entry->d_name) < (int)sizeof child) bench_remove_tree(child);
-            }
-            closedir(directory);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* Removes the scratch directory with everything in it; a no-op when there is none. */
 static inline void bench_cleanup(void) {
     if (!bench_directory[0]) return;
-    bench_remove_tree(bench_directory);
+    support_remove_tree(bench_directory);
     bench_directory[0] = '\0';
 }
 
@@ -99,6 +78,11 @@ static inline void die_billing(const char *call) {
     die("%s: %d %s: %s", call, billing_last_error_code(), billing_last_error_reason(), billing_last_error_message());
 }
 
+static void bench_check_failed(const char *what, const char *detail) {
+    die("%s (%.200s): %d %s: %s", what, detail ? detail : "", billing_last_error_code(), billing_last_error_reason(),
+        billing_last_error_message());
+}
+
 /* Makes the scratch directory "/tmp/BENCH_NAME.XXXXXX". */
 static inline void bench_make_directory(void) {
     snprintf(bench_directory, sizeof bench_directory, "/tmp/" BENCH_NAME ".XXXXXX");
@@ -111,16 +95,6 @@ static inline void bench_make_directory(void) {
 /* "<scratch directory>/<name>.sqlite". */
 static inline void bench_file(char *path, size_t size, const char *name) {
     snprintf(path, size, "%s/%s.sqlite", bench_directory, name);
-}
-
-/* Removes a database file and the files SQLite keeps beside it. */
-static inline void bench_remove_database(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    for (size_t s = 0; s < sizeof suffixes / sizeof *suffixes; s++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[s]);
-        unlink(name);
-    }
 }
 
 /* ---- Arguments ---------------------------------------------------------------------------- */
@@ -272,30 +246,29 @@ static inline void bench_call_free(billing_engine *engine, bench_function f, con
     billing_string_free(bench_call(engine, f, request, name));
 }
 
+/* The benchmarks' customer: a verified V3 enterprise account with `cash` fen topped up (dies
+   on failure). */
+static inline void bench_put_account(billing_engine *engine, const char *account, int64_t cash) {
+    support_put_account(engine, account, cash, "seed");
+}
+
 /* ---- Reading the library's compact JSON (strstr: no parser) -------------------------------- */
 
 /* Copies what follows the first `pattern` in `from` up to the next '"'; dies without one. */
 static inline void bench_copy_after(const char *from, const char *pattern, char *out, size_t size) {
-    const char *at = strstr(from, pattern);
-    if (!at) die("no %s in %.200s", pattern, from);
-    at += strlen(pattern);
-    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
+    if (!json_find_after(from, pattern, out, size)) die("no %s in %.200s", pattern, from);
 }
 
 /* The first string member `key` ("key":"…") of `json`; dies without one. */
 static inline void bench_json_string(const char *json, const char *key, char *out, size_t size) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    bench_copy_after(json, pattern, out, size);
+    if (!json_find_string(json, key, out, size)) die("no %s in %.200s", key, json);
 }
 
 /* The first integer member `key` ("key":123) of `json`; dies without one. */
 static inline int64_t bench_json_int(const char *json, const char *key) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *at = strstr(json, pattern);
-    if (!at) die("no %s in %.200s", key, json);
-    return strtoll(at + strlen(pattern), NULL, 10);
+    int64_t value = json_find_int(json, key);
+    if (value == JSON_MISSING) die("no %s in %.200s", key, json);
+    return value;
 }
 
 /* ---- Raw SQLite ------------------------------------------------------------------------------ */
@@ -363,23 +336,6 @@ static inline void bench_copy_columns(sqlite3 *db, const char *table, void (*exp
         if (used_columns >= columns_size || used_selected >= selected_size) die("too many columns in %s", table);
     }
     sqlite3_finalize(info);
-}
-
-/* ---- Business time (+08:00) ------------------------------------------------------------------ */
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static inline int64_t bench_days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The instant of a business-time (+08:00) wall clock reading. */
-static inline int64_t bench_at(int y, int m, int d, int hour, int minute, int second) {
-    return bench_days_from_civil(y, m, d) * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600;
 }
 
 /* ---- The audit chain (libsodium) ----------------------------------------------------------------- */

@@ -121,12 +121,7 @@ static void make_originals(const char *file, int64_t start) {
     char request[1024], options[128];
     snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", start);
     billing_engine *engine = bench_engine_open(file, options);
-    bench_call_free(engine, billing_account_put,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
-                    " \"level\": \"V3\"}", "billing_account_put");
-    bench_call_free(engine, billing_account_topup,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": 100000000000, \"external_reference\": \"seed\"}",
-                    "billing_account_topup");
+    bench_put_account(engine, ACCOUNT, INT64_C(100000000000));
     for (int i = 0; i < 3; i++) {
         snprintf(request, sizeof request,
                  "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
@@ -192,10 +187,10 @@ static void multiply(sqlite3 *db, int64_t first, int64_t last) {
 static int build_child(char **argv) {
     const char *file = argv[2];
     int64_t first = strtoll(argv[3], NULL, 10), last = strtoll(argv[4], NULL, 10), start = strtoll(argv[5], NULL, 10);
-    double made = 0, began = seconds();
+    double made = 0, began = support_seconds();
     if (first == 0) {
         make_originals(file, start);
-        made = seconds() - began;
+        made = support_seconds() - began;
     }
     sqlite3 *db = bench_sqlite_open(file, "NORMAL");
     if (first == 0) {
@@ -208,10 +203,10 @@ static int build_child(char **argv) {
         }
     }
     bench_exec(db, "PRAGMA cache_size = -262144");
-    began = seconds();
+    began = support_seconds();
     multiply(db, first / LISTED > 0 ? first / LISTED : 1, last / LISTED);
     bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-    double copied = seconds() - began;
+    double copied = support_seconds() - began;
     int64_t rows = bench_query_int(db, "SELECT count(*) FROM orders");
     int64_t listed = bench_query_int(db, "SELECT count(*) FROM orders WHERE account_id = '" ACCOUNT "' AND is_combined = 0");
     sqlite3_close(db);
@@ -239,7 +234,7 @@ static int export_child(char **argv) {
     bench_call_free(engine, billing_config_update, request, "billing_config_update");
     r.rss_open = status_kib("VmRSS");
 
-    double start = seconds();
+    double start = support_seconds();
     response = bench_call(engine, billing_export_request,
                           "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"kind\": \"ORDERS\", \"language\": \"en\"}",
                           "billing_export_request");
@@ -256,7 +251,7 @@ static int export_child(char **argv) {
         billing_string_free(response);
         if (++r.steps == 1) r.rss_first_step = status_kib("VmRSS");
     } while (strcmp(status, "READY") != 0);
-    r.seconds = seconds() - start;
+    r.seconds = support_seconds() - start;
 
     snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"export_id\": \"%s\"}", id);
     response = bench_call(engine, billing_export_download, request, "billing_export_download");
@@ -305,13 +300,13 @@ static void list_request(char *request, size_t size, const char *cursor) {
 static double library_page(billing_engine *engine, const char *cursor, char *first, size_t size) {
     char request[256], *response = NULL;
     list_request(request, sizeof request, cursor);
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < LIST_READS; i++) {
         if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
         if (i == 0) bench_json_string(response, "order_id", first, size);
         billing_string_free(response);
     }
-    return (seconds() - start) / LIST_READS;
+    return (support_seconds() - start) / LIST_READS;
 }
 
 static void step_ok(sqlite3 *db, sqlite3_stmt *statement, const char *what) {
@@ -336,7 +331,7 @@ static double raw_page(sqlite3 *db, const char *cursor, char *first, size_t size
     bench_must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
     bench_must(db, sqlite3_prepare_v3(db, page_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), page_sql);
     bench_must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < LIST_READS; i++) {
         char ids[21][32];
         int found = 0, code;
@@ -365,7 +360,7 @@ static double raw_page(sqlite3 *db, const char *cursor, char *first, size_t size
             snprintf(first, size, "%s", ids[0]);
         }
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_finalize(page);
@@ -452,9 +447,9 @@ static struct baseline_result sqlite3_export(const char *file, const char *csv) 
     if (helper < 0) die("fork failed");
     if (helper == 0) {
         close(channel[0]);
-        double start = seconds();
+        double start = support_seconds();
         int status = system(command);
-        double elapsed = seconds() - start;
+        double elapsed = support_seconds() - start;
         struct rusage usage;
         getrusage(RUSAGE_CHILDREN, &usage);
         char line[128];
@@ -586,7 +581,7 @@ int main(int argc, char **argv) {
     char file[PATH_MAX], first[32], last[32], start[32], line[256];
     bench_file(file, sizeof file, "export");
     /* The originals are made in the 7.9 hours before 2025-06-30 23:45:00 +08:00. */
-    snprintf(start, sizeof start, "%" PRId64, bench_at(2025, 6, 30, 23, 45, 0) - SPAN);
+    snprintf(start, sizeof start, "%" PRId64, support_at(2025, 6, 30, 23, 45, 0) - SPAN);
     printf("libbilling %s, SQLite %s, file in %s\n", billing_version(), sqlite3_libversion(), bench_directory);
     printf("ORDERS export of one account; export_rows_per_step %ld; this process's VmRSS %.1f MiB (a floor of the children's"
            " ru_maxrss: a child's count starts from its parent's)\n", rows_per_step, mib(status_kib("VmRSS")));

@@ -54,9 +54,9 @@ static const char *login_request = "{\"identifier\": \"bench_user\", \"password\
 static double library_logins(billing_engine *engine, int n) {
     /* One login first: it re-hashes the password when the costs changed since it was set. */
     bench_call_free(engine, billing_platform_login, login_request, "billing_platform_login");
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) bench_call_free(engine, billing_platform_login, login_request, "billing_platform_login");
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 /* N verifications against a hash made with the given costs; *prefix receives the hash's
@@ -72,11 +72,11 @@ static double raw_verifies(int64_t ops, int64_t memory, int n, char *prefix, siz
     while (salt > hash && salt[-1] != '$') salt--; /* the salt sits before the last '$' */
     snprintf(prefix, size, "%.*s", (int)(salt > hash ? salt - hash - 1 : end - hash), hash);
     if (crypto_pwhash_str_verify(hash, password, strlen(password)) != 0) die("verify of the right password failed");
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         if (crypto_pwhash_str_verify(hash, password, strlen(password)) != 0) die("verify failed");
     }
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 static const struct bench_column columns[] = {

@@ -53,13 +53,7 @@ static const int64_t initial_cash = INT64_C(1000000000000);
 static billing_engine *make_file(const char *path, const char *options) {
     billing_engine *engine = bench_engine_open(path, options);
     char request[512];
-    bench_call_free(engine, billing_account_put,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
-                    " \"level\": \"V3\"}", "billing_account_put");
-    snprintf(request, sizeof request,
-             "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
-             initial_cash);
-    bench_call_free(engine, billing_account_topup, request, "billing_account_topup");
+    bench_put_account(engine, ACCOUNT, initial_cash);
     for (int i = 0; i < ITEMS_MAX; i++) {
         snprintf(request, sizeof request,
                  "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
@@ -93,7 +87,7 @@ static double library_buys(const char *path, const char *synchronous, int items,
     billing_engine *engine = make_file(path, options);
     create_request(create, sizeof create, items);
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         char *response = NULL;
         if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
@@ -103,7 +97,7 @@ static double library_buys(const char *path, const char *synchronous, int items,
         if (billing_order_pay(engine, pay, &response) != BILLING_OK) die_billing("billing_order_pay");
         billing_string_free(response);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     billing_engine_close(engine);
     return elapsed;
 }
@@ -531,12 +525,12 @@ static double raw_buys(const char *path, const char *synchronous, int items, int
     raw = bench_sqlite_open(path, synchronous);
     prepare_statements();
     struct order order;
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         raw_create(&order, items);
         raw_pay(&order);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     sqlite3_close(raw);
     raw = NULL;
@@ -569,14 +563,14 @@ static double build_list(const char *path, int n, billing_engine **out) {
     snprintf(options, sizeof options, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %d}", LIST_START);
     billing_engine *engine = make_file(path, options);
     create_request(create, sizeof create, 1);
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         if (billing_order_create(engine, create, &response) != BILLING_OK) die_billing("billing_order_create");
         billing_string_free(response);
         if (billing_clock_advance(engine, 30, NULL) != BILLING_OK) die_billing("billing_clock_advance");
     }
     *out = engine;
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 /* The first order id of a library page. */
@@ -586,13 +580,13 @@ static double library_list(billing_engine *engine, const char *cursor, int reads
     char request[160], *response = NULL;
     if (cursor) snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
     else snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < reads; i++) {
         if (billing_orders_list(engine, request, &response) != BILLING_OK) die_billing("billing_orders_list");
         if (i == 0) first_listed(response, first, size);
         billing_string_free(response);
     }
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 static const char *list_first_sql =
@@ -617,7 +611,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
     int64_t created = 0, sequence = 0;
     if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < reads; i++) {
         char ids[21][32];
         int found = 0, code;
@@ -649,7 +643,7 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
             snprintf(first, size, "%s", ids[0]);
         }
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
 
     if (cursor) {
         /* How SQLite runs the deep page, for the record. */
@@ -824,14 +818,14 @@ static double mixed_load(const char *path, int library, int processes, int ops, 
         char byte;
         if (read(ready[0], &byte, 1) != 1) die("a worker died before the start");
     }
-    double start = seconds();
+    double start = support_seconds();
     close(go[1]); /* end of file: every worker starts */
     int failed = 0;
     for (int p = 0; p < processes; p++) {
         int status = 0;
         if (waitpid(children[p], &status, 0) != children[p] || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
     close(ready[0]);
     if (failed) die("%d of %d %s workers failed", failed, processes, library ? "library" : "raw");
     return elapsed;
@@ -878,8 +872,8 @@ int main(int argc, char **argv) {
         int full_sync = strcmp(buys[i].synchronous, "FULL") == 0, n = full_sync ? full : normal;
         bench_file(library_path, sizeof library_path, full_sync ? "lib-FULL" : "lib-NORMAL");
         bench_file(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
-        bench_remove_database(library_path); /* (b) starts afresh where (a) left its files */
-        bench_remove_database(raw_path);
+        support_remove_database(library_path); /* (b) starts afresh where (a) left its files */
+        support_remove_database(raw_path);
         double library_seconds = library_buys(library_path, buys[i].synchronous, buys[i].items, n);
         double raw_seconds = raw_buys(raw_path, buys[i].synchronous, buys[i].items, n);
         row(buys[i].label, n, library_seconds, raw_seconds);

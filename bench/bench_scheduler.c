@@ -52,12 +52,7 @@ static void make_originals(void) {
     char request[16384], *response;
     snprintf(request, sizeof request, "{\"synchronous\": \"NORMAL\", \"clock\": \"manual\", \"now\": %" PRId64 "}", bought_at);
     billing_engine *engine = bench_engine_open(file, request);
-    bench_call_free(engine, billing_account_put,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"type\": \"ENTERPRISE\","
-                    " \"realname_verified\": true, \"level\": \"V3\"}", "billing_account_put");
-    bench_call_free(engine, billing_account_topup,
-                    "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"amount_fen\": 100000000,"
-                    " \"external_reference\": \"seed\"}", "billing_account_topup");
+    bench_put_account(engine, ACCOUNT, 100000000);
     bench_call_free(engine, billing_product_put,
                     "{\"actor\": \"bench\", \"product\": {\"product_id\": \"evs.ssd\", \"product_type\": \"EVS\","
                     " \"billing_mode\": \"PREPAID\", \"region\": \"cn-north-1\", \"monthly_price_fen\": 1000,"
@@ -110,7 +105,7 @@ static void copied(const char *column, char *out, size_t size) {
 static double multiply(int first, int last) {
     char columns[4096], selected[8192], sql[16384];
     bench_copy_columns(db, "resources", copied, columns, sizeof columns, selected, sizeof selected);
-    double start = seconds();
+    double start = support_seconds();
     bench_exec(db, "BEGIN IMMEDIATE");
     snprintf(sql, sizeof sql,
              "WITH RECURSIVE k(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM k WHERE n + 1 < %d)"
@@ -120,7 +115,7 @@ static double multiply(int first, int last) {
     bench_exec(db, "UPDATE id_sequences SET next = (SELECT max(seq) + 1 FROM resources) WHERE name = 'resource'");
     bench_exec(db, "COMMIT");
     bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 /* ---- (b) idle runs -------------------------------------------------------------------------- */
@@ -139,9 +134,9 @@ static void idle_runs(int runs, double *median, double *mean) {
     if (!times) die("out of memory");
     for (int i = -10; i < runs; i++) { /* ten warm-up runs first */
         char *response = NULL;
-        double start = seconds();
+        double start = support_seconds();
         if (billing_scheduler_run(engine, "{\"actor\": \"cron\"}", &response) != BILLING_OK) die_billing("billing_scheduler_run");
-        double elapsed = seconds() - start;
+        double elapsed = support_seconds() - start;
         if (!strstr(response, "\"processed\":0,") || !strstr(response, "\"has_more\":false")) die("not idle: %.300s", response);
         billing_string_free(response);
         if (i >= 0) times[i] = elapsed * 1e6, total += elapsed * 1e6;
@@ -336,17 +331,17 @@ int main(int argc, char **argv) {
     long n = bench_multiple(argc, argv, 1, 1000000, ORIGINALS, 50000000), small = bench_multiple(argc, argv, 2, 100000, ORIGINALS, 50000000);
     int idle = (int)bench_multiple(argc, argv, 3, 300, 1, 50000000);
     if (small > n) die("N_SMALL may not exceed N");
-    bought_at = bench_at(2024, 1, 1, 10, 0, 0);
-    due_expiry = bench_at(2024, 2, 1, 23, 59, 59);
-    pass_at = bench_at(2024, 2, 2, 3, 0, 0);
-    idle_at = bench_at(2024, 1, 10, 12, 0, 0);
+    bought_at = support_at(2024, 1, 1, 10, 0, 0);
+    due_expiry = support_at(2024, 2, 1, 23, 59, 59);
+    pass_at = support_at(2024, 2, 2, 3, 0, 0);
+    idle_at = support_at(2024, 1, 10, 12, 0, 0);
     bench_make_directory();
     bench_file(file, sizeof file, "scheduler");
     printf("libbilling %s, SQLite %s, file in %s\n", billing_version(), sqlite3_libversion(), bench_directory);
 
-    double start = seconds();
+    double start = support_seconds();
     make_originals();
-    double made = seconds() - start;
+    double made = support_seconds() - start;
     open_raw();
     bench_exec(db, "PRAGMA cache_size = -262144");
     double grown = multiply(1, (int)(small / ORIGINALS));
@@ -382,9 +377,9 @@ int main(int argc, char **argv) {
     int64_t audit_before = bench_query_int(db, "SELECT coalesce(max(id), 0) FROM audit_log");
     close_raw();
     int64_t library_runs = 0, raw_runs = 0;
-    start = seconds();
+    start = support_seconds();
     int64_t library_expired = library_pass(&library_runs);
-    double library_seconds = seconds() - start;
+    double library_seconds = support_seconds() - start;
     open_raw();
     int64_t expired_rows = bench_query_int(db, "SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
     char reset[512];
@@ -396,9 +391,9 @@ int main(int argc, char **argv) {
     bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     close_raw();
     if (library_expired != due || expired_rows != due) die("the library expired %" PRId64 " (%" PRId64 " rows), %" PRId64 " were due", library_expired, expired_rows, due);
-    start = seconds();
+    start = support_seconds();
     int64_t raw_expired = raw_pass(&raw_runs);
-    double raw_seconds = seconds() - start;
+    double raw_seconds = support_seconds() - start;
     open_raw();
     expired_rows = bench_query_int(db, "SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
     int64_t expired_events = bench_query_int(db, "SELECT count(*) FROM events WHERE type = 'resource.expired'");
@@ -414,9 +409,9 @@ int main(int argc, char **argv) {
     snprintf(grace, sizeof grace, "\"grace_end\":%" PRId64 ",", due_expiry + GRACE_DAYS * 86400);
     if (!strstr(response, "\"status\":\"EXPIRED\"") || !strstr(response, grace)) die("raw expiry reads back wrong: %.400s", response);
     billing_string_free(response);
-    start = seconds();
+    start = support_seconds();
     if (billing_verify(engine, NULL, &response) != BILLING_OK) die_billing("billing_verify");
-    double verify_seconds = seconds() - start;
+    double verify_seconds = support_seconds() - start;
     if (!strstr(response, "\"ok\":true")) die("billing_verify: %.500s", response);
     billing_string_free(response);
     billing_engine_close(engine);

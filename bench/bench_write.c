@@ -110,7 +110,7 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
     static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
     static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         int hour = i % 24;
         int64_t now = (int64_t)time(NULL);
@@ -153,7 +153,7 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
         run(db, record);
         run(db, statements[COMMIT]);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
 
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     if (bench_query_int(db, "SELECT count(*) FROM events") != n) die("raw: expected %d events", n);
@@ -168,7 +168,7 @@ static double library_writes(const char *path, const char *synchronous, int n) {
     snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", synchronous);
     billing_engine *engine = bench_engine_open(path, options);
 
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < n; i++) {
         char *response = NULL;
         snprintf(request, sizeof request,
@@ -176,7 +176,7 @@ static double library_writes(const char *path, const char *synchronous, int n) {
         if (billing_config_update(engine, request, &response) != BILLING_OK) die_billing("billing_config_update");
         billing_string_free(response);
     }
-    double elapsed = seconds() - start;
+    double elapsed = support_seconds() - start;
 
     char *page = NULL;
     if (billing_events_list(engine, "{\"limit\": 1}", &page) != BILLING_OK) die_billing("billing_events_list");
@@ -188,17 +188,17 @@ static double library_writes(const char *path, const char *synchronous, int n) {
 /* ---- Open -------------------------------------------------------------------------------- */
 
 static double library_opens(const char *path, int m) {
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < m; i++) {
         billing_engine_close(bench_engine_open(path, NULL));
     }
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 static double raw_opens(const char *path, int m) {
-    double start = seconds();
+    double start = support_seconds();
     for (int i = 0; i < m; i++) sqlite3_close(raw_open(path, "FULL"));
-    return seconds() - start;
+    return support_seconds() - start;
 }
 
 /* ---- Report ------------------------------------------------------------------------------ */

@@ -3,6 +3,10 @@
  * must keep whatever the input (status range, *out_json NULL exactly on failure, output is
  * UTF-8 JSON, the thread's last error agrees with the status). A broken contract aborts, so
  * libFuzzer records the input as a crash.
+ *
+ * What the harnesses share with the C tests and the benchmarks (requests, JSON searching,
+ * timing, scratch files) is examples/c/billing_test_support.h, included below (the Makefile
+ * adds examples/c to the include path); a check it makes that fails aborts like the contract.
  */
 #ifndef BILLING_FUZZ_COMMON_H
 #define BILLING_FUZZ_COMMON_H
@@ -22,6 +26,12 @@
         fprintf(stderr, "\n");                                                               \
         abort();                                                                             \
     } while (0)
+
+#define SUPPORT_CHECK(ok, what, detail, file, line)                                           \
+    do {                                                                                     \
+        if (!(ok)) FUZZ_FAIL("%s:%d: %s (%s)", (file), (line), (what), (detail) ? (const char *)(detail) : ""); \
+    } while (0)
+#include "billing_test_support.h"
 
 /* Length of the valid UTF-8 sequence at s (strict: no overlongs, surrogates or > U+10FFFF),
    or 0 when it is not one. */

@@ -56,6 +56,7 @@ VALID = {
     "billing_events_list": [('empty', '{}'), ('page', '{"limit": 1, "account_id": "acme"}'),
                             ('after', '{"after": "3", "limit": 1000}')],
     "billing_audit_list": [('empty', '{}'), ('page', '{"limit": 2, "after": "1", "account_id": "acme"}')],
+    "billing_audit_head": [('empty', '{}')],
     "billing_account_put": [
         ('new', '{"actor": "kyc", "account_id": "beta", "type": "PERSONAL"}'),
         ('update', '{"actor": "kyc", "account_id": "acme", "freeze": "ARREARS", "level": "V5", "restricted": true, "credit_limit_fen": 0}'),
@@ -105,6 +106,11 @@ VALID = {
         ('bad-token', '{"actor": "portal", "token": "00", "password": "Correct-Horse-9"}'),
     ],
     "billing_platform_get": [('pa1', '{"platform_account_id": "PA000000000001"}')],
+    "billing_platform_accounts_list": [
+        ('empty', '{}'), ('submitted', '{"status": "SUBMITTED", "limit": 1}'),
+        ('several', '{"status": ["ACTIVE", "REJECTED"], "account_id": "acme", "after": "1", "limit": 100}'),
+        ('bad-cursor', '{"after": "x"}'), ('empty-list', '{"status": []}')],
+    # A stand-in for another branch's function at index 58 (replaced at merge).
     "billing_platform_login": [
         ('user', '{"identifier": "acmeadmin", "password": "Correct-Horse-9"}'),
         ('email', '{"identifier": "ADMIN@acme.example", "password": "wrong"}'),
@@ -151,6 +157,12 @@ VALID = {
         ('coupons', '{"actor": "portal", "account_id": "acme", "order_id": "CS000000000002", "coupon_ids": ["CPN000000000003", "CPN000000000001"]}'),
         ('paid', '{"actor": "portal", "account_id": "acme", "order_id": "CS000000000001"}'),
     ],
+    "billing_order_pay_quote": [
+        ('plain', '{"account_id": "acme", "order_id": "CS000000000002"}'),
+        ('coupons', '{"account_id": "acme", "order_id": "CS000000000002", "coupon_ids": ["CPN000000000003", "CPN000000000001"]}'),
+        ('paid', '{"account_id": "acme", "order_id": "CS000000000001"}'),
+        ('other-account', '{"account_id": "solo", "order_id": "CS000000000002"}'),
+    ],
     "billing_orders_cancel": [('two', '{"actor": "portal", "account_id": "acme", "order_ids": ["CS000000000002", "CS000000000001", "CS999"], "reason": "r"}')],
     "billing_order_review": [('approve', '{"actor": "reviewer", "account_id": "acme", "order_id": "CS000000000004", "decision": "APPROVE", "comment": "ok"}'),
                              ('reject', '{"actor": "reviewer", "account_id": "acme", "order_id": "CS000000000004", "decision": "REJECT"}')],
@@ -163,6 +175,7 @@ VALID = {
         ('filters', '{"account_id": "acme", "created_from": 1704000000, "created_to": 1735000000, "product_type": "ECS", "order_type": "NEW",'
                     ' "status": "COMPLETED", "billing_mode": "PREPAID", "limit": 100, "after": "CS000000000009"}'),
         ('range', '{"account_id": "acme", "created_from": 0, "created_to": 253402300799}'),
+        ('grouped', '{"account_id": "acme", "group_combined": true, "with_counts": true, "limit": 1, "status": ["PENDING_PAYMENT", "COMPLETED"]}'),
     ],
     "billing_resource_report": [
         ('bundle', '{"actor": "provisioner", "account_id": "acme", "results": [{"resource_id": "RS000000000003", "outcome": "SUCCEEDED"}]}'),
@@ -235,7 +248,7 @@ VALID = {
     "billing_export_download": [('path', '{"account_id": "acme", "export_id": "EX000000000001"}'),
                                 ('bytes', '{"account_id": "acme", "export_id": "EX000000000001", "mode": "BYTES"}')],
     "billing_exports_list": [('acme', '{"account_id": "acme"}'), ('page', '{"account_id": "acme", "after": "EX000000000002", "limit": 1}')],
-    "billing_verify": [('empty', '{}')],
+    "billing_verify": [('empty', '{}'), ('head', '{"audit_head": {"position": 1, "digest": "00"}}')],
     "billing_config_get": [('any', '')],
     "billing_clock_advance": [('day', '86400'), ('year', '31536000'), ('max', '9223372036854775807'), ('negative', '-1')],
     "billing_clock_set": [('2030', '1893456000'), ('9999', '253402300799'), ('10000', '253402300800'), ('past', '0')],

@@ -38,11 +38,14 @@
  *           audit log; billing_platform_login alone takes none, see there) and an optional
  *           "idempotency_key" (1–128 characters; not for login either): repeating a
  *           key with the same request returns the first response; with another request it
- *           fails with BILLING_E_CONFLICT. Secret fields (passwords, tokens) are never
+ *           fails with BILLING_E_CONFLICT. Keys are scoped (since 0.2.0): to the
+ *           request's "account_id", or to its "actor" when it names no account; the same
+ *           key in another scope is another key. Secret fields (passwords, tokens) are never
  *           stored, so they are not compared on a replay, and a token in a response comes
  *           back as null on a replay. Each write is one SQLite transaction holding its
- *           effect, its audit row, its events and its idempotency record. A field given as
- *           null counts as absent.
+ *           effect, its audit row, its events and its idempotency record; the audit row
+ *           lists the digest of every row the write changed (see billing_audit_head and
+ *           billing_verify). A field given as null counts as absent.
  * Lists.    Every *_list function returns one page: the request takes "limit" and "after"
  *           (the opaque "next_cursor" of the previous page; absent for the first page) and
  *           the response carries "next_cursor" and "has_more". A cursor that is not of the
@@ -158,6 +161,15 @@ typedef struct billing_engine billing_engine;
      "busy_timeout_ms": 0–600000, how long a write waits for another writer (default 5000)
      "clock":           "system" (default) or "manual"
      "now":             with "manual": the clock's start, Unix seconds
+     "audit_key":       since 0.2.0: 32–128 hex digits (16–64 bytes) the host keeps outside
+                        the file (BILLING_E_INVALID "invalid_option" otherwise). The audit
+                        rows this handle appends link with keyed BLAKE2b (their hash reads
+                        "k:<hex>"), so nobody without the key can recompute the chain after
+                        an edit. Once the chain is keyed, a handle without the key may not
+                        write (BILLING_E_REFUSED "audit_key_required"; reads and verify work,
+                        verify counting the links it could not check), nor one with another
+                        key ("audit_key_mismatch", checked at its first write against the
+                        chain's last row). Give every handle on a file the same key.
    A file the library will not use fails with BILLING_E_SCHEMA, and neither the file nor
    its directory is modified (no -wal or -shm is left behind). Reasons:
      "schema_too_new"          written by a newer libbilling (version beyond this one's)
@@ -236,7 +248,9 @@ int billing_clock_advance(billing_engine *engine, int64_t seconds, int64_t *out_
    business_utc_offset, currency, pay_deadline_seconds, grace_and_retention (per level
    V0–V5), handling_fee_rates_bp, five_day_refund_hours, five_day_quota_per_year,
    default_deduction_days, default_unified_expiry_day, large_refund_threshold_fen,
-   auto_renew_hour, expiry_reminder_days, the batch and export limits, the password rules
+   auto_renew_hour, expiry_reminder_days, the batch and export limits (max_batch_renew:
+   1–1000, default 10; a larger value is refused with BILLING_E_INVALID "out_of_range"
+   naming the field), the password rules
    and the login throttle (login_throttle_*, see billing_platform_login). The
    configuration is stored in the database: every handle on the file shares it.
    Password hashes (argon2id): "password_hash_ops_limit" (passes, 1–20, default 2) and
@@ -273,6 +287,17 @@ int billing_events_list(billing_engine *engine, const char *request_json, char *
    {"id", "recorded_at", "actor", "operation", "account_id", "subject_id", "detail"}.
    Since 0.1.0. */
 int billing_audit_list(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The head of the audit chain: request NULL or {} -> {"schema_version", "position": the
+   last audit row's id (0 for an empty log), "digest": its hash in hex ("" for an empty
+   log)}. Every write appends one audit row whose hash covers the row before it and the
+   digests of every row the write changed, so the head commits to the whole history. A host
+   that keeps the head outside the database file (after its writes, or periodically) and
+   passes it back as billing_verify's "audit_head" learns when the chain was cut (rows
+   deleted at its end: "the chain does not reach position N") or rewritten (every hash
+   recomputed after an edit). Read-only; errors: BILLING_E_INVALID for a request that is
+   not {} ("unknown_field"). Since 0.2.0. */
+int billing_audit_head(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Accounts and money ------------------------------------------------------------ */
 /*
@@ -385,6 +410,15 @@ int billing_platform_activate(billing_engine *engine, const char *request_json, 
 /* Request {"platform_account_id"} -> {"platform_account"} (never the password hash).
    Since 0.1.0. */
 int billing_platform_get(billing_engine *engine, const char *request_json, char **out_json);
+
+/* The approver's queue and the operator's view of platform accounts, in application order
+   (oldest first), a page at a time. Request {"status"?: one of, or a list of, "SUBMITTED",
+   "APPROVED_PENDING_PASSWORD", "ACTIVE", "REJECTED" (an empty list is "empty_list", another
+   value "unknown_value"), "account_id"?, "after"?, "limit"?: 1–100 (default 20)} ->
+   {"platform_accounts": [platform_account (as billing_platform_get, never the password
+   hash)], "next_cursor", "has_more"}. A cursor that is not one handed out is
+   "invalid_cursor". Each status is read from its own index range. Since 0.2.0. */
+int billing_platform_accounts_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* Logs in. Request: {"identifier": phone, e-mail or user name, "password"}, nothing else:
    no "actor" (who asks is what login finds out; the audit row names the platform account,
@@ -533,6 +567,21 @@ int billing_order_create(billing_engine *engine, const char *request_json, char 
    Since 0.1.0. */
 int billing_order_pay(billing_engine *engine, const char *request_json, char **out_json);
 
+/* What paying a PENDING_PAYMENT order with the chosen coupons would take, before paying it:
+   {"account_id", "order_id", "coupon_ids"?} (as billing_order_pay, without "actor") ->
+   {"quoted_at", "order_id", "is_combined", "pay_deadline", "amounts" (the order's, after the
+   coupons: amount_due_fen, voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen,
+   credit_fen, paid_amount_fen), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what each
+   chosen coupon would take), "applicable_coupons": [coupon] (the account's usable coupons
+   this payment would accept, each on its own), "payment": {"payable": true} or {"payable":
+   false, "reason", "message"} ("account_frozen", "account_in_arrears", a coupon's refusal,
+   "insufficient_funds": the amounts without the coupons stand)}. It is billing_order_pay's
+   own payment plan made without writing anything, so paying at the same instant with the
+   same coupons charges exactly this. Refused as the payment would be when the order itself
+   cannot be paid: "order_not_found", "use_combined_order", "order_not_payable",
+   "order_already_paid", "order_payment_expired". Since 0.2.0. */
+int billing_order_pay_quote(billing_engine *engine, const char *request_json, char **out_json);
+
 /* Cancels PENDING_PAYMENT orders (T11), at most max_batch_cancel (30):
    {"actor", "account_id", "order_ids": [...], "reason"?} -> {"results": [{"order_id",
    "cancelled", "reason"?, "message"?}]}: each order that can be cancelled is, the others say
@@ -576,6 +625,10 @@ int billing_order_get(billing_engine *engine, const char *request_json, char **o
    other filter of the request (the "status" filter itself is left out; "ALL" is their sum),
    whatever the page. The pending-orders badge is counts.PENDING_PAYMENT. One indexed,
    grouped read of the account's orders; no other account's rows are read.
+   Combined orders as one row (since 0.2.0): with "group_combined": true each combined order
+   is one row (its details, with its sub-orders that match the filters under "sub_orders")
+   in place of its sub-orders, never split across two pages, and the counts count rows as
+   shown (a combined order once per status tab its matching sub-orders are in; once in ALL).
    Since 0.1.0. */
 int billing_orders_list(billing_engine *engine, const char *request_json, char **out_json);
 
@@ -627,7 +680,8 @@ int billing_scheduler_run(billing_engine *engine, const char *request_json, char
  */
 
 /* Renews primary yearly/monthly resources by hand: {"actor", "account_id", "resource_ids":
-   [1–max_batch_renew (10) primary ids], "period"?: {"unit", "count"} (default: 1 year when
+   [1–max_batch_renew primary ids (default 10, configurable up to 1000; more than
+   max_batch_renew is refused with "too_many_items")], "period"?: {"unit", "count"} (default: 1 year when
    all offer it, else the shortest common length), "unified_expiry"?: bool (stretch to the
    account's unified expiry day; the extra days cost the monthly price pro rata),
    "auto_pay"?, "coupon_ids"?}. Bound resources are renewed with their primary. The new
@@ -643,23 +697,28 @@ int billing_resources_renew(billing_engine *engine, const char *request_json, ch
 
 /* Prices a renewal without making it, for the renew dialog and the "renewal price" column:
    the request of billing_resources_renew without "actor", "idempotency_key" and "auto_pay":
-   {"account_id", "resource_ids": [1–max_batch_renew primary ids], "period"?: {"unit",
+   {"account_id", "resource_ids": [1–max_batch_renew primary ids (up to 1000)], "period"?: {"unit",
    "count"}, "unified_expiry"?: bool, "coupon_ids"?}. Response: {"quoted_at", "period",
    "unified_expiry", "resources": [{"resource_id", "primary_resource_id" (null for a primary,
    its primary for a bound resource renewed with it), "product_id", "product_type",
    "expire_at" (now), "new_expire_at", "new_expire_at_local", "amounts"}], "amounts" (the
    total), "coupons": [{"coupon_id", "kind", "amount_fen"}] (what the given coupon_ids would
-   take), "applicable_coupons": [coupon] (the account's usable coupons a payment of this
-   renewal would accept, each on its own), "payment": {"payable": true} or {"payable":
+   take), "applicable_coupons": [coupon] (the account's usable coupons — in their validity
+   window, with a balance left or not yet used — that the payment's own coupon checks accept
+   for this renewal, each on its own: scope, minimum spend, exclusivity with discounts,
+   max_coupons_per_payment; so paying the renewal with any one of them is never refused for
+   that coupon. Whether the funds suffice and the account may pay now is "payment";
+   since 0.2.0), "payment": {"payable": true} or {"payable":
    false, "reason", "message"} (e.g. "insufficient_funds", "account_in_arrears",
    "coupon_not_applicable": the price stands, paying it now would be refused)}. "amounts"
    are an order's (list_price_fen − discounts = amount_due_fen; after the coupons and
    funds: voucher_fen, cash_coupon_fen, stored_value_card_fen, cash_fen, credit_fen,
    paid_amount_fen). The quote runs the renew path itself (the RENEW order and its payment
-   plan) in a savepoint that is rolled back, so billing_resources_renew with the same
+   plan) in a write transaction that is rolled back whole, so billing_resources_renew with the same
    request and billing_order_pay with the same coupon_ids at the same instant charge exactly
    this, line by line; nothing is created, no resource is blocked, no identifier is used,
-   no event or audit row is written. It takes the write lock for its duration (it may fail
+   no event, audit row or idempotency record is written (a rollback that fails is
+   BILLING_E_STORAGE "rollback_failed", never a quote). It takes the write lock for its duration (it may fail
    with BILLING_E_BUSY like a write). Refused as billing_resources_renew is ("not_primary",
    "not_prepaid", "not_renewable_status", "pending_order_exists", "period_not_allowed", …).
    Since 0.2.0. */
@@ -880,7 +939,10 @@ int billing_packages_list(billing_engine *engine, const char *request_json, char
    "missing_field", an order not pending is BILLING_E_REFUSED "order_not_pending"; with
    another kind it is refused as "unknown_field"), "language"?: "zh" (default) | "en"}.
    A renewal price list holds at most max_renewal_price_export_rows (10,000) rows
-   ("too_many_rows"). The record starts GENERATING and is written in steps of
+   ("too_many_rows"); its price is that of billing_renewal_quote for the resource alone at its
+   default length (the same renewal-line pricing as billing_resources_renew: commercial
+   discount or promotion per line, bound resources included), so it is what renewing
+   charges; a resource that cannot be renewed for that length has empty price cells. The record starts GENERATING and is written in steps of
    export_rows_per_step by billing_scheduler_run or billing_export_step, to READY or FAILED
    (with "failure_reason"); it and its file are purged export_retention_hours (72) after the
    request. Each step is one write transaction: a large export_rows_per_step (at most
@@ -918,7 +980,30 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    its ledger sum and never negative; order amounts = the sum of their lines, and the
    amount identities on paid orders; a combined order's status agrees with its sub-orders';
    what resources were funded with under an order = what the order was paid; no refund
-   beyond what was paid; paid periods of a resource never overlap. Since 0.1.0. */
+   beyond what was paid; paid periods of a resource never overlap.
+   Since 0.2.0 also, against changes made outside the library:
+     {"audit_head": {"position": <int>, "digest": "<hex>"}}?   a head the host kept from
+   billing_audit_head (its response may be passed as it came, "schema_version" included):
+   the chain must reach that row with that hash (breach "audit_head", subject the
+   position). Every audit row must have a hash and follow from the one before
+   it (breach "audit_chain", subject the first bad row's id). Every row the library writes
+   (every table except the audit log itself and the digests) must match the digest of its
+   last write, listed by the audit row of that write: a row edited, inserted or deleted
+   outside the library is a breach "row_tampered" with "table" and "key" (the array of the
+   row's key values; subject "<table> <key>"), and so is a recorded digest the chain does
+   not list. With a keyed chain ("audit_key"), a handle opened with the key checks every
+   keyed link, and reports an unkeyed row after keyed ones, or an unkeyed last row, as
+   "audit_chain" (a chain recomputed without the key); a handle without it cannot check
+   keyed links and counts them in "checked": {"audit_links_unchecked"}. Money is reconciled across tables (breach "ledger_reconciliation", with
+   "table" and "key"): every top-up ledger row has its reference and its audited top-up,
+   every payment and refund ledger row names an order of its account that could cause it,
+   each order's cash and credit equal what the ledger took for it, each completed refund
+   order's cash and credit refunds equal what the ledger credited, each pay-per-use hour's
+   cash and credit funding equals its ledger rows. What verify cannot detect: see the
+   README's Reliability section (a whole file replaced by an older copy, or a chain
+   recomputed after an edit when the host kept no head). Breaches may carry keys beyond
+   "check", "subject" and "detail"; readers ignore those they do not know.
+   Since 0.1.0. */
 int billing_verify(billing_engine *engine, const char *request_json, char **out_json);
 
 #ifdef __cplusplus

@@ -4,7 +4,10 @@
 # packages for the tests (pytest) go into a venv under build/ (scripts/make-venv.sh), never
 # into the system's Python, which Debian marks externally managed.
 set -euo pipefail
-packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv)
+# chromium, chromium-driver and a CJK font: the portal's browser tests (examples/portal), run
+# headless with Debian's driver so that nothing is downloaded at test time.
+packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv
+          chromium chromium-driver fonts-wqy-microhei)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -26,14 +26,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 os.environ.setdefault("BILLING_LIBRARY", os.path.join(REPO, "dist", "lib", "libbilling.so"))
 sys.path.insert(0, os.path.join(REPO, "examples", "python"))
+# The Python tests' helpers (no pytest needed to import them): the constants and set-up the
+# drivers share with the tests.
+sys.path.insert(0, os.path.join(REPO, "examples", "python", "tests"))
 
 import billing  # noqa: E402
 from billing import errors  # noqa: E402
-
-# 2024-01-01T10:30:00+08:00
-START = 1704076200
-HOUR = 3600
-DAY = 86_400
+from helpers import DAY, HOUR, START  # noqa: E402,F401  (START: 2024-01-01T10:30:00+08:00)
 
 # The C function each workload operation calls, and the operation name the library records
 # in the audit log and the idempotency table for it.

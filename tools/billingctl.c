@@ -71,6 +71,7 @@ static const char usage_text[] =
     "  --actor NAME           who acts, for the audit log (default: billingctl)\n"
     "  --busy-timeout MS      how long to wait for another writer, 0-600000 (default: 5000)\n"
     "  --clock manual --now T use a manual clock at Unix time T instead of the system's\n"
+    "  $BILLING_AUDIT_KEY     the host's audit key (hex), when the file's chain is keyed\n"
     "  -h, --help             this text, or a command's with COMMAND --help\n"
     "A command refuses the options of other commands. Numbers are plain decimal digits.\n"
     "\n"
@@ -1373,6 +1374,12 @@ static int check_engine_options(struct text *request) {
         appendf(request, ",\"clock\":\"manual\",\"now\":%lld", now);
     } else if (options.now) {
         return fail(EXIT_USAGE, "usage_error", "--now needs --clock manual");
+    }
+    /* The audit key stays out of the command line (and so out of ps): only the environment. */
+    const char *audit_key = getenv("BILLING_AUDIT_KEY");
+    if (audit_key && *audit_key) {
+        appends(request, ",\"audit_key\":");
+        append_quoted(request, audit_key);
     }
     appends(request, "}");
     if (!options.db || !*options.db) return fail(EXIT_USAGE, "usage_error", "no database: give --db PATH or set BILLING_DB");

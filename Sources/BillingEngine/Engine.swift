@@ -26,6 +26,7 @@ public final class Engine: @unchecked Sendable {
         self.path = path
         db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         clock = options.clock
+        db.auditKey = options.auditKey
         // Identity and version are checked before any statement that could change the file.
         try Migrator.migrate(db)
         try Engine.enableWAL(db, waitingUpTo: Int64(options.busyTimeoutMilliseconds))
@@ -101,10 +102,9 @@ public final class Engine: @unchecked Sendable {
     /// The stored configuration, decoded again only when another writer changed its revision.
     /// Call with the lock held, inside a transaction.
     func loadConfiguration() throws -> Configuration {
-        let revision = try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
+        let revision = try ConfigurationStore.revision(db)
         if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
-        let text = try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }
-        let value = try text.map(Configuration.decodeStored) ?? Configuration()
+        let value = try ConfigurationStore.load(db) ?? Configuration()
         cachedConfiguration = (revision, value)
         return value
     }
@@ -113,8 +113,7 @@ public final class Engine: @unchecked Sendable {
     /// again. Call with the lock held, inside the writing transaction: if that transaction rolls
     /// back, the stored revision will not match and the next read reloads.
     func rememberConfiguration(_ value: Configuration) throws {
-        let revision = try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
-        cachedConfiguration = (revision, value)
+        cachedConfiguration = (try ConfigurationStore.revision(db), value)
     }
 
     /// The process's working directory, for relative database paths.

@@ -88,6 +88,12 @@ public func billing_platform_get(_ handle: OpaquePointer?, _ request: UnsafePoin
 }
 
 @c @implementation
+public func billing_platform_accounts_list(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                           _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.listPlatformAccounts(text) }
+}
+
+@c @implementation
 public func billing_platform_login(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
                                    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.login(text) }

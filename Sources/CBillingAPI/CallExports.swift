@@ -22,6 +22,7 @@ private let callable: [String: JSONExport] = [
     "billing_clock_advance": callClockAdvance,
     "billing_events_list": billing_events_list,
     "billing_audit_list": billing_audit_list,
+    "billing_audit_head": billing_audit_head,
     "billing_account_put": billing_account_put,
     "billing_account_get": billing_account_get,
     "billing_account_settings_update": billing_account_settings_update,
@@ -36,6 +37,7 @@ private let callable: [String: JSONExport] = [
     "billing_platform_resend_link": billing_platform_resend_link,
     "billing_platform_activate": billing_platform_activate,
     "billing_platform_get": billing_platform_get,
+    "billing_platform_accounts_list": billing_platform_accounts_list,
     "billing_platform_login": billing_platform_login,
     "billing_platform_reset_request": billing_platform_reset_request,
     "billing_platform_reset_complete": billing_platform_reset_complete,
@@ -46,6 +48,7 @@ private let callable: [String: JSONExport] = [
     "billing_order_quote": billing_order_quote,
     "billing_order_create": billing_order_create,
     "billing_order_pay": billing_order_pay,
+    "billing_order_pay_quote": billing_order_pay_quote,
     "billing_orders_cancel": billing_orders_cancel,
     "billing_order_review": billing_order_review,
     "billing_order_confirm": billing_order_confirm,
@@ -124,11 +127,11 @@ private func errorDocument(_ status: Int32) -> UnsafeMutablePointer<CChar>? {
     let reason = slot?.reason.map { String(cString: $0) } ?? "unexpected_error"
     let message = slot?.message.map { String(cString: $0) } ?? "the call failed without an error description"
     let statusName = billing_status_string(status).map { String(cString: $0) } ?? "unknown status"
-    let document: JSONValue = [
-        "ok": false,
-        "error": ["status": .integer(Int64(status)), "status_name": .string(statusName),
-                  "reason": .string(reason), "message": .string(message)],
-    ]
+    var error: [String: JSONValue] = ["status": .integer(Int64(status)), "status_name": .string(statusName),
+                                      "reason": .string(reason), "message": .string(message)]
+    // A refused login names the end of its wait as a number (also at the end of the message).
+    if let retryAfter = slot?.retryAfter { error["retry_after"] = .integer(retryAfter) }
+    let document: JSONValue = ["ok": false, "error": .object(error)]
     return document.text.withCString { strdup($0) }
 }
 

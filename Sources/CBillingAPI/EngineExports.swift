@@ -66,6 +66,12 @@ public func billing_audit_list(_ handle: OpaquePointer?, _ request: UnsafePointe
 }
 
 @c @implementation
+public func billing_audit_head(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                               _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out, requestOptional: true) { engine, text in try engine.auditHead(text) }
+}
+
+@c @implementation
 public func billing_engine_backup(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.backup(text) }

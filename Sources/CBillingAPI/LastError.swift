@@ -11,16 +11,20 @@ final class ErrorSlot {
     var code: Int32 = 0
     private(set) var reason: UnsafeMutablePointer<CChar>?
     private(set) var message: UnsafeMutablePointer<CChar>?
+    /// The end of a login wait, for billing_call's error document.
+    var retryAfter: Int64?
 
-    func set(code: Int32, reason: String, message: String) {
+    func set(code: Int32, reason: String, message: String, retryAfter: Int64? = nil) {
         clear()
         self.code = code
         self.reason = strdup(reason)
         self.message = strdup(message)
+        self.retryAfter = retryAfter
     }
 
     func clear() {
         code = 0
+        retryAfter = nil
         free(reason)
         free(message)
         reason = nil
@@ -58,7 +62,8 @@ enum LastError {
     }
 
     static func set(_ error: BillingError) {
-        slot(create: true)?.set(code: error.status.rawValue, reason: error.reason, message: error.message)
+        slot(create: true)?.set(code: error.status.rawValue, reason: error.reason, message: error.message,
+                               retryAfter: error.retryAfter)
     }
 }
 

@@ -46,6 +46,12 @@ public func billing_order_pay(_ handle: OpaquePointer?, _ request: UnsafePointer
 }
 
 @c @implementation
+public func billing_order_pay_quote(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.quoteOrderPayment(text) }
+}
+
+@c @implementation
 public func billing_orders_cancel(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.cancelOrders(text) }

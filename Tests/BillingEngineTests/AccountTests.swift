@@ -16,9 +16,9 @@ struct AccountTests {
         #expect(text(updated, "account", "freeze") == "VIOLATION")
         #expect(text(updated, "account", "level") == "V2")
         let events = try object(engine.listEvents(#"{"account_id":"hw-001"}"#))
-        guard case .array(let list)? = events["events"], list.count == 2, case .object(let second) = list[1] else {
-            Issue.record("expected two events"); return
-        }
+        let list = try objects(events["events"])
+        try #require(list.count == 2, "expected two events")
+        let second = list[1]
         #expect(second["type"] == "account.updated")
         #expect(field(second, "data", "changed") == ["freeze", "realname_verified"])
         // Nothing changed: audited, but no event.
@@ -76,10 +76,8 @@ struct AccountTests {
         let engine = try manualEngine()
         try putAccount(engine, "a1")
         // Arrears arise from pay-per-use charges; here the position is set below zero directly.
-        try engine.lock.withLock {
-            try engine.db.transaction(write: true) {
-                try AccountStore.post(engine.db, account: "a1", fund: .cash, kind: "USAGE", amount: Money(fen: -3000), at: engine.instantLocked())
-            }
+        try engine.writeForTest {
+            try AccountStore.post(engine.db, account: "a1", fund: .cash, kind: "USAGE", amount: Money(fen: -3000), at: engine.instantLocked())
         }
         let before = try object(engine.getAccount(#"{"account_id":"a1"}"#))
         #expect(integer(before, "account", "arrears_fen") == 3000)
@@ -92,8 +90,7 @@ struct AccountTests {
         #expect(integer(rest, "account", "arrears_fen") == 0)
         #expect(integer(rest, "account", "cash_balance_fen") == 3000)
         let events = try object(engine.listEvents(#"{"account_id":"a1","limit":100}"#))
-        guard case .array(let list)? = events["events"] else { Issue.record("no events"); return }
-        #expect(list.contains { if case .object(let event) = $0 { return event["type"] == "account.arrears_settled" } else { return false } })
+        #expect(try objects(events["events"]).contains { $0["type"] == "account.arrears_settled" })
     }
 
     @Test func ledgerSumEqualsBalanceAfterManyRandomTopUps() throws {
@@ -120,10 +117,7 @@ struct AccountTests {
             var cursor = "0"
             while true {
                 let page = try object(engine.listLedger(#"{"account_id":"\#(account)","after":"\#(cursor)","limit":50}"#))
-                guard case .array(let entries)? = page["entries"] else { break }
-                for case .object(let entry) in entries {
-                    if case .integer(let amount)? = entry["amount_fen"] { sum += amount }
-                }
+                for entry in try objects(page["entries"]) { sum += try #require(entry["amount_fen"]?.integerValue) }
                 cursor = text(page, "next_cursor")
                 if page["has_more"] != true { break }
             }
@@ -152,10 +146,8 @@ struct AccountTests {
     @Test func creditLimitCannotDropBelowUse() throws {
         let engine = try manualEngine()
         try putAccount(engine, "a1", extra: #","credit_limit_fen":100000"#)
-        try engine.lock.withLock {
-            try engine.db.transaction(write: true) {
-                try AccountStore.post(engine.db, account: "a1", fund: .credit, kind: "PAYMENT", amount: Money(fen: -40_000), at: engine.instantLocked())
-            }
+        try engine.writeForTest {
+            try AccountStore.post(engine.db, account: "a1", fund: .credit, kind: "PAYMENT", amount: Money(fen: -40_000), at: engine.instantLocked())
         }
         let account = try object(engine.getAccount(#"{"account_id":"a1"}"#))
         #expect(integer(account, "account", "credit_used_fen") == 40_000)

@@ -7,11 +7,6 @@ import Testing
 /// examples/python/tests/test_damaged_files.py.)
 @Suite("Damaged files and stored values")
 struct DamagedFileTests {
-    func bytes(_ path: String) -> [UInt8]? {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return Array(data)
-    }
-
     /// A closed libbilling file changed by `sql` outside the library, in rollback-journal
     /// mode so that its bytes are all in the one file.
     func damagedFile(_ sql: String) throws -> String {
@@ -26,21 +21,21 @@ struct DamagedFileTests {
                       ("0", "not_a_billing_database"), ("2147483647", "schema_too_new")])
     func everyVersionAFileCanHoldGetsAStatus(version: String, reason: String) throws {
         let path = try damagedFile("PRAGMA user_version = \(version);")
-        let before = bytes(path)
+        let before = try bytes(path)
         let error = expectBillingError { try manualEngine(path: path) }
         #expect(error?.status == .schema)
         #expect(error?.reason == reason)
-        #expect(bytes(path) == before)
+        #expect(try bytes(path) == before)
     }
 
     @Test func aSchemaThatDiffersFromItsVersionIsRefusedNamingTheDifference() throws {
         let path = try damagedFile("DROP TABLE five_day_units; CREATE INDEX mine ON accounts (level);")
-        let before = bytes(path)
+        let before = try bytes(path)
         let error = expectBillingError { try manualEngine(path: path) }
         #expect(error?.reason == "schema_damaged")
         #expect(error?.message.contains("table five_day_units is missing") == true)
         #expect(error?.message.contains("index mine is not part of the schema") == true)
-        #expect(bytes(path) == before)
+        #expect(try bytes(path) == before)
     }
 
     @Test func storedValuesThatCannotBeReadAreStorageErrors() throws {

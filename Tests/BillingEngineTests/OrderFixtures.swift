@@ -1,3 +1,4 @@
+import Testing
 @testable import BillingEngine
 
 /// A shop with a monthly ECS (with a bound system disk), an EVS, a VPC needing review, a
@@ -51,8 +52,7 @@ struct Shop {
 
     /// The resource ids of an order, in creation order.
     func resources(_ id: String) throws -> [String] {
-        guard case .array(let list)? = field(try order(id), "order", "resources") else { return [] }
-        return list.compactMap { if case .object(let resource) = $0, case .string(let id)? = resource["resource_id"] { return id } else { return nil } }
+        try objects(field(try order(id), "order", "resources")).map { try #require($0["resource_id"]?.stringValue) }
     }
 
     func report(_ outcomes: [(String, Bool)]) throws -> [String: JSONValue] {
@@ -64,10 +64,14 @@ struct Shop {
     static let oneEVS = #"[{"product_id":"evs.100","period":{"unit":"MONTH","count":1}}]"#
 }
 
-/// The identities of §0 on an amounts document; before payment nothing is paid yet.
+/// The identities of §0 on an amounts document; before payment nothing is paid yet. A
+/// missing document or field is false (so the `#expect` around it fails), never arithmetic
+/// on a stand-in value.
 func amountsHold(_ amounts: JSONValue?, paid: Bool = true) -> Bool {
-    guard case .object(let a)? = amounts else { return false }
-    func v(_ key: String) -> Int64 { if case .integer(let value)? = a[key] { return value } else { return .min } }
+    let keys = ["list_price_fen", "commercial_discount_fen", "promotion_discount_fen", "discount_coupon_fen", "discount_fen",
+                "amount_due_fen", "voucher_fen", "paid_amount_fen", "cash_coupon_fen", "stored_value_card_fen", "cash_fen", "credit_fen"]
+    guard let a = amounts?.objectValue, keys.allSatisfy({ a[$0]?.integerValue != nil }) else { return false }
+    func v(_ key: String) -> Int64 { a[key]?.integerValue ?? 0 }
     return v("list_price_fen") - v("commercial_discount_fen") - v("promotion_discount_fen") - v("discount_coupon_fen") == v("amount_due_fen")
         && v("discount_fen") == v("commercial_discount_fen") + v("promotion_discount_fen") + v("discount_coupon_fen")
         && (paid ? v("amount_due_fen") - v("voucher_fen") == v("paid_amount_fen") : v("paid_amount_fen") == 0 && v("voucher_fen") == 0)
@@ -86,8 +90,7 @@ extension Shop {
     }
 
     func resource(_ id: String) throws -> [String: JSONValue] {
-        guard case .object(let fields)? = try object(engine.getResource(#"{"account_id":"acme","resource_id":"\#(id)"}"#))["resource"] else { return [:] }
-        return fields
+        try #require(try object(engine.getResource(#"{"account_id":"acme","resource_id":"\#(id)"}"#))["resource"]?.objectValue)
     }
 
     func runScheduler() throws -> [String: JSONValue] {
@@ -115,7 +118,7 @@ extension Shop {
     func events(_ type: String, subject: String? = nil) throws -> [[String: JSONValue]] {
         try engine.lock.withLock {
             try engine.db.all("SELECT data, subject_id, occurred_at FROM events WHERE type = ? ORDER BY seq", type) { row -> [String: JSONValue] in
-                guard case .object(var fields) = try JSONValue.parse(row.text(0)) else { return [:] }
+                var fields = try #require(try JSONValue.parse(row.text(0)).objectValue, "event data is not an object")
                 fields["subject_id"] = JSONValue(row.optionalText(1))
                 fields["occurred_at"] = .integer(row.int(2))
                 return fields

@@ -16,56 +16,129 @@ struct OrderListTests {
         repeat {
             let after = cursor.map { #","after":"\#($0)""# } ?? ""
             let page = try object(shop.engine.listOrders(#"{"account_id":"acme","limit":10\#(after)}"#))
-            guard case .array(let rows)? = page["orders"] else { break }
-            for case .object(let row) in rows { if case .string(let id)? = row["order_id"] { seen.append(id) } }
+            for row in try objects(page["orders"]) { seen.append(try #require(row["order_id"]?.stringValue)) }
             cursor = page["has_more"] == true ? text(page, "next_cursor") : nil
         } while cursor != nil
         #expect(seen == ids.reversed())
         let ecs = try object(shop.engine.listOrders(#"{"account_id":"acme","product_type":"ECS","limit":100}"#))
-        guard case .array(let ecsRows)? = ecs["orders"] else { return }
+        let ecsRows = try #require(ecs["orders"]?.arrayValue)
         #expect(ecsRows.count == 15)
         _ = try shop.pay(ids[0])
         let processing = try object(shop.engine.listOrders(#"{"account_id":"acme","status":"PROCESSING"}"#))
-        #expect(processing["orders"].map { if case .array(let rows) = $0 { return rows.count } else { return -1 } } == 1)
+        #expect(processing["orders"]?.arrayValue?.count == 1)
         let window = try object(shop.engine.listOrders(#"{"account_id":"acme","created_from":\#(january1st2024),"created_to":\#(january1st2024 + 60),"limit":100}"#))
-        guard case .array(let early)? = window["orders"] else { return }
+        let early = try #require(window["orders"]?.arrayValue)
         #expect(early.count == 3) // one at the start, two a minute later
         #expect(expectBillingError { try shop.engine.listOrders(#"{"account_id":"acme","created_from":0,"created_to":\#(400 * 86_400)}"#) }?.reason == "invalid_window")
         #expect(expectBillingError { try shop.engine.listOrders(#"{"account_id":"acme","after":"bogus"}"#) }?.reason == "invalid_cursor")
         #expect(expectBillingError { try shop.engine.listOrders(#"{"account_id":"acme","status":"LOST"}"#) }?.reason == "unknown_value")
     }
 
-    /// Every list filter and the scheduler's due query read an index, never the whole table.
+    /// Every statement the engine prepares for a list, a lookup or the scheduler reads an
+    /// index, never a whole big table, and pages come in index order (no sort of the rows).
+    /// The statements are the engine's own, recorded by the connection while the calls run
+    /// (`Connection.recordedStatements`), with every filter and cursor the lists take; so a
+    /// new or changed query is checked without anyone copying it here.
     @Test func everyHotQueryUsesAnIndex() throws {
-        let engine = try manualEngine()
-        let queries = [
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND (created_at, seq) < (1, 2) ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND status = 'COMPLETED' ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND type = 'NEW' ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND product_type = 'ECS' ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND billing_mode = 'PREPAID' ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND created_at >= 5 AND created_at <= 9 ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT id, account_id FROM orders WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= 5 ORDER BY pay_deadline LIMIT 10",
-            "SELECT seq, type FROM events WHERE seq > 5 ORDER BY seq LIMIT 10",
-            "SELECT id FROM ledger WHERE account_id = 'a' AND id > 5 ORDER BY id LIMIT 10",
-            "SELECT id FROM coupons WHERE account_id = 'a' AND seq > 5 ORDER BY seq LIMIT 10",
-            // Several statuses and product types, and the status tabs' counts (issue 12 items 14, 15).
-            "SELECT id, created_at, seq FROM orders WHERE account_id = 'a' AND is_combined = 0 AND status IN ('COMPLETED', 'CANCELLED') ORDER BY created_at DESC, seq DESC LIMIT 21",
-            "SELECT status, count(*) FROM orders WHERE account_id = 'a' AND is_combined = 0 AND product_type IN ('ECS', 'EVS') GROUP BY status",
-            "SELECT status, count(*) FROM orders WHERE account_id = 'a' AND is_combined = 0 GROUP BY status",
-            // The renewal view's ALL tab, an instance search and the tabs' counts.
-            "SELECT id, expire_at, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND (expire_at, seq) > (1, 2) ORDER BY expire_at, seq LIMIT 21",
-            "SELECT id, expire_at, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') AND id IN ('x', 'y') ORDER BY expire_at, seq LIMIT 21",
-            "SELECT expiry_policy, count(*) FROM resources WHERE account_id = 'a' AND billing_mode = 'PREPAID' AND primary_id IS NULL AND status IN ('IN_USE', 'EXPIRED', 'FROZEN') GROUP BY expiry_policy",
-            // The unsubscription page's live resources, and the package list's pages.
-            "SELECT id, seq FROM resources WHERE account_id = 'a' AND status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN') AND (relation IS NULL OR relation != 'BOUND') AND seq < 9 ORDER BY seq DESC LIMIT 100",
-            "SELECT id, seq FROM resources WHERE account_id = 'a' AND billing_mode = 'PACKAGE' AND seq > 5 ORDER BY seq LIMIT 101",
-        ]
-        for sql in queries {
+        let shop = try Shop()
+        let engine = shop.engine
+        // Some of everything the lists read: orders of each kind, resources, coupons, usage, a
+        // package, an export, events, ledger and audit rows.
+        let disk = try shop.own("evs.100")
+        let server = try shop.own("ecs.s6")
+        _ = try shop.setPolicy([disk], "AUTO_RENEW")
+        _ = try shop.voucher(500)
+        let pending = text(try shop.create(Shop.oneEVS), "order", "order_id")
+        let combined = text(try shop.create(#"[{"product_id":"evs.100","period":{"unit":"MONTH","count":1}},{"product_id":"vpc.std","period":{"unit":"MONTH","count":1}}]"#), "order", "order_id")
+        let bandwidth = try shop.onDemand("bw.ondemand")
+        try engine.advanceClock(by: 7200)
+        _ = try shop.usage([("u1", bandwidth, 1, january1st2024, january1st2024 + 3600)])
+        _ = try shop.pay(text(try shop.create(#"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}}]"#), "order", "order_id"))
+        _ = try engine.requestExport(#"{"actor":"buyer","account_id":"acme","kind":"ORDERS","language":"en"}"#)
+
+        engine.lock.withLock { engine.db.recordedStatements = [] }
+        /// Calls a list with `filter`, then once more after the first page's cursor.
+        func walk(_ list: (String?) throws -> String, _ filter: String) throws {
+            let separator = filter.isEmpty ? "" : ","
+            let first = try object(list(#"{\#(filter)\#(separator)"limit":1}"#))
+            if first["has_more"] == true {
+                let cursor = try #require(first["next_cursor"]?.stringValue, "a page with more has a cursor")
+                _ = try list(#"{\#(filter)\#(separator)"limit":1,"after":"\#(cursor)"}"#)
+            }
+        }
+        let acme = #""account_id":"acme""#
+        for filter in ["", #","status":"COMPLETED""#, #","order_type":"NEW""#, #","product_type":"ECS""#, #","billing_mode":"PREPAID""#,
+                       #","created_from":\#(january1st2024),"created_to":\#(january1st2024 + 86_400)"#,
+                       #","status":["COMPLETED","CANCELLED"]"#, #","product_type":["ECS","EVS"],"with_counts":true"#,
+                       #","with_counts":true"#, #","order_id":"\#(combined)""#] {
+            try walk(engine.listOrders, acme + filter)
+        }
+        for filter in ["", #","tab":"AUTO_RENEW""#, #","tab":"ALL","with_counts":true"#, #","tab":"ALL","resource_ids":["\#(disk)","\#(server)"],"with_counts":true"#,
+                       #","tab":"ALL","expire_to":\#(january1st2024 + 40 * 86_400)"#, #","tab":"MANUAL","hide_pending_orders":true"#] {
+            try walk(engine.listRenewals, acme + (filter.isEmpty ? #","tab":"MANUAL""# : filter))
+        }
+        for filter in ["", #","with_counts":true"#, #","resource_ids":["\#(disk)"],"with_counts":true"#, #","type":"RENEWAL_ONLY""#,
+                       #","product_type":["EVS"]"#] {
+            try walk(engine.listUnsubscriptions, acme + filter)
+        }
+        try walk(engine.listEvents, "")
+        try walk(engine.listEvents, acme)
+        try walk(engine.listAudit, "")
+        try walk(engine.listLedger, acme)
+        try walk(engine.listCoupons, acme)
+        try walk(engine.listCoupons, acme + #","status":"USABLE""#)
+        try walk(engine.listPackages, acme)
+        try walk(engine.listUsage, acme)
+        try walk(engine.listUsage, acme + #","resource_id":"\#(bandwidth)""#)
+        try walk(engine.listExports, acme)
+        try walk(engine.listProducts, "")
+        _ = try engine.getAccount(#"{\#(acme)}"#)
+        _ = try engine.getResource(#"{\#(acme),"resource_id":"\#(disk)"}"#)
+        _ = try engine.orderDetails(#"{\#(acme),"order_id":"\#(combined)"}"#)
+        _ = try engine.quoteRefund(#"{\#(acme),"resource_ids":["\#(disk)"]}"#)
+        _ = try engine.quoteRenewal(#"{\#(acme),"resource_ids":["\#(server)"],"period":{"unit":"MONTH","count":1}}"#)
+        // The scheduler's due queries: the pending orders' deadline, reminders, expiry.
+        _ = try shop.runScheduler(at: january1st2024 + 30 * 86_400)
+        _ = pending
+
+        let statements = try engine.lock.withLock { () -> Set<String> in
+            defer { engine.db.recordedStatements = nil }
+            return try #require(engine.db.recordedStatements)
+        }
+        let reads = statements.filter { $0.hasPrefix("SELECT") || $0.hasPrefix("WITH") }.sorted()
+        try #require(reads.count > 30, "the calls above read through more statements than \(reads.count)")
+        // Tables that grow with use; the others (configuration, sequences, the catalog, an
+        // account's discount rates, and the rows one transaction touched, emptied by its audit
+        // row: RowCoverage) stay small.
+        let small: Set<String> = ["config", "id_sequences", "products", "commercial_discounts", "temp.billing_touched"]
+        // Plans known to fall short, each with why and what would fix it: still checked, and
+        // what they break is reported as a known issue instead of failing the suite.
+        let known: [(String, String)] = []
+        for sql in reads {
             let plan = try engine.lock.withLock { try engine.db.all("EXPLAIN QUERY PLAN " + sql) { $0.text(3) } }
             let text = plan.joined(separator: " | ")
-            #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("INDEX") }, "\(sql)\n→ \(text)")
-            #expect(!text.contains("TEMP B-TREE"), "\(sql)\n→ \(text)")
+            let words = Set(sql.split(whereSeparator: \.isWhitespace))
+            let tables = plan.compactMap { step -> String? in
+                guard step.hasPrefix("SCAN ") || step.hasPrefix("SEARCH ") else { return nil } // other steps name no table
+                return String(step.drop { $0 != " " }.dropFirst().prefix { $0 != " " })
+            }.filter { !small.contains($0) && $0 != "CONSTANT" && !$0.hasPrefix("json_each") }
+            var problems: [String] = []
+            // A full scan of a big table, unless it is a read in rowid order that stops at its
+            // LIMIT (no WHERE, no sort: the audit chain's last link).
+            let scans = plan.filter { $0.hasPrefix("SCAN ") && !$0.contains("INDEX") }
+                .map { String($0.dropFirst(5).prefix { $0 != " " }) }.filter(tables.contains)
+            let stopsAtLimit = !words.contains("WHERE") && words.contains("LIMIT") && !text.contains("TEMP B-TREE")
+            if !scans.isEmpty && !stopsAtLimit { problems.append("full scan of \(scans)") }
+            // A page or a tab count of a big table is read in index order, never sorted.
+            if !tables.isEmpty && (words.contains("LIMIT") || words.contains("GROUP")) && text.contains("TEMP B-TREE") {
+                problems.append("sorts the rows it reads")
+            }
+            let report = { for problem in problems { Issue.record("\(problem):\n\(sql)\n→ \(text)") } }
+            if let (_, reason) = known.first(where: { sql.contains($0.0) }) {
+                withKnownIssue(Comment(rawValue: reason), isIntermittent: true, report)
+            } else {
+                report()
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ struct OrderTests {
         #expect(integer(created, "order", "pay_deadline") == january1st2024 + 7 * 86_400)
         // The ECS brings its bound system disk: 100.00 + 10.00.
         #expect(integer(created, "order", "amounts", "list_price_fen") == 11_000)
-        guard case .array(let lines)? = field(created, "order", "lines") else { Issue.record("no lines"); return }
+        let lines = try #require(field(created, "order", "lines")?.arrayValue)
         #expect(lines.count == 2)
         #expect(field(created, "order", "resources") == .array([]))
         #expect(amountsHold(field(created, "order", "amounts"), paid: false))
@@ -115,10 +115,9 @@ struct OrderTests {
         let c = text(try shop.create(Shop.oneEVS), "order", "order_id")
         _ = try shop.pay(c)
         let result = try object(shop.engine.cancelOrders(#"{"actor":"buyer","account_id":"acme","order_ids":["\#(a)","\#(c)","CS999"],"reason":"changed my mind"}"#))
-        guard case .array(let results)? = result["results"], results.count == 3,
-              case .object(let first) = results[0], case .object(let second) = results[1], case .object(let third) = results[2] else {
-            Issue.record("bad results"); return
-        }
+        let results = try objects(result["results"])
+        try #require(results.count == 3)
+        let (first, second, third) = (results[0], results[1], results[2])
         #expect(first["cancelled"] == true)
         #expect(second["cancelled"] == false && second["reason"] == "order_not_cancellable")
         #expect(third["cancelled"] == false && third["reason"] == "order_not_found")
@@ -147,16 +146,14 @@ struct OrderTests {
         let disks = try shop.resources(id)
         let report = try shop.report([(disks[0], true), (disks[1], false)])
         #expect(try shop.status(id) == "COMPLETED")
-        guard case .array(let refunds)? = report["refund_orders"], case .object(let refund)? = refunds.first else {
-            Issue.record("no refund order"); return
-        }
+        let refund = try firstObject(report["refund_orders"])
         #expect(refund["type"] == "UNSUBSCRIBE")
         #expect(refund["status"] == "COMPLETED")
         #expect(field(refund, "amounts", "cash_fen") == .integer(8500))
         #expect(field(refund, "amounts", "voucher_fen") == .integer(1500))
         #expect(try shop.cash() == 1_000_000 - 8500)
         let coupons = try object(shop.engine.listCoupons(#"{"account_id":"acme"}"#))
-        guard case .array(let list)? = coupons["coupons"], case .object(let coupon)? = list.first else { Issue.record("no coupon"); return }
+        let coupon = try firstObject(coupons["coupons"])
         #expect(coupon["balance_fen"] == .integer(1500))
         let failed = try object(shop.engine.getResource(#"{"account_id":"acme","resource_id":"\#(disks[1])"}"#))
         #expect(text(failed, "resource", "status") == "PROVISION_FAILED")
@@ -176,7 +173,7 @@ struct OrderTests {
             _ = try shop.pay(id, coupons: [voucher])
             let disks = try shop.resources(id)
             let report = try shop.report(disks.enumerated().map { ($0.element, $0.offset != failing) })
-            guard case .array(let refunds)? = report["refund_orders"], case .object(let refund)? = refunds.first else { return }
+            let refund = try firstObject(report["refund_orders"])
             #expect(field(refund, "amounts", "list_price_fen") == .integer(3000), "resource \(failing)")
             try expectNoBreaches(shop.engine)
         }
@@ -188,8 +185,9 @@ struct OrderTests {
         let created = try shop.create(items)
         let combined = text(created, "order", "order_id")
         #expect(field(created, "order", "is_combined") == true)
-        guard case .array(let subs)? = field(created, "order", "sub_orders"), subs.count == 2,
-              case .object(let sub) = subs[0], case .string(let subID)? = sub["order_id"] else { Issue.record("no sub-orders"); return }
+        let subs = try objects(field(created, "order", "sub_orders"))
+        try #require(subs.count == 2)
+        let subID = try #require(subs[0]["order_id"]?.stringValue)
         #expect(integer(created, "order", "amounts", "amount_due_fen") == 11_000 + 100_000)
         let error = expectBillingError { try shop.pay(subID) }
         #expect(error?.reason == "use_combined_order")
@@ -199,12 +197,12 @@ struct OrderTests {
                                                      "message": .string(error?.message ?? "")]]))
         _ = try shop.pay(combined)
         #expect(try shop.status(combined) == "PROCESSING")
-        for case .object(let sub) in subs { #expect(try shop.status(text(sub, "order_id")) == "PROCESSING") }
+        for sub in subs { #expect(try shop.status(text(sub, "order_id")) == "PROCESSING") }
         // The list shows the sub-orders, each naming the combined order.
         let list = try object(shop.engine.listOrders(#"{"account_id":"acme","order_id":"\#(combined)"}"#))
-        guard case .array(let rows)? = list["orders"] else { Issue.record("no list"); return }
+        let rows = try objects(list["orders"])
         #expect(rows.count == 2)
-        for case .object(let row) in rows { #expect(row["combined_order_id"] == .string(combined)) }
+        for row in rows { #expect(row["combined_order_id"] == .string(combined)) }
         // Completion of the combined order follows its sub-orders.
         let resources = try shop.resources(combined)
         _ = try shop.report(resources.map { ($0, true) })
@@ -212,8 +210,9 @@ struct OrderTests {
         // Cancelling a pending combined order cancels every sub-order.
         let other = text(try shop.create(items), "order", "order_id")
         _ = try shop.engine.cancelOrders(#"{"actor":"b","account_id":"acme","order_ids":["\#(other)"]}"#)
-        guard case .array(let otherSubs)? = field(try shop.order(other), "order", "sub_orders") else { return }
-        for case .object(let sub) in otherSubs { #expect(sub["status"] == "CANCELLED") }
+        let otherSubs = try objects(field(try shop.order(other), "order", "sub_orders"))
+        try #require(otherSubs.count == 2)
+        for sub in otherSubs { #expect(sub["status"] == "CANCELLED") }
         try expectNoBreaches(shop.engine)
     }
 
@@ -293,7 +292,7 @@ struct OrderTests {
         #expect(expectBillingError { try shop.engine.orderDetails(#"{"account_id":"other","order_id":"\#(id)"}"#) }?.status == .notFound)
         #expect(expectBillingError { try shop.engine.payOrder(#"{"actor":"x","account_id":"other","order_id":"\#(id)"}"#) }?.status == .notFound)
         let cancel = try object(shop.engine.cancelOrders(#"{"actor":"x","account_id":"other","order_ids":["\#(id)"]}"#))
-        guard case .array(let results)? = cancel["results"], case .object(let result)? = results.first else { return }
+        let result = try firstObject(cancel["results"])
         #expect(result["reason"] == "order_not_found")
         #expect(try shop.status(id) == "PENDING_PAYMENT")
         let list = try object(shop.engine.listOrders(#"{"account_id":"other"}"#))

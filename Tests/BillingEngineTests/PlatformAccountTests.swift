@@ -36,11 +36,7 @@ struct PlatformAccountTests {
         _ = try engine.putAccount(#"{"actor":"h","account_id":"p1","type":"PERSONAL","realname_verified":false,"freeze":"ARREARS"}"#)
         let report = try object(engine.platformEligibility(#"{"account_id":"p1"}"#))
         #expect(report["eligible"] == false)
-        guard case .array(let checks)? = report["checks"] else { Issue.record("no checks"); return }
-        let failed = checks.compactMap { check -> String? in
-            guard case .object(let fields) = check, fields["passed"] == false, case .string(let code)? = fields["code"] else { return nil }
-            return code
-        }
+        let failed = try objects(report["checks"]).filter { $0["passed"] == false }.map { try #require($0["code"]?.stringValue) }
         #expect(failed == ["not_enterprise", "not_realname_verified", "restricted_or_frozen", "not_first_activation"])
         let before = try eventCount(engine)
         let error = expectBillingError {

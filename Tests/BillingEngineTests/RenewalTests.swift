@@ -72,7 +72,7 @@ struct RenewalTests {
         let disk = try shop.own()
         #expect(try shop.resource(disk)["expire_at"] == .integer(at(2024, 6, 30, 23, 59, 59)))
         let set = try shop.setPolicy([disk], "AUTO_RENEW", #","auto_renew_times":2"#)
-        guard case .array(let list)? = set["resources"], case .object(let resource)? = list.first else { Issue.record("no resource"); return }
+        let resource = try firstObject(set["resources"])
         #expect(field(resource, "auto_renew", "next_attempt_at") == .integer(at(2024, 6, 23, 3)))
         #expect(field(resource, "auto_renew", "remaining") == .integer(2))
         try shop.runScheduler(at: at(2024, 6, 23, 3))
@@ -106,7 +106,7 @@ struct RenewalTests {
         let disk = try shop.own()
         _ = try shop.engine.updateAccountSettings(#"{"actor":"c","account_id":"acme","deduction_days":3}"#)
         let set = try shop.setPolicy([disk], "AUTO_RENEW")
-        guard case .array(let list)? = set["resources"], case .object(let resource)? = list.first else { return }
+        let resource = try firstObject(set["resources"])
         #expect(field(resource, "auto_renew", "next_attempt_at") == .integer(at(2024, 6, 27, 3)))
         #expect(field(resource, "auto_renew", "remaining") == .null)
         #expect(field(resource, "auto_renew", "period") == ["unit": "MONTH", "count": 1])
@@ -143,8 +143,8 @@ struct RenewalTests {
         }
         let failures = try shop.events("resource.auto_renew_failed", subject: disk)
         #expect(failures.count == 16)
-        let noticed = failures.filter { $0["notice"] == true }.compactMap { event -> Int64? in
-            guard case .integer(let time)? = event["occurred_at"] else { return nil }
+        let noticed = try failures.filter { $0["notice"] == true }.map { event -> Int64 in
+            let time = try #require(event["occurred_at"]?.integerValue)
             let date = BusinessCalendar.chinaStandard.date(of: time)
             return date.month * 100 + date.day
         }
@@ -170,7 +170,7 @@ struct RenewalTests {
         #expect(expectBillingError { try shop.renew([group[0].id]) }?.reason == "not_primary")
         // Bound resources are renewed with their primary.
         let order = try shop.renew([ecs], #","period":{"unit":"MONTH","count":1}"#)
-        guard case .array(let lines)? = field(order, "order", "lines") else { return }
+        let lines = try #require(field(order, "order", "lines")?.arrayValue)
         #expect(lines.count == 2)
         #expect(expectBillingError { try shop.renew([ecs]) }?.reason == "pending_order_exists")
         _ = try shop.pay(text(order, "order", "order_id"))
@@ -250,9 +250,9 @@ struct RenewalTests {
         #expect(expectBillingError { try shop.engine.releaseResources(#"{"actor":"c","account_id":"acme","resource_ids":["\#(ecs)"]}"#) }?.reason == "police_frozen")
         _ = try shop.engine.putAccount(#"{"actor":"h","account_id":"acme","freeze":"ARREARS"}"#)
         let released = try object(shop.engine.releaseResources(#"{"actor":"c","account_id":"acme","resource_ids":["\#(ecs)"]}"#))
-        guard case .array(let list)? = released["resources"] else { return }
+        let list = try objects(released["resources"])
         #expect(list.count == 2) // the ECS and its bound disk
-        for case .object(let resource) in list { #expect(resource["status"] == "RELEASED") }
+        for resource in list { #expect(resource["status"] == "RELEASED") }
         #expect(expectBillingError { try shop.renew([ecs]) }?.reason == "not_renewable_status")
     }
 
@@ -275,21 +275,20 @@ struct RenewalTests {
         _ = try shop.setPolicy([c], "NO_RENEW")
         _ = try shop.renew([a], #","period":{"unit":"MONTH","count":1}"#)
         let manual = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"MANUAL"}"#))
-        guard case .array(let rows)? = manual["resources"] else { return }
-        let ids = rows.compactMap { row -> JSONValue? in if case .object(let r) = row { return r["resource_id"] } else { return nil } }
+        let ids = try objects(manual["resources"]).map { $0["resource_id"] }
         #expect(ids == [.string(a), .string(b)])
         let hidden = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"MANUAL","hide_pending_orders":true}"#))
-        guard case .array(let visible)? = hidden["resources"] else { return }
+        let visible = try #require(hidden["resources"]?.arrayValue)
         #expect(visible.count == 1)
         let noRenew = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"NO_RENEW"}"#))
-        guard case .array(let third)? = noRenew["resources"] else { return }
+        let third = try #require(noRenew["resources"]?.arrayValue)
         #expect(third.count == 1)
         let window = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"MANUAL","expire_to":\#(at(2024, 2, 28))}"#))
-        guard case .array(let soon)? = window["resources"] else { return }
+        let soon = try #require(window["resources"]?.arrayValue)
         #expect(soon.count == 1)
         let paged = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"MANUAL","limit":1}"#))
         let next = try object(shop.engine.listRenewals(#"{"account_id":"acme","tab":"MANUAL","limit":1,"after":"\#(text(paged, "next_cursor"))"}"#))
-        guard case .array(let second)? = next["resources"], case .object(let row)? = second.first else { return }
+        let row = try firstObject(next["resources"])
         #expect(row["resource_id"] == .string(b))
         #expect(expectBillingError { try shop.engine.listRenewals(#"{"account_id":"acme"}"#) }?.reason == "missing_field")
     }

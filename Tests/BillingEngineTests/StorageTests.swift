@@ -10,11 +10,6 @@ struct StorageTests {
         try connection.executeScript(sql)
     }
 
-    func bytes(_ path: String) -> [UInt8]? {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return Array(data)
-    }
-
     @Test func freshFileGetsTheLatestSchema() throws {
         let path = temporaryDatabasePath()
         let engine = try manualEngine(path: path)
@@ -49,13 +44,11 @@ struct StorageTests {
         // a stored configuration with the lock's keys.
         let before = try #require(Schema.migrations.firstIndex { $0.contains("CREATE TABLE login_throttles") })
         try Migrator.migrate(db, latest: Int64(before), migrations: Array(Schema.migrations.prefix(before)))
-        var document = Configuration().json
-        if case .object(var fields) = document {
-            for key in fields.keys where key.hasPrefix("login_") { fields[key] = nil }
-            fields["login_max_failures"] = 3
-            fields["login_lockout_seconds"] = 600
-            document = .object(fields)
-        }
+        var fields = try #require(Configuration().json.objectValue)
+        for key in fields.keys where key.hasPrefix("login_") { fields[key] = nil }
+        fields["login_max_failures"] = 3
+        fields["login_lockout_seconds"] = 600
+        let document = JSONValue.object(fields)
         try db.executeScript("""
             INSERT INTO accounts (id, type, realname_verified, restricted, freeze, level, created_at, updated_at)
                 VALUES ('hw-1', 'ENTERPRISE', 1, 0, 'NONE', 'V3', 0, 0);
@@ -76,19 +69,19 @@ struct StorageTests {
         let path = temporaryDatabasePath()
         _ = try manualEngine(path: path)
         try rawSQL(path, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;")
-        let before = bytes(path)
+        let before = try bytes(path)
         let error = expectBillingError { try manualEngine(path: path) }
         #expect(error?.status == .schema)
         #expect(error?.reason == "schema_too_new")
-        #expect(bytes(path) == before)
+        #expect(try bytes(path) == before)
     }
 
     @Test func refusesForeignFiles() throws {
         let foreign = temporaryDatabasePath()
         try rawSQL(foreign, "PRAGMA journal_mode = DELETE; CREATE TABLE customers (id INTEGER);")
-        let before = bytes(foreign)
+        let before = try bytes(foreign)
         #expect(expectBillingError { try manualEngine(path: foreign) }?.reason == "not_a_billing_database")
-        #expect(bytes(foreign) == before)
+        #expect(try bytes(foreign) == before)
 
         let otherApplication = temporaryDatabasePath()
         try rawSQL(otherApplication, "PRAGMA journal_mode = DELETE; PRAGMA application_id = 42;")
@@ -98,7 +91,7 @@ struct StorageTests {
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
         let error = expectBillingError { try manualEngine(path: garbage) }
         #expect(error?.status == .schema)
-        #expect(bytes(garbage) == Array(repeating: 0x41, count: 4096))
+        #expect(try bytes(garbage) == Array(repeating: 0x41, count: 4096))
     }
 
     @Test func refusesMissingFilesWhenCreationIsOff() throws {

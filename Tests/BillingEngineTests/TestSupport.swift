@@ -13,7 +13,8 @@ let january1st2024 = BusinessCalendar.chinaStandard.instant(CivilDate(year: 2024
 func temporaryDatabasePath(_ name: String = "billing.sqlite") -> String {
     var template = Array("/tmp/billing-test-XXXXXX".utf8CString)
     let directory = template.withUnsafeMutableBufferPointer { buffer -> String in
-        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return "/tmp" }
+        // No directory is no test: tests sharing /tmp/billing.sqlite would pass for each other.
+        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { preconditionFailure("mkdtemp failed") }
         return String(cString: made)
     }
     return directory + "/" + name
@@ -30,6 +31,36 @@ func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDa
 func object(_ text: String) throws -> [String: JSONValue] {
     guard case .object(let fields) = try JSONValue.parse(text) else { throw BillingError.invalid("test", "not an object") }
     return fields
+}
+
+// MARK: Reading a response's shape
+// A test that needs a field of some shape reads it with `try #require(value?.arrayValue)` and
+// friends, never `guard case … else { return }`: a response whose shape changed must fail the
+// test, not end it early as a pass. Each accessor is nil for any other shape.
+extension JSONValue {
+    var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
+    var objectValue: [String: JSONValue]? { if case .object(let fields) = self { fields } else { nil } }
+    var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
+    var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+}
+
+/// The array at `value` with every element an object; a missing array or another element
+/// fails the test (where `filter`/`compactMap` would silently drop it).
+func objects(_ value: JSONValue?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: JSONValue]] {
+    let items = try #require(value?.arrayValue, "not an array: \(String(describing: value))", sourceLocation: sourceLocation)
+    return try items.map { try #require($0.objectValue, "not an object: \($0)", sourceLocation: sourceLocation) }
+}
+
+/// The first element of the array at `value`, which must be an object.
+func firstObject(_ value: JSONValue?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {
+    try #require(try objects(value, sourceLocation: sourceLocation).first, "empty array", sourceLocation: sourceLocation)
+}
+
+/// The bytes of a file that must exist (a missing file fails the test instead of comparing
+/// nil with nil).
+func bytes(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
+    Array(try #require(try? Data(contentsOf: URL(fileURLWithPath: path)), "cannot read \(path)", sourceLocation: sourceLocation))
 }
 
 /// Runs `body`, expecting a BillingError, and returns it.
@@ -89,7 +120,8 @@ func field(_ document: [String: JSONValue], _ path: String...) -> JSONValue? {
     return current
 }
 
-/// The string at a path, or "".
+/// The string at a path, or "" (a test compares it with the value it expects, never with "":
+/// a missing field then fails the comparison).
 func text(_ document: [String: JSONValue], _ path: String...) -> String {
     var current: JSONValue = .object(document)
     for key in path {
@@ -100,7 +132,7 @@ func text(_ document: [String: JSONValue], _ path: String...) -> String {
     return ""
 }
 
-/// The integer at a path, or Int64.min.
+/// The integer at a path, or Int64.min, which no expected value equals.
 func integer(_ document: [String: JSONValue], _ path: String...) -> Int64 {
     var current: JSONValue = .object(document)
     for key in path {
@@ -116,5 +148,25 @@ func expectNoBreaches(_ engine: Engine, sourceLocation: SourceLocation = #_sourc
     let report = try object(engine.verify(nil))
     if report["ok"] != true {
         Issue.record("invariant breaches: \(report["breaches"].map { $0.text } ?? "")", sourceLocation: sourceLocation)
+    }
+}
+
+extension Engine {
+    /// Writes a test's setup as the library writes: the rows `body` writes are listed by an
+    /// audit row of the same transaction (a write without one is refused, `unaudited_write`).
+    func writeForTest(_ body: () throws -> Void) throws {
+        try lock.withLock {
+            try RowCoverage.install(db)
+            try db.transaction(write: true) {
+                try body()
+                try AuditLog.append(db, at: instantLocked(), actor: "test", operation: "test.setup", account: nil, subject: nil, detail: [:])
+            }
+        }
+    }
+
+    /// Changes the file behind the library's back, as another program with write access would.
+    func tamper(_ sql: String) throws {
+        let other = try Connection(path: path, create: false, busyTimeoutMilliseconds: 5000)
+        try other.executeScript(sql)
     }
 }

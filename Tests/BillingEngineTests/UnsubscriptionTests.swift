@@ -13,9 +13,8 @@ extension Shop {
     }
 
     /// The first resource entry of a quote.
-    func first(_ quote: [String: JSONValue]) -> [String: JSONValue] {
-        guard case .array(let list)? = quote["resources"], case .object(let fields)? = list.first else { return [:] }
-        return fields
+    func first(_ quote: [String: JSONValue]) throws -> [String: JSONValue] {
+        try firstObject(quote["resources"])
     }
 
     /// Buys a product paying with a voucher and cash; returns the provisioned resource.
@@ -29,9 +28,9 @@ extension Shop {
     }
 
     func couponBalance(_ index: Int = 0) throws -> Int64 {
-        guard case .array(let list)? = try object(engine.listCoupons(#"{"account_id":"acme"}"#))["coupons"],
-              index < list.count, case .object(let coupon) = list[index] else { return -1 }
-        return integer(coupon, "balance_fen")
+        let list = try objects(try object(engine.listCoupons(#"{"account_id":"acme"}"#))["coupons"])
+        try #require(index < list.count, "no coupon \(index)")
+        return integer(list[index], "balance_fen")
     }
 }
 
@@ -44,9 +43,9 @@ struct UnsubscriptionTests {
         let disk = try shop.own()
         try shop.engine.setClock(to: at(2024, 1, 15, 18, 40))
         let quote = try shop.quote([disk])
-        let entry = shop.first(quote)
+        let entry = try shop.first(quote)
         #expect(entry["class"] == "NON_FIVE_DAY")
-        guard case .array(let periods)? = entry["periods"], case .object(let period)? = periods.first else { Issue.record("no period"); return }
+        let period = try firstObject(entry["periods"])
         #expect(period["total_units"] == .integer(758))
         #expect(period["used_units"] == .integer(344))
         #expect(period["consumed_fen"] == .integer(4538))
@@ -76,8 +75,8 @@ struct UnsubscriptionTests {
         let shop = try Shop()
         let disk = try shop.own()
         try shop.engine.setClock(to: at(2024, 1, 30, 14, 40))
-        let entry = shop.first(try shop.quote([disk]))
-        guard case .array(let periods)? = entry["periods"], case .object(let period)? = periods.first else { Issue.record("no period"); return }
+        let entry = try shop.first(try shop.quote([disk]))
+        let period = try firstObject(entry["periods"])
         #expect(period["used_units"] == .integer(700))
         #expect(period["consumed_fen"] == .integer(9_235))
         #expect(period["fee_fen"] == .integer(765))
@@ -88,8 +87,8 @@ struct UnsubscriptionTests {
         let shop = try Shop()
         let disk = try shop.ownWithVoucher("evs.100", voucherFen: 2000)
         try shop.engine.setClock(to: at(2024, 1, 15, 18, 40))
-        let entry = shop.first(try shop.quote([disk]))
-        guard case .array(let periods)? = entry["periods"], case .object(let period)? = periods.first else { return }
+        let entry = try shop.first(try shop.quote([disk]))
+        let period = try firstObject(entry["periods"])
         #expect(period["paid_amount_fen"] == .integer(8000))
         #expect(period["consumed_fen"] == .integer(3631))
         #expect(period["fee_fen"] == .integer(800))
@@ -111,7 +110,7 @@ struct UnsubscriptionTests {
         let ecs = try shop.ownWithVoucher("evs.100", voucherFen: 2000, validTo: at(2020, 12, 31, 23, 59, 59))
         try shop.engine.setClock(to: at(2020, 10, 22, 15))
         let quote = try shop.quote([ecs])
-        #expect(shop.first(quote)["class"] == "FIVE_DAY")
+        #expect(try shop.first(quote)["class"] == "FIVE_DAY")
         #expect(field(quote, "five_day_quota", "used_before") == .integer(4))
         #expect(field(quote, "five_day_quota", "used_after") == .integer(5))
         let before = try shop.cash()
@@ -129,9 +128,9 @@ struct UnsubscriptionTests {
         let shop = try Shop(at: at(2022, 11, 24, 14, 30, 30))
         let disk = try shop.own()
         try shop.engine.setClock(to: at(2022, 11, 29, 14, 30, 29))
-        #expect(shop.first(try shop.quote([disk]))["class"] == "FIVE_DAY")
+        #expect(try shop.first(try shop.quote([disk]))["class"] == "FIVE_DAY")
         try shop.engine.setClock(to: at(2022, 11, 29, 14, 30, 30))
-        #expect(shop.first(try shop.quote([disk]))["class"] == "NON_FIVE_DAY")
+        #expect(try shop.first(try shop.quote([disk]))["class"] == "NON_FIVE_DAY")
     }
 
     /// §5.3 counting: ten disks of one order count ten; an ECS with its bound disk plus a VPC
@@ -149,8 +148,8 @@ struct UnsubscriptionTests {
         let vpc = try shop.own("vpc.m")
         let pair = try shop.quote([ecs, vpc])
         #expect(field(pair, "five_day_quota", "used_after") == .integer(2))
-        guard case .array(let groups)? = pair["resources"], case .object(let ecsGroup)? = groups.first else { return }
-        #expect(field(ecsGroup, "resource_ids").map { if case .array(let list) = $0 { return list.count } else { return 0 } } == 2)
+        let ecsGroup = try firstObject(pair["resources"])
+        #expect(field(ecsGroup, "resource_ids")?.arrayValue?.count == 2)
         _ = try shop.engine.putProduct(#"{"actor":"c","product":{"product_id":"desk","product_type":"WORKSPACE","billing_mode":"PREPAID","monthly_price_fen":100,"per_resource_refund":false}}"#)
         let desks = text(try shop.create(#"[{"product_id":"desk","period":{"unit":"MONTH","count":1},"quantity":10}]"#), "order", "order_id")
         _ = try shop.pay(desks)
@@ -158,8 +157,7 @@ struct UnsubscriptionTests {
         _ = try shop.report(deskIDs.map { ($0, true) })
         let one = try shop.quote([deskIDs[3]])
         #expect(field(one, "five_day_quota", "used_after") == .integer(1))
-        guard case .array(let deskGroups)? = one["resources"], case .object(let deskGroup)? = deskGroups.first,
-              case .array(let members)? = deskGroup["resource_ids"] else { return }
+        let members = try #require(try firstObject(one["resources"])["resource_ids"]?.arrayValue)
         #expect(members.count == 10)
         _ = try shop.unsubscribe([deskIDs[0]])
         for id in deskIDs { #expect(try shop.resource(id)["status"] == "UNSUBSCRIBED") }
@@ -171,7 +169,7 @@ struct UnsubscriptionTests {
         _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"five_day_quota_per_year":1}}"#)
         _ = try shop.unsubscribe([try shop.own()])
         let second = try shop.own()
-        let entry = shop.first(try shop.quote([second]))
+        let entry = try shop.first(try shop.quote([second]))
         #expect(entry["class"] == "NON_FIVE_DAY")
         #expect(entry["five_day_quota_exhausted"] == true)
         // The quota resets on 1 January business time.
@@ -180,7 +178,7 @@ struct UnsubscriptionTests {
         _ = try shopNextYear.unsubscribe([try shopNextYear.own()])
         let late = try shopNextYear.own()
         try shopNextYear.engine.setClock(to: at(2025, 1, 1, 0, 0, 1))
-        #expect(shopNextYear.first(try shopNextYear.quote([late]))["class"] == "FIVE_DAY")
+        #expect(try shopNextYear.first(try shopNextYear.quote([late]))["class"] == "FIVE_DAY")
     }
 
     /// §5.5: bought 2024/01/01 for a month, renewed 01/05 for 100.00 = voucher 20 + cash 80;
@@ -196,7 +194,7 @@ struct UnsubscriptionTests {
         #expect(try shop.resource(disk)["expire_at"] == .integer(at(2024, 3, 1, 23, 59, 59)))
         try shop.engine.setClock(to: at(2024, 1, 10, 10))
         let quote = try shop.quote([disk], #","type":"RENEWAL_ONLY""#)
-        #expect(shop.first(quote)["class"] == "RENEWAL_ONLY")
+        #expect(try shop.first(quote)["class"] == "RENEWAL_ONLY")
         #expect(quote["total_refund_fen"] == .integer(10_000))
         let before = try shop.cash()
         let done = try shop.unsubscribe([disk], #","type":"RENEWAL_ONLY""#)
@@ -208,7 +206,7 @@ struct UnsubscriptionTests {
         #expect(resource["expire_at"] == .integer(at(2024, 2, 1, 23, 59, 59)))
         #expect(resource["status"] == "IN_USE")
         // Nothing left to unsubscribe alone.
-        #expect(shop.first(try shop.quote([disk], #","type":"RENEWAL_ONLY""#))["reason"] == "NO_INACTIVE_PERIOD")
+        #expect(try shop.first(try shop.quote([disk], #","type":"RENEWAL_ONLY""#))["reason"] == "NO_INACTIVE_PERIOD")
         try expectNoBreaches(shop.engine)
     }
 
@@ -235,14 +233,12 @@ struct UnsubscriptionTests {
         let renewal = text(try shop.renew([disk], #","period":{"unit":"MONTH","count":2}"#), "order", "order_id")
         _ = try shop.pay(renewal)
         try shop.engine.setClock(to: at(2024, 1, 15, 18, 40))
-        let entry = shop.first(try shop.quote([disk]))
+        let entry = try shop.first(try shop.quote([disk]))
         #expect(entry["refund_fen"] == .integer(4462 + 20_000))
-        guard case .array(let periods)? = entry["periods"] else { return }
-        let methods = periods.compactMap { p -> String? in if case .object(let f) = p, case .string(let m)? = f["method"] { return m } else { return nil } }
+        let methods = try objects(entry["periods"]).map { try #require($0["method"]?.stringValue) }
         #expect(Set(methods) == ["FULL", "FORMULA"])
         let done = try shop.unsubscribe([disk])
-        guard case .array(let refunds)? = field(done, "order", "refunds") else { return }
-        let payers = Set(refunds.compactMap { r -> String? in if case .object(let f) = r, case .string(let o)? = f["paid_by_order_id"] { return o } else { return nil } })
+        let payers = Set(try objects(field(done, "order", "refunds")).map { try #require($0["paid_by_order_id"]?.stringValue) })
         #expect(payers.contains(renewal))
         #expect(payers.count == 2)
         try expectNoBreaches(shop.engine)
@@ -305,19 +301,19 @@ struct UnsubscriptionTests {
         _ = try shop.pay(order)
         let package = try shop.resources(order)[0]
         let quote = try shop.quote([package])
-        #expect(shop.first(quote)["class"] == "INACTIVE")
+        #expect(try shop.first(quote)["class"] == "INACTIVE")
         #expect(field(quote, "five_day_quota", "used_after") == .integer(0))
         _ = try shop.unsubscribe([package])
         #expect(try shop.cash() == 1_000_000)
         // An effective package cannot be unsubscribed.
         let now = text(try shop.create(#"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}}]"#), "order", "order_id")
         _ = try shop.pay(now)
-        #expect(shop.first(try shop.quote([try shop.resources(now)[0]]))["reason"] == "PACKAGE_EFFECTIVE")
+        #expect(try shop.first(try shop.quote([try shop.resources(now)[0]]))["reason"] == "PACKAGE_EFFECTIVE")
     }
 
     @Test func everyNotRefundableReasonIsReported() throws {
         let shop = try Shop()
-        func reason(_ id: String) throws -> String { text(shop.first(try shop.quote([id])), "reason") }
+        func reason(_ id: String) throws -> String { text(try shop.first(try shop.quote([id])), "reason") }
         for (product, flags) in [("free", #""monthly_price_fen":0"#), ("trial", #""monthly_price_fen":100,"trial":true"#),
                                  ("norefund", #""monthly_price_fen":100,"refundable":false"#),
                                  ("promo", #""monthly_price_fen":100,"promotion_discount_bp":1000,"promotion_forbids_refund":true"#)] {
@@ -366,7 +362,7 @@ struct UnsubscriptionTests {
         let quote = try shop.quote([disk])
         _ = try shop.unsubscribe([disk])
         #expect(expectBillingError { try shop.unsubscribe([disk]) }?.reason == "not_refundable")
-        #expect(shop.first(try shop.quote([disk]))["reason"] == "ENDED")
+        #expect(try shop.first(try shop.quote([disk]))["reason"] == "ENDED")
         // A quote stays good while its figures do, and is refused once they move.
         let other = try shop.own()
         let fresh = text(try shop.quote([other]), "quote_id")
@@ -402,11 +398,9 @@ struct UnsubscriptionTests {
             let expiry = integer(try shop.resource(resource), "expire_at")
             try shop.engine.setClock(to: min(expiry - 1, shop.engine.now + Int64.random(in: 0...(expiry - shop.engine.now), using: &random)))
             let quote = try shop.quote([resource])
-            let entry = shop.first(quote)
-            guard case .array(let periods)? = entry["periods"] else { Issue.record("round \(round): no periods"); continue }
-            for case .object(let period) in periods where period["method"] == "FORMULA" {
-                guard case .array(let sources)? = period["by_source"] else { continue }
-                for case .object(let source) in sources {
+            let entry = try shop.first(quote)
+            for period in try objects(entry["periods"]) where period["method"] == "FORMULA" {
+                for source in try objects(period["by_source"]) {
                     let paid = integer(source, "paid_fen"), refund = integer(source, "refund_fen")
                     #expect(refund + integer(source, "consumed_fen") + integer(source, "fee_fen") == paid, "round \(round)")
                     #expect(refund >= 0 && refund <= paid, "round \(round)")
@@ -422,7 +416,6 @@ struct UnsubscriptionTests {
 
 extension Shop {
     func firstCouponID() throws -> String {
-        guard case .array(let list)? = try object(engine.listCoupons(#"{"account_id":"acme"}"#))["coupons"], case .object(let c)? = list.first else { return "" }
-        return text(c, "coupon_id")
+        try #require(try firstObject(try object(engine.listCoupons(#"{"account_id":"acme"}"#))["coupons"])["coupon_id"]?.stringValue)
     }
 }

@@ -16,8 +16,7 @@ extension Shop {
     }
 
     func lines(_ resource: String) throws -> [[String: JSONValue]] {
-        guard case .array(let list)? = try object(engine.listUsage(#"{"account_id":"acme","resource_id":"\#(resource)","limit":1000}"#))["lines"] else { return [] }
-        return list.compactMap { if case .object(let fields) = $0 { return fields } else { return nil } }.reversed()
+        try objects(try object(engine.listUsage(#"{"account_id":"acme","resource_id":"\#(resource)","limit":1000}"#))["lines"]).reversed()
     }
 }
 
@@ -62,8 +61,7 @@ struct UsageTests {
             try shop.engine.setClock(to: max(shop.engine.now, at(2020, day.0, day.1, 13)))
             try shop.runScheduler()
             let result = try shop.usage([(id, bucket, 700, at(2020, day.0, day.1, 12), at(2020, day.0, day.1, 13))])
-            guard case .array(let results)? = result["results"], case .object(let first)? = results.first,
-                  case .array(let lines)? = first["lines"], case .object(let line)? = lines.first else { return (-1, -1) }
+            let line = try firstObject(try firstObject(result["results"])["lines"])
             return (integer(line, "covered") / 3600, integer(line, "overage") / 3600)
         }
         #expect(try covered((10, 5), "oct5") == (100, 600))
@@ -90,8 +88,7 @@ struct UsageTests {
         // February resets the quota.
         try shop.engine.setClock(to: at(2024, 2, 20))
         #expect(integer(try shop.usage([("f1", pod, 10, at(2024, 2, 3, 9), at(2024, 2, 3, 10))]), "charged_fen") == 0)
-        guard case .array(let packages)? = try object(shop.engine.listPackages(#"{"account_id":"acme"}"#))["packages"],
-              case .object(let package)? = packages.first else { return }
+        let package = try firstObject(try object(shop.engine.listPackages(#"{"account_id":"acme"}"#))["packages"])
         #expect(package["used"] == .integer(36_000))
         #expect(package["window_start"] == .integer(at(2024, 2, 1)))
 
@@ -123,8 +120,7 @@ struct UsageTests {
         #expect(integer(charged, "account", "arrears_fen") == 7900)
         #expect(integer(charged, "account", "credit_used_fen") == 500)
         let sources = try shop.lines(vm).flatMap { line -> [String] in
-            guard case .array(let paid)? = line["paid_by"] else { return [] }
-            return paid.compactMap { if case .object(let f) = $0, case .string(let s)? = f["source"] { return s } else { return nil } }
+            try objects(line["paid_by"]).map { try #require($0["source"]?.stringValue) }
         }
         #expect(Set(sources) == ["VOUCHER", "CASH_COUPON", "STORED_VALUE_CARD", "CASH", "CREDIT"])
         #expect(try shop.events("account.arrears_started").count == 1)

@@ -8,8 +8,11 @@
  * The counters sit behind a mutex because test_threads checks from several threads. A
  * forked child has its own copy of them: it reports through its exit status instead.
  *
- * Below them: json_* readers of the engine's compact JSON, and (with CHECK_FIXTURES defined)
- * the fixtures several tests share.
+ * What the tests share with the benchmarks and the fuzz harnesses (business time, requests,
+ * the json_* readers, paging, events, set-up) is in billing_test_support.h, included below
+ * with its checks counted here. This file adds the checks' side: the list readers with their
+ * consistency checks, MUST_ON, and (with CHECK_FIXTURES defined) the fixtures of the tests
+ * that run on one global engine.
  */
 #ifndef BILLING_CHECK_H
 #define BILLING_CHECK_H
@@ -76,11 +79,18 @@ static inline int check_summary(void) {
     return check_failures > 0 ? 1 : 0;
 }
 
-/* ---- Reading the lists ---------------------------------------------------------------
- * The tests scan the engine's compact JSON with strstr rather than pull in a JSON parser;
- * a host would use a real one. */
+/* The shared helpers count their checks here. */
+#define SUPPORT_CHECK(ok, what, detail, file, line) check_result((ok) != 0, (file), (line), (what), (detail))
+#include "billing_test_support.h"
 
-typedef int (*list_function)(billing_engine *, const char *, char **);
+/* The instant of a business-time (+08:00) wall clock reading, as the tests write it. */
+static inline int64_t at(int y, int m, int d, int hour, int minute, int second) {
+    return support_at(y, m, d, hour, minute, second);
+}
+
+/* ---- Reading the lists --------------------------------------------------------------- */
+
+typedef support_json_function list_function;
 
 /* Pages through billing_events_list or billing_audit_list from the beginning, `limit`
    items a page so that cursors are exercised, storing each item's `id_key` ("seq" or
@@ -89,32 +99,25 @@ typedef int (*list_function)(billing_engine *, const char *, char **);
    next_cursor that is not the last item) or more than `capacity` items. */
 static inline int list_all(billing_engine *engine, list_function list, const char *id_key, int limit,
                            int64_t *ids, int capacity, const char *needle, int *hits) {
-    static const char cursor_key[] = "\"next_cursor\":\"";
-    char key[32], cursor[32] = "", request[96];
-    int count = 0;
+    char key[32], cursor[32];
+    int count = 0, consistent = 1;
     snprintf(key, sizeof key, "\"%s\":", id_key);
     if (hits) *hits = 0;
-    for (;;) {
-        char *page = NULL;
-        if (cursor[0]) snprintf(request, sizeof request, "{\"limit\": %d, \"after\": \"%s\"}", limit, cursor);
-        else snprintf(request, sizeof request, "{\"limit\": %d}", limit);
-        if (list(engine, request, &page) != BILLING_OK) return -1;
-        for (const char *at = strstr(page, key); at; at = strstr(at + 1, key)) {
-            if (count == capacity) { billing_string_free(page); return -1; }
-            ids[count++] = strtoll(at + strlen(key), NULL, 10);
+    support_pages pages;
+    support_pages_begin(&pages, engine, list, "", limit);
+    for (const char *page; consistent && (page = support_pages_next(&pages));) {
+        for (const char *at = strstr(page, key); at && consistent; at = strstr(at + 1, key)) {
+            if (count == capacity) consistent = 0;
+            else ids[count++] = strtoll(at + strlen(key), NULL, 10);
         }
         for (const char *at = needle ? strstr(page, needle) : NULL; at; at = strstr(at + 1, needle)) (*hits)++;
-        const char *next = strstr(page, cursor_key);
-        int more = strstr(page, "\"has_more\":true") != NULL;
-        if (next) {
-            next += strlen(cursor_key);
-            snprintf(cursor, sizeof cursor, "%.*s", (int)strcspn(next, "\""), next);
-        }
-        int consistent = next != NULL && (count == 0 || strtoll(cursor, NULL, 10) == ids[count - 1]);
-        billing_string_free(page);
-        if (!consistent) return -1;
-        if (!more) return count;
+        /* Every page names its end, the last item's id (an empty first page: "0"). */
+        consistent = consistent && json_string(page, "next_cursor", cursor, sizeof cursor) &&
+                     (count == 0 || strtoll(cursor, NULL, 10) == ids[count - 1]);
     }
+    int failed = pages.status != BILLING_OK || !consistent;
+    support_pages_end(&pages);
+    return failed ? -1 : count;
 }
 
 /* Whether ids[] is exactly 1, 2, …, count: strictly increasing with no gap. */
@@ -125,143 +128,9 @@ static inline int ids_are_dense(const int64_t *ids, int count) {
     return 1;
 }
 
-/* ---- Reading one field ----------------------------------------------------------------
- * json_at(json, path) finds a value by a dotted path of member names and array indexes,
- * e.g. "order.resources.0.expire_at", looking only at each object's own members (nested
- * values and strings are skipped, so a key deeper down never matches). It returns a pointer
- * to the value's first character, or NULL. Keys are compared as written (no escapes). */
+/* ---- Calls on any engine ---------------------------------------------------------------- */
 
-static inline const char *json_space(const char *at) {
-    while (*at == ' ' || *at == '\n' || *at == '\r' || *at == '\t') at++;
-    return at;
-}
-
-/* The character after the value starting at `at` (after leading whitespace). */
-static inline const char *json_skip(const char *at) {
-    int depth = 0;
-    at = json_space(at);
-    do {
-        if (*at == '"') {
-            for (at++; *at && *at != '"'; at++) {
-                if (*at == '\\' && at[1]) at++;
-            }
-            if (*at) at++;
-        } else if (*at == '{' || *at == '[') {
-            depth++, at++;
-        } else if (*at == '}' || *at == ']') {
-            depth--, at++;
-        } else if (depth > 0) {
-            at++;
-        } else {
-            at += strcspn(at, ",}] \n\r\t");
-        }
-    } while (depth > 0 && *at);
-    return at;
-}
-
-static inline const char *json_at(const char *json, const char *path) {
-    const char *at = json ? json_space(json) : NULL;
-    while (at && *path) {
-        size_t length = strcspn(path, ".");
-        char *end;
-        long index = strtol(path, &end, 10);
-        if (*at == '[' && end == path + length && length > 0) {
-            at = json_space(at + 1);
-            for (; index > 0 && *at && *at != ']'; index--) {
-                at = json_space(json_skip(at));
-                at = *at == ',' ? json_space(at + 1) : at;
-            }
-            if (*at == ']' || !*at) return NULL;
-        } else if (*at == '{') {
-            const char *found = NULL;
-            at = json_space(at + 1);
-            while (*at == '"' && !found) {
-                const char *key = at + 1, *colon = json_space(json_skip(at));
-                if (*colon != ':') return NULL;
-                const char *value = json_space(colon + 1);
-                if (strncmp(key, path, length) == 0 && key[length] == '"') found = value;
-                at = json_space(json_skip(value));
-                at = *at == ',' ? json_space(at + 1) : at;
-            }
-            if (!found) return NULL;
-            at = found;
-        } else {
-            return NULL;
-        }
-        path += length + (path[length] == '.');
-    }
-    return at;
-}
-
-#define JSON_MISSING INT64_MIN
-
-/* The integer at `path`, or JSON_MISSING when there is none (absent, null, not a number). */
-static inline int64_t json_int(const char *json, const char *path) {
-    const char *at = json_at(json, path);
-    if (!at || !(*at == '-' || (*at >= '0' && *at <= '9'))) return JSON_MISSING;
-    return strtoll(at, NULL, 10);
-}
-
-/* Copies the string at `path` (escapes left as written) into buffer; NULL when there is none. */
-static inline const char *json_string(const char *json, const char *path, char *buffer, size_t size) {
-    const char *at = json_at(json, path);
-    if (!at || *at != '"' || size == 0) return NULL;
-    size_t length = (size_t)(json_skip(at) - at) - 2;
-    snprintf(buffer, size, "%.*s", (int)length, at + 1);
-    return buffer;
-}
-
-/* Whether the value at `path` is exactly the literal `word` (true, false, null). */
-static inline int json_is(const char *json, const char *path, const char *word) {
-    const char *at = json_at(json, path);
-    return at && strncmp(at, word, strlen(word)) == 0 && json_skip(at) == at + strlen(word);
-}
-
-/* The number of elements of the array at `path`, -1 when there is no array. */
-static inline int json_count(const char *json, const char *path) {
-    const char *at = json_at(json, path);
-    if (!at || *at != '[') return -1;
-    int count = 0;
-    for (at = json_space(at + 1); *at && *at != ']'; count++) {
-        at = json_space(json_skip(at));
-        at = *at == ',' ? json_space(at + 1) : at;
-    }
-    return count;
-}
-
-/* ---- Fixtures --------------------------------------------------------------------------
- * What test_orders, test_lifecycle and test_accounts share, compiled only where
- * CHECK_FIXTURES is defined before this header is included (test_abi, test_processes and
- * test_threads have helpers of these names of their own): one engine per program or
- * scenario in the global `engine`, requests made with a printf-style format, and the set-up
- * every scenario repeats — a fresh file on a manual clock, products, accounts with a top-up,
- * a purchase paid and provisioned. Checks made inside count like the test's own. They live in
- * this file, not in one of their own, because the top-level Makefile rebuilds the tests when
- * check.h changes. */
-#ifdef CHECK_FIXTURES
-
-#include <limits.h>
-#include <stdarg.h>
-#include <unistd.h>
-
-static billing_engine *engine;
-static int status_;    /* the status of the call MUST or REFUSES made last */
-static char text[512]; /* STR's buffer, for one check at a time */
-
-typedef char id[32];
-
-/* Calls f on `engine` with a printf-formatted request; returns the response (caller frees) or
-   NULL, and the status through *status when given. */
-static inline char *call(list_function f, int *status, const char *format, ...) {
-    char request[8192], *out = NULL;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(request, sizeof request, format, arguments);
-    va_end(arguments);
-    int got = f(engine, request, &out);
-    if (status) *status = got;
-    return out;
-}
+static int status_; /* the status of the call MUST_ON (or MUST, REFUSES) made last */
 
 static inline char *must_succeed(char *out, const char *file, int line, const char *name) {
     char detail[64];
@@ -270,9 +139,51 @@ static inline char *must_succeed(char *out, const char *file, int line, const ch
     return out;
 }
 
-/* A call that must succeed; returns its response (caller frees). A failure is counted and
-   reported with the status and the last error. */
-#define MUST(f, ...) must_succeed(call(f, &status_, __VA_ARGS__), __FILE__, __LINE__, #f)
+/* A call on `engine` with a printf-formatted request that must succeed; returns its response
+   (caller frees). A failure is counted and reported with the status and the last error. */
+#define MUST_ON(engine, f, ...) must_succeed(support_call((engine), (f), &status_, __VA_ARGS__), __FILE__, __LINE__, #f)
+
+/* An account's cash balance (one check). */
+static inline int64_t cash_on(billing_engine *engine, const char *account) {
+    char *json = MUST_ON(engine, billing_account_get, "{\"account_id\": \"%s\"}", account);
+    int64_t balance = json_int(json, "account.cash_balance_fen");
+    billing_string_free(json);
+    return balance;
+}
+
+/* billing_verify finds no breach (one check, reported at `line`). */
+static inline void check_verify(billing_engine *engine, const char *file, int line) {
+    char detail[700];
+    int ok = support_verify_ok(engine, detail, sizeof detail);
+    check_result(ok, file, line, "billing_verify is ok", detail);
+}
+
+/* ---- Fixtures --------------------------------------------------------------------------
+ * What test_orders, test_lifecycle and test_accounts share, compiled only where
+ * CHECK_FIXTURES is defined before this header is included (test_abi and test_threads have
+ * an `engine` of their own): one engine per program or scenario in the global `engine`,
+ * requests made with a printf-style format, and the set-up every scenario repeats — a fresh
+ * file on a manual clock, products, accounts with a top-up, a purchase paid and provisioned
+ * (the shared support_* helpers on `engine`). Checks made inside count like the test's own. */
+#ifdef CHECK_FIXTURES
+
+static billing_engine *engine;
+static char text[512]; /* STR's buffer, for one check at a time */
+
+typedef char id[32];
+
+/* Calls f on `engine` with a printf-formatted request; returns the response (caller frees) or
+   NULL, and the status through *status when given. */
+static inline char *call(list_function f, int *status, const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    char *out = support_vcall(engine, f, status, format, arguments);
+    va_end(arguments);
+    return out;
+}
+
+/* A call on `engine` that must succeed; returns its response (caller frees). */
+#define MUST(f, ...) MUST_ON(engine, f, __VA_ARGS__)
 
 /* A call that must fail with `want` and `reason`, leaving *out_json NULL. */
 #define REFUSES(want, reason, f, ...)                                                        \
@@ -296,37 +207,23 @@ static inline int64_t now_(void) {
     return now;
 }
 
-/* Removes a database file and the files SQLite keeps beside it. */
-static inline void remove_database(const char *path) {
-    static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char name[PATH_MAX + 16];
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-        unlink(name);
-    }
-}
-
 /* Opens `engine` on a fresh file at `path` with a manual clock at `start` (one check). */
 static inline int open_fixture(const char *path, int64_t start) {
     char options[96];
-    remove_database(path);
+    support_remove_database(path);
     snprintf(options, sizeof options, "{\"clock\": \"manual\", \"now\": %lld}", (long long)start);
     engine = NULL;
     return CHECK_OK(billing_engine_open(path, options, &engine));
 }
 
-static inline void put_product(const char *definition) {
-    billing_string_free(MUST(billing_product_put, "{\"actor\": \"catalog\", \"product\": %s}", definition));
-}
+static inline void put_product(const char *definition) { support_put_product(engine, definition); }
 
-/* A verified V3 enterprise account with `topup` fen of cash (none when 0). */
+/* A verified V3 enterprise account with `topup` fen of cash (none when 0), topped up under
+   the reference "init-<account>". */
 static inline void put_account(const char *account, int64_t topup) {
-    billing_string_free(MUST(billing_account_put, "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\","
-                                                  " \"realname_verified\": true, \"level\": \"V3\"}", account));
-    if (topup > 0) {
-        billing_string_free(MUST(billing_account_topup, "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld,"
-                                                        " \"external_reference\": \"init-%s\"}", account, (long long)topup, account));
-    }
+    char reference[96];
+    snprintf(reference, sizeof reference, "init-%s", account);
+    support_put_account(engine, account, topup, reference);
 }
 
 static inline void topup(const char *account, int64_t amount, const char *reference) {
@@ -334,24 +231,20 @@ static inline void topup(const char *account, int64_t amount, const char *refere
                                                     " \"external_reference\": \"%s\"}", account, (long long)amount, reference));
 }
 
-static inline int64_t cash(const char *account) {
-    char *json = MUST(billing_account_get, "{\"account_id\": \"%s\"}", account);
-    int64_t balance = json_int(json, "account.cash_balance_fen");
-    billing_string_free(json);
-    return balance;
-}
+static inline int64_t cash(const char *account) { return cash_on(engine, account); }
 
 /* The sum of an account's CASH ledger entries, paged 50 at a time (one check a page), and how
    many entries of `kind` it holds (may be NULL), with their sum in *kind_sum. */
 static inline int64_t ledger_cash(const char *account, const char *kind, int *kind_count, int64_t *kind_sum) {
-    char cursor[32] = "", *page;
+    char filter[96];
     int64_t sum = 0;
     if (kind_count) *kind_count = 0;
     if (kind_sum) *kind_sum = 0;
-    for (int more = 1; more;) {
-        if (cursor[0]) page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50, \"after\": \"%s\"}", account, cursor);
-        else page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": 50}", account);
-        if (!CHECK(page != NULL)) return JSON_MISSING;
+    snprintf(filter, sizeof filter, "\"account_id\": \"%s\"", account);
+    support_pages pages;
+    support_pages_begin(&pages, engine, billing_ledger_list, filter, 50);
+    for (const char *page; (page = support_pages_next(&pages));) {
+        CHECK(page != NULL);
         for (int i = 0, n = json_count(page, "entries"); i < n; i++) {
             char field[64], fund[16] = "", entry_kind[32] = "";
             snprintf(field, sizeof field, "entries.%d.fund", i);
@@ -366,8 +259,12 @@ static inline int64_t ledger_cash(const char *account, const char *kind, int *ki
                 if (kind_sum) *kind_sum += amount;
             }
         }
-        more = json_is(page, "has_more", "true") && COPY(cursor, page, "next_cursor");
-        billing_string_free(page);
+    }
+    int failed = pages.status != BILLING_OK;
+    support_pages_end(&pages);
+    if (failed) {
+        check_result(0, __FILE__, __LINE__, "billing_ledger_list", NULL);
+        return JSON_MISSING;
     }
     return sum;
 }
@@ -375,17 +272,7 @@ static inline int64_t ledger_cash(const char *account, const char *kind, int *ki
 /* Buys one resource of `product` (one month when `monthly`, else pay-per-use) with auto_pay,
    from cash, and reports it provisioned (four checks); stores its id in `resource`. */
 static inline void buy(const char *account, const char *product, int monthly, char *resource) {
-    resource[0] = '\0';
-    char *json = MUST(billing_order_create, "{\"actor\": \"portal\", \"account_id\": \"%s\", \"auto_pay\": true, \"items\":"
-                                            " [{\"product_id\": \"%s\"%s}]}", account, product,
-                      monthly ? ", \"period\": {\"unit\": \"MONTH\", \"count\": 1}" : "");
-    CHECK_STR(STR(json, "order.status"), "PROCESSING");
-    json_string(json, "order.resources.0.resource_id", resource, sizeof(id));
-    billing_string_free(json);
-    json = MUST(billing_resource_report, "{\"actor\": \"provisioner\", \"account_id\": \"%s\", \"results\":"
-                                         " [{\"resource_id\": \"%s\", \"outcome\": \"SUCCEEDED\"}]}", account, resource);
-    CHECK_STR(STR(json, "resources.0.status"), "IN_USE");
-    billing_string_free(json);
+    support_buy(engine, account, product, monthly, resource, sizeof(id));
 }
 
 #endif /* CHECK_FIXTURES */

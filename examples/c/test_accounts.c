@@ -140,15 +140,14 @@ static void test_topups(void) {
 /* Sums every CASH entry of an account's ledger, `limit` entries a page; returns the number
    of entries, -1 on a failed call. *last_after receives the last entry's balance_after_fen. */
 static int ledger_sum(const char *account, int limit, int64_t *sum, int64_t *last_after) {
-    char cursor[32] = "", *page;
-    int count = 0, more = 1;
+    char filter[96];
+    int count = 0;
     int64_t previous_id = 0;
     *sum = 0;
-    while (more) {
-        if (cursor[0]) page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": %d, \"after\": \"%s\"}",
-                                   account, limit, cursor);
-        else page = call(billing_ledger_list, NULL, "{\"account_id\": \"%s\", \"limit\": %d}", account, limit);
-        if (!page) return -1;
+    snprintf(filter, sizeof filter, "\"account_id\": \"%s\"", account);
+    support_pages pages;
+    support_pages_begin(&pages, engine, billing_ledger_list, filter, limit);
+    for (const char *page; (page = support_pages_next(&pages));) {
         int entries = json_count(page, "entries");
         CHECK(entries >= 0 && entries <= limit);
         for (int i = 0; i < entries; i++) {
@@ -167,11 +166,10 @@ static int ledger_sum(const char *account, int limit, int64_t *sum, int64_t *las
             }
             count++;
         }
-        more = json_is(page, "has_more", "true");
-        if (!COPY(cursor, page, "next_cursor")) more = 0;
-        billing_string_free(page);
     }
-    return count;
+    int failed = pages.status != BILLING_OK;
+    support_pages_end(&pages);
+    return failed ? -1 : count;
 }
 
 static void test_ledger_sum(void) {
@@ -658,6 +656,6 @@ int main(int argc, char **argv) {
 
     billing_engine_close(engine);
     int status = check_summary();
-    if (status == 0) remove_database(path);
+    if (status == 0) support_remove_database(path);
     return status;
 }

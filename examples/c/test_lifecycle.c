@@ -23,23 +23,6 @@ static const char *scratch;
 static char path[PATH_MAX];
 static int failures_before; /* check_failures when the scenario started */
 
-/* ---- Time: civil dates at +08:00 ----------------------------------------------------- */
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The instant of a business-time (+08:00) wall clock reading. */
-static int64_t at(int y, int m, int d, int hour, int minute, int second) {
-    return days_from_civil(y, m, d) * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600;
-}
-
 /* ---- Scenario files ---------------------------------------------------------------------- */
 
 /* Opens a fresh file for a scenario with a manual clock at `start`. */
@@ -49,23 +32,12 @@ static int begin_scenario(const char *name, int64_t start) {
     return open_fixture(path, start);
 }
 
-/* billing_verify finds no breach. */
-static void verify_ok(int line) {
-    char *json = NULL;
-    int got = billing_verify(engine, NULL, &json);
-    char detail[700];
-    snprintf(detail, sizeof detail, "status %d: %.600s", got, json ? json : "(no response)");
-    check_result(got == BILLING_OK && json_is(json, "ok", "true") && json_count(json, "breaches") == 0, __FILE__, line,
-                 "billing_verify is ok", detail);
-    billing_string_free(json);
-}
-
 /* Verifies, closes, and removes the file when the scenario had no failure. */
 static void end_scenario(void) {
-    verify_ok(__LINE__);
+    check_verify(engine, __FILE__, __LINE__);
     billing_engine_close(engine);
     engine = NULL;
-    if (check_failures == failures_before) remove_database(path);
+    if (check_failures == failures_before) support_remove_database(path);
 }
 
 /* ---- Resources ---------------------------------------------------------------------------- */
@@ -95,41 +67,11 @@ static int64_t resource_int(const char *account, const char *resource, const cha
 /* The `index`-th (0-based) event of `type` about `subject` in the account's outbox, as a copy
    of its JSON object (caller frees with free()), or NULL; *count receives how many there are. */
 static char *find_event(const char *account, const char *type, const char *subject, int index, int *count) {
-    char cursor[32] = "", *page, *found = NULL;
-    int matches = 0;
-    for (int more = 1; more;) {
-        if (cursor[0]) page = call(billing_events_list, NULL, "{\"account_id\": \"%s\", \"limit\": 1000, \"after\": \"%s\"}", account, cursor);
-        else page = call(billing_events_list, NULL, "{\"account_id\": \"%s\", \"limit\": 1000}", account);
-        if (!CHECK(page != NULL)) break;
-        for (int i = 0, n = json_count(page, "events"); i < n; i++) {
-            char field[48], event_type[64] = "", event_subject[64] = "";
-            snprintf(field, sizeof field, "events.%d.type", i);
-            json_string(page, field, event_type, sizeof event_type);
-            snprintf(field, sizeof field, "events.%d.subject_id", i);
-            json_string(page, field, event_subject, sizeof event_subject);
-            if (strcmp(event_type, type) != 0 || (subject && strcmp(event_subject, subject) != 0)) continue;
-            if (matches++ == index && !found) {
-                snprintf(field, sizeof field, "events.%d", i);
-                const char *start = json_at(page, field);
-                size_t length = (size_t)(json_skip(start) - start);
-                found = malloc(length + 1);
-                if (found) {
-                    memcpy(found, start, length);
-                    found[length] = '\0';
-                }
-            }
-        }
-        more = json_is(page, "has_more", "true") && COPY(cursor, page, "next_cursor");
-        billing_string_free(page);
-    }
-    if (count) *count = matches;
-    return found;
+    return support_find_event(engine, account, type, subject, index, count);
 }
 
 static int count_events(const char *account, const char *type, const char *subject) {
-    int count = 0;
-    free(find_event(account, type, subject, 0, &count));
-    return count;
+    return support_count_events(engine, account, type, subject);
 }
 
 /* ---- The scheduler ------------------------------------------------------------------------ */

@@ -23,12 +23,7 @@
 
 /* Whether the account's outbox holds an event of `type` about `subject`. */
 static int has_event(const char *account, const char *type, const char *subject) {
-    char needle[160];
-    snprintf(needle, sizeof needle, "\"subject_id\":\"%s\",\"type\":\"%s\"", subject, type);
-    char *json = call(billing_events_list, NULL, "{\"account_id\": \"%s\", \"limit\": 1000}", account);
-    int found = json && strstr(json, needle) != NULL;
-    billing_string_free(json);
-    return found;
+    return support_count_events(engine, account, type, subject) > 0;
 }
 
 /* An order's status, or "(none)". */
@@ -728,6 +723,6 @@ int main(int argc, char **argv) {
 
     billing_engine_close(engine);
     int status = check_summary();
-    if (status == 0) remove_database(path);
+    if (status == 0) support_remove_database(path);
     return status;
 }

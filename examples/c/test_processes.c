@@ -41,13 +41,9 @@
 
 enum { CHILDREN = 4, WRITES = 50, TOTAL = CHILDREN * WRITES, RACE_ROUNDS = 100 };
 
-static char path[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+static char path[PATH_MAX];
 
-static void remove_database(void) {
-    unlink(path);
-    unlink(wal);
-    unlink(shm);
-}
+static void remove_database(void) { support_remove_database(path); }
 
 /* The value a child's write sets: one no other write uses, so every write is a change. */
 static int write_value(int child, int write) { return 1000000 + child * 1000 + write; }
@@ -174,7 +170,9 @@ static void test_concurrent_writers(void) {
     }
 
     /* A key written by one process is known to another: a replay returns the stored first
-       response (with that write's value) and adds nothing; another request conflicts. */
+       response (with that write's value) and adds nothing; another request with the key in
+       its scope (the same actor: keys of requests about no account are scoped to the actor)
+       conflicts. */
     char request[256], expected[64], *json = NULL;
     write_request(request, sizeof request, 2, 7);
     snprintf(expected, sizeof expected, "\"large_refund_threshold_fen\":%d,", write_value(2, 7));
@@ -183,7 +181,7 @@ static void test_concurrent_writers(void) {
     billing_string_free(json);
     json = NULL;
     CHECK_STATUS(billing_config_update(engine,
-                                       "{\"actor\": \"parent\", \"idempotency_key\": \"process-2-write-7\","
+                                       "{\"actor\": \"process-2\", \"idempotency_key\": \"process-2-write-7\","
                                        " \"changes\": {}}",
                                        &json),
                  BILLING_E_CONFLICT);
@@ -230,47 +228,12 @@ static void unshare(void) {
 /* Every child passes every barrier, whatever failed before, so that none waits forever. */
 static void barrier(void) { pthread_barrier_wait(&shared->barrier); }
 
-/* ---- Time: civil dates at +08:00 ----------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The instant of a business-time (+08:00) wall clock reading; days may run past the month. */
-static int64_t at(int y, int m, int d, int hour, int minute, int second) {
-    return days_from_civil(y, m, 1) * 86400 + (int64_t)(d - 1) * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600;
-}
-
 #define FLEET_START at(2024, 1, 1, 10, 0, 0) /* purchases on Jan 1–10, two a day */
 #define SIMULATION_START at(2024, 1, 11, 0, 0, 0)
 
-/* ---- Requests through one engine ---------------------------------------------------------- */
+/* ---- Set-up through one engine ------------------------------------------------------------ */
 
-static char *request(billing_engine *engine, list_function f, int *status, const char *format, ...) {
-    char text[2048], *out = NULL;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(text, sizeof text, format, arguments);
-    va_end(arguments);
-    int got = f(engine, text, &out);
-    if (status) *status = got;
-    return out;
-}
-
-/* A request that must succeed; its response (caller frees) or NULL. */
-#define MUST(engine, f, ...) must_succeed(request((engine), (f), &status_, __VA_ARGS__), __LINE__, #f)
-static int status_;
-static char *must_succeed(char *out, int line, const char *name) {
-    char detail[64];
-    snprintf(detail, sizeof detail, "status %d", status_);
-    check_result(status_ == BILLING_OK && out != NULL, __FILE__, line, name, detail);
-    return out;
-}
+#define MUST(engine, f, ...) MUST_ON(engine, f, __VA_ARGS__)
 
 static int open_manual(billing_engine **engine, int64_t now) {
     char options[96];
@@ -280,43 +243,14 @@ static int open_manual(billing_engine **engine, int64_t now) {
 }
 
 static void set_up_account(billing_engine *engine, const char *account, int64_t cash) {
-    billing_string_free(MUST(engine, billing_product_put,
-                             "{\"actor\": \"catalog\", \"product\": {\"product_id\": \"evs.ssd\", \"product_type\": \"EVS\","
-                             " \"billing_mode\": \"PREPAID\", \"monthly_price_fen\": 1000, \"yearly_price_fen\": 10000}}"));
-    billing_string_free(MUST(engine, billing_account_put,
-                             "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\", \"realname_verified\": true,"
-                             " \"level\": \"V3\"}", account));
-    billing_string_free(MUST(engine, billing_account_topup,
-                             "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %lld, \"external_reference\": \"seed\"}",
-                             account, (long long)cash));
+    support_put_product(engine, "{\"product_id\": \"evs.ssd\", \"product_type\": \"EVS\", \"billing_mode\": \"PREPAID\","
+                                " \"monthly_price_fen\": 1000, \"yearly_price_fen\": 10000}");
+    support_put_account(engine, account, cash, "seed");
 }
 
 /* Buys one month of evs.ssd, paid from cash and provisioned now; stores the resource id. */
 static void buy(billing_engine *engine, const char *account, char *resource, size_t size) {
-    resource[0] = '\0';
-    char *json = MUST(engine, billing_order_create,
-                      "{\"actor\": \"portal\", \"account_id\": \"%s\", \"auto_pay\": true, \"items\": [{\"product_id\": \"evs.ssd\","
-                      " \"period\": {\"unit\": \"MONTH\", \"count\": 1}}]}", account);
-    json_string(json, "order.resources.0.resource_id", resource, size);
-    billing_string_free(json);
-    billing_string_free(MUST(engine, billing_resource_report,
-                             "{\"actor\": \"provisioner\", \"account_id\": \"%s\", \"results\": [{\"resource_id\": \"%s\","
-                             " \"outcome\": \"SUCCEEDED\"}]}", account, resource));
-}
-
-static int64_t cash_of(billing_engine *engine, const char *account) {
-    char *json = MUST(engine, billing_account_get, "{\"account_id\": \"%s\"}", account);
-    int64_t cash = json_int(json, "account.cash_balance_fen");
-    billing_string_free(json);
-    return cash;
-}
-
-static void check_verify(billing_engine *engine, int line) {
-    char *json = NULL, detail[700];
-    int got = billing_verify(engine, NULL, &json);
-    snprintf(detail, sizeof detail, "status %d: %.600s", got, json ? json : "(none)");
-    check_result(got == BILLING_OK && json_is(json, "ok", "true"), __FILE__, line, "billing_verify is ok", detail);
-    billing_string_free(json);
+    support_buy(engine, account, "evs.ssd", 1, resource, size);
 }
 
 /* ---- Concurrent schedulers ----------------------------------------------------------------- */
@@ -355,7 +289,7 @@ static int schedule(int child) {
             billing_string_free(json);
         }
     }
-    if (opened) check_verify(engine, __LINE__);
+    if (opened) check_verify(engine, __FILE__, __LINE__);
     billing_engine_close(engine);
     return check_failures - inherited;
 }
@@ -369,13 +303,12 @@ struct fleet_events {
 
 /* Reads every event of the fleet's account once, by cursor, into per-resource tallies. */
 static int tally_events(billing_engine *engine, struct fleet_events *tally) {
-    char cursor[32] = "";
     int total = 0;
     memset(tally, 0, sizeof *tally * FLEET);
-    for (int more = 1; more;) {
-        char *page = cursor[0] ? MUST(engine, billing_events_list, "{\"account_id\": \"fleet\", \"limit\": 500, \"after\": \"%s\"}", cursor)
-                               : MUST(engine, billing_events_list, "{\"account_id\": \"fleet\", \"limit\": 500}");
-        if (!page) return -1;
+    support_pages pages;
+    support_pages_begin(&pages, engine, billing_events_list, "\"account_id\": \"fleet\"", 500);
+    for (const char *page; (page = support_pages_next(&pages));) {
+        CHECK(page != NULL); /* one check a page */
         for (int i = 0, n = json_count(page, "events"); i < n; i++, total++) {
             char field[64], type[64] = "", subject[32] = "";
             snprintf(field, sizeof field, "events.%d.type", i);
@@ -408,9 +341,12 @@ static int tally_events(billing_engine *engine, struct fleet_events *tally) {
                 e->renewed++;
             }
         }
-        more = json_is(page, "has_more", "true") && json_string(page, "next_cursor", cursor, sizeof cursor);
-        billing_string_free(page);
     }
+    if (pages.status != BILLING_OK) {
+        check_result(0, __FILE__, __LINE__, "billing_events_list", NULL);
+        total = -1;
+    }
+    support_pages_end(&pages);
     return total;
 }
 
@@ -429,7 +365,7 @@ static void test_concurrent_schedulers(void) {
                                      " \"policy\": \"AUTO_RENEW\"}", fleet[r]));
         }
     }
-    int64_t cash_before = cash_of(engine, "fleet");
+    int64_t cash_before = cash_on(engine, "fleet");
     billing_engine_close(engine);
     if (!share()) return;
 
@@ -502,8 +438,8 @@ static void test_concurrent_schedulers(void) {
         CHECK_STR(status, "COMPLETED");
     }
     billing_string_free(json);
-    CHECK(cash_of(engine, "fleet") == cash_before - 1000 * expected_renewals);
-    check_verify(engine, __LINE__);
+    CHECK(cash_on(engine, "fleet") == cash_before - 1000 * expected_renewals);
+    check_verify(engine, __FILE__, __LINE__);
     billing_engine_close(engine);
 }
 
@@ -532,7 +468,7 @@ static int unsubscribe(int child) {
         }
         barrier();
         if (!opened) continue;
-        char *json = request(engine, billing_resources_unsubscribe, &shared->status[round][child],
+        char *json = support_call(engine, billing_resources_unsubscribe, &shared->status[round][child],
                              "{\"actor\": \"%s\", \"account_id\": \"refunds\", \"resource_ids\": [\"%s\"]%s}", actor,
                              targets[round], key);
         snprintf(shared->reason[round][child], sizeof shared->reason[0][0], "%s", billing_last_error_reason());
@@ -558,7 +494,7 @@ static void test_concurrent_unsubscriptions(void) {
         billing_string_free(json);
     }
     CHECK(expected > 0);
-    int64_t before = cash_of(engine, "refunds");
+    int64_t before = cash_on(engine, "refunds");
     billing_engine_close(engine);
     if (!share()) return;
 
@@ -587,7 +523,7 @@ static void test_concurrent_unsubscriptions(void) {
     unshare();
 
     if (!open_manual(&engine, UNSUBSCRIBE_AT)) return;
-    CHECK(cash_of(engine, "refunds") == before + expected);
+    CHECK(cash_on(engine, "refunds") == before + expected);
     char *json = MUST(engine, billing_orders_list, "{\"account_id\": \"refunds\", \"order_type\": \"UNSUBSCRIBE\", \"limit\": 100}");
     CHECK(json_count(json, "orders") == UNSUBSCRIBE_ROUNDS);
     billing_string_free(json);
@@ -598,7 +534,7 @@ static void test_concurrent_unsubscriptions(void) {
         CHECK_STR(status, "UNSUBSCRIBED");
         billing_string_free(json);
     }
-    check_verify(engine, __LINE__);
+    check_verify(engine, __FILE__, __LINE__);
     billing_engine_close(engine);
 }
 
@@ -608,8 +544,6 @@ int main(int argc, char **argv) {
         return 2;
     }
     snprintf(path, sizeof path, "%s/test_processes.sqlite", argv[1]);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    snprintf(shm, sizeof shm, "%s-shm", path);
 
     test_racing_first_open();
     test_concurrent_writers();

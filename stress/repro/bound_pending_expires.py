@@ -17,13 +17,13 @@ Exit status 1 while the bug is present, 0 once fixed.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python"))
+PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python")
+sys.path[:0] = [PYTHON, os.path.join(PYTHON, "tests")]
 import billing  # noqa: E402
+from helpers import DAY, START, customer  # noqa: E402  (START: 2024-01-01 10:30 +08:00)
 
-START, DAY = 1704076200, 86_400  # 2024-01-01 10:30 +08:00
 e = billing.Engine(":memory:", clock="manual", now=START)
-e.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
-e.topup("pay", "a1", 100_000, "seed")
+customer(e, cash=100_000)
 e.product_put("ops", {"product_id": "disk", "product_type": "EVS", "billing_mode": "PREPAID",
                       "monthly_price_fen": 1000})
 e.product_put("ops", {"product_id": "vm", "product_type": "ECS", "billing_mode": "PREPAID",

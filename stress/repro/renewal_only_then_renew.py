@@ -14,20 +14,17 @@ Exit status 1 while the bug is present, 0 once fixed.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python"))
+PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python")
+sys.path[:0] = [PYTHON, os.path.join(PYTHON, "tests")]
 import billing  # noqa: E402
 from billing import errors  # noqa: E402
+from helpers import DAY, M1, START, buy, customer  # noqa: E402  (START: 2024-01-01 10:30 +08:00)
 
-START, DAY = 1704076200, 86_400  # 2024-01-01 10:30 +08:00
-M1 = {"unit": "MONTH", "count": 1}
 e = billing.Engine(":memory:", clock="manual", now=START)
-e.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
-e.topup("pay", "a1", 100_000, "seed")
+customer(e, cash=100_000)
 e.product_put("ops", {"product_id": "disk", "product_type": "EVS", "billing_mode": "PREPAID",
                       "monthly_price_fen": 1000})
-order = e.order_create("buyer", "a1", [{"product_id": "disk", "period": M1}], auto_pay=True)["order"]
-[disk] = [r["resource_id"] for r in order["resources"]]
-e.resource_report("host", "a1", [{"resource_id": disk, "outcome": "SUCCEEDED"}])
+[disk] = buy(e, "disk", auto_pay=True)  # paid at creation and provisioned
 e.resources_renew("buyer", "a1", [disk], period=M1, auto_pay=True)     # + [2024-02-01, 2024-03-01]
 e.resources_unsubscribe("buyer", "a1", [disk], type="RENEWAL_ONLY")    # that period refunded
 print("expiry back to", e.resource_get("a1", disk)["resource"]["expire_at_local"])

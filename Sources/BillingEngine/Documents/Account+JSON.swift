@@ -56,14 +56,6 @@ extension CouponScope {
         regions = try list("regions")
         try reader.finish()
     }
-
-    /// Decodes the stored form (written by `json`); a damaged value is a storage error, never
-    /// an empty (unrestricted) scope.
-    init(storedJSON text: String, coupon: String) throws {
-        let record = "scope of coupon \(coupon)"
-        let document = try StoredValue.document(text, record)
-        self = try StoredValue.decode(record) { try CouponScope(ObjectReader(document, path: "scope")) }
-    }
 }
 
 extension Coupon {

@@ -118,7 +118,7 @@ extension Configuration {
         }
         next.maxCouponsPerPayment = try patch.optionalInt("max_coupons_per_payment", in: 0...100) ?? next.maxCouponsPerPayment
         next.maxBatchCancel = try patch.optionalInt("max_batch_cancel", in: 1...1000) ?? next.maxBatchCancel
-        next.maxBatchRenew = try patch.optionalInt("max_batch_renew", in: 1...1000) ?? next.maxBatchRenew
+        next.maxBatchRenew = try patch.optionalInt("max_batch_renew", in: 1...Configuration.maxBatchRenewLimit) ?? next.maxBatchRenew
         next.exportRetentionHours = try patch.optionalInt("export_retention_hours", in: 1...8760) ?? next.exportRetentionHours
         if let directory = try patch.optionalString("export_directory", maxLength: 1024) {
             guard directory.hasPrefix("/"), !directory.split(separator: "/").contains("..") else {

@@ -107,7 +107,7 @@ extension Resource {
             "expiry_policy": .string(expiryPolicy),
             "grace_end": JSONValue(graceEnd),
             "retention_end": JSONValue(retentionEnd),
-            "freeze_reason": JSONValue(freezeReason),
+            "freeze_reason": JSONValue(freezeReason?.rawValue),
             "auto_renew": autoRenewPeriod.map { ["period": ["unit": .string($0.unit.rawValue), "count": .integer($0.count)],
                                                  "remaining": JSONValue(autoRenewRemaining), "next_attempt_at": JSONValue(nextAttemptAt)] } ?? .null,
         ]

@@ -30,6 +30,10 @@ public struct BillingError: Error, Equatable, Sendable, CustomStringConvertible 
     public let status: Status
     public let reason: String
     public let message: String
+    /// The Unix second a refused login may be tried again (`login_throttled`, and
+    /// `invalid_credentials` when the failure started a wait); billing_call's error document
+    /// carries it as "retry_after" so hosts need not read it out of the message.
+    public var retryAfter: Int64? = nil
 
     public init(_ status: Status, _ reason: String, _ message: String) {
         self.status = status

@@ -47,6 +47,10 @@ public struct Configuration: Hashable, Sendable {
     public var maxBatchCancel: Int64 = 30
     /// Primary resources renewable in one call (§4.3).
     public var maxBatchRenew: Int64 = 10
+    /// The largest `maxBatchRenew` a platform may configure: the guide's batch renewal of up
+    /// to 1,000 resources. A renew or quote request never lists more ids than this, whatever
+    /// the setting, so a request is bounded before the configuration is read.
+    public static let maxBatchRenewLimit: Int64 = 1000
     /// Hours an export record and its file are kept (§3.9: 3 days).
     public var exportRetentionHours: Int64 = 72
     /// Where export files are written; nil means beside the database file ("<file>-exports").

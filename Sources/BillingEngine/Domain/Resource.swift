@@ -63,8 +63,8 @@ public struct Resource: Equatable, Sendable {
     public var graceEnd: Int64? = nil
     /// End of the retention period, set when the resource expires.
     public var retentionEnd: Int64? = nil
-    /// Why it is frozen: EXPIRY (retention), ARREARS, VIOLATION, POLICE.
-    public var freezeReason: String? = nil
+    /// Why it is frozen (nil unless FROZEN).
+    public var freezeReason: ResourceFreezeReason? = nil
     /// Auto-renew period (unit and count) and renewals left (nil: unlimited).
     public var autoRenewPeriod: Period? = nil
     public var autoRenewRemaining: Int64? = nil
@@ -79,6 +79,23 @@ public struct Resource: Equatable, Sendable {
 
     /// The expiry policy as a value.
     public var policy: ExpiryPolicy { ExpiryPolicy(rawValue: expiryPolicy) ?? .manual }
+}
+
+/// Why a resource is frozen (domain-rules §4.2, §4.7, §4.8), which decides what may still
+/// happen to it: a resource frozen by its own expiry or by arrears is released when its
+/// retention ends; one frozen by public security can be neither released, deleted nor
+/// unsubscribed. Stored as its raw value; an unknown stored value is a storage error.
+public enum ResourceFreezeReason: String, CaseIterable, Sendable {
+    /// Grace over after expiry: the retention period (§4.2).
+    case expiry = "EXPIRY"
+    /// Pay-per-use arrears past their grace (§6.1).
+    case arrears = "ARREARS"
+    case violation = "VIOLATION"
+    /// Frozen by public security (§4.8).
+    case police = "POLICE"
+
+    /// Whether the end of the retention period releases the resource (§4.2).
+    public var releasedAtRetentionEnd: Bool { self == .expiry || self == .arrears }
 }
 
 /// What happens to a prepaid resource at expiry (domain-rules §4.6), one per resource.

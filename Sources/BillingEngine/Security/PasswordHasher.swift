@@ -64,6 +64,18 @@ public enum Secrets {
         return hex(digest)
     }
 
+    /// BLAKE2b-256 of bytes, in hex: the digest of a row's content and of audit links;
+    /// keyed (BLAKE2b's own MAC mode) when a key of 16–64 bytes is given.
+    static func digest(_ bytes: [UInt8], key: [UInt8]? = nil) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        if let key {
+            _ = crypto_generichash(&digest, digest.count, bytes, UInt64(bytes.count), key, key.count)
+        } else {
+            _ = crypto_generichash(&digest, digest.count, bytes, UInt64(bytes.count), nil, 0)
+        }
+        return hex(digest)
+    }
+
     private static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         var text = ""

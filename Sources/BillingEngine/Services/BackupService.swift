@@ -35,7 +35,7 @@ extension Engine {
         defer { if !finished { unlink(destination) } }
 
         let takenAt = try lock.withLock { () -> Int64 in
-            try db.run("VACUUM INTO ?", destination)
+            try DatabaseCopy.write(db, to: destination)
             return instantLocked()
         }
         let bytes = try Engine.syncFile(destination)

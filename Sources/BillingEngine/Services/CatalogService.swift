@@ -54,14 +54,7 @@ extension Engine {
              try reader.int("rate_bp", in: 0...9999))
         }, apply: { context, input in
             _ = try AccountStore.require(context.db, input.0)
-            if input.2 == 0 {
-                try context.db.run("DELETE FROM commercial_discounts WHERE account_id = ? AND product_type = ?", input.0, input.1)
-            } else {
-                try context.db.run("""
-                    INSERT INTO commercial_discounts (account_id, product_type, rate_bp) VALUES (?, ?, ?)
-                    ON CONFLICT (account_id, product_type) DO UPDATE SET rate_bp = excluded.rate_bp
-                    """, input.0, input.1, input.2)
-            }
+            try ProductStore.setCommercialDiscount(context.db, account: input.0, productType: input.1, rateBP: input.2)
             let detail: JSONValue = ["product_type": .string(input.1), "rate_bp": .integer(input.2)]
             try context.emit("account.discount_set", account: input.0, subject: input.0, data: detail)
             context.audit(account: input.0, subject: input.1, detail: detail)

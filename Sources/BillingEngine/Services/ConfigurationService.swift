@@ -30,10 +30,7 @@ extension Engine {
             if case .object(let old) = before, case .object(let new) = after {
                 changed = new.keys.sorted().filter { old[$0] != new[$0] }.map { .string($0) }
             }
-            try context.db.run("""
-                INSERT INTO config (id, document, revision) VALUES (1, ?, 1)
-                ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = revision + 1
-                """, after.text)
+            try ConfigurationStore.save(context.db, updated)
             try rememberConfiguration(updated)
             if !changed.isEmpty { try context.emit("config.changed", data: ["changed": .array(changed)]) }
             context.audit(subject: "configuration", detail: ["changed": .array(changed), "changes": changes])

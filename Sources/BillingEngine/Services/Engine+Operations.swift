@@ -24,10 +24,13 @@ extension Engine {
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
         let canonical = JSONValue.object(fields).textWithoutNulls
+        var account: String?
+        if case .string(let id)? = fields["account_id"] { account = id }
+        let scope = IdempotencyStore.scope(account: account, actor: actor)
         // A replay is answered before `parse`, whose checks (a token already used, a state
         // already changed) describe the world after the first call, not the request.
         if let key, let replay = try lock.withLock({
-            try db.transaction(write: false) { try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) }
+            try db.transaction(write: false) { try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) }
         }) {
             return replay
         }
@@ -35,23 +38,26 @@ extension Engine {
         try reader.finish()
 
         let (response, committed) = try lock.withLock {
-            try db.transaction(write: true) { () -> (String, [() -> Void]) in
-                if let key, let replay = try IdempotencyStore.lookup(db, key: key, operation: operation, request: canonical) {
+            try RowCoverage.install(db)
+            return try db.transaction(write: true) { () -> (String, [() -> Void]) in
+                if let key, let replay = try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) {
                     return (replay, [])
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
                 let result = try apply(context, input)
                 let response = Engine.document(result)
-                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
-                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
                 if let key {
                     var stored = response
                     if !secrets.isEmpty, case .object(var fields) = result {
                         for secret in secrets where fields[secret] != nil { fields[secret] = .null }
                         stored = Engine.document(.object(fields))
                     }
-                    try IdempotencyStore.record(db, key: key, operation: operation, request: canonical, response: stored, at: context.now)
+                    try IdempotencyStore.record(db, scope: scope, key: key, operation: operation, request: canonical, response: stored, at: context.now)
                 }
+                // Last: the audit row lists (and its hash covers) every row written above,
+                // the idempotency record included.
+                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
+                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
                 return (response, context.afterCommit)
             }
         }
@@ -76,9 +82,11 @@ extension Engine {
     }
 
     /// Runs a read whose answer only the write path can give (a quote must equal what the
-    /// operation would do): `run` performs that path inside a savepoint that is rolled back, in
-    /// a write transaction so that nothing changes between reading and rehearsing. Nothing is
-    /// written, no event or audit row is kept, and no identifier is used up.
+    /// operation would do): `run` performs that path in a write transaction (so that nothing
+    /// changes between reading and rehearsing) that is then rolled back whole, never
+    /// committed. Nothing it wrote is kept — no effect, event, audit row or idempotency
+    /// record, no identifier used up — and the work it queued for after a commit
+    /// (`afterCommit`) is dropped. A rollback that fails is an error (`rollback_failed`).
     func rehearse<Input>(_ requestText: String?,
                          parse: (ObjectReader) throws -> Input,
                          run: (OperationContext, Input) throws -> JSONValue) throws -> String {
@@ -86,9 +94,9 @@ extension Engine {
         let input = try parse(reader)
         try reader.finish()
         return try lock.withLock {
-            try db.transaction(write: true) {
+            try db.rehearsal {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try db.rolledBack { try run(context, input) })
+                return Engine.document(try run(context, input))
             }
         }
     }

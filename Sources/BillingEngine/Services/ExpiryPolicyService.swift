@@ -134,11 +134,11 @@ extension Engine {
                 guard resource.status == .expired || resource.status == .frozen else {
                     throw BillingError.refused("not_releasable", "only expired or frozen resources can be released; \(id) is \(resource.status.rawValue)")
                 }
-                guard resource.freezeReason != "POLICE" else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
+                guard resource.freezeReason != .police else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 for member in group {
                     if let order = try ResourceStore.openOrder(context.db, of: member.id),
-                       let status = try context.db.first("SELECT status FROM orders WHERE id = ?", order, map: { $0.text(0) }),
+                       let status = try OrderStore.status(context.db, order),
                        status == OrderStatus.processing.rawValue {
                         throw BillingError.refused("order_processing", "resource \(member.id) has order \(order) processing")
                     }

@@ -55,26 +55,6 @@ struct ExportRecord {
          "rows_written": .integer(rowsWritten), "bytes": .integer(bytes), "created_at": .integer(createdAt),
          "purge_at": .integer(purgeAt), "completed_at": JSONValue(completedAt), "failure_reason": JSONValue(failureReason)]
     }
-
-    static let columns = """
-        id, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written, bytes, cursor, created_at,
-        purge_at, completed_at, failure_reason
-        """
-
-    static func decode(_ row: Row) throws -> ExportRecord {
-        ExportRecord(id: row.text(0), account: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of export \(row.text(0))"),
-                     status: row.text(3), request: try StoredValue.document(row.optionalText(4), "request of export \(row.text(0))"), language: row.text(5), directory: row.text(6), fileName: row.text(7),
-                     rowsExpected: row.int(8), rowsWritten: row.int(9), bytes: row.int(10), cursor: row.optionalText(11),
-                     createdAt: row.int(12), purgeAt: row.int(13), completedAt: row.optionalInt(14), failureReason: row.optionalText(15))
-    }
-
-    /// An export of an account; another account's export is "not found".
-    static func require(_ db: Connection, _ id: String, account: String) throws -> ExportRecord {
-        guard let record = try db.first("SELECT \(columns) FROM exports WHERE id = ? AND account_id = ?", id, account, map: decode) else {
-            throw BillingError.notFound("export", id)
-        }
-        return record
-    }
 }
 
 extension Engine {
@@ -140,10 +120,7 @@ extension Engine {
                                       directory: directory, fileName: "\(id).csv", rowsExpected: expected, rowsWritten: 0, bytes: 0,
                                       cursor: nil, createdAt: context.now,
                                       purgeAt: context.now + context.configuration.exportRetentionHours * 3600, completedAt: nil, failureReason: nil)
-            try context.db.run("""
-                INSERT INTO exports (id, seq, account_id, kind, status, request, language, directory, file_name, rows_expected, created_at, purge_at)
-                VALUES (?, ?, ?, ?, 'GENERATING', ?, ?, ?, ?, ?, ?, ?)
-                """, id, sequence, account, kind.rawValue, stored.text, language, directory, record.fileName, expected, context.now, record.purgeAt)
+            try ExportStore.insert(context.db, record, sequence: sequence)
             try context.emit("export.requested", account: account, subject: id, data: ["kind": .string(kind.rawValue), "rows_expected": .integer(expected)])
             context.audit(account: account, subject: id, detail: ["kind": .string(kind.rawValue)])
             return ["export": record.json]
@@ -167,7 +144,7 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
              try reader.optionalInt("max_rows", in: 1...1_000_000))
         }, apply: { context, input in
-            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            let record = try ExportStore.require(context.db, input.1, account: input.0)
             let advanced = try Engine.advanceExport(record, rows: input.2 ?? context.configuration.exportRowsPerStep, context: context)
             context.audit(account: input.0, subject: input.1, detail: ["rows_written": .integer(advanced.rowsWritten)])
             return ["export": advanced.json]
@@ -194,15 +171,18 @@ extension Engine {
                 try context.emit("export.ready", account: record.account, subject: record.id,
                                  data: ["rows": .integer(record.rowsWritten), "bytes": .integer(record.bytes)])
             }
-        } catch let error as BillingError where error.status == .storage {
+        } catch let error as BillingError where error.status == .storage
+                    && (error.reason.hasPrefix("export_") || error.reason == "stored_value_unreadable") {
+            // The export cannot go on (its file, or a record it lists, cannot be written or
+            // read): it fails, and says why. The database's own failures (a full disk, a corrupt
+            // page, a rollback that failed) are the call's error instead: after them nothing
+            // may be written in this transaction.
             record.status = "FAILED"
             record.failureReason = error.message
             record.completedAt = context.now
             try context.emit("export.failed", account: record.account, subject: record.id, data: ["reason": .string(error.message)])
         }
-        try context.db.run("""
-            UPDATE exports SET status = ?, rows_written = ?, bytes = ?, cursor = ?, completed_at = ?, failure_reason = ? WHERE id = ?
-            """, record.status, record.rowsWritten, record.bytes, record.cursor, record.completedAt, record.failureReason, record.id)
+        try ExportStore.saveProgress(context.db, record)
         return record
     }
 
@@ -249,6 +229,7 @@ extension Engine {
             let filter = try RenewalFilter(ObjectReader(record.request, path: "filter"), account: record.account)
             let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
             let page = keys.prefix(Int(limit))
+            let account = try AccountStore.require(context.db, record.account)
             let rows: [[CSVCell]] = try page.map { key in
                 let resource = try ResourceStore.require(context.db, key.id, account: record.account)
                 if record.kind == .renewals {
@@ -258,25 +239,32 @@ extension Engine {
                             resource.autoRenewPeriod.map { .text(labels.period($0)) } ?? .empty,
                             resource.autoRenewRemaining.map { .number(String($0)) } ?? .empty]
                 }
-                let price = try renewalPrice(resource, context: context)
-                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), price.period.map { .text(labels.period($0)) } ?? .empty,
+                guard let price = try renewalPrice(resource, account: account, context: context) else {
+                    // No renewal length, or a bound resource that cannot be renewed for it: no price to show.
+                    return [.text(resource.id), .text(resource.productID), time(resource.expireAt), .empty, .empty, .empty, .empty]
+                }
+                return [.text(resource.id), .text(resource.productID), time(resource.expireAt), .text(labels.period(price.period)),
                         money(price.amounts.listPrice), money(try price.amounts.discounts), money(try price.amounts.amountDue)]
             }
             return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
         }
     }
 
-    /// What renewing a resource (with its bound resources) for its default length costs now.
-    static func renewalPrice(_ resource: Resource, context: OperationContext) throws -> (period: Period?, amounts: OrderAmounts) {
-        guard let product = try ProductStore.load(context.db, resource.productID),
-              let period = defaultRenewalPeriod([product]) else { return (nil, OrderAmounts()) }
-        var lines: [OrderAmounts] = []
-        for member in [resource] + (try ResourceStore.liveBound(context.db, to: resource.id)) {
-            guard let memberProduct = try ProductStore.load(context.db, member.productID), let price = try memberProduct.price(for: period) else { continue }
-            let commercial = try ProductStore.commercialDiscount(context.db, account: resource.accountID, productType: memberProduct.productType)
-            lines.append(try Pricing.line(listPrice: price, commercialBP: commercial, promotionBP: memberProduct.promotionDiscountBP))
+    /// What renewing a resource (with its bound resources) for its default length costs now:
+    /// the lines `billing_renewal_quote` and `billing_resources_renew` make for it alone
+    /// (`renewalLines`, the one pricing of a renewal), so the list's price is what renewing it
+    /// charges. Nil when it cannot be renewed for that length (no length offered, a bound
+    /// resource without it, an expiry past the calendar's range): renewing would be refused.
+    static func renewalPrice(_ resource: Resource, account: Account, context: OperationContext) throws -> (period: Period, amounts: OrderAmounts)? {
+        guard let product = try ProductStore.load(context.db, resource.productID), let expiry = resource.expireAt,
+              let period = defaultRenewalPeriod([product]) else { return nil }
+        do {
+            let lines = try renewalLines(resource, product: product, from: expiry, period: period, unifiedDay: nil,
+                                         account: account, context: context)
+            return (period, try OrderAmounts.total(lines.map(\.amounts)))
+        } catch let error as BillingError where error.status == .refused || error.status == .invalidArgument || error.status == .notFound {
+            return nil
         }
-        return (period, try OrderAmounts.total(lines))
     }
 
     /// An export's file for its owner: `{"account_id", "export_id", "mode"?: "PATH" | "BYTES"}` →
@@ -286,7 +274,7 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
              try reader.optionalChoice("mode", ["PATH", "BYTES"]) ?? "PATH")
         }) { context, input in
-            let record = try ExportRecord.require(context.db, input.1, account: input.0)
+            let record = try ExportStore.require(context.db, input.1, account: input.0)
             guard record.status == "READY" else {
                 throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
             }
@@ -305,9 +293,7 @@ extension Engine {
             }, try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in
             _ = try AccountStore.require(context.db, input.0)
-            let rows = try context.db.all("""
-                SELECT \(ExportRecord.columns), seq FROM exports WHERE account_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
-                """, input.0, input.1 ?? Int64.max, input.2 + 1) { (try ExportRecord.decode($0), $0.int(16)) }
+            let rows = try ExportStore.page(context.db, account: input.0, before: input.1 ?? Int64.max, limit: input.2 + 1)
             let page = rows.prefix(Int(input.2))
             return ["exports": .array(page.map { $0.0.json }), "next_cursor": JSONValue(page.last.map { String($0.1) }),
                     "has_more": .bool(rows.count > page.count)]
@@ -317,15 +303,13 @@ extension Engine {
     /// Scheduler jobs: a step of each export being generated, and the purge of records (and
     /// files) past their time.
     static func runExportJobs(limit: Int64, context: OperationContext) throws -> (stepped: Int64, purged: Int64, more: Bool) {
-        let generating = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?",
-                                            limit + 1, map: ExportRecord.decode)
+        let generating = try ExportStore.generating(context.db, limit: limit + 1)
         for record in generating.prefix(Int(limit)) {
             _ = try advanceExport(record, rows: context.configuration.exportRowsPerStep, context: context)
         }
-        let expired = try context.db.all("SELECT \(ExportRecord.columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?",
-                                         context.now, limit + 1, map: ExportRecord.decode)
+        let expired = try ExportStore.expired(context.db, at: context.now, limit: limit + 1)
         for record in expired.prefix(Int(limit)) {
-            try context.db.run("DELETE FROM exports WHERE id = ?", record.id)
+            try ExportStore.delete(context.db, record.id)
             // A purge that rolled back must keep its file.
             context.afterCommit.append { ExportFile.remove(record.path) }
             try context.emit("export.purged", account: record.account, subject: record.id)

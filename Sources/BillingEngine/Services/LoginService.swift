@@ -44,7 +44,8 @@ extension Engine {
 
         var failure: BillingError?
         let response: String = try lock.withLock {
-            try db.transaction(write: true) {
+            try RowCoverage.install(db)
+            return try db.transaction(write: true) {
                 let now = instantLocked()
                 let configuration = try loadConfiguration()
                 let policy = configuration.loginThrottle
@@ -95,11 +96,12 @@ extension Engine {
     /// "(retry_after <Unix seconds>)", for programs.
     static func loginFailure(throttled: Bool, retryAfter: Int64?, calendar: BusinessCalendar) -> BillingError {
         let wait = retryAfter.map { "the next attempt is possible at \(calendar.iso8601($0)) (retry_after \($0))" }
-        if throttled {
-            return BillingError(.unauthenticated, "login_throttled", "too many failed logins for this identifier; \(wait ?? "")")
-        }
-        return BillingError(.unauthenticated, "invalid_credentials",
-                            "the identifier or the password is wrong" + (wait.map { "; too many failed logins: \($0)" } ?? ""))
+        var error = throttled
+            ? BillingError(.unauthenticated, "login_throttled", "too many failed logins for this identifier; \(wait ?? "")")
+            : BillingError(.unauthenticated, "invalid_credentials",
+                           "the identifier or the password is wrong" + (wait.map { "; too many failed logins: \($0)" } ?? ""))
+        error.retryAfter = retryAfter
+        return error
     }
 
     /// The throttle row of a normalised identifier: a digest, so that what people type into

@@ -121,11 +121,7 @@ extension Engine {
     /// has passed, oldest deadline first, at most `limit`. Returns how many it cancelled and
     /// whether more are due.
     static func cancelOverdueOrders(limit: Int64, context: OperationContext) throws -> (cancelled: Int64, more: Bool) {
-        let due = try context.db.all("""
-            SELECT id, account_id FROM orders
-            WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= ?
-            ORDER BY pay_deadline LIMIT ?
-            """, context.now, limit + 1) { ($0.text(0), $0.text(1)) }
+        let due = try OrderStore.overdue(context.db, at: context.now, limit: limit + 1)
         for (id, account) in due.prefix(Int(limit)) {
             let order = try OrderStore.require(context.db, id, account: account)
             try cancel(order, reason: order.status == .pendingPayment ? .paymentExpired : .confirmationExpired, note: nil, context: context)

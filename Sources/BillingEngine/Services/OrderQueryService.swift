@@ -53,12 +53,9 @@ extension Engine {
             // A combined unsubscription's shares are recorded on its sub-orders.
             var refunds: [JSONValue] = []
             for member in members {
-                refunds += try context.db.all("""
-                    SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?
-                    ORDER BY resource_id, source, coupon_id
-                    """, member.id) { row -> JSONValue in
-                    ["resource_id": .string(row.text(0)), "paid_by_order_id": .string(row.text(1)), "source": .string(row.text(2)),
-                     "coupon_id": row.text(3).isEmpty ? .null : .string(row.text(3)), "amount_fen": .integer(row.int(4))]
+                refunds += try RefundStore.sortedEntries(context.db, refundOrder: member.id).map { share -> JSONValue in
+                    ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
+                     "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
                 }
             }
             fields["refunds"] = .array(refunds)
@@ -73,11 +70,12 @@ extension Engine {
     /// Rows are plain orders and sub-orders; a combined order is reached through its
     /// sub-orders' `combined_order_id` or by asking for its id.
     public func listOrders(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64, Bool) in
+        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64, Bool, Bool) in
             let account = try reader.string("account_id", maxLength: 64)
             return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
-                    try reader.optionalBool("with_counts") ?? false)
+                    try reader.optionalBool("with_counts") ?? false, try reader.optionalBool("group_combined") ?? false)
         }) { context, input in
+            if input.4 { return try Engine.groupedOrderPage(input.0, after: input.1, limit: input.2, counts: input.3, context: context) }
             let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
             let page = keys.prefix(Int(input.2))
             let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.0.account).json }
@@ -86,6 +84,49 @@ extension Engine {
             if input.3 { document["counts"] = try input.0.statusCounts(context.db) }
             return .object(document)
         }
+    }
+
+    /// The order list with each combined order as one row (`"group_combined": true`): the
+    /// combined order's details with its matching sub-orders under "sub_orders", never cut
+    /// across two pages. A combined order's sub-orders are created in one transaction, so they
+    /// are neighbours in (created_at, seq) order and a page ends after the last of them; the
+    /// cursor is that sub-order's key. Counts are of rows as shown: plain orders and combined
+    /// orders (a combined order counts once per status its matching sub-orders are in).
+    static func groupedOrderPage(_ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64, counts: Bool,
+                                 context: OperationContext) throws -> JSONValue {
+        var groups: [(combined: String?, members: [(id: String, created: Int64, sequence: Int64)])] = []
+        var position = cursor
+        var more = false
+        reading: while true {
+            let keys = try filter.page(context.db, after: position, limit: 200, withCombined: true)
+            for key in keys {
+                if let combined = key.combined, let last = groups.last, last.combined == combined {
+                    groups[groups.count - 1].members.append((key.id, key.created, key.sequence))
+                    continue
+                }
+                if groups.count == Int(limit) {
+                    more = true
+                    break reading
+                }
+                groups.append((key.combined, [(key.id, key.created, key.sequence)]))
+            }
+            guard keys.count == 200, let last = keys.last else { break }
+            position = (last.created, last.sequence)
+        }
+        let rows: [JSONValue] = try groups.map { group in
+            guard let combined = group.combined else {
+                return try OrderStore.require(context.db, group.members[0].id, account: filter.account).json
+            }
+            let row = try OrderStore.require(context.db, combined, account: filter.account).json
+            guard case .object(var fields) = row else { return row }  // an order's document is always an object
+            fields["sub_orders"] = .array(try group.members.map { try OrderStore.require(context.db, $0.id, account: filter.account).json })
+            return .object(fields)
+        }
+        let last = groups.last?.members.last
+        var document: [String: JSONValue] = ["orders": .array(rows), "next_cursor": JSONValue(last.map { "\($0.created):\($0.sequence)" }),
+                                             "has_more": .bool(more)]
+        if counts { document["counts"] = try filter.statusCounts(context.db, grouped: true) }
+        return .object(document)
     }
 
     /// Reads an "after" cursor of the form "<number>:<number>".
@@ -105,11 +146,11 @@ struct OrderFilter {
     var orderID: String?
     var from: Int64?
     var to: Int64?
-    /// Column and accepted values: each filter takes one value or several (any of them).
-    var filters: [(column: String, values: [String])] = []
+    /// Request key and accepted values: each filter takes one value or several (any of them).
+    var filters: [(key: String, values: [String])] = []
 
-    /// The request keys of the filters that take values, with their columns.
-    private static let keys = [("product_type", "product_type"), ("order_type", "type"), ("status", "status"), ("billing_mode", "billing_mode")]
+    /// The request keys of the filters that take values.
+    private static let keys = ["product_type", "order_type", "status", "billing_mode"]
 
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
@@ -123,8 +164,8 @@ struct OrderFilter {
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
                                            "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for (key, column) in OrderFilter.keys {
-            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
+        for key in OrderFilter.keys {
+            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((key, values)) }
         }
     }
 
@@ -132,59 +173,40 @@ struct OrderFilter {
     /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for (key, column) in OrderFilter.keys {
-            guard let values = filters.first(where: { $0.column == column })?.values else { continue }
+        for key in OrderFilter.keys {
+            guard let values = filters.first(where: { $0.key == key })?.values else { continue }
             fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }
         return .object(fields)
     }
 
-    /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
-    private func conditions(skipping: String? = nil) -> ([String], [SQLiteBindable]) {
-        var conditions = ["account_id = ?", "is_combined = 0"]
-        var arguments: [SQLiteBindable] = [account]
-        for (column, values) in filters where column != skipping {
-            conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments += values.map { $0 as SQLiteBindable }
-        }
-        if let id = orderID {
-            conditions.append("(id = ? OR combined_id = ?)")
-            arguments += [id, id]
-        }
-        if let from { conditions.append("created_at >= ?"); arguments.append(from) }
-        if let to { conditions.append("created_at <= ?"); arguments.append(to) }
-        return (conditions, arguments)
-    }
-
     /// Keys of the matching orders, newest first, after a (created_at, seq) cursor.
     func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64) throws -> [(id: String, created: Int64, sequence: Int64)] {
-        var (conditions, arguments) = self.conditions()
-        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
-        arguments.append(limit)
-        var keys: [(String, Int64, Int64)] = []
-        try db.forEach("SELECT id, created_at, seq FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
-                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2))) }
-        return keys.map { (id: $0.0, created: $0.1, sequence: $0.2) }
+        try OrderStore.page(db, self, after: cursor, limit: limit)
+    }
+
+    /// The same keys with each sub-order's combined order (read only when asked for).
+    func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64,
+              withCombined: Bool) throws -> [(id: String, created: Int64, sequence: Int64, combined: String?)] {
+        try OrderStore.page(db, self, after: cursor, limit: limit, withCombined: withCombined)
     }
 
     /// How many orders match.
-    func count(_ db: Connection) throws -> Int64 {
-        let (conditions, arguments) = self.conditions()
-        var total: Int64 = 0
-        try db.forEach("SELECT count(*) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
-        return total
-    }
+    func count(_ db: Connection) throws -> Int64 { try OrderStore.count(db, self) }
 
     /// The status tabs' totals (§3.8 "My orders", "Pending payment"): every other filter
     /// applies, the status filter does not; `ALL` is every status. One grouped read of the
     /// account's rows through `orders_by_status`, whatever the page.
-    func statusCounts(_ db: Connection) throws -> JSONValue {
-        let (conditions, arguments) = self.conditions(skipping: "status")
+    func statusCounts(_ db: Connection, grouped: Bool = false) throws -> JSONValue {
         var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: OrderStatus.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
         var total: Int64 = 0
-        try db.forEach("SELECT status, count(*) FROM orders WHERE \(conditions.joined(separator: " AND ")) GROUP BY status", arguments) { row in
-            counts[row.text(0)] = .integer(row.int(1))
-            total += row.int(1)
+        for (status, count) in try OrderStore.statusCounts(db, self, grouped: grouped) {
+            counts[status] = .integer(count)
+            total += count
+        }
+        if grouped {
+            // ALL counts each combined order once even when its sub-orders differ in status.
+            total = try OrderStore.count(db, self, grouped: true, skipping: "status")
         }
         counts["ALL"] = .integer(total)
         return .object(counts)

@@ -111,7 +111,7 @@ extension Engine {
             let amounts = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
             return ["account_id": .string(account.id),
                     "items": .array(try priced.map { ["product_id": .string($0.primary.id), "lines": .array(try $0.lines.map { try $0.json }),
-                                                  "amounts": (try? OrderAmounts.total($0.lines.map(\.amounts)).json) ?? .null] }),
+                                                      "amounts": try OrderAmounts.total($0.lines.map(\.amounts)).json] }),
                     "amounts": try amounts.json, "priced_at": .integer(context.now)]
         }
     }

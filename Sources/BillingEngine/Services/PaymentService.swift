@@ -76,11 +76,7 @@ extension Engine {
             }
         }
         var coupons = try couponIDs.map { try CouponStore.require(context.db, id: $0, account: account.id) }
-        let orderTypes = Dictionary(uniqueKeysWithValues: orders.map { ($0.id, $0.type.rawValue) })
-        let payable = lines.map {
-            PayableLine(amounts: $0.amounts, productID: $0.productID, productType: $0.productType,
-                        orderType: orderTypes[$0.orderID] ?? "NEW", billingModeScope: $0.billingModeScope, region: $0.region)
-        }
+        let payable = payableLines(lines, of: orders)
         if automaticCoupons {
             coupons = PaymentAllocation.automaticCoupons(lines: payable, available: try CouponStore.usable(context.db, account: account.id, at: context.now),
                                                          maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
@@ -90,6 +86,24 @@ extension Engine {
                                                     maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
         for index in lines.indices { lines[index].amounts = result.lines[index].amounts }
         return PaymentPlan(root: root, orders: orders, lines: lines, parts: result.parts, coupons: coupons)
+    }
+
+    /// The lines of `orders` as payment sees them (what a coupon's scope is matched against).
+    static func payableLines(_ lines: [OrderLine], of orders: [Order]) -> [PayableLine] {
+        let orderTypes = Dictionary(uniqueKeysWithValues: orders.map { ($0.id, $0.type.rawValue) })
+        return lines.map {
+            PayableLine(amounts: $0.amounts, productID: $0.productID, productType: $0.productType,
+                        orderType: orderTypes[$0.orderID] ?? "NEW", billingModeScope: $0.billingModeScope, region: $0.region)
+        }
+    }
+
+    /// The lines of an order (a combined order: of all its sub-orders) as payment sees them,
+    /// as `planPayment` builds them.
+    static func payableLines(of root: Order, context: OperationContext) throws -> [PayableLine] {
+        let orders = root.isCombined ? try OrderStore.subOrders(context.db, of: root.id) : [root]
+        var lines: [OrderLine] = []
+        for order in orders { lines += try OrderStore.lines(context.db, of: order.id) }
+        return payableLines(lines, of: orders)
     }
 
     /// Writes a planned payment: line and order amounts, coupon use, ledger, statuses, resources.

@@ -50,9 +50,7 @@ extension Engine {
     static func reserveRefund(_ entries: [RefundEntry], order: String, context: OperationContext) throws {
         for entry in entries where entry.amount.fen > 0 {
             do {
-                try context.db.run("""
-                    INSERT INTO resource_refunds (resource_id, order_id, source, coupon_id, refund_order_id, amount) VALUES (?, ?, ?, ?, ?, ?)
-                    """, entry.resource, entry.paidBy, entry.source.rawValue, entry.coupon ?? "", order, entry.amount)
+                try RefundStore.reserve(context.db, entry, refundOrder: order)
             } catch let error as BillingError where error.status == .conflict {
                 throw BillingError.refused("already_refunded", "what \(entry.paidBy) paid for \(entry.resource) was already refunded")
             }

@@ -127,6 +127,33 @@ extension Engine {
         try setPassword("platform.activate", requestJSON, purpose: .setPassword)
     }
 
+    /// The platform accounts in application order, for the approver's queue:
+    /// `{"status"?: one or a list of SUBMITTED, APPROVED_PENDING_PASSWORD, ACTIVE, REJECTED,
+    /// "account_id"?, "after"?, "limit"?: 1–100 (20)}` → `{"platform_accounts", "next_cursor",
+    /// "has_more"}`. Each status is read from its own index range (status, seq), so a page
+    /// costs the same whatever the number of accounts in other statuses.
+    public func listPlatformAccounts(_ requestJSON: String?) throws -> String {
+        struct Input { var statuses: [String]?; var account: String?; var after: Int64?; var limit: Int64 }
+        return try query(requestJSON, parse: { reader in
+            Input(statuses: try reader.optionalChoices("status", PlatformAccountStatus.allCases.map(\.rawValue)),
+                  account: try reader.optionalString("account_id", maxLength: 64),
+                  after: try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
+                      guard let value = Int64(text), value >= 0 else {
+                          throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                      }
+                      return value
+                  },
+                  limit: try reader.optionalInt("limit", in: 1...100) ?? 20)
+        }) { context, input in
+            let rows = try PlatformAccountStore.page(context.db, statuses: input.statuses, account: input.account,
+                                                     after: input.after ?? -1, limit: input.limit + 1)
+            let page = rows.prefix(Int(input.limit))
+            return ["platform_accounts": .array(page.map { $0.account.json }),
+                    "next_cursor": JSONValue(page.last.map { String($0.seq) }),
+                    "has_more": .bool(rows.count > page.count)]
+        }
+    }
+
     /// A platform account: `{"platform_account_id"}` → `{"platform_account"}`.
     public func getPlatformAccount(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { try $0.string("platform_account_id", maxLength: 64) }) { context, id in

@@ -73,59 +73,21 @@ struct RenewalFilter {
          "order_id": JSONValue(order), "status": JSONValue(status), "hide_pending_orders": .bool(hidePending)]
     }
 
-    /// The WHERE conditions; `allTabs` leaves out the tab (for the per-tab counts).
-    private func conditions(allTabs: Bool = false) -> ([String], [SQLiteBindable]) {
-        var conditions = ["account_id = ?", "billing_mode = 'PREPAID'", "primary_id IS NULL", "status IN ('IN_USE', 'EXPIRED', 'FROZEN')"]
-        var arguments: [SQLiteBindable] = [account]
-        if tab != "ALL" && !allTabs { conditions.append("expiry_policy = ?"); arguments.append(tab) }
-        if let from { conditions.append("expire_at >= ?"); arguments.append(from) }
-        if let to { conditions.append("expire_at <= ?"); arguments.append(to) }
-        if let resources {
-            conditions.append("id IN (\(Array(repeating: "?", count: resources.count).joined(separator: ", ")))")
-            arguments += resources.map { $0 as SQLiteBindable }
-        }
-        if let status { conditions.append("status = ?"); arguments.append(status) }
-        if let order {
-            // A combined order's id finds the resources of its sub-orders too.
-            conditions.append("""
-                (order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) OR id IN (SELECT resource_id FROM order_lines
-                    WHERE order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) AND resource_id IS NOT NULL))
-                """)
-            arguments += [order, order, order, order]
-        }
-        if hidePending { conditions.append("id NOT IN (SELECT resource_id FROM resource_open_orders)") }
-        return (conditions, arguments)
-    }
-
     /// Keys of the matching resources, soonest expiry first, after an (expire_at, seq) cursor.
     func page(_ db: Connection, after cursor: (Int64, Int64)?, limit: Int64) throws -> [(id: String, expiry: Int64, sequence: Int64)] {
-        var (conditions, arguments) = self.conditions()
-        if let cursor { conditions.append("(expire_at, seq) > (?, ?)"); arguments += [cursor.0, cursor.1] }
-        arguments.append(limit)
-        var keys: [(String, Int64, Int64)] = []
-        try db.forEach("SELECT id, expire_at, seq FROM resources WHERE \(conditions.joined(separator: " AND ")) ORDER BY expire_at, seq LIMIT ?",
-                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2))) }
-        return keys.map { (id: $0.0, expiry: $0.1, sequence: $0.2) }
+        try ResourceStore.page(db, self, after: cursor, limit: limit)
     }
 
     /// How many resources match.
-    func count(_ db: Connection) throws -> Int64 {
-        let (conditions, arguments) = self.conditions()
-        var total: Int64 = 0
-        try db.forEach("SELECT count(*) FROM resources WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
-        return total
-    }
+    func count(_ db: Connection) throws -> Int64 { try ResourceStore.count(db, self) }
 
-    /// The tabs' totals (§4.6): every filter but the tab applies; `ALL` is every policy. One
-    /// grouped read of the account's primary prepaid resources through `renewals_view`.
+    /// The tabs' totals (§4.6): every filter but the tab applies; `ALL` is every policy.
     func tabCounts(_ db: Connection) throws -> JSONValue {
-        let (conditions, arguments) = self.conditions(allTabs: true)
         var counts: [String: JSONValue] = Dictionary(uniqueKeysWithValues: ExpiryPolicy.allCases.map { ($0.rawValue, JSONValue.integer(0)) })
         var total: Int64 = 0
-        try db.forEach("SELECT expiry_policy, count(*) FROM resources WHERE \(conditions.joined(separator: " AND ")) GROUP BY expiry_policy",
-                       arguments) { row in
-            counts[row.text(0)] = .integer(row.int(1))
-            total += row.int(1)
+        for (policy, count) in try ResourceStore.policyCounts(db, self) {
+            counts[policy] = .integer(count)
+            total += count
         }
         counts["ALL"] = .integer(total)
         return .object(counts)

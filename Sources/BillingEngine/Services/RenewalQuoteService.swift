@@ -3,12 +3,12 @@ extension Engine {
     /// "renewal price" column: `{"account_id", "resource_ids", "period"?, "unified_expiry"?,
     /// "coupon_ids"?}` (as `billing_resources_renew`). The answer comes from the renew path
     /// itself: the RENEW order is made and its payment planned exactly as renew + pay would,
-    /// inside a savepoint that is rolled back, so the quote equals what is then charged and
+    /// in a transaction that is rolled back whole, so the quote equals what is then charged and
     /// nothing is created, blocked or used up.
     public func quoteRenewal(_ requestJSON: String?) throws -> String {
         struct Input { var account: String; var ids: [String]; var period: Period?; var unified: Bool; var coupons: [String] }
         return try rehearse(requestJSON, parse: { reader in
-            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: 200),
+            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: Int(Configuration.maxBatchRenewLimit)),
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   coupons: try Engine.couponIDs(reader))
         }) { context, input in
@@ -53,20 +53,21 @@ extension Engine {
         }
     }
 
-    /// The account's usable coupons that a payment of `order` would accept (each on its own:
-    /// scope, minimum spend, discounts), whether or not the funds would then suffice.
-    private func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
-        let ids = try context.db.all("""
-            SELECT id FROM coupons WHERE account_id = ? AND valid_from <= ? AND valid_to > ? ORDER BY seq
-            """, account, context.now, context.now) { $0.text(0) }
+    /// The account's coupons that a payment of `order` would accept, each on its own: the
+    /// usable ones (`CouponStore.usable`: in their window, with a balance left or not yet
+    /// used) that `PaymentAllocation.allocate` — the payment's own check of scope, minimum
+    /// spend, exclusivity with discounts and the per-payment limit — takes for this order's
+    /// lines. Whether the funds then suffice, or the account may pay at all now, is the
+    /// quote's `payment`, not a property of the coupon.
+    func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
+        let payable = try Engine.payableLines(of: order, context: context)
         var accepted: [JSONValue] = []
-        for id in ids {
-            let coupon = try CouponStore.require(context.db, id: id, account: account)
-            guard coupon.isUsable(at: context.now) else { continue }
+        for coupon in try CouponStore.usable(context.db, account: account, at: context.now) {
             do {
-                _ = try Engine.planPayment(order, coupons: [id], context: context)
-            } catch let error as BillingError where error.reason == "insufficient_funds" {
-                // The coupon passed its checks; only the money after it is short.
+                // Unlimited credit: only the coupon's own rules can refuse it here.
+                _ = try PaymentAllocation.allocate(lines: payable, coupons: [coupon], availableCash: .zero,
+                                                   availableCredit: Money(fen: .max),
+                                                   maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
             } catch let error as BillingError where error.status == .refused {
                 continue
             }

@@ -38,6 +38,49 @@ extension Engine {
         return common.min { $0.months < $1.months }
     }
 
+    /// The lines renewing a primary resource for `period` from `oldExpiry` make: one for the
+    /// primary and one per live bound resource, each priced by its product's price for the
+    /// period (stretched pro rata to a unified day), less the account's commercial discount or
+    /// the product's promotion (§2.2, §4.3, §4.4). The one pricing of a renewal line: the
+    /// renewal order, hence `billing_renewal_quote` and renew + pay, and the renewal-price
+    /// export all use it, so the price a list shows is what renewing charges.
+    static func renewalLines(_ primary: Resource, product: Product, from oldExpiry: Int64, period: Period, unifiedDay: Int64?,
+                             account: Account, context: OperationContext) throws -> [OrderLine] {
+        var lines: [OrderLine] = []
+        for member in [primary] + (try ResourceStore.liveBound(context.db, to: primary.id)) {
+            let memberProduct = member.id == primary.id ? product : try ProductStore.require(context.db, member.productID)
+            guard memberProduct.allowedPeriods.contains(period), var price = try memberProduct.price(for: period) else {
+                throw BillingError.refused("period_not_allowed", "product \(memberProduct.id) cannot be renewed for \(period)")
+            }
+            let anchor = member.anchorDay ?? .day(context.calendar.date(of: oldExpiry).day)
+            var renewTo = try context.calendar.expiry(startingAt: oldExpiry, period: period, anchor: anchor)
+            var anchorAfter = anchor
+            if let unifiedDay {
+                guard let monthly = memberProduct.monthlyPrice else {
+                    throw BillingError.refused("no_monthly_price", "product \(memberProduct.id) has no monthly price to price the extra days")
+                }
+                let unified = RenewalRules.unifiedExpiry(normalEnd: renewTo, unifiedDay: unifiedDay, calendar: context.calendar)
+                price = try RenewalRules.unifiedPrice(periodPrice: price, monthlyPrice: monthly, extraDays: unified.extraDays,
+                                                      monthLength: unified.monthLength)
+                renewTo = unified.expiry
+                anchorAfter = AnchorDay(code: unifiedDay) ?? anchor
+            }
+            let commercial = try ProductStore.commercialDiscount(context.db, account: account.id, productType: memberProduct.productType)
+            var line = OrderLine(orderID: "", lineNo: Int64(lines.count + 1), productID: memberProduct.id,
+                                 productType: memberProduct.productType, billingMode: .prepaid, region: member.region,
+                                 period: period, quantity: 1, parentLine: member.id == primary.id ? nil : 1,
+                                 relation: member.id == primary.id ? nil : .bound, effectiveAt: nil, product: memberProduct.json,
+                                 amounts: try Pricing.line(listPrice: price, commercialBP: commercial,
+                                                           promotionBP: memberProduct.promotionDiscountBP))
+            line.resourceID = member.id
+            line.renewFrom = oldExpiry
+            line.renewTo = renewTo
+            line.anchorAfter = anchorAfter.code
+            lines.append(line)
+        }
+        return lines
+    }
+
     /// Creates a renewal order for primary resources: one sub-order per primary (a combined
     /// order for several), each with a line for the primary and one per bound resource, all
     /// for the same period, starting at the current expiry whatever the status (§4.2). With a
@@ -58,38 +101,8 @@ extension Engine {
                 throw BillingError.refused("unified_requires_renewal_policy",
                                            "resource \(primary.id) is \(primary.expiryPolicy); a unified expiry day applies to MANUAL and AUTO_RENEW resources only")
             }
-            var lines: [OrderLine] = []
-            for member in [primary] + (try ResourceStore.liveBound(context.db, to: primary.id)) {
-                let memberProduct = member.id == primary.id ? product : try ProductStore.require(context.db, member.productID)
-                guard memberProduct.allowedPeriods.contains(period), var price = try memberProduct.price(for: period) else {
-                    throw BillingError.refused("period_not_allowed", "product \(memberProduct.id) cannot be renewed for \(period)")
-                }
-                let anchor = member.anchorDay ?? .day(context.calendar.date(of: oldExpiry).day)
-                var renewTo = try context.calendar.expiry(startingAt: oldExpiry, period: period, anchor: anchor)
-                var anchorAfter = anchor
-                if let unifiedDay {
-                    guard let monthly = memberProduct.monthlyPrice else {
-                        throw BillingError.refused("no_monthly_price", "product \(memberProduct.id) has no monthly price to price the extra days")
-                    }
-                    let unified = RenewalRules.unifiedExpiry(normalEnd: renewTo, unifiedDay: unifiedDay, calendar: context.calendar)
-                    price = try RenewalRules.unifiedPrice(periodPrice: price, monthlyPrice: monthly, extraDays: unified.extraDays,
-                                                          monthLength: unified.monthLength)
-                    renewTo = unified.expiry
-                    anchorAfter = AnchorDay(code: unifiedDay) ?? anchor
-                }
-                let commercial = try ProductStore.commercialDiscount(context.db, account: account.id, productType: memberProduct.productType)
-                var line = OrderLine(orderID: "", lineNo: Int64(lines.count + 1), productID: memberProduct.id,
-                                     productType: memberProduct.productType, billingMode: .prepaid, region: member.region,
-                                     period: period, quantity: 1, parentLine: member.id == primary.id ? nil : 1,
-                                     relation: member.id == primary.id ? nil : .bound, effectiveAt: nil, product: memberProduct.json,
-                                     amounts: try Pricing.line(listPrice: price, commercialBP: commercial,
-                                                               promotionBP: memberProduct.promotionDiscountBP))
-                line.resourceID = member.id
-                line.renewFrom = oldExpiry
-                line.renewTo = renewTo
-                line.anchorAfter = anchorAfter.code
-                lines.append(line)
-            }
+            let lines = try renewalLines(primary, product: product, from: oldExpiry, period: period, unifiedDay: unifiedDay,
+                                         account: account, context: context)
             items.append((primary, lines, product))
         }
         let deadline = context.now + context.configuration.payDeadline(forKind: items.first?.2.kind ?? "default")
@@ -169,7 +182,7 @@ extension Engine {
         }
     }
 
-    /// Renews primary resources by hand (§4.3): `{"actor", "account_id", "resource_ids": [1–10
+    /// Renews primary resources by hand (§4.3): `{"actor", "account_id", "resource_ids": [1–max_batch_renew
     /// primary ids], "period"?: {"unit", "count"} (default per §2.2), "unified_expiry"?: bool
     /// (stretch to the account's unified expiry day), "auto_pay"?, "coupon_ids"?}`. Creates a
     /// RENEW order (a combined order for several resources) pending payment, or pays it at once
@@ -178,7 +191,7 @@ extension Engine {
     public func renewResources(_ requestJSON: String?) throws -> String {
         struct Input { var account: String; var ids: [String]; var period: Period?; var unified: Bool; var autoPay: Bool; var coupons: [String] }
         return try perform("resource.renew", requestJSON, parse: { reader in
-            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: 200),
+            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: Int(Configuration.maxBatchRenewLimit)),
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   autoPay: try reader.optionalBool("auto_pay") ?? false, coupons: try Engine.couponIDs(reader))
         }, apply: { context, input in

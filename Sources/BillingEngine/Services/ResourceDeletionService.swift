@@ -32,7 +32,7 @@ extension Engine {
                     throw BillingError.refused("not_deletable", "resource \(id) is \(resource.status.rawValue); only live pay-per-use resources can be deleted")
                 }
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
-                if let police = group.first(where: { $0.freezeReason == "POLICE" }) {
+                if let police = group.first(where: { $0.freezeReason == .police }) {
                     throw BillingError.refused("police_frozen", "resource \(police.id) is frozen by public security and cannot be deleted")
                 }
                 try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)

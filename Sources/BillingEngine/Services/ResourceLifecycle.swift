@@ -38,10 +38,7 @@ extension Engine {
     /// as when auto-renew is enabled (the same-day rule). Expired and frozen resources are past
     /// every deduction day and keep their daily retries. Returns the ids moved, in order.
     static func followDeductionDays(account: String, context: OperationContext) throws -> [String] {
-        let ids = try context.db.all("""
-            SELECT id FROM resources WHERE account_id = ? AND expiry_policy = 'AUTO_RENEW' AND billing_mode = 'PREPAID'
-                AND status = 'IN_USE' ORDER BY seq
-            """, account) { $0.text(0) }
+        let ids = try ResourceStore.autoRenewingInUse(context.db, account: account)
         let holder = try AccountStore.require(context.db, account)
         var moved: [String] = []
         var due: [String] = []
@@ -82,7 +79,7 @@ extension Engine {
             candidates.append(resource.graceEnd.map { $0 + 1 })
             if renewing { candidates.append(resource.nextAttemptAt) }
         case .frozen:
-            if resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS" { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
+            if resource.freezeReason?.releasedAtRetentionEnd == true { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
             if renewing { candidates.append(resource.nextAttemptAt) }
         default:
             break
@@ -155,18 +152,18 @@ extension Engine {
             }
         }
         if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { try $0.transition(to: .frozen); $0.freezeReason = "ARREARS" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .arrears }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "ARREARS", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.arrears.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
         if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
-            try transition { try $0.transition(to: .frozen); $0.freezeReason = "EXPIRY" }
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .expiry }
             try context.emit("resource.frozen", account: account, subject: id,
-                             data: ["reason": "EXPIRY", "retention_end": JSONValue(resource.retentionEnd)])
+                             data: ["reason": .string(ResourceFreezeReason.expiry.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
             counts.add("frozen")
         }
-        if resource.status == .frozen, resource.freezeReason == "EXPIRY" || resource.freezeReason == "ARREARS",
+        if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
             try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
@@ -267,7 +264,7 @@ extension Engine {
     static func cancelOpenOrders(of resources: [String], reason: CancelReason, context: OperationContext) throws {
         for id in resources {
             guard let orderID = try ResourceStore.openOrder(context.db, of: id) else { continue }
-            guard let account = try context.db.first("SELECT account_id, combined_id FROM orders WHERE id = ?", orderID, map: { ($0.text(0), $0.optionalText(1)) }) else { continue }
+            guard let account = try OrderStore.owner(context.db, orderID) else { continue }
             let order = try OrderStore.require(context.db, account.1 ?? orderID, account: account.0)
             if [.pendingPayment, .pendingReview, .pendingConfirmation].contains(order.status) {
                 try cancel(order, reason: reason, note: nil, context: context)
@@ -277,8 +274,7 @@ extension Engine {
 
     /// Scheduler job: advances every resource whose next work is due, soonest first.
     static func advanceDueResources(limit: Int64, context: OperationContext) throws -> (counts: LifecycleCounts, more: Bool) {
-        let due = try context.db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
-                                     context.now, limit + 1) { ($0.text(0), $0.text(1)) }
+        let due = try ResourceStore.due(context.db, at: context.now, limit: limit + 1)
         var counts = LifecycleCounts()
         for (id, account) in due.prefix(Int(limit)) {
             do {
@@ -286,7 +282,7 @@ extension Engine {
             } catch let error as BillingError where error.status != .storage && error.status != .busy {
                 // One resource that cannot advance must not stop the work of every other account:
                 // it is set aside for a day, and the host hears why.
-                try context.db.run("UPDATE resources SET due_at = ? WHERE id = ?", context.now + 86_400, id)
+                try ResourceStore.postpone(context.db, id, until: context.now + 86_400)
                 try context.emit("scheduler.resource_failed", account: account, subject: id,
                                  data: ["reason": .string(error.reason), "message": .string(error.message)])
                 counts.add("failed")

@@ -108,28 +108,10 @@ struct UnsubscriptionFilter {
 
     func matches(_ refundClass: RefundClass) -> Bool { classes?.contains(refundClass) ?? true }
 
-    /// Live resources (in effect or a package waiting to take effect; not those waiting for
-    /// provisioning, failed or ended, nor those bound to a primary that carries them) of the
-    /// account matching the non-tab filters, newest first, before a `seq` cursor; read through
-    /// the partial index `resources_live`.
+    /// Live resources of the account matching the non-tab filters, newest first, before a
+    /// `seq` cursor (see `ResourceStore.liveCandidates`).
     func candidates(_ db: Connection, before cursor: Int64, limit: Int64) throws -> [(String, Int64)] {
-        var conditions = ["account_id = ?", "status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN')",
-                          "(relation IS NULL OR relation != 'BOUND')", "seq < ?"]
-        var arguments: [SQLiteBindable] = [account, cursor]
-        if let resources {
-            conditions.append("id IN (\(Array(repeating: "?", count: resources.count).joined(separator: ", ")))")
-            arguments += resources.map { $0 as SQLiteBindable }
-        }
-        if let productTypes {
-            conditions.append("product_type IN (\(Array(repeating: "?", count: productTypes.count).joined(separator: ", ")))")
-            arguments += productTypes.map { $0 as SQLiteBindable }
-        }
-        arguments.append(limit)
-        var rows: [(String, Int64)] = []
-        try db.forEach("SELECT id, seq FROM resources WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?", arguments) {
-            rows.append(($0.text(0), $0.int(1)))
-        }
-        return rows
+        try ResourceStore.liveCandidates(db, account: account, ids: resources, productTypes: productTypes, before: cursor, limit: limit)
     }
 
     /// The tabs' totals: every live resource of the account that the non-tab filters keep is

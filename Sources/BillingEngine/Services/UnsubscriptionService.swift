@@ -37,7 +37,7 @@ extension Engine {
                            context: OperationContext) throws -> RefundPlan {
         let account = try AccountStore.require(context.db, accountID)
         let year = context.calendar.date(of: context.now).year
-        let used = try context.db.first("SELECT count(*) FROM five_day_units WHERE account_id = ? AND year = ?", accountID, year) { $0.int(0) } ?? 0
+        let used = try FiveDayUnitStore.used(context.db, account: accountID, year: year)
         var plan = RefundPlan(type: type, groups: [], year: year, quotaUsedBefore: used, quotaLimit: context.configuration.fiveDayQuotaPerYear)
         var quotaLeft = max(0, plan.quotaLimit - used)
         var planned: Set<String> = []
@@ -83,20 +83,17 @@ extension Engine {
     static func refundFacts(_ resource: Resource, product: Product, account: Account, requested: [String], type: String,
                             quotaLeft: Int64, year: Int64, context: OperationContext) throws -> RefundFacts {
         let line = try OrderStore.lines(context.db, of: resource.orderID).first { $0.lineNo == resource.lineNo }
-        let orderType = try context.db.first("SELECT type FROM orders WHERE id = ?", resource.orderID) {
-            try StoredValue.optionalChoice($0.optionalText(0), "type of order \(resource.orderID)") as OrderType?
-        } ?? nil
+        let orderType = try OrderStore.type(context.db, resource.orderID)
         let unit = fiveDayUnit(resource, product: product)
-        let counted = try context.db.first("SELECT 1 FROM five_day_units WHERE account_id = ? AND year = ? AND unit_key = ?",
-                                           resource.accountID, year, unit) { _ in true } ?? false
+        let counted = try FiveDayUnitStore.contains(context.db, account: resource.accountID, year: year, unit: unit)
         let boundTo = resource.relation == .bound ? resource.primaryID.flatMap { requested.contains($0) ? nil : $0 } : nil
         return RefundFacts(
             resourceID: resource.id, productID: product.id, requestType: UnsubscriptionType(rawValue: type) ?? .resource,
             status: resource.status, billingMode: resource.billingMode, boundToUnrequestedPrimary: boundTo, trial: product.trial,
             free: line.map { $0.amounts.listPrice.fen == 0 } ?? false,
             openOrder: try ResourceStore.openOrder(context.db, of: resource.id),
-            frozenForExpiry: resource.freezeReason == "EXPIRY",
-            policeFrozen: account.freeze == .police || resource.freezeReason == "POLICE",
+            frozenForExpiry: resource.freezeReason == .expiry,
+            policeFrozen: account.freeze == .police || resource.freezeReason == .police,
             promotionForbidsRefund: product.promotionForbidsRefund && (line?.amounts.promotionDiscount.fen ?? 0) > 0,
             hostBlocks: resource.refundBlocks.compactMap(NotRefundableReason.init(rawValue:)),
             productRefundable: product.refundable,
@@ -186,11 +183,8 @@ extension Engine {
             ? RefundRules.days(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
             : RefundRules.hours(start: period.start, expiry: period.end, at: context.now, calendar: calendar)
         // The term of the line that paid the period: the purchase line, or the renewal line naming the resource.
-        let line = period.order == resource.orderID
-            ? try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND line_no = ?",
-                                   period.order, resource.lineNo) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
-            : try context.db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND resource_id = ?",
-                                   period.order, resource.id) { (try StoredValue.optionalChoice($0.optionalText(0), "period unit of order \(period.order)") as PeriodUnit?, $0.int(1)) }
+        let line = try OrderStore.lineTerm(context.db, order: period.order, lineNo: period.order == resource.orderID ? resource.lineNo : nil,
+                                           resource: resource.id)
         let term = try Period(max(1, line?.1 ?? 1), line?.0 ?? .month)
         let fee = try RefundRules.feeRate(term: term, start: startHour, usedEnd: calendar.floorToHour(context.now),
                                           configuration: context.configuration, calendar: calendar)
@@ -205,22 +199,22 @@ extension Engine {
         // The fee kept is what is left after consumption; it equals the computed fee unless the
         // refund was floored at zero, so refund + consumed + fee = paid always holds, in total
         // and per source: consumption is spread over what each source has left after its refund.
-        let keptFee = paid.fen - computation.consumed.fen - computation.refund.fen
-        let left = zip(paidParts, refunds).map { Money(fen: $0.0.amount.fen - $0.1.fen) }
+        let keptFee = try paid.subtracting(computation.consumed).subtracting(computation.refund)
+        let left = try zip(paidParts, refunds).map { try $0.0.amount.subtracting($0.1) }
         let consumedParts = try computation.consumed.allocated(byWeights: left.map(\.fen))
         var bySource: [JSONValue] = []
         for index in paidParts.indices {
             bySource.append(["source": .string(paidParts[index].source.rawValue), "coupon_id": JSONValue(paidParts[index].coupon),
                              "paid_fen": .integer(paidParts[index].amount.fen), "refund_fen": .integer(refunds[index].fen),
                              "consumed_fen": .integer(consumedParts[index].fen),
-                             "fee_fen": .integer(left[index].fen - consumedParts[index].fen)])
+                             "fee_fen": .integer(try left[index].subtracting(consumedParts[index]).fen)])
         }
         appendPeriods([[
             "resource_id": .string(resource.id), "paid_by_order_id": .string(period.order), "method": "FORMULA",
             "start": .integer(period.start), "end": .integer(period.end), "paid": fundingJSON(funding),
             "paid_amount_fen": .integer(paid.fen), "duration_unit": .string(context.configuration.refundDurationGranularity),
             "total_units": .integer(units.total), "used_units": .integer(units.used), "consumed_fen": .integer(computation.consumed.fen),
-            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee),
+            "fee_rate_bp": .integer(fee.rate), "fee_bracket": .integer(fee.bracket), "fee_fen": .integer(keptFee.fen),
             "refund_fen": .integer(computation.refund.fen), "refund": .array(refundJSON), "forfeited": fundingJSON(forfeited),
             "by_source": .array(bySource),
         ]], to: &group)
@@ -249,30 +243,31 @@ extension Engine {
             fields["message"] = JSONValue(group.message)
             fields["five_day_quota_unit"] = JSONValue(group.quotaUnit)
             fields["fallback_expiry"] = JSONValue(group.fallbackExpiry)
-            var bySource: [String: JSONValue] = [:]
-            var returned: Int64 = 0
-            var voided: Int64 = 0
+            var bySource: [String: Money] = [:]
+            var returned = Money.zero
+            var voided = Money.zero
             for entry in group.entries {
-                if case .integer(let sum)? = bySource[entry.source.rawValue] { bySource[entry.source.rawValue] = .integer(sum + entry.amount.fen) }
-                else { bySource[entry.source.rawValue] = .integer(entry.amount.fen) }
+                bySource[entry.source.rawValue] = try (bySource[entry.source.rawValue] ?? .zero).adding(entry.amount)
                 if let coupon = entry.coupon {
-                    let validTo = try context.db.first("SELECT valid_to FROM coupons WHERE id = ?", coupon) { $0.int(0) } ?? 0
-                    if context.now < validTo { returned += entry.amount.fen } else { voided += entry.amount.fen }
+                    let validTo = try CouponStore.validTo(context.db, coupon) ?? 0
+                    if context.now < validTo { returned = try returned.adding(entry.amount) } else { voided = try voided.adding(entry.amount) }
                 }
             }
-            fields["refund_by_source"] = .object(bySource)
+            fields["refund_by_source"] = .object(bySource.mapValues { .integer($0.fen) })
             fields["refund_fen"] = .integer(try group.refund.fen)
             // Coupon money that does not come back: vouchers of a period refunded by the
             // formula, and coupons that expired before the refund (returned void).
-            var formulaForfeits: Int64 = 0
+            var formulaForfeits = Money.zero
             if case .array(let periods)? = group.detail["periods"] {
                 for case .object(let period) in periods {
                     guard case .array(let lost)? = period["forfeited"] else { continue }
-                    for case .object(let part) in lost { if case .integer(let amount)? = part["amount_fen"] { formulaForfeits += amount } }
+                    for case .object(let part) in lost {
+                        if case .integer(let amount)? = part["amount_fen"] { formulaForfeits = try formulaForfeits.adding(Money(fen: amount)) }
+                    }
                 }
             }
-            fields["coupons_returned_fen"] = .integer(returned)
-            fields["coupons_forfeited_fen"] = .integer(voided + formulaForfeits)
+            fields["coupons_returned_fen"] = .integer(returned.fen)
+            fields["coupons_forfeited_fen"] = .integer(try voided.adding(formulaForfeits).fen)
             return .object(fields)
         }
         let newUnits = Int64(plan.groups.filter { $0.quotaUnit != nil }.count)
@@ -357,8 +352,7 @@ extension Engine {
                 detail["five_day_quota_unit"] = JSONValue(group.quotaUnit)
                 detail["reason_type"] = JSONValue(reasonType)
                 detail["reason"] = JSONValue(reason)
-                try context.db.run("INSERT INTO refund_details (order_id, resource_id, detail) VALUES (?, ?, ?)",
-                                   order.id, group.primary.id, JSONValue.object(detail).text)
+                try RefundStore.saveDetail(context.db, order: order.id, primary: group.primary.id, .object(detail))
                 if review {
                     for member in group.members { try ResourceStore.open(context.db, order: order.id, on: member.id) }
                 } else {
@@ -388,28 +382,26 @@ extension Engine {
     /// Applies an unsubscription order (at once, or on approval): money back, the five-day unit,
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
-        guard let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order.id, map: { $0.text(0) }),
-              case .object(let detail) = try StoredValue.document(stored, "refund detail of order \(order.id)") else { return }
-        let entries = try context.db.all("SELECT resource_id, order_id, source, coupon_id, amount FROM resource_refunds WHERE refund_order_id = ?", order.id) {
-            RefundEntry(resource: $0.text(0), paidBy: $0.text(1), source: try StoredValue.choice($0.optionalText(2), "funding source of refund order \(order.id)"),
-                        coupon: $0.text(3).isEmpty ? nil : $0.text(3), amount: Money(fen: $0.int(4)))
+        // Every unsubscription order is written with its detail: one missing is a damaged file.
+        guard let detail = try refundDetail(of: order.id, context: context) else {
+            throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
         }
+        let entries = try RefundStore.entries(context.db, refundOrder: order.id)
         let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)
         if case .string(let unit)? = detail["five_day_quota_unit"] {
-            try context.db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)",
-                               order.accountID, context.calendar.date(of: context.now).year, unit, order.id)
+            try FiveDayUnitStore.use(context.db, account: order.accountID, year: context.calendar.date(of: context.now).year, unit: unit, order: order.id)
         }
-        for id in resourceIDs(inRefundDetail: detail) {
+        for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
-                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", id, fallback)
+                try ResourceStore.refundPeriods(context.db, of: id, startingFrom: fallback)
                 resource.expireAt = fallback
                 try restartSchedule(&resource, context: context)
                 try ResourceStore.update(context.db, resource)
                 try context.emit("resource.renewal_unsubscribed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "expire_at": .integer(fallback)])
             } else {
-                try context.db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND end_at > ?", id, context.now)
+                try ResourceStore.refundPeriods(context.db, of: id, endingAfter: context.now)
                 try resource.transition(to: .unsubscribed)
                 resource.endedAt = context.now
                 resource.nextAttemptAt = nil
@@ -427,10 +419,25 @@ extension Engine {
                          data: ["from": "REFUNDING", "to": "COMPLETED", "coupons_voided_fen": .integer(voided.fen)])
     }
 
-    /// The resources an unsubscription's stored detail names (the group's members).
-    static func resourceIDs(inRefundDetail detail: [String: JSONValue]) -> [String] {
-        guard case .array(let list)? = detail["resource_ids"] else { return [] }
-        return list.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    /// The stored detail of an unsubscription order, nil when it has none (a failed creation,
+    /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
+    /// order, never taken for an empty one.
+    static func refundDetail(of order: String, context: OperationContext) throws -> [String: JSONValue]? {
+        try RefundStore.detail(context.db, order: order)
+    }
+
+    /// The resources an unsubscription's stored detail names (the group's members); a list
+    /// that is not one of ids is a storage error naming the order.
+    static func resourceIDs(inRefundDetail detail: [String: JSONValue], order: String) throws -> [String] {
+        guard case .array(let list)? = detail["resource_ids"] else {
+            throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list")
+        }
+        return try list.map { value in
+            guard case .string(let id) = value else {
+                throw StoredValue.unreadable("resource ids in the refund detail of order \(order)", "not a list of ids")
+            }
+            return id
+        }
     }
 
     /// The resources an UNSUBSCRIBE order gives money back for, each once: those its
@@ -438,12 +445,10 @@ extension Engine {
     /// (a failed creation, T15, has no stored detail).
     static func unsubscribedResourceIDs(of order: String, context: OperationContext) throws -> [String] {
         var ids: [String] = []
-        if let stored = try context.db.first("SELECT detail FROM refund_details WHERE order_id = ?", order, map: { $0.text(0) }),
-           case .object(let detail) = try JSONValue.parse(stored) {
-            ids = resourceIDs(inRefundDetail: detail)
+        if let detail = try refundDetail(of: order, context: context) {
+            ids = try resourceIDs(inRefundDetail: detail, order: order)
         }
-        for id in try context.db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", order, map: { $0.text(0) })
-        where !ids.contains(id) {
+        for id in try RefundStore.resourceIDs(context.db, refundOrder: order) where !ids.contains(id) {
             ids.append(id)
         }
         return ids
@@ -463,7 +468,7 @@ extension Engine {
                                  data: ["from": "PENDING_REVIEW", "to": "REFUNDING"])
                 try completeUnsubscription(refunding, context: context)
             } else {
-                try context.db.run("DELETE FROM resource_refunds WHERE refund_order_id = ?", member.id)
+                try RefundStore.release(context.db, refundOrder: member.id)
                 try ResourceStore.close(context.db, order: member.id)
             }
         }

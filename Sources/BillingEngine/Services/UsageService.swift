@@ -43,8 +43,7 @@ extension Engine {
             var results: [JSONValue] = []
             var charged = Money.zero
             for record in input.1 {
-                if let stored = try context.db.first("SELECT resource_id, quantity, start_at, end_at FROM usage_records WHERE account_id = ? AND usage_id = ?",
-                                                     input.0, record.usageID, map: { UsageRecord(usageID: record.usageID, resourceID: $0.text(0), quantity: $0.int(1), start: $0.int(2), end: $0.int(3)) }) {
+                if let stored = try UsageStore.record(context.db, account: input.0, usageID: record.usageID) {
                     guard stored == record else {
                         throw BillingError(.conflict, "usage_id_reused", "usage id \(record.usageID) was already reported with other values")
                     }
@@ -52,9 +51,8 @@ extension Engine {
                     continue
                 }
                 let lines = try Engine.rate(record, account: input.0, context: context)
-                try context.db.run("INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   input.0, record.usageID, record.resourceID, record.quantity, record.start, record.end, context.now)
-                charged = try charged.adding(Money(fen: lines.reduce(0) { $0 + $1.charge.fen }))
+                try UsageStore.insertRecord(context.db, record, account: input.0, at: context.now)
+                charged = try charged.adding(Money.sum(lines.map(\.charge)))
                 results.append(["usage_id": .string(record.usageID), "status": "RATED",
                                 "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
                                                              "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
@@ -97,20 +95,19 @@ extension Engine {
             let units = record.quantity * slot.seconds
             let covered = try coverFromPackages(record: record, resource: resource, product: product, hour: slot.hour, seconds: slot.seconds,
                                                 perHour: perHour, context: context)
-            let existing = try context.db.first("SELECT units, covered, overage, price_microfen, charged FROM usage_lines WHERE resource_id = ? AND hour_start = ?",
-                                                resource.id, slot.hour) { ($0.int(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) }
-            let linePrice = existing?.3 ?? price
-            let overage = (existing?.2 ?? 0) + units - covered
+            let existing = try UsageStore.line(context.db, resource: resource.id, hour: slot.hour)
+            let linePrice = existing?.priceMicrofen ?? price
+            // The stored overage plus this record's: checked, as a value read from the file
+            // must never trap the host.
+            let (overage, overflow) = (existing?.overage ?? 0).addingReportingOverflow(units - covered)
+            guard !overflow else { throw BillingError.overflow("the usage of resource \(resource.id) in the hour from \(slot.hour)") }
             let amount = try UsageRating.charge(units: overage, priceMicrofen: linePrice, perHour: perHour)
-            let delta = try amount.subtracting(Money(fen: existing?.4 ?? 0))
+            let delta = try amount.subtracting(existing?.charged ?? .zero)
             if existing == nil {
-                try context.db.run("""
-                    INSERT INTO usage_lines (resource_id, hour_start, account_id, units, covered, overage, price_microfen, per_hour, charged)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, resource.id, slot.hour, account, units, covered, overage, linePrice, perHour, amount)
+                try UsageStore.insertLine(context.db, resource: resource.id, hour: slot.hour, account: account, units: units, covered: covered,
+                                          overage: overage, priceMicrofen: linePrice, perHour: perHour, charged: amount)
             } else {
-                try context.db.run("UPDATE usage_lines SET units = units + ?, covered = covered + ?, overage = ?, charged = ? WHERE resource_id = ? AND hour_start = ?",
-                                   units, covered, overage, amount, resource.id, slot.hour)
+                try UsageStore.addToLine(context.db, resource: resource.id, hour: slot.hour, units: units, covered: covered, overage: overage, charged: amount)
             }
             if delta.fen > 0 { try payUsage(delta, resource: resource, hour: slot.hour, context: context) }
             rated.append(RatedSlot(hour: slot.hour, units: units, covered: covered, overage: units - covered, charge: delta))
@@ -127,10 +124,7 @@ extension Engine {
         let instant = max(record.start, hour)
         var needed = record.quantity * seconds
         var covered: Int64 = 0
-        let packages = try context.db.all("""
-            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE', 'EXPIRED')
-                AND effective_at <= ? AND expire_at >= ? ORDER BY expire_at, effective_at, seq
-            """, resource.accountID, instant, instant) { $0.text(0) }
+        let packages = try ResourceStore.packagesCovering(context.db, account: resource.accountID, at: instant)
         for id in packages where needed > 0 {
             let package = try ResourceStore.require(context.db, id, account: resource.accountID)
             guard let terms = try ProductStore.require(context.db, package.productID).package,
@@ -141,26 +135,20 @@ extension Engine {
                 guard perHour else { continue }
                 // Capacity covers up to `quota` units throughout the hour, shared by every
                 // record that falls in it.
-                let used = try context.db.first("SELECT coalesce(sum(units), 0) FROM package_deductions WHERE package_id = ? AND hour_start = ?", id, hour) { $0.int(0) } ?? 0
+                let used = try PackageStore.coveredInHour(context.db, package: id, hour: hour)
                 let free = max(0, terms.quota * 3600 - used)
                 take = min(needed, min(terms.quota, record.quantity) * seconds, free)
             } else {
                 let window = UsageRating.quotaWindow(effectiveAt: effective, instant: instant, terms: terms, calendar: context.calendar)
                 let quota = perHour ? terms.quota * 3600 : terms.quota
-                let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, window) { $0.int(0) } ?? 0
+                let used = try PackageStore.used(context.db, package: id, window: window)
                 take = min(needed, max(0, quota - used))
                 if take > 0 {
-                    try context.db.run("""
-                        INSERT INTO package_usage (package_id, window_start, used) VALUES (?, ?, ?)
-                        ON CONFLICT (package_id, window_start) DO UPDATE SET used = used + excluded.used
-                        """, id, window, take)
+                    try PackageStore.addUsed(context.db, package: id, window: window, units: take)
                 }
             }
             guard take > 0 else { continue }
-            try context.db.run("""
-                INSERT INTO package_deductions (package_id, resource_id, hour_start, units) VALUES (?, ?, ?, ?)
-                ON CONFLICT (package_id, resource_id, hour_start) DO UPDATE SET units = units + excluded.units
-                """, id, resource.id, hour, take)
+            try PackageStore.deduct(context.db, package: id, resource: resource.id, hour: hour, units: take)
             needed -= take
             covered += take
         }
@@ -183,17 +171,12 @@ extension Engine {
                                                     availableCredit: account.availableCredit, maximumCoupons: Int64.max, at: hour,
                                                     shortfall: .arrears)
         func record(_ source: FundingSource, _ coupon: String?, _ part: Money) throws {
-            try context.db.run("""
-                INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount
-                """, resource.id, hour, source.rawValue, coupon ?? "", part)
+            try UsageStore.fund(context.db, resource: resource.id, hour: hour, source: source, coupon: coupon, amount: part)
         }
         let reference = "\(resource.id)@\(hour)"
         for part in result.parts {
             guard let coupon = part.couponID, let source = part.source else { continue }
-            try context.db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", part.amount, coupon)
-            try context.db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, NULL, ?)",
-                               coupon, Money(fen: -part.amount.fen), context.now)
+            try CouponStore.useForUsage(context.db, coupon: coupon, amount: part.amount, at: context.now)
             try record(source, coupon, part.amount)
         }
         let fromCredit = try Money.sum(result.parts.filter { $0.source == .credit }.map(\.amount))
@@ -216,7 +199,7 @@ extension Engine {
     static func enterArrears(_ account: Account, context: OperationContext) throws {
         let days = context.configuration.graceRetention(for: account.level)
         let graceEnd = context.now + days.onDemandGraceDays * 86_400
-        for id in try context.db.all("SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND' AND status = 'IN_USE'", account.id, map: { $0.text(0) }) {
+        for id in try ResourceStore.onDemandInUse(context.db, account: account.id) {
             var resource = try ResourceStore.require(context.db, id, account: account.id)
             resource.graceEnd = graceEnd
             resource.retentionEnd = graceEnd + days.onDemandRetentionDays * 86_400
@@ -229,10 +212,7 @@ extension Engine {
 
     /// Arrears settled: pay-per-use resources in grace or frozen for arrears are back in use.
     static func leaveArrears(_ account: String, context: OperationContext) throws {
-        for id in try context.db.all("""
-            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
-                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = 'ARREARS'))
-            """, account, map: { $0.text(0) }) {
+        for id in try ResourceStore.onDemandInArrears(context.db, account: account) {
             var resource = try ResourceStore.require(context.db, id, account: account)
             let wasFrozen = resource.status == .frozen
             try resource.transition(to: .inUse)
@@ -263,31 +243,18 @@ extension Engine {
                     try reader.optionalInstant("from"), try reader.optionalInstant("to"), cursor, limit)
         }) { context, input in
             _ = try AccountStore.require(context.db, input.0)
-            var conditions = ["account_id = ?"]
-            var arguments: [SQLiteBindable] = [input.0]
-            if let resource = input.1 { conditions.append("resource_id = ?"); arguments.append(resource) }
-            if let from = input.2 { conditions.append("hour_start >= ?"); arguments.append(from) }
-            if let to = input.3 { conditions.append("hour_start <= ?"); arguments.append(to) }
-            if let cursor = input.4 {
-                conditions.append("(hour_start, resource_id) < (?, ?)")
-                arguments += [cursor.0, cursor.1]
-            }
-            arguments.append(input.5 + 1)
-            var rows: [(String, Int64, JSONValue)] = []
-            try context.db.forEach("""
-                SELECT resource_id, hour_start, units, covered, overage, price_microfen, charged, per_hour FROM usage_lines
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY hour_start DESC, resource_id DESC LIMIT ?
-                """, arguments) { row in
-                rows.append((row.text(0), row.int(1), ["resource_id": .string(row.text(0)), "hour_start": .integer(row.int(1)), "units": .integer(row.int(2)),
-                                                       "covered": .integer(row.int(3)), "overage": .integer(row.int(4)), "price_microfen": .integer(row.int(5)),
-                                                       "charged_fen": .integer(row.int(6)), "unit": .string(row.bool(7) ? "UNIT_SECONDS" : "UNITS")]))
+            let rows = try UsageStore.lines(context.db, account: input.0, resource: input.1, from: input.2, to: input.3, after: input.4,
+                                            limit: input.5 + 1).map { line -> (String, Int64, JSONValue) in
+                (line.resource, line.hour, ["resource_id": .string(line.resource), "hour_start": .integer(line.hour), "units": .integer(line.units),
+                                            "covered": .integer(line.covered), "overage": .integer(line.overage), "price_microfen": .integer(line.priceMicrofen),
+                                            "charged_fen": .integer(line.charged.fen), "unit": .string(line.perHour ? "UNIT_SECONDS" : "UNITS")])
             }
             let page = rows.prefix(Int(input.5))
             let lines: [JSONValue] = try page.map { row in
                 guard case .object(var fields) = row.2 else { return row.2 }
-                fields["paid_by"] = .array(try context.db.all("SELECT source, coupon_id, amount FROM usage_funding WHERE resource_id = ? AND hour_start = ? ORDER BY source",
-                                                              row.0, row.1) { ["source": .string($0.text(0)), "coupon_id": $0.text(1).isEmpty ? .null : .string($0.text(1)),
-                                                                               "amount_fen": .integer($0.int(2))] })
+                fields["paid_by"] = .array(try UsageStore.funding(context.db, resource: row.0, hour: row.1).map {
+                    ["source": .string($0.source), "coupon_id": JSONValue($0.coupon), "amount_fen": .integer($0.amount.fen)]
+                })
                 return .object(fields)
             }
             return ["lines": .array(lines), "next_cursor": JSONValue(page.last.map { "\($0.1)|\($0.0)" }), "has_more": .bool(rows.count > page.count)]
@@ -306,16 +273,14 @@ extension Engine {
         }) { context, page in
             let account = page.account ?? ""
             _ = try AccountStore.require(context.db, account)
-            let ids = try context.db.all("""
-                SELECT id, seq FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND seq > ? ORDER BY seq LIMIT ?
-                """, account, page.after, page.limit + 1) { ($0.text(0), $0.int(1)) }
+            let ids = try ResourceStore.packagePage(context.db, account: account, after: page.after, limit: page.limit + 1)
             let window = ids.prefix(Int(page.limit))
             let packages: [JSONValue] = try window.map { id, _ in
                 let package = try ResourceStore.require(context.db, id, account: account)
                 guard case .object(var fields) = package.json(context.calendar) else { return .null }
                 if let terms = try ProductStore.load(context.db, package.productID)?.package, let effective = package.effectiveAt {
                     let quotaWindow = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
-                    let used = try context.db.first("SELECT used FROM package_usage WHERE package_id = ? AND window_start = ?", id, quotaWindow) { $0.int(0) } ?? 0
+                    let used = try PackageStore.used(context.db, package: id, window: quotaWindow)
                     fields["kind"] = .string(terms.kind)
                     fields["quota"] = .integer(terms.quota)
                     fields["window_start"] = .integer(quotaWindow)

@@ -46,7 +46,7 @@ extension Engine {
         let documents = [("config", "id", "document"), ("products", "id", "document"), ("coupons", "id", "scope"),
                          ("order_lines", "order_id || ' line ' || line_no", "product"),
                          ("refund_details", "order_id || ' ' || resource_id", "detail"), ("exports", "id", "request"),
-                         ("events", "seq", "data"), ("audit_log", "id", "detail"), ("idempotency", "key", "response")]
+                         ("events", "seq", "data"), ("audit_log", "id", "detail"), ("idempotency", "scope || ' ' || key", "response")]
         for (table, key, column) in documents {
             try db.forEach("SELECT \(key) FROM \(table) WHERE json_valid(\(column)) = 0") { row in
                 breach("stored_document", "\(table) \(row.text(0))", "\(table).\(column) is not valid JSON")

@@ -9,9 +9,13 @@ extension Engine {
     /// every usage line paid exactly its charge and covered exactly what packages gave; the
     /// audit chain is unbroken; order and resource statuses agree with their stored facts; a
     /// prepaid resource's expiry is the end of its last paid period; every keyed operation has
-    /// its audit row.
+    /// its audit row; the chain reaches the head the host kept (`audit_head`); every covered
+    /// row matches the digest of its last write and that digest is the one the chain lists
+    /// (`row_tampered`, naming table and key); every ledger row is tied to what made it and
+    /// orders, refunds and usage hours agree with the ledger (`ledger_reconciliation`).
     public func verify(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: Engine.integrityMode) { context, integrity in
+        try query(requestJSON, parse: VerifyRequest.init) { context, request in
+            let integrity = request.integrity
             // A damaged file is reported as such; invariants computed from it would mislead.
             let damage = try Engine.integrityBreaches(context.db, mode: integrity)
             if !damage.isEmpty { return ["ok": false, "integrity": .string(integrity.rawValue), "checked": [:], "breaches": .array(damage)] }
@@ -104,9 +108,13 @@ extension Engine {
                 """) { row in
                 breach("package_coverage", row.text(0), "hour \(row.int(1)) covered \(row.int(2)) but packages gave \(row.int(3))")
             }
-            if let broken = try AuditLog.firstBrokenLink(db) {
+            let chain = try AuditLog.firstBrokenLink(db, key: db.auditKey)
+            if let broken = chain.broken {
                 breach("audit_chain", String(broken.id), broken.detail)
             }
+            breaches += try Engine.headBreaches(db, head: request.head)
+            breaches += try Engine.coverageBreaches(db)
+            breaches += try Engine.reconciliationBreaches(db)
             // Legal states: what each status implies about the stored times and facts.
             try db.forEach("""
                 SELECT id, status, paid_at, completed_at, cancelled_at, cancel_reason, type FROM orders WHERE
@@ -148,6 +156,9 @@ extension Engine {
                 "orders": .integer(try db.first("SELECT count(*) FROM orders") { $0.int(0) } ?? 0),
                 "coupons": .integer(try db.first("SELECT count(*) FROM coupons") { $0.int(0) } ?? 0),
                 "resources": .integer(try db.first("SELECT count(*) FROM resources") { $0.int(0) } ?? 0),
+                "audit_rows": .integer(try db.first("SELECT count(*) FROM audit_log") { $0.int(0) } ?? 0),
+                // Keyed links this handle could not check: it was opened without the audit key.
+                "audit_links_unchecked": .integer(chain.unchecked),
             ]
             return ["ok": .bool(breaches.isEmpty), "integrity": .string(integrity.rawValue), "checked": counts, "breaches": .array(breaches)]
         }

@@ -8,6 +8,16 @@ public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private(set) var inTransaction = false
+    /// Whether row coverage's TEMP triggers are installed on this connection (`RowCoverage`).
+    var coverageInstalled = false
+    /// The host's audit key, when it gave one: new audit rows link with keyed BLAKE2b.
+    var auditKey: [UInt8]?
+    /// Whether the key was checked against the chain's last keyed row (once per handle).
+    var auditKeyChecked = false
+    /// When not nil, the text of every statement run through the cache is added to it. Tests
+    /// turn it on to EXPLAIN the statements the engine really prepares (query plans), not
+    /// copies of them that drift; off (nil) it costs one comparison per statement.
+    var recordedStatements: Set<String>?
 
     /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
     init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
@@ -41,6 +51,7 @@ public final class Connection {
     }
 
     private func statement(_ sql: String) throws -> Statement {
+        recordedStatements?.insert(sql)
         if let cached = statements[sql] { return cached }
         var pointer: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
@@ -88,29 +99,58 @@ public final class Connection {
 
     /// Runs `body` inside a savepoint of the open transaction: an error undoes only what `body`
     /// wrote (an auto-renew attempt that cannot be paid) and is rethrown.
+    ///
+    /// Should undoing or releasing the savepoint fail, nobody can say what the transaction
+    /// still holds, so that failure is thrown instead (a storage error, `rollback_failed`):
+    /// callers that recover from the body's refusal must not go on writing on top of a step
+    /// half undone, and the whole transaction is rolled back.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         try run("SAVEPOINT attempt")
+        let result: T
         do {
-            let result = try body()
-            try run("RELEASE attempt")
-            return result
+            result = try body()
         } catch {
-            _ = try? run("ROLLBACK TO attempt")
-            _ = try? run("RELEASE attempt")
+            if sqlite3_get_autocommit(handle) != 0 {
+                // SQLite itself rolled the whole transaction back (a full disk, an I/O error):
+                // there is no step left to undo, and the body's storage error says why.
+                if let failure = error as? BillingError, failure.status == .storage || failure.status == .busy { throw error }
+                throw BillingError(.storage, "rollback_failed", "the transaction ended inside a step that failed (\(error)), so it was abandoned")
+            }
+            try undo("ROLLBACK TO attempt", "undoing a failed step")
+            try undo("RELEASE attempt", "closing a failed step")
             throw error
         }
+        try undo("RELEASE attempt", "keeping a step")
+        return result
     }
 
-    /// Runs `body` inside a savepoint that is always rolled back: what it wrote is gone once it
-    /// returns or throws, and only its result is kept (a quote computed by the code that would
-    /// do the operation).
-    public func rolledBack<T>(_ body: () throws -> T) throws -> T {
-        try run("SAVEPOINT rehearsal")
-        defer {
-            _ = try? run("ROLLBACK TO rehearsal")
-            _ = try? run("RELEASE rehearsal")
+    /// Runs `body` in a write transaction that is always rolled back, whole: whatever it
+    /// wrote — effect, events, audit row, idempotency record, identifiers taken — is gone when
+    /// it returns or throws, and only its result is kept (a quote computed by the code that
+    /// would do the operation). `BEGIN IMMEDIATE`, so nothing changes between its reads and
+    /// its rehearsed writes. A rollback that fails is thrown (`rollback_failed`), never
+    /// taken for success: the rehearsal's writes would otherwise be committed by whatever
+    /// transaction comes next.
+    public func rehearsal<T>(_ body: () throws -> T) throws -> T {
+        guard !inTransaction else {
+            throw BillingError(.internal, "nested_transaction", "a transaction was opened inside another")
         }
-        return try body()
+        try run("BEGIN IMMEDIATE")
+        inTransaction = true
+        defer { inTransaction = false }
+        let outcome = Result { try body() }
+        // SQLite may have ended the transaction itself after some errors (a full disk).
+        if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a rehearsal") }
+        return try outcome.get()
+    }
+
+    /// Runs an undo statement; its failure is a storage error naming what was being undone.
+    private func undo(_ sql: String, _ what: String) throws {
+        do {
+            try run(sql)
+        } catch let error as BillingError {
+            throw BillingError(.storage, "rollback_failed", "\(what) failed, so the transaction was abandoned: \(error.message)")
+        }
     }
 
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
@@ -125,17 +165,25 @@ public final class Connection {
         defer { inTransaction = false }
         do {
             let result = try body()
+            // Every covered row a write touched must be listed by an audit row of the same
+            // transaction: a write path that forgot its audit row is refused, not committed.
+            if write, coverageInstalled, try RowCoverage.hasUnaudited(self) {
+                throw BillingError(.internal, "unaudited_write",
+                                   "a write touched covered rows without appending an audit row; nothing was changed")
+            }
             do {
                 try run("COMMIT")
             } catch where !write {
                 // A read has nothing to commit. SQLite fails the end of a read that met a
                 // damaged page even when the read handled it (verify's integrity check), and
                 // the answer already read stays true: end the transaction and return it.
-                if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }
+                if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "ending a read") }
             }
             return result
         } catch {
-            if sqlite3_get_autocommit(handle) == 0 { _ = try? run("ROLLBACK") }
+            // A rollback that fails leaves the handle inside a transaction that the next call
+            // would commit: that failure is the one the caller must hear.
+            if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))") }
             throw error
         }
     }

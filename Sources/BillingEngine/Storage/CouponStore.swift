@@ -10,9 +10,26 @@ enum CouponStore {
         Coupon(id: row.text(0), accountID: row.text(1), kind: try StoredValue.choice(row.optionalText(2), "kind of coupon \(row.text(0))"),
                faceValue: Money(fen: row.int(3)), balance: Money(fen: row.int(4)),
                discountBP: row.optionalInt(5), maxDiscount: row.optionalInt(6).map { Money(fen: $0) },
-               validFrom: row.int(7), validTo: row.int(8), scope: try CouponScope(storedJSON: row.text(9), coupon: row.text(0)),
+               validFrom: row.int(7), validTo: row.int(8), scope: try decodeScope(row.optionalText(9), coupon: row.text(0)),
                minSpend: Money(fen: row.int(10)), exclusiveWithDiscounts: row.bool(11),
                reference: row.optionalText(12), issuedAt: row.int(13), usedAt: row.optionalInt(14))
+    }
+
+    /// Reads a stored scope (written from `CouponScope.json`) by type only: the request's
+    /// limits (list lengths, known order types and modes) were checked when it was issued. A
+    /// damaged scope, or one with a restriction this library does not know, is a storage error,
+    /// never an empty (unrestricted) scope.
+    static func decodeScope(_ text: String?, coupon: String) throws -> CouponScope {
+        let record = "scope of coupon \(coupon)"
+        let document = try StoredDocument(StoredValue.document(text, record), record: record)
+        try document.refuseUnknown(["products", "excluded_products", "order_types", "billing_modes", "regions"])
+        var scope = CouponScope()
+        scope.products = try document.optionalStrings("products") ?? []
+        scope.excludedProducts = try document.optionalStrings("excluded_products") ?? []
+        scope.orderTypes = try document.optionalStrings("order_types") ?? []
+        scope.billingModes = try document.optionalStrings("billing_modes") ?? []
+        scope.regions = try document.optionalStrings("regions") ?? []
+        return scope
     }
 
     /// A coupon of an account; another account's coupon is "not found".
@@ -53,11 +70,23 @@ enum CouponStore {
     static func use(_ db: Connection, coupon: Coupon, amount: Money, order: String, at: Int64) throws {
         if coupon.kind == .discountCoupon {
             try db.run("UPDATE coupons SET used_at = ? WHERE id = ?", at, coupon.id)
+            try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, ?, ?)",
+                       coupon.id, Money.zero, order, at)
         } else {
-            try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon.id)
+            try take(amount, from: coupon.id, order: order, at: at, db)
         }
+    }
+
+    /// Takes `amount` from a balance coupon for pay-per-use usage (no order: the usage line
+    /// records what it paid), through the same ledger entry as an order's use.
+    static func useForUsage(_ db: Connection, coupon: String, amount: Money, at: Int64) throws {
+        try take(amount, from: coupon, order: nil, at: at, db)
+    }
+
+    private static func take(_ amount: Money, from coupon: String, order: String?, at: Int64, _ db: Connection) throws {
+        try db.run("UPDATE coupons SET balance = balance - ? WHERE id = ?", amount, coupon)
         try db.run("INSERT INTO coupon_ledger (coupon_id, kind, amount, order_id, recorded_at) VALUES (?, 'USE', ?, ?, ?)",
-                   coupon.id, coupon.kind == .discountCoupon ? Money.zero : Money(fen: -amount.fen), order, at)
+                   coupon, Money(fen: -amount.fen), order, at)
     }
 
     /// Gives back what a refund returns to a balance coupon; one that has expired meanwhile is
@@ -84,5 +113,10 @@ enum CouponStore {
     static func page(_ db: Connection, account: String, after: Int64, limit: Int64) throws -> [(sequence: Int64, coupon: Coupon)] {
         try db.all("SELECT \(columns), seq FROM coupons WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                    account, after, limit) { row in (row.int(15), try decode(row)) }
+    }
+
+    /// The end of a coupon's validity, nil when there is no such coupon.
+    static func validTo(_ db: Connection, _ id: String) throws -> Int64? {
+        try db.first("SELECT valid_to FROM coupons WHERE id = ?", id) { $0.int(0) }
     }
 }

@@ -9,6 +9,9 @@ public struct EngineOptions: Sendable, Equatable {
     public var busyTimeoutMilliseconds: Int32 = 5000
     /// The handle's clock.
     public var clock: Clock = .system
+    /// A key the host keeps outside the file (16–64 bytes): the audit chain's links become
+    /// keyed BLAKE2b, which nobody without the key can recompute after an edit.
+    public var auditKey: [UInt8]?
 
     public init() {}
 
@@ -32,6 +35,32 @@ public struct EngineOptions: Sendable, Equatable {
             }
             clock = .system
         }
+        if let hex = try reader.optionalString("audit_key", maxLength: 128) {
+            guard let key = EngineOptions.bytes(hex: hex), (16...64).contains(key.count) else {
+                throw BillingError.invalid("invalid_option", "options.audit_key must be 32 to 128 hexadecimal digits (16 to 64 bytes)")
+            }
+            auditKey = key
+        }
         try reader.finish()
+    }
+
+    /// The bytes of an even-length hexadecimal text, nil for anything else.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
     }
 }

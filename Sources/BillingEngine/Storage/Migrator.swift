@@ -17,6 +17,7 @@ enum Migrator {
         try db.transaction(write: true) {
             let current = try check(db, latest: latest)
             guard current < latest else { return }
+            let covered = try hasRowDigests(db)
             for index in Int(current)..<Int(latest) {
                 do {
                     try db.executeScript(migrations[index])
@@ -29,7 +30,14 @@ enum Migrator {
             }
             try db.executeScript("PRAGMA user_version = \(latest); PRAGMA application_id = \(Schema.applicationID);")
             try SchemaFingerprint.check(db, version: latest, migrations: migrations)
+            // The migration that brought row coverage: the rows already there get their digests
+            // in the same transaction, so no file is ever at that version without them.
+            if !covered, try hasRowDigests(db) { try RowCoverage.baseline(db) }
         }
+    }
+
+    private static func hasRowDigests(_ db: Connection) throws -> Bool {
+        try db.first("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'row_digests'") { _ in true } ?? false
     }
 
     static func version(_ db: Connection) throws -> Int64 {

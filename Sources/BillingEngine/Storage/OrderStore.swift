@@ -130,4 +130,108 @@ enum OrderStore {
                 cash_coupon = ?, stored_value_card = ?, cash = ?, credit = ? WHERE order_id = ? AND line_no = ?
             """, amountArguments(line.amounts) + [line.orderID, line.lineNo]) { _ in }
     }
+
+    /// The status of an order, whoever holds it; nil when there is no such order.
+    static func status(_ db: Connection, _ id: String) throws -> String? {
+        try db.first("SELECT status FROM orders WHERE id = ?", id, map: { $0.text(0) })
+    }
+
+    /// The type of an order, nil when there is no such order.
+    static func type(_ db: Connection, _ id: String) throws -> OrderType? {
+        try db.first("SELECT type FROM orders WHERE id = ?", id) {
+            try StoredValue.optionalChoice($0.optionalText(0), "type of order \(id)") as OrderType?
+        } ?? nil
+    }
+
+    /// The account holding an order and the combined order it belongs to, if any.
+    static func owner(_ db: Connection, _ id: String) throws -> (account: String, combined: String?)? {
+        try db.first("SELECT account_id, combined_id FROM orders WHERE id = ?", id, map: { ($0.text(0), $0.optionalText(1)) })
+    }
+
+    /// Orders (not sub-orders) waiting for payment or confirmation whose deadline has passed,
+    /// oldest deadline first: (id, account).
+    static func overdue(_ db: Connection, at instant: Int64, limit: Int64) throws -> [(id: String, account: String)] {
+        try db.all("""
+            SELECT id, account_id FROM orders
+            WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= ?
+            ORDER BY pay_deadline LIMIT ?
+            """, instant, limit) { ($0.text(0), $0.text(1)) }
+    }
+
+    /// The term (unit, count) of the order line that paid a resource's period: the purchase
+    /// line `lineNo`, or with `lineNo` nil the renewal line naming the resource.
+    static func lineTerm(_ db: Connection, order: String, lineNo: Int64?, resource: String) throws -> (unit: PeriodUnit?, count: Int64)? {
+        func term(_ row: Row) throws -> (unit: PeriodUnit?, count: Int64) {
+            (try StoredValue.optionalChoice(row.optionalText(0), "period unit of order \(order)") as PeriodUnit?, row.int(1))
+        }
+        if let lineNo {
+            return try db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND line_no = ?", order, lineNo, map: term)
+        }
+        return try db.first("SELECT period_unit, period_count FROM order_lines WHERE order_id = ? AND resource_id = ?", order, resource, map: term)
+    }
+
+    // MARK: The order list (§3.8)
+
+    /// The column each list filter applies to, by its request key.
+    private static let filterColumns = ["product_type": "product_type", "order_type": "type", "status": "status", "billing_mode": "billing_mode"]
+
+    /// The WHERE conditions of a list filter, leaving out the filter `skipping` (the one counted by tab).
+    private static func conditions(_ filter: OrderFilter, skipping: String? = nil) -> ([String], [SQLiteBindable]) {
+        var conditions = ["account_id = ?", "is_combined = 0"]
+        var arguments: [SQLiteBindable] = [filter.account]
+        for (key, values) in filter.filters where key != skipping {
+            let column = filterColumns[key] ?? key
+            conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+            arguments += values.map { $0 as SQLiteBindable }
+        }
+        if let id = filter.orderID {
+            conditions.append("(id = ? OR combined_id = ?)")
+            arguments += [id, id]
+        }
+        if let from = filter.from { conditions.append("created_at >= ?"); arguments.append(from) }
+        if let to = filter.to { conditions.append("created_at <= ?"); arguments.append(to) }
+        return (conditions, arguments)
+    }
+
+    /// Keys of the orders a list filter keeps, newest first, after a (created_at, seq) cursor.
+    static func page(_ db: Connection, _ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64)
+        throws -> [(id: String, created: Int64, sequence: Int64)] {
+        try page(db, filter, after: cursor, limit: limit, withCombined: false).map { (id: $0.id, created: $0.created, sequence: $0.sequence) }
+    }
+
+    /// The same keys with each sub-order's combined order (read only when asked for).
+    static func page(_ db: Connection, _ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64,
+                     withCombined: Bool) throws -> [(id: String, created: Int64, sequence: Int64, combined: String?)] {
+        var (conditions, arguments) = self.conditions(filter)
+        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
+        arguments.append(limit)
+        var keys: [(id: String, created: Int64, sequence: Int64, combined: String?)] = []
+        let columns = withCombined ? "id, created_at, seq, combined_id" : "id, created_at, seq"
+        try db.forEach("SELECT \(columns) FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
+                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2), withCombined ? $0.optionalText(3) : nil)) }
+        return keys
+    }
+
+    /// How many orders a list filter keeps.
+    /// Grouped, a combined order counts once however many of its sub-orders match.
+    static func count(_ db: Connection, _ filter: OrderFilter, grouped: Bool = false, skipping: String? = nil) throws -> Int64 {
+        let (conditions, arguments) = self.conditions(filter, skipping: skipping)
+        let counted = grouped ? "count(DISTINCT coalesce(combined_id, id))" : "count(*)"
+        var total: Int64 = 0
+        try db.forEach("SELECT \(counted) FROM orders WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
+        return total
+    }
+
+    /// How many orders of each status a list filter keeps, its status filter left out: one
+    /// grouped read of the account's rows through `orders_by_status`.
+    static func statusCounts(_ db: Connection, _ filter: OrderFilter, grouped: Bool = false) throws -> [(status: String, count: Int64)] {
+        let (conditions, arguments) = self.conditions(filter, skipping: "status")
+        // Grouped, a combined order is one row of its tab however many sub-orders match.
+        let counted = grouped ? "count(DISTINCT coalesce(combined_id, id))" : "count(*)"
+        var counts: [(status: String, count: Int64)] = []
+        try db.forEach("SELECT status, \(counted) FROM orders WHERE \(conditions.joined(separator: " AND ")) GROUP BY status", arguments) { row in
+            counts.append((row.text(0), row.int(1)))
+        }
+        return counts
+    }
 }

@@ -39,6 +39,30 @@ enum PlatformAccountStore {
                             identifier.normalized, map: decode)
     }
 
+    /// A page of platform accounts in application order (`seq`), with each one's cursor.
+    /// Platform accounts in application order after `seq`, of the given statuses and
+    /// customer account when asked for (the approver's queue, through `platform_by_status`).
+    static func page(_ db: Connection, statuses: [String]?, account: String?, after sequence: Int64,
+                     limit: Int64) throws -> [(account: PlatformAccount, seq: Int64)] {
+        var conditions = ["seq > ?"]
+        var arguments: [SQLiteValue] = [.integer(sequence)]
+        if let statuses {
+            conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += statuses.map { .text($0) }
+        }
+        if let account {
+            conditions.append("account_id = ?")
+            arguments.append(.text(account))
+        }
+        arguments.append(.integer(limit))
+        var rows: [(account: PlatformAccount, seq: Int64)] = []
+        try db.forEach("SELECT \(columns), seq FROM platform_accounts WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ?",
+                       arguments) {
+            rows.append((try decode($0), $0.int(13)))
+        }
+        return rows
+    }
+
     static func insert(_ db: Connection, _ account: PlatformAccount, sequence: Int64) throws {
         try db.run("""
             INSERT INTO platform_accounts (id, seq, account_id, status, user_name, email, phone, contact_name, submitted_at)

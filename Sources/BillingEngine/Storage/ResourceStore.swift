@@ -25,7 +25,7 @@ enum ResourceStore {
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
         resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = row.optionalText(22)
+        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record)")
         resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
         resource.autoRenewRemaining = row.optionalInt(25)
         resource.nextAttemptAt = row.optionalInt(26)
@@ -56,7 +56,7 @@ enum ResourceStore {
             resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
             resource.anchorDay?.code, resource.createdAt, resource.provisionedAt, resource.effectiveAt,
             resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd, resource.retentionEnd,
-            resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
+            resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue, resource.autoRenewPeriod?.count,
             resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
             resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","),
         ]
@@ -82,7 +82,7 @@ enum ResourceStore {
             WHERE id = ?
             """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                  resource.retentionEnd, resource.freezeReason, resource.autoRenewPeriod?.unit.rawValue,
+                  resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
                   resource.remindedDays, resource.dueAt,
                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
@@ -144,5 +144,152 @@ enum ResourceStore {
     /// Records a paid period.
     static func addPeriod(_ db: Connection, resource: String, order: String, start: Int64, end: Int64) throws {
         try db.run("INSERT INTO resource_periods (resource_id, order_id, start_at, end_at) VALUES (?, ?, ?, ?)", resource, order, start, end)
+    }
+
+    /// Marks refunded the paid periods of a resource that start at or after `start` (a renewal
+    /// unsubscribed: the resource falls back to its earlier expiry).
+    static func refundPeriods(_ db: Connection, of resource: String, startingFrom start: Int64) throws {
+        try db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND start_at >= ?", resource, start)
+    }
+
+    /// Marks refunded the paid periods of a resource that end after `instant` (the resource
+    /// unsubscribed).
+    static func refundPeriods(_ db: Connection, of resource: String, endingAfter instant: Int64) throws {
+        try db.run("UPDATE resource_periods SET status = 'REFUNDED' WHERE resource_id = ? AND end_at > ?", resource, instant)
+    }
+
+    // MARK: Selections of the scheduler and the operations
+
+    /// Resources whose next work is due at `instant`, soonest first: (id, account).
+    static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> [(id: String, account: String)] {
+        try db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+                   instant, limit) { ($0.text(0), $0.text(1)) }
+    }
+
+    /// Moves a resource's next work to `instant` (one that could not advance is set aside).
+    static func postpone(_ db: Connection, _ id: String, until instant: Int64) throws {
+        try db.run("UPDATE resources SET due_at = ? WHERE id = ?", instant, id)
+    }
+
+    /// The account's auto-renewing yearly/monthly resources in use, in purchase order.
+    static func autoRenewingInUse(_ db: Connection, account: String) throws -> [String] {
+        try db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND expiry_policy = 'AUTO_RENEW' AND billing_mode = 'PREPAID'
+                AND status = 'IN_USE' ORDER BY seq
+            """, account) { $0.text(0) }
+    }
+
+    /// The account's pay-per-use resources in use.
+    static func onDemandInUse(_ db: Connection, account: String) throws -> [String] {
+        try db.all("SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND' AND status = 'IN_USE'", account, map: { $0.text(0) })
+    }
+
+    /// The account's pay-per-use resources held by its arrears: in grace, or frozen for them.
+    static func onDemandInArrears(_ db: Connection, account: String) throws -> [String] {
+        try db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'ON_DEMAND'
+                AND ((status = 'IN_USE' AND grace_end IS NOT NULL) OR (status = 'FROZEN' AND freeze_reason = ?))
+            """, account, ResourceFreezeReason.arrears.rawValue, map: { $0.text(0) })
+    }
+
+    /// The account's packages valid at an instant (in effect, waiting to take effect, or expired
+    /// since), in the order they cover usage (§2.4): earliest expiry, earliest effective,
+    /// earliest purchase.
+    static func packagesCovering(_ db: Connection, account: String, at instant: Int64) throws -> [String] {
+        try db.all("""
+            SELECT id FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND status IN ('IN_USE', 'PENDING_EFFECTIVE', 'EXPIRED')
+                AND effective_at <= ? AND expire_at >= ? ORDER BY expire_at, effective_at, seq
+            """, account, instant, instant) { $0.text(0) }
+    }
+
+    /// The account's packages in purchase order after a sequence number: (id, seq).
+    static func packagePage(_ db: Connection, account: String, after: Int64, limit: Int64) throws -> [(id: String, sequence: Int64)] {
+        try db.all("""
+            SELECT id, seq FROM resources WHERE account_id = ? AND billing_mode = 'PACKAGE' AND seq > ? ORDER BY seq LIMIT ?
+            """, account, after, limit) { ($0.text(0), $0.int(1)) }
+    }
+
+    // MARK: The renewal view (§4.6)
+
+    /// The WHERE conditions of a renewal-view filter; `allTabs` leaves out the tab (for the per-tab counts).
+    private static func conditions(_ filter: RenewalFilter, allTabs: Bool = false) -> ([String], [SQLiteBindable]) {
+        var conditions = ["account_id = ?", "billing_mode = 'PREPAID'", "primary_id IS NULL", "status IN ('IN_USE', 'EXPIRED', 'FROZEN')"]
+        var arguments: [SQLiteBindable] = [filter.account]
+        if filter.tab != "ALL" && !allTabs { conditions.append("expiry_policy = ?"); arguments.append(filter.tab) }
+        if let from = filter.from { conditions.append("expire_at >= ?"); arguments.append(from) }
+        if let to = filter.to { conditions.append("expire_at <= ?"); arguments.append(to) }
+        if let resources = filter.resources {
+            conditions.append("id IN (\(Array(repeating: "?", count: resources.count).joined(separator: ", ")))")
+            arguments += resources.map { $0 as SQLiteBindable }
+        }
+        if let status = filter.status { conditions.append("status = ?"); arguments.append(status) }
+        if let order = filter.order {
+            // A combined order's id finds the resources of its sub-orders too.
+            conditions.append("""
+                (order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) OR id IN (SELECT resource_id FROM order_lines
+                    WHERE order_id IN (SELECT id FROM orders WHERE id = ? OR combined_id = ?) AND resource_id IS NOT NULL))
+                """)
+            arguments += [order, order, order, order]
+        }
+        if filter.hidePending { conditions.append("id NOT IN (SELECT resource_id FROM resource_open_orders)") }
+        return (conditions, arguments)
+    }
+
+    /// Keys of the resources a renewal-view filter keeps, soonest expiry first, after an
+    /// (expire_at, seq) cursor.
+    static func page(_ db: Connection, _ filter: RenewalFilter, after cursor: (Int64, Int64)?, limit: Int64)
+        throws -> [(id: String, expiry: Int64, sequence: Int64)] {
+        var (conditions, arguments) = self.conditions(filter)
+        if let cursor { conditions.append("(expire_at, seq) > (?, ?)"); arguments += [cursor.0, cursor.1] }
+        arguments.append(limit)
+        var keys: [(id: String, expiry: Int64, sequence: Int64)] = []
+        try db.forEach("SELECT id, expire_at, seq FROM resources WHERE \(conditions.joined(separator: " AND ")) ORDER BY expire_at, seq LIMIT ?",
+                       arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2))) }
+        return keys
+    }
+
+    /// How many resources a renewal-view filter keeps.
+    static func count(_ db: Connection, _ filter: RenewalFilter) throws -> Int64 {
+        let (conditions, arguments) = self.conditions(filter)
+        var total: Int64 = 0
+        try db.forEach("SELECT count(*) FROM resources WHERE \(conditions.joined(separator: " AND "))", arguments) { total = $0.int(0) }
+        return total
+    }
+
+    /// How many resources of each expiry policy a renewal-view filter keeps, its tab left out:
+    /// one grouped read of the account's primary prepaid resources through `renewals_view`.
+    static func policyCounts(_ db: Connection, _ filter: RenewalFilter) throws -> [(policy: String, count: Int64)] {
+        let (conditions, arguments) = self.conditions(filter, allTabs: true)
+        var counts: [(policy: String, count: Int64)] = []
+        try db.forEach("SELECT expiry_policy, count(*) FROM resources WHERE \(conditions.joined(separator: " AND ")) GROUP BY expiry_policy",
+                       arguments) { counts.append(($0.text(0), $0.int(1))) }
+        return counts
+    }
+
+    // MARK: The unsubscription list
+
+    /// Live resources (in effect or a package waiting to take effect; not those waiting for
+    /// provisioning, failed or ended, nor those bound to a primary that carries them) of an
+    /// account, optionally only some ids and product types, newest first, before a `seq`
+    /// cursor; read through the partial index `resources_live`. Returns (id, seq).
+    static func liveCandidates(_ db: Connection, account: String, ids: [String]?, productTypes: [String]?, before cursor: Int64,
+                               limit: Int64) throws -> [(String, Int64)] {
+        var conditions = ["account_id = ?", "status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN')",
+                          "(relation IS NULL OR relation != 'BOUND')", "seq < ?"]
+        var arguments: [SQLiteBindable] = [account, cursor]
+        if let ids {
+            conditions.append("id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))")
+            arguments += ids.map { $0 as SQLiteBindable }
+        }
+        if let productTypes {
+            conditions.append("product_type IN (\(Array(repeating: "?", count: productTypes.count).joined(separator: ", ")))")
+            arguments += productTypes.map { $0 as SQLiteBindable }
+        }
+        arguments.append(limit)
+        var rows: [(String, Int64)] = []
+        try db.forEach("SELECT id, seq FROM resources WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?", arguments) {
+            rows.append(($0.text(0), $0.int(1)))
+        }
+        return rows
     }
 }

@@ -440,6 +440,54 @@ enum Schema {
         CREATE INDEX renewals_all ON resources (account_id, expire_at, seq) WHERE billing_mode = 'PREPAID' AND primary_id IS NULL;
         CREATE INDEX packages_page ON resources (account_id, seq) WHERE billing_mode = 'PACKAGE';
         """,
+        // 12: the approver's queue (billing_platform_accounts_list): platform accounts by status
+        // in application order.
+        """
+        CREATE INDEX platform_by_status ON platform_accounts (status, seq);
+        """,
+        // 13: the usage page (billing_usage_list) reads an account's lines newest hour first
+        // and, within an hour, by resource: with resource_id in the index it reads them in
+        // that order instead of sorting each hour's lines.
+        """
+        DROP INDEX usage_lines_by_account;
+        CREATE INDEX usage_lines_by_account ON usage_lines (account_id, hour_start, resource_id);
+        """,
+        // 14: rows covered by the audit chain, and idempotency keys scoped to their account.
+        // Each audit row lists the rows its operation wrote ([table, key, digest or null for a
+        // deleted row]) and its hash covers that list; row_digests keeps each covered row's last
+        // recorded digest and the audit row that wrote it (RowCoverage). Idempotency keys are
+        // scoped by the request's account ("account:<id>"), or by its actor ("actor:<name>") for
+        // operations without an account, so one account's keys neither block nor reveal
+        // another's; records kept from before take the scope their stored request names.
+        // A later migration that adds a column with a non-null default to a covered table changes
+        // the digests of its rows: it must re-record them (RowCoverage.baseline).
+        """
+        ALTER TABLE audit_log ADD COLUMN rows TEXT;
+        CREATE TABLE row_digests (
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            audit_id INTEGER NOT NULL,
+            PRIMARY KEY (table_name, row_key)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE idempotency_scoped (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            request TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (scope, key)
+        ) STRICT;
+        INSERT INTO idempotency_scoped (scope, key, operation, request, response, created_at)
+            SELECT CASE
+                    WHEN json_valid(request) AND json_type(request, '$.account_id') = 'text' THEN 'account:' || json_extract(request, '$.account_id')
+                    WHEN json_valid(request) AND json_type(request, '$.actor') = 'text' THEN 'actor:' || json_extract(request, '$.actor')
+                    ELSE '' END,
+                key, operation, request, response, created_at FROM idempotency;
+        DROP TABLE idempotency;
+        ALTER TABLE idempotency_scoped RENAME TO idempotency;
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

@@ -72,4 +72,15 @@ public struct Row {
 
     /// The boolean stored as 0/1 in a column.
     public func bool(_ column: Int32) -> Bool { int(column) != 0 }
+
+    /// The number of columns of the row.
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    /// A column's name as the query gives it.
+    func columnName(_ column: Int32) -> String {
+        sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+    }
+
+    /// A column's storage class: SQLITE_INTEGER, SQLITE_TEXT, SQLITE_NULL, …
+    func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
 }

@@ -156,6 +156,8 @@ billing_events_list = _declare(
     "billing_events_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 billing_audit_list = _declare(
     "billing_audit_list", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
+billing_audit_head = _declare(
+    "billing_audit_head", ctypes.c_int, engine_p, ctypes.c_char_p, _out_string)
 
 
 def _json_call(name: str) -> _Function:
@@ -180,6 +182,7 @@ billing_platform_reject = _json_call("billing_platform_reject")
 billing_platform_resend_link = _json_call("billing_platform_resend_link")
 billing_platform_activate = _json_call("billing_platform_activate")
 billing_platform_get = _json_call("billing_platform_get")
+billing_platform_accounts_list = _json_call("billing_platform_accounts_list")
 billing_platform_login = _json_call("billing_platform_login")
 billing_platform_reset_request = _json_call("billing_platform_reset_request")
 billing_platform_reset_complete = _json_call("billing_platform_reset_complete")
@@ -194,6 +197,7 @@ billing_discount_set = _json_call("billing_discount_set")
 billing_order_quote = _json_call("billing_order_quote")
 billing_order_create = _json_call("billing_order_create")
 billing_order_pay = _json_call("billing_order_pay")
+billing_order_pay_quote = _json_call("billing_order_pay_quote")
 billing_orders_cancel = _json_call("billing_orders_cancel")
 billing_order_review = _json_call("billing_order_review")
 billing_order_confirm = _json_call("billing_order_confirm")

@@ -232,6 +232,11 @@ class Engine:
         """One page of the audit log: {"entries", "next_cursor", "has_more", ...}."""
         return self.call("billing_audit_list", _page_request(after, limit, account_id))
 
+    def audit_head(self) -> Response:
+        """The head of the audit chain, {"position", "digest"}: keep it outside the database
+        file and pass it to `verify(audit_head=...)` to detect a cut or rewritten chain."""
+        return self.call("billing_audit_head", None)
+
     def iter_audit(self, after: Optional[Cursor] = None, limit: Optional[int] = None,
                    account_id: Optional[str] = None) -> Iterator[Response]:
         """Yields every audit entry after `after`, following next_cursor."""
@@ -375,6 +380,24 @@ class Engine:
         """{"platform_account": {...}}."""
         return self.call("billing_platform_get", {"platform_account_id": platform_account_id})
 
+    def platform_accounts(self, status: Union[str, Sequence[str], None] = None,
+                          account_id: Optional[str] = None, after: Optional[Cursor] = None,
+                          limit: Optional[int] = None) -> Response:
+        """One page of platform accounts in application order (the approver's queue):
+        {"platform_accounts", "next_cursor", "has_more"}. `status` is one of, or a list of,
+        "SUBMITTED", "APPROVED_PENDING_PASSWORD", "ACTIVE", "REJECTED"."""
+        return self.call("billing_platform_accounts_list", _read_request(
+            status=status if status is None or isinstance(status, str) else list(status),
+            account_id=account_id, after=after, limit=limit))
+
+    def iter_platform_accounts(self, status: Union[str, Sequence[str], None] = None,
+                               account_id: Optional[str] = None, after: Optional[Cursor] = None,
+                               limit: Optional[int] = None) -> Iterator[Response]:
+        """Yields every matching platform account in application order, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.platform_accounts(status, account_id, after=cursor, limit=limit),
+            "platform_accounts", after)
+
     def login(self, identifier: str, password: str) -> Response:
         """{"platform_account", "account_id"}; raises errors.AuthError on failure
         ("invalid_credentials" or "login_throttled", with `retry_after`)."""
@@ -453,6 +476,15 @@ class Engine:
             actor, idempotency_key, account_id=account_id, order_id=order_id,
             coupon_ids=coupon_ids))
 
+    def order_pay_quote(self, account_id: str, order_id: str,
+                        coupon_ids: Optional[Sequence[str]] = None) -> Response:
+        """What order_pay with these coupons would take now, without paying: {"quoted_at",
+        "order_id", "is_combined", "pay_deadline", "amounts", "coupons" (what each chosen
+        coupon takes), "applicable_coupons", "payment": {"payable", "reason"?, "message"?}}."""
+        return self.call("billing_order_pay_quote", _read_request(
+            account_id=account_id, order_id=order_id,
+            coupon_ids=None if coupon_ids is None else list(coupon_ids)))
+
     def orders_cancel(self, actor: str, account_id: str, order_ids: Sequence[str],
                       reason: Optional[str] = None,
                       idempotency_key: Optional[str] = None) -> Response:
@@ -487,7 +519,8 @@ class Engine:
         """One page of the order list, newest first: {"orders", "next_cursor", "has_more",
         "counts"?}. `filters`: order_id, created_from, created_to, product_type, order_type,
         status, billing_mode (each of the last four one value or a list of values),
-        with_counts (True: "counts" per status tab under the other filters; None = absent)."""
+        with_counts (True: "counts" per status tab under the other filters; None = absent),
+        group_combined (True: a combined order is one row with its "sub_orders")."""
         return self.call("billing_orders_list", _read_request(
             account_id=account_id, after=after, limit=limit, **filters))
 
@@ -525,7 +558,8 @@ class Engine:
 
     # -- renewals and expiry policies -------------------------------------------------
     #
-    # `resource_ids` lists primary resources (1–max_batch_renew for a renewal); a period is
+    # `resource_ids` lists primary resources (1–max_batch_renew for a renewal: 10 by default,
+    # configurable up to 1000); a period is
     # a {"unit": "MONTH"|"YEAR", "count"} dict.
 
     def resources_renew(self, actor: str, account_id: str, resource_ids: Sequence[str],
@@ -743,9 +777,16 @@ class Engine:
 
     # -- verification -----------------------------------------------------------------
 
-    def verify(self, request: Request = None) -> Response:
+    def verify(self, request: Request = None, *, audit_head: Optional[Dict[str, Any]] = None) -> Response:
         """Recomputes the invariants from the stored facts: {"ok", "integrity", "checked",
-        "breaches"}. `request` may name {"integrity": "QUICK" (default) | "FULL" | "NONE"}."""
+        "breaches"}. `request` may name {"integrity": "QUICK" (default) | "FULL" | "NONE"};
+        `audit_head` is a head kept from `audit_head()` that the chain must still reach."""
+        if audit_head is not None:
+            if request is None:
+                request = {}
+            if not isinstance(request, dict):
+                raise TypeError("audit_head needs the request as a dict")
+            request = {**request, "audit_head": audit_head}
         return self.call("billing_verify", request)
 
     # -- backup -----------------------------------------------------------------------
@@ -763,6 +804,7 @@ class Engine:
     # carry the C names, so code can be written from billing.h directly.
     account_topup = topup
     platform_login = login
+    platform_accounts_list = platform_accounts
     platform_reset_request = password_reset_request
     platform_reset_complete = password_reset_complete
     order_quote = quote

@@ -1,6 +1,18 @@
-"""Small helpers shared by the test modules (pytest puts this directory on sys.path)."""
+"""Small helpers shared by the test modules (pytest puts this directory on sys.path).
 
+The stress drivers (stress/) import it too, without pytest: only the refusal checks need it,
+and they import it when called.
+
+Set-up and checks that more than one module needs (accounts, products, purchases, reading
+records back, scheduler runs, refusals, verify) live here, never as a copy in a module. A
+module keeps what is its own; a companion module may import such a helper from it (the
+refund quote readers of test_refunds, the renewal world of test_renewals)."""
+
+import collections
 import datetime
+import hashlib
+
+from billing import errors
 
 BUSINESS_TZ = datetime.timezone(datetime.timedelta(hours=8))
 
@@ -33,3 +45,146 @@ def account_event_count(engine, account_id):
 def at(y, m, d, h=0, mi=0, s=0):
     """Unix seconds of a business time (+08:00)."""
     return int(datetime.datetime(y, m, d, h, mi, s, tzinfo=BUSINESS_TZ).timestamp())
+
+
+# -- Shared set-up and checks ---------------------------------------------------------------
+# What several test modules need alike, so that none keeps a copy of its own. The customer is
+# account "a1" unless a test names another; helpers that read a record take the account id
+# the same way.
+
+M1 = {"unit": "MONTH", "count": 1}
+M2 = {"unit": "MONTH", "count": 2}
+HOUR = 3_600
+
+# A configuration key whose changes are cheap and visible (events, audit rows, idempotency).
+QUOTA = "five_day_quota_per_year"
+
+
+def digest(path):
+    """SHA-256 of a file's bytes (a file that must be left untouched)."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def put_account(engine, account_id, type="ENTERPRISE", realname=True, level="V3", **fields):
+    """account_put by the host, with the attributes tests usually vary."""
+    return engine.account_put("host", account_id, type=type, realname_verified=realname,
+                              level=level, **fields)
+
+
+def customer(engine, account_id="a1", cash=1_000_000, level="V3", **fields):
+    """A verified enterprise account with `cash` fen topped up (reference "<id>-seed"; no
+    top-up when 0). Returns the engine, so a test can write `engine = customer(...)`."""
+    engine.account_put("kyc", account_id, type="ENTERPRISE", realname_verified=True, level=level,
+                       **fields)
+    if cash:
+        engine.topup("pay", account_id, cash, f"{account_id}-seed")
+    return engine
+
+
+def prepaid(engine, product_id, monthly=3_000, yearly=None, product_type="EVS", hourly=5_000_000,
+            **fields):
+    """Defines a prepaid product (an EVS at 30.00 a month, 0.05 an hour pay-per-use, by
+    default); `hourly=None` leaves it without a pay-per-use price."""
+    product = {"product_id": product_id, "product_type": product_type, "billing_mode": "PREPAID",
+               "monthly_price_fen": monthly, **fields}
+    if yearly is not None:
+        product["yearly_price_fen"] = yearly
+    if hourly is not None:
+        product["hourly_price_microfen"] = hourly
+    return engine.product_put("ops", product)["product"]
+
+
+def buy(engine, product_id, period=M1, account_id="a1", provision=True, auto_pay=False,
+        quantity=None, coupon_ids=None, **item):
+    """Buys one item and reports its resources provisioned now (unless `provision` is
+    False); returns the resource ids in the order's order (a primary before its bound
+    resources). The order is paid by order_pay with `coupon_ids` after it is created, or at
+    creation with `auto_pay` (then it must be PROCESSING); an order with nothing to pay is
+    read back as it is."""
+    item = {"product_id": product_id, **item}
+    if period is not None:
+        item["period"] = period
+    if quantity is not None:
+        item["quantity"] = quantity
+    if auto_pay:
+        placed = engine.order_create("buyer", account_id, [item], auto_pay=True)["order"]
+        assert placed["status"] == "PROCESSING", placed
+    else:
+        placed = engine.order_create("buyer", account_id, [item])["order"]
+        if placed["status"] == "PENDING_PAYMENT":
+            placed = engine.order_pay("buyer", account_id, placed["order_id"], coupon_ids=coupon_ids)["order"]
+        else:
+            placed = engine.order_get(account_id, placed["order_id"])["order"]
+    ids = [r["resource_id"] for r in placed["resources"]]
+    if provision:
+        engine.resource_report("host", account_id, [{"resource_id": rid, "outcome": "SUCCEEDED"}
+                                                    for rid in ids])
+    return ids
+
+
+def coupon(engine, kind, fen, valid_to=None, account_id="a1", **fields):
+    """A balance coupon valid from a day ago until `valid_to` (default: a year from now); its id."""
+    now = engine.now()
+    return engine.coupon_issue("ops", account_id, kind, now - DAY, valid_to or now + 365 * DAY,
+                               face_value_fen=fen, **fields)["coupon"]["coupon_id"]
+
+
+def account(engine, account_id="a1"):
+    return engine.account_get(account_id)["account"]
+
+
+def cash(engine, account_id="a1"):
+    return account(engine, account_id)["cash_balance_fen"]
+
+
+def resource(engine, resource_id, account_id="a1"):
+    return engine.resource_get(account_id, resource_id)["resource"]
+
+
+def order(engine, order_id, account_id="a1"):
+    return engine.order_get(account_id, order_id)["order"]
+
+
+def events(engine, event_type, subject_id=None, account_id="a1"):
+    """The account's events of a type (about one subject when given), oldest first."""
+    return [e for e in engine.iter_events(account_id=account_id, limit=1000)
+            if e["type"] == event_type and subject_id in (None, e["subject_id"])]
+
+
+def run(engine, now):
+    """Sets the clock and runs the scheduler until nothing is left: the summed counts."""
+    engine.set_clock(now)
+    counts = collections.Counter()
+    while True:
+        response = engine.scheduler_run("scheduler")
+        assert response["now"] == now
+        counts.update(response["resources"])
+        counts["cancelled_orders"] += response["cancelled_orders"]
+        if not response["has_more"]:
+            return counts
+
+
+def refused(call, reason):
+    """`call` is refused (errors.Refused) for `reason`, with a message; the error."""
+    import pytest
+    with pytest.raises(errors.Refused) as info:
+        call()
+    assert info.value.reason == reason, info.value
+    assert info.value.message
+    return info.value
+
+
+def invalid(call, reason):
+    """`call` is refused as an invalid argument for `reason`; the error."""
+    import pytest
+    with pytest.raises(errors.InvalidArgument) as info:
+        call()
+    assert info.value.reason == reason, info.value
+    return info.value
+
+
+def assert_verified(engine):
+    """billing_verify finds no breach."""
+    report = engine.verify()
+    assert report["ok"] is True and report["breaches"] == [], report

@@ -10,16 +10,8 @@ import threading
 import pytest
 
 from billing import errors
-from helpers import DAY, START, account_event_count, audit_count, event_count, snapshot
-
-
-def put(engine, account_id, type="ENTERPRISE", realname=True, level="V3", **fields):
-    return engine.account_put("host", account_id, type=type, realname_verified=realname,
-                              level=level, **fields)
-
-
-def account(engine, account_id):
-    return engine.account_get(account_id)["account"]
+from helpers import (DAY, START, account, account_event_count, audit_count, event_count, snapshot,
+                     put_account as put)
 
 
 def state(engine, account_id=None):

@@ -304,6 +304,19 @@ def test_config_get_and_set(engine, db_path):
     assert run("config", "set", "auto_renew_hour", "24", db=db_path).returncode == 11
 
 
+def test_audit_key_from_the_environment(tmp_path):
+    """A keyed file: billingctl writes only with the key in BILLING_AUDIT_KEY."""
+    path = str(tmp_path / "keyed.sqlite")
+    key = "5a" * 32
+    with billing.Engine(path, audit_key=key) as engine:
+        engine.account_put("kyc", "a1", type="PERSONAL")
+    env = {k: v for k, v in os.environ.items() if k != "BILLING_AUDIT_KEY"}
+    refused = run_json("config", "set", "auto_renew_hour", "4", db=path, env=env, check=14)
+    assert refused["error"]["reason"] == "audit_key_required"
+    run_json("config", "set", "auto_renew_hour", "4", db=path, env=dict(env, BILLING_AUDIT_KEY=key))
+    assert run_json("verify", db=path, env=dict(env, BILLING_AUDIT_KEY=key))["result"]["breaches"] == []
+
+
 # ---- hardening: the findings of the code review, one regression test each -------------------------
 
 def run_raw(*arguments, db=None, stdin=None, stdout=subprocess.PIPE, env=None, timeout=60):

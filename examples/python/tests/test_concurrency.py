@@ -4,10 +4,7 @@ import multiprocessing
 import threading
 
 import billing
-from helpers import START, audit_count
-
-QUOTA = "five_day_quota_per_year"
-
+from helpers import QUOTA, START, audit_count
 
 def test_threads_share_one_engine(engine):
     threads, per_thread = 8, 25

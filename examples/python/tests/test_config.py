@@ -4,10 +4,7 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import START, audit_count, event_count, snapshot
-
-QUOTA = "five_day_quota_per_year"
-
+from helpers import QUOTA, START, audit_count, event_count, snapshot
 
 def test_defaults(engine):
     config = engine.config()
@@ -144,14 +141,22 @@ def test_replay_ignores_json_spelling(engine):
     assert event_count(engine) == 1
 
 
-@pytest.mark.parametrize("changes, actor", [({QUOTA: 13}, "alice"), ({QUOTA: 12}, "bob")])
-def test_key_reused_for_another_request(engine, changes, actor):
+def test_key_reused_for_another_request(engine):
     engine.update_config({QUOTA: 12}, "alice", idempotency_key="key-1")
     before = snapshot(engine)
     with pytest.raises(errors.Conflict) as info:
-        engine.update_config(changes, actor, idempotency_key="key-1")
+        engine.update_config({QUOTA: 13}, "alice", idempotency_key="key-1")
     assert info.value.reason == "idempotency_key_reused"
     assert snapshot(engine) == before
+
+
+def test_keys_of_account_less_requests_are_scoped_to_the_actor(engine):
+    """Since 0.2.0 (issue 13 item 7): bob's key-1 is not alice's; it neither conflicts nor
+    answers with alice's response."""
+    first = engine.update_config({QUOTA: 12}, "alice", idempotency_key="key-1")
+    other = engine.update_config({QUOTA: 12}, "bob", idempotency_key="key-1")
+    assert other != first and other["changed"] == []
+    assert engine.update_config({QUOTA: 13}, "bob", idempotency_key="key-2")["changed"] == [QUOTA]
 
 
 def test_failed_request_does_not_consume_its_key(engine):

@@ -1,7 +1,6 @@
 """Damaged and hostile database files: every one gets a status, none crashes the process,
 and a refused open leaves the file's bytes and its directory exactly as they were."""
 
-import hashlib
 import json
 import os
 import random
@@ -15,14 +14,9 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import START
+from helpers import START, digest
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def state(path):

@@ -3,9 +3,7 @@
 import pytest
 
 from billing import errors
-
-QUOTA = "five_day_quota_per_year"
-
+from helpers import QUOTA
 
 @pytest.fixture
 def engine25(engine):

@@ -12,9 +12,7 @@ library refuses ("unknown_field", "unknown_value", "wrong_type") or the function
 import pytest
 
 from billing import errors
-from helpers import DAY, START, at
-
-M1 = {"unit": "MONTH", "count": 1}
+from helpers import DAY, M1, START, assert_verified, at, buy, customer, invalid
 
 PRODUCTS = [
     {"product_id": "evs.100", "product_type": "EVS", "billing_mode": "PREPAID",
@@ -33,43 +31,14 @@ PRODUCTS = [
 
 
 def shop(engine):
-    engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
-    engine.topup("pay", "a1", 10_000_000, "a1-seed")
+    customer(engine, cash=10_000_000)
     for product in PRODUCTS:
         engine.product_put("catalog", product)
     return engine
 
 
-def buy(engine, product_id, period=M1, provision=True, **item):
-    """Buys and pays one item; reports its resources provisioned now. The resource ids."""
-    item = {"product_id": product_id, **item}
-    if period is not None:
-        item["period"] = period
-    created = engine.order_create("buyer", "a1", [item])["order"]
-    if created["status"] == "PENDING_PAYMENT":
-        created = engine.order_pay("buyer", "a1", created["order_id"])["order"]
-    else:
-        created = engine.order_get("a1", created["order_id"])["order"]
-    ids = [r["resource_id"] for r in created["resources"]]
-    if provision:
-        engine.resource_report("host", "a1", [{"resource_id": rid, "outcome": "SUCCEEDED"} for rid in ids])
-    return ids
-
-
-def assert_verified(engine):
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
-
-
 def rows_of(engine, **filters):
     return {row["resource_id"]: row for row in engine.iter_unsubscriptions("a1", **filters)}
-
-
-def invalid(call, reason):
-    with pytest.raises(errors.InvalidArgument) as info:
-        call()
-    assert info.value.reason == reason, info.value
-    return info.value
 
 
 # -- item 13: the unsubscription page --------------------------------------------------

@@ -20,9 +20,8 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, snapshot
+from helpers import DAY, M1, START, account, assert_verified, refused, snapshot, order as get
 
-M1 = {"unit": "MONTH", "count": 1}
 M3 = {"unit": "MONTH", "count": 3}
 Y1 = {"unit": "YEAR", "count": 1}
 WEEK = 7 * DAY
@@ -52,14 +51,6 @@ def create(engine, *items, account_id="a1", **options):
     return engine.order_create("buyer", account_id, list(items), **options)["order"]
 
 
-def get(engine, order_id, account_id="a1"):
-    return engine.order_get(account_id, order_id)["order"]
-
-
-def account(engine, account_id="a1"):
-    return engine.account_get(account_id)["account"]
-
-
 def coupon_balances(engine, account_id="a1"):
     return {c["coupon_id"]: c["balance_fen"] for c in engine.iter_coupons(account_id)}
 
@@ -80,14 +71,6 @@ def world(engine, account_id="a1", audited=0):
             "orders": [get(engine, o["order_id"], account_id)
                        for o in engine.iter_orders(account_id, limit=100)],
             "ledger": list(engine.iter_ledger(account_id))}
-
-
-def refused(call, reason):
-    with pytest.raises(errors.Refused) as info:
-        call()
-    assert info.value.reason == reason, info.value
-    assert info.value.message
-    return info.value
 
 
 def assert_due_identity(amounts):
@@ -120,12 +103,6 @@ def assert_paid_order(order):
         per_source[SOURCE_FIELDS[payment["source"]]] += payment["amount_fen"]
     for field in SOURCE_FIELDS.values():
         assert per_source[field] == order["amounts"][field], field
-
-
-def assert_verified(engine):
-    """billing_verify finds no breach."""
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
 
 
 def cash_ledger_sum(engine, account_id="a1"):
@@ -1284,3 +1261,102 @@ def test_processes_and_threads_pay_and_cancel_concurrently(fast_engine, db_path)
         assert coupon["balance_fen"] >= 0
         assert coupon["face_value_fen"] - coupon["balance_fen"] == coupon_use[coupon["coupon_id"]]
     assert_verified(engine)
+
+
+# -- the payment before paying (billing_order_pay_quote, issue 16) ------------------------
+
+def test_pay_quote_is_what_the_payment_takes(shop):
+    """The pay dialog's amounts with the chosen coupons equal what order_pay then takes,
+    source by source; the quote writes nothing, and its refusals are the payment's."""
+    engine = shop
+    coupon = voucher(engine, 5_000)
+    combined = create(engine, item("ecs-1"), item("evs-1", quantity=3))  # 10 000 + 9 000
+    before = world(engine)
+    plain = engine.order_pay_quote("a1", combined["order_id"])
+    assert plain["payment"] == {"payable": True} and plain["coupons"] == [] and plain["is_combined"] is True
+    assert (plain["amounts"]["amount_due_fen"], plain["amounts"]["cash_fen"]) == (19_000, 19_000)
+    assert [c["coupon_id"] for c in plain["applicable_coupons"]] == [coupon["coupon_id"]]
+    quote = engine.order_pay_quote("a1", combined["order_id"], coupon_ids=[coupon["coupon_id"]])
+    assert quote["coupons"] == [{"coupon_id": coupon["coupon_id"], "kind": "VOUCHER", "amount_fen": 5_000}]
+    assert (quote["amounts"]["voucher_fen"], quote["amounts"]["paid_amount_fen"]) == (5_000, 14_000)
+    assert quote["pay_deadline"] == combined["pay_deadline"] and quote["quoted_at"] == engine.now()
+    assert world(engine) == before  # nothing written
+    paid = engine.order_pay("buyer", "a1", combined["order_id"], coupon_ids=[coupon["coupon_id"]])["order"]
+    assert paid["amounts"] == quote["amounts"]
+    # The order itself cannot be paid any more: refused as order_pay refuses it.
+    with pytest.raises(errors.Refused) as info:
+        engine.order_pay_quote("a1", combined["order_id"])
+    assert info.value.reason == "order_already_paid"
+
+
+def test_pay_quote_refusals(shop):
+    engine = shop
+    combined = create(engine, item("ecs-1"), item("evs-1"))
+    sub_order = get(engine, combined["order_id"])["sub_orders"][0]["order_id"]
+    with pytest.raises(errors.Refused) as info:
+        engine.order_pay_quote("a1", sub_order)
+    assert info.value.reason == "use_combined_order" and combined["order_id"] in info.value.message
+    with pytest.raises(errors.NotFound):  # another account's order is not found
+        engine.order_pay_quote("a2", combined["order_id"])
+    # a2 has no money: the price stands and the quote says why paying would fail now.
+    poor = create(engine, item("evs-1"), account_id="a2")
+    quote = engine.order_pay_quote("a2", poor["order_id"])
+    assert quote["payment"]["payable"] is False and quote["payment"]["reason"] == "insufficient_funds"
+    assert quote["amounts"]["amount_due_fen"] == 3_000
+    # A coupon of another account, or an unknown one: the payment's own refusal.
+    other = voucher(engine, 1_000, account_id="a2")
+    quote = engine.order_pay_quote("a1", combined["order_id"], coupon_ids=[other["coupon_id"]])
+    assert quote["payment"]["payable"] is False
+    for request, reason in [({"account_id": "a1"}, "missing_field"),
+                            ({"account_id": "a1", "order_id": combined["order_id"], "actor": "x"}, "unknown_field"),
+                            ({"account_id": "a1", "order_id": combined["order_id"], "coupon_ids": "c"}, "wrong_type")]:
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.call("billing_order_pay_quote", request)
+        assert info.value.reason == reason, request
+
+
+def test_order_list_groups_combined_orders(shop):
+    """group_combined: a combined order is one row with its sub-orders, never split across
+    pages (the pending-orders page shows it as one), and the counts count rows as shown."""
+    engine = shop
+    first = create(engine, item("evs-1"))
+    engine.advance_clock(60)
+    combined = create(engine, item("ecs-1"), item("evs-1"), item("evs-1", quantity=2))
+    engine.advance_clock(60)
+    later = [create(engine, item("evs-1")) for _ in range(2)]
+    engine.orders_cancel("buyer", "a1", [later[0]["order_id"]])
+
+    def rows(**filters):
+        pages, after = [], None
+        while True:
+            page = engine.orders("a1", after=after, limit=2, group_combined=True, **filters)
+            pages.append([(o["order_id"], [s["order_id"] for s in o.get("sub_orders", [])]) for o in page["orders"]])
+            if not page["has_more"]:
+                return pages
+            after = page["next_cursor"]
+
+    subs = [s["order_id"] for s in get(engine, combined["order_id"])["sub_orders"]]
+    pages = rows()
+    assert [order for page in pages for order, _ in page] == [
+        later[1]["order_id"], later[0]["order_id"], combined["order_id"], first["order_id"]]
+    assert dict(row for page in pages for row in page)[combined["order_id"]] == sorted(subs, reverse=True)
+    assert all(len(page) <= 2 for page in pages)
+    # A page of one row ends after the whole combined order.
+    one = engine.orders("a1", limit=1, group_combined=True, after=engine.orders(
+        "a1", limit=2, group_combined=True)["next_cursor"])
+    assert [o["order_id"] for o in one["orders"]] == [combined["order_id"]]
+    assert one["orders"][0]["is_combined"] is True and len(one["orders"][0]["sub_orders"]) == 3
+    # Filters apply to the sub-orders; the combined row keeps only those that match.
+    ecs_rows = engine.orders("a1", group_combined=True, product_type="ECS")["orders"]
+    assert [(o["order_id"], [s["product_type"] for s in o["sub_orders"]]) for o in ecs_rows] == [
+        (combined["order_id"], ["ECS"])]
+    # Counts of rows as shown: the combined order once; without grouping, its sub-orders.
+    grouped = engine.orders("a1", group_combined=True, with_counts=True)["counts"]
+    assert (grouped["ALL"], grouped["PENDING_PAYMENT"], grouped["CANCELLED"]) == (4, 3, 1)
+    plain = engine.orders("a1", with_counts=True)["counts"]
+    assert (plain["ALL"], plain["PENDING_PAYMENT"]) == (6, 5)
+    pending = engine.orders("a1", group_combined=True, status="PENDING_PAYMENT")["orders"]
+    assert [o["order_id"] for o in pending] == [later[1]["order_id"], combined["order_id"], first["order_id"]]
+    with pytest.raises(errors.InvalidArgument) as info:
+        engine.orders("a1", group_combined="yes")
+    assert info.value.reason == "wrong_type"

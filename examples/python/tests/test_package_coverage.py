@@ -6,15 +6,11 @@ the package's last valid hour after it ended, one before the scheduler has expir
 package and one after. Both must be covered alike.
 """
 
-from helpers import at
-from test_usage import M1, product
-
-HOUR = 3_600
-
+from helpers import HOUR, M1, at, customer
+from test_usage import product
 
 def setup(engine, account_id):
-    engine.account_put("kyc", account_id, type="ENTERPRISE", realname_verified=True, level="V3")
-    engine.topup("pay", account_id, 1_000_000, f"{account_id}-seed")
+    customer(engine, account_id)
     order = engine.order_create("buyer", account_id, [{"product_id": "obs.100g", "period": M1}],
                                 auto_pay=True)["order"]
     [pack] = [r["resource_id"] for r in order["resources"]]

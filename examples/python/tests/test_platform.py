@@ -13,15 +13,10 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, audit_count, event_count, snapshot
+from helpers import DAY, START, audit_count, event_count, snapshot, put_account as put
 
 PASSWORD = "Correct-Horse-9"
 HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def put(engine, account_id, type="ENTERPRISE", realname=True, **fields):
-    return engine.account_put("host", account_id, type=type, realname_verified=realname,
-                              level="V3", **fields)
 
 
 def apply(engine, account_id="hw-1", user="alice", email="Alice@Example.COM",
@@ -606,3 +601,70 @@ def test_logins_from_threads(engine1):
     for thread in pool:
         thread.join()
     assert failures == []
+
+
+# -- the approver's queue and the wait as a field (issue 16: what the portal needed) ------
+
+def test_platform_accounts_list_by_status_in_application_order(fast_engine):
+    """billing_platform_accounts_list: the operator page's queue of applications, paged by
+    cursor in application order, filtered by one status or several."""
+    engine = fast_engine
+    ids = []
+    for n in range(5):
+        put(engine, f"hw-{n}")
+        ids.append(apply(engine, f"hw-{n}", f"user{n}", f"u{n}@example.com", f"1380013800{n}"))
+    engine.platform_activate("applicant", approve(engine, ids[1]), PASSWORD)
+    approve(engine, ids[2])
+    engine.platform_reject("approver", ids[3], "incomplete")
+    before = snapshot(engine)
+
+    def listed(**kw):
+        return [row["platform_account_id"] for row in engine.iter_platform_accounts(limit=2, **kw)]
+
+    assert listed() == ids
+    assert listed(status="SUBMITTED") == [ids[0], ids[4]]
+    assert listed(status=["ACTIVE", "REJECTED"]) == [ids[1], ids[3]]
+    assert listed(status="APPROVED_PENDING_PASSWORD", account_id="hw-2") == [ids[2]]
+    assert listed(account_id="hw-0", status="ACTIVE") == []
+    first = engine.platform_accounts(status="SUBMITTED", limit=1)
+    assert first["has_more"] is True and len(first["platform_accounts"]) == 1
+    row = first["platform_accounts"][0]
+    assert row == engine.platform_get(ids[0])["platform_account"]
+    assert "password_hash" not in json.dumps(first)
+    # The C name works too, and so does billing_call.
+    assert engine.platform_accounts_list(status="REJECTED")["platform_accounts"][0]["reject_reason"] == "incomplete"
+    for request, reason in [({"status": []}, "empty_list"), ({"status": "LOCKED"}, "unknown_value"),
+                            ({"after": "x"}, "invalid_cursor"), ({"limit": 0}, "out_of_range"),
+                            ({"statuses": "ACTIVE"}, "unknown_field")]:
+        with pytest.raises(errors.InvalidArgument) as info:
+            engine.call("billing_platform_accounts_list", request)
+        assert info.value.reason == reason, request
+    assert snapshot(engine) == before  # a read changes nothing
+
+
+def call_document(engine, function, request):
+    """billing_call through ctypes: the one document it hands back."""
+    import ctypes
+    from billing import _native
+    out = ctypes.c_void_p()
+    _native.billing_call(engine._live_handle(), function.encode(), json.dumps(request).encode(),
+                         ctypes.byref(out))
+    return json.loads(_native.take_string(out.value))
+
+
+def test_billing_call_gives_the_end_of_a_login_wait_as_a_field(engine1):
+    """The portal shows when a throttled login may try again: billing_call's error document
+    carries it as "retry_after" (the Python exception as AuthError.retry_after)."""
+    engine = engine1
+    active_account(engine)
+    engine.update_config({"login_throttle_after_failures": 1, "login_throttle_base_seconds": 30}, "ops")
+    reply = call_document(engine, "billing_platform_login", {"identifier": "alice", "password": "bad-Password-1"})
+    assert reply["ok"] is False and reply["error"]["reason"] == "invalid_credentials"
+    assert reply["error"]["retry_after"] == engine.now() + 30
+    reply = call_document(engine, "billing_platform_login", {"identifier": "alice", "password": PASSWORD})
+    assert reply["error"]["reason"] == "login_throttled" and reply["error"]["retry_after"] == START + 30
+    assert reply["error"]["message"].endswith(f"(retry_after {START + 30})")
+    assert login_error(engine, "alice", PASSWORD).retry_after == START + 30
+    # Other errors carry no such field.
+    reply = call_document(engine, "billing_platform_get", {"platform_account_id": "PA-none"})
+    assert reply["ok"] is False and "retry_after" not in reply["error"]

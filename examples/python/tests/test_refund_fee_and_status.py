@@ -5,9 +5,8 @@ REFUNDING, which is never a resting status (refunds are credited in the transact
 completes the unsubscription).
 """
 
-from helpers import START, at
-from test_refunds import (assert_verified, buy, cash, entry, events, period_of, resource,
-                          shop)
+from helpers import START, assert_verified, at, buy, cash, events, resource
+from test_refunds import entry, period_of, shop
 
 
 def test_the_fee_kept_is_what_consumption_leaves(fast_engine):

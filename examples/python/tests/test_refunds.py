@@ -16,10 +16,9 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, at, audit_count, event_count
+from helpers import (DAY, M1, M2, START, assert_verified, at, audit_count, buy, cash, customer,
+                     event_count, events, refused, resource, coupon as balance_coupon)
 
-M1 = {"unit": "MONTH", "count": 1}
-M2 = {"unit": "MONTH", "count": 2}
 Y1 = {"unit": "YEAR", "count": 1}
 
 EVS = {"product_id": "evs.100", "product_type": "EVS", "billing_mode": "PREPAID",
@@ -38,9 +37,7 @@ VPC = {"product_id": "vpc.m", "product_type": "VPC", "billing_mode": "PREPAID",
 
 def shop(engine, cash=1_000_000, level="V3", products=(EVS, SYSTEM_DISK, ECS, VPC)):
     """The account a1 (verified enterprise) with `cash`, and the catalog."""
-    engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level=level)
-    if cash:
-        engine.topup("pay", "a1", cash, "a1-seed")
+    customer(engine, cash=cash, level=level)
     for product in products:
         engine.product_put("catalog", product)
     return engine
@@ -51,39 +48,9 @@ def product(engine, product_id, product_type="X", billing_mode="PREPAID", **fiel
                                    "billing_mode": billing_mode, **fields})
 
 
-def buy(engine, product_id, period=M1, quantity=None, coupon_ids=None, provision=True, **item):
-    """Buys and pays one item (with the coupons given) and reports its resources provisioned
-    now: the resource ids in the order's order (a primary before its bound resources)."""
-    item = {"product_id": product_id, **item}
-    if period is not None:
-        item["period"] = period
-    if quantity is not None:
-        item["quantity"] = quantity
-    created = engine.order_create("buyer", "a1", [item])["order"]
-    if created["status"] == "PENDING_PAYMENT":
-        paid = engine.order_pay("buyer", "a1", created["order_id"], coupon_ids=coupon_ids)["order"]
-    else:
-        paid = engine.order_get("a1", created["order_id"])["order"]
-    ids = [r["resource_id"] for r in paid["resources"]]
-    if provision:
-        engine.resource_report("host", "a1", [{"resource_id": rid, "outcome": "SUCCEEDED"}
-                                              for rid in ids])
-    return ids
-
-
 def voucher(engine, fen, valid_to=None):
     """A voucher valid from a day ago until `valid_to` (default: a year from now)."""
-    now = engine.now()
-    return engine.coupon_issue("ops", "a1", "VOUCHER", now - DAY, valid_to or now + 365 * DAY,
-                               face_value_fen=fen)["coupon"]["coupon_id"]
-
-
-def resource(engine, resource_id):
-    return engine.resource_get("a1", resource_id)["resource"]
-
-
-def cash(engine):
-    return engine.account_get("a1")["account"]["cash_balance_fen"]
+    return balance_coupon(engine, "VOUCHER", fen, valid_to)
 
 
 def coupon(engine, coupon_id):
@@ -100,11 +67,6 @@ def period_of(quote, method="FORMULA"):
     return found
 
 
-def events(engine, event_type, subject_id=None):
-    return [e for e in engine.iter_events(account_id="a1", limit=1000)
-            if e["type"] == event_type and subject_id in (None, e["subject_id"])]
-
-
 def world(engine, resource_ids=()):
     """Everything a refused or rejected unsubscription must leave unchanged."""
     return {"account": engine.account_get("a1")["account"],
@@ -114,19 +76,6 @@ def world(engine, resource_ids=()):
                        for o in engine.iter_orders("a1", limit=100)],
             "resources": [resource(engine, rid) for rid in resource_ids],
             "events": event_count(engine), "audit": audit_count(engine)}
-
-
-def assert_verified(engine):
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
-
-
-def refused(call, reason):
-    with pytest.raises(errors.Refused) as info:
-        call()
-    assert info.value.reason == reason, info.value
-    assert info.value.message
-    return info.value
 
 
 # -- §5.7: the formula ----------------------------------------------------------------

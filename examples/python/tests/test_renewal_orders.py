@@ -4,28 +4,18 @@ deduction day moves auto-renewals at once, RENEW orders name their resources, pe
 payments, a unified expiry day is refused for NO_RENEW resources, and a conversion to
 pay-per-use at expiry is a PREPAID_TO_ONDEMAND order in "My orders".
 
-The helpers and the business-time `at()` come from test_renewals (V3 customer "a1", the
-manual clock moved forward to the times of the examples).
+The helpers and the business-time `at()` come from helpers.py, the auto-paid purchase and
+the renewal world from test_renewals (V3 customer "a1", the manual clock moved forward to
+the times of the examples).
 """
 
-from helpers import DAY
-from test_renewals import (M1, assert_verified, at, buy, customer, events, order, prepaid,
-                           refused, resource, run, world)
-
-
-def coupon(engine, kind, fen, valid_to=None, **fields):
-    """A balance coupon valid from a day ago until `valid_to` (default: a year from now)."""
-    now = engine.now()
-    return engine.coupon_issue("ops", "a1", kind, now - DAY, valid_to or now + 365 * DAY,
-                               face_value_fen=fen, **fields)["coupon"]["coupon_id"]
+from helpers import (DAY, M1, assert_verified, at, cash, coupon, customer, events, order, prepaid,
+                     refused, resource, run)
+from test_renewals import buy, world
 
 
 def balances(engine):
     return {c["coupon_id"]: c["balance_fen"] for c in engine.iter_coupons("a1", status="ALL")}
-
-
-def cash(engine):
-    return engine.account_get("a1")["account"]["cash_balance_fen"]
 
 
 def auto_renew(engine, rid, **settings):

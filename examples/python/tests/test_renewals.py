@@ -15,91 +15,20 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, snapshot
+from helpers import (BUSINESS_TZ, DAY, M1, M2, assert_verified, at, customer, events, order,
+                     prepaid, refused, resource, run, snapshot, buy as buy_item)
 
-BUSINESS_TZ = datetime.timezone(datetime.timedelta(hours=8))
-
-M1 = {"unit": "MONTH", "count": 1}
-M2 = {"unit": "MONTH", "count": 2}
 M3 = {"unit": "MONTH", "count": 3}
 Y1 = {"unit": "YEAR", "count": 1}
 POLICIES = ("MANUAL", "AUTO_RENEW", "TO_ON_DEMAND", "NO_RENEW")
 
 
-def at(y, m, d, h=0, mi=0, s=0):
-    """Unix seconds of a business time (+08:00)."""
-    return int(datetime.datetime(y, m, d, h, mi, s, tzinfo=BUSINESS_TZ).timestamp())
-
-
 # -- helpers --------------------------------------------------------------------------
 
-def customer(engine, account_id="a1", cash=1_000_000, level="V3"):
-    engine.account_put("kyc", account_id, type="ENTERPRISE", realname_verified=True, level=level)
-    if cash:
-        engine.topup("pay", account_id, cash, f"{account_id}-seed")
-
-
-# The pay-per-use price of the test products (5 fen per hour): converting to pay-per-use
-# (TO_ON_DEMAND) needs one.
-HOURLY = 5_000_000
-
-
-def prepaid(engine, product_id, monthly=3_000, yearly=None, product_type="EVS", hourly=HOURLY,
-            **fields):
-    """Defines a prepaid product; `hourly=None` leaves it without a pay-per-use price."""
-    product = {"product_id": product_id, "product_type": product_type, "billing_mode": "PREPAID",
-               "monthly_price_fen": monthly, **fields}
-    if yearly is not None:
-        product["yearly_price_fen"] = yearly
-    if hourly is not None:
-        product["hourly_price_microfen"] = hourly
-    return engine.product_put("ops", product)["product"]
-
-
-def buy(engine, product_id, period=M1, account_id="a1", provision=True):
-    """Buys one resource (auto-paid) and reports it provisioned now: the ids, primary first."""
-    order = engine.order_create("buyer", account_id, [{"product_id": product_id, "period": period}],
-                                auto_pay=True)["order"]
-    assert order["status"] == "PROCESSING", order
-    ids = [r["resource_id"] for r in sorted(order["resources"], key=lambda r: r["relation"] or "")]
-    if provision:
-        engine.resource_report("host", account_id,
-                               [{"resource_id": rid, "outcome": "SUCCEEDED"} for rid in ids])
-    return ids
-
-
-def resource(engine, resource_id, account_id="a1"):
-    return engine.resource_get(account_id, resource_id)["resource"]
-
-
-def order(engine, order_id, account_id="a1"):
-    return engine.order_get(account_id, order_id)["order"]
-
-
-def events(engine, event_type, subject_id=None, account_id="a1"):
-    return [e for e in engine.iter_events(account_id=account_id, limit=1000)
-            if e["type"] == event_type and subject_id in (None, e["subject_id"])]
-
-
-def run(engine, now):
-    """Sets the clock and runs the scheduler until nothing is left: the summed counts."""
-    engine.set_clock(now)
-    counts = collections.Counter()
-    while True:
-        response = engine.scheduler_run("scheduler")
-        assert response["now"] == now
-        counts.update(response["resources"])
-        counts["cancelled_orders"] += response["cancelled_orders"]
-        if not response["has_more"]:
-            return counts
-
-
-def refused(call, reason):
-    with pytest.raises(errors.Refused) as info:
-        call()
-    assert info.value.reason == reason, info.value
-    assert info.value.message
-    return info.value
+def buy(engine, product_id, **options):
+    """Buys one resource, paid at creation (auto_pay), and reports it provisioned now: the
+    ids, primary first."""
+    return buy_item(engine, product_id, auto_pay=True, **options)
 
 
 def world(engine, resource_ids, account_id="a1"):
@@ -110,11 +39,6 @@ def world(engine, resource_ids, account_id="a1"):
             "orders": [order(engine, o["order_id"], account_id)
                        for o in engine.iter_orders(account_id, limit=100)],
             "ledger": list(engine.iter_ledger(account_id))}
-
-
-def assert_verified(engine):
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
 
 
 # -- §4.2: expiry, grace, retention and renewal ---------------------------------------

@@ -1,6 +1,5 @@
 """Files libbilling must refuse without touching them."""
 
-import hashlib
 import os
 import sqlite3
 
@@ -8,11 +7,7 @@ import pytest
 
 import billing
 from billing import errors
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+from helpers import digest
 
 
 def refuse_untouched(path, reason=None):

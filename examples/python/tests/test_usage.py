@@ -15,22 +15,10 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, at, audit_count, event_count
-
-M1 = {"unit": "MONTH", "count": 1}
-M2 = {"unit": "MONTH", "count": 2}
-HOUR = 3_600
-
+from helpers import (DAY, HOUR, M1, M2, START, account, assert_verified, at, audit_count, customer,
+                     event_count, events, resource)
 
 # -- helpers --------------------------------------------------------------------------
-
-def customer(engine, cash=1_000_000, level="V3", credit_limit_fen=None):
-    engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level=level,
-                       credit_limit_fen=credit_limit_fen)
-    if cash:
-        engine.topup("pay", "a1", cash, "a1-seed")
-    return engine
-
 
 def product(engine, product_id, product_type, billing_mode="ON_DEMAND", **fields):
     return engine.product_put("catalog", {"product_id": product_id, "product_type": product_type,
@@ -64,28 +52,10 @@ def lines(engine, resource_id):
     return list(reversed(list(engine.iter_usage("a1", resource_id, limit=1000))))
 
 
-def account(engine):
-    return engine.account_get("a1")["account"]
-
-
-def resource(engine, resource_id):
-    return engine.resource_get("a1", resource_id)["resource"]
-
-
-def events(engine, event_type, subject_id=None):
-    return [e for e in engine.iter_events(account_id="a1", limit=1000)
-            if e["type"] == event_type and subject_id in (None, e["subject_id"])]
-
-
 def world(engine):
     return {"account": account(engine), "ledger": list(engine.iter_ledger("a1")),
             "usage": list(engine.iter_usage("a1")), "coupons": list(engine.iter_coupons("a1", status="ALL")),
             "events": event_count(engine), "audit": audit_count(engine)}
-
-
-def assert_verified(engine):
-    report = engine.verify()
-    assert report["ok"] is True and report["breaches"] == [], report
 
 
 # -- §2.3: per second, settled per hour -----------------------------------------------
