@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// A JSON document as the engine reads and writes it.
 ///
 /// Numbers are integers only: money is fen and time is Unix seconds, so a number with a
@@ -18,76 +16,32 @@ public enum JSONValue: Equatable, Sendable {
     /// also keeps deep input away from the decoder, which traps on some depths.
     public static let maximumDepth = 64
 
-    /// Parses UTF-8 JSON text.
+    /// Parses UTF-8 JSON text strictly (see `JSONParser`).
     public static func parse(_ text: String) throws -> JSONValue {
-        try checkTokens(text)
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch let error as BillingError {
-            throw error
-        } catch {
-            throw BillingError.invalid("malformed_json", "the request is not valid JSON: \(JSONValue.describe(error))")
-        }
+        try JSONParser.parse(text)
     }
 
-    /// Compact JSON text with keys sorted, so equal values give equal text. Written directly
-    /// (JSONEncoder spent a quarter of a write's time here); strings are escaped as RFC 8259
-    /// requires and otherwise kept as UTF-8.
+    /// Compact JSON text with keys sorted, so equal values give equal text (see `JSONWriter`).
     public var text: String {
-        var output: [UInt8] = []
-        output.reserveCapacity(256)
-        write(into: &output)
-        return String(decoding: output, as: UTF8.self)
+        var writer = JSONWriter()
+        writer.write(self)
+        return writer.text
     }
 
-    private func write(into output: inout [UInt8]) {
-        switch self {
-        case .null, .nonInteger: output += Array("null".utf8)
-        case .bool(let value): output += Array((value ? "true" : "false").utf8)
-        case .integer(let value): output += Array(String(value).utf8)
-        case .string(let value): JSONValue.writeString(value, into: &output)
-        case .array(let values):
-            output.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                value.write(into: &output)
-            }
-            output.append(UInt8(ascii: "]"))
-        case .object(let fields):
-            output.append(UInt8(ascii: "{"))
-            for (index, key) in fields.keys.sorted().enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, into: &output)
-                output.append(UInt8(ascii: ":"))
-                fields[key]?.write(into: &output)
-            }
-            output.append(UInt8(ascii: "}"))
-        }
+    /// The text of the value with every null object field left out, at every depth (the text
+    /// of `withoutNulls`, written without building that copy): a request's canonical form.
+    public var textWithoutNulls: String {
+        var writer = JSONWriter(skippingNullFields: true)
+        writer.write(self)
+        return writer.text
     }
 
-    private static func writeString(_ value: String, into output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20, 0x7F:
-                output += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-    }
-
-    /// Checks what the decoder is lenient about, before it sees the text: nesting deeper than
-    /// `maximumDepth` (some depths make the decoder trap), trailing commas, numbers with a
-    /// leading zero, and numbers written with a fraction or exponent. Money and time are
+    /// Names why a text `JSONParser` refused is refused, when a lexical check over the whole
+    /// text finds a reason: nesting deeper than `maximumDepth`, trailing commas, numbers with
+    /// a leading zero, and numbers written with a fraction or exponent. Money and time are
     /// integers, so a number must be written as one: "1.0" and "1e3" are refused, and no
-    /// number is ever rounded. This validates tokens; the decoder still does the parsing.
+    /// number is ever rounded. This pass ran before the decoder the engine once used; it now
+    /// runs only on refused text, so that each input keeps the reason it always had.
     static func checkTokens(_ text: String) throws {
         let bytes = Array(text.utf8)
         var depth = 0
@@ -157,52 +111,6 @@ public enum JSONValue: Equatable, Sendable {
         case .array: return "an array"
         case .object: return "an object"
         case .nonInteger: return "a non-integer number"
-        }
-    }
-
-    private static func describe(_ error: Error) -> String {
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .dataCorrupted(let context): return context.debugDescription
-            default: return "\(decoding)"
-            }
-        }
-        return "\(error)"
-    }
-}
-
-extension JSONValue: Codable {
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else if let value = try? container.decode([String: JSONValue].self) {
-            self = .object(value)
-        } else if let value = try? container.decode(Decimal.self) {
-            // `checkTokens` let only integer literals through; this one is beyond Int64.
-            self = Int64("\(value)").map { .integer($0) } ?? .nonInteger
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "an invalid string or number")
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null, .nonInteger: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .integer(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
         }
     }
 }

@@ -26,9 +26,13 @@ public final class ObjectReader {
     /// The whole object as read, for canonical comparisons.
     public var value: JSONValue { .object(fields) }
 
+    /// Only keys the object holds are remembered as read: `finish()` looks for held keys
+    /// nobody read, and most accessors ask for keys a request leaves out (a configuration
+    /// patch probes every field), so remembering those only cost time.
     private func take(_ key: String) -> JSONValue? {
+        guard let value = fields[key] else { return nil }
         consumed.insert(key)
-        guard let value = fields[key], value != .null else { return nil }
+        if case .null = value { return nil }
         return value
     }
 
@@ -80,7 +84,8 @@ public final class ObjectReader {
     /// non-empty array of at most `maxCount` strings, each one of `allowed` (any identifier
     /// when `allowed` is nil). Repeated values count once; the order given is kept.
     public func optionalChoices(_ key: String, _ allowed: [String]?, maxCount: Int = 100) throws -> [String]? {
-        guard let value = fields[key], value != .null else {
+        guard let value = fields[key] else { return nil }
+        if case .null = value {
             consumed.insert(key)
             return nil
         }
@@ -226,6 +231,8 @@ public final class ObjectReader {
 
     /// Refuses any key that no accessor read.
     public func finish() throws {
+        // Every remembered key is one the object holds.
+        if consumed.count == fields.count { return }
         let unknown = fields.keys.filter { !consumed.contains($0) }.sorted()
         if let first = unknown.first {
             let others = unknown.dropFirst()

@@ -23,7 +23,7 @@ extension Engine {
         guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
-        let canonical = JSONValue.object(fields).withoutNulls.text
+        let canonical = JSONValue.object(fields).textWithoutNulls
         var account: String?
         if case .string(let id)? = fields["account_id"] { account = id }
         let scope = IdempotencyStore.scope(account: account, actor: actor)

@@ -2,8 +2,15 @@
 enum ProductStore {
     static func load(_ db: Connection, _ id: String) throws -> Product? {
         try db.first("SELECT document, updated_at FROM products WHERE id = ?", id) { row in
+            let text = row.optionalText(0)
+            let updatedAt = row.int(1)
+            // The same text and time decode to the same product (see ProductCache).
+            if let text, let cached = ProductCache.shared.product(id: id, document: text, updatedAt: updatedAt) { return cached }
             let record = "document of product \(BillingError.quote(id))"
-            return try decode(StoredDocument(StoredValue.document(row.optionalText(0), record), record: record), updatedAt: row.int(1))
+            let product = try decode(StoredDocument(StoredValue.document(text, record), record: record), updatedAt: updatedAt)
+            // Kept under the id asked for: a document naming another id is decoded as stored.
+            if let text, product.id == id { ProductCache.shared.remember(product, document: text, updatedAt: updatedAt) }
+            return product
         }
     }
 

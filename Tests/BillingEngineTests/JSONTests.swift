@@ -1,0 +1,172 @@
+import Testing
+import FoundationEssentials
+@testable import BillingEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The direct reader and writer against the ones they replaced (`LegacyJSON`): every input
+/// must give the same value or be refused with the same reason, and every value the same text.
+@Suite("JSON reader and writer")
+struct JSONTests {
+    /// The one documented difference: an integer too large for the old decoder's `Decimal`
+    /// (more than about 165 digits) was malformed JSON; it is now a number beyond 64 bits,
+    /// which every reader refuses as such.
+    private static func knownDifference(_ text: String, legacy: Result<JSONValue, BillingError>) -> Bool {
+        guard case .failure(let error) = legacy, error.reason == "malformed_json" else { return false }
+        var run = 0
+        for byte in text.utf8 {
+            run = (48...57).contains(byte) ? run + 1 : 0
+            if run > 150 { return true }
+        }
+        return false
+    }
+
+    private static func outcome(_ body: () throws -> JSONValue) -> Result<JSONValue, BillingError> {
+        do { return .success(try body()) } catch let error as BillingError { return .failure(error) } catch {
+            return .failure(BillingError(.internal, "unexpected", "\(error)"))
+        }
+    }
+
+    /// Compares the two readers on one text; returns a description of a difference.
+    static func difference(_ text: String) -> String? {
+        let new = outcome { try JSONValue.parse(text) }
+        let old = outcome { try LegacyJSON.parse(text) }
+        switch (new, old) {
+        case (.success(let a), .success(let b)):
+            return a == b ? nil : "\(text.debugDescription): \(a) != legacy \(b)"
+        case (.failure(let a), .failure(let b)):
+            return a.reason == b.reason ? nil : "\(text.debugDescription): \(a.reason) != legacy \(b.reason)"
+        default:
+            if knownDifference(text, legacy: old) { return nil }
+            return "\(text.debugDescription): \(new) != legacy \(old)"
+        }
+    }
+
+    static let edgeCases: [String] = [
+        "1", "\"a\"", "true", "false", "null", "-0", "[]", "{}", "{ }", "[ ]", " {} ", "\t{\n}\r",
+        "{\"a\":1,\"a\":2}", "{\"a\":2,\"a\":1}", "{\"a\":{\"b\":1,\"b\":null}}",
+        "\u{FEFF}{}", "{}\u{FEFF}", " \u{FEFF}{}", "\u{FEFF}", "\u{FEFF} {\"a\":1}",
+        "{\"a\":\"\u{01}\"}", "\"\t\"", "\"\u{7F}\"", "\"\\u0000\"", "{\"\\u0000\":1}",
+        "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800x\"", "\"\\ud800\\u0041\"", "\"\\ud83d\\ude00\"", "\"\\ud800\\ud800\"",
+        "\"\\udbff\\udfff\"", "\"\\uDBFF\\uDFFF\"", "\"\\uD83D\\uDE00\"", "\"\\u00e9\"", "\"\\u00E9\"", "\"é😀\"",
+        "\"\\x\"", "\"\\/\"", "\"\\U00e9\"", "\"\\u12\"", "\"\\uGGGG\"", "\"\\b\\f\\n\\r\\t\\\"\\\\\"", "\"abc", "\"\\",
+        "[-]", "[1a]", "[1 2]", "{\"a\" : 1 , }", "[1,]", "[1,,2]", "[,]", "{,}", "{\"a\":1,,\"b\":2}", "{\"a\":1,\"b\"}",
+        "\u{0B}{}", "\u{0C}{}", "{}\u{00A0}", "nul", "tru", "fals", "nulll", "true false", "True", "NULL",
+        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+        "18446744073709551615", "18446744073709551616", "-18446744073709551616",
+        String(repeating: "9", count: 39), String(repeating: "9", count: 100), "[" + String(repeating: "1", count: 166) + "]",
+        "{\"a\":1}x", "{\"a\":1} ", "{'a':1}", "[NaN]", "[Infinity]", "[-Infinity]", "/*c*/{}", "{a:1}", "[00]", "[01]", "[-01]",
+        "[1.0]", "[1e2]", "[1E2]", "[1.5e3]", "[-0.0]", "[.5]", "[-.5]", "[+1]", "[1-2]", "[--1]", "[0x10]", "[1.]", "[1e]",
+        "123abc", "", " ", "[", "]", "{", "}", "[[", "]]", "{\"a\"", "{\"a\":", "{\"a\":}", "{1:2}", "{\"a\" 1}",
+        String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+        String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+        String(repeating: "[", count: 513), String(repeating: "{\"a\":", count: 64) + "1" + String(repeating: "}", count: 64),
+        String(repeating: "{\"a\":", count: 65) + "1" + String(repeating: "}", count: 65),
+        "[1.5, 01]", "[01, 1.5]", "{\"a\":1.5,", "{\"a\" 1.5}", "[1,]1.5", "[" + String(repeating: "[", count: 70) + "1.5",
+        "{\"actor\":\"t\",\"changes\":{\"five_day_quota_per_year\":1e300}}",
+        "{\"k\":[1,\"two\",{\"three\":[null,true,false,-4]}],\"\":\"\",\"é\":\"\\n\"}",
+    ]
+
+    @Test func readerAgreesWithTheDecoderOnEdgeCases() {
+        for text in JSONTests.edgeCases {
+            if let difference = JSONTests.difference(text) { Issue.record(Comment(rawValue: difference)) }
+        }
+    }
+
+    /// The requests of the fuzz corpus and regressions (each call of an input), as given and
+    /// with deterministic mutations: bytes replaced, inserted, removed, and spans cut.
+    @Test func readerAgreesWithTheDecoderOnTheFuzzCorpus() throws {
+        let requests = JSONTests.corpusRequests()
+        #expect(requests.count > 500)
+        var generator = SplitMix64(seed: 17)
+        let alphabet = Array("{}[]\":,0123456789-.eE+ \\u/tfnrabx\u{7F}\u{01}é".utf8)
+        var compared = 0
+        for request in requests {
+            if let difference = JSONTests.difference(request) { Issue.record(Comment(rawValue: difference)) }
+            let bytes = Array(request.utf8)
+            guard !bytes.isEmpty else { continue }
+            for _ in 0..<12 {
+                var mutated = bytes
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    let position = Int.random(in: 0..<max(mutated.count, 1), using: &generator)
+                    switch Int.random(in: 0..<4, using: &generator) {
+                    case 0 where !mutated.isEmpty: mutated[position] = alphabet.randomElement(using: &generator)!
+                    case 1: mutated.insert(alphabet.randomElement(using: &generator)!, at: min(position, mutated.count))
+                    case 2 where !mutated.isEmpty: mutated.remove(at: position)
+                    default: mutated = Array(mutated.prefix(position))
+                    }
+                }
+                guard let text = String(validating: mutated, as: UTF8.self), !text.utf8.contains(0) else { continue }
+                compared += 1
+                if let difference = JSONTests.difference(text) { Issue.record(Comment(rawValue: difference)) }
+            }
+        }
+        #expect(compared > 3000)
+    }
+
+    /// Every request of fuzz/corpus/json and fuzz/regressions/json that is valid UTF-8: byte 0
+    /// of each call picks the function, the request runs to the next NUL.
+    static func corpusRequests() -> [String] {
+        let root = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+        var requests: [String] = []
+        for directory in ["fuzz/corpus/json", "fuzz/regressions/json"] {
+            let path = root + "/" + directory
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+            for name in names.sorted() {
+                guard let data = try? Data(contentsOf: URL(fileURLWithPath: path + "/" + name)) else { continue }
+                for call in Array(data).split(separator: 0, omittingEmptySubsequences: false) where call.count > 1 {
+                    if let text = String(validating: call.dropFirst(), as: UTF8.self) { requests.append(text) }
+                }
+            }
+        }
+        return requests
+    }
+
+    /// Random values: strings with escapes, controls, DEL and non-ASCII (keys too, for the
+    /// order), integers at the extremes, nesting.
+    private static func randomValue(_ generator: inout SplitMix64, depth: Int = 0) -> JSONValue {
+        let pieces = ["a", "B", "z", "_", "0", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "e\u{301}", "中", "😀", " ", "/"]
+        func string() -> String {
+            (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+        }
+        switch Int.random(in: 0..<(depth > 3 ? 5 : 8), using: &generator) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2: return .integer([0, 1, 9, 10, -1, -10, Int64.max, Int64.min, Int64.random(in: Int64.min...Int64.max, using: &generator)].randomElement(using: &generator)!)
+        case 3: return .string(string())
+        case 4: return .nonInteger
+        case 5: return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in randomValue(&generator, depth: depth + 1) })
+        default:
+            var fields: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...5, using: &generator) { fields[string()] = randomValue(&generator, depth: depth + 1) }
+            return .object(fields)
+        }
+    }
+
+    /// Keys that agree in their first 16 bytes, prefixes of each other, NUL bytes and
+    /// non-ASCII keys: the writer's key order is `String`'s.
+    @Test func keysAreSortedAsStringsSortThem() {
+        let keys = ["login_throttle_after_failures", "login_throttle_base_seconds", "login_throttle_", "login_throttle",
+                    "login_throttle_\u{0}", "login_throttle_\u{0}a", "a", "", "\u{0}", "aaaaaaaaaaaaaaaaX", "aaaaaaaaaaaaaaaa",
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0", "password_hash_ops_limit",
+                    "password_hash_memory_bytes", "Z", "_", "~", "\u{7F}"]
+        let ascii = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.integer(1)) }))
+        #expect(ascii.text == LegacyJSON.text(ascii))
+        let mixed = JSONValue.object(Dictionary(uniqueKeysWithValues: (keys + ["é", "e\u{301}x", "中", "a\u{301}"]).map { ($0, JSONValue.null) }))
+        #expect(mixed.text == LegacyJSON.text(mixed))
+    }
+
+    @Test func writerWritesWhatTheOldWriterWrote() throws {
+        var generator = SplitMix64(seed: 2026)
+        for _ in 0..<3000 {
+            let value = JSONTests.randomValue(&generator)
+            let text = value.text
+            #expect(text == LegacyJSON.text(value))
+            #expect(value.textWithoutNulls == LegacyJSON.text(value.withoutNulls))
+            // What is written reads back as the same value (but for .nonInteger, written as null).
+            if !text.contains("null") { #expect(try JSONValue.parse(text) == value) }
+        }
+    }
+}
