@@ -129,6 +129,7 @@ static const struct target targets[] = {
     J(billing_audit_head),                          /* 58 */
     J(billing_platform_accounts_list),              /* 59 */
     J(billing_order_pay_quote),                     /* 60 */
+    J(billing_resources_list),                      /* 61 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])

@@ -237,6 +237,11 @@ VALID = {
         ('refundable', '{"account_id": "acme", "class": "REFUNDABLE", "limit": 1}'),
         ('classes', '{"account_id": "acme", "type": "RENEWAL_ONLY", "class": ["RENEWAL_ONLY", "NOT_ALLOWED"], "resource_ids": ["RS000000000001"], "product_type": ["EVS", "ECS"], "after": "9", "limit": 100}'),
     ],
+    "billing_resources_list": [
+        ('all', '{"account_id": "acme", "with_counts": true}'),
+        ('released', '{"account_id": "acme", "status": "RELEASED", "limit": 1}'),
+        ('filters', '{"account_id": "acme", "status": ["IN_USE", "UNSUBSCRIBED", "DELETED"], "billing_mode": ["PREPAID", "ON_DEMAND"], "product_type": ["EVS", "ECS"], "after": "2", "limit": 100}'),
+    ],
     "billing_export_request": [
         ('orders', '{"actor": "portal", "account_id": "acme", "kind": "ORDERS", "filter": {"status": "COMPLETED"}}'),
         ('pending', '{"actor": "portal", "account_id": "acme", "kind": "PENDING_ORDERS", "order_ids": ["CS000000000002"], "language": "zh"}'),

@@ -648,6 +648,22 @@ int billing_resource_report(billing_engine *engine, const char *request_json, ch
    Since 0.1.0. */
 int billing_resource_get(billing_engine *engine, const char *request_json, char **out_json);
 
+/* The account page's resources ("资源", issue 16): every resource of the account, the ended
+   ones included (RELEASED, UNSUBSCRIBED, DELETED, PROVISION_FAILED), newest first (the
+   renewal and unsubscription lists show live resources only). Request: {"account_id",
+   "status"?, "billing_mode"?, "product_type"? (each one value or a list of them; a status or
+   billing mode the library does not know is "unknown_value"), "after"?, "limit"?: 1–100
+   (default 20), "with_counts"?: bool}. Response: {"resources": [each as billing_resource_get
+   shows it], "next_cursor" (null on an empty page), "has_more", "counts"?}. With
+   "with_counts": true, "counts": {"ALL", "PENDING_PROVISION", "PROVISION_FAILED",
+   "PENDING_EFFECTIVE", "IN_USE", "EXPIRED", "FROZEN", "RELEASED", "UNSUBSCRIBED", "DELETED"}
+   holds each status tab's total under the other filters (the "status" filter itself is left
+   out; "ALL" is their sum): one indexed, grouped read of the account's rows. Bound resources
+   are rows of their own (their "primary_resource_id" names the primary). The cursor is the
+   last row's sequence number: a malformed cursor, or one that is not one of this account's
+   resources, is "invalid_cursor". An unknown account is "account_not_found". Since 0.2.0. */
+int billing_resources_list(billing_engine *engine, const char *request_json, char **out_json);
+
 /* ---- Scheduler ---------------------------------------------------------------------- */
 
 /* Does the work due at the handle's now, in bounded batches: {"actor", "limit"?: 1–10000 per

@@ -56,6 +56,7 @@ private let callable: [String: JSONExport] = [
     "billing_orders_list": billing_orders_list,
     "billing_resource_report": billing_resource_report,
     "billing_resource_get": billing_resource_get,
+    "billing_resources_list": billing_resources_list,
     "billing_scheduler_run": billing_scheduler_run,
     "billing_resources_renew": billing_resources_renew,
     "billing_renewal_quote": billing_renewal_quote,

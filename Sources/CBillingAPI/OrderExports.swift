@@ -94,6 +94,12 @@ public func billing_resource_get(_ handle: OpaquePointer?, _ request: UnsafePoin
 }
 
 @c @implementation
+public func billing_resources_list(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.listResources(text) }
+}
+
+@c @implementation
 public func billing_scheduler_run(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.runScheduler(text) }

@@ -488,6 +488,11 @@ enum Schema {
         DROP TABLE idempotency;
         ALTER TABLE idempotency_scoped RENAME TO idempotency;
         """,
+        // 15: the account page's resource list (billing_resources_list): a status tab's pages
+        // and the per-status counts, grouped on the index without reading the rows.
+        """
+        CREATE INDEX resources_by_status ON resources (account_id, status, seq);
+        """,
     ]
 
     static var latestVersion: Int64 { Int64(migrations.count) }

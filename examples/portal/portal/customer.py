@@ -483,6 +483,13 @@ def download(account: str, export_id: str):
 
 # -- account ---------------------------------------------------------------------------------------------
 
+# The account page's resource tabs: always the four (in use, grace, frozen, released),
+# the other statuses when the account has resources in them.
+RESOURCE_STATUSES = ["ALL", "IN_USE", "EXPIRED", "FROZEN", "RELEASED", "UNSUBSCRIBED", "DELETED", "PENDING_PROVISION",
+                     "PENDING_EFFECTIVE", "PROVISION_FAILED"]
+RESOURCE_TABS = {"ALL", "IN_USE", "EXPIRED", "FROZEN", "RELEASED"}
+
+
 @blueprint.route("/account")
 @customer_page
 def account_page(account: str):
@@ -490,5 +497,13 @@ def account_page(account: str):
     details = engine.account_get(account)["account"]
     coupons = engine.coupons(account, after=request.args.get("coupons_after") or None, limit=PAGE)
     ledger = engine.ledger(account, after=request.args.get("ledger_after") or None, limit=PAGE)
-    resources = engine.renewals(account, "ALL", after=request.args.get("resources_after") or None, limit=PAGE)
-    return render_template("account.html", account=details, coupons=coupons, ledger=ledger, resources=resources)
+    # Every resource, ended ones included, one status tab at a time; the tab counts come from
+    # the same call (one grouped read in the library).
+    status = request.args.get("resource_status", "ALL")
+    if status not in RESOURCE_STATUSES:
+        status = "ALL"
+    resources = engine.resources(account, after=request.args.get("resources_after") or None, limit=PAGE,
+                                 status=None if status == "ALL" else status, with_counts=True)
+    tabs = [s for s in RESOURCE_STATUSES if s in RESOURCE_TABS or resources["counts"].get(s) or s == status]
+    return render_template("account.html", account=details, coupons=coupons, ledger=ledger, resources=resources,
+                           resource_status=status, resource_tabs=tabs)

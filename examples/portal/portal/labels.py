@@ -63,6 +63,7 @@ TEXT = {
     "resource_id": ("实例ID", "Instance ID"),
     "product": ("产品", "Product"),
     "expire_at": ("到期时间", "Expires"),
+    "ended_at": ("结束时间", "Ended"),
     "policy": ("续费方式", "Renewal policy"),
     "renew": ("续费", "Renew"),
     "renew_selected": ("批量续费", "Renew selected"),
@@ -169,7 +170,7 @@ CODES = {
     "PENDING_PROVISION": ("开通中", "Provisioning"), "PENDING_EFFECTIVE": ("未生效", "Not yet effective"),
     "IN_USE": ("使用中", "In use"), "EXPIRED": ("已过期", "Expired"), "FROZEN": ("已冻结", "Frozen"),
     "RELEASED": ("已释放", "Released"), "UNSUBSCRIBED": ("已退订", "Unsubscribed"), "DELETED": ("已删除", "Deleted"),
-    "FAILED": ("开通失败", "Failed"),
+    "FAILED": ("开通失败", "Failed"), "PROVISION_FAILED": ("开通失败", "Provisioning failed"),
     # expiry policies (renewal tabs)
     "MANUAL": ("手动续费项", "Manual renewal"), "AUTO_RENEW": ("自动续费项", "Auto-renewal"),
     "TO_ON_DEMAND": ("到期转按需", "Convert at expiry"), "NO_RENEW": ("到期不续费项", "No renewal at expiry"),

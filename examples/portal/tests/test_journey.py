@@ -165,6 +165,22 @@ def test_customer_journey(browser, portal):
     press(d, "confirm-unsubscribe")
     assert by_id(d, "order-type").text == "退订"
 
+    # -- release the EVS (in its grace) on the renewals page; the account page still lists it,
+    #    released, beside the unsubscribed ECS (billing_resources_list, every status) ----------
+    go(d, portal, "/renewals?tab=ALL")
+    by_id(d, f"row-{evs}").find_element(By.CSS_SELECTOR, "input.pick").click()
+    press(d, "release")
+    assert not css(d, f"#row-{evs}")
+    go(d, portal, "/account")
+    assert "已释放" in by_id(d, f"res-{evs}").text
+    assert "已退订" in by_id(d, f"res-{ecs}").text
+    assert css(d, "#resource-tab-RELEASED .count")[0].text == "1"
+    click(d, by_id(d, "resource-tab-RELEASED"))
+    assert [r.get_attribute("id") for r in css(d, "#resources tr[id^=res-]")] == [f"res-{evs}"]
+    shot(d, "account-released")
+    click(d, by_id(d, "resource-tab-IN_USE"))
+    assert not css(d, f"#res-{evs}")
+
     # -- export my orders and download the CSV -----------------------------------------------------
     go(d, portal, "/orders")
     press(d, "export-all")

@@ -207,6 +207,7 @@ billing_orders_list = _json_call("billing_orders_list")
 # Resources
 billing_resource_report = _json_call("billing_resource_report")
 billing_resource_get = _json_call("billing_resource_get")
+billing_resources_list = _json_call("billing_resources_list")
 
 # Scheduler
 billing_scheduler_run = _json_call("billing_scheduler_run")

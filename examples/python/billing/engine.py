@@ -7,7 +7,7 @@ import json
 import operator
 import os
 import threading
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from . import _native
 from .errors import InternalError, last_error
@@ -545,6 +545,32 @@ class Engine:
         return self.call("billing_resource_get",
                          {"account_id": account_id, "resource_id": resource_id})
 
+    def resources(self, account_id: str, after: Optional[Cursor] = None, limit: Optional[int] = None,
+                  status: Union[str, Sequence[str], None] = None,
+                  billing_mode: Union[str, Sequence[str], None] = None,
+                  product_type: Union[str, Sequence[str], None] = None,
+                  with_counts: Optional[bool] = None) -> Response:
+        """One page of the account's resources, ended ones included, newest first:
+        {"resources", "next_cursor", "has_more", "counts"?}. status, billing_mode and
+        product_type each take one value or a list; with_counts=True adds "counts" per status
+        under the other filters ("ALL" is their sum)."""
+        def several(value: Union[str, Sequence[str], None]) -> Union[str, List[str], None]:
+            return value if value is None or isinstance(value, str) else list(value)
+        return self.call("billing_resources_list", _read_request(
+            account_id=account_id, after=after, limit=limit, status=several(status),
+            billing_mode=several(billing_mode), product_type=several(product_type),
+            with_counts=with_counts))
+
+    def iter_resources(self, account_id: str, after: Optional[Cursor] = None,
+                       limit: Optional[int] = None, status: Union[str, Sequence[str], None] = None,
+                       billing_mode: Union[str, Sequence[str], None] = None,
+                       product_type: Union[str, Sequence[str], None] = None) -> Iterator[Response]:
+        """Yields every matching resource of the account, newest first, following next_cursor."""
+        return self._iterate_pages(
+            lambda cursor: self.resources(account_id, after=cursor, limit=limit, status=status,
+                                          billing_mode=billing_mode, product_type=product_type),
+            "resources", after)
+
     # -- scheduler --------------------------------------------------------------------
 
     def scheduler_run(self, actor: str, limit: Optional[int] = None,
@@ -809,6 +835,7 @@ class Engine:
     platform_reset_complete = password_reset_complete
     order_quote = quote
     resource_refund_blocks_set = refund_blocks_set
+    resources_list = resources
     config_get = config
     config_update = update_config
     events_list = events

@@ -31,6 +31,7 @@ def test_the_package_type_checks(tmp_path):
     ("platform_reset_complete", "password_reset_complete"),
     ("resource_refund_blocks_set", "refund_blocks_set"), ("config_get", "config"),
     ("config_update", "update_config"), ("events_list", "events"), ("audit_list", "audit"),
+    ("resources_list", "resources"),
 ])
 def test_c_names_are_aliases(c_name, short_name):
     assert getattr(billing.Engine, c_name) is getattr(billing.Engine, short_name)
