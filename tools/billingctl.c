@@ -53,6 +53,8 @@ static const char usage_text[] =
     "Commands:\n"
     "  scheduler-run          do the scheduled work that is due now (run it from a timer)\n"
     "  verify                 recompute the invariants; exit status 1 on any breach\n"
+    "                         (--audit-head FILE: also against a head kept elsewhere)\n"
+    "  audit-head             print the audit chain's head, to keep outside the file\n"
     "  backup DESTINATION     write an online, consistent copy to a new file; never\n"
     "                         overwrites (an existing DESTINATION: exit 13, left untouched)\n"
     "  events tail            print a page of events after a cursor file's position, then\n"
@@ -79,7 +81,8 @@ static const char usage_text[] =
     "  0   success\n"
     "  1   the command ran and the answer is no (verify found breaches)\n"
     "  2   usage error: unknown command or option, missing or malformed argument\n"
-    "  3   a local file could not be read or written (cursor file, standard output), or\n"
+    "  3   a local file could not be read or written (cursor file, audit head file,\n"
+    "      standard output), or\n"
     "      memory ran out\n"
     "  10+N  the library failed with status N: 11 invalid argument, 12 not found,\n"
     "      13 conflict (e.g. the backup destination exists), 14 refused by a rule,\n"
@@ -431,7 +434,8 @@ enum {
     FOR_EVENTS = 8,
     FOR_EXPORT = 16,
     FOR_CONFIG = 32,
-    FOR_ALL = 63
+    FOR_AUDIT_HEAD = 64,
+    FOR_ALL = 127
 };
 
 static struct {
@@ -442,7 +446,7 @@ static struct {
     int positionals;
     /* command options */
     const char *limit, *max_batches, *cursor_file, *after, *account, *export_id, *max_rows, *interval, *max_pages,
-        *integrity;
+        *integrity, *audit_head;
     int follow;
 } options;
 
@@ -648,7 +652,7 @@ static int check_text(const char *value, const char *name) {
 static struct {
     long long limit, max_batches, max_rows, max_pages, interval_ms;
     const char *integrity;
-    struct text request; /* prepared request of backup and config set */
+    struct text request; /* prepared request of backup, config set and verify */
 } settings;
 
 static int check_scheduler_run(void) {
@@ -719,6 +723,34 @@ static int run_scheduler_run(void) {
     return exit_status;
 }
 
+/* The head kept by the host in `path` (what `billingctl audit-head` or billing_audit_head
+   printed: a JSON object with "position" and "digest"), appended to `head` as checked here
+   (the library checks the members' values). EXIT_OK, or the exit status after reporting why
+   not: 3 when the file cannot be read, 2 when it does not hold a head. */
+static int read_audit_head(const char *path, struct text *head) {
+    if (!*path) return fail(EXIT_USAGE, "usage_error", "--audit-head must not be empty");
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return fail(EXIT_LOCAL, "audit_head_file_error", "cannot read the audit head file %s: %s", shown(path), strerror(errno));
+    char buffer[4097]; /* a head is a line of about 100 bytes */
+    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
+    int failed = ferror(file);
+    fclose(file);
+    if (failed) return fail(EXIT_LOCAL, "audit_head_file_error", "cannot read the audit head file %s", shown(path));
+    buffer[n] = '\0';
+    /* Whole (not cut at the buffer's end), no NUL inside, strictly one JSON value. */
+    const char *start = json_space(buffer), *end = n < sizeof buffer - 1 && strlen(buffer) == n ? json_valid(start, 0) : NULL;
+    const char *position = end ? json_member(start, "position") : NULL, *digest = end ? json_member(start, "digest") : NULL;
+    if (!end || *json_space(end) != '\0' || *start != '{' || !position || !digest || *digest != '"' ||
+        !(*position >= '0' && *position <= '9'))
+        return fail(EXIT_USAGE, "usage_error",
+                    "the audit head file %s does not hold an audit head (a JSON object with \"position\" and \"digest\", "
+                    "as billingctl audit-head prints it)",
+                    shown(path));
+    append(head, start, (size_t)(end - start));
+    return EXIT_OK;
+}
+
 static int check_verify(void) {
     if (options.positionals != 1) return fail(EXIT_USAGE, "usage_error", "verify takes no arguments, only options");
     settings.integrity = NULL;
@@ -729,6 +761,16 @@ static int check_verify(void) {
         if (!settings.integrity)
             return fail(EXIT_USAGE, "usage_error", "--integrity is quick, full or none, not '%s'", shown(options.integrity));
     }
+    settings.request.length = 0;
+    appends(&settings.request, "{");
+    if (settings.integrity) appendf(&settings.request, "\"integrity\":\"%s\"", settings.integrity);
+    if (options.audit_head) {
+        /* Read before the database is opened, like every argument. */
+        appends(&settings.request, settings.integrity ? ",\"audit_head\":" : "\"audit_head\":");
+        int status = read_audit_head(options.audit_head, &settings.request);
+        if (status != EXIT_OK) return status;
+    }
+    appends(&settings.request, "}");
     return EXIT_OK;
 }
 
@@ -736,10 +778,7 @@ static int run_verify(void) {
     char *document;
     const char *result;
     int exit_status = EXIT_OK;
-    struct text request = {0};
-    if (settings.integrity) appendf(&request, "{\"integrity\":\"%s\"}", settings.integrity);
-    int status = call("billing_verify", request.data, &document, &result, &exit_status);
-    free(request.data);
+    int status = call("billing_verify", settings.request.data, &document, &result, &exit_status);
     if (status != BILLING_OK) return exit_status;
     int ok = json_true(json_member(result, "ok"));
     if (!options.json) {
@@ -769,6 +808,27 @@ static int run_verify(void) {
     append_value(&copy, result);
     billing_string_free(document);
     exit_status = finish(ok ? EXIT_OK : EXIT_NO, copy.data);
+    free(copy.data);
+    return exit_status;
+}
+
+static int check_audit_head(void) {
+    if (options.positionals != 1) return fail(EXIT_USAGE, "usage_error", "audit-head takes no arguments, only options");
+    return EXIT_OK;
+}
+
+/* Prints the head as billing_audit_head returns it, one line: the file `verify --audit-head`
+   reads. */
+static int run_audit_head(void) {
+    char *document;
+    const char *result;
+    int exit_status = EXIT_OK;
+    if (call("billing_audit_head", NULL, &document, &result, &exit_status) != BILLING_OK) return exit_status;
+    struct text copy = {0};
+    append_value(&copy, result);
+    billing_string_free(document);
+    if (!options.json) printf("%s\n", copy.data);
+    exit_status = finish(EXIT_OK, copy.data);
     free(copy.data);
     return exit_status;
 }
@@ -1201,14 +1261,26 @@ static const struct command {
      "later. Text: one line per batch. JSON result: {\"batches\", \"has_more\", \"runs\": [each\n"
      "billing_scheduler_run response]}.\n"},
     {"verify", FOR_VERIFY, check_verify, run_verify,
-     "usage: billingctl verify [--integrity quick|full|none]\n"
+     "usage: billingctl verify [--integrity quick|full|none] [--audit-head FILE]\n"
      "\n"
      "Checks the file itself first (--integrity: quick, the default, runs SQLite's\n"
      "quick_check; full its integrity_check, which also compares every index with its table;\n"
      "none skips it), then recomputes the invariants from the stored facts (ledgers, coupons,\n"
      "orders, refunds, periods, the audit chain). Exit 0 when all hold, 1 when any breach is\n"
-     "found (each is printed: check, subject, detail). JSON result: the billing_verify\n"
-     "response ({\"ok\", \"integrity\", \"checked\", \"breaches\"}).\n"},
+     "found (each is printed: check, subject, detail). --audit-head FILE also checks the\n"
+     "chain against the head kept in FILE (what `billingctl audit-head` printed earlier,\n"
+     "stored outside the database): rows cut from the chain's end, or a chain recomputed\n"
+     "after an edit, are the breach audit_head. A FILE that cannot be read is exit 3, one\n"
+     "that does not hold a head exit 2. JSON result: the billing_verify response ({\"ok\",\n"
+     "\"integrity\", \"checked\", \"breaches\"}).\n"},
+    {"audit-head", FOR_AUDIT_HEAD, check_audit_head, run_audit_head,
+     "usage: billingctl audit-head\n"
+     "\n"
+     "Prints the head of the audit chain (the last audit row's position and hash) as one\n"
+     "line of JSON, the billing_audit_head response. Keep it outside the database (after\n"
+     "each batch of work, or periodically, e.g. billingctl audit-head > /elsewhere/head.json)\n"
+     "and pass it back to `billingctl verify --audit-head FILE`: a chain cut at its end or\n"
+     "rewritten since is found. JSON result: {\"position\", \"digest\", ...}.\n"},
     {"backup", FOR_BACKUP, check_backup, run_backup,
      "usage: billingctl backup DESTINATION\n"
      "\n"
@@ -1286,6 +1358,7 @@ static const struct option {
     {"--limit", &options.limit, NULL, FOR_SCHEDULER | FOR_EVENTS},
     {"--max-batches", &options.max_batches, NULL, FOR_SCHEDULER},
     {"--integrity", &options.integrity, NULL, FOR_VERIFY},
+    {"--audit-head", &options.audit_head, NULL, FOR_VERIFY},
     {"--cursor-file", &options.cursor_file, NULL, FOR_EVENTS},
     {"--after", &options.after, NULL, FOR_EVENTS},
     {"--account", &options.account, NULL, FOR_EVENTS | FOR_EXPORT},

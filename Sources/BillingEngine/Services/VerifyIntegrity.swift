@@ -28,29 +28,17 @@ extension Engine {
         func breach(_ check: String, _ subject: String, _ detail: String) {
             breaches.append(["check": .string(check), "subject": .string(subject), "detail": .string(detail)])
         }
-        do {
-            try db.forEach(mode == .full ? "PRAGMA integrity_check" : "PRAGMA quick_check") { row in
-                let message = row.text(0)
-                if message != "ok" { breach("sqlite_integrity", "database", String(message.prefix(500))) }
-            }
-        } catch let error as BillingError where error.reason == "database_corrupt" {
-            breach("sqlite_integrity", "database", error.message)
-        }
-        let pageSize = try db.first("PRAGMA page_size") { $0.int(0) } ?? 0
-        if let file = try db.first("PRAGMA main.database_list", map: { $0.optionalText(2) }) ?? nil, !file.isEmpty,
-           pageSize > 0, let size = fileSize(file), size % pageSize != 0 {
+        let check = try InvariantQueries.sqliteCheck(db, full: mode == .full)
+        for message in check.messages { breach("sqlite_integrity", "database", String(message.prefix(500))) }
+        if let stoppedOn = check.stoppedOn { breach("sqlite_integrity", "database", stoppedOn) }
+        let geometry = try InvariantQueries.fileGeometry(db)
+        let pageSize = geometry.pageSize
+        if let file = geometry.file, !file.isEmpty, pageSize > 0, let size = fileSize(file), size % pageSize != 0 {
             breach("file_size", "database", "the file is \(size) bytes, not a whole number of \(pageSize)-byte pages: it was cut or extended outside SQLite")
         }
         guard breaches.isEmpty else { return breaches }
-        // What the library stores as JSON, by table, key and column.
-        let documents = [("config", "id", "document"), ("products", "id", "document"), ("coupons", "id", "scope"),
-                         ("order_lines", "order_id || ' line ' || line_no", "product"),
-                         ("refund_details", "order_id || ' ' || resource_id", "detail"), ("exports", "id", "request"),
-                         ("events", "seq", "data"), ("audit_log", "id", "detail"), ("idempotency", "scope || ' ' || key", "response")]
-        for (table, key, column) in documents {
-            try db.forEach("SELECT \(key) FROM \(table) WHERE json_valid(\(column)) = 0") { row in
-                breach("stored_document", "\(table) \(row.text(0))", "\(table).\(column) is not valid JSON")
-            }
+        for document in try InvariantQueries.invalidDocuments(db) {
+            breach("stored_document", "\(document.table) \(document.key)", "\(document.table).\(document.column) is not valid JSON")
         }
         return breaches
     }

@@ -135,6 +135,12 @@ enum AuditLog {
         try db.first("SELECT id, coalesce(hash, '') FROM audit_log ORDER BY id DESC LIMIT 1") { ($0.int(0), $0.text(1)) } ?? (0, "")
     }
 
+    /// The hash of the audit row at a position (empty for a row without one), nil when no row
+    /// has that id.
+    static func hash(_ db: Connection, at position: Int64) throws -> String? {
+        try db.first("SELECT coalesce(hash, '') FROM audit_log WHERE id = ?", position) { $0.text(0) }
+    }
+
     /// Audit rows after an id, oldest first, optionally of one account.
     static func page(_ db: Connection, after: Int64, limit: Int64, account: String?) throws -> [JSONValue] {
         let sql = account == nil

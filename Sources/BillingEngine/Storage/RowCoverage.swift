@@ -162,6 +162,48 @@ enum RowCoverage {
         try flush()
     }
 
+    /// The digest recorded for a row and the audit row that wrote it, nil when none is (verify).
+    static func recorded(_ db: Connection, table: String, key: String) throws -> (digest: String, audit: Int64)? {
+        try db.first("SELECT digest, audit_id FROM row_digests WHERE table_name = ? AND row_key = ?",
+                     table, key) { ($0.text(0), $0.int(1)) }
+    }
+
+    /// Recorded digests of a table whose row is gone: key and the audit row that last wrote it
+    /// (verify).
+    static func missingRows(_ db: Connection, _ table: Table) throws -> [(key: String, audit: Int64)] {
+        var missing: [(key: String, audit: Int64)] = []
+        let match = table.key.enumerated().map { "t.\($1) = json_extract(d.row_key, '$[\($0)]')" }.joined(separator: " AND ")
+        try db.forEach("""
+            SELECT d.row_key, d.audit_id FROM row_digests d
+            WHERE d.table_name = ? AND NOT EXISTS (SELECT 1 FROM main.\(table.name) t WHERE \(match))
+            """, [table.name]) { row in
+            missing.append((row.text(0), row.int(1)))
+        }
+        return missing
+    }
+
+    /// Recorded digests that are not the chain's (verify): for each key an audit row lists, the
+    /// last write's digest and audit row must be the recorded ones (`listed: true` when they are
+    /// not), and every recorded digest must belong to a key the chain lists (`listed: false`).
+    static func digestsOffChain(_ db: Connection) throws -> [(table: String, key: String, audit: Int64, listed: Bool)] {
+        var mismatches: [(table: String, key: String, audit: Int64, listed: Bool)] = []
+        try db.forEach("""
+            WITH writes AS (
+                SELECT a.id AS audit_id, json_extract(j.value, '$[0]') AS t, json_extract(j.value, '$[1]') AS k,
+                    json_extract(j.value, '$[2]') AS d
+                FROM audit_log a, json_each(a.rows) j WHERE a.rows IS NOT NULL AND json_valid(a.rows)),
+            last AS (SELECT t, k, d, max(audit_id) AS audit_id FROM writes GROUP BY t, k)
+            SELECT l.t, l.k, l.audit_id, 'listed' FROM last l LEFT JOIN row_digests r ON r.table_name = l.t AND r.row_key = l.k
+                WHERE (l.d IS NULL) != (r.digest IS NULL) OR l.d != r.digest OR l.audit_id != r.audit_id
+            UNION ALL
+            SELECT r.table_name, r.row_key, r.audit_id, 'unlisted' FROM row_digests r
+                WHERE NOT EXISTS (SELECT 1 FROM last l WHERE l.t = r.table_name AND l.k = r.row_key)
+            """) { row in
+            mismatches.append((row.text(0), row.text(1), row.int(2), row.text(3) == "listed"))
+        }
+        return mismatches
+    }
+
     /// The audit row's list of writes: `[[table, key, digest or null], …]`.
     static func listText(_ writes: [Write]) -> String {
         JSONValue.array(writes.map { [.string($0.table), .string($0.key), JSONValue($0.digest)] }).text

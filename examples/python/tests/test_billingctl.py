@@ -65,9 +65,9 @@ def test_program_is_built():
 def test_help():
     result = run("--help", check=0)
     for word in ("scheduler-run", "verify", "backup", "events tail", "export-step", "config get", "config set",
-                 "Exit status", "--json"):
+                 "audit-head", "--audit-head", "Exit status", "--json"):
         assert word in result.stdout
-    for command in ("scheduler-run", "verify", "backup", "events", "export-step", "config"):
+    for command in ("scheduler-run", "verify", "backup", "events", "export-step", "config", "audit-head"):
         text = run(command, "--help", check=0).stdout
         assert text.startswith("usage: billingctl " + command), text
 
@@ -172,6 +172,64 @@ def test_verify(shop, db_path):
     assert any(b["check"] == "cash_ledger" and b["subject"] == "acme" for b in document["result"]["breaches"])
     text = run("verify", db=db_path, check=1).stdout
     assert "breach cash_ledger acme:" in text and "breaches" in text.splitlines()[-1]
+
+
+def test_verify_with_a_kept_audit_head_finds_a_cut_chain(shop, db_path, tmp_path):
+    """`audit-head` prints the chain's head for the host to keep elsewhere; `verify --audit-head
+    FILE` checks the chain against it, so a file whose chain lost its last rows (here an older
+    copy put in its place) is found although it passes every other check."""
+    older = tmp_path / "older.sqlite"
+    run("backup", older, db=db_path, check=0)
+    shop.topup("payments", "acme", amount_fen=500, external_reference="later")
+    head_file = tmp_path / "head.json"
+    result = run("audit-head", db=db_path, check=0)
+    head_file.write_text(result.stdout)
+    head = json.loads(result.stdout)
+    assert head == {key: value for key, value in shop.audit_head().items()}
+    assert head["position"] > 0 and head["digest"]
+    assert run_json("audit-head", db=db_path)["result"] == head
+    # The file as it is reaches the kept head.
+    assert run("verify", "--audit-head", head_file, db=db_path, check=0).stdout == "verify: ok\n"
+    # The older copy: no other check fails, the kept head does.
+    run("verify", db=older, check=0)
+    document = run_json("verify", "--audit-head", head_file, "--integrity", "full", db=older, check=1)
+    assert [b["check"] for b in document["result"]["breaches"]] == ["audit_head"], document
+    assert document["result"]["breaches"][0]["subject"] == str(head["position"])
+    assert "breach audit_head" in run("verify", f"--audit-head={head_file}", db=older, check=1).stdout
+    # Rows deleted at the chain's end of the file itself.
+    connection = sqlite3.connect(db_path)
+    connection.execute("DELETE FROM audit_log WHERE id = ?", (head["position"],))
+    connection.commit()
+    connection.close()
+    document = run_json("verify", "--audit-head", head_file, db=db_path, check=1)
+    assert any(b["check"] == "audit_head" for b in document["result"]["breaches"]), document
+
+
+def test_verify_audit_head_file_errors(shop, db_path, tmp_path):
+    """A head file that cannot be read is exit 3 and one that holds no head a usage error (exit
+    2), both before the database is opened; a head the library refuses is exit 11."""
+    missing = tmp_path / "missing.json"
+    document = run_json("verify", "--audit-head", missing, db=db_path, check=3)
+    assert document["error"]["reason"] == "audit_head_file_error" and "missing.json" in document["error"]["message"]
+    assert run("verify", "--audit-head", tmp_path, db=db_path).returncode == 3  # a directory
+    # Checked before the database is opened: a missing database does not hide it.
+    assert run("verify", "--audit-head", missing, db=str(tmp_path / "no.sqlite")).returncode == 3
+    bad = tmp_path / "bad.json"
+    for text in ("", "not json", "[1, 2]", '{"position": 1}', '{"digest": "x"}', '{"position": -1, "digest": "x"}',
+                 '{"position": 1, "digest": 5}', '{"position": 1, "digest": "x"} trailing', '{"position": 1, "digest": "x"',
+                 '{"position": 1, "digest": "x"}\n' + " " * 5000):
+        bad.write_text(text)
+        document = run_json("verify", "--audit-head", bad, db=db_path, check=2)
+        assert document["error"]["reason"] == "usage_error" and "does not hold an audit head" in document["error"]["message"], text
+    bad.write_bytes(b'{"position": 1, "digest": "\xff"}')
+    assert run("verify", "--audit-head", bad, db=db_path).returncode == 2
+    assert run("verify", "--audit-head=", db=db_path).returncode == 2
+    # Well formed, refused by the library: a member it does not know.
+    bad.write_text('{"position": 1, "digest": "x", "more": 1}')
+    assert run_json("verify", "--audit-head", bad, db=db_path, check=11)["error"]["status_name"]
+    # The option belongs to verify; audit-head takes no arguments.
+    assert run("backup", tmp_path / "c.sqlite", "--audit-head", bad, db=db_path).returncode == 2
+    assert run("audit-head", "extra", db=db_path).returncode == 2
 
 
 # ---- backup -------------------------------------------------------------------------------------
