@@ -185,6 +185,9 @@ enum RowCoverage {
     /// Recorded digests that are not the chain's (verify): for each key an audit row lists, the
     /// last write's digest and audit row must be the recorded ones (`listed: true` when they are
     /// not), and every recorded digest must belong to a key the chain lists (`listed: false`).
+    /// That second half is a NOT IN over the listed keys, which SQLite reads once into an
+    /// ephemeral index: a correlated NOT EXISTS over the materialized `last` scanned it for
+    /// every recorded digest, quadratic (48 s instead of 0.2 s for 36,000 rows).
     static func digestsOffChain(_ db: Connection) throws -> [(table: String, key: String, audit: Int64, listed: Bool)] {
         var mismatches: [(table: String, key: String, audit: Int64, listed: Bool)] = []
         try db.forEach("""
@@ -197,7 +200,7 @@ enum RowCoverage {
                 WHERE (l.d IS NULL) != (r.digest IS NULL) OR l.d != r.digest OR l.audit_id != r.audit_id
             UNION ALL
             SELECT r.table_name, r.row_key, r.audit_id, 'unlisted' FROM row_digests r
-                WHERE NOT EXISTS (SELECT 1 FROM last l WHERE l.t = r.table_name AND l.k = r.row_key)
+                WHERE (r.table_name, r.row_key) NOT IN (SELECT t, k FROM last WHERE t IS NOT NULL AND k IS NOT NULL)
             """) { row in
             mismatches.append((row.text(0), row.text(1), row.int(2), row.text(3) == "listed"))
         }
