@@ -15,35 +15,16 @@ extension Engine {
             let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
                                                                  unified: input.unified, context: context)
             let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
-            var lines: [OrderLine] = []
-            for member in orders { lines += try OrderStore.lines(context.db, of: member.id) }
-            var payment: JSONValue = ["payable": true]
-            var used: [(id: String, amount: Money)] = []
-            do {
-                let plan = try Engine.planPayment(order, coupons: input.coupons, context: context)
-                lines = plan.lines
-                for part in plan.parts {
-                    guard let coupon = part.couponID else { continue }
-                    if let index = used.firstIndex(where: { $0.id == coupon }) {
-                        used[index].amount = try used[index].amount.adding(part.amount)
-                    } else {
-                        used.append((coupon, part.amount))
-                    }
-                }
-            } catch let error as BillingError where error.status == .refused || error.status == .notFound {
-                // The price stands; how it would be paid does not (no funds, a coupon refused).
-                payment = ["payable": false, "reason": .string(error.reason), "message": .string(error.message)]
-            }
+            // The price stands whatever the payment would meet (no funds, a coupon refused).
+            let preview = try Engine.previewPayment(order, of: orders, coupons: input.coupons, account: input.account,
+                                                    rethrowing: [], context: context)
+            let lines = preview.lines, coupons = preview.coupons, payment = preview.payment
             let resources: [JSONValue] = try lines.map { line in
                 let primary = line.parentLine.flatMap { parent in lines.first { $0.orderID == line.orderID && $0.lineNo == parent }?.resourceID }
                 return ["resource_id": JSONValue(line.resourceID), "primary_resource_id": JSONValue(primary), "product_id": .string(line.productID),
                         "product_type": .string(line.productType), "expire_at": JSONValue(line.renewFrom), "new_expire_at": JSONValue(line.renewTo),
                         "new_expire_at_local": line.renewTo.map { .string(context.calendar.iso8601($0)) } ?? .null,
                         "amounts": try line.amounts.json]
-            }
-            let coupons: [JSONValue] = try used.map { entry in
-                let coupon = try CouponStore.require(context.db, id: entry.id, account: input.account)
-                return ["coupon_id": .string(coupon.id), "kind": .string(coupon.kind.rawValue), "amount_fen": .integer(entry.amount.fen)]
             }
             return ["quoted_at": .integer(context.now), "period": ["unit": .string(period.unit.rawValue), "count": .integer(period.count)],
                     "unified_expiry": .bool(input.unified), "resources": .array(resources),
