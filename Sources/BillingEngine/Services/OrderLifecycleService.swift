@@ -90,7 +90,7 @@ extension Engine {
     static func move(_ order: Order, to status: OrderStatus, context: OperationContext) throws {
         let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         let deadline = status == .pendingPayment
-            ? context.now + (try ([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
+            ? context.now + (([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
             : nil
         for var member in [order] + members {
             try member.transition(to: status)
