@@ -7,14 +7,8 @@ extension Engine {
     public func listResources(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { reader -> (ResourceListFilter, Int64?, Int64, Bool) in
             let filter = try ResourceListFilter(reader, account: try reader.string("account_id", maxLength: 64))
-            var after: Int64?
-            if let cursor = try reader.optionalString("after", maxLength: 32) {
-                guard let value = Int64(cursor), value > 0 else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-                }
-                after = value
-            }
-            return (filter, after, try reader.optionalInt("limit", in: 1...100) ?? 20, try reader.optionalBool("with_counts") ?? false)
+            return (filter, try Engine.rowCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
+                    try reader.optionalBool("with_counts") ?? false)
         }) { context, input in
             let (filter, after, limit, withCounts) = input
             _ = try AccountStore.require(context.db, filter.account)

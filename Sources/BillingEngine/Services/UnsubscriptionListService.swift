@@ -9,14 +9,8 @@ extension Engine {
     public func listUnsubscriptions(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { reader -> (UnsubscriptionFilter, Int64?, Int64, Bool) in
             let filter = try UnsubscriptionFilter(reader)
-            var after: Int64?
-            if let cursor = try reader.optionalString("after", maxLength: 32) {
-                guard let value = Int64(cursor), value > 0 else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-                }
-                after = value
-            }
-            return (filter, after, try reader.optionalInt("limit", in: 1...100) ?? 20, try reader.optionalBool("with_counts") ?? false)
+            return (filter, try Engine.rowCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
+                    try reader.optionalBool("with_counts") ?? false)
         }) { context, input in
             let (filter, after, limit, withCounts) = input
             _ = try AccountStore.require(context.db, filter.account)
@@ -73,6 +67,16 @@ extension Engine {
         fields["message"] = JSONValue(group.message)
         fields["refund_fen"] = .integer(try group.refund.fen)
         return .object(fields)
+    }
+
+    /// Reads `after` of a list paged by a row's sequence number (the unsubscription and
+    /// resource lists): a positive integer as the last page's `next_cursor` gave it.
+    static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
+        guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
+        guard let value = Int64(cursor), value > 0 else {
+            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+        }
+        return value
     }
 }
 
