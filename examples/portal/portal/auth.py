@@ -80,17 +80,23 @@ def register():
                            message=message, done=done), (400 if message else 200)
 
 
-@blueprint.route("/activate", methods=["GET", "POST"])
-def activate():
+def password_form(purpose: str, set_password):
+    """The page that sets a password from a single-use link's token (activation or reset):
+    `set_password(actor, token, password)` is the library call."""
     token = request.values.get("token", "")
     message = None
     if request.method == "POST":
         try:
-            backend.engine().platform_activate("portal", token, request.form.get("password", ""))
+            set_password("portal", token, request.form.get("password", ""))
             return render_template("message.html", message=t("activated"), link=url_for("auth.login"))
         except errors.BillingError as error:
             message = error_message(error)
-    return render_template("activate.html", token=token, message=message, purpose="activate")
+    return render_template("activate.html", token=token, message=message, purpose=purpose)
+
+
+@blueprint.route("/activate", methods=["GET", "POST"])
+def activate():
+    return password_form("activate", backend.engine().platform_activate)
 
 
 @blueprint.route("/reset", methods=["GET", "POST"])
@@ -112,12 +118,4 @@ def reset_request():
 
 @blueprint.route("/reset/complete", methods=["GET", "POST"])
 def reset_complete():
-    token = request.values.get("token", "")
-    message = None
-    if request.method == "POST":
-        try:
-            backend.engine().password_reset_complete("portal", token, request.form.get("password", ""))
-            return render_template("message.html", message=t("activated"), link=url_for("auth.login"))
-        except errors.BillingError as error:
-            message = error_message(error)
-    return render_template("activate.html", token=token, message=message, purpose="reset")
+    return password_form("reset", backend.engine().password_reset_complete)

@@ -68,12 +68,21 @@ def provision(account: str, order: Dict[str, Any]) -> None:
                                          [{"resource_id": rid, "outcome": "SUCCEEDED"} for rid in waiting])
 
 
-def finish_export(account: str, export: Dict[str, Any]) -> None:
-    """Small exports are written at once; larger ones are left to the scheduler."""
-    for _ in range(3):
-        if export["status"] != "GENERATING":
-            return
-        export = backend.engine().export_step("portal", account, export["export_id"])["export"]
+def request_export(account: str, kind: str, back: str, **request: Any):
+    """Asks the library for an export of `kind` in the page's language and answers with a
+    redirect: to the export records (small exports are written at once, larger ones are left
+    to the scheduler), or back to the page `back` with the library's message."""
+    engine = backend.engine()
+    try:
+        export = engine.export_request("portal", account, kind, language=session.get("lang", "zh"),
+                                       idempotency_key=idempotency_key("export"), **request)["export"]
+        for _ in range(3):
+            if export["status"] != "GENERATING":
+                break
+            export = engine.export_step("portal", account, export["export_id"])["export"]
+    except errors.BillingError as error:
+        return redirect(url_for(back, message=error_message(error)))
+    return redirect(url_for("customer.exports", message=t("export_requested")))
 
 
 # -- buying ---------------------------------------------------------------------------------
@@ -170,15 +179,9 @@ def cancel_orders(account: str):
 def export_selected(account: str):
     try:
         ids = selected(maximum=1000)
-        export = backend.engine().export_request("portal", account, "PENDING_ORDERS", order_ids=ids,
-                                                 language=session.get("lang", "zh"),
-                                                 idempotency_key=idempotency_key("export"))["export"]
     except UserError as error:
         return redirect(url_for("customer.pending_orders", message=str(error)))
-    except errors.BillingError as error:
-        return redirect(url_for("customer.pending_orders", message=error_message(error)))
-    finish_export(account, export)
-    return redirect(url_for("customer.exports", message=t("export_requested")))
+    return request_export(account, "PENDING_ORDERS", "customer.pending_orders", order_ids=ids)
 
 
 @blueprint.route("/orders/<order_id>/pay", methods=["GET", "POST"])
@@ -247,14 +250,7 @@ def export_orders(account: str):
         value = request.form.get(key)
         if value and value != "ALL":
             filters[key] = value
-    try:
-        export = backend.engine().export_request("portal", account, "ORDERS", filter=filters or None,
-                                                 language=session.get("lang", "zh"),
-                                                 idempotency_key=idempotency_key("export"))["export"]
-    except errors.BillingError as error:
-        return redirect(url_for("customer.my_orders", message=error_message(error)))
-    finish_export(account, export)
-    return redirect(url_for("customer.exports", message=t("export_requested")))
+    return request_export(account, "ORDERS", "customer.my_orders", filter=filters or None)
 
 
 @blueprint.route("/orders/<order_id>")
@@ -402,14 +398,7 @@ def unified_day(account: str):
 @customer_page
 def export_renewals(account: str):
     tab = request.form.get("tab", "ALL")
-    try:
-        export = backend.engine().export_request("portal", account, "RENEWALS", filter={"tab": tab},
-                                                 language=session.get("lang", "zh"),
-                                                 idempotency_key=idempotency_key("export"))["export"]
-    except errors.BillingError as error:
-        return redirect(url_for("customer.renewals", message=error_message(error)))
-    finish_export(account, export)
-    return redirect(url_for("customer.exports", message=t("export_requested")))
+    return request_export(account, "RENEWALS", "customer.renewals", filter={"tab": tab})
 
 
 # -- unsubscription --------------------------------------------------------------------------------
