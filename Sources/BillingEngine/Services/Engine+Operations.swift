@@ -14,9 +14,9 @@ extension Engine {
     /// left out of the stored request (so they are not compared on replay), and response
     /// fields with these names are left out of the stored response (a replay returns null
     /// for them).
-    func perform<Input>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
+    func perform<Input, Output: ResponseDocument>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
                         parse: (ObjectReader) throws -> Input,
-                        apply: (OperationContext, Input) throws -> JSONValue) throws -> String {
+                        apply: (OperationContext, Input) throws -> Output) throws -> String {
         let reader = try ObjectReader(text: requestText)
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
@@ -44,7 +44,7 @@ extension Engine {
                     return (replay, [])
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
-                let result = try apply(context, input)
+                let result = try apply(context, input).json
                 let response = Engine.document(result)
                 if let key {
                     var stored = response
@@ -67,16 +67,16 @@ extension Engine {
     }
 
     /// Runs a read in one consistent snapshot.
-    func query<Input>(_ requestText: String?,
+    func query<Input, Output: ResponseDocument>(_ requestText: String?,
                       parse: (ObjectReader) throws -> Input,
-                      run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+                      run: (OperationContext, Input) throws -> Output) throws -> String {
         let reader = try ObjectReader(text: requestText)
         let input = try parse(reader)
         try reader.finish()
         return try lock.withLock {
             try db.transaction(write: false) {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try run(context, input))
+                return Engine.document(try run(context, input).json)
             }
         }
     }
@@ -87,18 +87,38 @@ extension Engine {
     /// committed. Nothing it wrote is kept — no effect, event, audit row or idempotency
     /// record, no identifier used up — and the work it queued for after a commit
     /// (`afterCommit`) is dropped. A rollback that fails is an error (`rollback_failed`).
-    func rehearse<Input>(_ requestText: String?,
+    func rehearse<Input, Output: ResponseDocument>(_ requestText: String?,
                          parse: (ObjectReader) throws -> Input,
-                         run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+                         run: (OperationContext, Input) throws -> Output) throws -> String {
         let reader = try ObjectReader(text: requestText)
         let input = try parse(reader)
         try reader.finish()
         return try lock.withLock {
             try db.rehearsal {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try run(context, input))
+                return Engine.document(try run(context, input).json)
             }
         }
+    }
+
+    // Transitional overloads for operations that still answer a bare tree (see UntypedResponse).
+
+    func perform<Input>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
+                        parse: (ObjectReader) throws -> Input,
+                        apply: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        try perform(operation, requestText, secrets: secrets, parse: parse) { UntypedResponse(json: try apply($0, $1)) }
+    }
+
+    func query<Input>(_ requestText: String?,
+                      parse: (ObjectReader) throws -> Input,
+                      run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        try query(requestText, parse: parse) { UntypedResponse(json: try run($0, $1)) }
+    }
+
+    func rehearse<Input>(_ requestText: String?,
+                         parse: (ObjectReader) throws -> Input,
+                         run: (OperationContext, Input) throws -> JSONValue) throws -> String {
+        try rehearse(requestText, parse: parse) { UntypedResponse(json: try run($0, $1)) }
     }
 
     /// A document with `schema_version` on it, for documents embedded in a response.
