@@ -6,13 +6,8 @@ extension Engine {
     /// the cash position simply rises from below zero. Emits `account.topped_up` (and
     /// `account.arrears_settled` when the position leaves arrears).
     public func topUp(_ requestJSON: String?) throws -> String {
-        try perform("account.topup", requestJSON, parse: { reader -> (String, Money, String) in
-            let id = try reader.string("account_id", maxLength: 64)
-            let amount = try reader.money("amount_fen")
-            guard amount.fen > 0 else { throw BillingError.invalid("non_positive_amount", "request.amount_fen must be greater than 0") }
-            return (id, amount, try reader.string("external_reference", maxLength: 128))
-        }, apply: { context, input in
-            let (id, amount, reference) = input
+        try perform("account.topup", requestJSON, parse: TopUpRequest.init) { context, input -> TopUpResponse in
+            let (id, amount, reference) = (input.accountID, input.amount, input.externalReference)
             let before = try AccountStore.require(context.db, id)
             if let first = try AccountStore.topUp(context.db, account: id, reference: reference) {
                 guard case .object(let fields) = first, fields["amount_fen"] == .integer(amount.fen) else {
@@ -20,7 +15,7 @@ extension Engine {
                                        "top-up reference \(BillingError.quote(reference)) was already recorded with another amount")
                 }
                 context.audit(account: id, subject: reference, detail: ["replayed": true])
-                return ["topup": first, "account": before.json(context.configuration), "replayed": true]
+                return TopUpResponse(topUp: first, account: before, configuration: context.configuration, arrearsSettled: nil)
             }
             try AccountStore.post(context.db, account: id, fund: .cash, kind: "TOPUP", amount: amount,
                                   reference: reference, at: context.now)
@@ -32,17 +27,16 @@ extension Engine {
                                     "arrears_settled_fen": .integer(settled.fen)])
             try Engine.settleArrearsIfCleared(id, owedBefore: before.arrears, context: context)
             context.audit(account: id, subject: reference, detail: ["amount_fen": .integer(amount.fen)])
-            return ["topup": entry, "account": after.json(context.configuration), "arrears_settled_fen": .integer(settled.fen),
-                    "replayed": false]
-        })
+            return TopUpResponse(topUp: entry, account: after, configuration: context.configuration, arrearsSettled: settled)
+        }
     }
 
     /// A page of an account's ledger: `{"account_id", "after"?, "limit"?}`.
     public func listLedger(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in (try reader.string("account_id", maxLength: 64), try PageRequest(reader)) }) { context, input in
-            _ = try AccountStore.require(context.db, input.0)
-            let rows = try AccountStore.ledgerPage(context.db, account: input.0, after: input.1.after, limit: input.1.limit + 1)
-            return input.1.document(rows, itemsKey: "entries", sequenceKey: "id")
+        try query(requestJSON, parse: LedgerListRequest.init) { context, input -> SequencePageResponse in
+            _ = try AccountStore.require(context.db, input.accountID)
+            let rows = try AccountStore.ledgerPage(context.db, account: input.accountID, after: input.page.after, limit: input.page.limit + 1)
+            return SequencePageResponse(page: input.page, rows: rows, itemsKey: "entries", sequenceKey: "id")
         }
     }
 }
