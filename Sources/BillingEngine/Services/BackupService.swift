@@ -16,7 +16,7 @@ extension Engine {
     /// then directory) before it reports success. A read: no actor, no audit row, no event.
     public func backup(_ requestJSON: String?) throws -> String {
         let reader = try ObjectReader(text: requestJSON)
-        let destination = try reader.string("destination", maxLength: 4096)
+        let destination = try BackupRequest(reader).destination
         try reader.finish()
         guard destination.hasPrefix("/"), !destination.hasSuffix("/"), !destination.utf8.contains(0) else {
             throw BillingError.invalid("destination_not_absolute",
@@ -43,8 +43,7 @@ extension Engine {
         let directory = String(destination[..<slash])
         _ = try Engine.syncFile(directory.isEmpty ? "/" : directory)
         finished = true
-        return Engine.document(["backup": ["destination": .string(destination), "bytes": .integer(bytes),
-                                           "taken_at": .integer(takenAt)]])
+        return Engine.document(BackupResponse(destination: destination, bytes: bytes, takenAt: takenAt).json)
     }
 
     /// fsync()s a file or directory and returns its size.

@@ -65,46 +65,20 @@ extension Engine {
     /// steps to READY (or FAILED with the reason). Records and files are purged
     /// `export_retention_hours` (72) after the request.
     public func requestExport(_ requestJSON: String?) throws -> String {
-        try perform("export.request", requestJSON, parse: { reader -> (String, ExportKind, JSONValue, String) in
-            let account = try reader.string("account_id", maxLength: 64)
-            guard let kind = try reader.optionalChoice("kind", ExportKind.allCases.map(\.rawValue)).flatMap(ExportKind.init) else {
-                throw BillingError.invalid("missing_field", "request.kind is required")
-            }
-            let language = try reader.optionalChoice("language", ["zh", "en"]) ?? "zh"
-            var stored: JSONValue
-            switch kind {
-            case .orders:
-                let filter = try reader.optionalObject("filter") ?? ObjectReader(.object([:]), path: "request.filter")
-                stored = try OrderFilter(filter, account: account).json
-                try filter.finish()
-            case .renewals, .renewalPrices:
-                guard let filter = try reader.optionalObject("filter") else {
-                    throw BillingError.invalid("missing_field", "request.filter with a tab is required")
-                }
-                stored = try RenewalFilter(filter, account: account).json
-                try filter.finish()
-            case .pendingOrders:
-                guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
-                    throw BillingError.invalid("missing_field", "request.order_ids must list the pending orders to export")
-                }
-                stored = .array(ids.map { .string($0) })
-            }
-            return (account, kind, stored, language)
-        }, apply: { context, input in
-            let (account, kind, stored, language) = input
+        try perform("export.request", requestJSON, parse: ExportRequest.init) { context, input -> ExportResponse in
+            let (account, kind, stored, language) = (input.accountID, input.kind, input.selection.stored, input.language)
             _ = try AccountStore.require(context.db, account)
             let expected: Int64
-            switch kind {
-            case .orders:
-                expected = try OrderFilter(ObjectReader(stored, path: "filter"), account: account).count(context.db)
-            case .renewals, .renewalPrices:
-                expected = try RenewalFilter(ObjectReader(stored, path: "filter"), account: account).count(context.db)
+            switch input.selection {
+            case .orders(let filter):
+                expected = try filter.count(context.db)
+            case .renewals(let filter):
+                expected = try filter.count(context.db)
                 if kind == .renewalPrices && expected > context.configuration.maxRenewalPriceExportRows {
                     throw BillingError.refused("too_many_rows", "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
                 }
-            case .pendingOrders:
-                guard case .array(let ids) = stored else { throw BillingError(.internal, "bad_request", "order ids") }
-                for case .string(let id) in ids {
+            case .pendingOrders(let ids):
+                for id in ids {
                     let order = try OrderStore.require(context.db, id, account: account)
                     guard order.status == .pendingPayment else {
                         throw BillingError.refused("order_not_pending", "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
@@ -123,8 +97,8 @@ extension Engine {
             try ExportStore.insert(context.db, record, sequence: sequence)
             try context.emit("export.requested", account: account, subject: id, data: ["kind": .string(kind.rawValue), "rows_expected": .integer(expected)])
             context.audit(account: account, subject: id, detail: ["kind": .string(kind.rawValue)])
-            return ["export": record.json]
-        })
+            return ExportResponse(export: record)
+        }
     }
 
     /// Where export files go: the configured directory, or beside the database file.
@@ -140,15 +114,12 @@ extension Engine {
     /// Writes the next rows of an export now: `{"actor", "account_id", "export_id", "max_rows"?}`
     /// → `{"export"}` with its progress.
     public func stepExport(_ requestJSON: String?) throws -> String {
-        try perform("export.step", requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
-             try reader.optionalInt("max_rows", in: 1...1_000_000))
-        }, apply: { context, input in
-            let record = try ExportStore.require(context.db, input.1, account: input.0)
-            let advanced = try Engine.advanceExport(record, rows: input.2 ?? context.configuration.exportRowsPerStep, context: context)
-            context.audit(account: input.0, subject: input.1, detail: ["rows_written": .integer(advanced.rowsWritten)])
-            return ["export": advanced.json]
-        })
+        try perform("export.step", requestJSON, parse: ExportStepRequest.init) { context, input -> ExportResponse in
+            let record = try ExportStore.require(context.db, input.exportID, account: input.accountID)
+            let advanced = try Engine.advanceExport(record, rows: input.maxRows ?? context.configuration.exportRowsPerStep, context: context)
+            context.audit(account: input.accountID, subject: input.exportID, detail: ["rows_written": .integer(advanced.rowsWritten)])
+            return ExportResponse(export: advanced)
+        }
     }
 
     /// Writes up to `rows` more rows: reads them by keyset after the stored cursor, appends them
@@ -270,33 +241,24 @@ extension Engine {
     /// An export's file for its owner: `{"account_id", "export_id", "mode"?: "PATH" | "BYTES"}` →
     /// `{"export", "path"}` or `{"export", "content_base64"}`. Only READY exports.
     public func downloadExport(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("export_id", maxLength: 64),
-             try reader.optionalChoice("mode", ["PATH", "BYTES"]) ?? "PATH")
-        }) { context, input in
-            let record = try ExportStore.require(context.db, input.1, account: input.0)
+        try query(requestJSON, parse: ExportDownloadRequest.init) { context, input -> ExportDownloadResponse in
+            let record = try ExportStore.require(context.db, input.exportID, account: input.accountID)
             guard record.status == "READY" else {
                 throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
             }
-            if input.2 == "PATH" { return ["export": record.json, "path": .string(record.path)] }
+            guard input.inline else { return ExportDownloadResponse(export: record, file: .path(record.path)) }
             let bytes = try ExportFile.read(record.path)
-            return ["export": record.json, "content_base64": .string(Data(bytes).base64EncodedString())]
+            return ExportDownloadResponse(export: record, file: .contentBase64(Data(bytes).base64EncodedString()))
         }
     }
 
     /// An account's export records, newest first: `{"account_id", "after"?, "limit"?}`.
     public func listExports(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
-                guard let value = Int64(text), value >= 0 else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
-                return value
-            }, try reader.optionalInt("limit", in: 1...100) ?? 20)
-        }) { context, input in
-            _ = try AccountStore.require(context.db, input.0)
-            let rows = try ExportStore.page(context.db, account: input.0, before: input.1 ?? Int64.max, limit: input.2 + 1)
-            let page = rows.prefix(Int(input.2))
-            return ["exports": .array(page.map { $0.0.json }), "next_cursor": JSONValue(page.last.map { String($0.1) }),
-                    "has_more": .bool(rows.count > page.count)]
+        try query(requestJSON, parse: ExportListRequest.init) { context, input -> ExportPageResponse in
+            _ = try AccountStore.require(context.db, input.accountID)
+            let rows = try ExportStore.page(context.db, account: input.accountID, before: input.before ?? Int64.max, limit: input.limit + 1)
+            let page = rows.prefix(Int(input.limit))
+            return ExportPageResponse(exports: Array(page), hasMore: rows.count > page.count)
         }
     }
 

@@ -13,9 +13,9 @@ extension Engine {
     /// read of the stored hash and a write that records the outcome.
     public func login(_ requestJSON: String?) throws -> String {
         let reader = try ObjectReader(text: requestJSON)
-        let identifierText = try reader.string("identifier", maxLength: 254)
-        let password = try reader.string("password", maxLength: 1024)
+        let request = try LoginRequest(reader)
         try reader.finish()
+        let (identifierText, password) = (request.identifier, request.password)
         let identifier = try? LoginIdentifier.parse(identifierText)
         // Text that is no identifier at all is throttled too, so no answer depends on it.
         let key = Engine.throttleKey(identifier?.normalized ?? identifierText.trimmingSpaces())
@@ -83,7 +83,7 @@ extension Engine {
                     try PlatformAccountStore.update(db, platform)
                 }
                 try record("success")
-                return Engine.document(["platform_account": platform.json, "account_id": .string(platform.accountID)])
+                return Engine.document(LoginResponse(platformAccount: platform).json)
             }
         }
         if let failure { throw failure }
@@ -133,14 +133,13 @@ extension Engine {
     /// audit row is written. `channel` and `token_expires_at` do not depend on existence.
     /// Emits `platform.password_reset_requested` for an account only.
     public func requestPasswordReset(_ requestJSON: String?) throws -> String {
-        try perform("platform.reset_request", requestJSON, secrets: ["reset_token"], parse: { reader in
-            try LoginIdentifier.parse(try reader.string("identifier", maxLength: 254))
-        }, apply: { context, identifier in
+        try perform("platform.reset_request", requestJSON, secrets: ["reset_token"], parse: PasswordResetRequest.init) { context, input -> PasswordResetResponse in
+            let identifier = input.identifier
             let channel = JSONValue.string(identifier.kind)
+            let expiresAt = context.now + context.configuration.tokenTTLSeconds
             guard let platform = try PlatformAccountStore.find(context.db, identifier), platform.status == .active else {
                 context.audit(detail: ["channel": channel, "outcome": "no_active_account"])
-                return ["platform_account": .null, "channel": channel, "reset_token": .null,
-                        "token_expires_at": .integer(context.now + context.configuration.tokenTTLSeconds)]
+                return PasswordResetResponse(platformAccount: nil, channel: identifier.kind, resetToken: nil, tokenExpiresAt: expiresAt)
             }
             let token = try PlatformAccountStore.issueToken(context.db, account: platform.id, purpose: .resetPassword,
                                                             at: context.now, ttl: context.configuration.tokenTTLSeconds)
@@ -148,9 +147,9 @@ extension Engine {
                              data: ["channel": channel, "email": .string(platform.email), "phone": .string(platform.phone),
                                     "token_expires_at": .integer(token.expiresAt)])
             context.audit(account: platform.accountID, subject: platform.id, detail: ["channel": channel, "outcome": "token_issued"])
-            return ["platform_account": platform.json, "channel": channel, "reset_token": .string(token.token),
-                    "token_expires_at": .integer(token.expiresAt)]
-        })
+            return PasswordResetResponse(platformAccount: platform, channel: identifier.kind, resetToken: token.token,
+                                         tokenExpiresAt: token.expiresAt)
+        }
     }
 
     /// Completes a reset with its token and a new password: `{"actor", "token", "password"}`.

@@ -18,50 +18,29 @@ extension Engine {
     /// order vouchers, cash coupons, stored-value cards, cash, credit; what no fund covers
     /// becomes arrears, which put the account's pay-per-use resources into grace.
     public func reportUsage(_ requestJSON: String?) throws -> String {
-        try perform("usage.report", requestJSON, parse: { reader -> (String, [UsageRecord]) in
-            let account = try reader.string("account_id", maxLength: 64)
-            guard let values = try reader.optionalArray("records", maxCount: 1000), !values.isEmpty else {
-                throw BillingError.invalid("missing_field", "request.records must list 1–1000 usage records")
-            }
-            let records = try values.enumerated().map { index, value -> UsageRecord in
-                let item = try ObjectReader(value, path: "request.records[\(index)]")
-                let record = UsageRecord(usageID: try item.string("usage_id", maxLength: 128), resourceID: try item.string("resource_id", maxLength: 64),
-                                         quantity: try item.int("quantity", in: 0...100_000), start: try item.instant("start"), end: try item.instant("end"))
-                try item.finish()
-                guard record.end >= record.start, record.end - record.start <= 31 * 86_400 else {
-                    throw BillingError.invalid("invalid_window", "\(item.path): end must not precede start, and a record spans at most 31 days")
-                }
-                return record
-            }
-            guard Set(records.map(\.usageID)).count == records.count else {
-                throw BillingError.invalid("duplicate_usage", "a usage id is listed twice in one report")
-            }
-            return (account, records)
-        }, apply: { context, input in
-            let account = try AccountStore.require(context.db, input.0)
+        try perform("usage.report", requestJSON, parse: UsageReportRequest.init) { context, input -> UsageReportResponse in
+            let account = try AccountStore.require(context.db, input.accountID)
             let wasInArrears = account.arrears.fen > 0
-            var results: [JSONValue] = []
+            var results: [UsageResult] = []
             var charged = Money.zero
-            for record in input.1 {
-                if let stored = try UsageStore.record(context.db, account: input.0, usageID: record.usageID) {
+            for record in input.records {
+                if let stored = try UsageStore.record(context.db, account: input.accountID, usageID: record.usageID) {
                     guard stored == record else {
                         throw BillingError(.conflict, "usage_id_reused", "usage id \(record.usageID) was already reported with other values")
                     }
-                    results.append(["usage_id": .string(record.usageID), "status": "DUPLICATE"])
+                    results.append(.duplicate(usageID: record.usageID))
                     continue
                 }
-                let lines = try Engine.rate(record, account: input.0, context: context)
-                try UsageStore.insertRecord(context.db, record, account: input.0, at: context.now)
+                let lines = try Engine.rate(record, account: input.accountID, context: context)
+                try UsageStore.insertRecord(context.db, record, account: input.accountID, at: context.now)
                 charged = try charged.adding(Money.sum(lines.map(\.charge)))
-                results.append(["usage_id": .string(record.usageID), "status": "RATED",
-                                "lines": .array(lines.map { ["hour_start": .integer($0.hour), "units": .integer($0.units), "covered": .integer($0.covered),
-                                                             "overage": .integer($0.overage), "charged_fen": .integer($0.charge.fen)] })])
+                results.append(.rated(usageID: record.usageID, lines: lines))
             }
-            let after = try AccountStore.require(context.db, input.0)
+            let after = try AccountStore.require(context.db, input.accountID)
             if !wasInArrears && after.arrears.fen > 0 { try Engine.enterArrears(after, context: context) }
-            context.audit(account: input.0, detail: ["records": .integer(Int64(input.1.count)), "charged_fen": .integer(charged.fen)])
-            return ["results": .array(results), "charged_fen": .integer(charged.fen), "account": after.json(context.configuration)]
-        })
+            context.audit(account: input.accountID, detail: ["records": .integer(Int64(input.records.count)), "charged_fen": .integer(charged.fen)])
+            return UsageReportResponse(results: results, charged: charged, account: after, configuration: context.configuration)
+        }
     }
 
     struct RatedSlot { var hour: Int64; var units: Int64; var covered: Int64; var overage: Int64; var charge: Money }
@@ -229,35 +208,15 @@ extension Engine {
     /// "after"?, "limit"?}` → `{"lines": [{"resource_id", "hour_start", "units", "covered",
     /// "overage", "price_microfen", "charged_fen", "paid_by"}], "next_cursor", "has_more"}`.
     public func listUsage(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (String, String?, Int64?, Int64?, (Int64, String)?, Int64) in
-            let limit: Int64 = try reader.optionalInt("limit", in: 1...1000) ?? 100
-            // The cursor is read with the request, so a bad one is refused as such whatever the account.
-            let cursor = try reader.optionalString("after", maxLength: 80).map { text -> (Int64, String) in
-                let parts = text.split(separator: "|")
-                guard parts.count == 2, let hour = Int64(parts[0]) else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-                }
-                return (hour, String(parts[1]))
+        try query(requestJSON, parse: UsageListRequest.init) { context, input -> UsagePageResponse in
+            _ = try AccountStore.require(context.db, input.accountID)
+            let rows = try UsageStore.lines(context.db, account: input.accountID, resource: input.resourceID, from: input.from, to: input.to,
+                                            after: input.after.map { ($0.hour, $0.resource) }, limit: input.limit + 1)
+            let page = rows.prefix(Int(input.limit))
+            let lines = try page.map { line in
+                ListedUsageLine(line: line, paidBy: try UsageStore.funding(context.db, resource: line.resource, hour: line.hour))
             }
-            return (try reader.string("account_id", maxLength: 64), try reader.optionalString("resource_id", maxLength: 64),
-                    try reader.optionalInstant("from"), try reader.optionalInstant("to"), cursor, limit)
-        }) { context, input in
-            _ = try AccountStore.require(context.db, input.0)
-            let rows = try UsageStore.lines(context.db, account: input.0, resource: input.1, from: input.2, to: input.3, after: input.4,
-                                            limit: input.5 + 1).map { line -> (String, Int64, JSONValue) in
-                (line.resource, line.hour, ["resource_id": .string(line.resource), "hour_start": .integer(line.hour), "units": .integer(line.units),
-                                            "covered": .integer(line.covered), "overage": .integer(line.overage), "price_microfen": .integer(line.priceMicrofen),
-                                            "charged_fen": .integer(line.charged.fen), "unit": .string(line.perHour ? "UNIT_SECONDS" : "UNITS")])
-            }
-            let page = rows.prefix(Int(input.5))
-            let lines: [JSONValue] = try page.map { row in
-                guard case .object(var fields) = row.2 else { return row.2 }
-                fields["paid_by"] = .array(try UsageStore.funding(context.db, resource: row.0, hour: row.1).map {
-                    ["source": .string($0.source), "coupon_id": JSONValue($0.coupon), "amount_fen": .integer($0.amount.fen)]
-                })
-                return .object(fields)
-            }
-            return ["lines": .array(lines), "next_cursor": JSONValue(page.last.map { "\($0.1)|\($0.0)" }), "has_more": .bool(rows.count > page.count)]
+            return UsagePageResponse(lines: lines, hasMore: rows.count > page.count)
         }
     }
 
@@ -266,31 +225,22 @@ extension Engine {
     /// "product_id", "status", "effective_at", "expire_at", "kind", "quota", "window_start", "used",
     /// "applies_to"}], "next_cursor", "has_more"}` (timed quotas in unit-seconds).
     public func listPackages(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> PageRequest in
-            let page = try PageRequest(reader)
-            guard page.account != nil else { throw BillingError.invalid("missing_field", "request.account_id is required") }
-            return page
-        }) { context, page in
-            let account = page.account ?? ""
+        try query(requestJSON, parse: PackageListRequest.init) { context, input -> PackagePageResponse in
+            let (page, account) = (input.page, input.accountID)
             _ = try AccountStore.require(context.db, account)
             let ids = try ResourceStore.packagePage(context.db, account: account, after: page.after, limit: page.limit + 1)
             let window = ids.prefix(Int(page.limit))
-            let packages: [JSONValue] = try window.map { id, _ in
+            let packages = try window.map { id, _ -> (resource: Resource, quota: PackageQuota?) in
                 let package = try ResourceStore.require(context.db, id, account: account)
-                guard case .object(var fields) = package.json(context.calendar) else { return .null }
-                if let terms = try ProductStore.load(context.db, package.productID)?.package, let effective = package.effectiveAt {
-                    let quotaWindow = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
-                    let used = try PackageStore.used(context.db, package: id, window: quotaWindow)
-                    fields["kind"] = .string(terms.kind)
-                    fields["quota"] = .integer(terms.quota)
-                    fields["window_start"] = .integer(quotaWindow)
-                    fields["used"] = .integer(used)
-                    fields["applies_to"] = .array(terms.appliesTo.map { .string($0) })
+                guard let terms = try ProductStore.load(context.db, package.productID)?.package, let effective = package.effectiveAt else {
+                    return (package, nil)
                 }
-                return .object(fields)
+                let quotaWindow = UsageRating.quotaWindow(effectiveAt: effective, instant: max(context.now, effective), terms: terms, calendar: context.calendar)
+                let used = try PackageStore.used(context.db, package: id, window: quotaWindow)
+                return (package, PackageQuota(terms: terms, windowStart: quotaWindow, used: used))
             }
-            return ["packages": .array(packages), "next_cursor": .string(String(window.last?.1 ?? page.after)),
-                    "has_more": .bool(ids.count > window.count)]
+            return PackagePageResponse(packages: packages, calendar: context.calendar, lastSequence: window.last?.1 ?? page.after,
+                                       hasMore: ids.count > window.count)
         }
     }
 }

@@ -2,34 +2,13 @@
 /// that no longer match their last recorded write, and money that does not reconcile with
 /// the operations that moved it.
 extension Engine {
-    /// What verify is asked to check: how thoroughly SQLite checks the file, and optionally the
-    /// head of the audit chain the host kept from `billing_audit_head`.
-    struct VerifyRequest {
-        let integrity: IntegrityMode
-        let head: (position: Int64, digest: String)?
-
-        init(_ reader: ObjectReader) throws {
-            integrity = try Engine.integrityMode(reader)
-            if let head = try reader.optionalObject("audit_head") {
-                let position = try head.int("position", in: 0...Int64.max)
-                let digest = try head.string("digest", maxLength: 128)
-                // billing_audit_head's response may be passed back as it came.
-                _ = try head.optionalInt("schema_version")
-                try head.finish()
-                self.head = (position, digest)
-            } else {
-                self.head = nil
-            }
-        }
-    }
-
     /// The chain's head: `{}` → `{"position", "digest"}` (the last audit row's id and hash).
     /// A host that stores it outside the file (after each write, or periodically) and passes it
     /// back to `verify` detects a cut chain (rows deleted at the end) and a recomputed one.
     public func auditHead(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { _ in () }) { context, _ in
+        try query(requestJSON, parse: EmptyRequest.init) { context, _ -> AuditHeadResponse in
             let head = try AuditLog.head(context.db)
-            return ["position": .integer(head.position), "digest": .string(head.digest)]
+            return AuditHeadResponse(position: head.position, digest: head.digest)
         }
     }
 

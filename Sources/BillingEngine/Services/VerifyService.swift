@@ -14,11 +14,11 @@ extension Engine {
     /// (`row_tampered`, naming table and key); every ledger row is tied to what made it and
     /// orders, refunds and usage hours agree with the ledger (`ledger_reconciliation`).
     public func verify(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: VerifyRequest.init) { context, request in
+        try query(requestJSON, parse: VerifyRequest.init) { context, request -> VerifyResponse in
             let integrity = request.integrity
             // A damaged file is reported as such; invariants computed from it would mislead.
             let damage = try Engine.integrityBreaches(context.db, mode: integrity)
-            if !damage.isEmpty { return ["ok": false, "integrity": .string(integrity.rawValue), "checked": [:], "breaches": .array(damage)] }
+            if !damage.isEmpty { return VerifyResponse(integrity: integrity, checked: nil, breaches: damage) }
             var breaches: [JSONValue] = []
             func breach(_ check: String, _ subject: String, _ detail: String) {
                 breaches.append(["check": .string(check), "subject": .string(subject), "detail": .string(detail)])
@@ -89,16 +89,9 @@ extension Engine {
                 breach("missing_audit", operation.operation, "\(operation.keyed) keyed operations but \(operation.audited) audit rows")
             }
             let count = try InvariantQueries.counts(db)
-            let counts: JSONValue = [
-                "accounts": .integer(count.accounts),
-                "orders": .integer(count.orders),
-                "coupons": .integer(count.coupons),
-                "resources": .integer(count.resources),
-                "audit_rows": .integer(count.auditRows),
-                // Keyed links this handle could not check: it was opened without the audit key.
-                "audit_links_unchecked": .integer(chain.unchecked),
-            ]
-            return ["ok": .bool(breaches.isEmpty), "integrity": .string(integrity.rawValue), "checked": counts, "breaches": .array(breaches)]
+            let counts = VerifiedCounts(accounts: count.accounts, orders: count.orders, coupons: count.coupons, resources: count.resources,
+                                        auditRows: count.auditRows, auditLinksUnchecked: chain.unchecked)
+            return VerifyResponse(integrity: integrity, checked: counts, breaches: breaches)
         }
     }
 }
