@@ -51,7 +51,7 @@ extension Engine {
 
     /// The account document: `{"account_id"}` → `{"account": {...}}`.
     public func getAccount(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: AccountRequest.init) { context, request in
+        try query(requestJSON, parse: AccountRequest.init) { context, request -> AccountResponse in
             AccountResponse(account: try AccountStore.require(context.db, request.accountID), configuration: context.configuration)
         }
     }
