@@ -70,8 +70,8 @@ extension Engine {
             try AccountStore.updateAttributes(context.db, account)
             var moved: [String] = []
             if let deduction = input.deductionDays, deduction != deductionBefore {
+                // It moves resources only: the account answered is the one written above.
                 moved = try Engine.followDeductionDays(account: account.id, context: context)
-                account = try AccountStore.require(context.db, account.id)
             }
             let settings: JSONValue = [
                 "deduction_days": .integer(account.deductionDays ?? context.configuration.defaultDeductionDays),

@@ -17,9 +17,11 @@ extension Engine {
                 context.audit(account: id, subject: reference, detail: ["replayed": true])
                 return TopUpResponse(topUp: first, account: before, configuration: context.configuration, arrearsSettled: nil)
             }
-            try AccountStore.post(context.db, account: id, fund: .cash, kind: "TOPUP", amount: amount,
-                                  reference: reference, at: context.now)
-            let after = try AccountStore.require(context.db, id)
+            // The account as `post` wrote it: its cash position moved, nothing else.
+            var after = before
+            after.cashBalance = try AccountStore.post(context.db, account: id, fund: .cash, kind: "TOPUP", amount: amount,
+                                                      reference: reference, at: context.now)
+            after.updatedAt = context.now
             let entry = try AccountStore.topUp(context.db, account: id, reference: reference) ?? .null
             let settled = Money(fen: min(before.arrears.fen, amount.fen))
             try context.emit("account.topped_up", account: id, subject: reference,
