@@ -66,10 +66,10 @@ extension Engine {
     /// `export_retention_hours` (72) after the request.
     public func requestExport(_ requestJSON: String?) throws -> String {
         try perform("export.request", requestJSON, parse: ExportRequest.init) { context, input -> ExportResponse in
-            let (account, kind, stored, language) = (input.accountID, input.kind, input.selection.stored, input.language)
+            let (account, kind, selection, language) = (input.accountID, input.kind, input.selection, input.language)
             _ = try AccountStore.require(context.db, account)
             let expected: Int64
-            switch input.selection {
+            switch selection {
             case .orders(let filter):
                 expected = try filter.count(context.db)
             case .renewals(let filter):
@@ -90,7 +90,7 @@ extension Engine {
             try ExportFile.ensureDirectory(directory)
             let sequence = try IdentifierSequence.next(context.db, "export")
             let id = IdentifierSequence.format("EX", sequence)
-            let record = ExportRecord(id: id, account: account, kind: kind, status: "GENERATING", request: stored, language: language,
+            let record = ExportRecord(id: id, account: account, kind: kind, status: "GENERATING", request: selection.stored, language: language,
                                       directory: directory, fileName: "\(id).csv", rowsExpected: expected, rowsWritten: 0, bytes: 0,
                                       cursor: nil, createdAt: context.now,
                                       purgeAt: context.now + context.configuration.exportRetentionHours * 3600, completedAt: nil, failureReason: nil)
