@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of the account operations (`account.put`, `account.get`,
 /// `account.settings`): each request is read once here, with the checks the C ABI documents.
 

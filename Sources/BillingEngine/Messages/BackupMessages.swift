@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The request and response of an online backup.
 
 /// `billing_backup`: `{"destination": absolute path of a file that does not exist yet}`.

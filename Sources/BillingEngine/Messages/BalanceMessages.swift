@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of top-ups and the ledger.
 
 /// `billing_account_topup`: `{"actor", "account_id", "amount_fen" (> 0), "external_reference"}`.

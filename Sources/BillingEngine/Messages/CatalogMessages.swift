@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of the product catalog and commercial discounts.
 
 /// `billing_product_put`: `{"actor", "product": {…}}`, the product read strictly by

@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of the platform configuration.
 
 /// A request without fields (`{}`, or no text at all).

@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of coupon issue and listing.
 
 /// `billing_coupon_issue`: `{"actor", "account_id", "kind", "face_value_fen"? (vouchers, cash

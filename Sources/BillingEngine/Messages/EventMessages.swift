@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of the event outbox and the audit log listings.
 
 /// `billing_events_list`: `{"after"?, "limit"?, "account_id"?, "from"?: "start" | "end"}`.

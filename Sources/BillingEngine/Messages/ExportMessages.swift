@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// The requests and responses of exports (§3.9, §4.9).
 
 /// What an export lists: an order-list filter, a renewal-view filter, or named pending orders.

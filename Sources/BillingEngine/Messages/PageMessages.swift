@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// Keyset pages over a sequence column (the ledger, the event outbox, the audit log, coupons,
 /// packages): the request's cursor and limit, and the page document.
 

@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of platform accounts: eligibility, application, approval,
 /// passwords, login and the approver's queue.
 

@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The request and response of a scheduler run.
 
 /// `billing_scheduler_run`: `{"actor", "limit"?: 1–10000 (per job, default 1000)}`.

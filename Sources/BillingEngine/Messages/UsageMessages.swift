@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// The requests and responses of pay-per-use rating, usage lines and packages.
 
 /// `billing_usage_report`: `{"actor", "account_id", "records": [{"usage_id", "resource_id",

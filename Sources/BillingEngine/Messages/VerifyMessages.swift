@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 /// The requests and responses of `verify` and the audit chain's head.
 
 /// What verify is asked to check: `{"integrity"?: "QUICK" | "FULL" | "NONE", "audit_head"?:
