@@ -85,38 +85,6 @@ extension Engine {
         })
     }
 
-    /// Moves an order (and a combined order's sub-orders) to a waiting status; entering
-    /// PENDING_PAYMENT starts the payment deadline.
-    static func move(_ order: Order, to status: OrderStatus, context: OperationContext) throws {
-        let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
-        let deadline = status == .pendingPayment
-            ? context.now + (([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
-            : nil
-        for var member in [order] + members {
-            try member.transition(to: status)
-            member.payDeadline = deadline
-            try OrderStore.update(context.db, member)
-        }
-        try context.emit("order.status_changed", account: order.accountID, subject: order.id,
-                         data: ["from": .string(order.status.rawValue), "to": .string(status.rawValue), "pay_deadline": JSONValue(deadline)])
-    }
-
-    /// Cancels an order and, for a combined order, all its sub-orders. Nothing was paid, so
-    /// nothing is refunded.
-    static func cancel(_ order: Order, reason: CancelReason, note: String?, context: OperationContext) throws {
-        let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
-        for var member in [order] + members {
-            try member.transition(to: .cancelled)
-            member.cancelledAt = context.now
-            member.cancelReason = reason.rawValue
-            try OrderStore.update(context.db, member)
-            try ResourceStore.close(context.db, order: member.id)
-        }
-        try context.emit("order.cancelled", account: order.accountID, subject: order.id,
-                         data: ["reason": .string(reason.rawValue), "note": JSONValue(note),
-                                "from": .string(order.status.rawValue)])
-    }
-
     /// Scheduler job: cancels orders whose payment deadline (T12) or confirmation validity (T9)
     /// has passed, oldest deadline first, at most `limit`. Returns how many it cancelled and
     /// whether more are due.

@@ -226,9 +226,4 @@ extension Engine {
             return response
         })
     }
-
-    /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
-    static func couponIDs(_ reader: ObjectReader) throws -> [String] {
-        try reader.optionalIdentifiers("coupon_ids", maxCount: 10) ?? []
-    }
 }

@@ -1,0 +1,29 @@
+/// Readers of request fields that several operations share (coupon lists, resource lists,
+/// periods). They sit below every service so that a service reading the same field as
+/// another does not depend on it.
+extension Engine {
+    /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
+    static func couponIDs(_ reader: ObjectReader) throws -> [String] {
+        try reader.optionalIdentifiers("coupon_ids", maxCount: 10) ?? []
+    }
+
+    /// Reads a list of resource ids.
+    static func resourceIDs(_ reader: ObjectReader, maximum: Int) throws -> [String] {
+        guard let ids = try reader.optionalIdentifiers("resource_ids", maxCount: maximum), !ids.isEmpty else {
+            throw BillingError.invalid("missing_field", "request.resource_ids must list 1–\(maximum) resources")
+        }
+        guard Set(ids).count == ids.count else { throw BillingError.invalid("duplicate_resource", "a resource is listed twice") }
+        return ids
+    }
+
+    /// Reads an optional `{"unit", "count"}` period.
+    static func period(_ reader: ObjectReader, _ key: String) throws -> Period? {
+        guard let given = try reader.optionalObject(key) else { return nil }
+        guard let unit = try given.optionalChoice("unit", PeriodUnit.allCases.map(\.rawValue)).flatMap(PeriodUnit.init) else {
+            throw BillingError.invalid("missing_field", "\(given.path).unit is required")
+        }
+        let period = try Period(try given.int("count", in: 1...Period.maximumCount), unit)
+        try given.finish()
+        return period
+    }
+}
