@@ -3,7 +3,9 @@
 Maps every declaration of the files under Sources/BillingEngine/Services/ (top-level types, and
 the functions and static values of each top-level block: `extension Engine`, `enum Payments`,
 …) to the file declaring it, finds which files use declarations of which other files, prints
-that graph with its layers, and fails on any cycle. There is no allow-list: a cycle is broken
+that graph with its layers, and fails on any cycle, and on any use that goes up a layer
+(a lower service using an operation's file or orchestration, orchestration using an
+operation's file; see `kinds`). There is no allow-list: a cycle is broken
 by moving the shared code down (into the lower service, Rules/ or a store) or the composing
 code up (into an orchestration file under Services/Orchestration/), never by listing it here.
 
@@ -89,6 +91,44 @@ def declarations(files):
                     members.setdefault((block, match.group(2), label), set()).add(name)
             depth += line.count("{") - line.count("}")
     return types, members
+
+
+def kinds(files=None):
+    """Each file's kind: "operation" when it declares public `Engine` methods (the entry points
+    the C boundary calls), "orchestration" under Orchestration/, else "service" (a lower
+    service: helpers the operations and orchestration call, no entry point)."""
+    files = files if files is not None else service_files()
+    result = {}
+    for name in files:
+        depth, block, public = 0, None, False
+        for line in code_lines(os.path.join(SERVICES, name)):
+            stripped = line.strip()
+            if depth == 0:
+                match = BLOCK.match(stripped)
+                block = match.group(2) if match else block
+            elif depth == 1 and block == "Engine" and re.match(r"public\s+(static\s+)?func\b", stripped):
+                public = True
+            depth += line.count("{") - line.count("}")
+        result[name] = ("orchestration" if name.startswith("Orchestration" + os.sep) else
+                        "operation" if public else "service")
+    return result
+
+
+# Which kind of file may use which: operations sit on top and may use any file below them
+# (another operation's too, as long as no cycle forms: the scheduler runs other operations'
+# jobs, lists reuse another list's filter); orchestration composes lower services and never
+# reaches up into an operation; a lower service uses only lower services.
+MAY_USE = {"operation": {"operation", "orchestration", "service"},
+           "orchestration": {"orchestration", "service"},
+           "service": {"service"}}
+
+
+def upward_uses(edges, kind):
+    """Uses that go up a layer: a lower service using an operation or orchestration, or
+    orchestration using an operation."""
+    return [f"  {source} ({kind[source]}) -> {target} ({kind[target]}): {', '.join(names)}"
+            for source, targets in sorted(edges.items()) for target, names in sorted(targets.items())
+            if kind[target] not in MAY_USE[kind[source]]]
 
 
 def resolve(members, block, name, label):
@@ -198,10 +238,11 @@ def layers(edges):
 
 def describe(edges):
     level = layers(edges)
+    kind = kinds(list(edges))
     out = []
     for node in sorted(edges, key=lambda n: (level.get(n, 99), n)):
         layer = level.get(node)
-        out.append(f"[{'?' if layer is None else layer}] {node}")
+        out.append(f"[{'?' if layer is None else layer}] {node} ({kind[node]})")
         for target, names in sorted(edges[node].items()):
             out.append(f"      -> {target}: {', '.join(names)}")
     for component in cycles(edges):
@@ -221,6 +262,12 @@ class ServiceLayersTests(unittest.TestCase):
                     if target in component:
                         detail.append(f"  {source} -> {target}: {', '.join(names)}")
         self.assertEqual(found, [], "services call back into their callers:\n" + "\n".join(detail))
+
+    def test_no_use_goes_up_a_layer(self):
+        edges = graph()
+        found = upward_uses(edges, kinds(list(edges)))
+        self.assertEqual(found, [], "lower services and orchestration call no operation file "
+                                    "(and lower services no orchestration):\n" + "\n".join(found))
 
     def test_reader_finds_uses(self):
         """The reader sees the shapes the services use: qualified and bare calls, overloads
@@ -248,6 +295,11 @@ class ServiceLayersTests(unittest.TestCase):
         self.assertEqual(edges["C.swift"], {"A.swift": ["Plan", "ids"]})
         self.assertEqual(edges["A.swift"], {})
         self.assertEqual(cycles({"a": {"b": []}, "b": {"a": []}, "c": {"a": []}}), [["a", "b"]])
+        kind = {"Op.swift": "operation", "Orchestration/Flow.swift": "orchestration", "Low.swift": "service"}
+        self.assertEqual(upward_uses({"Low.swift": {"Orchestration/Flow.swift": ["f"]}, "Op.swift": {"Low.swift": ["g"]},
+                                      "Orchestration/Flow.swift": {"Op.swift": ["h"]}}, kind),
+                         ["  Low.swift (service) -> Orchestration/Flow.swift (orchestration): f",
+                          "  Orchestration/Flow.swift (orchestration) -> Op.swift (operation): h"])
 
 
 if __name__ == "__main__":

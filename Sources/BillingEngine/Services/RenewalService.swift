@@ -1,5 +1,4 @@
 extension Engine {
-
     /// Renews primary resources by hand (§4.3): `{"actor", "account_id", "resource_ids": [1–max_batch_renew
     /// primary ids], "period"?: {"unit", "count"} (default per §2.2), "unified_expiry"?: bool
     /// (stretch to the account's unified expiry day), "auto_pay"?, "coupon_ids"?}`. Creates a

@@ -1,6 +1,6 @@
 /// Readers of request fields that several operations share (coupon lists, resource lists,
-/// periods). They sit below every service so that a service reading the same field as
-/// another does not depend on it.
+/// periods, list cursors). They sit below every service so that a service reading the same
+/// field as another does not depend on it.
 extension Engine {
     /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
     static func couponIDs(_ reader: ObjectReader) throws -> [String] {
@@ -25,5 +25,25 @@ extension Engine {
         let period = try Period(try given.int("count", in: 1...Period.maximumCount), unit)
         try given.finish()
         return period
+    }
+
+    /// Reads an "after" cursor of the form "<number>:<number>".
+    static func pairCursor(_ reader: ObjectReader) throws -> (Int64, Int64)? {
+        guard let cursor = try reader.optionalString("after", maxLength: 64) else { return nil }
+        let parts = cursor.split(separator: ":")
+        guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else {
+            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+        }
+        return (first, second)
+    }
+
+    /// Reads `after` of a list paged by a row's sequence number (the unsubscription and
+    /// resource lists): a positive integer as the last page's `next_cursor` gave it.
+    static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
+        guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
+        guard let value = Int64(cursor), value > 0 else {
+            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+        }
+        return value
     }
 }

@@ -68,16 +68,6 @@ extension Engine {
         fields["refund_fen"] = .integer(try group.refund.fen)
         return .object(fields)
     }
-
-    /// Reads `after` of a list paged by a row's sequence number (the unsubscription and
-    /// resource lists): a positive integer as the last page's `next_cursor` gave it.
-    static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
-        guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
-        guard let value = Int64(cursor), value > 0 else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-        }
-        return value
-    }
 }
 
 /// The filters of the unsubscription list: the tab (class) and the others (type, instances,

@@ -210,21 +210,6 @@ extension Engine {
                          data: ["arrears_fen": .integer(account.arrears.fen), "grace_end": .integer(graceEnd)])
     }
 
-    /// Arrears settled: pay-per-use resources in grace or frozen for arrears are back in use.
-    static func leaveArrears(_ account: String, context: OperationContext) throws {
-        for id in try ResourceStore.onDemandInArrears(context.db, account: account) {
-            var resource = try ResourceStore.require(context.db, id, account: account)
-            let wasFrozen = resource.status == .frozen
-            try resource.transition(to: .inUse)
-            resource.graceEnd = nil
-            resource.retentionEnd = nil
-            resource.freezeReason = nil
-            reschedule(&resource, context: context)
-            try ResourceStore.update(context.db, resource)
-            if wasFrozen { try context.emit("resource.unfrozen", account: account, subject: id, data: ["reason": "ARREARS_SETTLED"]) }
-        }
-    }
-
     /// Hourly usage lines, newest first: `{"account_id", "resource_id"?, "from"?, "to"?,
     /// "after"?, "limit"?}` → `{"lines": [{"resource_id", "hour_start", "units", "covered",
     /// "overage", "price_microfen", "charged_fen", "paid_by"}], "next_cursor", "has_more"}`.

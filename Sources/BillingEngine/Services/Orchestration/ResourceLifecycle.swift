@@ -5,7 +5,6 @@ struct LifecycleCounts {
 }
 
 extension Engine {
-
     /// Does everything due for one resource up to now, in the order it fell due: a package
     /// taking effect, an auto-renew attempt, a reminder, expiry (or conversion to pay-per-use),
     /// freezing at the end of grace, release at the end of retention. Bound resources share
