@@ -1,6 +1,6 @@
 /// Leaving arrears (§6.1): when money coming back clears what the account owes, its
 /// pay-per-use resources come back into use. Shared by top-ups, refunds and usage.
-extension Engine {
+enum Arrears {
     /// When money coming back (a refund, a top-up) clears the arrears, the account's pay-per-use
     /// resources come back into use and the host hears of it (§6.1).
     static func settleArrearsIfCleared(_ account: String, owedBefore: Money, context: OperationContext) throws {
@@ -18,7 +18,7 @@ extension Engine {
             resource.graceEnd = nil
             resource.retentionEnd = nil
             resource.freezeReason = nil
-            reschedule(&resource, context: context)
+            ResourceSchedule.reschedule(&resource, context: context)
             try ResourceStore.update(context.db, resource)
             if wasFrozen { try context.emit("resource.unfrozen", account: account, subject: id, data: ["reason": "ARREARS_SETTLED"]) }
         }

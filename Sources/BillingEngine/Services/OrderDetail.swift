@@ -21,7 +21,7 @@ extension Engine {
             // order's are the existing ones its lines name; an UNSUBSCRIBE order's are the
             // ones it gives money back for.
             var owned = try ResourceStore.ofOrder(context.db, member.id)
-            let named = member.type == .unsubscribe ? try Engine.unsubscribedResourceIDs(of: member.id, context: context)
+            let named = member.type == .unsubscribe ? try UnsubscriptionRecords.unsubscribedResourceIDs(of: member.id, context: context)
                                                     : lines.compactMap(\.resourceID)
             for id in named where !owned.contains(where: { $0.id == id }) {
                 owned.append(try ResourceStore.require(context.db, id, account: account))

@@ -19,11 +19,11 @@ extension Engine {
             for id in input.1 {
                 do {
                     let order = try OrderStore.require(context.db, id, account: input.0)
-                    if order.combinedID != nil { throw Engine.useCombined(order) }
+                    if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
                     guard order.status == .pendingPayment else {
                         throw BillingError.refused("order_not_cancellable", "only PENDING_PAYMENT orders can be cancelled; \(id) is \(order.status.rawValue)")
                     }
-                    try Engine.cancel(order, reason: .customer, note: input.2, context: context)
+                    try OrderTransitions.cancel(order, reason: .customer, note: input.2, context: context)
                     results.append(["order_id": .string(id), "cancelled": true])
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     results.append(["order_id": .string(id), "cancelled": false, "reason": .string(error.reason), "message": .string(error.message)])
@@ -39,11 +39,11 @@ extension Engine {
     public func reviewOrder(_ requestJSON: String?) throws -> String {
         try decide("order.review", requestJSON, from: .pendingReview, decisions: ["APPROVE", "REJECT"]) { order, decision, context in
             if order.type == .unsubscribe {
-                try Engine.decideUnsubscription(order, approve: decision == "APPROVE", context: context)
+                try Unsubscriptions.decideUnsubscription(order, approve: decision == "APPROVE", context: context)
             } else if decision == "APPROVE" {
-                try Engine.move(order, to: .pendingPayment, context: context)
+                try OrderTransitions.move(order, to: .pendingPayment, context: context)
             } else {
-                try Engine.cancel(order, reason: .reviewRejected, note: nil, context: context)
+                try OrderTransitions.cancel(order, reason: .reviewRejected, note: nil, context: context)
             }
         }
     }
@@ -53,9 +53,9 @@ extension Engine {
     public func confirmOrder(_ requestJSON: String?) throws -> String {
         try decide("order.confirm", requestJSON, from: .pendingConfirmation, decisions: ["CONFIRM", "DECLINE"]) { order, decision, context in
             if decision == "CONFIRM" {
-                try Engine.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
+                try OrderTransitions.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
             } else {
-                try Engine.cancel(order, reason: .declined, note: nil, context: context)
+                try OrderTransitions.cancel(order, reason: .declined, note: nil, context: context)
             }
         }
     }
@@ -71,7 +71,7 @@ extension Engine {
             return (account, order, decision, try reader.optionalString("comment", maxLength: 500))
         }, apply: { context, input in
             let order = try OrderStore.require(context.db, input.1, account: input.0)
-            if order.combinedID != nil { throw Engine.useCombined(order) }
+            if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
             guard order.status == status else {
                 throw BillingError.refused("illegal_transition", "order \(order.id) is \(order.status.rawValue), not \(status.rawValue)")
             }

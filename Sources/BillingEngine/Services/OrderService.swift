@@ -202,11 +202,11 @@ extension Engine {
                              data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
             var payment: JSONValue = .null
             if onDemand {
-                try Engine.createResources(for: root, context: context)
+                try Provisioning.createResources(for: root, context: context)
             } else if input.autoPay {
                 do {
-                    let plan = try Engine.planPayment(root, coupons: input.coupons, context: context)
-                    try Engine.applyPayment(plan, context: context)
+                    let plan = try Payments.planPayment(root, coupons: input.coupons, context: context)
+                    try PaymentSettlement.applyPayment(plan, context: context)
                     payment = ["succeeded": true]
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     // T5: the order stays pending payment; the host shows why.

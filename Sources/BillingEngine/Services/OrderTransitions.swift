@@ -1,7 +1,7 @@
 /// The order transitions that several services take (§3.2): moving to a waiting status,
 /// cancelling (T11–T13), completing once provisioned (T14). Below the services that
 /// decide them, so that none of them calls back into another.
-extension Engine {
+enum OrderTransitions {
     /// The sub-order error of §3.4 (CBC.99000089): it names the combined order to use.
     static func useCombined(_ order: Order) -> BillingError {
         BillingError.refused("use_combined_order", "order \(order.id) is part of combined order \(order.combinedID ?? ""); pay or cancel that one")

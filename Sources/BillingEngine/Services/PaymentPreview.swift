@@ -14,7 +14,7 @@ extension Engine {
         var payment: JSONValue = ["payable": true]
         var used: [(id: String, amount: Money)] = []
         do {
-            let plan = try Engine.planPayment(order, coupons: chosen, context: context)
+            let plan = try Payments.planPayment(order, coupons: chosen, context: context)
             lines = plan.lines
             for part in plan.parts {
                 guard let coupon = part.couponID else { continue }
@@ -43,7 +43,7 @@ extension Engine {
     /// lines. Whether the funds then suffice, or the account may pay at all now, is the
     /// quote's `payment`, not a property of the coupon.
     func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
-        let payable = try Engine.payableLines(of: order, context: context)
+        let payable = try Payments.payableLines(of: order, context: context)
         var accepted: [JSONValue] = []
         for coupon in try CouponStore.usable(context.db, account: account, at: context.now) {
             do {

@@ -9,8 +9,8 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try reader.string("order_id", maxLength: 64), try Engine.couponIDs(reader))
         }, apply: { context, input in
             let order = try OrderStore.require(context.db, input.1, account: input.0)
-            let plan = try Engine.planPayment(order, coupons: input.2, context: context)
-            try Engine.applyPayment(plan, context: context)
+            let plan = try Payments.planPayment(order, coupons: input.2, context: context)
+            try PaymentSettlement.applyPayment(plan, context: context)
             context.audit(account: input.0, subject: order.id,
                           detail: ["coupon_ids": .array(input.2.map { .string($0) })])
             return try Engine.orderDetail(order.id, account: input.0, context: context)

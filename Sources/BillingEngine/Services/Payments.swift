@@ -11,13 +11,13 @@ struct PaymentPlan {
 /// Payment (§3.5): deciding a payment without writing, and writing its money (lines, orders,
 /// ledger, coupons). What the money buys (resources, renewed periods) is composed above it
 /// (`Orchestration/PaymentSettlement.swift`).
-extension Engine {
+enum Payments {
     /// Checks everything and decides the payment without writing anything, so that a failed
     /// auto-pay leaves the new order untouched (T5). `automaticCoupons` (auto-renewal) picks the
     /// account's coupons itself by `PaymentAllocation.automaticCoupons` instead of `couponIDs`.
     static func planPayment(_ root: Order, coupons couponIDs: [String], automaticCoupons: Bool = false,
                             context: OperationContext) throws -> PaymentPlan {
-        if root.combinedID != nil { throw useCombined(root) }
+        if root.combinedID != nil { throw OrderTransitions.useCombined(root) }
         switch root.status {
         case .pendingPayment: break
         case .processing, .completed:

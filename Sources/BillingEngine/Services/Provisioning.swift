@@ -1,6 +1,6 @@
 /// Creating the resources of a paid (or pay-per-use) order and funding each from what paid
 /// its line. Called by payment settlement and by pay-per-use order creation.
-extension Engine {
+enum Provisioning {
     /// Creates the resources of a paid (or pay-per-use) order: `quantity` per line, bound lines'
     /// resources hung on the primary line's resource of the same index, and what each source
     /// paid split evenly across them (largest remainder).
@@ -26,7 +26,7 @@ extension Engine {
                         resource.effectiveAt = start
                         resource.anchorDay = .day(context.calendar.date(of: start).day)
                         resource.expireAt = try context.calendar.expiry(startingAt: start, period: period, anchor: resource.anchorDay ?? .monthEnd)
-                        reschedule(&resource, context: context)
+                        ResourceSchedule.reschedule(&resource, context: context)
                     }
                     try ResourceStore.insert(context.db, resource, sequence: sequence)
                     if let start = resource.effectiveAt, let end = resource.expireAt {
@@ -47,7 +47,7 @@ extension Engine {
                     }
                 }
             }
-            try completeIfSettled(order.id, account: order.accountID, context: context)
+            try OrderTransitions.completeIfSettled(order.id, account: order.accountID, context: context)
         }
     }
 

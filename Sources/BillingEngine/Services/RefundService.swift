@@ -44,7 +44,7 @@ extension Engine {
                             try ResourceStore.addPeriod(context.db, resource: id, order: resource.orderID, start: context.now, end: end)
                         }
                     }
-                    try Engine.restartSchedule(&resource, context: context)
+                    try ResourceSchedule.restartSchedule(&resource, context: context)
                     try context.emit("resource.provisioned", account: input.0, subject: id,
                                      data: ["order_id": .string(resource.orderID), "expire_at": JSONValue(resource.expireAt)])
                 } else {
@@ -67,11 +67,11 @@ extension Engine {
                                                        coupon: funding.coupon, amount: funding.amount))
                         }
                     }
-                    let refund = try Engine.refund(entries, account: input.0, sourceOrder: orderID, productType: first.productType,
+                    let refund = try Refunds.refund(entries, account: input.0, sourceOrder: orderID, productType: first.productType,
                                                    billingMode: first.billingMode.rawValue, reason: "PROVISION_FAILED", context: context)
                     refunds.append(try refund.json)
                 }
-                try Engine.completeIfSettled(orderID, account: input.0, context: context)
+                try OrderTransitions.completeIfSettled(orderID, account: input.0, context: context)
             }
             context.audit(account: input.0, detail: ["results": .array(input.1.map { ["resource_id": .string($0.0), "succeeded": .bool($0.1)] })])
             return ["resources": .array(documents), "refund_orders": .array(refunds)]

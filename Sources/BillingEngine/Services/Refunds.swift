@@ -9,7 +9,7 @@ struct RefundEntry {
 
 /// Giving money back (§5.1): the UNSUBSCRIBE order, the reservation of each paid share and
 /// the credit to the sources that paid. Used by unsubscription and by failed creations (T15).
-extension Engine {
+enum Refunds {
     /// Creates an unsubscription order that gives money back along the way it came and
     /// completes it at once (U1 then U5: the engine credits immediately). Used for resources
     /// whose creation failed (T15).
@@ -76,7 +76,7 @@ extension Engine {
                 }
             }
         }
-        try settleArrearsIfCleared(account, owedBefore: owedBefore, context: context)
+        try Arrears.settleArrearsIfCleared(account, owedBefore: owedBefore, context: context)
         return voided
     }
 }

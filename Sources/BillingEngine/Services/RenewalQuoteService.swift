@@ -12,7 +12,7 @@ extension Engine {
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   coupons: try Engine.couponIDs(reader))
         }) { context, input in
-            let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
+            let (order, period) = try Renewals.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
                                                                  unified: input.unified, context: context)
             let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
             // The price stands whatever the payment would meet (no funds, a coupon refused).

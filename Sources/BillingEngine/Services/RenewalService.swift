@@ -12,13 +12,13 @@ extension Engine {
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   autoPay: try reader.optionalBool("auto_pay") ?? false, coupons: try Engine.couponIDs(reader))
         }, apply: { context, input in
-            let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
+            let (order, period) = try Renewals.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
                                                                  unified: input.unified, context: context)
             var payment: JSONValue = .null
             if input.autoPay {
                 do {
                     try context.db.savepoint {
-                        try Engine.applyPayment(try Engine.planPayment(order, coupons: input.coupons, context: context), context: context)
+                        try PaymentSettlement.applyPayment(try Payments.planPayment(order, coupons: input.coupons, context: context), context: context)
                     }
                     payment = ["succeeded": true]
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {

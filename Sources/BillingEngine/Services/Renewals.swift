@@ -1,7 +1,7 @@
 /// Renewal orders (§4): the checks, the lines and their prices, the RENEW order, and what a
 /// paid renewal does to its resources. Paying one is composed above it
 /// (`Orchestration/PaymentSettlement.swift`), so renewal never calls payment back.
-extension Engine {
+enum Renewals {
     /// Refuses renewal of a resource for the first reason of §4.3 / §9.2 that applies.
     /// An auto-renewal already enabled keeps working when the product goes off sale (§4.5).
     static func checkRenewable(_ resource: Resource, account: Account, product: Product?, automatic: Bool = false,
@@ -165,7 +165,7 @@ extension Engine {
                     resource.retentionEnd = nil
                     resource.freezeReason = nil
                 }
-                try restartSchedule(&resource, context: context)
+                try ResourceSchedule.restartSchedule(&resource, context: context)
                 try ResourceStore.update(context.db, resource)
                 try context.emit("resource.renewed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "from": .integer(from), "expire_at": .integer(to)])
@@ -197,13 +197,13 @@ extension Engine {
         let resources = try ids.map { try ResourceStore.require(context.db, $0, account: id) }
         let products = try resources.map { try ProductStore.require(context.db, $0.productID) }
         for (resource, product) in zip(resources, products) {
-            try Engine.checkRenewable(resource, account: account, product: product, context: context)
+            try Renewals.checkRenewable(resource, account: account, product: product, context: context)
         }
-        guard let period = requested ?? Engine.defaultRenewalPeriod(products) else {
+        guard let period = requested ?? Renewals.defaultRenewalPeriod(products) else {
             throw BillingError.refused("period_not_allowed", "these resources have no renewal length in common")
         }
         let unifiedDay = unified ? (account.unifiedExpiryDay ?? context.configuration.defaultUnifiedExpiryDay) : nil
-        let order = try Engine.createRenewalOrder(resources, period: period, unifiedDay: unifiedDay, account: account, context: context)
+        let order = try Renewals.createRenewalOrder(resources, period: period, unifiedDay: unifiedDay, account: account, context: context)
         return (order, period)
     }
 }

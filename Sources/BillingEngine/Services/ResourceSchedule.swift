@@ -1,7 +1,7 @@
 /// When the scheduler next has work for a resource, and how an expiry change restarts its
 /// reminders and auto-renew attempts. Below every service that changes an expiry or a
 /// status (payment, renewal, refunds, usage, expiry policies, the lifecycle pass).
-extension Engine {
+enum ResourceSchedule {
     /// The days before expiry on which a resource's reminders go out, by its policy (§6.3).
     static func reminderDays(_ resource: Resource, _ configuration: Configuration) -> [Int64] {
         guard resource.billingMode == .prepaid else { return [] }

@@ -46,7 +46,7 @@ extension Engine {
     static func unsubscriptionClass(of id: String, filter: UnsubscriptionFilter, context: OperationContext) throws -> (Resource, RefundGroup) {
         let resource = try ResourceStore.require(context.db, id, account: filter.account)
         do {
-            let plan = try planRefund(account: filter.account, resourceIDs: [id], type: filter.type, fallback: nil, context: context)
+            let plan = try Unsubscriptions.planRefund(account: filter.account, resourceIDs: [id], type: filter.type, fallback: nil, context: context)
             if let group = plan.groups.first { return (resource, group) }
         } catch let error as BillingError where error.reason == "invalid_fallback_expiry" {
             // Only a RENEWAL_ONLY quote without a period that can stay refuses its own defaults;

@@ -1,6 +1,6 @@
 /// What an unsubscription stored (its decision detail and refund shares), read back by the
 /// order query as well as by the unsubscription itself.
-extension Engine {
+enum UnsubscriptionRecords {
     /// The stored detail of an unsubscription order, nil when it has none (a failed creation,
     /// T15). A detail that cannot be read back as a JSON object is a storage error naming the
     /// order, never taken for an empty one.

@@ -70,7 +70,7 @@ extension Engine {
     /// with a `quote_id` naming the state it was computed on.
     public func quoteRefund(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: Engine.refundRequest) { context, input in
-            let plan = try Engine.planRefund(account: input.account, resourceIDs: input.ids, type: input.type, fallback: input.fallback, context: context)
+            let plan = try Unsubscriptions.planRefund(account: input.account, resourceIDs: input.ids, type: input.type, fallback: input.fallback, context: context)
             return try Engine.planDocument(plan, context: context)
         }
     }
@@ -86,7 +86,7 @@ extension Engine {
              try reader.optionalInt("reason_type", in: 1...5), try reader.optionalString("reason", maxLength: 500))
         }, apply: { context, input in
             let (request, quoteID, reasonType, reason) = input
-            let plan = try Engine.planRefund(account: request.account, resourceIDs: request.ids, type: request.type,
+            let plan = try Unsubscriptions.planRefund(account: request.account, resourceIDs: request.ids, type: request.type,
                                              fallback: request.fallback, context: context)
             let document = try Engine.planDocument(plan, context: context)
             if let quoteID, case .object(let fields) = document, fields["quote_id"] != .string(quoteID) {
@@ -101,16 +101,16 @@ extension Engine {
             let status: OrderStatus = review ? .pendingReview : .refunding
             var root: Order?
             if plan.groups.count > 1 {
-                root = try Engine.createRefundOrder(plan.groups.flatMap(\.entries), account: request.account, sourceOrder: nil, combined: nil,
+                root = try Refunds.createRefundOrder(plan.groups.flatMap(\.entries), account: request.account, sourceOrder: nil, combined: nil,
                                                     isCombined: true, productType: plan.groups[0].primary.productType,
                                                     billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
             }
             var orders: [Order] = []
             for group in plan.groups {
-                let order = try Engine.createRefundOrder(group.entries, account: request.account, sourceOrder: group.primary.orderID,
+                let order = try Refunds.createRefundOrder(group.entries, account: request.account, sourceOrder: group.primary.orderID,
                                                          combined: root?.id, productType: group.primary.productType,
                                                          billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
-                try Engine.reserveRefund(group.entries, order: order.id, context: context)
+                try Refunds.reserveRefund(group.entries, order: order.id, context: context)
                 var detail = group.detail
                 detail["class"] = .string(group.refundClass.rawValue)
                 detail["type"] = .string(request.type)
@@ -123,7 +123,7 @@ extension Engine {
                 if review {
                     for member in group.members { try ResourceStore.open(context.db, order: order.id, on: member.id) }
                 } else {
-                    try Engine.completeUnsubscription(order, context: context)
+                    try Unsubscriptions.completeUnsubscription(order, context: context)
                 }
                 orders.append(order)
             }

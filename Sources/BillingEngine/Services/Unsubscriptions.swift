@@ -34,7 +34,7 @@ struct RefundPlan {
 /// each group gives back, and completing or deciding an unsubscription order. The
 /// operations (`UnsubscriptionService.swift`), the unsubscription list and order review
 /// call it; it calls only lower services (refunds, order transitions, the schedule).
-extension Engine {
+enum Unsubscriptions {
     /// Works out the refund of each requested resource (§5, decision table §9.1) without
     /// writing anything.
     static func planRefund(account accountID: String, resourceIDs: [String], type: String, fallback: Int64?,
@@ -240,20 +240,20 @@ extension Engine {
     /// and the resources ended (or their later periods removed).
     static func completeUnsubscription(_ order: Order, context: OperationContext) throws {
         // Every unsubscription order is written with its detail: one missing is a damaged file.
-        guard let detail = try refundDetail(of: order.id, context: context) else {
+        guard let detail = try UnsubscriptionRecords.refundDetail(of: order.id, context: context) else {
             throw StoredValue.unreadable("refund detail of order \(order.id)", "it is missing")
         }
         let entries = try RefundStore.entries(context.db, refundOrder: order.id)
-        let voided = try creditRefund(entries, account: order.accountID, order: order.id, context: context)
+        let voided = try Refunds.creditRefund(entries, account: order.accountID, order: order.id, context: context)
         if case .string(let unit)? = detail["five_day_quota_unit"] {
             try FiveDayUnitStore.use(context.db, account: order.accountID, year: context.calendar.date(of: context.now).year, unit: unit, order: order.id)
         }
-        for id in try resourceIDs(inRefundDetail: detail, order: order.id) {
+        for id in try UnsubscriptionRecords.resourceIDs(inRefundDetail: detail, order: order.id) {
             var resource = try ResourceStore.require(context.db, id, account: order.accountID)
             if case .integer(let fallback)? = detail["fallback_expiry"] {
                 try ResourceStore.refundPeriods(context.db, of: id, startingFrom: fallback)
                 resource.expireAt = fallback
-                try restartSchedule(&resource, context: context)
+                try ResourceSchedule.restartSchedule(&resource, context: context)
                 try ResourceStore.update(context.db, resource)
                 try context.emit("resource.renewal_unsubscribed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "expire_at": .integer(fallback)])
@@ -304,7 +304,7 @@ extension Engine {
                 try OrderStore.update(context.db, done)
             }
         } else {
-            try cancel(order, reason: .reviewRejected, note: nil, context: context)
+            try OrderTransitions.cancel(order, reason: .reviewRejected, note: nil, context: context)
         }
     }
 }

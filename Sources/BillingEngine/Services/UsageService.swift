@@ -203,7 +203,7 @@ extension Engine {
             var resource = try ResourceStore.require(context.db, id, account: account.id)
             resource.graceEnd = graceEnd
             resource.retentionEnd = graceEnd + days.onDemandRetentionDays * 86_400
-            reschedule(&resource, context: context)
+            ResourceSchedule.reschedule(&resource, context: context)
             try ResourceStore.update(context.db, resource)
         }
         try context.emit("account.arrears_started", account: account.id, subject: account.id,

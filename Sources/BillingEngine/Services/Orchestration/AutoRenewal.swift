@@ -1,7 +1,7 @@
 /// Auto-renewal (§4.5) composes renewal and payment: a RENEW order paid from the account
 /// as a manual payment would be. Called by the lifecycle pass, by expiry-policy changes and
 /// by a change of the account's deduction day.
-extension Engine {
+enum AutoRenewal {
     /// The account's deduction day changed (§4.5: at once, account-wide): every auto-renewing
     /// primary still in use has its next attempt moved to the new deduction day, and one whose
     /// new attempt has already come (or which expires before the next 03:00) is attempted now,
@@ -15,8 +15,8 @@ extension Engine {
         for id in ids {
             var resource = try ResourceStore.require(context.db, id, account: account)
             guard resource.relation != .bound, let expireAt = resource.expireAt else { continue }
-            resource.nextAttemptAt = firstAutoRenewAttempt(expireAt: expireAt, account: holder, context: context)
-            reschedule(&resource, context: context)
+            resource.nextAttemptAt = ResourceSchedule.firstAutoRenewAttempt(expireAt: expireAt, account: holder, context: context)
+            ResourceSchedule.reschedule(&resource, context: context)
             try ResourceStore.update(context.db, resource)
             moved.append(id)
             if let next = resource.nextAttemptAt, next <= context.now { due.append(id) }
@@ -43,9 +43,9 @@ extension Engine {
                 guard account.freeze == .none else {
                     throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue))")
                 }
-                let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
+                let order = try Renewals.createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
                                                    automatic: true, context: context)
-                try applyPayment(try planPayment(order, coupons: [], automaticCoupons: true, context: context),
+                try PaymentSettlement.applyPayment(try Payments.planPayment(order, coupons: [], automaticCoupons: true, context: context),
                                  ledgerKind: "AUTO_RENEWAL", context: context)
                 return order
             }
@@ -56,7 +56,7 @@ extension Engine {
                     renewed.expiryPolicy = ExpiryPolicy.manual.rawValue
                     renewed.autoRenewPeriod = nil
                     renewed.autoRenewRemaining = nil
-                    try restartSchedule(&renewed, context: context)
+                    try ResourceSchedule.restartSchedule(&renewed, context: context)
                     // Bound resources follow their primary back to manual renewal.
                     for var member in try ResourceStore.bound(context.db, to: resource.id) {
                         member.expiryPolicy = ExpiryPolicy.manual.rawValue
@@ -73,7 +73,7 @@ extension Engine {
             // invalidArgument: e.g. a renewal that would end after the year 9999.
             var failed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
             failed.nextAttemptAt = RenewalRules.nextRetry(after: context.now, hour: context.configuration.autoRenewHour, calendar: context.calendar)
-            reschedule(&failed, context: context)
+            ResourceSchedule.reschedule(&failed, context: context)
             try ResourceStore.update(context.db, failed)
             let notice = failed.expireAt.map {
                 RenewalRules.isFailureNoticeDay(context.calendar.date(of: context.now), expireAt: $0, graceEnd: failed.graceEnd,

@@ -4,7 +4,7 @@ struct LifecycleCounts {
     mutating func add(_ key: String) { values[key, default: 0] += 1 }
 }
 
-extension Engine {
+enum ResourceLifecycle {
     /// Does everything due for one resource up to now, in the order it fell due: a package
     /// taking effect, an auto-renew attempt, a reminder, expiry (or conversion to pay-per-use),
     /// freezing at the end of grace, release at the end of retention. Bound resources share
@@ -23,11 +23,11 @@ extension Engine {
         if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
            [.inUse, .expired, .frozen].contains(resource.status) {
             try ResourceStore.update(context.db, resource)
-            counts.add(try attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
+            counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
             resource = try ResourceStore.require(context.db, id, account: account)
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, expireAt >= now {
-            let reminders = RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
+            let reminders = RenewalRules.reminders(expireAt: expireAt, days: ResourceSchedule.reminderDays(resource, context.configuration),
                                                    lastSent: resource.remindedDays, now: now, calendar: context.calendar)
             if let days = reminders.send {
                 resource.remindedDays = days
@@ -53,7 +53,7 @@ extension Engine {
             } else if resource.policy == .toOnDemand {
                 // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
                 try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
-                try cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
+                try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
                 let order = try recordConversion(group, at: expireAt + 1, context: context)
                 try context.emit("resource.converted", account: account, subject: id,
                                  data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND", "order_id": .string(order.id)])
@@ -84,12 +84,12 @@ extension Engine {
         if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
-            try cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+            try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
             try context.emit("resource.released", account: account, subject: id,
                              data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])
             counts.add("released")
         }
-        reschedule(&resource, context: context)
+        ResourceSchedule.reschedule(&resource, context: context)
         try ResourceStore.update(context.db, resource)
     }
 
