@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Leaving arrears (§6.1): when money coming back clears what the account owes, its
 /// pay-per-use resources come back into use. Shared by top-ups, refunds and usage.
 enum Arrears {

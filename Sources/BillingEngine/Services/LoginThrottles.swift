@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 /// The login throttle's keys, shared by logging in (which counts failures against them)
 /// and by setting a password (which clears them), and the scheduler's purge of its rows.
 extension Engine {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// The document of one order (§3.7) that every operation returning an order answers with:
 /// the order details query, creation, payment, renewal, review and unsubscription.
 extension Engine {

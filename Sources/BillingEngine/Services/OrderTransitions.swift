@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// The order transitions that several services take (§3.2): moving to a waiting status,
 /// cancelling (T11–T13), completing once provisioned (T14). Below the services that
 /// decide them, so that none of them calls back into another.

@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 /// Setting a password with a one-time token: activation of a platform account and completion
 /// of a password reset share it, so neither service depends on the other.
 extension Engine {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// A payment planned without writing, for the quotes (of a pending order and of a renewal):
 /// the same plan as the payment itself, and the coupons it would accept.
 extension Engine {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Pays a pending order (T10): `{"actor", "account_id", "order_id", "coupon_ids"?}`. A combined
     /// order is paid whole; its sub-orders cannot be paid alone. Checks, in the order of §3.5:

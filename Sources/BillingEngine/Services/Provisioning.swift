@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Creating the resources of a paid (or pay-per-use) order and funding each from what paid
 /// its line. Called by payment settlement and by pay-per-use order creation.
 enum Provisioning {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Reports the host's provisioning results: `{"actor", "account_id", "results":
     /// [{"resource_id", "outcome": "SUCCEEDED" | "FAILED"}]}` (1–100). A success starts the

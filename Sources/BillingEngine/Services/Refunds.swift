@@ -1,11 +1,6 @@
-/// One amount going back: what `source` (and coupon) paid for `resource` under `paidBy`.
-struct RefundEntry {
-    var resource: String
-    var paidBy: String
-    var source: FundingSource
-    var coupon: String?
-    var amount: Money
-}
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 /// Giving money back (§5.1): the UNSUBSCRIBE order, the reservation of each paid share and
 /// the credit to the sources that paid. Used by unsubscription and by failed creations (T15).

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Renews primary resources by hand (§4.3): `{"actor", "account_id", "resource_ids": [1–max_batch_renew
     /// primary ids], "period"?: {"unit", "count"} (default per §2.2), "unified_expiry"?: bool

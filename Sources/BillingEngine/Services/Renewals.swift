@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Renewal orders (§4): the checks, the lines and their prices, the RENEW order, and what a
 /// paid renewal does to its resources. Paying one is composed above it
 /// (`Orchestration/PaymentSettlement.swift`), so renewal never calls payment back.

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Readers of request fields that several operations share (coupon lists, resource lists,
 /// periods, list cursors). They sit below every service so that a service reading the same
 /// field as another does not depend on it.

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// When the scheduler next has work for a resource, and how an expiry change restarts its
 /// reminders and auto-renew attempts. Below every service that changes an expiry or a
 /// status (payment, renewal, refunds, usage, expiry policies, the lifecycle pass).

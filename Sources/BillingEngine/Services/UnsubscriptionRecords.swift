@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// What an unsubscription stored (its decision detail and refund shares), read back by the
 /// order query as well as by the unsubscription itself.
 enum UnsubscriptionRecords {

@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 extension Engine {
     /// The plan as the quote shows it; its digest identifies the state it was computed on.
     static func planDocument(_ plan: RefundPlan, context: OperationContext) throws -> JSONValue {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Auto-renewal (§4.5) composes renewal and payment: a RENEW order paid from the account
 /// as a manual payment would be. Called by the lifecycle pass, by expiry-policy changes and
 /// by a change of the account's deduction day.

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// Settling a payment composes three services: payment writes the money
 /// (`Payments.recordPayment`), then a RENEW order extends its resources (`Renewals.applyRenewal`)
 /// and any other order creates them (`Provisioning.createResources`), funded from what paid each
