@@ -5,9 +5,10 @@ the functions and static values of each top-level block: `extension Engine`, `en
 …) to the file declaring it, finds which files use declarations of which other files, prints
 that graph with its layers, and fails on any cycle, and on any use that goes up a layer
 (a lower service using an operation's file or orchestration, orchestration using an
-operation's file; see `kinds`). There is no allow-list: a cycle is broken
-by moving the shared code down (into the lower service, Rules/ or a store) or the composing
-code up (into an orchestration file under Services/Orchestration/), never by listing it here.
+operation's file; see `kinds`). There is no allow-list: a cycle is broken by moving the
+shared code down (into the lower service, the domain's rules or a store) or the composing code
+up (into an orchestration file under Services/Orchestration/), never by listing it here.
+docs/architecture.md describes the layers.
 
 Run it alone to see the graph: `python3 scripts/tests/test_service_layers.py -v`.
 
@@ -34,7 +35,6 @@ BLOCK = re.compile(r"^(?:(?:public|package|internal|private|fileprivate|final)\s
                    r"(extension|struct|enum|class|actor|protocol)\s+(\w+)")
 MEMBER = re.compile(r"^(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|package|internal|private|fileprivate|static|class|final|"
                     r"mutating|nonmutating|override|@discardableResult)\s+)*(func|let|var)\s+(\w+)\s*(?:<[^>]*>)?\s*(\()?([^)]*)")
-CALL = re.compile(r"(?:\b(\w+)\s*\.\s*)?(?<![\w.])(\w+)\s*(\()?")
 QUALIFIED = re.compile(r"\b([A-Z]\w*)\s*\.\s*(\w+)\s*(\()?")
 
 
