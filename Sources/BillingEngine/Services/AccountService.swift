@@ -75,7 +75,7 @@ extension Engine {
             var moved: [String] = []
             if let deduction = input.deductionDays, deduction != deductionBefore {
                 // It moves resources only: the account answered is the one written above.
-                moved = try Engine.followDeductionDays(account: account.id, context: context)
+                moved = try AutoRenewal.followDeductionDays(account: account.id, context: context)
             }
             let settings: JSONValue = [
                 "deduction_days": .integer(account.deductionDays ?? context.configuration.defaultDeductionDays),

@@ -92,7 +92,7 @@ extension Engine {
                     try ResourceStore.update(context.db, member)
                 }
                 if from != input.policy || input.policy == .autoRenew {
-                    try Engine.restartSchedule(&resource, context: context)
+                    try ResourceSchedule.restartSchedule(&resource, context: context)
                 }
                 try ResourceStore.update(context.db, resource)
                 try context.emit("resource.policy_changed", account: input.account, subject: id,
@@ -105,7 +105,7 @@ extension Engine {
             // The same-day safety rule: a deduction already due happens now, not at 03:00.
             for id in attempts {
                 let resource = try ResourceStore.require(context.db, id, account: input.account)
-                _ = try Engine.attemptAutoRenew(resource, context: context)
+                _ = try AutoRenewal.attemptAutoRenew(resource, context: context)
             }
             for id in input.ids {
                 documents.append(try ResourceStore.require(context.db, id, account: input.account).json(context.calendar))
@@ -147,7 +147,7 @@ extension Engine {
                         throw BillingError.refused("order_processing", "resource \(member.id) has order \(order) processing")
                     }
                 }
-                try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+                try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
                     try member.transition(to: .released)
                     member.endedAt = context.now

@@ -206,11 +206,11 @@ extension Engine {
                              data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
             var payment: JSONValue = .null
             if onDemand {
-                try Engine.createResources(for: root, context: context)
+                try Provisioning.createResources(for: root, context: context)
             } else if input.autoPay {
                 do {
-                    let plan = try Engine.planPayment(root, coupons: input.coupons, context: context)
-                    try Engine.applyPayment(plan, context: context)
+                    let plan = try Payments.planPayment(root, coupons: input.coupons, context: context)
+                    try PaymentSettlement.applyPayment(plan, context: context)
                     payment = ["succeeded": true]
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     // T5: the order stays pending payment; the host shows why.
@@ -229,10 +229,5 @@ extension Engine {
             }
             return response
         })
-    }
-
-    /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
-    static func couponIDs(_ reader: ObjectReader) throws -> [String] {
-        try reader.optionalIdentifiers("coupon_ids", maxCount: 10) ?? []
     }
 }

@@ -16,7 +16,7 @@ extension Engine {
                   period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
                   coupons: try Engine.couponIDs(reader))
         }) { context, input in
-            let (order, period) = try Engine.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
+            let (order, period) = try Renewals.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
                                                                  unified: input.unified, context: context)
             let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
             // The price stands whatever the payment would meet (no funds, a coupon refused).
@@ -36,28 +36,5 @@ extension Engine {
                     "applicable_coupons": .array(try applicableCoupons(order, account: input.account, context: context)),
                     "payment": payment]
         }
-    }
-
-    /// The account's coupons that a payment of `order` would accept, each on its own: the
-    /// usable ones (`CouponStore.usable`: in their window, with a balance left or not yet
-    /// used) that `PaymentAllocation.allocate` — the payment's own check of scope, minimum
-    /// spend, exclusivity with discounts and the per-payment limit — takes for this order's
-    /// lines. Whether the funds then suffice, or the account may pay at all now, is the
-    /// quote's `payment`, not a property of the coupon.
-    func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
-        let payable = try Engine.payableLines(of: order, context: context)
-        var accepted: [JSONValue] = []
-        for coupon in try CouponStore.usable(context.db, account: account, at: context.now) {
-            do {
-                // Unlimited credit: only the coupon's own rules can refuse it here.
-                _ = try PaymentAllocation.allocate(lines: payable, coupons: [coupon], availableCash: .zero,
-                                                   availableCredit: Money(fen: .max),
-                                                   maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
-            } catch let error as BillingError where error.status == .refused {
-                continue
-            }
-            accepted.append(coupon.json(at: context.now))
-        }
-        return accepted
     }
 }

@@ -11,8 +11,8 @@ extension Engine {
     public func runScheduler(_ requestJSON: String?) throws -> String {
         try perform("scheduler.run", requestJSON, parse: SchedulerRunRequest.init) { context, input -> SchedulerRunResponse in
             let limit = input.limit
-            let orders = try Engine.cancelOverdueOrders(limit: limit, context: context)
-            let resources = try Engine.advanceDueResources(limit: limit, context: context)
+            let orders = try OrderTransitions.cancelOverdueOrders(limit: limit, context: context)
+            let resources = try ResourceLifecycle.advanceDueResources(limit: limit, context: context)
             let exports = try Engine.runExportJobs(limit: limit, context: context)
             let throttles = try Engine.purgeLoginThrottles(limit: limit, context: context)
             let summary = SchedulerRunResponse(now: context.now, cancelledOrders: orders.cancelled, exportsStepped: exports.stepped,
