@@ -28,7 +28,7 @@ extension Engine {
                 account = existing
             } else {
                 guard let type = input.type else {
-                    throw BillingError.invalid("missing_field", "request.type is required for a new account")
+                    throw BillingError.invalid(.missingField, "request.type is required for a new account")
                 }
                 account = Account(id: input.id, type: type, realnameVerified: false, restricted: false, freeze: .none,
                                   level: .v0, cashBalance: .zero, creditLimit: .zero, creditUsed: .zero,
@@ -42,7 +42,7 @@ extension Engine {
             if let level = input.level { account.level = level }
             if let limit = input.creditLimit {
                 guard limit >= account.creditUsed else {
-                    throw BillingError.refused("credit_limit_below_used",
+                    throw BillingError.refused(.creditLimitBelowUsed,
                                                "the credit limit \(limit) is below the credit already used \(account.creditUsed)")
                 }
                 account.creditLimit = limit
@@ -81,10 +81,10 @@ extension Engine {
             let deduction = try reader.optionalInt("deduction_days", in: 2...7)
             let unified = try reader.optionalInt("unified_expiry_day", in: -1...28)
             if unified == 0 {
-                throw BillingError.invalid("out_of_range", "request.unified_expiry_day must be 1–28 or -1 (last day of the month)")
+                throw BillingError.invalid(.outOfRange, "request.unified_expiry_day must be 1–28 or -1 (last day of the month)")
             }
             if deduction == nil && unified == nil {
-                throw BillingError.invalid("missing_field", "give deduction_days, unified_expiry_day or both")
+                throw BillingError.invalid(.missingField, "give deduction_days, unified_expiry_day or both")
             }
             return (id, deduction, unified)
         }, apply: { context, input in

@@ -9,14 +9,14 @@ extension Engine {
         try perform("account.topup", requestJSON, parse: { reader -> (String, Money, String) in
             let id = try reader.string("account_id", maxLength: 64)
             let amount = try reader.money("amount_fen")
-            guard amount.fen > 0 else { throw BillingError.invalid("non_positive_amount", "request.amount_fen must be greater than 0") }
+            guard amount.fen > 0 else { throw BillingError.invalid(.nonPositiveAmount, "request.amount_fen must be greater than 0") }
             return (id, amount, try reader.string("external_reference", maxLength: 128))
         }, apply: { context, input in
             let (id, amount, reference) = input
             let before = try AccountStore.require(context.db, id)
             if let first = try AccountStore.topUp(context.db, account: id, reference: reference) {
                 guard case .object(let fields) = first, fields["amount_fen"] == .integer(amount.fen) else {
-                    throw BillingError(.conflict, "topup_reference_reused",
+                    throw BillingError(.topupReferenceReused,
                                        "top-up reference \(BillingError.quote(reference)) was already recorded with another amount")
                 }
                 context.audit(account: id, subject: reference, detail: ["replayed": true])

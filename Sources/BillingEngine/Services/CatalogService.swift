@@ -5,7 +5,7 @@ extension Engine {
     public func putProduct(_ requestJSON: String?) throws -> String {
         try perform("product.put", requestJSON, parse: { reader -> Product in
             guard let definition = try reader.optionalObject("product") else {
-                throw BillingError.invalid("missing_field", "request.product is required")
+                throw BillingError.invalid(.missingField, "request.product is required")
             }
             let product = try Product(definition, updatedAt: 0)
             try definition.finish()
@@ -37,7 +37,7 @@ extension Engine {
             // The cursor is the last product id of a page; products are never deleted, so any
             // other string was not handed out.
             if let cursor = input.1, try ProductStore.load(context.db, cursor) == nil {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             let rows = try ProductStore.page(context.db, after: input.1 ?? "", limit: input.2 + 1, type: input.0)
             let page = rows.prefix(Int(input.2))

@@ -17,7 +17,7 @@ extension Engine {
     public func updateConfiguration(_ requestJSON: String?) throws -> String {
         try perform("config.update", requestJSON, parse: { reader -> JSONValue in
             guard let changes = try reader.optionalObject("changes") else {
-                throw BillingError.invalid("missing_field", "request.changes is required")
+                throw BillingError.invalid(.missingField, "request.changes is required")
             }
             // Validated here against the defaults; applied below on top of the stored values.
             _ = try Configuration().applying(ObjectReader(changes.value, path: "request.changes"))

@@ -22,32 +22,32 @@ extension Engine {
         return try perform("coupon.issue", requestJSON, parse: { reader in
             let account = try reader.string("account_id", maxLength: 64)
             guard let kind = try reader.optionalChoice("kind", CouponKind.allCases.map(\.rawValue)).flatMap(CouponKind.init) else {
-                throw BillingError.invalid("missing_field", "request.kind is required")
+                throw BillingError.invalid(.missingField, "request.kind is required")
             }
             let faceValue = try reader.optionalMoney("face_value_fen")
             let discount = try reader.optionalInt("discount_bp", in: 1...9999)
             let maxDiscount = try reader.optionalMoney("max_discount_fen")
             if kind.hasBalance {
                 guard let faceValue, faceValue.fen > 0 else {
-                    throw BillingError.invalid("missing_field", "request.face_value_fen (> 0) is required for a \(kind.rawValue)")
+                    throw BillingError.invalid(.missingField, "request.face_value_fen (> 0) is required for a \(kind.rawValue)")
                 }
                 guard discount == nil, maxDiscount == nil else {
-                    throw BillingError.invalid("invalid_field", "discount_bp and max_discount_fen apply to DISCOUNT_COUPON only")
+                    throw BillingError.invalid(.invalidField, "discount_bp and max_discount_fen apply to DISCOUNT_COUPON only")
                 }
             } else {
                 guard discount != nil else {
-                    throw BillingError.invalid("missing_field", "request.discount_bp (1–9999) is required for a DISCOUNT_COUPON")
+                    throw BillingError.invalid(.missingField, "request.discount_bp (1–9999) is required for a DISCOUNT_COUPON")
                 }
                 guard faceValue == nil else {
-                    throw BillingError.invalid("invalid_field", "a DISCOUNT_COUPON has no face_value_fen")
+                    throw BillingError.invalid(.invalidField, "a DISCOUNT_COUPON has no face_value_fen")
                 }
                 if let maxDiscount, maxDiscount.fen == 0 {
-                    throw BillingError.invalid("non_positive_amount", "request.max_discount_fen must be greater than 0")
+                    throw BillingError.invalid(.nonPositiveAmount, "request.max_discount_fen must be greater than 0")
                 }
             }
             let from = try reader.instant("valid_from")
             let to = try reader.instant("valid_to")
-            guard to > from else { throw BillingError.invalid("invalid_window", "request.valid_to must be after valid_from") }
+            guard to > from else { throw BillingError.invalid(.invalidWindow, "request.valid_to must be after valid_from") }
             let scope = try reader.optionalObject("scope").map(CouponScope.init) ?? CouponScope()
             return Input(account: account, kind: kind, faceValue: faceValue ?? .zero, discountBP: discount,
                          maxDiscount: maxDiscount, validFrom: from, validTo: to, scope: scope,

@@ -9,7 +9,7 @@ extension Engine {
             let page = try PageRequest(reader)
             let fromEnd = try reader.optionalChoice("from", ["start", "end"]) == "end"
             if fromEnd && page.hasCursor {
-                throw BillingError.invalid("conflicting_fields", "request.from \"end\" starts at the end; it cannot be given with request.after")
+                throw BillingError.invalid(.conflictingFields, "request.from \"end\" starts at the end; it cannot be given with request.after")
             }
             return (page, fromEnd)
         }) { context, input in
@@ -44,7 +44,7 @@ struct PageRequest {
     init(_ reader: ObjectReader) throws {
         if let cursor = try reader.optionalString("after", maxLength: 32) {
             guard let value = Int64(cursor), value >= 0 else {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             after = value
             hasCursor = true

@@ -68,7 +68,7 @@ extension Engine {
         try perform("export.request", requestJSON, parse: { reader -> (String, ExportKind, JSONValue, String) in
             let account = try reader.string("account_id", maxLength: 64)
             guard let kind = try reader.optionalChoice("kind", ExportKind.allCases.map(\.rawValue)).flatMap(ExportKind.init) else {
-                throw BillingError.invalid("missing_field", "request.kind is required")
+                throw BillingError.invalid(.missingField, "request.kind is required")
             }
             let language = try reader.optionalChoice("language", ["zh", "en"]) ?? "zh"
             var stored: JSONValue
@@ -79,13 +79,13 @@ extension Engine {
                 try filter.finish()
             case .renewals, .renewalPrices:
                 guard let filter = try reader.optionalObject("filter") else {
-                    throw BillingError.invalid("missing_field", "request.filter with a tab is required")
+                    throw BillingError.invalid(.missingField, "request.filter with a tab is required")
                 }
                 stored = try RenewalFilter(filter, account: account).json
                 try filter.finish()
             case .pendingOrders:
                 guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
-                    throw BillingError.invalid("missing_field", "request.order_ids must list the pending orders to export")
+                    throw BillingError.invalid(.missingField, "request.order_ids must list the pending orders to export")
                 }
                 stored = .array(ids.map { .string($0) })
             }
@@ -100,14 +100,14 @@ extension Engine {
             case .renewals, .renewalPrices:
                 expected = try RenewalFilter(ObjectReader(stored, path: "filter"), account: account).count(context.db)
                 if kind == .renewalPrices && expected > context.configuration.maxRenewalPriceExportRows {
-                    throw BillingError.refused("too_many_rows", "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
+                    throw BillingError.refused(.tooManyRows, "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
                 }
             case .pendingOrders:
-                guard case .array(let ids) = stored else { throw BillingError(.internal, "bad_request", "order ids") }
+                guard case .array(let ids) = stored else { throw BillingError(.badRequest, "order ids") }
                 for case .string(let id) in ids {
                     let order = try OrderStore.require(context.db, id, account: account)
                     guard order.status == .pendingPayment else {
-                        throw BillingError.refused("order_not_pending", "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
+                        throw BillingError.refused(.orderNotPending, "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
                     }
                 }
                 expected = Int64(ids.count)
@@ -131,7 +131,7 @@ extension Engine {
     func exportDirectory(_ configuration: Configuration) throws -> String {
         if let directory = configuration.exportDirectory { return directory }
         guard path != ":memory:", !path.hasPrefix("file:") else {
-            throw BillingError.refused("export_directory_required", "an in-memory database needs the export_directory configuration")
+            throw BillingError.refused(.exportDirectoryRequired, "an in-memory database needs the export_directory configuration")
         }
         let absolute = path.hasPrefix("/") ? path : (currentDirectory() + "/" + path)
         return absolute + "-exports"
@@ -276,7 +276,7 @@ extension Engine {
         }) { context, input in
             let record = try ExportStore.require(context.db, input.1, account: input.0)
             guard record.status == "READY" else {
-                throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
+                throw BillingError.refused(.exportNotReady, "export \(record.id) is \(record.status)")
             }
             if input.2 == "PATH" { return ["export": record.json, "path": .string(record.path)] }
             let bytes = try ExportFile.read(record.path)
@@ -288,7 +288,7 @@ extension Engine {
     public func listExports(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { reader in
             (try reader.string("account_id", maxLength: 64), try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
-                guard let value = Int64(text), value >= 0 else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
+                guard let value = Int64(text), value >= 0 else { throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor") }
                 return value
             }, try reader.optionalInt("limit", in: 1...100) ?? 20)
         }) { context, input in

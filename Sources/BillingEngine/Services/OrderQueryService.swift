@@ -134,7 +134,7 @@ extension Engine {
         guard let cursor = try reader.optionalString("after", maxLength: 64) else { return nil }
         let parts = cursor.split(separator: ":")
         guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+            throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
         }
         return (first, second)
     }
@@ -159,7 +159,7 @@ struct OrderFilter {
         to = try reader.optionalInstant("created_to")
         if let from, let to {
             guard to >= from, to - from <= 366 * 86_400 else {
-                throw BillingError.invalid("invalid_window", "created_from … created_to must be a window of at most one year")
+                throw BillingError.invalid(.invalidWindow, "created_from … created_to must be a window of at most one year")
             }
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),

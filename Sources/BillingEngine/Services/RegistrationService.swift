@@ -31,12 +31,12 @@ extension Engine {
             let account = try AccountStore.require(context.db, input.account)
             let failures = Eligibility.failures(of: account, hasPlatformAccount: try PlatformAccountStore.live(context.db, account: account.id) != nil)
             if !failures.isEmpty {
-                throw BillingError.refused("not_eligible", "the account cannot open a platform account: "
+                throw BillingError.refused(.notEligible, "the account cannot open a platform account: "
                     + failures.map { "\($0.check) \($0.code): \($0.message)" }.joined(separator: "; "))
             }
-            for (identifier, name) in [(LoginIdentifier.userName(input.userName), "user_name"), (.email(input.email), "email"), (.phone(input.phone), "phone")] {
+            for (identifier, name, taken) in [(LoginIdentifier.userName(input.userName), "user_name", Reason.userNameTaken), (.email(input.email), "email", .emailTaken), (.phone(input.phone), "phone", .phoneTaken)] {
                 if try PlatformAccountStore.find(context.db, identifier) != nil {
-                    throw BillingError(.conflict, "\(name)_taken", "the \(name) \(BillingError.quote(identifier.normalized)) is already used by another platform account")
+                    throw BillingError(taken, "the \(name) \(BillingError.quote(identifier.normalized)) is already used by another platform account")
                 }
             }
             let sequence = try IdentifierSequence.next(context.db, "platform_account")
@@ -63,7 +63,7 @@ extension Engine {
         }, apply: { context, id in
             var platform = try PlatformAccountStore.require(context.db, id)
             guard platform.status == .submitted else {
-                throw BillingError.refused("not_submitted", "only a SUBMITTED application can be approved; it is \(platform.status.rawValue)")
+                throw BillingError.refused(.notSubmitted, "only a SUBMITTED application can be approved; it is \(platform.status.rawValue)")
             }
             platform.status = .approvedPendingPassword
             platform.decidedAt = context.now
@@ -87,7 +87,7 @@ extension Engine {
         }, apply: { context, id in
             let platform = try PlatformAccountStore.require(context.db, id)
             guard platform.status == .approvedPendingPassword else {
-                throw BillingError.refused("not_awaiting_password", "only an approved application waiting for its password gets a new link")
+                throw BillingError.refused(.notAwaitingPassword, "only an approved application waiting for its password gets a new link")
             }
             let token = try PlatformAccountStore.issueToken(context.db, account: id, purpose: .setPassword, at: context.now,
                                                             ttl: context.configuration.tokenTTLSeconds)
@@ -108,7 +108,7 @@ extension Engine {
         }, apply: { context, input in
             var platform = try PlatformAccountStore.require(context.db, input.0)
             guard platform.status == .submitted else {
-                throw BillingError.refused("not_submitted", "only a SUBMITTED application can be rejected; it is \(platform.status.rawValue)")
+                throw BillingError.refused(.notSubmitted, "only a SUBMITTED application can be rejected; it is \(platform.status.rawValue)")
             }
             platform.status = .rejected
             platform.rejectReason = input.1
@@ -139,7 +139,7 @@ extension Engine {
                   account: try reader.optionalString("account_id", maxLength: 64),
                   after: try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
                       guard let value = Int64(text), value >= 0 else {
-                          throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                          throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
                       }
                       return value
                   },
@@ -182,18 +182,18 @@ extension Engine {
             return Input(token: token, platformID: platform.id, hash: hash)
         }, apply: { context, input in
             let id = try PlatformAccountStore.redeemable(context.db, token: input.token, purpose: purpose, at: context.now)
-            guard id == input.platformID else { throw BillingError.refused("invalid_token", "the token is not valid; request a new link") }
+            guard id == input.platformID else { throw BillingError.refused(.invalidToken, "the token is not valid; request a new link") }
             var platform = try PlatformAccountStore.require(context.db, id)
             switch purpose {
             case .setPassword:
                 guard platform.status == .approvedPendingPassword else {
-                    throw BillingError.refused("not_awaiting_password", "the platform account is \(platform.status.rawValue)")
+                    throw BillingError.refused(.notAwaitingPassword, "the platform account is \(platform.status.rawValue)")
                 }
                 platform.status = .active
                 platform.activatedAt = context.now
             case .resetPassword:
                 guard platform.status == .active else {
-                    throw BillingError.refused("not_active", "only an ACTIVE platform account can reset its password")
+                    throw BillingError.refused(.notActive, "only an ACTIVE platform account can reset its password")
                 }
             }
             platform.passwordHash = input.hash

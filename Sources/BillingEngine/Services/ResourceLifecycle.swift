@@ -187,9 +187,9 @@ extension Engine {
         let period = resource.autoRenewPeriod ?? (try? Period(1, resource.period?.unit ?? .month)) ?? resource.period
         do {
             let order = try context.db.savepoint { () -> Order in
-                guard let period else { throw BillingError.refused("no_period", "no auto-renew period") }
+                guard let period else { throw BillingError.refused(.noPeriod, "no auto-renew period") }
                 guard account.freeze == .none else {
-                    throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue))")
+                    throw BillingError.refused(.accountFrozen, "the account is frozen (\(account.freeze.rawValue))")
                 }
                 let order = try createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
                                                    automatic: true, context: context)
@@ -239,7 +239,7 @@ extension Engine {
     /// per converted resource (the primary first, its bound resources under it) naming the
     /// resource and the instant pay-per-use billing starts.
     static func recordConversion(_ group: [Resource], at start: Int64, context: OperationContext) throws -> Order {
-        guard let primary = group.first else { throw BillingError.invalid("missing_field", "no resource to convert") }
+        guard let primary = group.first else { throw BillingError.invalid(.missingField, "no resource to convert") }
         let product = try ProductStore.require(context.db, primary.productID)
         let sequence = try IdentifierSequence.next(context.db, "order")
         let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: primary.accountID, combinedID: nil, isCombined: false,

@@ -74,7 +74,7 @@ extension Engine {
     static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
         guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
         guard let value = Int64(cursor), value > 0 else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+            throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
         }
         return value
     }

@@ -21,7 +21,7 @@ extension Engine {
         try perform("usage.report", requestJSON, parse: { reader -> (String, [UsageRecord]) in
             let account = try reader.string("account_id", maxLength: 64)
             guard let values = try reader.optionalArray("records", maxCount: 1000), !values.isEmpty else {
-                throw BillingError.invalid("missing_field", "request.records must list 1–1000 usage records")
+                throw BillingError.invalid(.missingField, "request.records must list 1–1000 usage records")
             }
             let records = try values.enumerated().map { index, value -> UsageRecord in
                 let item = try ObjectReader(value, path: "request.records[\(index)]")
@@ -29,12 +29,12 @@ extension Engine {
                                          quantity: try item.int("quantity", in: 0...100_000), start: try item.instant("start"), end: try item.instant("end"))
                 try item.finish()
                 guard record.end >= record.start, record.end - record.start <= 31 * 86_400 else {
-                    throw BillingError.invalid("invalid_window", "\(item.path): end must not precede start, and a record spans at most 31 days")
+                    throw BillingError.invalid(.invalidWindow, "\(item.path): end must not precede start, and a record spans at most 31 days")
                 }
                 return record
             }
             guard Set(records.map(\.usageID)).count == records.count else {
-                throw BillingError.invalid("duplicate_usage", "a usage id is listed twice in one report")
+                throw BillingError.invalid(.duplicateUsage, "a usage id is listed twice in one report")
             }
             return (account, records)
         }, apply: { context, input in
@@ -45,7 +45,7 @@ extension Engine {
             for record in input.1 {
                 if let stored = try UsageStore.record(context.db, account: input.0, usageID: record.usageID) {
                     guard stored == record else {
-                        throw BillingError(.conflict, "usage_id_reused", "usage id \(record.usageID) was already reported with other values")
+                        throw BillingError(.usageIdReused, "usage id \(record.usageID) was already reported with other values")
                     }
                     results.append(["usage_id": .string(record.usageID), "status": "DUPLICATE"])
                     continue
@@ -70,23 +70,23 @@ extension Engine {
     static func rate(_ record: UsageRecord, account: String, context: OperationContext) throws -> [RatedSlot] {
         let resource = try ResourceStore.require(context.db, record.resourceID, account: account)
         guard resource.billingMode == .onDemand else {
-            throw BillingError.refused("not_pay_per_use", "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
+            throw BillingError.refused(.notPayPerUse, "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
         }
         if resource.status == .deleted, let deletedAt = resource.endedAt {
             // Usage is settled late (§2.3): what ran before the deletion is still charged, nothing after it.
             guard record.end <= deletedAt else {
-                throw BillingError.refused("resource_deleted", "resource \(resource.id) was deleted at \(deletedAt); usage \(record.usageID) ends at \(record.end), after the deletion, and is not rated")
+                throw BillingError.refused(.resourceDeleted, "resource \(resource.id) was deleted at \(deletedAt); usage \(record.usageID) ends at \(record.end), after the deletion, and is not rated")
             }
         } else if ![.inUse, .expired, .frozen].contains(resource.status) {
-            throw BillingError.refused("resource_not_in_use", "resource \(resource.id) is \(resource.status.rawValue)")
+            throw BillingError.refused(.resourceNotInUse, "resource \(resource.id) is \(resource.status.rawValue)")
         }
         if let effective = resource.effectiveAt, record.start < effective {
-            throw BillingError.invalid("invalid_window", "usage \(record.usageID) starts before resource \(resource.id) took effect")
+            throw BillingError.invalid(.invalidWindow, "usage \(record.usageID) starts before resource \(resource.id) took effect")
         }
         let product = try ProductStore.require(context.db, resource.productID)
         let perHour = product.unitPriceMicrofen == nil
         guard let price = product.unitPriceMicrofen ?? product.hourlyPriceMicrofen else {
-            throw BillingError.refused("no_usage_price", "product \(product.id) has no pay-per-use price")
+            throw BillingError.refused(.noUsagePrice, "product \(product.id) has no pay-per-use price")
         }
         let slots = perHour ? UsageRating.hourSlots(start: record.start, end: record.end, calendar: context.calendar)
                             : [(hour: context.calendar.floorToHour(record.end), seconds: Int64(1))]
@@ -235,7 +235,7 @@ extension Engine {
             let cursor = try reader.optionalString("after", maxLength: 80).map { text -> (Int64, String) in
                 let parts = text.split(separator: "|")
                 guard parts.count == 2, let hour = Int64(parts[0]) else {
-                    throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                    throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
                 }
                 return (hour, String(parts[1]))
             }
@@ -268,7 +268,7 @@ extension Engine {
     public func listPackages(_ requestJSON: String?) throws -> String {
         try query(requestJSON, parse: { reader -> PageRequest in
             let page = try PageRequest(reader)
-            guard page.account != nil else { throw BillingError.invalid("missing_field", "request.account_id is required") }
+            guard page.account != nil else { throw BillingError.invalid(.missingField, "request.account_id is required") }
             return page
         }) { context, page in
             let account = page.account ?? ""

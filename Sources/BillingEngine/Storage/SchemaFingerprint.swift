@@ -56,7 +56,7 @@ enum SchemaFingerprint {
         }
         let shown = differences.prefix(5).joined(separator: "; ")
             + (differences.count > 5 ? "; and \(differences.count - 5) more" : "")
-        throw BillingError(.schema, "schema_damaged",
+        throw BillingError(.schemaDamaged,
                            "the file's schema is not the one of version \(version): \(shown); refusing to use it")
     }
 
