@@ -1003,10 +1003,11 @@ def main(argv=None):
             print("catalogue check failed:", file=sys.stderr)
             for failure in failures:
                 print("  - " + failure, file=sys.stderr)
-            print(f"\nTo fix: run `{REGENERATE}` (it rewrites docs/catalogue.json and docs/catalogue.md and adds "
-                  "an empty \"meaning\" to docs/catalogue-notes.json for each new reason or event), write each "
-                  "missing meaning in docs/catalogue-notes.json (one line: what it means for a caller), run it "
-                  "again, and commit the three files.", file=sys.stderr)
+            print(f"\nTo fix: declare each new reason once in {REGISTRY_FILE} with its status and meaning (one "
+                  f"line: what it means for a caller); run `{REGENERATE}` (it rewrites docs/catalogue.json, "
+                  "docs/catalogue.md, the reason list of include/billing.h and examples/python/billing/reasons.py, "
+                  "and adds an empty \"meaning\" to docs/catalogue-notes.json for each new event), write each "
+                  "missing event meaning there, run it again, and commit what changed.", file=sys.stderr)
             return 1
         print(f"catalogue up to date: {len(catalogue['reasons'])} reasons, {len(catalogue['events'])} events")
         return 0
