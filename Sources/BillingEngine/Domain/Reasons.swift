@@ -33,7 +33,6 @@ public struct Reason: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Reason {
-
     // MARK: Requests: the JSON reader and field checks (any function)
 
     public static let malformedJson = Reason(.invalidArgument, "malformed_json",
