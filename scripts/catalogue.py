@@ -347,7 +347,15 @@ def reachable_from(roots):
 # Finding reasons and events
 # --------------------------------------------------------------------------------------------
 
-REGISTRY_FILE = "Domain/Reasons.swift"
+REGISTRY_FILE = "Domain/Reasons.swift"  # for messages; found by its name wherever the targets put it
+
+
+def is_registry(source):
+    return source.rel.rsplit("/", 1)[-1] == "Reasons.swift"
+
+
+def is_error_file(source):
+    return source.rel.rsplit("/", 1)[-1] == "BillingError.swift"
 
 
 class Declared:
@@ -400,14 +408,14 @@ class Scanner:
         self.by_reason = {d.reason: d for d in self.registry.values()}
         self.other_members = set()
         for s in self.sources:
-            if not s.rel.endswith(REGISTRY_FILE):
+            if not is_registry(s):
                 self.other_members |= set(re.findall(r"\b(?:case|let|var|func)\s+`?(\w+)", s.code))
                 for m in re.finditer(r"\bcase\s+([^\n:]*)", s.code):
                     self.other_members |= set(re.findall(r"\b(\w+)\b", m.group(1)))
         for s in self.sources:
-            if s.rel.endswith(REGISTRY_FILE):
+            if is_registry(s):
                 continue
-            if not s.rel.endswith("Domain/BillingError.swift"):
+            if not is_error_file(s):
                 self._scan_reasons(s)
             self._scan_events(s)
         build_graph(self.functions, self.properties)
@@ -419,7 +427,7 @@ class Scanner:
 
     def _statuses(self):
         for s in self.sources:
-            if s.rel.endswith("Domain/BillingError.swift"):
+            if is_error_file(s):
                 m = re.search(r"enum\s+Status\b[^{]*\{", s.code)
                 if m:
                     body = s.code[m.end():matching(s.code, m.end() - 1)]
@@ -478,7 +486,7 @@ class Scanner:
         """The reasons declared in Domain/Reasons.swift, in order: identifier -> Declared."""
         registry = {}
         for s in self.sources:
-            if not s.rel.endswith(REGISTRY_FILE):
+            if not is_registry(s):
                 continue
             self.registry_source = s
             area = ""

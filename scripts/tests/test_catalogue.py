@@ -19,6 +19,12 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import catalogue  # noqa: E402
 
 
+def find(sources, name):
+    """The one file of that name under the sources (the registry moves with its target)."""
+    [path] = [os.path.join(d, name) for d, _, files in os.walk(sources) if name in files]
+    return path
+
+
 class CatalogueCheckTests(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="catalogue-test-")
@@ -44,7 +50,7 @@ class CatalogueCheckTests(unittest.TestCase):
         return code, out.getvalue() + err.getvalue()
 
     def edit(self, relative, old, new):
-        path = os.path.join(self.sources, relative)
+        path = os.path.join(self.sources, relative) if "/" in relative else find(self.sources, relative)
         with open(path) as handle:
             text = handle.read()
         self.assertIn(old, text)
@@ -53,7 +59,7 @@ class CatalogueCheckTests(unittest.TestCase):
 
     def declare(self, declaration):
         """Adds a declaration to the registry (Domain/Reasons.swift), after its last one."""
-        path = os.path.join(self.sources, "BillingEngine", "Domain", "Reasons.swift")
+        path = find(self.sources, "Reasons.swift")
         with open(path) as handle:
             text = handle.read()
         end = text.rstrip().rindex("}")
@@ -129,10 +135,10 @@ class CatalogueCheckTests(unittest.TestCase):
     def test_throw_sites_name_declared_reasons_not_strings(self):
         """A raw string reason does not compile (BillingError takes a Reason, whose initializer is
         private to the registry); this keeps it so."""
-        with open(os.path.join(ROOT, "Sources", "BillingEngine", "Domain", "BillingError.swift")) as handle:
+        with open(find(os.path.join(ROOT, "Sources"), "BillingError.swift")) as handle:
             text = handle.read()
         self.assertNotRegex(text, r"(init|func \w+)\([^)]*reason: String")
-        with open(os.path.join(ROOT, "Sources", "BillingEngine", "Domain", "Reasons.swift")) as handle:
+        with open(find(os.path.join(ROOT, "Sources"), "Reasons.swift")) as handle:
             self.assertRegex(handle.read(), r"\bprivate init\(")
 
     def test_a_new_event_fails_the_check(self):
@@ -142,7 +148,7 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertIn("event fake.event_for_test is in the sources but missing", output)
 
     def test_a_removed_reason_is_stale(self):
-        self.edit("BillingEngine/Domain/Reasons.swift", '"clock_not_manual"', '"clock_is_not_manual_for_test"')
+        self.edit("Reasons.swift", '"clock_not_manual"', '"clock_is_not_manual_for_test"')
         code, output = self.run_catalogue("--check")
         self.assertEqual(code, 1)
         self.assertIn("reason clock_not_manual (status 4) is in docs/catalogue.json but no longer declared", output)
@@ -176,7 +182,7 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertIn("reason fake_reason_for_test has no meaning: write one in its declaration in Domain/Reasons.swift", output)
         self.assertIn("event fake.event_for_test has no meaning", output)
         self.assertNotIn("missing from docs/catalogue.json", output)
-        self.edit("BillingEngine/Domain/Reasons.swift", '"fake_reason_for_test", ""', '"fake_reason_for_test", "A test reason."')
+        self.edit("Reasons.swift", '"fake_reason_for_test", ""', '"fake_reason_for_test", "A test reason."')
         notes["events"]["fake.event_for_test"]["meaning"] = "A test event."
         with open(os.path.join(docs, "catalogue-notes.json"), "w") as handle:
             json.dump(notes, handle)
