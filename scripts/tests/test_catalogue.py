@@ -58,7 +58,7 @@ class CatalogueCheckTests(unittest.TestCase):
             handle.write(text.replace(old, new, 1))
 
     def declare(self, declaration):
-        """Adds a declaration to the registry (Domain/Reasons.swift), after its last one."""
+        """Adds a declaration to the registry (Reasons.swift), after its last one."""
         path = find(self.sources, "Reasons.swift")
         with open(path) as handle:
             text = handle.read()
@@ -80,7 +80,7 @@ class CatalogueCheckTests(unittest.TestCase):
         self.add_swift('        throw BillingError.refused(.fakeReasonForTest, "a reason nobody published")')
         code, output = self.run_catalogue("--check")
         self.assertEqual(code, 1)
-        self.assertIn("reason fake_reason_for_test (status 4) is declared in Domain/Reasons.swift but missing", output)
+        self.assertIn("reason fake_reason_for_test (status 4) is declared in BillingDomain/Values/Reasons.swift but missing", output)
         self.assertIn("python3 scripts/catalogue.py", output)
 
     def test_a_reason_thrown_through_the_constructor_is_found_with_its_function(self):
@@ -179,7 +179,7 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertEqual(notes["events"]["fake.event_for_test"], {"meaning": ""})
         code, output = self.run_catalogue("--docs", docs, "--check")
         self.assertEqual(code, 1)
-        self.assertIn("reason fake_reason_for_test has no meaning: write one in its declaration in Domain/Reasons.swift", output)
+        self.assertIn("reason fake_reason_for_test has no meaning: write one in its declaration in BillingDomain/Values/Reasons.swift", output)
         self.assertIn("event fake.event_for_test has no meaning", output)
         self.assertNotIn("missing from docs/catalogue.json", output)
         self.edit("Reasons.swift", '"fake_reason_for_test", ""', '"fake_reason_for_test", "A test reason."')
