@@ -1,28 +1,38 @@
 #!/usr/bin/env python3
 """The catalogue of error reasons and event types, generated from the Swift sources.
 
-    python3 scripts/catalogue.py            # regenerate docs/catalogue.json and docs/catalogue.md
-    python3 scripts/catalogue.py --check    # fail if the committed catalogue is out of date
+    python3 scripts/catalogue.py            # regenerate docs/catalogue.*, the header's reason list
+                                            # and examples/python/billing/reasons.py
+    python3 scripts/catalogue.py --check    # fail if any of them is out of date
 
 What it reads (standard library only):
-  - Sources/**/*.swift: every thrown reason (`BillingError(.status, "reason", …)`,
-    `BillingError.invalid/refused(…)`, `.notFound("what", …)` -> "what_not_found",
-    `.overflow(…)` -> "amount_out_of_range") and every emitted event (`emit("type", …, data: …)`,
+  - Sources/BillingDomain/Values/Reasons.swift, the registry: every reason declared once as
+    `static let name = Reason(.status, "reason", "meaning"[, retired: "why"])`, grouped under
+    `// MARK:` areas. Throw sites name a declared reason (a raw string does not compile);
+    this script finds where each is used (`.name` in a `BillingError(…)`, `.invalid/refused/
+    notFound(…)`, `Reason.name` anywhere; `BillingError.overflow(…)` -> amount_out_of_range) and
+    checks that every declared reason is thrown somewhere or marked retired, that a retired one
+    is thrown nowhere, and that `.invalid/.refused/.notFound` get a reason of their status;
+  - Sources/**/*.swift: every emitted event (`emit("type", …, data: …)`,
     `EventLog.append(…, type: "type", …)`) with the keys of its `data` dictionary;
   - include/billing.h: the BILLING_OK / BILLING_E_* status codes (checked against
     BillingError.Status);
-  - docs/catalogue-notes.json, kept by hand: the one-line meaning of every reason and event,
-    the values of reasons and event types the script cannot read from a string literal
-    ("expansions"), the `data` fields of events whose dictionary is built elsewhere, and
-    extra C functions to name.
+  - docs/catalogue-notes.json, kept by hand: the one-line meaning of every event, the values of
+    event types the script cannot read from a string literal ("expansions"), the `data` fields
+    of events whose dictionary is built elsewhere, and extra C functions to name.
+
+What it writes from the registry: docs/catalogue.json and docs/catalogue.md (reasons with
+status, meaning, area, the C functions that may return them and where they are thrown), the
+reason list of include/billing.h (between its "Reasons" markers) and the Python binding's
+`billing.reasons` module (a constant per reason and REASONS with status and meaning).
 
 Which C functions can return a reason or emit an event is derived from a name-based call graph
 of the sources, rooted at the `billing_*` exports of Sources/CBillingAPI: it over-approximates
 (a function is named when a path of calls *may* reach the throw site), never under-approximates
 a direct path.
 
-Regenerating also adds an empty stub to the notes file for every new reason or event, so that
-the only thing left to do is to write its meaning there and regenerate once more.
+Regenerating also adds an empty stub to the notes file for every new event, so that the only
+thing left to do is to write its meaning there and regenerate once more.
 """
 
 import argparse
@@ -337,6 +347,36 @@ def reachable_from(roots):
 # Finding reasons and events
 # --------------------------------------------------------------------------------------------
 
+REGISTRY_FILE = "BillingDomain/Values/Reasons.swift"  # for messages; found by its name wherever the targets put it
+
+
+def is_registry(source):
+    return source.rel.rsplit("/", 1)[-1] == "Reasons.swift"
+
+
+def is_error_file(source):
+    return source.rel.rsplit("/", 1)[-1] == "BillingError.swift"
+
+
+class Declared:
+    """One reason of the registry: `static let ident = Reason(.status, "reason", "meaning")`."""
+
+    def __init__(self, ident, reason, status, meaning, retired, area, source, position):
+        self.ident = ident
+        self.reason = reason
+        self.status = status
+        self.meaning = meaning
+        self.retired = retired
+        self.area = area
+        self.source = source
+        self.position = position
+
+
+def unescape(literal):
+    """The value of a Swift string literal's content (the escapes the registry uses)."""
+    return re.sub(r'\\(["\\nt])', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), literal)
+
+
 STATUS_CASE = re.compile(r"case\s+`?(\w+)`?\s*=\s*(\d+)")
 class Problem(Exception):
     pass
@@ -364,11 +404,19 @@ class Scanner:
         self.statuses = self._statuses()
         self.reason_sites = []  # (reason, status name, source, position, function)
         self.event_sites = []   # (type, fields or None, source, position, function)
+        self.registry = self._registry()
+        self.by_reason = {d.reason: d for d in self.registry.values()}
+        self.other_members = set()
         for s in self.sources:
-            if s.rel.endswith("/BillingError.swift"):
-                self._scan_error_helpers_only(s)
+            if not is_registry(s):
+                self.other_members |= set(re.findall(r"\b(?:case|let|var|func)\s+`?(\w+)", s.code))
+                for m in re.finditer(r"\bcase\s+([^\n:]*)", s.code):
+                    self.other_members |= set(re.findall(r"\b(\w+)\b", m.group(1)))
+        for s in self.sources:
+            if is_registry(s):
                 continue
-            self._scan_reasons(s)
+            if not is_error_file(s):
+                self._scan_reasons(s)
             self._scan_events(s)
         build_graph(self.functions, self.properties)
         roots = [f for f in self.functions if f.name.startswith("billing_") and "CBillingAPI" in f.source.rel]
@@ -379,15 +427,12 @@ class Scanner:
 
     def _statuses(self):
         for s in self.sources:
-            if s.rel.endswith("/BillingError.swift"):
+            if is_error_file(s):
                 m = re.search(r"enum\s+Status\b[^{]*\{", s.code)
                 if m:
                     body = s.code[m.end():matching(s.code, m.end() - 1)]
                     return {name: int(code) for name, code in STATUS_CASE.findall(body)}
         raise SystemExit("catalogue.py: BillingError.Status not found under the sources")
-
-    def _scan_error_helpers_only(self, s):
-        pass  # the helpers' own bodies build errors from their parameters
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -437,97 +482,81 @@ class Scanner:
 
     # -- reasons ---------------------------------------------------------------------------
 
-    def _helpers(self):
-        """The static helpers of BillingError.swift that build an error, read from their bodies:
-        name -> (status, how the reason is made). `how` is ("param", i) when the reason is the
-        i-th argument, ("template", i, before, after) for a literal around `\\(param)` (e.g.
-        "\\(what)_not_found"), or ("fixed", reason)."""
-        helpers = {}
+    def _registry(self):
+        """The reasons declared in the registry (Reasons.swift), in order: identifier -> Declared."""
+        registry = {}
         for s in self.sources:
-            if not s.rel.endswith("/BillingError.swift"):
+            if not is_registry(s):
                 continue
-            for f in (g for g in self.functions if g.source is s and g.static):
-                header = s.code[f.start:f.body_start]
-                params = re.findall(r"(?:\b\w+\s+)?(\w+)\s*:\s*[A-Z]\w*", header[header.find("("):])
-                body_start = f.body_start + 1
-                m = re.search(r"\bBillingError\s*\(", s.code[body_start:f.body_end])
-                if not m:
-                    # A helper that builds no error (e.g. `quote`, which shortens input for a
-                    # message) carries no reason of its own.
-                    self.plain_helpers.add(f.name)
+            self.registry_source = s
+            area = ""
+            marks = [(m.start(), m.group(1).strip()) for m in re.finditer(r"//\s*MARK:\s*([^\n]*)", s.text)]
+            for m in re.finditer(r"\bstatic\s+let\s+(\w+)\s*=\s*Reason\s*\(", s.code):
+                paren = m.end() - 1
+                close = matching(s.code, paren)
+                args = split_arguments(s.code, paren + 1, close)
+                sm = re.fullmatch(r"\s*\.`?(\w+)`?\s*", s.code[args[0][0]:args[0][1]]) if args else None
+                texts = []
+                for span in args[1:]:
+                    label, _ = label_of(s.code, span)
+                    lits = s.literals(*span)
+                    if len(lits) != 1 or lits[0][3]:
+                        texts = None
+                        break
+                    texts.append((label, unescape(lits[0][2])))
+                where = self.where(s, m.start())
+                if not sm or texts is None or len(texts) < 2 or texts[0][0] or texts[1][0]:
+                    self.problems.append(f"{where}: cannot read the declaration of Reason.{m.group(1)}; write it as "
+                                         "`static let name = Reason(.status, \"reason\", \"meaning\"[, retired: \"why\"])`")
                     continue
-                paren = body_start + m.end() - 1
-                args = split_arguments(s.code, paren + 1, matching(s.code, paren))
-                if len(args) < 2:
+                if sm.group(1) not in self.statuses:
+                    self.problems.append(f"{where}: Reason.{m.group(1)} has the unknown status .{sm.group(1)}")
                     continue
-                sm = re.fullmatch(r"\.`?(\w+)`?", s.code[args[0][0]:args[0][1]].strip())
-                if not sm:
-                    continue
-                text = s.text[args[1][0]:args[1][1]].strip()
-                if text in params:
-                    how = ("param", params.index(text))
-                else:
-                    lit = re.fullmatch(r'"([^"\\]*)(?:\\\((\w+)\))?([^"\\]*)"', text)
-                    if not lit:
-                        self.problems.append(f"{s.rel}: cannot read how BillingError.{f.name} builds its reason; "
-                                             "teach scripts/catalogue.py (Scanner._helpers)")
-                        continue
-                    if lit.group(2):
-                        if lit.group(2) not in params:
-                            continue
-                        how = ("template", params.index(lit.group(2)), lit.group(1), lit.group(3))
-                    else:
-                        how = ("fixed", lit.group(1) + lit.group(3))
-                helpers[f.name] = (sm.group(1), how)
-        return helpers
+                for position, title in marks:
+                    if position < m.start():
+                        area = title
+                retired = dict(texts[2:]).get("retired")
+                declared = Declared(m.group(1), texts[0][1], sm.group(1), texts[1][1], retired, area, s, m.start())
+                if any(d.reason == declared.reason for d in registry.values()):
+                    self.problems.append(f"{where}: the reason {declared.reason} is declared twice")
+                registry[declared.ident] = declared
+        if not registry:
+            raise SystemExit(f"catalogue.py: no Reason declarations found in {REGISTRY_FILE} under the sources")
+        return registry
+
+    # The BillingError helpers that build an error from a declared reason, and the status each
+    # one is for (a `.refused(.missingField, …)` would publish the wrong kind of failure).
+    HELPER_STATUS = {"invalid": "invalidArgument", "refused": "refused", "notFound": "notFound"}
 
     def _scan_reasons(self, s):
+        """Every use of a declared reason: `Reason.name` anywhere, `.name` inside the arguments of
+        `BillingError(…)` or one of its helpers, and `.name` anywhere else when no other member
+        of the sources has that name (e.g. the `(identifier, name, .emailTaken)` table)."""
         code = s.code
-        if not hasattr(self, "helpers"):
-            self.plain_helpers = set()
-            self.helpers = self._helpers()
-        names = "|".join(sorted(self.helpers)) or "(?!)"
-        pattern = re.compile(r"\bBillingError\s*\(|(?:\bBillingError\s*)?\.\s*(" + names + r")\s*\(")
-        for m in pattern.finditer(code):
-            helper = m.group(1)
-            if helper and not m.group(0).startswith("BillingError"):
-                # `.invalid(` alone: only an implicit member in a throw/return of a BillingError
-                before = code[max(0, m.start() - 40):m.start()]
-                if not re.search(r"\b(throw|return)\s*$", before):
-                    continue
+        calls = []  # (paren, close, helper or None)
+        for m in re.finditer(r"\bBillingError\s*\(|\.\s*(invalid|refused|notFound)\s*\(", code):
             paren = m.end() - 1
-            close = matching(code, paren)
-            args = split_arguments(code, paren + 1, close)
-            function = self.enclosing(s, m.start())
-            if helper is None:
-                if len(args) < 2:
-                    continue
-                status_text = code[args[0][0]:args[0][1]].strip()
-                sm = re.fullmatch(r"\.`?(\w+)`?", status_text)
-                if not sm:
-                    continue  # not a construction with a literal status (e.g. a parameter)
-                status = sm.group(1)
-                reasons = self.values(s, args[1], "reason", function)
-            else:
-                status, how = self.helpers[helper]
-                if how[0] == "fixed":
-                    reasons = [how[1]]
-                elif how[1] >= len(args):
-                    continue
-                elif how[0] == "param":
-                    reasons = self.values(s, args[how[1]], "reason", function)
-                else:
-                    reasons = [how[2] + v + how[3] for v in self.values(s, args[how[1]], "reason", function)]
-            if status not in self.statuses:
-                self.problems.append(f"{self.where(s, m.start())}: unknown status .{status}")
+            calls.append((paren, matching(code, paren), m.group(1)))
+        # `BillingError.overflow(what)` builds amount_out_of_range itself.
+        for m in re.finditer(r"\bBillingError\s*\.\s*overflow\s*\(", code):
+            declared = self.by_reason.get("amount_out_of_range")
+            if declared:
+                self.reason_sites.append((declared.reason, declared.status, s, m.start(), self.enclosing(s, m.start())))
+        for m in re.finditer(r"(\bReason\s*)?\.\s*`?([a-z]\w*)`?(?![\w`])(?!\s*\()", code):
+            declared = self.registry.get(m.group(2))
+            if declared is None:
                 continue
-            for reason in reasons:
-                self.reason_sites.append((reason, status, s, m.start(), function))
-        # A BillingError helper this script does not know would hide its reasons: say so.
-        for m in re.finditer(r"\bBillingError\s*\.\s*([a-z]\w*)\s*\(", code):
-            if m.group(1) not in self.helpers and m.group(1) not in self.plain_helpers and m.group(1) != "init":
-                self.problems.append(f"{self.where(s, m.start())}: BillingError.{m.group(1)}(...) is not a helper "
-                                     "scripts/catalogue.py understands; teach it (Scanner._helpers)")
+            inside = [c for c in calls if c[0] < m.start() < c[1]]
+            if not m.group(1) and not inside and declared.ident in self.other_members:
+                continue
+            if inside and inside[-1][2] in self.HELPER_STATUS:
+                paren, close, helper = inside[-1]
+                first = split_arguments(code, paren + 1, close)[:1]
+                expected = self.HELPER_STATUS[helper]
+                if first and first[0][0] <= m.start() < first[0][1] and declared.status != expected:
+                    self.problems.append(f"{self.where(s, m.start())}: BillingError.{helper} is for status .{expected} "
+                                         f"but Reason.{declared.ident} ({declared.reason}) is declared .{declared.status}")
+            self.reason_sites.append((declared.reason, declared.status, s, m.start(), self.enclosing(s, m.start())))
 
     # -- events ----------------------------------------------------------------------------
 
@@ -659,22 +688,32 @@ def build(scanner, header_path, notes):
                 seen.append(where)
         return seen
 
-    reason_notes = notes.get("reasons", {})
     grouped = {}
     for site in scanner.reason_sites:
-        grouped.setdefault((site[0], site[1]), []).append(site)
+        grouped.setdefault(site[0], []).append(site)
     reasons = []
-    for (reason, status), sites in sorted(grouped.items(), key=lambda item: (scanner.statuses[item[0][1]], item[0][0])):
-        note = reason_notes.get(reason, {})
-        code = scanner.statuses[status]
-        reasons.append({
-            "reason": reason,
+    for declared in sorted(scanner.registry.values(), key=lambda d: (scanner.statuses[d.status], d.reason)):
+        sites = grouped.get(declared.reason, [])
+        where = scanner.where(declared.source, declared.position)
+        if not sites and not declared.retired:
+            problems.append(f"{where}: Reason.{declared.ident} ({declared.reason}) is declared but thrown nowhere; "
+                            "use it, or keep it with `retired: \"why\"` (a published reason is never removed)")
+        if sites and declared.retired:
+            problems.append(f"{where}: Reason.{declared.ident} ({declared.reason}) is marked retired but still thrown at "
+                            + "; ".join(locations(sites)))
+        code = scanner.statuses[declared.status]
+        entry = {
+            "reason": declared.reason,
             "status": code,
-            "status_name": macros.get(code, snake(status).upper()),
-            "meaning": note.get("meaning", ""),
-            "functions": functions_for(sites, note.get("functions")),
+            "status_name": macros.get(code, snake(declared.status).upper()),
+            "meaning": declared.meaning,
+            "area": declared.area,
+            "functions": functions_for(sites, None),
             "sources": locations(sites),
-        })
+        }
+        if declared.retired:
+            entry["retired"] = declared.retired
+        reasons.append(entry)
 
     event_notes = notes.get("events", {})
     grouped = {}
@@ -720,9 +759,11 @@ def cell(text):
 
 def markdown(catalogue, exports):
     out = ["# Error reasons and events", "",
-           f"Generated by `{REGENERATE}` from the Swift sources and `docs/catalogue-notes.json`; "
-           "do not edit by hand (edit the notes and regenerate). The same data is in "
-           "[catalogue.json](catalogue.json). `make test` runs `scripts/catalogue.py --check`, "
+           f"Generated by `{REGENERATE}` from the registry of reasons "
+           "(`Sources/BillingDomain/Values/Reasons.swift`), the Swift sources and `docs/catalogue-notes.json`; "
+           "do not edit by hand (edit the registry or the notes and regenerate). The same data is in "
+           "[catalogue.json](catalogue.json), the reason list of `include/billing.h` and the Python module "
+           "`billing.reasons`. `make test` runs `scripts/catalogue.py --check`, "
            "which fails when a reason or event in the sources is missing here, stale, or has no meaning.",
            "",
            "\"Functions\" lists the C functions that may return the reason or emit the event, derived "
@@ -743,7 +784,8 @@ def markdown(catalogue, exports):
         if r["status_name"] != current:
             current = r["status_name"]
             out += ["", f"### {current} ({r['status']})", "", "| Reason | Meaning | Functions |", "|---|---|---|"]
-        out.append(f"| `{r['reason']}` | {cell(r['meaning'])} | {cell(function_list(r['functions'], exports))} |")
+        meaning = r["meaning"] + (f" Retired: {r['retired']}" if r.get("retired") else "")
+        out.append(f"| `{r['reason']}` | {cell(meaning)} | {cell(function_list(r['functions'], exports))} |")
     out += ["", "## Events", "",
             f"{len(catalogue['events'])} event types. Every event row has `seq`, `type`, `account_id`, "
             "`subject_id`, `occurred_at` and `data`; the table lists the keys of `data`.", "",
@@ -780,7 +822,8 @@ def comparable(catalogue):
         return sorted({re.sub(r":\d+", "", s) for s in sources})
     return (
         catalogue.get("statuses"),
-        {(r["reason"], r["status"]): (r["meaning"], r["functions"], strip(r["sources"])) for r in catalogue.get("reasons", [])},
+        {(r["reason"], r["status"]): (r["meaning"], r.get("area"), r.get("retired"), r["functions"], strip(r["sources"]))
+         for r in catalogue.get("reasons", [])},
         {e["type"]: (e["data"], e["meaning"], e["functions"], strip(e["sources"])) for e in catalogue.get("events", [])},
     )
 
@@ -795,12 +838,13 @@ def check(fresh, committed, problems, notes_path):
         if f_statuses != c_statuses:
             failures.append("the status codes differ from the committed catalogue")
         for key in sorted(set(f_reasons) - set(c_reasons)):
-            failures.append(f"reason {key[0]} (status {key[1]}) is in the sources but missing from docs/catalogue.json")
+            failures.append(f"reason {key[0]} (status {key[1]}) is declared in {REGISTRY_FILE} but missing from docs/catalogue.json")
         for key in sorted(set(c_reasons) - set(f_reasons)):
-            failures.append(f"reason {key[0]} (status {key[1]}) is in docs/catalogue.json but no longer in the sources (stale)")
+            failures.append(f"reason {key[0]} (status {key[1]}) is in docs/catalogue.json but no longer declared in {REGISTRY_FILE} "
+                            "(a published reason is never removed: keep it there with `retired: \"why\"`)")
         for key in sorted(set(f_reasons) & set(c_reasons)):
             if f_reasons[key] != c_reasons[key]:
-                failures.append(f"reason {key[0]}: its meaning, functions or source files changed since the catalogue was generated")
+                failures.append(f"reason {key[0]}: its meaning, area, functions or source files changed since the catalogue was generated")
         for key in sorted(set(f_events) - set(c_events)):
             failures.append(f"event {key} is in the sources but missing from docs/catalogue.json")
         for key in sorted(set(c_events) - set(f_events)):
@@ -810,7 +854,7 @@ def check(fresh, committed, problems, notes_path):
                 failures.append(f"event {key}: its data fields, meaning, functions or source files changed since the catalogue was generated")
     for r in fresh["reasons"]:
         if not r["meaning"].strip():
-            failures.append(f"reason {r['reason']} has no meaning: write one under \"reasons\" -> \"{r['reason']}\" -> \"meaning\" in docs/catalogue-notes.json")
+            failures.append(f"reason {r['reason']} has no meaning: write one in its declaration in {REGISTRY_FILE}")
     for e in fresh["events"]:
         if not e["meaning"].strip():
             failures.append(f"event {e['type']} has no meaning: write one under \"events\" -> \"{e['type']}\" -> \"meaning\" in docs/catalogue-notes.json")
@@ -821,19 +865,119 @@ def add_stubs(notes, catalogue):
     """New reasons and events get an empty meaning in the notes, ready to be filled in; notes of
     reasons and events that no longer exist are reported (and kept: another branch may use them)."""
     added = []
-    for r in catalogue["reasons"]:
-        entry = notes.setdefault("reasons", {}).setdefault(r["reason"], {})
-        if "meaning" not in entry:
-            entry["meaning"] = ""
-            added.append(r["reason"])
     for e in catalogue["events"]:
         entry = notes.setdefault("events", {}).setdefault(e["type"], {})
         if "meaning" not in entry:
             entry["meaning"] = ""
             added.append(e["type"])
-    notes["reasons"] = dict(sorted(notes["reasons"].items()))
     notes["events"] = dict(sorted(notes["events"].items()))
     return added
+
+
+# --------------------------------------------------------------------------------------------
+# The other published lists, written from the same registry: the header's reason list and the
+# Python binding's `billing.reasons` module.
+# --------------------------------------------------------------------------------------------
+
+HEADER_BEGIN = "/* ---- Reasons (generated by python3 scripts/catalogue.py from BillingDomain/Values/Reasons.swift) ---- */"
+HEADER_END = "/* ---- End of reasons ---- */"
+PYTHON_MODULE = os.path.join("examples", "python", "billing", "reasons.py")
+
+
+def header_reasons(catalogue, width=92):
+    """The header's reason list: the reasons of each status, as a comment (the meanings are in
+    docs/catalogue.md and billing.reasons)."""
+    out = [HEADER_BEGIN, "",
+           "/* The reasons billing_last_error_reason() and billing_call's error document can carry, by",
+           "   status. A reason is stable (never renamed, never reused); treat one you do not know by",
+           "   its status. Each reason's meaning and the functions that return it: docs/catalogue.md.",
+           ""]
+    by_status = {}
+    for r in catalogue["reasons"]:
+        by_status.setdefault((r["status"], r["status_name"]), []).append(r)
+    for (code, name), reasons in sorted(by_status.items()):
+        line = f"   {name}:"
+        for r in reasons:
+            word = f" {r['reason']}" + (" (retired)" if r.get("retired") else "")
+            if len(line) + len(word) + 1 > width:
+                out.append(line)
+                line = "     "
+            line += word
+        out.append(line)
+    out[-1] += " */"
+    out += ["", HEADER_END]
+    return "\n".join(out)
+
+
+def with_header_reasons(text, block):
+    """The header text with its reason list replaced (or added after `enum billing_status`)."""
+    if HEADER_BEGIN in text and HEADER_END in text:
+        start = text.index(HEADER_BEGIN)
+        end = text.index(HEADER_END) + len(HEADER_END)
+        return text[:start] + block + text[end:]
+    anchor = re.search(r"\}\s*billing_status\s*;\n", text)
+    if not anchor:
+        raise SystemExit("catalogue.py: include/billing.h has no `} billing_status;` to put the reason list after")
+    return text[:anchor.end()] + "\n" + block + "\n" + text[anchor.end():]
+
+
+def python_module(catalogue):
+    """examples/python/billing/reasons.py: a constant per reason, and REASONS with each one's
+    status and meaning, so that hosts branch on names their editor and type checker know."""
+    names = {s["code"]: s["name"] for s in catalogue["statuses"]}
+    out = ['"""Every reason a libbilling error can carry, with its status and meaning.',
+           "",
+           "Generated by `python3 scripts/catalogue.py` from Sources/BillingDomain/Values/Reasons.swift;",
+           "do not edit by hand. A reason is stable: branch on it, and treat one this module does not",
+           "list (a newer library) by its status code.",
+           "",
+           "    from billing import reasons",
+           "    try:",
+           "        engine.order_pay(...)",
+           "    except billing.errors.Refused as error:",
+           "        if error.reason == reasons.INSUFFICIENT_FUNDS:",
+           "            ...",
+           "    reasons.REASONS[error.reason].meaning  # one line for a caller",
+           '"""',
+           "",
+           "from __future__ import annotations",
+           "",
+           "from typing import Dict, NamedTuple, Optional",
+           "",
+           "",
+           "class Reason(NamedTuple):",
+           '    """A declared reason: its word, its status code (a BILLING_E_* value) and its meaning."""',
+           "",
+           "    name: str",
+           "    status: int",
+           "    meaning: str",
+           "    retired: Optional[str] = None",
+           ""]
+    current = None
+    for r in sorted(catalogue["reasons"], key=lambda r: (r["status"], r["reason"])):
+        if r["status"] != current:
+            current = r["status"]
+            out += ["", f"# {names.get(current, current)} ({current})"]
+        out.append(f"{r['reason'].upper()} = {json.dumps(r['reason'])}")
+    out += ["", "", "REASONS: Dict[str, Reason] = {"]
+    for r in sorted(catalogue["reasons"], key=lambda r: (r["status"], r["reason"])):
+        retired = f", retired={json.dumps(r['retired'], ensure_ascii=False)}" if r.get("retired") else ""
+        out.append(f"    {r['reason'].upper()}: Reason({r['reason'].upper()}, {r['status']},")
+        out.append(f"                {json.dumps(r['meaning'], ensure_ascii=False)}{retired}),")
+    out += ["}", ""]
+    return "\n".join(out)
+
+
+def read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def main(argv=None):
@@ -842,6 +986,7 @@ def main(argv=None):
     parser.add_argument("--sources", default=os.path.join(ROOT, "Sources"), help="the Swift sources (default Sources/)")
     parser.add_argument("--header", default=os.path.join(ROOT, "include", "billing.h"))
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs"), help="where catalogue.json, .md and the notes live")
+    parser.add_argument("--root", default=ROOT, help="where examples/python/billing/reasons.py is written (default the checkout)")
     args = parser.parse_args(argv)
 
     notes_path = os.path.join(args.docs, "catalogue-notes.json")
@@ -857,14 +1002,20 @@ def main(argv=None):
             with open(json_path, encoding="utf-8") as handle:
                 committed = json.load(handle)
         failures = check(catalogue, committed, problems, notes_path)
+        header = read(args.header) or ""
+        if header_reasons(catalogue) not in header:
+            failures.append(f"{os.path.relpath(args.header, ROOT)}: its reason list is not the registry's")
+        if read(os.path.join(args.root, PYTHON_MODULE)) != python_module(catalogue):
+            failures.append(f"{PYTHON_MODULE} is not the registry's")
         if failures:
             print("catalogue check failed:", file=sys.stderr)
             for failure in failures:
                 print("  - " + failure, file=sys.stderr)
-            print(f"\nTo fix: run `{REGENERATE}` (it rewrites docs/catalogue.json and docs/catalogue.md and adds "
-                  "an empty \"meaning\" to docs/catalogue-notes.json for each new reason or event), write each "
-                  "missing meaning in docs/catalogue-notes.json (one line: what it means for a caller), run it "
-                  "again, and commit the three files.", file=sys.stderr)
+            print(f"\nTo fix: declare each new reason once in {REGISTRY_FILE} with its status and meaning (one "
+                  f"line: what it means for a caller); run `{REGENERATE}` (it rewrites docs/catalogue.json, "
+                  "docs/catalogue.md, the reason list of include/billing.h and examples/python/billing/reasons.py, "
+                  "and adds an empty \"meaning\" to docs/catalogue-notes.json for each new event), write each "
+                  "missing event meaning there, run it again, and commit what changed.", file=sys.stderr)
             return 1
         print(f"catalogue up to date: {len(catalogue['reasons'])} reasons, {len(catalogue['events'])} events")
         return 0
@@ -880,6 +1031,9 @@ def main(argv=None):
         handle.write("\n")
     with open(md_path, "w", encoding="utf-8") as handle:
         handle.write(markdown(catalogue, scanner.exports))
+    write(args.header, with_header_reasons(read(args.header), header_reasons(catalogue)))
+    os.makedirs(os.path.dirname(os.path.join(args.root, PYTHON_MODULE)), exist_ok=True)
+    write(os.path.join(args.root, PYTHON_MODULE), python_module(catalogue))
     print(f"wrote {os.path.relpath(json_path)} and {os.path.relpath(md_path)}: "
           f"{len(catalogue['reasons'])} reasons, {len(catalogue['events'])} events")
     for problem in problems:

@@ -46,7 +46,7 @@ extension CouponScope {
         func list(_ key: String, allowed: [String]? = nil) throws -> [String] {
             let values = try reader.optionalIdentifiers(key, maxCount: 200) ?? []
             for (index, value) in values.enumerated() where allowed.map({ !$0.contains(value) }) ?? false {
-                throw BillingError.invalid("unknown_value", "\(reader.path).\(key)[\(index)] must be one of \(allowed?.joined(separator: ", ") ?? ""), got \(BillingError.quote(value))")
+                throw BillingError.invalid(.unknownValue, "\(reader.path).\(key)[\(index)] must be one of \(allowed?.joined(separator: ", ") ?? ""), got \(BillingError.quote(value))")
             }
             return values
         }

@@ -54,20 +54,20 @@ extension Configuration {
         var next = self
         if let text = try patch.optionalString("business_utc_offset") {
             guard let seconds = BusinessCalendar.parseOffset(text) else {
-                throw BillingError.invalid("invalid_offset", "\(patch.path).business_utc_offset must look like +08:00 (within ±14:00), got \(BillingError.quote(text))")
+                throw BillingError.invalid(.invalidOffset, "\(patch.path).business_utc_offset must look like +08:00 (within ±14:00), got \(BillingError.quote(text))")
             }
             next.businessUTCOffsetSeconds = seconds
         }
         if let code = try patch.optionalString("currency", maxLength: 3) {
             guard code.count == 3, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
-                throw BillingError.invalid("invalid_currency", "\(patch.path).currency must be a three-letter ISO 4217 code")
+                throw BillingError.invalid(.invalidCurrency, "\(patch.path).currency must be a three-letter ISO 4217 code")
             }
             next.currency = code
         }
         if let deadlines = try patch.optionalObject("pay_deadline_seconds") {
             next.payDeadlineSeconds = try Configuration.intMap(deadlines, in: 60...(365 * 86_400))
             guard next.payDeadlineSeconds["default"] != nil else {
-                throw BillingError.invalid("missing_field", "\(deadlines.path).default is required")
+                throw BillingError.invalid(.missingField, "\(deadlines.path).default is required")
             }
         }
         if let levels = try patch.optionalObject("grace_and_retention") {
@@ -86,10 +86,10 @@ extension Configuration {
             var table: [String: [Int64]] = [:]
             for key in rates.keys {
                 guard key == "MONTHLY" || key.hasPrefix("YEAR_") && Int64(key.dropFirst(5)).map({ (1...100).contains($0) }) == true else {
-                    throw BillingError.invalid("unknown_field", "\(rates.path).\(key) must be MONTHLY or YEAR_<n>")
+                    throw BillingError.invalid(.unknownField, "\(rates.path).\(key) must be MONTHLY or YEAR_<n>")
                 }
                 guard let row = try rates.optionalIntArray(key, in: 0...10_000, maxCount: 100), !row.isEmpty else {
-                    throw BillingError.invalid("missing_field", "\(rates.path).\(key) must list at least one rate")
+                    throw BillingError.invalid(.missingField, "\(rates.path).\(key) must list at least one rate")
                 }
                 table[key] = row
             }
@@ -102,7 +102,7 @@ extension Configuration {
         next.defaultDeductionDays = try patch.optionalInt("default_deduction_days", in: 2...7) ?? next.defaultDeductionDays
         if let day = try patch.optionalInt("default_unified_expiry_day", in: -1...28) {
             guard day != 0 else {
-                throw BillingError.invalid("out_of_range", "\(patch.path).default_unified_expiry_day must be 1–28 or -1 (month end)")
+                throw BillingError.invalid(.outOfRange, "\(patch.path).default_unified_expiry_day must be 1–28 or -1 (month end)")
             }
             next.defaultUnifiedExpiryDay = day
         }
@@ -124,7 +124,7 @@ extension Configuration {
         next.exportRetentionHours = try patch.optionalInt("export_retention_hours", in: 1...8760) ?? next.exportRetentionHours
         if let directory = try patch.optionalString("export_directory", maxLength: 1024) {
             guard directory.hasPrefix("/"), !directory.split(separator: "/").contains("..") else {
-                throw BillingError.invalid("invalid_path", "\(patch.path).export_directory must be an absolute path without '..'")
+                throw BillingError.invalid(.invalidPath, "\(patch.path).export_directory must be an absolute path without '..'")
             }
             next.exportDirectory = directory
         }
@@ -139,7 +139,7 @@ extension Configuration {
         next.passwordMaximumLength = try patch.optionalInt("password_max_length", in: 8...1024) ?? next.passwordMaximumLength
         next.passwordMinimumClasses = try patch.optionalInt("password_min_classes", in: 1...4) ?? next.passwordMinimumClasses
         guard next.passwordMinimumLength <= next.passwordMaximumLength else {
-            throw BillingError.invalid("out_of_range", "\(patch.path).password_min_length must not exceed password_max_length")
+            throw BillingError.invalid(.outOfRange, "\(patch.path).password_min_length must not exceed password_max_length")
         }
         next.loginThrottleAfterFailures = try patch.optionalInt("login_throttle_after_failures", in: 1...1000) ?? next.loginThrottleAfterFailures
         next.loginThrottleBaseSeconds = try patch.optionalInt("login_throttle_base_seconds", in: 1...86_400) ?? next.loginThrottleBaseSeconds
@@ -153,7 +153,7 @@ extension Configuration {
         var map: [String: Int64] = [:]
         for key in reader.keys {
             guard key.count <= 64, !key.isEmpty else {
-                throw BillingError.invalid("invalid_key", "\(reader.path) keys must be 1–64 characters")
+                throw BillingError.invalid(.invalidKey, "\(reader.path) keys must be 1–64 characters")
             }
             map[key] = try reader.int(key, in: range)
         }

@@ -47,7 +47,7 @@ package struct JSONParser {
             return value
         case .failure(let failure):
             try JSONValue.checkTokens(text)
-            throw BillingError.invalid("malformed_json", "the request is not valid JSON: \(failure.what) at byte \(failure.offset)")
+            throw BillingError.invalid(.malformedJson, "the request is not valid JSON: \(failure.what) at byte \(failure.offset)")
         }
     }
 

@@ -38,7 +38,7 @@ extension JSONValue {
         var index = 0
         var lastSignificant: UInt8 = 0
         func malformed(_ what: String) -> BillingError {
-            BillingError.invalid("malformed_json", "the request is not valid JSON: \(what) at byte \(index)")
+            BillingError.invalid(.malformedJson, "the request is not valid JSON: \(what) at byte \(index)")
         }
         while index < bytes.count {
             let byte = bytes[index]
@@ -51,7 +51,7 @@ extension JSONValue {
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
                 if depth > maximumDepth {
-                    throw BillingError.invalid("too_deep", "the request nests deeper than \(maximumDepth) levels")
+                    throw BillingError.invalid(.tooDeep, "the request nests deeper than \(maximumDepth) levels")
                 }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 if lastSignificant == UInt8(ascii: ",") { throw malformed("a trailing comma") }
@@ -65,7 +65,7 @@ extension JSONValue {
                     throw malformed("a number with a leading zero")
                 }
                 if token.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
-                    throw BillingError.invalid("not_an_integer",
+                    throw BillingError.invalid(.notAnInteger,
                                                "the number \(String(decoding: token.prefix(40), as: UTF8.self)) at byte \(start) is not written as an integer; amounts and times are whole numbers without a decimal point or exponent")
                 }
             default:

@@ -13,7 +13,7 @@ public final class ObjectReader {
 
     public init(_ value: JSONValue, path: String = "request") throws {
         guard case .object(let fields) = value else {
-            throw BillingError.invalid("wrong_type", "\(path) must be a JSON object, got \(value.typeName)")
+            throw BillingError.invalid(.wrongType, "\(path) must be a JSON object, got \(value.typeName)")
         }
         self.path = path
         self.fields = fields
@@ -41,27 +41,27 @@ public final class ObjectReader {
     private func name(_ key: String) -> String { "\(path).\(key)" }
 
     private func missing(_ key: String) -> BillingError {
-        BillingError.invalid("missing_field", "\(name(key)) is required")
+        BillingError.invalid(.missingField, "\(name(key)) is required")
     }
 
     private func wrongType(_ key: String, _ expected: String, _ got: JSONValue) -> BillingError {
         if got == .nonInteger {
-            return BillingError.invalid("not_an_integer",
+            return BillingError.invalid(.notAnInteger,
                                         "\(name(key)) must be \(expected); fractions and numbers beyond 64 bits are refused")
         }
-        return BillingError.invalid("wrong_type", "\(name(key)) must be \(expected), got \(got.typeName)")
+        return BillingError.invalid(.wrongType, "\(name(key)) must be \(expected), got \(got.typeName)")
     }
 
     /// An optional string of 1…`maxLength` characters with no control characters.
     public func optionalString(_ key: String, maxLength: Int = 256) throws -> String? {
         guard let value = take(key) else { return nil }
         guard case .string(let text) = value else { throw wrongType(key, "a string", value) }
-        guard !text.isEmpty else { throw BillingError.invalid("empty_string", "\(name(key)) must not be empty") }
+        guard !text.isEmpty else { throw BillingError.invalid(.emptyString, "\(name(key)) must not be empty") }
         guard text.count <= maxLength else {
-            throw BillingError.invalid("string_too_long", "\(name(key)) must be at most \(maxLength) characters")
+            throw BillingError.invalid(.stringTooLong, "\(name(key)) must be at most \(maxLength) characters")
         }
         guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw BillingError.invalid("control_character", "\(name(key)) must not contain control characters")
+            throw BillingError.invalid(.controlCharacter, "\(name(key)) must not contain control characters")
         }
         return text
     }
@@ -77,7 +77,7 @@ public final class ObjectReader {
         guard let text = try optionalString(key) else { return nil }
         guard let allowed else { return text }
         guard allowed.contains(text) else {
-            throw BillingError.invalid("unknown_value", "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got \(BillingError.quote(text))")
+            throw BillingError.invalid(.unknownValue, "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got \(BillingError.quote(text))")
         }
         return text
     }
@@ -94,16 +94,16 @@ public final class ObjectReader {
         if case .string = value { return try optionalChoice(key, allowed).map { [$0] } }
         guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
         guard !elements.isEmpty else {
-            throw BillingError.invalid("empty_list", "\(name(key)) must hold at least one value (leave it out for no filter)")
+            throw BillingError.invalid(.emptyList, "\(name(key)) must hold at least one value (leave it out for no filter)")
         }
         var values: [String] = []
         for (index, element) in elements.enumerated() {
             guard case .string(let text) = element, !text.isEmpty, text.count <= 64,
                   !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be a string of 1–64 characters")
+                throw BillingError.invalid(.wrongType, "\(name(key))[\(index)] must be a string of 1–64 characters")
             }
             if let allowed, !allowed.contains(text) {
-                throw BillingError.invalid("unknown_value", "\(name(key))[\(index)] must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+                throw BillingError.invalid(.unknownValue, "\(name(key))[\(index)] must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
             }
             if !values.contains(text) { values.append(text) }
         }
@@ -115,7 +115,7 @@ public final class ObjectReader {
         guard let value = take(key) else { return nil }
         guard case .integer(let number) = value else { throw wrongType(key, "an integer", value) }
         guard range.contains(number) else {
-            throw BillingError.invalid("out_of_range", "\(name(key)) must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
+            throw BillingError.invalid(.outOfRange, "\(name(key)) must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
         }
         return number
     }
@@ -133,7 +133,7 @@ public final class ObjectReader {
             throw wrongType(key, "an integer amount of fen", value)
         }
         guard allowNegative || fen >= 0 else {
-            throw BillingError.invalid("negative_amount", "\(name(key)) must not be negative, got \(fen)")
+            throw BillingError.invalid(.negativeAmount, "\(name(key)) must not be negative, got \(fen)")
         }
         return Money(fen: fen)
     }
@@ -179,7 +179,7 @@ public final class ObjectReader {
     private static func requireExactNumbers(_ value: JSONValue, at path: String) throws {
         switch value {
         case .nonInteger:
-            throw BillingError.invalid("out_of_range",
+            throw BillingError.invalid(.outOfRange,
                                        "\(path) must be an integer within 64 bits (\(Int64.min)…\(Int64.max)); a larger number cannot be kept exactly")
         case .array(let elements):
             for (index, element) in elements.enumerated() { try requireExactNumbers(element, at: "\(path)[\(index)]") }
@@ -195,7 +195,7 @@ public final class ObjectReader {
         guard let value = take(key) else { return nil }
         guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
         guard elements.count <= maxCount else {
-            throw BillingError.invalid("too_many_items", "\(name(key)) may hold at most \(maxCount) items, got \(elements.count)")
+            throw BillingError.invalid(.tooManyItems, "\(name(key)) may hold at most \(maxCount) items, got \(elements.count)")
         }
         return elements
     }
@@ -205,11 +205,11 @@ public final class ObjectReader {
         guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
         return try elements.enumerated().map { index, element in
             guard case .integer(let number) = element else {
-                throw BillingError.invalid(element == .nonInteger ? "not_an_integer" : "wrong_type",
+                throw BillingError.invalid(element == .nonInteger ? .notAnInteger : .wrongType,
                                            "\(name(key))[\(index)] must be an integer, got \(element.typeName)")
             }
             guard range.contains(number) else {
-                throw BillingError.invalid("out_of_range", "\(name(key))[\(index)] must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
+                throw BillingError.invalid(.outOfRange, "\(name(key))[\(index)] must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
             }
             return number
         }
@@ -222,7 +222,7 @@ public final class ObjectReader {
         return try elements.enumerated().map { index, element in
             guard case .string(let text) = element, !text.isEmpty, text.count <= maxLength,
                   !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be an identifier of 1–\(maxLength) characters")
+                throw BillingError.invalid(.wrongType, "\(name(key))[\(index)] must be an identifier of 1–\(maxLength) characters")
             }
             return text
         }
@@ -239,7 +239,7 @@ public final class ObjectReader {
         if let first = unknown.first {
             let others = unknown.dropFirst()
             let listed = others.prefix(5).map(ObjectReader.shown).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
-            throw BillingError.invalid("unknown_field",
+            throw BillingError.invalid(.unknownField,
                                        "\(path).\(ObjectReader.shown(first)) is not a field of this request" + (others.isEmpty ? "" : " (nor \(listed))"))
         }
     }

@@ -16,7 +16,7 @@ extension Product {
         productType = try reader.string("product_type", maxLength: 64)
         kind = try reader.optionalString("kind", maxLength: 64) ?? "default"
         guard let mode = try reader.optionalChoice("billing_mode", BillingMode.allCases.map(\.rawValue)).flatMap(BillingMode.init) else {
-            throw BillingError.invalid("missing_field", "\(reader.path).billing_mode is required")
+            throw BillingError.invalid(.missingField, "\(reader.path).billing_mode is required")
         }
         billingMode = mode
         name = try reader.optionalString("name", maxLength: 200) ?? id
@@ -31,7 +31,7 @@ extension Product {
         if let terms = try reader.optionalObject("package") {
             let kind = try terms.optionalChoice("kind", ["AMOUNT", "CAPACITY"]) ?? "AMOUNT"
             let applies = try terms.optionalIdentifiers("applies_to", maxCount: 50) ?? []
-            guard !applies.isEmpty else { throw BillingError.invalid("missing_field", "\(terms.path).applies_to must name what the package pays for") }
+            guard !applies.isEmpty else { throw BillingError.invalid(.missingField, "\(terms.path).applies_to must name what the package pays for") }
             package = PackageTerms(kind: kind, quota: try terms.int("quota", in: 1...1_000_000_000_000), appliesTo: applies,
                                    resettable: try terms.optionalBool("resettable") ?? false,
                                    resetAnchor: try terms.optionalChoice("reset_anchor", ["CALENDAR_MONTH", "PURCHASE_DAY"]) ?? "CALENDAR_MONTH")
@@ -54,7 +54,7 @@ extension Product {
             allowedPeriods = try periods.enumerated().map { index, value in
                 let period = try ObjectReader(value, path: "\(reader.path).allowed_periods[\(index)]")
                 let unit = try period.optionalChoice("unit", PeriodUnit.allCases.map(\.rawValue)).flatMap(PeriodUnit.init)
-                guard let unit else { throw BillingError.invalid("missing_field", "\(period.path).unit is required") }
+                guard let unit else { throw BillingError.invalid(.missingField, "\(period.path).unit is required") }
                 let result = try Period(try period.int("count", in: 1...Period.maximumCount), unit)
                 try period.finish()
                 return result
@@ -70,22 +70,22 @@ extension Product {
         switch billingMode {
         case .prepaid, .package:
             if billingMode == .package && package == nil {
-                throw BillingError.invalid("missing_field", "\(path).package is required for PACKAGE products")
+                throw BillingError.invalid(.missingField, "\(path).package is required for PACKAGE products")
             }
             guard !allowedPeriods.isEmpty else {
-                throw BillingError.invalid("missing_field", "\(path).allowed_periods must list at least one period")
+                throw BillingError.invalid(.missingField, "\(path).allowed_periods must list at least one period")
             }
             for period in allowedPeriods where try price(for: period) == nil {
-                throw BillingError.invalid("missing_price",
+                throw BillingError.invalid(.missingPrice,
                                            "\(path) allows \(period) but has no \(period.unit == .month ? "monthly_price_fen" : "yearly_price_fen")")
             }
         case .onDemand:
             guard hourlyPriceMicrofen != nil || unitPriceMicrofen != nil else {
-                throw BillingError.invalid("missing_price", "\(path).hourly_price_microfen or unit_price_microfen is required for ON_DEMAND products")
+                throw BillingError.invalid(.missingPrice, "\(path).hourly_price_microfen or unit_price_microfen is required for ON_DEMAND products")
             }
         case .oneOff:
             guard oneOffPrice != nil else {
-                throw BillingError.invalid("missing_price", "\(path).one_off_price_fen is required for ONE_OFF products")
+                throw BillingError.invalid(.missingPrice, "\(path).one_off_price_fen is required for ONE_OFF products")
             }
         }
     }

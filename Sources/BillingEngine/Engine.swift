@@ -24,7 +24,7 @@ public final class Engine: @unchecked Sendable {
     ///   untouched), `.storage` when the file cannot be opened.
     public init(path: String, options: EngineOptions = EngineOptions()) throws {
         guard !path.isEmpty, !path.utf8.contains(0) else {
-            throw BillingError.invalid("invalid_path", "the database path must be a non-empty file name or \":memory:\"")
+            throw BillingError.invalid(.invalidPath, "the database path must be a non-empty file name or \":memory:\"")
         }
         self.path = path
         db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
@@ -71,10 +71,10 @@ public final class Engine: @unchecked Sendable {
         try lock.withLock {
             guard case .manual(let current) = clock else { throw Engine.notManual }
             guard BusinessCalendar.instantRange.contains(instant) else {
-                throw BillingError.invalid("instant_out_of_range", "the clock must stay within the years 1970–9999")
+                throw BillingError.invalid(.instantOutOfRange, "the clock must stay within the years 1970–9999")
             }
             guard instant >= current else {
-                throw BillingError.invalid("clock_backwards", "the manual clock cannot move backwards (from \(current) to \(instant))")
+                throw BillingError.invalid(.clockBackwards, "the manual clock cannot move backwards (from \(current) to \(instant))")
             }
             clock = .manual(instant)
         }
@@ -86,11 +86,11 @@ public final class Engine: @unchecked Sendable {
         try lock.withLock {
             guard case .manual(let current) = clock else { throw Engine.notManual }
             guard seconds >= 0 else {
-                throw BillingError.invalid("clock_backwards", "the manual clock cannot move backwards")
+                throw BillingError.invalid(.clockBackwards, "the manual clock cannot move backwards")
             }
             let (next, overflow) = current.addingReportingOverflow(seconds)
             guard !overflow, BusinessCalendar.instantRange.contains(next) else {
-                throw BillingError.invalid("instant_out_of_range", "the clock must stay within the years 1970–9999")
+                throw BillingError.invalid(.instantOutOfRange, "the clock must stay within the years 1970–9999")
             }
             clock = .manual(next)
             return next
@@ -98,7 +98,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private static let notManual = BillingError.refused(
-        "clock_not_manual", "this handle uses the system clock; open it with {\"clock\": \"manual\", \"now\": …} to set time")
+        .clockNotManual, "this handle uses the system clock; open it with {\"clock\": \"manual\", \"now\": …} to set time")
 
     // MARK: Configuration cache
 

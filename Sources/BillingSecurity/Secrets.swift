@@ -10,7 +10,7 @@ public enum Secrets {
     private static let ready: Bool = sodium_init() >= 0
 
     private static func requireSodium() throws {
-        guard ready else { throw BillingError(.internal, "crypto_unavailable", "libsodium failed to initialise") }
+        guard ready else { throw BillingError(.cryptoUnavailable, "libsodium failed to initialise") }
     }
 
     /// An argon2id hash string of the password with the given costs.
@@ -22,7 +22,7 @@ public enum Secrets {
             crypto_pwhash_str(&output, chars, length, UInt64(opsLimit), Int(memoryBytes))
         }
         guard code == 0 else {
-            throw BillingError(.internal, "password_hash_failed", "hashing the password failed (out of memory?)")
+            throw BillingError(.passwordHashFailed, "hashing the password failed (out of memory?)")
         }
         // The hash is ASCII up to its NUL terminator.
         return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -26,7 +26,7 @@ package enum AccountStore {
 
     /// The account, or `not found`.
     package static func require(_ db: Connection, _ id: String) throws -> Account {
-        guard let account = try load(db, id) else { throw BillingError.notFound("account", id) }
+        guard let account = try load(db, id) else { throw BillingError.notFound(.accountNotFound, id) }
         return account
     }
 
@@ -59,7 +59,7 @@ package enum AccountStore {
                      reference: String? = nil, order: String? = nil, at: Int64) throws -> Money {
         let column = fund == .cash ? "cash_balance" : "credit_used"
         let current = try db.first("SELECT \(column) FROM accounts WHERE id = ?", account) { $0.int(0) }
-        guard let current else { throw BillingError.notFound("account", account) }
+        guard let current else { throw BillingError.notFound(.accountNotFound, account) }
         let position = fund == .cash ? Money(fen: current) : Money(fen: -current)
         let after = try position.adding(amount)
         try db.run("UPDATE accounts SET \(column) = ?, updated_at = ? WHERE id = ?",

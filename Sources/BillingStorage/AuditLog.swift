@@ -24,7 +24,7 @@ package enum AuditLog {
         // append links nobody can check, so it may not write.
         if let previous, previous.hasPrefix(keyedPrefix) {
             guard let key = db.auditKey else {
-                throw BillingError.refused("audit_key_required",
+                throw BillingError.refused(.auditKeyRequired,
                                            "this file's audit chain is keyed: open it with the host's audit_key to write to it")
             }
             if !db.auditKeyChecked {
@@ -71,7 +71,7 @@ package enum AuditLog {
             matches = row.optionalText(8) == expected(row, previous: previous ?? "", key: key)
         }
         if !matches {
-            throw BillingError.refused("audit_key_mismatch",
+            throw BillingError.refused(.auditKeyMismatch,
                                        "the audit_key does not link the audit chain's last row: another key was used, or that row was changed")
         }
     }

@@ -116,7 +116,7 @@ public final class Connection {
                 // SQLite itself rolled the whole transaction back (a full disk, an I/O error):
                 // there is no step left to undo, and the body's storage error says why.
                 if let failure = error as? BillingError, failure.status == .storage || failure.status == .busy { throw error }
-                throw BillingError(.storage, "rollback_failed", "the transaction ended inside a step that failed (\(error)), so it was abandoned")
+                throw BillingError(.rollbackFailed, "the transaction ended inside a step that failed (\(error)), so it was abandoned")
             }
             try undo("ROLLBACK TO attempt", "undoing a failed step")
             try undo("RELEASE attempt", "closing a failed step")
@@ -135,7 +135,7 @@ public final class Connection {
     /// transaction comes next.
     public func rehearsal<T>(_ body: () throws -> T) throws -> T {
         guard !inTransaction else {
-            throw BillingError(.internal, "nested_transaction", "a transaction was opened inside another")
+            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
         }
         try run("BEGIN IMMEDIATE")
         inTransaction = true
@@ -151,7 +151,7 @@ public final class Connection {
         do {
             try run(sql)
         } catch let error as BillingError {
-            throw BillingError(.storage, "rollback_failed", "\(what) failed, so the transaction was abandoned: \(error.message)")
+            throw BillingError(.rollbackFailed, "\(what) failed, so the transaction was abandoned: \(error.message)")
         }
     }
 
@@ -160,7 +160,7 @@ public final class Connection {
     /// Any error rolls everything back.
     public func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
         guard !inTransaction else {
-            throw BillingError(.internal, "nested_transaction", "a transaction was opened inside another")
+            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
         }
         try run(write ? "BEGIN IMMEDIATE" : "BEGIN")
         inTransaction = true
@@ -170,7 +170,7 @@ public final class Connection {
             // Every covered row a write touched must be listed by an audit row of the same
             // transaction: a write path that forgot its audit row is refused, not committed.
             if write, coverageInstalled, try RowCoverage.hasUnaudited(self) {
-                throw BillingError(.internal, "unaudited_write",
+                throw BillingError(.unauditedWrite,
                                    "a write touched covered rows without appending an audit row; nothing was changed")
             }
             do {

@@ -38,7 +38,7 @@ package enum CouponStore {
     /// A coupon of an account; another account's coupon is "not found".
     package static func require(_ db: Connection, id: String, account: String) throws -> Coupon {
         guard let coupon = try db.first("SELECT \(columns) FROM coupons WHERE id = ? AND account_id = ?", id, account, map: decode) else {
-            throw BillingError.notFound("coupon", id)
+            throw BillingError.notFound(.couponNotFound, id)
         }
         return coupon
     }

@@ -29,18 +29,18 @@ public struct EngineOptions: Sendable, Equatable {
         switch kind {
         case "manual":
             guard let start else {
-                throw BillingError.invalid("missing_field", "options.now (Unix seconds) is required with a manual clock")
+                throw BillingError.invalid(.missingField, "options.now (Unix seconds) is required with a manual clock")
             }
             clock = .manual(start)
         default:
             if start != nil {
-                throw BillingError.invalid("invalid_option", "options.now is only allowed with \"clock\": \"manual\"")
+                throw BillingError.invalid(.invalidOption, "options.now is only allowed with \"clock\": \"manual\"")
             }
             clock = .system
         }
         if let hex = try reader.optionalString("audit_key", maxLength: 128) {
             guard let key = EngineOptions.bytes(hex: hex), (16...64).contains(key.count) else {
-                throw BillingError.invalid("invalid_option", "options.audit_key must be 32 to 128 hexadecimal digits (16 to 64 bytes)")
+                throw BillingError.invalid(.invalidOption, "options.audit_key must be 32 to 128 hexadecimal digits (16 to 64 bytes)")
             }
             auditKey = key
         }

@@ -19,7 +19,7 @@ package enum ExportStore {
     /// An export of an account; another account's export is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> ExportRecord {
         guard let record = try db.first("SELECT \(columns) FROM exports WHERE id = ? AND account_id = ?", id, account, map: decode) else {
-            throw BillingError.notFound("export", id)
+            throw BillingError.notFound(.exportNotFound, id)
         }
         return record
     }

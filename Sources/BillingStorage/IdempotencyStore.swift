@@ -20,7 +20,7 @@ package enum IdempotencyStore {
         guard let stored = try db.first("SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?", scope, key,
                                         map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
         guard stored.0 == operation, stored.1 == request else {
-            throw BillingError(.conflict, "idempotency_key_reused",
+            throw BillingError(.idempotencyKeyReused,
                                "idempotency key \(BillingError.quote(key)) was already used for a different request (\(stored.0)); use a new key for a new request")
         }
         return stored.2

@@ -27,7 +27,7 @@ package enum Migrator {
                 } catch let error as BillingError where error.reason == "sqlite_error" {
                     // A migration written for the schema of its version fails only on a file
                     // whose schema is not that one.
-                    throw BillingError(.schema, "schema_damaged",
+                    throw BillingError(.schemaDamaged,
                                        "the file's schema is not the one of version \(current): migration \(index + 1) failed (\(error.message)); the file was not changed")
                 }
             }
@@ -51,28 +51,28 @@ package enum Migrator {
     private static func check(_ db: Connection, latest: Int64) throws -> Int64 {
         let application = try db.first("PRAGMA application_id") { $0.int(0) } ?? 0
         if application != 0 && application != Schema.applicationID {
-            throw BillingError(.schema, "not_a_billing_database",
+            throw BillingError(.notABillingDatabase,
                                "the file belongs to another application (application_id \(application))")
         }
         let current = try version(db)
         if current != 0 && application != Schema.applicationID {
             // Migrations set both pragmas in one transaction: a versioned file without our id
             // belongs to someone else.
-            throw BillingError(.schema, "not_a_billing_database",
+            throw BillingError(.notABillingDatabase,
                                "the file has schema version \(current) but is not a libbilling database")
         }
         if current < 0 {
-            throw BillingError(.schema, "invalid_schema_version",
+            throw BillingError(.invalidSchemaVersion,
                                "the file has schema version \(current), which no libbilling writes; refusing to change it")
         }
         if current > latest {
-            throw BillingError(.schema, "schema_too_new",
+            throw BillingError(.schemaTooNew,
                                "the file has schema version \(current) from a newer libbilling; this library knows up to \(latest) and will not change it")
         }
         if current == 0 {
             let objects = try db.first("SELECT count(*) FROM sqlite_schema") { $0.int(0) } ?? 0
             if objects > 0 {
-                throw BillingError(.schema, "not_a_billing_database",
+                throw BillingError(.notABillingDatabase,
                                    "the file already holds tables that libbilling did not create; refusing to change it")
             }
         }

@@ -49,7 +49,7 @@ package enum OrderStore {
 
     /// The order of an account; another account's order is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Order {
-        guard let order = try load(db, id, account: account) else { throw BillingError.notFound("order", id) }
+        guard let order = try load(db, id, account: account) else { throw BillingError.notFound(.orderNotFound, id) }
         return order
     }
 
@@ -77,7 +77,7 @@ package enum OrderStore {
     package static func update(_ db: Connection, _ order: Order) throws {
         guard let stored = try db.first("SELECT status FROM orders WHERE id = ?", order.id, map: {
             try StoredValue.choice($0.optionalText(0), "status of order \(order.id)") as OrderStatus
-        }) else { throw BillingError.notFound("order", order.id) }
+        }) else { throw BillingError.notFound(.orderNotFound, order.id) }
         if stored != order.status {
             try OrderStateMachine.transition(from: stored, to: order.status, type: order.type, subject: "order \(order.id)")
         }

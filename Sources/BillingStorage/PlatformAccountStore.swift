@@ -22,7 +22,7 @@ package enum PlatformAccountStore {
     }
 
     package static func require(_ db: Connection, _ id: String) throws -> PlatformAccount {
-        guard let account = try load(db, id) else { throw BillingError.notFound("platform_account", id) }
+        guard let account = try load(db, id) else { throw BillingError.notFound(.platformAccountNotFound, id) }
         return account
     }
 
@@ -100,10 +100,10 @@ package enum PlatformAccountStore {
         guard let stored = try db.first("SELECT platform_account_id, purpose, expires_at, used_at FROM platform_tokens WHERE token_hash = ?",
                                         Secrets.tokenDigest(token), map: { ($0.text(0), $0.text(1), $0.int(2), $0.optionalInt(3)) }),
               stored.1 == purpose.rawValue else {
-            throw BillingError.refused("invalid_token", "the token is not valid; request a new link")
+            throw BillingError.refused(.invalidToken, "the token is not valid; request a new link")
         }
-        guard stored.3 == nil else { throw BillingError.refused("token_used", "the token was already used or replaced by a newer one; request a new link") }
-        guard at < stored.2 else { throw BillingError.refused("token_expired", "the token expired; request a new link") }
+        guard stored.3 == nil else { throw BillingError.refused(.tokenUsed, "the token was already used or replaced by a newer one; request a new link") }
+        guard at < stored.2 else { throw BillingError.refused(.tokenExpired, "the token expired; request a new link") }
         return stored.0
     }
 

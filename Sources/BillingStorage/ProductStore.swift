@@ -67,7 +67,7 @@ package enum ProductStore {
     }
 
     package static func require(_ db: Connection, _ id: String) throws -> Product {
-        guard let product = try load(db, id) else { throw BillingError.notFound("product", id) }
+        guard let product = try load(db, id) else { throw BillingError.notFound(.productNotFound, id) }
         return product
     }
 

@@ -41,7 +41,7 @@ package enum ResourceStore {
     /// A resource of an account; another account's resource is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
         guard let resource = try db.first("SELECT \(columns) FROM resources WHERE id = ? AND account_id = ?", id, account, map: decode) else {
-            throw BillingError.notFound("resource", id)
+            throw BillingError.notFound(.resourceNotFound, id)
         }
         return resource
     }
@@ -73,7 +73,7 @@ package enum ResourceStore {
     package static func update(_ db: Connection, _ resource: Resource) throws {
         guard let stored = try db.first("SELECT status FROM resources WHERE id = ?", resource.id, map: {
             try StoredValue.choice($0.optionalText(0), "status of resource \(resource.id)") as ResourceStatus
-        }) else { throw BillingError.notFound("resource", resource.id) }
+        }) else { throw BillingError.notFound(.resourceNotFound, resource.id) }
         if stored != resource.status {
             try ResourceStateMachine.transition(from: stored, to: resource.status, subject: "resource \(resource.id)")
         }
@@ -112,7 +112,7 @@ package enum ResourceStore {
         do {
             try db.run("INSERT INTO resource_open_orders (resource_id, order_id) VALUES (?, ?)", resource, order)
         } catch let error as BillingError where error.status == .conflict {
-            throw BillingError.refused("pending_order_exists", "resource \(resource) already has an order waiting; pay or cancel it first")
+            throw BillingError.refused(.pendingOrderExists, "resource \(resource) already has an order waiting; pay or cancel it first")
         }
     }
 

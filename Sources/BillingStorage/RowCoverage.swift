@@ -113,7 +113,7 @@ package enum RowCoverage {
         guard !touched.isEmpty else { return [] }
         try db.run("DELETE FROM temp.billing_touched")
         return try touched.map { name, key in
-            guard let table = byName[name] else { throw BillingError(.internal, "uncovered_table", "no coverage for table \(name)") }
+            guard let table = byName[name] else { throw BillingError(.uncoveredTable, "no coverage for table \(name)") }
             return Write(table: name, key: key, digest: try digest(db, table, key: key))
         }
     }

@@ -59,7 +59,7 @@ package enum SchemaFingerprint {
         }
         let shown = differences.prefix(5).joined(separator: "; ")
             + (differences.count > 5 ? "; and \(differences.count - 5) more" : "")
-        throw BillingError(.schema, "schema_damaged",
+        throw BillingError(.schemaDamaged,
                            "the file's schema is not the one of version \(version): \(shown); refusing to use it")
     }
 

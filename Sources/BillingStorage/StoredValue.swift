@@ -9,7 +9,7 @@ import BillingDocuments
 package enum StoredValue {
     /// The error for a stored value that cannot be read; `record` names table, key and column.
     package static func unreadable(_ record: String, _ why: String) -> BillingError {
-        BillingError(.storage, "stored_value_unreadable",
+        BillingError(.storedValueUnreadable,
                      "the stored \(record) cannot be read (\(why)); the file is damaged or was changed outside libbilling")
     }
 

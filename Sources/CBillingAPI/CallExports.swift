@@ -86,10 +86,10 @@ public func billing_call(_ handle: OpaquePointer?, _ function: UnsafePointer<CCh
     out?.pointee = nil
     var target: JSONExport?
     var status = boundary {
-        guard out != nil else { throw BillingError.invalid("null_argument", "out_json must not be NULL") }
+        guard out != nil else { throw BillingError.invalid(.nullArgument, "out_json must not be NULL") }
         let name = try inputString(function, "function", optional: true)
         guard let name, let found = callable[name] else {
-            throw BillingError.invalid("unknown_function",
+            throw BillingError.invalid(.unknownFunction,
                                        "function must name a JSON function of billing.h, e.g. \"billing_account_get\"; got \(name.map { "\"\($0)\"" } ?? "NULL")")
         }
         target = found
@@ -101,7 +101,7 @@ public func billing_call(_ handle: OpaquePointer?, _ function: UnsafePointer<CCh
     let document = status == 0 ? successDocument(response) : errorDocument(status)
     free(response)
     guard let document else {
-        LastError.set(BillingError(.internal, "out_of_memory", "could not allocate the response"))
+        LastError.set(BillingError(.outOfMemory, "could not allocate the response"))
         return BillingError.Status.internal.rawValue
     }
     out.pointee = document

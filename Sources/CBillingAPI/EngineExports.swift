@@ -8,7 +8,7 @@ public func billing_engine_open(_ path: UnsafePointer<CChar>?, _ options: Unsafe
                                 _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     out?.pointee = nil
     return boundary {
-        guard let out else { throw BillingError.invalid("null_argument", "out_engine must not be NULL") }
+        guard let out else { throw BillingError.invalid(.nullArgument, "out_engine must not be NULL") }
         let path = try inputString(path, "path") ?? ""
         let options = try inputString(options, "options_json", optional: true)
         let engine = try Engine(path: path, optionsJSON: options)
@@ -26,7 +26,7 @@ public func billing_engine_close(_ handle: OpaquePointer?) {
 @c @implementation
 public func billing_clock_now(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?) -> Int32 {
     boundary {
-        guard let out else { throw BillingError.invalid("null_argument", "out_now must not be NULL") }
+        guard let out else { throw BillingError.invalid(.nullArgument, "out_now must not be NULL") }
         out.pointee = try engine(handle).now
     }
 }

@@ -28,7 +28,7 @@ struct JSONTests {
 
     private static func outcome(_ body: () throws -> JSONValue) -> Result<JSONValue, BillingError> {
         do { return .success(try body()) } catch let error as BillingError { return .failure(error) } catch {
-            return .failure(BillingError(.internal, "unexpected", "\(error)"))
+            return .failure(BillingError(.unexpectedError, "\(error)"))
         }
     }
 

@@ -16,7 +16,7 @@ enum LegacyJSON {
         } catch let error as BillingError {
             throw error
         } catch {
-            throw BillingError.invalid("malformed_json", "the request is not valid JSON")
+            throw BillingError.invalid(.malformedJson, "the request is not valid JSON")
         }
     }
 

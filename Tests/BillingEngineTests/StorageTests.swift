@@ -112,11 +112,11 @@ struct StorageTests {
             try engine.lock.withLock {
                 try engine.db.transaction(write: true) {
                     try EventLog.append(engine.db, type: "t", account: nil, subject: nil, at: 0, data: [:])
-                    throw BillingError.refused("test", "stop")
+                    throw BillingError.refused(.illegalTransition, "stop")
                 }
             }
         }
-        #expect(error?.reason == "test")
+        #expect(error?.reason == "illegal_transition")
         #expect(try eventCount(engine) == before)
     }
 

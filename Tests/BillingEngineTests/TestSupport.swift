@@ -32,7 +32,7 @@ func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDa
 
 /// Parses a response document.
 func object(_ text: String) throws -> [String: JSONValue] {
-    guard case .object(let fields) = try JSONValue.parse(text) else { throw BillingError.invalid("test", "not an object") }
+    guard case .object(let fields) = try JSONValue.parse(text) else { throw BillingError.invalid(.malformedJson, "not an object") }
     return fields
 }
 
@@ -74,7 +74,7 @@ func expectBillingError(_ body: () throws -> Any) -> BillingError? {
     } catch let error as BillingError {
         return error
     } catch {
-        return BillingError(.internal, "unexpected", "\(error)")
+        return BillingError(.unexpectedError, "\(error)")
     }
 }
 

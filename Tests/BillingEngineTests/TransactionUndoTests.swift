@@ -41,10 +41,10 @@ struct TransactionUndoTests {
         let refused = expectBillingError {
             try shop.engine.rehearse(nil, parse: { _ in () }) { context, _ -> JSONValue in
                 try context.emit("test.rehearsed")
-                throw BillingError.refused("test_refusal", "refused")
+                throw BillingError.refused(.illegalTransition, "refused by the test")
             }
         }
-        #expect(refused?.reason == "test_refusal")
+        #expect(refused?.reason == "illegal_transition")
         #expect(try footprint(shop.engine) == before)
         // The handle is usable afterwards, and a real renewal takes the identifier the rehearsal gave back.
         let quote = try object(shop.engine.quoteRenewal(#"{"account_id":"acme","resource_ids":["\#(disk)"]}"#))
@@ -64,7 +64,7 @@ struct TransactionUndoTests {
                     try EventLog.append(engine.db, type: "test.before", account: nil, subject: nil, at: 0, data: [:])
                     try engine.db.savepoint { () -> Void in
                         try engine.db.run("RELEASE attempt")
-                        throw BillingError.refused("test_refusal", "refused")
+                        throw BillingError.refused(.illegalTransition, "refused by the test")
                     }
                 }
             } as Void
@@ -90,9 +90,9 @@ struct TransactionUndoTests {
                 do {
                     try engine.db.savepoint { () -> Void in
                         try EventLog.append(engine.db, type: "test.undone", account: nil, subject: nil, at: 0, data: [:])
-                        throw BillingError.refused("test_refusal", "refused")
+                        throw BillingError.refused(.illegalTransition, "refused by the test")
                     }
-                } catch let error as BillingError where error.reason == "test_refusal" {}
+                } catch let error as BillingError where error.message == "refused by the test" {}
             }
         }
         #expect(try eventCount(engine) == before + 1)

@@ -44,7 +44,7 @@ public struct Period: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ count: Int64, _ unit: PeriodUnit) throws {
         guard (1...Period.maximumCount).contains(count) else {
-            throw BillingError.invalid("invalid_period", "a period count must be 1–\(Period.maximumCount), got \(count)")
+            throw BillingError.invalid(.invalidPeriod, "a period count must be 1–\(Period.maximumCount), got \(count)")
         }
         self.unit = unit
         self.count = count
@@ -121,7 +121,7 @@ public struct BusinessCalendar: Hashable, Sendable {
         let target = addingMonths(period.months, to: date(of: start), anchor: anchor)
         let end = endOfDay(target)
         guard BusinessCalendar.instantRange.contains(end) else {
-            throw BillingError.invalid("instant_out_of_range", "an expiry after the year 9999")
+            throw BillingError.invalid(.instantOutOfRange, "an expiry after the year 9999")
         }
         return end
     }

@@ -39,7 +39,7 @@ public enum LoginIdentifier: Equatable, Sendable {
         let scalars = Array(text.unicodeScalars)
         guard (3...32).contains(scalars.count), let first = scalars.first, first.isASCIILetter,
               scalars.allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }) else {
-            throw BillingError.invalid("invalid_user_name",
+            throw BillingError.invalid(.invalidUserName,
                                        "a user name is 3–32 letters, digits, '_', '-' or '.', starting with a letter")
         }
         return text
@@ -52,7 +52,7 @@ public enum LoginIdentifier: Equatable, Sendable {
         guard lowered.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
               parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
               lowered.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) }) else {
-            throw BillingError.invalid("invalid_email", "\(BillingError.quote(text)) is not a valid e-mail address")
+            throw BillingError.invalid(.invalidEmail, "\(BillingError.quote(text)) is not a valid e-mail address")
         }
         return lowered
     }
@@ -73,7 +73,7 @@ public enum LoginIdentifier: Equatable, Sendable {
         }
         guard (8...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), !digits.hasPrefix("0"),
               compact.hasPrefix("+") || compact.hasPrefix("00") || compact.count == 11 else {
-            throw BillingError.invalid("invalid_phone",
+            throw BillingError.invalid(.invalidPhone,
                                        "\(BillingError.quote(text)) is not a valid phone number; give +<country code><number> or an 11-digit mainland mobile number")
         }
         return "+" + digits

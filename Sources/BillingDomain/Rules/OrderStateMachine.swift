@@ -67,7 +67,7 @@ public enum OrderStateMachine {
         let flow = Flow(type)
         if let found = table.first(where: { $0.flow == flow && $0.from == from && $0.to == to }) { return found }
         let start = from.map { "from \($0.rawValue)" } ?? "at creation"
-        throw BillingError.refused("illegal_transition", "\(subject) (\(type.rawValue)) cannot move \(start) to \(to.rawValue)")
+        throw BillingError.refused(.illegalTransition, "\(subject) (\(type.rawValue)) cannot move \(start) to \(to.rawValue)")
     }
 
     /// The statuses an order of `type` may move to from `from` (nil: the creation statuses).

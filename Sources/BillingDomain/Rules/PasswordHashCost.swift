@@ -10,7 +10,7 @@ package enum PasswordHashCost {
     /// Refuses costs below the floors (`out_of_range`).
     package static func check(opsLimit: Int64, memoryBytes: Int64, path: String) throws {
         if opsLimit < 2 && memoryBytes < minimumOnePassMemoryBytes {
-            throw BillingError.invalid("out_of_range",
+            throw BillingError.invalid(.outOfRange,
                                        "\(path).password_hash_memory_bytes must be at least \(minimumOnePassMemoryBytes) (46 MiB) with password_hash_ops_limit 1, or raise password_hash_ops_limit to 2 or more (then 19 MiB is enough)")
         }
     }

@@ -16,13 +16,13 @@ public struct PasswordPolicy: Equatable, Sendable {
     public func check(_ password: String, identifiers: [String]) throws {
         let length = Int64(password.count)
         guard length >= minimumLength else {
-            throw BillingError.invalid("password_too_short", "the password must have at least \(minimumLength) characters")
+            throw BillingError.invalid(.passwordTooShort, "the password must have at least \(minimumLength) characters")
         }
         guard length <= maximumLength else {
-            throw BillingError.invalid("password_too_long", "the password must have at most \(maximumLength) characters")
+            throw BillingError.invalid(.passwordTooLong, "the password must have at most \(maximumLength) characters")
         }
         guard !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw BillingError.invalid("password_control_character", "the password must not contain control characters")
+            throw BillingError.invalid(.passwordControlCharacter, "the password must not contain control characters")
         }
         var classes = Set<Int>()
         for scalar in password.unicodeScalars {
@@ -32,7 +32,7 @@ public struct PasswordPolicy: Equatable, Sendable {
             else { classes.insert(3) }
         }
         guard classes.count >= minimumClasses else {
-            throw BillingError.invalid("password_too_simple",
+            throw BillingError.invalid(.passwordTooSimple,
                                        "the password must mix at least \(minimumClasses) of: lower case, upper case, digits, other characters")
         }
         let lowered = password.lowercased()
@@ -40,7 +40,7 @@ public struct PasswordPolicy: Equatable, Sendable {
             let plain = identifier.lowercased()
             let bare = plain.hasPrefix("+86") ? String(plain.dropFirst(3)) : plain
             if lowered == plain || lowered == bare || lowered == String(plain.reversed()) {
-                throw BillingError.invalid("password_equals_identifier",
+                throw BillingError.invalid(.passwordEqualsIdentifier,
                                            "the password must not be the user name, e-mail address or phone number")
             }
         }

@@ -65,32 +65,32 @@ public enum PaymentAllocation {
         var lines = input
         var parts: [PaymentPart] = []
         guard coupons.count <= maximumCoupons else {
-            throw BillingError.refused("too_many_coupons", "at most \(maximumCoupons) coupons can be used in one payment")
+            throw BillingError.refused(.tooManyCoupons, "at most \(maximumCoupons) coupons can be used in one payment")
         }
         guard Set(coupons.map(\.id)).count == coupons.count else {
-            throw BillingError.invalid("duplicate_coupon", "a coupon is listed twice")
+            throw BillingError.invalid(.duplicateCoupon, "a coupon is listed twice")
         }
         let discountCoupons = coupons.filter { $0.kind == .discountCoupon }
         guard discountCoupons.count <= 1 else {
-            throw BillingError.refused("too_many_discount_coupons", "only one discount coupon can be used in one payment")
+            throw BillingError.refused(.tooManyDiscountCoupons, "only one discount coupon can be used in one payment")
         }
         var eligibility: [String: [Int]] = [:]
         for coupon in coupons {
             guard coupon.isUsable(at: now) else {
-                throw BillingError.refused("coupon_not_usable", "coupon \(coupon.id) is \(coupon.status(at: now)) and cannot be used now")
+                throw BillingError.refused(.couponNotUsable, "coupon \(coupon.id) is \(coupon.status(at: now)) and cannot be used now")
             }
             let eligible = lines.indices.filter { matches(coupon.scope, lines[$0]) }
             guard !eligible.isEmpty else {
-                throw BillingError.refused("coupon_not_applicable", "coupon \(coupon.id) does not apply to any product of this order")
+                throw BillingError.refused(.couponNotApplicable, "coupon \(coupon.id) does not apply to any product of this order")
             }
             let spend = try Money.sum(eligible.map { try lines[$0].amounts.amountDue })
             guard spend > coupon.minSpend else {
-                throw BillingError.refused("coupon_min_spend_not_met",
+                throw BillingError.refused(.couponMinSpendNotMet,
                                            "coupon \(coupon.id) needs more than \(coupon.minSpend) of eligible amount due; this order has \(spend)")
             }
             let otherDiscountCoupon = discountCoupons.contains { $0.id != coupon.id }
             if coupon.exclusiveWithDiscounts && (eligible.contains { lines[$0].hasPriceDiscount } || otherDiscountCoupon) {
-                throw BillingError.refused("coupon_excludes_discounts",
+                throw BillingError.refused(.couponExcludesDiscounts,
                                            "coupon \(coupon.id) cannot be combined with commercial or promotion discounts or discount coupons")
             }
             eligibility[coupon.id] = eligible
@@ -123,7 +123,7 @@ public enum PaymentAllocation {
         if fromCredit > availableCredit {
             switch shortfall {
             case .refuse:
-                throw BillingError.refused("insufficient_funds",
+                throw BillingError.refused(.insufficientFunds,
                                            "the order needs \(remaining) after coupons; the account has \(availableCash) cash and \(availableCredit) credit available")
             case .arrears:
                 fromCash = try fromCash.adding(fromCredit.subtracting(availableCredit))

@@ -44,7 +44,7 @@ public enum ResourceStateMachine {
     public static func transition(from: ResourceStatus?, to: ResourceStatus, subject: String = "the resource") throws -> Transition {
         if let found = table.first(where: { $0.from == from && $0.to == to }) { return found }
         let start = from.map { "from \($0.rawValue)" } ?? "at creation"
-        throw BillingError.refused("illegal_transition", "\(subject) cannot move \(start) to \(to.rawValue)")
+        throw BillingError.refused(.illegalTransition, "\(subject) cannot move \(start) to \(to.rawValue)")
     }
 
     /// The statuses a resource may move to from `from` (nil: the creation statuses).

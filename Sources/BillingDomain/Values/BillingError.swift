@@ -35,27 +35,33 @@ public struct BillingError: Error, Equatable, Sendable, CustomStringConvertible 
     /// carries it as "retry_after" so hosts need not read it out of the message.
     public var retryAfter: Int64? = nil
 
-    public init(_ status: Status, _ reason: String, _ message: String) {
-        self.status = status
-        self.reason = reason
+    /// An error with a reason declared in Reasons.swift (which gives its status) and a message
+    /// that says what to fix in this case.
+    public init(_ reason: Reason, _ message: String) {
+        self.status = reason.status
+        self.reason = reason.name
         self.message = message
     }
 
     public var description: String { "\(status) [\(reason)]: \(message)" }
 
-    /// Bad input with the given reason and message.
-    public static func invalid(_ reason: String, _ message: String) -> BillingError {
-        BillingError(.invalidArgument, reason, message)
+    /// Bad input with the given reason (one of status invalidArgument; scripts/catalogue.py
+    /// checks it) and message.
+    public static func invalid(_ reason: Reason, _ message: String) -> BillingError {
+        BillingError(reason, message)
     }
 
     /// A missing record, reported the same way whether it does not exist or is another account's.
-    public static func notFound(_ what: String, _ id: String) -> BillingError {
-        BillingError(.notFound, "\(what)_not_found", "no \(what.replacingUnderscores()) with id \(quote(id))")
+    /// The message names the record after the reason: `.orderNotFound` -> "no order with id 'o-1'".
+    public static func notFound(_ reason: Reason, _ id: String) -> BillingError {
+        let what = reason.name.hasSuffix("_not_found") ? String(reason.name.dropLast("_not_found".count)) : reason.name
+        return BillingError(reason, "no \(what.replacingUnderscores()) with id \(quote(id))")
     }
 
-    /// A business rule refusing the operation.
-    public static func refused(_ reason: String, _ message: String) -> BillingError {
-        BillingError(.refused, reason, message)
+    /// A business rule refusing the operation (a reason of status refused; scripts/catalogue.py
+    /// checks it).
+    public static func refused(_ reason: Reason, _ message: String) -> BillingError {
+        BillingError(reason, message)
     }
 
     /// How a message quotes text that came from outside (a request, a file): in single quotes
@@ -69,7 +75,7 @@ public struct BillingError: Error, Equatable, Sendable, CustomStringConvertible 
 
     /// Arithmetic that left the range of 64-bit fen.
     public static func overflow(_ what: String) -> BillingError {
-        BillingError(.invalidArgument, "amount_out_of_range", "\(what) does not fit in a 64-bit count of fen")
+        BillingError(.amountOutOfRange, "\(what) does not fit in a 64-bit count of fen")
     }
 }
 

@@ -10,10 +10,10 @@ extension Money {
     public func allocated(byWeights weights: [Int64]) throws -> [Money] {
         guard !weights.isEmpty else {
             if fen == 0 { return [] }
-            throw BillingError(.internal, "empty_allocation", "cannot split \(self) across no parts")
+            throw BillingError(.emptyAllocation, "cannot split \(self) across no parts")
         }
         guard weights.allSatisfy({ $0 >= 0 }) else {
-            throw BillingError(.internal, "negative_weight", "allocation weights must not be negative")
+            throw BillingError(.negativeWeight, "allocation weights must not be negative")
         }
         let effective = weights.allSatisfy({ $0 == 0 }) ? weights.map { _ in Int64(1) } : weights
         var totalWeight = Int128(0)

@@ -60,7 +60,7 @@ public enum Rounding {
     /// `numerator / denominator` rounded half-up (ties away from zero).
     public static func halfUp(_ numerator: Int128, over denominator: Int128) throws -> Int64 {
         guard denominator > 0 else {
-            throw BillingError(.internal, "zero_denominator", "a ratio with a non-positive denominator")
+            throw BillingError(.zeroDenominator, "a ratio with a non-positive denominator")
         }
         let magnitude = numerator.magnitude
         let divisor = denominator.magnitude

@@ -55,10 +55,10 @@ struct AccountSettingsRequest: RequestDocument {
         deductionDays = try reader.optionalInt("deduction_days", in: 2...7)
         unifiedExpiryDay = try reader.optionalInt("unified_expiry_day", in: -1...28)
         if unifiedExpiryDay == 0 {
-            throw BillingError.invalid("out_of_range", "request.unified_expiry_day must be 1–28 or -1 (last day of the month)")
+            throw BillingError.invalid(.outOfRange, "request.unified_expiry_day must be 1–28 or -1 (last day of the month)")
         }
         if deductionDays == nil && unifiedExpiryDay == nil {
-            throw BillingError.invalid("missing_field", "give deduction_days, unified_expiry_day or both")
+            throw BillingError.invalid(.missingField, "give deduction_days, unified_expiry_day or both")
         }
     }
 }

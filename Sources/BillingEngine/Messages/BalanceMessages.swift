@@ -13,7 +13,7 @@ struct TopUpRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         accountID = try reader.string("account_id", maxLength: 64)
         amount = try reader.money("amount_fen")
-        guard amount.fen > 0 else { throw BillingError.invalid("non_positive_amount", "request.amount_fen must be greater than 0") }
+        guard amount.fen > 0 else { throw BillingError.invalid(.nonPositiveAmount, "request.amount_fen must be greater than 0") }
         externalReference = try reader.string("external_reference", maxLength: 128)
     }
 }

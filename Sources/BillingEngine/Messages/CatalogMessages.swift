@@ -10,7 +10,7 @@ struct PutProductRequest: RequestDocument {
 
     init(_ reader: ObjectReader) throws {
         guard let definition = try reader.optionalObject("product") else {
-            throw BillingError.invalid("missing_field", "request.product is required")
+            throw BillingError.invalid(.missingField, "request.product is required")
         }
         product = try Product(definition, updatedAt: 0)
         try definition.finish()

@@ -24,7 +24,7 @@ struct ConfigurationUpdateRequest: RequestDocument {
 
     init(_ reader: ObjectReader) throws {
         guard let changes = try reader.optionalObject("changes") else {
-            throw BillingError.invalid("missing_field", "request.changes is required")
+            throw BillingError.invalid(.missingField, "request.changes is required")
         }
         _ = try Configuration().applying(ObjectReader(changes.value, path: "request.changes"))
         self.changes = changes.value

@@ -25,7 +25,7 @@ struct IssueCouponRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         accountID = try reader.string("account_id", maxLength: 64)
         guard let kind = try reader.optionalChoice("kind", CouponKind.allCases.map(\.rawValue)).flatMap(CouponKind.init) else {
-            throw BillingError.invalid("missing_field", "request.kind is required")
+            throw BillingError.invalid(.missingField, "request.kind is required")
         }
         self.kind = kind
         let faceValue = try reader.optionalMoney("face_value_fen")
@@ -33,20 +33,20 @@ struct IssueCouponRequest: RequestDocument {
         let maxDiscount = try reader.optionalMoney("max_discount_fen")
         if kind.hasBalance {
             guard let faceValue, faceValue.fen > 0 else {
-                throw BillingError.invalid("missing_field", "request.face_value_fen (> 0) is required for a \(kind.rawValue)")
+                throw BillingError.invalid(.missingField, "request.face_value_fen (> 0) is required for a \(kind.rawValue)")
             }
             guard discount == nil, maxDiscount == nil else {
-                throw BillingError.invalid("invalid_field", "discount_bp and max_discount_fen apply to DISCOUNT_COUPON only")
+                throw BillingError.invalid(.invalidField, "discount_bp and max_discount_fen apply to DISCOUNT_COUPON only")
             }
         } else {
             guard discount != nil else {
-                throw BillingError.invalid("missing_field", "request.discount_bp (1–9999) is required for a DISCOUNT_COUPON")
+                throw BillingError.invalid(.missingField, "request.discount_bp (1–9999) is required for a DISCOUNT_COUPON")
             }
             guard faceValue == nil else {
-                throw BillingError.invalid("invalid_field", "a DISCOUNT_COUPON has no face_value_fen")
+                throw BillingError.invalid(.invalidField, "a DISCOUNT_COUPON has no face_value_fen")
             }
             if let maxDiscount, maxDiscount.fen == 0 {
-                throw BillingError.invalid("non_positive_amount", "request.max_discount_fen must be greater than 0")
+                throw BillingError.invalid(.nonPositiveAmount, "request.max_discount_fen must be greater than 0")
             }
         }
         self.faceValue = faceValue ?? .zero
@@ -54,7 +54,7 @@ struct IssueCouponRequest: RequestDocument {
         self.maxDiscount = maxDiscount
         validFrom = try reader.instant("valid_from")
         validTo = try reader.instant("valid_to")
-        guard validTo > validFrom else { throw BillingError.invalid("invalid_window", "request.valid_to must be after valid_from") }
+        guard validTo > validFrom else { throw BillingError.invalid(.invalidWindow, "request.valid_to must be after valid_from") }
         scope = try reader.optionalObject("scope").map(CouponScope.init) ?? CouponScope()
         minSpend = try reader.optionalMoney("min_spend_fen") ?? .zero
         exclusiveWithDiscounts = try reader.optionalBool("exclusive_with_discounts") ?? (kind == .voucher)

@@ -13,7 +13,7 @@ struct EventListRequest: RequestDocument {
         page = try PageRequest(reader)
         fromEnd = try reader.optionalChoice("from", ["start", "end"]) == "end"
         if fromEnd && page.hasCursor {
-            throw BillingError.invalid("conflicting_fields", "request.from \"end\" starts at the end; it cannot be given with request.after")
+            throw BillingError.invalid(.conflictingFields, "request.from \"end\" starts at the end; it cannot be given with request.after")
         }
     }
 }

@@ -31,7 +31,7 @@ struct ExportRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         let account = try reader.string("account_id", maxLength: 64)
         guard let kind = try reader.optionalChoice("kind", ExportKind.allCases.map(\.rawValue)).flatMap(ExportKind.init) else {
-            throw BillingError.invalid("missing_field", "request.kind is required")
+            throw BillingError.invalid(.missingField, "request.kind is required")
         }
         language = try reader.optionalChoice("language", ["zh", "en"]) ?? "zh"
         switch kind {
@@ -41,13 +41,13 @@ struct ExportRequest: RequestDocument {
             try filter.finish()
         case .renewals, .renewalPrices:
             guard let filter = try reader.optionalObject("filter") else {
-                throw BillingError.invalid("missing_field", "request.filter with a tab is required")
+                throw BillingError.invalid(.missingField, "request.filter with a tab is required")
             }
             selection = .renewals(try RenewalFilter(filter, account: account))
             try filter.finish()
         case .pendingOrders:
             guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
-                throw BillingError.invalid("missing_field", "request.order_ids must list the pending orders to export")
+                throw BillingError.invalid(.missingField, "request.order_ids must list the pending orders to export")
             }
             selection = .pendingOrders(ids)
         }
@@ -118,7 +118,7 @@ struct ExportListRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         accountID = try reader.string("account_id", maxLength: 64)
         before = try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
-            guard let value = Int64(text), value >= 0 else { throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor") }
+            guard let value = Int64(text), value >= 0 else { throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor") }
             return value
         }
         limit = try reader.optionalInt("limit", in: 1...100) ?? 20

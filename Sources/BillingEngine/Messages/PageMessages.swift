@@ -15,7 +15,7 @@ struct PageRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         if let cursor = try reader.optionalString("after", maxLength: 32) {
             guard let value = Int64(cursor), value >= 0 else {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             after = value
             hasCursor = true

@@ -112,7 +112,7 @@ struct PlatformAccountListRequest: RequestDocument {
         accountID = try reader.optionalString("account_id", maxLength: 64)
         after = try reader.optionalString("after", maxLength: 32).map { text -> Int64 in
             guard let value = Int64(text), value >= 0 else {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             return value
         }

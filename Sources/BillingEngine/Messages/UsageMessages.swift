@@ -13,7 +13,7 @@ struct UsageReportRequest: RequestDocument {
     init(_ reader: ObjectReader) throws {
         accountID = try reader.string("account_id", maxLength: 64)
         guard let values = try reader.optionalArray("records", maxCount: 1000), !values.isEmpty else {
-            throw BillingError.invalid("missing_field", "request.records must list 1–1000 usage records")
+            throw BillingError.invalid(.missingField, "request.records must list 1–1000 usage records")
         }
         records = try values.enumerated().map { index, value -> UsageRecord in
             let item = try ObjectReader(value, path: "request.records[\(index)]")
@@ -21,12 +21,12 @@ struct UsageReportRequest: RequestDocument {
                                      quantity: try item.int("quantity", in: 0...100_000), start: try item.instant("start"), end: try item.instant("end"))
             try item.finish()
             guard record.end >= record.start, record.end - record.start <= 31 * 86_400 else {
-                throw BillingError.invalid("invalid_window", "\(item.path): end must not precede start, and a record spans at most 31 days")
+                throw BillingError.invalid(.invalidWindow, "\(item.path): end must not precede start, and a record spans at most 31 days")
             }
             return record
         }
         guard Set(records.map(\.usageID)).count == records.count else {
-            throw BillingError.invalid("duplicate_usage", "a usage id is listed twice in one report")
+            throw BillingError.invalid(.duplicateUsage, "a usage id is listed twice in one report")
         }
     }
 }
@@ -79,7 +79,7 @@ struct UsageListRequest: RequestDocument {
         after = try reader.optionalString("after", maxLength: 80).map { text -> (hour: Int64, resource: String) in
             let parts = text.split(separator: "|")
             guard parts.count == 2, let hour = Int64(parts[0]) else {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             return (hour, String(parts[1]))
         }
@@ -121,7 +121,7 @@ struct PackageListRequest: RequestDocument {
 
     init(_ reader: ObjectReader) throws {
         page = try PageRequest(reader)
-        guard let account = page.account else { throw BillingError.invalid("missing_field", "request.account_id is required") }
+        guard let account = page.account else { throw BillingError.invalid(.missingField, "request.account_id is required") }
         accountID = account
     }
 }

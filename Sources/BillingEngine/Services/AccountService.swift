@@ -15,7 +15,7 @@ extension Engine {
                 account = existing
             } else {
                 guard let type = input.type else {
-                    throw BillingError.invalid("missing_field", "request.type is required for a new account")
+                    throw BillingError.invalid(.missingField, "request.type is required for a new account")
                 }
                 account = Account(id: input.accountID, type: type, realnameVerified: false, restricted: false, freeze: .none,
                                   level: .v0, cashBalance: .zero, creditLimit: .zero, creditUsed: .zero,
@@ -29,7 +29,7 @@ extension Engine {
             if let level = input.level { account.level = level }
             if let limit = input.creditLimit {
                 guard limit >= account.creditUsed else {
-                    throw BillingError.refused("credit_limit_below_used",
+                    throw BillingError.refused(.creditLimitBelowUsed,
                                                "the credit limit \(limit) is below the credit already used \(account.creditUsed)")
                 }
                 account.creditLimit = limit

@@ -22,16 +22,16 @@ extension Engine {
         let destination = try BackupRequest(reader).destination
         try reader.finish()
         guard destination.hasPrefix("/"), !destination.hasSuffix("/"), !destination.utf8.contains(0) else {
-            throw BillingError.invalid("destination_not_absolute",
+            throw BillingError.invalid(.destinationNotAbsolute,
                                        "request.destination must be an absolute path naming a file, not \"\(destination)\"")
         }
         let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
             if code == EEXIST {
-                throw BillingError(.conflict, "destination_exists", "\(destination) already exists; a backup never overwrites a file")
+                throw BillingError(.destinationExists, "\(destination) already exists; a backup never overwrites a file")
             }
-            throw BillingError(.storage, "backup_failed", "cannot create \(destination) (errno \(code))")
+            throw BillingError(.backupFailed, "cannot create \(destination) (errno \(code))")
         }
         close(descriptor)
         var finished = false
@@ -52,11 +52,11 @@ extension Engine {
     /// fsync()s a file or directory and returns its size.
     private static func syncFile(_ path: String) throws -> Int64 {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw BillingError(.storage, "backup_failed", "cannot open \(path) to sync it (errno \(errno))") }
+        guard descriptor >= 0 else { throw BillingError(.backupFailed, "cannot open \(path) to sync it (errno \(errno))") }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw BillingError(.storage, "backup_failed", "cannot sync \(path) (errno \(errno))") }
+        guard fsync(descriptor) == 0 else { throw BillingError(.backupFailed, "cannot sync \(path) (errno \(errno))") }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw BillingError(.storage, "backup_failed", "cannot stat \(path) (errno \(errno))") }
+        guard fstat(descriptor, &info) == 0 else { throw BillingError(.backupFailed, "cannot stat \(path) (errno \(errno))") }
         return Int64(info.st_size)
     }
 }

@@ -15,7 +15,7 @@ extension Engine {
             let before = try AccountStore.require(context.db, id)
             if let first = try AccountStore.topUp(context.db, account: id, reference: reference) {
                 guard case .object(let fields) = first, fields["amount_fen"] == .integer(amount.fen) else {
-                    throw BillingError(.conflict, "topup_reference_reused",
+                    throw BillingError(.topupReferenceReused,
                                        "top-up reference \(BillingError.quote(reference)) was already recorded with another amount")
                 }
                 context.audit(account: id, subject: reference, detail: ["replayed": true])

@@ -30,7 +30,7 @@ extension Engine {
             // The cursor is the last product id of a page; products are never deleted, so any
             // other string was not handed out.
             if let cursor = input.after, try ProductStore.load(context.db, cursor) == nil {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
             }
             let rows = try ProductStore.page(context.db, after: input.after ?? "", limit: input.limit + 1, type: input.productType)
             let page = rows.prefix(Int(input.limit))

@@ -24,7 +24,7 @@ extension Engine {
         let reader = try ObjectReader(text: requestText)
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
-        guard case .object(var fields) = reader.value else { throw BillingError(.internal, "not_an_object", "request") }
+        guard case .object(var fields) = reader.value else { throw BillingError(.notAnObject, "request") }
         fields["idempotency_key"] = nil
         for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
         let canonical = JSONValue.object(fields).textWithoutNulls

@@ -8,26 +8,26 @@ extension Engine {
     /// the product on sale, as does enabling or modifying auto-renew.
     static func checkPolicyChange(_ resource: Resource, to target: ExpiryPolicy, product: Product) throws {
         guard resource.relation != .bound else {
-            throw BillingError.refused("not_primary", "resource \(resource.id) follows its primary \(resource.primaryID ?? "")")
+            throw BillingError.refused(.notPrimary, "resource \(resource.id) follows its primary \(resource.primaryID ?? "")")
         }
         guard resource.billingMode == .prepaid, [.inUse, .expired, .frozen].contains(resource.status) else {
-            throw BillingError.refused("policy_not_applicable",
+            throw BillingError.refused(.policyNotApplicable,
                                        "resource \(resource.id) is \(resource.billingMode.rawValue) \(resource.status.rawValue); expiry policies apply to paid yearly/monthly resources")
         }
         let from = resource.policy
         if from == .noRenew && (target == .manual || target == .autoRenew) && !product.onSale {
-            throw BillingError.refused("product_off_sale", "product \(product.id) is off sale; the resource cannot leave no-renewal")
+            throw BillingError.refused(.productOffSale, "product \(product.id) is off sale; the resource cannot leave no-renewal")
         }
         switch target {
         case .autoRenew:
-            guard product.autoRenewSupported else { throw BillingError.refused("auto_renew_not_supported", "product \(product.id) does not support auto-renewal") }
-            guard product.onSale else { throw BillingError.refused("product_off_sale", "auto-renewal cannot be enabled or changed for a product off sale") }
+            guard product.autoRenewSupported else { throw BillingError.refused(.autoRenewNotSupported, "product \(product.id) does not support auto-renewal") }
+            guard product.onSale else { throw BillingError.refused(.productOffSale, "auto-renewal cannot be enabled or changed for a product off sale") }
         case .toOnDemand:
             guard product.toOnDemandSupported, product.hourlyPriceMicrofen != nil || product.unitPriceMicrofen != nil else {
-                throw BillingError.refused("to_on_demand_not_supported", "product \(product.id) cannot convert to pay-per-use (it needs a pay-per-use price)")
+                throw BillingError.refused(.toOnDemandNotSupported, "product \(product.id) cannot convert to pay-per-use (it needs a pay-per-use price)")
             }
             guard resource.status == .inUse else {
-                throw BillingError.refused("policy_not_applicable", "only a resource in use can convert to pay-per-use at expiry")
+                throw BillingError.refused(.policyNotApplicable, "only a resource in use can convert to pay-per-use at expiry")
             }
         case .manual, .noRenew:
             break
@@ -45,13 +45,13 @@ extension Engine {
             let account = try reader.string("account_id", maxLength: 64)
             let ids = try Engine.resourceIDs(reader, maximum: 200)
             guard let policy = try reader.optionalChoice("policy", ExpiryPolicy.allCases.map(\.rawValue)).flatMap(ExpiryPolicy.init) else {
-                throw BillingError.invalid("missing_field", "request.policy is required")
+                throw BillingError.invalid(.missingField, "request.policy is required")
             }
             let input = Input(account: account, ids: ids, policy: policy,
                               period: try Engine.period(reader, "auto_renew_period"),
                               times: try reader.optionalInt("auto_renew_times", in: 0...99))
             if input.policy != .autoRenew && (input.period != nil || input.times != nil) {
-                throw BillingError.invalid("invalid_field", "auto_renew_period and auto_renew_times go with policy AUTO_RENEW")
+                throw BillingError.invalid(.invalidField, "auto_renew_period and auto_renew_times go with policy AUTO_RENEW")
             }
             return input
         }, apply: { context, input in
@@ -66,7 +66,7 @@ extension Engine {
                     for member in try ResourceStore.bound(context.db, to: id) {
                         let memberProduct = try ProductStore.require(context.db, member.productID)
                         guard memberProduct.hourlyPriceMicrofen != nil || memberProduct.unitPriceMicrofen != nil else {
-                            throw BillingError.refused("to_on_demand_not_supported",
+                            throw BillingError.refused(.toOnDemandNotSupported,
                                                        "bound resource \(member.id) (product \(memberProduct.id)) has no pay-per-use price")
                         }
                     }
@@ -77,7 +77,7 @@ extension Engine {
                     let fallback = try Period(1, resource.period?.unit ?? .month)
                     let period = input.period ?? resource.autoRenewPeriod ?? fallback
                     guard product.allowedPeriods.contains(period) else {
-                        throw BillingError.refused("period_not_allowed", "product \(product.id) cannot be renewed for \(period)")
+                        throw BillingError.refused(.periodNotAllowed, "product \(product.id) cannot be renewed for \(period)")
                     }
                     resource.autoRenewPeriod = period
                     if let times = input.times { resource.autoRenewRemaining = times == 0 ? nil : times }
@@ -125,26 +125,26 @@ extension Engine {
             (try reader.string("account_id", maxLength: 64), try Engine.resourceIDs(reader, maximum: 200))
         }, apply: { context, input in
             let account = try AccountStore.require(context.db, input.0)
-            guard account.realnameVerified else { throw BillingError.refused("not_realname_verified", "only real-name verified customers can release resources") }
+            guard account.realnameVerified else { throw BillingError.refused(.notRealnameVerified, "only real-name verified customers can release resources") }
             guard account.freeze != .police else {
-                throw BillingError.refused("police_frozen", "the account is frozen by public security; resources cannot be released")
+                throw BillingError.refused(.policeFrozen, "the account is frozen by public security; resources cannot be released")
             }
             var released: [JSONValue] = []
             for id in input.1 {
                 let resource = try ResourceStore.require(context.db, id, account: input.0)
                 guard resource.relation != .bound else {
-                    throw BillingError.refused("not_primary", "resource \(id) is released with its primary \(resource.primaryID ?? "")")
+                    throw BillingError.refused(.notPrimary, "resource \(id) is released with its primary \(resource.primaryID ?? "")")
                 }
                 guard resource.status == .expired || resource.status == .frozen else {
-                    throw BillingError.refused("not_releasable", "only expired or frozen resources can be released; \(id) is \(resource.status.rawValue)")
+                    throw BillingError.refused(.notReleasable, "only expired or frozen resources can be released; \(id) is \(resource.status.rawValue)")
                 }
-                guard resource.freezeReason != .police else { throw BillingError.refused("police_frozen", "resource \(id) is frozen by public security") }
+                guard resource.freezeReason != .police else { throw BillingError.refused(.policeFrozen, "resource \(id) is frozen by public security") }
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 for member in group {
                     if let order = try ResourceStore.openOrder(context.db, of: member.id),
                        let status = try OrderStore.status(context.db, order),
                        status == OrderStatus.processing.rawValue {
-                        throw BillingError.refused("order_processing", "resource \(member.id) has order \(order) processing")
+                        throw BillingError.refused(.orderProcessing, "resource \(member.id) has order \(order) processing")
                     }
                 }
                 try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)

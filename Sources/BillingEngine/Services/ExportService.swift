@@ -21,13 +21,13 @@ extension Engine {
             case .renewals(let filter):
                 expected = try filter.count(context.db)
                 if kind == .renewalPrices && expected > context.configuration.maxRenewalPriceExportRows {
-                    throw BillingError.refused("too_many_rows", "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
+                    throw BillingError.refused(.tooManyRows, "a renewal price list holds at most \(context.configuration.maxRenewalPriceExportRows) rows; this filter matches \(expected); narrow it")
                 }
             case .pendingOrders(let ids):
                 for id in ids {
                     let order = try OrderStore.require(context.db, id, account: account)
                     guard order.status == .pendingPayment else {
-                        throw BillingError.refused("order_not_pending", "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
+                        throw BillingError.refused(.orderNotPending, "order \(id) is \(order.status.rawValue); only pending orders are batch-exported")
                     }
                 }
                 expected = Int64(ids.count)
@@ -51,7 +51,7 @@ extension Engine {
     func exportDirectory(_ configuration: Configuration) throws -> String {
         if let directory = configuration.exportDirectory { return directory }
         guard path != ":memory:", !path.hasPrefix("file:") else {
-            throw BillingError.refused("export_directory_required", "an in-memory database needs the export_directory configuration")
+            throw BillingError.refused(.exportDirectoryRequired, "an in-memory database needs the export_directory configuration")
         }
         let absolute = path.hasPrefix("/") ? path : (currentDirectory() + "/" + path)
         return absolute + "-exports"
@@ -190,7 +190,7 @@ extension Engine {
         try query(requestJSON, parse: ExportDownloadRequest.init) { context, input -> ExportDownloadResponse in
             let record = try ExportStore.require(context.db, input.exportID, account: input.accountID)
             guard record.status == "READY" else {
-                throw BillingError.refused("export_not_ready", "export \(record.id) is \(record.status)")
+                throw BillingError.refused(.exportNotReady, "export \(record.id) is \(record.status)")
             }
             guard input.inline else { return ExportDownloadResponse(export: record, file: .path(record.path)) }
             let bytes = try ExportFile.read(record.path)

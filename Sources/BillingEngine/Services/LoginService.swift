@@ -102,8 +102,8 @@ extension Engine {
     static func loginFailure(throttled: Bool, retryAfter: Int64?, calendar: BusinessCalendar) -> BillingError {
         let wait = retryAfter.map { "the next attempt is possible at \(calendar.iso8601($0)) (retry_after \($0))" }
         var error = throttled
-            ? BillingError(.unauthenticated, "login_throttled", "too many failed logins for this identifier; \(wait ?? "")")
-            : BillingError(.unauthenticated, "invalid_credentials",
+            ? BillingError(.loginThrottled, "too many failed logins for this identifier; \(wait ?? "")")
+            : BillingError(.invalidCredentials,
                            "the identifier or the password is wrong" + (wait.map { "; too many failed logins: \($0)" } ?? ""))
         error.retryAfter = retryAfter
         return error

@@ -12,12 +12,12 @@ extension Engine {
         try perform("order.cancel", requestJSON, parse: { reader -> (String, [String], String?) in
             let account = try reader.string("account_id", maxLength: 64)
             guard let ids = try reader.optionalIdentifiers("order_ids", maxCount: 1000), !ids.isEmpty else {
-                throw BillingError.invalid("missing_field", "request.order_ids must list at least one order")
+                throw BillingError.invalid(.missingField, "request.order_ids must list at least one order")
             }
             return (account, ids, try reader.optionalString("reason", maxLength: 500))
         }, apply: { context, input in
             guard input.1.count <= Int(context.configuration.maxBatchCancel) else {
-                throw BillingError.invalid("too_many_items", "at most \(context.configuration.maxBatchCancel) orders can be cancelled at once")
+                throw BillingError.invalid(.tooManyItems, "at most \(context.configuration.maxBatchCancel) orders can be cancelled at once")
             }
             var results: [JSONValue] = []
             for id in input.1 {
@@ -25,7 +25,7 @@ extension Engine {
                     let order = try OrderStore.require(context.db, id, account: input.0)
                     if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
                     guard order.status == .pendingPayment else {
-                        throw BillingError.refused("order_not_cancellable", "only PENDING_PAYMENT orders can be cancelled; \(id) is \(order.status.rawValue)")
+                        throw BillingError.refused(.orderNotCancellable, "only PENDING_PAYMENT orders can be cancelled; \(id) is \(order.status.rawValue)")
                     }
                     try OrderTransitions.cancel(order, reason: .customer, note: input.2, context: context)
                     results.append(["order_id": .string(id), "cancelled": true])
@@ -70,18 +70,18 @@ extension Engine {
             let account = try reader.string("account_id", maxLength: 64)
             let order = try reader.string("order_id", maxLength: 64)
             guard let decision = try reader.optionalChoice("decision", decisions) else {
-                throw BillingError.invalid("missing_field", "request.decision is required (\(decisions.joined(separator: " or ")))")
+                throw BillingError.invalid(.missingField, "request.decision is required (\(decisions.joined(separator: " or ")))")
             }
             return (account, order, decision, try reader.optionalString("comment", maxLength: 500))
         }, apply: { context, input in
             let order = try OrderStore.require(context.db, input.1, account: input.0)
             if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
             guard order.status == status else {
-                throw BillingError.refused("illegal_transition", "order \(order.id) is \(order.status.rawValue), not \(status.rawValue)")
+                throw BillingError.refused(.illegalTransition, "order \(order.id) is \(order.status.rawValue), not \(status.rawValue)")
             }
             // An unanswered manager order lapses at its deadline whether or not the scheduler has run.
             if status == .pendingConfirmation, let deadline = order.payDeadline, context.now >= deadline {
-                throw BillingError.refused("confirmation_expired", "order \(order.id) was not confirmed in time")
+                throw BillingError.refused(.confirmationExpired, "order \(order.id) was not confirmed in time")
             }
             try act(order, input.2, context)
             context.audit(account: input.0, subject: order.id, detail: ["decision": .string(input.2), "comment": JSONValue(input.3)])

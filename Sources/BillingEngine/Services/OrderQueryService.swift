@@ -89,7 +89,7 @@ extension OrderFilter {
         to = try reader.optionalInstant("created_to")
         if let from, let to {
             guard to >= from, to - from <= 366 * 86_400 else {
-                throw BillingError.invalid("invalid_window", "created_from … created_to must be a window of at most one year")
+                throw BillingError.invalid(.invalidWindow, "created_from … created_to must be a window of at most one year")
             }
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),

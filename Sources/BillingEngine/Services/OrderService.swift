@@ -14,14 +14,14 @@ struct PurchaseItem {
 
     static func read(_ reader: ObjectReader) throws -> [PurchaseItem] {
         guard let items = try reader.optionalArray("items", maxCount: maximumItems), !items.isEmpty else {
-            throw BillingError.invalid("missing_field", "request.items must list 1–\(maximumItems) items")
+            throw BillingError.invalid(.missingField, "request.items must list 1–\(maximumItems) items")
         }
         return try items.enumerated().map { index, value in
             let item = try ObjectReader(value, path: "request.items[\(index)]")
             var period: Period?
             if let given = try item.optionalObject("period") {
                 guard let unit = try given.optionalChoice("unit", PeriodUnit.allCases.map(\.rawValue)).flatMap(PeriodUnit.init) else {
-                    throw BillingError.invalid("missing_field", "\(given.path).unit is required")
+                    throw BillingError.invalid(.missingField, "\(given.path).unit is required")
                 }
                 period = try Period(try given.int("count", in: 1...Period.maximumCount), unit)
                 try given.finish()
@@ -49,7 +49,7 @@ extension Engine {
     static func price(_ items: [PurchaseItem], account: Account, context: OperationContext) throws -> [PricedItem] {
         let modes = Set(try items.map { try ProductStore.require(context.db, $0.productID).billingMode == .onDemand })
         guard modes.count == 1 else {
-            throw BillingError.refused("mixed_billing_modes", "pay-per-use products are bought apart from products that are paid for")
+            throw BillingError.refused(.mixedBillingModes, "pay-per-use products are bought apart from products that are paid for")
         }
         return try items.map { item in
             let product = try ProductStore.require(context.db, item.productID)
@@ -58,7 +58,7 @@ extension Engine {
             for bound in product.boundProducts {
                 let boundProduct = try ProductStore.require(context.db, bound)
                 guard boundProduct.billingMode == product.billingMode else {
-                    throw BillingError.refused("bound_mode_mismatch", "bound product \(bound) is not billed like \(product.id)")
+                    throw BillingError.refused(.boundModeMismatch, "bound product \(bound) is not billed like \(product.id)")
                 }
                 lines.append(try line(for: boundProduct, item: item, lineNo: Int64(lines.count + 1), parent: 1, account: account, context: context))
                 review = review || boundProduct.reviewRequired
@@ -69,30 +69,30 @@ extension Engine {
 
     private static func line(for product: Product, item: PurchaseItem, lineNo: Int64, parent: Int64?, account: Account,
                              context: OperationContext) throws -> OrderLine {
-        guard product.onSale else { throw BillingError.refused("product_off_sale", "product \(product.id) is not on sale") }
+        guard product.onSale else { throw BillingError.refused(.productOffSale, "product \(product.id) is not on sale") }
         var listPrice: Money
         switch product.billingMode {
         case .prepaid, .package:
             guard let period = item.period else {
-                throw BillingError.invalid("missing_field", "product \(product.id) is bought for a period: give items[].period")
+                throw BillingError.invalid(.missingField, "product \(product.id) is bought for a period: give items[].period")
             }
             guard product.allowedPeriods.contains(period), let price = try product.price(for: period) else {
-                throw BillingError.refused("period_not_allowed", "product \(product.id) cannot be bought for \(period)")
+                throw BillingError.refused(.periodNotAllowed, "product \(product.id) cannot be bought for \(period)")
             }
             listPrice = price
         case .onDemand:
-            guard item.period == nil else { throw BillingError.invalid("invalid_field", "pay-per-use product \(product.id) has no period") }
+            guard item.period == nil else { throw BillingError.invalid(.invalidField, "pay-per-use product \(product.id) has no period") }
             listPrice = .zero
         case .oneOff:
-            guard item.period == nil else { throw BillingError.invalid("invalid_field", "one-off product \(product.id) has no period") }
+            guard item.period == nil else { throw BillingError.invalid(.invalidField, "one-off product \(product.id) has no period") }
             listPrice = product.oneOffPrice ?? .zero
         }
         if let effective = item.effectiveAt {
             guard product.billingMode == .package else {
-                throw BillingError.invalid("invalid_field", "only packages take an effective_at")
+                throw BillingError.invalid(.invalidField, "only packages take an effective_at")
             }
             guard effective >= context.now else {
-                throw BillingError.invalid("out_of_range", "effective_at must not be in the past")
+                throw BillingError.invalid(.outOfRange, "effective_at must not be in the past")
             }
         }
         listPrice = try listPrice.multiplied(by: item.quantity)
@@ -145,10 +145,10 @@ extension Engine {
                               contract: try reader.optionalString("contract", maxLength: 200),
                               expected: try reader.optionalMoney("expected_amount_due_fen"))
             if !input.coupons.isEmpty && !input.autoPay {
-                throw BillingError.invalid("invalid_field", "coupon_ids are used when paying; give them with auto_pay or to billing_order_pay")
+                throw BillingError.invalid(.invalidField, "coupon_ids are used when paying; give them with auto_pay or to billing_order_pay")
             }
             if input.autoPay && input.manager {
-                throw BillingError.invalid("invalid_field", "an order placed by an account manager waits for the customer; it cannot be paid at once")
+                throw BillingError.invalid(.invalidField, "an order placed by an account manager waits for the customer; it cannot be paid at once")
             }
             return input
         }, apply: { context, input in
@@ -156,12 +156,12 @@ extension Engine {
             let priced = try Engine.price(input.items, account: account, context: context)
             let total = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
             if let expected = input.expected, try expected != total.amountDue {
-                throw BillingError.refused("price_changed", "the amount due is now \(try total.amountDue), not the quoted \(expected); quote again")
+                throw BillingError.refused(.priceChanged, "the amount due is now \(try total.amountDue), not the quoted \(expected); quote again")
             }
             let onDemand = priced.first?.primary.billingMode == .onDemand
             let review = priced.contains { $0.reviewRequired }
             if input.autoPay && review {
-                throw BillingError.refused("review_required", "this order needs a review before it can be paid; create it without auto_pay")
+                throw BillingError.refused(.reviewRequired, "this order needs a review before it can be paid; create it without auto_pay")
             }
             let status: OrderStatus = onDemand ? .processing : input.manager ? .pendingConfirmation
                 : review ? .pendingReview : .pendingPayment

@@ -8,7 +8,7 @@ import BillingStorage
 enum OrderTransitions {
     /// The sub-order error of §3.4 (CBC.99000089): it names the combined order to use.
     static func useCombined(_ order: Order) -> BillingError {
-        BillingError.refused("use_combined_order", "order \(order.id) is part of combined order \(order.combinedID ?? ""); pay or cancel that one")
+        BillingError.refused(.useCombinedOrder, "order \(order.id) is part of combined order \(order.combinedID ?? ""); pay or cancel that one")
     }
 
     /// Moves an order (and a combined order's sub-orders) to a waiting status; entering

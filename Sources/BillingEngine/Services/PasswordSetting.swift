@@ -28,18 +28,18 @@ extension Engine {
             return Input(token: token, platformID: platform.id, hash: hash)
         }) { context, input -> PlatformAccountResponse in
             let id = try PlatformAccountStore.redeemable(context.db, token: input.token, purpose: purpose, at: context.now)
-            guard id == input.platformID else { throw BillingError.refused("invalid_token", "the token is not valid; request a new link") }
+            guard id == input.platformID else { throw BillingError.refused(.invalidToken, "the token is not valid; request a new link") }
             var platform = try PlatformAccountStore.require(context.db, id)
             switch purpose {
             case .setPassword:
                 guard platform.status == .approvedPendingPassword else {
-                    throw BillingError.refused("not_awaiting_password", "the platform account is \(platform.status.rawValue)")
+                    throw BillingError.refused(.notAwaitingPassword, "the platform account is \(platform.status.rawValue)")
                 }
                 platform.status = .active
                 platform.activatedAt = context.now
             case .resetPassword:
                 guard platform.status == .active else {
-                    throw BillingError.refused("not_active", "only an ACTIVE platform account can reset its password")
+                    throw BillingError.refused(.notActive, "only an ACTIVE platform account can reset its password")
                 }
             }
             platform.passwordHash = input.hash

@@ -25,19 +25,19 @@ enum Payments {
         switch root.status {
         case .pendingPayment: break
         case .processing, .completed:
-            throw BillingError.refused("order_already_paid", "order \(root.id) is already paid (\(root.status.rawValue))")
+            throw BillingError.refused(.orderAlreadyPaid, "order \(root.id) is already paid (\(root.status.rawValue))")
         default:
-            throw BillingError.refused("order_not_payable", "order \(root.id) is \(root.status.rawValue); only PENDING_PAYMENT orders can be paid")
+            throw BillingError.refused(.orderNotPayable, "order \(root.id) is \(root.status.rawValue); only PENDING_PAYMENT orders can be paid")
         }
         if let deadline = root.payDeadline, context.now >= deadline {
-            throw BillingError.refused("order_payment_expired", "order \(root.id) passed its payment deadline")
+            throw BillingError.refused(.orderPaymentExpired, "order \(root.id) passed its payment deadline")
         }
         let account = try AccountStore.require(context.db, root.accountID)
         guard account.freeze == .none else {
-            throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue)) and cannot pay")
+            throw BillingError.refused(.accountFrozen, "the account is frozen (\(account.freeze.rawValue)) and cannot pay")
         }
         guard account.arrears.fen == 0 else {
-            throw BillingError.refused("account_in_arrears", "the account owes \(account.arrears); top up to settle it before paying")
+            throw BillingError.refused(.accountInArrears, "the account owes \(account.arrears); top up to settle it before paying")
         }
         let orders = root.isCombined ? try OrderStore.subOrders(context.db, of: root.id) : [root]
         var lines: [OrderLine] = []
@@ -48,14 +48,14 @@ enum Payments {
                 let current = try ProductStore.load(context.db, line.productID)?.promotionDiscountBP ?? 0
                 let now = try Pricing.line(listPrice: line.amounts.listPrice, commercialBP: nil, promotionBP: current)
                 guard now.promotionDiscount >= line.amounts.promotionDiscount else {
-                    throw BillingError.refused("discount_no_longer_valid", "the promotion on \(line.productID) ended; create the order again")
+                    throw BillingError.refused(.discountNoLongerValid, "the promotion on \(line.productID) ended; create the order again")
                 }
             }
             if line.amounts.commercialDiscount.fen > 0 {
                 let current = try ProductStore.commercialDiscount(context.db, account: account.id, productType: line.productType)
                 let now = try Pricing.line(listPrice: line.amounts.listPrice, commercialBP: current, promotionBP: nil)
                 guard now.commercialDiscount >= line.amounts.commercialDiscount else {
-                    throw BillingError.refused("discount_no_longer_valid", "the commercial discount on \(line.productType) changed; create the order again")
+                    throw BillingError.refused(.discountNoLongerValid, "the commercial discount on \(line.productType) changed; create the order again")
                 }
             }
         }

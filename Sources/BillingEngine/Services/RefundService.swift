@@ -12,19 +12,19 @@ extension Engine {
         try perform("resource.provisioned", requestJSON, parse: { reader -> (String, [(String, Bool)]) in
             let account = try reader.string("account_id", maxLength: 64)
             guard let values = try reader.optionalArray("results", maxCount: 100), !values.isEmpty else {
-                throw BillingError.invalid("missing_field", "request.results must list 1–100 results")
+                throw BillingError.invalid(.missingField, "request.results must list 1–100 results")
             }
             let results = try values.enumerated().map { index, value -> (String, Bool) in
                 let result = try ObjectReader(value, path: "request.results[\(index)]")
                 let id = try result.string("resource_id", maxLength: 64)
                 guard let outcome = try result.optionalChoice("outcome", ["SUCCEEDED", "FAILED"]) else {
-                    throw BillingError.invalid("missing_field", "\(result.path).outcome is required")
+                    throw BillingError.invalid(.missingField, "\(result.path).outcome is required")
                 }
                 try result.finish()
                 return (id, outcome == "SUCCEEDED")
             }
             guard Set(results.map(\.0)).count == results.count else {
-                throw BillingError.invalid("duplicate_resource", "a resource is reported twice")
+                throw BillingError.invalid(.duplicateResource, "a resource is reported twice")
             }
             return (account, results)
         }, apply: { context, input in
@@ -34,7 +34,7 @@ extension Engine {
             for (id, succeeded) in input.1 {
                 var resource = try ResourceStore.require(context.db, id, account: input.0)
                 guard resource.status == .pendingProvision else {
-                    throw BillingError.refused("not_pending_provision", "resource \(id) is \(resource.status.rawValue), not PENDING_PROVISION")
+                    throw BillingError.refused(.notPendingProvision, "resource \(id) is \(resource.status.rawValue), not PENDING_PROVISION")
                 }
                 if succeeded {
                     try resource.transition(to: .inUse)

@@ -49,7 +49,7 @@ enum Refunds {
             do {
                 try RefundStore.reserve(context.db, entry, refundOrder: order)
             } catch let error as BillingError where error.status == .conflict {
-                throw BillingError.refused("already_refunded", "what \(entry.paidBy) paid for \(entry.resource) was already refunded")
+                throw BillingError.refused(.alreadyRefunded, "what \(entry.paidBy) paid for \(entry.resource) was already refunded")
             }
         }
     }

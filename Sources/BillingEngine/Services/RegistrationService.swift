@@ -23,12 +23,12 @@ extension Engine {
             let account = try AccountStore.require(context.db, input.accountID)
             let failures = Eligibility.failures(of: account, hasPlatformAccount: try PlatformAccountStore.live(context.db, account: account.id) != nil)
             if !failures.isEmpty {
-                throw BillingError.refused("not_eligible", "the account cannot open a platform account: "
+                throw BillingError.refused(.notEligible, "the account cannot open a platform account: "
                     + failures.map { "\($0.check) \($0.code): \($0.message)" }.joined(separator: "; "))
             }
-            for (identifier, name) in [(LoginIdentifier.userName(input.userName), "user_name"), (.email(input.email), "email"), (.phone(input.phone), "phone")] {
+            for (identifier, name, taken) in [(LoginIdentifier.userName(input.userName), "user_name", Reason.userNameTaken), (.email(input.email), "email", .emailTaken), (.phone(input.phone), "phone", .phoneTaken)] {
                 if try PlatformAccountStore.find(context.db, identifier) != nil {
-                    throw BillingError(.conflict, "\(name)_taken", "the \(name) \(BillingError.quote(identifier.normalized)) is already used by another platform account")
+                    throw BillingError(taken, "the \(name) \(BillingError.quote(identifier.normalized)) is already used by another platform account")
                 }
             }
             let sequence = try IdentifierSequence.next(context.db, "platform_account")
@@ -54,7 +54,7 @@ extension Engine {
             let id = input.platformAccountID
             var platform = try PlatformAccountStore.require(context.db, id)
             guard platform.status == .submitted else {
-                throw BillingError.refused("not_submitted", "only a SUBMITTED application can be approved; it is \(platform.status.rawValue)")
+                throw BillingError.refused(.notSubmitted, "only a SUBMITTED application can be approved; it is \(platform.status.rawValue)")
             }
             platform.status = .approvedPendingPassword
             platform.decidedAt = context.now
@@ -76,7 +76,7 @@ extension Engine {
             let id = input.platformAccountID
             let platform = try PlatformAccountStore.require(context.db, id)
             guard platform.status == .approvedPendingPassword else {
-                throw BillingError.refused("not_awaiting_password", "only an approved application waiting for its password gets a new link")
+                throw BillingError.refused(.notAwaitingPassword, "only an approved application waiting for its password gets a new link")
             }
             let token = try PlatformAccountStore.issueToken(context.db, account: id, purpose: .setPassword, at: context.now,
                                                             ttl: context.configuration.tokenTTLSeconds)
@@ -94,7 +94,7 @@ extension Engine {
         try perform("platform.reject", requestJSON, parse: RejectPlatformAccountRequest.init) { context, input -> PlatformAccountResponse in
             var platform = try PlatformAccountStore.require(context.db, input.platformAccountID)
             guard platform.status == .submitted else {
-                throw BillingError.refused("not_submitted", "only a SUBMITTED application can be rejected; it is \(platform.status.rawValue)")
+                throw BillingError.refused(.notSubmitted, "only a SUBMITTED application can be rejected; it is \(platform.status.rawValue)")
             }
             platform.status = .rejected
             platform.rejectReason = input.reason

@@ -36,7 +36,7 @@ extension Engine {
 extension RenewalFilter {
     init(_ reader: ObjectReader, account: String) throws {
         guard let tab = try reader.optionalChoice("tab", ["ALL"] + ExpiryPolicy.allCases.map(\.rawValue)) else {
-            throw BillingError.invalid("missing_field", "request.tab is required (ALL, MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
+            throw BillingError.invalid(.missingField, "request.tab is required (ALL, MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
         }
         self.init(account: account, tab: tab)
         from = try reader.optionalInstant("expire_from")
@@ -46,7 +46,7 @@ extension RenewalFilter {
         if single != nil || several != nil {
             let all = (single.map { [$0] } ?? []) + (several ?? []).filter { $0 != single }
             guard all.count <= RenewalFilter.maximumResourceIDs else {
-                throw BillingError.invalid("too_many_items", "resource_id and resource_ids together may name at most \(RenewalFilter.maximumResourceIDs) instances")
+                throw BillingError.invalid(.tooManyItems, "resource_id and resource_ids together may name at most \(RenewalFilter.maximumResourceIDs) instances")
             }
             resources = all
         }

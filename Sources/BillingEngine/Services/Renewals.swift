@@ -11,28 +11,28 @@ enum Renewals {
     static func checkRenewable(_ resource: Resource, account: Account, product: Product?, automatic: Bool = false,
                                context: OperationContext) throws {
         guard resource.relation != .bound else {
-            throw BillingError.refused("not_primary", "resource \(resource.id) is bound to \(resource.primaryID ?? ""); renew that one and it comes along")
+            throw BillingError.refused(.notPrimary, "resource \(resource.id) is bound to \(resource.primaryID ?? ""); renew that one and it comes along")
         }
         guard resource.billingMode == .prepaid else {
-            throw BillingError.refused("not_prepaid", "resource \(resource.id) is \(resource.billingMode.rawValue); only yearly/monthly resources are renewed")
+            throw BillingError.refused(.notPrepaid, "resource \(resource.id) is \(resource.billingMode.rawValue); only yearly/monthly resources are renewed")
         }
         guard [.inUse, .expired, .frozen].contains(resource.status), resource.expireAt != nil else {
-            throw BillingError.refused("not_renewable_status", "resource \(resource.id) is \(resource.status.rawValue) and cannot be renewed")
+            throw BillingError.refused(.notRenewableStatus, "resource \(resource.id) is \(resource.status.rawValue) and cannot be renewed")
         }
         guard account.realnameVerified else {
-            throw BillingError.refused("not_realname_verified", "only real-name verified customers can renew")
+            throw BillingError.refused(.notRealnameVerified, "only real-name verified customers can renew")
         }
         if let order = try ResourceStore.openOrder(context.db, of: resource.id) {
-            throw BillingError.refused("pending_order_exists", "resource \(resource.id) has order \(order) waiting; pay or cancel it first")
+            throw BillingError.refused(.pendingOrderExists, "resource \(resource.id) has order \(order) waiting; pay or cancel it first")
         }
         guard resource.policy != .toOnDemand else {
-            throw BillingError.refused("converting_to_on_demand", "resource \(resource.id) converts to pay-per-use at expiry and cannot be renewed")
+            throw BillingError.refused(.convertingToOnDemand, "resource \(resource.id) converts to pay-per-use at expiry and cannot be renewed")
         }
         guard product != nil && (automatic || product?.onSale == true) else {
-            throw BillingError.refused("product_off_sale", "product \(resource.productID) is no longer sold and cannot be renewed")
+            throw BillingError.refused(.productOffSale, "product \(resource.productID) is no longer sold and cannot be renewed")
         }
         if try ResourceStore.bound(context.db, to: resource.id).contains(where: { $0.status == .pendingProvision }) {
-            throw BillingError.refused("supplements_provisioning", "resources bound to \(resource.id) are still being provisioned")
+            throw BillingError.refused(.supplementsProvisioning, "resources bound to \(resource.id) are still being provisioned")
         }
     }
 
@@ -57,14 +57,14 @@ enum Renewals {
         for member in [primary] + (try ResourceStore.liveBound(context.db, to: primary.id)) {
             let memberProduct = member.id == primary.id ? product : try ProductStore.require(context.db, member.productID)
             guard memberProduct.allowedPeriods.contains(period), var price = try memberProduct.price(for: period) else {
-                throw BillingError.refused("period_not_allowed", "product \(memberProduct.id) cannot be renewed for \(period)")
+                throw BillingError.refused(.periodNotAllowed, "product \(memberProduct.id) cannot be renewed for \(period)")
             }
             let anchor = member.anchorDay ?? .day(context.calendar.date(of: oldExpiry).day)
             var renewTo = try context.calendar.expiry(startingAt: oldExpiry, period: period, anchor: anchor)
             var anchorAfter = anchor
             if let unifiedDay {
                 guard let monthly = memberProduct.monthlyPrice else {
-                    throw BillingError.refused("no_monthly_price", "product \(memberProduct.id) has no monthly price to price the extra days")
+                    throw BillingError.refused(.noMonthlyPrice, "product \(memberProduct.id) has no monthly price to price the extra days")
                 }
                 let unified = RenewalRules.unifiedExpiry(normalEnd: renewTo, unifiedDay: unifiedDay, calendar: context.calendar)
                 price = try RenewalRules.unifiedPrice(periodPrice: price, monthlyPrice: monthly, extraDays: unified.extraDays,
@@ -101,11 +101,11 @@ enum Renewals {
             try checkRenewable(primary, account: account, product: product, automatic: automatic, context: context)
             guard let product, let oldExpiry = primary.expireAt else { continue }
             if unifiedDay != nil && primary.status != .inUse {
-                throw BillingError.refused("unified_requires_in_use", "a unified expiry day applies to unexpired resources only")
+                throw BillingError.refused(.unifiedRequiresInUse, "a unified expiry day applies to unexpired resources only")
             }
             // §4.4: the unified expiry day serves the manual and auto-renew tabs only.
             if unifiedDay != nil && primary.policy != .manual && primary.policy != .autoRenew {
-                throw BillingError.refused("unified_requires_renewal_policy",
+                throw BillingError.refused(.unifiedRequiresRenewalPolicy,
                                            "resource \(primary.id) is \(primary.expiryPolicy); a unified expiry day applies to MANUAL and AUTO_RENEW resources only")
             }
             let lines = try renewalLines(primary, product: product, from: oldExpiry, period: period, unifiedDay: unifiedDay,
@@ -120,7 +120,7 @@ enum Renewals {
                   cancelledAt: nil, cancelReason: nil, reviewRequired: false, placedByManager: false, contract: nil,
                   sourceOrderID: nil, amounts: amounts)
         }
-        guard let first = items.first else { throw BillingError.invalid("missing_field", "no resource to renew") }
+        guard let first = items.first else { throw BillingError.invalid(.missingField, "no resource to renew") }
         let total = try OrderAmounts.total(items.flatMap { $0.1.map(\.amounts) })
         let rootSequence = try IdentifierSequence.next(context.db, "order")
         let root = makeOrder(rootSequence, combined: nil, isCombined: items.count > 1, product: first.2, amounts: total)
@@ -154,7 +154,7 @@ enum Renewals {
                 guard let id = line.resourceID, let from = line.renewFrom, let to = line.renewTo else { continue }
                 var resource = try ResourceStore.require(context.db, id, account: order.accountID)
                 guard resource.expireAt == from, [.inUse, .expired, .frozen].contains(resource.status) else {
-                    throw BillingError.refused("stale_renewal", "resource \(id) changed since order \(order.id) was made; cancel it and renew again")
+                    throw BillingError.refused(.staleRenewal, "resource \(id) changed since order \(order.id) was made; cancel it and renew again")
                 }
                 for part in parts["\(order.id)#\(line.lineNo)"] ?? [] {
                     guard let source = part.source else { continue }
@@ -195,7 +195,7 @@ enum Renewals {
     static func createManualRenewal(account id: String, ids: [String], period requested: Period?, unified: Bool,
                                     context: OperationContext) throws -> (order: Order, period: Period) {
         guard ids.count <= Int(context.configuration.maxBatchRenew) else {
-            throw BillingError.invalid("too_many_items", "at most \(context.configuration.maxBatchRenew) resources can be renewed in one call")
+            throw BillingError.invalid(.tooManyItems, "at most \(context.configuration.maxBatchRenew) resources can be renewed in one call")
         }
         let account = try AccountStore.require(context.db, id)
         let resources = try ids.map { try ResourceStore.require(context.db, $0, account: id) }
@@ -204,7 +204,7 @@ enum Renewals {
             try Renewals.checkRenewable(resource, account: account, product: product, context: context)
         }
         guard let period = requested ?? Renewals.defaultRenewalPeriod(products) else {
-            throw BillingError.refused("period_not_allowed", "these resources have no renewal length in common")
+            throw BillingError.refused(.periodNotAllowed, "these resources have no renewal length in common")
         }
         let unifiedDay = unified ? (account.unifiedExpiryDay ?? context.configuration.defaultUnifiedExpiryDay) : nil
         let order = try Renewals.createRenewalOrder(resources, period: period, unifiedDay: unifiedDay, account: account, context: context)

@@ -14,9 +14,9 @@ extension Engine {
     /// Reads a list of resource ids.
     static func resourceIDs(_ reader: ObjectReader, maximum: Int) throws -> [String] {
         guard let ids = try reader.optionalIdentifiers("resource_ids", maxCount: maximum), !ids.isEmpty else {
-            throw BillingError.invalid("missing_field", "request.resource_ids must list 1–\(maximum) resources")
+            throw BillingError.invalid(.missingField, "request.resource_ids must list 1–\(maximum) resources")
         }
-        guard Set(ids).count == ids.count else { throw BillingError.invalid("duplicate_resource", "a resource is listed twice") }
+        guard Set(ids).count == ids.count else { throw BillingError.invalid(.duplicateResource, "a resource is listed twice") }
         return ids
     }
 
@@ -24,7 +24,7 @@ extension Engine {
     static func period(_ reader: ObjectReader, _ key: String) throws -> Period? {
         guard let given = try reader.optionalObject(key) else { return nil }
         guard let unit = try given.optionalChoice("unit", PeriodUnit.allCases.map(\.rawValue)).flatMap(PeriodUnit.init) else {
-            throw BillingError.invalid("missing_field", "\(given.path).unit is required")
+            throw BillingError.invalid(.missingField, "\(given.path).unit is required")
         }
         let period = try Period(try given.int("count", in: 1...Period.maximumCount), unit)
         try given.finish()
@@ -36,7 +36,7 @@ extension Engine {
         guard let cursor = try reader.optionalString("after", maxLength: 64) else { return nil }
         let parts = cursor.split(separator: ":")
         guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+            throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
         }
         return (first, second)
     }
@@ -46,7 +46,7 @@ extension Engine {
     static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
         guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
         guard let value = Int64(cursor), value > 0 else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
+            throw BillingError.invalid(.invalidCursor, "request.after must be a cursor returned as next_cursor")
         }
         return value
     }

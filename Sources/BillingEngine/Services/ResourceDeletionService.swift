@@ -21,23 +21,23 @@ extension Engine {
         }, apply: { context, input in
             let account = try AccountStore.require(context.db, input.0)
             guard account.freeze != .police else {
-                throw BillingError.refused("police_frozen", "the account is frozen by public security; resources cannot be deleted")
+                throw BillingError.refused(.policeFrozen, "the account is frozen by public security; resources cannot be deleted")
             }
             var deleted: [JSONValue] = []
             for id in input.1 {
                 let resource = try ResourceStore.require(context.db, id, account: input.0)
                 guard resource.billingMode == .onDemand else {
-                    throw BillingError.refused("not_pay_per_use", "resource \(id) is \(resource.billingMode.rawValue); only pay-per-use resources are deleted (release or unsubscribe the others)")
+                    throw BillingError.refused(.notPayPerUse, "resource \(id) is \(resource.billingMode.rawValue); only pay-per-use resources are deleted (release or unsubscribe the others)")
                 }
                 guard resource.relation != .bound else {
-                    throw BillingError.refused("not_primary", "resource \(id) is deleted with its primary \(resource.primaryID ?? "")")
+                    throw BillingError.refused(.notPrimary, "resource \(id) is deleted with its primary \(resource.primaryID ?? "")")
                 }
                 guard [.inUse, .expired, .frozen].contains(resource.status) else {
-                    throw BillingError.refused("not_deletable", "resource \(id) is \(resource.status.rawValue); only live pay-per-use resources can be deleted")
+                    throw BillingError.refused(.notDeletable, "resource \(id) is \(resource.status.rawValue); only live pay-per-use resources can be deleted")
                 }
                 let group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
                 if let police = group.first(where: { $0.freezeReason == .police }) {
-                    throw BillingError.refused("police_frozen", "resource \(police.id) is frozen by public security and cannot be deleted")
+                    throw BillingError.refused(.policeFrozen, "resource \(police.id) is frozen by public security and cannot be deleted")
                 }
                 try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {

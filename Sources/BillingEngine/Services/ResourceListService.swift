@@ -17,7 +17,7 @@ extension Engine {
             let (filter, after, limit, withCounts) = input
             _ = try AccountStore.require(context.db, filter.account)
             if let after, try !filter.owns(context.db, cursor: after) {
-                throw BillingError.invalid("invalid_cursor", "request.after must be a cursor this list returned for this account")
+                throw BillingError.invalid(.invalidCursor, "request.after must be a cursor this list returned for this account")
             }
             let keys = try filter.page(context.db, before: after, limit: limit + 1)
             let page = keys.prefix(Int(limit))

@@ -65,7 +65,7 @@ extension Engine {
         let type = try reader.optionalChoice("type", ["RESOURCE", "RENEWAL_ONLY"]) ?? "RESOURCE"
         let fallback = try reader.optionalInstant("fallback_expiry")
         if fallback != nil && type != "RENEWAL_ONLY" {
-            throw BillingError.invalid("invalid_field", "fallback_expiry goes with type RENEWAL_ONLY")
+            throw BillingError.invalid(.invalidField, "fallback_expiry goes with type RENEWAL_ONLY")
         }
         return (account, ids, type, fallback)
     }
@@ -95,11 +95,11 @@ extension Engine {
                                              fallback: request.fallback, context: context)
             let document = try Engine.planDocument(plan, context: context)
             if let quoteID, case .object(let fields) = document, fields["quote_id"] != .string(quoteID) {
-                throw BillingError.refused("quote_stale", "the refund changed since the quote (time passed or the resource changed); quote again")
+                throw BillingError.refused(.quoteStale, "the refund changed since the quote (time passed or the resource changed); quote again")
             }
             for group in plan.groups where group.refundClass == .notAllowed || group.refundClass == .failedCreation {
                 let why = group.refundClass == .failedCreation ? "already_refunded" : (group.reason?.rawValue ?? "")
-                throw BillingError.refused(group.refundClass == .failedCreation ? "already_refunded" : "not_refundable",
+                throw BillingError.refused(group.refundClass == .failedCreation ? .alreadyRefunded : .notRefundable,
                                            "resource \(group.primary.id) cannot be unsubscribed: \(why) \(group.message ?? "")")
             }
             let review = try plan.total > context.configuration.largeRefundThreshold
@@ -162,11 +162,11 @@ extension Engine {
             let account = try reader.string("account_id", maxLength: 64)
             let id = try reader.string("resource_id", maxLength: 64)
             guard let values = try reader.optionalArray("blocks", maxCount: 3) else {
-                throw BillingError.invalid("missing_field", "request.blocks is required (an empty list clears them)")
+                throw BillingError.invalid(.missingField, "request.blocks is required (an empty list clears them)")
             }
             let blocks = try values.enumerated().map { index, value -> String in
                 guard case .string(let block) = value, allowed.contains(block) else {
-                    throw BillingError.invalid("unknown_value", "request.blocks[\(index)] must be one of \(allowed.joined(separator: ", "))")
+                    throw BillingError.invalid(.unknownValue, "request.blocks[\(index)] must be one of \(allowed.joined(separator: ", "))")
                 }
                 return block
             }

@@ -130,7 +130,7 @@ enum Unsubscriptions {
             let allowed = kept.map(\.end) + periods.filter { $0.start > context.now }.map(\.end)
             let target = fallback ?? kept.last?.end ?? resource.expireAt ?? 0
             guard allowed.contains(target), target < (resource.expireAt ?? 0) else {
-                throw BillingError.invalid("invalid_fallback_expiry",
+                throw BillingError.invalid(.invalidFallbackExpiry,
                                            "fallback_expiry must be the end of a period that stays: one of \(allowed.dropLast().map(String.init).joined(separator: ", "))")
             }
             group.fallbackExpiry = target

@@ -21,7 +21,7 @@ extension Engine {
             for record in input.records {
                 if let stored = try UsageStore.record(context.db, account: input.accountID, usageID: record.usageID) {
                     guard stored == record else {
-                        throw BillingError(.conflict, "usage_id_reused", "usage id \(record.usageID) was already reported with other values")
+                        throw BillingError(.usageIdReused, "usage id \(record.usageID) was already reported with other values")
                     }
                     results.append(.duplicate(usageID: record.usageID))
                     continue
@@ -44,23 +44,23 @@ extension Engine {
     static func rate(_ record: UsageRecord, account: String, context: OperationContext) throws -> [RatedSlot] {
         let resource = try ResourceStore.require(context.db, record.resourceID, account: account)
         guard resource.billingMode == .onDemand else {
-            throw BillingError.refused("not_pay_per_use", "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
+            throw BillingError.refused(.notPayPerUse, "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
         }
         if resource.status == .deleted, let deletedAt = resource.endedAt {
             // Usage is settled late (§2.3): what ran before the deletion is still charged, nothing after it.
             guard record.end <= deletedAt else {
-                throw BillingError.refused("resource_deleted", "resource \(resource.id) was deleted at \(deletedAt); usage \(record.usageID) ends at \(record.end), after the deletion, and is not rated")
+                throw BillingError.refused(.resourceDeleted, "resource \(resource.id) was deleted at \(deletedAt); usage \(record.usageID) ends at \(record.end), after the deletion, and is not rated")
             }
         } else if ![.inUse, .expired, .frozen].contains(resource.status) {
-            throw BillingError.refused("resource_not_in_use", "resource \(resource.id) is \(resource.status.rawValue)")
+            throw BillingError.refused(.resourceNotInUse, "resource \(resource.id) is \(resource.status.rawValue)")
         }
         if let effective = resource.effectiveAt, record.start < effective {
-            throw BillingError.invalid("invalid_window", "usage \(record.usageID) starts before resource \(resource.id) took effect")
+            throw BillingError.invalid(.invalidWindow, "usage \(record.usageID) starts before resource \(resource.id) took effect")
         }
         let product = try ProductStore.require(context.db, resource.productID)
         let perHour = product.unitPriceMicrofen == nil
         guard let price = product.unitPriceMicrofen ?? product.hourlyPriceMicrofen else {
-            throw BillingError.refused("no_usage_price", "product \(product.id) has no pay-per-use price")
+            throw BillingError.refused(.noUsagePrice, "product \(product.id) has no pay-per-use price")
         }
         let slots = perHour ? UsageRating.hourSlots(start: record.start, end: record.end, calendar: context.calendar)
                             : [(hour: context.calendar.floorToHour(record.end), seconds: Int64(1))]

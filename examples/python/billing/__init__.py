@@ -7,8 +7,8 @@
 
 __version__ = "0.2.0"
 
-from . import errors
+from . import errors, reasons
 from .engine import Engine, version, version_number
 from .errors import BillingError
 
-__all__ = ["__version__", "Engine", "BillingError", "errors", "version", "version_number"]
+__all__ = ["__version__", "Engine", "BillingError", "errors", "reasons", "version", "version_number"]

@@ -49,6 +49,19 @@ def test_unknown_code_maps_to_base_class():
     assert type(error) is errors.BillingError and error.code == 99
 
 
+def test_hosts_branch_on_the_published_reasons(engine):
+    """billing.reasons (generated from the registry) names the reason and status a real failure
+    carries, so a host compares with a constant rather than a string it typed."""
+    from billing import reasons
+    with pytest.raises(errors.NotFound) as caught:
+        engine.order_get("nobody", "O-none")
+    assert caught.value.reason == reasons.ORDER_NOT_FOUND
+    published = reasons.REASONS[caught.value.reason]
+    assert (published.name, published.status) == ("order_not_found", caught.value.code)
+    assert published.meaning and published.retired is None
+    assert all(r.status in range(1, 10) for r in reasons.REASONS.values())
+
+
 def test_open_close(db_path):
     engine = billing.Engine.open(db_path)
     assert not engine.closed

@@ -43,9 +43,9 @@ enum AutoRenewal {
         let period = resource.autoRenewPeriod ?? (try? Period(1, resource.period?.unit ?? .month)) ?? resource.period
         do {
             let order = try context.db.savepoint { () -> Order in
-                guard let period else { throw BillingError.refused("no_period", "no auto-renew period") }
+                guard let period else { throw BillingError.refused(.noPeriod, "no auto-renew period") }
                 guard account.freeze == .none else {
-                    throw BillingError.refused("account_frozen", "the account is frozen (\(account.freeze.rawValue))")
+                    throw BillingError.refused(.accountFrozen, "the account is frozen (\(account.freeze.rawValue))")
                 }
                 let order = try Renewals.createRenewalOrder([resource], period: period, unifiedDay: nil, account: account,
                                                    automatic: true, context: context)

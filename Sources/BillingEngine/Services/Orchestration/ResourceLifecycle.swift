@@ -102,7 +102,7 @@ enum ResourceLifecycle {
     /// per converted resource (the primary first, its bound resources under it) naming the
     /// resource and the instant pay-per-use billing starts.
     static func recordConversion(_ group: [Resource], at start: Int64, context: OperationContext) throws -> Order {
-        guard let primary = group.first else { throw BillingError.invalid("missing_field", "no resource to convert") }
+        guard let primary = group.first else { throw BillingError.invalid(.missingField, "no resource to convert") }
         let product = try ProductStore.require(context.db, primary.productID)
         let sequence = try IdentifierSequence.next(context.db, "order")
         let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: primary.accountID, combinedID: nil, isCombined: false,
