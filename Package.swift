@@ -23,12 +23,19 @@ let package = Package(
             path: "Sources/CSodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // libpq from the system (Debian: libpq-dev) for the PostgreSQL backend (issue 18).
+        .systemLibrary(
+            name: "CPostgres",
+            path: "Sources/CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // The public header, imported so that `@c @implementation` makes the compiler check
         // every export against its declaration in include/billing.h.
         .systemLibrary(name: "CBilling", path: "include"),
         .target(
             name: "BillingEngine",
-            dependencies: ["CSQLite", "CSodium"],
+            dependencies: ["CSQLite", "CSodium", "CPostgres"],
             path: "Sources/BillingEngine"
         ),
         .target(
