@@ -1,6 +1,7 @@
 import Dispatch
 import Testing
-@testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingStorage
 
 #if canImport(Glibc)
 import Glibc
