@@ -23,6 +23,13 @@ let package = Package(
             path: "Sources/CSodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // libpq from the system (Debian: libpq-dev) for the PostgreSQL backend (issue 18).
+        .systemLibrary(
+            name: "CPostgres",
+            path: "Sources/CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // The public header, imported so that `@c @implementation` makes the compiler check
         // every export against its declaration in include/billing.h.
         .systemLibrary(name: "CBilling", path: "include"),
@@ -45,10 +52,11 @@ let package = Package(
             dependencies: ["BillingDomain", "CSodium"],
             path: "Sources/BillingSecurity"
         ),
-        // The database: connection, schema and migrations, one store per aggregate.
+        // The database: connection, schema and migrations, one store per aggregate; the
+        // PostgreSQL connection (Postgres/, issue 18) beside the SQLite one.
         .target(
             name: "BillingStorage",
-            dependencies: ["BillingDomain", "BillingDocuments", "BillingSecurity", "CSQLite"],
+            dependencies: ["BillingDomain", "BillingDocuments", "BillingSecurity", "CSQLite", "CPostgres"],
             path: "Sources/BillingStorage"
         ),
         // The operations: one transaction each, composing rules and stores.

@@ -141,7 +141,8 @@ typedef enum billing_status {
       missing_price negative_amount non_positive_amount not_an_integer null_argument
       out_of_range password_control_character password_equals_identifier password_too_long
       password_too_short password_too_simple string_too_long too_deep too_many_items
-      unknown_field unknown_function unknown_value value_too_big wrong_type
+      unknown_field unknown_function unknown_value value_not_storable value_too_big
+      wrong_type
    BILLING_E_NOT_FOUND: account_not_found coupon_not_found export_not_found order_not_found
       platform_account_not_found product_not_found resource_not_found
    BILLING_E_CONFLICT: constraint_violation destination_exists email_taken
@@ -164,15 +165,15 @@ typedef enum billing_status {
       to_on_demand_not_supported token_expired token_used too_many_coupons
       too_many_discount_coupons too_many_rows unified_requires_in_use
       unified_requires_renewal_policy use_combined_order
-   BILLING_E_STORAGE: backup_failed cannot_open database_corrupt disk_full export_directory
-      export_missing export_read export_write read_only rollback_failed sqlite_error
-      stored_value_unreadable
-   BILLING_E_BUSY: database_busy
+   BILLING_E_STORAGE: backup_failed cannot_open commit_outcome_unknown connection_lost
+      database_corrupt disk_full export_directory export_missing export_read export_write
+      postgres_error read_only rollback_failed sqlite_error stored_value_unreadable
+   BILLING_E_BUSY: database_busy deadlock_detected serialization_failure
    BILLING_E_SCHEMA: invalid_schema_version not_a_billing_database not_a_database
       schema_damaged schema_too_new
    BILLING_E_INTERNAL: bad_request (retired) crypto_unavailable empty_allocation
       negative_weight nested_transaction not_an_object out_of_memory password_hash_failed
-      unaudited_write uncovered_table unexpected_error zero_denominator
+      transaction_aborted unaudited_write uncovered_table unexpected_error zero_denominator
    BILLING_E_AUTH: invalid_credentials login_throttled */
 
 /* ---- End of reasons ---- */

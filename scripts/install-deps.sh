@@ -6,8 +6,10 @@
 set -euo pipefail
 # chromium, chromium-driver and a CJK font: the portal's browser tests (examples/portal), run
 # headless with Debian's driver so that nothing is downloaded at test time.
+# libpq-dev: the PostgreSQL client library the engine links (issue 18); postgresql: the server
+# binaries (initdb, pg_ctl) of the throwaway test cluster, scripts/pg-cluster.sh.
 packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv
-          chromium chromium-driver fonts-wqy-microhei)
+          chromium chromium-driver fonts-wqy-microhei libpq-dev postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

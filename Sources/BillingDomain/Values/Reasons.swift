@@ -383,6 +383,23 @@ extension Reason {
     public static let uncoveredTable = Reason(.`internal`, "uncovered_table",
         "A write touched a table the row coverage does not know (a defect; please report it).")
 
+    // MARK: PostgreSQL backend (in progress: docs/postgresql.md)
+
+    public static let serializationFailure = Reason(.busy, "serialization_failure",
+        "PostgreSQL backend: a concurrent transaction changed what this one read (SQLSTATE 40001) and the engine's bounded retries of the whole transaction ran out; nothing was committed, retry later.")
+    public static let deadlockDetected = Reason(.busy, "deadlock_detected",
+        "PostgreSQL backend: two transactions waited for each other (SQLSTATE 40P01) and the engine's bounded retries ran out; nothing was committed, retry later.")
+    public static let connectionLost = Reason(.storage, "connection_lost",
+        "PostgreSQL backend: the connection to the server was lost (server restarted, session terminated, network gone) before the transaction committed; nothing of it was committed, and the next call reconnects by itself.")
+    public static let commitOutcomeUnknown = Reason(.storage, "commit_outcome_unknown",
+        "PostgreSQL backend: the connection was lost while committing, so whether the operation committed is unknown; retry with the same idempotency key, which answers it once either way.")
+    public static let transactionAborted = Reason(.`internal`, "transaction_aborted",
+        "PostgreSQL backend: a statement failed inside a transaction and the failure was not passed on (a defect); the transaction was rolled back and nothing was committed.")
+    public static let valueNotStorable = Reason(.invalidArgument, "value_not_storable",
+        "PostgreSQL backend: a text value holds a NUL character, which PostgreSQL text cannot store; nothing was changed.")
+    public static let postgresError = Reason(.storage, "postgres_error",
+        "PostgreSQL backend: the server reported an error the engine has no more specific reason for; the message names the SQLSTATE.")
+
     // MARK: Money arithmetic (defects if they reach a caller)
 
     public static let emptyAllocation = Reason(.`internal`, "empty_allocation",

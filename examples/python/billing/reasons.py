@@ -72,6 +72,7 @@ TOO_MANY_ITEMS = "too_many_items"
 UNKNOWN_FIELD = "unknown_field"
 UNKNOWN_FUNCTION = "unknown_function"
 UNKNOWN_VALUE = "unknown_value"
+VALUE_NOT_STORABLE = "value_not_storable"
 VALUE_TOO_BIG = "value_too_big"
 WRONG_TYPE = "wrong_type"
 
@@ -164,12 +165,15 @@ USE_COMBINED_ORDER = "use_combined_order"
 # BILLING_E_STORAGE (5)
 BACKUP_FAILED = "backup_failed"
 CANNOT_OPEN = "cannot_open"
+COMMIT_OUTCOME_UNKNOWN = "commit_outcome_unknown"
+CONNECTION_LOST = "connection_lost"
 DATABASE_CORRUPT = "database_corrupt"
 DISK_FULL = "disk_full"
 EXPORT_DIRECTORY = "export_directory"
 EXPORT_MISSING = "export_missing"
 EXPORT_READ = "export_read"
 EXPORT_WRITE = "export_write"
+POSTGRES_ERROR = "postgres_error"
 READ_ONLY = "read_only"
 ROLLBACK_FAILED = "rollback_failed"
 SQLITE_ERROR = "sqlite_error"
@@ -177,6 +181,8 @@ STORED_VALUE_UNREADABLE = "stored_value_unreadable"
 
 # BILLING_E_BUSY (6)
 DATABASE_BUSY = "database_busy"
+DEADLOCK_DETECTED = "deadlock_detected"
+SERIALIZATION_FAILURE = "serialization_failure"
 
 # BILLING_E_SCHEMA (7)
 INVALID_SCHEMA_VERSION = "invalid_schema_version"
@@ -194,6 +200,7 @@ NESTED_TRANSACTION = "nested_transaction"
 NOT_AN_OBJECT = "not_an_object"
 OUT_OF_MEMORY = "out_of_memory"
 PASSWORD_HASH_FAILED = "password_hash_failed"
+TRANSACTION_ABORTED = "transaction_aborted"
 UNAUDITED_WRITE = "unaudited_write"
 UNCOVERED_TABLE = "uncovered_table"
 UNEXPECTED_ERROR = "unexpected_error"
@@ -293,6 +300,8 @@ REASONS: Dict[str, Reason] = {
                 "billing_call: the function name is not a JSON function of this library (check the spelling and the version)."),
     UNKNOWN_VALUE: Reason(UNKNOWN_VALUE, 1,
                 "An enumerated field holds a value outside its allowed set; the message lists the allowed values."),
+    VALUE_NOT_STORABLE: Reason(VALUE_NOT_STORABLE, 1,
+                "PostgreSQL backend: a text value holds a NUL character, which PostgreSQL text cannot store; nothing was changed."),
     VALUE_TOO_BIG: Reason(VALUE_TOO_BIG, 1,
                 "A value is too large for SQLite to store."),
     WRONG_TYPE: Reason(WRONG_TYPE, 1,
@@ -461,6 +470,10 @@ REASONS: Dict[str, Reason] = {
                 "billing_engine_backup: SQLite could not write the copy (disk full, permissions); nothing is left at the destination."),
     CANNOT_OPEN: Reason(CANNOT_OPEN, 5,
                 "SQLite cannot open the database file (missing directory, permissions)."),
+    COMMIT_OUTCOME_UNKNOWN: Reason(COMMIT_OUTCOME_UNKNOWN, 5,
+                "PostgreSQL backend: the connection was lost while committing, so whether the operation committed is unknown; retry with the same idempotency key, which answers it once either way."),
+    CONNECTION_LOST: Reason(CONNECTION_LOST, 5,
+                "PostgreSQL backend: the connection to the server was lost (server restarted, session terminated, network gone) before the transaction committed; nothing of it was committed, and the next call reconnects by itself."),
     DATABASE_CORRUPT: Reason(DATABASE_CORRUPT, 5,
                 "SQLite reports the database file as corrupt; restore a backup."),
     DISK_FULL: Reason(DISK_FULL, 5,
@@ -473,6 +486,8 @@ REASONS: Dict[str, Reason] = {
                 "The export's file cannot be read."),
     EXPORT_WRITE: Reason(EXPORT_WRITE, 5,
                 "The export's file cannot be created or written."),
+    POSTGRES_ERROR: Reason(POSTGRES_ERROR, 5,
+                "PostgreSQL backend: the server reported an error the engine has no more specific reason for; the message names the SQLSTATE."),
     READ_ONLY: Reason(READ_ONLY, 5,
                 "The database file or its directory is read-only."),
     ROLLBACK_FAILED: Reason(ROLLBACK_FAILED, 5,
@@ -483,6 +498,10 @@ REASONS: Dict[str, Reason] = {
                 "A value stored in the database cannot be read back (damaged or edited outside the library); the message names the record. Nothing was changed; restore from a backup."),
     DATABASE_BUSY: Reason(DATABASE_BUSY, 6,
                 "Another writer held the database lock longer than busy_timeout_ms; retry later."),
+    DEADLOCK_DETECTED: Reason(DEADLOCK_DETECTED, 6,
+                "PostgreSQL backend: two transactions waited for each other (SQLSTATE 40P01) and the engine's bounded retries ran out; nothing was committed, retry later."),
+    SERIALIZATION_FAILURE: Reason(SERIALIZATION_FAILURE, 6,
+                "PostgreSQL backend: a concurrent transaction changed what this one read (SQLSTATE 40001) and the engine's bounded retries of the whole transaction ran out; nothing was committed, retry later."),
     INVALID_SCHEMA_VERSION: Reason(INVALID_SCHEMA_VERSION, 7,
                 "The file holds a schema version no libbilling writes (e.g. negative); it is refused untouched."),
     NOT_A_BILLING_DATABASE: Reason(NOT_A_BILLING_DATABASE, 7,
@@ -509,6 +528,8 @@ REASONS: Dict[str, Reason] = {
                 "The response could not be allocated."),
     PASSWORD_HASH_FAILED: Reason(PASSWORD_HASH_FAILED, 8,
                 "Hashing the password failed (out of memory?); nothing was stored."),
+    TRANSACTION_ABORTED: Reason(TRANSACTION_ABORTED, 8,
+                "PostgreSQL backend: a statement failed inside a transaction and the failure was not passed on (a defect); the transaction was rolled back and nothing was committed."),
     UNAUDITED_WRITE: Reason(UNAUDITED_WRITE, 8,
                 "A write touched rows the audit chain covers without appending an audit row in the same transaction; it was rolled back (a defect; please report it)."),
     UNCOVERED_TABLE: Reason(UNCOVERED_TABLE, 8,

@@ -1,0 +1,141 @@
+import CPostgres
+import BillingDomain
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Transactions on PostgreSQL: SERIALIZABLE, retried whole on a serialization failure or a
+/// deadlock (docs/postgresql.md, "Concurrency", says why this and not row locks).
+///
+/// SQLite runs one writer at a time (`BEGIN IMMEDIATE`), so the engine's operations were
+/// written as read–decide–write without naming the rows they depend on. SERIALIZABLE keeps
+/// that code correct on PostgreSQL unchanged: the server lets transactions run at once and
+/// fails one (40001) whenever their interleaving could differ from some serial order. Such a
+/// failure committed nothing, so the whole body runs again, up to `maxTransactionAttempts`
+/// times; the body must therefore have no effect outside the transaction (the engine's
+/// operations compute their answer from the database and the request only).
+extension PostgresConnection {
+    /// Runs `body` in one transaction and commits it, or rolls all of it back when `body`
+    /// throws (and rethrows). `write: true` is `SERIALIZABLE`; `write: false` is
+    /// `SERIALIZABLE READ ONLY`, a snapshot consistent with the serial order of the writers.
+    /// A serialization failure or a deadlock reruns the body (with a short random pause that
+    /// grows with each attempt) up to `maxTransactionAttempts` times, then is thrown `.busy`.
+    @discardableResult
+    package func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
+        try retrying(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY", commit: true, body)
+    }
+
+    /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
+    /// result (a quote computed by the code that would do the operation). A rollback that
+    /// fails is thrown (`rollback_failed`), never taken for success.
+    package func rehearsal<T>(_ body: () throws -> T) throws -> T {
+        try retrying("BEGIN ISOLATION LEVEL SERIALIZABLE", commit: false, body)
+    }
+
+    private func retrying<T>(_ begin: String, commit: Bool, _ body: () throws -> T) throws -> T {
+        guard !inTransaction else {
+            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
+        }
+        var attempt = 1
+        while true {
+            lastTransactionAttempts = attempt
+            do {
+                return try once(begin, commit: commit, body)
+            } catch let failure as BillingError where PostgresError.isRetryable(failure) {
+                guard attempt < maxTransactionAttempts else {
+                    // The retryable reasons are busy ones: the error keeps the one that persisted.
+                    let reason: Reason = failure.reason == Reason.deadlockDetected.name ? .deadlockDetected : .serializationFailure
+                    throw BillingError(reason, "\(failure.message); still failing after \(attempt) attempts, try again later")
+                }
+                // A pause of up to 2^attempt milliseconds (at most about a quarter second),
+                // random so that two transactions that collided do not collide again.
+                let ceiling = UInt32(1) << UInt32(min(attempt, 8))
+                usleep(UInt32.random(in: 0...ceiling) * 1000)
+                attempt += 1
+            }
+        }
+    }
+
+    private func once<T>(_ begin: String, commit: Bool, _ body: () throws -> T) throws -> T {
+        try control(begin)
+        inTransaction = true
+        defer { inTransaction = false }
+        let result: T
+        do {
+            result = try body()
+            // A statement that failed inside the body leaves the transaction aborted even when
+            // the body caught its error: COMMIT would quietly roll back ("ROLLBACK" tag), so a
+            // body that swallowed a failure is refused, never reported as committed.
+            if transactionStatus == PQTRANS_INERROR {
+                throw BillingError(.transactionAborted,
+                                   "a statement failed inside the transaction and the failure was not passed on; nothing was committed")
+            }
+        } catch {
+            try abandon(after: error)
+            throw error
+        }
+        if !commit {
+            try undo("ROLLBACK", "rolling back a rehearsal")
+            return result
+        }
+        let tag: String
+        do {
+            tag = try control("COMMIT", duringCommit: true)
+        } catch {
+            // A serialization failure at COMMIT ends the transaction on the server already.
+            if transactionStatus != PQTRANS_IDLE && !broken { _ = try? control("ROLLBACK") }
+            throw error
+        }
+        guard tag == "COMMIT" else {
+            throw BillingError(.postgresError, "COMMIT answered \(tag): the transaction was rolled back by the server")
+        }
+        return result
+    }
+
+    /// Ends a transaction whose body threw. Nothing to do when the connection is gone (the
+    /// server rolled it back); a ROLLBACK that fails is the error the caller must hear.
+    private func abandon(after error: Error) throws {
+        if broken { return }
+        let status = transactionStatus
+        guard status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE else { return }
+        try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))")
+    }
+
+    /// Runs `body` inside a savepoint of the open transaction: when it throws, only what it
+    /// wrote is undone and the error is rethrown; the transaction goes on.
+    ///
+    /// Two failures cannot be undone to a savepoint and are rethrown as they are, for the
+    /// whole transaction to end: a lost connection, and a serialization failure or deadlock
+    /// (PostgreSQL dooms the whole transaction; `transaction` runs it again). Should undoing
+    /// fail, a storage error (`rollback_failed`) is thrown so that the caller does not go on
+    /// writing on top of a half-undone step.
+    package func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try control("SAVEPOINT attempt")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            if broken || PostgresError.isRetryable(error) { throw error }
+            try undo("ROLLBACK TO SAVEPOINT attempt", "undoing a failed step")
+            try undo("RELEASE SAVEPOINT attempt", "closing a failed step")
+            throw error
+        }
+        if transactionStatus == PQTRANS_INERROR {
+            throw BillingError(.transactionAborted,
+                               "a statement failed inside a step and the failure was not passed on; the transaction is abandoned")
+        }
+        try undo("RELEASE SAVEPOINT attempt", "keeping a step")
+        return result
+    }
+
+    /// Runs an undo statement; its failure is a storage error naming what was being undone
+    /// (a lost connection keeps its own reason: the server has rolled back already).
+    private func undo(_ sql: String, _ what: String) throws {
+        do {
+            try control(sql)
+        } catch let error as BillingError {
+            if broken { throw error }
+            throw BillingError(.rollbackFailed, "\(what) failed, so the transaction was abandoned: \(error.message)")
+        }
+    }
+}
