@@ -2,65 +2,14 @@ extension Engine {
     /// An order's details (§3.7): `{"account_id", "order_id"}` → `{"order": {…, "lines",
     /// "sub_orders", "resources", "payments", "refunds"}}`. Another account's order is not found.
     public func orderDetails(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("order_id", maxLength: 64))
-        }) { context, input in
-            try Engine.orderDetail(input.1, account: input.0, context: context)
+        try query(requestJSON, parse: OrderDetailsRequest.init) { context, input in
+            try OrderDetailResponse.load(input.orderID, account: input.accountID, context: context)
         }
     }
 
+    /// An order's details as a document (`OrderDetail`), for the operations that embed them.
     static func orderDetail(_ id: String, account: String, context: OperationContext) throws -> JSONValue {
-        let order = try OrderStore.require(context.db, id, account: account)
-        guard case .object(var fields) = try order.json else { return try order.json }
-        let subOrders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
-        let members = order.isCombined ? subOrders : [order]
-        fields["sub_orders"] = .array(try subOrders.map { try $0.json })
-        var lineDocuments: [JSONValue] = []
-        var resources: [JSONValue] = []
-        var payments: [String: Money] = [:]
-        for member in members {
-            let lines = try OrderStore.lines(context.db, of: member.id)
-            for line in lines {
-                guard case .object(var lineFields) = try line.json else { continue }
-                lineFields["order_id"] = .string(member.id)
-                lineDocuments.append(.object(lineFields))
-            }
-            // A NEW order's resources were created by it; a RENEW (or PREPAID_TO_ONDEMAND)
-            // order's are the existing ones its lines name; an UNSUBSCRIBE order's are the
-            // ones it gives money back for.
-            var owned = try ResourceStore.ofOrder(context.db, member.id)
-            let named = member.type == .unsubscribe ? try Engine.unsubscribedResourceIDs(of: member.id, context: context)
-                                                    : lines.compactMap(\.resourceID)
-            for id in named where !owned.contains(where: { $0.id == id }) {
-                owned.append(try ResourceStore.require(context.db, id, account: account))
-            }
-            for resource in owned {
-                resources.append(resource.json(context.calendar))
-                for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
-                    let key = "\(funding.source.rawValue)|\(funding.coupon ?? "")"
-                    payments[key] = try (payments[key] ?? .zero).adding(funding.amount)
-                }
-            }
-        }
-        fields["lines"] = .array(lineDocuments)
-        fields["resources"] = .array(resources)
-        fields["payments"] = .array(payments.keys.sorted().map { key in
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false)
-            return ["source": .string(String(parts[0])), "coupon_id": parts.count > 1 && !parts[1].isEmpty ? .string(String(parts[1])) : .null,
-                    "amount_fen": .integer(payments[key]?.fen ?? 0)]
-        })
-        if order.type == .unsubscribe {
-            // A combined unsubscription's shares are recorded on its sub-orders.
-            var refunds: [JSONValue] = []
-            for member in members {
-                refunds += try RefundStore.sortedEntries(context.db, refundOrder: member.id).map { share -> JSONValue in
-                    ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
-                     "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
-                }
-            }
-            fields["refunds"] = .array(refunds)
-        }
-        return ["order": .object(fields)]
+        try OrderDetail.load(id, account: account, context: context).json(context.calendar)
     }
 
     /// The order list (§3.8), newest first: `{"account_id", "order_id"?, "created_from"?,
@@ -70,19 +19,15 @@ extension Engine {
     /// Rows are plain orders and sub-orders; a combined order is reached through its
     /// sub-orders' `combined_order_id` or by asking for its id.
     public func listOrders(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64, Bool, Bool) in
-            let account = try reader.string("account_id", maxLength: 64)
-            return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
-                    try reader.optionalBool("with_counts") ?? false, try reader.optionalBool("group_combined") ?? false)
-        }) { context, input in
-            if input.4 { return try Engine.groupedOrderPage(input.0, after: input.1, limit: input.2, counts: input.3, context: context) }
-            let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
-            let page = keys.prefix(Int(input.2))
-            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.0.account).json }
-            var document: [String: JSONValue] = ["orders": .array(orders), "next_cursor": JSONValue(page.last.map { "\($0.created):\($0.sequence)" }),
-                                                 "has_more": .bool(keys.count > page.count)]
-            if input.3 { document["counts"] = try input.0.statusCounts(context.db) }
-            return .object(document)
+        try query(requestJSON, parse: OrderListRequest.init) { context, input in
+            if input.groupCombined {
+                return try Engine.groupedOrderPage(input.filter, after: input.after, limit: input.limit, counts: input.withCounts, context: context)
+            }
+            let keys = try input.filter.page(context.db, after: input.after, limit: input.limit + 1)
+            let page = keys.prefix(Int(input.limit))
+            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.filter.account).json }
+            return OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
+                                     counts: input.withCounts ? try input.filter.statusCounts(context.db) : nil)
         }
     }
 
@@ -93,7 +38,7 @@ extension Engine {
     /// cursor is that sub-order's key. Counts are of rows as shown: plain orders and combined
     /// orders (a combined order counts once per status its matching sub-orders are in).
     static func groupedOrderPage(_ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64, counts: Bool,
-                                 context: OperationContext) throws -> JSONValue {
+                                 context: OperationContext) throws -> OrderListResponse {
         var groups: [(combined: String?, members: [(id: String, created: Int64, sequence: Int64)])] = []
         var position = cursor
         var more = false
@@ -123,10 +68,8 @@ extension Engine {
             return .object(fields)
         }
         let last = groups.last?.members.last
-        var document: [String: JSONValue] = ["orders": .array(rows), "next_cursor": JSONValue(last.map { "\($0.created):\($0.sequence)" }),
-                                             "has_more": .bool(more)]
-        if counts { document["counts"] = try filter.statusCounts(context.db, grouped: true) }
-        return .object(document)
+        return OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
+                                 counts: counts ? try filter.statusCounts(context.db, grouped: true) : nil)
     }
 
     /// Reads an "after" cursor of the form "<number>:<number>".
