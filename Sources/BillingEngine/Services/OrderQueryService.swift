@@ -7,11 +7,6 @@ extension Engine {
         }
     }
 
-    /// An order's details as a document (`OrderDetail`), for the operations that embed them.
-    static func orderDetail(_ id: String, account: String, context: OperationContext) throws -> JSONValue {
-        try OrderDetail.load(id, account: account, context: context).json(context.calendar)
-    }
-
     /// The order list (§3.8), newest first: `{"account_id", "order_id"?, "created_from"?,
     /// "created_to"? (a window of at most 366 days), "product_type"?, "order_type"?, "status"?,
     /// "billing_mode"? (each one value or a list of them), "after"?, "limit"?: 1–100,
