@@ -316,6 +316,7 @@ struct OrderListResponse: ResponseDocument {
     var rows: [JSONValue]
     var nextCursor: (created: Int64, sequence: Int64)?
     var hasMore: Bool
+    /// The counts when asked for; nil leaves the key out (a `.null` would render it).
     var counts: JSONValue?
 
     var json: JSONValue {

@@ -93,6 +93,7 @@ struct RenewalListResponse: ResponseDocument {
     var rows: [Row]
     var nextCursor: (expiry: Int64, sequence: Int64)?
     var hasMore: Bool
+    /// The counts when asked for; nil leaves the key out (a `.null` would render it).
     var counts: JSONValue?
     var calendar: BusinessCalendar
 

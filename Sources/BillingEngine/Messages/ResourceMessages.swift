@@ -132,6 +132,7 @@ struct ResourceListResponse: ResponseDocument {
     var resources: [Resource]
     var nextCursor: Int64?
     var hasMore: Bool
+    /// The counts when asked for; nil leaves the key out (a `.null` would render it).
     var counts: JSONValue?
     var calendar: BusinessCalendar
 

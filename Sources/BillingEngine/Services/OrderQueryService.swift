@@ -22,7 +22,7 @@ extension Engine {
             let page = keys.prefix(Int(input.limit))
             let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.filter.account).json }
             return OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
-                                     counts: input.withCounts ? try input.filter.statusCounts(context.db) : nil)
+                                     counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
         }
     }
 
@@ -64,7 +64,7 @@ extension Engine {
         }
         let last = groups.last?.members.last
         return OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
-                                 counts: counts ? try filter.statusCounts(context.db, grouped: true) : nil)
+                                 counts: counts ? .some(try filter.statusCounts(context.db, grouped: true)) : .none)
     }
 
     /// Reads an "after" cursor of the form "<number>:<number>".

@@ -15,7 +15,7 @@ extension Engine {
                                                pendingOrderID: try ResourceStore.openOrder(context.db, of: resource.id))
             }
             return RenewalListResponse(rows: rows, nextCursor: page.last.map { ($0.expiry, $0.sequence) }, hasMore: keys.count > page.count,
-                                       counts: input.withCounts ? try input.filter.tabCounts(context.db) : nil, calendar: context.calendar)
+                                       counts: input.withCounts ? .some(try input.filter.tabCounts(context.db)) : .none, calendar: context.calendar)
         }
     }
 }

@@ -15,7 +15,7 @@ extension Engine {
             let page = keys.prefix(Int(limit))
             let rows = try page.map { try ResourceStore.require(context.db, $0.id, account: filter.account) }
             return ResourceListResponse(resources: rows, nextCursor: page.last?.sequence, hasMore: keys.count > page.count,
-                                        counts: input.withCounts ? try filter.statusCounts(context.db) : nil, calendar: context.calendar)
+                                        counts: input.withCounts ? .some(try filter.statusCounts(context.db)) : .none, calendar: context.calendar)
         }
     }
 }

@@ -29,7 +29,7 @@ extension Engine {
             }
             let more = try !filter.candidates(context.db, before: cursor, limit: 1).isEmpty
             return try UnsubscriptionListResponse(rows: rows, nextCursor: cursor == Int64.max ? nil : cursor, hasMore: more,
-                                                  counts: withCounts ? try filter.classCounts(context) : nil, context: context)
+                                                  counts: withCounts ? .some(try filter.classCounts(context)) : .none, context: context)
         }
     }
 
