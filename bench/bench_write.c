@@ -19,7 +19,7 @@
 
 /* ---- Raw SQLite: the library's schema, open sequence and statements ------------------- */
 
-/* Migration 1 of Sources/BillingEngine/Storage/Schema.swift. */
+/* Migration 1 of Sources/BillingStorage/Schema.swift. */
 static const char *schema =
     "CREATE TABLE config (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL,"
     " revision INTEGER NOT NULL) STRICT;"

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 /// The facade of the library: one handle on one SQLite file, with its own clock.
 ///

@@ -2,6 +2,9 @@ import FoundationEssentials
 import Testing
 @testable import BillingEngine
 import CSQLite
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("Storage and migrations")
 struct StorageTests {

@@ -1,5 +1,7 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
 
 /// The answers built from the values at hand (issue 17: no reading back of rows an operation
 /// just wrote) must be the documents a read gives afterwards, and optional parts of a typed

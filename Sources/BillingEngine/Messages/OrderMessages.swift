@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 // The typed requests and responses of the order operations: quote, create, cancel, review,
 // confirm, details, list, pay and the pay quote. Each request reads every field it accepts, in
 // the order (and with the checks) the operation always has, so errors name the same field

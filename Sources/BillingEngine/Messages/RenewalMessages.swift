@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 // The typed requests and responses of renewals: renew, the renewal quote and the renewal
 // view. Each request reads every field it accepts in the order (and with the checks) the
 // operation always has; each response renders the document the operation always answered.

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 // The typed requests and responses of the resource operations: provisioning results, one
 // resource, deletion, release, expiry policies and the account's resource list. Each request
 // reads every field it accepts in the order (and with the checks) the operation always has;

@@ -1,3 +1,6 @@
+import BillingDomain
+import BillingDocuments
+
 // The typed requests and responses of unsubscription: the refund quote, the unsubscription
 // itself, the host's refund blocks and the unsubscription list. Each request reads every field
 // it accepts in the order (and with the checks) the operation always has; each response renders

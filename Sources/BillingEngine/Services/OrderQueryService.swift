@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// An order's details (§3.7): `{"account_id", "order_id"}` → `{"order": {…, "lines",
     /// "sub_orders", "resources", "payments", "refunds"}}`. Another account's order is not found.
@@ -78,20 +82,10 @@ extension Engine {
     }
 }
 
-/// The filters of the order list (§3.8), shared by the list, its counts and its export.
-struct OrderFilter {
-    var account: String
-    var orderID: String?
-    var from: Int64?
-    var to: Int64?
-    /// Request key and accepted values: each filter takes one value or several (any of them).
-    var filters: [(key: String, values: [String])] = []
-
-    /// The request keys of the filters that take values.
-    private static let keys = ["product_type", "order_type", "status", "billing_mode"]
-
+/// Reading the order-list filters from a request and writing them back (stored with an export).
+extension OrderFilter {
     init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
+        self.init(account: account)
         orderID = try reader.optionalString("order_id", maxLength: 64)
         from = try reader.optionalInstant("created_from")
         to = try reader.optionalInstant("created_to")

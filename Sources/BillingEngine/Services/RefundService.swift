@@ -1,11 +1,6 @@
-/// One amount going back: what `source` (and coupon) paid for `resource` under `paidBy`.
-struct RefundEntry {
-    var resource: String
-    var paidBy: String
-    var source: FundingSource
-    var coupon: String?
-    var amount: Money
-}
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 extension Engine {
     /// Creates an unsubscription order that gives money back along the way it came and

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The renewal-management view (§4.6, §3.8): primary yearly/monthly resources of one policy
     /// tab (or ALL of them), soonest expiry first: `{"account_id", "tab": "ALL"|"MANUAL"|
@@ -20,28 +24,13 @@ extension Engine {
     }
 }
 
-/// The filters of the renewal view, shared by the view, its counts and the renewal-list exports.
-struct RenewalFilter {
-    /// The most instance ids one search takes (the guide's search box).
-    static let maximumResourceIDs = 200
-
-    var account: String
-    /// A policy, or "ALL" for every policy.
-    var tab: String
-    var from: Int64?
-    var to: Int64?
-    /// Instance ids searched for ("resource_id" and "resource_ids" together), nil for all.
-    var resources: [String]?
-    var order: String?
-    var status: String?
-    var hidePending: Bool
-
+/// Reading the renewal-view filters from a request and writing them back (stored with an export).
+extension RenewalFilter {
     init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
         guard let tab = try reader.optionalChoice("tab", ["ALL"] + ExpiryPolicy.allCases.map(\.rawValue)) else {
             throw BillingError.invalid("missing_field", "request.tab is required (ALL, MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
         }
-        self.tab = tab
+        self.init(account: account, tab: tab)
         from = try reader.optionalInstant("expire_from")
         to = try reader.optionalInstant("expire_to")
         let single = try reader.optionalString("resource_id", maxLength: 64)

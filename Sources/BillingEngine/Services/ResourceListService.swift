@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The account page's resources (issue 16): every resource of the account, ended ones
     /// (RELEASED, UNSUBSCRIBED, DELETED, PROVISION_FAILED) included, newest first:

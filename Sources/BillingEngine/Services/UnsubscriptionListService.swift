@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The unsubscription page's tabs (§5, §9.1, §5.8): the account's live resources, newest
     /// purchase first, each with the class and reason `billing_refund_quote` gives it when quoted

@@ -1,11 +1,6 @@
-/// One usage record as the host reports it.
-struct UsageRecord: Equatable {
-    var usageID: String
-    var resourceID: String
-    var quantity: Int64
-    var start: Int64
-    var end: Int64
-}
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 extension Engine {
     /// Rates pay-per-use usage (§2.3, §2.4): `{"actor", "account_id", "records": [{"usage_id",
