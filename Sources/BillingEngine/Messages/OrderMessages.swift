@@ -156,9 +156,6 @@ struct OrderPayRequest: RequestDocument {
     }
 }
 
-/// The pay quote asks what the payment itself would take: the same request.
-typealias OrderPaymentQuoteRequest = OrderPayRequest
-
 // MARK: - Responses
 
 /// An order's details as every order operation answers them (§3.7): the order, its

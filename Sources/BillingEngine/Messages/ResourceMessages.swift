@@ -62,9 +62,6 @@ struct ResourceBatchRequest: RequestDocument {
     }
 }
 
-typealias ResourceDeletionRequest = ResourceBatchRequest
-typealias ResourceReleaseRequest = ResourceBatchRequest
-
 /// `billing_resources_set_policy`: `{"account_id", "resource_ids", "policy",
 /// "auto_renew_period"?, "auto_renew_times"?}`.
 struct ExpiryPolicyRequest: RequestDocument {

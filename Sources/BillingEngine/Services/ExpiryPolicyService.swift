@@ -110,7 +110,7 @@ extension Engine {
     /// ones stay. Refused under a police freeze, while an order is processing, and without
     /// real-name verification. Uses no five-day quota. Emits `resource.released`.
     public func releaseResources(_ requestJSON: String?) throws -> String {
-        try perform("resource.release", requestJSON, parse: ResourceReleaseRequest.init, apply: { context, input in
+        try perform("resource.release", requestJSON, parse: ResourceBatchRequest.init, apply: { context, input in
             let account = try AccountStore.require(context.db, input.accountID)
             guard account.realnameVerified else { throw BillingError.refused("not_realname_verified", "only real-name verified customers can release resources") }
             guard account.freeze != .police else {

@@ -36,7 +36,7 @@ extension Engine {
     /// Decides an order that needs review (T6, T7): `{"actor", "account_id", "order_id",
     /// "decision": "APPROVE" | "REJECT", "comment"?}`. Approval starts the payment deadline.
     public func reviewOrder(_ requestJSON: String?) throws -> String {
-        try decide("order.review", requestJSON, from: .pendingReview) { (order, request: OrderReviewRequest, context) in
+        try decide("order.review", requestJSON, from: .pendingReview, parse: OrderReviewRequest.init) { order, request, context in
             if order.type == .unsubscribe {
                 try Engine.decideUnsubscription(order, approve: request.approve, context: context)
             } else if request.approve {
@@ -50,7 +50,7 @@ extension Engine {
     /// The customer's answer to an order placed by the account manager (T8, T9):
     /// `{"actor", "account_id", "order_id", "decision": "CONFIRM" | "DECLINE"}`.
     public func confirmOrder(_ requestJSON: String?) throws -> String {
-        try decide("order.confirm", requestJSON, from: .pendingConfirmation) { (order, request: OrderConfirmRequest, context) in
+        try decide("order.confirm", requestJSON, from: .pendingConfirmation, parse: OrderConfirmRequest.init) { order, request, context in
             if request.confirm {
                 try Engine.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
             } else {
@@ -60,8 +60,9 @@ extension Engine {
     }
 
     private func decide<Request: OrderDecisionRequest>(_ operation: String, _ requestJSON: String?, from status: OrderStatus,
+                                                       parse: (ObjectReader) throws -> Request,
                                                        _ act: @escaping (Order, Request, OperationContext) throws -> Void) throws -> String {
-        try perform(operation, requestJSON, parse: Request.init, apply: { context, input in
+        try perform(operation, requestJSON, parse: parse, apply: { context, input in
             let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
             if order.combinedID != nil { throw Engine.useCombined(order) }
             guard order.status == status else {

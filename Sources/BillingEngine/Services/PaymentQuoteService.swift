@@ -12,7 +12,7 @@ extension Engine {
     /// payment would fail (the account, a coupon, the funds), the order's amounts stand and
     /// `payment` says why.
     public func quoteOrderPayment(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: OrderPaymentQuoteRequest.init) { context, input in
+        try query(requestJSON, parse: OrderPayRequest.init) { context, input in
             let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
             let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
             let preview = try Engine.previewPayment(order, of: members, coupons: input.couponIDs, account: input.accountID,

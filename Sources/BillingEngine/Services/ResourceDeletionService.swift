@@ -16,7 +16,7 @@ extension Engine {
     /// orders), while a deletion reports what the host already did to a pay-per-use resource in
     /// any live state, and keeps the resource rateable for the time before it.
     public func deleteResources(_ requestJSON: String?) throws -> String {
-        try perform("resource.delete", requestJSON, parse: ResourceDeletionRequest.init, apply: { context, input in
+        try perform("resource.delete", requestJSON, parse: ResourceBatchRequest.init, apply: { context, input in
             let account = try AccountStore.require(context.db, input.accountID)
             guard account.freeze != .police else {
                 throw BillingError.refused("police_frozen", "the account is frozen by public security; resources cannot be deleted")
