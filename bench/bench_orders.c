@@ -7,7 +7,8 @@
  *     prepaid product, paid from the cash balance).
  * (b) buy, combined: the same with three items, i.e. a combined order with three sub-orders.
  *     Baseline for both: the statements the library runs for each of the two operations
- *     (Services/OrderService.swift, PaymentService.swift, OrderQueryService.swift and
+ *     (Services/OrderService.swift, PaymentService.swift, Payments.swift,
+ *     Orchestration/PaymentSettlement.swift, Provisioning.swift, OrderDetail.swift and
  *     the Storage stores: the configuration revision, account, products and discounts read,
  *     id_sequences, orders, order_lines, the order detail read back, then orders and
  *     order_lines updated, accounts and ledger, resources, resource_funding, events and

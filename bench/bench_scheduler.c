@@ -15,8 +15,8 @@
  *
  * (a) due pass at 2024-02-02 03:00: billing_scheduler_run (limit 1000) called until has_more
  *     is false, which expires the N / 100 due resources into grace. Baseline: the statements
- *     of the same pass (Services/SchedulerService.swift, ResourceLifecycle.swift,
- *     OrderLifecycleService.swift, ExportService.swift and the stores), prepared once, one
+ *     of the same pass (Services/SchedulerService.swift, Orchestration/ResourceLifecycle.swift,
+ *     OrderTransitions.swift, ExportService.swift and the stores), prepared once, one
  *     BEGIN IMMEDIATE … COMMIT per batch of 1,000: the configuration revision, the overdue
  *     orders (orders_due), the due resources (resources_due, LIMIT 1001), then per resource
  *     its row, its bound resources, its account, the resource.expired event and the row

@@ -25,7 +25,7 @@ struct TransactionUndoTests {
         // Everything an operation can write, written by a rehearsal: effect, event, audit row,
         // idempotency record, an identifier taken, and work queued for after a commit.
         let answer = try shop.engine.rehearse(#"{"account_id":"acme"}"#, parse: { try $0.string("account_id") }) { context, account in
-            _ = try Engine.createManualRenewal(account: account, ids: [disk], period: nil, unified: false, context: context)
+            _ = try Renewals.createManualRenewal(account: account, ids: [disk], period: nil, unified: false, context: context)
             try context.emit("test.rehearsed", account: account)
             try AuditLog.append(context.db, at: context.now, actor: "test", operation: "test.rehearse", account: account,
                                 subject: nil, detail: [:])

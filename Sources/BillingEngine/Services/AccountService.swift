@@ -100,7 +100,7 @@ extension Engine {
             try AccountStore.updateAttributes(context.db, account)
             var moved: [String] = []
             if let deduction = input.1, deduction != deductionBefore {
-                moved = try Engine.followDeductionDays(account: account.id, context: context)
+                moved = try AutoRenewal.followDeductionDays(account: account.id, context: context)
                 account = try AccountStore.require(context.db, account.id)
             }
             let document = account.json(context.configuration)

@@ -34,7 +34,7 @@ extension Engine {
             try context.emit("account.topped_up", account: id, subject: reference,
                              data: ["amount_fen": .integer(amount.fen), "cash_balance_fen": .integer(after.availableCash.fen),
                                     "arrears_settled_fen": .integer(settled.fen)])
-            try Engine.settleArrearsIfCleared(id, owedBefore: before.arrears, context: context)
+            try Arrears.settleArrearsIfCleared(id, owedBefore: before.arrears, context: context)
             context.audit(account: id, subject: reference, detail: ["amount_fen": .integer(amount.fen)])
             return ["topup": entry, "account": after.json(context.configuration), "arrears_settled_fen": .integer(settled.fen),
                     "replayed": false]

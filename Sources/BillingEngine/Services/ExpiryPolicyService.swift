@@ -78,7 +78,7 @@ extension Engine {
                     try ResourceStore.update(context.db, member)
                 }
                 if from != input.policy || input.policy == .autoRenew {
-                    try Engine.restartSchedule(&resource, context: context)
+                    try ResourceSchedule.restartSchedule(&resource, context: context)
                 }
                 try ResourceStore.update(context.db, resource)
                 changed.append(resource)
@@ -92,7 +92,7 @@ extension Engine {
             // The same-day safety rule: a deduction already due happens now, not at 03:00.
             for id in attempts {
                 let resource = try ResourceStore.require(context.db, id, account: input.accountID)
-                _ = try Engine.attemptAutoRenew(resource, context: context)
+                _ = try AutoRenewal.attemptAutoRenew(resource, context: context)
             }
             // Each resource is answered as written above, unless an auto-renewal attempt
             // changed resources since: then they are read back as they now stand.
@@ -134,7 +134,7 @@ extension Engine {
                         throw BillingError.refused("order_processing", "resource \(member.id) has order \(order) processing")
                     }
                 }
-                try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+                try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
                     try member.transition(to: .released)
                     member.endedAt = context.now

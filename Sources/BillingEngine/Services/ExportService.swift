@@ -203,9 +203,9 @@ extension Engine {
     /// resource without it, an expiry past the calendar's range): renewing would be refused.
     static func renewalPrice(_ resource: Resource, account: Account, context: OperationContext) throws -> (period: Period, amounts: OrderAmounts)? {
         guard let product = try ProductStore.load(context.db, resource.productID), let expiry = resource.expireAt,
-              let period = defaultRenewalPeriod([product]) else { return nil }
+              let period = Renewals.defaultRenewalPeriod([product]) else { return nil }
         do {
-            let lines = try renewalLines(resource, product: product, from: expiry, period: period, unifiedDay: nil,
+            let lines = try Renewals.renewalLines(resource, product: product, from: expiry, period: period, unifiedDay: nil,
                                          account: account, context: context)
             return (period, try OrderAmounts.total(lines.map(\.amounts)))
         } catch let error as BillingError where error.status == .refused || error.status == .invalidArgument || error.status == .notFound {

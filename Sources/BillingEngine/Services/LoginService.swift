@@ -109,24 +109,6 @@ extension Engine {
         return error
     }
 
-    /// The throttle row of a normalised identifier: a digest, so that what people type into
-    /// the identifier field (sometimes their password) is not kept in clear.
-    static func throttleKey(_ normalized: String) -> String {
-        Secrets.tokenDigest("login-identifier:" + normalized)
-    }
-
-    /// The throttle rows of a platform account's three identifiers.
-    static func throttleKeys(of platform: PlatformAccount) -> [String] {
-        [platform.userName, platform.email, platform.phone].map(throttleKey)
-    }
-
-    /// Scheduler job: deletes throttle rows that no longer count, so that failures at
-    /// identifiers nobody holds do not pile up.
-    static func purgeLoginThrottles(limit: Int64, context: OperationContext) throws -> (purged: Int64, more: Bool) {
-        try LoginThrottleStore.purge(context.db, endedBy: context.configuration.loginThrottle.forgottenEndedBy(at: context.now),
-                                     limit: limit)
-    }
-
     /// Starts a password reset for the platform account holding an e-mail address, phone
     /// number or user name: `{"actor", "identifier"}` → `{"platform_account", "channel",
     /// "reset_token", "token_expires_at"}`.

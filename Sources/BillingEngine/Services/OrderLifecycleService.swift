@@ -17,11 +17,11 @@ extension Engine {
             for id in input.orderIDs {
                 do {
                     let order = try OrderStore.require(context.db, id, account: input.accountID)
-                    if order.combinedID != nil { throw Engine.useCombined(order) }
+                    if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
                     guard order.status == .pendingPayment else {
                         throw BillingError.refused("order_not_cancellable", "only PENDING_PAYMENT orders can be cancelled; \(id) is \(order.status.rawValue)")
                     }
-                    try Engine.cancel(order, reason: .customer, note: input.reason, context: context)
+                    try OrderTransitions.cancel(order, reason: .customer, note: input.reason, context: context)
                     results.append(.cancelled(id))
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     results.append(.refused(id, reason: error.reason, message: error.message))
@@ -38,11 +38,11 @@ extension Engine {
     public func reviewOrder(_ requestJSON: String?) throws -> String {
         try decide("order.review", requestJSON, from: .pendingReview, parse: OrderReviewRequest.init) { order, request, context in
             if order.type == .unsubscribe {
-                try Engine.decideUnsubscription(order, approve: request.approve, context: context)
+                try Unsubscriptions.decideUnsubscription(order, approve: request.approve, context: context)
             } else if request.approve {
-                try Engine.move(order, to: .pendingPayment, context: context)
+                try OrderTransitions.move(order, to: .pendingPayment, context: context)
             } else {
-                try Engine.cancel(order, reason: .reviewRejected, note: nil, context: context)
+                try OrderTransitions.cancel(order, reason: .reviewRejected, note: nil, context: context)
             }
         }
     }
@@ -52,9 +52,9 @@ extension Engine {
     public func confirmOrder(_ requestJSON: String?) throws -> String {
         try decide("order.confirm", requestJSON, from: .pendingConfirmation, parse: OrderConfirmRequest.init) { order, request, context in
             if request.confirm {
-                try Engine.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
+                try OrderTransitions.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
             } else {
-                try Engine.cancel(order, reason: .declined, note: nil, context: context)
+                try OrderTransitions.cancel(order, reason: .declined, note: nil, context: context)
             }
         }
     }
@@ -64,7 +64,7 @@ extension Engine {
                                                        _ act: @escaping (Order, Request, OperationContext) throws -> Void) throws -> String {
         try perform(operation, requestJSON, parse: parse, apply: { context, input in
             let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
-            if order.combinedID != nil { throw Engine.useCombined(order) }
+            if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
             guard order.status == status else {
                 throw BillingError.refused("illegal_transition", "order \(order.id) is \(order.status.rawValue), not \(status.rawValue)")
             }
@@ -76,49 +76,5 @@ extension Engine {
             context.audit(account: input.accountID, subject: order.id, detail: ["decision": .string(input.decision), "comment": JSONValue(input.comment)])
             return try OrderDetailResponse.load(order.id, account: input.accountID, context: context)
         })
-    }
-
-    /// Moves an order (and a combined order's sub-orders) to a waiting status; entering
-    /// PENDING_PAYMENT starts the payment deadline.
-    static func move(_ order: Order, to status: OrderStatus, context: OperationContext) throws {
-        let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
-        let deadline = status == .pendingPayment
-            ? context.now + (([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
-            : nil
-        for var member in [order] + members {
-            try member.transition(to: status)
-            member.payDeadline = deadline
-            try OrderStore.update(context.db, member)
-        }
-        try context.emit("order.status_changed", account: order.accountID, subject: order.id,
-                         data: ["from": .string(order.status.rawValue), "to": .string(status.rawValue), "pay_deadline": JSONValue(deadline)])
-    }
-
-    /// Cancels an order and, for a combined order, all its sub-orders. Nothing was paid, so
-    /// nothing is refunded.
-    static func cancel(_ order: Order, reason: CancelReason, note: String?, context: OperationContext) throws {
-        let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
-        for var member in [order] + members {
-            try member.transition(to: .cancelled)
-            member.cancelledAt = context.now
-            member.cancelReason = reason.rawValue
-            try OrderStore.update(context.db, member)
-            try ResourceStore.close(context.db, order: member.id)
-        }
-        try context.emit("order.cancelled", account: order.accountID, subject: order.id,
-                         data: ["reason": .string(reason.rawValue), "note": JSONValue(note),
-                                "from": .string(order.status.rawValue)])
-    }
-
-    /// Scheduler job: cancels orders whose payment deadline (T12) or confirmation validity (T9)
-    /// has passed, oldest deadline first, at most `limit`. Returns how many it cancelled and
-    /// whether more are due.
-    static func cancelOverdueOrders(limit: Int64, context: OperationContext) throws -> (cancelled: Int64, more: Bool) {
-        let due = try OrderStore.overdue(context.db, at: context.now, limit: limit + 1)
-        for (id, account) in due.prefix(Int(limit)) {
-            let order = try OrderStore.require(context.db, id, account: account)
-            try cancel(order, reason: order.status == .pendingPayment ? .paymentExpired : .confirmationExpired, note: nil, context: context)
-        }
-        return (Int64(min(due.count, Int(limit))), due.count > Int(limit))
     }
 }

@@ -70,16 +70,6 @@ extension Engine {
         return OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
                                  counts: counts ? .some(try filter.statusCounts(context.db, grouped: true)) : .none)
     }
-
-    /// Reads an "after" cursor of the form "<number>:<number>".
-    static func pairCursor(_ reader: ObjectReader) throws -> (Int64, Int64)? {
-        guard let cursor = try reader.optionalString("after", maxLength: 64) else { return nil }
-        let parts = cursor.split(separator: ":")
-        guard parts.count == 2, let first = Int64(parts[0]), let second = Int64(parts[1]) else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-        }
-        return (first, second)
-    }
 }
 
 /// Reading the order-list filters from a request and writing them back (stored with an export).

@@ -186,11 +186,11 @@ extension Engine {
                              data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
             var payment = PaymentOutcome.notAttempted
             if onDemand {
-                try Engine.createResources(for: root, context: context)
+                try Provisioning.createResources(for: root, context: context)
             } else if input.autoPay {
                 do {
-                    let plan = try Engine.planPayment(root, coupons: input.couponIDs, context: context)
-                    try Engine.applyPayment(plan, context: context)
+                    let plan = try Payments.planPayment(root, coupons: input.couponIDs, context: context)
+                    try PaymentSettlement.applyPayment(plan, context: context)
                     payment = .succeeded
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     // T5: the order stays pending payment; the host shows why.
@@ -210,10 +210,5 @@ extension Engine {
             return try OrderDetailResponse(.unpaid(root, subOrders: subOrders, lines: writtenLines), payment: payment,
                                            calendar: context.calendar)
         })
-    }
-
-    /// Reads `coupon_ids` (at most 10 listed; the configured maximum is checked at payment).
-    static func couponIDs(_ reader: ObjectReader) throws -> [String] {
-        try reader.optionalIdentifiers("coupon_ids", maxCount: 10) ?? []
     }
 }

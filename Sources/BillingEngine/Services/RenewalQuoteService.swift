@@ -11,7 +11,7 @@ extension Engine {
     /// nothing is created, blocked or used up.
     public func quoteRenewal(_ requestJSON: String?) throws -> String {
         try rehearse(requestJSON, parse: RenewalQuoteRequest.init) { context, input in
-            let (order, period) = try Engine.createManualRenewal(account: input.accountID, ids: input.resourceIDs, period: input.period,
+            let (order, period) = try Renewals.createManualRenewal(account: input.accountID, ids: input.resourceIDs, period: input.period,
                                                                  unified: input.unifiedExpiry, context: context)
             let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
             // The price stands whatever the payment would meet (no funds, a coupon refused).
@@ -21,28 +21,5 @@ extension Engine {
                                             applicableCoupons: try applicableCoupons(order, account: input.accountID, context: context),
                                             payment: preview.payment, quotedAt: context.now, calendar: context.calendar)
         }
-    }
-
-    /// The account's coupons that a payment of `order` would accept, each on its own: the
-    /// usable ones (`CouponStore.usable`: in their window, with a balance left or not yet
-    /// used) that `PaymentAllocation.allocate` — the payment's own check of scope, minimum
-    /// spend, exclusivity with discounts and the per-payment limit — takes for this order's
-    /// lines. Whether the funds then suffice, or the account may pay at all now, is the
-    /// quote's `payment`, not a property of the coupon.
-    func applicableCoupons(_ order: Order, account: String, context: OperationContext) throws -> [JSONValue] {
-        let payable = try Engine.payableLines(of: order, context: context)
-        var accepted: [JSONValue] = []
-        for coupon in try CouponStore.usable(context.db, account: account, at: context.now) {
-            do {
-                // Unlimited credit: only the coupon's own rules can refuse it here.
-                _ = try PaymentAllocation.allocate(lines: payable, coupons: [coupon], availableCash: .zero,
-                                                   availableCredit: Money(fen: .max),
-                                                   maximumCoupons: context.configuration.maxCouponsPerPayment, at: context.now)
-            } catch let error as BillingError where error.status == .refused {
-                continue
-            }
-            accepted.append(coupon.json(at: context.now))
-        }
-        return accepted
     }
 }

@@ -37,7 +37,7 @@ extension Engine {
                 if let police = group.first(where: { $0.freezeReason == .police }) {
                     throw BillingError.refused("police_frozen", "resource \(police.id) is frozen by public security and cannot be deleted")
                 }
-                try Engine.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+                try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
                 for var member in group {
                     try member.transition(to: .deleted)
                     member.endedAt = context.now

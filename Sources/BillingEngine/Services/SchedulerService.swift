@@ -12,8 +12,8 @@ extension Engine {
         try perform("scheduler.run", requestJSON, parse: { reader in
             try reader.optionalInt("limit", in: 1...10_000) ?? 1000
         }, apply: { context, limit in
-            let orders = try Engine.cancelOverdueOrders(limit: limit, context: context)
-            let resources = try Engine.advanceDueResources(limit: limit, context: context)
+            let orders = try OrderTransitions.cancelOverdueOrders(limit: limit, context: context)
+            let resources = try ResourceLifecycle.advanceDueResources(limit: limit, context: context)
             let exports = try Engine.runExportJobs(limit: limit, context: context)
             let throttles = try Engine.purgeLoginThrottles(limit: limit, context: context)
             var fields: [String: JSONValue] = ["now": .integer(context.now), "cancelled_orders": .integer(orders.cancelled),

@@ -42,7 +42,7 @@ extension Engine {
     static func unsubscriptionClass(of id: String, filter: UnsubscriptionFilter, context: OperationContext) throws -> (Resource, RefundGroup) {
         let resource = try ResourceStore.require(context.db, id, account: filter.account)
         do {
-            let plan = try planRefund(account: filter.account, resourceIDs: [id], type: filter.type, fallback: nil, context: context)
+            let plan = try Unsubscriptions.planRefund(account: filter.account, resourceIDs: [id], type: filter.type, fallback: nil, context: context)
             if let group = plan.groups.first { return (resource, group) }
         } catch let error as BillingError where error.reason == "invalid_fallback_expiry" {
             // Only a RENEWAL_ONLY quote without a period that can stay refuses its own defaults;
@@ -63,16 +63,6 @@ extension Engine {
         fields["message"] = JSONValue(group.message)
         fields["refund_fen"] = .integer(try group.refund.fen)
         return .object(fields)
-    }
-
-    /// Reads `after` of a list paged by a row's sequence number (the unsubscription and
-    /// resource lists): a positive integer as the last page's `next_cursor` gave it.
-    static func rowCursor(_ reader: ObjectReader) throws -> Int64? {
-        guard let cursor = try reader.optionalString("after", maxLength: 32) else { return nil }
-        guard let value = Int64(cursor), value > 0 else {
-            throw BillingError.invalid("invalid_cursor", "request.after must be a cursor returned as next_cursor")
-        }
-        return value
     }
 }
 

@@ -198,26 +198,11 @@ extension Engine {
             var resource = try ResourceStore.require(context.db, id, account: account.id)
             resource.graceEnd = graceEnd
             resource.retentionEnd = graceEnd + days.onDemandRetentionDays * 86_400
-            reschedule(&resource, context: context)
+            ResourceSchedule.reschedule(&resource, context: context)
             try ResourceStore.update(context.db, resource)
         }
         try context.emit("account.arrears_started", account: account.id, subject: account.id,
                          data: ["arrears_fen": .integer(account.arrears.fen), "grace_end": .integer(graceEnd)])
-    }
-
-    /// Arrears settled: pay-per-use resources in grace or frozen for arrears are back in use.
-    static func leaveArrears(_ account: String, context: OperationContext) throws {
-        for id in try ResourceStore.onDemandInArrears(context.db, account: account) {
-            var resource = try ResourceStore.require(context.db, id, account: account)
-            let wasFrozen = resource.status == .frozen
-            try resource.transition(to: .inUse)
-            resource.graceEnd = nil
-            resource.retentionEnd = nil
-            resource.freezeReason = nil
-            reschedule(&resource, context: context)
-            try ResourceStore.update(context.db, resource)
-            if wasFrozen { try context.emit("resource.unfrozen", account: account, subject: id, data: ["reason": "ARREARS_SETTLED"]) }
-        }
     }
 
     /// Hourly usage lines, newest first: `{"account_id", "resource_id"?, "from"?, "to"?,

@@ -1,0 +1,26 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
+/// The login throttle's keys, shared by logging in (which counts failures against them)
+/// and by setting a password (which clears them), and the scheduler's purge of its rows.
+extension Engine {
+    /// The throttle row of a normalised identifier: a digest, so that what people type into
+    /// the identifier field (sometimes their password) is not kept in clear.
+    static func throttleKey(_ normalized: String) -> String {
+        Secrets.tokenDigest("login-identifier:" + normalized)
+    }
+
+    /// The throttle rows of a platform account's three identifiers.
+    static func throttleKeys(of platform: PlatformAccount) -> [String] {
+        [platform.userName, platform.email, platform.phone].map(throttleKey)
+    }
+
+    /// Scheduler job: deletes throttle rows that no longer count, so that failures at
+    /// identifiers nobody holds do not pile up.
+    static func purgeLoginThrottles(limit: Int64, context: OperationContext) throws -> (purged: Int64, more: Bool) {
+        try LoginThrottleStore.purge(context.db, endedBy: context.configuration.loginThrottle.forgottenEndedBy(at: context.now),
+                                     limit: limit)
+    }
+}

@@ -1,0 +1,145 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
+/// What one scheduler pass did to resources.
+struct LifecycleCounts {
+    var values: [String: Int64] = [:]
+    mutating func add(_ key: String) { values[key, default: 0] += 1 }
+}
+
+enum ResourceLifecycle {
+    /// Does everything due for one resource up to now, in the order it fell due: a package
+    /// taking effect, an auto-renew attempt, a reminder, expiry (or conversion to pay-per-use),
+    /// freezing at the end of grace, release at the end of retention. Bound resources share
+    /// their primary's transitions.
+    static func advance(_ id: String, account: String, counts: inout LifecycleCounts, context: OperationContext) throws {
+        var resource = try ResourceStore.require(context.db, id, account: account)
+        let now = context.now
+        // Each move is written as it happens, so the store checks every step of a pass that
+        // crosses several (a package taking effect and expiring, expiry then freezing).
+        if resource.status == .pendingEffective, let effective = resource.effectiveAt, effective <= now {
+            try resource.transition(to: .inUse)
+            try ResourceStore.update(context.db, resource)
+            try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
+            counts.add("effective")
+        }
+        if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
+           [.inUse, .expired, .frozen].contains(resource.status) {
+            try ResourceStore.update(context.db, resource)
+            counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
+            resource = try ResourceStore.require(context.db, id, account: account)
+        }
+        if resource.status == .inUse, let expireAt = resource.expireAt, expireAt >= now {
+            let reminders = RenewalRules.reminders(expireAt: expireAt, days: ResourceSchedule.reminderDays(resource, context.configuration),
+                                                   lastSent: resource.remindedDays, now: now, calendar: context.calendar)
+            if let days = reminders.send {
+                resource.remindedDays = days
+                try context.emit("resource.expiry_reminder", account: account, subject: id,
+                                 data: ["days_before": .integer(days), "expire_at": .integer(expireAt),
+                                        "policy": .string(resource.expiryPolicy)])
+                counts.add("reminders")
+            }
+        }
+        var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
+        func transition(_ change: (inout Resource) throws -> Void) throws {
+            for index in group.indices {
+                try change(&group[index])
+                try ResourceStore.update(context.db, group[index])
+            }
+            resource = group[0]
+        }
+        if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
+            if resource.billingMode == .package {
+                try transition { try $0.transition(to: .expired); $0.endedAt = expireAt + 1 }
+                try context.emit("resource.expired", account: account, subject: id, data: ["expire_at": .integer(expireAt)])
+                counts.add("expired")
+            } else if resource.policy == .toOnDemand {
+                // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
+                try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
+                try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
+                let order = try recordConversion(group, at: expireAt + 1, context: context)
+                try context.emit("resource.converted", account: account, subject: id,
+                                 data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND", "order_id": .string(order.id)])
+                counts.add("converted")
+            } else {
+                let holder = try AccountStore.require(context.db, account)
+                let days = context.configuration.graceRetention(for: holder.level)
+                let graceEnd = expireAt + days.prepaidGraceDays * 86_400
+                let retentionEnd = graceEnd + days.prepaidRetentionDays * 86_400
+                try transition { try $0.transition(to: .expired); $0.graceEnd = graceEnd; $0.retentionEnd = retentionEnd }
+                try context.emit("resource.expired", account: account, subject: id,
+                                 data: ["expire_at": .integer(expireAt), "grace_end": .integer(graceEnd), "retention_end": .integer(retentionEnd)])
+                counts.add("expired")
+            }
+        }
+        if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .arrears }
+            try context.emit("resource.frozen", account: account, subject: id,
+                             data: ["reason": .string(ResourceFreezeReason.arrears.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
+            counts.add("frozen")
+        }
+        if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
+            try transition { try $0.transition(to: .frozen); $0.freezeReason = .expiry }
+            try context.emit("resource.frozen", account: account, subject: id,
+                             data: ["reason": .string(ResourceFreezeReason.expiry.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
+            counts.add("frozen")
+        }
+        if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
+           let retentionEnd = resource.retentionEnd, now > retentionEnd {
+            try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
+            try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+            try context.emit("resource.released", account: account, subject: id,
+                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])
+            counts.add("released")
+        }
+        ResourceSchedule.reschedule(&resource, context: context)
+        try ResourceStore.update(context.db, resource)
+    }
+
+    /// Records a conversion to pay-per-use at expiry as a PREPAID_TO_ONDEMAND order (§3.1,
+    /// type 10) so that it shows in "My orders": COMPLETED at once, nothing to pay, one line
+    /// per converted resource (the primary first, its bound resources under it) naming the
+    /// resource and the instant pay-per-use billing starts.
+    static func recordConversion(_ group: [Resource], at start: Int64, context: OperationContext) throws -> Order {
+        guard let primary = group.first else { throw BillingError.invalid("missing_field", "no resource to convert") }
+        let product = try ProductStore.require(context.db, primary.productID)
+        let sequence = try IdentifierSequence.next(context.db, "order")
+        let order = Order(id: IdentifierSequence.format("CS", sequence), accountID: primary.accountID, combinedID: nil, isCombined: false,
+                          type: .prepaidToOnDemand, status: .completed, productType: primary.productType,
+                          billingMode: BillingMode.onDemand.rawValue, productKind: product.kind, createdAt: context.now,
+                          payDeadline: nil, paidAt: nil, completedAt: context.now, cancelledAt: nil, cancelReason: nil,
+                          reviewRequired: false, placedByManager: false, contract: nil, sourceOrderID: nil, amounts: OrderAmounts())
+        try OrderStore.insert(context.db, order, sequence: sequence)
+        for (index, member) in group.enumerated() {
+            let memberProduct = index == 0 ? product : try ProductStore.require(context.db, member.productID)
+            var line = OrderLine(orderID: order.id, lineNo: Int64(index + 1), productID: member.productID, productType: member.productType,
+                                 billingMode: .onDemand, region: member.region, period: nil, quantity: 1, parentLine: index == 0 ? nil : 1,
+                                 relation: index == 0 ? nil : member.relation, effectiveAt: start, product: memberProduct.json,
+                                 amounts: OrderAmounts())
+            line.resourceID = member.id
+            try OrderStore.insertLine(context.db, line)
+        }
+        return order
+    }
+
+    /// Scheduler job: advances every resource whose next work is due, soonest first.
+    static func advanceDueResources(limit: Int64, context: OperationContext) throws -> (counts: LifecycleCounts, more: Bool) {
+        let due = try ResourceStore.due(context.db, at: context.now, limit: limit + 1)
+        var counts = LifecycleCounts()
+        for (id, account) in due.prefix(Int(limit)) {
+            do {
+                try context.db.savepoint { try advance(id, account: account, counts: &counts, context: context) }
+            } catch let error as BillingError where error.status != .storage && error.status != .busy {
+                // One resource that cannot advance must not stop the work of every other account:
+                // it is set aside for a day, and the host hears why.
+                try ResourceStore.postpone(context.db, id, until: context.now + 86_400)
+                try context.emit("scheduler.resource_failed", account: account, subject: id,
+                                 data: ["reason": .string(error.reason), "message": .string(error.message)])
+                counts.add("failed")
+            }
+            counts.add("processed")
+        }
+        return (counts, due.count > Int(limit))
+    }
+}
