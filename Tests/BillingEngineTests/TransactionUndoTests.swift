@@ -24,7 +24,7 @@ struct TransactionUndoTests {
         var ranAfterCommit = false
         // Everything an operation can write, written by a rehearsal: effect, event, audit row,
         // idempotency record, an identifier taken, and work queued for after a commit.
-        let answer = try shop.engine.rehearse(#"{"account_id":"acme"}"#, parse: { try $0.string("account_id") }) { context, account in
+        let answer = try shop.engine.rehearse(#"{"account_id":"acme"}"#, parse: { try $0.string("account_id") }) { context, account -> TestResponse in
             _ = try Renewals.createManualRenewal(account: account, ids: [disk], period: nil, unified: false, context: context)
             try context.emit("test.rehearsed", account: account)
             try AuditLog.append(context.db, at: context.now, actor: "test", operation: "test.rehearse", account: account,
@@ -32,14 +32,14 @@ struct TransactionUndoTests {
             try IdempotencyStore.record(context.db, scope: "account:acme", key: "k-1", operation: "test.rehearse", request: "{}", response: "{}", at: context.now)
             _ = try IdentifierSequence.next(context.db, "order")
             context.afterCommit.append { ranAfterCommit = true }
-            return ["done": true]
+            return TestResponse(json: ["done": true])
         }
         #expect(try object(answer)["done"] == .bool(true))
         #expect(try footprint(shop.engine) == before)
         #expect(!ranAfterCommit)
         // A rehearsal that throws is rolled back too, and its error comes through.
         let refused = expectBillingError {
-            try shop.engine.rehearse(nil, parse: { _ in () }) { context, _ -> JSONValue in
+            try shop.engine.rehearse(nil, parse: { _ in () }) { context, _ -> TestResponse in
                 try context.emit("test.rehearsed")
                 throw BillingError.refused(.illegalTransition, "refused by the test")
             }
@@ -97,4 +97,9 @@ struct TransactionUndoTests {
         }
         #expect(try eventCount(engine) == before + 1)
     }
+}
+
+/// The answer of the tests' own operations: the runner takes only response types.
+private struct TestResponse: ResponseDocument {
+    let json: JSONValue
 }

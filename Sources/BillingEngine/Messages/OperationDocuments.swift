@@ -16,8 +16,3 @@ protocol RequestDocument {
 protocol ResponseDocument {
     var json: JSONValue { get }
 }
-
-/// Transitional: the answer of an operation not yet converted to a typed response.
-struct UntypedResponse: ResponseDocument {
-    let json: JSONValue
-}

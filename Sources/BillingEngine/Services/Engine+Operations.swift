@@ -105,26 +105,6 @@ extension Engine {
         }
     }
 
-    // Transitional overloads for operations that still answer a bare tree (see UntypedResponse).
-
-    func perform<Input>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
-                        parse: (ObjectReader) throws -> Input,
-                        apply: (OperationContext, Input) throws -> JSONValue) throws -> String {
-        try perform(operation, requestText, secrets: secrets, parse: parse) { UntypedResponse(json: try apply($0, $1)) }
-    }
-
-    func query<Input>(_ requestText: String?,
-                      parse: (ObjectReader) throws -> Input,
-                      run: (OperationContext, Input) throws -> JSONValue) throws -> String {
-        try query(requestText, parse: parse) { UntypedResponse(json: try run($0, $1)) }
-    }
-
-    func rehearse<Input>(_ requestText: String?,
-                         parse: (ObjectReader) throws -> Input,
-                         run: (OperationContext, Input) throws -> JSONValue) throws -> String {
-        try rehearse(requestText, parse: parse) { UntypedResponse(json: try run($0, $1)) }
-    }
-
     /// A document with `schema_version` on it, for documents embedded in a response.
     static func stamped(_ value: JSONValue) -> JSONValue {
         guard case .object(var fields) = value else { return value }

@@ -40,25 +40,11 @@ extension Engine {
     /// 0–99 (0 = unlimited)}`. All or nothing: one refused resource changes none. Enabling
     /// auto-renew too close to expiry attempts the renewal at once (same-day rule).
     public func setExpiryPolicy(_ requestJSON: String?) throws -> String {
-        struct Input { var account: String; var ids: [String]; var policy: ExpiryPolicy; var period: Period?; var times: Int64? }
-        return try perform("resource.policy", requestJSON, parse: { reader in
-            let account = try reader.string("account_id", maxLength: 64)
-            let ids = try Engine.resourceIDs(reader, maximum: 200)
-            guard let policy = try reader.optionalChoice("policy", ExpiryPolicy.allCases.map(\.rawValue)).flatMap(ExpiryPolicy.init) else {
-                throw BillingError.invalid(.missingField, "request.policy is required")
-            }
-            let input = Input(account: account, ids: ids, policy: policy,
-                              period: try Engine.period(reader, "auto_renew_period"),
-                              times: try reader.optionalInt("auto_renew_times", in: 0...99))
-            if input.policy != .autoRenew && (input.period != nil || input.times != nil) {
-                throw BillingError.invalid(.invalidField, "auto_renew_period and auto_renew_times go with policy AUTO_RENEW")
-            }
-            return input
-        }, apply: { context, input in
-            var documents: [JSONValue] = []
+        try perform("resource.policy", requestJSON, parse: ExpiryPolicyRequest.init, apply: { context, input in
+            var changed: [Resource] = []
             var attempts: [String] = []
-            for id in input.ids {
-                var resource = try ResourceStore.require(context.db, id, account: input.account)
+            for id in input.resourceIDs {
+                var resource = try ResourceStore.require(context.db, id, account: input.accountID)
                 let product = try ProductStore.require(context.db, resource.productID)
                 try Engine.checkPolicyChange(resource, to: input.policy, product: product)
                 if input.policy == .toOnDemand {
@@ -75,12 +61,12 @@ extension Engine {
                 if input.policy == .autoRenew {
                     // Decision: by default one unit of the purchase period (monthly ⇒ 1 month).
                     let fallback = try Period(1, resource.period?.unit ?? .month)
-                    let period = input.period ?? resource.autoRenewPeriod ?? fallback
+                    let period = input.autoRenewPeriod ?? resource.autoRenewPeriod ?? fallback
                     guard product.allowedPeriods.contains(period) else {
                         throw BillingError.refused(.periodNotAllowed, "product \(product.id) cannot be renewed for \(period)")
                     }
                     resource.autoRenewPeriod = period
-                    if let times = input.times { resource.autoRenewRemaining = times == 0 ? nil : times }
+                    if let times = input.autoRenewTimes { resource.autoRenewRemaining = times == 0 ? nil : times }
                     else if from != .autoRenew { resource.autoRenewRemaining = nil }
                 } else {
                     resource.autoRenewPeriod = nil
@@ -95,7 +81,8 @@ extension Engine {
                     try ResourceSchedule.restartSchedule(&resource, context: context)
                 }
                 try ResourceStore.update(context.db, resource)
-                try context.emit("resource.policy_changed", account: input.account, subject: id,
+                changed.append(resource)
+                try context.emit("resource.policy_changed", account: input.accountID, subject: id,
                                  data: ["from": .string(from.rawValue), "to": .string(input.policy.rawValue),
                                         "auto_renew_period": resource.autoRenewPeriod.map { .string($0.description) } ?? .null,
                                         "auto_renew_remaining": JSONValue(resource.autoRenewRemaining),
@@ -104,15 +91,17 @@ extension Engine {
             }
             // The same-day safety rule: a deduction already due happens now, not at 03:00.
             for id in attempts {
-                let resource = try ResourceStore.require(context.db, id, account: input.account)
+                let resource = try ResourceStore.require(context.db, id, account: input.accountID)
                 _ = try AutoRenewal.attemptAutoRenew(resource, context: context)
             }
-            for id in input.ids {
-                documents.append(try ResourceStore.require(context.db, id, account: input.account).json(context.calendar))
+            // Each resource is answered as written above, unless an auto-renewal attempt
+            // changed resources since: then they are read back as they now stand.
+            if !attempts.isEmpty {
+                changed = try input.resourceIDs.map { try ResourceStore.require(context.db, $0, account: input.accountID) }
             }
-            context.audit(account: input.account, detail: ["resource_ids": .array(input.ids.map { .string($0) }),
-                                                           "policy": .string(input.policy.rawValue)])
-            return ["resources": .array(documents)]
+            context.audit(account: input.accountID, detail: ["resource_ids": .array(input.resourceIDs.map { .string($0) }),
+                                                             "policy": .string(input.policy.rawValue)])
+            return ResourcesResponse(resources: changed, calendar: context.calendar)
         })
     }
 
@@ -121,17 +110,15 @@ extension Engine {
     /// ones stay. Refused under a police freeze, while an order is processing, and without
     /// real-name verification. Uses no five-day quota. Emits `resource.released`.
     public func releaseResources(_ requestJSON: String?) throws -> String {
-        try perform("resource.release", requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try Engine.resourceIDs(reader, maximum: 200))
-        }, apply: { context, input in
-            let account = try AccountStore.require(context.db, input.0)
+        try perform("resource.release", requestJSON, parse: ResourceBatchRequest.init, apply: { context, input in
+            let account = try AccountStore.require(context.db, input.accountID)
             guard account.realnameVerified else { throw BillingError.refused(.notRealnameVerified, "only real-name verified customers can release resources") }
             guard account.freeze != .police else {
                 throw BillingError.refused(.policeFrozen, "the account is frozen by public security; resources cannot be released")
             }
-            var released: [JSONValue] = []
-            for id in input.1 {
-                let resource = try ResourceStore.require(context.db, id, account: input.0)
+            var released: [Resource] = []
+            for id in input.resourceIDs {
+                let resource = try ResourceStore.require(context.db, id, account: input.accountID)
                 guard resource.relation != .bound else {
                     throw BillingError.refused(.notPrimary, "resource \(id) is released with its primary \(resource.primaryID ?? "")")
                 }
@@ -154,13 +141,13 @@ extension Engine {
                     member.nextAttemptAt = nil
                     member.dueAt = nil
                     try ResourceStore.update(context.db, member)
-                    released.append(member.json(context.calendar))
+                    released.append(member)
                 }
-                try context.emit("resource.released", account: input.0, subject: id,
+                try context.emit("resource.released", account: input.accountID, subject: id,
                                  data: ["reason": "CUSTOMER", "resource_ids": .array(group.map { .string($0.id) })])
             }
-            context.audit(account: input.0, detail: ["resource_ids": .array(input.1.map { .string($0) })])
-            return ["resources": .array(released)]
+            context.audit(account: input.accountID, detail: ["resource_ids": .array(input.resourceIDs.map { .string($0) })])
+            return ResourcesResponse(resources: released, calendar: context.calendar)
         })
     }
 }

@@ -2,25 +2,40 @@ import BillingDomain
 import BillingDocuments
 import BillingStorage
 
-/// The document of one order (§3.7) that every operation returning an order answers with:
-/// the order details query, creation, payment, renewal, review and unsubscription.
-extension Engine {
-    static func orderDetail(_ id: String, account: String, context: OperationContext) throws -> JSONValue {
+// The document of one order (§3.7) that every operation returning an order answers with: the
+// order details query, creation, payment, renewal, review and unsubscription (rendered by
+// `OrderDetailResponse`).
+
+/// An order's details as every order operation answers them (§3.7): the order, its
+/// sub-orders, lines, resources, what paid for them and, for an unsubscription, its refund
+/// shares.
+struct OrderDetail {
+    var order: Order
+    var subOrders: [Order]
+    /// Every line of the order (of each sub-order, in turn, for a combined order).
+    var lines: [OrderLine]
+    var resources: [Resource]
+    /// The funding of the resources under this order, summed per source and coupon.
+    var payments: [(source: String, coupon: String?, amount: Money)]
+    /// The refund shares of an UNSUBSCRIBE order; nil for other orders.
+    var refunds: [RefundEntry]?
+
+    /// An order just created and not paid: nothing but its rows, which are at hand.
+    static func unpaid(_ order: Order, subOrders: [Order], lines: [OrderLine]) -> OrderDetail {
+        OrderDetail(order: order, subOrders: subOrders, lines: lines, resources: [], payments: [], refunds: nil)
+    }
+
+    /// Reads an order's details (another account's order is not found).
+    static func load(_ id: String, account: String, context: OperationContext) throws -> OrderDetail {
         let order = try OrderStore.require(context.db, id, account: account)
-        guard case .object(var fields) = try order.json else { return try order.json }
         let subOrders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         let members = order.isCombined ? subOrders : [order]
-        fields["sub_orders"] = .array(try subOrders.map { try $0.json })
-        var lineDocuments: [JSONValue] = []
-        var resources: [JSONValue] = []
+        var allLines: [OrderLine] = []
+        var resources: [Resource] = []
         var payments: [String: Money] = [:]
         for member in members {
             let lines = try OrderStore.lines(context.db, of: member.id)
-            for line in lines {
-                guard case .object(var lineFields) = try line.json else { continue }
-                lineFields["order_id"] = .string(member.id)
-                lineDocuments.append(.object(lineFields))
-            }
+            allLines += lines
             // A NEW order's resources were created by it; a RENEW (or PREPAID_TO_ONDEMAND)
             // order's are the existing ones its lines name; an UNSUBSCRIBE order's are the
             // ones it gives money back for.
@@ -31,30 +46,41 @@ extension Engine {
                 owned.append(try ResourceStore.require(context.db, id, account: account))
             }
             for resource in owned {
-                resources.append(resource.json(context.calendar))
+                resources.append(resource)
                 for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
                     let key = "\(funding.source.rawValue)|\(funding.coupon ?? "")"
                     payments[key] = try (payments[key] ?? .zero).adding(funding.amount)
                 }
             }
         }
-        fields["lines"] = .array(lineDocuments)
-        fields["resources"] = .array(resources)
-        fields["payments"] = .array(payments.keys.sorted().map { key in
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false)
-            return ["source": .string(String(parts[0])), "coupon_id": parts.count > 1 && !parts[1].isEmpty ? .string(String(parts[1])) : .null,
-                    "amount_fen": .integer(payments[key]?.fen ?? 0)]
-        })
+        var refunds: [RefundEntry]?
         if order.type == .unsubscribe {
             // A combined unsubscription's shares are recorded on its sub-orders.
-            var refunds: [JSONValue] = []
-            for member in members {
-                refunds += try RefundStore.sortedEntries(context.db, refundOrder: member.id).map { share -> JSONValue in
-                    ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
-                     "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
-                }
-            }
-            fields["refunds"] = .array(refunds)
+            refunds = try members.flatMap { try RefundStore.sortedEntries(context.db, refundOrder: $0.id) }
+        }
+        let sums = payments.keys.sorted().map { key -> (source: String, coupon: String?, amount: Money) in
+            let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil, payments[key] ?? .zero)
+        }
+        return OrderDetail(order: order, subOrders: subOrders, lines: allLines, resources: resources, payments: sums, refunds: refunds)
+    }
+
+    /// `{"order": {…, "sub_orders", "lines", "resources", "payments", "refunds"?}}`.
+    func json(_ calendar: BusinessCalendar) throws -> JSONValue {
+        guard case .object(var fields) = try order.json else { return try order.json }
+        fields["sub_orders"] = .array(try subOrders.map { try $0.json })
+        fields["lines"] = .array(try lines.compactMap { line -> JSONValue? in
+            guard case .object(var lineFields) = try line.json else { return nil }
+            lineFields["order_id"] = .string(line.orderID)
+            return .object(lineFields)
+        })
+        fields["resources"] = .array(resources.map { $0.json(calendar) })
+        fields["payments"] = .array(payments.map { ["source": .string($0.source), "coupon_id": JSONValue($0.coupon), "amount_fen": .integer($0.amount.fen)] })
+        if let refunds {
+            fields["refunds"] = .array(refunds.map { share -> JSONValue in
+                ["resource_id": .string(share.resource), "paid_by_order_id": .string(share.paidBy), "source": .string(share.source.rawValue),
+                 "coupon_id": JSONValue(share.coupon), "amount_fen": .integer(share.amount.fen)]
+            })
         }
         return ["order": .object(fields)]
     }

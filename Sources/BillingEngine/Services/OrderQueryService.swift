@@ -6,10 +6,8 @@ extension Engine {
     /// An order's details (§3.7): `{"account_id", "order_id"}` → `{"order": {…, "lines",
     /// "sub_orders", "resources", "payments", "refunds"}}`. Another account's order is not found.
     public func orderDetails(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("order_id", maxLength: 64))
-        }) { context, input in
-            try Engine.orderDetail(input.1, account: input.0, context: context)
+        try query(requestJSON, parse: OrderDetailsRequest.init) { context, input in
+            try OrderDetailResponse.load(input.orderID, account: input.accountID, context: context)
         }
     }
 
@@ -20,19 +18,15 @@ extension Engine {
     /// Rows are plain orders and sub-orders; a combined order is reached through its
     /// sub-orders' `combined_order_id` or by asking for its id.
     public func listOrders(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (OrderFilter, (Int64, Int64)?, Int64, Bool, Bool) in
-            let account = try reader.string("account_id", maxLength: 64)
-            return (try OrderFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
-                    try reader.optionalBool("with_counts") ?? false, try reader.optionalBool("group_combined") ?? false)
-        }) { context, input in
-            if input.4 { return try Engine.groupedOrderPage(input.0, after: input.1, limit: input.2, counts: input.3, context: context) }
-            let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
-            let page = keys.prefix(Int(input.2))
-            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.0.account).json }
-            var document: [String: JSONValue] = ["orders": .array(orders), "next_cursor": JSONValue(page.last.map { "\($0.created):\($0.sequence)" }),
-                                                 "has_more": .bool(keys.count > page.count)]
-            if input.3 { document["counts"] = try input.0.statusCounts(context.db) }
-            return .object(document)
+        try query(requestJSON, parse: OrderListRequest.init) { context, input in
+            if input.groupCombined {
+                return try Engine.groupedOrderPage(input.filter, after: input.after, limit: input.limit, counts: input.withCounts, context: context)
+            }
+            let keys = try input.filter.page(context.db, after: input.after, limit: input.limit + 1)
+            let page = keys.prefix(Int(input.limit))
+            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.filter.account).json }
+            return OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
+                                     counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
         }
     }
 
@@ -43,7 +37,7 @@ extension Engine {
     /// cursor is that sub-order's key. Counts are of rows as shown: plain orders and combined
     /// orders (a combined order counts once per status its matching sub-orders are in).
     static func groupedOrderPage(_ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64, counts: Bool,
-                                 context: OperationContext) throws -> JSONValue {
+                                 context: OperationContext) throws -> OrderListResponse {
         var groups: [(combined: String?, members: [(id: String, created: Int64, sequence: Int64)])] = []
         var position = cursor
         var more = false
@@ -73,10 +67,8 @@ extension Engine {
             return .object(fields)
         }
         let last = groups.last?.members.last
-        var document: [String: JSONValue] = ["orders": .array(rows), "next_cursor": JSONValue(last.map { "\($0.created):\($0.sequence)" }),
-                                             "has_more": .bool(more)]
-        if counts { document["counts"] = try filter.statusCounts(context.db, grouped: true) }
-        return .object(document)
+        return OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
+                                 counts: counts ? .some(try filter.statusCounts(context.db, grouped: true)) : .none)
     }
 }
 

@@ -109,14 +109,10 @@ extension Engine {
     /// "period"?: {"unit", "count"}, "quantity"?, "effective_at"?}]}` → `{"items": [{"lines"}],
     /// "amounts"}`. An order made from the same items carries exactly these amounts.
     public func quote(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in (try reader.string("account_id", maxLength: 64), try PurchaseItem.read(reader)) }) { context, input in
-            let account = try AccountStore.require(context.db, input.0)
-            let priced = try Engine.price(input.1, account: account, context: context)
-            let amounts = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
-            return ["account_id": .string(account.id),
-                    "items": .array(try priced.map { ["product_id": .string($0.primary.id), "lines": .array(try $0.lines.map { try $0.json }),
-                                                      "amounts": try OrderAmounts.total($0.lines.map(\.amounts)).json] }),
-                    "amounts": try amounts.json, "priced_at": .integer(context.now)]
+        try query(requestJSON, parse: OrderQuoteRequest.init) { context, input in
+            let account = try AccountStore.require(context.db, input.accountID)
+            let priced = try Engine.price(input.items, account: account, context: context)
+            return try OrderQuoteResponse(accountID: account.id, priced: priced, pricedAt: context.now)
         }
     }
 
@@ -129,33 +125,11 @@ extension Engine {
     /// (T4) and a failed one leaves the order pending payment (T5). Pay-per-use products are
     /// provisioned at once: their order starts processing with nothing to pay.
     public func createOrder(_ requestJSON: String?) throws -> String {
-        struct Input {
-            var account: String
-            var items: [PurchaseItem]
-            var autoPay: Bool
-            var coupons: [String]
-            var manager: Bool
-            var contract: String?
-            var expected: Money?
-        }
-        return try perform("order.create", requestJSON, parse: { reader in
-            let input = Input(account: try reader.string("account_id", maxLength: 64), items: try PurchaseItem.read(reader),
-                              autoPay: try reader.optionalBool("auto_pay") ?? false, coupons: try Engine.couponIDs(reader),
-                              manager: try reader.optionalBool("placed_by_manager") ?? false,
-                              contract: try reader.optionalString("contract", maxLength: 200),
-                              expected: try reader.optionalMoney("expected_amount_due_fen"))
-            if !input.coupons.isEmpty && !input.autoPay {
-                throw BillingError.invalid(.invalidField, "coupon_ids are used when paying; give them with auto_pay or to billing_order_pay")
-            }
-            if input.autoPay && input.manager {
-                throw BillingError.invalid(.invalidField, "an order placed by an account manager waits for the customer; it cannot be paid at once")
-            }
-            return input
-        }, apply: { context, input in
-            let account = try AccountStore.require(context.db, input.account)
+        try perform("order.create", requestJSON, parse: OrderCreateRequest.init, apply: { context, input in
+            let account = try AccountStore.require(context.db, input.accountID)
             let priced = try Engine.price(input.items, account: account, context: context)
             let total = try OrderAmounts.total(priced.flatMap { $0.lines.map(\.amounts) })
-            if let expected = input.expected, try expected != total.amountDue {
+            if let expected = input.expectedAmountDue, try expected != total.amountDue {
                 throw BillingError.refused(.priceChanged, "the amount due is now \(try total.amountDue), not the quoted \(expected); quote again")
             }
             let onDemand = priced.first?.primary.billingMode == .onDemand
@@ -163,7 +137,7 @@ extension Engine {
             if input.autoPay && review {
                 throw BillingError.refused(.reviewRequired, "this order needs a review before it can be paid; create it without auto_pay")
             }
-            let status: OrderStatus = onDemand ? .processing : input.manager ? .pendingConfirmation
+            let status: OrderStatus = onDemand ? .processing : input.placedByManager ? .pendingConfirmation
                 : review ? .pendingReview : .pendingPayment
             let kinds = priced.map { $0.primary.kind }
             let deadline = kinds.map { context.configuration.payDeadline(forKind: $0) }.min() ?? 0
@@ -175,10 +149,13 @@ extension Engine {
                       billingMode: item?.primary.billingMode.rawValue ?? (priced.first?.primary.billingMode.rawValue ?? ""),
                       productKind: item?.primary.kind ?? (kinds.first ?? "default"), createdAt: context.now,
                       payDeadline: payDeadline, paidAt: nil, completedAt: nil, cancelledAt: nil, cancelReason: nil,
-                      reviewRequired: review, placedByManager: input.manager, contract: input.contract,
+                      reviewRequired: review, placedByManager: input.placedByManager, contract: input.contract,
                       sourceOrderID: nil, amounts: amounts)
             }
+            // The rows written, kept for the answer (an unpaid order is answered from them).
             let root: Order
+            var subOrders: [Order] = []
+            var writtenLines: [OrderLine] = []
             if priced.count == 1, let item = priced.first {
                 let sequence = try IdentifierSequence.next(context.db, "order")
                 root = makeOrder(IdentifierSequence.format("CS", sequence), combined: nil, isCombined: false, item: item, amounts: total)
@@ -186,6 +163,7 @@ extension Engine {
                 for var line in item.lines {
                     line.orderID = root.id
                     try OrderStore.insertLine(context.db, line)
+                    writtenLines.append(line)
                 }
             } else {
                 let sequence = try IdentifierSequence.next(context.db, "order")
@@ -196,25 +174,27 @@ extension Engine {
                     let sub = makeOrder(IdentifierSequence.format("CS", subSequence), combined: root.id, isCombined: false, item: item,
                                         amounts: try OrderAmounts.total(item.lines.map(\.amounts)))
                     try OrderStore.insert(context.db, sub, sequence: subSequence)
+                    subOrders.append(sub)
                     for var line in item.lines {
                         line.orderID = sub.id
                         try OrderStore.insertLine(context.db, line)
+                        writtenLines.append(line)
                     }
                 }
             }
             try context.emit("order.created", account: account.id, subject: root.id,
                              data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
-            var payment: JSONValue = .null
+            var payment = PaymentOutcome.notAttempted
             if onDemand {
                 try Provisioning.createResources(for: root, context: context)
             } else if input.autoPay {
                 do {
-                    let plan = try Payments.planPayment(root, coupons: input.coupons, context: context)
+                    let plan = try Payments.planPayment(root, coupons: input.couponIDs, context: context)
                     try PaymentSettlement.applyPayment(plan, context: context)
-                    payment = ["succeeded": true]
+                    payment = .succeeded
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     // T5: the order stays pending payment; the host shows why.
-                    payment = ["succeeded": false, "reason": .string(error.reason), "message": .string(error.message)]
+                    payment = .failed(reason: error.reason, message: error.message)
                     try context.emit("order.payment_failed", account: account.id, subject: root.id,
                                      data: ["reason": .string(error.reason)])
                 }
@@ -222,12 +202,13 @@ extension Engine {
             context.audit(account: account.id, subject: root.id,
                           detail: ["items": .integer(Int64(priced.count)), "amount_due_fen": .integer(try total.amountDue.fen),
                                    "status": .string(status.rawValue)])
-            var response = try Engine.orderDetail(root.id, account: account.id, context: context)
-            if case .object(var fields) = response {
-                fields["payment"] = payment
-                response = .object(fields)
+            // Nothing changed the rows written above unless resources were created or a
+            // payment was tried: then the order is read back as it now stands.
+            guard !onDemand && !input.autoPay else {
+                return try OrderDetailResponse.load(root.id, account: account.id, payment: payment, context: context)
             }
-            return response
+            return try OrderDetailResponse(.unpaid(root, subOrders: subOrders, lines: writtenLines), payment: payment,
+                                           calendar: context.calendar)
         })
     }
 }

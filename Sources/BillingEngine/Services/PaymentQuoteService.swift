@@ -12,19 +12,15 @@ extension Engine {
     /// payment would fail (the account, a coupon, the funds), the order's amounts stand and
     /// `payment` says why.
     public func quoteOrderPayment(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("order_id", maxLength: 64), try Engine.couponIDs(reader))
-        }) { context, input in
-            let order = try OrderStore.require(context.db, input.1, account: input.0)
+        try query(requestJSON, parse: OrderPayRequest.init) { context, input in
+            let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
             let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
-            let preview = try Engine.previewPayment(order, of: members, coupons: input.2, account: input.0,
+            let preview = try Engine.previewPayment(order, of: members, coupons: input.couponIDs, account: input.accountID,
                                                     rethrowing: Engine.orderItselfUnpayable, context: context)
-            let lines = preview.lines, coupons = preview.coupons, payment = preview.payment
-            return ["quoted_at": .integer(context.now), "order_id": .string(order.id), "is_combined": .bool(order.isCombined),
-                    "pay_deadline": JSONValue(order.payDeadline),
-                    "amounts": try OrderAmounts.total(lines.map(\.amounts)).json, "coupons": .array(coupons),
-                    "applicable_coupons": .array(try applicableCoupons(order, account: input.0, context: context)),
-                    "payment": payment]
+            let amounts = try OrderAmounts.total(preview.lines.map(\.amounts))
+            return try OrderPaymentQuoteResponse(order: order, amounts: amounts, coupons: preview.coupons,
+                                                 applicableCoupons: try applicableCoupons(order, account: input.accountID, context: context),
+                                                 payment: preview.payment, quotedAt: context.now)
         }
     }
 

@@ -9,15 +9,13 @@ extension Engine {
     /// resources (pending provisioning; packages take effect at once). Emits `order.paid` and
     /// `resource.created` for each resource the host must provision.
     public func payOrder(_ requestJSON: String?) throws -> String {
-        try perform("order.pay", requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("order_id", maxLength: 64), try Engine.couponIDs(reader))
-        }, apply: { context, input in
-            let order = try OrderStore.require(context.db, input.1, account: input.0)
-            let plan = try Payments.planPayment(order, coupons: input.2, context: context)
+        try perform("order.pay", requestJSON, parse: OrderPayRequest.init, apply: { context, input in
+            let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
+            let plan = try Payments.planPayment(order, coupons: input.couponIDs, context: context)
             try PaymentSettlement.applyPayment(plan, context: context)
-            context.audit(account: input.0, subject: order.id,
-                          detail: ["coupon_ids": .array(input.2.map { .string($0) })])
-            return try Engine.orderDetail(order.id, account: input.0, context: context)
+            context.audit(account: input.accountID, subject: order.id,
+                          detail: ["coupon_ids": .array(input.couponIDs.map { .string($0) })])
+            return try OrderDetailResponse.load(order.id, account: input.accountID, context: context)
         })
     }
 }

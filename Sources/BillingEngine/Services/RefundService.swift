@@ -9,34 +9,17 @@ extension Engine {
     /// through an automatic unsubscription order, coupons included (T15, §5.6). An order whose
     /// resources are all settled completes (T14).
     public func reportProvisioning(_ requestJSON: String?) throws -> String {
-        try perform("resource.provisioned", requestJSON, parse: { reader -> (String, [(String, Bool)]) in
-            let account = try reader.string("account_id", maxLength: 64)
-            guard let values = try reader.optionalArray("results", maxCount: 100), !values.isEmpty else {
-                throw BillingError.invalid(.missingField, "request.results must list 1–100 results")
-            }
-            let results = try values.enumerated().map { index, value -> (String, Bool) in
-                let result = try ObjectReader(value, path: "request.results[\(index)]")
-                let id = try result.string("resource_id", maxLength: 64)
-                guard let outcome = try result.optionalChoice("outcome", ["SUCCEEDED", "FAILED"]) else {
-                    throw BillingError.invalid(.missingField, "\(result.path).outcome is required")
-                }
-                try result.finish()
-                return (id, outcome == "SUCCEEDED")
-            }
-            guard Set(results.map(\.0)).count == results.count else {
-                throw BillingError.invalid(.duplicateResource, "a resource is reported twice")
-            }
-            return (account, results)
-        }, apply: { context, input in
+        try perform("resource.provisioned", requestJSON, parse: ProvisioningReportRequest.init, apply: { context, input in
             var failedByOrder: [String: [Resource]] = [:]
             var touched: [String] = []
-            var documents: [JSONValue] = []
-            for (id, succeeded) in input.1 {
-                var resource = try ResourceStore.require(context.db, id, account: input.0)
+            var reported: [Resource] = []
+            for result in input.results {
+                let id = result.resourceID
+                var resource = try ResourceStore.require(context.db, id, account: input.accountID)
                 guard resource.status == .pendingProvision else {
                     throw BillingError.refused(.notPendingProvision, "resource \(id) is \(resource.status.rawValue), not PENDING_PROVISION")
                 }
-                if succeeded {
+                if result.succeeded {
                     try resource.transition(to: .inUse)
                     resource.provisionedAt = context.now
                     resource.effectiveAt = context.now
@@ -49,19 +32,19 @@ extension Engine {
                         }
                     }
                     try ResourceSchedule.restartSchedule(&resource, context: context)
-                    try context.emit("resource.provisioned", account: input.0, subject: id,
+                    try context.emit("resource.provisioned", account: input.accountID, subject: id,
                                      data: ["order_id": .string(resource.orderID), "expire_at": JSONValue(resource.expireAt)])
                 } else {
                     try resource.transition(to: .provisionFailed)
                     resource.endedAt = context.now
                     failedByOrder[resource.orderID, default: []].append(resource)
-                    try context.emit("resource.provision_failed", account: input.0, subject: id, data: ["order_id": .string(resource.orderID)])
+                    try context.emit("resource.provision_failed", account: input.accountID, subject: id, data: ["order_id": .string(resource.orderID)])
                 }
                 try ResourceStore.update(context.db, resource)
                 if !touched.contains(resource.orderID) { touched.append(resource.orderID) }
-                documents.append(resource.json(context.calendar))
+                reported.append(resource)
             }
-            var refunds: [JSONValue] = []
+            var refunds: [Order] = []
             for orderID in touched {
                 if let failed = failedByOrder[orderID], let first = failed.first {
                     var entries: [RefundEntry] = []
@@ -71,23 +54,22 @@ extension Engine {
                                                        coupon: funding.coupon, amount: funding.amount))
                         }
                     }
-                    let refund = try Refunds.refund(entries, account: input.0, sourceOrder: orderID, productType: first.productType,
+                    let refund = try Refunds.refund(entries, account: input.accountID, sourceOrder: orderID, productType: first.productType,
                                                    billingMode: first.billingMode.rawValue, reason: "PROVISION_FAILED", context: context)
-                    refunds.append(try refund.json)
+                    refunds.append(refund)
                 }
-                try OrderTransitions.completeIfSettled(orderID, account: input.0, context: context)
+                try OrderTransitions.completeIfSettled(orderID, account: input.accountID, context: context)
             }
-            context.audit(account: input.0, detail: ["results": .array(input.1.map { ["resource_id": .string($0.0), "succeeded": .bool($0.1)] })])
-            return ["resources": .array(documents), "refund_orders": .array(refunds)]
+            context.audit(account: input.accountID,
+                          detail: ["results": .array(input.results.map { ["resource_id": .string($0.resourceID), "succeeded": .bool($0.succeeded)] })])
+            return try ProvisioningReportResponse(resources: reported, refundOrders: refunds, calendar: context.calendar)
         })
     }
 
     /// A resource: `{"account_id", "resource_id"}` → `{"resource"}`.
     public func getResource(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try reader.string("resource_id", maxLength: 64))
-        }) { context, input in
-            ["resource": try ResourceStore.require(context.db, input.1, account: input.0).json(context.calendar)]
+        try query(requestJSON, parse: ResourceRequest.init) { context, input in
+            ResourceResponse(resource: try ResourceStore.require(context.db, input.resourceID, account: input.accountID), calendar: context.calendar)
         }
     }
 }

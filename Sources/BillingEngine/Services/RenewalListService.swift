@@ -10,24 +10,16 @@ extension Engine {
     /// "hide_pending_orders"?: bool, "after"?, "limit"?: 1–100, "with_counts"?: bool}` →
     /// `{"resources": [{…, "bound_resources", "pending_order_id"}], "next_cursor", "has_more", "counts"?}`.
     public func listRenewals(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (RenewalFilter, (Int64, Int64)?, Int64, Bool) in
-            let account = try reader.string("account_id", maxLength: 64)
-            return (try RenewalFilter(reader, account: account), try Engine.pairCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
-                    try reader.optionalBool("with_counts") ?? false)
-        }) { context, input in
-            let keys = try input.0.page(context.db, after: input.1, limit: input.2 + 1)
-            let page = keys.prefix(Int(input.2))
-            let rows: [JSONValue] = try page.map { key in
-                let resource = try ResourceStore.require(context.db, key.id, account: input.0.account)
-                guard case .object(var fields) = resource.json(context.calendar) else { return .null }
-                fields["bound_resources"] = .array(try ResourceStore.bound(context.db, to: resource.id).map { $0.json(context.calendar) })
-                fields["pending_order_id"] = JSONValue(try ResourceStore.openOrder(context.db, of: resource.id))
-                return .object(fields)
+        try query(requestJSON, parse: RenewalListRequest.init) { context, input in
+            let keys = try input.filter.page(context.db, after: input.after, limit: input.limit + 1)
+            let page = keys.prefix(Int(input.limit))
+            let rows: [RenewalListResponse.Row] = try page.map { key in
+                let resource = try ResourceStore.require(context.db, key.id, account: input.filter.account)
+                return RenewalListResponse.Row(resource: resource, bound: try ResourceStore.bound(context.db, to: resource.id),
+                                               pendingOrderID: try ResourceStore.openOrder(context.db, of: resource.id))
             }
-            var document: [String: JSONValue] = ["resources": .array(rows), "next_cursor": JSONValue(page.last.map { "\($0.expiry):\($0.sequence)" }),
-                                                 "has_more": .bool(keys.count > page.count)]
-            if input.3 { document["counts"] = try input.0.tabCounts(context.db) }
-            return .object(document)
+            return RenewalListResponse(rows: rows, nextCursor: page.last.map { ($0.expiry, $0.sequence) }, hasMore: keys.count > page.count,
+                                       counts: input.withCounts ? .some(try input.filter.tabCounts(context.db)) : .none, calendar: context.calendar)
         }
     }
 }

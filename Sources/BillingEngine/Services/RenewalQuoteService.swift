@@ -10,31 +10,16 @@ extension Engine {
     /// in a transaction that is rolled back whole, so the quote equals what is then charged and
     /// nothing is created, blocked or used up.
     public func quoteRenewal(_ requestJSON: String?) throws -> String {
-        struct Input { var account: String; var ids: [String]; var period: Period?; var unified: Bool; var coupons: [String] }
-        return try rehearse(requestJSON, parse: { reader in
-            Input(account: try reader.string("account_id", maxLength: 64), ids: try Engine.resourceIDs(reader, maximum: Int(Configuration.maxBatchRenewLimit)),
-                  period: try Engine.period(reader, "period"), unified: try reader.optionalBool("unified_expiry") ?? false,
-                  coupons: try Engine.couponIDs(reader))
-        }) { context, input in
-            let (order, period) = try Renewals.createManualRenewal(account: input.account, ids: input.ids, period: input.period,
-                                                                 unified: input.unified, context: context)
+        try rehearse(requestJSON, parse: RenewalQuoteRequest.init) { context, input in
+            let (order, period) = try Renewals.createManualRenewal(account: input.accountID, ids: input.resourceIDs, period: input.period,
+                                                                 unified: input.unifiedExpiry, context: context)
             let orders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
             // The price stands whatever the payment would meet (no funds, a coupon refused).
-            let preview = try Engine.previewPayment(order, of: orders, coupons: input.coupons, account: input.account,
+            let preview = try Engine.previewPayment(order, of: orders, coupons: input.couponIDs, account: input.accountID,
                                                     rethrowing: [], context: context)
-            let lines = preview.lines, coupons = preview.coupons, payment = preview.payment
-            let resources: [JSONValue] = try lines.map { line in
-                let primary = line.parentLine.flatMap { parent in lines.first { $0.orderID == line.orderID && $0.lineNo == parent }?.resourceID }
-                return ["resource_id": JSONValue(line.resourceID), "primary_resource_id": JSONValue(primary), "product_id": .string(line.productID),
-                        "product_type": .string(line.productType), "expire_at": JSONValue(line.renewFrom), "new_expire_at": JSONValue(line.renewTo),
-                        "new_expire_at_local": line.renewTo.map { .string(context.calendar.iso8601($0)) } ?? .null,
-                        "amounts": try line.amounts.json]
-            }
-            return ["quoted_at": .integer(context.now), "period": ["unit": .string(period.unit.rawValue), "count": .integer(period.count)],
-                    "unified_expiry": .bool(input.unified), "resources": .array(resources),
-                    "amounts": try OrderAmounts.total(lines.map(\.amounts)).json, "coupons": .array(coupons),
-                    "applicable_coupons": .array(try applicableCoupons(order, account: input.account, context: context)),
-                    "payment": payment]
+            return try RenewalQuoteResponse(period: period, unifiedExpiry: input.unifiedExpiry, lines: preview.lines, coupons: preview.coupons,
+                                            applicableCoupons: try applicableCoupons(order, account: input.accountID, context: context),
+                                            payment: preview.payment, quotedAt: context.now, calendar: context.calendar)
         }
     }
 }

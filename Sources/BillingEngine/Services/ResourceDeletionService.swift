@@ -16,16 +16,14 @@ extension Engine {
     /// orders), while a deletion reports what the host already did to a pay-per-use resource in
     /// any live state, and keeps the resource rateable for the time before it.
     public func deleteResources(_ requestJSON: String?) throws -> String {
-        try perform("resource.delete", requestJSON, parse: { reader in
-            (try reader.string("account_id", maxLength: 64), try Engine.resourceIDs(reader, maximum: 200))
-        }, apply: { context, input in
-            let account = try AccountStore.require(context.db, input.0)
+        try perform("resource.delete", requestJSON, parse: ResourceBatchRequest.init, apply: { context, input in
+            let account = try AccountStore.require(context.db, input.accountID)
             guard account.freeze != .police else {
                 throw BillingError.refused(.policeFrozen, "the account is frozen by public security; resources cannot be deleted")
             }
-            var deleted: [JSONValue] = []
-            for id in input.1 {
-                let resource = try ResourceStore.require(context.db, id, account: input.0)
+            var deleted: [Resource] = []
+            for id in input.resourceIDs {
+                let resource = try ResourceStore.require(context.db, id, account: input.accountID)
                 guard resource.billingMode == .onDemand else {
                     throw BillingError.refused(.notPayPerUse, "resource \(id) is \(resource.billingMode.rawValue); only pay-per-use resources are deleted (release or unsubscribe the others)")
                 }
@@ -49,13 +47,13 @@ extension Engine {
                     member.nextAttemptAt = nil
                     member.dueAt = nil
                     try ResourceStore.update(context.db, member)
-                    deleted.append(member.json(context.calendar))
+                    deleted.append(member)
                 }
-                try context.emit("resource.deleted", account: input.0, subject: id,
+                try context.emit("resource.deleted", account: input.accountID, subject: id,
                                  data: ["deleted_at": .integer(context.now), "resource_ids": .array(group.map { .string($0.id) })])
             }
-            context.audit(account: input.0, detail: ["resource_ids": .array(input.1.map { .string($0) })])
-            return ["resources": .array(deleted)]
+            context.audit(account: input.accountID, detail: ["resource_ids": .array(input.resourceIDs.map { .string($0) })])
+            return ResourcesResponse(resources: deleted, calendar: context.calendar)
         })
     }
 }

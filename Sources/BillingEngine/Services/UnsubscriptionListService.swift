@@ -11,17 +11,13 @@ extension Engine {
     /// "with_counts"?: bool}` → `{"resources": [{…resource, "resource_ids", "class", "reason",
     /// "message", "refund_fen"}], "next_cursor", "has_more", "counts"?}`.
     public func listUnsubscriptions(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: { reader -> (UnsubscriptionFilter, Int64?, Int64, Bool) in
-            let filter = try UnsubscriptionFilter(reader)
-            return (filter, try Engine.rowCursor(reader), try reader.optionalInt("limit", in: 1...100) ?? 20,
-                    try reader.optionalBool("with_counts") ?? false)
-        }) { context, input in
-            let (filter, after, limit, withCounts) = input
+        try query(requestJSON, parse: UnsubscriptionListRequest.init) { context, input in
+            let (filter, after, limit, withCounts) = (input.filter, input.after, input.limit, input.withCounts)
             _ = try AccountStore.require(context.db, filter.account)
             // The class is worked out, not stored, so the class filter applies to what the keyset
             // read returns: a page reads at most `scanBudget` resources and may come back short
             // while `has_more` is true; the cursor still moves past everything read.
-            var rows: [JSONValue] = []
+            var rows: [(resource: Resource, group: RefundGroup)] = []
             var cursor = after ?? Int64.max
             var scanned: Int64 = 0
             reading: while rows.count < Int(limit) && scanned < UnsubscriptionFilter.scanBudget {
@@ -31,17 +27,13 @@ extension Engine {
                     scanned += 1
                     cursor = sequence
                     let (resource, group) = try Engine.unsubscriptionClass(of: id, filter: filter, context: context)
-                    if filter.matches(group.refundClass) { rows.append(try Engine.unsubscriptionRow(resource, group, context: context)) }
+                    if filter.matches(group.refundClass) { rows.append((resource, group)) }
                     if rows.count == Int(limit) { break reading }
                 }
             }
             let more = try !filter.candidates(context.db, before: cursor, limit: 1).isEmpty
-            var document: [String: JSONValue] = [
-                "resources": .array(rows), "has_more": .bool(more),
-                "next_cursor": cursor == Int64.max ? .null : .string(String(cursor)),
-            ]
-            if withCounts { document["counts"] = try filter.classCounts(context) }
-            return .object(document)
+            return try UnsubscriptionListResponse(rows: rows, nextCursor: cursor == Int64.max ? nil : cursor, hasMore: more,
+                                                  counts: withCounts ? .some(try filter.classCounts(context)) : .none, context: context)
         }
     }
 

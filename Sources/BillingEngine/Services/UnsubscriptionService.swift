@@ -74,9 +74,10 @@ extension Engine {
     /// "RENEWAL_ONLY", "fallback_expiry"?}` → the class of each resource and its full breakdown,
     /// with a `quote_id` naming the state it was computed on.
     public func quoteRefund(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: Engine.refundRequest) { context, input in
-            let plan = try Unsubscriptions.planRefund(account: input.account, resourceIDs: input.ids, type: input.type, fallback: input.fallback, context: context)
-            return try Engine.planDocument(plan, context: context)
+        try query(requestJSON, parse: RefundQuoteRequest.init) { context, input in
+            let plan = try Unsubscriptions.planRefund(account: input.accountID, resourceIDs: input.resourceIDs, type: input.type,
+                                             fallback: input.fallbackExpiry, context: context)
+            return try RefundQuoteResponse(plan, context: context)
         }
     }
 
@@ -86,15 +87,12 @@ extension Engine {
     /// order per group (a combined order for several): above the large-refund threshold it waits
     /// for review (U2), else it is refunded and completed at once (U1, U5).
     public func unsubscribe(_ requestJSON: String?) throws -> String {
-        try perform("resource.unsubscribe", requestJSON, parse: { reader in
-            (try Engine.refundRequest(reader), try reader.optionalString("quote_id", maxLength: 64),
-             try reader.optionalInt("reason_type", in: 1...5), try reader.optionalString("reason", maxLength: 500))
-        }, apply: { context, input in
-            let (request, quoteID, reasonType, reason) = input
-            let plan = try Unsubscriptions.planRefund(account: request.account, resourceIDs: request.ids, type: request.type,
-                                             fallback: request.fallback, context: context)
-            let document = try Engine.planDocument(plan, context: context)
-            if let quoteID, case .object(let fields) = document, fields["quote_id"] != .string(quoteID) {
+        try perform("resource.unsubscribe", requestJSON, parse: UnsubscribeRequest.init, apply: { context, input in
+            let (request, quoteID, reasonType, reason) = (input.quote, input.quoteID, input.reasonType, input.reason)
+            let plan = try Unsubscriptions.planRefund(account: request.accountID, resourceIDs: request.resourceIDs, type: request.type,
+                                             fallback: request.fallbackExpiry, context: context)
+            let quote = try RefundQuoteResponse(plan, context: context)
+            if let quoteID, quote.quoteID != .string(quoteID) {
                 throw BillingError.refused(.quoteStale, "the refund changed since the quote (time passed or the resource changed); quote again")
             }
             for group in plan.groups where group.refundClass == .notAllowed || group.refundClass == .failedCreation {
@@ -106,13 +104,13 @@ extension Engine {
             let status: OrderStatus = review ? .pendingReview : .refunding
             var root: Order?
             if plan.groups.count > 1 {
-                root = try Refunds.createRefundOrder(plan.groups.flatMap(\.entries), account: request.account, sourceOrder: nil, combined: nil,
+                root = try Refunds.createRefundOrder(plan.groups.flatMap(\.entries), account: request.accountID, sourceOrder: nil, combined: nil,
                                                     isCombined: true, productType: plan.groups[0].primary.productType,
                                                     billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
             }
             var orders: [Order] = []
             for group in plan.groups {
-                let order = try Refunds.createRefundOrder(group.entries, account: request.account, sourceOrder: group.primary.orderID,
+                let order = try Refunds.createRefundOrder(group.entries, account: request.accountID, sourceOrder: group.primary.orderID,
                                                          combined: root?.id, productType: group.primary.productType,
                                                          billingMode: BillingMode.prepaid.rawValue, status: status, context: context)
                 try Refunds.reserveRefund(group.entries, order: order.id, context: context)
@@ -140,14 +138,12 @@ extension Engine {
             }
             let top = root ?? orders[0]
             let total = try plan.total
-            try context.emit(review ? "order.refund_review_required" : "order.refunded", account: request.account, subject: top.id,
+            try context.emit(review ? "order.refund_review_required" : "order.refunded", account: request.accountID, subject: top.id,
                              data: ["total_refund_fen": .integer(total.fen), "type": .string(request.type)])
-            context.audit(account: request.account, subject: top.id,
-                          detail: ["resource_ids": .array(request.ids.map { .string($0) }), "type": .string(request.type),
+            context.audit(account: request.accountID, subject: top.id,
+                          detail: ["resource_ids": .array(request.resourceIDs.map { .string($0) }), "type": .string(request.type),
                                    "total_refund_fen": .integer(total.fen), "review": .bool(review)])
-            guard case .object(var fields) = try Engine.orderDetail(top.id, account: request.account, context: context) else { return .null }
-            fields["quote"] = Engine.stamped(document)
-            return .object(fields)
+            return try OrderDetailResponse.load(top.id, account: request.accountID, quote: Engine.stamped(quote.json), context: context)
         })
     }
 }
@@ -157,28 +153,14 @@ extension Engine {
     /// `{"actor", "account_id", "resource_id", "blocks": [] or any of "INVOICED_MARKETPLACE",
     /// "ARCHIVED", "SUPPORT_BENEFIT_USED"}` replaces them.
     public func setRefundBlocks(_ requestJSON: String?) throws -> String {
-        let allowed = [NotRefundableReason.invoicedMarketplace, .archived, .supportBenefitUsed].map(\.rawValue)
-        return try perform("resource.refund_blocks", requestJSON, parse: { reader -> (String, String, [String]) in
-            let account = try reader.string("account_id", maxLength: 64)
-            let id = try reader.string("resource_id", maxLength: 64)
-            guard let values = try reader.optionalArray("blocks", maxCount: 3) else {
-                throw BillingError.invalid(.missingField, "request.blocks is required (an empty list clears them)")
-            }
-            let blocks = try values.enumerated().map { index, value -> String in
-                guard case .string(let block) = value, allowed.contains(block) else {
-                    throw BillingError.invalid(.unknownValue, "request.blocks[\(index)] must be one of \(allowed.joined(separator: ", "))")
-                }
-                return block
-            }
-            return (account, id, Array(Set(blocks)).sorted())
-        }, apply: { context, input in
-            var resource = try ResourceStore.require(context.db, input.1, account: input.0)
-            resource.refundBlocks = input.2
+        try perform("resource.refund_blocks", requestJSON, parse: RefundBlocksRequest.init, apply: { context, input in
+            var resource = try ResourceStore.require(context.db, input.resourceID, account: input.accountID)
+            resource.refundBlocks = input.blocks
             try ResourceStore.update(context.db, resource)
-            let blocks = JSONValue.array(input.2.map { .string($0) })
-            try context.emit("resource.refund_blocks_set", account: input.0, subject: input.1, data: ["blocks": blocks])
-            context.audit(account: input.0, subject: input.1, detail: ["blocks": blocks])
-            return ["resource_id": .string(input.1), "blocks": blocks]
+            let response = RefundBlocksResponse(resourceID: input.resourceID, blocks: input.blocks)
+            try context.emit("resource.refund_blocks_set", account: input.accountID, subject: input.resourceID, data: ["blocks": response.blocksJSON])
+            context.audit(account: input.accountID, subject: input.resourceID, detail: ["blocks": response.blocksJSON])
+            return response
         })
     }
 }
