@@ -1,12 +1,7 @@
 import FoundationEssentials
 
-/// The kinds of export (§3.9, §4.9).
-enum ExportKind: String, CaseIterable {
-    case orders = "ORDERS"
-    case pendingOrders = "PENDING_ORDERS"
-    case renewals = "RENEWALS"
-    case renewalPrices = "RENEWAL_PRICES"
-
+/// The column headers of each kind of export (the kinds themselves: Domain/ExportKind.swift).
+extension ExportKind {
     /// Column headers in English and Chinese.
     func headers(_ language: String) -> [String] {
         let zh = language == "zh"
@@ -28,25 +23,8 @@ enum ExportKind: String, CaseIterable {
     }
 }
 
-/// An export record as stored.
-struct ExportRecord {
-    var id: String
-    var account: String
-    var kind: ExportKind
-    var status: String
-    var request: JSONValue
-    var language: String
-    var directory: String
-    var fileName: String
-    var rowsExpected: Int64
-    var rowsWritten: Int64
-    var bytes: Int64
-    var cursor: String?
-    var createdAt: Int64
-    var purgeAt: Int64
-    var completedAt: Int64?
-    var failureReason: String?
-
+/// An export record as the host reads it.
+extension ExportRecord {
     var path: String { directory + "/" + fileName }
 
     var json: JSONValue {

@@ -140,18 +140,8 @@ extension Engine {
     }
 }
 
-/// The filters of the order list (§3.8), shared by the list, its counts and its export.
-struct OrderFilter {
-    var account: String
-    var orderID: String?
-    var from: Int64?
-    var to: Int64?
-    /// Request key and accepted values: each filter takes one value or several (any of them).
-    var filters: [(key: String, values: [String])] = []
-
-    /// The request keys of the filters that take values.
-    private static let keys = ["product_type", "order_type", "status", "billing_mode"]
-
+/// Reading the order list's filters from a request, and the reads it drives.
+extension OrderFilter {
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
         orderID = try reader.optionalString("order_id", maxLength: 64)
@@ -164,7 +154,7 @@ struct OrderFilter {
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
                                            "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for key in OrderFilter.keys {
+        for key in OrderFilter.requestKeys {
             if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((key, values)) }
         }
     }
@@ -173,7 +163,7 @@ struct OrderFilter {
     /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for key in OrderFilter.keys {
+        for key in OrderFilter.requestKeys {
             guard let values = filters.first(where: { $0.key == key })?.values else { continue }
             fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }

@@ -1,12 +1,3 @@
-/// One amount going back: what `source` (and coupon) paid for `resource` under `paidBy`.
-struct RefundEntry {
-    var resource: String
-    var paidBy: String
-    var source: FundingSource
-    var coupon: String?
-    var amount: Money
-}
-
 extension Engine {
     /// Creates an unsubscription order that gives money back along the way it came and
     /// completes it at once (U1 then U5: the engine credits immediately). Used for resources

@@ -28,22 +28,8 @@ extension Engine {
     }
 }
 
-/// The filters of the renewal view, shared by the view, its counts and the renewal-list exports.
-struct RenewalFilter {
-    /// The most instance ids one search takes (the guide's search box).
-    static let maximumResourceIDs = 200
-
-    var account: String
-    /// A policy, or "ALL" for every policy.
-    var tab: String
-    var from: Int64?
-    var to: Int64?
-    /// Instance ids searched for ("resource_id" and "resource_ids" together), nil for all.
-    var resources: [String]?
-    var order: String?
-    var status: String?
-    var hidePending: Bool
-
+/// Reading the renewal view's filters from a request, and the reads it drives.
+extension RenewalFilter {
     init(_ reader: ObjectReader, account: String) throws {
         self.account = account
         guard let tab = try reader.optionalChoice("tab", ["ALL"] + ExpiryPolicy.allCases.map(\.rawValue)) else {

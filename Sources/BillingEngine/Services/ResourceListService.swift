@@ -25,3 +25,16 @@ extension Engine {
         }
     }
 }
+
+/// Reading the resource list's filters from a request (the filter itself is storage's:
+/// Storage/ResourceListStore.swift).
+extension ResourceListFilter {
+    init(_ reader: ObjectReader, account: String) throws {
+        self.account = account
+        let allowed: [String: [String]] = ["status": ResourceStatus.allCases.map(\.rawValue),
+                                           "billing_mode": BillingMode.allCases.map(\.rawValue)]
+        for (key, column) in ResourceListFilter.requestKeys {
+            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
+        }
+    }
+}

@@ -1,12 +1,3 @@
-/// One usage record as the host reports it.
-struct UsageRecord: Equatable {
-    var usageID: String
-    var resourceID: String
-    var quantity: Int64
-    var start: Int64
-    var end: Int64
-}
-
 extension Engine {
     /// Rates pay-per-use usage (§2.3, §2.4): `{"actor", "account_id", "records": [{"usage_id",
     /// "resource_id", "quantity", "start", "end"}]}` (1–1000). Each usage id counts once per

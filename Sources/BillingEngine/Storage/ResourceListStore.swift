@@ -8,16 +8,7 @@ struct ResourceListFilter {
     var filters: [(column: String, values: [String])] = []
 
     /// The request keys of the filters that take values, with their columns.
-    private static let keys = [("status", "status"), ("billing_mode", "billing_mode"), ("product_type", "product_type")]
-
-    init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
-        let allowed: [String: [String]] = ["status": ResourceStatus.allCases.map(\.rawValue),
-                                           "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for (key, column) in ResourceListFilter.keys {
-            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
-        }
-    }
+    static let requestKeys = [("status", "status"), ("billing_mode", "billing_mode"), ("product_type", "product_type")]
 
     /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
     private func conditions(skipping: String? = nil) -> ([String], [DatabaseBindable]) {
