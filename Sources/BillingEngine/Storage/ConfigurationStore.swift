@@ -8,7 +8,7 @@ enum ConfigurationStore {
 
     /// The stored document, decoded; nil before the first change (the defaults apply).
     static func load(_ db: Connection) throws -> Configuration? {
-        try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }.map(Configuration.decodeStored)
+        try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }.map(decode)
     }
 
     static func save(_ db: Connection, _ configuration: Configuration) throws {
