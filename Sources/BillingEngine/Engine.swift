@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// The facade of the library: one handle on one SQLite file, with its own clock.
+/// The facade of the library: one handle on one database (an SQLite file today, reached only
+/// through `Connection`), with its own clock.
 ///
 /// A handle is safe to share across threads: its one connection and its clock live behind a
 /// lock. Several handles and several processes may open the same file; every write is one
