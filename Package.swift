@@ -26,20 +26,46 @@ let package = Package(
         // The public header, imported so that `@c @implementation` makes the compiler check
         // every export against its declaration in include/billing.h.
         .systemLibrary(name: "CBilling", path: "include"),
+        // The layers, each a target so that a wrong import does not compile (README, Layout).
+        // Values and rules: pure Swift, no SQLite, no JSON text, no I/O.
+        .target(
+            name: "BillingDomain",
+            path: "Sources/BillingDomain"
+        ),
+        // JSON text (strict parser, canonical writer, the request reader), CSV, and the
+        // documents of domain values.
+        .target(
+            name: "BillingDocuments",
+            dependencies: ["BillingDomain"],
+            path: "Sources/BillingDocuments"
+        ),
+        // Password hashes, tokens and digests from libsodium (never hand-written crypto).
+        .target(
+            name: "BillingSecurity",
+            dependencies: ["BillingDomain", "CSodium"],
+            path: "Sources/BillingSecurity"
+        ),
+        // The database: connection, schema and migrations, one store per aggregate.
+        .target(
+            name: "BillingStorage",
+            dependencies: ["BillingDomain", "BillingDocuments", "BillingSecurity", "CSQLite"],
+            path: "Sources/BillingStorage"
+        ),
+        // The operations: one transaction each, composing rules and stores.
         .target(
             name: "BillingEngine",
-            dependencies: ["CSQLite", "CSodium"],
+            dependencies: ["BillingDomain", "BillingDocuments", "BillingSecurity", "BillingStorage"],
             path: "Sources/BillingEngine"
         ),
         .target(
             name: "CBillingAPI",
-            dependencies: ["BillingEngine", "CBilling"],
+            dependencies: ["BillingEngine", "BillingDomain", "BillingDocuments", "CBilling"],
             path: "Sources/CBillingAPI",
             swiftSettings: [.enableExperimentalFeature("CImplementation")]
         ),
         .testTarget(
             name: "BillingEngineTests",
-            dependencies: ["BillingEngine"],
+            dependencies: ["BillingEngine", "BillingDomain", "BillingDocuments", "BillingSecurity", "BillingStorage"],
             path: "Tests/BillingEngineTests"
         ),
     ]

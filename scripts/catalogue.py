@@ -365,7 +365,7 @@ class Scanner:
         self.reason_sites = []  # (reason, status name, source, position, function)
         self.event_sites = []   # (type, fields or None, source, position, function)
         for s in self.sources:
-            if s.rel.endswith("Domain/BillingError.swift"):
+            if s.rel.endswith("/BillingError.swift"):
                 self._scan_error_helpers_only(s)
                 continue
             self._scan_reasons(s)
@@ -379,7 +379,7 @@ class Scanner:
 
     def _statuses(self):
         for s in self.sources:
-            if s.rel.endswith("Domain/BillingError.swift"):
+            if s.rel.endswith("/BillingError.swift"):
                 m = re.search(r"enum\s+Status\b[^{]*\{", s.code)
                 if m:
                     body = s.code[m.end():matching(s.code, m.end() - 1)]
@@ -444,7 +444,7 @@ class Scanner:
         "\\(what)_not_found"), or ("fixed", reason)."""
         helpers = {}
         for s in self.sources:
-            if not s.rel.endswith("Domain/BillingError.swift"):
+            if not s.rel.endswith("/BillingError.swift"):
                 continue
             for f in (g for g in self.functions if g.source is s and g.static):
                 header = s.code[f.start:f.body_start]

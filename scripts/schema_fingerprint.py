@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes Sources/BillingEngine/Storage/SchemaFingerprint+Released.swift: the schema objects the
-migrations of Sources/BillingEngine/Storage/Schema.swift create, which every open compares a
+"""Writes Sources/BillingStorage/SchemaFingerprint+Released.swift: the schema objects the
+migrations of Sources/BillingStorage/Schema.swift create, which every open compares a
 file's schema with (so that no process has to run every migration into a scratch database).
 
 Run it after appending a migration (python3 scripts/schema_fingerprint.py); the Swift test
@@ -13,8 +13,8 @@ import sqlite3
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMA = os.path.join(ROOT, "Sources/BillingEngine/Storage/Schema.swift")
-OUTPUT = os.path.join(ROOT, "Sources/BillingEngine/Storage/SchemaFingerprint+Released.swift")
+SCHEMA = os.path.join(ROOT, "Sources/BillingStorage/Schema.swift")
+OUTPUT = os.path.join(ROOT, "Sources/BillingStorage/SchemaFingerprint+Released.swift")
 
 
 def migrations(source):

@@ -12,7 +12,7 @@
   the database through the public API.
 * `check_database`: the invariants checked after a crash or a hammer run, through the API
   (billing_verify, ledgers, order details) and read-only SQL on the file (tables named in
-  Sources/BillingEngine/Storage/Schema.swift).
+  Sources/BillingStorage/Schema.swift).
 """
 
 import collections

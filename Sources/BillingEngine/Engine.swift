@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 /// The facade of the library: one handle on one database (an SQLite file today, reached only
 /// through `Connection`), with its own clock.
@@ -86,9 +89,7 @@ public final class Engine: @unchecked Sendable {
     func loadConfiguration() throws -> Configuration {
         let revision = try ConfigurationStore.revision(db)
         if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
-        // Costs stored by an older library below today's floors rise to them (a rule, so it is
-        // applied to what storage read, not inside the decoder).
-        let value = PasswordHashCost.raisedToFloors(try ConfigurationStore.load(db) ?? Configuration())
+        let value = try ConfigurationStore.load(db) ?? Configuration()
         cachedConfiguration = (revision, value)
         return value
     }

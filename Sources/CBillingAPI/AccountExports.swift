@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Accounts, money, coupons, platform accounts and login: each a JSON call (see billing.h).
 

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import BillingEngine
+import BillingDomain
+import BillingDocuments
 
 /// The one way into the engine from C: clears the thread's last error, runs `body`, and turns
 /// any error into a status code plus last error. Nothing thrown escapes to C.

@@ -5,6 +5,8 @@ import Darwin
 #endif
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 /// The shape of every JSON export: engine, request text, response text.
 typealias JSONExport = @Sendable (OpaquePointer?, UnsafePointer<CChar>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32

@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 @c @implementation
 public func billing_engine_open(_ path: UnsafePointer<CChar>?, _ options: UnsafePointer<CChar>?,

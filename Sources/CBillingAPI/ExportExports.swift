@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Export records and their files: each a JSON call (see billing.h).
 

@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import BillingEngine
+import BillingDomain
+import BillingDocuments
 
 /// The calling thread's last error, kept in a pthread key whose destructor frees it when the
 /// thread ends (the library is linked with -z nodelete so that destructor stays loaded).

@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Catalog, orders, payment, provisioning and the scheduler: each a JSON call (see billing.h).
 

@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Unsubscription and refunds: each a JSON call (see billing.h).
 

@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Renewals, expiry policies, release and the renewal view: each a JSON call (see billing.h).
 

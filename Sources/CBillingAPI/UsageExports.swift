@@ -1,5 +1,7 @@
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 // Pay-per-use usage and packages: each a JSON call (see billing.h).
 

@@ -5,6 +5,8 @@ import Darwin
 #endif
 import BillingEngine
 import CBilling
+import BillingDomain
+import BillingDocuments
 
 @c @implementation
 public func billing_version() -> UnsafePointer<CChar>? {

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("Accounts, balances and settings")
 struct AccountTests {

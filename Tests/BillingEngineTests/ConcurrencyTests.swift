@@ -1,6 +1,9 @@
 import Dispatch
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("Concurrency: threads and handles on one file")
 struct ConcurrencyTests {

@@ -1,6 +1,9 @@
 import FoundationEssentials
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// Files the engine must refuse without touching them, and stored values it cannot read.
 /// (The C ABI versions, with WAL files and directory listings, are in

@@ -1,6 +1,9 @@
 import FoundationEssentials
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 extension Shop {
     func export(_ body: String) throws -> [String: JSONValue] {

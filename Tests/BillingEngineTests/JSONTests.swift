@@ -5,6 +5,9 @@ import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// The direct reader and writer against the ones they replaced (`LegacyJSON`): every input
 /// must give the same value or be refused with the same reason, and every value the same text.

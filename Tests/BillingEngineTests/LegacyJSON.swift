@@ -1,5 +1,8 @@
 import FoundationEssentials
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// The JSON reader and writer of 0.2.0 before the direct `JSONParser` and `JSONWriter`
 /// replaced them, kept as the reference the differential tests compare with: the token

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// A shop with a monthly ECS (with a bound system disk), an EVS, a VPC needing review, a
 /// pay-per-use bandwidth, a hardware box and an OBS package; and one funded account.

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("Orders: the transitions T1–T15, combined orders, payment")
 struct OrderTests {

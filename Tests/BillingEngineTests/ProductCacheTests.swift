@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// Decoded products are reused only for the very text and time they came from.
 @Suite("Product cache")

@@ -1,4 +1,5 @@
 @testable import BillingEngine
+@testable import BillingStorage
 
 /// A `Connection` of the tests' own that forwards every call to another connection and records
 /// the text of each statement run through it. An engine opened on it (`manualEngine(wrap:)`)

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// Defects found by the stress drivers, each kept as a test.
 @Suite("Regressions")

@@ -1,6 +1,9 @@
 import FoundationEssentials
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// The renewal price wherever it shows (quote, renewal-price export, applicable coupons) is
 /// what renewing charges, and a batch renewal takes what the guide allows.

@@ -1,6 +1,9 @@
 import Dispatch
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("A year under the manual clock")
 struct SimulationTests {

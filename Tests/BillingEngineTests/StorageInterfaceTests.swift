@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// The engine reaches the database through the `Connection` interface only: opened on a
 /// wrapper that is no SQLite connection (`RecordingConnection`, forwarding to one), an order's

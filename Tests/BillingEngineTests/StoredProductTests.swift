@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// Stored products are read by the store's own decoder, not the request reader: a request check
 /// tightened after a product was stored must never make that product unreadable.

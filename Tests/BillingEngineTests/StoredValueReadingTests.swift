@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// What the file holds is read strictly and added up with checked arithmetic: a damaged or
 /// forged value is a storage or range error naming what it is, never a null, a silent

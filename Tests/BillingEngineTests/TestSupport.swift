@@ -5,6 +5,9 @@ import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// 2024-01-01 10:30:00 +08:00, the start of the EVS worked example.
 let january1st2024 = BusinessCalendar.chinaStandard.instant(CivilDate(year: 2024, month: 1, day: 1), hour: 10, minute: 30)

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 /// Rehearsals (quotes computed by the write path) and savepoints: what they undo is undone
 /// whole, and an undo that fails is an error, never swallowed.

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 extension Shop {
     func quote(_ ids: [String], _ extra: String = "") throws -> [String: JSONValue] {

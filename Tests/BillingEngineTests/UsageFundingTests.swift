@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 @Suite("Usage funding through the payment allocation (pure)")
 struct UsageFundingTests {

@@ -1,5 +1,8 @@
 import Testing
 @testable import BillingEngine
+@testable import BillingDomain
+@testable import BillingDocuments
+@testable import BillingStorage
 
 extension Shop {
     func usage(_ records: [(String, String, Int64, Int64, Int64)]) throws -> [String: JSONValue] {

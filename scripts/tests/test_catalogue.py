@@ -62,7 +62,7 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertIn("reason another_fake_reason (status 3) is in the sources but missing", output)
 
     def test_a_new_helper_in_billing_error_is_understood(self):
-        path = os.path.join(self.sources, "BillingEngine", "Domain", "BillingError.swift")
+        path = os.path.join(self.sources, "BillingDomain", "Values", "BillingError.swift")
         with open(path) as handle:
             text = handle.read()
         helper = ('    public static func busyFor(_ what: String, _ message: String) -> BillingError {\n'

@@ -1,5 +1,5 @@
 """Services hold no SQL (issue 14, item 2): every statement lives in a store under
-Sources/BillingEngine/Storage/, and services call stores with domain values. A file under
+Sources/BillingStorage/, and services call stores with domain values. A file under
 Services/ that runs SQL itself, or builds a piece of it, fails this test.
 
 ALLOWED lists the files whose SQL is still pending, each with its reason; shrink it as they

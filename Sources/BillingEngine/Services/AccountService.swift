@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Creates or updates a customer account from the host's KYC data:
     /// `{"actor", "account_id", "type"?, "realname_verified"?, "restricted"?, "freeze"?, "level"?,

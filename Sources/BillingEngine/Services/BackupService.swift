@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 extension Engine {
     /// Writes a consistent copy of the database to a new file while other handles and processes

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Records money the host received for an account: `{"actor", "account_id", "amount_fen" (> 0),
     /// "external_reference"}`. The reference (the payment's id at the host) makes top-ups

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Defines or replaces a product: `{"actor", "product": {…}}` (see billing.h for the fields).
     /// Orders keep the prices they were made with, so a change affects only later quotes.

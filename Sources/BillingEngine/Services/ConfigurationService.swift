@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The platform configuration as a JSON document (`{"schema_version", "configuration": {…}}`).
     public func configurationJSON() throws -> String {

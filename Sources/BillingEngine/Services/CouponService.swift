@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Issues a coupon to an account (the host decides who gets what):
     /// `{"actor", "account_id", "kind", "face_value_fen"? (vouchers, cash coupons, stored-value

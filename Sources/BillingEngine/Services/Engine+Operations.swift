@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The version stamped on every response document.
     public static let schemaVersion: Int64 = 1

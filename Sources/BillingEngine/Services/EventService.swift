@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// A page of the event outbox: `{"after": cursor?, "limit": 1–1000?, "account_id": …?,
     /// "from"?: "start" | "end"}` → `{"events": […], "next_cursor": "…", "has_more": bool}`.

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Whether a policy change is allowed (§4.6): every change between different policies is,
     /// AUTO_RENEW to AUTO_RENEW modifies it; leaving NO_RENEW for manual or auto renewal needs

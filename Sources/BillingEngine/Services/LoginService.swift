@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 extension Engine {
     /// Logs in with a phone number, e-mail address or user name and a password:
     /// `{"identifier", "password"}` → `{"platform_account", "account_id"}`.

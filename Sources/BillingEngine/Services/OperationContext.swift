@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// What one business operation sees and writes through while its transaction is open:
 /// the connection, the instant, the actor, the policy, and the outbox and audit log.
 public final class OperationContext {

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Cancels pending-payment orders for the customer (T11), at most `max_batch_cancel` (30)
     /// at once: `{"actor", "account_id", "order_ids": [...], "reason"?}` → `{"results":

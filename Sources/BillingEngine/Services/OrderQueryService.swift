@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// An order's details (§3.7): `{"account_id", "order_id"}` → `{"order": {…, "lines",
     /// "sub_orders", "resources", "payments", "refunds"}}`. Another account's order is not found.
@@ -140,10 +144,10 @@ extension Engine {
     }
 }
 
-/// Reading the order list's filters from a request, and the reads it drives.
+/// Reading the order-list filters from a request and writing them back (stored with an export).
 extension OrderFilter {
     init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
+        self.init(account: account)
         orderID = try reader.optionalString("order_id", maxLength: 64)
         from = try reader.optionalInstant("created_from")
         to = try reader.optionalInstant("created_to")
@@ -154,7 +158,7 @@ extension OrderFilter {
         }
         let allowed: [String: [String]] = ["order_type": OrderType.allCases.map(\.rawValue), "status": OrderStatus.allCases.map(\.rawValue),
                                            "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for key in OrderFilter.requestKeys {
+        for key in OrderFilter.keys {
             if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((key, values)) }
         }
     }
@@ -163,7 +167,7 @@ extension OrderFilter {
     /// value as a string, several as an array.
     var json: JSONValue {
         var fields: [String: JSONValue] = ["order_id": JSONValue(orderID), "created_from": JSONValue(from), "created_to": JSONValue(to)]
-        for key in OrderFilter.requestKeys {
+        for key in OrderFilter.keys {
             guard let values = filters.first(where: { $0.key == key })?.values else { continue }
             fields[key] = values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
         }

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// One purchase item of a quote or order request.
 struct PurchaseItem {
     var productID: String

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// What paying a pending order with the chosen coupons would take, before paying it (the
     /// pay dialog of the pending-orders page): `{"account_id", "order_id", "coupon_ids"?}`.

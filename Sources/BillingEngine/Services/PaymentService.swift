@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// A payment decided but not yet written: which orders, how each line is paid, which coupons.
 struct PaymentPlan {
     var root: Order

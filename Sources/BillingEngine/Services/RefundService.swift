@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Creates an unsubscription order that gives money back along the way it came and
     /// completes it at once (U1 then U5: the engine credits immediately). Used for resources

@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 extension Engine {
     /// The eligibility checks E1–E4 for an account, all of them: `{"account_id"}` →
     /// `{"eligible", "checks": [{"check", "passed", "code"?, "message"?}]}`.

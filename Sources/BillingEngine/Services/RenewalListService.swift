@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The renewal-management view (§4.6, §3.8): primary yearly/monthly resources of one policy
     /// tab (or ALL of them), soonest expiry first: `{"account_id", "tab": "ALL"|"MANUAL"|
@@ -28,14 +32,13 @@ extension Engine {
     }
 }
 
-/// Reading the renewal view's filters from a request, and the reads it drives.
+/// Reading the renewal-view filters from a request and writing them back (stored with an export).
 extension RenewalFilter {
     init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
         guard let tab = try reader.optionalChoice("tab", ["ALL"] + ExpiryPolicy.allCases.map(\.rawValue)) else {
             throw BillingError.invalid("missing_field", "request.tab is required (ALL, MANUAL, AUTO_RENEW, TO_ON_DEMAND or NO_RENEW)")
         }
-        self.tab = tab
+        self.init(account: account, tab: tab)
         from = try reader.optionalInstant("expire_from")
         to = try reader.optionalInstant("expire_to")
         let single = try reader.optionalString("resource_id", maxLength: 64)

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// What renewing resources would cost now (§4.3, §4.4), for the renew dialog and the
     /// "renewal price" column: `{"account_id", "resource_ids", "period"?, "unified_expiry"?,

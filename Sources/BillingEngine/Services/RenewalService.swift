@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Refuses renewal of a resource for the first reason of §4.3 / §9.2 that applies.
     /// An auto-renewal already enabled keeps working when the product goes off sale (§4.5).

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The host deleted pay-per-use resources in its cloud (§2.3: billing ends at the deletion
     /// instant): `{"actor", "account_id", "resource_ids": [...]}`. Each resource (with its bound

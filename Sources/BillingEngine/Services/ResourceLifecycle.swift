@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// What one scheduler pass did to resources.
 struct LifecycleCounts {
     var values: [String: Int64] = [:]

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The account page's resources (issue 16): every resource of the account, ended ones
     /// (RELEASED, UNSUBSCRIBED, DELETED, PROVISION_FAILED) included, newest first:
@@ -22,19 +26,6 @@ extension Engine {
                                                  "has_more": .bool(keys.count > page.count)]
             if withCounts { document["counts"] = try filter.statusCounts(context.db) }
             return .object(document)
-        }
-    }
-}
-
-/// Reading the resource list's filters from a request (the filter itself is storage's:
-/// Storage/ResourceListStore.swift).
-extension ResourceListFilter {
-    init(_ reader: ObjectReader, account: String) throws {
-        self.account = account
-        let allowed: [String: [String]] = ["status": ResourceStatus.allCases.map(\.rawValue),
-                                           "billing_mode": BillingMode.allCases.map(\.rawValue)]
-        for (key, column) in ResourceListFilter.requestKeys {
-            if let values = try reader.optionalChoices(key, allowed[key]) { filters.append((column, values)) }
         }
     }
 }

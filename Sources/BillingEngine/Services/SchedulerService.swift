@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Does the work that is due at the engine's now, in bounded batches:
     /// `{"actor", "limit"?: 1–10000 (per job, default 1000)}` → `{"now", "cancelled_orders",

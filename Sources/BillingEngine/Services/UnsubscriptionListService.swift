@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// The unsubscription page's tabs (§5, §9.1, §5.8): the account's live resources, newest
     /// purchase first, each with the class and reason `billing_refund_quote` gives it when quoted
@@ -80,8 +84,23 @@ extension Engine {
     }
 }
 
-/// Reading the unsubscription list's filters from a request, and the reads it drives.
-extension UnsubscriptionFilter {
+/// The filters of the unsubscription list: the tab (class) and the others (type, instances,
+/// product types), which the counts respect as well.
+struct UnsubscriptionFilter {
+    /// Resources a page classifies at most (each a few indexed reads).
+    static let scanBudget: Int64 = 1000
+    /// Every class the list can show (FAILED_CREATION resources were refunded when they failed
+    /// and are not live), and the tab of those that can be unsubscribed.
+    static let classes: [RefundClass] = [.fiveDay, .nonFiveDay, .renewalOnly, .inactive, .notAllowed]
+    static let refundable = "REFUNDABLE"
+
+    var account: String
+    var type: String
+    /// The classes asked for (nil: all).
+    var classes: Set<RefundClass>?
+    var resources: [String]?
+    var productTypes: [String]?
+
     init(_ reader: ObjectReader) throws {
         account = try reader.string("account_id", maxLength: 64)
         type = try reader.optionalChoice("type", ["RESOURCE", "RENEWAL_ONLY"]) ?? "RESOURCE"

@@ -1,3 +1,8 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+import BillingSecurity
+
 /// What an unsubscription does to one group (a primary and what goes with it).
 struct RefundGroup {
     var primary: Resource

@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 /// The parts of `verify` that catch changes made outside the library: the chain's head, rows
 /// that no longer match their last recorded write, and money that does not reconcile with
 /// the operations that moved it.

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BillingDomain
+import BillingDocuments
+import BillingStorage
 
 /// The first step of `verify`: whether the file itself is sound, before any invariant is
 /// computed from what it holds.

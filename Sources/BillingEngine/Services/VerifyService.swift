@@ -1,3 +1,7 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
 extension Engine {
     /// Recomputes the invariants from the stored facts and reports every breach with the rows
     /// involved: `{}` → `{"ok", "checked": {...}, "breaches": [{"check", "subject", "detail"}]}`.

@@ -1,0 +1,163 @@
+import BillingDomain
+
+extension Configuration {
+    /// The configuration as the JSON document hosts read and store.
+    public var json: JSONValue {
+        var levels: [String: JSONValue] = [:]
+        for level in CustomerLevel.allCases {
+            let days = graceRetention(for: level)
+            levels[level.rawValue] = [
+                "prepaid_grace_days": .integer(days.prepaidGraceDays),
+                "prepaid_retention_days": .integer(days.prepaidRetentionDays),
+                "on_demand_grace_days": .integer(days.onDemandGraceDays),
+                "on_demand_retention_days": .integer(days.onDemandRetentionDays),
+            ]
+        }
+        return [
+            "business_utc_offset": .string(BusinessCalendar.formatOffset(businessUTCOffsetSeconds)),
+            "currency": .string(currency),
+            "pay_deadline_seconds": .object(payDeadlineSeconds.mapValues { .integer($0) }),
+            "grace_and_retention": .object(levels),
+            "handling_fee_rates_bp": .object(handlingFeeRatesBP.mapValues { .array($0.map { .integer($0) }) }),
+            "handling_fee_beyond_table_bp": .integer(handlingFeeBeyondTableBP),
+            "five_day_refund_hours": .integer(fiveDayRefundHours),
+            "five_day_quota_per_year": .integer(fiveDayQuotaPerYear),
+            "default_deduction_days": .integer(defaultDeductionDays),
+            "default_unified_expiry_day": .integer(defaultUnifiedExpiryDay),
+            "large_refund_threshold_fen": .integer(largeRefundThreshold.fen),
+            "auto_renew_hour": .integer(autoRenewHour),
+            "expiry_reminder_days": .object(expiryReminderDays.mapValues { .array($0.map { .integer($0) }) }),
+            "max_coupons_per_payment": .integer(maxCouponsPerPayment),
+            "max_batch_cancel": .integer(maxBatchCancel),
+            "max_batch_renew": .integer(maxBatchRenew),
+            "export_retention_hours": .integer(exportRetentionHours),
+            "export_directory": JSONValue(exportDirectory),
+            "export_rows_per_step": .integer(exportRowsPerStep),
+            "max_renewal_price_export_rows": .integer(maxRenewalPriceExportRows),
+            "token_ttl_seconds": .integer(tokenTTLSeconds),
+            "refund_duration_granularity": .string(refundDurationGranularity),
+            "password_hash_ops_limit": .integer(passwordHashOpsLimit),
+            "password_hash_memory_bytes": .integer(passwordHashMemoryBytes),
+            "password_min_length": .integer(passwordMinimumLength),
+            "password_max_length": .integer(passwordMaximumLength),
+            "password_min_classes": .integer(passwordMinimumClasses),
+            "login_throttle_after_failures": .integer(loginThrottleAfterFailures),
+            "login_throttle_base_seconds": .integer(loginThrottleBaseSeconds),
+            "login_throttle_max_seconds": .integer(loginThrottleMaxSeconds),
+            "login_throttle_forget_seconds": .integer(loginThrottleForgetSeconds),
+        ]
+    }
+
+    /// Applies the fields present in `patch` on top of `self`, checking each; fields not
+    /// present keep their value, unknown fields are refused.
+    public func applying(_ patch: ObjectReader) throws -> Configuration {
+        var next = self
+        if let text = try patch.optionalString("business_utc_offset") {
+            guard let seconds = BusinessCalendar.parseOffset(text) else {
+                throw BillingError.invalid("invalid_offset", "\(patch.path).business_utc_offset must look like +08:00 (within ±14:00), got \(BillingError.quote(text))")
+            }
+            next.businessUTCOffsetSeconds = seconds
+        }
+        if let code = try patch.optionalString("currency", maxLength: 3) {
+            guard code.count == 3, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
+                throw BillingError.invalid("invalid_currency", "\(patch.path).currency must be a three-letter ISO 4217 code")
+            }
+            next.currency = code
+        }
+        if let deadlines = try patch.optionalObject("pay_deadline_seconds") {
+            next.payDeadlineSeconds = try Configuration.intMap(deadlines, in: 60...(365 * 86_400))
+            guard next.payDeadlineSeconds["default"] != nil else {
+                throw BillingError.invalid("missing_field", "\(deadlines.path).default is required")
+            }
+        }
+        if let levels = try patch.optionalObject("grace_and_retention") {
+            for level in CustomerLevel.allCases {
+                guard let entry = try levels.optionalObject(level.rawValue) else { continue }
+                next.graceAndRetention[level] = GraceRetention(
+                    try entry.int("prepaid_grace_days", in: 0...365),
+                    try entry.int("prepaid_retention_days", in: 0...365),
+                    try entry.int("on_demand_grace_days", in: 0...365),
+                    try entry.int("on_demand_retention_days", in: 0...365))
+                try entry.finish()
+            }
+            try levels.finish()
+        }
+        if let rates = try patch.optionalObject("handling_fee_rates_bp") {
+            var table: [String: [Int64]] = [:]
+            for key in rates.keys {
+                guard key == "MONTHLY" || key.hasPrefix("YEAR_") && Int64(key.dropFirst(5)).map({ (1...100).contains($0) }) == true else {
+                    throw BillingError.invalid("unknown_field", "\(rates.path).\(key) must be MONTHLY or YEAR_<n>")
+                }
+                guard let row = try rates.optionalIntArray(key, in: 0...10_000, maxCount: 100), !row.isEmpty else {
+                    throw BillingError.invalid("missing_field", "\(rates.path).\(key) must list at least one rate")
+                }
+                table[key] = row
+            }
+            try rates.finish()
+            next.handlingFeeRatesBP = table
+        }
+        next.handlingFeeBeyondTableBP = try patch.optionalInt("handling_fee_beyond_table_bp", in: 0...10_000) ?? next.handlingFeeBeyondTableBP
+        next.fiveDayRefundHours = try patch.optionalInt("five_day_refund_hours", in: 0...8760) ?? next.fiveDayRefundHours
+        next.fiveDayQuotaPerYear = try patch.optionalInt("five_day_quota_per_year", in: 0...1_000_000) ?? next.fiveDayQuotaPerYear
+        next.defaultDeductionDays = try patch.optionalInt("default_deduction_days", in: 2...7) ?? next.defaultDeductionDays
+        if let day = try patch.optionalInt("default_unified_expiry_day", in: -1...28) {
+            guard day != 0 else {
+                throw BillingError.invalid("out_of_range", "\(patch.path).default_unified_expiry_day must be 1–28 or -1 (month end)")
+            }
+            next.defaultUnifiedExpiryDay = day
+        }
+        next.largeRefundThreshold = try patch.optionalMoney("large_refund_threshold_fen") ?? next.largeRefundThreshold
+        next.autoRenewHour = try patch.optionalInt("auto_renew_hour", in: 0...23) ?? next.autoRenewHour
+        if let reminders = try patch.optionalObject("expiry_reminder_days") {
+            var table: [String: [Int64]] = [:]
+            for policy in ["MANUAL", "NO_RENEW", "TO_ON_DEMAND", "AUTO_RENEW"] {
+                if let days = try reminders.optionalIntArray(policy, in: 0...365, maxCount: 30) {
+                    table[policy] = Array(Set(days)).sorted(by: >)
+                }
+            }
+            try reminders.finish()
+            next.expiryReminderDays = table
+        }
+        next.maxCouponsPerPayment = try patch.optionalInt("max_coupons_per_payment", in: 0...100) ?? next.maxCouponsPerPayment
+        next.maxBatchCancel = try patch.optionalInt("max_batch_cancel", in: 1...1000) ?? next.maxBatchCancel
+        next.maxBatchRenew = try patch.optionalInt("max_batch_renew", in: 1...Configuration.maxBatchRenewLimit) ?? next.maxBatchRenew
+        next.exportRetentionHours = try patch.optionalInt("export_retention_hours", in: 1...8760) ?? next.exportRetentionHours
+        if let directory = try patch.optionalString("export_directory", maxLength: 1024) {
+            guard directory.hasPrefix("/"), !directory.split(separator: "/").contains("..") else {
+                throw BillingError.invalid("invalid_path", "\(patch.path).export_directory must be an absolute path without '..'")
+            }
+            next.exportDirectory = directory
+        }
+        next.exportRowsPerStep = try patch.optionalInt("export_rows_per_step", in: 10...100_000) ?? next.exportRowsPerStep
+        next.maxRenewalPriceExportRows = try patch.optionalInt("max_renewal_price_export_rows", in: 1...10_000_000) ?? next.maxRenewalPriceExportRows
+        next.tokenTTLSeconds = try patch.optionalInt("token_ttl_seconds", in: 60...(30 * 86_400)) ?? next.tokenTTLSeconds
+        next.refundDurationGranularity = try patch.optionalChoice("refund_duration_granularity", ["HOUR", "DAY"]) ?? next.refundDurationGranularity
+        next.passwordHashOpsLimit = try patch.optionalInt("password_hash_ops_limit", in: 1...20) ?? next.passwordHashOpsLimit
+        next.passwordHashMemoryBytes = try patch.optionalInt("password_hash_memory_bytes", in: PasswordHashCost.minimumMemoryBytes...(1 << 30)) ?? next.passwordHashMemoryBytes
+        try PasswordHashCost.check(opsLimit: next.passwordHashOpsLimit, memoryBytes: next.passwordHashMemoryBytes, path: patch.path)
+        next.passwordMinimumLength = try patch.optionalInt("password_min_length", in: 6...128) ?? next.passwordMinimumLength
+        next.passwordMaximumLength = try patch.optionalInt("password_max_length", in: 8...1024) ?? next.passwordMaximumLength
+        next.passwordMinimumClasses = try patch.optionalInt("password_min_classes", in: 1...4) ?? next.passwordMinimumClasses
+        guard next.passwordMinimumLength <= next.passwordMaximumLength else {
+            throw BillingError.invalid("out_of_range", "\(patch.path).password_min_length must not exceed password_max_length")
+        }
+        next.loginThrottleAfterFailures = try patch.optionalInt("login_throttle_after_failures", in: 1...1000) ?? next.loginThrottleAfterFailures
+        next.loginThrottleBaseSeconds = try patch.optionalInt("login_throttle_base_seconds", in: 1...86_400) ?? next.loginThrottleBaseSeconds
+        next.loginThrottleMaxSeconds = try patch.optionalInt("login_throttle_max_seconds", in: 1...(30 * 86_400)) ?? next.loginThrottleMaxSeconds
+        next.loginThrottleForgetSeconds = try patch.optionalInt("login_throttle_forget_seconds", in: 60...(365 * 86_400)) ?? next.loginThrottleForgetSeconds
+        try patch.finish()
+        return next
+    }
+
+    private static func intMap(_ reader: ObjectReader, in range: ClosedRange<Int64>) throws -> [String: Int64] {
+        var map: [String: Int64] = [:]
+        for key in reader.keys {
+            guard key.count <= 64, !key.isEmpty else {
+                throw BillingError.invalid("invalid_key", "\(reader.path) keys must be 1–64 characters")
+            }
+            map[key] = try reader.int(key, in: range)
+        }
+        try reader.finish()
+        return map
+    }
+}

@@ -1,0 +1,182 @@
+import BillingDomain
+
+/// Writes a `JSONValue` as compact JSON text with object keys sorted, so equal values give
+/// equal text (stored requests and responses are compared and hashed as text).
+///
+/// Every response, stored document and idempotency record goes through here, so it writes
+/// bytes straight into one growing buffer: runs of string bytes that need no escape are
+/// copied whole, integers are written digit by digit, and nothing builds an intermediate
+/// `String` (the profile of a write had half its instructions in the previous writer).
+/// Strings are escaped as RFC 8259 requires (quote, backslash, control characters, and DEL
+/// as `\u007f`) and otherwise kept as UTF-8.
+package struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    /// Leaves out object fields whose value is null, at every depth (a request's canonical
+    /// form, where a null field counts as absent).
+    package let skippingNullFields: Bool
+
+    package init(skippingNullFields: Bool = false, capacity: Int = 512) {
+        self.skippingNullFields = skippingNullFields
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The text written so far.
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    package mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null, .nonInteger: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .integer(let number): writeInteger(number)
+        case .string(let string): writeString(string)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            var first = true
+            for element in elements {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                write(element)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            writeObject(fields)
+        }
+    }
+
+    private mutating func writeObject(_ fields: [String: JSONValue]) {
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        if fields.count == 1, let (key, value) = fields.first {
+            writeField(key, value, first: &first)
+        } else if fields.count > 1 {
+            // The fields are visited through their dictionary indices in key order: nothing is
+            // hashed again, and the sort moves indices, not keys and values.
+            for index in JSONWriter.sortedIndices(fields) {
+                let (key, value) = fields[index]
+                writeField(key, value, first: &first)
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func writeField(_ key: String, _ value: JSONValue, first: inout Bool) {
+        if skippingNullFields, case .null = value { return }
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        writeString(key)
+        bytes.append(UInt8(ascii: ":"))
+        write(value)
+    }
+
+    /// The dictionary's indices in the order of their keys: `String`'s own order, which the
+    /// stored texts were written in. When every key is ASCII that order is the order of their
+    /// bytes, so each key's first 16 bytes become two big-endian integers compared as such,
+    /// and only keys equal that far are compared byte by byte (sorting by `String.<` was most
+    /// of the writer's time); otherwise `String.<` decides.
+    package static func sortedIndices(_ fields: [String: JSONValue]) -> [Dictionary<String, JSONValue>.Index] {
+        var entries: [(high: UInt64, low: UInt64, index: Dictionary<String, JSONValue>.Index)] = []
+        entries.reserveCapacity(fields.count)
+        var ascii = true
+        for index in fields.indices {
+            let key = fields.keys[index]
+            var packed = key.utf8.withContiguousStorageIfAvailable { JSONWriter.pack($0) }
+            if packed == nil { packed = Array(key.utf8).withUnsafeBufferPointer { JSONWriter.pack($0) } }
+            guard let packed else { continue }
+            if !packed.2 { ascii = false }
+            entries.append((packed.0, packed.1, index))
+        }
+        guard ascii else { return fields.indices.sorted { fields.keys[$0] < fields.keys[$1] } }
+        entries.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            // Equal in their first 16 bytes (or padded with zeros there): the bytes decide.
+            return fields.keys[a.index].utf8.lexicographicallyPrecedes(fields.keys[b.index].utf8)
+        }
+        return entries.map(\.index)
+    }
+
+    /// A key's first 16 bytes as two big-endian words (zero-padded), and whether all its
+    /// bytes are ASCII (checked eight at a time).
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, Bool) {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes).prefix(16)))
+        }
+        var high8: UInt64 = 0
+        var offset = 0
+        let raw = UnsafeRawBufferPointer(bytes)
+        while offset + 8 <= bytes.count {
+            high8 |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            high8 |= UInt64(bytes[offset])
+            offset += 1
+        }
+        return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), high8 & 0x8080_8080_8080_8080 == 0)
+    }
+
+    private mutating func append(_ literal: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    package mutating func writeInteger(_ number: Int64) {
+        if number >= 0 && number < 10 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
+            return
+        }
+        // At most 19 digits and a sign, written backwards into a fixed buffer.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var magnitude = number.magnitude
+            var position = 20
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if number < 0 {
+                position -= 1
+                buffer[position] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<20]))
+        }
+    }
+
+    package mutating func writeString(_ string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
+            Array(string.utf8).withUnsafeBufferPointer { writeEscaped($0) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ source: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        var index = 0
+        while index < source.count {
+            let byte = source[index]
+            // Most bytes need no escape: one comparison chain, then on.
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
+                index += 1
+                continue
+            }
+            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+            bytes.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                append("u00")
+                bytes.append(hex.utf8Start[Int(byte >> 4)])
+                bytes.append(hex.utf8Start[Int(byte & 0x0F)])
+            }
+            index += 1
+            runStart = index
+        }
+        if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+    }
+}

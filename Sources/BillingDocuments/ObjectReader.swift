@@ -1,0 +1,252 @@
+import BillingDomain
+
+/// Reads the fields of one JSON object strictly: each accessor checks type and range and
+/// names the field in its error; `finish()` refuses keys nobody asked for.
+///
+/// Every request of the engine is read through this, so bad input gets one kind of clear
+/// error everywhere, before anything is written.
+public final class ObjectReader {
+    /// Where this object sits in the request, for messages ("request", "request.items[2]").
+    public let path: String
+    private let fields: [String: JSONValue]
+    private var consumed: Set<String> = []
+
+    public init(_ value: JSONValue, path: String = "request") throws {
+        guard case .object(let fields) = value else {
+            throw BillingError.invalid("wrong_type", "\(path) must be a JSON object, got \(value.typeName)")
+        }
+        self.path = path
+        self.fields = fields
+    }
+
+    /// Parses request text (nil or empty means `{}`) into a reader.
+    public convenience init(text: String?, path: String = "request") throws {
+        let trimmed = text ?? ""
+        try self.init(trimmed.isEmpty ? .object([:]) : JSONValue.parse(trimmed), path: path)
+    }
+
+    /// The whole object as read, for canonical comparisons.
+    public var value: JSONValue { .object(fields) }
+
+    /// Only keys the object holds are remembered as read: `finish()` looks for held keys
+    /// nobody read, and most accessors ask for keys a request leaves out (a configuration
+    /// patch probes every field), so remembering those only cost time.
+    private func take(_ key: String) -> JSONValue? {
+        guard let value = fields[key] else { return nil }
+        consumed.insert(key)
+        if case .null = value { return nil }
+        return value
+    }
+
+    private func name(_ key: String) -> String { "\(path).\(key)" }
+
+    private func missing(_ key: String) -> BillingError {
+        BillingError.invalid("missing_field", "\(name(key)) is required")
+    }
+
+    private func wrongType(_ key: String, _ expected: String, _ got: JSONValue) -> BillingError {
+        if got == .nonInteger {
+            return BillingError.invalid("not_an_integer",
+                                        "\(name(key)) must be \(expected); fractions and numbers beyond 64 bits are refused")
+        }
+        return BillingError.invalid("wrong_type", "\(name(key)) must be \(expected), got \(got.typeName)")
+    }
+
+    /// An optional string of 1…`maxLength` characters with no control characters.
+    public func optionalString(_ key: String, maxLength: Int = 256) throws -> String? {
+        guard let value = take(key) else { return nil }
+        guard case .string(let text) = value else { throw wrongType(key, "a string", value) }
+        guard !text.isEmpty else { throw BillingError.invalid("empty_string", "\(name(key)) must not be empty") }
+        guard text.count <= maxLength else {
+            throw BillingError.invalid("string_too_long", "\(name(key)) must be at most \(maxLength) characters")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw BillingError.invalid("control_character", "\(name(key)) must not contain control characters")
+        }
+        return text
+    }
+
+    /// A required string (see `optionalString`).
+    public func string(_ key: String, maxLength: Int = 256) throws -> String {
+        guard let text = try optionalString(key, maxLength: maxLength) else { throw missing(key) }
+        return text
+    }
+
+    /// An optional string that must be one of `allowed` (any string when `allowed` is nil).
+    public func optionalChoice(_ key: String, _ allowed: [String]?) throws -> String? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let allowed else { return text }
+        guard allowed.contains(text) else {
+            throw BillingError.invalid("unknown_value", "\(name(key)) must be one of \(allowed.joined(separator: ", ")), got \(BillingError.quote(text))")
+        }
+        return text
+    }
+
+    /// An optional filter of several values: one string (the single-value form) or a
+    /// non-empty array of at most `maxCount` strings, each one of `allowed` (any identifier
+    /// when `allowed` is nil). Repeated values count once; the order given is kept.
+    public func optionalChoices(_ key: String, _ allowed: [String]?, maxCount: Int = 100) throws -> [String]? {
+        guard let value = fields[key] else { return nil }
+        if case .null = value {
+            consumed.insert(key)
+            return nil
+        }
+        if case .string = value { return try optionalChoice(key, allowed).map { [$0] } }
+        guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
+        guard !elements.isEmpty else {
+            throw BillingError.invalid("empty_list", "\(name(key)) must hold at least one value (leave it out for no filter)")
+        }
+        var values: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element, !text.isEmpty, text.count <= 64,
+                  !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be a string of 1–64 characters")
+            }
+            if let allowed, !allowed.contains(text) {
+                throw BillingError.invalid("unknown_value", "\(name(key))[\(index)] must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+            }
+            if !values.contains(text) { values.append(text) }
+        }
+        return values
+    }
+
+    /// An optional integer within `range`.
+    public func optionalInt(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws -> Int64? {
+        guard let value = take(key) else { return nil }
+        guard case .integer(let number) = value else { throw wrongType(key, "an integer", value) }
+        guard range.contains(number) else {
+            throw BillingError.invalid("out_of_range", "\(name(key)) must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    /// A required integer within `range`.
+    public func int(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws -> Int64 {
+        guard let number = try optionalInt(key, in: range) else { throw missing(key) }
+        return number
+    }
+
+    /// An optional amount in fen: an integer, never negative unless `allowNegative`.
+    public func optionalMoney(_ key: String, allowNegative: Bool = false) throws -> Money? {
+        guard let value = take(key) else { return nil }
+        guard case .integer(let fen) = value else {
+            throw wrongType(key, "an integer amount of fen", value)
+        }
+        guard allowNegative || fen >= 0 else {
+            throw BillingError.invalid("negative_amount", "\(name(key)) must not be negative, got \(fen)")
+        }
+        return Money(fen: fen)
+    }
+
+    /// A required amount in fen.
+    public func money(_ key: String, allowNegative: Bool = false) throws -> Money {
+        guard let amount = try optionalMoney(key, allowNegative: allowNegative) else { throw missing(key) }
+        return amount
+    }
+
+    /// An optional instant in Unix seconds within the years 1970–9999.
+    public func optionalInstant(_ key: String) throws -> Int64? {
+        try optionalInt(key, in: BusinessCalendar.instantRange)
+    }
+
+    /// A required instant in Unix seconds.
+    public func instant(_ key: String) throws -> Int64 {
+        guard let instant = try optionalInstant(key) else { throw missing(key) }
+        return instant
+    }
+
+    /// An optional boolean.
+    public func optionalBool(_ key: String) throws -> Bool? {
+        guard let value = take(key) else { return nil }
+        guard case .bool(let flag) = value else { throw wrongType(key, "true or false", value) }
+        return flag
+    }
+
+    /// An optional nested object, read by its own reader.
+    public func optionalObject(_ key: String) throws -> ObjectReader? {
+        guard let value = take(key) else { return nil }
+        return try ObjectReader(value, path: name(key))
+    }
+
+    /// An optional free-form object kept as given (a product's specs). Its numbers must still
+    /// be kept exactly: an integer beyond 64 bits is refused with its path, never stored as null.
+    public func optionalDocument(_ key: String) throws -> JSONValue? {
+        guard let reader = try optionalObject(key) else { return nil }
+        try ObjectReader.requireExactNumbers(reader.value, at: reader.path)
+        return reader.value
+    }
+
+    private static func requireExactNumbers(_ value: JSONValue, at path: String) throws {
+        switch value {
+        case .nonInteger:
+            throw BillingError.invalid("out_of_range",
+                                       "\(path) must be an integer within 64 bits (\(Int64.min)…\(Int64.max)); a larger number cannot be kept exactly")
+        case .array(let elements):
+            for (index, element) in elements.enumerated() { try requireExactNumbers(element, at: "\(path)[\(index)]") }
+        case .object(let fields):
+            for (key, field) in fields { try requireExactNumbers(field, at: "\(path).\(shown(key))") }
+        default:
+            break
+        }
+    }
+
+    /// An optional array of at most `maxCount` elements.
+    public func optionalArray(_ key: String, maxCount: Int = 1000) throws -> [JSONValue]? {
+        guard let value = take(key) else { return nil }
+        guard case .array(let elements) = value else { throw wrongType(key, "an array", value) }
+        guard elements.count <= maxCount else {
+            throw BillingError.invalid("too_many_items", "\(name(key)) may hold at most \(maxCount) items, got \(elements.count)")
+        }
+        return elements
+    }
+
+    /// An optional array of integers within `range`.
+    public func optionalIntArray(_ key: String, in range: ClosedRange<Int64>, maxCount: Int = 100) throws -> [Int64]? {
+        guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
+        return try elements.enumerated().map { index, element in
+            guard case .integer(let number) = element else {
+                throw BillingError.invalid(element == .nonInteger ? "not_an_integer" : "wrong_type",
+                                           "\(name(key))[\(index)] must be an integer, got \(element.typeName)")
+            }
+            guard range.contains(number) else {
+                throw BillingError.invalid("out_of_range", "\(name(key))[\(index)] must be within \(range.lowerBound)…\(range.upperBound), got \(number)")
+            }
+            return number
+        }
+    }
+
+    /// An optional array of identifiers: strings of 1…`maxLength` characters, at most
+    /// `maxCount` of them.
+    public func optionalIdentifiers(_ key: String, maxCount: Int, maxLength: Int = 64) throws -> [String]? {
+        guard let elements = try optionalArray(key, maxCount: maxCount) else { return nil }
+        return try elements.enumerated().map { index, element in
+            guard case .string(let text) = element, !text.isEmpty, text.count <= maxLength,
+                  !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw BillingError.invalid("wrong_type", "\(name(key))[\(index)] must be an identifier of 1–\(maxLength) characters")
+            }
+            return text
+        }
+    }
+
+    /// The keys of the object, for readers of maps.
+    public var keys: [String] { fields.keys.sorted() }
+
+    /// Refuses any key that no accessor read.
+    public func finish() throws {
+        // Every remembered key is one the object holds.
+        if consumed.count == fields.count { return }
+        let unknown = fields.keys.filter { !consumed.contains($0) }.sorted()
+        if let first = unknown.first {
+            let others = unknown.dropFirst()
+            let listed = others.prefix(5).map(ObjectReader.shown).joined(separator: ", ") + (others.count > 5 ? " and \(others.count - 5) more" : "")
+            throw BillingError.invalid("unknown_field",
+                                       "\(path).\(ObjectReader.shown(first)) is not a field of this request" + (others.isEmpty ? "" : " (nor \(listed))"))
+        }
+    }
+
+    /// A key that came from the request as a message shows it: as is when short, quoted and
+    /// cut when long.
+    package static func shown(_ key: String) -> String {
+        key.utf8.count <= 64 && !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) ? key : BillingError.quote(key)
+    }
+}

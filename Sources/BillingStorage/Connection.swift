@@ -1,0 +1,159 @@
+import BillingDomain
+import BillingDocuments
+
+/// The database as the engine and its stores see it: one connection of one backend, with
+/// transactions, savepoints, cached prepared statements and rows. SQLite (`SQLiteConnection`)
+/// is the one implementation today; the contract every backend meets — what each method
+/// guarantees, the SQL dialect stores are written in, and what a PostgreSQL backend must
+/// translate or provide — is docs/storage-interface.md.
+///
+/// A connection is used by one thread at a time: the `Engine` owns one behind its lock.
+/// Stores and services name only this protocol, `Row` and `DatabaseBindable`, never a
+/// backend's type.
+package protocol Connection: AnyObject {
+    // MARK: Statements
+
+    /// Executes one statement (prepared once per connection and cached by its text) with
+    /// `arguments` bound to its `?` parameters in order, and returns the number of rows it
+    /// changed.
+    func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int
+
+    /// Runs one query (prepared and cached like `execute`) and calls `body` for each row in
+    /// order until `body` returns false or the rows run out; the statement is reset before
+    /// this returns or throws, so it holds no read position afterwards.
+    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws
+
+    /// Runs SQL text that may hold several statements and returns no rows (migrations and
+    /// tests); never cached.
+    func executeScript(_ sql: String) throws
+
+    /// The integer key of the row the last INSERT on this connection added (the audit row's
+    /// id, read right after inserting it, in the same transaction).
+    var lastInsertRowID: Int64 { get }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction and commits it, or rolls all of it back when `body`
+    /// throws (and rethrows). `write: true` takes the write lock at the start, so that two
+    /// writers queue (or fail `.busy` once the busy timeout is spent) instead of failing at
+    /// their first write; `write: false` reads one consistent snapshot. Opening one inside
+    /// another is refused (`nested_transaction`). When row changes are tracked
+    /// (`trackChanges`), a write transaction that still has touched rows no audit row took
+    /// (`takeTouchedRows`) is refused with `unaudited_write` and rolled back.
+    func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T
+
+    /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
+    /// result (a quote computed by the code that would do the operation). A rollback that
+    /// fails is thrown (`rollback_failed`), never taken for success.
+    func rehearsal<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs `body` inside a savepoint of the open transaction: when it throws, only what it
+    /// wrote is undone and the error is rethrown; the transaction goes on. When undoing fails,
+    /// or the backend ended the whole transaction itself, a storage error is thrown
+    /// (`rollback_failed`, or the body's own `.storage`/`.busy` error) so that the caller does
+    /// not go on writing on top of a half-undone step.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
+
+    /// State the engine keeps with this connection (the host's audit key).
+    var session: ConnectionSession { get }
+
+    // MARK: Schema version
+
+    /// Which application the database belongs to and its schema version; (0, 0) for a new,
+    /// empty database. Read inside the caller's transaction.
+    func schemaStamp() throws -> SchemaStamp
+
+    /// Records the application and schema version, inside the migrating transaction.
+    func setSchemaStamp(_ stamp: SchemaStamp) throws
+
+    /// Whether the database holds any table, index, trigger or view (a database with none
+    /// and no stamp is new; one with some and no stamp belongs to someone else).
+    func holdsObjects() throws -> Bool
+
+    /// Whether a table of that name exists.
+    func hasTable(_ name: String) throws -> Bool
+
+    /// Refuses (`schema_damaged`, naming the differences) a database whose tables, columns,
+    /// indexes and triggers are not exactly what `migrations` create at `version`.
+    func checkSchema(version: Int64, migrations: [String]) throws
+
+    // MARK: Row coverage
+
+    /// From now on, notes the key of every row of `tables` that a statement on this
+    /// connection inserts, updates or deletes (old and new key of an update), for
+    /// `takeTouchedRows`. Idempotent; it changes nothing in the database others see.
+    func trackChanges(_ tables: [RowCoverage.Table]) throws
+
+    /// Whether `trackChanges` is on for this connection.
+    var tracksChanges: Bool { get }
+
+    /// The distinct (table, key) pairs noted since the last call, ordered by table then key,
+    /// and forgets them. The key is `RowCoverage.keyText`'s form of the key columns' values.
+    func takeTouchedRows() throws -> [(table: String, key: String)]
+
+    // MARK: The file
+
+    /// Writes one consistent snapshot of the whole database to `destination` (the backup),
+    /// while other readers and writers go on.
+    func writeCopy(to destination: String) throws
+
+    /// The backend's own check of its storage (SQLite's `quick_check` or, `full`,
+    /// `integrity_check`): the messages other than "ok", and the corruption the check
+    /// stopped on, if any.
+    func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?)
+
+    /// The page size and the path of the database file (nil or empty when there is none).
+    func fileGeometry() throws -> (pageSize: Int64, file: String?)
+}
+
+/// The application and schema version a database is stamped with.
+package struct SchemaStamp: Sendable, Equatable {
+    package var application: Int64
+    package var version: Int64
+
+    package init(application: Int64, version: Int64) {
+        self.application = application
+        self.version = version
+    }
+}
+
+/// What the engine keeps with a connection for as long as it is open.
+package final class ConnectionSession {
+    /// The host's audit key, when it gave one: new audit rows link with keyed BLAKE2b.
+    package var auditKey: [UInt8]?
+    /// Whether the key was checked against the chain's last keyed row (once per handle).
+    package var auditKeyChecked = false
+
+    package init() {}
+}
+
+// `self.` on the calls below: the error catalogue (scripts/catalogue.py) follows an instance
+// call to every implementation, and so finds the storage errors every statement can raise.
+extension Connection {
+    /// Executes one statement and returns the number of rows it changed.
+    @discardableResult
+    @inline(__always)
+    package func run(_ sql: String, _ arguments: DatabaseBindable...) throws -> Int {
+        try self.execute(sql, arguments)
+    }
+
+    /// Calls `body` for each row of a query.
+    @inline(__always)
+    package func forEach(_ sql: String, _ arguments: [DatabaseBindable] = [], _ body: (Row) throws -> Void) throws {
+        try self.query(sql, arguments) { try body($0); return true }
+    }
+
+    /// Maps every row of a query.
+    package func all<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try self.query(sql, arguments) { result.append(try map($0)); return true }
+        return result
+    }
+
+    /// Maps the first row of a query, nil when there is none.
+    package func first<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> T? {
+        var result: T?
+        try self.query(sql, arguments) { result = try map($0); return false }
+        return result
+    }
+}

@@ -1,0 +1,33 @@
+import BillingDomain
+import BillingDocuments
+
+/// Idempotency records: the first response of each key, stored in the same transaction as
+/// the effect it describes, so a replay after a crash sees either both or neither.
+///
+/// Keys live in a scope (`scope(account:actor:)`): the account a request is about, or the
+/// actor for requests about no account. The same key in another scope is another key, so one
+/// account's keys neither block another's requests nor reveal what they did.
+package enum IdempotencyStore {
+    /// The scope of a request's key: its account, else its actor. The prefixes keep an
+    /// account and an actor of the same name apart.
+    package static func scope(account: String?, actor: String) -> String {
+        account.map { "account:" + $0 } ?? "actor:" + actor
+    }
+
+    /// The stored response for a replay of the same request; a conflict error when the key
+    /// was used in the scope for another request; nil for a new key.
+    package static func lookup(_ db: Connection, scope: String, key: String, operation: String, request: String) throws -> String? {
+        guard let stored = try db.first("SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?", scope, key,
+                                        map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
+        guard stored.0 == operation, stored.1 == request else {
+            throw BillingError(.conflict, "idempotency_key_reused",
+                               "idempotency key \(BillingError.quote(key)) was already used for a different request (\(stored.0)); use a new key for a new request")
+        }
+        return stored.2
+    }
+
+    package static func record(_ db: Connection, scope: String, key: String, operation: String, request: String, response: String, at: Int64) throws {
+        try db.run("INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   scope, key, operation, request, response, at)
+    }
+}

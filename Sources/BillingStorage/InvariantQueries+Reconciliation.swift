@@ -1,0 +1,74 @@
+import BillingDomain
+import BillingDocuments
+
+/// Money across tables, for verify's `ledger_reconciliation`: ledger rows not tied to what made
+/// them, and orders, refund orders and usage hours whose amounts differ from the ledger's.
+extension InvariantQueries {
+    /// Top-up ledger rows of a wrong shape or without the audited top-up that recorded them.
+    package static func unrecordedTopUps(_ db: Connection) throws -> [(ledger: Int64, reference: String?)] {
+        try db.all("""
+            SELECT l.id, l.reference FROM ledger l WHERE l.kind = 'TOPUP' AND (l.reference IS NULL OR l.fund != 'CASH' OR l.amount <= 0
+                OR l.order_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.account_id = l.account_id
+                    AND a.operation = 'account.topup' AND a.subject_id = l.reference))
+            """, map: { ($0.int(0), $0.optionalText(1)) })
+    }
+
+    /// Payment and refund ledger rows that name no order of the account that could cause them.
+    package static func unexplainedOrderEntries(_ db: Connection) throws -> [(ledger: Int64, kind: String, order: String?)] {
+        try db.all("""
+            SELECT l.id, l.kind, l.order_id FROM ledger l LEFT JOIN orders o ON o.id = l.order_id AND o.account_id = l.account_id
+            WHERE l.kind IN ('PAYMENT', 'AUTO_RENEWAL', 'REFUND') AND (o.id IS NULL
+                OR (l.kind = 'REFUND') != (o.type = 'UNSUBSCRIBE') OR o.is_combined = 1)
+            """, map: { ($0.int(0), $0.text(1), $0.optionalText(2)) })
+    }
+
+    /// Ledger rows of a kind or shape no operation writes (usage charges without their hour).
+    package static func misshapenEntries(_ db: Connection) throws -> [Int64] {
+        try db.all("""
+            SELECT l.id FROM ledger l WHERE l.kind = 'USAGE' AND (l.reference IS NULL OR l.order_id IS NOT NULL)
+            UNION ALL
+            SELECT l.id FROM ledger l WHERE l.kind NOT IN ('TOPUP', 'PAYMENT', 'AUTO_RENEWAL', 'REFUND', 'USAGE')
+            """, map: { $0.int(0) })
+    }
+
+    /// Per order that pays (not combined, not a refund order): the cash and credit it paid and
+    /// what the ledger took for it from each.
+    package static func orderPayments(_ db: Connection) throws -> [(order: String, cash: Int64, credit: Int64, cashTaken: Int64, creditTaken: Int64)] {
+        try db.all("""
+            SELECT o.id, o.cash, o.credit,
+                (SELECT coalesce(-sum(amount), 0) FROM ledger WHERE order_id = o.id AND fund = 'CASH' AND kind IN ('PAYMENT', 'AUTO_RENEWAL')),
+                (SELECT coalesce(-sum(amount), 0) FROM ledger WHERE order_id = o.id AND fund = 'CREDIT' AND kind IN ('PAYMENT', 'AUTO_RENEWAL'))
+            FROM orders o WHERE o.is_combined = 0 AND o.type != 'UNSUBSCRIBE'
+            """, map: { ($0.text(0), $0.int(1), $0.int(2), $0.int(3), $0.int(4)) })
+    }
+
+    /// Per refund order: its status, the cash and credit its refund records give back, and what
+    /// the ledger credited under it from each.
+    package static func refundOrders(_ db: Connection) throws -> [(order: String, status: String, cash: Int64, credit: Int64, cashCredited: Int64, creditCredited: Int64)] {
+        try db.all("""
+            SELECT o.id, o.status,
+                (SELECT coalesce(sum(amount), 0) FROM resource_refunds WHERE refund_order_id = o.id AND source = 'CASH'),
+                (SELECT coalesce(sum(amount), 0) FROM resource_refunds WHERE refund_order_id = o.id AND source = 'CREDIT'),
+                (SELECT coalesce(sum(amount), 0) FROM ledger WHERE order_id = o.id AND kind = 'REFUND' AND fund = 'CASH'),
+                (SELECT coalesce(sum(amount), 0) FROM ledger WHERE order_id = o.id AND kind = 'REFUND' AND fund = 'CREDIT')
+            FROM orders o WHERE o.is_combined = 0 AND o.type = 'UNSUBSCRIBE'
+            """, map: { ($0.text(0), $0.text(1), $0.int(2), $0.int(3), $0.int(4), $0.int(5)) })
+    }
+
+    /// Pay-per-use hours (reference `resource@hour`) and funds whose funding differs from what
+    /// the ledger took; `ledger` is the first ledger row of the hour and fund, 0 when the ledger
+    /// took nothing for a funded hour.
+    package static func usageHourMismatches(_ db: Connection) throws -> [(ledger: Int64, reference: String, taken: Int64, funded: Int64)] {
+        try db.all("""
+            WITH funded AS (SELECT resource_id || '@' || hour_start AS reference, source, sum(amount) AS amount FROM usage_funding
+                    WHERE source IN ('CASH', 'CREDIT') GROUP BY resource_id, hour_start, source),
+                taken AS (SELECT reference, fund AS source, -sum(amount) AS amount, min(id) AS id FROM ledger WHERE kind = 'USAGE'
+                    GROUP BY reference, fund)
+            SELECT t.id, t.reference, t.amount, coalesce(f.amount, 0) FROM taken t
+                LEFT JOIN funded f ON f.reference = t.reference AND f.source = t.source WHERE t.amount != coalesce(f.amount, 0)
+            UNION ALL
+            SELECT 0, f.reference, 0, f.amount FROM funded f
+                WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.reference = f.reference AND t.source = f.source) AND f.amount != 0
+            """, map: { ($0.int(0), $0.text(1), $0.int(2), $0.int(3)) })
+    }
+}

@@ -1,0 +1,35 @@
+import BillingDomain
+import BillingDocuments
+
+/// The login throttle's rows: one per identifier with failures in a row, keyed by a digest of
+/// the normalised identifier (an unknown identifier is often a typo or a password typed in
+/// the wrong field, which must not be kept in clear).
+package enum LoginThrottleStore {
+    package static func load(_ db: Connection, key: String) throws -> LoginThrottle.State? {
+        try db.first("SELECT failures, retry_after FROM login_throttles WHERE key = ?", key) {
+            LoginThrottle.State(failures: $0.int(0), retryAfter: $0.int(1))
+        }
+    }
+
+    package static func save(_ db: Connection, key: String, _ state: LoginThrottle.State) throws {
+        try db.run("""
+            INSERT INTO login_throttles (key, failures, retry_after) VALUES (?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, retry_after = excluded.retry_after
+            """, key, state.failures, state.retryAfter)
+    }
+
+    package static func clear(_ db: Connection, keys: [String]) throws {
+        for key in keys { try db.run("DELETE FROM login_throttles WHERE key = ?", key) }
+    }
+
+    /// Deletes up to `limit` rows whose wait ended at or before `endedBy`, oldest first;
+    /// returns how many it deleted and whether more remain.
+    package static func purge(_ db: Connection, endedBy: Int64, limit: Int64) throws -> (purged: Int64, more: Bool) {
+        let purged = try db.run("""
+            DELETE FROM login_throttles WHERE key IN
+                (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?)
+            """, endedBy, limit)
+        let more = try db.first("SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1", endedBy) { _ in true } ?? false
+        return (Int64(purged), more)
+    }
+}

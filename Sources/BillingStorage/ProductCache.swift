@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BillingDomain
+import BillingDocuments
+
+/// Products decoded from their stored documents, kept by id with the exact text and
+/// `updated_at` they were decoded from.
+///
+/// Rating usage and pricing orders load the same few products for every record and line;
+/// decoding a stored document (JSON, then every field checked) was most of rating's work.
+/// A product is reused only when its row holds the very same text and time, so another
+/// handle or process changing the catalog is seen at once (decoding is a pure function of
+/// the two), and a rolled-back write leaves nothing stale behind. Shared by every handle of
+/// the process, hence its own lock; bounded, so a huge catalog costs at most `capacity`
+/// entries.
+package final class ProductCache: @unchecked Sendable {
+    package static let shared = ProductCache()
+
+    private let lock = Lock()
+    private var entries: [String: (document: String, updatedAt: Int64, product: Product)] = [:]
+    private let capacity = 512
+
+    /// The product decoded from exactly this document and time, if it is kept.
+    package func product(id: String, document: String, updatedAt: Int64) -> Product? {
+        lock.withLock {
+            guard let entry = entries[id], entry.updatedAt == updatedAt,
+                  ProductCache.sameBytes(entry.document, document) else { return nil }
+            return entry.product
+        }
+    }
+
+    /// Byte-for-byte equality (`==` on strings compares canonical equivalents as equal,
+    /// which would hand back a product decoded from other bytes).
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let compared = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
+                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
+        }
+        return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// Keeps a product decoded from `document` and `updatedAt`.
+    package func remember(_ product: Product, document: String, updatedAt: Int64) {
+        lock.withLock {
+            if entries.count >= capacity && entries[product.id] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[product.id] = (document, updatedAt, product)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import CSQLite
+import BillingDomain
+import BillingDocuments
+
+/// A prepared statement owned by a `SQLiteConnection`'s cache.
+final class SQLiteStatement {
+    let handle: OpaquePointer
+    private let connection: OpaquePointer
+
+    package init(handle: OpaquePointer, connection: OpaquePointer) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Clears earlier bindings and binds parameters 1...n.
+    func bind(_ values: [DatabaseBindable]) throws {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value.databaseValue {
+            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .text(let text):
+                code = text.utf8CString.withUnsafeBufferPointer { buffer in
+                    sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count - 1), billing_sqlite_transient())
+                }
+            }
+            if code != SQLITE_OK { throw SQLiteError.from(code, connection) }
+        }
+    }
+
+    /// Advances to the next row; false when done.
+    package func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = SQLiteError.from(code, connection)
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    /// Releases the statement's read position so it does not hold a snapshot open.
+    package func reset() { sqlite3_reset(handle) }
+}
+
+/// The current row of a stepping statement, valid only inside the closure it is passed to.
+struct SQLiteRow: Row {
+    let handle: OpaquePointer
+
+    @inline(__always)
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    func optionalInt(_ column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
+
+    func optionalText(_ column: Int32) -> String? {
+        guard let bytes = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    func columnName(_ column: Int32) -> String {
+        sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+    }
+
+    func columnKind(_ column: Int32) -> ColumnKind {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_TEXT: .text
+        case SQLITE_FLOAT: .real
+        case SQLITE_BLOB: .blob
+        default: .null
+        }
+    }
+}
