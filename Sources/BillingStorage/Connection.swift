@@ -88,7 +88,8 @@ package protocol Connection: AnyObject {
     var tracksChanges: Bool { get }
 
     /// The distinct (table, key) pairs noted since the last call, ordered by table then key,
-    /// and forgets them. The key is `RowCoverage.keyText`'s form of the key columns' values.
+    /// and forgets them. The key is the compact JSON array of the key columns' values
+    /// (`RowCoverage.keyExpression`).
     func takeTouchedRows() throws -> [(table: String, key: String)]
 
     // MARK: The file
