@@ -121,7 +121,7 @@ class State:
 
     def pick(self, rng, collection, count=1):
         with self.lock:
-            items = sorted(collection)
+            items = sorted(set(collection))  # a list may hold an id twice (a seed racing an append)
         if not items:
             return []
         return rng.sample(items, min(count, len(items)))

@@ -5,7 +5,8 @@ import BillingDomain
 import BillingDocuments
 import BillingStorage
 
-/// The facade of the library: one handle on one SQLite file, with its own clock.
+/// The facade of the library: one handle on one database (an SQLite file today, reached only
+/// through `Connection`), with its own clock.
 ///
 /// A handle is safe to share across threads: its one connection and its clock live behind a
 /// lock. Several handles and several processes may open the same file; every write is one
@@ -22,38 +23,19 @@ public final class Engine: @unchecked Sendable {
     ///
     /// - Throws: `.schema` for a file of a newer libbilling or of another application (left
     ///   untouched), `.storage` when the file cannot be opened.
-    public init(path: String, options: EngineOptions = EngineOptions()) throws {
+    public convenience init(path: String, options: EngineOptions = EngineOptions()) throws {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw BillingError.invalid(.invalidPath, "the database path must be a non-empty file name or \":memory:\"")
         }
-        self.path = path
-        db = try Connection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
-        clock = options.clock
-        db.auditKey = options.auditKey
-        // Identity and version are checked before any statement that could change the file.
-        try Migrator.migrate(db)
-        try Engine.enableWAL(db, waitingUpTo: Int64(options.busyTimeoutMilliseconds))
-        try db.executeScript("""
-            PRAGMA synchronous = \(options.synchronous);
-            PRAGMA foreign_keys = ON;
-            """)
+        self.init(path: path, connection: try Database.open(path: path, options: options), options: options)
     }
 
-    /// Switches the file to WAL. The switch needs a moment of exclusive access, and SQLite
-    /// answers BUSY without calling the busy handler when another process holds the file
-    /// (two processes opening a new file together), so it is retried here within the busy
-    /// timeout.
-    private static func enableWAL(_ db: Connection, waitingUpTo milliseconds: Int64) throws {
-        var waited: Int64 = 0
-        while true {
-            do {
-                try db.executeScript("PRAGMA journal_mode = WAL;")
-                return
-            } catch let error as BillingError where error.status == .busy && waited < milliseconds {
-                usleep(2000)
-                waited += 2
-            }
-        }
+    /// An engine on a connection already opened and migrated (`Database.open`), which it uses
+    /// through the `Connection` interface only (a test wraps the connection to watch it).
+    init(path: String, connection: Connection, options: EngineOptions) {
+        self.path = path
+        db = connection
+        clock = options.clock
     }
 
     /// Opens with options given as JSON (see `EngineOptions`).

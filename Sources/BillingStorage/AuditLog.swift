@@ -23,13 +23,13 @@ package enum AuditLog {
         // A keyed chain stays keyed: a handle without the key (or with another one) would
         // append links nobody can check, so it may not write.
         if let previous, previous.hasPrefix(keyedPrefix) {
-            guard let key = db.auditKey else {
+            guard let key = db.session.auditKey else {
                 throw BillingError.refused(.auditKeyRequired,
                                            "this file's audit chain is keyed: open it with the host's audit_key to write to it")
             }
-            if !db.auditKeyChecked {
+            if !db.session.auditKeyChecked {
                 try checkKey(db, key)
-                db.auditKeyChecked = true
+                db.session.auditKeyChecked = true
             }
         }
         let text = detail.text
@@ -37,7 +37,7 @@ package enum AuditLog {
         try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    at, actor, operation, account, subject, text, rows,
                    link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
-                        detail: text, rows: rows, key: db.auditKey))
+                        detail: text, rows: rows, key: db.session.auditKey))
         try RowCoverage.store(db, writes, audit: db.lastInsertRowID)
     }
 
@@ -150,7 +150,7 @@ package enum AuditLog {
         let sql = account == nil
             ? "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"
             : "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail FROM audit_log WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"
-        let arguments: [SQLiteBindable] = account.map { [$0, after, limit] } ?? [after, limit]
+        let arguments: [DatabaseBindable] = account.map { [$0, after, limit] } ?? [after, limit]
         var rows: [JSONValue] = []
         try db.forEach(sql, arguments) { row in
             rows.append([

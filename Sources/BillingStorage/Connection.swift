@@ -1,192 +1,160 @@
-import CSQLite
 import BillingDomain
 import BillingDocuments
 
-/// One SQLite connection with a cache of prepared statements.
+/// The database as the engine and its stores see it: one connection of one backend, with
+/// transactions, savepoints, cached prepared statements and rows. SQLite (`SQLiteConnection`)
+/// is the one implementation today; the contract every backend meets — what each method
+/// guarantees, the SQL dialect stores are written in, and what a PostgreSQL backend must
+/// translate or provide — is docs/storage-interface.md.
 ///
-/// Not thread-safe by itself: the `Engine` owns one behind its lock, which is why the
-/// connection is opened with SQLITE_OPEN_NOMUTEX.
-public final class Connection {
-    package let handle: OpaquePointer
-    private var statements: [String: Statement] = [:]
-    private(set) var inTransaction = false
-    /// Whether row coverage's TEMP triggers are installed on this connection (`RowCoverage`).
-    package var coverageInstalled = false
+/// A connection is used by one thread at a time: the `Engine` owns one behind its lock.
+/// Stores and services name only this protocol, `Row` and `DatabaseBindable`, never a
+/// backend's type.
+package protocol Connection: AnyObject {
+    // MARK: Statements
+
+    /// Executes one statement (prepared once per connection and cached by its text) with
+    /// `arguments` bound to its `?` parameters in order, and returns the number of rows it
+    /// changed.
+    func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int
+
+    /// Runs one query (prepared and cached like `execute`) and calls `body` for each row in
+    /// order until `body` returns false or the rows run out; the statement is reset before
+    /// this returns or throws, so it holds no read position afterwards.
+    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws
+
+    /// Runs SQL text that may hold several statements and returns no rows (migrations and
+    /// tests); never cached.
+    func executeScript(_ sql: String) throws
+
+    /// The integer key of the row the last INSERT on this connection added (the audit row's
+    /// id, read right after inserting it, in the same transaction).
+    var lastInsertRowID: Int64 { get }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction and commits it, or rolls all of it back when `body`
+    /// throws (and rethrows). `write: true` takes the write lock at the start, so that two
+    /// writers queue (or fail `.busy` once the busy timeout is spent) instead of failing at
+    /// their first write; `write: false` reads one consistent snapshot. Opening one inside
+    /// another is refused (`nested_transaction`). When row changes are tracked
+    /// (`trackChanges`), a write transaction that still has touched rows no audit row took
+    /// (`takeTouchedRows`) is refused with `unaudited_write` and rolled back.
+    func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T
+
+    /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
+    /// result (a quote computed by the code that would do the operation). A rollback that
+    /// fails is thrown (`rollback_failed`), never taken for success.
+    func rehearsal<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs `body` inside a savepoint of the open transaction: when it throws, only what it
+    /// wrote is undone and the error is rethrown; the transaction goes on. When undoing fails,
+    /// or the backend ended the whole transaction itself, a storage error is thrown
+    /// (`rollback_failed`, or the body's own `.storage`/`.busy` error) so that the caller does
+    /// not go on writing on top of a half-undone step.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
+
+    /// State the engine keeps with this connection (the host's audit key).
+    var session: ConnectionSession { get }
+
+    // MARK: Schema version
+
+    /// Which application the database belongs to and its schema version; (0, 0) for a new,
+    /// empty database. Read inside the caller's transaction.
+    func schemaStamp() throws -> SchemaStamp
+
+    /// Records the application and schema version, inside the migrating transaction.
+    func setSchemaStamp(_ stamp: SchemaStamp) throws
+
+    /// Whether the database holds any table, index, trigger or view (a database with none
+    /// and no stamp is new; one with some and no stamp belongs to someone else).
+    func holdsObjects() throws -> Bool
+
+    /// Whether a table of that name exists.
+    func hasTable(_ name: String) throws -> Bool
+
+    /// Refuses (`schema_damaged`, naming the differences) a database whose tables, columns,
+    /// indexes and triggers are not exactly what `migrations` create at `version`.
+    func checkSchema(version: Int64, migrations: [String]) throws
+
+    // MARK: Row coverage
+
+    /// From now on, notes the key of every row of `tables` that a statement on this
+    /// connection inserts, updates or deletes (old and new key of an update), for
+    /// `takeTouchedRows`. Idempotent; it changes nothing in the database others see.
+    func trackChanges(_ tables: [RowCoverage.Table]) throws
+
+    /// Whether `trackChanges` is on for this connection.
+    var tracksChanges: Bool { get }
+
+    /// The distinct (table, key) pairs noted since the last call, ordered by table then key,
+    /// and forgets them. The key is the compact JSON array of the key columns' values
+    /// (`RowCoverage.keyExpression`).
+    func takeTouchedRows() throws -> [(table: String, key: String)]
+
+    // MARK: The file
+
+    /// Writes one consistent snapshot of the whole database to `destination` (the backup),
+    /// while other readers and writers go on.
+    func writeCopy(to destination: String) throws
+
+    /// The backend's own check of its storage (SQLite's `quick_check` or, `full`,
+    /// `integrity_check`): the messages other than "ok", and the corruption the check
+    /// stopped on, if any.
+    func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?)
+
+    /// The page size and the path of the database file (nil or empty when there is none).
+    func fileGeometry() throws -> (pageSize: Int64, file: String?)
+}
+
+/// The application and schema version a database is stamped with.
+package struct SchemaStamp: Sendable, Equatable {
+    package var application: Int64
+    package var version: Int64
+
+    package init(application: Int64, version: Int64) {
+        self.application = application
+        self.version = version
+    }
+}
+
+/// What the engine keeps with a connection for as long as it is open.
+package final class ConnectionSession {
     /// The host's audit key, when it gave one: new audit rows link with keyed BLAKE2b.
     package var auditKey: [UInt8]?
     /// Whether the key was checked against the chain's last keyed row (once per handle).
     package var auditKeyChecked = false
-    /// When not nil, the text of every statement run through the cache is added to it. Tests
-    /// turn it on to EXPLAIN the statements the engine really prepares (query plans), not
-    /// copies of them that drift; off (nil) it costs one comparison per statement.
-    package var recordedStatements: Set<String>?
 
-    /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
-    package init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
-        var pointer: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
-        let code = sqlite3_open_v2(path, &pointer, flags, nil)
-        guard code == SQLITE_OK, let opened = pointer else {
-            let error = SQLiteError.from(code, pointer)
-            sqlite3_close_v2(pointer)
-            throw error
-        }
-        handle = opened
-        sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
-    }
+    package init() {}
+}
 
-    deinit {
-        statements.removeAll()
-        sqlite3_close_v2(handle)
-    }
-
-    /// Runs SQL text that may hold several statements and returns no rows (schema, pragmas).
-    public func executeScript(_ sql: String) throws {
-        var message: UnsafeMutablePointer<CChar>?
-        let code = sqlite3_exec(handle, sql, nil, nil, &message)
-        if code != SQLITE_OK {
-            let error = SQLiteError.from(code, handle)
-            sqlite3_free(message)
-            throw error
-        }
-    }
-
-    private func statement(_ sql: String) throws -> Statement {
-        recordedStatements?.insert(sql)
-        if let cached = statements[sql] { return cached }
-        var pointer: OpaquePointer?
-        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
-        guard code == SQLITE_OK, let prepared = pointer else { throw SQLiteError.from(code, handle) }
-        let statement = Statement(handle: prepared, connection: handle)
-        statements[sql] = statement
-        return statement
-    }
-
+// `self.` on the calls below: the error catalogue (scripts/catalogue.py) follows an instance
+// call to every implementation, and so finds the storage errors every statement can raise.
+extension Connection {
     /// Executes one statement and returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ arguments: SQLiteBindable...) throws -> Int {
-        let statement = try statement(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
-        while try statement.step() {}
-        return Int(sqlite3_changes(handle))
+    @inline(__always)
+    package func run(_ sql: String, _ arguments: DatabaseBindable...) throws -> Int {
+        try self.execute(sql, arguments)
     }
 
     /// Calls `body` for each row of a query.
-    public func forEach(_ sql: String, _ arguments: [SQLiteBindable] = [], _ body: (Row) throws -> Void) throws {
-        let statement = try statement(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
-        while try statement.step() { try body(Row(handle: statement.handle)) }
+    @inline(__always)
+    package func forEach(_ sql: String, _ arguments: [DatabaseBindable] = [], _ body: (Row) throws -> Void) throws {
+        try self.query(sql, arguments) { try body($0); return true }
     }
 
     /// Maps every row of a query.
-    public func all<T>(_ sql: String, _ arguments: SQLiteBindable..., map: (Row) throws -> T) throws -> [T] {
+    package func all<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> [T] {
         var result: [T] = []
-        try forEach(sql, arguments) { result.append(try map($0)) }
+        try self.query(sql, arguments) { result.append(try map($0)); return true }
         return result
     }
 
     /// Maps the first row of a query, nil when there is none.
-    public func first<T>(_ sql: String, _ arguments: SQLiteBindable..., map: (Row) throws -> T) throws -> T? {
-        let statement = try statement(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
-        return try statement.step() ? try map(Row(handle: statement.handle)) : nil
-    }
-
-    /// The rowid of the last inserted row.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-
-    /// Runs `body` inside a savepoint of the open transaction: an error undoes only what `body`
-    /// wrote (an auto-renew attempt that cannot be paid) and is rethrown.
-    ///
-    /// Should undoing or releasing the savepoint fail, nobody can say what the transaction
-    /// still holds, so that failure is thrown instead (a storage error, `rollback_failed`):
-    /// callers that recover from the body's refusal must not go on writing on top of a step
-    /// half undone, and the whole transaction is rolled back.
-    public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try run("SAVEPOINT attempt")
-        let result: T
-        do {
-            result = try body()
-        } catch {
-            if sqlite3_get_autocommit(handle) != 0 {
-                // SQLite itself rolled the whole transaction back (a full disk, an I/O error):
-                // there is no step left to undo, and the body's storage error says why.
-                if let failure = error as? BillingError, failure.status == .storage || failure.status == .busy { throw error }
-                throw BillingError(.rollbackFailed, "the transaction ended inside a step that failed (\(error)), so it was abandoned")
-            }
-            try undo("ROLLBACK TO attempt", "undoing a failed step")
-            try undo("RELEASE attempt", "closing a failed step")
-            throw error
-        }
-        try undo("RELEASE attempt", "keeping a step")
+    package func first<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> T? {
+        var result: T?
+        try self.query(sql, arguments) { result = try map($0); return false }
         return result
-    }
-
-    /// Runs `body` in a write transaction that is always rolled back, whole: whatever it
-    /// wrote — effect, events, audit row, idempotency record, identifiers taken — is gone when
-    /// it returns or throws, and only its result is kept (a quote computed by the code that
-    /// would do the operation). `BEGIN IMMEDIATE`, so nothing changes between its reads and
-    /// its rehearsed writes. A rollback that fails is thrown (`rollback_failed`), never
-    /// taken for success: the rehearsal's writes would otherwise be committed by whatever
-    /// transaction comes next.
-    public func rehearsal<T>(_ body: () throws -> T) throws -> T {
-        guard !inTransaction else {
-            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
-        }
-        try run("BEGIN IMMEDIATE")
-        inTransaction = true
-        defer { inTransaction = false }
-        let outcome = Result { try body() }
-        // SQLite may have ended the transaction itself after some errors (a full disk).
-        if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a rehearsal") }
-        return try outcome.get()
-    }
-
-    /// Runs an undo statement; its failure is a storage error naming what was being undone.
-    private func undo(_ sql: String, _ what: String) throws {
-        do {
-            try run(sql)
-        } catch let error as BillingError {
-            throw BillingError(.rollbackFailed, "\(what) failed, so the transaction was abandoned: \(error.message)")
-        }
-    }
-
-    /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
-    /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
-    /// Any error rolls everything back.
-    public func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
-        guard !inTransaction else {
-            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
-        }
-        try run(write ? "BEGIN IMMEDIATE" : "BEGIN")
-        inTransaction = true
-        defer { inTransaction = false }
-        do {
-            let result = try body()
-            // Every covered row a write touched must be listed by an audit row of the same
-            // transaction: a write path that forgot its audit row is refused, not committed.
-            if write, coverageInstalled, try RowCoverage.hasUnaudited(self) {
-                throw BillingError(.unauditedWrite,
-                                   "a write touched covered rows without appending an audit row; nothing was changed")
-            }
-            do {
-                try run("COMMIT")
-            } catch where !write {
-                // A read has nothing to commit. SQLite fails the end of a read that met a
-                // damaged page even when the read handled it (verify's integrity check), and
-                // the answer already read stays true: end the transaction and return it.
-                if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "ending a read") }
-            }
-            return result
-        } catch {
-            // A rollback that fails leaves the handle inside a transaction that the next call
-            // would commit: that failure is the one the caller must hear.
-            if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))") }
-            throw error
-        }
     }
 }

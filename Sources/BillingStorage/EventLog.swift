@@ -15,7 +15,7 @@ package enum EventLog {
         let sql = account == nil
             ? "SELECT seq, type, account_id, subject_id, occurred_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
             : "SELECT seq, type, account_id, subject_id, occurred_at, data FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-        let arguments: [SQLiteBindable] = account.map { [$0, after, limit] } ?? [after, limit]
+        let arguments: [DatabaseBindable] = account.map { [$0, after, limit] } ?? [after, limit]
         var rows: [JSONValue] = []
         try db.forEach(sql, arguments) { row in
             rows.append([

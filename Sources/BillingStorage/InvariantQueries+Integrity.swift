@@ -8,23 +8,12 @@ extension InvariantQueries {
     /// "ok", and the message of the corruption error the check itself stopped on, if any (the
     /// messages read before it are kept).
     package static func sqliteCheck(_ db: Connection, full: Bool) throws -> (messages: [String], stoppedOn: String?) {
-        var messages: [String] = []
-        do {
-            try db.forEach(full ? "PRAGMA integrity_check" : "PRAGMA quick_check") { row in
-                let message = row.text(0)
-                if message != "ok" { messages.append(message) }
-            }
-        } catch let error as BillingError where error.reason == "database_corrupt" {
-            return (messages, error.message)
-        }
-        return (messages, nil)
+        try db.checkStorage(full: full)
     }
 
     /// The page size and the path of the main database file (nil or empty for an in-memory one).
     package static func fileGeometry(_ db: Connection) throws -> (pageSize: Int64, file: String?) {
-        let pageSize = try db.first("PRAGMA page_size") { $0.int(0) } ?? 0
-        let file = try db.first("PRAGMA main.database_list", map: { $0.optionalText(2) }) ?? nil
-        return (pageSize, file)
+        try db.fileGeometry()
     }
 
     /// Stored JSON documents that no longer parse: table, column and the row's key as text.

@@ -13,7 +13,7 @@ package enum Migrator {
         // migrating a new file between two separate reads.
         let current = try db.transaction(write: false) { () -> Int64 in
             let current = try check(db, latest: latest)
-            if current == latest { try SchemaFingerprint.check(db, version: latest, migrations: migrations) }
+            if current == latest { try db.checkSchema(version: latest, migrations: migrations) }
             return current
         }
         if current == latest { return }
@@ -24,39 +24,45 @@ package enum Migrator {
             for index in Int(current)..<Int(latest) {
                 do {
                     try db.executeScript(migrations[index])
-                } catch let error as BillingError where error.reason == "sqlite_error" {
+                } catch let error as BillingError where Migrator.statementFailures.contains(error.reason) {
                     // A migration written for the schema of its version fails only on a file
                     // whose schema is not that one.
                     throw BillingError(.schemaDamaged,
                                        "the file's schema is not the one of version \(current): migration \(index + 1) failed (\(error.message)); the file was not changed")
                 }
             }
-            try db.executeScript("PRAGMA user_version = \(latest); PRAGMA application_id = \(Schema.applicationID);")
-            try SchemaFingerprint.check(db, version: latest, migrations: migrations)
+            try db.setSchemaStamp(SchemaStamp(application: Schema.applicationID, version: latest))
+            try db.checkSchema(version: latest, migrations: migrations)
             // The migration that brought row coverage: the rows already there get their digests
             // in the same transaction, so no file is ever at that version without them.
             if !covered, try hasRowDigests(db) { try RowCoverage.baseline(db) }
         }
     }
 
+    /// The reasons a backend gives a statement it could not run for a reason of the schema
+    /// (no such table or column, a constraint of a changed definition): on a migration, they
+    /// mean the file's schema is not the one of its version. SQLite's is `sqlite_error`.
+    static let statementFailures: Set<String> = ["sqlite_error"]
+
     private static func hasRowDigests(_ db: Connection) throws -> Bool {
-        try db.first("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'row_digests'") { _ in true } ?? false
+        try db.hasTable("row_digests")
     }
 
-    package static func version(_ db: Connection) throws -> Int64 {
-        try db.first("PRAGMA user_version") { $0.int(0) } ?? 0
+    static func version(_ db: Connection) throws -> Int64 {
+        try db.schemaStamp().version
     }
 
     /// The file's schema version, 0…`latest`, or an error for every other value it can hold.
     private static func check(_ db: Connection, latest: Int64) throws -> Int64 {
-        let application = try db.first("PRAGMA application_id") { $0.int(0) } ?? 0
+        let stamp = try db.schemaStamp()
+        let application = stamp.application
         if application != 0 && application != Schema.applicationID {
             throw BillingError(.notABillingDatabase,
                                "the file belongs to another application (application_id \(application))")
         }
-        let current = try version(db)
+        let current = stamp.version
         if current != 0 && application != Schema.applicationID {
-            // Migrations set both pragmas in one transaction: a versioned file without our id
+            // Migrations set both in one transaction: a versioned file without our id
             // belongs to someone else.
             throw BillingError(.notABillingDatabase,
                                "the file has schema version \(current) but is not a libbilling database")
@@ -70,8 +76,7 @@ package enum Migrator {
                                "the file has schema version \(current) from a newer libbilling; this library knows up to \(latest) and will not change it")
         }
         if current == 0 {
-            let objects = try db.first("SELECT count(*) FROM sqlite_schema") { $0.int(0) } ?? 0
-            if objects > 0 {
+            if try db.holdsObjects() {
                 throw BillingError(.notABillingDatabase,
                                    "the file already holds tables that libbilling did not create; refusing to change it")
             }

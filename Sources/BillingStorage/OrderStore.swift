@@ -38,7 +38,7 @@ package enum OrderStore {
         return amounts
     }
 
-    package static func amountArguments(_ amounts: OrderAmounts) -> [SQLiteBindable] {
+    package static func amountArguments(_ amounts: OrderAmounts) -> [DatabaseBindable] {
         [amounts.listPrice, amounts.commercialDiscount, amounts.promotionDiscount, amounts.discountCoupon, amounts.voucher,
          amounts.cashCoupon, amounts.storedValueCard, amounts.cash, amounts.credit]
     }
@@ -60,7 +60,7 @@ package enum OrderStore {
     /// Writes a new order; its status must be one `OrderStateMachine` creates orders in.
     package static func insert(_ db: Connection, _ order: Order, sequence: Int64) throws {
         try OrderStateMachine.transition(from: nil, to: order.status, type: order.type, subject: "order \(order.id)")
-        let arguments: [SQLiteBindable] = [
+        let arguments: [DatabaseBindable] = [
             order.id, sequence, order.accountID, order.combinedID, order.isCombined, order.type.rawValue, order.status.rawValue,
             order.productType, order.billingMode, order.productKind, order.createdAt, order.payDeadline, order.paidAt,
             order.completedAt, order.cancelledAt, order.cancelReason, order.reviewRequired, order.placedByManager,
@@ -81,7 +81,7 @@ package enum OrderStore {
         if stored != order.status {
             try OrderStateMachine.transition(from: stored, to: order.status, type: order.type, subject: "order \(order.id)")
         }
-        let arguments: [SQLiteBindable] = [order.status.rawValue, order.payDeadline, order.paidAt, order.completedAt,
+        let arguments: [DatabaseBindable] = [order.status.rawValue, order.payDeadline, order.paidAt, order.completedAt,
                                            order.cancelledAt, order.cancelReason] + amountArguments(order.amounts) + [order.id]
         try db.forEach("""
             UPDATE orders SET status = ?, pay_deadline = ?, paid_at = ?, completed_at = ?, cancelled_at = ?, cancel_reason = ?,
@@ -118,7 +118,7 @@ package enum OrderStore {
     }
 
     package static func insertLine(_ db: Connection, _ line: OrderLine) throws {
-        let arguments: [SQLiteBindable] = [
+        let arguments: [DatabaseBindable] = [
             line.orderID, line.lineNo, line.productID, line.productType, line.billingMode.rawValue, line.region,
             line.period?.unit.rawValue, line.period?.count, line.quantity, line.parentLine, line.relation?.rawValue,
             line.effectiveAt, line.product.text,
@@ -179,13 +179,13 @@ package enum OrderStore {
     private static let filterColumns = ["product_type": "product_type", "order_type": "type", "status": "status", "billing_mode": "billing_mode"]
 
     /// The WHERE conditions of a list filter, leaving out the filter `skipping` (the one counted by tab).
-    private static func conditions(_ filter: OrderFilter, skipping: String? = nil) -> ([String], [SQLiteBindable]) {
+    private static func conditions(_ filter: OrderFilter, skipping: String? = nil) -> ([String], [DatabaseBindable]) {
         var conditions = ["account_id = ?", "is_combined = 0"]
-        var arguments: [SQLiteBindable] = [filter.account]
+        var arguments: [DatabaseBindable] = [filter.account]
         for (key, values) in filter.filters where key != skipping {
             let column = filterColumns[key] ?? key
             conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments += values.map { $0 as SQLiteBindable }
+            arguments += values.map { $0 as DatabaseBindable }
         }
         if let id = filter.orderID {
             conditions.append("(id = ? OR combined_id = ?)")

@@ -49,7 +49,7 @@ package enum PlatformAccountStore {
     package static func page(_ db: Connection, statuses: [String]?, account: String?, after sequence: Int64,
                      limit: Int64) throws -> [(account: PlatformAccount, seq: Int64)] {
         var conditions = ["seq > ?"]
-        var arguments: [SQLiteValue] = [.integer(sequence)]
+        var arguments: [DatabaseValue] = [.integer(sequence)]
         if let statuses {
             conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
             arguments += statuses.map { .text($0) }

@@ -23,12 +23,12 @@ package struct ResourceListFilter {
     }
 
     /// The WHERE conditions, leaving out the filter on `skipping` (the column counted by tab).
-    private func conditions(skipping: String? = nil) -> ([String], [SQLiteBindable]) {
+    private func conditions(skipping: String? = nil) -> ([String], [DatabaseBindable]) {
         var conditions = ["account_id = ?"]
-        var arguments: [SQLiteBindable] = [account]
+        var arguments: [DatabaseBindable] = [account]
         for (column, values) in filters where column != skipping {
             conditions.append(values.count == 1 ? "\(column) = ?" : "\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments += values.map { $0 as SQLiteBindable }
+            arguments += values.map { $0 as DatabaseBindable }
         }
         return (conditions, arguments)
     }

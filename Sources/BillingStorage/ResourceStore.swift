@@ -53,7 +53,7 @@ package enum ResourceStore {
     /// Writes a new resource; its status must be one `ResourceStateMachine` creates resources in.
     package static func insert(_ db: Connection, _ resource: Resource, sequence: Int64) throws {
         try ResourceStateMachine.transition(from: nil, to: resource.status, subject: "resource \(resource.id)")
-        let values: [SQLiteBindable] = [
+        let values: [DatabaseBindable] = [
             sequence, resource.id, resource.accountID, resource.orderID, resource.lineNo, resource.productID,
             resource.productType, resource.billingMode.rawValue, resource.region, resource.status.rawValue,
             resource.primaryID, resource.relation?.rawValue, resource.period?.unit.rawValue, resource.period?.count,
@@ -215,15 +215,15 @@ package enum ResourceStore {
     // MARK: The renewal view (§4.6)
 
     /// The WHERE conditions of a renewal-view filter; `allTabs` leaves out the tab (for the per-tab counts).
-    private static func conditions(_ filter: RenewalFilter, allTabs: Bool = false) -> ([String], [SQLiteBindable]) {
+    private static func conditions(_ filter: RenewalFilter, allTabs: Bool = false) -> ([String], [DatabaseBindable]) {
         var conditions = ["account_id = ?", "billing_mode = 'PREPAID'", "primary_id IS NULL", "status IN ('IN_USE', 'EXPIRED', 'FROZEN')"]
-        var arguments: [SQLiteBindable] = [filter.account]
+        var arguments: [DatabaseBindable] = [filter.account]
         if filter.tab != "ALL" && !allTabs { conditions.append("expiry_policy = ?"); arguments.append(filter.tab) }
         if let from = filter.from { conditions.append("expire_at >= ?"); arguments.append(from) }
         if let to = filter.to { conditions.append("expire_at <= ?"); arguments.append(to) }
         if let resources = filter.resources {
             conditions.append("id IN (\(Array(repeating: "?", count: resources.count).joined(separator: ", ")))")
-            arguments += resources.map { $0 as SQLiteBindable }
+            arguments += resources.map { $0 as DatabaseBindable }
         }
         if let status = filter.status { conditions.append("status = ?"); arguments.append(status) }
         if let order = filter.order {
@@ -279,14 +279,14 @@ package enum ResourceStore {
                                limit: Int64) throws -> [(String, Int64)] {
         var conditions = ["account_id = ?", "status IN ('PENDING_EFFECTIVE', 'IN_USE', 'EXPIRED', 'FROZEN')",
                           "(relation IS NULL OR relation != 'BOUND')", "seq < ?"]
-        var arguments: [SQLiteBindable] = [account, cursor]
+        var arguments: [DatabaseBindable] = [account, cursor]
         if let ids {
             conditions.append("id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))")
-            arguments += ids.map { $0 as SQLiteBindable }
+            arguments += ids.map { $0 as DatabaseBindable }
         }
         if let productTypes {
             conditions.append("product_type IN (\(Array(repeating: "?", count: productTypes.count).joined(separator: ", ")))")
-            arguments += productTypes.map { $0 as SQLiteBindable }
+            arguments += productTypes.map { $0 as DatabaseBindable }
         }
         arguments.append(limit)
         var rows: [(String, Int64)] = []

@@ -1,4 +1,3 @@
-import CSQLite
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,13 +9,16 @@ import BillingSecurity
 /// the library (a price, a configuration value, a stored response, a password hash, a ledger
 /// row) is reported with its table and key.
 ///
-/// How: TEMP triggers on this connection (`install`) note the key of every row each write
+/// How: the connection (`install`; on SQLite, TEMP triggers) notes the key of every row each write
 /// touches in `temp.billing_touched`. When the operation appends its audit row (`collect`,
 /// called by `AuditLog.append`), the digest of each touched key's current content is computed
 /// (nil for a key whose row is gone), listed in the audit row (which its hash covers), and kept
 /// in `row_digests` with the audit row's id. Only touched rows are read: no table is scanned
 /// per operation. A write transaction that touched covered rows without appending an audit row
 /// is refused at commit (`unaudited_write`, see `Connection.transaction`).
+///
+/// The tracking itself is the backend's (`Connection.trackChanges`); the digests, the list in
+/// the audit row and verify's reads are here.
 ///
 /// `verify` recomputes every covered row's digest and compares it with `row_digests`, and
 /// `row_digests` with the last write of each key the chain lists.
@@ -77,42 +79,18 @@ package enum RowCoverage {
         "json_array(\(table.key.map { prefix + $0 }.joined(separator: ", ")))"
     }
 
-    /// Creates, once per connection, the table of touched keys and the triggers that fill it.
-    /// TEMP objects belong to this connection only: they change nothing in the file.
+    /// Turns on the connection's change tracking for every covered table (once per
+    /// connection; see `Connection.trackChanges`).
     package static func install(_ db: Connection) throws {
-        guard !db.coverageInstalled else { return }
-        // No unique key: an outer statement's conflict clause (an upsert, INSERT OR …)
-        // overrides a trigger's, so the triggers cannot rely on OR IGNORE; `collect` reads the
-        // distinct keys.
-        var script = "CREATE TEMP TABLE IF NOT EXISTS billing_touched (tbl TEXT NOT NULL, key TEXT NOT NULL);\n"
-        for table in tables {
-            let insert = "INSERT INTO billing_touched (tbl, key) VALUES"
-            let new = "('\(table.name)', \(keyExpression(table, "NEW.")))"
-            let old = "('\(table.name)', \(keyExpression(table, "OLD.")))"
-            script += """
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_insert AFTER INSERT ON main.\(table.name) BEGIN \(insert) \(new); END;
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_update AFTER UPDATE ON main.\(table.name) BEGIN \(insert) \(old), \(new); END;
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_delete AFTER DELETE ON main.\(table.name) BEGIN \(insert) \(old); END;
-
-                """
-        }
-        try db.executeScript(script)
-        db.coverageInstalled = true
-    }
-
-    /// Whether the open transaction touched covered rows that no audit row has listed yet.
-    package static func hasUnaudited(_ db: Connection) throws -> Bool {
-        try db.first("SELECT 1 FROM temp.billing_touched LIMIT 1") { _ in true } ?? false
+        guard !db.tracksChanges else { return }
+        try db.trackChanges(tables)
     }
 
     /// The rows touched since the last audit row, with their digests now, in (table, key)
     /// order; the touched set is emptied.
-    package static func collect(_ db: Connection) throws -> [Write] {
-        guard db.coverageInstalled else { return [] }
-        let touched = try db.all("SELECT DISTINCT tbl, key FROM temp.billing_touched ORDER BY tbl, key") { ($0.text(0), $0.text(1)) }
-        guard !touched.isEmpty else { return [] }
-        try db.run("DELETE FROM temp.billing_touched")
-        return try touched.map { name, key in
+    static func collect(_ db: Connection) throws -> [Write] {
+        guard db.tracksChanges else { return [] }
+        return try db.takeTouchedRows().map { name, key in
             guard let table = byName[name] else { throw BillingError(.uncoveredTable, "no coverage for table \(name)") }
             return Write(table: name, key: key, digest: try digest(db, table, key: key))
         }
@@ -140,11 +118,10 @@ package enum RowCoverage {
     package static func canonical(_ row: Row, from first: Int32) -> String {
         var text = ""
         for column in first..<row.columnCount {
-            let type = row.columnType(column)
-            if type == SQLITE_NULL { continue }
+            let kind = row.columnKind(column)
+            if kind == .null { continue }
             let value = row.text(column)
-            let tag = type == SQLITE_INTEGER ? "i" : type == SQLITE_TEXT ? "t" : "x\(type)"
-            text += "\(row.columnName(column))=\(tag)\(value.utf8.count):\(value);"
+            text += "\(row.columnName(column))=\(kind.digestTag)\(value.utf8.count):\(value);"
         }
         return text
     }

@@ -1,7 +1,8 @@
 import BillingDomain
 import BillingDocuments
 
-/// Whether a file's schema is the one its version promises: every table, column, index,
+/// The SQLite backend's check (`SQLiteConnection.checkSchema`) that a file's schema is the one
+/// its version promises: every table, column, index,
 /// trigger and view as the migrations create them, and nothing else.
 ///
 /// SQLite keeps each object's `CREATE` statement in `sqlite_schema` (rewritten by `ALTER
@@ -71,7 +72,7 @@ package enum SchemaFingerprint {
 
     /// The objects the migrations create on an empty database, and their fingerprint.
     private static func expected(migrations: [String]) throws -> (fingerprint: String, objects: Objects) {
-        let scratch = try Connection(path: ":memory:", create: true, busyTimeoutMilliseconds: 0)
+        let scratch = try SQLiteConnection(path: ":memory:", create: true, busyTimeoutMilliseconds: 0)
         for migration in migrations { try scratch.executeScript(migration) }
         return (try scratch.first(fingerprintQuery) { $0.text(0) } ?? "", try objects(scratch))
     }

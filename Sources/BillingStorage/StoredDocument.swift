@@ -88,4 +88,29 @@ package struct StoredDocument {
             throw StoredValue.unreadable(record, "\(BillingError.quote(key)) is not a field this library knows")
         }
     }
+
+    /// The document's keys, in no particular order (a map stored as an object).
+    var keys: Dictionary<String, JSONValue>.Keys { fields.keys }
+
+    /// A list of integers.
+    func optionalInts(_ key: String) throws -> [Int64]? {
+        try optionalArray(key)?.map { element in
+            guard case .integer(let number) = element else { throw wrong(key, "a list of integers") }
+            return number
+        }
+    }
+
+    /// Every field an integer (a map stored as an object).
+    func intMap() throws -> [String: Int64] {
+        var map: [String: Int64] = [:]
+        for key in fields.keys { map[key] = try int(key) }
+        return map
+    }
+
+    /// Every field a list of integers (a map stored as an object).
+    func intArrayMap() throws -> [String: [Int64]] {
+        var map: [String: [Int64]] = [:]
+        for key in fields.keys { map[key] = try optionalInts(key) ?? [] }
+        return map
+    }
 }

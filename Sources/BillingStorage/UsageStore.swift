@@ -70,7 +70,7 @@ package enum UsageStore {
     package static func lines(_ db: Connection, account: String, resource: String?, from: Int64?, to: Int64?, after cursor: (Int64, String)?,
                       limit: Int64) throws -> [ListedLine] {
         var conditions = ["account_id = ?"]
-        var arguments: [SQLiteBindable] = [account]
+        var arguments: [DatabaseBindable] = [account]
         if let resource { conditions.append("resource_id = ?"); arguments.append(resource) }
         if let from { conditions.append("hour_start >= ?"); arguments.append(from) }
         if let to { conditions.append("hour_start <= ?"); arguments.append(to) }

@@ -15,7 +15,7 @@ struct DamagedFileTests {
     func damagedFile(_ sql: String) throws -> String {
         let path = temporaryDatabasePath()
         _ = try manualEngine(path: path)
-        let raw = try Connection(path: path, create: false, busyTimeoutMilliseconds: 1000)
+        let raw = try SQLiteConnection(path: path, create: false, busyTimeoutMilliseconds: 1000)
         try raw.executeScript("PRAGMA journal_mode = DELETE; \(sql)")
         return path
     }

@@ -40,11 +40,17 @@ struct OrderListTests {
     /// Every statement the engine prepares for a list, a lookup or the scheduler reads an
     /// index, never a whole big table, and pages come in index order (no sort of the rows).
     /// The statements are the engine's own, recorded by the connection while the calls run
-    /// (`Connection.recordedStatements`), with every filter and cursor the lists take; so a
+    /// (`RecordingConnection`, between the engine and SQLite), with every filter and cursor the lists take; so a
     /// new or changed query is checked without anyone copying it here.
     @Test func everyHotQueryUsesAnIndex() throws {
-        let shop = try Shop()
+        var recorder: RecordingConnection?
+        let shop = try Shop(wrap: { inner in
+            let wrapper = RecordingConnection(inner)
+            recorder = wrapper
+            return wrapper
+        })
         let engine = shop.engine
+        let recording = try #require(recorder)
         // Some of everything the lists read: orders of each kind, resources, coupons, usage, a
         // package, an export, events, ledger and audit rows.
         let disk = try shop.own("evs.100")
@@ -59,7 +65,7 @@ struct OrderListTests {
         _ = try shop.pay(text(try shop.create(#"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}}]"#), "order", "order_id"))
         _ = try engine.requestExport(#"{"actor":"buyer","account_id":"acme","kind":"ORDERS","language":"en"}"#)
 
-        engine.lock.withLock { engine.db.recordedStatements = [] }
+        engine.lock.withLock { recording.statements = [] }
         /// Calls a list with `filter`, then once more after the first page's cursor.
         func walk(_ list: (String?) throws -> String, _ filter: String) throws {
             let separator = filter.isEmpty ? "" : ","
@@ -105,8 +111,8 @@ struct OrderListTests {
         _ = pending
 
         let statements = try engine.lock.withLock { () -> Set<String> in
-            defer { engine.db.recordedStatements = nil }
-            return try #require(engine.db.recordedStatements)
+            defer { recording.statements = nil }
+            return try #require(recording.statements)
         }
         let reads = statements.filter { $0.hasPrefix("SELECT") || $0.hasPrefix("WITH") }.sorted()
         try #require(reads.count > 30, "the calls above read through more statements than \(reads.count)")

@@ -21,7 +21,7 @@ struct SchemaFingerprintTests {
     @Test func anIntactFileMatchesTheConstant() throws {
         let path = temporaryDatabasePath()
         _ = try manualEngine(path: path)
-        let raw = try Connection(path: path, create: false, busyTimeoutMilliseconds: 1000)
+        let raw = try SQLiteConnection(path: path, create: false, busyTimeoutMilliseconds: 1000)
         try raw.transaction(write: false) {
             try SchemaFingerprint.check(raw, version: Schema.latestVersion, migrations: Schema.migrations)
         }

@@ -1,7 +1,6 @@
 import FoundationEssentials
 import Testing
 @testable import BillingEngine
-import CSQLite
 @testable import BillingDomain
 @testable import BillingDocuments
 @testable import BillingStorage
@@ -9,7 +8,7 @@ import CSQLite
 @Suite("Storage and migrations")
 struct StorageTests {
     func rawSQL(_ path: String, _ sql: String) throws {
-        let connection = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        let connection = try SQLiteConnection(path: path, create: true, busyTimeoutMilliseconds: 1000)
         try connection.executeScript(sql)
     }
 
@@ -30,7 +29,7 @@ struct StorageTests {
 
     @Test func migratesAnOlderFileForward() throws {
         let path = temporaryDatabasePath()
-        let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        let db = try SQLiteConnection(path: path, create: true, busyTimeoutMilliseconds: 1000)
         // A file made by the first release moves to the current schema plus a future step.
         try Migrator.migrate(db, latest: 1, migrations: Array(Schema.migrations.prefix(1)))
         #expect(try Migrator.version(db) == 1)
@@ -42,7 +41,7 @@ struct StorageTests {
 
     @Test func theLoginThrottleMigrationKeepsPlatformAccountsAndOldSettings() throws {
         let path = temporaryDatabasePath()
-        let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+        let db = try SQLiteConnection(path: path, create: true, busyTimeoutMilliseconds: 1000)
         // A file from just before the throttle: a platform account with a running lock, and
         // a stored configuration with the lock's keys.
         let before = try #require(Schema.migrations.firstIndex { $0.contains("CREATE TABLE login_throttles") })

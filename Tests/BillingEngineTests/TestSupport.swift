@@ -24,10 +24,14 @@ func temporaryDatabasePath(_ name: String = "billing.sqlite") -> String {
 }
 
 /// An engine on a fresh file with a manual clock.
-func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDatabasePath()) throws -> Engine {
+/// `wrap`, when given, is put between the engine and the database it opened (a
+/// `RecordingConnection`): the engine then runs on the wrapper.
+func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDatabasePath(),
+                  wrap: ((Connection) -> Connection)? = nil) throws -> Engine {
     var options = EngineOptions()
     options.clock = .manual(instant)
-    return try Engine(path: path, options: options)
+    guard let wrap else { return try Engine(path: path, options: options) }
+    return Engine(path: path, connection: wrap(try Database.open(path: path, options: options)), options: options)
 }
 
 /// Parses a response document.
@@ -169,7 +173,7 @@ extension Engine {
 
     /// Changes the file behind the library's back, as another program with write access would.
     func tamper(_ sql: String) throws {
-        let other = try Connection(path: path, create: false, busyTimeoutMilliseconds: 5000)
+        let other = try SQLiteConnection(path: path, create: false, busyTimeoutMilliseconds: 5000)
         try other.executeScript(sql)
     }
 }

@@ -57,7 +57,7 @@ struct RowCoverageTests {
         let path = temporaryDatabasePath()
         let before = try #require(Schema.migrations.firstIndex { $0.contains("CREATE TABLE row_digests") })
         do {
-            let db = try Connection(path: path, create: true, busyTimeoutMilliseconds: 1000)
+            let db = try SQLiteConnection(path: path, create: true, busyTimeoutMilliseconds: 1000)
             try Migrator.migrate(db, latest: Int64(before), migrations: Array(Schema.migrations.prefix(before)))
             try db.executeScript("""
                 INSERT INTO accounts (id, type, realname_verified, restricted, freeze, level, cash_balance, created_at, updated_at)
@@ -96,7 +96,7 @@ struct RowCoverageTests {
         _ = try shop.own()
         guard case .object(var head) = try JSONValue.parse(shop.engine.auditHead(nil)) else { Issue.record("no head"); return }
         head["schema_version"] = nil
-        let attacker = try Connection(path: shop.engine.path, create: false, busyTimeoutMilliseconds: 5000)
+        let attacker = try SQLiteConnection(path: shop.engine.path, create: false, busyTimeoutMilliseconds: 5000)
         try attacker.transaction(write: true) {
             try attacker.run("UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
             let table = try #require(RowCoverage.tables.first { $0.name == "products" })
@@ -144,7 +144,7 @@ struct RowCoverageTests {
 
         // The attacker edits the account's level, records its digest and recomputes the chain
         // without the key: every link verifies as unkeyed, but the head is no longer keyed.
-        let attacker = try Connection(path: path, create: false, busyTimeoutMilliseconds: 5000)
+        let attacker = try SQLiteConnection(path: path, create: false, busyTimeoutMilliseconds: 5000)
         try attacker.transaction(write: true) {
             try attacker.run("UPDATE accounts SET level = 'V5' WHERE id = 'a1'")
             let table = try #require(RowCoverage.tables.first { $0.name == "accounts" })

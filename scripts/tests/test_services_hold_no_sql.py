@@ -24,7 +24,7 @@ PATTERNS = [
                r"ON\s+CONFLICT|ORDER\s+BY|GROUP\s+BY|IS\s+(NOT\s+)?NULL)\b"),
     re.compile(r"\b\w+\s+(=|<=|>=|<|>|!=)\s+\?"),
     re.compile(r"\b\w+\s+(NOT\s+)?IN\s+\("),
-    re.compile(r"\.(run|first|all|forEach|executeScript)\(\s*\"|\bSQLiteBindable\b|\bRow\b\s*[)\-,]|\blastInsertRowID\b"),
+    re.compile(r"\.(run|first|all|forEach|executeScript)\(\s*\"|\bDatabaseBindable\b|\bRow\b\s*[)\-,]|\blastInsertRowID\b"),
 ]
 
 
@@ -74,7 +74,7 @@ class ServicesHoldNoSQLTests(unittest.TestCase):
 
     def test_patterns_catch_sql(self):
         samples = ['try db.run("DELETE FROM x WHERE id = ?", id)', 'conditions.append("expire_at >= ?")',
-                   'let sql = "SELECT id FROM orders"', '"status IN (\'A\')"', 'var arguments: [SQLiteBindable] = []']
+                   'let sql = "SELECT id FROM orders"', '"status IN (\'A\')"', 'var arguments: [DatabaseBindable] = []']
         for sample in samples:
             self.assertTrue(any(p.search(sample) for p in PATTERNS), sample)
         self.assertEqual(strip_comments('let a = 1 // SELECT x FROM y'), ["let a = 1 "])

@@ -5,7 +5,7 @@ import BillingStorage
 /// What one business operation sees and writes through while its transaction is open:
 /// the connection, the instant, the actor, the policy, and the outbox and audit log.
 public final class OperationContext {
-    public let db: Connection
+    let db: Connection
     /// The engine's now, read once so that the whole operation happens at one instant.
     public let now: Int64
     /// Who asked, as the host named them (empty for reads).

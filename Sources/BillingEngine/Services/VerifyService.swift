@@ -69,7 +69,7 @@ extension Engine {
             for hour in try InvariantQueries.packageCoverageMismatches(db) {
                 breach("package_coverage", hour.resource, "hour \(hour.hour) covered \(hour.covered) but packages gave \(hour.given)")
             }
-            let chain = try AuditLog.firstBrokenLink(db, key: db.auditKey)
+            let chain = try AuditLog.firstBrokenLink(db, key: db.session.auditKey)
             if let broken = chain.broken {
                 breach("audit_chain", String(broken.id), broken.detail)
             }

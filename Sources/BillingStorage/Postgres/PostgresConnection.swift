@@ -164,14 +164,14 @@ package final class PostgresConnection {
 
     /// Executes one statement and returns the number of rows it changed.
     @discardableResult
-    package func run(_ sql: String, _ arguments: SQLiteBindable...) throws -> Int {
+    package func run(_ sql: String, _ arguments: DatabaseBindable...) throws -> Int {
         try execute(sql, arguments)
     }
 
     /// Executes one statement (prepared once per connection and parameter types, and cached)
     /// with `arguments` bound to its parameters in order; the number of rows it changed.
     @discardableResult
-    package func execute(_ sql: String, _ arguments: [SQLiteBindable]) throws -> Int {
+    package func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
         try withResult(sql, arguments) { result in
             Int(PQcmdTuples(result).map { String(cString: $0) } ?? "") ?? 0
         }
@@ -179,7 +179,7 @@ package final class PostgresConnection {
 
     /// Runs one query and calls `body` for each row in order until it returns false or the
     /// rows run out.
-    package func query(_ sql: String, _ arguments: [SQLiteBindable], _ body: (PostgresRow) throws -> Bool) throws {
+    package func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (PostgresRow) throws -> Bool) throws {
         try withResult(sql, arguments) { result in
             let count = PQntuples(result)
             var row: Int32 = 0
@@ -191,19 +191,19 @@ package final class PostgresConnection {
     }
 
     /// Calls `body` for each row of a query.
-    package func forEach(_ sql: String, _ arguments: [SQLiteBindable] = [], _ body: (PostgresRow) throws -> Void) throws {
+    package func forEach(_ sql: String, _ arguments: [DatabaseBindable] = [], _ body: (PostgresRow) throws -> Void) throws {
         try query(sql, arguments) { try body($0); return true }
     }
 
     /// Maps every row of a query.
-    package func all<T>(_ sql: String, _ arguments: SQLiteBindable..., map: (PostgresRow) throws -> T) throws -> [T] {
+    package func all<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (PostgresRow) throws -> T) throws -> [T] {
         var result: [T] = []
         try query(sql, arguments) { result.append(try map($0)); return true }
         return result
     }
 
     /// Maps the first row of a query, nil when there is none.
-    package func first<T>(_ sql: String, _ arguments: SQLiteBindable..., map: (PostgresRow) throws -> T) throws -> T? {
+    package func first<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (PostgresRow) throws -> T) throws -> T? {
         var result: T?
         try query(sql, arguments) { result = try map($0); return false }
         return result
@@ -220,9 +220,9 @@ package final class PostgresConnection {
     }
 
     /// Prepares (once) and executes a statement, hands its result to `body` and clears it.
-    private func withResult<T>(_ sql: String, _ arguments: [SQLiteBindable], _ body: (OpaquePointer) throws -> T) throws -> T {
+    private func withResult<T>(_ sql: String, _ arguments: [DatabaseBindable], _ body: (OpaquePointer) throws -> T) throws -> T {
         let connection = try liveHandle()
-        let values = arguments.map(\.sqliteValue)
+        let values = arguments.map(\.databaseValue)
         let prepared = try statement(sql, values, connection)
         let result = Parameters(values).withPointers { pointers, lengths, formats in
             PQexecPrepared(connection, prepared.name, Int32(values.count), pointers, lengths, formats, 1)
@@ -238,7 +238,7 @@ package final class PostgresConnection {
     /// (sent in binary), text is `text`, and a NULL leaves its type to the server (inferred
     /// from where it is used). A statement used with NULL in one call and a value in another
     /// is prepared once for each.
-    private func statement(_ sql: String, _ values: [SQLiteValue], _ connection: OpaquePointer) throws -> PreparedStatement {
+    private func statement(_ sql: String, _ values: [DatabaseValue], _ connection: OpaquePointer) throws -> PreparedStatement {
         let types = values.map(Parameters.typeOID)
         let key = StatementKey(sql: sql, types: types)
         if let cached = statements[key] { return cached }
@@ -280,7 +280,7 @@ private struct Parameters {
     static let int8Type: UInt32 = 20
     static let textType: UInt32 = 25
 
-    static func typeOID(_ value: SQLiteValue) -> UInt32 {
+    static func typeOID(_ value: DatabaseValue) -> UInt32 {
         switch value {
         case .integer: int8Type
         case .text: textType
@@ -291,7 +291,7 @@ private struct Parameters {
     private var bytes: [UInt8] = []
     private var spans: [(offset: Int, length: Int)?] = []
 
-    init(_ values: [SQLiteValue]) {
+    init(_ values: [DatabaseValue]) {
         for value in values {
             switch value {
             case .integer(let number):

@@ -1,0 +1,171 @@
+import BillingDomain
+import BillingDocuments
+import CSQLite
+
+/// The SQLite backend of `Connection`: one SQLite connection with a cache of prepared
+/// statements.
+///
+/// Not thread-safe by itself: the `Engine` owns one behind its lock, which is why the
+/// connection is opened with SQLITE_OPEN_NOMUTEX.
+final class SQLiteConnection: Connection {
+    let handle: OpaquePointer
+    private var statements: [String: SQLiteStatement] = [:]
+    private(set) var inTransaction = false
+    /// Whether row coverage's TEMP triggers are installed on this connection
+    /// (`trackChanges`, SQLiteConnection+Coverage.swift).
+    var coverageInstalled = false
+    let session = ConnectionSession()
+
+    /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
+    init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
+        var pointer: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &pointer, flags, nil)
+        guard code == SQLITE_OK, let opened = pointer else {
+            let error = SQLiteError.from(code, pointer)
+            sqlite3_close_v2(pointer)
+            throw error
+        }
+        handle = opened
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs SQL text that may hold several statements and returns no rows (schema, pragmas).
+    func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &message)
+        if code != SQLITE_OK {
+            let error = SQLiteError.from(code, handle)
+            sqlite3_free(message)
+            throw error
+        }
+    }
+
+    private func statement(_ sql: String) throws -> SQLiteStatement {
+        if let cached = statements[sql] { return cached }
+        var pointer: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
+        guard code == SQLITE_OK, let prepared = pointer else { throw SQLiteError.from(code, handle) }
+        let statement = SQLiteStatement(handle: prepared, connection: handle)
+        statements[sql] = statement
+        return statement
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        while try statement.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        let row = SQLiteRow(handle: statement.handle)
+        while try statement.step() {
+            if try !body(row) { return }
+        }
+    }
+
+    /// The rowid of the last inserted row.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` inside a savepoint of the open transaction: an error undoes only what `body`
+    /// wrote (an auto-renew attempt that cannot be paid) and is rethrown.
+    ///
+    /// Should undoing or releasing the savepoint fail, nobody can say what the transaction
+    /// still holds, so that failure is thrown instead (a storage error, `rollback_failed`):
+    /// callers that recover from the body's refusal must not go on writing on top of a step
+    /// half undone, and the whole transaction is rolled back.
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try run("SAVEPOINT attempt")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            if sqlite3_get_autocommit(handle) != 0 {
+                // SQLite itself rolled the whole transaction back (a full disk, an I/O error):
+                // there is no step left to undo, and the body's storage error says why.
+                if let failure = error as? BillingError, failure.status == .storage || failure.status == .busy { throw error }
+                throw BillingError(.rollbackFailed, "the transaction ended inside a step that failed (\(error)), so it was abandoned")
+            }
+            try undo("ROLLBACK TO attempt", "undoing a failed step")
+            try undo("RELEASE attempt", "closing a failed step")
+            throw error
+        }
+        try undo("RELEASE attempt", "keeping a step")
+        return result
+    }
+
+    /// Runs `body` in a write transaction that is always rolled back, whole: whatever it
+    /// wrote — effect, events, audit row, idempotency record, identifiers taken — is gone when
+    /// it returns or throws, and only its result is kept (a quote computed by the code that
+    /// would do the operation). `BEGIN IMMEDIATE`, so nothing changes between its reads and
+    /// its rehearsed writes. A rollback that fails is thrown (`rollback_failed`), never
+    /// taken for success: the rehearsal's writes would otherwise be committed by whatever
+    /// transaction comes next.
+    func rehearsal<T>(_ body: () throws -> T) throws -> T {
+        guard !inTransaction else {
+            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
+        }
+        try run("BEGIN IMMEDIATE")
+        inTransaction = true
+        defer { inTransaction = false }
+        let outcome = Result { try body() }
+        // SQLite may have ended the transaction itself after some errors (a full disk).
+        if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a rehearsal") }
+        return try outcome.get()
+    }
+
+    /// Runs an undo statement; its failure is a storage error naming what was being undone.
+    private func undo(_ sql: String, _ what: String) throws {
+        do {
+            try run(sql)
+        } catch let error as BillingError {
+            throw BillingError(.rollbackFailed, "\(what) failed, so the transaction was abandoned: \(error.message)")
+        }
+    }
+
+    /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
+    /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
+    /// Any error rolls everything back.
+    func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
+        guard !inTransaction else {
+            throw BillingError(.nestedTransaction, "a transaction was opened inside another")
+        }
+        try run(write ? "BEGIN IMMEDIATE" : "BEGIN")
+        inTransaction = true
+        defer { inTransaction = false }
+        do {
+            let result = try body()
+            // Every covered row a write touched must be listed by an audit row of the same
+            // transaction: a write path that forgot its audit row is refused, not committed.
+            if write, coverageInstalled, try hasUntakenTouches() {
+                throw BillingError(.unauditedWrite,
+                                   "a write touched covered rows without appending an audit row; nothing was changed")
+            }
+            do {
+                try run("COMMIT")
+            } catch where !write {
+                // A read has nothing to commit. SQLite fails the end of a read that met a
+                // damaged page even when the read handled it (verify's integrity check), and
+                // the answer already read stays true: end the transaction and return it.
+                if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "ending a read") }
+            }
+            return result
+        } catch {
+            // A rollback that fails leaves the handle inside a transaction that the next call
+            // would commit: that failure is the one the caller must hear.
+            if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))") }
+            throw error
+        }
+    }
+}

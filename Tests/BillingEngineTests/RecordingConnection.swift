@@ -1,0 +1,61 @@
+@testable import BillingEngine
+@testable import BillingStorage
+
+/// A `Connection` of the tests' own that forwards every call to another connection and records
+/// the text of each statement run through it. An engine opened on it (`manualEngine(wrap:)`)
+/// can only reach the database through the `Connection` interface: whatever it runs, this
+/// sees. The query-plan test EXPLAINs the statements it recorded (the engine's own, not copies
+/// that drift), and `StorageInterfaceTests` checks that operations go through it.
+final class RecordingConnection: Connection {
+    let inner: Connection
+    /// The statements run through `execute` and `query` since recording was turned on; nil
+    /// while it is off.
+    var statements: Set<String>?
+    /// How many statements ran through `execute` and `query`, recording on or off.
+    private(set) var calls = 0
+    /// Transactions opened through this connection, by kind.
+    private(set) var transactions: (write: Int, read: Int) = (0, 0)
+
+    init(_ inner: Connection, recording: Bool = false) {
+        self.inner = inner
+        statements = recording ? [] : nil
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
+        calls += 1
+        statements?.insert(sql)
+        return try inner.execute(sql, arguments)
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
+        calls += 1
+        statements?.insert(sql)
+        try inner.query(sql, arguments, body)
+    }
+
+    func executeScript(_ sql: String) throws { try inner.executeScript(sql) }
+    var lastInsertRowID: Int64 { inner.lastInsertRowID }
+
+    func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
+        if write { transactions.write += 1 } else { transactions.read += 1 }
+        return try inner.transaction(write: write, body)
+    }
+
+    func rehearsal<T>(_ body: () throws -> T) throws -> T { try inner.rehearsal(body) }
+    func savepoint<T>(_ body: () throws -> T) throws -> T { try inner.savepoint(body) }
+    var session: ConnectionSession { inner.session }
+
+    func schemaStamp() throws -> SchemaStamp { try inner.schemaStamp() }
+    func setSchemaStamp(_ stamp: SchemaStamp) throws { try inner.setSchemaStamp(stamp) }
+    func holdsObjects() throws -> Bool { try inner.holdsObjects() }
+    func hasTable(_ name: String) throws -> Bool { try inner.hasTable(name) }
+    func checkSchema(version: Int64, migrations: [String]) throws { try inner.checkSchema(version: version, migrations: migrations) }
+
+    func trackChanges(_ tables: [RowCoverage.Table]) throws { try inner.trackChanges(tables) }
+    var tracksChanges: Bool { inner.tracksChanges }
+    func takeTouchedRows() throws -> [(table: String, key: String)] { try inner.takeTouchedRows() }
+
+    func writeCopy(to destination: String) throws { try inner.writeCopy(to: destination) }
+    func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?) { try inner.checkStorage(full: full) }
+    func fileGeometry() throws -> (pageSize: Int64, file: String?) { try inner.fileGeometry() }
+}
