@@ -23,6 +23,18 @@ package struct JSONWriter {
     /// The text written so far.
     package var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Appends JSON text this writer (or another with the same settings) wrote before, as
+    /// the next value: the bytes are what writing that value again would give, without
+    /// building and sorting its tree once more.
+    package mutating func writeWritten(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends the punctuation of a hand-assembled document: `{`, `}`, `,`, `:`.
+    package mutating func writeMark(_ mark: Unicode.Scalar) {
+        bytes.append(UInt8(ascii: mark))
+    }
+
     package mutating func write(_ value: JSONValue) {
         switch value {
         case .null, .nonInteger: append("null")

@@ -17,7 +17,8 @@ public final class Engine: @unchecked Sendable {
     /// The database file this handle opened.
     public let path: String
     private var clock: Clock
-    private var cachedConfiguration: (revision: Int64, value: Configuration)?
+    /// The decoded configuration of a stored revision and, once built, its document tree.
+    private var cachedConfiguration: (revision: Int64, value: Configuration, document: JSONValue?)?
 
     /// Opens (and creates or migrates) the database at `path`, or ":memory:" for a private one.
     ///
@@ -90,15 +91,26 @@ public final class Engine: @unchecked Sendable {
         let revision = try ConfigurationStore.revision(db)
         if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
         let value = try ConfigurationStore.load(db) ?? Configuration()
-        cachedConfiguration = (revision, value)
+        cachedConfiguration = (revision, value, nil)
         return value
+    }
+
+    /// The document tree (`Configuration.json`) of the configuration `loadConfiguration` just
+    /// returned, built once per revision: a change compares it with the new one. Call with the
+    /// lock held, inside the transaction that loaded it.
+    func loadedConfigurationDocument() throws -> JSONValue {
+        let value = try loadConfiguration()
+        if let document = cachedConfiguration?.document { return document }
+        let document = value.json
+        cachedConfiguration?.document = document
+        return document
     }
 
     /// Keeps a configuration this handle just wrote, so its next operation need not decode it
     /// again. Call with the lock held, inside the writing transaction: if that transaction rolls
     /// back, the stored revision will not match and the next read reloads.
-    func rememberConfiguration(_ value: Configuration) throws {
-        cachedConfiguration = (try ConfigurationStore.revision(db), value)
+    func rememberConfiguration(_ value: Configuration, document: JSONValue? = nil) throws {
+        cachedConfiguration = (try ConfigurationStore.revision(db), value, document)
     }
 
     /// The process's working directory, for relative database paths.

@@ -15,9 +15,15 @@ package enum ConfigurationStore {
     }
 
     package static func save(_ db: Connection, _ configuration: Configuration) throws {
+        try save(db, documentText: configuration.json.text)
+    }
+
+    /// Stores a configuration document already written (`Configuration.json.text`), so that
+    /// a caller that also answers with it writes it once.
+    package static func save(_ db: Connection, documentText: String) throws {
         try db.run("""
             INSERT INTO config (id, document, revision) VALUES (1, ?, 1)
             ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = revision + 1
-            """, configuration.json.text)
+            """, documentText)
     }
 }

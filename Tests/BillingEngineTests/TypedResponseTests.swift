@@ -35,6 +35,91 @@ struct TypedResponseTests {
         }
     }
 
+    static let paidItems = [
+        Shop.oneECS, Shop.oneEVS,
+        #"[{"product_id":"ecs.s6","period":{"unit":"MONTH","count":1}},{"product_id":"evs.100","period":{"unit":"MONTH","count":2},"quantity":3}]"#,
+        // Packages take effect at once (the order completes during the payment) or later.
+        #"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}}]"#,
+        #"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":2},"quantity":2,"effective_at":1706745600}]"#,
+        #"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}},{"product_id":"obs.100g","period":{"unit":"MONTH","count":2}}]"#,
+        #"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1}},{"product_id":"evs.100","period":{"unit":"MONTH","count":1}}]"#,
+        #"[{"product_id":"box.1","quantity":2}]"#,
+    ]
+
+    /// Payment answers from the rows it wrote (orders, lines, resources, funding, completion).
+    @Test(arguments: paidItems)
+    func aPaidOrderIsAnsweredAsItIsThenRead(items: String) throws {
+        let shop = try Shop()
+        let id = text(try shop.create(items), "order", "order_id")
+        let paid = try shop.pay(id)
+        #expect(paid == (try shop.order(id)))
+        #expect(paid["payment"] == nil)
+    }
+
+    /// The same with coupons and credit paying part: funding by several sources and coupons.
+    @Test(arguments: paidItems)
+    func anOrderPaidWithCouponsAndCreditIsAnsweredAsItIsThenRead(items: String) throws {
+        let shop = try Shop(cash: 3_000)
+        let engine = shop.engine
+        _ = try putAccount(engine, "acme", extra: #","credit_limit_fen":1000000"#)
+        let now = engine.now
+        let cashCoupon = text(try object(engine.issueCoupon(#"{"actor":"ops","account_id":"acme","kind":"CASH_COUPON","face_value_fen":700,"valid_from":\#(now - 86_400),"valid_to":\#(now + 86_400 * 365)}"#)), "coupon", "coupon_id")
+        let voucher = try shop.voucher(1_100)
+        let id = text(try shop.create(items), "order", "order_id")
+        let paid = try shop.pay(id, coupons: [voucher, cashCoupon])
+        #expect(paid == (try shop.order(id)))
+    }
+
+    /// Auto-pay at creation answers from what the payment wrote; a refused auto-pay leaves
+    /// the order as written and answers it so.
+    @Test(arguments: paidItems)
+    func anAutoPaidOrderIsAnsweredAsItIsThenRead(items: String) throws {
+        for cash: Int64 in [1_000_000, 0] {
+            let shop = try Shop(cash: cash)
+            var created = try shop.create(items, #","auto_pay":true"#)
+            let payment = created.removeValue(forKey: "payment")
+            #expect(payment?.objectValue?["succeeded"] == .bool(cash > 0))
+            let id = text(created, "order", "order_id")
+            #expect(created == (try shop.order(id)))
+        }
+    }
+
+    /// Confirming, declining, approving and rejecting answer with the order rows as written
+    /// (and the lines and resources read): the same as a later read.
+    @Test(arguments: [Shop.oneEVS, #"[{"product_id":"ecs.s6","period":{"unit":"MONTH","count":1}},{"product_id":"vpc.std","period":{"unit":"MONTH","count":1}}]"#,
+                      #"[{"product_id":"vpc.std","period":{"unit":"MONTH","count":1}}]"#])
+    func aDecidedOrderIsAnsweredAsItIsThenRead(items: String) throws {
+        for (confirm, approve) in [(true, true), (true, false), (false, true)] {
+            let shop = try Shop()
+            let engine = shop.engine
+            let id = text(try shop.create(items, #","placed_by_manager":true"#), "order", "order_id")
+            let decided = try object(engine.confirmOrder(#"{"actor":"buyer","account_id":"acme","order_id":"\#(id)","decision":"\#(confirm ? "CONFIRM" : "DECLINE")"}"#))
+            #expect(decided == (try shop.order(id)))
+            guard try shop.status(id) == "PENDING_REVIEW" else { continue }
+            let reviewed = try object(engine.reviewOrder(#"{"actor":"ops","account_id":"acme","order_id":"\#(id)","decision":"\#(approve ? "APPROVE" : "REJECT")"}"#))
+            #expect(reviewed == (try shop.order(id)))
+        }
+    }
+
+    /// The configuration's answer reuses the stored document's text: the same bytes as
+    /// writing the whole answer, and the same document a later read gives.
+    @Test func aConfigurationChangeIsAnsweredAsWrittenThenRead() throws {
+        let engine = try manualEngine()
+        for changes in [#"{"export_rows_per_step":10}"#, #"{"export_rows_per_step":10}"#, #"{"max_coupons_per_payment":3,"export_rows_per_step":11}"#] {
+            let text = try engine.updateConfiguration(#"{"actor":"o","idempotency_key":"k\#(changes.count)","changes":\#(changes)}"#)
+            let answer = try object(text)
+            let read = try object(try engine.configurationJSON())
+            #expect(answer["configuration"] == read["configuration"])
+            let configuration = try engine.configuration().json
+            let response = ConfigurationUpdateResponse(configuration: configuration, configurationText: configuration.text,
+                                                       changed: (answer["changed"]?.arrayValue ?? []).compactMap(\.stringValue))
+            #expect(response.documentText == Engine.document(response.json))
+            #expect(text == response.documentText)
+            // A replay gives the first answer's bytes.
+            #expect(try engine.updateConfiguration(#"{"actor":"o","idempotency_key":"k\#(changes.count)","changes":\#(changes)}"#) == text)
+        }
+    }
+
     @Test func listsLeaveCountsOutUnlessAskedFor() throws {
         let shop = try Shop()
         let disk = try shop.own()

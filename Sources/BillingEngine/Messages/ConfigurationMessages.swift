@@ -34,8 +34,31 @@ struct ConfigurationUpdateRequest: RequestDocument {
 /// `{"configuration", "changed"}`: the configuration after the change and the names of the
 /// fields whose value changed.
 struct ConfigurationUpdateResponse: ResponseDocument {
-    let configuration: Configuration
+    /// The configuration's document (`Configuration.json`) and its text as stored.
+    let configuration: JSONValue
+    let configurationText: String
     let changed: [String]
 
-    var json: JSONValue { ["configuration": configuration.json, "changed": .array(changed.map { .string($0) })] }
+    var json: JSONValue { ["configuration": configuration, "changed": .array(changed.map { .string($0) })] }
+
+    /// `{"changed":[…],"configuration":…,"schema_version":1}`: the keys in the writer's
+    /// order, the configuration's stored text reused as it is (`Engine.document(json)` gives
+    /// the same bytes; `TypedResponseTests` compares them).
+    var documentText: String {
+        var writer = JSONWriter(capacity: configurationText.utf8.count + 64 + 24 * changed.count)
+        writer.writeMark("{")
+        writer.writeString("changed")
+        writer.writeMark(":")
+        writer.write(.array(changed.map { .string($0) }))
+        writer.writeMark(",")
+        writer.writeString("configuration")
+        writer.writeMark(":")
+        writer.writeWritten(configurationText)
+        writer.writeMark(",")
+        writer.writeString("schema_version")
+        writer.writeMark(":")
+        writer.writeInteger(Engine.schemaVersion)
+        writer.writeMark("}")
+        return writer.text
+    }
 }

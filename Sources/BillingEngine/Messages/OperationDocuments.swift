@@ -15,4 +15,12 @@ protocol RequestDocument {
 /// operation runner).
 protocol ResponseDocument {
     var json: JSONValue { get }
+    /// The response's text with `schema_version` stamped: by default `json` written out; a
+    /// response holding the text of a large part already (the configuration document, also
+    /// stored) writes the rest around it instead of building and writing that part again.
+    var documentText: String { get }
+}
+
+extension ResponseDocument {
+    var documentText: String { Engine.document(json) }
 }

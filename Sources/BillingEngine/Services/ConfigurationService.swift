@@ -22,18 +22,22 @@ extension Engine {
         try perform("config.update", requestJSON, parse: ConfigurationUpdateRequest.init) { context, input -> ConfigurationUpdateResponse in
             let changes = input.changes
             let updated = try context.configuration.applying(ObjectReader(changes, path: "request.changes"))
-            let before = context.configuration.json
+            // The stored configuration's tree, built once per revision (it is `context.configuration`'s).
+            let before = try loadedConfigurationDocument()
+            // The new document's tree is built once and written once: the stored row and the
+            // answer carry the same bytes.
             let after = updated.json
             var changed: [String] = []
             if case .object(let old) = before, case .object(let new) = after {
                 changed = new.keys.sorted().filter { old[$0] != new[$0] }
             }
-            try ConfigurationStore.save(context.db, updated)
-            try rememberConfiguration(updated)
+            let afterText = after.text
+            try ConfigurationStore.save(context.db, documentText: afterText)
+            try rememberConfiguration(updated, document: after)
             let names = JSONValue.array(changed.map { .string($0) })
             if !changed.isEmpty { try context.emit("config.changed", data: ["changed": names]) }
             context.audit(subject: "configuration", detail: ["changed": names, "changes": changes])
-            return ConfigurationUpdateResponse(configuration: updated, changed: changed)
+            return ConfigurationUpdateResponse(configuration: after, configurationText: afterText, changed: changed)
         }
     }
 }

@@ -48,11 +48,15 @@ extension Engine {
                     return (replay, [])
                 }
                 let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
-                let result = try apply(context, input).json
-                let response = Engine.document(result)
+                let output = try apply(context, input)
+                // Without secrets the stored response is the response, so the text is written once.
+                // (`JSONValue` is nil-literal expressible: `.none` is spelled out, not `nil`.)
+                let result: JSONValue? = secrets.isEmpty ? Optional.none : Optional.some(output.json)
+                let response: String
+                if let result { response = Engine.document(result) } else { response = output.documentText }
                 if let key {
                     var stored = response
-                    if !secrets.isEmpty, case .object(var fields) = result {
+                    if case .object(var fields)? = result {
                         for secret in secrets where fields[secret] != nil { fields[secret] = .null }
                         stored = Engine.document(.object(fields))
                     }
@@ -80,7 +84,7 @@ extension Engine {
         return try lock.withLock {
             try db.transaction(write: false) {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try run(context, input).json)
+                return try run(context, input).documentText
             }
         }
     }
@@ -100,7 +104,7 @@ extension Engine {
         return try lock.withLock {
             try db.rehearsal {
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
-                return Engine.document(try run(context, input).json)
+                return try run(context, input).documentText
             }
         }
     }

@@ -29,6 +29,14 @@ struct OrderDetail {
     static func load(_ id: String, account: String, context: OperationContext) throws -> OrderDetail {
         let order = try OrderStore.require(context.db, id, account: account)
         let subOrders = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
+        return try load(order, subOrders: subOrders, context: context)
+    }
+
+    /// Reads the rest of an order's details for the order (and a combined order's
+    /// sub-orders, in their stored order) at hand, as just written: the order rows are not
+    /// read again; lines, resources and funding are.
+    static func load(_ order: Order, subOrders: [Order], context: OperationContext) throws -> OrderDetail {
+        let account = order.accountID
         let members = order.isCombined ? subOrders : [order]
         var allLines: [OrderLine] = []
         var resources: [Resource] = []
@@ -48,7 +56,7 @@ struct OrderDetail {
             for resource in owned {
                 resources.append(resource)
                 for funding in try ResourceStore.funding(context.db, resource: resource.id, order: member.id) {
-                    let key = "\(funding.source.rawValue)|\(funding.coupon ?? "")"
+                    let key = fundingKey(source: funding.source.rawValue, coupon: funding.coupon)
                     payments[key] = try (payments[key] ?? .zero).adding(funding.amount)
                 }
             }
@@ -58,11 +66,19 @@ struct OrderDetail {
             // A combined unsubscription's shares are recorded on its sub-orders.
             refunds = try members.flatMap { try RefundStore.sortedEntries(context.db, refundOrder: $0.id) }
         }
-        let sums = payments.keys.sorted().map { key -> (source: String, coupon: String?, amount: Money) in
+        return OrderDetail(order: order, subOrders: subOrders, lines: allLines, resources: resources, payments: fundingSums(payments),
+                           refunds: refunds)
+    }
+
+    /// The key funding is summed under: source and coupon (a coupon stored as "" reads as none).
+    static func fundingKey(source: String, coupon: String?) -> String { "\(source)|\(coupon ?? "")" }
+
+    /// Funding summed per `fundingKey`, as the answer lists it: by key.
+    static func fundingSums(_ payments: [String: Money]) -> [(source: String, coupon: String?, amount: Money)] {
+        payments.keys.sorted().map { key -> (source: String, coupon: String?, amount: Money) in
             let parts = key.split(separator: "|", omittingEmptySubsequences: false)
             return (String(parts[0]), parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil, payments[key] ?? .zero)
         }
-        return OrderDetail(order: order, subOrders: subOrders, lines: allLines, resources: resources, payments: sums, refunds: refunds)
     }
 
     /// `{"order": {…, "sub_orders", "lines", "resources", "payments", "refunds"?}}`.

@@ -39,10 +39,11 @@ extension Engine {
         try decide("order.review", requestJSON, from: .pendingReview, parse: OrderReviewRequest.init) { order, request, context in
             if order.type == .unsubscribe {
                 try Unsubscriptions.decideUnsubscription(order, approve: request.approve, context: context)
+                return nil
             } else if request.approve {
-                try OrderTransitions.move(order, to: .pendingPayment, context: context)
+                return try OrderTransitions.move(order, to: .pendingPayment, context: context)
             } else {
-                try OrderTransitions.cancel(order, reason: .reviewRejected, note: nil, context: context)
+                return try OrderTransitions.cancel(order, reason: .reviewRejected, note: nil, context: context)
             }
         }
     }
@@ -52,16 +53,18 @@ extension Engine {
     public func confirmOrder(_ requestJSON: String?) throws -> String {
         try decide("order.confirm", requestJSON, from: .pendingConfirmation, parse: OrderConfirmRequest.init) { order, request, context in
             if request.confirm {
-                try OrderTransitions.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
+                return try OrderTransitions.move(order, to: order.reviewRequired ? .pendingReview : .pendingPayment, context: context)
             } else {
-                try OrderTransitions.cancel(order, reason: .declined, note: nil, context: context)
+                return try OrderTransitions.cancel(order, reason: .declined, note: nil, context: context)
             }
         }
     }
 
+    /// `act` returns the orders it wrote (the order, then its sub-orders), or nil when the
+    /// answer must read them back.
     private func decide<Request: OrderDecisionRequest>(_ operation: String, _ requestJSON: String?, from status: OrderStatus,
                                                        parse: (ObjectReader) throws -> Request,
-                                                       _ act: @escaping (Order, Request, OperationContext) throws -> Void) throws -> String {
+                                                       _ act: @escaping (Order, Request, OperationContext) throws -> [Order]?) throws -> String {
         try perform(operation, requestJSON, parse: parse, apply: { context, input in
             let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
             if order.combinedID != nil { throw OrderTransitions.useCombined(order) }
@@ -72,8 +75,13 @@ extension Engine {
             if status == .pendingConfirmation, let deadline = order.payDeadline, context.now >= deadline {
                 throw BillingError.refused(.confirmationExpired, "order \(order.id) was not confirmed in time")
             }
-            try act(order, input, context)
+            let written = try act(order, input, context)
             context.audit(account: input.accountID, subject: order.id, detail: ["decision": .string(input.decision), "comment": JSONValue(input.comment)])
+            if let written, let moved = written.first {
+                // The order rows as just written; the lines and resources are read.
+                return try OrderDetailResponse(try OrderDetail.load(moved, subOrders: moved.isCombined ? Array(written.dropFirst()) : [],
+                                                                    context: context), calendar: context.calendar)
+            }
             return try OrderDetailResponse.load(order.id, account: input.accountID, context: context)
         })
     }

@@ -185,12 +185,19 @@ extension Engine {
             try context.emit("order.created", account: account.id, subject: root.id,
                              data: ["status": .string(status.rawValue), "amount_due_fen": .integer(try total.amountDue.fen)])
             var payment = PaymentOutcome.notAttempted
+            // The order's details when a payment wrote them (built from what it wrote).
+            var paid: OrderDetail?
+            // Whether rows of the order changed after they were written above.
+            var rewritten = false
             if onDemand {
                 try Provisioning.createResources(for: root, context: context)
+                rewritten = true
             } else if input.autoPay {
                 do {
                     let plan = try Payments.planPayment(root, coupons: input.couponIDs, context: context)
-                    try PaymentSettlement.applyPayment(plan, context: context)
+                    // Planning writes nothing (T5); from here on the rows change.
+                    rewritten = true
+                    paid = try PaymentSettlement.applyPayment(plan, context: context)
                     payment = .succeeded
                 } catch let error as BillingError where error.status == .refused || error.status == .notFound {
                     // T5: the order stays pending payment; the host shows why.
@@ -203,8 +210,10 @@ extension Engine {
                           detail: ["items": .integer(Int64(priced.count)), "amount_due_fen": .integer(try total.amountDue.fen),
                                    "status": .string(status.rawValue)])
             // Nothing changed the rows written above unless resources were created or a
-            // payment was tried: then the order is read back as it now stands.
-            guard !onDemand && !input.autoPay else {
+            // payment was written (a refused plan writes nothing): a payment answers from what
+            // it wrote, pay-per-use resources are read back.
+            if let paid { return try OrderDetailResponse(paid, payment: payment, calendar: context.calendar) }
+            guard !rewritten else {
                 return try OrderDetailResponse.load(root.id, account: account.id, payment: payment, context: context)
             }
             return try OrderDetailResponse(.unpaid(root, subOrders: subOrders, lines: writtenLines), payment: payment,

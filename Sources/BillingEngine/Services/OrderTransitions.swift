@@ -12,35 +12,44 @@ enum OrderTransitions {
     }
 
     /// Moves an order (and a combined order's sub-orders) to a waiting status; entering
-    /// PENDING_PAYMENT starts the payment deadline.
-    static func move(_ order: Order, to status: OrderStatus, context: OperationContext) throws {
+    /// PENDING_PAYMENT starts the payment deadline. Returns the orders as written: the order,
+    /// then its sub-orders in their stored order.
+    @discardableResult
+    static func move(_ order: Order, to status: OrderStatus, context: OperationContext) throws -> [Order] {
         let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
         let deadline = status == .pendingPayment
             ? context.now + (([order] + members).map { context.configuration.payDeadline(forKind: $0.productKind) }.min() ?? 0)
             : nil
+        var written: [Order] = []
         for var member in [order] + members {
             try member.transition(to: status)
             member.payDeadline = deadline
             try OrderStore.update(context.db, member)
+            written.append(member)
         }
         try context.emit("order.status_changed", account: order.accountID, subject: order.id,
                          data: ["from": .string(order.status.rawValue), "to": .string(status.rawValue), "pay_deadline": JSONValue(deadline)])
+        return written
     }
 
     /// Cancels an order and, for a combined order, all its sub-orders. Nothing was paid, so
-    /// nothing is refunded.
-    static func cancel(_ order: Order, reason: CancelReason, note: String?, context: OperationContext) throws {
+    /// nothing is refunded. Returns the orders as written, as `move` does.
+    @discardableResult
+    static func cancel(_ order: Order, reason: CancelReason, note: String?, context: OperationContext) throws -> [Order] {
         let members = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : []
+        var written: [Order] = []
         for var member in [order] + members {
             try member.transition(to: .cancelled)
             member.cancelledAt = context.now
             member.cancelReason = reason.rawValue
             try OrderStore.update(context.db, member)
             try ResourceStore.close(context.db, order: member.id)
+            written.append(member)
         }
         try context.emit("order.cancelled", account: order.accountID, subject: order.id,
                          data: ["reason": .string(reason.rawValue), "note": JSONValue(note),
                                 "from": .string(order.status.rawValue)])
+        return written
     }
 
     /// Cancels the orders waiting on resources (T13): conversion, release, deletion.
@@ -74,6 +83,26 @@ enum OrderTransitions {
             try OrderStore.update(context.db, combined)
             try context.emit("order.completed", account: account, subject: combinedID)
         }
+    }
+
+    /// `completeIfSettled` for an order at hand whose resources are all at hand (a NEW order
+    /// just provisioned: `resources` are the ones it created): the order is not read again.
+    /// Returns the orders it moved to COMPLETED, as written.
+    static func completeIfSettled(_ order: Order, resources: [Resource], context: OperationContext) throws -> [Order] {
+        var order = order
+        guard order.status == .processing, !resources.contains(where: { $0.status == .pendingProvision }) else { return [] }
+        try order.transition(to: .completed)
+        order.completedAt = context.now
+        try OrderStore.update(context.db, order)
+        try context.emit("order.completed", account: order.accountID, subject: order.id)
+        guard let combinedID = order.combinedID, var combined = try OrderStore.load(context.db, combinedID, account: order.accountID),
+              combined.status == .processing else { return [order] }
+        guard try OrderStore.subOrders(context.db, of: combinedID).allSatisfy({ $0.status == .completed }) else { return [order] }
+        try combined.transition(to: .completed)
+        combined.completedAt = context.now
+        try OrderStore.update(context.db, combined)
+        try context.emit("order.completed", account: order.accountID, subject: combinedID)
+        return [order, combined]
     }
 
     /// Scheduler job: cancels orders whose payment deadline (T12) or confirmation validity (T9)

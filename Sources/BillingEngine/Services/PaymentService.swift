@@ -12,9 +12,11 @@ extension Engine {
         try perform("order.pay", requestJSON, parse: OrderPayRequest.init, apply: { context, input in
             let order = try OrderStore.require(context.db, input.orderID, account: input.accountID)
             let plan = try Payments.planPayment(order, coupons: input.couponIDs, context: context)
-            try PaymentSettlement.applyPayment(plan, context: context)
+            let paid = try PaymentSettlement.applyPayment(plan, context: context)
             context.audit(account: input.accountID, subject: order.id,
                           detail: ["coupon_ids": .array(input.couponIDs.map { .string($0) })])
+            // A NEW order is answered from what the payment wrote; others are read back.
+            if let paid { return try OrderDetailResponse(paid, calendar: context.calendar) }
             return try OrderDetailResponse.load(order.id, account: input.accountID, context: context)
         })
     }

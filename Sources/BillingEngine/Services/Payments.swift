@@ -91,11 +91,12 @@ enum Payments {
     }
 
     /// Writes a planned payment's money: line and order amounts, coupon use, ledger, statuses,
-    /// `order.paid`. Returns the paid root order and what paid each line (keyed
-    /// "order#line"), for the settlement to fund the resources with
-    /// (`Orchestration/PaymentSettlement.swift`).
+    /// `order.paid`. Returns the paid root order and the paid orders (the root, or a combined
+    /// order's sub-orders, as written: their rows hold exactly these values, and the plan's
+    /// lines are the lines as written) and what paid each line (keyed "order#line"), for the
+    /// settlement to fund the resources with (`Orchestration/PaymentSettlement.swift`).
     static func recordPayment(_ plan: PaymentPlan, ledgerKind: String, context: OperationContext) throws
-        -> (root: Order, parts: [String: [PaymentPart]]) {
+        -> (root: Order, orders: [Order], parts: [String: [PaymentPart]]) {
         for line in plan.lines { try OrderStore.updateLineAmounts(context.db, line) }
         var paidOrders: [Order] = []
         for var order in plan.orders {
@@ -133,6 +134,6 @@ enum Payments {
             let line = plan.lines[part.line]
             partsByLine["\(line.orderID)#\(line.lineNo)", default: []].append(part)
         }
-        return (root, partsByLine)
+        return (root, paidOrders, partsByLine)
     }
 }

@@ -2,17 +2,50 @@ import BillingDomain
 import BillingDocuments
 import BillingStorage
 
+/// What `Provisioning.createResources` wrote: the resources in the order they were created
+/// (their `seq` order), the funding summed per source and coupon as `OrderDetail.load` sums
+/// it, and the orders it moved to COMPLETED as written.
+struct Provisioned {
+    var resources: [Resource] = []
+    var funding: [String: Money] = [:]
+    var completed: [String: Order] = [:]
+
+    mutating func funded(_ source: FundingSource, coupon: String?, _ amount: Money) throws {
+        let key = OrderDetail.fundingKey(source: source.rawValue, coupon: coupon)
+        funding[key] = try (funding[key] ?? .zero).adding(amount)
+    }
+
+    /// The details of a NEW order just paid and provisioned, from the values written:
+    /// `paidOrders` and `lines` as `Payments.recordPayment` wrote them.
+    func detail(of root: Order, orders paidOrders: [Order], lines: [OrderLine]) -> OrderDetail {
+        let order = completed[root.id] ?? (root.isCombined ? root : paidOrders.first ?? root)
+        let subOrders = root.isCombined ? paidOrders.map { completed[$0.id] ?? $0 } : []
+        return OrderDetail(order: order, subOrders: subOrders, lines: lines, resources: resources,
+                           payments: OrderDetail.fundingSums(funding), refunds: nil)
+    }
+}
+
 /// Creating the resources of a paid (or pay-per-use) order and funding each from what paid
 /// its line. Called by payment settlement and by pay-per-use order creation.
 enum Provisioning {
     /// Creates the resources of a paid (or pay-per-use) order: `quantity` per line, bound lines'
     /// resources hung on the primary line's resource of the same index, and what each source
     /// paid split evenly across them (largest remainder).
-    static func createResources(for root: Order, parts: [String: [PaymentPart]] = [:], context: OperationContext) throws {
-        let orders = root.isCombined ? try OrderStore.subOrders(context.db, of: root.id) : [root]
+    ///
+    /// `orders` and `lines`, when given, are the paid orders (the root, or a combined order's
+    /// sub-orders) and their lines as just written; otherwise they are read. Returns what it
+    /// wrote (`Provisioned`).
+    @discardableResult
+    static func createResources(for root: Order, orders given: [Order]? = nil, lines givenLines: [OrderLine]? = nil,
+                                parts: [String: [PaymentPart]] = [:], context: OperationContext) throws -> Provisioned {
+        var orders = [root]
+        if let given { orders = given } else if root.isCombined { orders = try OrderStore.subOrders(context.db, of: root.id) }
+        var provisioned = Provisioned()
         for order in orders {
             var created: [Int64: [String]] = [:]
-            for line in try OrderStore.lines(context.db, of: order.id) {
+            var resources: [Resource] = []
+            let lines = try givenLines.map { $0.filter { $0.orderID == order.id } } ?? OrderStore.lines(context.db, of: order.id)
+            for line in lines {
                 var ids: [String] = []
                 for index in 0..<Int(line.quantity) {
                     let sequence = try IdentifierSequence.next(context.db, "resource")
@@ -37,6 +70,7 @@ enum Provisioning {
                         try ResourceStore.addPeriod(context.db, resource: resource.id, order: order.id, start: start, end: end)
                     }
                     ids.append(resource.id)
+                    resources.append(resource)
                     let event = resource.status == .pendingProvision ? "resource.created" : "resource.provisioned"
                     try context.emit(event, account: order.accountID, subject: resource.id,
                                      data: ["order_id": .string(order.id), "product_id": .string(line.productID),
@@ -48,11 +82,21 @@ enum Provisioning {
                     for share in shares where share.amount.fen > 0 {
                         guard let source = share.source else { continue }
                         try ResourceStore.fund(context.db, resource: id, order: order.id, source: source, coupon: share.couponID, amount: share.amount)
+                        try provisioned.funded(source, coupon: share.couponID, share.amount)
                     }
                 }
             }
-            try OrderTransitions.completeIfSettled(order.id, account: order.accountID, context: context)
+            provisioned.resources += resources
+            if order.type == .new {
+                // A NEW order's resources are the ones just created: nothing to read back.
+                for completed in try OrderTransitions.completeIfSettled(order, resources: resources, context: context) {
+                    provisioned.completed[completed.id] = completed
+                }
+            } else {
+                try OrderTransitions.completeIfSettled(order.id, account: order.accountID, context: context)
+            }
         }
+        return provisioned
     }
 
     /// Splits what paid for a line across its `count` identical resources so that each

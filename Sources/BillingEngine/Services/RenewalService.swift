@@ -16,7 +16,7 @@ extension Engine {
             var payment = PaymentOutcome.notAttempted
             if input.autoPay {
                 do {
-                    try context.db.savepoint {
+                    _ = try context.db.savepoint {
                         try PaymentSettlement.applyPayment(try Payments.planPayment(order, coupons: input.couponIDs, context: context), context: context)
                     }
                     payment = .succeeded
