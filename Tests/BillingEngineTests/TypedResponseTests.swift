@@ -84,6 +84,33 @@ struct TypedResponseTests {
         }
     }
 
+    /// A renewal, paid at once or later, answers from what the payment wrote: the renewed
+    /// resources (one, several in a combined order, bound ones, an expired one back in use)
+    /// and their funding.
+    @Test(arguments: [true, false])
+    func aRenewalIsAnsweredAsItIsThenRead(autoPay: Bool) throws {
+        let shop = try Shop()
+        let disks = [try shop.own(), try shop.own("ecs.s6"), try shop.own(), try shop.own()]
+        func renewed(_ ids: [String]) throws {
+            var answer = try shop.renew(ids, autoPay ? #","auto_pay":true"# : "")
+            let payment = answer.removeValue(forKey: "payment")
+            let id = text(answer, "order", "order_id")
+            if autoPay {
+                #expect(payment?.objectValue?["succeeded"] == .bool(true))
+                #expect(answer == (try shop.order(id)))
+            } else {
+                #expect(try shop.pay(id) == (try shop.order(id)))
+            }
+        }
+        try renewed([disks[0]])
+        try renewed([disks[1], disks[2]])
+        // Past its expiry (the others' renewed one is later): back into use by the renewal.
+        try shop.runScheduler(at: shop.engine.now + 35 * 86_400)
+        #expect(text(try shop.resource(disks[3]), "status") != "IN_USE")
+        try renewed([disks[3]])
+        #expect(text(try shop.resource(disks[3]), "status") == "IN_USE")
+    }
+
     /// Confirming, declining, approving and rejecting answer with the order rows as written
     /// (and the lines and resources read): the same as a later read.
     @Test(arguments: [Shop.oneEVS, #"[{"product_id":"ecs.s6","period":{"unit":"MONTH","count":1}},{"product_id":"vpc.std","period":{"unit":"MONTH","count":1}}]"#,

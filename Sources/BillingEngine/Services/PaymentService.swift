@@ -15,7 +15,7 @@ extension Engine {
             let paid = try PaymentSettlement.applyPayment(plan, context: context)
             context.audit(account: input.accountID, subject: order.id,
                           detail: ["coupon_ids": .array(input.couponIDs.map { .string($0) })])
-            // A NEW order is answered from what the payment wrote; others are read back.
+            // A NEW or RENEW order is answered from what the payment wrote; others are read back.
             if let paid { return try OrderDetailResponse(paid, calendar: context.calendar) }
             return try OrderDetailResponse.load(order.id, account: input.accountID, context: context)
         })

@@ -10,7 +10,7 @@ struct Provisioned {
     var funding: [String: Money] = [:]
     var completed: [String: Order] = [:]
 
-    mutating func funded(_ source: FundingSource, coupon: String?, _ amount: Money) throws {
+    mutating func addFunding(_ source: FundingSource, coupon: String?, _ amount: Money) throws {
         let key = OrderDetail.fundingKey(source: source.rawValue, coupon: coupon)
         funding[key] = try (funding[key] ?? .zero).adding(amount)
     }
@@ -82,7 +82,7 @@ enum Provisioning {
                     for share in shares where share.amount.fen > 0 {
                         guard let source = share.source else { continue }
                         try ResourceStore.fund(context.db, resource: id, order: order.id, source: source, coupon: share.couponID, amount: share.amount)
-                        try provisioned.funded(source, coupon: share.couponID, share.amount)
+                        try provisioned.addFunding(source, coupon: share.couponID, share.amount)
                     }
                 }
             }

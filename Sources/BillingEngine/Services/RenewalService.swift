@@ -14,9 +14,11 @@ extension Engine {
             let (order, period) = try Renewals.createManualRenewal(account: input.accountID, ids: input.resourceIDs, period: input.period,
                                                                  unified: input.unifiedExpiry, context: context)
             var payment = PaymentOutcome.notAttempted
+            // The order's details when the payment wrote them (built from what it wrote).
+            var paid: OrderDetail?
             if input.autoPay {
                 do {
-                    _ = try context.db.savepoint {
+                    paid = try context.db.savepoint {
                         try PaymentSettlement.applyPayment(try Payments.planPayment(order, coupons: input.couponIDs, context: context), context: context)
                     }
                     payment = .succeeded
@@ -27,6 +29,7 @@ extension Engine {
             context.audit(account: input.accountID, subject: order.id,
                           detail: ["resource_ids": .array(input.resourceIDs.map { .string($0) }), "period": .string(period.description),
                                    "unified_expiry": .bool(input.unifiedExpiry)])
+            if let paid { return try OrderDetailResponse(paid, payment: payment, calendar: context.calendar) }
             return try OrderDetailResponse.load(order.id, account: input.accountID, payment: payment, context: context)
         })
     }

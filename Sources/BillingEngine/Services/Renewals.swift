@@ -147,10 +147,21 @@ enum Renewals {
     /// Applies a paid renewal order: each resource gets its new period from the old expiry,
     /// comes back into use if it was expired or frozen, and its reminders and auto-renew
     /// schedule restart from the new expiry. Renewals need no provisioning: the order completes.
-    static func applyRenewal(_ root: Order, parts: [String: [PaymentPart]], context: OperationContext) throws {
-        let orders = root.isCombined ? try OrderStore.subOrders(context.db, of: root.id) : [root]
+    ///
+    /// `orders` and `lines` are the paid orders (the root, or a combined order's sub-orders)
+    /// and their lines as `Payments.recordPayment` wrote them. Returns the order's details as
+    /// they now stand, built from what was written: a RENEW order owns no resources (only
+    /// creation gives a resource its order), its resources are the ones its lines name, and
+    /// its funding is what this call recorded (`TypedResponseTests` compares it with a read).
+    static func applyRenewal(_ root: Order, orders: [Order], lines allLines: [OrderLine], parts: [String: [PaymentPart]],
+                             context: OperationContext) throws -> OrderDetail {
+        var written: [Order] = []
+        var resources: [Resource] = []
+        var funding = Provisioned()
         for var order in orders {
-            for line in try OrderStore.lines(context.db, of: order.id) {
+            let lines = allLines.filter { $0.orderID == order.id }
+            var renewed: [String: Resource] = [:]
+            for line in lines {
                 guard let id = line.resourceID, let from = line.renewFrom, let to = line.renewTo else { continue }
                 var resource = try ResourceStore.require(context.db, id, account: order.accountID)
                 guard resource.expireAt == from, [.inUse, .expired, .frozen].contains(resource.status) else {
@@ -159,6 +170,7 @@ enum Renewals {
                 for part in parts["\(order.id)#\(line.lineNo)"] ?? [] {
                     guard let source = part.source else { continue }
                     try ResourceStore.fund(context.db, resource: id, order: order.id, source: source, coupon: part.couponID, amount: part.amount)
+                    try funding.addFunding(source, coupon: part.couponID, part.amount)
                 }
                 try ResourceStore.addPeriod(context.db, resource: id, order: order.id, start: from, end: to)
                 resource.expireAt = to
@@ -171,22 +183,35 @@ enum Renewals {
                 }
                 try ResourceSchedule.restartSchedule(&resource, context: context)
                 try ResourceStore.update(context.db, resource)
+                renewed[id] = resource
                 try context.emit("resource.renewed", account: order.accountID, subject: id,
                                  data: ["order_id": .string(order.id), "from": .integer(from), "expire_at": .integer(to)])
             }
+            // The answer lists the resources the lines name, in line order, each once (as
+            // `OrderDetail.load` does); one a line names without renewing it is read.
+            var listed: [Resource] = []
+            for id in lines.compactMap(\.resourceID) where !listed.contains(where: { $0.id == id }) {
+                listed.append(try renewed[id] ?? ResourceStore.require(context.db, id, account: order.accountID))
+            }
+            resources += listed
             try order.transition(to: .completed)
             order.completedAt = context.now
             try OrderStore.update(context.db, order)
             try ResourceStore.close(context.db, order: order.id)
             try context.emit("order.completed", account: order.accountID, subject: order.id)
+            written.append(order)
         }
+        var answered = written.first ?? root
         if root.isCombined, var combined = try OrderStore.load(context.db, root.id, account: root.accountID) {
             try combined.transition(to: .completed)
             combined.completedAt = context.now
             try OrderStore.update(context.db, combined)
             try ResourceStore.close(context.db, order: combined.id)
             try context.emit("order.completed", account: root.accountID, subject: root.id)
+            answered = combined
         }
+        return OrderDetail(order: answered, subOrders: root.isCombined ? written : [], lines: allLines, resources: resources,
+                           payments: OrderDetail.fundingSums(funding.funding), refunds: nil)
     }
 
     /// The RENEW order a customer's renewal request makes (§4.3, §4.4): the checks of each

@@ -9,15 +9,15 @@ import BillingStorage
 /// renewal, auto-renewal), so none of those services calls another back.
 enum PaymentSettlement {
     /// Writes a planned payment: line and order amounts, coupon use, ledger, statuses, resources.
-    /// Returns the paid order's details as they now stand for a NEW order, built from what
-    /// was written (a read would give the same: `TypedResponseTests`); nil for other orders,
-    /// whose details name resources written elsewhere (the caller reads them).
+    /// Returns the paid order's details as they now stand for a NEW or RENEW order, built
+    /// from what was written (a read would give the same: `TypedResponseTests`); nil for
+    /// other orders (the caller reads them).
     @discardableResult
     static func applyPayment(_ plan: PaymentPlan, ledgerKind: String = "PAYMENT", context: OperationContext) throws -> OrderDetail? {
         let paid = try Payments.recordPayment(plan, ledgerKind: ledgerKind, context: context)
         if paid.root.type == .renew {
-            try Renewals.applyRenewal(paid.root, parts: paid.parts, context: context)
-            return nil
+            // The orders and lines just written are handed on, not read again.
+            return try Renewals.applyRenewal(paid.root, orders: paid.orders, lines: plan.lines, parts: paid.parts, context: context)
         }
         // The orders and lines just written are handed on, not read again.
         let provisioned = try Provisioning.createResources(for: paid.root, orders: paid.orders, lines: plan.lines,
