@@ -309,5 +309,9 @@ struct PostgresPlaceholderTests {
         #expect(PostgresPlaceholders.numbered("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1")
         #expect(PostgresPlaceholders.numbered("SELECT $1, $2") == "SELECT $1, $2")
         #expect(PostgresPlaceholders.numbered("SELECT '普通话', ?") == "SELECT '普通话', $1")
+        // Numbered parameters keep their number (RowCoverage binds one key and reads it per column).
+        #expect(PostgresPlaceholders.numbered("SELECT * FROM t WHERE a = json_extract(?1, '$[0]') AND b = json_extract(?1, '$[1]')")
+                == "SELECT * FROM t WHERE a = json_extract($1, '$[0]') AND b = json_extract($1, '$[1]')")
+        #expect(PostgresPlaceholders.numbered("SELECT ?2, ?1, ?12") == "SELECT $2, $1, $12")
     }
 }
