@@ -673,3 +673,95 @@ struct PostgresConformanceTests {
         }
     }
 }
+
+// MARK: - PostgreSQL's own side of the storage interface
+
+extension PostgresConnectionTests {
+    /// A conformance database on the cluster, migrated, and a connection of its own type.
+    private func migratedPostgres() throws -> (ConformanceDatabase, PostgresConnection) {
+        let database = try ConformanceDatabase(.postgres)
+        let db = try #require(try database.connect() as? PostgresConnection)
+        try Migrator.migrate(db, latest: Int64(conformanceMigrations.count), migrations: conformanceMigrations)
+        return (database, db)
+    }
+
+    /// Tracking stays on across a lost connection: the new session gets its TEMP table again,
+    /// so an unaudited write is still refused and touched rows are still noted.
+    @Test func trackingSurvivesReconnection() throws {
+        let (database, db) = try migratedPostgres()
+        _ = database
+        try db.trackChanges(conformanceTables)
+        let admin = try postgresTestConnection()
+        #expect(try admin.first("SELECT pg_terminate_backend(?::integer, 10000)", Int64(db.backendPID)) { $0.bool(0) } == true)
+        let lost = billingError { _ = try db.first("SELECT 1") { $0.int(0) } }
+        #expect(lost?.reason == "connection_lost")
+
+        let refused = billingError {
+            _ = try db.transaction(write: true) { try db.run("INSERT INTO items (id, name) VALUES (?, ?)", 1, "unaudited") }
+        }
+        #expect(refused?.reason == "unaudited_write")
+        #expect(db.reconnections == 1)
+        let taken = try db.transaction(write: true) { () -> [(table: String, key: String)] in
+            try db.run("INSERT INTO items (id, name) VALUES (?, ?)", 1, "audited")
+            return try db.takeTouchedRows()
+        }
+        #expect(taken.map { "\($0.table) \($0.key)" } == ["items [1]"])
+    }
+
+    /// The coverage triggers and their functions are the backend's: the schema check leaves
+    /// them out, a second tracking connection reuses them (no DDL), and they count as objects.
+    @Test func coverageTriggersAreTheBackends() throws {
+        let (database, db) = try migratedPostgres()
+        try db.trackChanges(conformanceTables)
+        let triggers = { try db.all("SELECT tgname::text FROM pg_trigger WHERE tgname LIKE 'billing_cover_%' AND tgrelid::regclass::text IN ('items', 'tags') ORDER BY 1") { $0.text(0) } }
+        #expect(try triggers() == ["billing_cover_items", "billing_cover_tags"])
+        let second = try #require(try database.connect() as? PostgresConnection)
+        try second.trackChanges(conformanceTables)
+        #expect(try triggers() == ["billing_cover_items", "billing_cover_tags"])
+        try Migrator.migrate(second, latest: Int64(conformanceMigrations.count), migrations: conformanceMigrations)
+        // The two tracking sessions note their own writes only.
+        let mine = try db.transaction(write: true) { () -> [(table: String, key: String)] in
+            try db.run("INSERT INTO items (id, name) VALUES (?, ?)", 1, "mine")
+            return try db.takeTouchedRows()
+        }
+        let theirs = try second.transaction(write: true) { () -> [(table: String, key: String)] in
+            try second.run("INSERT INTO items (id, name) VALUES (?, ?)", 2, "theirs")
+            return try second.takeTouchedRows()
+        }
+        #expect(mine.map(\.key) == ["[1]"] && theirs.map(\.key) == ["[2]"])
+    }
+
+    /// `lastInsertRowID` is `lastval()`: 0 before any sequence was used on the session,
+    /// without aborting the open transaction, then the identity the last INSERT took.
+    @Test func lastInsertRowIDReadsTheIdentity() throws {
+        let (database, db) = try migratedPostgres()
+        _ = database
+        try db.executeScript("CREATE TABLE journal (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL)")
+        let fresh = try #require(try database.connect() as? PostgresConnection)
+        #expect(fresh.lastInsertRowID == 0)
+        let ids = try fresh.transaction(write: true) { () -> [Int64] in
+            let before = fresh.lastInsertRowID
+            try fresh.run("INSERT INTO journal (note) VALUES (?)", "first")
+            let first = fresh.lastInsertRowID
+            try fresh.run("INSERT INTO journal (note) VALUES (?)", "second")
+            return [before, first, fresh.lastInsertRowID]
+        }
+        #expect(ids == [0, 1, 2])
+        #expect(try db.first("SELECT count(*) FROM journal") { $0.int(0) } == 2)
+    }
+
+    /// With the amcheck extension installed, `checkStorage` checks every B-tree index of the
+    /// schema, also inside a read transaction (each check under a savepoint).
+    @Test func checkStorageUsesAmcheck() throws {
+        let (database, db) = try migratedPostgres()
+        _ = database
+        let admin = try postgresTestConnection()
+        try admin.executeScript("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public")
+        #expect(try db.first("SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'") { $0.int(0) } == 1)
+        try db.run("INSERT INTO items (id, name) VALUES (?, ?), (?, ?)", 1, "a", 2, "b")
+        let quick = try db.checkStorage(full: false)
+        #expect(quick.messages.isEmpty && quick.stoppedOn == nil)
+        let full = try db.transaction(write: false) { try db.checkStorage(full: true) }
+        #expect(full.messages.isEmpty && full.stoppedOn == nil)
+    }
+}

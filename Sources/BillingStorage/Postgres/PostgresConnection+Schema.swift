@@ -68,8 +68,8 @@ extension PostgresConnection {
         let expected = try Self.expectedObjects(conninfo: conninfo, migrations: applied)
         let schema = try first("SELECT current_schema()::text") { $0.text(0) } ?? "public"
         let actual = try describeSchema(schema)
-        let missing = expected.subtracting(actual).sorted()
-        let unexpected = actual.subtracting(expected).sorted()
+        let missing = expected.filter { !actual.contains($0) }.sorted()
+        let unexpected = actual.filter { !expected.contains($0) }.sorted()
         guard missing.isEmpty && unexpected.isEmpty else {
             let shown = (missing.prefix(5).map { "missing \($0)" } + unexpected.prefix(5).map { "unexpected \($0)" })
             let more = missing.count + unexpected.count - shown.count
