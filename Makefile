@@ -28,12 +28,16 @@ RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -st
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench install wheel clean
+.PHONY: all deps test-packages test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench install wheel clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# System packages only some tests need (a browser, a PostgreSQL server).
+test-packages: deps
+	@scripts/install-deps.sh --tests
 
 # What only the tests need: pytest and the package, installed into $(VENV).
 test-deps: $(VENV)/.ready
@@ -82,7 +86,7 @@ C_TESTS := $(patsubst examples/c/%.c,$(BUILD)/%,$(wildcard examples/c/test_*.c))
 # of their own (scripts/pg-cluster.sh: build/pg, a private Unix socket, a non-root owner under
 # root). The trap stops the cluster however the tests end; the suites fail rather than skip
 # here, since BILLING_TEST_POSTGRES_URL is always set.
-test-pg: deps
+test-pg: test-packages
 	@trap 'scripts/pg-cluster.sh stop' EXIT; scripts/pg-cluster.sh start && \
 	    BILLING_TEST_POSTGRES_URL="$$(scripts/pg-cluster.sh url)" swift test --filter Postgres 2>&1 | tail -n 40; \
 	    exit $${PIPESTATUS[0]}
@@ -105,7 +109,7 @@ portal: build test-deps
 
 # Its browser tests: headless Debian chromium through selenium against the portal started on a
 # free port with several workers; screenshots of every page go to build/portal-screenshots/.
-test-portal: build test-deps
+test-portal: build test-deps test-packages
 	BILLING_LIBRARY=$(abspath $(LIBDIR)/libbilling.so) PORTAL_SCREENSHOTS=$(abspath $(BUILD)/portal-screenshots) \
 	    $(PYTHON) -m pytest -q examples/portal/tests
 

@@ -149,13 +149,13 @@ typedef enum billing_status {
       idempotency_key_reused phone_taken topup_reference_reused usage_id_reused
       user_name_taken
    BILLING_E_REFUSED: account_frozen account_in_arrears already_refunded audit_key_mismatch
-      audit_key_required auto_renew_not_supported bound_mode_mismatch clock_not_manual
-      confirmation_expired converting_to_on_demand coupon_excludes_discounts
-      coupon_min_spend_not_met coupon_not_applicable coupon_not_usable
-      credit_limit_below_used discount_no_longer_valid export_directory_required
-      export_not_ready illegal_transition insufficient_funds invalid_token
-      mixed_billing_modes no_monthly_price no_period no_usage_price not_active
-      not_awaiting_password not_deletable not_eligible not_pay_per_use
+      audit_key_required auto_renew_not_supported backup_needs_pg_dump bound_mode_mismatch
+      clock_not_manual confirmation_expired converting_to_on_demand
+      coupon_excludes_discounts coupon_min_spend_not_met coupon_not_applicable
+      coupon_not_usable credit_limit_below_used discount_no_longer_valid
+      export_directory_required export_not_ready illegal_transition insufficient_funds
+      invalid_token mixed_billing_modes no_monthly_price no_period no_usage_price
+      not_active not_awaiting_password not_deletable not_eligible not_pay_per_use
       not_pending_provision not_prepaid not_primary not_realname_verified not_refundable
       not_releasable not_renewable_status not_submitted order_already_paid
       order_not_cancellable order_not_payable order_not_pending order_payment_expired

@@ -4,12 +4,17 @@
 # packages for the tests (pytest) go into a venv under build/ (scripts/make-venv.sh), never
 # into the system's Python, which Debian marks externally managed.
 set -euo pipefail
-# chromium, chromium-driver and a CJK font: the portal's browser tests (examples/portal), run
-# headless with Debian's driver so that nothing is downloaded at test time.
-# libpq-dev: the PostgreSQL client library the engine links (issue 18); postgresql: the server
-# binaries (initdb, pg_ctl) of the throwaway test cluster, scripts/pg-cluster.sh.
-packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv
-          chromium chromium-driver fonts-wqy-microhei libpq-dev postgresql)
+# What building and the demo need. libpq-dev: the PostgreSQL client library the engine links
+# (issue 18).
+packages=(libsqlite3-dev libsodium-dev sqlite3 gcc make binutils pkg-config python3 python3-venv libpq-dev)
+# With --tests, also what only some tests need, so that building never requires a browser or a
+# database server: chromium, chromium-driver and a CJK font for the portal's browser tests
+# (examples/portal, headless with Debian's driver: nothing is downloaded at test time), and
+# postgresql for the server binaries (initdb, pg_ctl) of the throwaway test cluster
+# (scripts/pg-cluster.sh; the cluster Debian may create and start on install is not used).
+if [ "${1:-}" = "--tests" ]; then
+    packages+=(chromium chromium-driver fonts-wqy-microhei postgresql)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -12,8 +12,8 @@
 # directories are made that user's. When that user cannot reach build/ (a checkout under a
 # mode-0700 directory, as `mktemp -d` makes) or the socket's path would be too long for a Unix
 # socket, the cluster lives in a private directory under /tmp instead, named in
-# build/pg/home. Every run starts a fresh cluster: `start` wipes what a stopped earlier one
-# left. `stop` is idempotent (nothing running is not an error). The cluster is tuned for
+# build/pg/home. Every run starts a fresh cluster: `start` stops one still running and wipes
+# what an earlier one left. `stop` is idempotent (nothing running is not an error). The cluster is tuned for
 # tests (fsync off): it survives a killed client or a restarted server, not a machine crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,15 +66,23 @@ url() {
 
 start() {
     ensure_service_user
-    mkdir -p "$state"
-    if running; then
-        echo "pg-cluster: already running ($(url))" >&2
-        return 0
+    if [ "$(id -u)" != 0 ] && [ -e "$state" ] && ! [ -w "$state" ]; then
+        echo "pg-cluster: $state belongs to another user (an earlier run as root made it" \
+             "billingpg's); remove it as root (rm -rf $state) and start again" >&2
+        exit 1
     fi
-    # A fresh cluster each time: whatever an earlier, stopped or killed, run left goes.
+    mkdir -p "$state"
+    # A fresh cluster each time: one still running is stopped, and whatever an earlier run
+    # (stopped or killed) left goes.
+    if running; then stop; fi
     local old
     old=$(home_dir)
-    if [ "$old" != "$state" ]; then rm -rf "$old"; fi
+    # Only a private directory this script made under /tmp is ever removed outside build/pg.
+    case "$old" in
+        "$state") ;;
+        /tmp/billing-pg.??????) rm -rf "$old" ;;
+        *) echo "pg-cluster: ignoring an unexpected recorded home '$old'" >&2 ;;
+    esac
     rm -rf "$state/data" "$state/socket" "$state/home" "$state/server.log"
 
     local home=$state
@@ -109,7 +117,8 @@ max_connections = 100
 EOF
     as_owner "$bindir/pg_ctl" start -D "$home/data" -l "$home/server.log" -w -t 60 >/dev/null || {
         echo "pg-cluster: the server did not start:" >&2; tail -n 30 "$home/server.log" >&2; exit 1; }
-    as_owner "$bindir/createdb" -h "$home/socket" -p "$port" -U billing billing
+    as_owner "$bindir/createdb" -h "$home/socket" -p "$port" -U billing billing || {
+        echo "pg-cluster: createdb failed; stopping the server" >&2; stop; exit 1; }
     echo "pg-cluster: started ($(url))" >&2
 }
 

@@ -90,7 +90,9 @@ public final class Engine: @unchecked Sendable {
     func loadConfiguration() throws -> Configuration {
         let revision = try ConfigurationStore.revision(db)
         if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
-        let value = try ConfigurationStore.load(db) ?? Configuration()
+        // Costs stored by an older library below today's floors rise to them (a rule, so it is
+        // applied to what storage read, not inside the decoder).
+        let value = PasswordHashCost.raisedToFloors(try ConfigurationStore.load(db) ?? Configuration())
         cachedConfiguration = (revision, value, nil)
         return value
     }

@@ -11,7 +11,7 @@ package enum ConfigurationStore {
 
     /// The stored document, decoded; nil before the first change (the defaults apply).
     package static func load(_ db: Connection) throws -> Configuration? {
-        try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }.map(Configuration.decodeStored)
+        try db.first("SELECT document FROM config WHERE id = 1") { $0.text(0) }.map(decode)
     }
 
     package static func save(_ db: Connection, _ configuration: Configuration) throws {

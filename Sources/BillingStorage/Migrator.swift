@@ -41,8 +41,9 @@ package enum Migrator {
 
     /// The reasons a backend gives a statement it could not run for a reason of the schema
     /// (no such table or column, a constraint of a changed definition): on a migration, they
-    /// mean the file's schema is not the one of its version. SQLite's is `sqlite_error`.
-    static let statementFailures: Set<String> = ["sqlite_error"]
+    /// mean the file's schema is not the one of its version. SQLite's is `sqlite_error`,
+    /// PostgreSQL's `postgres_error` (undefined table or column, 42P01/42703, and the like).
+    static let statementFailures: Set<String> = [Reason.sqliteError.name, Reason.postgresError.name]
 
     private static func hasRowDigests(_ db: Connection) throws -> Bool {
         try db.hasTable("row_digests")

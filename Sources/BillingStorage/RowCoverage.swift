@@ -98,38 +98,78 @@ package enum RowCoverage {
 
     /// The digest of the rows holding a key now, nil when there are none.
     package static func digest(_ db: Connection, _ table: Table, key: String) throws -> String? {
-        let match = table.key.enumerated().map { "\($1) = json_extract(?1, '$[\($0)]')" }.joined(separator: " AND ")
-        var contents: [String] = []
-        try db.forEach("SELECT * FROM main.\(table.name) WHERE \(match)", [key]) { contents.append(canonical($0, from: 0)) }
+        var contents: [[UInt8]] = []
+        try db.forEach(selectByKey[table.name] ?? selectByKeySQL(table), [key]) { row in
+            var content: [UInt8] = []
+            canonical(row, from: 0, into: &content)
+            contents.append(content)
+        }
         return contents.isEmpty ? nil : digest(table: table.name, key: key, contents: contents)
     }
 
+    /// The statement reading a key's rows, per table: built once, so that an operation's digests
+    /// neither rebuild SQL text nor hash it again for the statement cache.
+    private static let selectByKey: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, selectByKeySQL($0)) })
+
+    private static func selectByKeySQL(_ table: Table) -> String {
+        let match = table.key.enumerated().map { "\($1) = json_extract(?1, '$[\($0)]')" }.joined(separator: " AND ")
+        return "SELECT * FROM main.\(table.name) WHERE \(match)"
+    }
+
     /// The digest of a key's rows: table, key and each row's content (sorted, so that rows
-    /// sharing a key hash the same in any order).
-    package static func digest(table: String, key: String, contents: [String]) -> String {
-        var bytes = Array("\(table)\n\(key)\n\(contents.count)\n".utf8)
-        for content in contents.sorted() { bytes += Array(content.utf8); bytes.append(10) }
+    /// sharing a key hash the same in any order). Several rows are sorted as Swift strings, the
+    /// order the first implementation used, so that recorded digests stay valid.
+    package static func digest(table: String, key: String, contents: [[UInt8]]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(table.utf8.count + key.utf8.count + 8 + contents.reduce(0) { $0 + $1.count + 1 })
+        bytes += table.utf8
+        bytes.append(10)
+        bytes += key.utf8
+        bytes.append(10)
+        appendDecimal(contents.count, to: &bytes)
+        bytes.append(10)
+        let ordered = contents.count < 2 ? contents
+            : contents.map { String(decoding: $0, as: UTF8.self) }.sorted().map { Array($0.utf8) }
+        for content in ordered {
+            bytes += content
+            bytes.append(10)
+        }
         return Secrets.digest(bytes)
     }
 
-    /// A row's content as unambiguous text: each non-null column as name, storage class,
-    /// length and value. Null columns are left out, so a migration that adds a nullable column
-    /// keeps every digest.
-    package static func canonical(_ row: Row, from first: Int32) -> String {
-        var text = ""
+    /// A row's content as unambiguous text, appended to `bytes`: each non-null column as name,
+    /// storage class, length in bytes and value. Null columns are left out, so a migration that
+    /// adds a nullable column keeps every digest. Written as bytes: building it with string
+    /// interpolation was most of the digest's cost.
+    package static func canonical(_ row: Row, from first: Int32, into bytes: inout [UInt8]) {
         for column in first..<row.columnCount {
             let kind = row.columnKind(column)
             if kind == .null { continue }
             let value = row.text(column)
-            text += "\(row.columnName(column))=\(kind.digestTag)\(value.utf8.count):\(value);"
+            bytes += row.columnName(column).utf8
+            bytes.append(UInt8(ascii: "="))
+            bytes += kind.digestTag.utf8
+            appendDecimal(value.utf8.count, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes += value.utf8
+            bytes.append(UInt8(ascii: ";"))
         }
-        return text
+    }
+
+    private static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
+        var digits: [UInt8] = []
+        var rest = number
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes += digits.reversed()
     }
 
     /// Calls `body` with each key of a table and the digest of its rows, in key order (verify).
     package static func forEachKey(_ db: Connection, _ table: Table, _ body: (String, String) throws -> Void) throws {
         var key: String?
-        var contents: [String] = []
+        var contents: [[UInt8]] = []
         func flush() throws {
             if let key { try body(key, digest(table: table.name, key: key, contents: contents)) }
             contents = []
@@ -137,7 +177,9 @@ package enum RowCoverage {
         try db.forEach("SELECT \(keyExpression(table)), * FROM main.\(table.name) ORDER BY \(table.key.joined(separator: ", "))") { row in
             let rowKey = row.text(0)
             if rowKey != key { try flush(); key = rowKey }
-            contents.append(canonical(row, from: 1))
+            var content: [UInt8] = []
+            canonical(row, from: 1, into: &content)
+            contents.append(content)
         }
         try flush()
     }

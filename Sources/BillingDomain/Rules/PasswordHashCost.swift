@@ -17,14 +17,10 @@ package enum PasswordHashCost {
 
     /// Costs a configuration stored by an older library raised to the floors, so the file
     /// keeps opening; hashes made with lower costs are re-hashed at their next login.
-    package static func raisedToFloors(_ stored: JSONValue) -> JSONValue {
-        guard case .object(var fields) = stored else { return stored }
-        var ops: Int64 = 2
-        if case .integer(let value)? = fields["password_hash_ops_limit"] { ops = value }
-        if case .integer(let memory)? = fields["password_hash_memory_bytes"] {
-            let floor = ops < 2 ? minimumOnePassMemoryBytes : minimumMemoryBytes
-            if memory < floor { fields["password_hash_memory_bytes"] = .integer(floor) }
-        }
-        return .object(fields)
+    package static func raisedToFloors(_ stored: Configuration) -> Configuration {
+        var raised = stored
+        let floor = stored.passwordHashOpsLimit < 2 ? minimumOnePassMemoryBytes : minimumMemoryBytes
+        if raised.passwordHashMemoryBytes < floor { raised.passwordHashMemoryBytes = floor }
+        return raised
     }
 }

@@ -397,6 +397,8 @@ extension Reason {
         "PostgreSQL backend: a statement failed inside a transaction and the failure was not passed on (a defect); the transaction was rolled back and nothing was committed.")
     public static let valueNotStorable = Reason(.invalidArgument, "value_not_storable",
         "PostgreSQL backend: a text value holds a NUL character, which PostgreSQL text cannot store; nothing was changed.")
+    public static let backupNeedsPgDump = Reason(.refused, "backup_needs_pg_dump",
+        "PostgreSQL backend: the database is not one file the library can copy; back it up with pg_dump (or the server's own base backups and WAL archiving). Nothing was written.")
     public static let postgresError = Reason(.storage, "postgres_error",
         "PostgreSQL backend: the server reported an error the engine has no more specific reason for; the message names the SQLSTATE.")
 

@@ -74,8 +74,10 @@ extension Engine {
             try AccountStore.updateAttributes(context.db, account)
             var moved: [String] = []
             if let deduction = input.deductionDays, deduction != deductionBefore {
-                // It moves resources only: the account answered is the one written above.
                 moved = try AutoRenewal.followDeductionDays(account: account.id, context: context)
+                // A resource whose new attempt day has passed renews at once (the same-day
+                // rule), which pays from the account: answer with its balances after that.
+                if !moved.isEmpty { account = try AccountStore.require(context.db, account.id) }
             }
             let settings: JSONValue = [
                 "deduction_days": .integer(account.deductionDays ?? context.configuration.defaultDeductionDays),

@@ -22,17 +22,19 @@ extension PostgresConnection {
     /// grows with each attempt) up to `maxTransactionAttempts` times, then is thrown `.busy`.
     @discardableResult
     package func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
-        try retrying(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY", commit: true, body)
+        try retrying(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY", commit: true, audited: write, body)
     }
 
     /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
     /// result (a quote computed by the code that would do the operation). A rollback that
     /// fails is thrown (`rollback_failed`), never taken for success.
     package func rehearsal<T>(_ body: () throws -> T) throws -> T {
-        try retrying("BEGIN ISOLATION LEVEL SERIALIZABLE", commit: false, body)
+        try retrying("BEGIN ISOLATION LEVEL SERIALIZABLE", commit: false, audited: false, body)
     }
 
-    private func retrying<T>(_ begin: String, commit: Bool, _ body: () throws -> T) throws -> T {
+    /// `audited`: the transaction is refused at its end (`unaudited_write`) when change
+    /// tracking is on and touched rows were not taken by an audit row, as on SQLite.
+    private func retrying<T>(_ begin: String, commit: Bool, audited: Bool, _ body: () throws -> T) throws -> T {
         guard !inTransaction else {
             throw BillingError(.nestedTransaction, "a transaction was opened inside another")
         }
@@ -40,7 +42,7 @@ extension PostgresConnection {
         while true {
             lastTransactionAttempts = attempt
             do {
-                return try once(begin, commit: commit, body)
+                return try once(begin, commit: commit, audited: audited, body)
             } catch let failure as BillingError where PostgresError.isRetryable(failure) {
                 guard attempt < maxTransactionAttempts else {
                     // The retryable reasons are busy ones: the error keeps the one that persisted.
@@ -56,7 +58,7 @@ extension PostgresConnection {
         }
     }
 
-    private func once<T>(_ begin: String, commit: Bool, _ body: () throws -> T) throws -> T {
+    private func once<T>(_ begin: String, commit: Bool, audited: Bool, _ body: () throws -> T) throws -> T {
         try control(begin)
         inTransaction = true
         defer { inTransaction = false }
@@ -69,6 +71,12 @@ extension PostgresConnection {
             if transactionStatus == PQTRANS_INERROR {
                 throw BillingError(.transactionAborted,
                                    "a statement failed inside the transaction and the failure was not passed on; nothing was committed")
+            }
+            // Every covered row a write touched must be listed by an audit row of the same
+            // transaction: a write path that forgot its audit row is refused, not committed.
+            if audited, coverageInstalled, try hasUntakenTouches() {
+                throw BillingError(.unauditedWrite,
+                                   "a write touched covered rows without appending an audit row; nothing was changed")
             }
         } catch {
             try abandon(after: error)

@@ -7,8 +7,8 @@ import Glibc
 /// One libpq connection to PostgreSQL with a cache of named prepared statements: the
 /// PostgreSQL side of the storage layer (issue 18; design in docs/postgresql.md).
 ///
-/// Its shape is the SQLite connection's (`run`, `first`, `all`, `forEach`, `transaction`,
-/// `savepoint`, `rehearsal`, `executeScript`) so that stores run on either; statements may
+/// It implements the storage interface (`Connection`, rows as `Row`; the contract is
+/// docs/storage-interface.md) so that stores run on either backend; statements may
 /// be written with SQLite's `?` parameters (rewritten to `$n` once, `PostgresPlaceholders`)
 /// or with `$n`. Integers are sent and read in binary (`bigint`, exact), text as UTF-8.
 ///
@@ -18,7 +18,7 @@ import Glibc
 /// gone) makes the call in flight fail with `connection_lost` (or `commit_outcome_unknown`
 /// during COMMIT); the next call outside a transaction reconnects by itself and prepares its
 /// statements again.
-package final class PostgresConnection {
+package final class PostgresConnection: Connection {
     private var handle: OpaquePointer?
     /// The connection string as given: a `postgresql://` / `postgres://` URL or libpq's
     /// key=value form.
@@ -40,6 +40,11 @@ package final class PostgresConnection {
     private let lockTimeoutMilliseconds: Int32
     /// How many times the connection was re-established after being lost.
     package private(set) var reconnections = 0
+    /// State the engine keeps with this connection (the host's audit key).
+    package let session = ConnectionSession()
+    /// Whether row coverage's tracking is on (`trackChanges`, PostgresConnection+Coverage.swift):
+    /// the session's TEMP table of touched keys exists, and is made again after a reconnection.
+    var coverageInstalled = false
 
     /// Whether `path` names a PostgreSQL database rather than an SQLite file: a
     /// `postgresql://` or `postgres://` URL, or a libpq key=value string (`host=… dbname=…`).
@@ -90,6 +95,8 @@ package final class PostgresConnection {
         try control("SET lock_timeout = \(max(0, lockTimeoutMilliseconds))")
         // Notices ("table does not exist, skipping") would go to the host's standard error.
         try control("SET client_min_messages = warning")
+        // A new session has no TEMP table: tracking that was on stays on.
+        if coverageInstalled { try createTouchedTable() }
     }
 
     /// The process id of this connection's server backend (pg_terminate_backend names it).
@@ -162,12 +169,6 @@ package final class PostgresConnection {
         return PQcmdStatus(result).map { String(cString: $0) } ?? ""
     }
 
-    /// Executes one statement and returns the number of rows it changed.
-    @discardableResult
-    package func run(_ sql: String, _ arguments: DatabaseBindable...) throws -> Int {
-        try execute(sql, arguments)
-    }
-
     /// Executes one statement (prepared once per connection and parameter types, and cached)
     /// with `arguments` bound to its parameters in order; the number of rows it changed.
     @discardableResult
@@ -179,7 +180,7 @@ package final class PostgresConnection {
 
     /// Runs one query and calls `body` for each row in order until it returns false or the
     /// rows run out.
-    package func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (PostgresRow) throws -> Bool) throws {
+    package func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
         try withResult(sql, arguments) { result in
             let count = PQntuples(result)
             var row: Int32 = 0
@@ -190,25 +191,6 @@ package final class PostgresConnection {
         }
     }
 
-    /// Calls `body` for each row of a query.
-    package func forEach(_ sql: String, _ arguments: [DatabaseBindable] = [], _ body: (PostgresRow) throws -> Void) throws {
-        try query(sql, arguments) { try body($0); return true }
-    }
-
-    /// Maps every row of a query.
-    package func all<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (PostgresRow) throws -> T) throws -> [T] {
-        var result: [T] = []
-        try query(sql, arguments) { result.append(try map($0)); return true }
-        return result
-    }
-
-    /// Maps the first row of a query, nil when there is none.
-    package func first<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (PostgresRow) throws -> T) throws -> T? {
-        var result: T?
-        try query(sql, arguments) { result = try map($0); return false }
-        return result
-    }
-
     /// The value the last INSERT on this session took from a sequence (an identity or serial
     /// column): `lastval()`. Stores written for PostgreSQL use `INSERT … RETURNING` instead;
     /// this serves code written for SQLite's last-insert rowid.
@@ -217,6 +199,15 @@ package final class PostgresConnection {
             throw BillingError(.postgresError, "lastval() gave no value")
         }
         return id
+    }
+
+    /// `Connection.lastInsertRowID`: `lastval()`, the value the last INSERT on this session
+    /// took from an identity column's sequence (the audit row's id); 0 when no sequence was
+    /// used yet on this session. Inside a transaction it reads under a savepoint, since the
+    /// error `lastval()` gives before any sequence was used would abort the transaction.
+    package var lastInsertRowID: Int64 {
+        guard inTransaction else { return (try? lastInsertedID()) ?? 0 }
+        return (try? savepoint { try lastInsertedID() }) ?? 0
     }
 
     /// Prepares (once) and executes a statement, hands its result to `body` and clears it.

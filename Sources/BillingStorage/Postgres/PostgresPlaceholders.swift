@@ -56,9 +56,19 @@ package enum PostgresPlaceholders {
                     i += 1
                 }
             case UInt8(ascii: "?"):
-                out.append(contentsOf: Array("$\(next)".utf8))
-                next += 1
-                i += 1
+                // `?NNN` names its parameter (SQLite's numbered form, used where one value is
+                // bound once and read several times): it becomes `$NNN`. A bare `?` takes the next.
+                var j = i + 1
+                while j < n, bytes[j] >= UInt8(ascii: "0"), bytes[j] <= UInt8(ascii: "9") { j += 1 }
+                if j > i + 1 {
+                    out.append(UInt8(ascii: "$"))
+                    out.append(contentsOf: bytes[(i + 1)..<j])
+                    i = j
+                } else {
+                    out.append(contentsOf: Array("$\(next)".utf8))
+                    next += 1
+                    i += 1
+                }
             default:
                 out.append(byte)
                 i += 1

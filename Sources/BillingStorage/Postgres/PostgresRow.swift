@@ -11,7 +11,7 @@ import BillingDomain
 /// is an integer when it is a whole number within Int64; `text`, `varchar`, `char`, `name`,
 /// `json` and `jsonb` are text. A column of any other type reads as 0 / nil, as a `real` or
 /// `blob` column would in SQLite's integer reader — the schema has none.
-package struct PostgresRow {
+package struct PostgresRow: Row {
     let result: OpaquePointer
     let row: Int32
 
@@ -98,9 +98,6 @@ package struct PostgresRow {
         }
     }
 
-    /// The text in a column ("" for NULL).
-    package func text(_ column: Int32) -> String { optionalText(column) ?? "" }
-
     /// The text in a column, nil for NULL; an integer column gives its decimal digits.
     package func optionalText(_ column: Int32) -> String? {
         guard !isNull(column) else { return nil }
@@ -118,9 +115,6 @@ package struct PostgresRow {
         }
     }
 
-    /// The boolean stored as 0/1 (or as a PostgreSQL boolean) in a column.
-    package func bool(_ column: Int32) -> Bool { int(column) != 0 }
-
     /// The number of columns of the row.
     package var columnCount: Int32 { PQnfields(result) }
 
@@ -133,23 +127,16 @@ package struct PostgresRow {
     package func isNull(column: Int32) -> Bool { isNull(column) }
 
     /// What kind of value a column holds, named as SQLite's storage classes are (row coverage
-    /// hashes the kind with the value, so both backends must agree on it).
-    package var columnKinds: [PostgresColumnKind] {
-        (0..<columnCount).map { column in
-            if isNull(column) { return .null }
-            switch type(column) {
-            case Self.int8Type, Self.int4Type, Self.int2Type, Self.oidType, Self.boolType: return .integer
-            case Self.numericType: return optionalInt(column) == nil ? .real : .integer
-            case Self.float4Type, Self.float8Type: return .real
-            case Self.byteaType: return .blob
-            default: return .text
-            }
+    /// hashes the kind with the value, so both backends must agree on it): `bigint` and the
+    /// other integer types are `.integer`, a whole `numeric` too, text types `.text`.
+    package func columnKind(_ column: Int32) -> ColumnKind {
+        if isNull(column) { return .null }
+        switch type(column) {
+        case Self.int8Type, Self.int4Type, Self.int2Type, Self.oidType, Self.boolType: return .integer
+        case Self.numericType: return optionalInt(column) == nil ? .real : .integer
+        case Self.float4Type, Self.float8Type: return .real
+        case Self.byteaType: return .blob
+        default: return .text
         }
     }
-}
-
-/// The kind of a value read from a row, as SQLite's storage classes name them (the storage
-/// interface's `ColumnKind` once it lands on main).
-package enum PostgresColumnKind: Sendable, Equatable {
-    case null, integer, real, text, blob
 }

@@ -102,6 +102,7 @@ ALREADY_REFUNDED = "already_refunded"
 AUDIT_KEY_MISMATCH = "audit_key_mismatch"
 AUDIT_KEY_REQUIRED = "audit_key_required"
 AUTO_RENEW_NOT_SUPPORTED = "auto_renew_not_supported"
+BACKUP_NEEDS_PG_DUMP = "backup_needs_pg_dump"
 BOUND_MODE_MISMATCH = "bound_mode_mismatch"
 CLOCK_NOT_MANUAL = "clock_not_manual"
 CONFIRMATION_EXPIRED = "confirmation_expired"
@@ -348,6 +349,8 @@ REASONS: Dict[str, Reason] = {
                 "The file's audit chain is keyed: a handle opened without the host's audit_key may read and verify but not write."),
     AUTO_RENEW_NOT_SUPPORTED: Reason(AUTO_RENEW_NOT_SUPPORTED, 4,
                 "The product does not allow auto-renewal."),
+    BACKUP_NEEDS_PG_DUMP: Reason(BACKUP_NEEDS_PG_DUMP, 4,
+                "PostgreSQL backend: the database is not one file the library can copy; back it up with pg_dump (or the server's own base backups and WAL archiving). Nothing was written."),
     BOUND_MODE_MISMATCH: Reason(BOUND_MODE_MISMATCH, 4,
                 "A bound (supplementary) product is billed differently from its primary product."),
     CLOCK_NOT_MANUAL: Reason(CLOCK_NOT_MANUAL, 4,

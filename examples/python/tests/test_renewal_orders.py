@@ -164,8 +164,12 @@ def test_a_new_deduction_day_moves_every_auto_renewal(fast_engine):
 
     # Moved into the past: the same-day rule renews at once, in the settings call.
     engine.set_clock(at(2024, 6, 26, 10))
+    before = engine.account_get("a1")["account"]
     changed = engine.account_settings_update("customer", "a1", deduction_days=5)
     assert changed["rescheduled_resource_ids"] == [first, second]
+    # The answer shows the account after those renewals paid, as a read does.
+    assert changed["account"] == engine.account_get("a1")["account"]
+    assert changed["account"]["cash_balance_fen"] < before["cash_balance_fen"]
     for rid in (first, second):
         renewed = resource(engine, rid)
         assert renewed["expire_at"] == at(2024, 7, 30, 23, 59, 59)

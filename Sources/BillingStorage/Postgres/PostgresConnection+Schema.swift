@@ -1,0 +1,169 @@
+import BillingDomain
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The PostgreSQL backend's schema stamp, schema check and "file" members.
+///
+/// A "database" here is the schema the connection works in (`current_schema()`, the first
+/// of its `search_path`, `public` by default): a PostgreSQL database may hold several, and a
+/// host may give each engine its own with `options=-csearch_path=…` in the connection string.
+extension PostgresConnection {
+    // MARK: Schema version
+
+    /// PostgreSQL has no `application_id`/`user_version`: the stamp is the one row of
+    /// `billing_schema`, a table in the same schema as the engine's tables, read and written in
+    /// the caller's (migrating) transaction like everything else. No table, or no row, reads
+    /// as (0, 0), a new database.
+    package func schemaStamp() throws -> SchemaStamp {
+        guard try hasTable("billing_schema") else { return SchemaStamp(application: 0, version: 0) }
+        return try first("SELECT application, version FROM billing_schema") {
+            SchemaStamp(application: $0.int(0), version: $0.int(1))
+        } ?? SchemaStamp(application: 0, version: 0)
+    }
+
+    /// Creates `billing_schema` when it is missing (the PostgreSQL migrations will create it
+    /// first) and writes its one row: the `one` column is true in the only row there can be.
+    package func setSchemaStamp(_ stamp: SchemaStamp) throws {
+        try executeScript("""
+            CREATE TABLE IF NOT EXISTS billing_schema (
+                one boolean PRIMARY KEY DEFAULT true CHECK (one),
+                application bigint NOT NULL,
+                version bigint NOT NULL)
+            """)
+        try run("""
+            INSERT INTO billing_schema (one, application, version) VALUES (true, ?, ?)
+            ON CONFLICT (one) DO UPDATE SET application = excluded.application, version = excluded.version
+            """, stamp.application, stamp.version)
+    }
+
+    /// Whether the schema holds any table, view, sequence, index, function or trigger — a
+    /// schema with some and no stamp belongs to someone else. TEMP objects (this session's
+    /// `billing_touched`) live in their own schema and do not count.
+    package func holdsObjects() throws -> Bool {
+        try first("""
+            SELECT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace)
+                OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace)
+            """) { $0.bool(0) } ?? false
+    }
+
+    /// Whether a table (not a view) of that name exists in the connection's schema.
+    package func hasTable(_ name: String) throws -> Bool {
+        try first("""
+            SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+                AND c.relname = ? AND c.relkind IN ('r', 'p')
+            """, name) { _ in true } ?? false
+    }
+
+    /// Refuses (`schema_damaged`, naming the differences) a schema whose tables, columns,
+    /// constraints, indexes, triggers and views are not exactly what `migrations` create at
+    /// `version`. What they create is learnt by running them: on a second connection, in a
+    /// scratch schema inside a transaction that is rolled back (so nothing is left, and the
+    /// caller's transaction — read-only when `Migrator` checks an opened database — is not
+    /// touched), once per process for each list of migrations. The stamp table and row
+    /// coverage's `billing_cover_*` triggers and functions are the backend's, not the
+    /// migrations', and are left out of the comparison.
+    package func checkSchema(version: Int64, migrations: [String]) throws {
+        let applied = Array(migrations.prefix(Int(max(0, version))))
+        let expected = try Self.expectedObjects(conninfo: conninfo, migrations: applied)
+        let schema = try first("SELECT current_schema()::text") { $0.text(0) } ?? "public"
+        let actual = try describeSchema(schema)
+        let missing = expected.filter { !actual.contains($0) }.sorted()
+        let unexpected = actual.filter { !expected.contains($0) }.sorted()
+        guard missing.isEmpty && unexpected.isEmpty else {
+            let shown = (missing.prefix(5).map { "missing \($0)" } + unexpected.prefix(5).map { "unexpected \($0)" })
+            let more = missing.count + unexpected.count - shown.count
+            throw BillingError(.schemaDamaged,
+                               "the database's schema is not the one of version \(version): \(shown.joined(separator: "; "))\(more > 0 ? "; and \(more) more" : "")")
+        }
+    }
+
+    /// One line per column, constraint, index, trigger and view of `schema`, with the schema's
+    /// name taken out of definitions so that two schemas holding the same objects compare equal.
+    func describeSchema(_ schema: String) throws -> Set<String> {
+        var lines = Set<String>()
+        let strip = { (text: String) in text.replacing("\"\(schema)\".", with: "").replacing("\(schema).", with: "") }
+        try forEach("""
+            SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type
+                || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END
+                || coalesce(' default ' || column_default, '')
+                || CASE WHEN is_identity = 'YES' THEN ' identity ' || identity_generation ELSE '' END
+            FROM information_schema.columns
+            WHERE table_schema = ? AND table_name <> 'billing_schema'
+            UNION ALL
+            SELECT 'constraint ' || c.relname || '.' || k.conname || ' ' || pg_get_constraintdef(k.oid)
+            FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+            WHERE c.relnamespace = ?::regnamespace AND c.relname <> 'billing_schema'
+            UNION ALL
+            SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes
+            WHERE schemaname = ? AND tablename <> 'billing_schema'
+            UNION ALL
+            SELECT 'trigger ' || t.tgname || ' ' || pg_get_triggerdef(t.oid)
+            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE c.relnamespace = ?::regnamespace AND NOT t.tgisinternal AND t.tgname NOT LIKE 'billing\\_cover\\_%'
+            UNION ALL
+            SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = ?
+            """, [schema, schema, schema, schema, schema]) { lines.insert(strip($0.text(0))) }
+        return lines
+    }
+
+    /// What `migrations` create, described (`describeSchema`), cached per process.
+    private static func expectedObjects(conninfo: String, migrations: [String]) throws -> Set<String> {
+        let key = migrations.joined(separator: "\u{1E}")
+        if let cached = ExpectedSchemas.lock.withLock({ ExpectedSchemas.objects[key] }) { return cached }
+        let scratch = try PostgresConnection(conninfo: conninfo)
+        let name = "billing_check_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        let objects = try scratch.rehearsal { () -> Set<String> in
+            try scratch.executeScript("CREATE SCHEMA \(name); SET LOCAL search_path TO \(name)")
+            for migration in migrations { try scratch.executeScript(migration) }
+            return try scratch.describeSchema(name)
+        }
+        ExpectedSchemas.lock.withLock { ExpectedSchemas.objects[key] = objects }
+        return objects
+    }
+
+    // MARK: The "file"
+
+    /// Refused: a PostgreSQL database is no file the library can copy consistently. Its
+    /// backup is `pg_dump` (one consistent snapshot while others go on, like `VACUUM INTO`),
+    /// or the server's base backups with WAL archiving.
+    package func writeCopy(to destination: String) throws {
+        throw BillingError(.backupNeedsPgDump,
+                           "a PostgreSQL database cannot be copied to a file by the library; back it up with pg_dump (for example `pg_dump --format=custom --file=\(destination) <connection string>`)")
+    }
+
+    /// PostgreSQL checks its own pages (data checksums, when the cluster has them). When the
+    /// `amcheck` extension is installed in the database, its B-tree check runs on every
+    /// index of the schema (`full`: also that every table row is in its indexes); without
+    /// it there is nothing more to check from a client, and no message.
+    package func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?) {
+        guard let module = try first("""
+            SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'
+            """, map: { $0.text(0) }) else { return ([], nil) }
+        let indexes = try all("""
+            SELECT i.oid::bigint, i.relname::text FROM pg_class i JOIN pg_am a ON a.oid = i.relam
+            WHERE i.relnamespace = current_schema()::regnamespace AND i.relkind = 'i' AND a.amname = 'btree'
+            ORDER BY i.relname
+            """) { ($0.int(0), $0.text(1)) }
+        var messages: [String] = []
+        for (oid, name) in indexes {
+            let check = { _ = try self.first("SELECT \"\(module)\".bt_index_check(?::bigint::oid, ? <> 0)", oid, full) { _ in true } }
+            do {
+                // A failing statement aborts an open transaction: check under a savepoint there.
+                if inTransaction { try savepoint(check) } else { try check() }
+            } catch let error as BillingError where error.reason != Reason.connectionLost.name {
+                messages.append("index \(name): \(error.message)")
+            }
+        }
+        return (messages, nil)
+    }
+
+    /// No file: (0, nil), and verify's file-size check is skipped.
+    package func fileGeometry() throws -> (pageSize: Int64, file: String?) { (0, nil) }
+}
+
+/// `PostgresConnection.checkSchema`'s per-process cache of what lists of migrations create.
+private enum ExpectedSchemas {
+    static let lock = Lock()
+    nonisolated(unsafe) static var objects: [String: Set<String>] = [:]
+}
