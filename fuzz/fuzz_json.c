@@ -30,9 +30,10 @@
  *         allocated more than it freed (its leak check, -detect_leaks=1), which state growth
  *         in the engine does; with FUZZ_RESET_EVERY=1 both runs start from a fresh fixture.
  *
- *         billing_engine_backup (directly or through billing_call) only runs with a request
- *         whose paths all lie in the harness's scratch directory (marker "$SCRATCH"), and its
- *         copy is removed at once, so fuzzing never writes elsewhere or fills the disk.
+ *         billing_engine_backup and billing_engine_copy (directly or through billing_call) only
+ *         run with a request whose paths all lie in the harness's scratch directory (marker
+ *         "$SCRATCH"), and their copy is removed at once, so fuzzing never writes elsewhere or
+ *         fills the disk.
  *
  * The table below is append-only: the committed corpus names entries by index. The first
  * 50 entries are the JSON functions of include/billing.h in header order;
@@ -130,6 +131,8 @@ static const struct target targets[] = {
     J(billing_platform_accounts_list),              /* 59 */
     J(billing_order_pay_quote),                     /* 60 */
     J(billing_resources_list),                      /* 61 */
+    /* billing_engine_copy runs only on requests backup_allowed accepts, like a backup. */
+    J(billing_engine_copy),                         /* 62 */
 };
 
 #define TARGET_COUNT (sizeof targets / sizeof targets[0])
@@ -418,6 +421,18 @@ static void remove_backup(const char *out) {
     if (json_find_string(out, "destination", path, sizeof path)) unlink(path);
 }
 
+/* Removes the database a copy request named, with its WAL files: a copy creates the file even
+   when it then fails (the destination is opened before it is found not empty). */
+static void remove_copy(const char *request) {
+    char path[4200], companion[4210];
+    if (!request || !json_find_string(request, "destination", path, sizeof path) || strchr(path, '=')) return;
+    unlink(path);
+    snprintf(companion, sizeof companion, "%s-wal", path);
+    unlink(companion);
+    snprintf(companion, sizeof companion, "%s-shm", path);
+    unlink(companion);
+}
+
 /* The contract of billing_call: a status in range, ALWAYS a document (one JSON object),
    {"ok":true,"result":...} exactly on success, and on failure the error it carries agrees
    with the status and with the thread's last error. */
@@ -461,7 +476,8 @@ static void run_call(uint8_t selector, const uint8_t *bytes, size_t length, int 
         call_request = request[name_length] ? request + name_length + 1 : NULL;
         called = function;
     }
-    if (strcmp(called, "billing_engine_backup") == 0 && !backup_allowed(call_request)) {
+    int copies = strcmp(called, "billing_engine_copy") == 0;
+    if ((strcmp(called, "billing_engine_backup") == 0 || copies) && !backup_allowed(call_request)) {
         free(function);
         free(request);
         return;
@@ -514,6 +530,8 @@ static void run_call(uint8_t selector, const uint8_t *bytes, size_t length, int 
         successes++;
         if (verify_every > 0 && successes % verify_every == 0) verify_invariants(called);
     }
+    /* After a success or a failure: the copy's destination never outlives the call. */
+    if (copies) remove_copy(call_request);
     billing_string_free(out);
     free(function);
     free(request);

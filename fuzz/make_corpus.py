@@ -262,6 +262,10 @@ VALID = {
                               ('relative', '{"destination": "backup.sqlite"}'),
                               ('exists', '{"destination": "$SCRATCH/.."}'),
                               ('missing-dir', '{"destination": "$SCRATCH/none/backup.sqlite"}')],
+    "billing_engine_copy": [('scratch', '{"destination": "$SCRATCH/copy.sqlite"}'),
+                            ('relative', '{"destination": "copy.sqlite"}'),
+                            ('directory', '{"destination": "$SCRATCH/"}'),
+                            ('missing-dir', '{"destination": "$SCRATCH/none/copy.sqlite"}')],
     # billing_call: "FUNCTION REQUEST".
     "billing_call": [('account-get', 'billing_account_get {"account_id": "acme"}'),
                      ('not-found', 'billing_account_get {"account_id": "nobody"}'),

@@ -145,25 +145,25 @@ typedef enum billing_status {
       wrong_type
    BILLING_E_NOT_FOUND: account_not_found coupon_not_found export_not_found order_not_found
       platform_account_not_found product_not_found resource_not_found
-   BILLING_E_CONFLICT: constraint_violation destination_exists email_taken
-      idempotency_key_reused phone_taken topup_reference_reused usage_id_reused
+   BILLING_E_CONFLICT: constraint_violation destination_exists destination_not_empty
+      email_taken idempotency_key_reused phone_taken topup_reference_reused usage_id_reused
       user_name_taken
    BILLING_E_REFUSED: account_frozen account_in_arrears already_refunded audit_key_mismatch
       audit_key_required auto_renew_not_supported backup_needs_pg_dump bound_mode_mismatch
-      clock_not_manual confirmation_expired converting_to_on_demand
-      coupon_excludes_discounts coupon_min_spend_not_met coupon_not_applicable
-      coupon_not_usable credit_limit_below_used discount_no_longer_valid
-      export_directory_required export_not_ready illegal_transition insufficient_funds
-      invalid_token mixed_billing_modes no_monthly_price no_period no_usage_price
-      not_active not_awaiting_password not_deletable not_eligible not_pay_per_use
-      not_pending_provision not_prepaid not_primary not_realname_verified not_refundable
-      not_releasable not_renewable_status not_submitted order_already_paid
-      order_not_cancellable order_not_payable order_not_pending order_payment_expired
-      order_processing pending_order_exists period_not_allowed police_frozen
-      policy_not_applicable price_changed product_off_sale quote_stale resource_deleted
-      resource_not_in_use review_required stale_renewal supplements_provisioning
-      to_on_demand_not_supported token_expired token_used too_many_coupons
-      too_many_discount_coupons too_many_rows unified_requires_in_use
+      clock_not_manual confirmation_expired converting_to_on_demand copy_foreign_value
+      copy_version_mismatch coupon_excludes_discounts coupon_min_spend_not_met
+      coupon_not_applicable coupon_not_usable credit_limit_below_used
+      discount_no_longer_valid export_directory_required export_not_ready
+      illegal_transition insufficient_funds invalid_token mixed_billing_modes
+      no_monthly_price no_period no_usage_price not_active not_awaiting_password
+      not_deletable not_eligible not_pay_per_use not_pending_provision not_prepaid
+      not_primary not_realname_verified not_refundable not_releasable not_renewable_status
+      not_submitted order_already_paid order_not_cancellable order_not_payable
+      order_not_pending order_payment_expired order_processing pending_order_exists
+      period_not_allowed police_frozen policy_not_applicable price_changed product_off_sale
+      quote_stale resource_deleted resource_not_in_use review_required stale_renewal
+      supplements_provisioning to_on_demand_not_supported token_expired token_used
+      too_many_coupons too_many_discount_coupons too_many_rows unified_requires_in_use
       unified_requires_renewal_policy use_combined_order
    BILLING_E_STORAGE: backup_failed cannot_open commit_outcome_unknown connection_lost
       database_corrupt disk_full export_directory export_missing export_read export_write
@@ -251,6 +251,24 @@ void billing_engine_close(billing_engine *engine);
    permission), "disk_full", … A failed backup removes the file it created. Export files are
    not part of the copy. Since 0.2.0. */
 int billing_engine_backup(billing_engine *engine, const char *request_json, char **out_json);
+
+/* Copies the database, one read snapshot of it, into another, empty database of either backend:
+   how a portal moves its SQLite file to PostgreSQL when it grows to several hosts. Request:
+   {"destination": a database path or a PostgreSQL connection string, as billing_engine_open
+   takes}. The destination is opened (created and migrated when new); it must hold no row. Every
+   row goes in as stored (ids, documents, the audit chain and its row digests) in one
+   transaction, all or none; other handles and processes keep working on the source. Response:
+   {"copy": {"destination", "taken_at", "rows", "tables": {table: rows copied}}}. Then open the
+   copy (with the same audit key) and run billing_verify on it: it checks the same chain over
+   the same rows and names any row that did not arrive exactly. A read of the source: no
+   "actor", no audit row, no event on either side. Errors: BILLING_E_INVALID
+   "destination_not_absolute" (a relative path or ":memory:");
+   BILLING_E_CONFLICT "destination_not_empty"; BILLING_E_REFUSED "copy_version_mismatch" (the
+   destination is of another schema version), "copy_foreign_value" (the source holds a value
+   the library never writes); BILLING_E_SCHEMA when the destination belongs to another
+   application or a newer library; BILLING_E_STORAGE "cannot_open", … A failed copy leaves the
+   destination empty. Export files are not part of the copy. Since 0.2.0. */
+int billing_engine_copy(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Calls whose error travels with the result (any thread) ---------------------------- */
 

@@ -15,7 +15,8 @@
  *     echoed in a message is invalid UTF-8, a control character or unbounded;
  *   - a reader that goes away (`| head -1`) ends the run quietly: SIGPIPE is ignored and EPIPE
  *     is a normal stop, never a crash or an error message;
- *   - `backup` never overwrites: an existing destination is left untouched (exit 13).
+ *   - `backup` never overwrites: an existing destination is left untouched (exit 13);
+ *   - `copy` succeeds only when the copy verifies exactly as the source does.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -57,6 +58,8 @@ static const char usage_text[] =
     "  audit-head             print the audit chain's head, to keep outside the file\n"
     "  backup DESTINATION     write an online, consistent copy to a new file; never\n"
     "                         overwrites (an existing DESTINATION: exit 13, left untouched)\n"
+    "  copy DESTINATION       copy every row into an empty database (a file or a\n"
+    "                         PostgreSQL connection string), then verify the copy\n"
     "  events tail            print a page of events after a cursor file's position, then\n"
     "                         advance it (--max-pages N, --follow)\n"
     "  export-step            write the next rows of an export now\n"
@@ -79,13 +82,15 @@ static const char usage_text[] =
     "\n"
     "Exit status:\n"
     "  0   success\n"
-    "  1   the command ran and the answer is no (verify found breaches)\n"
+    "  1   the command ran and the answer is no (verify found breaches, or the\n"
+    "      copy does not verify as the source does)\n"
     "  2   usage error: unknown command or option, missing or malformed argument\n"
     "  3   a local file could not be read or written (cursor file, audit head file,\n"
     "      standard output), or\n"
     "      memory ran out\n"
     "  10+N  the library failed with status N: 11 invalid argument, 12 not found,\n"
-    "      13 conflict (e.g. the backup destination exists), 14 refused by a rule,\n"
+    "      13 conflict (e.g. the backup destination exists, the copy destination\n"
+    "      holds rows), 14 refused by a rule,\n"
     "      15 storage (e.g. no such database file), 16 busy (retry later),\n"
     "      17 not a libbilling file or written by a newer library, 18 internal error\n"
     "A standard output whose reader went away (`billingctl ... | head -1`) is not an error:\n"
@@ -435,7 +440,8 @@ enum {
     FOR_EXPORT = 16,
     FOR_CONFIG = 32,
     FOR_AUDIT_HEAD = 64,
-    FOR_ALL = 127
+    FOR_COPY = 128,
+    FOR_ALL = 255
 };
 
 static struct {
@@ -451,6 +457,8 @@ static struct {
 } options;
 
 static billing_engine *engine;
+/* The engine options the command opened `engine` with (copy opens its destination with them). */
+static const char *open_options;
 
 /* Standard output's reader went away (EPIPE): the run stops quietly, with its own status. */
 static int output_closed;
@@ -877,6 +885,112 @@ static int run_backup(void) {
     return exit_status;
 }
 
+/* A PostgreSQL connection string (a URL or libpq's key=value words) goes to the library as
+   given; anything else is a file, made absolute from the current directory. */
+static int names_server(const char *destination) {
+    return strncmp(destination, "postgresql://", 13) == 0 || strncmp(destination, "postgres://", 11) == 0 ||
+           strchr(destination, '=') != NULL;
+}
+
+static int check_copy(void) {
+    if (options.positionals != 2) return fail(EXIT_USAGE, "usage_error", "copy takes one DESTINATION");
+    const char *destination = options.positional[1];
+    if (!check_text(destination, "DESTINATION")) return EXIT_USAGE;
+    struct text path = {0};
+    if (destination[0] != '/' && !names_server(destination)) {
+        char directory[4096];
+        if (!getcwd(directory, sizeof directory))
+            return fail(EXIT_LOCAL, "local_error", "cannot read the current directory: %s", strerror(errno));
+        if (!is_utf8(directory))
+            return fail(EXIT_USAGE, "usage_error", "the current directory is not valid UTF-8: give DESTINATION as an absolute path");
+        appends(&path, directory);
+        if (path.data[path.length - 1] != '/') appends(&path, "/");
+    }
+    appends(&path, destination);
+    settings.request.length = 0;
+    appends(&settings.request, "{\"destination\":");
+    append_quoted(&settings.request, path.data);
+    appends(&settings.request, "}");
+    free(path.data);
+    return EXIT_OK;
+}
+
+/* billing_verify on one engine: the response document (free with billing_string_free) and its
+   "result", or NULL after reporting the failure in *exit_status. */
+static char *verify_on(billing_engine *on, const char **result, int *exit_status) {
+    char *document = NULL;
+    int status = billing_call(on, "billing_verify", NULL, &document);
+    if (status != BILLING_OK) {
+        *exit_status = report_call_error(status, document);
+        return NULL;
+    }
+    *result = json_member(document, "result");
+    return document;
+}
+
+/* Copies, then verifies the source and the copy: the copy is good when both verify alike
+   (the same "ok" and the same counts of what was checked), which for a copy of a database
+   without breaches means the copy has none either. */
+static int run_copy(void) {
+    char *document;
+    const char *result;
+    int exit_status = EXIT_OK;
+    if (call("billing_engine_copy", settings.request.data, &document, &result, &exit_status) != BILLING_OK) return exit_status;
+    const char *copied = json_member(result, "copy");
+    char *destination = json_string(json_member(copied, "destination"));
+    billing_engine *target = NULL;
+    int status = billing_engine_open(destination ? destination : "", open_options, &target);
+    if (status != BILLING_OK) {
+        struct text error = {0}, text = {0};
+        appends(&error, "{\"message\":");
+        append_quoted(&error, billing_last_error_message());
+        appends(&error, ",\"reason\":");
+        append_quoted(&error, billing_last_error_reason());
+        appendf(&error, ",\"status\":%d,\"status_name\":", status);
+        append_quoted(&error, billing_status_string(status));
+        appends(&error, "}");
+        appendf(&text, "copied, but cannot open the copy to verify it: %s (", billing_status_string(status));
+        append_shown(&text, billing_last_error_reason(), 100);
+        appends(&text, ")");
+        exit_status = finish_with_error(EXIT_LIBRARY + status, error.data, text.data);
+        free(error.data), free(text.data), free(destination);
+        billing_string_free(document);
+        return exit_status;
+    }
+    const char *source_result = NULL, *copy_result = NULL;
+    char *source_verify = verify_on(engine, &source_result, &exit_status);
+    char *copy_verify = source_verify ? verify_on(target, &copy_result, &exit_status) : NULL;
+    billing_engine_close(target);
+    if (source_verify && copy_verify) {
+        struct text source_checked = {0}, copy_checked = {0};
+        append_value(&source_checked, json_member(source_result, "checked"));
+        append_value(&copy_checked, json_member(copy_result, "checked"));
+        int copy_ok = json_true(json_member(copy_result, "ok"));
+        int same = copy_ok == json_true(json_member(source_result, "ok")) && strcmp(source_checked.data, copy_checked.data) == 0;
+        if (!options.json) {
+            printf("copy: %lld rows into %s (a snapshot at %lld)\n", (long long)json_integer(json_member(copied, "rows"), 0),
+                   shown(destination ? destination : "?"), (long long)json_integer(json_member(copied, "taken_at"), 0));
+            printf("verify: the copy is %s%s\n", copy_ok ? "ok" : "not ok",
+                   same ? ", as the source" : "; it does not verify as the source does (see --json)");
+        }
+        struct text out = {0};
+        appends(&out, "{\"copy\":");
+        append_value(&out, copied);
+        appendf(&out, ",\"same\":%s,\"verify\":{\"copy\":", same && copy_ok ? "true" : "false");
+        append_value(&out, copy_result);
+        appends(&out, ",\"source\":");
+        append_value(&out, source_result);
+        appends(&out, "}}");
+        exit_status = finish(same && copy_ok ? EXIT_OK : EXIT_NO, out.data);
+        free(out.data), free(source_checked.data), free(copy_checked.data);
+    }
+    billing_string_free(source_verify);
+    billing_string_free(copy_verify);
+    billing_string_free(document);
+    free(destination);
+    return exit_status;
+}
+
 /* --follow stops at SIGINT or SIGTERM, between pages. */
 static volatile sig_atomic_t stopping;
 static void stop(int signal_number) { (void)signal_number, stopping = 1; }
@@ -1291,6 +1405,19 @@ static const struct command {
      "and the exit status is 13 (reason destination_exists); choose a new name, e.g. with the\n"
      "date in it. A missing directory is exit 15 (backup_failed). JSON result: {\"backup\":\n"
      "{\"destination\", \"bytes\", \"taken_at\"}}.\n"},
+    {"copy", FOR_COPY, check_copy, run_copy,
+     "usage: billingctl copy DESTINATION\n"
+     "\n"
+     "Copies every row of the database, one consistent snapshot, into DESTINATION: a new or\n"
+     "empty database, a file (a relative path is taken from the current directory) or a\n"
+     "PostgreSQL connection string (postgresql://..., or libpq's key=value words), which is\n"
+     "how a portal moves to PostgreSQL. Other processes keep working on the source. Then it\n"
+     "runs verify on the source and on the copy: exit 0 when the copy verifies ok with the\n"
+     "same counts as the source, 1 when not. A DESTINATION that holds rows is exit 13\n"
+     "(destination_not_empty), nothing written; a copy that fails leaves it empty. Keyed\n"
+     "chains: the copy is verified with $BILLING_AUDIT_KEY too. JSON result: {\"copy\":\n"
+     "{\"destination\", \"taken_at\", \"rows\", \"tables\"}, \"same\", \"verify\": {\"copy\",\n"
+     "\"source\"}}.\n"},
     {"events", FOR_EVENTS, check_events_tail, run_events_tail,
      "usage: billingctl events tail [--cursor-file FILE | --after CURSOR] [--account ID]\n"
      "                              [--limit N] [--max-pages N]\n"
@@ -1549,11 +1676,12 @@ static int run(int argc, char **argv) {
         sigaction(SIGINT, &action, NULL);
         sigaction(SIGTERM, &action, NULL);
     }
+    open_options = request.data;
     if (status == EXIT_OK) status = open_engine(request.data);
-    free(request.data);
     if (status != EXIT_OK || !engine) return status; /* no engine: interrupted while the file was busy */
     status = command->run();
     billing_engine_close(engine);
+    free(request.data);
     return status;
 }
 

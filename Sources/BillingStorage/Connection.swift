@@ -92,6 +92,18 @@ package protocol Connection: AnyObject {
     /// (`RowCoverage.keyExpression`).
     func takeTouchedRows() throws -> [(table: String, key: String)]
 
+    // MARK: Copying (`DatabaseTransfer`)
+
+    /// Defers the checks of foreign keys to the commit of the open transaction, where the
+    /// backend can: a copy inserts each table's rows in the source's order, which need not
+    /// put a row after the rows of its own table that it names.
+    func deferConstraints() throws
+
+    /// Called by a copy after it inserted every row, in its transaction: moves the backend's
+    /// own counters past the copied keys (PostgreSQL's identity sequences; SQLite's
+    /// AUTOINCREMENT counters move by themselves).
+    func finishCopy(tables: [String]) throws
+
     // MARK: The file
 
     /// Writes one consistent snapshot of the whole database to `destination` (the backup),

@@ -17,6 +17,7 @@ typealias JSONExport = @Sendable (OpaquePointer?, UnsafePointer<CChar>?, UnsafeM
 /// the header is here: a new one is added with its export.
 private let callable: [String: JSONExport] = [
     "billing_engine_backup": billing_engine_backup,
+    "billing_engine_copy": billing_engine_copy,
     "billing_config_get": callConfigGet,
     "billing_config_update": billing_config_update,
     "billing_clock_now": callClockNow,

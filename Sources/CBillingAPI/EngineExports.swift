@@ -78,3 +78,9 @@ public func billing_engine_backup(_ handle: OpaquePointer?, _ request: UnsafePoi
                                   _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     jsonCall(handle, request, out) { engine, text in try engine.backup(text) }
 }
+
+@c @implementation
+public func billing_engine_copy(_ handle: OpaquePointer?, _ request: UnsafePointer<CChar>?,
+                                _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    jsonCall(handle, request, out) { engine, text in try engine.copy(text) }
+}

@@ -55,6 +55,8 @@ final class RecordingConnection: Connection {
     var tracksChanges: Bool { inner.tracksChanges }
     func takeTouchedRows() throws -> [(table: String, key: String)] { try inner.takeTouchedRows() }
 
+    func deferConstraints() throws { try inner.deferConstraints() }
+    func finishCopy(tables: [String]) throws { try inner.finishCopy(tables: tables) }
     func writeCopy(to destination: String) throws { try inner.writeCopy(to: destination) }
     func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?) { try inner.checkStorage(full: full) }
     func fileGeometry() throws -> (pageSize: Int64, file: String?) { try inner.fileGeometry() }

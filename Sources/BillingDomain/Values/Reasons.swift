@@ -123,11 +123,17 @@ extension Reason {
     public static let invalidKey = Reason(.invalidArgument, "invalid_key",
         "A key of a configuration map is empty or longer than 64 characters.")
     public static let destinationNotAbsolute = Reason(.invalidArgument, "destination_not_absolute",
-        "billing_engine_backup: the destination must be an absolute path.")
+        "billing_engine_backup, billing_engine_copy: the destination must be an absolute path (or, for a copy, a PostgreSQL connection string).")
     public static let destinationExists = Reason(.conflict, "destination_exists",
         "billing_engine_backup: a file already exists at the destination; a backup never overwrites.")
     public static let backupFailed = Reason(.storage, "backup_failed",
         "billing_engine_backup: SQLite could not write the copy (disk full, permissions); nothing is left at the destination.")
+    public static let destinationNotEmpty = Reason(.conflict, "destination_not_empty",
+        "billing_engine_copy: the destination database already holds rows; a copy goes only into an empty database, and nothing was written.")
+    public static let copyVersionMismatch = Reason(.refused, "copy_version_mismatch",
+        "billing_engine_copy: the destination's schema version differs from the source's; nothing was written.")
+    public static let copyForeignValue = Reason(.refused, "copy_foreign_value",
+        "billing_engine_copy: the source holds a value the library never writes (a real number or a blob, written by someone else); nothing was written. billing_verify names the row.")
 
     // MARK: Platform accounts, registration and login
 

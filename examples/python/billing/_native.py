@@ -242,6 +242,7 @@ billing_verify = _json_call("billing_verify")
 
 # Backup
 billing_engine_backup = _json_call("billing_engine_backup")
+billing_engine_copy = _json_call("billing_engine_copy")
 
 
 def take_string(ptr: Optional[int]) -> Optional[str]:

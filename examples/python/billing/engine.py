@@ -824,6 +824,16 @@ class Engine:
         ("destination_not_absolute") or StorageError ("backup_failed")."""
         return self.call("billing_engine_backup", {"destination": os.fspath(destination)})
 
+    def copy(self, destination: StrPath) -> Response:
+        """Copies the database, one read snapshot of it, into another, empty database: a path
+        or a PostgreSQL connection string, as `Engine` opens (how a portal moves from its
+        SQLite file to PostgreSQL). Every row goes in as stored, in one transaction:
+        {"copy": {"destination", "taken_at", "rows", "tables": {table: rows}}}. Open the copy
+        with the same audit key and `verify()` it. Raises Conflict ("destination_not_empty"),
+        Refused ("copy_version_mismatch", "copy_foreign_value"), InvalidArgument
+        ("destination_not_absolute"), SchemaError or StorageError ("cannot_open")."""
+        return self.call("billing_engine_copy", {"destination": os.fspath(destination)})
+
     # -- names of the C functions -------------------------------------------------------
     #
     # The methods above use short names where the C name repeats its noun; these aliases

@@ -88,6 +88,7 @@ RESOURCE_NOT_FOUND = "resource_not_found"
 # BILLING_E_CONFLICT (3)
 CONSTRAINT_VIOLATION = "constraint_violation"
 DESTINATION_EXISTS = "destination_exists"
+DESTINATION_NOT_EMPTY = "destination_not_empty"
 EMAIL_TAKEN = "email_taken"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 PHONE_TAKEN = "phone_taken"
@@ -107,6 +108,8 @@ BOUND_MODE_MISMATCH = "bound_mode_mismatch"
 CLOCK_NOT_MANUAL = "clock_not_manual"
 CONFIRMATION_EXPIRED = "confirmation_expired"
 CONVERTING_TO_ON_DEMAND = "converting_to_on_demand"
+COPY_FOREIGN_VALUE = "copy_foreign_value"
+COPY_VERSION_MISMATCH = "copy_version_mismatch"
 COUPON_EXCLUDES_DISCOUNTS = "coupon_excludes_discounts"
 COUPON_MIN_SPEND_NOT_MET = "coupon_min_spend_not_met"
 COUPON_NOT_APPLICABLE = "coupon_not_applicable"
@@ -222,7 +225,7 @@ REASONS: Dict[str, Reason] = {
     CONTROL_CHARACTER: Reason(CONTROL_CHARACTER, 1,
                 "A string field contains a control character (U+0000–U+001F, U+007F); remove it."),
     DESTINATION_NOT_ABSOLUTE: Reason(DESTINATION_NOT_ABSOLUTE, 1,
-                "billing_engine_backup: the destination must be an absolute path."),
+                "billing_engine_backup, billing_engine_copy: the destination must be an absolute path (or, for a copy, a PostgreSQL connection string)."),
     DUPLICATE_COUPON: Reason(DUPLICATE_COUPON, 1,
                 "The same coupon id is listed twice in one request; list each coupon once."),
     DUPLICATE_RESOURCE: Reason(DUPLICATE_RESOURCE, 1,
@@ -325,6 +328,8 @@ REASONS: Dict[str, Reason] = {
                 "A stored-data uniqueness or integrity constraint refused the change (usually a concurrent duplicate); nothing was written."),
     DESTINATION_EXISTS: Reason(DESTINATION_EXISTS, 3,
                 "billing_engine_backup: a file already exists at the destination; a backup never overwrites."),
+    DESTINATION_NOT_EMPTY: Reason(DESTINATION_NOT_EMPTY, 3,
+                "billing_engine_copy: the destination database already holds rows; a copy goes only into an empty database, and nothing was written."),
     EMAIL_TAKEN: Reason(EMAIL_TAKEN, 3,
                 "Another platform account already uses this e-mail address."),
     IDEMPOTENCY_KEY_REUSED: Reason(IDEMPOTENCY_KEY_REUSED, 3,
@@ -359,6 +364,10 @@ REASONS: Dict[str, Reason] = {
                 "The order waited for confirmation past its deadline and can no longer be confirmed."),
     CONVERTING_TO_ON_DEMAND: Reason(CONVERTING_TO_ON_DEMAND, 4,
                 "The resource is set to convert to pay-per-use at expiry, so it cannot be renewed; change its policy first."),
+    COPY_FOREIGN_VALUE: Reason(COPY_FOREIGN_VALUE, 4,
+                "billing_engine_copy: the source holds a value the library never writes (a real number or a blob, written by someone else); nothing was written. billing_verify names the row."),
+    COPY_VERSION_MISMATCH: Reason(COPY_VERSION_MISMATCH, 4,
+                "billing_engine_copy: the destination's schema version differs from the source's; nothing was written."),
     COUPON_EXCLUDES_DISCOUNTS: Reason(COUPON_EXCLUDES_DISCOUNTS, 4,
                 "The coupon cannot be combined with commercial or promotion discounts or with a discount coupon."),
     COUPON_MIN_SPEND_NOT_MET: Reason(COUPON_MIN_SPEND_NOT_MET, 4,

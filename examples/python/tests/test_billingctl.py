@@ -64,17 +64,18 @@ def test_program_is_built():
 
 def test_help():
     result = run("--help", check=0)
-    for word in ("scheduler-run", "verify", "backup", "events tail", "export-step", "config get", "config set",
+    for word in ("scheduler-run", "verify", "backup", "copy", "events tail", "export-step", "config get", "config set",
                  "audit-head", "--audit-head", "Exit status", "--json"):
         assert word in result.stdout
-    for command in ("scheduler-run", "verify", "backup", "events", "export-step", "config", "audit-head"):
+    for command in ("scheduler-run", "verify", "backup", "copy", "events", "export-step", "config", "audit-head"):
         text = run(command, "--help", check=0).stdout
         assert text.startswith("usage: billingctl " + command), text
 
 
 @pytest.mark.parametrize("arguments", [
     (), ("bogus",), ("verify", "--bogus"), ("--db",), ("events", "list"), ("events",), ("config",),
-    ("config", "set", "auto_renew_hour"), ("backup",), ("backup", "a", "b"), ("export-step", "--account", "acme"),
+    ("config", "set", "auto_renew_hour"), ("backup",), ("backup", "a", "b"), ("copy",), ("copy", "a", "b"),
+    ("copy", "a", "--limit", "5"), ("export-step", "--account", "acme"),
     ("scheduler-run", "--limit", "0"), ("scheduler-run", "--limit", "x"), ("events", "tail", "--limit", "1001"),
     ("verify", "--clock", "manual"), ("verify", "--now", "5"), ("verify", "--clock", "atomic", "--now", "5"),
 ])
@@ -695,3 +696,35 @@ def test_backup_never_overwrites_and_says_so(shop, db_path, tmp_path):
     existing.write_bytes(b"")
     document = run_json("backup", existing, db=db_path, check=13)
     assert document["error"]["reason"] == "destination_exists" and existing.read_bytes() == b""
+
+
+# ---- copy -------------------------------------------------------------------------------
+
+def test_copy_verifies_the_copy_as_the_source(shop, db_path, tmp_path):
+    """`copy` moves every row into an empty database and passes only when the copy verifies
+    as the source does; a destination that holds rows is refused, untouched."""
+    unpaid_order(shop)
+    document = run_json("copy", tmp_path / "copy.sqlite", db=db_path)
+    result = document["result"]
+    assert result["same"] is True and result["copy"]["rows"] > 0
+    assert result["verify"]["copy"]["checked"] == result["verify"]["source"]["checked"]
+    assert result["verify"]["copy"]["ok"] is True
+    with billing.Engine(str(tmp_path / "copy.sqlite"), create=False) as copy:
+        assert copy.account_get("acme") == shop.account_get("acme")
+    # A relative destination is taken from the current directory.
+    text = run("copy", "relative.sqlite", db=db_path, cwd=tmp_path, check=0).stdout
+    assert f"into {tmp_path}/relative.sqlite" in text and "verify: the copy is ok, as the source" in text
+    refused = run_json("copy", tmp_path / "copy.sqlite", db=db_path, check=13)
+    assert refused["error"]["reason"] == "destination_not_empty"
+
+
+def test_copy_of_a_database_with_a_breach_is_not_a_success(shop, db_path, tmp_path):
+    """The copy holds the rows as they are: a breach in the source is in the copy too, and the
+    command says no."""
+    connection = sqlite3.connect(db_path)
+    with connection:
+        connection.execute("UPDATE accounts SET cash_balance = cash_balance + 1 WHERE id = 'acme'")
+    connection.close()
+    document = run_json("copy", tmp_path / "copy.sqlite", db=db_path, check=1)
+    assert document["result"]["same"] is False
+    assert document["result"]["verify"]["copy"]["breaches"]

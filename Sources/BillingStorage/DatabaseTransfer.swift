@@ -1,0 +1,84 @@
+import BillingDomain
+import BillingDocuments
+
+/// Copies every row of one database into another, empty one of the same schema version, of
+/// either backend: how a portal moves from its SQLite file to PostgreSQL when it grows to
+/// several hosts (`billing_engine_copy`).
+///
+/// The copy is the rows as stored, byte for byte: ids, stored documents, the audit chain and
+/// the row digests it lists. Nothing is recomputed, so verify on the copy checks the same
+/// chain over the same rows, and reports any row that did not arrive exactly (a changed value
+/// is `row_tampered`, a missing one `row_missing`). It is not an operation: it appends no audit
+/// row and no event to either database.
+package enum DatabaseTransfer {
+    /// Every table of the schema, each after the tables its foreign keys name (self references
+    /// aside: a table's rows go in key order, and the destination's constraints are deferred to
+    /// the commit where the backend can). A test compares this list with the migrated schema.
+    package static let tables: [String] = [
+        "config", "events", "audit_log", "row_digests", "idempotency", "id_sequences", "login_throttles",
+        "accounts", "ledger", "coupons", "coupon_ledger", "platform_accounts", "platform_tokens",
+        "products", "commercial_discounts", "orders", "resources", "order_lines",
+        "resource_funding", "resource_refunds", "resource_open_orders", "resource_periods",
+        "five_day_units", "refund_details", "usage_records", "usage_lines", "usage_funding",
+        "package_usage", "package_deductions", "exports",
+    ]
+
+    /// Copies one read snapshot of `source` into `destination` in one write transaction on
+    /// each side, and returns each table's row count as read and as written (the same, or it
+    /// throws and the destination keeps nothing). The destination must be migrated to the
+    /// source's version and hold no row at all: a copy never merges into data.
+    package static func copy(from source: Connection, to destination: Connection) throws -> [(table: String, rows: Int64)] {
+        try source.transaction(write: false) {
+            let version = try source.schemaStamp().version
+            return try destination.transaction(write: true) {
+                let target = try destination.schemaStamp().version
+                guard target == version else {
+                    throw BillingError(.copyVersionMismatch,
+                                       "the destination is at schema version \(target), the source at \(version); open both with the same library")
+                }
+                for table in tables where try destination.first("SELECT 1 FROM \(table) LIMIT 1", map: { _ in true }) != nil {
+                    throw BillingError(.destinationNotEmpty,
+                                       "the destination's table \(table) holds rows; a copy goes only into an empty database")
+                }
+                try destination.deferConstraints()
+                var counts: [(table: String, rows: Int64)] = []
+                for table in tables {
+                    counts.append((table, try copyRows(of: table, from: source, to: destination)))
+                }
+                try destination.finishCopy(tables: tables)
+                return counts
+            }
+        }
+    }
+
+    /// Copies one table in the source's storage order (on SQLite the order rows were inserted
+    /// in, so a row comes after the rows of its own table it names) and returns its rows.
+    private static func copyRows(of table: String, from source: Connection, to destination: Connection) throws -> Int64 {
+        var insert = ""
+        var values: [DatabaseBindable] = []
+        var rows: Int64 = 0
+        try source.forEach("SELECT * FROM \(table)") { row in
+            let count = row.columnCount
+            if insert.isEmpty {
+                let columns = (0..<count).map { row.columnName($0) }
+                insert = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Int(count)).joined(separator: ", ")))"
+            }
+            values.removeAll(keepingCapacity: true)
+            for column in 0..<count {
+                switch row.columnKind(column) {
+                case .null: values.append(DatabaseValue.null)
+                case .integer: values.append(DatabaseValue.integer(row.int(column)))
+                case .text: values.append(DatabaseValue.text(row.optionalText(column) ?? ""))
+                case .real, .blob:
+                    // The library stores integers and text only: anything else was written by
+                    // someone else, and neither backend would keep it as it is.
+                    throw BillingError(.copyForeignValue,
+                                       "\(table).\(row.columnName(column)) holds a value the library never writes (a real number or a blob); run billing_verify on the source")
+                }
+            }
+            _ = try destination.execute(insert, values)
+            rows += 1
+        }
+        return rows
+    }
+}

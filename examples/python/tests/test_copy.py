@@ -1,0 +1,128 @@
+"""billing_engine_copy (issue 18, moving data): a database copied, one snapshot, into another,
+empty one — the way a portal moves its SQLite file to PostgreSQL. The copy holds every row as
+stored, so billing_verify on it checks the same audit chain over the same rows."""
+
+import sqlite3
+
+import pytest
+
+import billing
+from billing import errors
+from helpers import START
+from test_tampering import populate
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def tables(path):
+    db = sqlite3.connect(path)
+    try:
+        names = [row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        return {name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
+    finally:
+        db.close()
+
+
+def everything(engine):
+    """What a host reads back: the chain's head, every event and audit row, the accounts."""
+    return {
+        "head": engine.audit_head(),
+        "events": list(engine.iter_events(limit=1000)),
+        "audit": list(engine.iter_audit(limit=1000)),
+        "account": engine.account_get("a1"),
+        "orders": engine.orders("a1", limit=100),
+    }
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("copy") / "original.sqlite")
+    populate(path)
+    return path
+
+
+def test_the_copy_holds_every_row_and_verifies_the_same(original, tmp_path):
+    destination = str(tmp_path / "copy.sqlite")
+    with billing.Engine(original, clock="manual", now=START) as source:
+        response = source.copy(destination)["copy"]
+        before = everything(source)
+    counts = tables(original)
+    assert response["destination"] == destination
+    assert response["taken_at"] == START
+    assert response["tables"] == counts
+    assert response["rows"] == sum(counts.values()) > 0
+    assert tables(destination) == counts
+    with billing.Engine(destination, clock="manual", now=START, create=False) as copy:
+        report = copy.verify({"integrity": "FULL"})
+        assert report["ok"] is True and report["breaches"] == []
+        assert everything(copy) == before
+        # The copy goes on where the source stopped: new rows take new keys.
+        copy.topup("pay", "a1", 1, "after-the-copy")
+        assert copy.verify()["ok"] is True
+
+
+def test_a_row_changed_in_the_copy_is_reported(original, tmp_path):
+    """verify on the copy checks the rows it holds, not the source's."""
+    destination = str(tmp_path / "copy.sqlite")
+    with billing.Engine(original, clock="manual", now=START) as source:
+        source.copy(destination)
+    db = sqlite3.connect(destination)
+    with db:
+        db.execute("UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
+    db.close()
+    with billing.Engine(destination, clock="manual", now=START, create=False) as copy:
+        found = copy.verify()["breaches"]
+    assert any(b["check"] == "row_tampered" and "products" in b["subject"] for b in found), found
+
+
+def test_a_keyed_chain_verifies_with_the_same_key(tmp_path):
+    source_path, destination = str(tmp_path / "keyed.sqlite"), str(tmp_path / "copy.sqlite")
+    with billing.Engine(source_path, clock="manual", now=START, audit_key=KEY) as source:
+        source.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
+        source.topup("pay", "a1", 500, "t-1")
+        source.copy(destination)
+        head = source.audit_head()
+    with billing.Engine(destination, clock="manual", now=START, create=False, audit_key=KEY) as copy:
+        assert copy.verify(audit_head=head)["ok"] is True
+
+
+def test_never_into_a_database_that_holds_rows(original, tmp_path):
+    destination = str(tmp_path / "copy.sqlite")
+    with billing.Engine(original, clock="manual", now=START) as source:
+        source.copy(destination)
+        counts = tables(destination)
+        with pytest.raises(errors.Conflict) as raised:
+            source.copy(destination)
+        assert raised.value.reason == "destination_not_empty"
+        assert tables(destination) == counts
+        with pytest.raises(errors.Conflict) as raised:
+            source.copy(original)
+        assert raised.value.reason == "destination_not_empty"
+
+
+def test_an_empty_engine_database_is_a_destination(original, tmp_path):
+    """A database an engine created and never wrote to holds no row: a copy may go there."""
+    destination = str(tmp_path / "opened.sqlite")
+    billing.Engine(destination).close()
+    with billing.Engine(original, clock="manual", now=START) as source:
+        assert source.copy(destination)["copy"]["rows"] == sum(tables(original).values())
+
+
+def test_bad_destinations_change_nothing(original, tmp_path):
+    foreign = str(tmp_path / "foreign.sqlite")
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE mine (x)")
+    db.close()
+    with billing.Engine(original, clock="manual", now=START) as source:
+        for relative in (":memory:", "copy.sqlite"):
+            with pytest.raises(errors.InvalidArgument) as raised:
+                source.copy(relative)
+            assert raised.value.reason == "destination_not_absolute"
+        with pytest.raises(errors.SchemaError) as raised:
+            source.copy(foreign)
+        assert raised.value.reason == "not_a_billing_database"
+        with pytest.raises(errors.StorageError) as raised:
+            source.copy(str(tmp_path / "missing" / "copy.sqlite"))
+        assert raised.value.reason == "cannot_open"
+    assert tables(foreign) == {"mine": 0}
