@@ -151,19 +151,20 @@ typedef enum billing_status {
    BILLING_E_REFUSED: account_frozen account_in_arrears already_refunded audit_key_mismatch
       audit_key_required auto_renew_not_supported backup_needs_pg_dump bound_mode_mismatch
       clock_not_manual confirmation_expired converting_to_on_demand copy_foreign_value
-      copy_version_mismatch coupon_excludes_discounts coupon_min_spend_not_met
-      coupon_not_applicable coupon_not_usable credit_limit_below_used
-      discount_no_longer_valid export_directory_required export_not_ready
-      illegal_transition insufficient_funds invalid_token mixed_billing_modes
-      no_monthly_price no_period no_usage_price not_active not_awaiting_password
-      not_deletable not_eligible not_pay_per_use not_pending_provision not_prepaid
-      not_primary not_realname_verified not_refundable not_releasable not_renewable_status
-      not_submitted order_already_paid order_not_cancellable order_not_payable
-      order_not_pending order_payment_expired order_processing pending_order_exists
-      period_not_allowed police_frozen policy_not_applicable price_changed product_off_sale
-      quote_stale resource_deleted resource_not_in_use review_required stale_renewal
-      supplements_provisioning to_on_demand_not_supported token_expired token_used
-      too_many_coupons too_many_discount_coupons too_many_rows unified_requires_in_use
+      copy_source_not_sqlite copy_version_mismatch coupon_excludes_discounts
+      coupon_min_spend_not_met coupon_not_applicable coupon_not_usable
+      credit_limit_below_used discount_no_longer_valid export_directory_required
+      export_not_ready illegal_transition insufficient_funds invalid_token
+      mixed_billing_modes no_monthly_price no_period no_usage_price not_active
+      not_awaiting_password not_deletable not_eligible not_pay_per_use
+      not_pending_provision not_prepaid not_primary not_realname_verified not_refundable
+      not_releasable not_renewable_status not_submitted order_already_paid
+      order_not_cancellable order_not_payable order_not_pending order_payment_expired
+      order_processing pending_order_exists period_not_allowed police_frozen
+      policy_not_applicable price_changed product_off_sale quote_stale resource_deleted
+      resource_not_in_use review_required stale_renewal supplements_provisioning
+      to_on_demand_not_supported token_expired token_used too_many_coupons
+      too_many_discount_coupons too_many_rows unified_requires_in_use
       unified_requires_renewal_policy use_combined_order
    BILLING_E_STORAGE: backup_failed cannot_open commit_outcome_unknown connection_lost
       database_corrupt disk_full export_directory export_missing export_read export_write

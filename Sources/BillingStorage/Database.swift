@@ -32,10 +32,4 @@ package enum Database {
         try db.configure(synchronous: options.synchronous, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         return db
     }
-
-    /// Whether a path names a database server (a PostgreSQL connection string) rather than a
-    /// file.
-    package static func namesServer(_ path: String) -> Bool {
-        PostgresConnection.accepts(path)
-    }
 }

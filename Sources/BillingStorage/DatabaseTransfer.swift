@@ -28,7 +28,11 @@ package enum DatabaseTransfer {
     /// throws and the destination keeps nothing). The destination must be migrated to the
     /// source's version and hold no row at all: a copy never merges into data.
     package static func copy(from source: Connection, to destination: Connection) throws -> [(table: String, rows: Int64)] {
-        try source.transaction(write: false) {
+        // PostgreSQL keeps its identifier counters in sequences, not in rows a copy carries.
+        guard source.dialect == .sqlite else {
+            throw BillingError(.copySourceNotSQLite, "the source is a PostgreSQL database; copy from it with pg_dump, and from an SQLite file with this call")
+        }
+        return try source.transaction(write: false) {
             let version = try source.schemaStamp().version
             return try destination.transaction(write: true) {
                 let target = try destination.schemaStamp().version
@@ -60,7 +64,9 @@ package enum DatabaseTransfer {
         try source.forEach("SELECT * FROM \(table)") { row in
             let count = row.columnCount
             if insert.isEmpty {
-                let columns = (0..<count).map { row.columnName($0) }
+                // Quoted: a column may be a reserved word of the other backend (PostgreSQL's
+                // `freeze`).
+                let columns = (0..<count).map { "\"" + row.columnName($0) + "\"" }
                 insert = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Int(count)).joined(separator: ", ")))"
             }
             values.removeAll(keepingCapacity: true)

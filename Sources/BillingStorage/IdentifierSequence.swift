@@ -19,12 +19,15 @@ package enum IdentifierSequence {
             try db.run("INSERT INTO id_sequences (name, next) VALUES (?, 2) ON CONFLICT (name) DO UPDATE SET next = id_sequences.next + 1", name)
             return (try db.first("SELECT next - 1 FROM id_sequences WHERE name = ?", name) { $0.int(0) }) ?? 1
         case .postgres:
-            guard let number = try db.first("SELECT nextval(CAST(? AS regclass))", "billing_ids_" + name, map: { $0.int(0) }) else {
-                throw BillingError(.postgresError, "the identifier sequence billing_ids_\(name) gave no number")
+            guard let number = try db.first("SELECT nextval(CAST(? AS regclass))", sequence(name), map: { $0.int(0) }) else {
+                throw BillingError(.postgresError, "the identifier sequence \(sequence(name)) gave no number")
             }
             return number
         }
     }
+
+    /// The PostgreSQL sequence of a kind of identifier.
+    package static func sequence(_ name: String) -> String { "billing_ids_" + name }
 
     /// "CPN000000000042" for prefix "CPN" and number 42: fixed width so ids sort by age.
     package static func format(_ prefix: String, _ number: Int64) -> String {

@@ -132,6 +132,8 @@ extension Reason {
         "billing_engine_copy: the destination database already holds rows; a copy goes only into an empty database, and nothing was written.")
     public static let copyVersionMismatch = Reason(.refused, "copy_version_mismatch",
         "billing_engine_copy: the destination's schema version differs from the source's; nothing was written.")
+    public static let copySourceNotSQLite = Reason(.refused, "copy_source_not_sqlite",
+        "billing_engine_copy: the engine's own database is a PostgreSQL one; the copy moves an SQLite database (into a file or PostgreSQL), and PostgreSQL's is pg_dump.")
     public static let copyForeignValue = Reason(.refused, "copy_foreign_value",
         "billing_engine_copy: the source holds a value the library never writes (a real number or a blob, written by someone else); nothing was written. billing_verify names the row.")
 

@@ -9,7 +9,9 @@ extension PostgresConnection {
     }
 
     /// Identity columns take keys from their own sequences, which explicit keys do not move:
-    /// each is set to the largest copied key, so the next insert takes the one after it.
+    /// each is set to the largest copied key, so the next insert takes the one after it. The
+    /// identifier sequences go on from the counters a copied SQLite database kept in
+    /// `id_sequences` (`IdentifierSequence`).
     package func finishCopy(tables: [String]) throws {
         let identities = try all("""
             SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -20,6 +22,11 @@ extension PostgresConnection {
                 SELECT setval(pg_get_serial_sequence(quote_ident(?), ?), GREATEST(COALESCE(MAX(\(column)), 0), 1), MAX(\(column)) IS NOT NULL)
                 FROM \(table)
                 """, table, column)
+        }
+        guard tables.contains("id_sequences") else { return }
+        let counters = try all("SELECT name, next FROM id_sequences WHERE next > 1") { ($0.text(0), $0.int(1)) }
+        for (name, next) in counters {
+            try run("SELECT setval(CAST(? AS regclass), ?)", IdentifierSequence.sequence(name), next - 1)
         }
     }
 }

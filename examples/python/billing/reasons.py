@@ -109,6 +109,7 @@ CLOCK_NOT_MANUAL = "clock_not_manual"
 CONFIRMATION_EXPIRED = "confirmation_expired"
 CONVERTING_TO_ON_DEMAND = "converting_to_on_demand"
 COPY_FOREIGN_VALUE = "copy_foreign_value"
+COPY_SOURCE_NOT_SQLITE = "copy_source_not_sqlite"
 COPY_VERSION_MISMATCH = "copy_version_mismatch"
 COUPON_EXCLUDES_DISCOUNTS = "coupon_excludes_discounts"
 COUPON_MIN_SPEND_NOT_MET = "coupon_min_spend_not_met"
@@ -366,6 +367,8 @@ REASONS: Dict[str, Reason] = {
                 "The resource is set to convert to pay-per-use at expiry, so it cannot be renewed; change its policy first."),
     COPY_FOREIGN_VALUE: Reason(COPY_FOREIGN_VALUE, 4,
                 "billing_engine_copy: the source holds a value the library never writes (a real number or a blob, written by someone else); nothing was written. billing_verify names the row."),
+    COPY_SOURCE_NOT_SQLITE: Reason(COPY_SOURCE_NOT_SQLITE, 4,
+                "billing_engine_copy: the engine's own database is a PostgreSQL one; the copy moves an SQLite database (into a file or PostgreSQL), and PostgreSQL's is pg_dump."),
     COPY_VERSION_MISMATCH: Reason(COPY_VERSION_MISMATCH, 4,
                 "billing_engine_copy: the destination's schema version differs from the source's; nothing was written."),
     COUPON_EXCLUDES_DISCOUNTS: Reason(COUPON_EXCLUDES_DISCOUNTS, 4,
