@@ -109,6 +109,9 @@ struct PostgresEngineTests {
         // Renewal: an order for another month, paid.
         let renewal = try shop.renew([disk])
         let renewalOrder = text(renewal, "order", "order_id")
+        // A second order on the same resource is refused (an insert that does nothing, not a
+        // failed statement: that would abort the PostgreSQL transaction).
+        #expect(expectBillingError { try shop.renew([disk]) }?.reason == "pending_order_exists")
         _ = try shop.pay(renewalOrder)
         #expect(try shop.status(renewalOrder) == "COMPLETED")
 
@@ -170,6 +173,13 @@ struct PostgresEngineTests {
         try tamperer.run("UPDATE billing_schema SET version = version + 1")
         #expect(expectBillingError { try Engine(path: schema.url, options: EngineOptions()) }?.reason == "schema_too_new")
         #expect(try tamperer.first("SELECT version FROM billing_schema") { $0.int(0) } == Schema.latestVersion + 1)
+
+        // A schema missing one of its objects (an identifier sequence) is refused, naming it.
+        try tamperer.run("UPDATE billing_schema SET version = version - 1")
+        try tamperer.executeScript("DROP SEQUENCE billing_ids_export")
+        let damaged = expectBillingError { try Engine(path: schema.url, options: EngineOptions()) }
+        #expect(damaged?.reason == "schema_damaged")
+        #expect(damaged?.message.contains("billing_ids_export") == true, "\(String(describing: damaged))")
     }
 
     /// A schema holding someone else's tables is refused untouched; a missing schema is
