@@ -201,6 +201,53 @@ struct PostgresEngineTests {
         _ = try Engine(path: missing.url, options: options)
     }
 
+    /// Two handles (two connections, as two hosts would have) pay the same orders from four
+    /// threads at once: SERIALIZABLE lets one payment of each order commit, the others are
+    /// refused (or, after the retries, busy), never a second debit; one idempotency key used
+    /// from both handles at once tops up once and answers both calls alike.
+    @Test func concurrentHandlesPayEachOrderOnce() throws {
+        let schema = try PostgresTestSchema()
+        let shop = try Shop(path: schema.url)
+        var options = EngineOptions()
+        options.clock = .manual(shop.engine.now)
+        let engines = [shop.engine, try Engine(path: schema.url, options: options)]
+        let orders = try (0..<6).map { _ in text(try shop.create(Shop.oneEVS), "order", "order_id") }
+        let before = try shop.cash()
+        let paid = FailureList()
+        let unexpected = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for order in orders {
+                do {
+                    _ = try engines[worker % 2].payOrder(#"{"actor":"w\#(worker)","account_id":"acme","order_id":"\#(order)"}"#)
+                    paid.add(order)
+                } catch let error as BillingError where error.status == .refused || error.status == .conflict || error.status == .busy {
+                    // Already paid by another worker, or still colliding after the retries.
+                } catch {
+                    unexpected.add("\(error)")
+                }
+            }
+        }
+        #expect(unexpected.all.isEmpty, "\(unexpected.all)")
+        #expect(Set(paid.all).count == paid.all.count, "an order was paid twice: \(paid.all.sorted())")
+        for order in orders where try shop.status(order) == "PENDING_PAYMENT" {
+            _ = try shop.pay(order)
+        }
+        #expect(try shop.cash() == before - 6 * 10_000)
+
+        let answers = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            do {
+                answers.add(try engines[worker % 2].topUp(#"{"actor":"pay","account_id":"acme","amount_fen":700,"external_reference":"same","idempotency_key":"one-key"}"#))
+            } catch {
+                unexpected.add("\(error)")
+            }
+        }
+        #expect(unexpected.all.isEmpty, "\(unexpected.all)")
+        #expect(Set(answers.all).count == 1, "\(answers.all)")
+        #expect(try shop.cash() == before - 6 * 10_000 + 700)
+        #expect(try object(shop.engine.verify(nil))["ok"] == true)
+    }
+
     /// Two handles opening one new schema at once migrate it once (the migration lock).
     @Test func twoOpenersMigrateOnce() throws {
         let schema = try PostgresTestSchema()
