@@ -109,6 +109,9 @@ struct PostgresEngineTests {
         // Renewal: an order for another month, paid.
         let renewal = try shop.renew([disk])
         let renewalOrder = text(renewal, "order", "order_id")
+        // A second order on the same resource is refused (an insert that does nothing, not a
+        // failed statement: that would abort the PostgreSQL transaction).
+        #expect(expectBillingError { try shop.renew([disk]) }?.reason == "pending_order_exists")
         _ = try shop.pay(renewalOrder)
         #expect(try shop.status(renewalOrder) == "COMPLETED")
 
@@ -170,6 +173,13 @@ struct PostgresEngineTests {
         try tamperer.run("UPDATE billing_schema SET version = version + 1")
         #expect(expectBillingError { try Engine(path: schema.url, options: EngineOptions()) }?.reason == "schema_too_new")
         #expect(try tamperer.first("SELECT version FROM billing_schema") { $0.int(0) } == Schema.latestVersion + 1)
+
+        // A schema missing one of its objects (an identifier sequence) is refused, naming it.
+        try tamperer.run("UPDATE billing_schema SET version = version - 1")
+        try tamperer.executeScript("DROP SEQUENCE billing_ids_export")
+        let damaged = expectBillingError { try Engine(path: schema.url, options: EngineOptions()) }
+        #expect(damaged?.reason == "schema_damaged")
+        #expect(damaged?.message.contains("billing_ids_export") == true, "\(String(describing: damaged))")
     }
 
     /// A schema holding someone else's tables is refused untouched; a missing schema is
@@ -189,6 +199,53 @@ struct PostgresEngineTests {
         #expect(try admin.first("SELECT count(*) FROM pg_namespace WHERE nspname = ?", missing.name) { $0.int(0) } == 1)
         // Opened again by another handle: already migrated, nothing to do.
         _ = try Engine(path: missing.url, options: options)
+    }
+
+    /// Two handles (two connections, as two hosts would have) pay the same orders from four
+    /// threads at once: SERIALIZABLE lets one payment of each order commit, the others are
+    /// refused (or, after the retries, busy), never a second debit; one idempotency key used
+    /// from both handles at once tops up once and answers both calls alike.
+    @Test func concurrentHandlesPayEachOrderOnce() throws {
+        let schema = try PostgresTestSchema()
+        let shop = try Shop(path: schema.url)
+        var options = EngineOptions()
+        options.clock = .manual(shop.engine.now)
+        let engines = [shop.engine, try Engine(path: schema.url, options: options)]
+        let orders = try (0..<6).map { _ in text(try shop.create(Shop.oneEVS), "order", "order_id") }
+        let before = try shop.cash()
+        let paid = FailureList()
+        let unexpected = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for order in orders {
+                do {
+                    _ = try engines[worker % 2].payOrder(#"{"actor":"w\#(worker)","account_id":"acme","order_id":"\#(order)"}"#)
+                    paid.add(order)
+                } catch let error as BillingError where error.status == .refused || error.status == .conflict || error.status == .busy {
+                    // Already paid by another worker, or still colliding after the retries.
+                } catch {
+                    unexpected.add("\(error)")
+                }
+            }
+        }
+        #expect(unexpected.all.isEmpty, "\(unexpected.all)")
+        #expect(Set(paid.all).count == paid.all.count, "an order was paid twice: \(paid.all.sorted())")
+        for order in orders where try shop.status(order) == "PENDING_PAYMENT" {
+            _ = try shop.pay(order)
+        }
+        #expect(try shop.cash() == before - 6 * 10_000)
+
+        let answers = FailureList()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            do {
+                answers.add(try engines[worker % 2].topUp(#"{"actor":"pay","account_id":"acme","amount_fen":700,"external_reference":"same","idempotency_key":"one-key"}"#))
+            } catch {
+                unexpected.add("\(error)")
+            }
+        }
+        #expect(unexpected.all.isEmpty, "\(unexpected.all)")
+        #expect(Set(answers.all).count == 1, "\(answers.all)")
+        #expect(try shop.cash() == before - 6 * 10_000 + 700)
+        #expect(try object(shop.engine.verify(nil))["ok"] == true)
     }
 
     /// Two handles opening one new schema at once migrate it once (the migration lock).

@@ -81,7 +81,8 @@ extension PostgresConnection {
         }
     }
 
-    /// One line per column, constraint, index, trigger and view of `schema`, with the schema's
+    /// One line per column, constraint, index, trigger, view, sequence (the identifier
+    /// sequences among them) and function (but row coverage's) of `schema`, with the schema's
     /// name taken out of definitions so that two schemas holding the same objects compare equal.
     func describeSchema(_ schema: String) throws -> Set<String> {
         var lines = Set<String>()
@@ -106,7 +107,12 @@ extension PostgresConnection {
             WHERE c.relnamespace = ?::regnamespace AND NOT t.tgisinternal AND t.tgname NOT LIKE 'billing\\_cover\\_%'
             UNION ALL
             SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = ?
-            """, [schema, schema, schema, schema, schema]) { lines.insert(strip($0.text(0))) }
+            UNION ALL
+            SELECT 'sequence ' || c.relname FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind = 'S'
+            UNION ALL
+            SELECT 'function ' || p.proname || ' ' || md5(p.prosrc) FROM pg_proc p
+            WHERE p.pronamespace = ?::regnamespace AND p.proname NOT LIKE 'billing\\_cover\\_%'
+            """, [schema, schema, schema, schema, schema, schema, schema]) { lines.insert(strip($0.text(0))) }
         return lines
     }
 
