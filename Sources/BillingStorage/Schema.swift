@@ -7,6 +7,23 @@ package enum Schema {
     /// `PRAGMA application_id` of a libbilling file ("BILL").
     package static let applicationID: Int64 = 0x4249_4C4C
 
+    /// The PostgreSQL twin of migration 16 (events in commit order), written by the rules of
+    /// docs/postgresql.md ("Schema translation rules"): the same columns, indexes and head row
+    /// with PostgreSQL types. Kept here, beside its SQLite original below, until the PostgreSQL
+    /// migration list takes it in (the entry after the twin of migration 15). It must stay
+    /// above `migrations`: scripts/schema_fingerprint.py reads every string literal after it.
+    package static let postgresEventPositionMigration = "ALTER TABLE events ADD COLUMN position bigint;\n"
+        + "UPDATE events SET position = seq;\n"
+        + "CREATE UNIQUE INDEX events_by_position ON events (position);\n"
+        + "CREATE INDEX events_unsealed ON events (seq) WHERE position IS NULL;\n"
+        + "DROP INDEX events_by_account;\n"
+        + "CREATE INDEX events_by_account ON events (account_id, position) WHERE account_id IS NOT NULL;\n"
+        + "CREATE TABLE outbox_head (\n"
+        + "    id bigint PRIMARY KEY CHECK (id = 1),\n"
+        + "    seals bigint NOT NULL CHECK (seals >= 0)\n"
+        + ");\n"
+        + "INSERT INTO outbox_head (id, seals) VALUES (1, 0);\n"
+
     package static let migrations: [String] = [
         // 1: the cross-cutting tables every operation uses.
         """
@@ -495,6 +512,28 @@ package enum Schema {
         // and the per-status counts, grouped on the index without reading the rows.
         """
         CREATE INDEX resources_by_status ON resources (account_id, status, seq);
+        """,
+        // 16: events in commit order (issue 18). Each event gets a `position`, the number a
+        // host pages by (the `seq` and cursors of billing_events_list), given only to an event
+        // whose transaction committed: where writers take turns (SQLite) the insert takes the
+        // next one, since insert order is commit order there; where they do not (PostgreSQL)
+        // the event is inserted without one and a sealer numbers committed events later, in
+        // turns on the `outbox_head` row (EventLog). Events already there keep their sequence
+        // as position, so a host's cursor goes on working. `position` is not covered by the
+        // event's row digest (a sealer sets it after the operation's audit row): verify checks
+        // it against the order events were written in instead.
+        """
+        ALTER TABLE events ADD COLUMN position INTEGER;
+        UPDATE events SET position = seq;
+        CREATE UNIQUE INDEX events_by_position ON events (position);
+        CREATE INDEX events_unsealed ON events (seq) WHERE position IS NULL;
+        DROP INDEX events_by_account;
+        CREATE INDEX events_by_account ON events (account_id, position) WHERE account_id IS NOT NULL;
+        CREATE TABLE outbox_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seals INTEGER NOT NULL CHECK (seals >= 0)
+        ) STRICT;
+        INSERT INTO outbox_head (id, seals) VALUES (1, 0);
         """,
     ]
 

@@ -76,6 +76,11 @@ extension Engine {
                 ? "its recorded digest is not the one audit row \(mismatch.audit) wrote last"
                 : "its recorded digest names audit row \(mismatch.audit), which does not list it"))
         }
+        // An event's outbox position is not in its digest (a sealer may set it later): where
+        // positions are given at insert, they must follow the order events were written in.
+        for event in try EventLog.misplaced(db) {
+            breaches.append(rowBreach("row_tampered", table: "events", key: "[\(event.seq)]", event.detail))
+        }
         // A key reported twice (row and digest both changed) is reported once per reason.
         return breaches
     }
