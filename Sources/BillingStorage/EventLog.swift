@@ -80,7 +80,7 @@ package enum EventLog {
                 "account_id": JSONValue(row.optionalText(2)),
                 "subject_id": JSONValue(row.optionalText(3)),
                 "occurred_at": .integer(row.int(4)),
-                "data": try StoredValue.document(row.optionalText(5), "data of event at position \(row.int(0))"),
+                "data": try StoredValue.document(row.optionalText(5), "data of event \(row.int(0))"),
             ])
         }
         return rows

@@ -110,6 +110,20 @@ def test_an_edited_event(copy):
     assert reported(breaches(path), "row_tampered", "events", [seq])
 
 
+def test_reordered_events(copy):
+    """An event's outbox position is not in its row digest (a sealer may give it after the
+    operation's audit row): where positions are given at insert, verify checks their order."""
+    path, _ = copy
+    first, second = scalar(path, "SELECT min(seq) FROM events"), scalar(path, "SELECT max(seq) FROM events")
+    edit(path, f"UPDATE events SET position = -1 WHERE seq = {first}",
+         f"UPDATE events SET position = {first} WHERE seq = {second}",
+         f"UPDATE events SET position = {second} WHERE seq = {first}")
+    found = breaches(path)
+    assert reported(found, "row_tampered", "events", [second]), found
+    edit(path, f"UPDATE events SET position = NULL WHERE seq = {first}")
+    assert reported(breaches(path), "row_tampered", "events", [first])
+
+
 def test_an_edited_idempotency_response(copy):
     path, _ = copy
     edit(path, "UPDATE idempotency SET response = replace(response, '100000', '900000') WHERE key = 'k-top'")
