@@ -24,6 +24,19 @@ package enum Schema {
         + ");\n"
         + "INSERT INTO outbox_head (id, seals) VALUES (1, 0);\n"
 
+    /// The PostgreSQL twin of migration 17 (the audit chain per scope, and its seals), by the
+    /// same rules; to follow `postgresEventPositionMigration` in the PostgreSQL list.
+    package static let postgresAuditScopeMigration = "ALTER TABLE audit_log ADD COLUMN scope text COLLATE \"C\";\n"
+        + "ALTER TABLE audit_log ADD COLUMN seal bigint;\n"
+        + "UPDATE audit_log SET seal = 0 WHERE id < (SELECT max(id) FROM audit_log);\n"
+        + "CREATE INDEX audit_by_scope ON audit_log (scope, id);\n"
+        + "CREATE INDEX audit_unsealed ON audit_log (id) WHERE seal IS NULL;\n"
+        + "CREATE TABLE audit_seals (\n"
+        + "    position bigint PRIMARY KEY,\n"
+        + "    heads text COLLATE \"C\" NOT NULL,\n"
+        + "    hash text COLLATE \"C\" NOT NULL\n"
+        + ");\n"
+
     package static let migrations: [String] = [
         // 1: the cross-cutting tables every operation uses.
         """
@@ -534,6 +547,26 @@ package enum Schema {
             seals INTEGER NOT NULL CHECK (seals >= 0)
         ) STRICT;
         INSERT INTO outbox_head (id, seals) VALUES (1, 0);
+        """,
+        // 17: the audit chain without one global lock (issue 18). New audit rows are chained
+        // per scope (`scope`: "account:<id>", else "actor:<name>", as idempotency keys), each
+        // to the previous row of its scope, so a write reads only its own scope's last row
+        // (`audit_by_scope`). `billing_audit_head` seals: one row of `audit_seals` (a chain of
+        // its own) lists the head of every scope that moved since the previous seal, and the
+        // rows it covered take its position in `seal` (`audit_unsealed` finds those not yet
+        // sealed). Rows already there keep their one chain (no scope); all but its last count
+        // as sealed, so that the first seal lists that last row (AuditLog).
+        """
+        ALTER TABLE audit_log ADD COLUMN scope TEXT;
+        ALTER TABLE audit_log ADD COLUMN seal INTEGER;
+        UPDATE audit_log SET seal = 0 WHERE id < (SELECT max(id) FROM audit_log);
+        CREATE INDEX audit_by_scope ON audit_log (scope, id);
+        CREATE INDEX audit_unsealed ON audit_log (id) WHERE seal IS NULL;
+        CREATE TABLE audit_seals (
+            position INTEGER PRIMARY KEY,
+            heads TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
         """,
     ]
 
