@@ -281,6 +281,20 @@ package enum AuditLog {
         }
     }
 
+    /// The first head listed by the seals up to `position` that the log no longer holds as it
+    /// was sealed (a scope's chain cut at its end after the host kept its head): the row's id
+    /// and the seal that listed it, nil when every one is there.
+    package static func sealedHeadGone(_ db: Connection, through position: Int64) throws -> (id: Int64, seal: Int64)? {
+        let seals = try db.all("SELECT position, heads FROM audit_seals WHERE position <= ? ORDER BY position", position) { ($0.int(0), $0.text(1)) }
+        for (seal, heads) in seals {
+            for head in parseHeads(heads) {
+                let stored = try db.first("SELECT COALESCE(scope, ''), hash FROM audit_log WHERE id = ?", head.id) { ($0.text(0), $0.optionalText(1)) }
+                if stored == nil || stored!.0 != head.scope || stored!.1 != head.hash { return (head.id, seal) }
+            }
+        }
+        return nil
+    }
+
     /// The chain's head: the last seal's position and hash (position 0 and an empty digest
     /// before the first seal).
     package static func head(_ db: Connection) throws -> (position: Int64, digest: String) {

@@ -49,6 +49,8 @@ extension Engine {
             problem = "the seal chain does not reach position \(head.position) (it ends at \(current.position)): audit rows or seals were deleted at its end"
         } else if stored != head.digest {
             problem = "the seal at position \(head.position) hashes to another digest than the head the host kept: the chain was rewritten"
+        } else if let gone = try AuditLog.sealedHeadGone(db, through: head.position) {
+            problem = "audit row \(gone.id), the last of its scope when seal \(gone.seal) was made, is no longer there as it was: rows were deleted at the end of its chain, or it was rewritten"
         } else {
             problem = nil
         }
