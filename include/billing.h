@@ -353,8 +353,11 @@ int billing_config_update(billing_engine *engine, const char *request_json, char
       "from"?: "start" (default) | "end"}
    Response: {"schema_version", "events": [{"seq", "type", "account_id", "subject_id",
    "occurred_at", "data"}], "next_cursor": "...", "has_more": bool}. Pass next_cursor back
-   as "after"; sequence numbers only grow, so a host that remembers its cursor sees every
-   event exactly once in commit order. "from": "end" (since 0.2.0) returns no events, the
+   as "after". "seq" is the event's position in the outbox, given only to committed events
+   in the order they became visible (on PostgreSQL this call first numbers the events
+   committed since the last call), so a host that remembers its cursor sees every event
+   exactly once in commit order, whatever order concurrent writers began in; cursors kept
+   from 0.1 stay valid. "from": "end" (since 0.2.0) returns no events, the
    outbox's current end as next_cursor (the whole outbox's, whatever "account_id" says) and
    has_more false: a host that starts listening now passes that cursor as "after" and sees
    exactly the events committed after the call, without paging through the history. With
@@ -367,14 +370,19 @@ int billing_events_list(billing_engine *engine, const char *request_json, char *
 int billing_audit_list(billing_engine *engine, const char *request_json, char **out_json);
 
 /* The head of the audit chain: request NULL or {} -> {"schema_version", "position": the
-   last audit row's id (0 for an empty log), "digest": its hash in hex ("" for an empty
-   log)}. Every write appends one audit row whose hash covers the row before it and the
-   digests of every row the write changed, so the head commits to the whole history. A host
-   that keeps the head outside the database file (after its writes, or periodically) and
-   passes it back as billing_verify's "audit_head" learns when the chain was cut (rows
-   deleted at its end: "the chain does not reach position N") or rewritten (every hash
-   recomputed after an edit). Read-only; errors: BILLING_E_INVALID for a request that is
-   not {} ("unknown_field"). Since 0.2.0. */
+   last seal's number (0 for an empty log), "digest": its hash in hex ("" for an empty
+   log)}. Every write appends one audit row whose hash covers the previous row of its scope
+   (its account, else its actor) and the digests of every row the write changed. This call
+   first seals: it appends a seal listing the last row of every scope written since the
+   previous seal, linked to that seal, so the head commits to the whole history of every
+   scope (since 0.2.0's per-scope chains; before, the position was the last audit row's id).
+   A host that keeps the head outside the database file (after its writes, or periodically)
+   and passes it back as billing_verify's "audit_head" learns when the chain was cut (rows or
+   seals deleted at its end: "the seal chain does not reach position N", or a sealed row
+   gone) or rewritten (every hash recomputed after an edit). Writes only the seal, and only
+   when audit rows were added since the last one; errors: BILLING_E_INVALID for a request
+   that is not {} ("unknown_field"); with a keyed chain, a handle without the key cannot
+   seal new rows (BILLING_E_REFUSED "audit_key_required"). Since 0.2.0. */
 int billing_audit_head(billing_engine *engine, const char *request_json, char **out_json);
 
 /* ---- Accounts and money ------------------------------------------------------------ */

@@ -4,10 +4,25 @@ import BillingSecurity
 
 /// The append-only audit log: who did what, written in the operation's own transaction.
 ///
-/// Rows are chained: each carries BLAKE2b(previous hash, its own fields, the rows its operation
-/// wrote), so deleting, editing or reordering a row breaks the chain at that row, and `verify`
-/// names the first broken link. The head (last id and hash) is what a host keeps elsewhere to
-/// detect a cut or recomputed chain (`head`, verify's `audit_head`).
+/// Rows are chained **per scope**: the account the row names, or for operations about no
+/// account the actor (`IdempotencyStore.scope`: "account:<id>" / "actor:<name>", as idempotency
+/// keys are scoped). Each row carries BLAKE2b(previous hash of its scope, its own fields and
+/// scope, the rows its operation wrote), so deleting, editing or reordering a row breaks its
+/// scope's chain at that row, and `verify` names the first broken link. A write reads only its
+/// own scope's last row: two writes wait for each other on the chain only when they are about
+/// the same account, which they already are about its balance — no global lock (on PostgreSQL,
+/// no conflict between every pair of writers). Within a scope the chain runs in id order
+/// (writers of one scope take turns on its last row, so a later link has a later id).
+///
+/// **Seals** tie the scopes together: `seal` (run by `billing_audit_head`, in a short
+/// transaction of its own, off every operation's write path) appends one row to `audit_seals`,
+/// a chain of its own, listing the head (scope, id, hash) of every scope that moved since the
+/// previous seal. The head a host keeps (`head`: the last seal's position and hash) therefore
+/// covers every scope: a chain cut at its end or rewritten in any scope no longer matches a
+/// seal, and a seal chain cut at its end no longer reaches the kept head.
+///
+/// Rows written before scopes existed (version 16 and older) have no scope: they stay the one
+/// chain they were, verified as before, and the first seal lists its last row.
 package enum AuditLog {
     /// Appends the operation's audit row, listing (and covering) every row it wrote.
     package static func append(_ db: Connection, at: Int64, actor: String, operation: String,
@@ -19,55 +34,73 @@ package enum AuditLog {
     /// Appends an audit row with a given list of writes, and keeps their digests.
     package static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
                           subject: String?, detail: JSONValue, writes: [RowCoverage.Write]) throws {
-        let previous = try db.first("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") { $0.optionalText(0) } ?? nil
+        let scope = IdempotencyStore.scope(account: account, actor: actor)
+        let previous = try db.first("SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", scope) { $0.optionalText(0) } ?? nil
         // A keyed chain stays keyed: a handle without the key (or with another one) would
-        // append links nobody can check, so it may not write.
-        if let previous, previous.hasPrefix(keyedPrefix) {
-            guard let key = db.session.auditKey else {
-                throw BillingError.refused(.auditKeyRequired,
-                                           "this file's audit chain is keyed: open it with the host's audit_key to write to it")
-            }
-            if !db.session.auditKeyChecked {
-                try checkKey(db, key)
-                db.session.auditKeyChecked = true
-            }
+        // append links nobody can check, so it may not write. A scope's first row asks the
+        // log's last row (once per scope) whether the file is keyed.
+        let keyedBy = try previous ?? db.first("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") { $0.optionalText(0) } ?? nil
+        if let keyedBy, keyedBy.hasPrefix(keyedPrefix) {
+            try requireKey(db)
         }
         let text = detail.text
         let rows = RowCoverage.listText(writes)
-        try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   at, actor, operation, account, subject, text, rows,
+        try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   at, actor, operation, account, subject, text, rows, scope,
                    link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
-                        detail: text, rows: rows, key: db.session.auditKey))
+                        detail: text, rows: rows, scope: scope, key: db.session.auditKey))
         try RowCoverage.store(db, writes, audit: db.lastInsertRowID)
+    }
+
+    /// The handle's key, checked once against the chain; `audit_key_required` without one.
+    private static func requireKey(_ db: Connection) throws {
+        guard let key = db.session.auditKey else {
+            throw BillingError.refused(.auditKeyRequired,
+                                       "this file's audit chain is keyed: open it with the host's audit_key to write to it")
+        }
+        if !db.session.auditKeyChecked {
+            try checkKey(db, key)
+            db.session.auditKeyChecked = true
+        }
     }
 
     /// What starts the hash of a row linked with the host's key.
     package static let keyedPrefix = "k:"
 
-    /// The hash of a row given the one before it: BLAKE2b of its fields, or with a key the
-    /// keyed BLAKE2b marked "k:". Rows written before row coverage have no list of rows
-    /// (`rows` nil) and hash as they did then.
+    /// The hash of a row given the one before it in its chain: BLAKE2b of its fields, or with a
+    /// key the keyed BLAKE2b marked "k:". Rows written before row coverage have no list of rows
+    /// (`rows` nil), rows written before scopes no scope, and hash as they did then.
     package static func link(previous: String, at: Int64, actor: String, operation: String, account: String?, subject: String?,
-                     detail: String, rows: String?, key: [UInt8]? = nil) -> String {
+                     detail: String, rows: String?, scope: String? = nil, key: [UInt8]? = nil) -> String {
         var fields: [String: JSONValue] = ["previous": .string(previous), "at": .integer(at), "actor": .string(actor),
                                            "operation": .string(operation), "account": JSONValue(account),
                                            "subject": JSONValue(subject), "detail": .string(detail)]
         if let rows { fields["rows"] = .string(rows) }
-        let text = JSONValue.object(fields).text
+        if let scope { fields["scope"] = .string(scope) }
+        return hashed(JSONValue.object(fields).text, key: key)
+    }
+
+    /// The hash of a seal given the previous seal's: its position and the heads it lists.
+    package static func sealLink(previous: String, position: Int64, heads: String, key: [UInt8]? = nil) -> String {
+        hashed(JSONValue.object(["previous": .string(previous), "seal": .integer(position), "heads": .string(heads)]).text, key: key)
+    }
+
+    private static func hashed(_ text: String, key: [UInt8]?) -> String {
         if let key { return keyedPrefix + Secrets.digest(Array(text.utf8), key: key) }
         return Secrets.tokenDigest(text)
     }
 
-    private static let lastRowQuery =
-        "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash FROM audit_log ORDER BY id DESC LIMIT 1"
+    private static let rowColumns = "id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash, scope"
 
-    /// Refuses a key that does not link the chain's last row (`audit_key_mismatch`).
+    /// Refuses a key that does not link the chain's last row (`audit_key_mismatch`): the last
+    /// row of the log, checked against the row before it in its own chain.
     package static func checkKey(_ db: Connection, _ key: [UInt8]) throws {
-        let previous = try db.first("SELECT hash FROM audit_log WHERE id < (SELECT max(id) FROM audit_log) ORDER BY id DESC LIMIT 1") {
-            $0.optionalText(0)
-        } ?? nil
+        guard let last = try db.first("SELECT id, COALESCE(scope, '') FROM audit_log ORDER BY id DESC LIMIT 1", map: { ($0.int(0), $0.text(1)) })
+        else { return }
+        let previous = try db.first("SELECT hash FROM audit_log WHERE COALESCE(scope, '') = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                                    last.1, last.0) { $0.optionalText(0) } ?? nil
         var matches = true
-        try db.forEach(lastRowQuery) { row in
+        try db.forEach("SELECT \(rowColumns) FROM audit_log WHERE id = ?", [last.0]) { row in
             matches = row.optionalText(8) == expected(row, previous: previous ?? "", key: key)
         }
         if !matches {
@@ -76,73 +109,201 @@ package enum AuditLog {
         }
     }
 
-    private static let chainQuery = "SELECT id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash FROM audit_log ORDER BY id"
+    /// Every chain in turn: rows without a scope first (the chain of files before scopes), then
+    /// each scope, each in id order.
+    private static let chainQuery = "SELECT \(rowColumns) FROM audit_log ORDER BY COALESCE(scope, ''), id"
 
     private static func expected(_ row: Row, previous: String, key: [UInt8]? = nil) -> String {
         link(previous: previous, at: row.int(1), actor: row.text(2), operation: row.text(3), account: row.optionalText(4),
-             subject: row.optionalText(5), detail: row.text(6), rows: row.optionalText(7), key: key)
+             subject: row.optionalText(5), detail: row.text(6), rows: row.optionalText(7), scope: row.optionalText(9), key: key)
     }
 
-    /// The first row whose hash is missing or does not follow from the row before it, if any,
-    /// and how many keyed links could not be checked for want of the key. The first row links
-    /// to an empty hash. Once a row is keyed every later one must be; given a key, the last
-    /// row must be keyed (a chain recomputed without the key is not).
+    /// The first row (by id) whose hash is missing or does not follow from the row before it in
+    /// its scope, else the first seal that does not follow from the one before it or lists a
+    /// head the log no longer holds as it was; and how many keyed links could not be checked
+    /// for want of the key. A chain's first row links to an empty hash. Once a row is keyed
+    /// every later one (by id, in any chain) must be; given a key, the log's last row must be
+    /// keyed (a chain recomputed without the key is not), and so must the last seal.
     package static func firstBrokenLink(_ db: Connection, key: [UInt8]? = nil) throws -> (broken: (id: Int64, detail: String)?, unchecked: Int64) {
+        let seals = try db.all("SELECT position, heads, hash FROM audit_seals ORDER BY position") { ($0.int(0), $0.text(1), $0.text(2)) }
+        var sealed: [Int64: (scope: String, hash: String?)] = [:]
+        for seal in seals { for head in parseHeads(seal.1) { sealed[head.id] = ("", nil) } }
+
+        var broken: (id: Int64, detail: String)?
+        func found(_ id: Int64, _ detail: String) {
+            if broken == nil || id < broken!.id { broken = (id, detail) }
+        }
+        var started = false
+        var scope: String?
         var previous = ""
-        var broken: (Int64, String)?
+        var scopeBroken = false
         var unchecked: Int64 = 0
-        var keyedSeen = false
         var last: (id: Int64, keyed: Bool)?
+        var firstKeyed: Int64?
+        var unkeyed: [Int64] = []
         try db.forEach(chainQuery) { row in
-            guard broken == nil else { return }
-            guard let hash = row.optionalText(8) else {
-                broken = (row.int(0), "the row has no hash (the chain was switched off or cut here)")
+            let id = row.int(0), rowScope = row.optionalText(9), stored = row.optionalText(8)
+            if sealed[id] != nil { sealed[id] = (rowScope ?? "", stored) }
+            if !started || rowScope != scope {
+                started = true
+                scope = rowScope
+                previous = ""
+                scopeBroken = false
+            } else if scopeBroken {
+                return  // one break per chain: the rows after it cannot link anyway
+            }
+            guard let hash = stored else {
+                found(id, "the row has no hash (the chain was switched off or cut here)")
+                scopeBroken = true
                 return
             }
             let keyed = hash.hasPrefix(keyedPrefix)
-            last = (row.int(0), keyed)
-            if keyedSeen && !keyed {
-                broken = (row.int(0), "an unkeyed row follows keyed ones (the chain was recomputed without the key)")
-                return
-            }
-            keyedSeen = keyedSeen || keyed
+            if last == nil || id > last!.id { last = (id, keyed) }
+            if keyed { firstKeyed = min(firstKeyed ?? id, id) } else { unkeyed.append(id) }
             if keyed && key == nil {
                 unchecked += 1
             } else if hash != expected(row, previous: previous, key: keyed ? key : nil) {
-                broken = (row.int(0), previous.isEmpty
-                    ? "the first row of the chain does not hash to its stored value (edited, or rows before it deleted)"
+                found(id, previous.isEmpty
+                    ? "the first row of its chain does not hash to its stored value (edited, or rows before it deleted)"
                     : "the row does not follow from the row before it (edited, deleted or reordered)")
+                scopeBroken = true
             }
             previous = hash
+        }
+        if let firstKeyed, let late = unkeyed.filter({ $0 > firstKeyed }).min() {
+            found(late, "an unkeyed row follows keyed ones (the chain was recomputed without the key)")
         }
         if broken == nil, key != nil, let last, !last.keyed {
             broken = (last.id, "the chain's last row is not keyed although the host gave its key (recomputed without the key, or no write since the key was set)")
         }
-        return (broken, unchecked)
+        if broken != nil { return (broken, unchecked) }
+        // The seals: a chain of their own, each listing heads the log must still hold as sealed.
+        var previousSeal = ""
+        var sealKeyedSeen = false
+        for (position, heads, hash) in seals {
+            let keyed = hash.hasPrefix(keyedPrefix)
+            if sealKeyedSeen && !keyed {
+                return ((position, "seal \(position) is unkeyed after keyed seals (the seals were recomputed without the key)"), unchecked)
+            }
+            sealKeyedSeen = sealKeyedSeen || keyed
+            if keyed && key == nil {
+                unchecked += 1
+            } else if hash != sealLink(previous: previousSeal, position: position, heads: heads, key: keyed ? key : nil) {
+                return ((position, "seal \(position) does not follow from the seal before it (edited, deleted or reordered)"), unchecked)
+            }
+            previousSeal = hash
+            for head in parseHeads(heads) {
+                guard let stored = sealed[head.id], stored.hash != nil else {
+                    return ((head.id, "audit row \(head.id), sealed as the head of its chain by seal \(position), is gone: the chain was cut"), unchecked)
+                }
+                if stored.scope != head.scope || stored.hash != head.hash {
+                    return ((head.id, "audit row \(head.id) is not what seal \(position) sealed as the head of its chain: the chain was rewritten"), unchecked)
+                }
+            }
+        }
+        if key != nil, let lastSeal = seals.last, !lastSeal.2.hasPrefix(keyedPrefix) {
+            return ((lastSeal.0, "the last seal is not keyed although the host gave its key (the seals were recomputed without the key)"), unchecked)
+        }
+        return (nil, unchecked)
     }
 
-    /// Recomputes every row's hash from the start of the log: only at the upgrade that gives
-    /// every row a hash (rows from before the chain existed had none).
-    package static func rehashAll(_ db: Connection) throws {
+    /// A seal's list of heads: `[[scope, id, hash], …]` ("" for rows without a scope).
+    private static func parseHeads(_ text: String) -> [(scope: String, id: Int64, hash: String)] {
+        guard case .array(let entries)? = try? JSONValue.parse(text) else { return [(scope: "", id: -1, hash: "")] }
+        return entries.map { entry in
+            guard case .array(let parts) = entry, parts.count == 3, case .string(let scope) = parts[0],
+                  case .integer(let id) = parts[1], case .string(let hash) = parts[2] else { return (scope: "", id: -1, hash: "") }
+            return (scope, id, hash)
+        }
+    }
+
+    /// Recomputes every row's hash in every chain, then every seal (unkeyed, or with `key`):
+    /// at the upgrade that gives every row a hash (rows from before the chain existed had
+    /// none); tests use it as an attacker recomputing a chain after an edit.
+    package static func rehashAll(_ db: Connection, key: [UInt8]? = nil) throws {
+        var scope: String?
         var previous = ""
+        var first = true
         var hashes: [(Int64, String)] = []
+        var byID: [Int64: String] = [:]
         try db.forEach(chainQuery) { row in
-            previous = expected(row, previous: previous)
+            let rowScope = row.optionalText(9)
+            if first || rowScope != scope { previous = "" }
+            first = false
+            scope = rowScope
+            previous = expected(row, previous: previous, key: key)
             hashes.append((row.int(0), previous))
+            byID[row.int(0)] = previous
         }
         for (id, hash) in hashes { try db.run("UPDATE audit_log SET hash = ? WHERE id = ?", hash, id) }
+        var previousSeal = ""
+        let seals = try db.all("SELECT position, heads FROM audit_seals ORDER BY position") { ($0.int(0), $0.text(1)) }
+        for (position, heads) in seals {
+            let relisted = JSONValue.array(parseHeads(heads).map { [.string($0.scope), .integer($0.id), .string(byID[$0.id] ?? $0.hash)] }).text
+            previousSeal = sealLink(previous: previousSeal, position: position, heads: relisted, key: key)
+            try db.run("UPDATE audit_seals SET heads = ?, hash = ? WHERE position = ?", relisted, previousSeal, position)
+        }
     }
 
-    /// The chain's head: the last row's id and hash (position 0 and an empty digest for an
-    /// empty log).
+    /// Seals the heads of every chain that moved since the last seal (none moved: nothing is
+    /// written): outside any transaction, before the head is read (`billing_audit_head`).
+    ///
+    /// One short `bookkeeping` transaction (READ COMMITTED on PostgreSQL): it takes the
+    /// sealers' row (`outbox_head`, shared with the event sealer), marks every audit row not
+    /// yet sealed with the new seal's position and, from the rows that one statement marked,
+    /// lists the last of each chain; the seal links to the previous seal. A row that commits
+    /// while it runs is not marked, and the next seal lists it.
+    @discardableResult
+    package static func seal(_ db: Connection) throws -> Int {
+        guard try db.first("SELECT 1 FROM audit_log WHERE seal IS NULL LIMIT 1", map: { _ in true }) == true else { return 0 }
+        return try db.bookkeeping {
+            try db.run("UPDATE outbox_head SET seals = seals + 1 WHERE id = 1")
+            let last = try db.first("SELECT position, hash FROM audit_seals ORDER BY position DESC LIMIT 1") { ($0.int(0), $0.text(1)) }
+            let position = (last?.0 ?? 0) + 1
+            var heads: [String: (id: Int64, hash: String)] = [:]
+            var keyed = last.map { $0.1.hasPrefix(keyedPrefix) } ?? false
+            var marked = 0
+            try db.forEach("UPDATE audit_log SET seal = ? WHERE seal IS NULL RETURNING id, COALESCE(scope, ''), COALESCE(hash, '')", [position]) { row in
+                marked += 1
+                let (id, scope, hash) = (row.int(0), row.text(1), row.text(2))
+                keyed = keyed || hash.hasPrefix(keyedPrefix)
+                if let head = heads[scope], head.id > id { return }
+                heads[scope] = (id, hash)
+            }
+            guard marked > 0 else { return 0 }
+            if keyed { try requireKey(db) }
+            let list = JSONValue.array(heads.keys.sorted().map { scope in
+                [.string(scope), .integer(heads[scope]!.id), .string(heads[scope]!.hash)]
+            }).text
+            try db.run("INSERT INTO audit_seals (position, heads, hash) VALUES (?, ?, ?)", position, list,
+                       sealLink(previous: last?.1 ?? "", position: position, heads: list, key: db.session.auditKey))
+            return marked
+        }
+    }
+
+    /// The first head listed by the seals up to `position` that the log no longer holds as it
+    /// was sealed (a scope's chain cut at its end after the host kept its head): the row's id
+    /// and the seal that listed it, nil when every one is there.
+    package static func sealedHeadGone(_ db: Connection, through position: Int64) throws -> (id: Int64, seal: Int64)? {
+        let seals = try db.all("SELECT position, heads FROM audit_seals WHERE position <= ? ORDER BY position", position) { ($0.int(0), $0.text(1)) }
+        for (seal, heads) in seals {
+            for head in parseHeads(heads) {
+                let stored = try db.first("SELECT COALESCE(scope, ''), hash FROM audit_log WHERE id = ?", head.id) { ($0.text(0), $0.optionalText(1)) }
+                if stored == nil || stored!.0 != head.scope || stored!.1 != head.hash { return (head.id, seal) }
+            }
+        }
+        return nil
+    }
+
+    /// The chain's head: the last seal's position and hash (position 0 and an empty digest
+    /// before the first seal).
     package static func head(_ db: Connection) throws -> (position: Int64, digest: String) {
-        try db.first("SELECT id, coalesce(hash, '') FROM audit_log ORDER BY id DESC LIMIT 1") { ($0.int(0), $0.text(1)) } ?? (0, "")
+        try db.first("SELECT position, hash FROM audit_seals ORDER BY position DESC LIMIT 1") { ($0.int(0), $0.text(1)) } ?? (0, "")
     }
 
-    /// The hash of the audit row at a position (empty for a row without one), nil when no row
-    /// has that id.
+    /// The hash of the seal at a position, nil when there is no such seal.
     package static func hash(_ db: Connection, at position: Int64) throws -> String? {
-        try db.first("SELECT coalesce(hash, '') FROM audit_log WHERE id = ?", position) { $0.text(0) }
+        try db.first("SELECT hash FROM audit_seals WHERE position = ?", position) { $0.text(0) }
     }
 
     /// Audit rows after an id, oldest first, optionally of one account.

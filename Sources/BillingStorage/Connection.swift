@@ -57,6 +57,19 @@ package protocol Connection: AnyObject {
     /// not go on writing on top of a half-undone step.
     func savepoint<T>(_ body: () throws -> T) throws -> T
 
+    /// Whether write transactions run one at a time (SQLite's `BEGIN IMMEDIATE`), so that the
+    /// order writes are made in is the order they commit: an event then takes its outbox
+    /// position when it is inserted. False where writers run at once (PostgreSQL): a sealer
+    /// numbers committed events instead (`EventLog.seal`).
+    var writersTakeTurns: Bool { get }
+
+    /// Runs `body` in a short write transaction for bookkeeping that decides nothing from what
+    /// it reads but the rows it locks (sealing the event outbox): on PostgreSQL `READ
+    /// COMMITTED`, retried like every transaction, so that it never makes an operation fail
+    /// serialization; on SQLite a write transaction like any other. Touched covered rows must
+    /// be taken by `body` (`unaudited_write` otherwise), as in `transaction`.
+    func bookkeeping<T>(_ body: () throws -> T) throws -> T
+
     /// State the engine keeps with this connection (the host's audit key).
     var session: ConnectionSession { get }
 

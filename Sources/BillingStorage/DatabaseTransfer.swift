@@ -15,7 +15,8 @@ package enum DatabaseTransfer {
     /// aside: a table's rows go in key order, and the destination's constraints are deferred to
     /// the commit where the backend can). A test compares this list with the migrated schema.
     package static let tables: [String] = [
-        "config", "events", "audit_log", "row_digests", "idempotency", "id_sequences", "login_throttles",
+        "config", "events", "outbox_head", "audit_log", "audit_seals", "row_digests", "idempotency", "id_sequences",
+        "login_throttles",
         "accounts", "ledger", "coupons", "coupon_ledger", "platform_accounts", "platform_tokens",
         "products", "commercial_discounts", "orders", "resources", "order_lines",
         "resource_funding", "resource_refunds", "resource_open_orders", "resource_periods",
@@ -23,10 +24,15 @@ package enum DatabaseTransfer {
         "package_usage", "package_deductions", "exports",
     ]
 
+    /// Tables whose rows the migrations write (the outbox head): a new database holds them, and
+    /// the copy replaces them with the source's.
+    package static let seeded: Set<String> = ["outbox_head"]
+
     /// Copies one read snapshot of `source` into `destination` in one write transaction on
     /// each side, and returns each table's row count as read and as written (the same, or it
     /// throws and the destination keeps nothing). The destination must be migrated to the
-    /// source's version and hold no row at all: a copy never merges into data.
+    /// source's version and hold no row but the migrations' own (`seeded`): a copy never
+    /// merges into data.
     package static func copy(from source: Connection, to destination: Connection) throws -> [(table: String, rows: Int64)] {
         // PostgreSQL keeps its identifier counters in sequences, not in rows a copy carries.
         guard source.dialect == .sqlite else {
@@ -40,9 +46,14 @@ package enum DatabaseTransfer {
                     throw BillingError(.copyVersionMismatch,
                                        "the destination is at schema version \(target), the source at \(version); open both with the same library")
                 }
-                for table in tables where try destination.first("SELECT 1 FROM \(table) LIMIT 1", map: { _ in true }) != nil {
-                    throw BillingError(.destinationNotEmpty,
-                                       "the destination's table \(table) holds rows; a copy goes only into an empty database")
+                for table in tables where !seeded.contains(table) {
+                    if try destination.first("SELECT 1 FROM \(table) LIMIT 1", map: { _ in true }) != nil {
+                        throw BillingError(.destinationNotEmpty,
+                                           "the destination's table \(table) holds rows; a copy goes only into an empty database")
+                    }
+                }
+                for table in tables where seeded.contains(table) {
+                    try destination.run("DELETE FROM \(table)")
                 }
                 try destination.deferConstraints()
                 var counts: [(table: String, rows: Int64)] = []

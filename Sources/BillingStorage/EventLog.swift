@@ -1,20 +1,76 @@
 import BillingDomain
 import BillingDocuments
 
-/// The event outbox: every state change appends a row with a strictly increasing sequence.
-/// Writers are serialized by `BEGIN IMMEDIATE`, so sequence order is commit order and a
-/// reader paging by sequence never skips an event that commits later.
+/// The event outbox: every state change appends a row; hosts page it by `position`, a number
+/// given only to events whose transaction committed, in the order they became visible, so a
+/// reader paging by cursor never skips an event that commits late and sees each one once.
+///
+/// `seq` is taken at insert (the row's key, what row coverage names); on a backend whose
+/// writers run at once (PostgreSQL) a transaction that took a lower `seq` may commit after one
+/// that took a higher, so `seq` is not commit order there. Positions are given:
+/// - where writers take turns (SQLite's `BEGIN IMMEDIATE`), by the insert itself: the next
+///   position after the greatest, inside the write lock. Insert order is commit order, and a
+///   rolled-back transaction takes its positions with it.
+/// - elsewhere, by `seal`: events are inserted without a position (writers share no row, so
+///   they never wait for each other here), and a short transaction run before each read of the
+///   outbox numbers every committed event without one, in `seq` order, after the greatest
+///   position; sealers take turns on the `outbox_head` row. docs/postgresql.md argues it.
+///
+/// Hosts see the position as the event's `seq` and as the cursor; existing events were given
+/// their sequence as position by the migration, so cursors kept from before still hold.
 package enum EventLog {
+    /// The insert where the insert order is the commit order: the position is the next one.
+    private static let insertPositioned = """
+        INSERT INTO events (type, account_id, subject_id, occurred_at, data, position)
+        VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events))
+        """
+    /// The insert where it is not: a sealer gives the position once the event has committed.
+    private static let insertUnsealed = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)"
+
     package static func append(_ db: Connection, type: String, account: String?, subject: String?, at: Int64, data: JSONValue) throws {
-        try db.run("INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
-                   type, account, subject, at, data.text)
+        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, type, account, subject, at, data.text)
     }
 
-    /// Events after a sequence number, oldest first, optionally of one account.
+    /// Gives a position to every committed event without one (none where writers take turns,
+    /// whose inserts number themselves): outside any transaction, before a read of the outbox.
+    /// Returns how many events it numbered.
+    ///
+    /// It locks the head row first, so sealers take turns; under `READ COMMITTED` (see
+    /// `Connection.bookkeeping`) each following statement then sees every event committed
+    /// before it, the previous sealer's positions included. Events that commit while it runs
+    /// are left for the next sealer, which numbers them above every position given here: the
+    /// positions visible to a reader are always 1…head, without a hole.
+    @discardableResult
+    package static func seal(_ db: Connection) throws -> Int {
+        guard !db.writersTakeTurns else { return 0 }
+        // Most reads find nothing to seal: they take no lock and write nothing.
+        guard try db.first("SELECT 1 FROM events WHERE position IS NULL LIMIT 1", map: { _ in true }) == true else { return 0 }
+        return try db.bookkeeping {
+            try db.run("UPDATE outbox_head SET seals = seals + 1 WHERE id = 1")
+            var position = try end(db)
+            let unsealed = try db.all("SELECT seq FROM events WHERE position IS NULL ORDER BY seq") { $0.int(0) }
+            for seq in unsealed {
+                position += 1
+                try db.run("UPDATE events SET position = ? WHERE seq = ?", position, seq)
+            }
+            // The position is not part of an event's row digest (RowCoverage), so the rows the
+            // sealer touched keep the digests their operations recorded: nothing to audit.
+            if db.tracksChanges {
+                let others = try db.takeTouchedRows().filter { $0.table != "events" }
+                if let other = others.first {
+                    throw BillingError(.unauditedWrite, "sealing the outbox found a write to \(other.table) without its audit row; nothing was sealed")
+                }
+            }
+            return unsealed.count
+        }
+    }
+
+    /// Events after a position, oldest first, optionally of one account; `seq` in each is the
+    /// position.
     package static func page(_ db: Connection, after: Int64, limit: Int64, account: String?) throws -> [JSONValue] {
         let sql = account == nil
-            ? "SELECT seq, type, account_id, subject_id, occurred_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-            : "SELECT seq, type, account_id, subject_id, occurred_at, data FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+            ? "SELECT position, type, account_id, subject_id, occurred_at, data FROM events WHERE position > ? ORDER BY position LIMIT ?"
+            : "SELECT position, type, account_id, subject_id, occurred_at, data FROM events WHERE account_id = ? AND position > ? ORDER BY position LIMIT ?"
         let arguments: [DatabaseBindable] = account.map { [$0, after, limit] } ?? [after, limit]
         var rows: [JSONValue] = []
         try db.forEach(sql, arguments) { row in
@@ -30,9 +86,32 @@ package enum EventLog {
         return rows
     }
 
-    /// The sequence of the last event appended (0 when the outbox is empty): the cursor after
-    /// which only events still to come are listed.
+    /// The greatest position given (0 when none is): after a seal, the cursor after which only
+    /// events still to come are listed.
     package static func end(_ db: Connection) throws -> Int64 {
-        try db.first("SELECT COALESCE(MAX(seq), 0) FROM events", map: { $0.int(0) }) ?? 0
+        try db.first("SELECT COALESCE(MAX(position), 0) FROM events", map: { $0.int(0) }) ?? 0
+    }
+
+    /// Events whose position breaks the order they were written in (verify): where writers take
+    /// turns every event has a position and positions grow with `seq`, so a position cleared,
+    /// swapped or moved shows; elsewhere an event may wait for its position, and positions
+    /// follow the order of commits, which nothing stored records (the audit seal chain of
+    /// docs/postgresql.md is to cover them). Positions are unique by their index everywhere.
+    package static func misplaced(_ db: Connection) throws -> [(seq: Int64, detail: String)] {
+        guard db.writersTakeTurns else { return [] }
+        var found: [(seq: Int64, detail: String)] = []
+        try db.forEach("""
+            SELECT seq, position, before FROM (
+                SELECT seq, position, LAG(position) OVER (ORDER BY seq) AS before FROM events) AS ordered
+            WHERE position IS NULL OR position <= before
+            """) { row in
+            let seq = row.int(0)
+            if row.columnKind(1) == .null {
+                found.append((seq, "the event has no position: hosts paging the outbox never see it"))
+            } else {
+                found.append((seq, "its position \(row.int(1)) is not after the position \(row.int(2)) of the event written before it: the outbox order was changed"))
+            }
+        }
+        return found
     }
 }

@@ -30,9 +30,9 @@ package enum SQLDialect: Sendable {
         switch self {
         case .sqlite:
             let match = table.key.enumerated().map { "\($1) = json_extract(?1, '$[\($0)]')" }.joined(separator: " AND ")
-            return "SELECT * FROM main.\(table.name) WHERE \(match)"
+            return "SELECT \(table.selected) FROM main.\(table.name) WHERE \(match)"
         case .postgres:
-            return "SELECT * FROM \(table.name) WHERE \(table.key.map { "\($0) = ?" }.joined(separator: " AND "))"
+            return "SELECT \(table.selected) FROM \(table.name) WHERE \(table.key.map { "\($0) = ?" }.joined(separator: " AND "))"
         }
     }
 

@@ -7,6 +7,35 @@ package enum Schema {
     /// `PRAGMA application_id` of a libbilling file ("BILL").
     package static let applicationID: Int64 = 0x4249_4C4C
 
+    /// The PostgreSQL twin of migration 16 (events in commit order), written by the rules of
+    /// docs/postgresql.md ("Schema translation rules"): the same columns, indexes and head row
+    /// with PostgreSQL types. Kept here, beside its SQLite original below; the PostgreSQL
+    /// migration list (`PostgresSchema.later`) takes it in. It must stay above `migrations`: scripts/schema_fingerprint.py reads every string literal after it.
+    package static let postgresEventPositionMigration = "ALTER TABLE events ADD COLUMN position bigint;\n"
+        + "UPDATE events SET position = seq;\n"
+        + "CREATE UNIQUE INDEX events_by_position ON events (position);\n"
+        + "CREATE INDEX events_unsealed ON events (seq) WHERE position IS NULL;\n"
+        + "DROP INDEX events_by_account;\n"
+        + "CREATE INDEX events_by_account ON events (account_id, position) WHERE account_id IS NOT NULL;\n"
+        + "CREATE TABLE outbox_head (\n"
+        + "    id bigint PRIMARY KEY CHECK (id = 1),\n"
+        + "    seals bigint NOT NULL CHECK (seals >= 0)\n"
+        + ");\n"
+        + "INSERT INTO outbox_head (id, seals) VALUES (1, 0);\n"
+
+    /// The PostgreSQL twin of migration 17 (the audit chain per scope, and its seals), by the
+    /// same rules; it follows `postgresEventPositionMigration` in `PostgresSchema.later`.
+    package static let postgresAuditScopeMigration = "ALTER TABLE audit_log ADD COLUMN scope text COLLATE \"C\";\n"
+        + "ALTER TABLE audit_log ADD COLUMN seal bigint;\n"
+        + "UPDATE audit_log SET seal = 0 WHERE id < (SELECT max(id) FROM audit_log);\n"
+        + "CREATE INDEX audit_by_scope ON audit_log (scope, id);\n"
+        + "CREATE INDEX audit_unsealed ON audit_log (id) WHERE seal IS NULL;\n"
+        + "CREATE TABLE audit_seals (\n"
+        + "    position bigint PRIMARY KEY,\n"
+        + "    heads text COLLATE \"C\" NOT NULL,\n"
+        + "    hash text COLLATE \"C\" NOT NULL\n"
+        + ");\n"
+
     package static let migrations: [String] = [
         // 1: the cross-cutting tables every operation uses.
         """
@@ -495,6 +524,48 @@ package enum Schema {
         // and the per-status counts, grouped on the index without reading the rows.
         """
         CREATE INDEX resources_by_status ON resources (account_id, status, seq);
+        """,
+        // 16: events in commit order (issue 18). Each event gets a `position`, the number a
+        // host pages by (the `seq` and cursors of billing_events_list), given only to an event
+        // whose transaction committed: where writers take turns (SQLite) the insert takes the
+        // next one, since insert order is commit order there; where they do not (PostgreSQL)
+        // the event is inserted without one and a sealer numbers committed events later, in
+        // turns on the `outbox_head` row (EventLog). Events already there keep their sequence
+        // as position, so a host's cursor goes on working. `position` is not covered by the
+        // event's row digest (a sealer sets it after the operation's audit row): verify checks
+        // it against the order events were written in instead.
+        """
+        ALTER TABLE events ADD COLUMN position INTEGER;
+        UPDATE events SET position = seq;
+        CREATE UNIQUE INDEX events_by_position ON events (position);
+        CREATE INDEX events_unsealed ON events (seq) WHERE position IS NULL;
+        DROP INDEX events_by_account;
+        CREATE INDEX events_by_account ON events (account_id, position) WHERE account_id IS NOT NULL;
+        CREATE TABLE outbox_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seals INTEGER NOT NULL CHECK (seals >= 0)
+        ) STRICT;
+        INSERT INTO outbox_head (id, seals) VALUES (1, 0);
+        """,
+        // 17: the audit chain without one global lock (issue 18). New audit rows are chained
+        // per scope (`scope`: "account:<id>", else "actor:<name>", as idempotency keys), each
+        // to the previous row of its scope, so a write reads only its own scope's last row
+        // (`audit_by_scope`). `billing_audit_head` seals: one row of `audit_seals` (a chain of
+        // its own) lists the head of every scope that moved since the previous seal, and the
+        // rows it covered take its position in `seal` (`audit_unsealed` finds those not yet
+        // sealed). Rows already there keep their one chain (no scope); all but its last count
+        // as sealed, so that the first seal lists that last row (AuditLog).
+        """
+        ALTER TABLE audit_log ADD COLUMN scope TEXT;
+        ALTER TABLE audit_log ADD COLUMN seal INTEGER;
+        UPDATE audit_log SET seal = 0 WHERE id < (SELECT max(id) FROM audit_log);
+        CREATE INDEX audit_by_scope ON audit_log (scope, id);
+        CREATE INDEX audit_unsealed ON audit_log (id) WHERE seal IS NULL;
+        CREATE TABLE audit_seals (
+            position INTEGER PRIMARY KEY,
+            heads TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
         """,
     ]
 

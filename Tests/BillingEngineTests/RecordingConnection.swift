@@ -45,6 +45,8 @@ final class RecordingConnection: Connection {
 
     func rehearsal<T>(_ body: () throws -> T) throws -> T { try inner.rehearsal(body) }
     func savepoint<T>(_ body: () throws -> T) throws -> T { try inner.savepoint(body) }
+    var writersTakeTurns: Bool { inner.writersTakeTurns }
+    func bookkeeping<T>(_ body: () throws -> T) throws -> T { try inner.bookkeeping(body) }
     var session: ConnectionSession { inner.session }
 
     func schemaStamp() throws -> SchemaStamp { try inner.schemaStamp() }

@@ -6,11 +6,19 @@ import BillingStorage
 /// that no longer match their last recorded write, and money that does not reconcile with
 /// the operations that moved it.
 extension Engine {
-    /// The chain's head: `{}` → `{"position", "digest"}` (the last audit row's id and hash).
-    /// A host that stores it outside the file (after each write, or periodically) and passes it
-    /// back to `verify` detects a cut chain (rows deleted at the end) and a recomputed one.
+    /// The chain's head: `{}` → `{"position", "digest"}`, the last seal's position and hash
+    /// after sealing every audit row written since the previous seal (AuditLog: each scope's
+    /// chain, tied together by the seal chain). A host that stores it outside the file (after
+    /// each write, or periodically) and passes it back to `verify` detects a cut chain (rows
+    /// deleted at the end of any scope, or seals deleted) and a recomputed one.
     public func auditHead(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: EmptyRequest.init) { context, _ -> AuditHeadResponse in
+        // A request refused (an unknown field) seals nothing.
+        let reader = try ObjectReader(text: requestJSON)
+        _ = try EmptyRequest(reader)
+        try reader.finish()
+        // Sealing is a short write of its own (on PostgreSQL READ COMMITTED), before the read.
+        try lock.withLock { try AuditLog.seal(db) }
+        return try query(requestJSON, parse: EmptyRequest.init) { context, _ -> AuditHeadResponse in
             let head = try AuditLog.head(context.db)
             return AuditHeadResponse(position: head.position, digest: head.digest)
         }
@@ -28,7 +36,8 @@ extension Engine {
                 "detail": .string(detail)]
     }
 
-    /// The host's head against the chain: the row at `position` must exist with that hash.
+    /// The host's head against the chain: the seal at `position` must exist with that hash
+    /// (and verify's walk checks that every head it sealed is still in the log as it was).
     static func headBreaches(_ db: Connection, head: (position: Int64, digest: String)?) throws -> [JSONValue] {
         guard let head else { return [] }
         let current = try AuditLog.head(db)
@@ -37,9 +46,11 @@ extension Engine {
         if head.position == 0 {
             problem = nil
         } else if stored == nil {
-            problem = "the chain does not reach position \(head.position) (it ends at \(current.position)): rows were deleted at its end"
+            problem = "the seal chain does not reach position \(head.position) (it ends at \(current.position)): audit rows or seals were deleted at its end"
         } else if stored != head.digest {
-            problem = "the row at position \(head.position) hashes to another digest than the head the host kept: the chain was rewritten"
+            problem = "the seal at position \(head.position) hashes to another digest than the head the host kept: the chain was rewritten"
+        } else if let gone = try AuditLog.sealedHeadGone(db, through: head.position) {
+            problem = "audit row \(gone.id), the last of its scope when seal \(gone.seal) was made, is no longer there as it was: rows were deleted at the end of its chain, or it was rewritten"
         } else {
             problem = nil
         }
@@ -75,6 +86,11 @@ extension Engine {
             breaches.append(rowBreach("row_tampered", table: mismatch.table, key: mismatch.key, mismatch.listed
                 ? "its recorded digest is not the one audit row \(mismatch.audit) wrote last"
                 : "its recorded digest names audit row \(mismatch.audit), which does not list it"))
+        }
+        // An event's outbox position is not in its digest (a sealer may set it later): where
+        // positions are given at insert, they must follow the order events were written in.
+        for event in try EventLog.misplaced(db) {
+            breaches.append(rowBreach("row_tampered", table: "events", key: "[\(event.seq)]", event.detail))
         }
         // A key reported twice (row and digest both changed) is reported once per reason.
         return breaches

@@ -32,6 +32,17 @@ extension PostgresConnection {
         try retrying("BEGIN ISOLATION LEVEL SERIALIZABLE", commit: false, audited: false, body)
     }
 
+    /// Writers run at once: a sequence number taken at insert is not commit order.
+    package var writersTakeTurns: Bool { false }
+
+    /// `READ COMMITTED`: each statement sees what committed before it (after a row lock it
+    /// waited for, what the lock's holder committed), and it takes no predicate locks, so a
+    /// sealer never makes an operation fail serialization (docs/postgresql.md, "Events in
+    /// commit order").
+    package func bookkeeping<T>(_ body: () throws -> T) throws -> T {
+        try retrying("BEGIN ISOLATION LEVEL READ COMMITTED", commit: true, audited: true, body)
+    }
+
     /// `audited`: the transaction is refused at its end (`unaudited_write`) when change
     /// tracking is on and touched rows were not taken by an audit row, as on SQLite.
     private func retrying<T>(_ begin: String, commit: Bool, audited: Bool, _ body: () throws -> T) throws -> T {

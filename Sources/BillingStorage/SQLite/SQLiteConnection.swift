@@ -135,6 +135,14 @@ final class SQLiteConnection: Connection {
         }
     }
 
+    /// One writer at a time (`BEGIN IMMEDIATE`): insert order is commit order.
+    var writersTakeTurns: Bool { true }
+
+    /// A write transaction like any other: SQLite has no weaker one that still writes.
+    func bookkeeping<T>(_ body: () throws -> T) throws -> T {
+        try transaction(write: true, body)
+    }
+
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
     /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
     /// Any error rolls everything back.

@@ -81,8 +81,9 @@ def test_a_keyed_chain_verifies_with_the_same_key(tmp_path):
     with billing.Engine(source_path, clock="manual", now=START, audit_key=KEY) as source:
         source.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
         source.topup("pay", "a1", 500, "t-1")
-        source.copy(destination)
+        # The head kept before the copy: its seal is in the copy.
         head = source.audit_head()
+        source.copy(destination)
     with billing.Engine(destination, clock="manual", now=START, create=False, audit_key=KEY) as copy:
         assert copy.verify(audit_head=head)["ok"] is True
 

@@ -3,6 +3,7 @@ is reported by billing_verify with the table and key it touched, and the chain's
 the host detects a cut or rolled-back chain. Each case edits its own copy of one populated
 file with SQLite directly, as an attacker with write access to the file would."""
 
+import json
 import shutil
 import sqlite3
 
@@ -81,11 +82,17 @@ def reported(found, check, table, key):
     return any(b["check"] == check and b.get("table") == table and b.get("key") == key for b in found)
 
 
-def test_the_untouched_file_verifies_and_its_head_is_the_last_audit_row(copy):
+def test_the_untouched_file_verifies_and_its_head_is_the_last_seal(copy):
+    """The head is the last seal, which lists the last audit row of every scope (each account,
+    each actor without one): the chain is per scope, with no global last row to wait for."""
     path, facts = copy
     assert breaches(path, audit_head=facts["head"]) == []
-    assert facts["head"]["position"] == scalar(path, "SELECT max(id) FROM audit_log")
-    assert facts["head"]["digest"] == scalar(path, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    assert facts["head"]["position"] == scalar(path, "SELECT max(position) FROM audit_seals")
+    assert facts["head"]["digest"] == scalar(path, "SELECT hash FROM audit_seals ORDER BY position DESC LIMIT 1")
+    heads = json.loads(scalar(path, "SELECT heads FROM audit_seals ORDER BY position DESC LIMIT 1"))
+    last = dict(sqlite3.connect(path).execute("SELECT scope, max(id) FROM audit_log GROUP BY scope").fetchall())
+    assert {scope: row for scope, row, _ in heads} == last
+    assert {"account:a1", "actor:catalog", "actor:ops"} <= set(last)
 
 
 def test_an_edited_product_price(copy):
@@ -108,6 +115,20 @@ def test_an_edited_event(copy):
     seq = scalar(path, "SELECT seq FROM events WHERE type = 'account.topped_up'")
     edit(path, f"UPDATE events SET data = json_set(data, '$.amount_fen', 1) WHERE seq = {seq}")
     assert reported(breaches(path), "row_tampered", "events", [seq])
+
+
+def test_reordered_events(copy):
+    """An event's outbox position is not in its row digest (a sealer may give it after the
+    operation's audit row): where positions are given at insert, verify checks their order."""
+    path, _ = copy
+    first, second = scalar(path, "SELECT min(seq) FROM events"), scalar(path, "SELECT max(seq) FROM events")
+    edit(path, f"UPDATE events SET position = -1 WHERE seq = {first}",
+         f"UPDATE events SET position = {first} WHERE seq = {second}",
+         f"UPDATE events SET position = {second} WHERE seq = {first}")
+    found = breaches(path)
+    assert reported(found, "row_tampered", "events", [second]), found
+    edit(path, f"UPDATE events SET position = NULL WHERE seq = {first}")
+    assert reported(breaches(path), "row_tampered", "events", [first])
 
 
 def test_an_edited_idempotency_response(copy):
@@ -175,7 +196,7 @@ def test_an_edited_funding_split(copy):
 
 def test_a_cut_audit_tail_is_found_with_the_kept_head(copy):
     path, facts = copy
-    edit(path, f"DELETE FROM audit_log WHERE id > {facts['head']['position'] - 3}")
+    edit(path, "DELETE FROM audit_log WHERE id > (SELECT max(id) - 3 FROM audit_log)")
     found = breaches(path, audit_head=facts["head"])
     assert any(b["check"] == "audit_head" and b["subject"] == str(facts["head"]["position"]) for b in found), found
     # The digests the deleted rows wrote are no longer listed by the chain.
