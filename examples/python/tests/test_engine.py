@@ -117,6 +117,7 @@ def test_bad_options(db_path, options):
     assert info.value.reason and info.value.message
 
 
+@pytest.mark.sqlite_only("a missing file stays missing")
 def test_create_false_on_missing_file(tmp_path):
     with pytest.raises(errors.StorageError):
         billing.Engine(str(tmp_path / "missing.sqlite"), create=False)
