@@ -19,6 +19,11 @@ public final class Engine: @unchecked Sendable {
     private var clock: Clock
     /// The decoded configuration of a stored revision and, once built, its document tree.
     private var cachedConfiguration: (revision: Int64, value: Configuration, document: JSONValue?)?
+    /// A configuration the running operation wrote: kept (`cachedConfiguration`) only once its
+    /// transaction committed. A revision number written by a transaction that rolled back (or
+    /// is run again after a PostgreSQL serialization failure) may be written by another
+    /// writer with other values, so remembering it before the commit could serve a wrong one.
+    var pendingConfiguration: (revision: Int64, value: Configuration, document: JSONValue?)?
 
     /// Opens (and creates or migrates) the database at `path`, or ":memory:" for a private one.
     ///
@@ -109,10 +114,17 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Keeps a configuration this handle just wrote, so its next operation need not decode it
-    /// again. Call with the lock held, inside the writing transaction: if that transaction rolls
-    /// back, the stored revision will not match and the next read reloads.
+    /// again. Call with the lock held, inside the writing transaction: it is kept once that
+    /// transaction commits (`commitPendingState`), never before.
     func rememberConfiguration(_ value: Configuration, document: JSONValue? = nil) throws {
-        cachedConfiguration = (try ConfigurationStore.revision(db), value, document)
+        pendingConfiguration = (try ConfigurationStore.revision(db), value, document)
+    }
+
+    /// What a write keeps with the handle once it committed. Call with the lock held, right
+    /// after the transaction returned.
+    func commitPendingState() {
+        if let pending = pendingConfiguration { cachedConfiguration = pending }
+        pendingConfiguration = nil
     }
 
     /// The process's working directory, for relative database paths.

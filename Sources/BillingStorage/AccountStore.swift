@@ -6,7 +6,7 @@ import BillingDocuments
 /// the balance.
 package enum AccountStore {
     private static let columns = """
-        id, type, realname_verified, restricted, freeze, level, cash_balance, credit_limit, credit_used,
+        id, type, realname_verified, restricted, "freeze", level, cash_balance, credit_limit, credit_used,
         deduction_days, unified_expiry_day, created_at, updated_at
         """
 
@@ -41,7 +41,7 @@ package enum AccountStore {
     /// Writes the attributes and settings; balances change only through `post`.
     package static func updateAttributes(_ db: Connection, _ account: Account) throws {
         try db.run("""
-            UPDATE accounts SET type = ?, realname_verified = ?, restricted = ?, freeze = ?, level = ?, credit_limit = ?,
+            UPDATE accounts SET type = ?, realname_verified = ?, restricted = ?, "freeze" = ?, level = ?, credit_limit = ?,
                 deduction_days = ?, unified_expiry_day = ?, updated_at = ? WHERE id = ?
             """, account.type.rawValue, account.realnameVerified, account.restricted, account.freeze.rawValue,
                  account.level.rawValue, account.creditLimit, account.deductionDays, account.unifiedExpiryDay,

@@ -23,7 +23,7 @@ package enum ConfigurationStore {
     package static func save(_ db: Connection, documentText: String) throws {
         try db.run("""
             INSERT INTO config (id, document, revision) VALUES (1, ?, 1)
-            ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = revision + 1
+            ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = config.revision + 1
             """, documentText)
     }
 }

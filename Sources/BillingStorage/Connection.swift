@@ -11,6 +11,9 @@ import BillingDocuments
 /// Stores and services name only this protocol, `Row` and `DatabaseBindable`, never a
 /// backend's type.
 package protocol Connection: AnyObject {
+    /// How this backend spells the statements that differ between backends (`SQLDialect`).
+    var dialect: SQLDialect { get }
+
     // MARK: Statements
 
     /// Executes one statement (prepared once per connection and cached by its text) with
@@ -74,8 +77,16 @@ package protocol Connection: AnyObject {
     func hasTable(_ name: String) throws -> Bool
 
     /// Refuses (`schema_damaged`, naming the differences) a database whose tables, columns,
-    /// indexes and triggers are not exactly what `migrations` create at `version`.
+    /// indexes and triggers are not exactly what `migrations` (the scripts that build
+    /// `version`, in order) create.
     func checkSchema(version: Int64, migrations: [String]) throws
+
+    /// Runs `body` (the migration's write transaction) while no other connection migrates the
+    /// same database, so that two processes opening a new database migrate it once. SQLite's
+    /// `BEGIN IMMEDIATE` already serializes them (the default does nothing); PostgreSQL takes
+    /// a session advisory lock before the transaction begins, so that the second migrator's
+    /// snapshot is taken after the first one committed.
+    func withMigrationLock<T>(_ body: () throws -> T) throws -> T
 
     // MARK: Row coverage
 
@@ -126,6 +137,10 @@ package final class ConnectionSession {
     package var auditKeyChecked = false
 
     package init() {}
+}
+
+extension Connection {
+    package func withMigrationLock<T>(_ body: () throws -> T) throws -> T { try body() }
 }
 
 // `self.` on the calls below: the error catalogue (scripts/catalogue.py) follows an instance

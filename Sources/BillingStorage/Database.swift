@@ -2,14 +2,29 @@ import BillingDomain
 import BillingDocuments
 
 /// Opens the backend a path names: the one place that picks an implementation of
-/// `Connection`. Every path is an SQLite file today (":memory:" a private database); a
-/// PostgreSQL backend would be chosen here by its URL (issue 18), and nothing above storage
-/// would change.
+/// `Connection`. A `postgresql://` or `postgres://` URL, or a libpq key=value string
+/// (`host=… dbname=…`), opens PostgreSQL (`PostgresConnection.accepts`); every other path is
+/// an SQLite file (":memory:" a private database). Nothing above storage changes with it.
 package enum Database {
+    /// Whether `path` names a database server rather than a file (exports then need an
+    /// `export_directory`, backups are the server's).
+    package static func namesServer(_ path: String) -> Bool {
+        PostgresConnection.accepts(path)
+    }
+
     /// Opens the database, sets the host's audit key on the connection (a migration may append
     /// audit rows), brings the schema to the latest version or refuses the file untouched, and
     /// then applies the backend's settings.
     package static func open(path: String, options: EngineOptions) throws -> Connection {
+        if PostgresConnection.accepts(path) {
+            let db = try PostgresConnection(conninfo: path, lockTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            db.session.auditKey = options.auditKey
+            // A PostgreSQL "database" of the engine is a schema: the search_path's first,
+            // created here when missing and `create` is on.
+            try db.ensureSchema(create: options.create)
+            try Migrator.migrate(db)
+            return db
+        }
         let db = try SQLiteConnection(path: path, create: options.create, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         db.session.auditKey = options.auditKey
         // Identity and version are checked before any statement that could change the file.

@@ -16,6 +16,6 @@ package enum FiveDayUnitStore {
 
     /// Counts a unit once (a unit already counted stays as it is).
     package static func use(_ db: Connection, account: String, year: Int64, unit: String, order: String) throws {
-        try db.run("INSERT OR IGNORE INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?)", account, year, unit, order)
+        try db.run("INSERT INTO five_day_units (account_id, year, unit_key, order_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", account, year, unit, order)
     }
 }

@@ -3,11 +3,27 @@ import BillingDocuments
 
 /// Engine-made identifiers: a prefix and a per-kind sequence number drawn inside the
 /// operation's transaction, so two processes never hand out the same one.
+///
+/// SQLite keeps the next number of each kind in a row of `id_sequences` (one writer at a time:
+/// no gaps). PostgreSQL draws from one `SEQUENCE` per kind (`billing_ids_<kind>`, created by
+/// its migrations): `nextval` never makes two writers conflict (a row every operation
+/// increments would make every pair of SERIALIZABLE writers fail one), and is not rolled back,
+/// so a retried or failed operation leaves a gap. Numbers stay unique and increasing; no rule
+/// needs them gapless (docs/postgresql.md). A new kind needs its sequence in a PostgreSQL
+/// migration.
 package enum IdentifierSequence {
     /// The next number of a sequence, starting at 1.
     package static func next(_ db: Connection, _ name: String) throws -> Int64 {
-        try db.run("INSERT INTO id_sequences (name, next) VALUES (?, 2) ON CONFLICT (name) DO UPDATE SET next = next + 1", name)
-        return (try db.first("SELECT next - 1 FROM id_sequences WHERE name = ?", name) { $0.int(0) }) ?? 1
+        switch db.dialect {
+        case .sqlite:
+            try db.run("INSERT INTO id_sequences (name, next) VALUES (?, 2) ON CONFLICT (name) DO UPDATE SET next = id_sequences.next + 1", name)
+            return (try db.first("SELECT next - 1 FROM id_sequences WHERE name = ?", name) { $0.int(0) }) ?? 1
+        case .postgres:
+            guard let number = try db.first("SELECT nextval(CAST(? AS regclass))", "billing_ids_" + name, map: { $0.int(0) }) else {
+                throw BillingError(.postgresError, "the identifier sequence billing_ids_\(name) gave no number")
+            }
+            return number
+        }
     }
 
     /// "CPN000000000042" for prefix "CPN" and number 42: fixed width so ids sort by age.

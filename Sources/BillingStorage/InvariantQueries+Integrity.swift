@@ -25,7 +25,7 @@ extension InvariantQueries {
                          ("events", "seq", "data"), ("audit_log", "id", "detail"), ("idempotency", "scope || ' ' || key", "response")]
         var invalid: [(table: String, column: String, key: String)] = []
         for (table, key, column) in documents {
-            try db.forEach("SELECT \(key) FROM \(table) WHERE json_valid(\(column)) = 0") { row in
+            try db.forEach("SELECT \(key) FROM \(table) WHERE \(db.dialect.jsonValid(column)) = 0") { row in
                 invalid.append((table, column, row.text(0)))
             }
         }

@@ -48,7 +48,7 @@ package enum InvariantQueries {
     /// comma-separated.
     package static func combinedOrders(_ db: Connection) throws -> [(order: String, status: String, subStatuses: String)] {
         try db.all("""
-            SELECT c.id, c.status, group_concat(DISTINCT s.status) FROM orders c JOIN orders s ON s.combined_id = c.id
+            SELECT c.id, c.status, \(db.dialect.distinctList("s.status")) FROM orders c JOIN orders s ON s.combined_id = c.id
             WHERE c.is_combined = 1 GROUP BY c.id
             """, map: { ($0.text(0), $0.text(1), $0.text(2)) })
     }

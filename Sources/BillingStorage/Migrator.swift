@@ -4,38 +4,53 @@ import BillingDocuments
 /// Brings a database file to the latest schema, or refuses it untouched.
 package enum Migrator {
     /// Checks the file's identity, version and schema before anything writes to it, then
-    /// applies the missing migrations in one `BEGIN IMMEDIATE` transaction (re-checking inside
-    /// it, since another process may have migrated meanwhile) and checks the result before it
-    /// commits.
-    package static func migrate(_ db: Connection, latest: Int64 = Schema.latestVersion,
-                        migrations: [String] = Schema.migrations) throws {
+    /// applies the missing migrations in one write transaction (re-checking inside it, since
+    /// another process may have migrated meanwhile; on PostgreSQL under the migration lock,
+    /// `Connection.withMigrationLock`) and checks the result before it commits.
+    ///
+    /// Without `migrations`, the library's own history for the connection's backend
+    /// (`SchemaHistory.library`: SQLite's `Schema.migrations`, PostgreSQL's
+    /// `PostgresSchema.migrations`); a list given here moves one version per script.
+    package static func migrate(_ db: Connection, latest: Int64? = nil, migrations: [String]? = nil) throws {
+        let history = migrations.map { SchemaHistory(scripts: $0) } ?? SchemaHistory.library(db.dialect)
+        try migrate(db, history: history, latest: latest ?? history.latest)
+    }
+
+    package static func migrate(_ db: Connection, history: SchemaHistory, latest: Int64) throws {
+        let built = history.scripts(upTo: latest)
         // Both pragmas and the schema are read in one snapshot: another process may finish
         // migrating a new file between two separate reads.
         let current = try db.transaction(write: false) { () -> Int64 in
             let current = try check(db, latest: latest)
-            if current == latest { try db.checkSchema(version: latest, migrations: migrations) }
+            if current == latest { try db.checkSchema(version: latest, migrations: built) }
             return current
         }
         if current == latest { return }
-        try db.transaction(write: true) {
-            let current = try check(db, latest: latest)
-            guard current < latest else { return }
-            let covered = try hasRowDigests(db)
-            for index in Int(current)..<Int(latest) {
-                do {
-                    try db.executeScript(migrations[index])
-                } catch let error as BillingError where Migrator.statementFailures.contains(error.reason) {
-                    // A migration written for the schema of its version fails only on a file
-                    // whose schema is not that one.
+        try db.withMigrationLock {
+            try db.transaction(write: true) {
+                let current = try check(db, latest: latest)
+                guard current < latest else { return }
+                guard let steps = history.steps(from: current) else {
                     throw BillingError(.schemaDamaged,
-                                       "the file's schema is not the one of version \(current): migration \(index + 1) failed (\(error.message)); the file was not changed")
+                                       "the database has schema version \(current), which this backend's history never stamps (it starts at \(history.firstVersion)); it was not changed")
                 }
+                let covered = try hasRowDigests(db)
+                for (script, reaches) in steps where reaches <= latest {
+                    do {
+                        try db.executeScript(script)
+                    } catch let error as BillingError where Migrator.statementFailures.contains(error.reason) {
+                        // A migration written for the schema of its version fails only on a file
+                        // whose schema is not that one.
+                        throw BillingError(.schemaDamaged,
+                                           "the file's schema is not the one of version \(current): migration \(reaches) failed (\(error.message)); the file was not changed")
+                    }
+                }
+                try db.setSchemaStamp(SchemaStamp(application: Schema.applicationID, version: latest))
+                try db.checkSchema(version: latest, migrations: built)
+                // The migration that brought row coverage: the rows already there get their digests
+                // in the same transaction, so no file is ever at that version without them.
+                if !covered, try hasRowDigests(db) { try RowCoverage.baseline(db) }
             }
-            try db.setSchemaStamp(SchemaStamp(application: Schema.applicationID, version: latest))
-            try db.checkSchema(version: latest, migrations: migrations)
-            // The migration that brought row coverage: the rows already there get their digests
-            // in the same transaction, so no file is ever at that version without them.
-            if !covered, try hasRowDigests(db) { try RowCoverage.baseline(db) }
         }
     }
 

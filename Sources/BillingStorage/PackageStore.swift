@@ -12,7 +12,7 @@ package enum PackageStore {
     package static func addUsed(_ db: Connection, package: String, window: Int64, units: Int64) throws {
         try db.run("""
             INSERT INTO package_usage (package_id, window_start, used) VALUES (?, ?, ?)
-            ON CONFLICT (package_id, window_start) DO UPDATE SET used = used + excluded.used
+            ON CONFLICT (package_id, window_start) DO UPDATE SET used = package_usage.used + excluded.used
             """, package, window, units)
     }
 
@@ -25,7 +25,7 @@ package enum PackageStore {
     package static func deduct(_ db: Connection, package: String, resource: String, hour: Int64, units: Int64) throws {
         try db.run("""
             INSERT INTO package_deductions (package_id, resource_id, hour_start, units) VALUES (?, ?, ?, ?)
-            ON CONFLICT (package_id, resource_id, hour_start) DO UPDATE SET units = units + excluded.units
+            ON CONFLICT (package_id, resource_id, hour_start) DO UPDATE SET units = package_deductions.units + excluded.units
             """, package, resource, hour, units)
     }
 }

@@ -14,9 +14,15 @@ package enum RefundStore {
     /// Records (and so reserves) one share of a refund order; a share already refunded is a
     /// conflict error.
     package static func reserve(_ db: Connection, _ entry: RefundEntry, refundOrder: String) throws {
-        try db.run("""
+        // Not a failing INSERT: on PostgreSQL a failed statement aborts the whole transaction,
+        // and the caller turns this conflict into a refusal.
+        let inserted = try db.run("""
             INSERT INTO resource_refunds (resource_id, order_id, source, coupon_id, refund_order_id, amount) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (resource_id, order_id, source, coupon_id) DO NOTHING
             """, entry.resource, entry.paidBy, entry.source.rawValue, entry.coupon ?? "", refundOrder, entry.amount)
+        if inserted == 0 {
+            throw BillingError(.constraintViolation, "the share of resource \(entry.resource) paid by order \(entry.paidBy) was refunded already")
+        }
     }
 
     /// The shares of a refund order, as recorded.
@@ -36,7 +42,7 @@ package enum RefundStore {
 
     /// The resources a refund order's shares name, in the order they were recorded (with repeats).
     package static func resourceIDs(_ db: Connection, refundOrder: String) throws -> [String] {
-        try db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY rowid", refundOrder, map: { $0.text(0) })
+        try db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY \(db.dialect.insertionOrder)", refundOrder, map: { $0.text(0) })
     }
 
     /// Drops a refund order's shares (a rejected review), so they can be refunded again.

@@ -109,9 +109,10 @@ package enum ResourceStore {
 
     /// Marks an order open on a resource; a second open order is refused by the primary key.
     package static func open(_ db: Connection, order: String, on resource: String) throws {
-        do {
-            try db.run("INSERT INTO resource_open_orders (resource_id, order_id) VALUES (?, ?)", resource, order)
-        } catch let error as BillingError where error.status == .conflict {
+        // Not a failing INSERT: on PostgreSQL a failed statement aborts the whole transaction.
+        let inserted = try db.run("INSERT INTO resource_open_orders (resource_id, order_id) VALUES (?, ?) ON CONFLICT (resource_id) DO NOTHING",
+                                  resource, order)
+        if inserted == 0 {
             throw BillingError.refused(.pendingOrderExists, "resource \(resource) already has an order waiting; pay or cancel it first")
         }
     }
@@ -125,7 +126,7 @@ package enum ResourceStore {
     package static func fund(_ db: Connection, resource: String, order: String, source: FundingSource, coupon: String?, amount: Money) throws {
         try db.run("""
             INSERT INTO resource_funding (resource_id, order_id, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (resource_id, order_id, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount
+            ON CONFLICT (resource_id, order_id, source, coupon_id) DO UPDATE SET amount = resource_funding.amount + excluded.amount
             """, resource, order, source.rawValue, coupon ?? "", amount)
     }
 

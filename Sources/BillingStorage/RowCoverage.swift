@@ -98,8 +98,11 @@ package enum RowCoverage {
 
     /// The digest of the rows holding a key now, nil when there are none.
     package static func digest(_ db: Connection, _ table: Table, key: String) throws -> String? {
+        let dialect = db.dialect
+        guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
         var contents: [[UInt8]] = []
-        try db.forEach(selectByKey[table.name] ?? selectByKeySQL(table), [key]) { row in
+        let sql = (dialect == .sqlite ? selectByKey[table.name] : selectByKeyPostgres[table.name]) ?? dialect.selectByKey(table)
+        try db.forEach(sql, arguments) { row in
             var content: [UInt8] = []
             canonical(row, from: 0, into: &content)
             contents.append(content)
@@ -107,14 +110,10 @@ package enum RowCoverage {
         return contents.isEmpty ? nil : digest(table: table.name, key: key, contents: contents)
     }
 
-    /// The statement reading a key's rows, per table: built once, so that an operation's digests
-    /// neither rebuild SQL text nor hash it again for the statement cache.
-    private static let selectByKey: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, selectByKeySQL($0)) })
-
-    private static func selectByKeySQL(_ table: Table) -> String {
-        let match = table.key.enumerated().map { "\($1) = json_extract(?1, '$[\($0)]')" }.joined(separator: " AND ")
-        return "SELECT * FROM main.\(table.name) WHERE \(match)"
-    }
+    /// The statement reading a key's rows, per table and backend: built once, so that an
+    /// operation's digests neither rebuild SQL text nor hash it again for the statement cache.
+    private static let selectByKey: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.sqlite.selectByKey($0)) })
+    private static let selectByKeyPostgres: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.postgres.selectByKey($0)) })
 
     /// The digest of a key's rows: table, key and each row's content (sorted, so that rows
     /// sharing a key hash the same in any order). Several rows are sorted as Swift strings, the
@@ -174,7 +173,8 @@ package enum RowCoverage {
             if let key { try body(key, digest(table: table.name, key: key, contents: contents)) }
             contents = []
         }
-        try db.forEach("SELECT \(keyExpression(table)), * FROM main.\(table.name) ORDER BY \(table.key.joined(separator: ", "))") { row in
+        let dialect = db.dialect
+        try db.forEach("SELECT \(dialect.keyExpression(table)), * FROM \(dialect.table(table.name)) ORDER BY \(table.key.joined(separator: ", "))") { row in
             let rowKey = row.text(0)
             if rowKey != key { try flush(); key = rowKey }
             var content: [UInt8] = []
@@ -194,10 +194,11 @@ package enum RowCoverage {
     /// (verify).
     package static func missingRows(_ db: Connection, _ table: Table) throws -> [(key: String, audit: Int64)] {
         var missing: [(key: String, audit: Int64)] = []
-        let match = table.key.enumerated().map { "t.\($1) = json_extract(d.row_key, '$[\($0)]')" }.joined(separator: " AND ")
+        let dialect = db.dialect
+        let match = dialect.keyMatch(table, row: "t", key: "d.row_key")
         try db.forEach("""
             SELECT d.row_key, d.audit_id FROM row_digests d
-            WHERE d.table_name = ? AND NOT EXISTS (SELECT 1 FROM main.\(table.name) t WHERE \(match))
+            WHERE d.table_name = ? AND NOT EXISTS (SELECT 1 FROM \(dialect.table(table.name)) t WHERE \(match))
             """, [table.name]) { row in
             missing.append((row.text(0), row.int(1)))
         }
@@ -212,12 +213,10 @@ package enum RowCoverage {
     /// every recorded digest, quadratic (48 s instead of 0.2 s for 36,000 rows).
     package static func digestsOffChain(_ db: Connection) throws -> [(table: String, key: String, audit: Int64, listed: Bool)] {
         var mismatches: [(table: String, key: String, audit: Int64, listed: Bool)] = []
+        let dialect = db.dialect
         try db.forEach("""
-            WITH writes AS (
-                SELECT a.id AS audit_id, json_extract(j.value, '$[0]') AS t, json_extract(j.value, '$[1]') AS k,
-                    json_extract(j.value, '$[2]') AS d
-                FROM audit_log a, json_each(a.rows) j WHERE a.rows IS NOT NULL AND json_valid(a.rows)),
-            last AS (SELECT t, k, d, max(audit_id) AS audit_id FROM writes GROUP BY t, k)
+            WITH writes AS (\(dialect.auditWrites)),
+            last AS (\(dialect.lastAuditWrites))
             SELECT l.t, l.k, l.audit_id, 'listed' FROM last l LEFT JOIN row_digests r ON r.table_name = l.t AND r.row_key = l.k
                 WHERE (l.d IS NULL) != (r.digest IS NULL) OR l.d != r.digest OR l.audit_id != r.audit_id
             UNION ALL

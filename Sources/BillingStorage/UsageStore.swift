@@ -49,7 +49,7 @@ package enum UsageStore {
     package static func fund(_ db: Connection, resource: String, hour: Int64, source: FundingSource, coupon: String?, amount: Money) throws {
         try db.run("""
             INSERT INTO usage_funding (resource_id, hour_start, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = amount + excluded.amount
+            ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = usage_funding.amount + excluded.amount
             """, resource, hour, source.rawValue, coupon ?? "", amount)
     }
 

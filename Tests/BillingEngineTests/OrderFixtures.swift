@@ -10,8 +10,9 @@ struct Shop {
     let engine: Engine
     let account = "acme"
 
-    init(cash: Int64 = 1_000_000, at instant: Int64 = january1st2024, wrap: ((Connection) -> Connection)? = nil) throws {
-        engine = try manualEngine(at: instant, wrap: wrap)
+    init(cash: Int64 = 1_000_000, at instant: Int64 = january1st2024, path: String = temporaryDatabasePath(),
+         wrap: ((Connection) -> Connection)? = nil) throws {
+        engine = try manualEngine(at: instant, path: path, wrap: wrap)
         try putAccount(engine, account)
         if cash > 0 {
             _ = try engine.topUp(#"{"actor":"pay","account_id":"acme","amount_fen":\#(cash),"external_reference":"initial"}"#)

@@ -33,7 +33,9 @@ final class RecordingConnection: Connection {
         try inner.query(sql, arguments, body)
     }
 
+    var dialect: SQLDialect { inner.dialect }
     func executeScript(_ sql: String) throws { try inner.executeScript(sql) }
+    func withMigrationLock<T>(_ body: () throws -> T) throws -> T { try inner.withMigrationLock(body) }
     var lastInsertRowID: Int64 { inner.lastInsertRowID }
 
     func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {

@@ -43,31 +43,46 @@ extension Engine {
 
         let (response, committed) = try lock.withLock {
             try RowCoverage.install(db)
-            return try db.transaction(write: true) { () -> (String, [() -> Void]) in
-                if let key, let replay = try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) {
-                    return (replay, [])
-                }
-                let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
-                let output = try apply(context, input)
-                // Without secrets the stored response is the response, so the text is written once.
-                // (`JSONValue` is nil-literal expressible: `.none` is spelled out, not `nil`.)
-                let result: JSONValue? = secrets.isEmpty ? Optional.none : Optional.some(output.json)
-                let response: String
-                if let result { response = Engine.document(result) } else { response = output.documentText }
-                if let key {
-                    var stored = response
-                    if case .object(var fields)? = result {
-                        for secret in secrets where fields[secret] != nil { fields[secret] = .null }
-                        stored = Engine.document(.object(fields))
+            // The body may run more than once (PostgreSQL reruns a transaction that failed to
+            // serialize): each run starts from the handle's state before the call, and what it
+            // would keep with the handle is kept only after the commit.
+            let keyChecked = db.session.auditKeyChecked
+            defer { pendingConfiguration = nil }
+            let outcome: (String, [() -> Void])
+            do {
+                outcome = try db.transaction(write: true) { () -> (String, [() -> Void]) in
+                    pendingConfiguration = nil
+                    db.session.auditKeyChecked = keyChecked
+                    if let key, let replay = try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) {
+                        return (replay, [])
                     }
-                    try IdempotencyStore.record(db, scope: scope, key: key, operation: operation, request: canonical, response: stored, at: context.now)
+                    let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
+                    let output = try apply(context, input)
+                    // Without secrets the stored response is the response, so the text is written once.
+                    // (`JSONValue` is nil-literal expressible: `.none` is spelled out, not `nil`.)
+                    let result: JSONValue? = secrets.isEmpty ? Optional.none : Optional.some(output.json)
+                    let response: String
+                    if let result { response = Engine.document(result) } else { response = output.documentText }
+                    if let key {
+                        var stored = response
+                        if case .object(var fields)? = result {
+                            for secret in secrets where fields[secret] != nil { fields[secret] = .null }
+                            stored = Engine.document(.object(fields))
+                        }
+                        try IdempotencyStore.record(db, scope: scope, key: key, operation: operation, request: canonical, response: stored, at: context.now)
+                    }
+                    // Last: the audit row lists (and its hash covers) every row written above,
+                    // the idempotency record included.
+                    try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
+                                        account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
+                    return (response, context.afterCommit)
                 }
-                // Last: the audit row lists (and its hash covers) every row written above,
-                // the idempotency record included.
-                try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
-                                    account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
-                return (response, context.afterCommit)
+            } catch {
+                db.session.auditKeyChecked = keyChecked
+                throw error
             }
+            commitPendingState()
+            return outcome
         }
         // Only now is the operation durable; its outside effects follow it.
         for action in committed { action() }

@@ -50,8 +50,8 @@ extension Engine {
     /// Where export files go: the configured directory, or beside the database file.
     func exportDirectory(_ configuration: Configuration) throws -> String {
         if let directory = configuration.exportDirectory { return directory }
-        guard path != ":memory:", !path.hasPrefix("file:") else {
-            throw BillingError.refused(.exportDirectoryRequired, "an in-memory database needs the export_directory configuration")
+        guard path != ":memory:", !path.hasPrefix("file:"), !Database.namesServer(path) else {
+            throw BillingError.refused(.exportDirectoryRequired, "an in-memory or server database needs the export_directory configuration")
         }
         let absolute = path.hasPrefix("/") ? path : (currentDirectory() + "/" + path)
         return absolute + "-exports"

@@ -27,11 +27,7 @@ extension PostgresConnection {
                 """, "billing_cover_\(table.name)", table.name, "billing_cover_\(table.name)()") { ($0.text(0), $0.bool(1)) }
             // DDL takes a lock that writers of the table wait for: only when something differs.
             if current?.0 == source && current?.1 == true { continue }
-            try executeScript("""
-                CREATE OR REPLACE FUNCTION billing_cover_\(table.name)() RETURNS trigger LANGUAGE plpgsql AS $billing$\(source)$billing$;
-                CREATE OR REPLACE TRIGGER billing_cover_\(table.name) AFTER INSERT OR UPDATE OR DELETE ON \(table.name)
-                    FOR EACH ROW EXECUTE FUNCTION billing_cover_\(table.name)();
-                """)
+            try executeScript(Self.coverageScript([table]))
         }
         coverageInstalled = true
     }
@@ -55,6 +51,18 @@ extension PostgresConnection {
     /// Whether the open transaction touched covered rows that no audit row has taken yet.
     func hasUntakenTouches() throws -> Bool {
         try first("SELECT 1 FROM pg_temp.billing_touched LIMIT 1") { _ in true } ?? false
+    }
+
+    /// The function and trigger of each covered table (the PostgreSQL migrations run it, and
+    /// `trackChanges` when one is missing or differs).
+    static func coverageScript(_ tables: [RowCoverage.Table]) -> String {
+        tables.map { table in
+            """
+            CREATE OR REPLACE FUNCTION billing_cover_\(table.name)() RETURNS trigger LANGUAGE plpgsql AS $billing$\(coverageFunctionSource(table))$billing$;
+            CREATE OR REPLACE TRIGGER billing_cover_\(table.name) AFTER INSERT OR UPDATE OR DELETE ON \(table.name)
+                FOR EACH ROW EXECUTE FUNCTION billing_cover_\(table.name)();
+            """
+        }.joined(separator: "\n")
     }
 
     /// The body of a covered table's trigger function.

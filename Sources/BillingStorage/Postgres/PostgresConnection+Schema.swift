@@ -64,8 +64,9 @@ extension PostgresConnection {
     /// coverage's `billing_cover_*` triggers and functions are the backend's, not the
     /// migrations', and are left out of the comparison.
     package func checkSchema(version: Int64, migrations: [String]) throws {
-        let applied = Array(migrations.prefix(Int(max(0, version))))
-        let expected = try Self.expectedObjects(conninfo: conninfo, migrations: applied)
+        // `migrations` are the scripts that build `version` (PostgreSQL's history starts at a
+        // whole schema: its first script is many SQLite versions at once, `SchemaHistory`).
+        let expected = try Self.expectedObjects(conninfo: conninfo, migrations: migrations)
         let schema = try first("SELECT current_schema()::text") { $0.text(0) } ?? "public"
         let actual = try describeSchema(schema)
         let missing = expected.filter { !actual.contains($0) }.sorted()
@@ -120,6 +121,74 @@ extension PostgresConnection {
         }
         ExpectedSchemas.lock.withLock { ExpectedSchemas.objects[key] = objects }
         return objects
+    }
+
+    /// Two processes opening a new database must migrate it once. The lock is a session
+    /// advisory lock taken *before* the migrating transaction begins: a SERIALIZABLE
+    /// transaction's snapshot is taken at its first statement, so a lock taken inside it would
+    /// let the second migrator wait and then still see the database unmigrated. Keyed by the
+    /// application and the schema's name; released after the transaction (and by the server
+    /// if the session ends).
+    package func withMigrationLock<T>(_ body: () throws -> T) throws -> T {
+        let lock = "SELECT pg_advisory_lock(\(Schema.applicationID), hashtext(coalesce(current_schema(), '')))"
+        _ = try first(lock) { _ in true }
+        defer { _ = try? first("SELECT pg_advisory_unlock(\(Schema.applicationID), hashtext(coalesce(current_schema(), '')))") { _ in true } }
+        return try body()
+    }
+
+    /// The name of the schema the connection's `search_path` names first (`current_schema()`
+    /// is NULL while it does not exist), with `$user` taken as the session's user.
+    func searchPathSchema() throws -> String {
+        let path = try first("SELECT current_setting('search_path'), current_user::text") { ($0.text(0), $0.text(1)) } ?? ("", "")
+        var name = ""
+        var quoted = false
+        let characters = Array(path.0.drop { $0 == " " })
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if quoted {
+                if character == "\"" {
+                    if index + 1 < characters.count && characters[index + 1] == "\"" { name.append("\""); index += 1 } else { quoted = false }
+                } else {
+                    name.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                break
+            } else {
+                // PostgreSQL folds an unquoted identifier to lower case.
+                name.append(contentsOf: character.lowercased())
+            }
+            index += 1
+        }
+        while name.last == " " { name.removeLast() }
+        return name == "$user" ? path.1 : name
+    }
+
+    /// Makes sure the schema the connection works in exists: a PostgreSQL "database" of the
+    /// engine is a schema (docs/postgresql.md), named by the connection's `search_path`
+    /// (`options=-csearch_path=name`). With `create`, a missing one is created
+    /// (`CREATE SCHEMA IF NOT EXISTS`; another process creating it at the same instant is
+    /// fine); without, opening is refused `cannot_open`.
+    package func ensureSchema(create: Bool) throws {
+        if try first("SELECT current_schema() IS NOT NULL", map: { $0.bool(0) }) == true { return }
+        let name = try searchPathSchema()
+        guard !name.isEmpty else {
+            throw BillingError(.cannotOpen, "the PostgreSQL connection's search_path names no schema to work in")
+        }
+        guard create else {
+            throw BillingError(.cannotOpen, "the schema \"\(name)\" named by the connection's search_path does not exist (open with \"create\": true to create it)")
+        }
+        let quoted = "\"" + name.replacing("\"", with: "\"\"") + "\""
+        do {
+            try executeScript("CREATE SCHEMA IF NOT EXISTS \(quoted)")
+        } catch let error as BillingError where error.reason == Reason.constraintViolation.name {
+            // Created by another process between the check and the statement.
+        }
+        guard try first("SELECT current_schema() IS NOT NULL", map: { $0.bool(0) }) == true else {
+            throw BillingError(.cannotOpen, "the schema \"\(name)\" could not be made the connection's schema")
+        }
     }
 
     // MARK: The "file"

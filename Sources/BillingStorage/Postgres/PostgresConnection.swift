@@ -42,6 +42,7 @@ package final class PostgresConnection: Connection {
     package private(set) var reconnections = 0
     /// State the engine keeps with this connection (the host's audit key).
     package let session = ConnectionSession()
+    package var dialect: SQLDialect { .postgres }
     /// Whether row coverage's tracking is on (`trackChanges`, PostgresConnection+Coverage.swift):
     /// the session's TEMP table of touched keys exists, and is made again after a reconnection.
     var coverageInstalled = false

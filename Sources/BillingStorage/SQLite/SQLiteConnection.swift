@@ -15,6 +15,7 @@ final class SQLiteConnection: Connection {
     /// (`trackChanges`, SQLiteConnection+Coverage.swift).
     var coverageInstalled = false
     let session = ConnectionSession()
+    var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if allowed) the database at `path`; ":memory:" gives a private database.
     init(path: String, create: Bool, busyTimeoutMilliseconds: Int32) throws {
