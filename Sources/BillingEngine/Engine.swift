@@ -5,16 +5,19 @@ import BillingDomain
 import BillingDocuments
 import BillingStorage
 
-/// The facade of the library: one handle on one database (an SQLite file today, reached only
-/// through `Connection`), with its own clock.
+/// The facade of the library: one handle on one database (an SQLite file, or a PostgreSQL
+/// schema for a `postgresql://` path; reached only through `Connection`), with its own clock.
 ///
 /// A handle is safe to share across threads: its one connection and its clock live behind a
-/// lock. Several handles and several processes may open the same file; every write is one
-/// `BEGIN IMMEDIATE` transaction, so they queue on SQLite's busy timeout.
+/// lock. Several handles and several processes may open the same database; every write is one
+/// transaction: on SQLite `BEGIN IMMEDIATE`, so they queue on the busy timeout; on PostgreSQL
+/// SERIALIZABLE, run again when it fails to serialize — so an operation's body keeps nothing
+/// with the handle before its commit (`perform`).
 public final class Engine: @unchecked Sendable {
     let lock = Lock()
     let db: Connection
-    /// The database file this handle opened.
+    /// The database this handle opened: a file path, ":memory:", or a PostgreSQL connection
+    /// string.
     public let path: String
     private var clock: Clock
     /// The decoded configuration of a stored revision and, once built, its document tree.

@@ -77,8 +77,8 @@ package protocol Connection: AnyObject {
     func hasTable(_ name: String) throws -> Bool
 
     /// Refuses (`schema_damaged`, naming the differences) a database whose tables, columns,
-    /// indexes and triggers are not exactly what `migrations` (the scripts that build
-    /// `version`, in order) create.
+    /// indexes and triggers are not exactly what the first `version` scripts of `migrations`
+    /// create (`Migrator` passes the scripts that build `version`, `SchemaHistory`).
     func checkSchema(version: Int64, migrations: [String]) throws
 
     /// Runs `body` (the migration's write transaction) while no other connection migrates the

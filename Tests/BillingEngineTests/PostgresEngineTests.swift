@@ -131,6 +131,14 @@ struct PostgresEngineTests {
         let again = try engine.topUp(#"{"actor":"pay","account_id":"acme","amount_fen":500,"external_reference":"t2","idempotency_key":"k1"}"#)
         #expect(first == again)
 
+        // Exports: a server database has no file to put them beside; with a directory they run.
+        #expect(expectBillingError { try shop.export(#""kind":"ORDERS""#) }?.reason == "export_directory_required")
+        let directory = temporaryDatabasePath("exports")
+        _ = try engine.updateConfiguration(#"{"actor":"o","changes":{"export_directory":"\#(directory)"}}"#)
+        let export = text(try shop.export(#""kind":"ORDERS""#), "export", "export_id")
+        #expect(text(try shop.runExportToEnd(export), "export", "status") == "READY")
+        #expect(try shop.csv(export).contains(renewalOrder))
+
         // Events and the audit head.
         let page = try object(engine.listEvents(#"{"account_id":"acme","limit":1000}"#))
         let events = try objects(page["events"])

@@ -60,7 +60,7 @@ struct SimulationTests {
         let shop = try Shop(cash: 10_000_000, at: at(2024, 1, 10, 10))
         let ids = try (0..<12).map { _ in try shop.own() }
         _ = try shop.setPolicy(Array(ids.prefix(6)), "AUTO_RENEW")
-        let path = try shop.engine.lock.withLock { try shop.engine.db.first("PRAGMA database_list") { $0.text(2) } } ?? ""
+        let path = shop.engine.path
         var options = EngineOptions()
         options.clock = .manual(at(2024, 1, 10, 10))
         let engines = [shop.engine, try Engine(path: path, options: options), try Engine(path: path, options: options)]

@@ -30,8 +30,23 @@ func manualEngine(at instant: Int64 = january1st2024, path: String = temporaryDa
                   wrap: ((Connection) -> Connection)? = nil) throws -> Engine {
     var options = EngineOptions()
     options.clock = .manual(instant)
+    let path = enginesOnPostgres(path)
     guard let wrap else { return try Engine(path: path, options: options) }
     return Engine(path: path, connection: wrap(try Database.open(path: path, options: options)), options: options)
+}
+
+/// With `BILLING_TEST_ENGINES_ON_POSTGRES=1` (and the cluster's URL), the engines the tests
+/// open on a fresh temporary file open on a fresh PostgreSQL schema instead: a way to run the
+/// engine's whole suite on PostgreSQL by hand (tests of SQLite's file, backups and SQL are
+/// expected to fail there). Off by default.
+func enginesOnPostgres(_ path: String) -> String {
+    guard getenv("BILLING_TEST_ENGINES_ON_POSTGRES").map({ String(cString: $0) }) == "1", let url = postgresTestURL,
+          path.hasPrefix("/tmp/billing-test-") else { return path }
+    // One schema per file path, so that a test opening its file twice opens one database.
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    let schema = "suite_\(getpid())_\(hash)"
+    return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
 }
 
 /// Parses a response document.

@@ -108,8 +108,8 @@ extension Engine {
     /// operation would do): `run` performs that path in a write transaction (so that nothing
     /// changes between reading and rehearsing) that is then rolled back whole, never
     /// committed. Nothing it wrote is kept — no effect, event, audit row or idempotency
-    /// record, no identifier used up — and the work it queued for after a commit
-    /// (`afterCommit`) is dropped. A rollback that fails is an error (`rollback_failed`).
+    /// record, no identifier used up (on SQLite; PostgreSQL's sequences leave a gap) — and the
+    /// work it queued for after a commit (`afterCommit`) is dropped. A rollback that fails is an error (`rollback_failed`).
     func rehearse<Input, Output: ResponseDocument>(_ requestText: String?,
                          parse: (ObjectReader) throws -> Input,
                          run: (OperationContext, Input) throws -> Output) throws -> String {
