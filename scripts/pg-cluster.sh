@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster for the tests (issue 18): `start`, `stop`, `url`, `status`.
+# A throwaway PostgreSQL cluster for the tests (issue 18): `start`, `stop`, `restart`, `url`,
+# `status`, `psql`.
 #
 # Debian's `postgresql` package binaries (initdb, pg_ctl from the newest
 # /usr/lib/postgresql/*/bin) run a cluster whose data directory is build/pg/data and whose
@@ -13,7 +14,11 @@
 # mode-0700 directory, as `mktemp -d` makes) or the socket's path would be too long for a Unix
 # socket, the cluster lives in a private directory under /tmp instead, named in
 # build/pg/home. Every run starts a fresh cluster: `start` stops one still running and wipes
-# what an earlier one left. `stop` is idempotent (nothing running is not an error). The cluster is tuned for
+# what an earlier one left. `stop` is idempotent (nothing running is not an error). `restart`
+# is the fault of the fault test (stress/pg_fault.py): `pg_ctl restart -m immediate` kills
+# the server without a checkpoint, so every connection drops mid-statement, and starts it
+# again on the same data (crash recovery replays the WAL); the data stays. `psql ARGS…` runs
+# the cluster's own psql (the same version) as the caller. The cluster is tuned for
 # tests (fsync off): it survives a killed client or a restarted server, not a machine crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,10 +137,27 @@ stop() {
     fi
 }
 
+# The fault the fault test injects: an immediate shutdown (no checkpoint, every backend
+# killed, as a crashed server) and a start on the same data, waiting until it accepts
+# connections again.
+restart() {
+    local home
+    home=$(home_dir)
+    if ! running; then
+        echo "pg-cluster: not running; nothing to restart" >&2
+        exit 1
+    fi
+    as_owner "$bindir/pg_ctl" restart -D "$home/data" -m immediate -l "$home/server.log" -w -t 60 >/dev/null || {
+        echo "pg-cluster: the server did not come back:" >&2; tail -n 30 "$home/server.log" >&2; exit 1; }
+    echo "pg-cluster: restarted (immediate)" >&2
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    restart) restart ;;
+    psql) shift; exec "$bindir/psql" -X -q "$@" ;;
     url) url ;;
     status) if running; then echo "running: $(url)"; else echo "stopped"; exit 3; fi ;;
-    *) echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|restart|url|status|psql [ARGS…]" >&2; exit 2 ;;
 esac

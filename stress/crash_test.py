@@ -3,6 +3,12 @@
 
     python3 stress/crash_test.py                # CI: 40 rounds, about 30-40 s
     python3 stress/crash_test.py --rounds 500   # long (make stress)
+    python3 stress/crash_test.py --rounds 10 --database-url "$(scripts/pg-cluster.sh url)"
+
+With --database-url (a base postgresql:// URL) every database is a fresh schema of that
+PostgreSQL database instead of a file, and the read-only SQL checks go through psql; a
+killed client's transaction is rolled back by the server, and everything it was told had
+committed must be there. PostgreSQL has no integrity_check (6. is skipped there).
 
 Each round starts a child process (this script, mode "child") that opens a file-backed
 engine (synchronous FULL, manual clock) on the shared database and runs a random workload
@@ -279,11 +285,7 @@ def rnd_sample(items, count, seed):
 
 
 def remove_db(path):
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            os.remove(path + suffix)
-        except FileNotFoundError:
-            pass
+    stresslib.remove_database(path)
 
 
 class MainDatabase:
@@ -291,8 +293,8 @@ class MainDatabase:
     journaled keys. A new one starts every --rounds-per-db rounds, which keeps each file (and
     billing_verify, whose cost grows faster than the file) bounded in long runs."""
 
-    def __init__(self, workdir, generation):
-        self.path = os.path.join(workdir, f"crash-{generation}.sqlite")
+    def __init__(self, workdir, generation, url=None):
+        self.path = stresslib.database_path(workdir, f"crash-{generation}", url)
         self.journal = os.path.join(workdir, f"journal-{generation}.log")
         remove_db(self.path)
         if os.path.exists(self.journal):
@@ -322,10 +324,11 @@ def parent(args):
     workdir = args.workdir or tempfile.mkdtemp(prefix="billing-crash-")
     os.makedirs(workdir, exist_ok=True)
     print(f"crash_test: seed {seed}, {args.rounds} rounds, workdir {workdir}, "
-          f"library {os.environ['BILLING_LIBRARY']} ({stresslib.billing.version()})", flush=True)
+          f"library {os.environ['BILLING_LIBRARY']} ({stresslib.billing.version()}), "
+          f"{'PostgreSQL ' + args.database_url if args.database_url else 'SQLite files'}", flush=True)
 
     generation = 1
-    main_db = MainDatabase(workdir, generation)
+    main_db = MainDatabase(workdir, generation, args.database_url)
     passed = failed = 0
     journaled = 0
     by_operation = collections.Counter()
@@ -337,11 +340,11 @@ def parent(args):
             journaled += count
             by_operation.update(main_db.keys)
             generation += 1
-            main_db = MainDatabase(workdir, generation)
+            main_db = MainDatabase(workdir, generation, args.database_url)
         rnd = Round(number)
         fresh = args.fresh_every and number % args.fresh_every == 0
         if fresh:
-            path = os.path.join(workdir, f"fresh-{number}.sqlite")
+            path = stresslib.database_path(workdir, f"fresh-{number}", args.database_url)
             journal = os.path.join(workdir, f"fresh-{number}.journal")
             intents = os.path.join(workdir, f"fresh-{number}.intents")
             now = stresslib.START
@@ -425,6 +428,8 @@ def main():
     parser.add_argument("--rounds-per-db", type=int, default=50,
                         help="start a new shared database every N rounds (0: never)")
     parser.add_argument("--workdir", help="keep the files here (default: a temporary directory)")
+    parser.add_argument("--database-url", default=None,
+                        help="a base postgresql:// URL: each database is a fresh schema there")
     parser.add_argument("--keep", action="store_true", help="keep the files even when all passed")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--known-bugs", action="store_true",

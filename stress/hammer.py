@@ -3,6 +3,21 @@
 
     python3 stress/hammer.py                     # CI: 3 processes x 4 threads, 20 s
     python3 stress/hammer.py --seconds 120 -P 4 -T 6
+    python3 stress/hammer.py --database-url "$(scripts/pg-cluster.sh url)"     # on PostgreSQL
+    python3 stress/hammer.py --database-url "$(scripts/pg-cluster.sh url)" --restart-server-after 8
+
+With --database-url (a base postgresql:// URL) the database is a fresh schema of that
+PostgreSQL database instead of a file (the read-only SQL checks go through psql).
+
+--restart-server-after S is the fault test of issue 18: S seconds into the run the parent
+restarts the throwaway server (`scripts/pg-cluster.sh restart`: pg_ctl restart -m immediate,
+every connection dropped mid-statement). Calls in flight may then fail with
+BILLING_E_STORAGE or BILLING_E_BUSY, which must carry a reason (counted, not failures; any
+other error still is); and the checks below gain: "reconnected" (every thread had a success
+after its last such failure, so later calls reconnected by themselves) and the top-ups and
+acknowledged keys of calls whose outcome the failure left unknown may be in the ledger or not.
+Everything acknowledged must be there ("acknowledged": every key a worker was answered OK is
+in the idempotency table), and the other checks hold as without the fault.
 
 Each worker process opens one engine (file-backed, synchronous FULL, manual clock) shared by
 its threads. Every thread runs the random workload of stresslib.Workload (buys, pays,
@@ -38,8 +53,9 @@ worker that crashes or hangs is a failure. Afterwards the parent checks:
                  or periods, an unpaid one has none (stresslib.check_structure);
   top-ups        each reference is in the ledger once, and the references and amounts in the
                  ledger are exactly those of the successful top-ups the workers saw;
+  acknowledged   every key a worker was answered OK for is recorded in the database;
   ledger         ledger = balance for every account, through the API;
-  integrity      PRAGMA integrity_check.
+  integrity      PRAGMA integrity_check (SQLite only).
 
 By default the workload avoids the triggers of the known library bugs (README.md);
 --known-bugs runs them too.
@@ -54,6 +70,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -110,6 +127,11 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
     response_lock = threading.Lock()
     failures = []
     topups = []                 # (account, reference, amount, replayed) of successful top-ups
+    uncertain = []              # (account, reference, amount) of top-ups cut off by a fault
+    acknowledged = []           # keys answered OK
+    # thread -> [wall time of its last success, of its last transient failure]
+    last = {t: [0.0, 0.0] for t in range(args.threads)}
+    transients = collections.Counter()
     stats = collections.Counter()
     refusals = collections.Counter()
     messages = {}
@@ -131,8 +153,17 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
         with response_lock:
             return responses.get(key)
 
-    def make_done(thread_failures):
+    def make_on_transient(t):
+        def on_transient(key, function, request, exc):
+            last[t][1] = time.time()
+            if function == "billing_account_topup":
+                uncertain.append((request["account_id"], request["external_reference"], request["amount_fen"]))
+        return on_transient if args.restart_server_after is not None else None
+
+    def make_done(thread_failures, t):
         def done(key, operation, response):
+            last[t][0] = time.time()
+            acknowledged.append(key)
             if operation == "account.topup":
                 request_amount = response["topup"]["amount_fen"]
                 topups.append((response["topup"]["account_id"], response["topup"]["reference"],
@@ -158,8 +189,8 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
     def thread_main(t):
         rng = random.Random(seed * 1000 + t)
         workload = stresslib.Workload(engine, rng, f"p{index}t{t}", state, actor=f"p{index}t{t}",
-                                      clock=advance, done=make_done(failures),
-                                      known_bugs=args.known_bugs)
+                                      clock=advance, done=make_done(failures, t),
+                                      known_bugs=args.known_bugs, on_transient=make_on_transient(t))
         last_seed = time.monotonic()
         while time.monotonic() < deadline:
             try:
@@ -182,12 +213,25 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
                     last_seed = time.monotonic()
             except stresslib.LEGITIMATE as exc:  # from the reads of a seed or a release lookup
                 refusals[f"read:{type(exc).__name__}:{exc.reason}"] += 1
+            except stresslib.errors.StorageError as exc:  # a read cut off by the fault test
+                if args.restart_server_after is None or not exc.reason:
+                    raise_failure = True
+                else:
+                    raise_failure = False
+                    last[t][1] = time.time()
+                    transients[f"read:StorageError:{exc.reason}"] += 1
+                if raise_failure:
+                    failures.append(f"process {index} thread {t}: {type(exc).__name__}: {exc}\n"
+                                    + "".join(traceback.format_exc().splitlines(True)[-6:]))
+                    if len(failures) > 200:
+                        return
             except Exception as exc:  # noqa: BLE001 - every other error is a finding
                 failures.append(f"process {index} thread {t}: {type(exc).__name__}: {exc}\n"
                                 + "".join(traceback.format_exc().splitlines(True)[-6:]))
                 if len(failures) > 200:
                     return
         refusals.update(workload.refusals)
+        transients.update(workload.transients)
         for kind, message in workload.refusal_messages.items():
             messages.setdefault(kind, message)
         stats["calls"] += sum(workload.calls.values())
@@ -200,7 +244,9 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
     engine.close()
     with open(out_path, "w") as f:
         json.dump({"failures": failures, "responses": responses, "topups": topups,
-                   "stats": stats, "refusals": refusals, "messages": messages}, f)
+                   "stats": stats, "refusals": refusals, "messages": messages,
+                   "uncertain": uncertain, "acknowledged": acknowledged,
+                   "last": {str(t): v for t, v in last.items()}, "transients": transients}, f)
 
 
 def worker_entry(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
@@ -235,6 +281,11 @@ def main():
     parser.add_argument("--busy-timeout-ms", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--workdir", help="keep the files here (default: a temporary directory)")
+    parser.add_argument("--database-url", default=None,
+                        help="a base postgresql:// URL: the database is a fresh schema there")
+    parser.add_argument("--restart-server-after", type=float, default=None, metavar="SECONDS",
+                        help="restart the throwaway PostgreSQL server (scripts/pg-cluster.sh "
+                             "restart) this long into the run; needs --database-url")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--known-bugs", action="store_true",
                         help="also run the triggers of the known library bugs (README.md): "
@@ -244,13 +295,14 @@ def main():
     seed = args.seed if args.seed is not None else random.randrange(2 ** 32)
     workdir = args.workdir or tempfile.mkdtemp(prefix="billing-hammer-")
     os.makedirs(workdir, exist_ok=True)
-    db_path = os.path.join(workdir, "hammer.sqlite")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db_path + suffix):
-            os.remove(db_path + suffix)
+    if args.restart_server_after is not None and not args.database_url:
+        parser.error("--restart-server-after restarts the PostgreSQL server of --database-url")
+    db_path = stresslib.database_path(workdir, "hammer", args.database_url)
+    stresslib.remove_database(db_path)
     accounts = [f"h{i}" for i in range(1, args.accounts + 1)]
     print(f"hammer: seed {seed}, {args.processes} processes x {args.threads} threads, "
-          f"{args.seconds:g} s, workdir {workdir}, library {os.environ['BILLING_LIBRARY']}", flush=True)
+          f"{args.seconds:g} s, workdir {workdir}, library {os.environ['BILLING_LIBRARY']}, "
+          f"{'PostgreSQL ' + db_path if args.database_url else 'SQLite ' + db_path}", flush=True)
 
     with stresslib.open_engine(db_path, START) as engine:
         stresslib.setup_world(engine, accounts)
@@ -268,6 +320,11 @@ def main():
                             args=(index, args, db_path, accounts, shared_clock, out, seed + index, epoch))
         p.start()
         processes.append((p, out))
+    restart = {}
+    restarter = None
+    if args.restart_server_after is not None:
+        restarter = threading.Thread(target=restart_server, args=(args.restart_server_after, restart))
+        restarter.start()
     checks = Checks()
     worker_failures = []
     results = []
@@ -288,6 +345,8 @@ def main():
         else:
             worker_failures.append(f"worker {index} wrote no results")
     elapsed = time.monotonic() - started
+    if restarter is not None:
+        restarter.join()
 
     stats = collections.Counter()
     refusals = collections.Counter()
@@ -305,6 +364,21 @@ def main():
           f"{sum(v for k, v in refusals.items() if ':Busy:' in k)}); most common: "
           + ", ".join(f"{k} {v}" for k, v in refusals.most_common(6)), flush=True)
 
+    if restarter is not None:
+        transients = collections.Counter()
+        for result in results:
+            transients.update(result["transients"])
+        print(f"hammer: server restarted {restart.get('outcome', 'never')} "
+              f"({restart.get('seconds', 0):.1f} s down); calls cut off by it: {sum(transients.values())}: "
+              + ", ".join(f"{k} {v}" for k, v in transients.most_common(8)), flush=True)
+        fault = [] if restart.get("outcome") == "ok" else [f"the restart failed: {restart.get('error')}"]
+        # Later calls reconnect by themselves: every thread succeeded after its last failure.
+        for index, result in enumerate(results):
+            for t, (success, failure) in result["last"].items():
+                if failure and success <= failure:
+                    fault.append(f"worker {index} thread {t}: no success after its last storage "
+                                 f"failure (never reconnected?)")
+        checks.add("reconnected", fault)
     checks.add("workers", worker_failures)
     # Legitimate codes with a reason that names no business rule (stresslib.SUSPICIOUS_REASONS).
     checks.add("refusal reasons", [f"{kind} x{refusals[kind]}: {messages.get(kind, '')}"
@@ -334,6 +408,7 @@ def main():
             checks.add("paid once", stresslib.check_structure(db))
             ledger_failures, ledger_topups = stresslib.check_ledgers_through_api(engine, accounts)
             checks.add("top-ups", topups_match(results, seeds, ledger_topups))
+            checks.add("acknowledged", acknowledged_present(db, results))
             checks.add("ledger", ledger_failures)
             checks.add("integrity", stresslib.integrity(db))
         finally:
@@ -347,6 +422,24 @@ def main():
         print(f"hammer: files kept in {workdir}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def restart_server(delay, outcome):
+    """The fault test's fault: restarts the throwaway server `delay` seconds from now."""
+    time.sleep(delay)
+    began = time.monotonic()
+    script = os.path.join(stresslib.REPO, "scripts", "pg-cluster.sh")
+    done = subprocess.run([script, "restart"], capture_output=True, text=True, timeout=120)
+    outcome["seconds"] = time.monotonic() - began
+    outcome["outcome"] = "ok" if done.returncode == 0 else "failed"
+    outcome["error"] = done.stderr.strip()[-500:]
+
+
+def acknowledged_present(db, results):
+    """Every key a worker was answered OK for is recorded: nothing acknowledged was lost."""
+    stored = {key for (key,) in db.execute("SELECT key FROM idempotency")}
+    missing = sorted({key for result in results for key in result["acknowledged"]} - stored)
+    return [f"{len(missing)} acknowledged keys are not in the database, first: {missing[:10]}"] if missing else []
 
 
 def orders_per_key(db):
@@ -379,6 +472,12 @@ def topups_match(results, seeds, ledger_topups):
                 failures.append(f"top-up {reference} of {account} answered with amounts "
                                 f"{seen[(account, reference)]} and {amount}")
     ledger = {(a, ref): amount for a, refs in ledger_topups.items() for ref, amount in refs.items()}
+    # A top-up cut off by a fault (its commit's outcome unknown to the caller) may have
+    # committed: in the ledger with its amount, or not at all.
+    for result in results:
+        for account, reference, amount in result.get("uncertain", []):
+            if (account, reference) not in seen and ledger.get((account, reference)) == amount:
+                seen[(account, reference)] = amount
     for key in sorted(set(seen) | set(ledger)):
         if seen.get(key) != ledger.get(key):
             failures.append(f"top-up {key[1]} of {key[0]}: workers saw {seen.get(key)}, "

@@ -1,7 +1,7 @@
 /*
  * billing_test_support.h — what the C tests (examples/c), the benchmarks (bench/) and the fuzz
  * harnesses (fuzz/) share, so that none of them keeps a copy of its own: business time,
- * database files, printf-style requests, reading the engine's compact JSON, paging through a
+ * where a database lives (a file, or a PostgreSQL schema), printf-style requests, reading the engine's compact JSON, paging through a
  * list, finding events, and the set-up every scenario repeats (an account with cash, a
  * product, a purchase provisioned, billing_verify).
  *
@@ -56,10 +56,68 @@ static inline int64_t support_at(int y, int m, int d, int hour, int minute, int 
     return support_days_from_civil(y, m, d) * 86400 + (int64_t)hour * 3600 + minute * 60 + second - 8 * 3600;
 }
 
+/* ---- Databases ------------------------------------------------------------------------------
+ * One suite, two backends. Without BILLING_TEST_DATABASE_URL a test's database is an SQLite
+ * file in its scratch directory. With it (`make test-pg` sets it to the throwaway cluster's
+ * base URL, scripts/pg-cluster.sh url) every database is a fresh schema of that PostgreSQL
+ * database: the URL names it as its search_path and billing_engine_open creates it (create is
+ * true by default). Schemas are left behind: the cluster is thrown away after the run. A check
+ * about SQLite files by nature runs only under support_sqlite_only("why"). */
+
+/* The base URL of the PostgreSQL database the tests run on, or NULL for SQLite files. */
+static inline const char *support_database_url(void) {
+    const char *url = getenv("BILLING_TEST_DATABASE_URL");
+    return url && *url ? url : NULL;
+}
+
+static inline int support_is_url(const char *path) {
+    return path && (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
+
+/* Writes where a new database named `name` lives into buffer: `directory`/`name`.sqlite, or
+   the URL of a schema no other database of this run uses (the name, the process id, the
+   time and a counter; letters, digits and _ only). Returns buffer, or NULL when it does not
+   fit (buffer then holds ""). */
+static inline const char *support_database(char *buffer, size_t size, const char *directory, const char *name) {
+    static unsigned counter;
+    const char *url = support_database_url();
+    int written;
+    if (!url) {
+        written = snprintf(buffer, size, "%s/%s.sqlite", directory, name);
+    } else {
+        char word[25];
+        size_t n = 0;
+        for (const char *c = name; *c && n < sizeof word - 1; c++) {
+            char ch = *c;
+            if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+            word[n++] = ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) ? ch : '_';
+        }
+        word[n] = '\0';
+        written = snprintf(buffer, size, "%s%coptions=-csearch_path%%3Dc%ld_%ld_%u_%s", url,
+                           strchr(url, '?') ? '&' : '?', (long)getpid(), (long)(time(NULL) % 100000), ++counter, word);
+    }
+    if (written < 0 || (size_t)written >= size) {
+        if (size) buffer[0] = '\0';
+        return NULL;
+    }
+    return buffer;
+}
+
+/* Whether a check that is about SQLite files by nature (backups by VACUUM INTO, file bytes,
+   foreign files) runs: 1 on SQLite; on PostgreSQL 0, after printing that it is skipped and why. */
+static inline int support_sqlite_only(const char *why) {
+    if (!support_database_url()) return 1;
+    printf("skipped on PostgreSQL (SQLite only): %s\n", why);
+    fflush(stdout);
+    return 0;
+}
+
 /* ---- Files -------------------------------------------------------------------------------- */
 
-/* Removes a database file and the files SQLite keeps beside it. */
+/* Removes a database file and the files SQLite keeps beside it (nothing for a PostgreSQL URL:
+   its schema goes with the throwaway cluster). */
 static inline void support_remove_database(const char *path) {
+    if (support_is_url(path)) return;
     static const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
     char name[4200];
     for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {

@@ -642,7 +642,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/test_accounts.sqlite", argv[1]);
+    support_database(path, sizeof path, argv[1], "test_accounts");
     if (!open_fixture(path, START)) return check_summary();
 
     test_account_put_get();

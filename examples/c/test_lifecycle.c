@@ -28,7 +28,9 @@ static int failures_before; /* check_failures when the scenario started */
 /* Opens a fresh file for a scenario with a manual clock at `start`. */
 static int begin_scenario(const char *name, int64_t start) {
     failures_before = check_failures;
-    snprintf(path, sizeof path, "%s/test_lifecycle_%s.sqlite", scratch, name);
+    char file[96];
+    snprintf(file, sizeof file, "test_lifecycle_%s", name);
+    support_database(path, sizeof path, scratch, file);
     return open_fixture(path, start);
 }
 

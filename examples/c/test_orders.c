@@ -709,7 +709,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/test_orders.sqlite", argv[1]);
+    support_database(path, sizeof path, argv[1], "test_orders");
     if (!open_fixture(path, START)) return check_summary();
 
     set_up_catalog();

@@ -43,7 +43,14 @@ enum { CHILDREN = 4, WRITES = 50, TOTAL = CHILDREN * WRITES, RACE_ROUNDS = 100 }
 
 static char path[PATH_MAX];
 
-static void remove_database(void) { support_remove_database(path); }
+static const char *scratch; /* argv[1] */
+
+/* Removes the database so that the next open creates it anew: the file, or on PostgreSQL
+   (where nothing is removed) a fresh schema named in `path` from now on. */
+static void remove_database(void) {
+    support_remove_database(path);
+    if (support_database_url()) support_database(path, sizeof path, scratch, "test_processes");
+}
 
 /* The value a child's write sets: one no other write uses, so every write is a change. */
 static int write_value(int child, int write) { return 1000000 + child * 1000 + write; }
@@ -543,7 +550,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCRATCH_DIRECTORY\n", argv[0]);
         return 2;
     }
-    snprintf(path, sizeof path, "%s/test_processes.sqlite", argv[1]);
+    scratch = argv[1];
+    support_database(path, sizeof path, scratch, "test_processes");
 
     test_racing_first_open();
     test_concurrent_writers();

@@ -89,13 +89,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCRATCH_DIRECTORY\n", argv[0]);
         return 2;
     }
-    char path[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
-    snprintf(path, sizeof path, "%s/test_threads.sqlite", argv[1]);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    snprintf(shm, sizeof shm, "%s-shm", path);
-    unlink(path);
-    unlink(wal);
-    unlink(shm);
+    char path[PATH_MAX];
+    support_database(path, sizeof path, argv[1], "test_threads");
+    support_remove_database(path);
 
     if (!CHECK_OK(billing_engine_open(path, NULL, &engine))) return check_summary();
 
@@ -124,10 +120,6 @@ int main(int argc, char **argv) {
 
     billing_engine_close(engine);
     int status = check_summary();
-    if (status == 0) {
-        unlink(path);
-        unlink(wal);
-        unlink(shm);
-    }
+    if (status == 0) support_remove_database(path);
     return status;
 }

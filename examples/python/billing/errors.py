@@ -25,6 +25,12 @@ class BillingError(Exception):
         self.message = message
         super().__init__(f"{message or status_string(code)} [{reason or 'no reason'}; code {code}]")
 
+    def __reduce__(self):  # type: ignore[override]
+        # Pickled with the constructor's arguments, not the formatted text: an error raised in
+        # a multiprocessing worker must reach the parent as the same error (unpickling from
+        # the text alone failed, and a Pool then hung instead of raising).
+        return (type(self), (self.code, self.reason, self.message))
+
 
 class InvalidArgument(BillingError):
     code = 1

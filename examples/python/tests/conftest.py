@@ -1,6 +1,14 @@
 """Shared fixtures. `make test` runs the suite against the package installed in a venv
 (build/venv); without an installed package it falls back to the source tree, so the suite
-also runs straight from a checkout. BILLING_LIBRARY selects the library under test."""
+also runs straight from a checkout. BILLING_LIBRARY selects the library under test.
+
+One suite, two backends: with BILLING_TEST_DATABASE_URL set (a base postgresql:// URL,
+as `make test-pg` sets it) every database a test makes through `db_path` or
+helpers.new_database is a fresh PostgreSQL schema instead of an SQLite file. A test that is
+about SQLite files by nature (backups by VACUUM INTO, damaged or foreign files, the file's
+geometry, WAL, file permissions, rows edited with the sqlite3 module) says so once with
+`@pytest.mark.sqlite_only("why")` (or `pytestmark` for a module), and is skipped on
+PostgreSQL with that reason; everything else runs on both."""
 
 import os
 import sys
@@ -12,12 +20,31 @@ try:
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import billing  # noqa: E402  (needs the path set above)
-from helpers import FAST_HASHING, START  # noqa: E402
+from helpers import FAST_HASHING, ON_POSTGRES, START, new_database  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test is about SQLite files by nature; skipped, with "
+                   "the reason, when BILLING_TEST_DATABASE_URL selects PostgreSQL")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: sqlite_only needs a reason")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
 
 @pytest.fixture
 def db_path(tmp_path):
-    return str(tmp_path / "billing.sqlite")
+    """A new database: an SQLite file in tmp_path, or a fresh PostgreSQL schema's URL."""
+    return new_database(tmp_path)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ refund quote readers of test_refunds, the renewal world of test_renewals)."""
 import collections
 import datetime
 import hashlib
+import itertools
+import os
+import re
 
 from billing import errors
 
@@ -45,6 +48,93 @@ def account_event_count(engine, account_id):
 def at(y, m, d, h=0, mi=0, s=0):
     """Unix seconds of a business time (+08:00)."""
     return int(datetime.datetime(y, m, d, h, mi, s, tzinfo=BUSINESS_TZ).timestamp())
+
+
+# -- Where a test's database lives -----------------------------------------------------------
+# Without BILLING_TEST_DATABASE_URL a database is an SQLite file in the test's temporary
+# directory. With it (`make test-pg` sets it to the throwaway cluster's base URL,
+# scripts/pg-cluster.sh url) every database is a fresh PostgreSQL schema of that database: the
+# engine names its database by the URL's search_path and creates the schema (create=true),
+# so tests stay independent of each other without a cluster or a database per test. The
+# schemas are left behind: the cluster is thrown away at the end of the run.
+
+DATABASE_URL = os.environ.get("BILLING_TEST_DATABASE_URL") or None
+ON_POSTGRES = DATABASE_URL is not None
+
+_schemas = itertools.count(1)
+
+
+def schema_url(base, schema):
+    """`base` (a postgresql:// URL) naming `schema` as its search_path: the form
+    billing_engine_open takes for a database inside a PostgreSQL database."""
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def new_database(directory, name="billing"):
+    """A path for a new database: `directory`/`name`.sqlite, or under BILLING_TEST_DATABASE_URL
+    the URL of a schema no other test uses (unique per process, name and call)."""
+    if not ON_POSTGRES:
+        return str(directory / f"{name}.sqlite") if hasattr(directory, "joinpath") \
+            else os.path.join(directory, f"{name}.sqlite")
+    word = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:24] or "db"
+    return schema_url(DATABASE_URL, f"t{os.getpid()}_{next(_schemas)}_{word}")
+
+
+def _psql():
+    """The psql of the newest Debian PostgreSQL (the cluster's own), else the one on PATH."""
+    import glob
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
+                   key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    return found[-1] if found else "psql"
+
+
+def sql_rows(path, query):
+    """The rows of one read-only query on a database made by new_database, as tuples, read
+    outside the library: the sqlite3 module for a file, psql for a PostgreSQL URL (the row set
+    comes back as JSON, so integers stay integers and NULL is None). For checks only."""
+    if not str(path).startswith(("postgresql://", "postgres://")):
+        import sqlite3
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            return [tuple(row) for row in db.execute(query)]
+        finally:
+            db.close()
+    import json
+    import subprocess
+    wrapped = f"SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM ({query}) q"
+    result = subprocess.run([_psql(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                             "-c", "SET default_transaction_read_only = on", "-c", wrapped, path],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql failed ({result.returncode}): {result.stderr.strip()}")
+    rows = json.loads(result.stdout, object_pairs_hook=lambda pairs: tuple(v for _, v in pairs))
+    return list(rows)
+
+
+def sql_text(value):
+    """A text literal for a statement of sql_execute (both dialects quote alike)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_execute(path, *statements):
+    """Runs statements in one transaction outside the library (an attacker's or an operator's
+    write): the sqlite3 module for a file, psql for a PostgreSQL URL."""
+    if not str(path).startswith(("postgresql://", "postgres://")):
+        import sqlite3
+        db = sqlite3.connect(path)
+        with db:
+            for statement in statements:
+                db.execute(statement)
+        db.close()
+        return
+    import subprocess
+    command = [_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1"]
+    for statement in statements:
+        command += ["-c", statement]
+    result = subprocess.run(command + [path], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql failed ({result.returncode}): {result.stderr.strip()}")
 
 
 # -- Shared set-up and checks ---------------------------------------------------------------

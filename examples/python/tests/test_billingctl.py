@@ -12,7 +12,7 @@ import time
 import pytest
 
 import billing
-from helpers import DAY, START
+from helpers import DAY, START, new_database, sql_execute
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BILLINGCTL = os.environ.get("BILLINGCTL") or os.path.normpath(
@@ -89,6 +89,7 @@ def test_usage_error_as_json(db_path, engine):
     assert run_json("events", "tail", "--follow", db=db_path, check=2)["error"]["reason"] == "usage_error"
 
 
+@pytest.mark.sqlite_only("a missing file is never created")
 def test_no_database(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "BILLING_DB"}
     assert run("verify", env=env).returncode == 2
@@ -101,6 +102,7 @@ def test_no_database(tmp_path):
     assert run("verify", env=env).returncode == 15
 
 
+@pytest.mark.sqlite_only("a foreign SQLite file")
 def test_not_a_billing_file(tmp_path):
     other = tmp_path / "other.sqlite"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
@@ -165,16 +167,14 @@ def test_verify(shop, db_path):
     assert document["result"]["ok"] is True and document["result"]["breaches"] == []
     assert run("verify", db=db_path, check=0).stdout == "verify: ok\n"
     # A balance changed behind the library's back is a breach: exit 1, each one printed.
-    connection = sqlite3.connect(db_path)
-    connection.execute("UPDATE accounts SET cash_balance = cash_balance + 1 WHERE id = 'acme'")
-    connection.commit()
-    connection.close()
+    sql_execute(db_path, "UPDATE accounts SET cash_balance = cash_balance + 1 WHERE id = 'acme'")
     document = run_json("verify", db=db_path, check=1)
     assert any(b["check"] == "cash_ledger" and b["subject"] == "acme" for b in document["result"]["breaches"])
     text = run("verify", db=db_path, check=1).stdout
     assert "breach cash_ledger acme:" in text and "breaches" in text.splitlines()[-1]
 
 
+@pytest.mark.sqlite_only("the older copy is a backup file")
 def test_verify_with_a_kept_audit_head_finds_a_cut_chain(shop, db_path, tmp_path):
     """`audit-head` prints the chain's head for the host to keep elsewhere; `verify --audit-head
     FILE` checks the chain against it, so a file whose chain lost its last rows (here an older
@@ -235,6 +235,7 @@ def test_verify_audit_head_file_errors(shop, db_path, tmp_path):
 
 # ---- backup -------------------------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("a backup is VACUUM INTO a file (pg_dump on PostgreSQL)")
 def test_backup(shop, db_path, tmp_path):
     destination = tmp_path / "copy.sqlite"
     document = run_json("backup", destination, db=db_path)
@@ -365,7 +366,7 @@ def test_config_get_and_set(engine, db_path):
 
 def test_audit_key_from_the_environment(tmp_path):
     """A keyed file: billingctl writes only with the key in BILLING_AUDIT_KEY."""
-    path = str(tmp_path / "keyed.sqlite")
+    path = new_database(tmp_path, "keyed")
     key = "5a" * 32
     with billing.Engine(path, audit_key=key) as engine:
         engine.account_put("kyc", "a1", type="PERSONAL")
@@ -454,6 +455,7 @@ def test_json_covers_early_errors(db_path, engine, arguments, words):
     assert words in result.stderr.decode("utf-8")  # the message also goes to standard error
 
 
+@pytest.mark.sqlite_only("a missing file")
 def test_json_covers_open_failures(tmp_path):
     result = run_raw("--json", "events", "tail", db=str(tmp_path / "missing.sqlite"))
     document = one_document(result.stdout)
@@ -545,6 +547,7 @@ def test_events_tail_follow_retries_a_busy_database(shop, db_path, tmp_path, bus
     assert result.returncode == 16 and len(result.stdout.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only("SQLite's exclusive locking mode")
 def test_events_tail_follow_waits_for_a_locked_file(tmp_path):
     """A file held in SQLite's exclusive locking mode refuses every other connection, at open
     too: a follower started meanwhile waits instead of exiting 16."""
@@ -688,6 +691,7 @@ def test_cursor_file_that_holds_no_cursor(shop, db_path, tmp_path):
 
 # 8. backup never overwrites, and says so.
 
+@pytest.mark.sqlite_only("a backup is VACUUM INTO a file (pg_dump on PostgreSQL)")
 def test_backup_never_overwrites_and_says_so(shop, db_path, tmp_path):
     text = run("backup", "--help", check=0).stdout
     assert "never overwrites" in text and "left exactly as it was" in text and "13" in text

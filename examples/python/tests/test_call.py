@@ -11,6 +11,7 @@ import pytest
 
 import billing
 from billing import _native, errors
+from helpers import ON_POSTGRES
 
 
 def call(engine, function, request=None):
@@ -79,6 +80,7 @@ def test_document_read_on_another_thread(engine):
 
 # ---- backup ------------------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("a backup is VACUUM INTO a file (pg_dump on PostgreSQL)")
 def test_backup_is_a_consistent_copy(engine, tmp_path):
     engine.account_put("kyc", "acme", type="ENTERPRISE")
     engine.topup("payments", "acme", amount_fen=500, external_reference="t-1")
@@ -98,6 +100,7 @@ def test_backup_is_a_consistent_copy(engine, tmp_path):
         assert copy.account_get("acme")["account"]["cash_balance_fen"] == 500
 
 
+@pytest.mark.sqlite_only("a backup is VACUUM INTO a file (pg_dump on PostgreSQL)")
 def test_backup_never_overwrites(engine, tmp_path):
     existing = tmp_path / "existing.sqlite"
     existing.write_bytes(b"")
@@ -116,6 +119,15 @@ def test_backup_never_overwrites(engine, tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only: the backup of an SQLite file is tested above")
+def test_backup_on_postgresql_is_refused_for_pg_dump(engine, tmp_path):
+    with pytest.raises(errors.Refused) as raised:
+        engine.backup(tmp_path / "copy.sqlite")
+    assert raised.value.reason == "backup_needs_pg_dump" and raised.value.message
+    assert not (tmp_path / "copy.sqlite").exists()
+
+
+@pytest.mark.sqlite_only("a backup is VACUUM INTO a file, read held with the sqlite3 module")
 def test_backup_while_another_connection_holds_a_read(engine, db_path, tmp_path):
     """Online: a reader in the middle of a transaction on the file does not stop the copy,
     and a write committed by another handle before the backup is in it."""

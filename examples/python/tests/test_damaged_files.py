@@ -16,6 +16,8 @@ import billing
 from billing import errors
 from helpers import START, digest
 
+pytestmark = pytest.mark.sqlite_only("damaged and hostile SQLite files, edited with the sqlite3 module")
+
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -42,6 +43,16 @@ def test_error_classes(code, cls):
     error = errors.error_from_code(code, "some_reason", "some message")
     assert type(error) is cls and isinstance(error, errors.BillingError)
     assert (error.code, error.reason, error.message) == (code, "some_reason", "some message")
+
+
+@pytest.mark.parametrize("code", range(1, 10))
+def test_errors_survive_pickling(code):
+    """An error raised in a multiprocessing worker reaches the parent as the same error (a
+    Pool whose result could not be unpickled hung instead of raising)."""
+    error = errors.error_from_code(code, "some_reason", "some message (retry_after 5)")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert (again.code, again.reason, again.message) == (error.code, error.reason, error.message)
 
 
 def test_unknown_code_maps_to_base_class():
@@ -117,6 +128,7 @@ def test_bad_options(db_path, options):
     assert info.value.reason and info.value.message
 
 
+@pytest.mark.sqlite_only("a missing file stays missing")
 def test_create_false_on_missing_file(tmp_path):
     with pytest.raises(errors.StorageError):
         billing.Engine(str(tmp_path / "missing.sqlite"), create=False)

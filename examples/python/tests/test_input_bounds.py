@@ -1,13 +1,13 @@
 """Input the engine cannot keep or should not echo: numbers beyond 64 bits in free-form
 fields, huge names quoted back in messages, and password-hash costs below the floors."""
 
-import sqlite3
+import json
 
 import pytest
 
 import billing
 from billing import errors
-from helpers import snapshot
+from helpers import snapshot, sql_execute, sql_rows, sql_text
 
 
 def product(**fields):
@@ -74,11 +74,9 @@ def test_costs_stored_below_the_floors_rise_to_them(db_path):
     with billing.Engine(db_path) as engine:
         engine.update_config({"password_hash_ops_limit": 1, "password_hash_memory_bytes": 64 * 1024 * 1024}, actor="ops")
     # A configuration an older library stored with its lowest costs.
-    db = sqlite3.connect(db_path)
-    with db:
-        db.execute("""UPDATE config SET document = json_set(document, '$.password_hash_memory_bytes', 8192),
-                      revision = revision + 1""")
-    db.close()
+    ((document,),) = sql_rows(db_path, "SELECT document FROM config")
+    stored = dict(json.loads(document), password_hash_memory_bytes=8192)
+    sql_execute(db_path, f"UPDATE config SET document = {sql_text(json.dumps(stored))}, revision = revision + 1")
     with billing.Engine(db_path) as engine:
         configuration = engine.config()
         assert configuration["password_hash_ops_limit"] == 1

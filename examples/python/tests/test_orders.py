@@ -9,7 +9,6 @@ import collections
 import multiprocessing
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, M1, START, account, assert_verified, refused, snapshot, order as get
+from helpers import DAY, M1, START, account, assert_verified, refused, snapshot, sql_execute, sql_text, order as get
 
 M3 = {"unit": "MONTH", "count": 3}
 Y1 = {"unit": "YEAR", "count": 1}
@@ -460,12 +459,7 @@ def test_order_details_refuse_payments_too_large_to_add_up(shop, db_path):
     engine = shop
     order = engine.order_create("buyer", "a1", [item("ecs-1", quantity=2)], auto_pay=True)["order"]
     assert len(order["resources"]) == 2
-    db = sqlite3.connect(db_path)
-    try:
-        with db:
-            db.execute("UPDATE resource_funding SET amount = ? WHERE order_id = ?", (2 ** 62, order["order_id"]))
-    finally:
-        db.close()
+    sql_execute(db_path, f"UPDATE resource_funding SET amount = {2 ** 62} WHERE order_id = {sql_text(order['order_id'])}")
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
         import billing
         from billing import errors

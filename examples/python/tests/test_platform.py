@@ -6,14 +6,13 @@ Every test uses `fast_engine`, which sets the cheapest argon2id costs first.
 
 import json
 import re
-import sqlite3
 import threading
 
 import pytest
 
 import billing
 from billing import errors
-from helpers import DAY, START, audit_count, event_count, snapshot, put_account as put
+from helpers import DAY, START, audit_count, event_count, snapshot, sql_execute, sql_rows, sql_text, put_account as put
 
 PASSWORD = "Correct-Horse-9"
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -369,11 +368,9 @@ def test_throttle_rows_are_forgotten_and_purged(engine1, db_path):
         for _ in range(5):
             login_error(engine, f"stranger{number}", "bad-Password-1")
     login_error(engine, "alice", "bad-Password-1")
-    with sqlite3.connect(db_path) as db:
-        assert db.execute("SELECT count(*) FROM login_throttles").fetchone() == (26,)
-        # Identifiers are kept only as digests.
-        assert all(re.fullmatch(r"[0-9a-f]{64}", key) for (key,) in db.execute("SELECT key FROM login_throttles"))
-    db.close()
+    assert sql_rows(db_path, "SELECT count(*) FROM login_throttles") == [(26,)]
+    # Identifiers are kept only as digests.
+    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for (key,) in sql_rows(db_path, "SELECT key FROM login_throttles"))
     assert engine.scheduler_run("cron")["login_throttles_purged"] == 0
     engine.advance_clock(30 + 3600 - 1)
     assert engine.scheduler_run("cron")["login_throttles_purged"] == 1  # alice's, which had no wait
@@ -384,9 +381,7 @@ def test_throttle_rows_are_forgotten_and_purged(engine1, db_path):
     assert first["login_throttles_purged"] == 10 and first["has_more"] is True
     rest = engine.scheduler_run("cron")
     assert rest["login_throttles_purged"] == 14 and rest["has_more"] is False
-    with sqlite3.connect(db_path) as db:
-        assert db.execute("SELECT count(*) FROM login_throttles").fetchone() == (1,)
-    db.close()
+    assert sql_rows(db_path, "SELECT count(*) FROM login_throttles") == [(1,)]
 
 
 def test_throttle_configuration_replaces_the_lock(engine1, db_path):
@@ -405,15 +400,13 @@ def test_throttle_configuration_replaces_the_lock(engine1, db_path):
             engine.update_config({key: value}, "ops")
         assert info.value.reason == "out_of_range", key
     # A configuration stored by 0.1.0 is read under the new names.
-    with sqlite3.connect(db_path) as db:
-        (document,) = db.execute("SELECT document FROM config WHERE id = 1").fetchone()
-        stored = json.loads(document)
-        for key in list(stored):
-            if key.startswith("login_"):
-                del stored[key]
-        stored.update(login_max_failures=3, login_lockout_seconds=600)
-        db.execute("UPDATE config SET document = ?, revision = revision + 1 WHERE id = 1", (json.dumps(stored),))
-    db.close()
+    ((document,),) = sql_rows(db_path, "SELECT document FROM config WHERE id = 1")
+    stored = json.loads(document)
+    for key in list(stored):
+        if key.startswith("login_"):
+            del stored[key]
+    stored.update(login_max_failures=3, login_lockout_seconds=600)
+    sql_execute(db_path, f"UPDATE config SET document = {sql_text(json.dumps(stored))}, revision = revision + 1 WHERE id = 1")
     with billing.Engine(db_path, clock="manual", now=START) as reopened:
         configuration = reopened.config()
         assert configuration["login_throttle_after_failures"] == 3
@@ -550,6 +543,7 @@ def test_reset_complete_replay_returns_the_first_response(engine1):
 
 # -- secrets at rest ------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("scans the bytes of the database file and its WAL")
 def test_neither_passwords_nor_tokens_are_stored(engine1, db_path):
     engine = engine1
     platform_id = apply(engine)

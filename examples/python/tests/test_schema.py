@@ -9,6 +9,8 @@ import billing
 from billing import errors
 from helpers import digest
 
+pytestmark = pytest.mark.sqlite_only("foreign and garbage SQLite files, user_version edited with the sqlite3 module")
+
 
 def refuse_untouched(path, reason=None):
     before = digest(path)
