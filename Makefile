@@ -177,7 +177,7 @@ bench: build
 # throughput run (with SQLite for contrast), on a throwaway cluster started here and stopped
 # however the run ends (never part of `make test`). Small counts: about two minutes.
 # PG_ARGS="WRITES OPENS BUYS SECONDS" (bench/bench_pg.c); summary in build/bench/summary-pg.tsv.
-PG_ARGS ?= 300 40 150 4
+PG_ARGS ?= 500 40 200 5
 bench-pg: build
 	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/summary-pg.tsv
 	@trap 'scripts/pg-cluster.sh stop' EXIT; scripts/pg-cluster.sh start && \

@@ -11,7 +11,8 @@
  * BEGIN ISOLATION LEVEL SERIALIZABLE … COMMIT, the library's transactions.
  *
  * (1) write: one idempotent configuration change with event and audit row
- *     (billing_config_update with a new key each time; baseline: bench_write.c's statements).
+ *     (billing_config_update with a new key each time; baseline: bench_write.c's statements, with the key's scope
+ *     the library's idempotency table now has).
  * (2) open:  open + close of an existing database (billing_engine_open/close; baseline:
  *     connect with the library's connection keywords, the session settings the library sets
  *     (lock_timeout, client_min_messages), the billing_schema stamp read, PQfinish).
@@ -23,6 +24,9 @@
  *     the same on one SQLite file (WAL, synchronous=NORMAL) for contrast. Operations per
  *     second over all processes; BILLING_E_BUSY outcomes (serialization failures left after
  *     the library's retries, a busy SQLite file) are counted apart and not in the operations.
+ *
+ * Scenarios (1)–(3) run in four rounds of half the count each: library, raw, raw, library, so
+ * that the load of a shared machine changing during the run weighs on both sides alike.
  *
  * A library call that fails on PostgreSQL skips its scenario with a printed note (the engine
  * is work in progress); the rest goes on.
@@ -257,14 +261,14 @@ enum { W_LOOKUP, W_REVISION, W_DOCUMENT, W_UPSERT, W_EVENT, W_AUDIT, W_RECORD, W
 /* bench_write.c's statements (IdempotencyStore, Engine.loadConfiguration, ConfigurationService,
    EventLog, AuditLog) as the library writes them for PostgreSQL. */
 static const char *write_sql[W_STATEMENTS] = {
-    [W_LOOKUP] = "SELECT operation, request, response FROM idempotency WHERE key = ?",
+    [W_LOOKUP] = "SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?",
     [W_REVISION] = "SELECT revision FROM config WHERE id = 1",
     [W_DOCUMENT] = "SELECT document FROM config WHERE id = 1",
     [W_UPSERT] = "INSERT INTO config (id, document, revision) VALUES (1, ?, 1)"
                  " ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = config.revision + 1",
     [W_EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
     [W_AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-    [W_RECORD] = "INSERT INTO idempotency (key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?)",
+    [W_RECORD] = "INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
 enum { PART_SIZE = 4096, DOCUMENT_SIZE = 2 * PART_SIZE + 32, RESPONSE_SIZE = DOCUMENT_SIZE + 128 };
@@ -288,38 +292,41 @@ static void load_document(void) {
     billing_engine_close(engine);
 }
 
-/* N library writes; a negative time when the library failed (noted). */
-static double library_writes(const char *url, int n) {
-    billing_engine *engine = try_open(url, NULL, "write");
-    if (!engine) return -1;
+/* Library writes with keys from..from+n-1 on an open engine; a negative time when the library
+   failed (noted). */
+static double library_writes(billing_engine *engine, int from, int n) {
     char request[160];
     double start = support_seconds();
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < from + n; i++) {
         char *response = NULL;
         snprintf(request, sizeof request,
                  "{\"actor\":\"bench\",\"idempotency_key\":\"bench-%d\",\"changes\":{\"auto_renew_hour\":%d}}", i, i % 24);
         if (billing_config_update(engine, request, &response) != BILLING_OK) {
             skipped("write", "billing_config_update");
-            billing_engine_close(engine);
             return -1;
         }
         billing_string_free(response);
     }
-    double elapsed = support_seconds() - start;
-    billing_engine_close(engine);
-    return elapsed;
+    return support_seconds() - start;
 }
 
-static double raw_writes(const char *url, int n) {
+static struct statement write_statements[W_STATEMENTS];
+
+static PGconn *raw_write_connect(const char *url) {
     PGconn *conn = pg_connect(url);
     pg_session(conn);
-    static struct statement statements[W_STATEMENTS];
-    for (int i = 0; i < W_STATEMENTS; i++) prepare(conn, &statements[i], i, write_sql[i]);
+    for (int i = 0; i < W_STATEMENTS; i++) prepare(conn, &write_statements[i], i, write_sql[i]);
+    return conn;
+}
+
+/* Raw writes with keys from..from+n-1 on a prepared connection. */
+static double raw_writes(PGconn *conn, int from, int n) {
+    struct statement *statements = write_statements;
     static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
     static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
 
     double start = support_seconds();
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < from + n; i++) {
         int hour = i % 24;
         int64_t now = (int64_t)time(NULL);
         snprintf(key, sizeof key, "bench-%d", i);
@@ -330,7 +337,8 @@ static double raw_writes(const char *url, int n) {
         snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
 
         pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
-        bind_text(&statements[W_LOOKUP], 1, key);
+        bind_text(&statements[W_LOOKUP], 1, "actor:bench"); /* IdempotencyStore.scope: the actor's */
+        bind_text(&statements[W_LOOKUP], 2, key);
         run(conn, &statements[W_LOOKUP]);
         run(conn, &statements[W_REVISION]);
         run(conn, &statements[W_DOCUMENT]);
@@ -352,17 +360,16 @@ static double raw_writes(const char *url, int n) {
         bind_text(audit, 6, detail);
         run(conn, audit);
         struct statement *record = &statements[W_RECORD];
-        bind_text(record, 1, key);
-        bind_text(record, 2, "config.update");
-        bind_text(record, 3, request);
-        bind_text(record, 4, response);
-        bind_int(record, 5, now);
+        bind_text(record, 1, "actor:bench");
+        bind_text(record, 2, key);
+        bind_text(record, 3, "config.update");
+        bind_text(record, 4, request);
+        bind_text(record, 5, response);
+        bind_int(record, 6, now);
         run(conn, record);
         pg_exec(conn, "COMMIT");
     }
-    double elapsed = support_seconds() - start;
-    PQfinish(conn);
-    return elapsed;
+    return support_seconds() - start;
 }
 
 /* ---- (2) open + close ------------------------------------------------------------------- */
@@ -456,10 +463,8 @@ static int library_buy(billing_engine *engine, const char *create, const char *a
     return BILLING_OK;
 }
 
-static double library_buys(const char *url, int n) {
-    billing_engine *engine = try_open(url, NULL, "buy");
-    if (!engine) return -1;
-    if (!make_data(engine, 1, "buy")) return billing_engine_close(engine), -1;
+/* N library buys on an engine holding the catalog and ACCOUNT. */
+static double library_buys(billing_engine *engine, int n) {
     char create[512];
     const char *failed = NULL;
     create_request(create, sizeof create, ACCOUNT);
@@ -467,13 +472,10 @@ static double library_buys(const char *url, int n) {
     for (int i = 0; i < n; i++) {
         if (library_buy(engine, create, ACCOUNT, &failed) != BILLING_OK) {
             skipped("buy", failed);
-            billing_engine_close(engine);
             return -1;
         }
     }
-    double elapsed = support_seconds() - start;
-    billing_engine_close(engine);
-    return elapsed;
+    return support_seconds() - start;
 }
 
 /* bench_orders.c's statements; ids come from nextval as IdentifierSequence draws them on
@@ -763,30 +765,38 @@ static void raw_pay(const char *order) {
     pg_exec(raw, "COMMIT");
 }
 
-/* N raw buys on a schema the library made (catalog and account); the library then reads the
-   last order and the balance back (a note, not a death, when it disagrees). */
-static double raw_buys(const char *url, int n) {
+/* The baseline's schema for buys: the library makes the catalog and the account, then the
+   raw connection prepares its statements. 0 when the library failed (noted). */
+static int raw_buy_connect(const char *url) {
     billing_engine *engine = try_open(url, NULL, "buy (baseline schema)");
-    if (!engine) return -1;
+    if (!engine) return 0;
     int made = make_data(engine, 1, "buy (baseline schema)");
     billing_engine_close(engine);
-    if (!made) return -1;
+    if (!made) return 0;
     raw = pg_connect(url);
     pg_session(raw);
     prepare_orders();
-    char order[32];
+    return 1;
+}
+
+static char last_raw_order[32];
+
+static double raw_buys(int n) {
     double start = support_seconds();
     for (int i = 0; i < n; i++) {
-        raw_create(order);
-        raw_pay(order);
+        raw_create(last_raw_order);
+        raw_pay(last_raw_order);
     }
-    double elapsed = support_seconds() - start;
-    PQfinish(raw);
-    raw = NULL;
+    return support_seconds() - start;
+}
 
+/* The library reads the raw side's last order and the balance after n buys back (a note, not
+   a death, when they disagree). */
+static void raw_buys_check(const char *url, int n) {
+    const char *order = last_raw_order;
     char request[256], expected[64], *response = NULL;
-    engine = try_open(url, NULL, "buy read-back");
-    if (!engine) return elapsed;
+    billing_engine *engine = try_open(url, NULL, "buy read-back");
+    if (!engine) return;
     snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", order);
     if (billing_order_get(engine, request, &response) != BILLING_OK) skipped("buy read-back", "billing_order_get");
     else {
@@ -802,7 +812,6 @@ static double raw_buys(const char *url, int n) {
         billing_string_free(response);
     }
     billing_engine_close(engine);
-    return elapsed;
 }
 
 /* ---- (4) throughput from several processes --------------------------------------------- */
@@ -956,24 +965,50 @@ int main(int argc, char **argv) {
     printf("buy = billing_order_create + billing_order_pay (one item, one month, paid from cash); schemas bench_pg_*\n\n");
     bench_table_header(columns, sizeof columns / sizeof *columns);
 
+    /* Each comparison runs in four rounds, library, raw, raw, library (half the count each),
+       so that a change of the machine's load during the run weighs on both sides alike. */
+    int half_writes = (writes + 1) / 2, half_opens = (opens + 1) / 2, half_buys = (buys + 1) / 2;
+
     /* (1) The baseline's schema is the library's: open and close an engine on it first. */
-    double library_seconds = library_writes(urls[LIB_WRITE], writes), raw_seconds = -1;
-    billing_engine *engine = try_open(urls[RAW_WRITE], NULL, "write (baseline schema)");
-    if (engine) {
-        billing_engine_close(engine);
-        raw_seconds = raw_writes(urls[RAW_WRITE], writes);
+    double library_seconds = -1, raw_seconds = -1;
+    billing_engine *engine = try_open(urls[LIB_WRITE], NULL, "write"), *baseline = try_open(urls[RAW_WRITE], NULL, "write (baseline schema)");
+    if (baseline) billing_engine_close(baseline);
+    if (engine && baseline) {
+        PGconn *conn = raw_write_connect(urls[RAW_WRITE]);
+        double a = library_writes(engine, 0, half_writes), b = raw_writes(conn, 0, half_writes);
+        double c = raw_writes(conn, half_writes, half_writes), d = a < 0 ? -1 : library_writes(engine, half_writes, half_writes);
+        PQfinish(conn);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
     }
-    compare("write (config update)", "postgresql: one idempotent write with event and audit", writes, library_seconds, raw_seconds);
+    if (engine) billing_engine_close(engine);
+    compare("write (config update)", "postgresql: one idempotent write with event and audit", 2 * half_writes, library_seconds,
+            raw_seconds);
 
     /* (2) Both sides open the library's write schema, an existing migrated database by now. */
-    library_seconds = library_seconds < 0 ? -1 : library_opens(urls[LIB_WRITE], opens);
-    raw_seconds = library_seconds < 0 ? -1 : raw_opens(urls[LIB_WRITE], opens);
-    compare("open+close, existing schema", "postgresql: open + close of an existing database", opens, library_seconds, raw_seconds);
+    if (library_seconds >= 0) {
+        double a = library_opens(urls[LIB_WRITE], half_opens), b = raw_opens(urls[LIB_WRITE], half_opens);
+        double c = raw_opens(urls[LIB_WRITE], half_opens), d = a < 0 ? -1 : library_opens(urls[LIB_WRITE], half_opens);
+        library_seconds = a < 0 || d < 0 ? -1 : a + d;
+        raw_seconds = b + c;
+    }
+    compare("open+close, existing schema", "postgresql: open + close of an existing database", 2 * half_opens, library_seconds,
+            raw_seconds);
 
     /* (3) */
-    library_seconds = library_buys(urls[LIB_BUY], buys);
-    raw_seconds = raw_buys(urls[RAW_BUY], buys);
-    compare("buy 1 item (create + pay)", "postgresql: create + pay, one item", buys, library_seconds, raw_seconds);
+    library_seconds = raw_seconds = -1;
+    engine = try_open(urls[LIB_BUY], NULL, "buy");
+    if (engine && make_data(engine, 1, "buy") && raw_buy_connect(urls[RAW_BUY])) {
+        double a = library_buys(engine, half_buys), b = raw_buys(half_buys);
+        double c = raw_buys(half_buys), d = a < 0 ? -1 : library_buys(engine, half_buys);
+        PQfinish(raw);
+        raw = NULL;
+        raw_buys_check(urls[RAW_BUY], 2 * half_buys);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("buy 1 item (create + pay)", "postgresql: create + pay, one item", 2 * half_buys, library_seconds, raw_seconds);
 
     /* (4) Eight accounts on one PostgreSQL schema and on one SQLite file. */
     char sqlite_path[PATH_MAX];
@@ -1000,7 +1035,8 @@ int main(int argc, char **argv) {
         double lite_rate = lite_seconds > 0 ? (double)lite.operations / lite_seconds : 0;
         bench_table_row(throughput_columns, 5, (int64_t)counts[i], pg_rate, pg.busy, lite_rate, lite.busy);
         char scenario[96];
-        snprintf(scenario, sizeof scenario, "postgresql: throughput, create + pay, %d processes (baseline: SQLite file)", counts[i]);
+        snprintf(scenario, sizeof scenario, "postgresql: throughput, create + pay, %d process%s (baseline: SQLite file)", counts[i],
+                 counts[i] == 1 ? "" : "es");
         if (pg_seconds > 0 && lite_seconds > 0) bench_summary(scenario, pg_rate, lite_rate);
     }
 
