@@ -28,7 +28,7 @@ RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -st
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
 
-.PHONY: all deps test-packages test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench install wheel clean
+.PHONY: all deps test-packages test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench bench-pg install wheel clean
 
 all: build
 
@@ -176,6 +176,18 @@ bench: build
 	BENCH_SUMMARY=$(abspath $(BUILD))/bench/summary.tsv \
 		$(MAKE) -C bench run LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include)
 	@echo; echo "summary: $(BUILD)/bench/summary.tsv"; column -t -s "$$(printf '\t')" $(BUILD)/bench/summary.tsv
+
+# The library on PostgreSQL against hand-written libpq in the same run, and the 1/2/4/8-process
+# throughput run (with SQLite for contrast), on a throwaway cluster started here and stopped
+# however the run ends (never part of `make test`). Small counts: about two minutes.
+# PG_ARGS="WRITES OPENS BUYS SECONDS" (bench/bench_pg.c); summary in build/bench/summary-pg.tsv.
+PG_ARGS ?= 500 40 200 5
+bench-pg: build
+	@mkdir -p $(BUILD)/bench && rm -f $(BUILD)/bench/summary-pg.tsv
+	@trap 'scripts/pg-cluster.sh stop' EXIT; scripts/pg-cluster.sh start && \
+	    BENCH_SUMMARY=$(abspath $(BUILD))/bench/summary-pg.tsv BILLING_BENCH_POSTGRES_URL="$$(scripts/pg-cluster.sh url)" \
+	    $(MAKE) -C bench pg PG_ARGS="$(PG_ARGS)" LIBDIR=$(abspath $(LIBDIR)) INCDIR=$(abspath $(DIST)/include) && \
+	    { echo; echo "summary: $(BUILD)/bench/summary-pg.tsv"; column -t -s "$$(printf '\t')" $(BUILD)/bench/summary-pg.tsv; }
 
 clean:
 	rm -rf $(DIST) $(BUILD) .build

@@ -1,0 +1,1046 @@
+/*
+ * bench_pg.c — libbilling on PostgreSQL against hand-written libpq doing the same statements,
+ * measured in one run on the same server, so only the ratios mean anything (issue 18).
+ *
+ * Each scenario runs the library on one schema of the database and the baseline on another:
+ * the baseline's schema is made by opening and closing an engine on it, so both sides write
+ * into the library's tables, indexes and (coverage) triggers. The baseline prepares each
+ * statement once (PQprepare, placeholders in PostgreSQL's $n form), runs it with
+ * PQexecPrepared (integers as binary int8, text as text, results in binary, every column of
+ * every row fetched, as the library does), and wraps each operation in
+ * BEGIN ISOLATION LEVEL SERIALIZABLE … COMMIT, the library's transactions.
+ *
+ * (1) write: one idempotent configuration change with event and audit row
+ *     (billing_config_update with a new key each time; baseline: bench_write.c's statements, with the key's scope
+ *     the library's idempotency table now has).
+ * (2) open:  open + close of an existing database (billing_engine_open/close; baseline:
+ *     connect with the library's connection keywords, the session settings the library sets
+ *     (lock_timeout, client_min_messages), the billing_schema stamp read, PQfinish).
+ * (3) buy:   billing_order_create + billing_order_pay of a one-item order (baseline:
+ *     bench_orders.c's statement list, with ids drawn from the PostgreSQL sequences as the
+ *     library draws them there).
+ * (4) throughput: 1, 2, 4 and 8 forked client processes, each with its own engine and its own
+ *     account, buying (create + pay, one item) for a fixed time on one PostgreSQL schema; then
+ *     the same on one SQLite file (WAL, synchronous=NORMAL) for contrast. Operations per
+ *     second over all processes; BILLING_E_BUSY outcomes (serialization failures left after
+ *     the library's retries, a busy SQLite file) are counted apart and not in the operations.
+ *
+ * Scenarios (1)–(3) run in four rounds of half the count each: library, raw, raw, library, so
+ * that the load of a shared machine changing during the run weighs on both sides alike.
+ *
+ * A library call that fails on PostgreSQL skips its scenario with a printed note (the engine
+ * is work in progress); the rest goes on.
+ *
+ *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS]]]]   (defaults 500 100 200 5)
+ *   URL: the database's base connection string (postgresql://…), else BILLING_BENCH_POSTGRES_URL.
+ *   The schemas bench_pg_* are dropped and made afresh, and dropped at the end.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime, fork, pipe, waitpid */
+#define BENCH_NAME "bench_pg"
+
+#include "bench_common.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <sys/wait.h>
+
+/* ---- Connection strings ---------------------------------------------------------------- */
+
+static const char *base_url;
+
+/* The base string with search_path set to `schema`: a URL gets "options=-csearch_path%3D…"
+   as a query parameter, a key=value string " options=-csearch_path=…". */
+static void schema_url(const char *schema, char *out, size_t size) {
+    int url = strncmp(base_url, "postgresql://", 13) == 0 || strncmp(base_url, "postgres://", 11) == 0;
+    if (url) snprintf(out, size, "%s%soptions=-csearch_path%%3D%s", base_url, strchr(base_url, '?') ? "&" : "?", schema);
+    else snprintf(out, size, "%s options=-csearch_path=%s", base_url, schema);
+}
+
+/* Connects as the library does: the host's string expanded, UTF-8, named libbilling. */
+static PGconn *pg_connect(const char *conninfo) {
+    const char *keywords[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
+    const char *values[] = {conninfo, "UTF8", "libbilling", NULL};
+    PGconn *conn = PQconnectdbParams(keywords, values, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) die("cannot connect to %s: %s", conninfo, conn ? PQerrorMessage(conn) : "no memory");
+    return conn;
+}
+
+/* A statement through the simple protocol (BEGIN, COMMIT, SET, DDL); dies on failure. */
+static void pg_exec(PGconn *conn, const char *sql) {
+    PGresult *result = PQexec(conn, sql);
+    ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) die("%.200s: %s", sql, PQerrorMessage(conn));
+    PQclear(result);
+}
+
+/* What PostgresConnection.configureSession sets on every session. */
+static void pg_session(PGconn *conn) {
+    pg_exec(conn, "SET lock_timeout = 5000");
+    pg_exec(conn, "SET client_min_messages = warning");
+}
+
+static void drop_schema(const char *schema) {
+    PGconn *conn = pg_connect(base_url);
+    char sql[128];
+    pg_exec(conn, "SET client_min_messages = warning");
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    pg_exec(conn, sql);
+    PQfinish(conn);
+}
+
+/* ---- Prepared statements ------------------------------------------------------------- */
+
+enum { MAX_PARAMS = 64, INT8_OID = 20 };
+
+struct statement {
+    char name[16];
+    char sql[8192];
+    int n;                            /* parameters */
+    char names[MAX_PARAMS][48];       /* ":name" parameters by number; "" for "?" ones */
+    Oid types[MAX_PARAMS];            /* as the server inferred them */
+    const char *values[MAX_PARAMS];
+    int lengths[MAX_PARAMS], formats[MAX_PARAMS];
+    unsigned char ints[MAX_PARAMS][8]; /* binary int8 parameters */
+    char numbers[MAX_PARAMS][24];      /* an integer parameter of another type, as text */
+};
+
+/* Rewrites "?" and ":name" placeholders to $n (a name used twice is one parameter), skipping
+   string literals; the statements here hold no "::" casts. */
+static void rewrite(struct statement *s, const char *source) {
+    size_t used = 0;
+    s->n = 0;
+    for (const char *p = source; *p;) {
+        if (used + 16 >= sizeof s->sql) die("statement too long: %.100s", source);
+        if (*p == '\'') {
+            const char *end = strchr(p + 1, '\'');
+            if (!end) die("unterminated literal in %.100s", source);
+            memcpy(s->sql + used, p, (size_t)(end - p + 1));
+            used += (size_t)(end - p + 1);
+            p = end + 1;
+        } else if (*p == '?') {
+            if (s->n >= MAX_PARAMS) die("too many parameters");
+            s->names[s->n][0] = '\0';
+            used += (size_t)sprintf(s->sql + used, "$%d", ++s->n);
+            p++;
+        } else if (*p == ':' && (isalpha((unsigned char)p[1]) || p[1] == '_')) {
+            char name[48];
+            size_t length = 0;
+            p++;
+            while ((isalnum((unsigned char)*p) || *p == '_') && length + 1 < sizeof name) name[length++] = *p++;
+            name[length] = '\0';
+            int index = 0;
+            for (int i = 0; i < s->n; i++) {
+                if (strcmp(s->names[i], name) == 0) index = i + 1;
+            }
+            if (!index) {
+                if (s->n >= MAX_PARAMS) die("too many parameters");
+                snprintf(s->names[s->n], sizeof s->names[0], "%s", name);
+                index = ++s->n;
+            }
+            used += (size_t)sprintf(s->sql + used, "$%d", index);
+        } else {
+            s->sql[used++] = *p++;
+        }
+    }
+    s->sql[used] = '\0';
+}
+
+static void prepare(PGconn *conn, struct statement *s, int number, const char *source) {
+    snprintf(s->name, sizeof s->name, "s%d", number);
+    rewrite(s, source);
+    PGresult *result = PQprepare(conn, s->name, s->sql, 0, NULL);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) die("prepare %.300s: %s", s->sql, PQerrorMessage(conn));
+    PQclear(result);
+    result = PQdescribePrepared(conn, s->name);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK || PQnparams(result) != s->n) die("describe %.200s: %s", s->sql, PQerrorMessage(conn));
+    for (int i = 0; i < s->n; i++) {
+        s->types[i] = PQparamtype(result, i);
+        s->values[i] = NULL;
+        s->formats[i] = 0;
+        s->lengths[i] = 0;
+    }
+    PQclear(result);
+}
+
+static void bind_text(struct statement *s, int index, const char *value) {
+    s->values[index - 1] = value;
+    s->formats[index - 1] = 0;
+}
+
+static void bind_int(struct statement *s, int index, int64_t value) {
+    int i = index - 1;
+    if (s->types[i] == INT8_OID) {
+        uint64_t bits = (uint64_t)value;
+        for (int b = 7; b >= 0; b--, bits >>= 8) s->ints[i][b] = (unsigned char)bits;
+        s->values[i] = (const char *)s->ints[i];
+        s->lengths[i] = 8;
+        s->formats[i] = 1;
+    } else {
+        snprintf(s->numbers[i], sizeof s->numbers[0], "%" PRId64, value);
+        s->values[i] = s->numbers[i];
+        s->formats[i] = 0;
+    }
+}
+
+static void bind_null(struct statement *s, int index) { s->values[index - 1] = NULL; }
+
+static int named(struct statement *s, const char *name) {
+    for (int i = 0; i < s->n; i++) {
+        if (strcmp(s->names[i], name) == 0) return i + 1;
+    }
+    die("%.200s has no parameter :%s", s->sql, name);
+    return 0;
+}
+
+static void text_as(struct statement *s, const char *name, const char *value) { bind_text(s, named(s, name), value); }
+static void integer_as(struct statement *s, const char *name, int64_t value) { bind_int(s, named(s, name), value); }
+
+static int64_t binary_int(const PGresult *result, int row, int column) {
+    const unsigned char *bytes = (const unsigned char *)PQgetvalue(result, row, column);
+    int length = PQgetlength(result, row, column);
+    uint64_t value = 0;
+    for (int i = 0; i < length && i < 8; i++) value = value << 8 | bytes[i];
+    if (length == 4) return (int32_t)(uint32_t)value;
+    return (int64_t)value;
+}
+
+/* Runs a prepared statement (results in binary), touches every column of every row as the
+   library's row reader does, clears the parameters; returns the first row's first column as
+   an integer when it is an int8 (0 otherwise). With `text` non-NULL, copies the first row's
+   first column there instead (dies without a row). */
+static int64_t execute(PGconn *conn, struct statement *s, char *text, size_t size) {
+    PGresult *result = PQexecPrepared(conn, s->name, s->n, s->values, s->lengths, s->formats, 1);
+    ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) die("%.300s: %s", s->sql, PQerrorMessage(conn));
+    int64_t first = 0;
+    int rows = PQntuples(result), columns = PQnfields(result);
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < columns; c++) {
+            if (PQgetisnull(result, r, c)) continue;
+            if (PQftype(result, c) == INT8_OID) {
+                int64_t value = binary_int(result, r, c);
+                if (r == 0 && c == 0) first = value;
+            } else {
+                (void)PQgetvalue(result, r, c);
+            }
+        }
+    }
+    if (text) {
+        if (rows < 1) die("%.200s: no row", s->sql);
+        snprintf(text, size, "%s", PQgetvalue(result, 0, 0));
+    }
+    PQclear(result);
+    for (int i = 0; i < s->n; i++) s->values[i] = NULL;
+    return first;
+}
+
+static int64_t run(PGconn *conn, struct statement *s) { return execute(conn, s, NULL, 0); }
+
+/* ---- The library: opening on a schema, or a note when it fails ------------------------- */
+
+/* Opens an engine; on failure prints the note and returns NULL (the scenario is skipped). */
+static billing_engine *try_open(const char *url, const char *options, const char *scenario) {
+    billing_engine *engine = NULL;
+    if (billing_engine_open(url, options, &engine) != BILLING_OK) {
+        printf("  (%s skipped: billing_engine_open failed: %d %s: %s)\n", scenario, billing_last_error_code(),
+               billing_last_error_reason(), billing_last_error_message());
+        return NULL;
+    }
+    return engine;
+}
+
+static void skipped(const char *scenario, const char *call) {
+    printf("  (%s skipped: %s failed on PostgreSQL: %d %s: %s)\n", scenario, call, billing_last_error_code(),
+           billing_last_error_reason(), billing_last_error_message());
+}
+
+/* ---- (1) write ---------------------------------------------------------------------------- */
+
+enum { W_LOOKUP, W_REVISION, W_DOCUMENT, W_UPSERT, W_EVENT, W_AUDIT, W_RECORD, W_STATEMENTS };
+
+/* bench_write.c's statements (IdempotencyStore, Engine.loadConfiguration, ConfigurationService,
+   EventLog, AuditLog) as the library writes them for PostgreSQL. */
+static const char *write_sql[W_STATEMENTS] = {
+    [W_LOOKUP] = "SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?",
+    [W_REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [W_DOCUMENT] = "SELECT document FROM config WHERE id = 1",
+    [W_UPSERT] = "INSERT INTO config (id, document, revision) VALUES (1, ?, 1)"
+                 " ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = config.revision + 1",
+    [W_EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+    [W_AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    [W_RECORD] = "INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+};
+
+enum { PART_SIZE = 4096, DOCUMENT_SIZE = 2 * PART_SIZE + 32, RESPONSE_SIZE = DOCUMENT_SIZE + 128 };
+static char document_head[PART_SIZE], document_tail[PART_SIZE];
+
+/* The configuration document as the library stores it, split around auto_renew_hour's value
+   (bench_write.c's load_document). */
+static void load_document(void) {
+    billing_engine *engine = bench_engine_open(":memory:", NULL);
+    char *json = NULL;
+    if (billing_config_get(engine, &json) != BILLING_OK) die_billing("billing_config_get");
+    const char *start = strchr(json + 1, '{');
+    const char *value = strstr(json, "\"auto_renew_hour\":");
+    const char *end = strstr(json, ",\"schema_version\"");
+    if (!start || !value || !end || value < start || end < value) die("unexpected configuration: %s", json);
+    value += strlen("\"auto_renew_hour\":");
+    const char *after = value + strspn(value, "0123456789");
+    snprintf(document_head, sizeof document_head, "%.*s", (int)(value - start), start);
+    snprintf(document_tail, sizeof document_tail, "%.*s", (int)(end - after), after);
+    billing_string_free(json);
+    billing_engine_close(engine);
+}
+
+/* Library writes with keys from..from+n-1 on an open engine; a negative time when the library
+   failed (noted). */
+static double library_writes(billing_engine *engine, int from, int n) {
+    char request[160];
+    double start = support_seconds();
+    for (int i = from; i < from + n; i++) {
+        char *response = NULL;
+        snprintf(request, sizeof request,
+                 "{\"actor\":\"bench\",\"idempotency_key\":\"bench-%d\",\"changes\":{\"auto_renew_hour\":%d}}", i, i % 24);
+        if (billing_config_update(engine, request, &response) != BILLING_OK) {
+            skipped("write", "billing_config_update");
+            return -1;
+        }
+        billing_string_free(response);
+    }
+    return support_seconds() - start;
+}
+
+static struct statement write_statements[W_STATEMENTS];
+
+static PGconn *raw_write_connect(const char *url) {
+    PGconn *conn = pg_connect(url);
+    pg_session(conn);
+    for (int i = 0; i < W_STATEMENTS; i++) prepare(conn, &write_statements[i], i, write_sql[i]);
+    return conn;
+}
+
+/* Raw writes with keys from..from+n-1 on a prepared connection. */
+static double raw_writes(PGconn *conn, int from, int n) {
+    struct statement *statements = write_statements;
+    static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
+    static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
+
+    double start = support_seconds();
+    for (int i = from; i < from + n; i++) {
+        int hour = i % 24;
+        int64_t now = (int64_t)time(NULL);
+        snprintf(key, sizeof key, "bench-%d", i);
+        snprintf(request, sizeof request, "{\"actor\":\"bench\",\"changes\":{\"auto_renew_hour\":%d}}", hour);
+        snprintf(document, sizeof document, "%s%d%s", document_head, hour, document_tail);
+        snprintf(response, sizeof response, "{\"changed\":[\"auto_renew_hour\"],\"configuration\":%s,\"schema_version\":1}",
+                 document);
+        snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
+
+        pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        bind_text(&statements[W_LOOKUP], 1, "actor:bench"); /* IdempotencyStore.scope: the actor's */
+        bind_text(&statements[W_LOOKUP], 2, key);
+        run(conn, &statements[W_LOOKUP]);
+        run(conn, &statements[W_REVISION]);
+        run(conn, &statements[W_DOCUMENT]);
+        bind_text(&statements[W_UPSERT], 1, document);
+        run(conn, &statements[W_UPSERT]);
+        struct statement *event = &statements[W_EVENT];
+        bind_text(event, 1, "config.changed");
+        bind_null(event, 2);
+        bind_null(event, 3);
+        bind_int(event, 4, now);
+        bind_text(event, 5, changed);
+        run(conn, event);
+        struct statement *audit = &statements[W_AUDIT];
+        bind_int(audit, 1, now);
+        bind_text(audit, 2, "bench");
+        bind_text(audit, 3, "config.update");
+        bind_null(audit, 4);
+        bind_text(audit, 5, "configuration");
+        bind_text(audit, 6, detail);
+        run(conn, audit);
+        struct statement *record = &statements[W_RECORD];
+        bind_text(record, 1, "actor:bench");
+        bind_text(record, 2, key);
+        bind_text(record, 3, "config.update");
+        bind_text(record, 4, request);
+        bind_text(record, 5, response);
+        bind_int(record, 6, now);
+        run(conn, record);
+        pg_exec(conn, "COMMIT");
+    }
+    return support_seconds() - start;
+}
+
+/* ---- (2) open + close ------------------------------------------------------------------- */
+
+static double library_opens(const char *url, int m) {
+    double start = support_seconds();
+    for (int i = 0; i < m; i++) {
+        billing_engine *engine = try_open(url, NULL, "open");
+        if (!engine) return -1;
+        billing_engine_close(engine);
+    }
+    return support_seconds() - start;
+}
+
+/* Connect, the session settings, the stamp (PostgresConnection.schemaStamp: the table's
+   existence, then its row), close. */
+static double raw_opens(const char *url, int m) {
+    double start = support_seconds();
+    for (int i = 0; i < m; i++) {
+        PGconn *conn = pg_connect(url);
+        pg_session(conn);
+        PGresult *result = PQexecParams(conn,
+                                        "SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace"
+                                        " AND c.relname = $1 AND c.relkind IN ('r', 'p')",
+                                        1, NULL, (const char *[]){"billing_schema"}, NULL, NULL, 1);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) die("no billing_schema: %s", PQerrorMessage(conn));
+        PQclear(result);
+        result = PQexecParams(conn, "SELECT application, version FROM billing_schema", 0, NULL, NULL, NULL, NULL, 1);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) die("no stamp: %s", PQerrorMessage(conn));
+        if (binary_int(result, 0, 0) != 0x42494C4C) die("not a libbilling schema");
+        PQclear(result);
+        PQfinish(conn);
+    }
+    return support_seconds() - start;
+}
+
+/* ---- (3) create + pay, one item --------------------------------------------------------- */
+
+#define ACCOUNT "bench-account"
+static const char *product_id = "ecs.c1", *product_type = "ECS";
+static const int64_t monthly_price = 5000;
+static const int64_t initial_cash = INT64_C(1000000000000);
+
+/* The catalog (bench_orders.c's first product) and `accounts` accounts: ACCOUNT when one,
+   "bench-tp-<i>" otherwise. 0 when the library failed (noted). */
+static int make_data(billing_engine *engine, int accounts, const char *scenario) {
+    char request[512], account[32];
+    for (int i = 0; i < accounts; i++) {
+        if (accounts == 1) snprintf(account, sizeof account, ACCOUNT);
+        else snprintf(account, sizeof account, "bench-tp-%d", i);
+        char *response = NULL;
+        snprintf(request, sizeof request,
+                 "{\"actor\": \"kyc\", \"account_id\": \"%s\", \"type\": \"ENTERPRISE\", \"realname_verified\": true, \"level\": \"V3\"}",
+                 account);
+        if (billing_account_put(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_account_put"), 0;
+        billing_string_free(response);
+        snprintf(request, sizeof request,
+                 "{\"actor\": \"payments\", \"account_id\": \"%s\", \"amount_fen\": %" PRId64 ", \"external_reference\": \"seed\"}",
+                 account, initial_cash);
+        if (billing_account_topup(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_account_topup"), 0;
+        billing_string_free(response);
+    }
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
+             " \"name\": \"%s standard\", \"region\": \"cn-north-1\", \"specs\": {\"flavor\": \"s1.large\"},"
+             " \"monthly_price_fen\": %" PRId64 ", \"yearly_price_fen\": %" PRId64 "}}",
+             product_id, product_type, product_type, monthly_price, 10 * monthly_price);
+    char *response = NULL;
+    if (billing_product_put(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_product_put"), 0;
+    billing_string_free(response);
+    return 1;
+}
+
+static void create_request(char *request, size_t size, const char *account) {
+    snprintf(request, size,
+             "{\"actor\": \"bench\", \"account_id\": \"%s\", \"items\": [{\"product_id\": \"%s\", \"period\": {\"unit\": \"MONTH\", \"count\": 1}}]}",
+             account, product_id);
+}
+
+/* One create + pay; the status of the first call that failed (BILLING_OK when both held). */
+static int library_buy(billing_engine *engine, const char *create, const char *account, const char **failed) {
+    char *response = NULL, pay[256], id[32];
+    int status = billing_order_create(engine, create, &response);
+    if (status != BILLING_OK) return *failed = "billing_order_create", status;
+    bench_copy_after(response, "],\"order_id\":\"", id, sizeof id);
+    billing_string_free(response);
+    snprintf(pay, sizeof pay, "{\"actor\": \"bench\", \"account_id\": \"%s\", \"order_id\": \"%s\"}", account, id);
+    status = billing_order_pay(engine, pay, &response);
+    if (status != BILLING_OK) return *failed = "billing_order_pay", status;
+    billing_string_free(response);
+    return BILLING_OK;
+}
+
+/* N library buys on an engine holding the catalog and ACCOUNT. */
+static double library_buys(billing_engine *engine, int n) {
+    char create[512];
+    const char *failed = NULL;
+    create_request(create, sizeof create, ACCOUNT);
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        if (library_buy(engine, create, ACCOUNT, &failed) != BILLING_OK) {
+            skipped("buy", failed);
+            return -1;
+        }
+    }
+    return support_seconds() - start;
+}
+
+/* bench_orders.c's statements; ids come from nextval as IdentifierSequence draws them on
+   PostgreSQL (no id_sequences row). Row statements take their column lists from the schema. */
+enum {
+    REVISION, ACCOUNT_SELECT, PRODUCT, DISCOUNT, SEQUENCE_NEXT, EVENT, AUDIT, LINE_UPDATE, ORDER_UPDATE, CASH_SELECT,
+    CASH_UPDATE, LEDGER, FUNDING, FUNDING_SELECT, /* fixed text */
+    ORDER_INSERT, LINE_INSERT, RESOURCE_INSERT, ORDER_SELECT, LINES, RESOURCES, /* from the schema */
+    STATEMENTS
+};
+
+#define AMOUNTS "list_price = :list_price, commercial_discount = :commercial_discount," \
+                " promotion_discount = :promotion_discount, discount_coupon = :discount_coupon, voucher = :voucher," \
+                " cash_coupon = :cash_coupon, stored_value_card = :stored_value_card, cash = :cash, credit = :credit"
+
+static const char *fixed_sql[ORDER_INSERT] = {
+    [REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, \"freeze\", level, cash_balance, credit_limit, credit_used,"
+                       " deduction_days, unified_expiry_day, created_at, updated_at FROM accounts WHERE id = ?",
+    [PRODUCT] = "SELECT document, updated_at FROM products WHERE id = ?",
+    [DISCOUNT] = "SELECT rate_bp FROM commercial_discounts WHERE account_id = ? AND product_type IN (?, '*')"
+                 " ORDER BY product_type = '*' LIMIT 1",
+    [SEQUENCE_NEXT] = "SELECT nextval(CAST(? AS regclass))",
+    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    [LINE_UPDATE] = "UPDATE order_lines SET " AMOUNTS " WHERE order_id = :order_id AND line_no = :line_no",
+    [ORDER_UPDATE] = "UPDATE orders SET status = :status, pay_deadline = :pay_deadline, paid_at = :paid_at,"
+                     " completed_at = :completed_at, cancelled_at = :cancelled_at, cancel_reason = :cancel_reason, " AMOUNTS
+                     " WHERE id = :id",
+    [CASH_SELECT] = "SELECT cash_balance FROM accounts WHERE id = ?",
+    [CASH_UPDATE] = "UPDATE accounts SET cash_balance = ?, updated_at = ? WHERE id = ?",
+    [LEDGER] = "INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [FUNDING] = "INSERT INTO resource_funding (resource_id, order_id, source, coupon_id, amount) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (resource_id, order_id, source, coupon_id) DO UPDATE SET amount = resource_funding.amount + excluded.amount",
+    [FUNDING_SELECT] = "SELECT source, coupon_id, amount FROM resource_funding WHERE resource_id = ? AND order_id = ?"
+                       " ORDER BY source, coupon_id",
+};
+
+static PGconn *raw;
+static struct statement orders_statements[STATEMENTS];
+
+static struct statement *prepared(int which) { return &orders_statements[which]; }
+
+/* A table's columns in order, quoted, without "seq" unless asked for, as "a, b" (prefix "")
+   or ":a, :b" (":"; parameter names unquoted). */
+static void columns_of(const char *table, int with_sequence, const char *prefix, char *out, size_t size) {
+    PGresult *result = PQexecParams(raw,
+                                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                                    " AND table_name = $1 ORDER BY ordinal_position",
+                                    1, NULL, (const char *[]){table}, NULL, NULL, 0);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) == 0) die("columns of %s: %s", table, PQerrorMessage(raw));
+    size_t used = 0;
+    out[0] = '\0';
+    for (int r = 0; r < PQntuples(result); r++) {
+        const char *name = PQgetvalue(result, r, 0);
+        if (!with_sequence && strcmp(name, "seq") == 0) continue;
+        if (*prefix) used += (size_t)snprintf(out + used, size - used, "%s:%s", used ? ", " : "", name);
+        else used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", used ? ", " : "", name);
+        if (used >= size) die("too many columns in %s", table);
+    }
+    PQclear(result);
+}
+
+static void prepare_orders(void) {
+    static char text_of[STATEMENTS][8192];
+    char names[2048], parameters[2048];
+    static const struct {
+        int insert;
+        const char *table;
+    } tables[] = {{ORDER_INSERT, "orders"}, {LINE_INSERT, "order_lines"}, {RESOURCE_INSERT, "resources"}};
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        columns_of(tables[t].table, 1, "", names, sizeof names);
+        columns_of(tables[t].table, 1, ":", parameters, sizeof parameters);
+        snprintf(text_of[tables[t].insert], sizeof text_of[0], "INSERT INTO %s (%s) VALUES (%s)", tables[t].table, names, parameters);
+    }
+    columns_of("orders", 0, "", names, sizeof names);
+    snprintf(text_of[ORDER_SELECT], sizeof text_of[0], "SELECT %s FROM orders WHERE id = ? AND account_id = ?", names);
+    columns_of("order_lines", 0, "", names, sizeof names);
+    snprintf(text_of[LINES], sizeof text_of[0], "SELECT %s FROM order_lines WHERE order_id = ? ORDER BY line_no", names);
+    columns_of("resources", 0, "", names, sizeof names);
+    snprintf(text_of[RESOURCES], sizeof text_of[0], "SELECT %s FROM resources WHERE order_id = ? ORDER BY seq", names);
+    for (int i = 0; i < STATEMENTS; i++) prepare(raw, &orders_statements[i], 100 + i, i < ORDER_INSERT ? fixed_sql[i] : text_of[i]);
+}
+
+static void select_by_id(int which, const char *id) {
+    bind_text(prepared(which), 1, id);
+    run(raw, prepared(which));
+}
+
+static void select_order(const char *id) {
+    bind_text(prepared(ORDER_SELECT), 1, id);
+    bind_text(prepared(ORDER_SELECT), 2, ACCOUNT);
+    run(raw, prepared(ORDER_SELECT));
+}
+
+static int64_t next_sequence(const char *name) {
+    bind_text(prepared(SEQUENCE_NEXT), 1, name);
+    return run(raw, prepared(SEQUENCE_NEXT));
+}
+
+static void amounts(struct statement *s, int64_t list_price, int64_t cash) {
+    static const char *unpaid[] = {"commercial_discount", "promotion_discount", "discount_coupon", "voucher",
+                                   "cash_coupon", "stored_value_card", "credit"};
+    integer_as(s, "list_price", list_price);
+    for (size_t i = 0; i < sizeof unpaid / sizeof *unpaid; i++) integer_as(s, unpaid[i], 0);
+    integer_as(s, "cash", cash);
+}
+
+static void event(const char *type, const char *subject, int64_t now, const char *data) {
+    struct statement *s = prepared(EVENT);
+    bind_text(s, 1, type);
+    bind_text(s, 2, ACCOUNT);
+    bind_text(s, 3, subject);
+    bind_int(s, 4, now);
+    bind_text(s, 5, data);
+    run(raw, s);
+}
+
+static void audit(const char *operation, const char *subject, int64_t now, const char *detail) {
+    struct statement *s = prepared(AUDIT);
+    bind_int(s, 1, now);
+    bind_text(s, 2, "bench");
+    bind_text(s, 3, operation);
+    bind_text(s, 4, ACCOUNT);
+    bind_text(s, 5, subject);
+    bind_text(s, 6, detail);
+    run(raw, s);
+}
+
+/* Engine.orderDetail's reads of a one-item order: the order, its lines, its resources and,
+   once paid, what paid for the resource. */
+static void read_detail(const char *order, const char *resource) {
+    select_order(order);
+    select_by_id(LINES, order);
+    select_by_id(RESOURCES, order);
+    if (resource) {
+        bind_text(prepared(FUNDING_SELECT), 1, resource);
+        bind_text(prepared(FUNDING_SELECT), 2, order);
+        run(raw, prepared(FUNDING_SELECT));
+    }
+}
+
+/* billing_order_create of one item, as SQL (bench_orders.c's raw_create with items = 1). */
+static void raw_create(char order[32]) {
+    static char snapshot[4096];
+    char data[160];
+    int64_t now = (int64_t)time(NULL);
+
+    pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    run(raw, prepared(REVISION));
+    select_by_id(ACCOUNT_SELECT, ACCOUNT);
+    select_by_id(PRODUCT, product_id);
+    bind_text(prepared(PRODUCT), 1, product_id);
+    execute(raw, prepared(PRODUCT), snapshot, sizeof snapshot);
+    bind_text(prepared(DISCOUNT), 1, ACCOUNT);
+    bind_text(prepared(DISCOUNT), 2, product_type);
+    run(raw, prepared(DISCOUNT));
+    int64_t sequence = next_sequence("billing_ids_order");
+    snprintf(order, 32, "CS%012" PRId64, sequence);
+
+    struct statement *s = prepared(ORDER_INSERT);
+    text_as(s, "id", order);
+    integer_as(s, "seq", sequence);
+    text_as(s, "account_id", ACCOUNT);
+    integer_as(s, "is_combined", 0);
+    text_as(s, "type", "NEW");
+    text_as(s, "status", "PENDING_PAYMENT");
+    text_as(s, "product_type", product_type);
+    text_as(s, "billing_mode", "PREPAID");
+    text_as(s, "product_kind", "default");
+    integer_as(s, "created_at", now);
+    integer_as(s, "pay_deadline", now + 7 * 86400);
+    integer_as(s, "review_required", 0);
+    integer_as(s, "placed_by_manager", 0);
+    amounts(s, monthly_price, 0);
+    run(raw, s);
+
+    s = prepared(LINE_INSERT);
+    text_as(s, "order_id", order);
+    integer_as(s, "line_no", 1);
+    text_as(s, "product_id", product_id);
+    text_as(s, "product_type", product_type);
+    text_as(s, "billing_mode", "PREPAID");
+    text_as(s, "region", "cn-north-1");
+    text_as(s, "period_unit", "MONTH");
+    integer_as(s, "period_count", 1);
+    integer_as(s, "quantity", 1);
+    text_as(s, "product", snapshot);
+    amounts(s, monthly_price, 0);
+    run(raw, s);
+
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"status\":\"PENDING_PAYMENT\"}", monthly_price);
+    event("order.created", order, now, data);
+    read_detail(order, NULL);
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"items\":1,\"status\":\"PENDING_PAYMENT\"}", monthly_price);
+    audit("order.create", order, now, data);
+    pg_exec(raw, "COMMIT");
+}
+
+/* billing_order_pay of it, as SQL (bench_orders.c's raw_pay with items = 1). */
+static void raw_pay(const char *order) {
+    char data[512], resource[32];
+    int64_t now = (int64_t)time(NULL), price = monthly_price;
+
+    pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    run(raw, prepared(REVISION));
+    select_order(order);
+    select_by_id(ACCOUNT_SELECT, ACCOUNT);
+    select_by_id(LINES, order);
+
+    struct statement *s = prepared(LINE_UPDATE);
+    amounts(s, price, price);
+    text_as(s, "order_id", order);
+    integer_as(s, "line_no", 1);
+    run(raw, s);
+
+    s = prepared(ORDER_UPDATE);
+    text_as(s, "status", "PROCESSING");
+    integer_as(s, "pay_deadline", now + 7 * 86400);
+    integer_as(s, "paid_at", now);
+    bind_null(s, named(s, "completed_at"));
+    bind_null(s, named(s, "cancelled_at"));
+    bind_null(s, named(s, "cancel_reason"));
+    amounts(s, price, price);
+    text_as(s, "id", order);
+    run(raw, s);
+
+    bind_text(prepared(CASH_SELECT), 1, ACCOUNT);
+    int64_t balance = run(raw, prepared(CASH_SELECT)) - price;
+    s = prepared(CASH_UPDATE);
+    bind_int(s, 1, balance);
+    bind_int(s, 2, now);
+    bind_text(s, 3, ACCOUNT);
+    run(raw, s);
+    s = prepared(LEDGER);
+    bind_text(s, 1, ACCOUNT);
+    bind_text(s, 2, "CASH");
+    bind_text(s, 3, "PAYMENT");
+    bind_int(s, 4, -price);
+    bind_int(s, 5, balance);
+    bind_null(s, 6);
+    bind_text(s, 7, order);
+    bind_int(s, 8, now);
+    run(raw, s);
+
+    snprintf(data, sizeof data,
+             "{\"amounts\":{\"amount_due_fen\":%" PRId64 ",\"cash_coupon_fen\":0,\"cash_fen\":%" PRId64 ",\"commercial_discount_fen\":0,"
+             "\"credit_fen\":0,\"discount_coupon_fen\":0,\"discount_fen\":0,\"list_price_fen\":%" PRId64 ","
+             "\"paid_amount_fen\":%" PRId64 ",\"promotion_discount_fen\":0,\"stored_value_card_fen\":0,\"voucher_fen\":0}}",
+             price, price, price, price);
+    event("order.paid", order, now, data);
+
+    select_by_id(LINES, order);
+    int64_t sequence = next_sequence("billing_ids_resource");
+    snprintf(resource, sizeof resource, "RS%012" PRId64, sequence);
+    s = prepared(RESOURCE_INSERT);
+    integer_as(s, "seq", sequence);
+    text_as(s, "id", resource);
+    text_as(s, "account_id", ACCOUNT);
+    text_as(s, "order_id", order);
+    integer_as(s, "line_no", 1);
+    text_as(s, "product_id", product_id);
+    text_as(s, "product_type", product_type);
+    text_as(s, "billing_mode", "PREPAID");
+    text_as(s, "region", "cn-north-1");
+    text_as(s, "status", "PENDING_PROVISION");
+    text_as(s, "period_unit", "MONTH");
+    integer_as(s, "period_count", 1);
+    integer_as(s, "created_at", now);
+    text_as(s, "expiry_policy", "MANUAL");
+    run(raw, s);
+    snprintf(data, sizeof data, "{\"order_id\":\"%s\",\"primary_resource_id\":null,\"product_id\":\"%s\"}", order, product_id);
+    event("resource.created", resource, now, data);
+    s = prepared(FUNDING);
+    bind_text(s, 1, resource);
+    bind_text(s, 2, order);
+    bind_text(s, 3, "CASH");
+    bind_text(s, 4, "");
+    bind_int(s, 5, price);
+    run(raw, s);
+    select_order(order);
+    select_by_id(RESOURCES, order);
+
+    read_detail(order, resource);
+    audit("order.pay", order, now, "{\"coupon_ids\":[]}");
+    pg_exec(raw, "COMMIT");
+}
+
+/* The baseline's schema for buys: the library makes the catalog and the account, then the
+   raw connection prepares its statements. 0 when the library failed (noted). */
+static int raw_buy_connect(const char *url) {
+    billing_engine *engine = try_open(url, NULL, "buy (baseline schema)");
+    if (!engine) return 0;
+    int made = make_data(engine, 1, "buy (baseline schema)");
+    billing_engine_close(engine);
+    if (!made) return 0;
+    raw = pg_connect(url);
+    pg_session(raw);
+    prepare_orders();
+    return 1;
+}
+
+static char last_raw_order[32];
+
+static double raw_buys(int n) {
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        raw_create(last_raw_order);
+        raw_pay(last_raw_order);
+    }
+    return support_seconds() - start;
+}
+
+/* The library reads the raw side's last order and the balance after n buys back (a note, not
+   a death, when they disagree). */
+static void raw_buys_check(const char *url, int n) {
+    const char *order = last_raw_order;
+    char request[256], expected[64], *response = NULL;
+    billing_engine *engine = try_open(url, NULL, "buy read-back");
+    if (!engine) return;
+    snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", order);
+    if (billing_order_get(engine, request, &response) != BILLING_OK) skipped("buy read-back", "billing_order_get");
+    else {
+        if (!strstr(response, "\"status\":\"PROCESSING\"") || !strstr(response, "\"PENDING_PROVISION\"")) {
+            printf("  (note: the baseline's last order reads back unlike the library's: %.300s)\n", response);
+        }
+        billing_string_free(response);
+    }
+    if (billing_account_get(engine, "{\"account_id\": \"" ACCOUNT "\"}", &response) != BILLING_OK) skipped("buy read-back", "billing_account_get");
+    else {
+        snprintf(expected, sizeof expected, "\"cash_balance_fen\":%" PRId64 ",", initial_cash - (int64_t)n * monthly_price);
+        if (!strstr(response, expected)) printf("  (note: the baseline's balance reads back wrong: %.300s)\n", response);
+        billing_string_free(response);
+    }
+    billing_engine_close(engine);
+}
+
+/* ---- (4) throughput from several processes --------------------------------------------- */
+
+struct outcome {
+    int64_t operations, busy;
+    int failed;
+};
+
+/* One client process: its own engine, its own account; buys until `seconds` have passed since
+   the common start, then writes its counts to `out`. Exits 3 on a failure other than busy
+   (its message on stderr). */
+static void client(const char *path, const char *options, int index, double seconds, int ready, int go, int out) {
+    char account[32], create[512];
+    snprintf(account, sizeof account, "bench-tp-%d", index);
+    create_request(create, sizeof create, account);
+    billing_engine *engine = NULL;
+    struct outcome outcome = {0, 0, 0};
+    char byte = 1;
+    if (billing_engine_open(path, options, &engine) != BILLING_OK) {
+        fprintf(stderr, "bench_pg: client %d: billing_engine_open: %d %s: %s\n", index, billing_last_error_code(),
+                billing_last_error_reason(), billing_last_error_message());
+        _exit(3);
+    }
+    if (write(ready, &byte, 1) != 1 || read(go, &byte, 1) != 0) _exit(2);
+    double start = support_seconds();
+    while (support_seconds() - start < seconds) {
+        const char *failed = NULL;
+        int status = library_buy(engine, create, account, &failed);
+        if (status == BILLING_OK) outcome.operations++;
+        else if (status == BILLING_E_BUSY) outcome.busy++;
+        else {
+            fprintf(stderr, "bench_pg: client %d: %s: %d %s: %s\n", index, failed, status, billing_last_error_reason(),
+                    billing_last_error_message());
+            outcome.failed = 1;
+            break;
+        }
+    }
+    billing_engine_close(engine);
+    if (write(out, &outcome, sizeof outcome) != (ssize_t)sizeof outcome) _exit(2);
+    _exit(outcome.failed ? 3 : 0);
+}
+
+/* Forks `processes` clients, starts them together, and sums their outcomes; returns the wall
+   time from the start to the last exit (negative when a client failed: noted). */
+static double throughput(const char *path, const char *options, int processes, double seconds, struct outcome *total) {
+    int ready[2], go[2], out[2];
+    if (pipe(ready) != 0 || pipe(go) != 0 || pipe(out) != 0) die("pipe failed");
+    fflush(stdout);
+    pid_t children[8];
+    for (int p = 0; p < processes; p++) {
+        children[p] = fork();
+        if (children[p] < 0) die("fork failed");
+        if (children[p] == 0) {
+            close(ready[0]);
+            close(go[1]);
+            close(out[0]);
+            client(path, options, p, seconds, ready[1], go[0], out[1]);
+        }
+    }
+    close(ready[1]);
+    close(go[0]);
+    close(out[1]);
+    int started = 0;
+    for (int p = 0; p < processes; p++) {
+        char byte;
+        if (read(ready[0], &byte, 1) == 1) started++;
+    }
+    double start = support_seconds();
+    close(go[1]);
+    *total = (struct outcome){0, 0, 0};
+    struct outcome one;
+    while (read(out[0], &one, sizeof one) == (ssize_t)sizeof one) {
+        total->operations += one.operations;
+        total->busy += one.busy;
+        total->failed += one.failed;
+    }
+    int failed = 0;
+    for (int p = 0; p < processes; p++) {
+        int status = 0;
+        if (waitpid(children[p], &status, 0) != children[p] || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
+    }
+    double elapsed = support_seconds() - start;
+    close(ready[0]);
+    close(out[0]);
+    if (started < processes || failed) {
+        printf("  (throughput, %d processes: %d of %d clients failed; see their messages above)\n", processes,
+               failed ? failed : processes - started, processes);
+        return -1;
+    }
+    return elapsed;
+}
+
+/* ---- Report ------------------------------------------------------------------------------ */
+
+static const struct bench_column columns[] = {
+    {"scenario", 30, BENCH_TEXT, 0},  {"N", 6, BENCH_COUNT, 0},         {"library ops/s", 13, BENCH_REAL, 0},
+    {"library us/op", 13, BENCH_REAL, 1}, {"raw ops/s", 9, BENCH_REAL, 0}, {"raw us/op", 9, BENCH_REAL, 1},
+    {"library/raw", 21, BENCH_RATIO, 0},
+};
+
+static void compare(const char *label, const char *summary, int n, double library_seconds, double raw_seconds) {
+    if (library_seconds < 0 || raw_seconds < 0) {
+        printf("| %-30s | skipped (see the note above)\n", label);
+        return;
+    }
+    bench_compare_row(columns, label, n, library_seconds, raw_seconds, 1e6);
+    bench_summary_times(summary, n, library_seconds, raw_seconds);
+}
+
+static const struct bench_column throughput_columns[] = {
+    {"processes", 9, BENCH_COUNT, 0},          {"PostgreSQL buys/s", 17, BENCH_REAL, 0}, {"PG busy", 7, BENCH_COUNT, 0},
+    {"SQLite buys/s", 13, BENCH_REAL, 0}, {"SQLite busy", 11, BENCH_COUNT, 0},
+};
+
+static int all_digits(const char *text) {
+    if (!*text) return 0;
+    for (; *text; text++) {
+        if (!isdigit((unsigned char)*text)) return 0;
+    }
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    int first = 1;
+    base_url = getenv("BILLING_BENCH_POSTGRES_URL");
+    if (argc > 1 && !all_digits(argv[1])) {
+        base_url = argv[1];
+        first = 2;
+    }
+    if (!base_url || !*base_url) die("give the PostgreSQL URL as the first argument or in BILLING_BENCH_POSTGRES_URL");
+    argv += first - 1;
+    argc -= first - 1;
+    int writes = bench_count(argc, argv, 1, 500), opens = bench_count(argc, argv, 2, 100);
+    int buys = bench_count(argc, argv, 3, 200), seconds = bench_count(argc, argv, 4, 5);
+
+    static const char *schemas[] = {"bench_pg_lib_write", "bench_pg_raw_write", "bench_pg_lib_buy", "bench_pg_raw_buy", "bench_pg_tp"};
+    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, THROUGHPUT, SCHEMAS };
+    char urls[SCHEMAS][1024];
+    for (int i = 0; i < SCHEMAS; i++) {
+        drop_schema(schemas[i]);
+        schema_url(schemas[i], urls[i], sizeof urls[i]);
+    }
+    bench_make_directory();
+    load_document();
+
+    PGconn *probe = pg_connect(base_url);
+    printf("libbilling %s, PostgreSQL server %d, libpq %d, SQLite %s\n", billing_version(), PQserverVersion(probe), PQlibVersion(),
+           sqlite3_libversion());
+    PQfinish(probe);
+    printf("buy = billing_order_create + billing_order_pay (one item, one month, paid from cash); schemas bench_pg_*\n\n");
+    bench_table_header(columns, sizeof columns / sizeof *columns);
+
+    /* Each comparison runs in four rounds, library, raw, raw, library (half the count each),
+       so that a change of the machine's load during the run weighs on both sides alike. */
+    int half_writes = (writes + 1) / 2, half_opens = (opens + 1) / 2, half_buys = (buys + 1) / 2;
+
+    /* (1) The baseline's schema is the library's: open and close an engine on it first. */
+    double library_seconds = -1, raw_seconds = -1;
+    billing_engine *engine = try_open(urls[LIB_WRITE], NULL, "write"), *baseline = try_open(urls[RAW_WRITE], NULL, "write (baseline schema)");
+    if (baseline) billing_engine_close(baseline);
+    if (engine && baseline) {
+        PGconn *conn = raw_write_connect(urls[RAW_WRITE]);
+        double a = library_writes(engine, 0, half_writes), b = raw_writes(conn, 0, half_writes);
+        double c = raw_writes(conn, half_writes, half_writes), d = a < 0 ? -1 : library_writes(engine, half_writes, half_writes);
+        PQfinish(conn);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("write (config update)", "postgresql: one idempotent write with event and audit", 2 * half_writes, library_seconds,
+            raw_seconds);
+
+    /* (2) Both sides open the library's write schema, an existing migrated database by now. */
+    if (library_seconds >= 0) {
+        double a = library_opens(urls[LIB_WRITE], half_opens), b = raw_opens(urls[LIB_WRITE], half_opens);
+        double c = raw_opens(urls[LIB_WRITE], half_opens), d = a < 0 ? -1 : library_opens(urls[LIB_WRITE], half_opens);
+        library_seconds = a < 0 || d < 0 ? -1 : a + d;
+        raw_seconds = b + c;
+    }
+    compare("open+close, existing schema", "postgresql: open + close of an existing database", 2 * half_opens, library_seconds,
+            raw_seconds);
+
+    /* (3) */
+    library_seconds = raw_seconds = -1;
+    engine = try_open(urls[LIB_BUY], NULL, "buy");
+    if (engine && make_data(engine, 1, "buy") && raw_buy_connect(urls[RAW_BUY])) {
+        double a = library_buys(engine, half_buys), b = raw_buys(half_buys);
+        double c = raw_buys(half_buys), d = a < 0 ? -1 : library_buys(engine, half_buys);
+        PQfinish(raw);
+        raw = NULL;
+        raw_buys_check(urls[RAW_BUY], 2 * half_buys);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("buy 1 item (create + pay)", "postgresql: create + pay, one item", 2 * half_buys, library_seconds, raw_seconds);
+
+    /* (4) Eight accounts on one PostgreSQL schema and on one SQLite file. */
+    char sqlite_path[PATH_MAX];
+    bench_file(sqlite_path, sizeof sqlite_path, "throughput");
+    const char *sqlite_options = "{\"synchronous\": \"NORMAL\"}";
+    int pg_ready = 0, sqlite_ready = 0;
+    if ((engine = try_open(urls[THROUGHPUT], NULL, "throughput (PostgreSQL)"))) {
+        pg_ready = make_data(engine, 8, "throughput (PostgreSQL)");
+        billing_engine_close(engine);
+    }
+    engine = bench_engine_open(sqlite_path, sqlite_options);
+    sqlite_ready = make_data(engine, 8, "throughput (SQLite)");
+    billing_engine_close(engine);
+
+    printf("\nthroughput: buys (create + pay) per second over all processes, each with its own engine and account, %d s per run;"
+           " busy = BILLING_E_BUSY outcomes (not counted as buys)\n\n", seconds);
+    bench_table_header(throughput_columns, sizeof throughput_columns / sizeof *throughput_columns);
+    static const int counts[] = {1, 2, 4, 8};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        struct outcome pg = {0, 0, 0}, lite = {0, 0, 0};
+        double pg_seconds = pg_ready ? throughput(urls[THROUGHPUT], NULL, counts[i], seconds, &pg) : -1;
+        double lite_seconds = sqlite_ready ? throughput(sqlite_path, sqlite_options, counts[i], seconds, &lite) : -1;
+        double pg_rate = pg_seconds > 0 ? (double)pg.operations / pg_seconds : 0;
+        double lite_rate = lite_seconds > 0 ? (double)lite.operations / lite_seconds : 0;
+        bench_table_row(throughput_columns, 5, (int64_t)counts[i], pg_rate, pg.busy, lite_rate, lite.busy);
+        char scenario[96];
+        snprintf(scenario, sizeof scenario, "postgresql: throughput, create + pay, %d process%s (baseline: SQLite file)", counts[i],
+                 counts[i] == 1 ? "" : "es");
+        if (pg_seconds > 0 && lite_seconds > 0) bench_summary(scenario, pg_rate, lite_rate);
+    }
+
+    for (int i = 0; i < SCHEMAS; i++) drop_schema(schemas[i]);
+    bench_cleanup();
+    return 0;
+}
