@@ -704,31 +704,47 @@ def test_backup_never_overwrites_and_says_so(shop, db_path, tmp_path):
 
 # ---- copy -------------------------------------------------------------------------------
 
-def test_copy_verifies_the_copy_as_the_source(shop, db_path, tmp_path):
-    """`copy` moves every row into an empty database and passes only when the copy verifies
+def copy_source(tmp_path):
+    """An SQLite file with an account, a product and an unpaid order: what `copy` moves."""
+    path = str(tmp_path / "source.sqlite")
+    with billing.Engine(path, clock="manual", now=START) as engine:
+        engine.account_put("kyc", "acme", type="ENTERPRISE", realname_verified=True, level="V3")
+        engine.topup("payments", "acme", amount_fen=100000, external_reference="seed")
+        engine.product_put("catalog", {"product_id": "ecs.c1", "product_type": "ECS", "billing_mode": "PREPAID",
+                                       "monthly_price_fen": 5000})
+        unpaid_order(engine)
+        account = engine.account_get("acme")
+    return path, account
+
+
+def test_copy_verifies_the_copy_as_the_source(tmp_path):
+    """`copy` moves every row of an SQLite file into an empty database (a file, or a
+    PostgreSQL schema under BILLING_TEST_DATABASE_URL) and passes only when the copy verifies
     as the source does; a destination that holds rows is refused, untouched."""
-    unpaid_order(shop)
-    document = run_json("copy", tmp_path / "copy.sqlite", db=db_path)
+    source, account = copy_source(tmp_path)
+    destination = new_database(tmp_path, "copy")
+    document = run_json("copy", destination, db=source)
     result = document["result"]
     assert result["same"] is True and result["copy"]["rows"] > 0
     assert result["verify"]["copy"]["checked"] == result["verify"]["source"]["checked"]
     assert result["verify"]["copy"]["ok"] is True
-    with billing.Engine(str(tmp_path / "copy.sqlite"), create=False) as copy:
-        assert copy.account_get("acme") == shop.account_get("acme")
+    with billing.Engine(destination, create=False) as copy:
+        assert copy.account_get("acme") == account
     # A relative destination is taken from the current directory.
-    text = run("copy", "relative.sqlite", db=db_path, cwd=tmp_path, check=0).stdout
+    text = run("copy", "relative.sqlite", db=source, cwd=tmp_path, check=0).stdout
     assert f"into {tmp_path}/relative.sqlite" in text and "verify: the copy is ok, as the source" in text
-    refused = run_json("copy", tmp_path / "copy.sqlite", db=db_path, check=13)
+    refused = run_json("copy", destination, db=source, check=13)
     assert refused["error"]["reason"] == "destination_not_empty"
 
 
-def test_copy_of_a_database_with_a_breach_is_not_a_success(shop, db_path, tmp_path):
+def test_copy_of_a_database_with_a_breach_is_not_a_success(tmp_path):
     """The copy holds the rows as they are: a breach in the source is in the copy too, and the
     command says no."""
-    connection = sqlite3.connect(db_path)
+    source, _ = copy_source(tmp_path)
+    connection = sqlite3.connect(source)
     with connection:
         connection.execute("UPDATE accounts SET cash_balance = cash_balance + 1 WHERE id = 'acme'")
     connection.close()
-    document = run_json("copy", tmp_path / "copy.sqlite", db=db_path, check=1)
+    document = run_json("copy", new_database(tmp_path, "copy"), db=source, check=1)
     assert document["result"]["same"] is False
     assert document["result"]["verify"]["copy"]["breaches"]

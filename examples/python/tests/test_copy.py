@@ -1,6 +1,8 @@
 """billing_engine_copy (issue 18, moving data): a database copied, one snapshot, into another,
 empty one — the way a portal moves its SQLite file to PostgreSQL. The copy holds every row as
-stored, so billing_verify on it checks the same audit chain over the same rows."""
+stored, so billing_verify on it checks the same audit chain over the same rows. The source is
+always an SQLite file; the destination is a file, or under BILLING_TEST_DATABASE_URL a fresh
+PostgreSQL schema (helpers.new_database)."""
 
 import sqlite3
 
@@ -8,13 +10,14 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import START
+from helpers import START, new_database, sql_execute, sql_rows
 from test_tampering import populate
 
 KEY = "0123456789abcdef0123456789abcdef"
 
 
 def tables(path):
+    """Each table's row count in an SQLite file."""
     db = sqlite3.connect(path)
     try:
         names = [row[0] for row in db.execute(
@@ -22,6 +25,11 @@ def tables(path):
         return {name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
     finally:
         db.close()
+
+
+def counts(path, names):
+    """The row counts of the named tables in a database of either backend."""
+    return {name: sql_rows(path, f"SELECT count(*) FROM {name}")[0][0] for name in names}
 
 
 def everything(engine):
@@ -43,16 +51,16 @@ def original(tmp_path_factory):
 
 
 def test_the_copy_holds_every_row_and_verifies_the_same(original, tmp_path):
-    destination = str(tmp_path / "copy.sqlite")
+    destination = new_database(tmp_path, "copy")
     with billing.Engine(original, clock="manual", now=START) as source:
         response = source.copy(destination)["copy"]
         before = everything(source)
-    counts = tables(original)
+    rows = tables(original)
     assert response["destination"] == destination
     assert response["taken_at"] == START
-    assert response["tables"] == counts
-    assert response["rows"] == sum(counts.values()) > 0
-    assert tables(destination) == counts
+    assert response["tables"] == rows
+    assert response["rows"] == sum(rows.values()) > 0
+    assert counts(destination, rows) == rows
     with billing.Engine(destination, clock="manual", now=START, create=False) as copy:
         report = copy.verify({"integrity": "FULL"})
         assert report["ok"] is True and report["breaches"] == []
@@ -64,20 +72,18 @@ def test_the_copy_holds_every_row_and_verifies_the_same(original, tmp_path):
 
 def test_a_row_changed_in_the_copy_is_reported(original, tmp_path):
     """verify on the copy checks the rows it holds, not the source's."""
-    destination = str(tmp_path / "copy.sqlite")
+    destination = new_database(tmp_path, "copy")
     with billing.Engine(original, clock="manual", now=START) as source:
         source.copy(destination)
-    db = sqlite3.connect(destination)
-    with db:
-        db.execute("UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
-    db.close()
+    sql_execute(destination, "UPDATE products SET document = replace(document, '\"monthly_price_fen\":10000', "
+                             "'\"monthly_price_fen\":1') WHERE id = 'evs.100'")
     with billing.Engine(destination, clock="manual", now=START, create=False) as copy:
         found = copy.verify()["breaches"]
     assert any(b["check"] == "row_tampered" and "products" in b["subject"] for b in found), found
 
 
 def test_a_keyed_chain_verifies_with_the_same_key(tmp_path):
-    source_path, destination = str(tmp_path / "keyed.sqlite"), str(tmp_path / "copy.sqlite")
+    source_path, destination = str(tmp_path / "keyed.sqlite"), new_database(tmp_path, "copy")
     with billing.Engine(source_path, clock="manual", now=START, audit_key=KEY) as source:
         source.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
         source.topup("pay", "a1", 500, "t-1")
@@ -89,14 +95,14 @@ def test_a_keyed_chain_verifies_with_the_same_key(tmp_path):
 
 
 def test_never_into_a_database_that_holds_rows(original, tmp_path):
-    destination = str(tmp_path / "copy.sqlite")
+    destination = new_database(tmp_path, "copy")
     with billing.Engine(original, clock="manual", now=START) as source:
         source.copy(destination)
-        counts = tables(destination)
+        before = counts(destination, tables(original))
         with pytest.raises(errors.Conflict) as raised:
             source.copy(destination)
         assert raised.value.reason == "destination_not_empty"
-        assert tables(destination) == counts
+        assert counts(destination, before) == before
         with pytest.raises(errors.Conflict) as raised:
             source.copy(original)
         assert raised.value.reason == "destination_not_empty"
@@ -104,10 +110,22 @@ def test_never_into_a_database_that_holds_rows(original, tmp_path):
 
 def test_an_empty_engine_database_is_a_destination(original, tmp_path):
     """A database an engine created and never wrote to holds no row: a copy may go there."""
-    destination = str(tmp_path / "opened.sqlite")
+    destination = new_database(tmp_path, "opened")
     billing.Engine(destination).close()
     with billing.Engine(original, clock="manual", now=START) as source:
         assert source.copy(destination)["copy"]["rows"] == sum(tables(original).values())
+
+
+def test_a_postgresql_source_is_refused(tmp_path):
+    """Only an SQLite database is copied: PostgreSQL's identifier counters live in sequences
+    (pg_dump copies a PostgreSQL database)."""
+    source = new_database(tmp_path, "source")
+    if not source.startswith("postgresql://"):
+        pytest.skip("needs BILLING_TEST_DATABASE_URL (a PostgreSQL source)")
+    with billing.Engine(source) as engine:
+        with pytest.raises(errors.Refused) as raised:
+            engine.copy(str(tmp_path / "copy.sqlite"))
+    assert raised.value.reason == "copy_source_not_sqlite"
 
 
 def test_bad_destinations_change_nothing(original, tmp_path):
