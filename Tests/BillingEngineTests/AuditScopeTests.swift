@@ -61,7 +61,11 @@ struct AuditScopeTests {
         let failures = Locked<[String]>([])
         let done = Locked(0)
         for writer in 0..<writers {
-            let handle = Unchecked(try database.connect())
+            let connection = try database.connect()
+            // Every writer also writes the shared account and the actor scope: those rows
+            // conflict by design (one scope, one chain), and PostgreSQL retries them.
+            (connection as? PostgresConnection)?.maxTransactionAttempts = 1000
+            let handle = Unchecked(connection)
             Thread {
                 let db = handle.value
                 do {
