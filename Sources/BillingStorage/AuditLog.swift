@@ -158,7 +158,8 @@ package enum AuditLog {
     /// head the log no longer holds as it was; and how many keyed links could not be checked
     /// for want of the key. A chain's first row links to an empty hash. Once a row is keyed
     /// every later one (by id, in any chain) must be; given a key, the log's last row must be
-    /// keyed (a chain recomputed without the key is not), and so must the last seal.
+    /// keyed (a chain recomputed without the key is not); a seal listing keyed rows must be
+    /// keyed, and so must every seal after a keyed one.
     package static func firstBrokenLink(_ db: Connection, key: [UInt8]? = nil) throws -> (broken: (id: Int64, detail: String)?, unchecked: Int64) {
         let seals = try db.all("SELECT position, heads, hash FROM audit_seals ORDER BY position") { ($0.int(0), $0.text(1), $0.text(2)) }
         var sealed: [Int64: (scope: String, hash: String?)] = [:]
@@ -227,7 +228,12 @@ package enum AuditLog {
                 return ((position, "seal \(position) does not follow from the seal before it (edited, deleted or reordered)"), unchecked)
             }
             previousSeal = hash
-            for head in parseHeads(heads) {
+            let listed = parseHeads(heads)
+            // A seal of keyed rows is made keyed (a handle without the key cannot seal them).
+            if !keyed, listed.contains(where: { $0.hash.hasPrefix(keyedPrefix) }) {
+                return ((position, "seal \(position) lists keyed rows but is not keyed (the seals were recomputed without the key)"), unchecked)
+            }
+            for head in listed {
                 guard let stored = sealed[head.id], stored.hash != nil else {
                     return ((head.id, "audit row \(head.id), sealed as the head of its chain by seal \(position), is gone: the chain was cut"), unchecked)
                 }
@@ -235,9 +241,6 @@ package enum AuditLog {
                     return ((head.id, "audit row \(head.id) is not what seal \(position) sealed as the head of its chain: the chain was rewritten"), unchecked)
                 }
             }
-        }
-        if key != nil, let lastSeal = seals.last, !lastSeal.2.hasPrefix(keyedPrefix) {
-            return ((lastSeal.0, "the last seal is not keyed although the host gave its key (the seals were recomputed without the key)"), unchecked)
         }
         return (nil, unchecked)
     }

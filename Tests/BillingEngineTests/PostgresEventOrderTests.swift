@@ -12,7 +12,7 @@ import BillingDocuments
 /// the throwaway cluster is up (`make test-pg`), where a sequence number taken at insert is not
 /// commit order and a sealer gives positions (EventLog).
 @Suite("Event outbox in commit order (SQLite; PostgreSQL with make test-pg)", .serialized)
-struct EventOrderTests {
+struct PostgresEventOrderTests {
     /// The outbox's tables in PostgreSQL types (migration 1's `events` by the translation rules
     /// of docs/postgresql.md), then the PostgreSQL twin of the position migration.
     static let postgresOutboxMigrations = [
