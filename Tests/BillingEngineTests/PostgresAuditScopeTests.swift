@@ -12,7 +12,7 @@ import BillingDocuments
 /// once while a sealer seals; the result verifies, and a cut or rewritten scope is found — on
 /// SQLite, and on PostgreSQL with `make test-pg`.
 @Suite("Audit chains per scope and their seals (SQLite; PostgreSQL with make test-pg)", .serialized)
-struct AuditScopeTests {
+struct PostgresAuditScopeTests {
 
     static func auditLog(_ backend: ConformanceBackend) throws -> (ConformanceDatabase, Connection) {
         let database = try ConformanceDatabase(backend)
@@ -38,7 +38,11 @@ struct AuditScopeTests {
         let failures = Locked<[String]>([])
         let done = Locked(0)
         for writer in 0..<writers {
-            let handle = Unchecked(try database.connect())
+            let connection = try database.connect()
+            // Every writer also writes the shared account and the actor scope: those rows
+            // conflict by design (one scope, one chain), and PostgreSQL retries them.
+            (connection as? PostgresConnection)?.maxTransactionAttempts = 1000
+            let handle = Unchecked(connection)
             Thread {
                 let db = handle.value
                 do {
@@ -93,5 +97,30 @@ struct AuditScopeTests {
         let first = try #require(try db.first("SELECT min(id) FROM audit_log WHERE scope = 'account:a1'") { $0.int(0) })
         try db.transaction(write: true) { try db.run("UPDATE audit_log SET actor = 'mallory' WHERE id = ?", first) }
         #expect(try db.transaction(write: false) { try AuditLog.firstBrokenLink(db) }.broken?.id == first)
+    }
+
+    /// A key given to a file that has unkeyed rows and seals: the old seals stay unkeyed (they
+    /// list unkeyed rows), rows written since are keyed, and the file verifies with the key
+    /// before and after the next seal; a handle without the key cannot seal keyed rows.
+    @Test(arguments: ConformanceBackend.available)
+    func aKeySetLaterKeepsOldSealsValid(_ backend: ConformanceBackend) throws {
+        let (database, db) = try Self.auditLog(backend)
+        _ = database
+        let key = [UInt8](repeating: 0x5a, count: 32)
+        for n in 0..<3 { try Self.append(db, account: "a1", actor: "ops", n) }
+        try AuditLog.seal(db)
+        db.session.auditKey = key
+        try Self.append(db, account: "a1", actor: "ops", 3)
+        try Self.append(db, account: "a2", actor: "ops", 4)
+        #expect(try db.transaction(write: false) { try AuditLog.firstBrokenLink(db, key: key) }.broken == nil)
+        let keyless = try database.connect()
+        let refused = billingError { try AuditLog.seal(keyless) }
+        #expect(refused?.reason == "audit_key_required")
+        try AuditLog.seal(db)
+        #expect(try AuditLog.head(db).digest.hasPrefix(AuditLog.keyedPrefix))
+        let checked = try db.transaction(write: false) { try AuditLog.firstBrokenLink(db, key: key) }
+        #expect(checked.broken == nil && checked.unchecked == 0)
+        let unchecked = try keyless.transaction(write: false) { try AuditLog.firstBrokenLink(keyless) }
+        #expect(unchecked.broken == nil && unchecked.unchecked == 3)
     }
 }

@@ -12,7 +12,7 @@ import BillingDocuments
 /// the throwaway cluster is up (`make test-pg`), where a sequence number taken at insert is not
 /// commit order and a sealer gives positions (EventLog).
 @Suite("Event outbox in commit order (SQLite; PostgreSQL with make test-pg)", .serialized)
-struct EventOrderTests {
+struct PostgresEventOrderTests {
 
     /// A database of `backend` holding the outbox at its latest schema, and a connection to it.
     static func outbox(_ backend: ConformanceBackend) throws -> (ConformanceDatabase, Connection) {
