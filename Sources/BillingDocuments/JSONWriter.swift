@@ -10,7 +10,10 @@ import BillingDomain
 /// Strings are escaped as RFC 8259 requires (quote, backslash, control characters, and DEL
 /// as `\u007f`) and otherwise kept as UTF-8.
 package struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
+    /// Whether the next field or element written by `key`/`element` needs a comma before it
+    /// (the direct writers of JSONWriter+Fields.swift).
+    var needsComma = false
     /// Leaves out object fields whose value is null, at every depth (a request's canonical
     /// form, where a null field counts as absent).
     package let skippingNullFields: Bool
@@ -128,7 +131,7 @@ package struct JSONWriter {
         return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), high8 & 0x8080_8080_8080_8080 == 0)
     }
 
-    private mutating func append(_ literal: StaticString) {
+    mutating func append(_ literal: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 

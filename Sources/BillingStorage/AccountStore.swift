@@ -5,13 +5,15 @@ import BillingDocuments
 /// which writes the ledger row in the same statement group, so the ledger always sums to
 /// the balance.
 package enum AccountStore {
+    /// Built once: a constant text is found in the statement cache by its address.
+    private static let loadSQL = "SELECT \(columns) FROM accounts WHERE id = ?"
     private static let columns = """
         id, type, realname_verified, restricted, "freeze", level, cash_balance, credit_limit, credit_used,
         deduction_days, unified_expiry_day, created_at, updated_at
         """
 
     package static func load(_ db: Connection, _ id: String) throws -> Account? {
-        try db.first("SELECT \(columns) FROM accounts WHERE id = ?", id) { row in
+        try db.first(loadSQL, id) { row in
             Account(id: row.text(0),
                     type: try StoredValue.choice(row.optionalText(1), "type of account \(row.text(0))"),
                     realnameVerified: row.bool(2), restricted: row.bool(3),

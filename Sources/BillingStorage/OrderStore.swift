@@ -11,6 +11,15 @@ package enum OrderStore {
         stored_value_card, cash, credit
         """
 
+    // The statements' texts are built once (each call used to build its text again), and a
+    // constant text is found in the connection's statement cache by its address.
+    private static let loadSQL = "SELECT \(columns) FROM orders WHERE id = ? AND account_id = ?"
+    private static let subOrdersSQL = "SELECT \(columns) FROM orders WHERE combined_id = ? ORDER BY seq"
+    private static let insertSQL =
+        "INSERT INTO orders (id, seq, \(columnsAfterID)) VALUES (\(Array(repeating: "?", count: 29).joined(separator: ", ")))"
+    private static let linesSQL = "SELECT \(lineColumns) FROM order_lines WHERE order_id = ? ORDER BY line_no"
+    private static let insertLineSQL = "INSERT INTO order_lines (\(lineColumns)) VALUES (\(Array(repeating: "?", count: 26).joined(separator: ", ")))"
+
     package static func decode(_ row: Row) throws -> Order {
         let id = row.text(0)
         return Order(id: id, accountID: row.text(1), combinedID: row.optionalText(2), isCombined: row.bool(3),
@@ -44,7 +53,7 @@ package enum OrderStore {
     }
 
     package static func load(_ db: Connection, _ id: String, account: String) throws -> Order? {
-        try db.first("SELECT \(columns) FROM orders WHERE id = ? AND account_id = ?", id, account, map: decode)
+        try db.first(loadSQL, id, account, map: decode)
     }
 
     /// The order of an account; another account's order is "not found".
@@ -54,7 +63,7 @@ package enum OrderStore {
     }
 
     package static func subOrders(_ db: Connection, of combined: String) throws -> [Order] {
-        try db.all("SELECT \(columns) FROM orders WHERE combined_id = ? ORDER BY seq", combined, map: decode)
+        try db.all(subOrdersSQL, combined, map: decode)
     }
 
     /// Writes a new order; its status must be one `OrderStateMachine` creates orders in.
@@ -66,9 +75,7 @@ package enum OrderStore {
             order.completedAt, order.cancelledAt, order.cancelReason, order.reviewRequired, order.placedByManager,
             order.contract, order.sourceOrderID,
         ] + amountArguments(order.amounts)
-        try db.forEach("""
-            INSERT INTO orders (id, seq, \(columnsAfterID)) VALUES (\(Array(repeating: "?", count: 29).joined(separator: ", ")))
-            """, arguments) { _ in }
+        try db.forEach(insertSQL, arguments) { _ in }
     }
 
     /// Writes status, times and amounts (the only fields that change after creation). A status
@@ -98,17 +105,22 @@ package enum OrderStore {
         """
 
     package static func lines(_ db: Connection, of order: String) throws -> [OrderLine] {
-        try db.all("SELECT \(lineColumns) FROM order_lines WHERE order_id = ? ORDER BY line_no", order) { row in
-            let record = "order line \(row.int(1)) of order \(row.text(0))"
-            let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(6), "period unit of \(record)")
+        try db.all(linesSQL, order) { row in
+            // Named only when a value cannot be read.
+            func record() -> String { "order line \(row.int(1)) of order \(row.text(0))" }
+            let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(6), "period unit of \(record())")
+            // Every line of a product holds the same snapshot: parsed once per distinct text.
+            let productText = row.optionalText(12)
             var line = OrderLine(orderID: row.text(0), lineNo: row.int(1), productID: row.text(2), productType: row.text(3),
-                             billingMode: try StoredValue.choice(row.optionalText(4), "billing mode of \(record)"), region: row.optionalText(5),
+                             billingMode: try StoredValue.choice(row.optionalText(4), "billing mode of \(record())"), region: row.optionalText(5),
                              period: try unit.map { try Period(row.int(7), $0) }, quantity: row.int(8),
                              parentLine: row.optionalInt(9),
-                             relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record)"),
+                             relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record())"),
                              effectiveAt: row.optionalInt(11),
-                             product: try StoredValue.document(row.optionalText(12), "product document of \(record)"),
+                             product: try productText.map { try SnapshotCache.shared.value($0, "product document of \(record())") }
+                                ?? StoredValue.document(nil, "product document of \(record())"),
                              amounts: amounts(row, from: 13))
+            line.productText = KnownText(productText)
             line.resourceID = row.optionalText(22)
             line.renewFrom = row.optionalInt(23)
             line.renewTo = row.optionalInt(24)
@@ -121,10 +133,9 @@ package enum OrderStore {
         let arguments: [DatabaseBindable] = [
             line.orderID, line.lineNo, line.productID, line.productType, line.billingMode.rawValue, line.region,
             line.period?.unit.rawValue, line.period?.count, line.quantity, line.parentLine, line.relation?.rawValue,
-            line.effectiveAt, line.product.text,
+            line.effectiveAt, line.productText.text ?? line.product.text,
         ] + amountArguments(line.amounts) + [line.resourceID, line.renewFrom, line.renewTo, line.anchorAfter]
-        try db.forEach("INSERT INTO order_lines (\(lineColumns)) VALUES (\(Array(repeating: "?", count: 26).joined(separator: ", ")))",
-                       arguments) { _ in }
+        try db.forEach(insertLineSQL, arguments) { _ in }
     }
 
     package static func updateLineAmounts(_ db: Connection, _ line: OrderLine) throws {

@@ -18,7 +18,7 @@ package final class ProductCache: @unchecked Sendable {
     package static let shared = ProductCache()
 
     private let lock = Lock()
-    private var entries: [String: (document: String, updatedAt: Int64, product: Product)] = [:]
+    private var entries: [String: (document: String, updatedAt: Int64, product: Product, snapshot: (value: JSONValue, text: String)?)] = [:]
     private let capacity = 512
 
     /// The product decoded from exactly this document and time, if it is kept.
@@ -32,7 +32,7 @@ package final class ProductCache: @unchecked Sendable {
 
     /// Byte-for-byte equality (`==` on strings compares canonical equivalents as equal,
     /// which would hand back a product decoded from other bytes).
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+    package static func sameBytes(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
         let compared = a.utf8.withContiguousStorageIfAvailable { left in
             b.utf8.withContiguousStorageIfAvailable { right in
@@ -46,7 +46,20 @@ package final class ProductCache: @unchecked Sendable {
     package func remember(_ product: Product, document: String, updatedAt: Int64) {
         lock.withLock {
             if entries.count >= capacity && entries[product.id] == nil { entries.removeAll(keepingCapacity: true) }
-            entries[product.id] = (document, updatedAt, product)
+            entries[product.id] = (document, updatedAt, product, nil)
         }
+    }
+
+    /// The snapshot an order line stores of a product (`Product.json`) and its text, built
+    /// once per kept product: only for the very product kept (`==`, which finds the same
+    /// storage at once), else built anew.
+    package func snapshot(of product: Product) -> (value: JSONValue, text: String) {
+        if let kept = lock.withLock({ entries[product.id].flatMap { $0.product == product ? $0.snapshot : nil } }) { return kept }
+        let value = product.json
+        let snapshot = (value: value, text: value.text)
+        lock.withLock {
+            if let entry = entries[product.id], entry.product == product { entries[product.id]?.snapshot = snapshot }
+        }
+        return snapshot
     }
 }

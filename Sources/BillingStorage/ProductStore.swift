@@ -110,3 +110,14 @@ package enum ProductStore {
             """, account, productType) { $0.int(0) }
     }
 }
+
+extension ProductStore {
+    /// The snapshot an order line stores of a product (`Product.json`) and its text: kept
+    /// with the cached product, and noted in `SnapshotCache` so reading the line back finds
+    /// its value without parsing.
+    package static func snapshot(of product: Product) -> (value: JSONValue, text: String) {
+        let snapshot = ProductCache.shared.snapshot(of: product)
+        SnapshotCache.shared.remember(snapshot.text, snapshot.value)
+        return snapshot
+    }
+}

@@ -3,6 +3,9 @@ import BillingDocuments
 
 /// Resources, what paid for them, and the periods they were paid for.
 package enum ResourceStore {
+    // Built once: a constant text is found in the statement cache by its address.
+    private static let requireSQL = "SELECT \(columns) FROM resources WHERE id = ? AND account_id = ?"
+    private static let ofOrderSQL = "SELECT \(columns) FROM resources WHERE order_id = ? ORDER BY seq"
     private static let columns = """
         id, account_id, order_id, line_no, product_id, product_type, billing_mode, region, status, primary_id, relation,
         period_unit, period_count, anchor_day, created_at, provisioned_at, effective_at, expire_at, ended_at, expiry_policy,
@@ -40,14 +43,14 @@ package enum ResourceStore {
 
     /// A resource of an account; another account's resource is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
-        guard let resource = try db.first("SELECT \(columns) FROM resources WHERE id = ? AND account_id = ?", id, account, map: decode) else {
+        guard let resource = try db.first(requireSQL, id, account, map: decode) else {
             throw BillingError.notFound(.resourceNotFound, id)
         }
         return resource
     }
 
     package static func ofOrder(_ db: Connection, _ order: String) throws -> [Resource] {
-        try db.all("SELECT \(columns) FROM resources WHERE order_id = ? ORDER BY seq", order, map: decode)
+        try db.all(ofOrderSQL, order, map: decode)
     }
 
     /// Writes a new resource; its status must be one `ResourceStateMachine` creates resources in.

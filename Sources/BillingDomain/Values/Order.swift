@@ -189,6 +189,10 @@ public struct Order: Equatable, Sendable {
 
 /// One product line of an order; bound products are lines of their own under a parent line.
 public struct OrderLine: Equatable, Sendable {
+    /// The text `product` was read from or written as, when known (`OrderStore`, the product
+    /// cache): storing or showing the line then needs no writing of it. Not part of the
+    /// line's value: lines equal without it.
+    package var productText = KnownText()
     public var orderID: String
     public var lineNo: Int64
     public var productID: String
@@ -240,4 +244,14 @@ public struct OrderLine: Equatable, Sendable {
         self.renewTo = renewTo
         self.anchorAfter = anchorAfter
     }
+}
+
+/// A text known to be the written form of a value next to it, carried along to save writing it
+/// again. Always equal: it is a cache, never part of the value that holds it.
+package struct KnownText: Equatable, Sendable {
+    package var text: String?
+
+    package init(_ text: String? = nil) { self.text = text }
+
+    package static func == (_: KnownText, _: KnownText) -> Bool { true }
 }

@@ -177,18 +177,39 @@ enum PaymentOutcome {
 
 /// The answer of every operation that answers with an order: its details, with the payment
 /// made along (create, renew) or the quote executed (unsubscribe) when there is one.
+///
+/// Written once, directly from the values at hand (`OrderDetail.write`), when it is made: an
+/// order's amounts refuse to render a sum that overflows. `json`, the same document as a
+/// tree, is built only when asked for.
 struct OrderDetailResponse: ResponseDocument {
-    let json: JSONValue
+    let detail: OrderDetail
+    let payment: PaymentOutcome?
+    let quote: JSONValue?
+    let calendar: BusinessCalendar
+    let documentText: String
 
-    /// Renders the details now: an order's amounts refuse to render a sum that overflows.
     init(_ detail: OrderDetail, payment: PaymentOutcome? = nil, quote: JSONValue? = nil, calendar: BusinessCalendar) throws {
-        var document = try detail.json(calendar)
-        if case .object(var fields) = document {
-            if let payment { fields["payment"] = payment.json }
-            if let quote { fields["quote"] = quote }
-            document = .object(fields)
-        }
-        json = document
+        self.detail = detail
+        self.payment = payment
+        self.quote = quote
+        self.calendar = calendar
+        var writer = JSONWriter(capacity: 4096)
+        writer.beginObject()
+        writer.key("order")
+        try detail.write(into: &writer, calendar: calendar)
+        if let payment { writer.field("payment", payment.json) }
+        if let quote { writer.field("quote", quote) }
+        writer.field("schema_version", Engine.schemaVersion)
+        writer.endObject()
+        documentText = writer.text
+    }
+
+    var json: JSONValue {
+        // The amounts were checked when the text was written, so building the tree cannot fail.
+        guard case .object(var fields)? = try? detail.json(calendar) else { return .null }
+        if let payment { fields["payment"] = payment.json }
+        if let quote { fields["quote"] = quote }
+        return .object(fields)
     }
 
     /// The details of an order as stored now.
@@ -232,19 +253,83 @@ struct OrderCancelResponse: ResponseDocument {
 }
 
 /// `billing_orders_list`: a page of order rows (orders, or combined orders with their
-/// matching sub-orders), its cursor and the status counts when asked for.
+/// matching sub-orders), its cursor and the status counts when asked for. Its text is
+/// written directly from the orders read (`text()`); `json` is the same document as a tree.
 struct OrderListResponse: ResponseDocument {
-    var rows: [JSONValue]
-    var nextCursor: (created: Int64, sequence: Int64)?
-    var hasMore: Bool
+    enum Row {
+        case order(Order)
+        /// A combined order with its matching sub-orders under "sub_orders".
+        case combined(Order, subOrders: [Order])
+    }
+
+    let rows: [Row]
+    let nextCursor: (created: Int64, sequence: Int64)?
+    let hasMore: Bool
     /// The counts when asked for; nil leaves the key out (a `.null` would render it).
-    var counts: JSONValue?
+    let counts: JSONValue?
+    let documentText: String
+
+    /// Writes the text at once: an order's amounts refuse to render a sum that overflows.
+    init(rows: [Row], nextCursor: (created: Int64, sequence: Int64)?, hasMore: Bool, counts: JSONValue?) throws {
+        self.rows = rows
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+        self.counts = counts
+        documentText = try OrderListResponse.text(rows: rows, cursor: nextCursor.map { "\($0.created):\($0.sequence)" },
+                                                  hasMore: hasMore, counts: counts)
+    }
 
     var json: JSONValue {
-        var document: [String: JSONValue] = ["orders": .array(rows), "next_cursor": JSONValue(nextCursor.map { "\($0.created):\($0.sequence)" }),
-                                             "has_more": .bool(hasMore)]
+        let documents: [JSONValue] = rows.map { row in
+            switch row {
+            case .order(let order): return (try? order.json) ?? .null
+            case .combined(let order, let subOrders):
+                guard case .object(var fields)? = try? order.json else { return .null }
+                fields["sub_orders"] = .array(subOrders.map { (try? $0.json) ?? .null })
+                return .object(fields)
+            }
+        }
+        var document: [String: JSONValue] = ["orders": .array(documents), "next_cursor": JSONValue(cursorText), "has_more": .bool(hasMore)]
         if let counts { document["counts"] = counts }
         return .object(document)
+    }
+
+    private var cursorText: String? { nextCursor.map { "\($0.created):\($0.sequence)" } }
+
+    /// The response's text with `schema_version`, written from the orders directly.
+    private static func text(rows: [Row], cursor cursorText: String?, hasMore: Bool, counts: JSONValue?) throws -> String {
+        var writer = JSONWriter(capacity: 1024 + 1024 * rows.count)
+        writer.beginObject()
+        if let counts { writer.field("counts", counts) }
+        writer.field("has_more", hasMore)
+        writer.field("next_cursor", cursorText)
+        writer.key("orders")
+        writer.beginArray()
+        for row in rows {
+            writer.element()
+            switch row {
+            case .order(let order): try writer.writeOrder(order)
+            case .combined(let order, let subOrders):
+                writer.beginObject()
+                try writer.writeOrderFields(order, .beforeLines)
+                try writer.writeOrderFields(order, .beforePayments)
+                try writer.writeOrderFields(order, .beforeRefunds)
+                try writer.writeOrderFields(order, .beforeSubOrders)
+                writer.key("sub_orders")
+                writer.beginArray()
+                for subOrder in subOrders {
+                    writer.element()
+                    try writer.writeOrder(subOrder)
+                }
+                writer.endArray()
+                try writer.writeOrderFields(order, .afterSubOrders)
+                writer.endObject()
+            }
+        }
+        writer.endArray()
+        writer.field("schema_version", Engine.schemaVersion)
+        writer.endObject()
+        return writer.text
     }
 }
 

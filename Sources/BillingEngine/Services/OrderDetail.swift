@@ -100,4 +100,65 @@ struct OrderDetail {
         }
         return ["order": .object(fields)]
     }
+
+    /// Writes `json(calendar)`'s `"order"` object directly, keys in the writer's order
+    /// (`OrderDocumentWritingTests` compares the bytes with the tree's).
+    func write(into writer: inout JSONWriter, calendar: BusinessCalendar) throws {
+        writer.beginObject()
+        try writer.writeOrderFields(order, .beforeLines)
+        writer.key("lines")
+        writer.beginArray()
+        for line in lines {
+            writer.element()
+            // A snapshot's shown part is written once per distinct snapshot text.
+            let shown = line.productText.text.map { SnapshotCache.shared.shown($0, line.product, write: JSONWriter.shownSnapshot) }
+            try writer.writeLine(line, withOrderID: true, shownProduct: shown)
+        }
+        writer.endArray()
+        try writer.writeOrderFields(order, .beforePayments)
+        writer.key("payments")
+        writer.beginArray()
+        for payment in payments {
+            writer.element()
+            writer.beginObject()
+            writer.field("amount_fen", payment.amount.fen)
+            writer.field("coupon_id", payment.coupon)
+            writer.field("source", payment.source)
+            writer.endObject()
+        }
+        writer.endArray()
+        try writer.writeOrderFields(order, .beforeRefunds)
+        if let refunds {
+            writer.key("refunds")
+            writer.beginArray()
+            for share in refunds {
+                writer.element()
+                writer.beginObject()
+                writer.field("amount_fen", share.amount.fen)
+                writer.field("coupon_id", share.coupon)
+                writer.field("paid_by_order_id", share.paidBy)
+                writer.field("resource_id", share.resource)
+                writer.field("source", share.source.rawValue)
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        writer.key("resources")
+        writer.beginArray()
+        for resource in resources {
+            writer.element()
+            writer.writeResource(resource, calendar: calendar)
+        }
+        writer.endArray()
+        try writer.writeOrderFields(order, .beforeSubOrders)
+        writer.key("sub_orders")
+        writer.beginArray()
+        for subOrder in subOrders {
+            writer.element()
+            try writer.writeOrder(subOrder)
+        }
+        writer.endArray()
+        try writer.writeOrderFields(order, .afterSubOrders)
+        writer.endObject()
+    }
 }

@@ -24,8 +24,8 @@ extension Engine {
             }
             let keys = try input.filter.page(context.db, after: input.after, limit: input.limit + 1)
             let page = keys.prefix(Int(input.limit))
-            let orders = try page.map { try OrderStore.require(context.db, $0.id, account: input.filter.account).json }
-            return OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
+            let orders = try page.map { OrderListResponse.Row.order(try OrderStore.require(context.db, $0.id, account: input.filter.account)) }
+            return try OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
                                      counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
         }
     }
@@ -57,17 +57,15 @@ extension Engine {
             guard keys.count == 200, let last = keys.last else { break }
             position = (last.created, last.sequence)
         }
-        let rows: [JSONValue] = try groups.map { group in
+        let rows: [OrderListResponse.Row] = try groups.map { group in
             guard let combined = group.combined else {
-                return try OrderStore.require(context.db, group.members[0].id, account: filter.account).json
+                return .order(try OrderStore.require(context.db, group.members[0].id, account: filter.account))
             }
-            let row = try OrderStore.require(context.db, combined, account: filter.account).json
-            guard case .object(var fields) = row else { return row }  // an order's document is always an object
-            fields["sub_orders"] = .array(try group.members.map { try OrderStore.require(context.db, $0.id, account: filter.account).json })
-            return .object(fields)
+            return .combined(try OrderStore.require(context.db, combined, account: filter.account),
+                             subOrders: try group.members.map { try OrderStore.require(context.db, $0.id, account: filter.account) })
         }
         let last = groups.last?.members.last
-        return OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
+        return try OrderListResponse(rows: rows, nextCursor: last.map { ($0.created, $0.sequence) }, hasMore: more,
                                  counts: counts ? .some(try filter.statusCounts(context.db, grouped: true)) : .none)
     }
 }

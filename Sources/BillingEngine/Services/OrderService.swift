@@ -97,12 +97,17 @@ extension Engine {
         }
         listPrice = try listPrice.multiplied(by: item.quantity)
         let commercial = try ProductStore.commercialDiscount(context.db, account: account.id, productType: product.productType)
-        return OrderLine(orderID: "", lineNo: lineNo, productID: product.id, productType: product.productType,
+        // The snapshot and its text are built once per cached product, and the text is the
+        // one every later read of the line parses (so that is looked up, not parsed).
+        let snapshot = ProductStore.snapshot(of: product)
+        var line = OrderLine(orderID: "", lineNo: lineNo, productID: product.id, productType: product.productType,
                          billingMode: product.billingMode, region: product.region,
                          period: product.billingMode == .prepaid || product.billingMode == .package ? item.period : nil,
                          quantity: item.quantity, parentLine: parent, relation: parent == nil ? nil : .bound,
-                         effectiveAt: item.effectiveAt, product: product.json,
+                         effectiveAt: item.effectiveAt, product: snapshot.value,
                          amounts: try Pricing.line(listPrice: listPrice, commercialBP: commercial, promotionBP: product.promotionDiscountBP))
+        line.productText = KnownText(snapshot.text)
+        return line
     }
 
     /// Prices a purchase without creating anything: `{"account_id", "items": [{"product_id",

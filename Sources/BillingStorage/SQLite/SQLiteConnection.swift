@@ -10,6 +10,12 @@ import CSQLite
 final class SQLiteConnection: Connection {
     let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    /// The same statements by the address of their SQL text's bytes, for texts that live in
+    /// their own storage (a store's constant): looking one up hashes a pointer instead of the
+    /// whole text. Each entry keeps its text, so no other text can take that address while it
+    /// is here, and the same address and length mean the same bytes. Bounded: texts built
+    /// anew on each call (interpolated SQL) would otherwise add an entry each time.
+    private var statementsByAddress: [UnsafeRawPointer: (sql: String, statement: SQLiteStatement)] = [:]
     private(set) var inTransaction = false
     /// Whether row coverage's TEMP triggers are installed on this connection
     /// (`trackChanges`, SQLiteConnection+Coverage.swift).
@@ -33,6 +39,7 @@ final class SQLiteConnection: Connection {
     }
 
     deinit {
+        statementsByAddress.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -49,6 +56,19 @@ final class SQLiteConnection: Connection {
     }
 
     private func statement(_ sql: String) throws -> SQLiteStatement {
+        // Texts of up to 15 bytes are stored inside the `String` itself: no address of their own.
+        let count = sql.utf8.count
+        let address = count > 15 ? sql.utf8.withContiguousStorageIfAvailable({ UnsafeRawPointer($0.baseAddress) }) ?? nil : nil
+        if let address, let kept = statementsByAddress[address], kept.sql.utf8.count == count { return kept.statement }
+        let statement = try preparedStatement(sql)
+        if let address {
+            if statementsByAddress.count >= 512 { statementsByAddress.removeAll(keepingCapacity: true) }
+            statementsByAddress[address] = (sql, statement)
+        }
+        return statement
+    }
+
+    private func preparedStatement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] { return cached }
         var pointer: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)

@@ -24,9 +24,17 @@ final class SQLiteStatement {
             switch value.databaseValue {
             case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
             case .null: code = sqlite3_bind_null(handle, index)
-            case .text(let text):
-                code = text.utf8CString.withUnsafeBufferPointer { buffer in
-                    sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count - 1), billing_sqlite_transient())
+            case .text(var text):
+                // SQLite copies the bytes (SQLITE_TRANSIENT), so the string's own UTF-8 is bound
+                // in place: no NUL-terminated copy is made first (the length is given).
+                code = text.withUTF8 { buffer in
+                    guard let base = buffer.baseAddress else {
+                        // A non-NULL pointer even for "": NULL would bind NULL, not the empty text.
+                        return sqlite3_bind_text(handle, index, "", 0, billing_sqlite_transient())
+                    }
+                    return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(buffer.count), billing_sqlite_transient())
+                    }
                 }
             }
             if code != SQLITE_OK { throw SQLiteError.from(code, connection) }

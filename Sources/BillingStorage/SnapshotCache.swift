@@ -1,0 +1,66 @@
+import BillingDomain
+import BillingDocuments
+
+/// Product snapshots (the product document every order line stores, `order_lines.product`)
+/// by their exact text: the value parsed from it and the text an answer shows of it.
+///
+/// Every line of a product carries the same snapshot, and each read of an order's lines
+/// parsed it again (about 120,000 instructions a line), as each answer wrote it again.
+/// Parsing and writing are pure functions of the bytes, so a text is looked up by its bytes
+/// (not by `String ==`, which takes canonically equivalent texts as equal) and a rolled-back
+/// write or another process leaves nothing stale. Shared by every handle of the process,
+/// hence its lock; bounded, like `ProductCache`.
+package final class SnapshotCache: @unchecked Sendable {
+    package static let shared = SnapshotCache()
+
+    private struct Key: Hashable {
+        let text: String
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+
+        static func == (a: Key, b: Key) -> Bool { ProductCache.sameBytes(a.text, b.text) }
+    }
+
+    private struct Entry {
+        var value: JSONValue
+        var shown: String?
+    }
+
+    private let lock = Lock()
+    private var entries: [Key: Entry] = [:]
+    private let capacity = 256
+
+    /// The value of a snapshot's text (parsed once per distinct text).
+    package func value(_ text: String, _ record: @autoclosure () -> String) throws -> JSONValue {
+        if let entry = lock.withLock({ entries[Key(text: text)] }) { return entry.value }
+        let value = try StoredValue.document(text, record())
+        remember(text, value)
+        return value
+    }
+
+    /// Notes that `text` is the text of `value` (a snapshot just written from a product).
+    package func remember(_ text: String, _ value: JSONValue) {
+        lock.withLock {
+            let key = Key(text: text)
+            guard entries[key] == nil else { return }
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = Entry(value: value, shown: nil)
+        }
+    }
+
+    /// What `write` gives for the snapshot of `text` (whose value is `value`), computed once
+    /// per distinct text.
+    package func shown(_ text: String, _ value: JSONValue, write: (JSONValue) -> String) -> String {
+        let key = Key(text: text)
+        if let shown = lock.withLock({ entries[key]?.shown }) { return shown }
+        let shown = write(value)
+        lock.withLock {
+            if entries.count >= capacity && entries[key] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[key, default: Entry(value: value, shown: nil)].shown = shown
+        }
+        return shown
+    }
+}
