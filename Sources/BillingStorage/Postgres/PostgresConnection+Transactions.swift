@@ -11,15 +11,17 @@ import Glibc
 /// written as read–decide–write without naming the rows they depend on. SERIALIZABLE keeps
 /// that code correct on PostgreSQL unchanged: the server lets transactions run at once and
 /// fails one (40001) whenever their interleaving could differ from some serial order. Such a
-/// failure committed nothing, so the whole body runs again, up to `maxTransactionAttempts`
-/// times; the body must therefore have no effect outside the transaction (the engine's
+/// failure committed nothing, so the whole body runs again until it commits or the busy
+/// timeout is spent (writers of one hot row — an account paid from several processes — then
+/// take turns as SQLite's writers queue); the body must therefore have no effect outside the transaction (the engine's
 /// operations compute their answer from the database and the request only).
 extension PostgresConnection {
     /// Runs `body` in one transaction and commits it, or rolls all of it back when `body`
     /// throws (and rethrows). `write: true` is `SERIALIZABLE`; `write: false` is
     /// `SERIALIZABLE READ ONLY`, a snapshot consistent with the serial order of the writers.
     /// A serialization failure or a deadlock reruns the body (with a short random pause that
-    /// grows with each attempt) up to `maxTransactionAttempts` times, then is thrown `.busy`.
+    /// grows with each attempt) until the busy timeout is spent (at most
+    /// `maxTransactionAttempts` runs), then is thrown `.busy`.
     @discardableResult
     package func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
         try retrying(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY", commit: true, audited: write, body)
@@ -50,12 +52,16 @@ extension PostgresConnection {
             throw BillingError(.nestedTransaction, "a transaction was opened inside another")
         }
         var attempt = 1
+        // The busy timeout bounds the reruns as it bounds SQLite's wait for the write lock (0:
+        // no time limit, only the attempts).
+        let deadline = PostgresConnection.monotonicMilliseconds() + Int64(lockTimeoutMilliseconds)
         while true {
             lastTransactionAttempts = attempt
             do {
                 return try once(begin, commit: commit, audited: audited, body)
             } catch let failure as BillingError where PostgresError.isRetryable(failure) {
-                guard attempt < maxTransactionAttempts else {
+                let late = lockTimeoutMilliseconds > 0 && PostgresConnection.monotonicMilliseconds() >= deadline
+                guard attempt < maxTransactionAttempts, !late else {
                     // The retryable reasons are busy ones: the error keeps the one that persisted.
                     let reason: Reason = failure.reason == Reason.deadlockDetected.name ? .deadlockDetected : .serializationFailure
                     throw BillingError(reason, "\(failure.message); still failing after \(attempt) attempts, try again later")
@@ -67,6 +73,13 @@ extension PostgresConnection {
                 attempt += 1
             }
         }
+    }
+
+    /// A clock for timeouts: monotonic, unaffected by the host's or the handle's time.
+    static func monotonicMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     private func once<T>(_ begin: String, commit: Bool, audited: Bool, _ body: () throws -> T) throws -> T {

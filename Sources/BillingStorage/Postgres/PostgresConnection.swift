@@ -30,14 +30,16 @@ package final class PostgresConnection: Connection {
     /// reconnects.
     private(set) var broken = false
     package internal(set) var inTransaction = false
-    /// How many times a transaction is run in all when it fails with a serialization failure
-    /// or a deadlock (SERIALIZABLE's normal way of refusing a conflicting interleaving).
-    package var maxTransactionAttempts = 8
+    /// How many times at most a transaction is run in all when it fails with a serialization
+    /// failure or a deadlock (SERIALIZABLE's normal way of refusing a conflicting
+    /// interleaving); the reruns also stop once the busy timeout is spent
+    /// (`lockTimeoutMilliseconds`), as an SQLite writer stops waiting for its turn.
+    package var maxTransactionAttempts = 1000
     /// How many attempts the last `transaction` call took (tests and diagnostics).
     package internal(set) var lastTransactionAttempts = 0
     /// How long a statement waits for a row lock before failing `database_busy` (SQLite's
     /// busy timeout); 0 waits without limit.
-    private let lockTimeoutMilliseconds: Int32
+    let lockTimeoutMilliseconds: Int32
     /// How many times the connection was re-established after being lost.
     package private(set) var reconnections = 0
     /// State the engine keeps with this connection (the host's audit key).
