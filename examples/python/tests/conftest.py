@@ -29,10 +29,27 @@ def pytest_configure(config):
                    "the reason, when BILLING_TEST_DATABASE_URL selects PostgreSQL")
 
 
+# Tests that fail on PostgreSQL because of a known engine defect (issue 18, reported to the
+# engine's owner), in this one place: expected to fail there (non-strict: an XPASS says the
+# defect is gone and the entry can go), never skipped, so they keep running.
+POSTGRES_KNOWN_FAILURES = {
+    # Several processes writing one hot row (the configuration): SERIALIZABLE conflicts
+    # exhaust the 8 attempts (BILLING_E_BUSY serialization_failure) where SQLite waits up to
+    # busy_timeout_ms for its turn.
+    "test_concurrency.py::test_processes_share_one_file":
+        "engine: serialization_failure after 8 attempts under concurrent writers from several processes",
+    "test_orders.py::test_processes_and_threads_pay_and_cancel_concurrently":
+        "engine: serialization_failure after 8 attempts under concurrent writers from several processes",
+}
+
+
 def pytest_collection_modifyitems(config, items):
     if not ON_POSTGRES:
         return
     for item in items:
+        known = POSTGRES_KNOWN_FAILURES.get(item.nodeid.split("/")[-1])
+        if known:
+            item.add_marker(pytest.mark.xfail(reason=f"known on PostgreSQL: {known}", strict=False))
         marker = item.get_closest_marker("sqlite_only")
         if marker is not None:
             reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
