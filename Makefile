@@ -86,14 +86,15 @@ C_TESTS := $(patsubst examples/c/%.c,$(BUILD)/%,$(wildcard examples/c/test_*.c))
 # build/pg, a private Unix socket, a non-root owner under root), started once; the trap stops
 # it however the tests end. scripts/test-pg.sh runs the Swift PostgreSQL tests
 # (Tests/BillingEngineTests/Postgres*.swift; they fail rather than skip here, since
-# BILLING_TEST_POSTGRES_URL is always set) and, with PG_SUITES=1, the Python and C suites,
+# BILLING_TEST_POSTGRES_URL is always set) and (PG_SUITES=1, the default) the Python and C suites,
 # billing_verify, the short hammer and crash drivers and the fault test (the server restarted
 # during a hammer run) with every database a fresh schema of the cluster
-# (BILLING_TEST_DATABASE_URL). PG_SUITES stays 0 until the engine opens on PostgreSQL.
-PG_SUITES ?= 0
+# (BILLING_TEST_DATABASE_URL). PG_SUITES=0 runs only the Swift tests (the switch for an
+# engine that cannot run the suites).
+PG_SUITES ?= 1
 test-pg: build test-deps test-packages $(C_TESTS) $(BUILD)/demo
 	@trap 'scripts/pg-cluster.sh stop' EXIT; scripts/pg-cluster.sh start && \
-	    PG_SUITES=$(PG_SUITES) PYTHON=$(PYTHON) scripts/test-pg.sh "$$(scripts/pg-cluster.sh url)"
+	    PG_SUITES=$(PG_SUITES) PYTHON=$(PYTHON) C_TESTS="$(C_TESTS)" scripts/test-pg.sh "$$(scripts/pg-cluster.sh url)"
 
 test-c: build $(C_TESTS)
 	@# Every test program runs even if an earlier one fails; the target fails if any did.

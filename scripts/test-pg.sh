@@ -6,7 +6,7 @@
 #
 # Steps, each run even when an earlier one failed (the script fails if any did):
 #   swift        the Swift PostgreSQL tests (swift test --filter Postgres), BILLING_TEST_POSTGRES_URL
-# and, with PG_SUITES=1 (the engine opened on PostgreSQL), the same suites and drivers as on
+# and, unless PG_SUITES=0 (the switch for an engine that cannot run them), the same suites and drivers as on
 # SQLite, each database a fresh schema of the cluster's database (BILLING_TEST_DATABASE_URL):
 #   python       the Python suite (tests about SQLite files by nature are skipped, with why)
 #   c            the C tests (examples/c/test_*)
@@ -47,13 +47,13 @@ swift_tests() {
 
 python_suite() {
     BILLING_TEST_DATABASE_URL="$url" BILLING_LIBRARY="$library" \
-        "$python" -m pytest -q -rs examples/python/tests 2>&1 | tail -n 80
+        "$python" -m pytest -q -rsxX examples/python/tests 2>&1 | tail -n 80
     return "${PIPESTATUS[0]}"
 }
 
 c_suite() {
     local failed=0 t
-    for t in build/test_*; do
+    for t in ${C_TESTS:-build/test_*}; do
         [ -x "$t" ] || continue
         echo "== $t"
         BILLING_TEST_DATABASE_URL="$url" "$t" build || failed=1
@@ -82,7 +82,7 @@ fault() {
 }
 
 step swift swift_tests
-if [ "${PG_SUITES:-0}" = 1 ]; then
+if [ "${PG_SUITES:-1}" = 1 ]; then
     step python python_suite
     step c c_suite
     step verify verify_demo
@@ -91,7 +91,7 @@ if [ "${PG_SUITES:-0}" = 1 ]; then
     step fault fault
 else
     echo "== test-pg: PG_SUITES=0: the Python and C suites, verify, hammer, crash and fault runs" \
-         "on PostgreSQL are switched off (make test-pg PG_SUITES=1 runs them)"
+         "on PostgreSQL are switched off (make test-pg runs them by default)"
 fi
 if [ "$failed" -gt 0 ]; then echo "test-pg: failed steps: ${failures[*]}"; fi
 echo "test-pg: $passed passed, $failed failed"

@@ -192,7 +192,18 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
                                       clock=advance, done=make_done(failures, t),
                                       known_bugs=args.known_bugs, on_transient=make_on_transient(t))
         last_seed = time.monotonic()
-        while time.monotonic() < deadline:
+        faults = args.restart_server_after is not None
+
+        def going():
+            now = time.monotonic()
+            if now < deadline:
+                return True
+            # With the fault test a thread goes on past the deadline (at most 120 s) until it
+            # has succeeded after its last storage failure: the server may still be coming back.
+            return faults and last[t][1] >= last[t][0] and now < deadline + 120
+
+        while going():
+            failures_before = last[t][1]
             try:
                 sync_clock()
                 r = rng.random()
@@ -230,6 +241,8 @@ def worker(index, args, db_path, accounts, shared_clock, out_path, seed, epoch):
                                 + "".join(traceback.format_exc().splitlines(True)[-6:]))
                 if len(failures) > 200:
                     return
+            if last[t][1] != failures_before:
+                time.sleep(0.05)  # the server is away: retry at a bounded rate, not in a spin
         refusals.update(workload.refusals)
         transients.update(workload.transients)
         for kind, message in workload.refusal_messages.items():
@@ -329,7 +342,8 @@ def main():
     worker_failures = []
     results = []
     for index, (p, out) in enumerate(processes):
-        p.join(timeout=max(0.0, started + args.seconds + 120 - time.monotonic()))
+        grace = 120 + (120 if args.restart_server_after is not None else 0)
+        p.join(timeout=max(0.0, started + args.seconds + grace - time.monotonic()))
         if p.is_alive():
             p.kill()
             p.join()

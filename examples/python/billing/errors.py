@@ -8,7 +8,7 @@ reason "idempotency_key_reused").
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Tuple, Type
+from typing import Any, Dict, Optional, Tuple, Type
 
 from . import _native
 
@@ -25,7 +25,7 @@ class BillingError(Exception):
         self.message = message
         super().__init__(f"{message or status_string(code)} [{reason or 'no reason'}; code {code}]")
 
-    def __reduce__(self) -> Tuple[type, Tuple[Optional[int], str, str]]:
+    def __reduce__(self) -> Tuple[Any, Tuple[Optional[int], str, str]]:
         # Pickled with the constructor's arguments, not the formatted text: an error raised in
         # a multiprocessing worker must reach the parent as the same error (unpickling from
         # the text alone failed, and a Pool then hung instead of raising).

@@ -43,7 +43,7 @@ def read_csv(engine, export_id, account="a1"):
 
 
 @pytest.fixture
-def shop(fast_engine):
+def shop(fast_engine, tmp_path):
     engine = fast_engine
     engine.account_put("kyc", "a1", type="ENTERPRISE", realname_verified=True, level="V3")
     engine.account_put("kyc", "a2", type="ENTERPRISE", realname_verified=True, level="V3")
@@ -53,8 +53,20 @@ def shop(fast_engine):
                                        "billing_mode": "PREPAID",
                                        "monthly_price_fen": 1_001 + index * 37,
                                        "yearly_price_fen": 10_010 + index * 370})
-    engine.update_config({"export_rows_per_step": 10}, actor="test")
+    # A named directory: a PostgreSQL database has no file to put the exports beside (the
+    # default on SQLite, tested below).
+    engine.update_config({"export_rows_per_step": 10, "export_directory": str(tmp_path / "exports")}, actor="test")
     return engine
+
+
+@pytest.mark.sqlite_only("exports go beside the database file by default")
+def test_exports_default_beside_the_database_file(fast_engine, db_path):
+    engine = fast_engine
+    engine.account_put("kyc", "a1", type="PERSONAL")
+    export_id = engine.export_request("buyer", "a1", "ORDERS")["export"]["export_id"]
+    run_to_end(engine, export_id)
+    path = engine.export_download("a1", export_id)["path"]
+    assert os.path.dirname(path) == db_path + "-exports" and os.path.exists(path)
 
 
 def make_orders(engine, count=37):

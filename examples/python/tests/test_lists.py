@@ -147,7 +147,7 @@ def test_unsubscription_list_pages_and_quota(engine_at):
 
 # -- item 14 and 15: counts and several values on the order list -------------------------
 
-def test_order_list_counts_and_several_values(engine_at):
+def test_order_list_counts_and_several_values(engine_at, tmp_path):
     engine = shop(engine_at(START))
     pending_evs = engine.order_create("buyer", "a1", [{"product_id": "evs.100", "period": M1}])["order"]["order_id"]
     pending_ecs = engine.order_create("buyer", "a1", [{"product_id": "ecs.s6", "period": M1}])["order"]["order_id"]
@@ -185,6 +185,7 @@ def test_order_list_counts_and_several_values(engine_at):
     invalid(lambda: engine.orders("a1", status=[]), "empty_list")
     invalid(lambda: engine.orders("a1", status=["PENDING_PAYMENT", "LOST"]), "unknown_value")
     # An export takes the same filters and finds as many rows.
+    engine.update_config({"export_directory": str(tmp_path / "exports")}, "test")  # no file on PostgreSQL
     export = engine.export_request("portal", "a1", "ORDERS", filter={"status": ["PENDING_PAYMENT", "CANCELLED"]})
     assert export["export"]["rows_expected"] == 3
     assert_verified(engine)
@@ -192,7 +193,7 @@ def test_order_list_counts_and_several_values(engine_at):
 
 # -- items 14 and 15: the renewal view ------------------------------------------------------
 
-def test_renewal_view_all_tab_ids_and_counts(engine_at):
+def test_renewal_view_all_tab_ids_and_counts(engine_at, tmp_path):
     engine = shop(engine_at(START))
     disks = [buy(engine, "evs.100")[0] for _ in range(6)]
     engine.set_clock(START + DAY)
@@ -222,6 +223,7 @@ def test_renewal_view_all_tab_ids_and_counts(engine_at):
     # Other filters apply to the counts too.
     expiring = engine.renewals("a1", "ALL", expire_to=every["resources"][0]["expire_at"], with_counts=True)
     assert expiring["counts"]["ALL"] == 6
+    engine.update_config({"export_directory": str(tmp_path / "exports")}, "test")  # no file on PostgreSQL
     export = engine.export_request("portal", "a1", "RENEWALS", filter={"tab": "ALL", "resource_ids": [disks[1], server]})
     assert export["export"]["rows_expected"] == 2
     assert_verified(engine)
