@@ -208,8 +208,7 @@ typedef struct billing_engine billing_engine;
 /* Opens the database file at `path` (":memory:" for a private in-memory database),
    creating it and its schema when needed, and stores a new handle in *out_engine.
    Since 0.2.0 a "postgresql://" or "postgres://" URL, or a libpq key=value string
-   ("host=... dbname=..."), opens a PostgreSQL database instead (in progress, issue 18;
-   docs/postgresql.md): the engine's tables live in the schema the connection's
+   ("host=... dbname=..."), opens a PostgreSQL database instead (docs/postgresql.md): the engine's tables live in the schema the connection's
    search_path names first (e.g. "?options=-csearch_path%3Dshop_a"), created when missing
    and "create" is true (BILLING_E_STORAGE "cannot_open" when it is false); "synchronous"
    does not apply, "busy_timeout_ms" is the lock timeout, and a server that cannot be
