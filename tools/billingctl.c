@@ -841,12 +841,15 @@ static int run_audit_head(void) {
     return exit_status;
 }
 
-static int check_backup(void) {
-    if (options.positionals != 2) return fail(EXIT_USAGE, "usage_error", "backup takes one DESTINATION");
+/* The request {"destination": DESTINATION} of backup and copy, in settings.request: a file
+   made absolute from the current directory (the library refuses relative paths), or, when
+   `as_given` says so (a PostgreSQL connection string), DESTINATION as it is. */
+static int destination_request(const char *command, int (*as_given)(const char *)) {
+    if (options.positionals != 2) return fail(EXIT_USAGE, "usage_error", "%s takes one DESTINATION", command);
     const char *destination = options.positional[1];
     if (!check_text(destination, "DESTINATION")) return EXIT_USAGE;
     struct text path = {0};
-    if (destination[0] != '/') {
+    if (destination[0] != '/' && !(as_given && as_given(destination))) {
         char directory[4096];
         if (!getcwd(directory, sizeof directory))
             return fail(EXIT_LOCAL, "local_error", "cannot read the current directory: %s", strerror(errno));
@@ -863,6 +866,8 @@ static int check_backup(void) {
     free(path.data);
     return EXIT_OK;
 }
+
+static int check_backup(void) { return destination_request("backup", NULL); }
 
 static int run_backup(void) {
     char *document;
@@ -892,28 +897,7 @@ static int names_server(const char *destination) {
            strchr(destination, '=') != NULL;
 }
 
-static int check_copy(void) {
-    if (options.positionals != 2) return fail(EXIT_USAGE, "usage_error", "copy takes one DESTINATION");
-    const char *destination = options.positional[1];
-    if (!check_text(destination, "DESTINATION")) return EXIT_USAGE;
-    struct text path = {0};
-    if (destination[0] != '/' && !names_server(destination)) {
-        char directory[4096];
-        if (!getcwd(directory, sizeof directory))
-            return fail(EXIT_LOCAL, "local_error", "cannot read the current directory: %s", strerror(errno));
-        if (!is_utf8(directory))
-            return fail(EXIT_USAGE, "usage_error", "the current directory is not valid UTF-8: give DESTINATION as an absolute path");
-        appends(&path, directory);
-        if (path.data[path.length - 1] != '/') appends(&path, "/");
-    }
-    appends(&path, destination);
-    settings.request.length = 0;
-    appends(&settings.request, "{\"destination\":");
-    append_quoted(&settings.request, path.data);
-    appends(&settings.request, "}");
-    free(path.data);
-    return EXIT_OK;
-}
+static int check_copy(void) { return destination_request("copy", names_server); }
 
 /* billing_verify on one engine: the response document (free with billing_string_free) and its
    "result", or NULL after reporting the failure in *exit_status. */
