@@ -90,6 +90,10 @@ package final class PostgresConnection: Connection {
             PQfinish(connection)
             throw BillingError(.cannotOpen, "cannot connect to PostgreSQL: \(message)")
         }
+        // libpq prints notices and warnings (a server shutting down: "terminating connection
+        // due to administrator command") to standard error by default; a library must not
+        // write to its host's. Errors still arrive with their results.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         return connection
     }
 
