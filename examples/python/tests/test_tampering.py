@@ -1,7 +1,11 @@
-"""Changes made to the database file outside the library (issue 13, items 3 and 4): each one
-is reported by billing_verify with the table and key it touched, and the chain's head kept by
-the host detects a cut or rolled-back chain. Each case edits its own copy of one populated
-file with SQLite directly, as an attacker with write access to the file would."""
+"""Changes made to the database outside the library (issue 13, items 3 and 4): each one is
+reported by billing_verify with the table and key it touched, and the chain's head kept by the
+host detects a cut or rolled-back chain. Each case edits its own copy of one populated database
+directly (sqlite3 on a file, psql on a PostgreSQL schema), as an attacker with write access to
+the database would. Under BILLING_TEST_DATABASE_URL the copy is a fresh schema holding the
+populated file's rows as stored (billing_engine_copy), so both backends face the same attacks
+on the same rows. Two cases stay on SQLite: an older copy of the file put in place, and
+reordered events, which verify does not yet detect on PostgreSQL (see its marker)."""
 
 import json
 import shutil
@@ -9,7 +13,7 @@ import shutil
 import pytest
 
 import billing
-from helpers import FAST_HASHING, START, new_database, sql_execute, sql_rows
+from helpers import FAST_HASHING, ON_POSTGRES, START, new_database, sql_execute, sql_rows, sql_text
 
 PASSWORD = "Correct-Horse-9"
 M1 = {"unit": "MONTH", "count": 1}
@@ -47,21 +51,39 @@ def original(tmp_path_factory):
 
 @pytest.fixture
 def copy(original, tmp_path):
-    """A fresh copy of the populated file, and what populate returned."""
+    """A fresh copy of the populated database, and what populate returned. On SQLite the file
+    copied; under BILLING_TEST_DATABASE_URL its rows copied as stored into a fresh schema
+    (billing_engine_copy: ids, documents, audit chain and row digests unchanged), where verify
+    checks the same chain and the head populate took before the copy is the copy's head."""
     path, facts = original
+    if ON_POSTGRES:
+        target = new_database(tmp_path, "tampered")
+        with billing.Engine(path, clock="manual", now=START) as source:
+            source.copy(target)
+        return target, facts
     target = str(tmp_path / "billing.sqlite")
     shutil.copyfile(path, target)
     return target, facts
 
 
-# Each case edits a copy of one populated file with the sqlite3 module. On PostgreSQL the same
-# attacks need a copy of a schema and a PostgreSQL client in the test venv: not yet written.
-TAMPERS_WITH_THE_FILE = pytest.mark.sqlite_only(
-    "edits a copy of the SQLite file with the sqlite3 module (PostgreSQL version to do)")
-
-
 def edit(path, *statements):
+    """Statements in one transaction outside the library: sqlite3 on a file, psql on a URL."""
     sql_execute(path, *statements)
+
+
+def edit_field(path, table, column, where, field, value):
+    """Sets one top-level field of a stored JSON document by a text replace() of its
+    `"field":value` in the compact JSON the library stores: both backends have replace() and
+    store the same text, where SQLite's json_set and PostgreSQL's jsonb_set would each rewrite
+    the document in their own form. Checks that exactly that field changed."""
+    (stored,), = sql_rows(path, f"SELECT {column} FROM {table} WHERE {where}")
+    document = json.loads(stored)
+    before = f'"{field}":{json.dumps(document[field], separators=(",", ":"))}'
+    after = f'"{field}":{json.dumps(value, separators=(",", ":"))}'
+    assert before != after and stored.count(before) == 1, (before, stored)
+    edit(path, f"UPDATE {table} SET {column} = replace({column}, {sql_text(before)}, {sql_text(after)}) WHERE {where}")
+    (changed,), = sql_rows(path, f"SELECT {column} FROM {table} WHERE {where}")
+    assert json.loads(changed) == {**document, field: value}, changed
 
 
 def scalar(path, sql):
@@ -79,7 +101,6 @@ def reported(found, check, table, key):
     return any(b["check"] == check and b.get("table") == table and b.get("key") == key for b in found)
 
 
-@TAMPERS_WITH_THE_FILE
 def test_the_untouched_file_verifies_and_its_head_is_the_last_seal(copy):
     """The head is the last seal, which lists the last audit row of every scope (each account,
     each actor without one): the chain is per scope, with no global last row to wait for."""
@@ -93,32 +114,32 @@ def test_the_untouched_file_verifies_and_its_head_is_the_last_seal(copy):
     assert {"account:a1", "actor:catalog", "actor:ops"} <= set(last)
 
 
-@TAMPERS_WITH_THE_FILE
 def test_an_edited_product_price(copy):
     path, _ = copy
-    edit(path, "UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
+    edit_field(path, "products", "document", "id = 'evs.100'", "monthly_price_fen", 1)
     found = breaches(path)
     assert reported(found, "row_tampered", "products", ["evs.100"]), found
     assert any(b["subject"] == "products evs.100" for b in found)
 
 
-@TAMPERS_WITH_THE_FILE
 @pytest.mark.parametrize("field, value", [("five_day_quota_per_year", 1000), ("handling_fee_beyond_table_bp", 0)])
 def test_an_edited_configuration_value(copy, field, value):
     path, _ = copy
-    edit(path, f"UPDATE config SET document = json_set(document, '$.{field}', {value})")
+    edit_field(path, "config", "document", "1 = 1", field, value)
     assert reported(breaches(path), "row_tampered", "config", [1])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_an_edited_event(copy):
     path, _ = copy
     seq = scalar(path, "SELECT seq FROM events WHERE type = 'account.topped_up'")
-    edit(path, f"UPDATE events SET data = json_set(data, '$.amount_fen', 1) WHERE seq = {seq}")
+    edit_field(path, "events", "data", f"seq = {seq}", "amount_fen", 1)
     assert reported(breaches(path), "row_tampered", "events", [seq])
 
 
-@TAMPERS_WITH_THE_FILE
+@pytest.mark.sqlite_only(
+    "verify checks event positions only where writers take turns (EventLog.misplaced): on "
+    "PostgreSQL swapped or cleared positions go unreported, commit order not yet being in the "
+    "seal chain (docs/postgresql.md) -- a verify gap, not a property of the file")
 def test_reordered_events(copy):
     """An event's outbox position is not in its row digest (a sealer may give it after the
     operation's audit row): where positions are given at insert, verify checks their order."""
@@ -133,14 +154,12 @@ def test_reordered_events(copy):
     assert reported(breaches(path), "row_tampered", "events", [first])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_an_edited_idempotency_response(copy):
     path, _ = copy
     edit(path, "UPDATE idempotency SET response = replace(response, '100000', '900000') WHERE key = 'k-top'")
     assert reported(breaches(path), "row_tampered", "idempotency", ["account:a1", "k-top"])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_replaced_password_hash(copy):
     path, facts = copy
     # An argon2id string whose password the attacker knows.
@@ -149,7 +168,6 @@ def test_a_replaced_password_hash(copy):
     assert reported(breaches(path), "row_tampered", "platform_accounts", [facts["platform"]])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_deleted_payment_with_a_raised_balance(copy):
     path, facts = copy
     (ledger_id, amount), = sql_rows(path, f"SELECT id, amount FROM ledger WHERE kind = 'PAYMENT' AND order_id = '{facts['order']}'")
@@ -163,7 +181,6 @@ def test_a_deleted_payment_with_a_raised_balance(copy):
     assert reported(found, "ledger_reconciliation", "orders", [facts["order"]])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_forged_top_up_with_a_matching_balance(copy):
     path, _ = copy
     edit(path, "INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at) "
@@ -176,7 +193,6 @@ def test_a_forged_top_up_with_a_matching_balance(copy):
     assert reported(found, "row_tampered", "ledger", [forged])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_forged_refund_with_a_matching_balance(copy):
     path, facts = copy
     edit(path, "INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at) "
@@ -190,7 +206,6 @@ def test_a_forged_refund_with_a_matching_balance(copy):
     assert reported(found, "row_tampered", "ledger", [forged])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_an_edited_funding_split(copy):
     path, facts = copy
     edit(path, f"UPDATE orders SET cash = cash - 1000, voucher = voucher + 1000 WHERE id = '{facts['order']}'")
@@ -199,7 +214,6 @@ def test_an_edited_funding_split(copy):
     assert reported(found, "row_tampered", "orders", [facts["order"]])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_cut_audit_tail_is_found_with_the_kept_head(copy):
     path, facts = copy
     edit(path, "DELETE FROM audit_log WHERE id > (SELECT max(id) - 3 FROM audit_log)")
@@ -209,26 +223,24 @@ def test_a_cut_audit_tail_is_found_with_the_kept_head(copy):
     assert any(b["check"] == "row_tampered" for b in found)
 
 
-@TAMPERS_WITH_THE_FILE
 def test_null_hashes_then_an_edit(copy):
     path, _ = copy
-    edit(path, "UPDATE audit_log SET hash = NULL",
-         "UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'")
+    edit(path, "UPDATE audit_log SET hash = NULL")
+    edit_field(path, "products", "document", "id = 'evs.100'", "monthly_price_fen", 1)
     found = breaches(path)
     assert any(b["check"] == "audit_chain" and b["subject"] == "1" for b in found), found
     assert reported(found, "row_tampered", "products", ["evs.100"])
 
 
-@TAMPERS_WITH_THE_FILE
 def test_an_edited_digest_is_not_the_chains(copy):
     """Editing a row and its recorded digest together: the chain still lists the old digest."""
     path, _ = copy
-    edit(path, "UPDATE products SET document = json_set(document, '$.monthly_price_fen', 1) WHERE id = 'evs.100'",
-         "UPDATE row_digests SET digest = 'f' || substr(digest, 2) WHERE table_name = 'products'")
+    edit_field(path, "products", "document", "id = 'evs.100'", "monthly_price_fen", 1)
+    edit(path, "UPDATE row_digests SET digest = 'f' || substr(digest, 2) WHERE table_name = 'products'")
     assert reported(breaches(path), "row_tampered", "products", ["evs.100"])
 
 
-@TAMPERS_WITH_THE_FILE
+@pytest.mark.sqlite_only("puts an older copy of the file's bytes in place of the file")
 def test_an_older_copy_of_the_file_is_found_with_the_kept_head(original, tmp_path):
     """The whole file replaced by an older copy passes every other check: only a head kept
     outside the file tells."""
@@ -246,7 +258,6 @@ def test_an_older_copy_of_the_file_is_found_with_the_kept_head(original, tmp_pat
     assert [b["check"] for b in found] == ["audit_head"], found
 
 
-@TAMPERS_WITH_THE_FILE
 def test_a_bad_head_request_is_refused(copy):
     path, _ = copy
     with billing.Engine(path, clock="manual", now=START) as engine:
