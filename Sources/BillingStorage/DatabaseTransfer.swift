@@ -28,16 +28,22 @@ package enum DatabaseTransfer {
     /// the copy replaces them with the source's.
     package static let seeded: Set<String> = ["outbox_head"]
 
+    /// Refuses a source the copy cannot carry whole: PostgreSQL keeps its identifier counters in
+    /// sequences, not in rows (its copy is pg_dump's). Checked before the destination is opened,
+    /// so that a refused copy creates nothing.
+    package static func checkSource(_ source: Connection) throws {
+        guard source.dialect == .sqlite else {
+            throw BillingError(.copySourceNotSQLite, "the source is a PostgreSQL database; copy from it with pg_dump, and from an SQLite file with this call")
+        }
+    }
+
     /// Copies one read snapshot of `source` into `destination` in one write transaction on
     /// each side, and returns each table's row count as read and as written (the same, or it
     /// throws and the destination keeps nothing). The destination must be migrated to the
     /// source's version and hold no row but the migrations' own (`seeded`): a copy never
     /// merges into data.
     package static func copy(from source: Connection, to destination: Connection) throws -> [(table: String, rows: Int64)] {
-        // PostgreSQL keeps its identifier counters in sequences, not in rows a copy carries.
-        guard source.dialect == .sqlite else {
-            throw BillingError(.copySourceNotSQLite, "the source is a PostgreSQL database; copy from it with pg_dump, and from an SQLite file with this call")
-        }
+        try checkSource(source)
         return try source.transaction(write: false) {
             let version = try source.schemaStamp().version
             return try destination.transaction(write: true) {

@@ -223,6 +223,37 @@ struct PostgresConnectionTests {
         #expect(try db.first("SELECT value FROM pg_retry") { $0.int(0) } == 201)
     }
 
+    /// Two transactions insert the same key at once, the second without having read it: the
+    /// server reports a unique violation (23505), not a serialization failure. The loser runs
+    /// again, sees the winner's row and decides from it; a violation of its own persists and
+    /// is passed on as `constraint_violation`.
+    @Test func concurrentInsertOfOneKeyRunsAgain() throws {
+        let db = try postgresTestConnection()
+        let other = try postgresTestConnection()
+        try db.executeScript("DROP TABLE IF EXISTS pg_unique; CREATE TABLE pg_unique (id bigint PRIMARY KEY, owner text NOT NULL)")
+        var attempt = 0
+        let owner = try db.transaction(write: true) { () -> String in
+            attempt += 1
+            if attempt == 1 {
+                // The snapshot is taken, the key not read; the other session then commits the
+                // same key, and this one inserts it.
+                _ = try db.first("SELECT 1") { _ in true }
+                try other.run("INSERT INTO pg_unique VALUES (1, 'other')")
+                try db.run("INSERT INTO pg_unique VALUES (1, 'this')")
+                return "this"
+            }
+            return try db.first("SELECT owner FROM pg_unique WHERE id = 1") { $0.text(0) } ?? "none"
+        }
+        #expect(owner == "other")
+        #expect(db.lastTransactionAttempts == 2)
+        // Its own duplicate is a defect of the body, reported as it is after the reruns.
+        let refused = billingError {
+            try db.transaction(write: true) { () -> Void in try db.run("INSERT INTO pg_unique VALUES (2, 'a'), (2, 'b')") }
+        }
+        #expect(refused?.reason == "constraint_violation")
+        #expect(try db.first("SELECT count(*) FROM pg_unique") { $0.int(0) } == 1)
+    }
+
     /// Two connections on two threads increment one row, read then write, many times at once:
     /// SERIALIZABLE with retries loses no update.
     @Test func concurrentIncrementsLoseNoUpdate() throws {

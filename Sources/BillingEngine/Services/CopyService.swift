@@ -26,6 +26,7 @@ extension Engine {
             throw BillingError.invalid(.destinationNotAbsolute,
                                        "request.destination must be an absolute path or a PostgreSQL connection string, not \"\(destinationPath)\"")
         }
+        try DatabaseTransfer.checkSource(db)
         let destination = try Database.open(path: destinationPath, options: EngineOptions())
         let (tables, takenAt) = try lock.withLock { () -> ([(table: String, rows: Int64)], Int64) in
             (try DatabaseTransfer.copy(from: db, to: destination), instantLocked())

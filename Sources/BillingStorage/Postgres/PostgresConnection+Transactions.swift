@@ -55,10 +55,21 @@ extension PostgresConnection {
         // The busy timeout bounds the reruns as it bounds SQLite's wait for the write lock (0:
         // no time limit, only the attempts).
         let deadline = PostgresConnection.monotonicMilliseconds() + Int64(lockTimeoutMilliseconds)
+        var uniqueRetries = 0
         while true {
             lastTransactionAttempts = attempt
+            lastFailureWasUniqueViolation = false
             do {
                 return try once(begin, commit: commit, audited: audited, body)
+            } catch let failure as BillingError where failure.reason == Reason.constraintViolation.name
+                        && lastFailureWasUniqueViolation && uniqueRetries < PostgresConnection.uniqueViolationReruns {
+                // Two transactions inserted the same key at once (two reports of one resource's
+                // provisioning): the one that lost sees the other's row when run again, and
+                // decides from it (a refusal, or nothing to do). A violation that persists is
+                // the operation's own, and is passed on.
+                uniqueRetries += 1
+                usleep(UInt32.random(in: 0...UInt32(1 << min(attempt, 8))) * 1000)
+                attempt += 1
             } catch let failure as BillingError where PostgresError.isRetryable(failure) {
                 let late = lockTimeoutMilliseconds > 0 && PostgresConnection.monotonicMilliseconds() >= deadline
                 guard attempt < maxTransactionAttempts, !late else {
@@ -74,6 +85,9 @@ extension PostgresConnection {
             }
         }
     }
+
+    /// How many times a transaction that broke a unique constraint is run again.
+    static let uniqueViolationReruns = 2
 
     /// A clock for timeouts: monotonic, unaffected by the host's or the handle's time.
     static func monotonicMilliseconds() -> Int64 {

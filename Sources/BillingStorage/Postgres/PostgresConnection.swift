@@ -35,6 +35,10 @@ package final class PostgresConnection: Connection {
     /// interleaving); the reruns also stop once the busy timeout is spent
     /// (`lockTimeoutMilliseconds`), as an SQLite writer stops waiting for its turn.
     package var maxTransactionAttempts = 1000
+    /// Whether the last failed statement broke a unique constraint (23505): under SERIALIZABLE
+    /// a concurrent transaction's insert of the same key can surface so instead of as a
+    /// serialization failure, when this one had not read that key's range itself.
+    var lastFailureWasUniqueViolation = false
     /// How many attempts the last `transaction` call took (tests and diagnostics).
     package internal(set) var lastTransactionAttempts = 0
     /// How long a statement waits for a row lock before failing `database_busy` (SQLite's
@@ -143,6 +147,7 @@ package final class PostgresConnection: Connection {
     /// The error for a failed result, noting a lost connection for the next call.
     private func failure(_ result: OpaquePointer?, _ connection: OpaquePointer, duringCommit: Bool = false) -> BillingError {
         let lost = PQstatus(connection) != CONNECTION_OK
+        lastFailureWasUniqueViolation = billing_pq_sqlstate(result).map { String(cString: $0) == "23505" } ?? false
         let error = PostgresError.from(result, connection, connectionLost: lost, duringCommit: duringCommit)
         if lost || error.reason == "connection_lost" || error.reason == "commit_outcome_unknown" { broken = true }
         return error
