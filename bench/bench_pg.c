@@ -19,19 +19,26 @@
  * (3) buy:   billing_order_create + billing_order_pay of a one-item order (baseline:
  *     bench_orders.c's statement list, with ids drawn from the PostgreSQL sequences as the
  *     library draws them there).
- * (4) throughput: 1, 2, 4 and 8 forked client processes, each with its own engine and its own
+ * (4) order list: billing_orders_list of an account holding LIST_ORDERS orders (made through
+ *     billing_order_create on one schema), the first page (limit 20) and page 101 (the
+ *     next_cursor after 100 pages). Baseline, on the same schema: in one
+ *     BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY … COMMIT (the library's read
+ *     transaction), the configuration revision, OrderStore.page's keyset SELECT (… LIMIT 21)
+ *     and each of the 20 rows loaded by id (OrderStore.require), bench_orders.c's (c).
+ * (5) throughput: 1, 2, 4 and 8 forked client processes, each with its own engine and its own
  *     account, buying (create + pay, one item) for a fixed time on one PostgreSQL schema; then
  *     the same on one SQLite file (WAL, synchronous=NORMAL) for contrast. Operations per
  *     second over all processes; BILLING_E_BUSY outcomes (serialization failures left after
  *     the library's retries, a busy SQLite file) are counted apart and not in the operations.
  *
- * Scenarios (1)–(3) run in four rounds of half the count each: library, raw, raw, library, so
+ * Scenarios (1)–(4) run in four rounds of half the count each: library, raw, raw, library, so
  * that the load of a shared machine changing during the run weighs on both sides alike.
  *
  * A library call that fails on PostgreSQL skips its scenario with a printed note (the engine
  * is work in progress); the rest goes on.
  *
- *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS]]]]   (defaults 500 100 200 5)
+ *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS [LIST_ORDERS [LIST_READS]]]]]]
+ *          (defaults 500 100 200 5 2200 400; LIST_ORDERS at least 2100)
  *   URL: the database's base connection string (postgresql://…), else BILLING_BENCH_POSTGRES_URL.
  *   The schemas bench_pg_* are dropped and made afresh, and dropped at the end.
  */
@@ -814,7 +821,134 @@ static void raw_buys_check(const char *url, int n) {
     billing_engine_close(engine);
 }
 
-/* ---- (4) throughput from several processes --------------------------------------------- */
+/* ---- (4) the order list ------------------------------------------------------------------ */
+
+/* N orders of ACCOUNT made through billing_order_create on an engine holding the catalog and
+   the account; a negative time when the library failed (noted). */
+static double build_list(billing_engine *engine, int n) {
+    char create[512], *response = NULL;
+    create_request(create, sizeof create, ACCOUNT);
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        if (billing_order_create(engine, create, &response) != BILLING_OK) return skipped("order list", "billing_order_create"), -1;
+        billing_string_free(response);
+    }
+    return support_seconds() - start;
+}
+
+static void list_request(char *request, size_t size, const char *cursor) {
+    if (cursor) snprintf(request, size, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20, \"after\": \"%s\"}", cursor);
+    else snprintf(request, size, "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}");
+}
+
+/* The next_cursor after `pages` library pages of 20; 0 when the library failed (noted). */
+static int deep_cursor(billing_engine *engine, int pages, char *cursor, size_t size) {
+    char request[160], *response = NULL;
+    cursor[0] = '\0';
+    for (int i = 0; i < pages; i++) {
+        list_request(request, sizeof request, cursor[0] ? cursor : NULL);
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) return skipped("order list", "billing_orders_list"), 0;
+        bench_json_string(response, "next_cursor", cursor, size);
+        billing_string_free(response);
+    }
+    return 1;
+}
+
+/* `reads` library pages of 20 (first page, or after `cursor`); the first order id of the
+   page in `first`; a negative time when the library failed (noted). */
+static double library_list(billing_engine *engine, const char *cursor, int reads, char *first, size_t size) {
+    char request[160], *response = NULL;
+    list_request(request, sizeof request, cursor);
+    double start = support_seconds();
+    for (int i = 0; i < reads; i++) {
+        if (billing_orders_list(engine, request, &response) != BILLING_OK) return skipped("order list", "billing_orders_list"), -1;
+        if (i == 0) bench_json_string(response, "order_id", first, size);
+        billing_string_free(response);
+    }
+    return support_seconds() - start;
+}
+
+/* OrderStore.page (QueryFilters' conditions of a plain account filter, the keyset after a
+   cursor, one row more than the page to know has_more) and OrderStore.require, per row. */
+enum { L_REVISION, L_FIRST, L_AFTER, L_LOAD, L_STATEMENTS };
+static struct statement list_statements[L_STATEMENTS];
+
+static void prepare_list(void) {
+    static char load_sql[2400];
+    char names[2048];
+    columns_of("orders", 0, "", names, sizeof names); /* OrderStore.columns: every column but seq */
+    snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", names);
+    const char *sql[L_STATEMENTS] = {
+        [L_REVISION] = "SELECT revision FROM config WHERE id = 1",
+        [L_FIRST] = "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0"
+                    " ORDER BY created_at DESC, seq DESC LIMIT ?",
+        [L_AFTER] = "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0 AND (created_at, seq) < (?, ?)"
+                    " ORDER BY created_at DESC, seq DESC LIMIT ?",
+        [L_LOAD] = load_sql,
+    };
+    for (int i = 0; i < L_STATEMENTS; i++) prepare(raw, &list_statements[i], 200 + i, sql[i]);
+}
+
+/* `reads` raw pages on the prepared connection `raw`, each in one SERIALIZABLE READ ONLY
+   transaction as the library's reads: the configuration revision, the key query (LIMIT 21),
+   then each of the 20 rows loaded by id. */
+static double raw_list(const char *cursor, int reads, char *first, size_t size) {
+    int64_t created = 0, sequence = 0;
+    if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
+    struct statement *page = &list_statements[cursor ? L_AFTER : L_FIRST], *load = &list_statements[L_LOAD];
+    double start = support_seconds();
+    for (int i = 0; i < reads; i++) {
+        char ids[21][32];
+        pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+        run(raw, &list_statements[L_REVISION]);
+        bind_text(page, 1, ACCOUNT);
+        if (cursor) {
+            bind_int(page, 2, created);
+            bind_int(page, 3, sequence);
+            bind_int(page, 4, 21);
+        } else {
+            bind_int(page, 2, 21);
+        }
+        PGresult *result = PQexecPrepared(raw, page->name, page->n, page->values, page->lengths, page->formats, 1);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK) die("%.300s: %s", page->sql, PQerrorMessage(raw));
+        int found = PQntuples(result);
+        for (int r = 0; r < found && r < 21; r++) {
+            snprintf(ids[r], sizeof ids[0], "%s", PQgetvalue(result, r, 0)); /* text: its bytes, terminated by libpq */
+            (void)binary_int(result, r, 1);
+            (void)binary_int(result, r, 2);
+        }
+        PQclear(result);
+        for (int p = 0; p < page->n; p++) page->values[p] = NULL;
+        for (int r = 0; r < found && r < 20; r++) {
+            bind_text(load, 1, ids[r]);
+            bind_text(load, 2, ACCOUNT);
+            run(raw, load);
+        }
+        pg_exec(raw, "COMMIT");
+        if (i == 0) {
+            if (found != 21) die("raw page holds %d rows", found);
+            snprintf(first, size, "%s", ids[0]);
+        }
+    }
+    return support_seconds() - start;
+}
+
+/* One page both ways in four rounds (library, raw, raw, library; `half` reads each); the
+   library's time in *library_seconds (negative when it failed), the raw one returned. A note
+   when the two pages start with different orders. */
+static double list_rounds(billing_engine *engine, const char *cursor, int half, double *library_seconds) {
+    char library_first[32] = "", raw_first[32] = "";
+    double a = library_list(engine, cursor, half, library_first, sizeof library_first);
+    double b = raw_list(cursor, half, raw_first, sizeof raw_first), c = raw_list(cursor, half, raw_first, sizeof raw_first);
+    double d = a < 0 ? -1 : library_list(engine, cursor, half, library_first, sizeof library_first);
+    *library_seconds = a < 0 || d < 0 ? -1 : a + d;
+    if (*library_seconds >= 0 && strcmp(library_first, raw_first) != 0) {
+        printf("  (note: the pages differ: the library's starts with %s, the baseline's with %s)\n", library_first, raw_first);
+    }
+    return b + c;
+}
+
+/* ---- (5) throughput from several processes --------------------------------------------- */
 
 struct outcome {
     int64_t operations, busy;
@@ -947,9 +1081,12 @@ int main(int argc, char **argv) {
     argc -= first - 1;
     int writes = bench_count(argc, argv, 1, 500), opens = bench_count(argc, argv, 2, 100);
     int buys = bench_count(argc, argv, 3, 200), seconds = bench_count(argc, argv, 4, 5);
+    int list_orders = bench_count(argc, argv, 5, 2200), list_reads = bench_count(argc, argv, 6, 400);
+    if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
 
-    static const char *schemas[] = {"bench_pg_lib_write", "bench_pg_raw_write", "bench_pg_lib_buy", "bench_pg_raw_buy", "bench_pg_tp"};
-    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, THROUGHPUT, SCHEMAS };
+    static const char *schemas[] = {"bench_pg_lib_write", "bench_pg_raw_write", "bench_pg_lib_buy", "bench_pg_raw_buy", "bench_pg_list",
+                                   "bench_pg_tp"};
+    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, LIST, THROUGHPUT, SCHEMAS };
     char urls[SCHEMAS][1024];
     for (int i = 0; i < SCHEMAS; i++) {
         drop_schema(schemas[i]);
@@ -1010,7 +1147,35 @@ int main(int argc, char **argv) {
     if (engine) billing_engine_close(engine);
     compare("buy 1 item (create + pay)", "postgresql: create + pay, one item", 2 * half_buys, library_seconds, raw_seconds);
 
-    /* (4) Eight accounts on one PostgreSQL schema and on one SQLite file. */
+    /* (4) N orders through the library on one schema; both sides read that schema. */
+    double build = -1;
+    char cursor[64] = "", count[32];
+    bench_thousands(list_orders, count, sizeof count);
+    engine = try_open(urls[LIST], NULL, "order list");
+    if (engine && make_data(engine, 1, "order list") && (build = build_list(engine, list_orders)) >= 0 &&
+        deep_cursor(engine, 100, cursor, sizeof cursor)) {
+        int half_reads = (list_reads + 1) / 2;
+        char label[64], summary[96];
+        raw = pg_connect(urls[LIST]);
+        pg_session(raw);
+        prepare_list();
+        raw_seconds = list_rounds(engine, NULL, half_reads, &library_seconds);
+        snprintf(label, sizeof label, "order list, first page, N=%d", list_orders);
+        snprintf(summary, sizeof summary, "postgresql: order list, first page (%s orders)", count);
+        compare(label, summary, 2 * half_reads, library_seconds, raw_seconds);
+        raw_seconds = list_rounds(engine, cursor, half_reads, &library_seconds);
+        snprintf(label, sizeof label, "order list, page 101, N=%d", list_orders);
+        snprintf(summary, sizeof summary, "postgresql: order list, page 101 (%s orders)", count);
+        compare(label, summary, 2 * half_reads, library_seconds, raw_seconds);
+        PQfinish(raw);
+        raw = NULL;
+    } else {
+        build = -1;
+        compare("order list", "postgresql: order list", 0, -1, -1);
+    }
+    if (engine) billing_engine_close(engine);
+
+    /* (5) Eight accounts on one PostgreSQL schema and on one SQLite file. */
     char sqlite_path[PATH_MAX];
     bench_file(sqlite_path, sizeof sqlite_path, "throughput");
     const char *sqlite_options = "{\"synchronous\": \"NORMAL\"}";
@@ -1040,6 +1205,10 @@ int main(int argc, char **argv) {
         if (pg_seconds > 0 && lite_seconds > 0) bench_summary(scenario, pg_rate, lite_rate);
     }
 
+    if (build > 0) {
+        printf("\norder list setup: %d orders created through billing_order_create in %.1f s, %.0f orders/s;"
+               " page 101 = after cursor %s (100 pages of 20)\n", list_orders, build, list_orders / build, cursor);
+    }
     for (int i = 0; i < SCHEMAS; i++) drop_schema(schemas[i]);
     bench_cleanup();
     return 0;
