@@ -44,7 +44,7 @@
  * is work in progress); the rest goes on.
  *
  *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS [LIST_ORDERS [LIST_READS [USAGE_RECORDS]]]]]]]
- *          (defaults 500 100 200 5 2200 400 8000; LIST_ORDERS at least 2100, USAGE_RECORDS a
+ *          (defaults 500 100 200 5 2200 1000 8000; LIST_ORDERS at least 2100, USAGE_RECORDS a
  *          multiple of 2000)
  *   URL: the database's base connection string (postgresql://…), else BILLING_BENCH_POSTGRES_URL.
  *   The schemas bench_pg_* are dropped and made afresh, and dropped at the end.
@@ -1333,7 +1333,7 @@ int main(int argc, char **argv) {
     argc -= first - 1;
     int writes = bench_count(argc, argv, 1, 500), opens = bench_count(argc, argv, 2, 100);
     int buys = bench_count(argc, argv, 3, 200), seconds = bench_count(argc, argv, 4, 5);
-    int list_orders = bench_count(argc, argv, 5, 2200), list_reads = bench_count(argc, argv, 6, 400);
+    int list_orders = bench_count(argc, argv, 5, 2200), list_reads = bench_count(argc, argv, 6, 1000);
     /* Four rounds of whole calls: a multiple of 2 × USAGE_BATCH. */
     int64_t usage_records = bench_multiple(argc, argv, 7, 8000, 2 * USAGE_BATCH, 1000000);
     if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
