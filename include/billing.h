@@ -264,7 +264,8 @@ int billing_engine_backup(billing_engine *engine, const char *request_json, char
    {"destination": a database path or a PostgreSQL connection string, as billing_engine_open
    takes}. The destination is opened (created and migrated when new); it must hold no row. Every
    row goes in as stored (ids, documents, the audit chain and its row digests) in one
-   transaction, all or none; other handles and processes keep working on the source. Response:
+   transaction, all or none; other handles and processes keep working on the source, but
+   what they write after the snapshot is not in the copy (stop writers until the cutover). Response:
    {"copy": {"destination", "taken_at", "rows", "tables": {table: rows copied}}}. Then open the
    copy (with the same audit key) and run billing_verify on it: it checks the same chain over
    the same rows and names any row that did not arrive exactly. A read of the source: no
@@ -272,7 +273,8 @@ int billing_engine_backup(billing_engine *engine, const char *request_json, char
    "destination_not_absolute" (a relative path or ":memory:");
    BILLING_E_CONFLICT "destination_not_empty"; BILLING_E_REFUSED "copy_version_mismatch" (the
    destination is of another schema version), "copy_foreign_value" (the source holds a value
-   the library never writes); BILLING_E_SCHEMA when the destination belongs to another
+   the library never writes), "copy_source_not_sqlite" (this engine's database is a PostgreSQL
+   one: its copy is pg_dump); BILLING_E_SCHEMA when the destination belongs to another
    application or a newer library; BILLING_E_STORAGE "cannot_open", … A failed copy leaves the
    destination empty. Export files are not part of the copy. Since 0.2.0. */
 int billing_engine_copy(billing_engine *engine, const char *request_json, char **out_json);

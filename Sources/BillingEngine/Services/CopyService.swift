@@ -27,9 +27,10 @@ extension Engine {
                                        "request.destination must be an absolute path or a PostgreSQL connection string, not \"\(destinationPath)\"")
         }
         try DatabaseTransfer.checkSource(db)
-        let destination = try Database.open(path: destinationPath, options: EngineOptions())
+        let destination = try Database.openCopyDestination(path: destinationPath)
         let (tables, takenAt) = try lock.withLock { () -> ([(table: String, rows: Int64)], Int64) in
-            (try DatabaseTransfer.copy(from: db, to: destination), instantLocked())
+            let takenAt = instantLocked()
+            return (try DatabaseTransfer.copy(from: db, to: destination), takenAt)
         }
         return Engine.document(CopyResponse(destination: destinationPath, takenAt: takenAt, tables: tables).json)
     }

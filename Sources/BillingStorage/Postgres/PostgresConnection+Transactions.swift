@@ -71,7 +71,10 @@ extension PostgresConnection {
                 usleep(UInt32.random(in: 0...UInt32(1 << min(attempt, 8))) * 1000)
                 attempt += 1
             } catch let failure as BillingError where PostgresError.isRetryable(failure) {
-                let late = lockTimeoutMilliseconds > 0 && PostgresConnection.monotonicMilliseconds() >= deadline
+                // A few reruns whatever the clock says: a long transaction (verify, an export, a
+                // scheduler batch) may have spent the busy timeout by itself before it failed.
+                let late = attempt >= PostgresConnection.reruns && lockTimeoutMilliseconds > 0
+                    && PostgresConnection.monotonicMilliseconds() >= deadline
                 guard attempt < maxTransactionAttempts, !late else {
                     // The retryable reasons are busy ones: the error keeps the one that persisted.
                     let reason: Reason = failure.reason == Reason.deadlockDetected.name ? .deadlockDetected : .serializationFailure
@@ -85,6 +88,9 @@ extension PostgresConnection {
             }
         }
     }
+
+    /// How many times a transaction is run at least before the busy timeout may stop it.
+    static let reruns = 4
 
     /// How many times a transaction that broke a unique constraint is run again.
     static let uniqueViolationReruns = 2

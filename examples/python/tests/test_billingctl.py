@@ -732,7 +732,7 @@ def test_copy_verifies_the_copy_as_the_source(tmp_path):
         assert copy.account_get("acme") == account
     # A relative destination is taken from the current directory.
     text = run("copy", "relative.sqlite", db=source, cwd=tmp_path, check=0).stdout
-    assert f"into {tmp_path}/relative.sqlite" in text and "verify: the copy is ok, as the source" in text
+    assert f"into {tmp_path}/relative.sqlite" in text and "verify: the copy is ok, holding what was copied" in text
     refused = run_json("copy", destination, db=source, check=13)
     assert refused["error"]["reason"] == "destination_not_empty"
 

@@ -10,7 +10,7 @@ import pytest
 
 import billing
 from billing import errors
-from helpers import START, new_database, sql_execute, sql_rows
+from helpers import START, digest, new_database, sql_execute, sql_rows
 from test_tampering import populate
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -65,8 +65,12 @@ def test_the_copy_holds_every_row_and_verifies_the_same(original, tmp_path):
         report = copy.verify({"integrity": "FULL"})
         assert report["ok"] is True and report["breaches"] == []
         assert everything(copy) == before
-        # The copy goes on where the source stopped: new rows take new keys.
+        # The copy goes on where the source stopped: new rows take new keys (on PostgreSQL the
+        # identity columns and identifier sequences were moved past the copied ones).
         copy.topup("pay", "a1", 1, "after-the-copy")
+        order = copy.order_create("buyer", "a1", [{"product_id": "evs.100", "period": {"unit": "MONTH", "count": 1}}],
+                                  auto_pay=True)["order"]
+        assert order["order_id"] not in {o["order_id"] for o in before["orders"]["orders"]}
         assert copy.verify()["ok"] is True
 
 
@@ -128,6 +132,23 @@ def test_a_postgresql_source_is_refused(tmp_path):
     assert raised.value.reason == "copy_source_not_sqlite"
 
 
+def test_a_destination_of_another_version_is_refused_untouched(original, tmp_path):
+    """A copy never upgrades a database it would not go into: an older libbilling file that
+    holds rows (a mistyped destination) is refused as it is."""
+    older = str(tmp_path / "older.sqlite")
+    with billing.Engine(older, clock="manual", now=START) as engine:
+        engine.account_put("kyc", "z9", type="ENTERPRISE", realname_verified=True, level="V3")
+    db = sqlite3.connect(older)
+    db.execute("PRAGMA user_version = 5")
+    db.close()
+    before = digest(older)
+    with billing.Engine(original, clock="manual", now=START) as source:
+        with pytest.raises(errors.Refused) as raised:
+            source.copy(older)
+    assert raised.value.reason == "copy_version_mismatch"
+    assert digest(older) == before
+
+
 def test_bad_destinations_change_nothing(original, tmp_path):
     foreign = str(tmp_path / "foreign.sqlite")
     db = sqlite3.connect(foreign)
@@ -144,4 +165,5 @@ def test_bad_destinations_change_nothing(original, tmp_path):
         with pytest.raises(errors.StorageError) as raised:
             source.copy(str(tmp_path / "missing" / "copy.sqlite"))
         assert raised.value.reason == "cannot_open"
+        assert not (tmp_path / "missing").exists()
     assert tables(foreign) == {"mine": 0}
