@@ -127,11 +127,12 @@ static const char *fixed_sql[ORDER_INSERT] = {
     [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, freeze, level, cash_balance, credit_limit, credit_used,"
                        " deduction_days, unified_expiry_day, created_at, updated_at FROM accounts WHERE id = ?",
     [PRODUCT] = "SELECT document, updated_at FROM products WHERE id = ?",
-    [DISCOUNT] = "SELECT rate_bp FROM commercial_discounts WHERE account_id = ? AND product_type IN (?, '*')"
-                 " ORDER BY product_type = '*' LIMIT 1",
+    [DISCOUNT] = "SELECT COALESCE((SELECT rate_bp FROM commercial_discounts WHERE account_id = ?1 AND product_type = ?2),"
+                 " (SELECT rate_bp FROM commercial_discounts WHERE account_id = ?1 AND product_type = '*'))",
     [SEQUENCE_NEXT] = "INSERT INTO id_sequences (name, next) VALUES (?, 2) ON CONFLICT (name) DO UPDATE SET next = next + 1",
     [SEQUENCE_GET] = "SELECT next - 1 FROM id_sequences WHERE name = ?",
-    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data, position)"
+              " VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events))",
     [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
     [LINE_UPDATE] = "UPDATE order_lines SET " AMOUNTS " WHERE order_id = :order_id AND line_no = :line_no",
     [ORDER_UPDATE] = "UPDATE orders SET status = :status, pay_deadline = :pay_deadline, paid_at = :paid_at,"
@@ -590,31 +591,44 @@ static double library_list(billing_engine *engine, const char *cursor, int reads
     return support_seconds() - start;
 }
 
-static const char *list_first_sql =
-    "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0"
-    " ORDER BY created_at DESC, seq DESC LIMIT ?";
-static const char *list_after_sql =
-    "SELECT id, created_at, seq FROM orders WHERE account_id = ? AND is_combined = 0 AND (created_at, seq) < (?, ?)"
-    " ORDER BY created_at DESC, seq DESC LIMIT ?";
+/* The page as the library reads it (OrderStore.pageRows): the listed orders' whole rows and
+ * their seq in one statement, 21 rows for 20 and the next cursor. The column list comes from
+ * the schema (`list_statements`). */
+static char list_first_sql[2600], list_after_sql[2700];
+
+static void list_statements(void) {
+    char columns[2048];
+    columns_of("orders", 0, "", columns, sizeof columns);
+    snprintf(list_first_sql, sizeof list_first_sql,
+             "SELECT %s, seq FROM orders WHERE account_id = ? AND is_combined = 0"
+             " ORDER BY created_at DESC, seq DESC LIMIT ?", columns);
+    snprintf(list_after_sql, sizeof list_after_sql,
+             "SELECT %s, seq FROM orders WHERE account_id = ? AND is_combined = 0 AND (created_at, seq) < (?, ?)"
+             " ORDER BY created_at DESC, seq DESC LIMIT ?", columns);
+}
+
+/* Reads every column of a page row as its stored type, as a caller writing it out would. */
+static void read_row(sqlite3_stmt *statement) {
+    for (int c = 0, n = sqlite3_column_count(statement); c < n; c++) {
+        if (sqlite3_column_type(statement, c) == SQLITE_INTEGER) (void)sqlite3_column_int64(statement, c);
+        else (void)sqlite3_column_text(statement, c);
+    }
+}
 
 static double raw_list(const char *path, const char *cursor, int reads, char *first, size_t size) {
     sqlite3 *db = raw = bench_sqlite_open(path, "NORMAL");
-    sqlite3_stmt *begin, *commit, *revision, *page, *load;
-    char columns[2048], load_sql[2400];
-    columns_of("orders", 0, "", columns, sizeof columns); /* what OrderStore.require reads */
-    snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", columns);
+    sqlite3_stmt *begin, *commit, *revision, *page;
+    list_statements();
     bench_must(db, sqlite3_prepare_v3(db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &begin, NULL), "BEGIN");
     bench_must(db, sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &commit, NULL), "COMMIT");
     bench_must(db, sqlite3_prepare_v3(db, fixed_sql[REVISION], -1, SQLITE_PREPARE_PERSISTENT, &revision, NULL), "revision");
     const char *list_sql = cursor ? list_after_sql : list_first_sql;
     bench_must(db, sqlite3_prepare_v3(db, list_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_sql);
-    bench_must(db, sqlite3_prepare_v3(db, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
     int64_t created = 0, sequence = 0;
     if (cursor && sscanf(cursor, "%" SCNd64 ":%" SCNd64, &created, &sequence) != 2) die("bad cursor %s", cursor);
 
     double start = support_seconds();
     for (int i = 0; i < reads; i++) {
-        char ids[21][32];
         int found = 0, code;
         run(begin);
         run(revision);
@@ -627,28 +641,20 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
             integer(page, 2, 21);
         }
         while ((code = sqlite3_step(page)) == SQLITE_ROW) {
-            snprintf(ids[found++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(page, 0));
-            (void)sqlite3_column_int64(page, 1);
-            (void)sqlite3_column_int64(page, 2);
+            if (i == 0 && found == 0) snprintf(first, size, "%s", (const char *)sqlite3_column_text(page, 0));
+            read_row(page);
+            found++;
         }
         bench_must(db, code, list_sql);
         sqlite3_reset(page);
-        for (int r = 0; r < found && r < 20; r++) {
-            text(load, 1, ids[r]);
-            text(load, 2, ACCOUNT);
-            run(load);
-        }
         run(commit);
-        if (i == 0) {
-            if (found != 21) die("raw page holds %d rows", found);
-            snprintf(first, size, "%s", ids[0]);
-        }
+        if (i == 0 && found != 21) die("raw page holds %d rows", found);
     }
     double elapsed = support_seconds() - start;
 
     if (cursor) {
         /* How SQLite runs the deep page, for the record. */
-        char plan[300];
+        char plan[2800];
         snprintf(plan, sizeof plan, "EXPLAIN QUERY PLAN %s", list_after_sql);
         sqlite3_stmt *explain;
         bench_must(db, sqlite3_prepare_v2(db, plan, -1, &explain, NULL), plan);
@@ -661,7 +667,6 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
     sqlite3_finalize(commit);
     sqlite3_finalize(revision);
     sqlite3_finalize(page);
-    sqlite3_finalize(load);
     sqlite3_close(db);
     raw = NULL;
     return elapsed;
@@ -728,33 +733,22 @@ static void library_worker(const char *path, int worker, int ops, int orders) {
 static void raw_worker(const char *path, int worker, int ops, int orders) {
     raw = bench_sqlite_open(path, "NORMAL");
     prepare_statements();
-    sqlite3_stmt *page, *load;
-    char columns[2048], load_sql[2400];
-    columns_of("orders", 0, "", columns, sizeof columns);
-    snprintf(load_sql, sizeof load_sql, "SELECT %s FROM orders WHERE id = ? AND account_id = ?", columns);
+    sqlite3_stmt *page;
+    list_statements();
     bench_must(raw, sqlite3_prepare_v3(raw, list_first_sql, -1, SQLITE_PREPARE_PERSISTENT, &page, NULL), list_first_sql);
-    bench_must(raw, sqlite3_prepare_v3(raw, load_sql, -1, SQLITE_PREPARE_PERSISTENT, &load, NULL), load_sql);
     uint64_t state = (uint64_t)worker + 1;
     struct order order;
     for (int i = 0; i < ops; i++) {
         switch (mix_kind(i)) {
         case MIX_LIST: {
-            char ids[21][32];
-            int found = 0, code;
+            int code;
             run(prepared(BEGIN));
             run(prepared(REVISION));
             text(page, 1, ACCOUNT);
             integer(page, 2, 21);
-            while ((code = sqlite3_step(page)) == SQLITE_ROW) {
-                snprintf(ids[found++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(page, 0));
-            }
+            while ((code = sqlite3_step(page)) == SQLITE_ROW) read_row(page);
             bench_must(raw, code, list_first_sql);
             sqlite3_reset(page);
-            for (int r = 0; r < found && r < 20; r++) {
-                text(load, 1, ids[r]);
-                text(load, 2, ACCOUNT);
-                run(load);
-            }
             run(prepared(COMMIT));
             break;
         }
@@ -783,7 +777,6 @@ static void raw_worker(const char *path, int worker, int ops, int orders) {
         }
     }
     sqlite3_finalize(page);
-    sqlite3_finalize(load);
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     sqlite3_close(raw);
     raw = NULL;

@@ -37,15 +37,38 @@
  *     second over all processes; BILLING_E_BUSY outcomes (serialization failures left after
  *     the library's retries, a busy SQLite file) are counted apart and not in the operations.
  *
- * Scenarios (1)–(5) run in four rounds of half the count each: library, raw, raw, library, so
- * that the load of a shared machine changing during the run weighs on both sides alike.
+ * (7) first open: (2) in a new process each time (this program run again with --first-open),
+ *     so that nothing the library keeps per process helps (a CLI call, a short-lived worker);
+ *     OPENS / 10 of them a side (at least 4).
+ * (8) login: billing_platform_login of one active platform account, its password hashed at the
+ *     cheapest costs the configuration allows (ops 2, 19 MiB). Baseline: Engine.login's
+ *     statements (a READ ONLY transaction reading the configuration revision, the throttle and
+ *     the platform account; crypto_pwhash_str_verify against the hash the library stored;
+ *     then a SERIALIZABLE transaction reading them again, clearing the throttle and appending
+ *     the audit row to the account's chain, its BLAKE2b link computed as the library does).
+ * (9) scheduler: billing_scheduler_run when nothing is due, on a schema holding 20 provisioned
+ *     one-month resources. Baseline: SchedulerService.run's statements of such a pass (overdue
+ *     orders, due resources, export jobs to step and to purge, ended login waits) and its
+ *     chained audit row, in one SERIALIZABLE transaction. (bench_scheduler.c's due pass, which
+ *     expires resources, has no PostgreSQL version yet.)
+ * (10) export: an ORDERS export of (4)'s account (LIST_ORDERS orders) with
+ *     export_rows_per_step 1000, from billing_export_request to READY, in a new process (this
+ *     program run again with --export). Baseline, in a new process too (--copy): libpq's
+ *     COPY (SELECT … the export's fifteen cells in SQL …) TO STDOUT WITH (FORMAT csv, HEADER)
+ *     in one READ ONLY transaction, written to a file. Both must write LIST_ORDERS rows; each
+ *     side's VmRSS before the request or COPY and its peak (VmHWM) are printed.
+ *
+ * Scenarios (1)–(5) and (7)–(9) run in four rounds of half the count each: library, raw, raw,
+ * library, so that the load of a shared machine changing during the run weighs on both sides
+ * alike; (10) runs four processes in that order.
  *
  * A library call that fails on PostgreSQL skips its scenario with a printed note (the engine
  * is work in progress); the rest goes on.
  *
- *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS [LIST_ORDERS [LIST_READS [USAGE_RECORDS]]]]]]]
- *          (defaults 500 100 200 5 2200 1000 8000; LIST_ORDERS at least 2100, USAGE_RECORDS a
- *          multiple of 2000)
+ *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS [LIST_ORDERS [LIST_READS [USAGE_RECORDS
+ *                  [LOGINS [SCHEDULER_RUNS]]]]]]]]]
+ *          (defaults 500 100 200 5 2200 1000 8000 40 400; LIST_ORDERS at least 2100,
+ *          USAGE_RECORDS a multiple of 2000)
  *   URL: the database's base connection string (postgresql://…), else BILLING_BENCH_POSTGRES_URL.
  *   The schemas bench_pg_* are dropped and made afresh, and dropped at the end.
  */
@@ -1291,6 +1314,398 @@ static double throughput(const char *path, const char *options, int processes, d
     return elapsed;
 }
 
+/* ---- (7) the first open of a process ------------------------------------------------------ */
+
+/* One open + close in a new process: this program run again with --first-open (so no cache
+   of an earlier open in this process helps, as for a CLI call or a short-lived worker);
+   the seconds it took there, negative when it failed. */
+static double first_open(const char *url, int library) {
+    int channel[2];
+    if (pipe(channel) != 0) die("pipe failed");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork failed");
+    if (child == 0) {
+        close(channel[0]);
+        if (dup2(channel[1], STDOUT_FILENO) < 0) _exit(2);
+        execl("/proc/self/exe", BENCH_NAME, "--first-open", library ? "library" : "raw", url, (char *)NULL);
+        _exit(127);
+    }
+    close(channel[1]);
+    char text[256] = "";
+    size_t used = 0;
+    ssize_t got;
+    while (used + 1 < sizeof text && (got = read(channel[0], text + used, sizeof text - 1 - used)) > 0) used += (size_t)got;
+    text[used] = '\0';
+    close(channel[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    double seconds = -1;
+    const char *line = strrchr(text, '=');
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !line || sscanf(line + 1, "%lf", &seconds) != 1) {
+        printf("  (first open failed: %s)\n", text);
+        return -1;
+    }
+    return seconds;
+}
+
+static double first_opens(const char *url, int m, int library) {
+    double total = 0;
+    for (int i = 0; i < m; i++) {
+        double seconds = first_open(url, library);
+        if (seconds < 0) return -1;
+        total += seconds;
+    }
+    return total;
+}
+
+/* ---- (8) login ------------------------------------------------------------------------------ */
+
+#define LOGIN_USER "bench_user"
+#define LOGIN_PASSWORD "Bench-Pass-2024"
+#define FAST_MEMORY 19922944 /* the least password_hash_memory_bytes the configuration allows */
+
+/* An active platform account LOGIN_USER of ACCOUNT, its password hashed at the fastest costs
+   the configuration allows (ops 2, 19 MiB: the hash is the baseline's too, the rest is the
+   comparison). 0 when the library failed (noted). */
+static int make_login(billing_engine *engine) {
+    char request[400], token[160], id[64], *response = NULL;
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"changes\": {\"password_hash_ops_limit\": 2, \"password_hash_memory_bytes\": %d}}", FAST_MEMORY);
+    if (billing_config_update(engine, request, &response) != BILLING_OK) return skipped("login", "billing_config_update"), 0;
+    billing_string_free(response);
+    if (billing_platform_apply(engine, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"user_name\": \"" LOGIN_USER "\","
+                               " \"email\": \"bench@example.com\", \"phone\": \"13800138000\"}", &response) != BILLING_OK) {
+        return skipped("login", "billing_platform_apply"), 0;
+    }
+    bench_json_string(response, "platform_account_id", id, sizeof id);
+    billing_string_free(response);
+    snprintf(request, sizeof request, "{\"actor\": \"bench\", \"platform_account_id\": \"%s\"}", id);
+    if (billing_platform_approve(engine, request, &response) != BILLING_OK) return skipped("login", "billing_platform_approve"), 0;
+    bench_json_string(response, "password_set_token", token, sizeof token);
+    billing_string_free(response);
+    snprintf(request, sizeof request, "{\"actor\": \"bench\", \"token\": \"%s\", \"password\": \"" LOGIN_PASSWORD "\"}", token);
+    if (billing_platform_activate(engine, request, &response) != BILLING_OK) return skipped("login", "billing_platform_activate"), 0;
+    billing_string_free(response);
+    return 1;
+}
+
+static double library_logins(billing_engine *engine, int n) {
+    static const char *login = "{\"identifier\": \"" LOGIN_USER "\", \"password\": \"" LOGIN_PASSWORD "\"}";
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        char *response = NULL;
+        if (billing_platform_login(engine, login, &response) != BILLING_OK) return skipped("login", "billing_platform_login"), -1;
+        billing_string_free(response);
+    }
+    return support_seconds() - start;
+}
+
+/* Engine.login's statements on PostgreSQL (LoginService.swift, LoginThrottleStore,
+   PlatformAccountStore, AuditLog): a read transaction, the argon2id verify outside it, then
+   the write transaction with the audit row of the account's chain (its link hashed as the
+   library hashes it). */
+enum { LG_REVISION, LG_THROTTLE, LG_BY_NAME, LG_BY_ID, LG_CLEAR, LG_HEAD, LG_AUDIT, LG_STATEMENTS };
+#define PLATFORM_COLUMNS "id, account_id, status, user_name, email, phone, contact_name, password_hash, reject_reason," \
+                         " submitted_at, decided_at, activated_at, password_changed_at"
+static const char *login_sql[LG_STATEMENTS] = {
+    [LG_REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [LG_THROTTLE] = "SELECT failures, retry_after FROM login_throttles WHERE key = ?",
+    [LG_BY_NAME] = "SELECT " PLATFORM_COLUMNS " FROM platform_accounts WHERE user_name = ? AND status != 'REJECTED'",
+    [LG_BY_ID] = "SELECT " PLATFORM_COLUMNS " FROM platform_accounts WHERE id = ?",
+    [LG_CLEAR] = "DELETE FROM login_throttles WHERE key = ?",
+    [LG_HEAD] = "SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1",
+    [LG_AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+};
+static struct statement login_statements[LG_STATEMENTS];
+
+/* The audit row of one scope's chain: the scope's last hash read, the link hashed. */
+static void chained_audit(PGconn *conn, struct statement *head, struct statement *insert, int64_t now, const char *actor,
+                          const char *operation, const char *account, const char *subject, const char *detail, const char *scope) {
+    char previous[80] = "", hash[65];
+    bind_text(head, 1, scope);
+    PGresult *result = PQexecPrepared(conn, head->name, 1, head->values, head->lengths, head->formats, 1);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) die("%s: %s", head->sql, PQerrorMessage(conn));
+    if (PQntuples(result) > 0 && !PQgetisnull(result, 0, 0)) snprintf(previous, sizeof previous, "%s", PQgetvalue(result, 0, 0));
+    PQclear(result);
+    head->values[0] = NULL;
+    bench_audit_hash(previous, now, actor, operation, account, subject, detail, hash);
+    bind_int(insert, 1, now);
+    bind_text(insert, 2, actor);
+    bind_text(insert, 3, operation);
+    if (account) bind_text(insert, 4, account);
+    else bind_null(insert, 4);
+    if (subject) bind_text(insert, 5, subject);
+    else bind_null(insert, 5);
+    bind_text(insert, 6, detail);
+    bind_text(insert, 7, "[]");
+    bind_text(insert, 8, scope);
+    bind_text(insert, 9, hash);
+    run(conn, insert);
+}
+
+static double raw_logins(PGconn *conn, int n) {
+    struct statement *s = login_statements;
+    /* Engine.throttleKey is a 64-hex digest of the identifier: one of that size. */
+    static const char *key = "cee4214aa44906ef2f2cdfbb7d0c27b37a9d3e886546f4e34b1e58fe7af5bf48";
+    char hash[crypto_pwhash_STRBYTES + 1], id[32], account[64];
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        int64_t now = (int64_t)time(NULL);
+        pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+        run(conn, &s[LG_REVISION]);
+        bind_text(&s[LG_THROTTLE], 1, key);
+        run(conn, &s[LG_THROTTLE]);
+        bind_text(&s[LG_BY_NAME], 1, LOGIN_USER);
+        PGresult *result = PQexecPrepared(conn, s[LG_BY_NAME].name, 1, s[LG_BY_NAME].values, s[LG_BY_NAME].lengths,
+                                          s[LG_BY_NAME].formats, 1);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) die("no platform account: %s", PQerrorMessage(conn));
+        snprintf(id, sizeof id, "%s", PQgetvalue(result, 0, 0));
+        snprintf(account, sizeof account, "%s", PQgetvalue(result, 0, 1));
+        snprintf(hash, sizeof hash, "%.*s", PQgetlength(result, 0, 7), PQgetvalue(result, 0, 7));
+        PQclear(result);
+        s[LG_BY_NAME].values[0] = NULL;
+        pg_exec(conn, "COMMIT");
+
+        if (crypto_pwhash_str_verify(hash, LOGIN_PASSWORD, strlen(LOGIN_PASSWORD)) != 0) die("raw login: verify failed");
+
+        pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        run(conn, &s[LG_REVISION]);
+        bind_text(&s[LG_THROTTLE], 1, key);
+        run(conn, &s[LG_THROTTLE]);
+        bind_text(&s[LG_BY_ID], 1, id);
+        run(conn, &s[LG_BY_ID]);
+        bind_text(&s[LG_CLEAR], 1, key);
+        run(conn, &s[LG_CLEAR]);
+        char scope[96];
+        snprintf(scope, sizeof scope, "account:%s", account);
+        chained_audit(conn, &s[LG_HEAD], &s[LG_AUDIT], now, id, "platform.login", account, id, "{\"outcome\":\"success\"}", scope);
+        pg_exec(conn, "COMMIT");
+    }
+    return support_seconds() - start;
+}
+
+/* ---- (9) an idle scheduler pass ----------------------------------------------------------- */
+
+static double library_scheduler_runs(billing_engine *engine, int n) {
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        char *response = NULL;
+        if (billing_scheduler_run(engine, "{\"actor\": \"cron\"}", &response) != BILLING_OK) {
+            return skipped("scheduler", "billing_scheduler_run"), -1;
+        }
+        if (!strstr(response, "\"has_more\":false")) die("scheduler pass not idle: %.300s", response);
+        billing_string_free(response);
+    }
+    return support_seconds() - start;
+}
+
+/* SchedulerService.run's statements when nothing is due (orders past their deadline, due
+   resources, export jobs to step and to purge, ended login waits), in one SERIALIZABLE
+   transaction with the pass's audit row in the actor's chain. */
+enum { SC_REVISION, SC_ORDERS, SC_RESOURCES, SC_GENERATING, SC_PURGE, SC_THROTTLES, SC_MORE, SC_HEAD, SC_AUDIT, SC_STATEMENTS };
+#define EXPORT_COLUMNS "id, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written," \
+                       " bytes, cursor, created_at, purge_at, completed_at, failure_reason"
+static const char *scheduler_sql[SC_STATEMENTS] = {
+    [SC_REVISION] = "SELECT revision FROM config WHERE id = 1",
+    [SC_ORDERS] = "SELECT id, account_id FROM orders WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION')"
+                  " AND pay_deadline <= ? ORDER BY pay_deadline LIMIT ?",
+    [SC_RESOURCES] = "SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+    [SC_GENERATING] = "SELECT " EXPORT_COLUMNS " FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?",
+    [SC_PURGE] = "SELECT " EXPORT_COLUMNS " FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?",
+    [SC_THROTTLES] = "DELETE FROM login_throttles WHERE key IN"
+                     " (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?)",
+    [SC_MORE] = "SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1",
+    [SC_HEAD] = "SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1",
+    [SC_AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+};
+static struct statement scheduler_statements[SC_STATEMENTS];
+
+static double raw_scheduler_runs(PGconn *conn, int n) {
+    struct statement *s = scheduler_statements;
+    char detail[512];
+    double start = support_seconds();
+    for (int i = 0; i < n; i++) {
+        int64_t now = (int64_t)time(NULL);
+        pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        run(conn, &s[SC_REVISION]);
+        bind_int(&s[SC_ORDERS], 1, now);
+        bind_int(&s[SC_ORDERS], 2, 1001);
+        run(conn, &s[SC_ORDERS]);
+        bind_int(&s[SC_RESOURCES], 1, now);
+        bind_int(&s[SC_RESOURCES], 2, 1001);
+        run(conn, &s[SC_RESOURCES]);
+        bind_int(&s[SC_GENERATING], 1, 1001);
+        run(conn, &s[SC_GENERATING]);
+        bind_int(&s[SC_PURGE], 1, now);
+        bind_int(&s[SC_PURGE], 2, 1001);
+        run(conn, &s[SC_PURGE]);
+        bind_int(&s[SC_THROTTLES], 1, now - 86400);
+        bind_int(&s[SC_THROTTLES], 2, 1000);
+        run(conn, &s[SC_THROTTLES]);
+        bind_int(&s[SC_MORE], 1, now - 86400);
+        run(conn, &s[SC_MORE]);
+        snprintf(detail, sizeof detail,
+                 "{\"cancelled_orders\":0,\"exports_purged\":0,\"exports_stepped\":0,\"has_more\":false,\"login_throttles_purged\":0,"
+                 "\"now\":%" PRId64 ",\"resources\":{\"auto_renew_attempts\":0,\"expired\":0,\"processed\":0,\"released\":0,"
+                 "\"reminded\":0,\"renewed\":0}}", now);
+        chained_audit(conn, &s[SC_HEAD], &s[SC_AUDIT], now, "cron", "scheduler.run", NULL, NULL, detail, "actor:cron");
+        pg_exec(conn, "COMMIT");
+    }
+    return support_seconds() - start;
+}
+
+/* ---- (10) export ------------------------------------------------------------------------------ */
+
+/* A field of /proc/self/status in KiB ("VmRSS", "VmHWM"); -1 when there is none. */
+static long status_kib(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t length = strlen(field);
+    long value = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, field, length) == 0 && line[length] == ':') value = strtol(line + length + 1, NULL, 10);
+    }
+    if (f) fclose(f);
+    return value;
+}
+
+/* The export's fifteen cells in SQL (bench_export.c's baseline query in PostgreSQL's words):
+   business time (+08:00, the default business_utc_offset), amounts in yuan with two decimals. */
+#define PG_TIME(column) "to_char(to_timestamp(" column " + 28800) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+#define PG_YUAN(amount) \
+    "CASE WHEN (" amount ") < 0 THEN '-' ELSE '' END || abs(" amount ") / 100 || '.' || lpad((abs(" amount ") % 100)::text, 2, '0')"
+#define PG_DISCOUNTS "commercial_discount + promotion_discount + discount_coupon"
+static const char *copy_sql =
+    "COPY (SELECT id AS order_id, combined_id, type, status, product_type, billing_mode, " PG_TIME("created_at") " AS created, "
+    PG_TIME("paid_at") " AS paid, " PG_YUAN("list_price") " AS list_price, " PG_YUAN(PG_DISCOUNTS) " AS discount, "
+    PG_YUAN("list_price - (" PG_DISCOUNTS ")") " AS amount_due, " PG_YUAN("voucher") " AS voucher, "
+    PG_YUAN("cash_coupon + stored_value_card + cash + credit") " AS paid_amount, " PG_YUAN("cash") " AS cash, "
+    PG_YUAN("credit") " AS credit FROM orders WHERE account_id = '" ACCOUNT "' AND is_combined = 0"
+    " ORDER BY created_at DESC, seq DESC) TO STDOUT WITH (FORMAT csv, HEADER)";
+
+/* Sets export_directory (the scratch directory) and export_rows_per_step 1000 on a schema; 0
+   when the library failed (noted). */
+static int configure_export(const char *url) {
+    billing_engine *engine = try_open(url, NULL, "export");
+    if (!engine) return 0;
+    char request[PATH_MAX + 160], *response = NULL;
+    snprintf(request, sizeof request,
+             "{\"actor\": \"bench\", \"changes\": {\"export_directory\": \"%s\", \"export_rows_per_step\": 1000}}", bench_directory);
+    int configured = billing_config_update(engine, request, &response) == BILLING_OK;
+    if (configured) billing_string_free(response);
+    else skipped("export", "billing_config_update");
+    billing_engine_close(engine);
+    return configured;
+}
+
+/* In a new process (--export URL): the library's ORDERS export of ACCOUNT from the request to
+   READY. Prints "seconds rows bytes rss_before_kib hwm_kib". */
+static int export_child(const char *url) {
+    billing_engine *engine = NULL;
+    if (billing_engine_open(url, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open");
+    char request[256], id[64], *response = NULL;
+    long before = status_kib("VmRSS");
+    double start = support_seconds();
+    if (billing_export_request(engine, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"kind\": \"ORDERS\", \"language\": \"en\"}",
+                               &response) != BILLING_OK) {
+        die_billing("billing_export_request");
+    }
+    bench_json_string(response, "export_id", id, sizeof id);
+    billing_string_free(response);
+    snprintf(request, sizeof request, "{\"actor\": \"bench\", \"account_id\": \"" ACCOUNT "\", \"export_id\": \"%s\"}", id);
+    int64_t rows = 0, bytes = 0;
+    for (;;) {
+        if (billing_export_step(engine, request, &response) != BILLING_OK) die_billing("billing_export_step");
+        int ready = strstr(response, "\"status\":\"READY\"") != NULL;
+        if (ready) {
+            rows = bench_json_int(response, "rows_written");
+            bytes = bench_json_int(response, "bytes");
+        } else if (!strstr(response, "\"status\":\"GENERATING\"")) {
+            die("export failed: %.300s", response);
+        }
+        billing_string_free(response);
+        if (ready) break;
+    }
+    double seconds = support_seconds() - start;
+    printf("export=%.6f %" PRId64 " %" PRId64 " %ld %ld\n", seconds, rows, bytes, before, status_kib("VmHWM"));
+    billing_engine_close(engine);
+    return 0;
+}
+
+/* In a new process (--copy URL FILE): COPY … TO STDOUT through libpq into FILE, in the
+   library's read transaction. Prints "seconds rows bytes rss_before_kib hwm_kib". */
+static int copy_child(const char *url, const char *file) {
+    PGconn *conn = pg_connect(url);
+    pg_session(conn);
+    long before = status_kib("VmRSS");
+    double start = support_seconds();
+    FILE *out = fopen(file, "w");
+    if (!out) die("cannot write %s", file);
+    pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+    PGresult *result = PQexec(conn, copy_sql);
+    if (PQresultStatus(result) != PGRES_COPY_OUT) die("COPY: %s", PQerrorMessage(conn));
+    PQclear(result);
+    char *buffer = NULL;
+    int length;
+    int64_t rows = -1, bytes = 0; /* the header is no row */
+    while ((length = PQgetCopyData(conn, &buffer, 0)) > 0) {
+        if (fwrite(buffer, 1, (size_t)length, out) != (size_t)length) die("cannot write %s", file);
+        bytes += length;
+        rows++;
+        PQfreemem(buffer);
+    }
+    if (length == -2) die("COPY: %s", PQerrorMessage(conn));
+    result = PQgetResult(conn);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) die("COPY: %s", PQerrorMessage(conn));
+    PQclear(result);
+    pg_exec(conn, "COMMIT");
+    if (fclose(out) != 0) die("cannot write %s", file);
+    double seconds = support_seconds() - start;
+    printf("export=%.6f %" PRId64 " %" PRId64 " %ld %ld\n", seconds, rows, bytes, before, status_kib("VmHWM"));
+    PQfinish(conn);
+    return 0;
+}
+
+struct export_result {
+    double seconds;
+    int64_t rows, bytes;
+    long before, peak; /* KiB */
+};
+
+/* Runs this program again with `mode` (--export or --copy) and reads its line. */
+static int export_process(const char *mode, const char *url, const char *file, struct export_result *r) {
+    int channel[2];
+    if (pipe(channel) != 0) die("pipe failed");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork failed");
+    if (child == 0) {
+        close(channel[0]);
+        if (dup2(channel[1], STDOUT_FILENO) < 0) _exit(2);
+        execl("/proc/self/exe", BENCH_NAME, mode, url, file, (char *)NULL);
+        _exit(127);
+    }
+    close(channel[1]);
+    char text[512] = "";
+    size_t used = 0;
+    ssize_t got;
+    while (used + 1 < sizeof text && (got = read(channel[0], text + used, sizeof text - 1 - used)) > 0) used += (size_t)got;
+    text[used] = '\0';
+    close(channel[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    const char *line = strstr(text, "export=");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !line ||
+        sscanf(line, "export=%lf %" SCNd64 " %" SCNd64 " %ld %ld", &r->seconds, &r->rows, &r->bytes, &r->before, &r->peak) != 5) {
+        printf("  (export %s failed: %s)\n", mode, text);
+        return 0;
+    }
+    return 1;
+}
+
 /* ---- Report ------------------------------------------------------------------------------ */
 
 static const struct bench_column columns[] = {
@@ -1322,6 +1737,16 @@ static int all_digits(const char *text) {
 }
 
 int main(int argc, char **argv) {
+    /* The fresh processes of (7) and (10). */
+    if (argc == 4 && strcmp(argv[1], "--first-open") == 0) {
+        base_url = argv[3];
+        double seconds = strcmp(argv[2], "library") == 0 ? library_opens(argv[3], 1) : raw_opens(argv[3], 1);
+        printf("seconds=%.9f\n", seconds);
+        return seconds < 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "--export") == 0) return export_child(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--copy") == 0) return copy_child(argv[2], argv[3]);
+
     int first = 1;
     base_url = getenv("BILLING_BENCH_POSTGRES_URL");
     if (argc > 1 && !all_digits(argv[1])) {
@@ -1336,11 +1761,13 @@ int main(int argc, char **argv) {
     int list_orders = bench_count(argc, argv, 5, 2200), list_reads = bench_count(argc, argv, 6, 1000);
     /* Four rounds of whole calls: a multiple of 2 × USAGE_BATCH. */
     int64_t usage_records = bench_multiple(argc, argv, 7, 8000, 2 * USAGE_BATCH, 1000000);
+    int logins = bench_count(argc, argv, 8, 40), scheduler_runs = bench_count(argc, argv, 9, 400);
     if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
+    if (sodium_init() < 0) die("sodium_init failed");
 
     static const char *schemas[] = {"bench_pg_lib_write", "bench_pg_raw_write", "bench_pg_lib_buy", "bench_pg_raw_buy", "bench_pg_list",
-                                   "bench_pg_lib_usage", "bench_pg_raw_usage", "bench_pg_tp"};
-    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, LIST, LIB_USAGE, RAW_USAGE, THROUGHPUT, SCHEMAS };
+                                   "bench_pg_lib_usage", "bench_pg_raw_usage", "bench_pg_tp", "bench_pg_login", "bench_pg_scheduler"};
+    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, LIST, LIB_USAGE, RAW_USAGE, THROUGHPUT, LOGIN, SCHEDULER, SCHEMAS };
     char urls[SCHEMAS][1024];
     for (int i = 0; i < SCHEMAS; i++) {
         drop_schema(schemas[i]);
@@ -1386,6 +1813,17 @@ int main(int argc, char **argv) {
     compare("open+close, existing schema", "postgresql: open + close of an existing database", 2 * half_opens, library_seconds,
             raw_seconds);
 
+    /* (7) The same, each the first of a new process (no per-process cache helps). */
+    int half_firsts = (opens / 10 + 1) / 2 > 1 ? (opens / 10 + 1) / 2 : 2;
+    if (library_seconds >= 0) {
+        double a = first_opens(urls[LIB_WRITE], half_firsts, 1), b = first_opens(urls[LIB_WRITE], half_firsts, 0);
+        double c = first_opens(urls[LIB_WRITE], half_firsts, 0), d = a < 0 ? -1 : first_opens(urls[LIB_WRITE], half_firsts, 1);
+        library_seconds = a < 0 || d < 0 ? -1 : a + d;
+        raw_seconds = b < 0 || c < 0 ? -1 : b + c;
+    }
+    compare("open+close, first in a process", "postgresql: open + close, the first of a new process", 2 * half_firsts,
+            library_seconds, raw_seconds);
+
     /* (3) */
     library_seconds = raw_seconds = -1;
     engine = try_open(urls[LIB_BUY], NULL, "buy");
@@ -1429,6 +1867,37 @@ int main(int argc, char **argv) {
     }
     if (engine) billing_engine_close(engine);
 
+    /* (10) An ORDERS export of the order list's account, each side in a new process. */
+    struct export_result exported[4], small = {0, 0, 0, 0, 0};
+    int export_ok = 0, small_ok = 0;
+    library_seconds = raw_seconds = -1;
+    if (build >= 0) {
+        char csv[PATH_MAX];
+        int configured = configure_export(urls[LIST]);
+        snprintf(csv, sizeof csv, "%s/copy.csv", bench_directory);
+        export_ok = configured && export_process("--export", urls[LIST], "-", &exported[0]) &&
+                    export_process("--copy", urls[LIST], csv, &exported[1]) && export_process("--copy", urls[LIST], csv, &exported[2]) &&
+                    export_process("--export", urls[LIST], "-", &exported[3]);
+        if (export_ok && (exported[0].rows != exported[1].rows || exported[0].rows != list_orders)) {
+            printf("  (export: the library wrote %" PRId64 " rows, COPY %" PRId64 ", the account has %d orders)\n", exported[0].rows,
+                   exported[1].rows, list_orders);
+            export_ok = 0;
+        }
+        /* The same export of (3)'s account (2 × half BUYS orders): its peak beside the big one's
+           shows what grows with the rows. */
+        small_ok = export_ok && configure_export(urls[LIB_BUY]) && export_process("--export", urls[LIB_BUY], "-", &small);
+        if (export_ok) {
+            library_seconds = exported[0].seconds + exported[3].seconds;
+            raw_seconds = exported[1].seconds + exported[2].seconds;
+        }
+    }
+    {
+        char label[64], summary[128];
+        snprintf(label, sizeof label, "export ORDERS, per row, N=%d", list_orders);
+        snprintf(summary, sizeof summary, "postgresql: ORDERS export, per row (%s orders; baseline libpq COPY)", count);
+        compare(label, summary, 2 * list_orders, library_seconds, raw_seconds);
+    }
+
     /* (5) Each side on its own schema, its account and resources made by the library with a
        manual clock (the records' hours are in 2024). */
     library_seconds = raw_seconds = -1;
@@ -1458,6 +1927,52 @@ int main(int argc, char **argv) {
         snprintf(summary, sizeof summary, "postgresql: usage rating, %s records a call",
                  bench_thousands(USAGE_BATCH, per_call, sizeof per_call));
         compare(label, summary, (int)usage_records, library_seconds, raw_seconds);
+    }
+
+    /* (8) Logins of one platform account, both sides on one schema, the cheapest hash costs. */
+    library_seconds = raw_seconds = -1;
+    int half_logins = (logins + 1) / 2;
+    engine = try_open(urls[LOGIN], NULL, "login");
+    if (engine && make_data(engine, 1, "login") && make_login(engine) && library_logins(engine, 1) >= 0) {
+        PGconn *conn = pg_connect(urls[LOGIN]);
+        pg_session(conn);
+        for (int i = 0; i < LG_STATEMENTS; i++) prepare(conn, &login_statements[i], i, login_sql[i]);
+        double a = library_logins(engine, half_logins), b = raw_logins(conn, half_logins);
+        double c = raw_logins(conn, half_logins), d = a < 0 ? -1 : library_logins(engine, half_logins);
+        PQfinish(conn);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("login (ops 2, 19 MiB)", "postgresql: login, cheap hash parameters", 2 * half_logins, library_seconds, raw_seconds);
+
+    /* (9) Scheduler passes when nothing is due, on a schema holding 20 provisioned orders. */
+    library_seconds = raw_seconds = -1;
+    int half_runs = (scheduler_runs + 1) / 2;
+    engine = try_open(urls[SCHEDULER], NULL, "scheduler");
+    if (engine && make_data(engine, 1, "scheduler") && library_buys(engine, 20) >= 0 && library_scheduler_runs(engine, 2) >= 0) {
+        PGconn *conn = pg_connect(urls[SCHEDULER]);
+        pg_session(conn);
+        for (int i = 0; i < SC_STATEMENTS; i++) prepare(conn, &scheduler_statements[i], i, scheduler_sql[i]);
+        double a = library_scheduler_runs(engine, half_runs), b = raw_scheduler_runs(conn, half_runs);
+        double c = raw_scheduler_runs(conn, half_runs), d = a < 0 ? -1 : library_scheduler_runs(engine, half_runs);
+        PQfinish(conn);
+        if (a >= 0 && d >= 0) library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("scheduler pass, nothing due", "postgresql: scheduler pass, nothing due", 2 * half_runs, library_seconds, raw_seconds);
+
+    if (export_ok) {
+        printf("\nexport memory (KiB, each run a new process; before = VmRSS before the request or COPY, peak = VmHWM):");
+        static const char *sides[] = {"library", "COPY", "COPY", "library"};
+        for (int i = 0; i < 4; i++) printf("%s %s %ld -> %ld", i ? "," : "", sides[i], exported[i].before, exported[i].peak);
+        printf("; files: library %" PRId64 " bytes, COPY %" PRId64 " bytes, %" PRId64 " rows each\n", exported[0].bytes,
+               exported[1].bytes, exported[0].rows);
+        if (small_ok) {
+            printf("the library's export of %" PRId64 " rows (%" PRId64 " bytes): %ld -> %ld\n", small.rows, small.bytes, small.before,
+                   small.peak);
+        }
     }
 
     /* (6) Eight accounts on one PostgreSQL schema and on one SQLite file. */

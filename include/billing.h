@@ -264,14 +264,19 @@ int billing_engine_backup(billing_engine *engine, const char *request_json, char
    {"destination": a database path or a PostgreSQL connection string, as billing_engine_open
    takes}. The destination is opened (created and migrated when new); it must hold no row. Every
    row goes in as stored (ids, documents, the audit chain and its row digests) in one
-   transaction, all or none; other handles and processes keep working on the source, but
+   transaction, all or none; into PostgreSQL two things differ: the file's id_sequences
+   counters go into PostgreSQL's sequences (id_sequences stays empty there, with its rows'
+   digests; the response counts 0 rows for it) and the event positions the file gave are
+   recorded in outbox_seals (one record more than the source holds); other handles and processes keep working on the source, but
    what they write after the snapshot is not in the copy (stop writers until the cutover). Response:
    {"copy": {"destination", "taken_at", "rows", "tables": {table: rows copied}}}. Then open the
    copy (with the same audit key) and run billing_verify on it: it checks the same chain over
    the same rows and names any row that did not arrive exactly. A read of the source: no
    "actor", no audit row, no event on either side. Errors: BILLING_E_INVALID
    "destination_not_absolute" (a relative path or ":memory:");
-   BILLING_E_CONFLICT "destination_not_empty"; BILLING_E_REFUSED "copy_version_mismatch" (the
+   BILLING_E_CONFLICT "destination_not_empty"; BILLING_E_REFUSED "audit_key_required" (a keyed
+   source copied into PostgreSQL by a handle without its audit key: the position records are
+   keyed), "copy_version_mismatch" (the
    destination is of another schema version), "copy_foreign_value" (the source holds a value
    the library never writes), "copy_source_not_sqlite" (this engine's database is a PostgreSQL
    one: its copy is pg_dump); BILLING_E_SCHEMA when the destination belongs to another
@@ -356,7 +361,12 @@ int billing_config_update(billing_engine *engine, const char *request_json, char
    "occurred_at", "data"}], "next_cursor": "...", "has_more": bool}. Pass next_cursor back
    as "after". "seq" is the event's position in the outbox, given only to committed events
    in the order they became visible (on PostgreSQL this call first numbers the events
-   committed since the last call), so a host that remembers its cursor sees every event
+   committed since the last call and records which event got which position, a chain
+   billing_verify checks, keyed whenever the handle has the audit_key; it needs the key —
+   BILLING_E_REFUSED "audit_key_required" — when the last record is keyed or an event to
+   number was written by a keyed audit row; a stored position too near the greatest integer
+   (edited outside the library) is refused BILLING_E_STORAGE "stored_value_unreadable"),
+   so a host that remembers its cursor sees every event
    exactly once in commit order, whatever order concurrent writers began in; cursors kept
    from 0.1 stay valid. "from": "end" (since 0.2.0) returns no events, the
    outbox's current end as next_cursor (the whole outbox's, whatever "account_id" says) and
@@ -1094,7 +1104,10 @@ int billing_exports_list(billing_engine *engine, const char *request_json, char 
    last write, listed by the audit row of that write: a row edited, inserted or deleted
    outside the library is a breach "row_tampered" with "table" and "key" (the array of the
    row's key values; subject "<table> <key>"), and so is a recorded digest the chain does
-   not list. With a keyed chain ("audit_key"), a handle opened with the key checks every
+   not list, and an event whose outbox position was cleared, swapped or moved ("events";
+   on PostgreSQL checked against the sealer's chained records of the positions it gave, a
+   record edited or removed being "outbox_seals"; events not yet numbered are no breach).
+   With a keyed chain ("audit_key"), a handle opened with the key checks every
    keyed link, and reports an unkeyed row after keyed ones, or an unkeyed last row, as
    "audit_chain" (a chain recomputed without the key); a handle without it cannot check
    keyed links and counts them in "checked": {"audit_links_unchecked"}. Money is reconciled across tables (breach "ledger_reconciliation", with

@@ -59,19 +59,25 @@ package enum AccountStore {
     @discardableResult
     package static func post(_ db: Connection, account: String, fund: Fund, kind: String, amount: Money,
                      reference: String? = nil, order: String? = nil, at: Int64) throws -> Money {
-        let column = fund == .cash ? "cash_balance" : "credit_used"
-        let current = try db.first("SELECT \(column) FROM accounts WHERE id = ?", account) { $0.int(0) }
+        let cash = fund == .cash
+        let current = try db.first(cash ? readCash : readCredit, account) { $0.int(0) }
         guard let current else { throw BillingError.notFound(.accountNotFound, account) }
-        let position = fund == .cash ? Money(fen: current) : Money(fen: -current)
+        let position = cash ? Money(fen: current) : Money(fen: -current)
         let after = try position.adding(amount)
-        try db.run("UPDATE accounts SET \(column) = ?, updated_at = ? WHERE id = ?",
-                   fund == .cash ? after.fen : -after.fen, at, account)
+        try db.run(cash ? writeCash : writeCredit, cash ? after.fen : -after.fen, at, account)
         try db.run("""
             INSERT INTO ledger (account_id, fund, kind, amount, balance_after, reference, order_id, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, account, fund.rawValue, kind, amount, after, reference, order, at)
         return after
     }
+
+    // Constant texts: the connection finds their prepared statements by address (every
+    // payment and usage record posts; an interpolated text was built and hashed each time).
+    private static let readCash = "SELECT cash_balance FROM accounts WHERE id = ?"
+    private static let readCredit = "SELECT credit_used FROM accounts WHERE id = ?"
+    private static let writeCash = "UPDATE accounts SET cash_balance = ?, updated_at = ? WHERE id = ?"
+    private static let writeCredit = "UPDATE accounts SET credit_used = ?, updated_at = ? WHERE id = ?"
 
     /// The ledger row of a top-up by its external reference.
     package static func topUp(_ db: Connection, account: String, reference: String) throws -> JSONValue? {

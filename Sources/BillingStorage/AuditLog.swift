@@ -23,6 +23,10 @@ import BillingSecurity
 ///
 /// Rows written before scopes existed (version 16 and older) have no scope: they stay the one
 /// chain they were, verified as before, and the first seal lists its last row.
+///
+/// A seal also lists, as the scope `outbox`, the last record of event positions
+/// (`OutboxSeals`, PostgreSQL's): verify finds it still there as it was, so the kept head covers
+/// the order of the outbox too.
 package enum AuditLog {
     /// Appends the operation's audit row, listing (and covering) every row it wrote.
     package static func append(_ db: Connection, at: Int64, actor: String, operation: String,
@@ -45,15 +49,31 @@ package enum AuditLog {
         }
         let text = detail.text
         let rows = RowCoverage.listText(writes)
-        try db.run("INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   at, actor, operation, account, subject, text, rows, scope,
-                   link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
-                        detail: text, rows: rows, scope: scope, key: db.session.auditKey))
-        try RowCoverage.store(db, writes, audit: db.lastInsertRowID)
+        let hash = link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
+                        detail: text, rows: rows, scope: scope, key: db.session.auditKey)
+        let arguments: [DatabaseBindable] = [at, actor, operation, account, subject, text, rows, scope, hash]
+        var id: Int64 = 0
+        if db.dialect == .sqlite {
+            // The rowid SQLite keeps anyway: `RETURNING` costs SQLite more than reading it.
+            _ = try db.execute(insertRow, arguments)
+            id = db.lastInsertRowID
+        } else {
+            // The id comes back with the insert: `lastval()` took a savepoint and two more
+            // round trips.
+            try db.forEach(insertRowReturningID, arguments) { id = $0.int(0) }
+        }
+        try RowCoverage.store(db, writes, list: rows, audit: id)
     }
 
+    private static let insertRow = """
+        INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let insertRowReturningID = insertRow + " RETURNING id"
+
     /// The handle's key, checked once against the chain; `audit_key_required` without one.
-    private static func requireKey(_ db: Connection) throws {
+    /// (The outbox sealer's records are keyed the same way: `OutboxSeals.sealingKey`.)
+    package static func requireKey(_ db: Connection) throws {
         guard let key = db.session.auditKey else {
             throw BillingError.refused(.auditKeyRequired,
                                        "this file's audit chain is keyed: open it with the host's audit_key to write to it")
@@ -127,10 +147,13 @@ package enum AuditLog {
 
     private static let rowColumns = "id, recorded_at, actor, operation, account_id, subject_id, detail, rows, hash, scope"
 
-    /// Refuses a key that does not link the chain's last row (`audit_key_mismatch`): the last
-    /// row of the log, checked against the row before it in its own chain.
+    /// Refuses a key that does not link the chain's last keyed row (`audit_key_mismatch`),
+    /// checked against the row before it in its own chain.
     package static func checkKey(_ db: Connection, _ key: [UInt8]) throws {
-        guard let last = try db.first("SELECT id, COALESCE(scope, '') FROM audit_log ORDER BY id DESC LIMIT 1", map: { ($0.int(0), $0.text(1)) })
+        // The last keyed row: the log's last row may be an unkeyed one of a scope that never
+        // was keyed (a keyless handle may write there), which no key links.
+        guard let last = try db.first("SELECT id, COALESCE(scope, '') FROM audit_log WHERE hash LIKE 'k:%' ORDER BY id DESC LIMIT 1",
+                                      map: { ($0.int(0), $0.text(1)) })
         else { return }
         let previous = try db.first("SELECT hash FROM audit_log WHERE COALESCE(scope, '') = ? AND id < ? ORDER BY id DESC LIMIT 1",
                                     last.1, last.0) { $0.optionalText(0) } ?? nil
@@ -140,7 +163,7 @@ package enum AuditLog {
         }
         if !matches {
             throw BillingError.refused(.auditKeyMismatch,
-                                       "the audit_key does not link the audit chain's last row: another key was used, or that row was changed")
+                                       "the audit_key does not link the audit chain's last keyed row: another key was used, or that row was changed")
         }
     }
 
@@ -163,7 +186,7 @@ package enum AuditLog {
     package static func firstBrokenLink(_ db: Connection, key: [UInt8]? = nil) throws -> (broken: (id: Int64, detail: String)?, unchecked: Int64) {
         let seals = try db.all("SELECT position, heads, hash FROM audit_seals ORDER BY position") { ($0.int(0), $0.text(1), $0.text(2)) }
         var sealed: [Int64: (scope: String, hash: String?)] = [:]
-        for seal in seals { for head in parseHeads(seal.1) { sealed[head.id] = ("", nil) } }
+        for seal in seals { for head in parseHeads(seal.1) where head.scope != OutboxSeals.scope { sealed[head.id] = ("", nil) } }
 
         var broken: (id: Int64, detail: String)?
         func found(_ id: Int64, _ detail: String) {
@@ -234,6 +257,13 @@ package enum AuditLog {
                 return ((position, "seal \(position) lists keyed rows but is not keyed (the seals were recomputed without the key)"), unchecked)
             }
             for head in listed {
+                if head.scope == OutboxSeals.scope {
+                    // The outbox's last record when the seal was made (OutboxSeals).
+                    guard try db.first("SELECT hash FROM outbox_seals WHERE seal = ?", head.id, map: { $0.text(0) }) == head.hash else {
+                        return ((position, "outbox seal \(head.id), the last record of event positions when audit seal \(position) was made, is gone or changed: the outbox records were cut or rewritten"), unchecked)
+                    }
+                    continue
+                }
                 guard let stored = sealed[head.id], stored.hash != nil else {
                     return ((head.id, "audit row \(head.id), sealed as the head of its chain by seal \(position), is gone: the chain was cut"), unchecked)
                 }
@@ -277,7 +307,9 @@ package enum AuditLog {
         var previousSeal = ""
         let seals = try db.all("SELECT position, heads FROM audit_seals ORDER BY position") { ($0.int(0), $0.text(1)) }
         for (position, heads) in seals {
-            let relisted = JSONValue.array(parseHeads(heads).map { [.string($0.scope), .integer($0.id), .string(byID[$0.id] ?? $0.hash)] }).text
+            let relisted = JSONValue.array(parseHeads(heads).map {
+                [.string($0.scope), .integer($0.id), .string($0.scope == OutboxSeals.scope ? $0.hash : byID[$0.id] ?? $0.hash)]
+            }).text
             previousSeal = sealLink(previous: previousSeal, position: position, heads: relisted, key: key)
             try db.run("UPDATE audit_seals SET heads = ?, hash = ? WHERE position = ?", relisted, previousSeal, position)
         }
@@ -309,6 +341,12 @@ package enum AuditLog {
                 heads[scope] = (id, hash)
             }
             guard marked > 0 else { return 0 }
+            // The outbox's last record of event positions (PostgreSQL's sealer writes them under
+            // the same row), so that the head a host keeps covers them too.
+            if let outbox = try db.first("SELECT seal, hash FROM outbox_seals ORDER BY seal DESC LIMIT 1", map: { ($0.int(0), $0.text(1)) }) {
+                heads[OutboxSeals.scope] = outbox
+                keyed = keyed || outbox.1.hasPrefix(keyedPrefix)
+            }
             if keyed { try requireKey(db) }
             let list = JSONValue.array(heads.keys.sorted().map { scope in
                 [.string(scope), .integer(heads[scope]!.id), .string(heads[scope]!.hash)]
@@ -325,7 +363,7 @@ package enum AuditLog {
     package static func sealedHeadGone(_ db: Connection, through position: Int64) throws -> (id: Int64, seal: Int64)? {
         let seals = try db.all("SELECT position, heads FROM audit_seals WHERE position <= ? ORDER BY position", position) { ($0.int(0), $0.text(1)) }
         for (seal, heads) in seals {
-            for head in parseHeads(heads) {
+            for head in parseHeads(heads) where head.scope != OutboxSeals.scope {
                 let stored = try db.first("SELECT COALESCE(scope, ''), hash FROM audit_log WHERE id = ?", head.id) { ($0.text(0), $0.optionalText(1)) }
                 if stored == nil || stored!.0 != head.scope || stored!.1 != head.hash { return (head.id, seal) }
             }

@@ -45,6 +45,17 @@ package protocol Connection: AnyObject {
     /// (`takeTouchedRows`) is refused with `unaudited_write` and rolled back.
     func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T
 
+    /// Runs `body` in one read-only transaction for a long read (verify, an export's rows): one
+    /// consistent snapshot that writers neither fail nor are failed by. On PostgreSQL it takes
+    /// no predicate locks, never fails with a serialization failure and never makes a writer
+    /// fail one: `deferrable` (verify) is `SERIALIZABLE, READ ONLY, DEFERRABLE`, which may wait
+    /// at its first statement until no serializable writer running then could make its
+    /// snapshot inconsistent with a serial order; otherwise (rows read ahead of a write
+    /// transaction that checks what they were read for) `REPEATABLE READ, READ ONLY`, which
+    /// starts at once. On SQLite a read transaction (`transaction(write: false)`): a WAL reader
+    /// already has all of that. Writing inside it is refused by the backend.
+    func readOnlySnapshot<T>(deferrable: Bool, _ body: () throws -> T) throws -> T
+
     /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
     /// result (a quote computed by the code that would do the operation). A rollback that
     /// fails is thrown (`rollback_failed`), never taken for success.
@@ -123,10 +134,12 @@ package protocol Connection: AnyObject {
     /// put a row after the rows of its own table that it names.
     func deferConstraints() throws
 
-    /// Called by a copy after it inserted every row, in its transaction: moves the backend's
-    /// own counters past the copied keys (PostgreSQL's identity sequences; SQLite's
-    /// AUTOINCREMENT counters move by themselves).
-    func finishCopy(tables: [String]) throws
+    /// Called by a copy after it inserted every row, in its transaction, as its last step:
+    /// checks the deferred constraints now, then moves the backend's own counters past the
+    /// copied keys (PostgreSQL's identity sequences, and its identifier sequences to
+    /// `identifierCounters`, the source's `id_sequences` rows: name and next number; SQLite's
+    /// AUTOINCREMENT counters move by themselves and its counters are copied rows).
+    func finishCopy(tables: [String], identifierCounters: [(name: String, next: Int64)]) throws
 
     // MARK: The file
 

@@ -14,7 +14,8 @@ import BillingDocuments
 /// - elsewhere, by `seal`: events are inserted without a position (writers share no row, so
 ///   they never wait for each other here), and a short transaction run before each read of the
 ///   outbox numbers every committed event without one, in `seq` order, after the greatest
-///   position; sealers take turns on the `outbox_head` row. docs/postgresql.md argues it.
+///   position, and records which event got which position (`OutboxSeals`, a chain verify
+///   checks); sealers take turns on the `outbox_head` row. docs/postgresql.md argues it.
 ///
 /// Hosts see the position as the event's `seq` and as the cursor; existing events were given
 /// their sequence as position by the migration, so cursors kept from before still hold.
@@ -47,12 +48,20 @@ package enum EventLog {
         guard try db.first("SELECT 1 FROM events WHERE position IS NULL LIMIT 1", map: { _ in true }) == true else { return 0 }
         return try db.bookkeeping {
             try db.run("UPDATE outbox_head SET seals = seals + 1 WHERE id = 1")
-            var position = try end(db)
+            let greatest = try end(db)
             let unsealed = try db.all("SELECT seq FROM events WHERE position IS NULL ORDER BY seq") { $0.int(0) }
-            for seq in unsealed {
-                position += 1
-                try db.run("UPDATE events SET position = ? WHERE seq = ?", position, seq)
+            guard !unsealed.isEmpty else { return 0 }  // another sealer numbered them meanwhile
+            // Only a position edited outside the library comes near the greatest integer:
+            // refused, not counted past it (which would trap).
+            let (last, overflow) = greatest.addingReportingOverflow(Int64(unsealed.count))
+            if overflow { throw OutboxSeals.positionOverflow("the greatest event position \(greatest)") }
+            let first = last - Int64(unsealed.count) + 1
+            for (index, seq) in unsealed.enumerated() {
+                try db.run("UPDATE events SET position = ? WHERE seq = ?", first + Int64(index), seq)
             }
+            // Which event got which position, chained to the previous batch: nothing else
+            // stored records the order of commits, and verify checks positions against it.
+            try OutboxSeals.record(db, first: first, seqs: unsealed, key: try OutboxSeals.sealingKey(db, seqs: unsealed))
             // The position is not part of an event's row digest (RowCoverage), so the rows the
             // sealer touched keep the digests their operations recorded: nothing to audit.
             if db.tracksChanges {
@@ -92,14 +101,16 @@ package enum EventLog {
         try db.first("SELECT COALESCE(MAX(position), 0) FROM events", map: { $0.int(0) }) ?? 0
     }
 
-    /// Events whose position breaks the order they were written in (verify): where writers take
+    /// Events whose position is not the one they were given (verify), and on PostgreSQL the
+    /// records of the positions given (`outbox_seals`) that were changed: where writers take
     /// turns every event has a position and positions grow with `seq`, so a position cleared,
     /// swapped or moved shows; elsewhere an event may wait for its position, and positions
-    /// follow the order of commits, which nothing stored records (the audit seal chain of
-    /// docs/postgresql.md is to cover them). Positions are unique by their index everywhere.
-    package static func misplaced(_ db: Connection) throws -> [(seq: Int64, detail: String)] {
-        guard db.writersTakeTurns else { return [] }
-        var found: [(seq: Int64, detail: String)] = []
+    /// follow the order of commits, which the sealer records batch by batch in a chain of its
+    /// own (`OutboxSeals.breaches`, keyed with `key` when the records are). Positions are unique
+    /// by their index everywhere.
+    package static func misplaced(_ db: Connection, key: [UInt8]?) throws -> [(table: String, key: Int64, detail: String)] {
+        guard db.writersTakeTurns else { return try OutboxSeals.breaches(db, key: key) }
+        var found: [(table: String, key: Int64, detail: String)] = []
         try db.forEach("""
             SELECT seq, position, before FROM (
                 SELECT seq, position, LAG(position) OVER (ORDER BY seq) AS before FROM events) AS ordered
@@ -107,9 +118,9 @@ package enum EventLog {
             """) { row in
             let seq = row.int(0)
             if row.columnKind(1) == .null {
-                found.append((seq, "the event has no position: hosts paging the outbox never see it"))
+                found.append(("events", seq, "the event has no position: hosts paging the outbox never see it"))
             } else {
-                found.append((seq, "its position \(row.int(1)) is not after the position \(row.int(2)) of the event written before it: the outbox order was changed"))
+                found.append(("events", seq, "its position \(row.int(1)) is not after the position \(row.int(2)) of the event written before it: the outbox order was changed"))
             }
         }
         return found

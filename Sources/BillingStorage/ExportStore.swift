@@ -48,13 +48,16 @@ package enum ExportStore {
     }
 
     /// Exports still being generated, oldest first.
-    package static func generating(_ db: Connection, limit: Int64) throws -> [ExportRecord] {
-        try db.all("SELECT \(columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?", limit, map: decode)
+    /// `claim`: the scheduler's selection, which takes the rows (`SQLDialect.claimDueRows`); a
+    /// read-only snapshot reading ahead cannot lock rows.
+    package static func generating(_ db: Connection, limit: Int64, claim: Bool = false) throws -> [ExportRecord] {
+        try db.all("SELECT \(columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?" + (claim ? db.dialect.claimDueRows : ""),
+                   limit, map: decode)
     }
 
     /// Exports whose purge time has come at `instant`, soonest first.
     package static func expired(_ db: Connection, at instant: Int64, limit: Int64) throws -> [ExportRecord] {
-        try db.all("SELECT \(columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?", instant, limit, map: decode)
+        try db.all("SELECT \(columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?\(db.dialect.claimDueRows)", instant, limit, map: decode)
     }
 
     package static func delete(_ db: Connection, _ id: String) throws {

@@ -26,6 +26,12 @@ package enum IdentifierSequence {
         }
     }
 
+    /// Whether a backend keeps its counters in `id_sequences` rows (SQLite). PostgreSQL keeps
+    /// them in its sequences and leaves the table empty, a copied database included
+    /// (`DatabaseTransfer`): verify there does not expect the rows the copied audit rows list
+    /// (`RowCoverage.digestsOffChain`).
+    package static func keptInRows(_ dialect: SQLDialect) -> Bool { dialect == .sqlite }
+
     /// The PostgreSQL sequence of a kind of identifier.
     package static func sequence(_ name: String) -> String { "billing_ids_" + name }
 

@@ -27,7 +27,7 @@ package enum LoginThrottleStore {
     package static func purge(_ db: Connection, endedBy: Int64, limit: Int64) throws -> (purged: Int64, more: Bool) {
         let purged = try db.run("""
             DELETE FROM login_throttles WHERE key IN
-                (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?)
+                (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?\(db.dialect.claimDueRows))
             """, endedBy, limit)
         let more = try db.first("SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1", endedBy) { _ in true } ?? false
         return (Int64(purged), more)

@@ -168,7 +168,7 @@ package enum OrderStore {
         try db.all("""
             SELECT id, account_id FROM orders
             WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= ?
-            ORDER BY pay_deadline LIMIT ?
+            ORDER BY pay_deadline LIMIT ?\(db.dialect.claimDueRows)
             """, instant, limit) { ($0.text(0), $0.text(1)) }
     }
 
@@ -224,6 +224,45 @@ package enum OrderStore {
         try db.forEach("SELECT \(columns) FROM orders WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC, seq DESC LIMIT ?",
                        arguments) { keys.append(($0.text(0), $0.int(1), $0.int(2), withCombined ? $0.optionalText(3) : nil)) }
         return keys
+    }
+
+    // The page of the unfiltered list (an account's orders, the portal's first screen) as
+    // constant texts, found in the statement cache by address; filtered lists build theirs.
+    private static let pageRowsSQL =
+        "SELECT \(columns), seq FROM orders WHERE account_id = ? AND is_combined = 0 ORDER BY created_at DESC, seq DESC LIMIT ?"
+    private static let pageRowsAfterSQL = "SELECT \(columns), seq FROM orders WHERE account_id = ? AND is_combined = 0"
+        + " AND (created_at, seq) < (?, ?) ORDER BY created_at DESC, seq DESC LIMIT ?"
+
+    /// The orders a list filter keeps, newest first, after a (created_at, seq) cursor, each
+    /// with its `seq` (the cursor's second half): the same rows as `page` followed by `require`
+    /// of each key, read by one statement instead of one per order plus the keys' (the list's
+    /// statements were most of a page's instructions). `body` gets each row as `decode` reads
+    /// it, `seq` in column `sequenceColumn`.
+    package static func pageRows(_ db: Connection, _ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64,
+                                 _ body: (Row) throws -> Void) throws {
+        if filter.filters.isEmpty, filter.orderID == nil, filter.from == nil, filter.to == nil {
+            if let cursor {
+                return try db.forEach(pageRowsAfterSQL, [filter.account, cursor.0, cursor.1, limit], body)
+            }
+            return try db.forEach(pageRowsSQL, [filter.account, limit], body)
+        }
+        var (conditions, arguments) = self.conditions(filter)
+        if let cursor { conditions.append("(created_at, seq) < (?, ?)"); arguments += [cursor.0, cursor.1] }
+        arguments.append(limit)
+        try db.forEach("SELECT \(columns), seq FROM orders WHERE \(conditions.joined(separator: " AND "))"
+                       + " ORDER BY created_at DESC, seq DESC LIMIT ?", arguments, body)
+    }
+
+    /// The column of `pageRows` holding `seq`.
+    package static let sequenceColumn: Int32 = 28
+
+    /// `pageRows` decoded: each order with its `seq`.
+    package static func pageOrders(_ db: Connection, _ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64)
+        throws -> [(order: Order, sequence: Int64)] {
+        var orders: [(order: Order, sequence: Int64)] = []
+        orders.reserveCapacity(Int(min(limit, 1024)))
+        try pageRows(db, filter, after: cursor, limit: limit) { orders.append((try decode($0), $0.int(sequenceColumn))) }
+        return orders
     }
 
     /// How many orders a list filter keeps.

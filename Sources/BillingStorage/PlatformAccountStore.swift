@@ -17,8 +17,15 @@ package enum PlatformAccountStore {
                         decidedAt: row.optionalInt(10), activatedAt: row.optionalInt(11), passwordChangedAt: row.optionalInt(12))
     }
 
+    // A login's statements as constant texts, found in the statement cache by address (an
+    // interpolated text is built and hashed whole on every call).
+    private static let loadSQL = "SELECT \(columns) FROM platform_accounts WHERE id = ?"
+    private static let findByUserNameSQL = "SELECT \(columns) FROM platform_accounts WHERE user_name = ? AND status != 'REJECTED'"
+    private static let findByEmailSQL = "SELECT \(columns) FROM platform_accounts WHERE email = ? AND status != 'REJECTED'"
+    private static let findByPhoneSQL = "SELECT \(columns) FROM platform_accounts WHERE phone = ? AND status != 'REJECTED'"
+
     package static func load(_ db: Connection, _ id: String) throws -> PlatformAccount? {
-        try db.first("SELECT \(columns) FROM platform_accounts WHERE id = ?", id, map: decode)
+        try db.first(loadSQL, id, map: decode)
     }
 
     package static func require(_ db: Connection, _ id: String) throws -> PlatformAccount {
@@ -33,14 +40,13 @@ package enum PlatformAccountStore {
 
     /// The live platform account holding a login identifier.
     package static func find(_ db: Connection, _ identifier: LoginIdentifier) throws -> PlatformAccount? {
-        let column: String
+        let sql: String
         switch identifier {
-        case .userName: column = "user_name"
-        case .email: column = "email"
-        case .phone: column = "phone"
+        case .userName: sql = findByUserNameSQL
+        case .email: sql = findByEmailSQL
+        case .phone: sql = findByPhoneSQL
         }
-        return try db.first("SELECT \(columns) FROM platform_accounts WHERE \(column) = ? AND status != 'REJECTED'",
-                            identifier.normalized, map: decode)
+        return try db.first(sql, identifier.normalized, map: decode)
     }
 
     /// A page of platform accounts in application order (`seq`), with each one's cursor.

@@ -103,12 +103,17 @@ package enum ProductStore {
     }
 
     /// The account's commercial discount for a product type ("*" covers every type).
+    /// Two searches of the primary key, the type's own row first: no sort (an `IN` over both
+    /// with `ORDER BY product_type = '*'` built a temporary B-tree on every line priced).
     package static func commercialDiscount(_ db: Connection, account: String, productType: String) throws -> Int64? {
-        try db.first("""
-            SELECT rate_bp FROM commercial_discounts WHERE account_id = ? AND product_type IN (?, '*')
-            ORDER BY product_type = '*' LIMIT 1
-            """, account, productType) { $0.int(0) }
+        try db.first(discountSQL, account, productType) { $0.optionalInt(0) } ?? nil
     }
+
+    private static let discountSQL = """
+        SELECT COALESCE(
+            (SELECT rate_bp FROM commercial_discounts WHERE account_id = ?1 AND product_type = ?2),
+            (SELECT rate_bp FROM commercial_discounts WHERE account_id = ?1 AND product_type = '*'))
+        """
 }
 
 extension ProductStore {

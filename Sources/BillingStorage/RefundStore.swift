@@ -40,9 +40,16 @@ package enum RefundStore {
             """, refundOrder) { try entry($0, refundOrder) }
     }
 
-    /// The resources a refund order's shares name, in the order they were recorded (with repeats).
+    /// The resources a refund order's shares name (with repeats), in the resources' creation
+    /// order (`resources.seq`, the order `ResourceStore.ofOrder` lists an order's own
+    /// resources in), then by the share's key: the order details list them so, the same on
+    /// every backend. (Insertion order is not kept by any column, and PostgreSQL has no rowid:
+    /// `ctid` is only where a row happens to lie.)
     package static func resourceIDs(_ db: Connection, refundOrder: String) throws -> [String] {
-        try db.all("SELECT resource_id FROM resource_refunds WHERE refund_order_id = ? ORDER BY \(db.dialect.insertionOrder)", refundOrder, map: { $0.text(0) })
+        try db.all("""
+            SELECT s.resource_id FROM resource_refunds s JOIN resources r ON r.id = s.resource_id
+            WHERE s.refund_order_id = ? ORDER BY r.seq, s.order_id, s.source, s.coupon_id
+            """, refundOrder, map: { $0.text(0) })
     }
 
     /// Drops a refund order's shares (a rejected review), so they can be refunded again.

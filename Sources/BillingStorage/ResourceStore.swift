@@ -66,9 +66,13 @@ package enum ResourceStore {
             resource.autoRenewRemaining, resource.nextAttemptAt, resource.remindedDays, resource.dueAt,
             resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","),
         ]
-        try db.forEach("INSERT INTO resources (seq, \(columns)) VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))",
-                       values) { _ in }
+        try db.forEach(insertSQL, values) { _ in }
     }
+
+    /// A parameter for `seq` and each of `columns` (the text built once, found by address).
+    private static let insertSQL = """
+        INSERT INTO resources (seq, \(columns)) VALUES (\(Array(repeating: "?", count: columns.split(separator: ",").count + 1).joined(separator: ", ")))
+        """
 
     /// Writes the fields that change over a resource's life. A status other than the stored one
     /// must be a move of `ResourceStateMachine` from it: a forbidden move, or a copy read before
@@ -169,7 +173,7 @@ package enum ResourceStore {
 
     /// Resources whose next work is due at `instant`, soonest first: (id, account).
     package static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> [(id: String, account: String)] {
-        try db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+        try db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?\(db.dialect.claimDueRows)",
                    instant, limit) { ($0.text(0), $0.text(1)) }
     }
 

@@ -21,6 +21,12 @@ public protocol Row {
     func columnName(_ column: Int32) -> String
     /// The kind of value a column holds in this row (row coverage hashes it with the value).
     func columnKind(_ column: Int32) -> ColumnKind
+    /// Calls `body` with the UTF-8 bytes of `text(column)` (empty for NULL), without making a
+    /// `String` where the backend holds the bytes already (row coverage hashes every column
+    /// of every row an operation writes).
+    func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T
+    /// Calls `body` with the UTF-8 bytes of `columnName(column)`.
+    func withColumnNameBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T
 }
 
 extension Row {
@@ -29,6 +35,16 @@ extension Row {
 
     /// The boolean stored as 0/1 in a column.
     public func bool(_ column: Int32) -> Bool { int(column) != 0 }
+
+    public func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        var value = text(column)
+        return try value.withUTF8(body)
+    }
+
+    public func withColumnNameBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        var name = columnName(column)
+        return try name.withUTF8(body)
+    }
 }
 
 /// The kind of a value read from a row. Its tag is part of every row digest

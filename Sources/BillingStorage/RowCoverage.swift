@@ -102,13 +102,56 @@ package enum RowCoverage {
     }
 
     /// The rows touched since the last audit row, with their digests now, in (table, key)
-    /// order; the touched set is emptied.
+    /// order; the touched set is emptied. On SQLite the rows of a table touched more than once
+    /// are read in one statement (`digests`); one row, and every row on PostgreSQL (where a
+    /// read by the primary key keeps the predicate lock on that row), by its key.
     static func collect(_ db: Connection) throws -> [Write] {
         guard db.tracksChanges else { return [] }
-        return try db.takeTouchedRows().map { name, key in
+        let touched = try db.takeTouchedRows()
+        var writes: [Write] = []
+        writes.reserveCapacity(touched.count)
+        var start = 0
+        while start < touched.count {
+            let name = touched[start].table
+            var end = start + 1
+            while end < touched.count && touched[end].table == name { end += 1 }
             guard let table = byName[name] else { throw BillingError(.uncoveredTable, "no coverage for table \(name)") }
-            return Write(table: name, key: key, digest: try digest(db, table, key: key))
+            if end - start > 1 && db.dialect == .sqlite {
+                let keys = touched[start..<end].map(\.key)
+                for (key, digest) in zip(keys, try digests(db, table, keys: keys)) {
+                    writes.append(Write(table: name, key: key, digest: digest))
+                }
+            } else {
+                for index in start..<end {
+                    writes.append(Write(table: name, key: touched[index].key, digest: try digest(db, table, key: touched[index].key)))
+                }
+            }
+            start = end
         }
+        return writes
+    }
+
+    /// The digests of the rows holding each of `keys` now (SQLite), in the order of `keys`;
+    /// nil for a key whose rows are gone. One statement per table: the keys go in as one JSON
+    /// array and each row comes back with its key's position in it.
+    static func digests(_ db: Connection, _ table: Table, keys: [String]) throws -> [String?] {
+        var list: [UInt8] = [UInt8(ascii: "[")]
+        list.reserveCapacity(keys.reduce(2) { $0 + $1.utf8.count + 1 })
+        for (index, key) in keys.enumerated() {
+            if index > 0 { list.append(UInt8(ascii: ",")) }
+            list += key.utf8
+        }
+        list.append(UInt8(ascii: "]"))
+        var contents = [[[UInt8]]](repeating: [], count: keys.count)
+        let sql = selectByKeys[table.name] ?? SQLDialect.sqlite.selectByKeys(table)
+        try db.forEach(sql, [String(decoding: list, as: UTF8.self)]) { row in
+            let index = Int(row.int(0))
+            guard contents.indices.contains(index) else { return }
+            var content: [UInt8] = []
+            canonical(row, from: 1, into: &content)
+            contents[index].append(content)
+        }
+        return keys.indices.map { contents[$0].isEmpty ? nil : digest(table: table.name, key: keys[$0], contents: contents[$0]) }
     }
 
     /// The digest of the rows holding a key now, nil when there are none.
@@ -129,6 +172,7 @@ package enum RowCoverage {
     /// operation's digests neither rebuild SQL text nor hash it again for the statement cache.
     private static let selectByKey: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.sqlite.selectByKey($0)) })
     private static let selectByKeyPostgres: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.postgres.selectByKey($0)) })
+    private static let selectByKeys: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.sqlite.selectByKeys($0)) })
 
     /// The digest of a key's rows: table, key and each row's content (sorted, so that rows
     /// sharing a key hash the same in any order). Several rows are sorted as Swift strings, the
@@ -159,25 +203,88 @@ package enum RowCoverage {
         for column in first..<row.columnCount {
             let kind = row.columnKind(column)
             if kind == .null { continue }
-            let value = row.text(column)
-            bytes += row.columnName(column).utf8
+            row.withColumnNameBytes(column) { bytes.append(contentsOf: $0) }
             bytes.append(UInt8(ascii: "="))
-            bytes += kind.digestTag.utf8
-            appendDecimal(value.utf8.count, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            bytes += value.utf8
+            switch kind {
+            case .integer, .text:
+                bytes.append(UInt8(ascii: kind == .integer ? "i" : "t"))
+                // The backend's bytes as they are when they are valid UTF-8 (all the library
+                // writes); otherwise what `String(decoding:)` makes of them, as before.
+                let direct: Bool = row.withTextBytes(column) { value in
+                    guard isValidUTF8(value) else { return false }
+                    appendDecimal(value.count, to: &bytes)
+                    bytes.append(UInt8(ascii: ":"))
+                    bytes.append(contentsOf: value)
+                    return true
+                }
+                if !direct { appendValue(row.text(column), to: &bytes) }
+            default:
+                bytes += kind.digestTag.utf8
+                appendValue(row.text(column), to: &bytes)
+            }
             bytes.append(UInt8(ascii: ";"))
         }
     }
 
+    private static func appendValue(_ value: String, to bytes: inout [UInt8]) {
+        appendDecimal(value.utf8.count, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        bytes += value.utf8
+    }
+
+    /// Whether bytes are well-formed UTF-8 (Unicode's table 3-7: no overlong forms, no
+    /// surrogates, nothing past U+10FFFF), which `String(decoding:)` keeps unchanged.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Runs of ASCII eight bytes at a time (most of what the library stores).
+            while index + 8 <= count,
+                  UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+            }
+            guard index < count else { break }
+            let lead = base[index]
+            if lead < 0x80 { index += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            let second = base[index + 1]
+            guard second >= low && second <= high else { return false }
+            var next = index + 2
+            while next < index + length {
+                guard base[next] & 0xC0 == 0x80 else { return false }
+                next += 1
+            }
+            index += length
+        }
+        return true
+    }
+
     private static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
-        var digits: [UInt8] = []
+        if number < 10 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
+            return
+        }
+        var divisor = 10
+        while divisor <= number / 10 { divisor *= 10 }
         var rest = number
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        bytes += digits.reversed()
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Calls `body` with each key of a table and the digest of its rows, in key order (verify).
@@ -229,11 +336,15 @@ package enum RowCoverage {
     package static func digestsOffChain(_ db: Connection) throws -> [(table: String, key: String, audit: Int64, listed: Bool)] {
         var mismatches: [(table: String, key: String, audit: Int64, listed: Bool)] = []
         let dialect = db.dialect
+        // A database copied into PostgreSQL keeps the identifier counters in its sequences, not
+        // in `id_sequences` rows, nor their digests: the writes of them its copied audit rows
+        // list are the SQLite file's history, not rows to find (`IdentifierSequence.keptInRows`).
+        let kept = IdentifierSequence.keptInRows(dialect) ? "" : " AND l.t <> 'id_sequences'"
         try db.forEach("""
             WITH writes AS (\(dialect.auditWrites)),
             last AS (\(dialect.lastAuditWrites))
             SELECT l.t, l.k, l.audit_id, 'listed' FROM last l LEFT JOIN row_digests r ON r.table_name = l.t AND r.row_key = l.k
-                WHERE (l.d IS NULL) != (r.digest IS NULL) OR l.d != r.digest OR l.audit_id != r.audit_id
+                WHERE ((l.d IS NULL) != (r.digest IS NULL) OR l.d != r.digest OR l.audit_id != r.audit_id)\(kept)
             UNION ALL
             SELECT r.table_name, r.row_key, r.audit_id, 'unlisted' FROM row_digests r
                 WHERE (r.table_name, r.row_key) NOT IN (SELECT t, k FROM last WHERE t IS NOT NULL AND k IS NOT NULL)
@@ -243,24 +354,57 @@ package enum RowCoverage {
         return mismatches
     }
 
-    /// The audit row's list of writes: `[[table, key, digest or null], …]`.
+    /// The audit row's list of writes: `[[table, key, digest or null], …]`, written directly
+    /// (the same text as the `JSONValue` array of them).
     package static func listText(_ writes: [Write]) -> String {
-        JSONValue.array(writes.map { [.string($0.table), .string($0.key), JSONValue($0.digest)] }).text
+        var writer = JSONWriter(capacity: writes.reduce(2) { $0 + $1.table.utf8.count + $1.key.utf8.count * 2 + 80 })
+        writer.writeMark("[")
+        for (index, write) in writes.enumerated() {
+            if index > 0 { writer.writeMark(",") }
+            writer.writeMark("[")
+            writer.writeString(write.table)
+            writer.writeMark(",")
+            writer.writeString(write.key)
+            writer.writeMark(",")
+            if let digest = write.digest { writer.writeString(digest) } else { writer.write(.null) }
+            writer.writeMark("]")
+        }
+        writer.writeMark("]")
+        return writer.text
     }
 
-    /// Keeps each write's digest and the audit row that made it.
-    package static func store(_ db: Connection, _ writes: [Write], audit: Int64) throws {
+    /// Keeps each write's digest and the audit row that made it. PostgreSQL upserts every
+    /// digest in one statement from the audit row's list (`list`, the text `listText` wrote for
+    /// `writes`): one round trip instead of one per row. SQLite upserts row by row, which costs
+    /// it less than taking the list apart.
+    package static func store(_ db: Connection, _ writes: [Write], list: String, audit: Int64) throws {
+        guard !writes.isEmpty else { return }
+        if db.dialect == .postgres {
+            if writes.contains(where: { $0.digest != nil }) { try db.run(storeDigestsPostgres, list, audit) }
+            for write in writes where write.digest == nil {
+                try db.run("DELETE FROM row_digests WHERE table_name = ? AND row_key = ?", write.table, write.key)
+            }
+            return
+        }
         for write in writes {
             if let digest = write.digest {
-                try db.run("""
-                    INSERT INTO row_digests (table_name, row_key, digest, audit_id) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest, audit_id = excluded.audit_id
-                    """, write.table, write.key, digest, audit)
+                try db.run(storeDigest, write.table, write.key, digest, audit)
             } else {
                 try db.run("DELETE FROM row_digests WHERE table_name = ? AND row_key = ?", write.table, write.key)
             }
         }
     }
+
+    private static let storeDigest = """
+        INSERT INTO row_digests (table_name, row_key, digest, audit_id) VALUES (?, ?, ?, ?)
+        ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest, audit_id = excluded.audit_id
+        """
+    private static let storeDigestsPostgres = """
+        INSERT INTO row_digests (table_name, row_key, digest, audit_id)
+        SELECT e ->> 0, e ->> 1, e ->> 2, ?2 FROM jsonb_array_elements(CAST(?1 AS jsonb)) e
+        WHERE e ->> 2 IS NOT NULL
+        ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest, audit_id = excluded.audit_id
+        """
 
     /// Run by the migration that brings row coverage to a file holding rows already: records
     /// the digest of every existing row, one `schema.upgrade` audit row per table listing them,

@@ -9,6 +9,23 @@ package enum SQLDialect: Sendable {
     case sqlite
     case postgres
 
+    // MARK: Outbox seals (OutboxSeals)
+
+    /// The first of the events listed (`?`, a JSON array of `seq`s) whose row digest names a
+    /// keyed audit row: one statement for a whole batch, the join verify uses.
+    package var eventWrittenWithKey: String {
+        let list = switch self {
+        case .sqlite: "(SELECT value FROM json_each(?)) AS j"
+        case .postgres: "jsonb_array_elements_text(CAST(? AS jsonb)) AS j(value)"
+        }
+        return """
+            SELECT CAST(j.value AS BIGINT) FROM \(list)
+            JOIN row_digests d ON d.table_name = 'events' AND d.row_key = '[' || j.value || ']'
+            JOIN audit_log a ON a.id = d.audit_id
+            WHERE a.hash LIKE 'k:%' LIMIT 1
+            """
+    }
+
     // MARK: Row coverage (RowCoverage)
 
     /// A row's key over a row alias (`NEW.`, `OLD.`, `t.`) or a table: byte for byte the
@@ -34,6 +51,17 @@ package enum SQLDialect: Sendable {
         case .postgres:
             return "SELECT \(table.selected) FROM \(table.name) WHERE \(table.key.map { "\($0) = ?" }.joined(separator: " AND "))"
         }
+    }
+
+    /// SQLite: the rows of several keys, given as one JSON array of key arrays (`?1`), each
+    /// with the position of its key in that array as column 0, then what `selectByKey` reads.
+    /// `CROSS JOIN` keeps the keys the outer loop, so that the rows come in the keys' order
+    /// and each key is a search of the key's index on every key column, as `selectByKey` is
+    /// (an `IN` over a row value used only the index's first column).
+    package func selectByKeys(_ table: RowCoverage.Table) -> String {
+        let columns = table.columns?.map { "t." + $0 }.joined(separator: ", ") ?? "t.*"
+        let match = table.key.enumerated().map { "t.\($1) = json_extract(k.value, '$[\($0)]')" }.joined(separator: " AND ")
+        return "SELECT k.key, \(columns) FROM json_each(?1) k CROSS JOIN main.\(table.name) t WHERE \(match)"
     }
 
     /// The arguments of `selectByKey` for a key, nil when the key names no row.
@@ -110,6 +138,23 @@ package enum SQLDialect: Sendable {
         }
     }
 
+    // MARK: Scheduler claims
+
+    /// Ends a scheduler's SELECT of due rows (one table, `ORDER BY … LIMIT ?`): on PostgreSQL
+    /// `FOR UPDATE SKIP LOCKED`, so that two runners at once take disjoint rows — each locks the
+    /// rows it returns and passes over those another runner holds, instead of both taking the
+    /// same ones and one of them failing serialization and running again. Correctness does not
+    /// rest on it: each action moves its row in the same SERIALIZABLE transaction, so a row
+    /// done by another runner after this one's snapshot fails this one (rerun, it then finds
+    /// the row done). SQLite runs one writer at a time: nothing to add (docs/postgresql.md,
+    /// "Scheduler claims").
+    package var claimDueRows: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE SKIP LOCKED"
+        }
+    }
+
     // MARK: Other statements
 
     /// Whether a text column holds valid JSON (1) or not (0).
@@ -125,17 +170,6 @@ package enum SQLDialect: Sendable {
         switch self {
         case .sqlite: "group_concat(DISTINCT \(column))"
         case .postgres: "string_agg(DISTINCT \(column), ',')"
-        }
-    }
-
-    /// An order for rows of one table in the order they were inserted, for a table without a
-    /// key of insertion order (`resource_refunds`). PostgreSQL's `ctid` is the physical order:
-    /// a transaction's own inserts into a table that holds no freed space come in insertion
-    /// order (a documented limit, docs/postgresql.md).
-    package var insertionOrder: String {
-        switch self {
-        case .sqlite: "rowid"
-        case .postgres: "ctid"
         }
     }
 }

@@ -426,9 +426,11 @@ package enum PostgresSchema {
         """
 
     /// The PostgreSQL twins of SQLite's migrations after `baseVersion`, in order: 16 (events in
-    /// commit order), 17 (the audit chain per scope, and its seals). Their text is kept beside
-    /// the SQLite originals (`Schema`), where the schema fingerprint script reads it.
-    static let later: [String] = [Schema.postgresEventPositionMigration, Schema.postgresAuditScopeMigration]
+    /// commit order), 17 (the audit chain per scope, and its seals), 18 (the records of event
+    /// positions). Their text is kept beside the SQLite originals (`Schema`), where the schema
+    /// fingerprint script reads it.
+    static let later: [String] = [Schema.postgresEventPositionMigration, Schema.postgresAuditScopeMigration,
+                                  Schema.postgresOutboxSealMigration]
 
     /// The scripts, first to last: the whole-schema script with the coverage triggers, then
     /// `later`.

@@ -36,6 +36,15 @@ package enum Schema {
         + "    hash text COLLATE \"C\" NOT NULL\n"
         + ");\n"
 
+    /// The PostgreSQL twin of migration 18 (the records of event positions), by the same
+    /// rules; it follows `postgresAuditScopeMigration` in `PostgresSchema.later`.
+    package static let postgresOutboxSealMigration = "CREATE TABLE outbox_seals (\n"
+        + "    seal bigint PRIMARY KEY,\n"
+        + "    first_position bigint NOT NULL,\n"
+        + "    seqs text COLLATE \"C\" NOT NULL,\n"
+        + "    hash text COLLATE \"C\" NOT NULL\n"
+        + ");\n"
+
     package static let migrations: [String] = [
         // 1: the cross-cutting tables every operation uses.
         """
@@ -564,6 +573,22 @@ package enum Schema {
         CREATE TABLE audit_seals (
             position INTEGER PRIMARY KEY,
             heads TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        """,
+        // 18: event positions made tamper-evident where a sealer gives them after commit (issue
+        // 18, PostgreSQL): the sealer records each batch it numbers — the first position and
+        // the `seq` of each event in position order — in `outbox_seals`, chained like the audit
+        // seals (keyed with the audit key when the handle has it), in its own transaction, and
+        // verify checks every position against the records (OutboxSeals). Where writers take
+        // turns (SQLite) positions are given at insert and follow `seq`, which verify checks
+        // directly: the table stays empty there (it exists so both backends have the same
+        // tables, and a copy carries it).
+        """
+        CREATE TABLE outbox_seals (
+            seal INTEGER PRIMARY KEY,
+            first_position INTEGER NOT NULL,
+            seqs TEXT NOT NULL,
             hash TEXT NOT NULL
         ) STRICT;
         """,

@@ -48,6 +48,7 @@ extension SchemaFingerprint {
         "index\u{1F}orders_due\u{1F}orders\u{1F}CREATE INDEX orders_due ON orders (pay_deadline)\n    WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION')",
         "index\u{1F}orders_list\u{1F}orders\u{1F}CREATE INDEX orders_list ON orders (account_id, created_at, seq) WHERE is_combined = 0",
         "table\u{1F}outbox_head\u{1F}outbox_head\u{1F}CREATE TABLE outbox_head (\n    id INTEGER PRIMARY KEY CHECK (id = 1),\n    seals INTEGER NOT NULL CHECK (seals >= 0)\n) STRICT",
+        "table\u{1F}outbox_seals\u{1F}outbox_seals\u{1F}CREATE TABLE outbox_seals (\n    seal INTEGER PRIMARY KEY,\n    first_position INTEGER NOT NULL,\n    seqs TEXT NOT NULL,\n    hash TEXT NOT NULL\n) STRICT",
         "table\u{1F}package_deductions\u{1F}package_deductions\u{1F}CREATE TABLE package_deductions (\n    package_id TEXT NOT NULL REFERENCES resources (id),\n    resource_id TEXT NOT NULL,\n    hour_start INTEGER NOT NULL,\n    units INTEGER NOT NULL,\n    PRIMARY KEY (package_id, resource_id, hour_start)\n) STRICT",
         "table\u{1F}package_usage\u{1F}package_usage\u{1F}CREATE TABLE package_usage (\n    package_id TEXT NOT NULL REFERENCES resources (id),\n    window_start INTEGER NOT NULL,\n    used INTEGER NOT NULL,\n    PRIMARY KEY (package_id, window_start)\n) STRICT",
         "index\u{1F}packages_by_account\u{1F}resources\u{1F}CREATE INDEX packages_by_account ON resources (account_id, billing_mode, status) WHERE billing_mode = 'PACKAGE'",

@@ -75,6 +75,36 @@ struct ExportTests {
         #expect(content.split(separator: "\r\n").count == 26)
     }
 
+    /// `billing_export_step` reads its rows ahead, in a read-only snapshot (`ExportReadAhead`):
+    /// its write transaction reads no order, only the export's record, and the file is the same
+    /// as ever.
+    @Test func stepsReadTheirRowsBeforeTheirWriteTransaction() throws {
+        var recorder: RecordingConnection?
+        let shop = try Shop(wrap: { inner in
+            let wrapper = RecordingConnection(inner)
+            recorder = wrapper
+            return wrapper
+        })
+        let recording = try #require(recorder)
+        _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"export_rows_per_step":10}}"#)
+        for _ in 0..<15 { _ = try shop.create(Shop.oneEVS) }
+        let id = text(try shop.export(#""kind":"ORDERS""#), "export", "export_id")
+        shop.engine.lock.withLock { recording.statements = []; recording.statementsInWrites = [] }
+        let first = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+        #expect(integer(first, "export", "rows_written") == 10)
+        let (all, inWrites) = shop.engine.lock.withLock { () -> (Set<String>, [String]) in
+            defer { recording.statements = nil }
+            return (recording.statements ?? [], recording.statementsInWrites)
+        }
+        #expect(all.contains { $0.contains("FROM orders") }, "the rows were read")
+        let orderReads = inWrites.filter { $0.contains("FROM orders") || $0.contains("FROM order_lines") }
+        #expect(orderReads.isEmpty, "read in the write transaction: \(orderReads)")
+        // The scheduler reads an export's rows in its own transaction, after its other jobs.
+        _ = try shop.engine.runScheduler(#"{"actor":"cron"}"#)
+        #expect(text(try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#)), "export", "status") == "READY")
+        #expect(try shop.csv(id).split(separator: "\r\n").count == 16)
+    }
+
     @Test func pendingRenewalAndPriceLists() throws {
         let shop = try Shop()
         let a = text(try shop.create(Shop.oneEVS), "order", "order_id")
@@ -152,5 +182,38 @@ struct CSVWriterTests {
         #expect(text([.text("=a,b")]) == "\"'=a,b\"\r\n")
         #expect(text([.number("-5")]) == "-5\r\n")
         #expect(text([.text("中文")]) == "中文\r\n")
+    }
+
+    /// The direct row writer of an export step writes the bytes `CSVWriter.row` writes for
+    /// the same cells: texts, amounts as `Money.description`, times as `BusinessCalendar.display`.
+    @Test func directRowsEqualCells() {
+        let texts = ["plain", "a,b", "say \"hi\"", "two\nlines", "cr\rhere", "=1+1", "+1", "-1", "@A1", "\tx", "\rx", "=a,b", "中文", "", "'"]
+        var writer = CSVRowWriter(capacity: 16)
+        var expected: [UInt8] = []
+        for value in texts {
+            writer.textCell(value)
+            writer.textCell(nil)
+            writer.endRow()
+            expected += CSVWriter.row([.text(value), .empty])
+        }
+        let amounts: [Int64] = [0, 1, 9, 10, 99, 100, 105, 123_456, -1, -5, -100, -12_345, Int64.max, Int64.min]
+        for fen in amounts {
+            writer.moneyCell(Money(fen: fen))
+        }
+        writer.endRow()
+        expected += CSVWriter.row(amounts.map { .number(Money(fen: $0).description) })
+        let calendars = [BusinessCalendar.chinaStandard, BusinessCalendar(utcOffsetSeconds: -5 * 3600), BusinessCalendar(utcOffsetSeconds: 0)]
+        let instants: [Int64] = [0, 1, 59, 3599, 86_399, 86_400, 951_782_400, 1_709_251_199, 1_735_660_800, 253_402_300_799, -86_400]
+        for calendar in calendars {
+            for instant in instants {
+                writer.timeCell(instant, calendar)
+                writer.timeCell(nil, calendar)
+                writer.endRow()
+                expected += CSVWriter.row([.text(calendar.display(instant)), .empty])
+            }
+        }
+        writer.rowCells([.text("x"), .number("1.00"), .empty])
+        expected += CSVWriter.row([.text("x"), .number("1.00"), .empty])
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
     }
 }

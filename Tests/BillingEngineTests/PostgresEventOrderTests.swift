@@ -95,7 +95,7 @@ struct PostgresEventOrderTests {
         }
         #expect(stored.map(\.0) == seen.map { Optional($0.position) })
         #expect(stored.map(\.1) == seen.map(\.subject))
-        #expect(try EventLog.misplaced(reader).isEmpty)
+        #expect(try EventLog.misplaced(reader, key: nil).isEmpty)
         // Each writer's own events keep its order (one writer commits them one after another).
         for writer in 0..<writers {
             let own = seen.map(\.subject).filter { $0.hasPrefix("w\(writer)-") }
@@ -164,9 +164,9 @@ struct PostgresEventOrderTests {
         let rest = try Self.drain(db, after: &cursor, limit: 2)
         #expect(rest.map(\.subject) == ["old-4", "old-5", "new-1"])
         #expect(rest.map(\.position) == [4, 5, 6])
-        #expect(try EventLog.misplaced(db).isEmpty)
+        #expect(try EventLog.misplaced(db, key: nil).isEmpty)
         try db.transaction(write: true) { try db.run("UPDATE events SET position = NULL WHERE subject_id = 'old-2'") }
-        #expect(try EventLog.misplaced(db).map(\.seq) == [2])
+        #expect(try EventLog.misplaced(db, key: nil).map(\.key) == [2])
     }
 }
 

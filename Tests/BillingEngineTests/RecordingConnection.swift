@@ -11,6 +11,12 @@ final class RecordingConnection: Connection {
     /// The statements run through `execute` and `query` since recording was turned on; nil
     /// while it is off.
     var statements: Set<String>?
+    /// The arguments each recorded statement last ran with (the PostgreSQL plan test EXPLAINs
+    /// a statement with them: PostgreSQL 15 plans no statement without its parameters).
+    var arguments: [String: [DatabaseBindable]] = [:]
+    /// The statements run inside write transactions since recording was turned on.
+    var statementsInWrites: [String] = []
+    private var writing = false
     /// How many statements ran through `execute` and `query`, recording on or off.
     private(set) var calls = 0
     /// Transactions opened through this connection, by kind.
@@ -23,13 +29,15 @@ final class RecordingConnection: Connection {
 
     func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
         calls += 1
-        statements?.insert(sql)
+        if statements?.insert(sql) != nil { self.arguments[sql] = arguments }
+        if statements != nil && writing { statementsInWrites.append(sql) }
         return try inner.execute(sql, arguments)
     }
 
     func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
         calls += 1
-        statements?.insert(sql)
+        if statements?.insert(sql) != nil { self.arguments[sql] = arguments }
+        if statements != nil && writing { statementsInWrites.append(sql) }
         try inner.query(sql, arguments, body)
     }
 
@@ -40,7 +48,14 @@ final class RecordingConnection: Connection {
 
     func transaction<T>(write: Bool, _ body: () throws -> T) throws -> T {
         if write { transactions.write += 1 } else { transactions.read += 1 }
+        writing = write
+        defer { writing = false }
         return try inner.transaction(write: write, body)
+    }
+
+    func readOnlySnapshot<T>(deferrable: Bool, _ body: () throws -> T) throws -> T {
+        transactions.read += 1
+        return try inner.readOnlySnapshot(deferrable: deferrable, body)
     }
 
     func rehearsal<T>(_ body: () throws -> T) throws -> T { try inner.rehearsal(body) }
@@ -60,7 +75,9 @@ final class RecordingConnection: Connection {
     func takeTouchedRows() throws -> [(table: String, key: String)] { try inner.takeTouchedRows() }
 
     func deferConstraints() throws { try inner.deferConstraints() }
-    func finishCopy(tables: [String]) throws { try inner.finishCopy(tables: tables) }
+    func finishCopy(tables: [String], identifierCounters: [(name: String, next: Int64)]) throws {
+        try inner.finishCopy(tables: tables, identifierCounters: identifierCounters)
+    }
     func writeCopy(to destination: String) throws { try inner.writeCopy(to: destination) }
     func checkStorage(full: Bool) throws -> (messages: [String], stoppedOn: String?) { try inner.checkStorage(full: full) }
     func fileGeometry() throws -> (pageSize: Int64, file: String?) { try inner.fileGeometry() }

@@ -23,10 +23,12 @@ public enum LoginIdentifier: Equatable, Sendable {
 
     /// Classifies free text typed at login: an '@' means e-mail, digits (with an optional '+'
     /// and separators) mean phone, anything else a user name.
+    /// The characters a phone number is written with (built once, not on every login).
+    private static let phoneCharacters = Set("+0123456789 -().")
+
     public static func parse(_ text: String) throws -> LoginIdentifier {
         let trimmed = text.trimmingSpaces()
         if trimmed.contains("@") { return .email(try email(trimmed)) }
-        let phoneCharacters = Set("+0123456789 -().")
         if !trimmed.isEmpty, trimmed.allSatisfy({ phoneCharacters.contains($0) }), trimmed.contains(where: \.isNumber) {
             return .phone(try phone(trimmed))
         }

@@ -383,7 +383,7 @@ extension Reason {
     public static let auditKeyMismatch = Reason(.refused, "audit_key_mismatch",
         "The handle's audit_key does not link the audit chain's last row: another key was used on this file, or that row was changed. Nothing was written.")
     public static let auditKeyRequired = Reason(.refused, "audit_key_required",
-        "The file's audit chain is keyed: a handle opened without the host's audit_key may read and verify but not write.")
+        "The file's audit chain is keyed: a handle opened without the host's audit_key may read and verify but not write, seal, or (PostgreSQL) number new events for the outbox.")
     public static let nestedTransaction = Reason(.`internal`, "nested_transaction",
         "A transaction was opened inside another (a defect; please report it).")
     public static let unauditedWrite = Reason(.`internal`, "unaudited_write",

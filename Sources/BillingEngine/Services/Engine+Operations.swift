@@ -89,18 +89,23 @@ extension Engine {
         return response
     }
 
-    /// Runs a read in one consistent snapshot.
-    func query<Input, Output: ResponseDocument>(_ requestText: String?,
+    /// Runs a read in one consistent snapshot. `long`: a read of every row (verify) runs as
+    /// `Connection.readOnlySnapshot(deferrable: true)` — on PostgreSQL a deferrable read that
+    /// never fails serialization and never makes a writer fail; the default, for reads of an
+    /// object or a page (at most a few hundred rows by an index), starts at once
+    /// (`SERIALIZABLE, READ ONLY` there: a portal's pages do not wait for other writers).
+    func query<Input, Output: ResponseDocument>(_ requestText: String?, long: Bool = false,
                       parse: (ObjectReader) throws -> Input,
                       run: (OperationContext, Input) throws -> Output) throws -> String {
         let reader = try ObjectReader(text: requestText)
         let input = try parse(reader)
         try reader.finish()
         return try lock.withLock {
-            try db.transaction(write: false) {
-                let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
+            let read = { () throws -> String in
+                let context = OperationContext(db: self.db, now: self.instantLocked(), actor: "", configuration: try self.loadConfiguration())
                 return try run(context, input).documentText
             }
+            return try long ? db.readOnlySnapshot(deferrable: true, read) : db.transaction(write: false, read)
         }
     }
 

@@ -60,12 +60,43 @@ extension Engine {
     /// Writes the next rows of an export now: `{"actor", "account_id", "export_id", "max_rows"?}`
     /// → `{"export"}` with its progress.
     public func stepExport(_ requestJSON: String?) throws -> String {
-        try perform("export.step", requestJSON, parse: ExportStepRequest.init) { context, input -> ExportResponse in
+        // The rows are read first, in a read-only snapshot (`ExportReadAhead`); a request that
+        // does not parse reads nothing and is refused by `perform`.
+        let reader = try? ObjectReader(text: requestJSON)
+        let request = reader.flatMap { try? ExportStepRequest($0) }
+        let ahead = request.map { request in
+            readExportsAhead(select: { context in
+                [try ExportStore.require(context.db, request.exportID, account: request.accountID)]
+            }, limit: { request.maxRows ?? $0.exportRowsPerStep })
+        } ?? ExportReadAhead()
+        return try perform("export.step", requestJSON, parse: ExportStepRequest.init) { context, input -> ExportResponse in
+            context.exportReadAhead = ahead
             let record = try ExportStore.require(context.db, input.exportID, account: input.accountID)
             let advanced = try Engine.advanceExport(record, rows: input.maxRows ?? context.configuration.exportRowsPerStep, context: context)
             context.audit(account: input.accountID, subject: input.exportID, detail: ["rows_written": .integer(advanced.rowsWritten)])
             return ExportResponse(export: advanced)
         }
+    }
+
+    /// Reads ahead, in one read-only snapshot taken at once (not deferrable: the step's write
+    /// transaction checks the record they were read for), the next rows of the exports `select` names
+    /// (each at the step size `limit` gives for the configuration: `ExportReadAhead`). Anything
+    /// that goes wrong here (a record gone, a stored value unreadable, a busy database) leaves
+    /// that export without rows read ahead: the step then reads them itself and meets the error
+    /// there, where it is handled as before.
+    func readExportsAhead(select: (OperationContext) throws -> [ExportRecord], limit: (Configuration) -> Int64) -> ExportReadAhead {
+        var ahead = ExportReadAhead()
+        _ = try? lock.withLock {
+            try db.readOnlySnapshot(deferrable: false) {
+                let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
+                let rows = limit(context.configuration)
+                for record in try select(context) where record.status == "GENERATING" {
+                    guard let written = try? Engine.exportRows(record, limit: rows, context: context) else { continue }
+                    ahead.keep(ExportReadAhead.Rows(record: record, limit: rows, now: context.now, written: written))
+                }
+            }
+        }
+        return ahead
     }
 
     /// Writes up to `rows` more rows: reads them by keyset after the stored cursor, appends them
@@ -75,14 +106,21 @@ extension Engine {
         var record = record
         guard record.status == "GENERATING" else { return record }
         do {
-            var output: [UInt8] = record.bytes == 0 ? CSVWriter.byteOrderMark + CSVWriter.row(record.kind.headers(record.language).map { .text($0) }) : []
-            let (rows, cursor, done) = try exportRows(record, limit: limit, context: context)
-            for row in rows { output += CSVWriter.row(row) }
-            try ExportFile.append(output, to: record.path, at: record.bytes, sync: done)
+            let written = try context.exportReadAhead.rows(for: record, limit: limit, now: context.now)
+                ?? exportRows(record, limit: limit, context: context)
+            var output = written.bytes
+            if record.bytes == 0 {
+                var header = CSVRowWriter(capacity: 512 + output.count)
+                header.appendWritten(CSVWriter.byteOrderMark)
+                header.rowCells(record.kind.headers(record.language).map { .text($0) })
+                header.appendWritten(output)
+                output = header.bytes
+            }
+            try ExportFile.append(output, to: record.path, at: record.bytes, sync: written.done)
             record.bytes += Int64(output.count)
-            record.rowsWritten += Int64(rows.count)
-            record.cursor = cursor ?? record.cursor
-            if done {
+            record.rowsWritten += written.count
+            record.cursor = written.cursor ?? record.cursor
+            if written.done {
                 record.status = "READY"
                 record.completedAt = context.now
                 try context.emit("export.ready", account: record.account, subject: record.id,
@@ -103,21 +141,48 @@ extension Engine {
         return record
     }
 
-    /// The next rows of an export, the cursor after them, and whether they were the last.
-    static func exportRows(_ record: ExportRecord, limit: Int64, context: OperationContext) throws -> ([[CSVCell]], String?, Bool) {
+    /// The next rows of an export as CSV text (no header), written straight into one buffer as
+    /// they are read, with how many they are, the cursor after them and whether they were the last.
+    static func exportRows(_ record: ExportRecord, limit: Int64, context: OperationContext) throws -> ExportRowsWritten {
+        var output = CSVRowWriter(capacity: Int(min(limit, 100_000)) * 160 + 1024)
+        let (count, cursor, done) = try writeExportRows(record, limit: limit, into: &output, context: context)
+        return ExportRowsWritten(bytes: output.bytes, count: count, cursor: cursor, done: done)
+    }
+
+    /// Writes the next rows of an export into `output`; returns how many, the cursor after
+    /// them, and whether they were the last.
+    static func writeExportRows(_ record: ExportRecord, limit: Int64, into output: inout CSVRowWriter,
+                                context: OperationContext) throws -> (Int64, String?, Bool) {
         func time(_ instant: Int64?) -> CSVCell { instant.map { .text(context.calendar.display($0)) } ?? .empty }
         func money(_ amount: Money) -> CSVCell { .number(amount.description) }
         let labels = ExportLabels(language: record.language)
-        func orderRow(_ order: Order) throws -> [CSVCell] {
-            // A combined order stands for all its sub-orders: every product type and mode they hold.
-            let parts = order.isCombined ? try OrderStore.subOrders(context.db, of: order.id) : [order]
-            let types = labels.list(parts.map { labels.productType($0.productType) })
-            let modes = labels.list(parts.map { labels.billingMode($0.billingMode) })
-            return [.text(order.id), order.combinedID.map { .text($0) } ?? .empty, .text(labels.orderType(order.type.rawValue)),
-             .text(labels.orderStatus(order.status.rawValue)),
-             .text(types), .text(modes), time(order.createdAt), time(order.paidAt), money(order.amounts.listPrice),
-             money(try order.amounts.discounts), money(try order.amounts.amountDue), money(order.amounts.voucher), money(try order.amounts.paidAmount),
-             money(order.amounts.cash), money(order.amounts.credit)]
+        let calendar = context.calendar
+        /// An order's cells, written directly (the cells `CSVWriter.row` would write).
+        func writeOrderCells(_ order: Order) throws {
+            output.textCell(order.id)
+            output.textCell(order.combinedID)
+            output.textCell(labels.orderType(order.type.rawValue))
+            output.textCell(labels.orderStatus(order.status.rawValue))
+            if order.isCombined {
+                // A combined order stands for all its sub-orders: every product type and mode they hold.
+                let parts = try OrderStore.subOrders(context.db, of: order.id)
+                output.textCell(labels.list(parts.map { labels.productType($0.productType) }))
+                output.textCell(labels.list(parts.map { labels.billingMode($0.billingMode) }))
+            } else {
+                output.textCell(labels.productType(order.productType))
+                output.textCell(labels.billingMode(order.billingMode))
+            }
+            output.timeCell(order.createdAt, calendar)
+            output.timeCell(order.paidAt, calendar)
+            let amounts = order.amounts
+            let discounts = try amounts.discounts, due = try amounts.amountDue, paid = try amounts.paidAmount
+            output.moneyCell(amounts.listPrice)
+            output.moneyCell(discounts)
+            output.moneyCell(due)
+            output.moneyCell(amounts.voucher)
+            output.moneyCell(paid)
+            output.moneyCell(amounts.cash)
+            output.moneyCell(amounts.credit)
         }
         let cursor = record.cursor.flatMap { text -> (Int64, Int64)? in
             let parts = text.split(separator: ":")
@@ -126,29 +191,43 @@ extension Engine {
         }
         switch record.kind {
         case .orders:
+            // One statement reads the step's whole rows (and one more, to know whether they are
+            // the last); each row is written as it is read.
             let filter = try OrderFilter(ObjectReader(record.request, path: "filter"), account: record.account)
-            let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
-            let page = keys.prefix(Int(limit))
-            let rows = try page.map { try orderRow(try OrderStore.require(context.db, $0.id, account: record.account)) }
-            return (rows, page.last.map { "\($0.created):\($0.sequence)" }, keys.count <= page.count)
+            var read: Int64 = 0
+            var last: (Int64, Int64)?
+            try OrderStore.pageRows(context.db, filter, after: cursor, limit: limit + 1) { row in
+                read += 1
+                guard read <= limit else { return }
+                let order = try OrderStore.decode(row)
+                try writeOrderCells(order)
+                output.endRow()
+                last = (order.createdAt, row.int(OrderStore.sequenceColumn))
+            }
+            return (min(read, limit), last.map { "\($0.0):\($0.1)" }, read <= limit)
         case .pendingOrders:
-            guard case .array(let ids) = record.request else { return ([], nil, true) }
+            guard case .array(let ids) = record.request else { return (0, nil, true) }
             let start = Int(record.cursor ?? "0") ?? 0
             let slice = ids.dropFirst(start).prefix(Int(limit))
-            let rows: [[CSVCell]] = try slice.compactMap { value in
-                guard case .string(let id) = value else { return nil }
+            var written: Int64 = 0
+            for value in slice {
+                guard case .string(let id) = value else { continue }
                 let order = try OrderStore.require(context.db, id, account: record.account)
-                return try orderRow(order) + [time(order.payDeadline)]
+                try writeOrderCells(order)
+                output.timeCell(order.payDeadline, calendar)
+                output.endRow()
+                written += 1
             }
             let next = start + slice.count
-            return (rows, String(next), next >= ids.count)
+            return (written, String(next), next >= ids.count)
         case .renewals, .renewalPrices:
             let filter = try RenewalFilter(ObjectReader(record.request, path: "filter"), account: record.account)
             let keys = try filter.page(context.db, after: cursor, limit: limit + 1)
             let page = keys.prefix(Int(limit))
             let account = try AccountStore.require(context.db, record.account)
-            let rows: [[CSVCell]] = try page.map { key in
-                let resource = try ResourceStore.require(context.db, key.id, account: record.account)
+            /// A resource's cells.
+            func renewalRow(_ id: String) throws -> [CSVCell] {
+                let resource = try ResourceStore.require(context.db, id, account: record.account)
                 if record.kind == .renewals {
                     return [.text(resource.id), .text(resource.productID), .text(labels.productType(resource.productType)),
                             resource.region.map { .text($0) } ?? .empty, .text(labels.resourceStatus(resource.status.rawValue)),
@@ -163,7 +242,10 @@ extension Engine {
                 return [.text(resource.id), .text(resource.productID), time(resource.expireAt), .text(labels.period(price.period)),
                         money(price.amounts.listPrice), money(try price.amounts.discounts), money(try price.amounts.amountDue)]
             }
-            return (rows, page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
+            for key in page {
+                output.rowCells(try renewalRow(key.id))
+            }
+            return (Int64(page.count), page.last.map { "\($0.expiry):\($0.sequence)" }, keys.count <= page.count)
         }
     }
 
@@ -211,7 +293,7 @@ extension Engine {
     /// Scheduler jobs: a step of each export being generated, and the purge of records (and
     /// files) past their time.
     static func runExportJobs(limit: Int64, context: OperationContext) throws -> (stepped: Int64, purged: Int64, more: Bool) {
-        let generating = try ExportStore.generating(context.db, limit: limit + 1)
+        let generating = try ExportStore.generating(context.db, limit: limit + 1, claim: true)
         for record in generating.prefix(Int(limit)) {
             _ = try advanceExport(record, rows: context.configuration.exportRowsPerStep, context: context)
         }

@@ -17,6 +17,8 @@ public final class OperationContext {
     /// Work outside the database (removing files) that must happen only once the
     /// operation's transaction has committed.
     var afterCommit: [() -> Void] = []
+    /// Export rows read before the transaction, in a read-only snapshot (`ExportReadAhead`).
+    var exportReadAhead = ExportReadAhead()
 
     init(db: Connection, now: Int64, actor: String, configuration: Configuration) {
         self.db = db

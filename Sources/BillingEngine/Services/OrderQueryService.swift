@@ -22,10 +22,11 @@ extension Engine {
             if input.groupCombined {
                 return try Engine.groupedOrderPage(input.filter, after: input.after, limit: input.limit, counts: input.withCounts, context: context)
             }
-            let keys = try input.filter.page(context.db, after: input.after, limit: input.limit + 1)
-            let page = keys.prefix(Int(input.limit))
-            let orders = try page.map { OrderListResponse.Row.order(try OrderStore.require(context.db, $0.id, account: input.filter.account)) }
-            return try OrderListResponse(rows: orders, nextCursor: page.last.map { ($0.created, $0.sequence) }, hasMore: keys.count > page.count,
+            // One statement reads the page's whole rows (and one more, for has_more).
+            let read = try OrderStore.pageOrders(context.db, input.filter, after: input.after, limit: input.limit + 1)
+            let page = read.prefix(Int(input.limit))
+            return try OrderListResponse(rows: page.map { .order($0.order) }, nextCursor: page.last.map { ($0.order.createdAt, $0.sequence) },
+                                     hasMore: read.count > page.count,
                                      counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
         }
     }

@@ -9,6 +9,9 @@ extension Engine {
     /// it once: each job selects only what is still due inside its write transaction.
     /// Call it again while `has_more` is true.
     public func runScheduler(_ requestJSON: String?) throws -> String {
+        // The exports' rows are read inside the run's transaction, not ahead of it as
+        // `stepExport` does (`ExportReadAhead`): the jobs before them cancel orders and move
+        // resources in that transaction, and an export stepped here shows their new state.
         try perform("scheduler.run", requestJSON, parse: SchedulerRunRequest.init) { context, input -> SchedulerRunResponse in
             let limit = input.limit
             let orders = try OrderTransitions.cancelOverdueOrders(limit: limit, context: context)

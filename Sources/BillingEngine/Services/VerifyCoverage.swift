@@ -88,9 +88,10 @@ extension Engine {
                 : "its recorded digest names audit row \(mismatch.audit), which does not list it"))
         }
         // An event's outbox position is not in its digest (a sealer may set it later): where
-        // positions are given at insert, they must follow the order events were written in.
-        for event in try EventLog.misplaced(db) {
-            breaches.append(rowBreach("row_tampered", table: "events", key: "[\(event.seq)]", event.detail))
+        // positions are given at insert, they must follow the order events were written in;
+        // where a sealer gives them, they must be the ones its chained records say it gave.
+        for misplaced in try EventLog.misplaced(db, key: db.session.auditKey) {
+            breaches.append(rowBreach("row_tampered", table: misplaced.table, key: "[\(misplaced.key)]", misplaced.detail))
         }
         // A key reported twice (row and digest both changed) is reported once per reason.
         return breaches

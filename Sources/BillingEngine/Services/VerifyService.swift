@@ -18,7 +18,7 @@ extension Engine {
     /// (`row_tampered`, naming table and key); every ledger row is tied to what made it and
     /// orders, refunds and usage hours agree with the ledger (`ledger_reconciliation`).
     public func verify(_ requestJSON: String?) throws -> String {
-        try query(requestJSON, parse: VerifyRequest.init) { context, request -> VerifyResponse in
+        try query(requestJSON, long: true, parse: VerifyRequest.init) { context, request -> VerifyResponse in
             let integrity = request.integrity
             // A damaged file is reported as such; invariants computed from it would mislead.
             let damage = try Engine.integrityBreaches(context.db, mode: integrity)
@@ -94,7 +94,9 @@ extension Engine {
             }
             let count = try InvariantQueries.counts(db)
             let counts = VerifiedCounts(accounts: count.accounts, orders: count.orders, coupons: count.coupons, resources: count.resources,
-                                        auditRows: count.auditRows, auditLinksUnchecked: chain.unchecked)
+                                        auditRows: count.auditRows,
+                                        // Keyed outbox records too: a keyless verify checks their slots, not their links.
+                                        auditLinksUnchecked: chain.unchecked + (try OutboxSeals.uncheckedLinks(db, key: db.session.auditKey)))
             return VerifyResponse(integrity: integrity, checked: counts, breaches: breaches)
         }
     }

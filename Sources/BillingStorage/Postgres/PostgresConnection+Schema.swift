@@ -57,10 +57,16 @@ extension PostgresConnection {
 
     /// Refuses (`schema_damaged`, naming the differences) a schema whose tables, columns,
     /// constraints, indexes, triggers and views are not exactly what `migrations` create at
-    /// `version`. What they create is learnt by running them: on a second connection, in a
-    /// scratch schema inside a transaction that is rolled back (so nothing is left, and the
-    /// caller's transaction — read-only when `Migrator` checks an opened database — is not
-    /// touched), once per process for each list of migrations. The stamp table and row
+    /// `version`.
+    ///
+    /// An open of the library's own latest schema compares one catalogue query's digest with
+    /// the released one for the server's major version (`PostgresSchemaFingerprint`): no
+    /// scratch schema, no right to create one. Otherwise — other migrations, a server version
+    /// with no released digest, or a schema that differs — what the migrations create is
+    /// learnt by running them: on a second connection, in a scratch schema inside a
+    /// transaction that is rolled back (so nothing is left, and the caller's transaction —
+    /// read-only when `Migrator` checks an opened database — is not touched), once per process
+    /// for each list of migrations, and the differences are named. The stamp table and row
     /// coverage's `billing_cover_*` triggers and functions are the backend's, not the
     /// migrations', and are left out of the comparison.
     package func checkSchema(version: Int64, migrations: [String]) throws {
@@ -68,8 +74,22 @@ extension PostgresConnection {
         // fewer scripts than versions (its first script is SQLite's first 15 at once,
         // `SchemaHistory`), and `Migrator` passes exactly the scripts that build `version`.
         let applied = Array(migrations.prefix(Int(max(0, version))))
-        let expected = try Self.expectedObjects(conninfo: conninfo, migrations: applied)
         let schema = try first("SELECT current_schema()::text") { $0.text(0) } ?? "public"
+        let found = try PostgresSchemaFingerprint.digest(self, schema: schema)
+        let released = PostgresSchemaFingerprint.released(version: version, migrations: applied, major: found.major)
+        if found.digest == released { return }
+        let key = applied.joined(separator: "\u{1E}")
+        if ExpectedSchemas.lock.withLock({ ExpectedSchemas.accepted.contains(key + "\u{1E}" + found.digest) }) { return }
+        let expected: Set<String>
+        do {
+            expected = try Self.expectedObjects(conninfo: conninfo, key: key, migrations: applied)
+        } catch let error as BillingError where released != nil {
+            // The released digest of this server's version is what an intact schema has: this
+            // one differs, only the differences cannot be named (no right to create the
+            // scratch schema, typically).
+            throw BillingError(.schemaDamaged,
+                               "the database's schema is not the one of version \(version): its catalogue digest \(found.digest) is not the released \(released ?? "") of PostgreSQL \(found.major) (the differences could not be named: \(error.message))")
+        }
         let actual = try describeSchema(schema)
         let missing = expected.filter { !actual.contains($0) }.sorted()
         let unexpected = actual.filter { !expected.contains($0) }.sorted()
@@ -79,56 +99,40 @@ extension PostgresConnection {
             throw BillingError(.schemaDamaged,
                                "the database's schema is not the one of version \(version): \(shown.joined(separator: "; "))\(more > 0 ? "; and \(more) more" : "")")
         }
+        // The same objects under another digest (a server version with none released): later
+        // opens in this process compare the digest only.
+        ExpectedSchemas.lock.withLock { _ = ExpectedSchemas.accepted.insert(key + "\u{1E}" + found.digest) }
     }
 
     /// One line per column, constraint, index, trigger, view, sequence (the identifier
     /// sequences among them) and function (but row coverage's) of `schema`, with the schema's
-    /// name taken out of definitions so that two schemas holding the same objects compare equal.
+    /// name taken out of definitions so that two schemas holding the same objects compare
+    /// equal (`PostgresSchemaFingerprint.descriptionQuery`, the lines the digest is made of).
     func describeSchema(_ schema: String) throws -> Set<String> {
         var lines = Set<String>()
-        let strip = { (text: String) in text.replacing("\"\(schema)\".", with: "").replacing("\(schema).", with: "") }
-        try forEach("""
-            SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type
-                || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END
-                || coalesce(' default ' || column_default, '')
-                || CASE WHEN is_identity = 'YES' THEN ' identity ' || identity_generation ELSE '' END
-            FROM information_schema.columns
-            WHERE table_schema = ? AND table_name <> 'billing_schema'
-            UNION ALL
-            SELECT 'constraint ' || c.relname || '.' || k.conname || ' ' || pg_get_constraintdef(k.oid)
-            FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-            WHERE c.relnamespace = ?::regnamespace AND c.relname <> 'billing_schema'
-            UNION ALL
-            SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes
-            WHERE schemaname = ? AND tablename <> 'billing_schema'
-            UNION ALL
-            SELECT 'trigger ' || t.tgname || ' ' || pg_get_triggerdef(t.oid)
-            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-            WHERE c.relnamespace = ?::regnamespace AND NOT t.tgisinternal AND t.tgname NOT LIKE 'billing\\_cover\\_%'
-            UNION ALL
-            SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = ?
-            UNION ALL
-            SELECT 'sequence ' || c.relname FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind = 'S'
-            UNION ALL
-            SELECT 'function ' || p.proname || ' ' || md5(p.prosrc) FROM pg_proc p
-            WHERE p.pronamespace = ?::regnamespace AND p.proname NOT LIKE 'billing\\_cover\\_%'
-            """, [schema, schema, schema, schema, schema, schema, schema]) { lines.insert(strip($0.text(0))) }
+        try forEach(PostgresSchemaFingerprint.descriptionQuery, [schema]) { lines.insert($0.text(0)) }
         return lines
     }
 
-    /// What `migrations` create, described (`describeSchema`), cached per process.
-    private static func expectedObjects(conninfo: String, migrations: [String]) throws -> Set<String> {
-        let key = migrations.joined(separator: "\u{1E}")
+    /// What `migrations` create, described (`describeSchema`), cached per process under `key`.
+    private static func expectedObjects(conninfo: String, key: String, migrations: [String]) throws -> Set<String> {
         if let cached = ExpectedSchemas.lock.withLock({ ExpectedSchemas.objects[key] }) { return cached }
         let scratch = try PostgresConnection(conninfo: conninfo)
-        let name = "billing_check_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         let objects = try scratch.rehearsal { () -> Set<String> in
-            try scratch.executeScript("CREATE SCHEMA \(name); SET LOCAL search_path TO \(name)")
-            for migration in migrations { try scratch.executeScript(migration) }
+            let name = try scratch.buildScratchSchema(migrations)
             return try scratch.describeSchema(name)
         }
         ExpectedSchemas.lock.withLock { ExpectedSchemas.objects[key] = objects }
         return objects
+    }
+
+    /// Creates a scratch schema, makes it the transaction's search path and runs `migrations`
+    /// in it; returns its name. Inside a transaction that the caller rolls back.
+    package func buildScratchSchema(_ migrations: [String]) throws -> String {
+        let name = "billing_check_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try executeScript("CREATE SCHEMA \(name); SET LOCAL search_path TO \(name)")
+        for migration in migrations { try executeScript(migration) }
+        return name
     }
 
     /// Two processes opening a new database must migrate it once. The lock is a session
@@ -243,4 +247,7 @@ extension PostgresConnection {
 private enum ExpectedSchemas {
     static let lock = Lock()
     nonisolated(unsafe) static var objects: [String: Set<String>] = [:]
+    /// Migrations and digest (joined by U+001E) of schemas found equal to what the migrations
+    /// create although the digest is not a released one.
+    nonisolated(unsafe) static var accepted: Set<String> = []
 }

@@ -27,6 +27,34 @@ extension PostgresConnection {
         try retrying(write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY", commit: true, audited: write, body)
     }
 
+    /// A long read (`Connection.readOnlySnapshot`). Not `deferrable`: `REPEATABLE READ, READ
+    /// ONLY`, a plain snapshot taken at once (no predicate locks, no serialization failure,
+    /// nothing it reads makes a writer fail). `deferrable`: `SERIALIZABLE, READ ONLY,
+    /// DEFERRABLE`: PostgreSQL takes a snapshot and waits until the serializable read-write
+    /// transactions running at that moment have ended; when none of them could have made the
+    /// snapshot inconsistent with a serial order it is "safe" (else it takes another), and the
+    /// transaction then runs on it as a plain snapshot. The wait is the length of the writers'
+    /// transactions (short: one operation each) — but every serializable writer of the whole
+    /// cluster counts, and one left open (a host's session idle in a transaction) would hold
+    /// the read for as long. So the snapshot is taken at once, by a `SELECT 1` under a
+    /// `statement_timeout` of the busy timeout (0: no time limit, as for writers' reruns), and
+    /// the session's own `statement_timeout` (read before, outside the transaction) is put back
+    /// for the read itself: a read that gets no safe snapshot in that time fails
+    /// `BILLING_E_BUSY` `database_busy` (57014), as a writer that waited that long for its
+    /// turn does. Run through `retrying` like every transaction, for the failures it shares
+    /// with them (a lost connection is passed on as it is).
+    package func readOnlySnapshot<T>(deferrable: Bool, _ body: () throws -> T) throws -> T {
+        guard deferrable else {
+            return try retrying("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", commit: true, audited: false, body)
+        }
+        let session = try first("SELECT current_setting('statement_timeout')") { $0.text(0) } ?? "0"
+        let begin = """
+            BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE; SET LOCAL statement_timeout = \(max(0, lockTimeoutMilliseconds));
+            SELECT 1; SET LOCAL statement_timeout = '\(session.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''"))'
+            """
+        return try retrying(begin, commit: true, audited: false, body)
+    }
+
     /// Runs `body` in a write transaction that is always rolled back, whole, and returns its
     /// result (a quote computed by the code that would do the operation). A rollback that
     /// fails is thrown (`rollback_failed`), never taken for success.
@@ -103,7 +131,14 @@ extension PostgresConnection {
     }
 
     private func once<T>(_ begin: String, commit: Bool, audited: Bool, _ body: () throws -> T) throws -> T {
-        try control(begin)
+        do {
+            try control(begin)
+        } catch {
+            // A begin of several statements (`readOnlySnapshot`) may fail after its BEGIN: end
+            // that transaction, or the next one would be refused as nested by the server.
+            if !broken && transactionStatus != PQTRANS_IDLE { _ = try? control("ROLLBACK") }
+            throw error
+        }
         inTransaction = true
         defer { inTransaction = false }
         let result: T

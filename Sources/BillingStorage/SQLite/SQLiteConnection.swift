@@ -163,6 +163,12 @@ final class SQLiteConnection: Connection {
         try transaction(write: true, body)
     }
 
+    /// A long read is a read transaction: in WAL mode a reader sees one snapshot, never waits
+    /// for the writer and never makes it wait or fail.
+    func readOnlySnapshot<T>(deferrable: Bool, _ body: () throws -> T) throws -> T {
+        try transaction(write: false, body)
+    }
+
     /// Runs `body` in one transaction: `BEGIN IMMEDIATE` for writes (so that two writers queue on
     /// the busy timeout instead of failing on upgrade), plain `BEGIN` for consistent reads.
     /// Any error rolls everything back.

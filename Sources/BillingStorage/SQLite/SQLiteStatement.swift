@@ -77,6 +77,20 @@ struct SQLiteRow: Row {
 
     var columnCount: Int32 { sqlite3_column_count(handle) }
 
+    /// The bytes SQLite holds for the column as text (an integer converted as `text` does).
+    func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        guard let bytes = sqlite3_column_text(handle, column) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
+    func withColumnNameBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        guard let name = sqlite3_column_name(handle, column) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let start = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
+        var count = 0
+        while start[count] != 0 { count += 1 }
+        return try body(UnsafeBufferPointer(start: start, count: count))
+    }
+
     func columnName(_ column: Int32) -> String {
         sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
     }

@@ -352,7 +352,7 @@ REASONS: Dict[str, Reason] = {
     AUDIT_KEY_MISMATCH: Reason(AUDIT_KEY_MISMATCH, 4,
                 "The handle's audit_key does not link the audit chain's last row: another key was used on this file, or that row was changed. Nothing was written."),
     AUDIT_KEY_REQUIRED: Reason(AUDIT_KEY_REQUIRED, 4,
-                "The file's audit chain is keyed: a handle opened without the host's audit_key may read and verify but not write."),
+                "The file's audit chain is keyed: a handle opened without the host's audit_key may read and verify but not write, seal, or (PostgreSQL) number new events for the outbox."),
     AUTO_RENEW_NOT_SUPPORTED: Reason(AUTO_RENEW_NOT_SUPPORTED, 4,
                 "The product does not allow auto-renewal."),
     BACKUP_NEEDS_PG_DUMP: Reason(BACKUP_NEEDS_PG_DUMP, 4,

@@ -4,8 +4,7 @@ host detects a cut or rolled-back chain. Each case edits its own copy of one pop
 directly (sqlite3 on a file, psql on a PostgreSQL schema), as an attacker with write access to
 the database would. Under BILLING_TEST_DATABASE_URL the copy is a fresh schema holding the
 populated file's rows as stored (billing_engine_copy), so both backends face the same attacks
-on the same rows. Two cases stay on SQLite: an older copy of the file put in place, and
-reordered events, which verify does not yet detect on PostgreSQL (see its marker)."""
+on the same rows. One case stays on SQLite: an older copy of the file put in place."""
 
 import json
 import shutil
@@ -136,13 +135,12 @@ def test_an_edited_event(copy):
     assert reported(breaches(path), "row_tampered", "events", [seq])
 
 
-@pytest.mark.sqlite_only(
-    "verify checks event positions only where writers take turns (EventLog.misplaced): on "
-    "PostgreSQL swapped or cleared positions go unreported, commit order not yet being in the "
-    "seal chain (docs/postgresql.md) -- a verify gap, not a property of the file")
 def test_reordered_events(copy):
     """An event's outbox position is not in its row digest (a sealer may give it after the
-    operation's audit row): where positions are given at insert, verify checks their order."""
+    operation's audit row): where positions are given at insert (SQLite) verify checks that
+    they follow the order events were written in; where a sealer gives them (PostgreSQL)
+    verify checks each against the sealer's chained records, which the copy made for the
+    positions it brought (outbox_seals)."""
     path, _ = copy
     first, second = scalar(path, "SELECT min(seq) FROM events"), scalar(path, "SELECT max(seq) FROM events")
     edit(path, f"UPDATE events SET position = -1 WHERE seq = {first}",
@@ -152,6 +150,48 @@ def test_reordered_events(copy):
     assert reported(found, "row_tampered", "events", [second]), found
     edit(path, f"UPDATE events SET position = NULL WHERE seq = {first}")
     assert reported(breaches(path), "row_tampered", "events", [first])
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the records of event positions are PostgreSQL's (SQLite gives "
+                                           "positions at insert and keeps none)")
+def test_removed_or_edited_outbox_records(copy):
+    """On PostgreSQL the sealer (here the copy) records which event got which position: a
+    record removed leaves its events at positions no record gave, and a record edited to
+    agree with a swap no longer links."""
+    path, _ = copy
+    (seal, first, seqs), = sql_rows(path, "SELECT seal, first_position, seqs FROM outbox_seals")
+    seqs = json.loads(seqs)
+    a, b = seqs[0], seqs[-1]
+    edit(path, f"UPDATE events SET position = -1 WHERE seq = {a}",
+         f"UPDATE events SET position = {first} WHERE seq = {b}",
+         f"UPDATE events SET position = {first + len(seqs) - 1} WHERE seq = {a}",
+         f"UPDATE outbox_seals SET seqs = {sql_text(json.dumps([b] + seqs[1:-1] + [a], separators=(',', ':')))}")
+    found = breaches(path)
+    assert reported(found, "row_tampered", "outbox_seals", [seal]), found
+    assert not any(b.get("table") == "events" for b in found), found
+    edit(path, "DELETE FROM outbox_seals")
+    found = breaches(path)
+    assert reported(found, "row_tampered", "events", [a]) and reported(found, "row_tampered", "events", [b]), found
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the sealer counts on from stored positions on PostgreSQL only (SQLite "
+                                           "gives positions at insert)")
+def test_positions_near_the_greatest_integer(copy):
+    """A position or a record edited to near the greatest integer: numbering new events is
+    refused with a storage error (nothing traps, nothing is numbered) and verify reports them."""
+    path, _ = copy
+    last = scalar(path, "SELECT max(seq) FROM events")
+    edit(path, f"UPDATE events SET position = 9223372036854775807 WHERE seq = {last}")
+    with billing.Engine(path, clock="manual", now=START) as engine:
+        engine.topup("pay", "a1", 100, "r-max")
+        with pytest.raises(billing.errors.StorageError) as refused:
+            engine.events()
+        assert refused.value.reason == "stored_value_unreadable"
+        found = engine.verify()["breaches"]
+    assert reported(found, "row_tampered", "events", [last]), found
+    assert scalar(path, "SELECT count(*) FROM events WHERE position IS NULL") == 1
+    edit(path, "UPDATE outbox_seals SET first_position = 9223372036854775807")
+    assert reported(breaches(path), "row_tampered", "outbox_seals", [1])
 
 
 def test_an_edited_idempotency_response(copy):
@@ -301,13 +341,18 @@ def test_a_keyed_chain_needs_its_key(tmp_path):
         engine.account_put("kyc", "a1", type="PERSONAL")
         engine.topup("pay", "a1", 500, "r-1")
         assert engine.audit_head()["digest"].startswith("k:")
+        engine.events()  # numbers the events: on PostgreSQL one keyed outbox record
         assert engine.verify()["breaches"] == []
     with billing.Engine(path, clock="manual", now=START) as keyless:
         with pytest.raises(billing.errors.Refused) as refused:
             keyless.topup("pay", "a1", 1, "r-2")
         assert refused.value.reason == "audit_key_required"
         report = keyless.verify()
-        assert report["ok"] is True and report["checked"]["audit_links_unchecked"] > 0
+        # Every keyed link it could not check: audit rows, audit seals, outbox records.
+        keyed = {table: scalar(path, f"SELECT count(*) FROM {table} WHERE hash LIKE 'k:%'")
+                 for table in ("audit_log", "audit_seals", "outbox_seals")}
+        assert keyed["outbox_seals"] == (1 if ON_POSTGRES else 0)
+        assert report["ok"] is True and report["checked"]["audit_links_unchecked"] == sum(keyed.values()) > 0
     with billing.Engine(path, clock="manual", now=START, audit_key="a5" * 32) as other:
         with pytest.raises(billing.errors.Refused) as refused:
             other.topup("pay", "a1", 1, "r-3")

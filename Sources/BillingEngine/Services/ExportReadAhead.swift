@@ -1,0 +1,49 @@
+import BillingDomain
+import BillingDocuments
+import BillingStorage
+
+/// An export step's rows read ahead of its write transaction, in a read-only snapshot
+/// (`Connection.readOnlySnapshot`), for the export's record as it was then.
+///
+/// Reading an export's next rows is the long part of a step (up to `export_rows_per_step`
+/// orders or resources with their lines and prices). Read inside the step's SERIALIZABLE write
+/// transaction, on PostgreSQL every row read would hold a predicate lock until the commit and
+/// could make writers of those rows fail serialization (or the step fail). So the rows are
+/// read first in a deferrable read-only snapshot, and the write transaction only appends them
+/// and records the progress — when the record it reads there is still the one the rows were
+/// read for (same status, cursor, length, row count) and the instant is the same (prices
+/// depend on it); otherwise (another step advanced it meanwhile, a second boundary passed) it
+/// reads them itself as before. Each step of an export has always read its own snapshot, so
+/// rows read a moment before the write are what a step run a moment earlier would write.
+struct ExportReadAhead {
+    struct Rows {
+        let record: ExportRecord
+        let limit: Int64
+        let now: Int64
+        let written: ExportRowsWritten
+    }
+
+    private(set) var byExport: [String: Rows] = [:]
+
+    /// The rows read ahead for `record` at `limit`, when they were read for this very state.
+    func rows(for record: ExportRecord, limit: Int64, now: Int64) -> ExportRowsWritten? {
+        guard let read = byExport[record.id], read.limit == limit, read.now == now, read.record.status == record.status,
+              read.record.cursor == record.cursor, read.record.bytes == record.bytes,
+              read.record.rowsWritten == record.rowsWritten else { return nil }
+        return read.written
+    }
+
+    /// Keeps the rows read for `record` (`Engine.readExportsAhead`).
+    mutating func keep(_ rows: Rows) { byExport[rows.record.id] = rows }
+}
+
+/// An export step's rows as CSV text (`Engine.exportRows`).
+struct ExportRowsWritten {
+    var bytes: [UInt8]
+    /// How many rows the text holds.
+    var count: Int64
+    /// The cursor after them (nil when none was read).
+    var cursor: String?
+    /// Whether they were the last.
+    var done: Bool
+}
