@@ -133,6 +133,15 @@ struct PostgresReadsTests {
         try db.first("SELECT balance FROM account WHERE id = ?", id) { $0.int(0) } ?? -1
     }
 
+    /// `ExportTests.aConfigurationChangedAfterTheReadAheadIsNotWritten` on PostgreSQL: the
+    /// read-ahead's `REPEATABLE READ` snapshot ends before another handle commits a new
+    /// business time zone; the step's write transaction sees the revision moved and writes the
+    /// rows in the new zone.
+    @Test func aConfigurationChangedAfterTheReadAheadIsNotWritten() throws {
+        let schema = try PostgresTestSchema()
+        try withExtendedLifetime(schema) { try checkStaleReadAheadIsNotWritten(path: schema.url) }
+    }
+
     // MARK: Scheduler claims
 
     /// Pending orders of several accounts, all past their payment deadline by `at`.
