@@ -191,6 +191,33 @@ struct PostgresReadsTests {
         #expect(try object(shop.engine.verify(nil))["ok"] == true)
     }
 
+    /// The login-throttle purge says `has_more` only while forgotten rows it could take remain:
+    /// one another transaction holds (here a plain connection, `FOR UPDATE`) is skipped and not
+    /// counted, as the other jobs' held rows are — a host calling again while `has_more` would
+    /// otherwise spin until that transaction ends. The next run after it purges the row.
+    @Test func aHeldThrottleRowIsNotMoreWork() throws {
+        let schema = try PostgresTestSchema()
+        let shop = try Shop(path: schema.url)
+        let holder = try schema.connect()
+        // Rows of long-ended waits, as failed logins leave them (written outside the engine).
+        try holder.executeScript("INSERT INTO login_throttles (key, failures, retry_after) VALUES ('a', 5, 1), ('b', 5, 2), ('c', 5, 3), ('d', 5, 4)")
+        func remaining() throws -> [String] { try holder.all("SELECT key FROM login_throttles ORDER BY key") { $0.text(0) } }
+        let runs = try holder.bookkeeping { () -> [[String: JSONValue]] in
+            _ = try holder.all("SELECT key FROM login_throttles WHERE key = 'b' FOR UPDATE") { $0.text(0) }
+            // A batch of 2 takes a and c; d is still there to take: more.
+            let first = try object(shop.engine.runScheduler(#"{"actor":"runner","limit":2}"#))
+            // d is taken; only the held b is left: no more.
+            let second = try object(shop.engine.runScheduler(#"{"actor":"runner","limit":2}"#))
+            return [first, second]
+        }
+        #expect(runs[0]["login_throttles_purged"] == 2 && runs[0]["has_more"] == true, "\(runs[0])")
+        #expect(runs[1]["login_throttles_purged"] == 1 && runs[1]["has_more"] == false, "\(runs[1])")
+        #expect(try remaining() == ["b"])
+        let last = try object(shop.engine.runScheduler(#"{"actor":"runner","limit":2}"#))
+        #expect(last["login_throttles_purged"] == 1 && last["has_more"] == false, "\(last)")
+        #expect(try remaining().isEmpty)
+    }
+
     /// Two runners (two handles, as two hosts) run the scheduler at once over many due rows in
     /// small batches: every order is cancelled once, and both runners did some of the work.
     @Test func twoRunnersAtOnceDoEachActionOnce() throws {
