@@ -89,25 +89,16 @@ package enum AuditLog {
 
     /// The hash of a row given the one before it in its chain: BLAKE2b of its fields, or with a
     /// key the keyed BLAKE2b marked "k:". A row of a scope hashes its fields as length-prefixed
-    /// bytes (`fields`): no JSON text is built, and the detail and the list of rows are hashed as
-    /// they are stored, not escaped again. Rows written before scopes (no scope) hash as they
+    /// bytes (`chainLink`): no JSON text is built, and the detail and the list of rows are hashed
+    /// as they are stored, not escaped again. Rows written before scopes (no scope) hash as they
     /// did then: the JSON object of their fields, without `rows` before row coverage.
     package static func link(previous: String, at: Int64, actor: String, operation: String, account: String?, subject: String?,
                      detail: String, rows: String?, scope: String? = nil, key: [UInt8]? = nil) -> String {
         if let scope {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(previous.utf8.count + detail.utf8.count + (rows?.utf8.count ?? 0) + actor.utf8.count + 160)
-            bytes += "libbilling audit row 2\n".utf8
-            field("scope", scope, &bytes)
-            field("previous", previous, &bytes)
-            field("at", String(at), &bytes)
-            field("actor", actor, &bytes)
-            field("operation", operation, &bytes)
-            field("account", account, &bytes)
-            field("subject", subject, &bytes)
-            field("detail", detail, &bytes)
-            field("rows", rows, &bytes)
-            return hashed(bytes, key: key)
+            return chainLink("libbilling audit row 2", [
+                "scope": scope, "previous": previous, "at": String(at), "actor": actor, "operation": operation,
+                "account": account, "subject": subject, "detail": detail, "rows": rows,
+            ], key: key)
         }
         var fields: [String: JSONValue] = ["previous": .string(previous), "at": .integer(at), "actor": .string(actor),
                                            "operation": .string(operation), "account": JSONValue(account),
@@ -118,26 +109,32 @@ package enum AuditLog {
 
     /// The hash of a seal given the previous seal's: its position and the heads it lists.
     package static func sealLink(previous: String, position: Int64, heads: String, key: [UInt8]? = nil) -> String {
-        var bytes: [UInt8] = Array("libbilling audit seal 1\n".utf8)
-        field("previous", previous, &bytes)
-        field("seal", String(position), &bytes)
-        field("heads", heads, &bytes)
-        return hashed(bytes, key: key)
+        chainLink("libbilling audit seal 1", ["previous": previous, "seal": String(position), "heads": heads], key: key)
     }
 
-    /// One field of a hashed row: its name, then `-` for null or the value's length in bytes,
-    /// `:` and the value, then a newline (unambiguous whatever the value holds).
-    private static func field(_ name: String, _ value: String?, _ bytes: inout [UInt8]) {
-        bytes += name.utf8
-        bytes.append(UInt8(ascii: "="))
-        if let value {
-            bytes += String(value.utf8.count).utf8
-            bytes.append(UInt8(ascii: ":"))
-            bytes += value.utf8
-        } else {
-            bytes.append(UInt8(ascii: "-"))
-        }
+    /// The one hash of a link in the library's chains — an audit row of a scope, an audit seal,
+    /// an outbox seal (`OutboxSeals.link`): BLAKE2b-256 of the `header` line, then each field in
+    /// the order given as its name, `=`, `-` for null or the value's length in bytes, `:` and the
+    /// value, and a newline (unambiguous whatever a value holds); keyed with `key` (BLAKE2b's MAC
+    /// mode) and marked "k:" when given. Stored chains hash these bytes: they may not change.
+    package static func chainLink(_ header: String, _ fields: KeyValuePairs<String, String?>, key: [UInt8]?) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(header.utf8.count + 1 + fields.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) + 24 })
+        bytes += header.utf8
         bytes.append(10)
+        for (name, value) in fields {
+            bytes += name.utf8
+            bytes.append(UInt8(ascii: "="))
+            if let value {
+                bytes += String(value.utf8.count).utf8
+                bytes.append(UInt8(ascii: ":"))
+                bytes += value.utf8
+            } else {
+                bytes.append(UInt8(ascii: "-"))
+            }
+            bytes.append(10)
+        }
+        return hashed(bytes, key: key)
     }
 
     private static func hashed(_ bytes: [UInt8], key: [UInt8]?) -> String {

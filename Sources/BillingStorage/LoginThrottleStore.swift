@@ -23,13 +23,19 @@ package enum LoginThrottleStore {
     }
 
     /// Deletes up to `limit` rows whose wait ended at or before `endedBy`, oldest first;
-    /// returns how many it deleted and whether more remain.
+    /// returns how many it deleted and whether more remain that a run could take now.
+    ///
+    /// Both statements claim (`SQLDialect.claimDueRows`), as the other jobs' `LIMIT + 1`
+    /// selections do: rows another transaction holds (another runner's batch, a login updating
+    /// its row) are neither deleted nor counted as more, so a host calling again while
+    /// `has_more` does not spin until that transaction ends. The one further row the check
+    /// takes is held until the commit, and purged by the next run.
     package static func purge(_ db: Connection, endedBy: Int64, limit: Int64) throws -> (purged: Int64, more: Bool) {
         let purged = try db.run("""
             DELETE FROM login_throttles WHERE key IN
                 (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?\(db.dialect.claimDueRows))
             """, endedBy, limit)
-        let more = try db.first("SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1", endedBy) { _ in true } ?? false
+        let more = try db.first("SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1\(db.dialect.claimDueRows)", endedBy) { _ in true } ?? false
         return (Int64(purged), more)
     }
 }

@@ -1,6 +1,5 @@
 import BillingDomain
 import BillingDocuments
-import BillingSecurity
 
 /// What makes event positions tamper-evident where a sealer gives them after commit
 /// (PostgreSQL): each batch of positions the sealer hands out is recorded in `outbox_seals` in
@@ -123,19 +122,10 @@ package enum OutboxSeals {
     }
 
     /// The hash of a record given the previous record's: its number, first position and list
-    /// of `seq`s (length-prefixed fields, as the audit seals hash theirs).
+    /// of `seq`s, hashed as the audit chain's links are (`AuditLog.chainLink`).
     package static func link(previous: String, seal: Int64, first: Int64, seqs: String, key: [UInt8]?) -> String {
-        var bytes: [UInt8] = Array("libbilling outbox seal 1\n".utf8)
-        for (name, value) in [("previous", previous), ("seal", String(seal)), ("first", String(first)), ("seqs", seqs)] {
-            bytes += name.utf8
-            bytes.append(UInt8(ascii: "="))
-            bytes += String(value.utf8.count).utf8
-            bytes.append(UInt8(ascii: ":"))
-            bytes += value.utf8
-            bytes.append(10)
-        }
-        if let key { return AuditLog.keyedPrefix + Secrets.digest(bytes, key: key) }
-        return Secrets.digest(bytes)
+        AuditLog.chainLink("libbilling outbox seal 1", ["previous": previous, "seal": String(seal), "first": String(first), "seqs": seqs],
+                           key: key)
     }
 
     /// A record's list of `seq`s, nil when it is not a list of integers.

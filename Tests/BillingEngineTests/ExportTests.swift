@@ -105,6 +105,47 @@ struct ExportTests {
         #expect(try shop.csv(id).split(separator: "\r\n").count == 16)
     }
 
+    /// A repeated idempotent `billing_export_step` returns the stored response and reads no
+    /// rows ahead: the replay is answered before the read-ahead (`perform`'s `prepare`).
+    @Test func aReplayedStepReadsNoRowsAhead() throws {
+        var recorder: RecordingConnection?
+        let shop = try Shop(wrap: { inner in
+            let wrapper = RecordingConnection(inner)
+            recorder = wrapper
+            return wrapper
+        })
+        let recording = try #require(recorder)
+        _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"export_rows_per_step":10}}"#)
+        for _ in 0..<15 { _ = try shop.create(Shop.oneEVS) }
+        let id = text(try shop.export(#""kind":"ORDERS""#), "export", "export_id")
+        let request = #"{"actor":"c","account_id":"acme","export_id":"\#(id)","idempotency_key":"step-1"}"#
+        let first = try shop.engine.stepExport(request)
+        #expect(integer(try object(first), "export", "rows_written") == 10)
+        let snapshotsBefore = shop.engine.lock.withLock { () -> Int in
+            recording.statements = []
+            return recording.snapshots
+        }
+        // Still GENERATING: a read-ahead would find rows to read.
+        #expect(try shop.engine.stepExport(request) == first)
+        let (statements, snapshots) = shop.engine.lock.withLock { () -> (Set<String>, Int) in
+            defer { recording.statements = nil }
+            return (recording.statements ?? [], recording.snapshots)
+        }
+        #expect(snapshots == snapshotsBefore, "a snapshot was taken for the replay")
+        let reads = statements.filter { $0.contains("FROM orders") || $0.contains("FROM exports") }
+        #expect(reads.isEmpty, "the replay read: \(reads)")
+        // The export goes on from where the first call left it.
+        let next = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+        #expect(text(next, "export", "status") == "READY")
+        #expect(try shop.csv(id).split(separator: "\r\n").count == 16)
+    }
+
+    /// A configuration committed between a step's read-ahead and its write transaction makes
+    /// the rows read ahead stale: the step writes them as the new configuration says.
+    @Test func aConfigurationChangedAfterTheReadAheadIsNotWritten() throws {
+        try checkStaleReadAheadIsNotWritten(path: temporaryDatabasePath())
+    }
+
     @Test func pendingRenewalAndPriceLists() throws {
         let shop = try Shop()
         let a = text(try shop.create(Shop.oneEVS), "order", "order_id")
@@ -216,4 +257,42 @@ struct CSVWriterTests {
         expected += CSVWriter.row([.text("x"), .number("1.00"), .empty])
         #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
     }
+}
+
+/// Steps an export whose rows another handle makes stale right after the step's read-ahead:
+/// it changes the business time zone the rows' times are written in (+08:00 to +00:00). The
+/// step must write the times in the new zone (the configuration's revision moved: it reads
+/// the rows again in its write transaction), never the ones read ahead. On `path`: a file, or
+/// a PostgreSQL schema (`PostgresReadsTests`).
+func checkStaleReadAheadIsNotWritten(path: String) throws {
+    var recorder: RecordingConnection?
+    let shop = try Shop(path: path, wrap: { inner in
+        let wrapper = RecordingConnection(inner)
+        recorder = wrapper
+        return wrapper
+    })
+    let recording = try #require(recorder)
+    let directory = temporaryDatabasePath("exports")
+    _ = try shop.engine.updateConfiguration(#"{"actor":"o","changes":{"export_directory":"\#(directory)"}}"#)
+    for _ in 0..<3 { _ = try shop.create(Shop.oneEVS) }
+    let id = text(try shop.export(#""kind":"ORDERS","language":"en""#), "export", "export_id")
+    let other = try manualEngine(at: shop.engine.now, path: path)
+    var changes: [String] = []
+    recording.afterSnapshot = {
+        guard changes.isEmpty else { return }
+        do {
+            changes.append(try other.updateConfiguration(#"{"actor":"o","changes":{"business_utc_offset":"+00:00"}}"#))
+        } catch {
+            changes.append("failed: \(error)")
+        }
+    }
+    let done = try object(shop.engine.stepExport(#"{"actor":"c","account_id":"acme","export_id":"\#(id)"}"#))
+    recording.afterSnapshot = nil
+    #expect(changes.count == 1 && !changes[0].hasPrefix("failed"), "\(changes)")
+    #expect(text(done, "export", "status") == "READY")
+    let lines = try shop.csv(id).split(separator: "\r\n").dropFirst()
+    #expect(lines.count == 3)
+    let created = BusinessCalendar(utcOffsetSeconds: 0).display(january1st2024)
+    let stale = BusinessCalendar.chinaStandard.display(january1st2024)
+    #expect(lines.allSatisfy { $0.contains(created) && !$0.contains(stale) }, "\(lines)")
 }

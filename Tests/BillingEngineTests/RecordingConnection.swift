@@ -21,6 +21,11 @@ final class RecordingConnection: Connection {
     private(set) var calls = 0
     /// Transactions opened through this connection, by kind.
     private(set) var transactions: (write: Int, read: Int) = (0, 0)
+    /// How many read-only snapshots (`readOnlySnapshot`) were opened through this connection.
+    private(set) var snapshots = 0
+    /// Run once a read-only snapshot has ended (the engine's lock still held): a test's other
+    /// handle commits a change there, between an export step's read-ahead and its write.
+    var afterSnapshot: (() -> Void)?
 
     init(_ inner: Connection, recording: Bool = false) {
         self.inner = inner
@@ -55,7 +60,10 @@ final class RecordingConnection: Connection {
 
     func readOnlySnapshot<T>(deferrable: Bool, _ body: () throws -> T) throws -> T {
         transactions.read += 1
-        return try inner.readOnlySnapshot(deferrable: deferrable, body)
+        snapshots += 1
+        let result = try inner.readOnlySnapshot(deferrable: deferrable, body)
+        afterSnapshot?()
+        return result
     }
 
     func rehearsal<T>(_ body: () throws -> T) throws -> T { try inner.rehearsal(body) }

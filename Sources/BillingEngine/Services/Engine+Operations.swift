@@ -21,6 +21,20 @@ extension Engine {
     func perform<Input, Output: ResponseDocument>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
                         parse: (ObjectReader) throws -> Input,
                         apply: (OperationContext, Input) throws -> Output) throws -> String {
+        try perform(operation, requestText, secrets: secrets, parse: parse, prepare: { _ in () }, apply: { context, input, _ in
+            try apply(context, input)
+        })
+    }
+
+    /// `perform` with work done before the write transaction, outside it: `prepare` gets the
+    /// parsed request once a replay has been ruled out (a repeated idempotent call returns the
+    /// stored response without it) and before the lock is taken for the write; what it gives
+    /// is handed to `apply` with the request (`stepExport`'s rows read ahead). It runs once per
+    /// call, not once per run of the body: `apply` must check that it still holds.
+    func perform<Input, Prepared, Output: ResponseDocument>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
+                        parse: (ObjectReader) throws -> Input,
+                        prepare: (Input) -> Prepared,
+                        apply: (OperationContext, Input, Prepared) throws -> Output) throws -> String {
         let reader = try ObjectReader(text: requestText)
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
@@ -40,6 +54,7 @@ extension Engine {
         }
         let input = try parse(reader)
         try reader.finish()
+        let prepared = prepare(input)
 
         let (response, committed) = try lock.withLock {
             try RowCoverage.install(db)
@@ -57,7 +72,7 @@ extension Engine {
                         return (replay, [])
                     }
                     let context = OperationContext(db: db, now: instantLocked(), actor: actor, configuration: try loadConfiguration())
-                    let output = try apply(context, input)
+                    let output = try apply(context, input, prepared)
                     // Without secrets the stored response is the response, so the text is written once.
                     // (`JSONValue` is nil-literal expressible: `.none` is spelled out, not `nil`.)
                     let result: JSONValue? = secrets.isEmpty ? Optional.none : Optional.some(output.json)

@@ -60,16 +60,14 @@ extension Engine {
     /// Writes the next rows of an export now: `{"actor", "account_id", "export_id", "max_rows"?}`
     /// → `{"export"}` with its progress.
     public func stepExport(_ requestJSON: String?) throws -> String {
-        // The rows are read first, in a read-only snapshot (`ExportReadAhead`); a request that
-        // does not parse reads nothing and is refused by `perform`.
-        let reader = try? ObjectReader(text: requestJSON)
-        let request = reader.flatMap { try? ExportStepRequest($0) }
-        let ahead = request.map { request in
+        // The rows are read first, in a read-only snapshot (`ExportReadAhead`), once the request
+        // has parsed and is not a replay (`perform`'s `prepare`): a request that does not parse
+        // reads nothing, and a repeated idempotent call returns its stored response unread.
+        try perform("export.step", requestJSON, parse: ExportStepRequest.init, prepare: { request in
             readExportsAhead(select: { context in
                 [try ExportStore.require(context.db, request.exportID, account: request.accountID)]
             }, limit: { request.maxRows ?? $0.exportRowsPerStep })
-        } ?? ExportReadAhead()
-        return try perform("export.step", requestJSON, parse: ExportStepRequest.init) { context, input -> ExportResponse in
+        }) { context, input, ahead -> ExportResponse in
             context.exportReadAhead = ahead
             let record = try ExportStore.require(context.db, input.exportID, account: input.accountID)
             let advanced = try Engine.advanceExport(record, rows: input.maxRows ?? context.configuration.exportRowsPerStep, context: context)
@@ -79,20 +77,23 @@ extension Engine {
     }
 
     /// Reads ahead, in one read-only snapshot taken at once (not deferrable: the step's write
-    /// transaction checks the record they were read for), the next rows of the exports `select` names
-    /// (each at the step size `limit` gives for the configuration: `ExportReadAhead`). Anything
-    /// that goes wrong here (a record gone, a stored value unreadable, a busy database) leaves
+    /// transaction checks the record and the configuration revision they were read for), the
+    /// next rows of the exports `select` names (each at the step size `limit` gives for the
+    /// configuration: `ExportReadAhead`). Anything that goes wrong here (a record gone, a stored value unreadable, a busy database) leaves
     /// that export without rows read ahead: the step then reads them itself and meets the error
     /// there, where it is handled as before.
     func readExportsAhead(select: (OperationContext) throws -> [ExportRecord], limit: (Configuration) -> Int64) -> ExportReadAhead {
         var ahead = ExportReadAhead()
         _ = try? lock.withLock {
             try db.readOnlySnapshot(deferrable: false) {
+                // The revision the rows' formatting (calendar, step size, prices) was read at.
+                let revision = try ConfigurationStore.revision(db)
                 let context = OperationContext(db: db, now: instantLocked(), actor: "", configuration: try loadConfiguration())
                 let rows = limit(context.configuration)
                 for record in try select(context) where record.status == "GENERATING" {
                     guard let written = try? Engine.exportRows(record, limit: rows, context: context) else { continue }
-                    ahead.keep(ExportReadAhead.Rows(record: record, limit: rows, now: context.now, written: written))
+                    ahead.keep(ExportReadAhead.Rows(record: record, limit: rows, now: context.now, configurationRevision: revision,
+                                                    written: written))
                 }
             }
         }
@@ -106,7 +107,7 @@ extension Engine {
         var record = record
         guard record.status == "GENERATING" else { return record }
         do {
-            let written = try context.exportReadAhead.rows(for: record, limit: limit, now: context.now)
+            let written = try context.exportReadAhead.rows(for: record, limit: limit, now: context.now, db: context.db)
                 ?? exportRows(record, limit: limit, context: context)
             var output = written.bytes
             if record.bytes == 0 {
