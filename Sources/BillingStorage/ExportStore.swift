@@ -47,18 +47,20 @@ package enum ExportStore {
             """, account, before, limit) { (try decode($0), $0.int(16)) }
     }
 
-    /// Exports still being generated, oldest first.
-    /// `claim`: the scheduler's selection, which takes the rows (`SQLDialect.claimDueRows`); a
-    /// read-only snapshot reading ahead cannot lock rows.
-    package static func generating(_ db: Connection, limit: Int64, claim: Bool = false) throws -> [ExportRecord] {
-        try db.all("SELECT \(columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?" + (claim ? db.dialect.claimDueRows : ""),
-                   limit, map: decode)
+    /// At most `limit` exports still being generated, oldest first, taken by the scheduler
+    /// (`DueClaim`); and whether more are.
+    package static func generating(_ db: Connection, limit: Int64) throws -> (rows: [ExportRecord], more: Bool) {
+        try generatingClaim.take(db, [], limit: limit, map: decode)
     }
 
-    /// Exports whose purge time has come at `instant`, soonest first.
-    package static func expired(_ db: Connection, at instant: Int64, limit: Int64) throws -> [ExportRecord] {
-        try db.all("SELECT \(columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?\(db.dialect.claimDueRows)", instant, limit, map: decode)
+    /// At most `limit` exports whose purge time has come at `instant`, soonest first, taken
+    /// (`DueClaim`); and whether more are due.
+    package static func expired(_ db: Connection, at instant: Int64, limit: Int64) throws -> (rows: [ExportRecord], more: Bool) {
+        try expiredClaim.take(db, [instant], limit: limit, map: decode)
     }
+
+    private static let generatingClaim = DueClaim("SELECT \(columns) FROM exports WHERE status = 'GENERATING' ORDER BY seq")
+    private static let expiredClaim = DueClaim("SELECT \(columns) FROM exports WHERE purge_at <= ? ORDER BY purge_at")
 
     package static func delete(_ db: Connection, _ id: String) throws {
         try db.run("DELETE FROM exports WHERE id = ?", id)

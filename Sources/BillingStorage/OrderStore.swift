@@ -162,15 +162,18 @@ package enum OrderStore {
         try db.first("SELECT account_id, combined_id FROM orders WHERE id = ?", id, map: { ($0.text(0), $0.optionalText(1)) })
     }
 
-    /// Orders (not sub-orders) waiting for payment or confirmation whose deadline has passed,
-    /// oldest deadline first: (id, account).
-    package static func overdue(_ db: Connection, at instant: Int64, limit: Int64) throws -> [(id: String, account: String)] {
-        try db.all("""
-            SELECT id, account_id FROM orders
-            WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= ?
-            ORDER BY pay_deadline LIMIT ?\(db.dialect.claimDueRows)
-            """, instant, limit) { ($0.text(0), $0.text(1)) }
+    /// At most `limit` orders (not sub-orders) waiting for payment or confirmation whose
+    /// deadline has passed, oldest deadline first, taken (`DueClaim`): (id, account); and
+    /// whether more are due.
+    package static func overdue(_ db: Connection, at instant: Int64, limit: Int64) throws -> (rows: [(id: String, account: String)], more: Bool) {
+        try overdueClaim.take(db, [instant], limit: limit) { ($0.text(0), $0.text(1)) }
     }
+
+    private static let overdueClaim = DueClaim("""
+        SELECT id, account_id FROM orders
+        WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION') AND pay_deadline <= ?
+        ORDER BY pay_deadline
+        """)
 
     /// The term (unit, count) of the order line that paid a resource's period: the purchase
     /// line `lineNo`, or with `lineNo` nil the renewal line naming the resource.

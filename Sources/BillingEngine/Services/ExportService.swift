@@ -294,18 +294,17 @@ extension Engine {
     /// Scheduler jobs: a step of each export being generated, and the purge of records (and
     /// files) past their time.
     static func runExportJobs(limit: Int64, context: OperationContext) throws -> (stepped: Int64, purged: Int64, more: Bool) {
-        let generating = try ExportStore.generating(context.db, limit: limit + 1, claim: true)
-        for record in generating.prefix(Int(limit)) {
+        let generating = try ExportStore.generating(context.db, limit: limit)
+        for record in generating.rows {
             _ = try advanceExport(record, rows: context.configuration.exportRowsPerStep, context: context)
         }
-        let expired = try ExportStore.expired(context.db, at: context.now, limit: limit + 1)
-        for record in expired.prefix(Int(limit)) {
+        let expired = try ExportStore.expired(context.db, at: context.now, limit: limit)
+        for record in expired.rows {
             try ExportStore.delete(context.db, record.id)
             // A purge that rolled back must keep its file.
             context.afterCommit.append { ExportFile.remove(record.path) }
             try context.emit("export.purged", account: record.account, subject: record.id)
         }
-        return (Int64(min(generating.count, Int(limit))), Int64(min(expired.count, Int(limit))),
-                generating.count > Int(limit) || expired.count > Int(limit))
+        return (Int64(generating.rows.count), Int64(expired.rows.count), generating.more || expired.more)
     }
 }

@@ -109,11 +109,11 @@ enum OrderTransitions {
     /// has passed, oldest deadline first, at most `limit`. Returns how many it cancelled and
     /// whether more are due.
     static func cancelOverdueOrders(limit: Int64, context: OperationContext) throws -> (cancelled: Int64, more: Bool) {
-        let due = try OrderStore.overdue(context.db, at: context.now, limit: limit + 1)
-        for (id, account) in due.prefix(Int(limit)) {
+        let due = try OrderStore.overdue(context.db, at: context.now, limit: limit)
+        for (id, account) in due.rows {
             let order = try OrderStore.require(context.db, id, account: account)
             try cancel(order, reason: order.status == .pendingPayment ? .paymentExpired : .confirmationExpired, note: nil, context: context)
         }
-        return (Int64(min(due.count, Int(limit))), due.count > Int(limit))
+        return (Int64(due.rows.count), due.more)
     }
 }
