@@ -84,6 +84,16 @@ package enum ResourceStore {
         if stored != resource.status {
             try ResourceStateMachine.transition(from: stored, to: resource.status, subject: "resource \(resource.id)")
         }
+        try write(db, resource)
+    }
+
+    /// Writes a copy of a resource that this transaction read and moved only through
+    /// `Resource.transition(to:)` (each step checked there), without reading its stored status
+    /// again: nothing else can have moved the row since (SQLite's write transaction holds the
+    /// file; on PostgreSQL a concurrent change of a row this SERIALIZABLE transaction read
+    /// fails the UPDATE with a serialization failure). Several moves made in memory (expiry then
+    /// freezing) are written as one.
+    package static func write(_ db: Connection, _ resource: Resource) throws {
         try db.forEach("""
             UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
                 ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
@@ -171,11 +181,13 @@ package enum ResourceStore {
 
     // MARK: Selections of the scheduler and the operations
 
-    /// Resources whose next work is due at `instant`, soonest first: (id, account).
-    package static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> [(id: String, account: String)] {
-        try db.all("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?\(db.dialect.claimDueRows)",
-                   instant, limit) { ($0.text(0), $0.text(1)) }
+    /// At most `limit` resources whose next work is due at `instant`, soonest first, taken
+    /// (`DueClaim`): (id, account); and whether more are due.
+    package static func due(_ db: Connection, at instant: Int64, limit: Int64) throws -> (rows: [(id: String, account: String)], more: Bool) {
+        try dueClaim.take(db, [instant], limit: limit) { ($0.text(0), $0.text(1)) }
     }
+
+    private static let dueClaim = DueClaim("SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at")
 
     /// Moves a resource's next work to `instant` (one that could not advance is set aside).
     package static func postpone(_ db: Connection, _ id: String, until instant: Int64) throws {

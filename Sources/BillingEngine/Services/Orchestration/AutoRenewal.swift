@@ -21,7 +21,7 @@ enum AutoRenewal {
             guard resource.relation != .bound, let expireAt = resource.expireAt else { continue }
             resource.nextAttemptAt = ResourceSchedule.firstAutoRenewAttempt(expireAt: expireAt, account: holder, context: context)
             ResourceSchedule.reschedule(&resource, context: context)
-            try ResourceStore.update(context.db, resource)
+            try ResourceStore.write(context.db, resource)
             moved.append(id)
             if let next = resource.nextAttemptAt, next <= context.now { due.append(id) }
         }
@@ -64,11 +64,11 @@ enum AutoRenewal {
                     // Bound resources follow their primary back to manual renewal.
                     for var member in try ResourceStore.bound(context.db, to: resource.id) {
                         member.expiryPolicy = ExpiryPolicy.manual.rawValue
-                        try ResourceStore.update(context.db, member)
+                        try ResourceStore.write(context.db, member)
                     }
                 }
             }
-            try ResourceStore.update(context.db, renewed)
+            try ResourceStore.write(context.db, renewed)
             try context.emit("resource.auto_renewed", account: resource.accountID, subject: resource.id,
                              data: ["order_id": .string(order.id), "expire_at": JSONValue(renewed.expireAt),
                                     "remaining": JSONValue(renewed.autoRenewRemaining), "policy": .string(renewed.expiryPolicy)])
@@ -78,7 +78,7 @@ enum AutoRenewal {
             var failed = try ResourceStore.require(context.db, resource.id, account: resource.accountID)
             failed.nextAttemptAt = RenewalRules.nextRetry(after: context.now, hour: context.configuration.autoRenewHour, calendar: context.calendar)
             ResourceSchedule.reschedule(&failed, context: context)
-            try ResourceStore.update(context.db, failed)
+            try ResourceStore.write(context.db, failed)
             let notice = failed.expireAt.map {
                 RenewalRules.isFailureNoticeDay(context.calendar.date(of: context.now), expireAt: $0, graceEnd: failed.graceEnd,
                                                 retentionEnd: failed.retentionEnd, calendar: context.calendar)

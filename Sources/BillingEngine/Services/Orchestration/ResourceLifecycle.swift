@@ -16,17 +16,19 @@ enum ResourceLifecycle {
     static func advance(_ id: String, account: String, counts: inout LifecycleCounts, context: OperationContext) throws {
         var resource = try ResourceStore.require(context.db, id, account: account)
         let now = context.now
-        // Each move is written as it happens, so the store checks every step of a pass that
-        // crosses several (a package taking effect and expiring, expiry then freezing).
+        // Every move is made in memory through `Resource.transition(to:)`, which checks each
+        // step of a pass that crosses several (a package taking effect and expiring, expiry
+        // then freezing); each row is written once at the end (`ResourceStore.write`, no
+        // re-read of a status this transaction just read), with its new `due_at`.
         if resource.status == .pendingEffective, let effective = resource.effectiveAt, effective <= now {
             try resource.transition(to: .inUse)
-            try ResourceStore.update(context.db, resource)
             try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
             counts.add("effective")
         }
         if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
            [.inUse, .expired, .frozen].contains(resource.status) {
-            try ResourceStore.update(context.db, resource)
+            // The attempt reads and writes the row itself: it must hold what was moved so far.
+            try ResourceStore.write(context.db, resource)
             counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
             resource = try ResourceStore.require(context.db, id, account: account)
         }
@@ -42,11 +44,11 @@ enum ResourceLifecycle {
             }
         }
         var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
+        // Whether the bound resources were moved with their primary (written at the end).
+        var groupMoved = false
         func transition(_ change: (inout Resource) throws -> Void) throws {
-            for index in group.indices {
-                try change(&group[index])
-                try ResourceStore.update(context.db, group[index])
-            }
+            for index in group.indices { try change(&group[index]) }
+            groupMoved = true
             resource = group[0]
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
@@ -94,7 +96,10 @@ enum ResourceLifecycle {
             counts.add("released")
         }
         ResourceSchedule.reschedule(&resource, context: context)
-        try ResourceStore.update(context.db, resource)
+        try ResourceStore.write(context.db, resource)
+        if groupMoved {
+            for member in group.dropFirst() { try ResourceStore.write(context.db, member) }
+        }
     }
 
     /// Records a conversion to pay-per-use at expiry as a PREPAID_TO_ONDEMAND order (§3.1,
@@ -124,15 +129,40 @@ enum ResourceLifecycle {
     }
 
     /// Scheduler job: advances every resource whose next work is due, soonest first.
+    ///
+    /// One resource that cannot advance must not stop the work of every other account: it is
+    /// set aside for a day, and the host hears why (`scheduler.resource_failed`). That needs
+    /// its step undone, which a savepoint per resource gave at two statements (two round trips
+    /// on PostgreSQL) each, nearly always for nothing. So the batch first runs under one
+    /// savepoint, every step as it is; only when a step is refused is that attempt undone
+    /// whole and the batch run again a savepoint per resource (`careful`), which sets the
+    /// refused one aside. Both runs are in the pass's transaction, on the rows it claimed.
     static func advanceDueResources(limit: Int64, context: OperationContext) throws -> (counts: LifecycleCounts, more: Bool) {
-        let due = try ResourceStore.due(context.db, at: context.now, limit: limit + 1)
+        let due = try ResourceStore.due(context.db, at: context.now, limit: limit)
+        do {
+            let counts = try context.db.savepoint { try advance(due.rows, careful: false, context: context) }
+            return (counts, due.more)
+        } catch let error as BillingError where recoverable(error) {
+            return (try advance(due.rows, careful: true, context: context), due.more)
+        }
+    }
+
+    /// A refusal of one resource's step, which sets that resource aside; other errors (storage,
+    /// busy) end the pass.
+    private static func recoverable(_ error: BillingError) -> Bool { error.status != .storage && error.status != .busy }
+
+    private static func advance(_ due: [(id: String, account: String)], careful: Bool,
+                                context: OperationContext) throws -> LifecycleCounts {
         var counts = LifecycleCounts()
-        for (id, account) in due.prefix(Int(limit)) {
+        for (id, account) in due {
+            if !careful {
+                try advance(id, account: account, counts: &counts, context: context)
+                counts.add("processed")
+                continue
+            }
             do {
                 try context.db.savepoint { try advance(id, account: account, counts: &counts, context: context) }
-            } catch let error as BillingError where error.status != .storage && error.status != .busy {
-                // One resource that cannot advance must not stop the work of every other account:
-                // it is set aside for a day, and the host hears why.
+            } catch let error as BillingError where recoverable(error) {
                 try ResourceStore.postpone(context.db, id, until: context.now + 86_400)
                 try context.emit("scheduler.resource_failed", account: account, subject: id,
                                  data: ["reason": .string(error.reason), "message": .string(error.message)])
@@ -140,6 +170,6 @@ enum ResourceLifecycle {
             }
             counts.add("processed")
         }
-        return (counts, due.count > Int(limit))
+        return counts
     }
 }
