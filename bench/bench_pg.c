@@ -1555,7 +1555,7 @@ static const char *scheduler_sql[SC_STATEMENTS] = {
     [SC_PURGE] = "SELECT " EXPORT_COLUMNS " FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ? FOR UPDATE SKIP LOCKED",
     [SC_THROTTLES] = "DELETE FROM login_throttles WHERE key IN"
                      " (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ? FOR UPDATE SKIP LOCKED)",
-    [SC_MORE] = "SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1",
+    [SC_MORE] = "SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1 FOR UPDATE SKIP LOCKED",
     [SC_HEAD] = "SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1",
     [SC_AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
