@@ -21,8 +21,8 @@
  *     indexes; at the end the library reads the raw file's last order and the balance back.
  * (c) list: billing_orders_list of an account holding N orders (made through the library),
  *     the first page (limit 20) and a deep page (the next_cursor after 100 pages). Baseline:
- *     the same keyset SELECT (… LIMIT 21) through a prepared statement on the same file, then
- *     each of the 20 rows loaded by id, in one read transaction.
+ *     the configuration revision and OrderStore.pageRows' keyset SELECT of the page's whole
+ *     rows (… LIMIT 21) through prepared statements on the same file, in one read transaction.
  *
  * (d) mixed: what a portal backend lives on: PROCESSES processes (forked, each opening its own
  *     engine or connection after the fork, as pre-fork web workers do) on the (c) file, each
