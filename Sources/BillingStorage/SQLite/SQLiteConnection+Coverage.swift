@@ -1,27 +1,47 @@
 import BillingDomain
 import BillingDocuments
+import CSQLite
 
 /// Row coverage's change tracking on SQLite: TEMP triggers on this connection note the key of
-/// every row each write touches in `temp.billing_touched` (see `RowCoverage`).
+/// every row each write touches (see `RowCoverage`) by calling `billing_touch(table, key)`, a
+/// function of this connection that appends to `TouchLog`, in memory.
+///
+/// The log follows the transaction as the TEMP table it replaced did (SQLite rolled that
+/// table's rows back with everything else): a statement that fails forgets what it noted, a
+/// savepoint undone forgets what was noted since it began, a transaction rolled back forgets
+/// what was noted since `BEGIN`. Keeping it in memory spares each covered write an insert into
+/// a temporary B-tree, and each audit row a sorted read and a delete of that table, and each
+/// commit a read of it.
 extension SQLiteConnection {
     var tracksChanges: Bool { coverageInstalled }
 
-    /// Creates, once per connection, the table of touched keys and the triggers that fill it.
+    /// Registers `billing_touch` and creates, once per connection, the triggers that call it.
     /// TEMP objects belong to this connection only: they change nothing in the file.
     func trackChanges(_ tables: [RowCoverage.Table]) throws {
         guard !coverageInstalled else { return }
-        // No unique key: an outer statement's conflict clause (an upsert, INSERT OR …)
-        // overrides a trigger's, so the triggers cannot rely on OR IGNORE; `takeTouchedRows`
-        // reads the distinct keys.
-        var script = "CREATE TEMP TABLE IF NOT EXISTS billing_touched (tbl TEXT NOT NULL, key TEXT NOT NULL);\n"
+        // SQLITE_DIRECTONLY: no view, trigger or index stored in a file can call it (TEMP
+        // triggers can); SQLITE_INNOCUOUS is not claimed, it has a side effect.
+        let code = sqlite3_create_function_v2(handle, "billing_touch", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                              Unmanaged.passUnretained(touches).toOpaque(), { context, count, values in
+            guard let context, count == 2, let values,
+                  let table = sqlite3_value_text(values[0]), let key = sqlite3_value_text(values[1]) else {
+                sqlite3_result_error(context, "billing_touch: a table and a key", -1)
+                return
+            }
+            let log = Unmanaged<TouchLog>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
+            log.note(table: String(cString: table),
+                     key: String(decoding: UnsafeBufferPointer(start: key, count: Int(sqlite3_value_bytes(values[1]))), as: UTF8.self))
+            sqlite3_result_null(context)
+        }, nil, nil, nil)
+        guard code == SQLITE_OK else { throw SQLiteError.from(code, handle) }
+        var script = ""
         for table in tables {
-            let insert = "INSERT INTO billing_touched (tbl, key) VALUES"
-            let new = "('\(table.name)', \(RowCoverage.keyExpression(table, "NEW.")))"
-            let old = "('\(table.name)', \(RowCoverage.keyExpression(table, "OLD.")))"
+            let new = "billing_touch('\(table.name)', \(RowCoverage.keyExpression(table, "NEW.")))"
+            let old = "billing_touch('\(table.name)', \(RowCoverage.keyExpression(table, "OLD.")))"
             script += """
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_insert AFTER INSERT ON main.\(table.name) BEGIN \(insert) \(new); END;
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_update AFTER UPDATE ON main.\(table.name) BEGIN \(insert) \(old), \(new); END;
-                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_delete AFTER DELETE ON main.\(table.name) BEGIN \(insert) \(old); END;
+                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_insert AFTER INSERT ON main.\(table.name) BEGIN SELECT \(new); END;
+                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_update AFTER UPDATE ON main.\(table.name) BEGIN SELECT \(old), \(new); END;
+                CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_\(table.name)_delete AFTER DELETE ON main.\(table.name) BEGIN SELECT \(old); END;
 
                 """
         }
@@ -29,16 +49,76 @@ extension SQLiteConnection {
         coverageInstalled = true
     }
 
+    /// The distinct touched keys in (table, key) byte order, as `SELECT DISTINCT … ORDER BY`
+    /// gave them from the TEMP table; the log is emptied.
     func takeTouchedRows() throws -> [(table: String, key: String)] {
         guard coverageInstalled else { return [] }
-        let touched = try all("SELECT DISTINCT tbl, key FROM temp.billing_touched ORDER BY tbl, key") { (table: $0.text(0), key: $0.text(1)) }
-        guard !touched.isEmpty else { return [] }
-        try run("DELETE FROM temp.billing_touched")
-        return touched
+        return touches.take()
     }
 
     /// Whether the open transaction touched covered rows that no audit row has taken yet.
     func hasUntakenTouches() throws -> Bool {
-        try first("SELECT 1 FROM temp.billing_touched LIMIT 1") { _ in true } ?? false
+        !touches.isEmpty
+    }
+}
+
+/// The keys touched on one connection and not yet taken by an audit row, with the marks
+/// statements, savepoints and transactions go back to when they fail.
+///
+/// Entries are appended and never moved while a transaction runs: taking them only moves
+/// `taken`, so a mark is two counts, and going back to one (a savepoint undone after its audit
+/// row took keys noted before it) gives those keys back too, as the TEMP table's rollback did.
+final class TouchLog {
+    private var entries: [(table: String, key: String)] = []
+    /// Entries before this index were taken by an audit row.
+    private var taken = 0
+
+    struct Mark {
+        fileprivate let count: Int
+        fileprivate let taken: Int
+    }
+
+    var isEmpty: Bool { taken == entries.count }
+
+    func note(table: String, key: String) {
+        entries.append((table, key))
+    }
+
+    var mark: Mark { Mark(count: entries.count, taken: taken) }
+
+    /// Forgets what was noted after `mark`, and gives back what was taken after it.
+    func restore(_ mark: Mark) {
+        if entries.count > mark.count { entries.removeSubrange(mark.count...) }
+        taken = mark.taken
+    }
+
+    /// Drops what was taken (a transaction ended: no mark before it is gone back to).
+    func settle() {
+        if taken == entries.count {
+            entries.removeAll(keepingCapacity: entries.count <= 1024)
+        } else if taken > 0 {
+            entries.removeSubrange(..<taken)
+        }
+        taken = 0
+    }
+
+    /// The keys noted since the last take, distinct, in (table, key) byte order.
+    func take() -> [(table: String, key: String)] {
+        guard taken < entries.count else { return [] }
+        var fresh = Array(entries[taken...])
+        taken = entries.count
+        // SQLite's BINARY collation: bytes. (`String`'s own order and equality follow Unicode
+        // canonical equivalence, which two different keys may share.)
+        fresh.sort { a, b in
+            if !a.table.utf8.elementsEqual(b.table.utf8) { return a.table.utf8.lexicographicallyPrecedes(b.table.utf8) }
+            return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+        }
+        var distinct: [(table: String, key: String)] = []
+        distinct.reserveCapacity(fresh.count)
+        for entry in fresh {
+            if let last = distinct.last, last.table.utf8.elementsEqual(entry.table.utf8), last.key.utf8.elementsEqual(entry.key.utf8) { continue }
+            distinct.append(entry)
+        }
+        return distinct
     }
 }
