@@ -31,15 +31,23 @@ extension Engine {
         var account: String?
         if case .string(let id)? = fields["account_id"] { account = id }
         let scope = IdempotencyStore.scope(account: account, actor: actor)
-        // A replay is answered before `parse`, whose checks (a token already used, a state
-        // already changed) describe the world after the first call, not the request.
-        if let key, let replay = try lock.withLock({
-            try db.transaction(write: false) { try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) }
-        }) {
-            return replay
+        // A replay is answered whatever `parse` says now: its checks (a token already used, a
+        // state already changed) describe the world after the first call, not the request. A
+        // request `parse` accepts is looked up in the write transaction below; only one it
+        // refuses is looked up here first (a read transaction of its own), so that a first
+        // call does not pay for a second transaction.
+        let input: Input
+        do {
+            input = try parse(reader)
+            try reader.finish()
+        } catch {
+            if let key, let replay = try lock.withLock({
+                try db.transaction(write: false) { try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) }
+            }) {
+                return replay
+            }
+            throw error
         }
-        let input = try parse(reader)
-        try reader.finish()
 
         let (response, committed) = try lock.withLock {
             try RowCoverage.install(db)
