@@ -34,7 +34,7 @@ extension Engine {
                 for (key, value) in new where old[key] != value { changed.append(key) }
                 changed.sort()
             }
-            let afterText = after.text
+            let afterText = updated.documentText
             try ConfigurationStore.save(context.db, documentText: afterText)
             try rememberConfiguration(updated, document: after)
             let names = JSONValue.array(changed.map { .string($0) })
