@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BillingDomain
 import BillingDocuments
 import CSQLite
@@ -109,16 +112,36 @@ final class TouchLog {
         taken = entries.count
         // SQLite's BINARY collation: bytes. (`String`'s own order and equality follow Unicode
         // canonical equivalence, which two different keys may share.)
-        fresh.sort { a, b in
-            if !a.table.utf8.elementsEqual(b.table.utf8) { return a.table.utf8.lexicographicallyPrecedes(b.table.utf8) }
-            return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+        if fresh.count > 1 {
+            fresh.sort { a, b in
+                let tables = TouchLog.compare(a.table, b.table)
+                return tables != 0 ? tables < 0 : TouchLog.compare(a.key, b.key) < 0
+            }
         }
         var distinct: [(table: String, key: String)] = []
         distinct.reserveCapacity(fresh.count)
         for entry in fresh {
-            if let last = distinct.last, last.table.utf8.elementsEqual(entry.table.utf8), last.key.utf8.elementsEqual(entry.key.utf8) { continue }
+            if let last = distinct.last, TouchLog.compare(last.table, entry.table) == 0, TouchLog.compare(last.key, entry.key) == 0 { continue }
             distinct.append(entry)
         }
         return distinct
+    }
+
+    /// The order of two texts' UTF-8 bytes (memcmp, then length), as SQLite's BINARY collation.
+    static func compare(_ a: String, _ b: String) -> Int {
+        let order = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in compare(x, y) }
+        } ?? nil
+        if let order { return order }
+        return Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in compare(x, y) } }
+    }
+
+    private static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(x.count, y.count)
+        if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+            let order = memcmp(p, q, common)
+            if order != 0 { return Int(order) }
+        }
+        return x.count - y.count
     }
 }
