@@ -32,7 +32,7 @@ extension SQLiteConnection {
                 return
             }
             let log = Unmanaged<TouchLog>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
-            log.note(table: String(cString: table),
+            log.note(table: UnsafeBufferPointer(start: table, count: Int(sqlite3_value_bytes(values[0]))),
                      key: String(decoding: UnsafeBufferPointer(start: key, count: Int(sqlite3_value_bytes(values[1]))), as: UTF8.self))
             sqlite3_result_null(context)
         }, nil, nil, nil)
@@ -72,7 +72,11 @@ extension SQLiteConnection {
 /// `taken`, so a mark is two counts, and going back to one (a savepoint undone after its audit
 /// row took keys noted before it) gives those keys back too, as the TEMP table's rollback did.
 final class TouchLog {
-    private var entries: [(table: String, key: String)] = []
+    /// Each entry names its table by its place in `tables` (a write touches a handful of
+    /// tables, thousands of keys): no `String` per noted table, and sorting compares integers
+    /// before it compares keys.
+    private var entries: [(table: Int, key: String)] = []
+    private var tables: [(bytes: [UInt8], name: String)] = []
     /// Entries before this index were taken by an audit row.
     private var taken = 0
 
@@ -83,8 +87,20 @@ final class TouchLog {
 
     var isEmpty: Bool { taken == entries.count }
 
-    func note(table: String, key: String) {
-        entries.append((table, key))
+    func note(table: UnsafeBufferPointer<UInt8>, key: String) {
+        entries.append((index(of: table), key))
+    }
+
+    private func index(of table: UnsafeBufferPointer<UInt8>) -> Int {
+        // The table of the entry before is the likeliest (a statement touches one table).
+        if let last = entries.last?.table, TouchLog.equal(tables[last].bytes, table) { return last }
+        for (index, known) in tables.enumerated() where TouchLog.equal(known.bytes, table) { return index }
+        tables.append((Array(table), String(decoding: table, as: UTF8.self)))
+        return tables.count - 1
+    }
+
+    private static func equal(_ bytes: [UInt8], _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { compare($0, other) == 0 }
     }
 
     var mark: Mark { Mark(count: entries.count, taken: taken) }
@@ -112,17 +128,23 @@ final class TouchLog {
         taken = entries.count
         // SQLite's BINARY collation: bytes. (`String`'s own order and equality follow Unicode
         // canonical equivalence, which two different keys may share.)
+        var rank = [Int](repeating: 0, count: tables.count)
+        let byName = tables.indices.sorted { a, b in
+            tables[a].bytes.withUnsafeBufferPointer { x in tables[b].bytes.withUnsafeBufferPointer { y in TouchLog.compare(x, y) < 0 } }
+        }
+        for (place, index) in byName.enumerated() { rank[index] = place }
         if fresh.count > 1 {
             fresh.sort { a, b in
-                let tables = TouchLog.compare(a.table, b.table)
-                return tables != 0 ? tables < 0 : TouchLog.compare(a.key, b.key) < 0
+                a.table != b.table ? rank[a.table] < rank[b.table] : TouchLog.compare(a.key, b.key) < 0
             }
         }
         var distinct: [(table: String, key: String)] = []
         distinct.reserveCapacity(fresh.count)
+        var previous: (table: Int, key: String)?
         for entry in fresh {
-            if let last = distinct.last, TouchLog.compare(last.table, entry.table) == 0, TouchLog.compare(last.key, entry.key) == 0 { continue }
-            distinct.append(entry)
+            if let previous, previous.table == entry.table, TouchLog.compare(previous.key, entry.key) == 0 { continue }
+            previous = entry
+            distinct.append((tables[entry.table].name, entry.key))
         }
         return distinct
     }
@@ -136,7 +158,7 @@ final class TouchLog {
         return Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in compare(x, y) } }
     }
 
-    private static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+    static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
         let common = min(x.count, y.count)
         if common > 0, let p = x.baseAddress, let q = y.baseAddress {
             let order = memcmp(p, q, common)
