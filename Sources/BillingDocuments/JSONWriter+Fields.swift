@@ -8,6 +8,14 @@ import BillingDomain
 /// which for ASCII keys is byte order); each direct writer has a test comparing its bytes with
 /// the tree's. Keys are ASCII literals that need no escape.
 extension JSONWriter {
+    /// Writes `"key":` for a key known only at run time (a map's), escaped as any string.
+    package mutating func key(text key: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        writeString(key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
     package mutating func beginObject() {
         bytes.append(UInt8(ascii: "{"))
         needsComma = false

@@ -32,10 +32,22 @@ public final class ObjectReader {
     /// nobody read, and most accessors ask for keys a request leaves out (a configuration
     /// patch probes every field), so remembering those only cost time.
     private func take(_ key: String) -> JSONValue? {
-        guard let value = fields[key] else { return nil }
+        guard let value = lookup(key) else { return nil }
         consumed.insert(key)
         if case .null = value { return nil }
         return value
+    }
+
+    /// The field's value, nil when the object does not hold it. A small object (a patch of a
+    /// few fields that the reader probes for every field it might hold) is searched key by
+    /// key: comparing a few short keys costs less than hashing each probe. `==` is the
+    /// dictionary's own key equality, so the answer is the same.
+    private func lookup(_ key: String) -> JSONValue? {
+        if fields.count <= 4 {
+            for (name, value) in fields where name == key { return value }
+            return nil
+        }
+        return fields[key]
     }
 
     private func name(_ key: String) -> String { "\(path).\(key)" }
@@ -86,7 +98,7 @@ public final class ObjectReader {
     /// non-empty array of at most `maxCount` strings, each one of `allowed` (any identifier
     /// when `allowed` is nil). Repeated values count once; the order given is kept.
     public func optionalChoices(_ key: String, _ allowed: [String]?, maxCount: Int = 100) throws -> [String]? {
-        guard let value = fields[key] else { return nil }
+        guard let value = lookup(key) else { return nil }
         if case .null = value {
             consumed.insert(key)
             return nil

@@ -9,8 +9,9 @@ import BillingSecurity
 /// the library (a price, a configuration value, a stored response, a password hash, a ledger
 /// row) is reported with its table and key.
 ///
-/// How: the connection (`install`; on SQLite, TEMP triggers) notes the key of every row each write
-/// touches in `temp.billing_touched`. When the operation appends its audit row (`collect`,
+/// How: the connection (`install`; on SQLite, TEMP triggers calling a function of the connection
+/// that notes keys in memory; on PostgreSQL, triggers into a TEMP table) notes the key of every
+/// row each write touches. When the operation appends its audit row (`collect`,
 /// called by `AuditLog.append`), the digest of each touched key's current content is computed
 /// (nil for a key whose row is gone), listed in the audit row (which its hash covers), and kept
 /// in `row_digests` with the audit row's id. Only touched rows are read: no table is scanned

@@ -172,4 +172,20 @@ struct JSONTests {
             if !text.contains("null") { #expect(try JSONValue.parse(text) == value) }
         }
     }
+
+    /// The configuration's direct writer gives the bytes of its tree: the default one, and one
+    /// with every map changed (keys to sort, an escaped text, a level missing its own days).
+    @Test func configurationTextIsTheTreesText() {
+        var configuration = Configuration()
+        #expect(configuration.documentText == configuration.json.text)
+        configuration.exportDirectory = "/srv/导出/\"q\"\\"
+        configuration.payDeadlineSeconds = ["default": 1, "hardware": 2, "a_kind": 3, "Zebra": 4, "é": 5]
+        configuration.handlingFeeRatesBP = ["YEAR_5": [1, 2, 3], "MONTHLY": [], "A": [Int64.max, Int64.min]]
+        configuration.expiryReminderDays = [:]
+        configuration.graceAndRetention[.v2] = nil
+        configuration.graceAndRetention[.v4] = GraceRetention(2, 3, 4, 5)
+        configuration.businessUTCOffsetSeconds = -(5 * 3600 + 30 * 60)
+        configuration.largeRefundThreshold = Money(fen: 0)
+        #expect(configuration.documentText == configuration.json.text)
+    }
 }

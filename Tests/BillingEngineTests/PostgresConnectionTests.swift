@@ -647,6 +647,32 @@ struct PostgresConformanceTests {
         }
         #expect(afterSavepoint.map { "\($0.table) \($0.key)" } == [#"tags ["k",9223372036854775807,"l"]"#, #"tags ["k",9223372036854775807,"m"]"#])
 
+        // Keys taken inside a savepoint that is undone (an audit row rolled back with it) are
+        // given back, with those noted before it.
+        let givenBack = try db.transaction(write: true) { () -> [(table: String, key: String)] in
+            try db.run("UPDATE items SET name = ? WHERE id = ?", "three", 3)
+            _ = billingError {
+                try db.savepoint {
+                    try db.run("UPDATE items SET name = ? WHERE id = ?", "eleven!", 11)
+                    #expect(try db.takeTouchedRows().count == 2)
+                    throw BillingError(.notEligible, "undone")
+                }
+            }
+            return try db.takeTouchedRows()
+        }
+        #expect(givenBack.map { "\($0.table) \($0.key)" } == ["items [3]"])
+
+        // On SQLite a statement that fails is undone alone, and the keys it noted with it (a
+        // failed statement ends the whole transaction on PostgreSQL).
+        if backend == .sqlite {
+            let afterFailure = try db.transaction(write: true) { () -> [(table: String, key: String)] in
+                let duplicate = billingError { try db.run("INSERT INTO items (id, name) VALUES (?, ?), (?, ?)", 30, "thirty", 3, "again") }
+                #expect(duplicate != nil)
+                return try db.takeTouchedRows()
+            }
+            #expect(afterFailure.isEmpty)
+        }
+
         // Another connection, not tracking, writes as usual and is not noted here.
         let other = try database.connect()
         _ = try other.transaction(write: true) { try other.run("INSERT INTO items (id, name) VALUES (?, ?)", 20, "theirs") }

@@ -29,9 +29,12 @@ extension Engine {
             let after = updated.json
             var changed: [String] = []
             if case .object(let old) = before, case .object(let new) = after {
-                changed = new.keys.sorted().filter { old[$0] != new[$0] }
+                // Each key looked up once, and sorted once filtered: a change names a few of
+                // the document's keys.
+                for (key, value) in new where old[key] != value { changed.append(key) }
+                changed.sort()
             }
-            let afterText = after.text
+            let afterText = updated.documentText
             try ConfigurationStore.save(context.db, documentText: afterText)
             try rememberConfiguration(updated, document: after)
             let names = JSONValue.array(changed.map { .string($0) })

@@ -21,7 +21,7 @@ extension Engine {
     func perform<Input, Output: ResponseDocument>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
                         parse: (ObjectReader) throws -> Input,
                         apply: (OperationContext, Input) throws -> Output) throws -> String {
-        try perform(operation, requestText, secrets: secrets, parse: parse, prepare: { _ in () }, apply: { context, input, _ in
+        try perform(operation, requestText, secrets: secrets, preparesWork: false, parse: parse, prepare: { _ in () }, apply: { context, input, _ in
             try apply(context, input)
         })
     }
@@ -31,7 +31,10 @@ extension Engine {
     /// stored response without it) and before the lock is taken for the write; what it gives
     /// is handed to `apply` with the request (`stepExport`'s rows read ahead). It runs once per
     /// call, not once per run of the body: `apply` must check that it still holds.
+    /// `preparesWork: false` (a `prepare` that does nothing) skips that early replay check: the
+    /// write transaction looks the key up anyway.
     func perform<Input, Prepared, Output: ResponseDocument>(_ operation: String, _ requestText: String?, secrets: Set<String> = [],
+                        preparesWork: Bool = true,
                         parse: (ObjectReader) throws -> Input,
                         prepare: (Input) -> Prepared,
                         apply: (OperationContext, Input, Prepared) throws -> Output) throws -> String {
@@ -45,15 +48,27 @@ extension Engine {
         var account: String?
         if case .string(let id)? = fields["account_id"] { account = id }
         let scope = IdempotencyStore.scope(account: account, actor: actor)
-        // A replay is answered before `parse`, whose checks (a token already used, a state
-        // already changed) describe the world after the first call, not the request.
-        if let key, let replay = try lock.withLock({
-            try db.transaction(write: false) { try IdempotencyStore.lookup(db, scope: scope, key: key, operation: operation, request: canonical) }
-        }) {
-            return replay
+        // A replay is answered whatever `parse` says now: its checks (a token already used, a
+        // state already changed) describe the world after the first call, not the request. A
+        // request `parse` accepts is looked up in the write transaction below; only one it
+        // refuses is looked up here first (a read transaction of its own), so that a first
+        // call does not pay for a second transaction.
+        let replay = { () throws -> String? in
+            guard let key else { return nil }
+            return try self.lock.withLock {
+                try self.db.transaction(write: false) { try IdempotencyStore.lookup(self.db, scope: scope, key: key, operation: operation, request: canonical) }
+            }
         }
-        let input = try parse(reader)
-        try reader.finish()
+        let input: Input
+        do {
+            input = try parse(reader)
+            try reader.finish()
+        } catch {
+            if let replayed = try replay() { return replayed }
+            throw error
+        }
+        // A `prepare` that does work (`stepExport`'s read-ahead) must not do it for a replay.
+        if preparesWork, let replayed = try replay() { return replayed }
         let prepared = prepare(input)
 
         let (response, committed) = try lock.withLock {

@@ -20,6 +20,8 @@ final class SQLiteConnection: Connection {
     /// Whether row coverage's TEMP triggers are installed on this connection
     /// (`trackChanges`, SQLiteConnection+Coverage.swift).
     var coverageInstalled = false
+    /// The keys row coverage's triggers noted (SQLiteConnection+Coverage.swift).
+    let touches = TouchLog()
     let session = ConnectionSession()
     var dialect: SQLDialect { .sqlite }
 
@@ -82,7 +84,14 @@ final class SQLiteConnection: Connection {
         let statement = try statement(sql)
         try statement.bind(arguments)
         defer { statement.reset() }
-        while try statement.step() {}
+        // SQLite undoes a failed statement's writes: its touched keys go too.
+        let mark = touches.mark
+        do {
+            while try statement.step() {}
+        } catch {
+            touches.restore(mark)
+            throw error
+        }
         return Int(sqlite3_changes(handle))
     }
 
@@ -91,7 +100,17 @@ final class SQLiteConnection: Connection {
         try statement.bind(arguments)
         defer { statement.reset() }
         let row = SQLiteRow(handle: statement.handle)
-        while try statement.step() {
+        let mark = touches.mark
+        while true {
+            let more: Bool
+            do {
+                more = try statement.step()
+            } catch {
+                // A statement SQLite failed (`UPDATE … RETURNING`) is undone with its touched keys.
+                touches.restore(mark)
+                throw error
+            }
+            if !more { return }
             if try !body(row) { return }
         }
     }
@@ -108,6 +127,7 @@ final class SQLiteConnection: Connection {
     /// half undone, and the whole transaction is rolled back.
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try run("SAVEPOINT attempt")
+        let mark = touches.mark
         let result: T
         do {
             result = try body()
@@ -119,6 +139,7 @@ final class SQLiteConnection: Connection {
                 throw BillingError(.rollbackFailed, "the transaction ended inside a step that failed (\(error)), so it was abandoned")
             }
             try undo("ROLLBACK TO attempt", "undoing a failed step")
+            touches.restore(mark)
             try undo("RELEASE attempt", "closing a failed step")
             throw error
         }
@@ -139,7 +160,8 @@ final class SQLiteConnection: Connection {
         }
         try run("BEGIN IMMEDIATE")
         inTransaction = true
-        defer { inTransaction = false }
+        let mark = touches.mark
+        defer { inTransaction = false; touches.restore(mark); touches.settle() }
         let outcome = Result { try body() }
         // SQLite may have ended the transaction itself after some errors (a full disk).
         if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a rehearsal") }
@@ -178,7 +200,8 @@ final class SQLiteConnection: Connection {
         }
         try run(write ? "BEGIN IMMEDIATE" : "BEGIN")
         inTransaction = true
-        defer { inTransaction = false }
+        let mark = touches.mark
+        defer { inTransaction = false; touches.settle() }
         do {
             let result = try body()
             // Every covered row a write touched must be listed by an audit row of the same
@@ -199,6 +222,7 @@ final class SQLiteConnection: Connection {
         } catch {
             // A rollback that fails leaves the handle inside a transaction that the next call
             // would commit: that failure is the one the caller must hear.
+            touches.restore(mark)
             if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))") }
             throw error
         }
