@@ -245,6 +245,30 @@ struct RenewalTests {
         #expect(again["processed"] == 0)
     }
 
+    @Test func aSetAsideResourceCountsNoneOfItsUndoneSteps() throws {
+        // A package that takes effect and expires in one pass, whose expiry is refused: a live
+        // bound resource (made so in SQL) that cannot move with it. Its step "effective" ran
+        // before the refusal and was undone with it, so the pass must not count it.
+        let shop = try Shop()
+        let start = at(2024, 1, 2)
+        let order = text(try shop.create(#"[{"product_id":"obs.100g","period":{"unit":"MONTH","count":1},"effective_at":\#(start)}]"#), "order", "order_id")
+        _ = try shop.pay(order)
+        let package = try shop.resources(order)[0]
+        let disk = try shop.own()
+        try shop.engine.lock.withLock {
+            _ = try shop.engine.db.run("UPDATE resources SET primary_id = ?, relation = 'BOUND', status = 'FROZEN', due_at = ? WHERE id = ?",
+                                       package, at(2030, 1, 1), disk)
+        }
+        let summary = try shop.runScheduler(at: at(2024, 4, 1))
+        let counts = try #require(summary["resources"]?.objectValue)
+        #expect(counts["failed"] == 1)
+        #expect(counts["effective"] == nil || counts["effective"] == 0)
+        #expect(counts["expired"] == nil || counts["expired"] == 0)
+        #expect(try shop.resource(package)["status"] == "PENDING_EFFECTIVE")
+        #expect(try shop.events("resource.effective", subject: package).isEmpty)
+        #expect(try shop.events("scheduler.resource_failed", subject: package).count == 1)
+    }
+
     @Test func policyTransitionsAndOffSaleRules() throws {
         let shop = try Shop()
         let disk = try shop.own()

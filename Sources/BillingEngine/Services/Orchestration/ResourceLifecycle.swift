@@ -6,6 +6,7 @@ import BillingStorage
 struct LifecycleCounts {
     var values: [String: Int64] = [:]
     mutating func add(_ key: String) { values[key, default: 0] += 1 }
+    mutating func add(_ other: LifecycleCounts) { for (key, value) in other.values { values[key, default: 0] += value } }
 }
 
 enum ResourceLifecycle {
@@ -148,8 +149,11 @@ enum ResourceLifecycle {
     }
 
     /// A refusal of one resource's step, which sets that resource aside; other errors (storage,
-    /// busy) end the pass.
-    private static func recoverable(_ error: BillingError) -> Bool { error.status != .storage && error.status != .busy }
+    /// busy, and internal ones such as an aborted PostgreSQL transaction, after which no
+    /// savepoint can run) end the pass.
+    private static func recoverable(_ error: BillingError) -> Bool {
+        error.status != .storage && error.status != .busy && error.status != .internal
+    }
 
     private static func advance(_ due: [(id: String, account: String)], careful: Bool,
                                 context: OperationContext) throws -> LifecycleCounts {
@@ -160,8 +164,12 @@ enum ResourceLifecycle {
                 counts.add("processed")
                 continue
             }
+            // The resource's counts join the pass's only if its savepoint holds: a step counted
+            // before a later one was refused was undone with it.
+            var own = LifecycleCounts()
             do {
-                try context.db.savepoint { try advance(id, account: account, counts: &counts, context: context) }
+                try context.db.savepoint { try advance(id, account: account, counts: &own, context: context) }
+                counts.add(own)
             } catch let error as BillingError where recoverable(error) {
                 try ResourceStore.postpone(context.db, id, until: context.now + 86_400)
                 try context.emit("scheduler.resource_failed", account: account, subject: id,
