@@ -46,6 +46,27 @@ struct VerifyTests {
         let checks = Set(try breaches(shop.engine).map { try #require($0["check"]?.stringValue) })
         #expect(checks.isSuperset(of: ["cash_ledger", "expiry_from_periods", "order_state"]))
     }
+
+    /// A pay-per-use hour whose ledger row no longer matches its funding is reported with that
+    /// ledger row, and a funded hour whose ledger row is gone with the hour (the join of built
+    /// references with `ledger.reference` that `usageHourMismatches` makes).
+    @Test func usageHoursAgainstTheLedgerAreReconciled() throws {
+        let shop = try Shop()
+        let eip = try shop.onDemand("bw.ondemand")
+        try shop.engine.setClock(to: january1st2024 + 10 * 3600)
+        _ = try shop.usage((1...3).map { ("u\($0)", eip, 1, january1st2024 + Int64($0) * 3600, january1st2024 + Int64($0 + 1) * 3600) })
+        try expectNoBreaches(shop.engine)
+        let rows = try shop.engine.lock.withLock {
+            try shop.engine.db.all("SELECT id, reference FROM ledger WHERE kind = 'USAGE' ORDER BY id") { ($0.int(0), $0.text(1)) }
+        }
+        // The first and the last hour have one ledger row each (the records cross hours).
+        let (first, last) = (try #require(rows.first), try #require(rows.last))
+        try #require(rows.filter { $0.1 == first.1 }.count == 1 && rows.filter { $0.1 == last.1 }.count == 1, "\(rows)")
+        try tamper(shop.engine, "UPDATE ledger SET amount = amount - 1 WHERE id = \(first.0)")
+        try tamper(shop.engine, "DELETE FROM ledger WHERE id = \(last.0)")
+        let found = try breaches(shop.engine).filter { $0["check"] == "ledger_reconciliation" }
+        #expect(found.map { $0["subject"] } == [.string("ledger \(first.0)"), .string("usage_funding \(last.1)")])
+    }
 }
 
 @Suite("Row coverage: the upgrade that brings it, and writes without an audit row")
