@@ -6,7 +6,8 @@
 /// locked until its commit (`SQLDialect.claimDueRows`), so taking one more than the batch does
 /// would hold a row it leaves for the next run, which another runner could have done: the claim
 /// takes `limit` rows, and only when it got that many does a plain read (no lock) look for the
-/// row after them. That read may find a row another runner holds: `has_more` then says "call
+/// row after them. That read may find a row another runner holds (or, when the claim passed
+/// over held rows, the claim's own last row): `has_more` then says "call
 /// again" when the next call may find nothing, which is all it promises (docs/postgresql.md,
 /// "Scheduler claims").
 package struct DueClaim {

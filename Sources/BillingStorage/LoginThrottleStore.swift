@@ -25,11 +25,12 @@ package enum LoginThrottleStore {
     /// Deletes up to `limit` rows whose wait ended at or before `endedBy`, oldest first;
     /// returns how many it deleted and whether more remain that a run could take now.
     ///
-    /// Both statements claim (`SQLDialect.claimDueRows`), as the other jobs' `LIMIT + 1`
-    /// selections do: rows another transaction holds (another runner's batch, a login updating
+    /// Both statements claim (`SQLDialect.claimDueRows`): rows another transaction holds (another runner's batch, a login updating
     /// its row) are neither deleted nor counted as more, so a host calling again while
     /// `has_more` does not spin until that transaction ends. The one further row the check
-    /// takes is held until the commit, and purged by the next run.
+    /// takes is held until the commit, and purged by the next run. (`DueClaim`, for the other
+    /// jobs, checks for more without a lock instead: their rows are work another runner could
+    /// do; docs/postgresql.md, "Scheduler claims".)
     package static func purge(_ db: Connection, endedBy: Int64, limit: Int64) throws -> (purged: Int64, more: Bool) {
         let purged = try db.run("""
             DELETE FROM login_throttles WHERE key IN

@@ -530,6 +530,19 @@ def test_scheduler_works_in_batches(shop):
     assert {o["status"] for o in engine.iter_orders("a1")} == {"CANCELLED"}
 
 
+@pytest.mark.parametrize("due, expected", [(4, [True, False]), (2, [False])])
+def test_scheduler_has_more_only_when_more_is_due(shop, due, expected):
+    # A batch that takes exactly what is due says there is no more (on PostgreSQL the claim
+    # takes `limit` rows and only a full claim looks at the row after them).
+    engine = shop
+    for _ in range(due):
+        create(engine, item("evs-1"))
+    engine.advance_clock(WEEK)
+    runs = [engine.scheduler_run("scheduler", limit=2) for _ in expected]
+    assert [r["has_more"] for r in runs] == expected
+    assert sum(r["cancelled_orders"] for r in runs) == due
+
+
 def test_t14_provisioning_completes_the_order(shop):
     engine = shop
     order = engine.order_create("buyer", "a1", [item("ecs-1", quantity=2)], auto_pay=True)["order"]
