@@ -49,14 +49,14 @@ extension Engine {
         private var resources: [String: Resource] = [:]
         private var products: [String: Product] = [:]
 
-        mutating func resource(_ id: String, account: String, db: Connection) throws -> Resource {
+        mutating func ratedResource(_ id: String, account: String, db: Connection) throws -> Resource {
             if let resource = resources[id] { return resource }
             let resource = try ResourceStore.require(db, id, account: account)
             resources[id] = resource
             return resource
         }
 
-        mutating func product(_ id: String, db: Connection) throws -> Product {
+        mutating func ratedProduct(_ id: String, db: Connection) throws -> Product {
             if let product = products[id] { return product }
             let product = try ProductStore.require(db, id)
             products[id] = product
@@ -66,7 +66,7 @@ extension Engine {
 
     /// Rates one record into its hourly lines and pays the change of each line's charge.
     static func rate(_ record: UsageRecord, account: String, context: OperationContext, lookups: inout UsageLookups) throws -> [RatedSlot] {
-        let resource = try lookups.resource(record.resourceID, account: account, db: context.db)
+        let resource = try lookups.ratedResource(record.resourceID, account: account, db: context.db)
         guard resource.billingMode == .onDemand else {
             throw BillingError.refused(.notPayPerUse, "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
         }
@@ -81,7 +81,7 @@ extension Engine {
         if let effective = resource.effectiveAt, record.start < effective {
             throw BillingError.invalid(.invalidWindow, "usage \(record.usageID) starts before resource \(resource.id) took effect")
         }
-        let product = try lookups.product(resource.productID, db: context.db)
+        let product = try lookups.ratedProduct(resource.productID, db: context.db)
         let perHour = product.unitPriceMicrofen == nil
         guard let price = product.unitPriceMicrofen ?? product.hourlyPriceMicrofen else {
             throw BillingError.refused(.noUsagePrice, "product \(product.id) has no pay-per-use price")
