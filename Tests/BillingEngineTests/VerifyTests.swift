@@ -46,6 +46,35 @@ struct VerifyTests {
         let checks = Set(try breaches(shop.engine).map { try #require($0["check"]?.stringValue) })
         #expect(checks.isSuperset(of: ["cash_ledger", "expiry_from_periods", "order_state"]))
     }
+
+    /// Pay-per-use hours: each hour and fund's funding must be what the ledger took under the
+    /// hour's reference, reported on the hour's first ledger row, or on the funding when the
+    /// ledger took nothing for it.
+    @Test func usageHoursAreReconciledWithTheLedger() throws {
+        let shop = try Shop()
+        var ledgerIDs: [String: Int64] = [:]
+        try shop.engine.writeForTest {
+            let db = shop.engine.db
+            func charge(_ reference: String, _ fen: Int64) throws {
+                try AccountStore.post(db, account: "acme", fund: .cash, kind: "USAGE", amount: Money(fen: -fen), reference: reference, at: 0)
+                if ledgerIDs[reference] == nil { ledgerIDs[reference] = try db.first("SELECT max(id) FROM ledger") { $0.int(0) } }
+            }
+            func fund(_ resource: String, _ hour: Int64, _ source: String, _ fen: Int64) throws {
+                try db.run("INSERT INTO usage_funding (resource_id, hour_start, source, amount) VALUES (?, ?, ?, ?)", resource, hour, source, fen)
+            }
+            try fund("RS-a", 0, "CASH", 100); try charge("RS-a@0", 100)              // balanced
+            try fund("RS-e", 0, "CASH", 70); try charge("RS-e@0", 30); try charge("RS-e@0", 40) // two rows, balanced
+            try fund("RS-f", 0, "COUPON", 10)                                                  // not a fund the ledger takes
+            try fund("RS-b", 3600, "CASH", 50); try charge("RS-b@3600", 40)          // took less
+            try fund("RS-c", 0, "CASH", 30)                                                    // took nothing
+            try charge("RS-d@0", 20)                                                    // nothing funded
+        }
+        let found = try breaches(shop.engine).filter { $0["check"] == "ledger_reconciliation" }
+        let subjects = Set(found.compactMap { $0["subject"]?.stringValue })
+        #expect(subjects == ["ledger \(try #require(ledgerIDs["RS-b@3600"]))", "usage_funding RS-c@0", "ledger \(try #require(ledgerIDs["RS-d@0"]))"],
+                "\(found)")
+        #expect(found.allSatisfy { $0["detail"]?.stringValue?.hasPrefix("usage hour ") == true })
+    }
 }
 
 @Suite("Row coverage: the upgrade that brings it, and writes without an audit row")
