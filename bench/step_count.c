@@ -58,16 +58,18 @@ int sqlite3_step(sqlite3_stmt *statement) {
         real = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
         atexit(report);
     }
+    /* Statements without their text (sqlite3_sql NULL) are counted together as "?". */
     const char *sql = sqlite3_sql(statement);
+    if (!sql) sql = "?";
     int connection = connection_of(sqlite3_db_handle(statement)), i;
     for (i = 0; i < used; i++) {
-        if (entries[i].statement == statement && entries[i].connection == connection && sql && !strcmp(entries[i].sql, sql)) break;
+        if (entries[i].statement == statement && entries[i].connection == connection && !strcmp(entries[i].sql, sql)) break;
     }
     if (i == used) {
-        for (i = 0; i < used; i++) if (entries[i].connection == connection && sql && !strcmp(entries[i].sql, sql)) break;
+        for (i = 0; i < used; i++) if (entries[i].connection == connection && !strcmp(entries[i].sql, sql)) break;
         if (i == used && used < MAX_STATEMENTS) {
             entries[used].connection = connection;
-            entries[used].sql = strdup(sql ? sql : "?");
+            entries[used].sql = strdup(sql);
             used++;
         }
         if (i < MAX_STATEMENTS) entries[i].statement = statement;
