@@ -51,7 +51,11 @@ struct VerifyTests {
     /// hour's reference, reported on the hour's first ledger row, or on the funding when the
     /// ledger took nothing for it.
     @Test func usageHoursAreReconciledWithTheLedger() throws {
-        let shop = try Shop()
+        try Self.usageHourReconciliation(try Shop())
+    }
+
+    /// The check of `usageHoursAreReconciledWithTheLedger` on any shop (PostgreSQL too).
+    static func usageHourReconciliation(_ shop: Shop) throws {
         var ledgerIDs: [String: Int64] = [:]
         try shop.engine.writeForTest {
             let db = shop.engine.db
@@ -69,7 +73,7 @@ struct VerifyTests {
             try fund("RS-c", 0, "CASH", 30)                                                    // took nothing
             try charge("RS-d@0", 20)                                                    // nothing funded
         }
-        let found = try breaches(shop.engine).filter { $0["check"] == "ledger_reconciliation" }
+        let found = try objects(try object(shop.engine.verify(nil))["breaches"]).filter { $0["check"] == "ledger_reconciliation" }
         let subjects = Set(found.compactMap { $0["subject"]?.stringValue })
         #expect(subjects == ["ledger \(try #require(ledgerIDs["RS-b@3600"]))", "usage_funding RS-c@0", "ledger \(try #require(ledgerIDs["RS-d@0"]))"],
                 "\(found)")
