@@ -14,24 +14,25 @@ package enum ResourceStore {
         """
 
     package static func decode(_ row: Row) throws -> Resource {
-        let record = "resource \(row.text(0))"
-        let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(11), "period unit of \(record)")
-        let renewUnit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(23), "auto-renew unit of \(record)")
+        // Named only in an error: not built for every row read.
+        func record() -> String { "resource \(row.text(0))" }
+        let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(11), "period unit of \(record())")
+        let renewUnit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(23), "auto-renew unit of \(record())")
         var resource = Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
                         productID: row.text(4), productType: row.text(5),
-                        billingMode: try StoredValue.choice(row.optionalText(6), "billing mode of \(record)"), region: row.optionalText(7),
-                        status: try StoredValue.choice(row.optionalText(8), "status of \(record)"), primaryID: row.optionalText(9),
-                        relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record)"),
+                        billingMode: try StoredValue.choice(row.optionalText(6), "billing mode of \(record())"), region: row.optionalText(7),
+                        status: try StoredValue.choice(row.optionalText(8), "status of \(record())"), primaryID: row.optionalText(9),
+                        relation: try StoredValue.optionalChoice(row.optionalText(10), "relation of \(record())"),
                         period: try unit.map { try Period(row.int(12), $0) },
                         anchorDay: try row.optionalInt(13).map { code in
-                            guard let day = AnchorDay(code: code) else { throw StoredValue.unreadable("anchor day of \(record)", "\(code) is not 1–31 or -1") }
+                            guard let day = AnchorDay(code: code) else { throw StoredValue.unreadable("anchor day of \(record())", "\(code) is not 1–31 or -1") }
                             return day
                         }, createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
                         endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
         resource.graceEnd = row.optionalInt(20)
         resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record)")
+        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record())")
         resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
         resource.autoRenewRemaining = row.optionalInt(25)
         resource.nextAttemptAt = row.optionalInt(26)

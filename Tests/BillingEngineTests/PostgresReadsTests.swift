@@ -431,6 +431,13 @@ struct PostgresReadsTests {
 
     // MARK: Refund shares
 
+    /// Verify's usage-hour reconciliation (one grouping over funding and ledger rows) finds the
+    /// same mismatches on PostgreSQL as on SQLite.
+    @Test func usageHoursAreReconciledOnPostgres() throws {
+        let schema = try PostgresTestSchema()
+        try withExtendedLifetime(schema) { try VerifyTests.usageHourReconciliation(try Shop(path: schema.url)) }
+    }
+
     /// The resources a refund order's shares name come in the resources' creation order on
     /// both backends, whatever order the host reported them in (no `ctid`).
     @Test(arguments: [false, true]) func refundSharesComeInResourceOrder(onPostgres: Bool) throws {

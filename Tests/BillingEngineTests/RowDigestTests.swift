@@ -66,7 +66,9 @@ struct RowDigestTests {
     /// The audit row's list of writes is written directly: the same text as the JSON array.
     @Test func listTextIsTheArraysText() {
         let writes = [RowCoverage.Write(table: "idempotency", key: #"["actor:a \"b\"","k\u0001é"]"#, digest: "ab12"),
-                      RowCoverage.Write(table: "orders", key: #"["o1"]"#, digest: nil)]
+                      RowCoverage.Write(table: "orders", key: #"["o1"]"#, digest: nil),
+                      RowCoverage.Write(table: "accounts", key: #"["a\"b"]"#, digest: "00ff"),
+                      RowCoverage.Write(table: "usage_records", key: "[\"中文 e\u{301}\",\"tab\tnew\nline\u{7f}\u{1}\"]", digest: "ab")]
         let tree = JSONValue.array(writes.map { [.string($0.table), .string($0.key), JSONValue($0.digest)] }).text
         #expect(RowCoverage.listText(writes) == tree)
         #expect(RowCoverage.listText([]) == "[]")

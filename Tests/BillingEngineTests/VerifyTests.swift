@@ -48,8 +48,8 @@ struct VerifyTests {
     }
 
     /// A pay-per-use hour whose ledger row no longer matches its funding is reported with that
-    /// ledger row, and a funded hour whose ledger row is gone with the hour (the join of built
-    /// references with `ledger.reference` that `usageHourMismatches` makes).
+    /// ledger row, and a funded hour whose ledger row is gone with the hour (the references
+    /// `usageHourMismatches` builds from the funding must meet `ledger.reference`).
     @Test func usageHoursAgainstTheLedgerAreReconciled() throws {
         let shop = try Shop()
         let eip = try shop.onDemand("bw.ondemand")
@@ -65,7 +65,41 @@ struct VerifyTests {
         try tamper(shop.engine, "UPDATE ledger SET amount = amount - 1 WHERE id = \(first.0)")
         try tamper(shop.engine, "DELETE FROM ledger WHERE id = \(last.0)")
         let found = try breaches(shop.engine).filter { $0["check"] == "ledger_reconciliation" }
-        #expect(found.map { $0["subject"] } == [.string("ledger \(first.0)"), .string("usage_funding \(last.1)")])
+        #expect(Set(found.compactMap { $0["subject"]?.stringValue }) == ["ledger \(first.0)", "usage_funding \(last.1)"])
+        #expect(found.count == 2)
+    }
+
+    /// Pay-per-use hours: each hour and fund's funding must be what the ledger took under the
+    /// hour's reference, reported on the hour's first ledger row, or on the funding when the
+    /// ledger took nothing for it.
+    @Test func usageHoursAreReconciledWithTheLedger() throws {
+        try Self.usageHourReconciliation(try Shop())
+    }
+
+    /// The check of `usageHoursAreReconciledWithTheLedger` on any shop (PostgreSQL too).
+    static func usageHourReconciliation(_ shop: Shop) throws {
+        var ledgerIDs: [String: Int64] = [:]
+        try shop.engine.writeForTest {
+            let db = shop.engine.db
+            func charge(_ reference: String, _ fen: Int64) throws {
+                try AccountStore.post(db, account: "acme", fund: .cash, kind: "USAGE", amount: Money(fen: -fen), reference: reference, at: 0)
+                if ledgerIDs[reference] == nil { ledgerIDs[reference] = try db.first("SELECT max(id) FROM ledger") { $0.int(0) } }
+            }
+            func fund(_ resource: String, _ hour: Int64, _ source: String, _ fen: Int64) throws {
+                try db.run("INSERT INTO usage_funding (resource_id, hour_start, source, amount) VALUES (?, ?, ?, ?)", resource, hour, source, fen)
+            }
+            try fund("RS-a", 0, "CASH", 100); try charge("RS-a@0", 100)              // balanced
+            try fund("RS-e", 0, "CASH", 70); try charge("RS-e@0", 30); try charge("RS-e@0", 40) // two rows, balanced
+            try fund("RS-f", 0, "COUPON", 10)                                                  // not a fund the ledger takes
+            try fund("RS-b", 3600, "CASH", 50); try charge("RS-b@3600", 40)          // took less
+            try fund("RS-c", 0, "CASH", 30)                                                    // took nothing
+            try charge("RS-d@0", 20)                                                    // nothing funded
+        }
+        let found = try objects(try object(shop.engine.verify(nil))["breaches"]).filter { $0["check"] == "ledger_reconciliation" }
+        let subjects = Set(found.compactMap { $0["subject"]?.stringValue })
+        #expect(subjects == ["ledger \(try #require(ledgerIDs["RS-b@3600"]))", "usage_funding RS-c@0", "ledger \(try #require(ledgerIDs["RS-d@0"]))"],
+                "\(found)")
+        #expect(found.allSatisfy { $0["detail"]?.stringValue?.hasPrefix("usage hour ") == true })
     }
 }
 

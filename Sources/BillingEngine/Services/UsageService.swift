@@ -18,6 +18,7 @@ extension Engine {
             let wasInArrears = account.arrears.fen > 0
             var results: [UsageResult] = []
             var charged = Money.zero
+            var lookups = UsageLookups()
             for record in input.records {
                 if let stored = try UsageStore.record(context.db, account: input.accountID, usageID: record.usageID) {
                     guard stored == record else {
@@ -26,7 +27,7 @@ extension Engine {
                     results.append(.duplicate(usageID: record.usageID))
                     continue
                 }
-                let lines = try Engine.rate(record, account: input.accountID, context: context)
+                let lines = try Engine.rate(record, account: input.accountID, context: context, lookups: &lookups)
                 try UsageStore.insertRecord(context.db, record, account: input.accountID, at: context.now)
                 charged = try charged.adding(Money.sum(lines.map(\.charge)))
                 results.append(.rated(usageID: record.usageID, lines: lines))
@@ -40,9 +41,32 @@ extension Engine {
 
     struct RatedSlot { var hour: Int64; var units: Int64; var covered: Int64; var overage: Int64; var charge: Money }
 
+    /// The resources and products one usage call rates against, each read once per call: a
+    /// call of 1,000 records over a few resources read and decoded the same rows for every
+    /// record. Rating writes neither (lines, funding, packages' usage, the account and coupons
+    /// are other tables), so within the call's transaction a row read once stays what it was.
+    struct UsageLookups {
+        private var resources: [String: Resource] = [:]
+        private var products: [String: Product] = [:]
+
+        mutating func ratedResource(_ id: String, account: String, db: Connection) throws -> Resource {
+            if let resource = resources[id] { return resource }
+            let resource = try ResourceStore.require(db, id, account: account)
+            resources[id] = resource
+            return resource
+        }
+
+        mutating func ratedProduct(_ id: String, db: Connection) throws -> Product {
+            if let product = products[id] { return product }
+            let product = try ProductStore.require(db, id)
+            products[id] = product
+            return product
+        }
+    }
+
     /// Rates one record into its hourly lines and pays the change of each line's charge.
-    static func rate(_ record: UsageRecord, account: String, context: OperationContext) throws -> [RatedSlot] {
-        let resource = try ResourceStore.require(context.db, record.resourceID, account: account)
+    static func rate(_ record: UsageRecord, account: String, context: OperationContext, lookups: inout UsageLookups) throws -> [RatedSlot] {
+        let resource = try lookups.ratedResource(record.resourceID, account: account, db: context.db)
         guard resource.billingMode == .onDemand else {
             throw BillingError.refused(.notPayPerUse, "resource \(resource.id) is \(resource.billingMode.rawValue); usage is rated for pay-per-use resources")
         }
@@ -57,7 +81,7 @@ extension Engine {
         if let effective = resource.effectiveAt, record.start < effective {
             throw BillingError.invalid(.invalidWindow, "usage \(record.usageID) starts before resource \(resource.id) took effect")
         }
-        let product = try ProductStore.require(context.db, resource.productID)
+        let product = try lookups.ratedProduct(resource.productID, db: context.db)
         let perHour = product.unitPriceMicrofen == nil
         guard let price = product.unitPriceMicrofen ?? product.hourlyPriceMicrofen else {
             throw BillingError.refused(.noUsagePrice, "product \(product.id) has no pay-per-use price")
