@@ -181,7 +181,8 @@ bench: build
 # The library on PostgreSQL against hand-written libpq in the same run, and the 1/2/4/8-process
 # throughput run (with SQLite for contrast), on a throwaway cluster started here and stopped
 # however the run ends (never part of `make test`). Small counts: about two minutes.
-# PG_ARGS="WRITES OPENS BUYS SECONDS [LIST_ORDERS LIST_READS USAGE_RECORDS [LOGINS SCHEDULER_RUNS [SCHEDULER_DUE SCHEDULER_PASSES]]]"
+# PG_ARGS="WRITES OPENS BUYS SECONDS [LIST_ORDERS LIST_READS USAGE_RECORDS [LOGINS SCHEDULER_RUNS [SCHEDULER_DUE SCHEDULER_PASSES
+#          [MIXED_OPS PROCESSES]]]]]"
 # (bench/bench_pg.c); summary in build/bench/summary-pg.tsv.
 PG_ARGS ?= 500 40 200 5
 bench-pg: build

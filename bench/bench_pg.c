@@ -19,6 +19,13 @@
  * (3) buy:   billing_order_create + billing_order_pay of a one-item order (baseline:
  *     bench_orders.c's statement list, with ids drawn from the PostgreSQL sequences as the
  *     library draws them there).
+ * (3b) buy, combined: the same with bench_orders.c's three products (ecs.c1, evs.ssd, vpc.bw),
+ *     a combined order of three sub-orders (bench_orders.c's (b)). Baseline: (3)'s statements
+ *     and code, with bench_orders.c's combined path (the root and one sub-order a product, their
+ *     lines, the sub-orders read by combined_id, a ledger row, resource and funding row per
+ *     sub-order); BUYS of them a side, each side on its own schema. At the end the library
+ *     reads each side's last order back (PROCESSING, three resources pending provisioning)
+ *     and its balance (BUYS × 6,700 fen paid): a side that did not do the work dies.
  * (4) order list: billing_orders_list of an account holding LIST_ORDERS orders (made through
  *     billing_order_create on one schema), the first page (limit 20) and page 101 (the
  *     next_cursor after 100 pages). Baseline, on the same schema: in one
@@ -84,19 +91,37 @@
  *     SCHEDULER_PASSES passes a side (default 8), in the four rounds below of one pass each,
  *     repeated (a pass is under a second: a burst of load would otherwise land on one side);
  *     each side's fastest pass is printed after the tables.
+ * (12) mixed: bench_orders.c's (d) on (4)'s schema (after (10), whose export counts its
+ *     orders): PROCESSES forked processes, each with its own engine or connection (opened, its
+ *     statements prepared, before a common start, as a pre-fork web worker does), running
+ *     MIXED_OPS / 2 requests a round of a fixed mix on the one account: in every 20, 10 first
+ *     pages of the order list, 6 order details (of the LIST_ORDERS unpaid orders, picked by a
+ *     per-worker generator), 3 quotes of one item and 1 buy (create + pay, one item).
+ *     Throughput is all requests over the wall time from the start to the last process's end.
+ *     Baseline: (4)'s page statements, (3)'s detail reads, OrderService.quote's reads (the
+ *     revision, the account, the product twice, the discount), each in one
+ *     SERIALIZABLE, READ ONLY transaction, and (3)'s raw_create and raw_pay. The buys of
+ *     several processes on one account collide: PostgreSQL fails one with 40001 (or 40P01);
+ *     the library reruns its transaction after a random pause of up to 2^attempt ms
+ *     (PostgresConnection.retrying), and so does the baseline (never giving up); a library
+ *     call still BILLING_E_BUSY is made again. Both counts are printed after the tables (the
+ *     library's own reruns are not visible from here). Every page must hold rows, every
+ *     detail its order, every quote its amounts, and after each round the account must have
+ *     PROCESSES × the round's buys more paid orders, else the run dies.
  *
- * Scenarios (1)–(5) and (7)–(9) run in four rounds of half the count each: library, raw, raw,
+ * Scenarios (1)–(5), (3b) and (7)–(9) run in four rounds of half the count each: library, raw, raw,
  * library, so that the load of a shared machine changing during the run weighs on both sides
  * alike; (11) runs those four rounds SCHEDULER_PASSES / 2 times; (10) runs four processes in
- * that order.
+ * that order; (12) four rounds of PROCESSES processes.
  *
  * A library call that fails on PostgreSQL skips its scenario with a printed note (the engine
  * is work in progress); the rest goes on.
  *
  *   usage: bench_pg [URL] [WRITES [OPENS [BUYS [SECONDS [LIST_ORDERS [LIST_READS [USAGE_RECORDS
- *                  [LOGINS [SCHEDULER_RUNS [SCHEDULER_DUE [SCHEDULER_PASSES]]]]]]]]]]]
- *          (defaults 500 100 200 5 2200 1000 8000 40 4000 300 8; LIST_ORDERS at least 2100,
- *          USAGE_RECORDS a multiple of 2000, SCHEDULER_DUE a multiple of 10)
+ *                  [LOGINS [SCHEDULER_RUNS [SCHEDULER_DUE [SCHEDULER_PASSES [MIXED_OPS [PROCESSES]]]]]]]]]]]]]
+ *          (defaults 500 100 200 5 2200 1000 8000 40 4000 300 8 1000 4; LIST_ORDERS at least 2100,
+ *          USAGE_RECORDS a multiple of 2000, SCHEDULER_DUE a multiple of 10, PROCESSES at most 64;
+ *          BUYS also counts (3b)'s combined buys)
  *   URL: the database's base connection string (postgresql://…), else BILLING_BENCH_POSTGRES_URL.
  *   The schemas bench_pg_* are dropped and made afresh, and dropped at the end.
  */
@@ -107,6 +132,7 @@
 
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <setjmp.h>
 #include <sys/wait.h>
 
 /* ---- Connection strings ---------------------------------------------------------------- */
@@ -131,9 +157,25 @@ static PGconn *pg_connect(const char *conninfo) {
 }
 
 /* A statement through the simple protocol (BEGIN, COMMIT, SET, DDL); dies on failure. */
+/* Where the mixed load's baseline (12) starts an operation over when PostgreSQL fails its
+   transaction with a serialization failure or a deadlock (SQLSTATE 40001, 40P01), as the
+   library's PostgresConnection retries the whole transaction; NULL elsewhere, where such a
+   failure dies like any other. */
+static jmp_buf *retry_point;
+
+static void retry_if_conflict(PGresult *result) {
+    if (!retry_point) return;
+    const char *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+        PQclear(result);
+        longjmp(*retry_point, 1);
+    }
+}
+
 static void pg_exec(PGconn *conn, const char *sql) {
     PGresult *result = PQexec(conn, sql);
     ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) retry_if_conflict(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) die("%.200s: %s", sql, PQerrorMessage(conn));
     PQclear(result);
 }
@@ -273,12 +315,19 @@ static int64_t binary_int(const PGresult *result, int row, int column) {
    library's row reader does, clears the parameters; returns the first row's first column as
    an integer when it is an int8 (0 otherwise). With `text` non-NULL, copies the first row's
    first column there instead (dies without a row). */
+static int last_rows; /* the rows the last execute returned */
+
 static int64_t execute(PGconn *conn, struct statement *s, char *text, size_t size) {
     PGresult *result = PQexecPrepared(conn, s->name, s->n, s->values, s->lengths, s->formats, 1);
     ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        for (int i = 0; i < s->n; i++) s->values[i] = NULL;
+        retry_if_conflict(result);
+    }
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) die("%.300s: %s", s->sql, PQerrorMessage(conn));
     int64_t first = 0;
     int rows = PQntuples(result), columns = PQnfields(result);
+    last_rows = rows;
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < columns; c++) {
             if (PQgetisnull(result, r, c)) continue;
@@ -471,12 +520,25 @@ static double raw_opens(const char *url, int m) {
     return support_seconds() - start;
 }
 
-/* ---- (3) create + pay, one item --------------------------------------------------------- */
+/* ---- (3) create + pay, one item; (3b) the same, a combined order of three ------------------ */
 
 #define ACCOUNT "bench-account"
 static const char *product_id = "ecs.c1", *product_type = "ECS";
 static const int64_t monthly_price = 5000;
 static const int64_t initial_cash = INT64_C(1000000000000);
+/* bench_orders.c's catalog: (3) buys the first product, (3b) one of each. */
+enum { ITEMS_MAX = 3 };
+static const char *product_ids[ITEMS_MAX] = {"ecs.c1", "evs.ssd", "vpc.bw"};
+static const char *product_types[ITEMS_MAX] = {"ECS", "EVS", "VPC"};
+static const int64_t monthly_prices[ITEMS_MAX] = {5000, 1000, 700};
+
+static void put_product(char *request, size_t size, int i) {
+    snprintf(request, size,
+             "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
+             " \"name\": \"%s standard\", \"region\": \"cn-north-1\", \"specs\": {\"flavor\": \"s%d.large\"},"
+             " \"monthly_price_fen\": %" PRId64 ", \"yearly_price_fen\": %" PRId64 "}}",
+             product_ids[i], product_types[i], product_types[i], i + 1, monthly_prices[i], 10 * monthly_prices[i]);
+}
 
 /* The catalog (bench_orders.c's first product) and `accounts` accounts: ACCOUNT when one,
    "bench-tp-<i>" otherwise. 0 when the library failed (noted). */
@@ -497,24 +559,41 @@ static int make_data(billing_engine *engine, int accounts, const char *scenario)
         if (billing_account_topup(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_account_topup"), 0;
         billing_string_free(response);
     }
-    snprintf(request, sizeof request,
-             "{\"actor\": \"bench\", \"product\": {\"product_id\": \"%s\", \"product_type\": \"%s\", \"billing_mode\": \"PREPAID\","
-             " \"name\": \"%s standard\", \"region\": \"cn-north-1\", \"specs\": {\"flavor\": \"s1.large\"},"
-             " \"monthly_price_fen\": %" PRId64 ", \"yearly_price_fen\": %" PRId64 "}}",
-             product_id, product_type, product_type, monthly_price, 10 * monthly_price);
+    put_product(request, sizeof request, 0);
     char *response = NULL;
     if (billing_product_put(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_product_put"), 0;
     billing_string_free(response);
     return 1;
 }
 
-static void create_request(char *request, size_t size, const char *account) {
-    snprintf(request, size,
-             "{\"actor\": \"bench\", \"account_id\": \"%s\", \"items\": [{\"product_id\": \"%s\", \"period\": {\"unit\": \"MONTH\", \"count\": 1}}]}",
-             account, product_id);
+/* The rest of bench_orders.c's catalog, for (3b)'s combined order. 0 when the library failed (noted). */
+static int make_more_products(billing_engine *engine, const char *scenario) {
+    char request[512], *response = NULL;
+    for (int i = 1; i < ITEMS_MAX; i++) {
+        put_product(request, sizeof request, i);
+        if (billing_product_put(engine, request, &response) != BILLING_OK) return skipped(scenario, "billing_product_put"), 0;
+        billing_string_free(response);
+    }
+    return 1;
 }
 
-/* One create + pay; the status of the first call that failed (BILLING_OK when both held). */
+/* The create request for the first `items` products (one month each). */
+static void create_request_items(char *request, size_t size, const char *account, int items) {
+    int used = snprintf(request, size, "{\"actor\": \"bench\", \"account_id\": \"%s\", \"items\": [", account);
+    for (int i = 0; i < items; i++) {
+        used += snprintf(request + used, size - (size_t)used, "%s{\"product_id\": \"%s\", \"period\": {\"unit\": \"MONTH\", \"count\": 1}}",
+                         i ? ", " : "", product_ids[i]);
+    }
+    snprintf(request + used, size - (size_t)used, "]}");
+}
+
+static void create_request(char *request, size_t size, const char *account) { create_request_items(request, size, account, 1); }
+
+static char last_library_order[32];
+
+/* One create + pay; the status of the first call that failed (BILLING_OK when both held). The
+   root order's id (the "order_id" right after the "lines" array; keys come sorted) is kept in
+   last_library_order. */
 static int library_buy(billing_engine *engine, const char *create, const char *account, const char **failed) {
     char *response = NULL, pay[256], id[32];
     int status = billing_order_create(engine, create, &response);
@@ -525,18 +604,19 @@ static int library_buy(billing_engine *engine, const char *create, const char *a
     status = billing_order_pay(engine, pay, &response);
     if (status != BILLING_OK) return *failed = "billing_order_pay", status;
     billing_string_free(response);
+    snprintf(last_library_order, sizeof last_library_order, "%s", id);
     return BILLING_OK;
 }
 
-/* N library buys on an engine holding the catalog and ACCOUNT. */
-static double library_buys(billing_engine *engine, int n) {
+/* N library buys of `items` items on an engine holding the catalog and ACCOUNT. */
+static double library_buys(billing_engine *engine, int n, int items) {
     char create[512];
     const char *failed = NULL;
-    create_request(create, sizeof create, ACCOUNT);
+    create_request_items(create, sizeof create, ACCOUNT, items);
     double start = support_seconds();
     for (int i = 0; i < n; i++) {
         if (library_buy(engine, create, ACCOUNT, &failed) != BILLING_OK) {
-            skipped("buy", failed);
+            skipped(items == 1 ? "buy" : "buy combined", failed);
             return -1;
         }
     }
@@ -548,7 +628,7 @@ static double library_buys(billing_engine *engine, int n) {
 enum {
     REVISION, ACCOUNT_SELECT, PRODUCT, DISCOUNT, SEQUENCE_NEXT, EVENT, AUDIT, LINE_UPDATE, ORDER_UPDATE, CASH_SELECT,
     CASH_UPDATE, LEDGER, FUNDING, FUNDING_SELECT, /* fixed text */
-    ORDER_INSERT, LINE_INSERT, RESOURCE_INSERT, ORDER_SELECT, LINES, RESOURCES, /* from the schema */
+    ORDER_INSERT, LINE_INSERT, RESOURCE_INSERT, ORDER_SELECT, SUB_ORDERS, LINES, RESOURCES, /* from the schema */
     STATEMENTS
 };
 
@@ -619,6 +699,7 @@ static void prepare_orders(void) {
     }
     columns_of("orders", 0, "", names, sizeof names);
     snprintf(text_of[ORDER_SELECT], sizeof text_of[0], "SELECT %s FROM orders WHERE id = ? AND account_id = ?", names);
+    snprintf(text_of[SUB_ORDERS], sizeof text_of[0], "SELECT %s FROM orders WHERE combined_id = ? ORDER BY seq", names);
     columns_of("order_lines", 0, "", names, sizeof names);
     snprintf(text_of[LINES], sizeof text_of[0], "SELECT %s FROM order_lines WHERE order_id = ? ORDER BY line_no", names);
     columns_of("resources", 0, "", names, sizeof names);
@@ -631,10 +712,14 @@ static void select_by_id(int which, const char *id) {
     run(raw, prepared(which));
 }
 
+/* The rows the last select_order found (the mixed load's order details check it). */
+static int order_rows;
+
 static void select_order(const char *id) {
     bind_text(prepared(ORDER_SELECT), 1, id);
     bind_text(prepared(ORDER_SELECT), 2, ACCOUNT);
     run(raw, prepared(ORDER_SELECT));
+    order_rows = last_rows;
 }
 
 static int64_t next_sequence(const char *name) {
@@ -671,94 +756,124 @@ static void audit(const char *operation, const char *subject, int64_t now, const
     run(raw, s);
 }
 
-/* Engine.orderDetail's reads of a one-item order: the order, its lines, its resources and,
-   once paid, what paid for the resource. */
-static void read_detail(const char *order, const char *resource) {
-    select_order(order);
-    select_by_id(LINES, order);
-    select_by_id(RESOURCES, order);
-    if (resource) {
-        bind_text(prepared(FUNDING_SELECT), 1, resource);
-        bind_text(prepared(FUNDING_SELECT), 2, order);
-        run(raw, prepared(FUNDING_SELECT));
+typedef char order_id[32];
+
+/* The ids an order is made of (bench_orders.c's): the root and, for a combined order, one
+   sub-order per item; `member` is the order holding item i's line (the root itself for a
+   plain order). */
+struct order {
+    order_id root;
+    int items;
+    order_id subs[ITEMS_MAX];
+    order_id resources[ITEMS_MAX];
+};
+
+static const char *member(const struct order *order, int i) { return order->items == 1 ? order->root : order->subs[i]; }
+
+/* Engine.orderDetail's reads: the root, its sub-orders, each member's lines and resources
+   and, once paid, what paid for each resource. */
+static void read_detail(const struct order *order, int paid) {
+    select_order(order->root);
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) select_by_id(LINES, member(order, i));
+    for (int i = 0; i < order->items; i++) {
+        select_by_id(RESOURCES, member(order, i));
+        if (paid) {
+            bind_text(prepared(FUNDING_SELECT), 1, order->resources[i]);
+            bind_text(prepared(FUNDING_SELECT), 2, member(order, i));
+            run(raw, prepared(FUNDING_SELECT));
+        }
     }
 }
 
-/* billing_order_create of one item, as SQL (bench_orders.c's raw_create with items = 1). */
-static void raw_create(char order[32]) {
-    static char snapshot[4096];
-    char data[160];
-    int64_t now = (int64_t)time(NULL);
+static int64_t total_price(int items) {
+    int64_t total = 0;
+    for (int i = 0; i < items; i++) total += monthly_prices[i];
+    return total;
+}
 
-    pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE");
-    run(raw, prepared(REVISION));
-    select_by_id(ACCOUNT_SELECT, ACCOUNT);
-    select_by_id(PRODUCT, product_id);
-    bind_text(prepared(PRODUCT), 1, product_id);
-    execute(raw, prepared(PRODUCT), snapshot, sizeof snapshot);
-    bind_text(prepared(DISCOUNT), 1, ACCOUNT);
-    bind_text(prepared(DISCOUNT), 2, product_type);
-    run(raw, prepared(DISCOUNT));
-    int64_t sequence = next_sequence("billing_ids_order");
-    snprintf(order, 32, "CS%012" PRId64, sequence);
-
+/* What OrderStore.insert writes for a new order (the columns not named stay NULL). */
+static void insert_order(const char *id, int64_t sequence, const char *combined, int is_combined, int product, int64_t now,
+                         int64_t list_price) {
     struct statement *s = prepared(ORDER_INSERT);
-    text_as(s, "id", order);
+    text_as(s, "id", id);
     integer_as(s, "seq", sequence);
     text_as(s, "account_id", ACCOUNT);
-    integer_as(s, "is_combined", 0);
+    text_as(s, "combined_id", combined);
+    integer_as(s, "is_combined", is_combined);
     text_as(s, "type", "NEW");
     text_as(s, "status", "PENDING_PAYMENT");
-    text_as(s, "product_type", product_type);
+    text_as(s, "product_type", product_types[product]);
     text_as(s, "billing_mode", "PREPAID");
     text_as(s, "product_kind", "default");
     integer_as(s, "created_at", now);
     integer_as(s, "pay_deadline", now + 7 * 86400);
     integer_as(s, "review_required", 0);
     integer_as(s, "placed_by_manager", 0);
-    amounts(s, monthly_price, 0);
+    amounts(s, list_price, 0);
     run(raw, s);
+}
 
-    s = prepared(LINE_INSERT);
+/* What OrderStore.insertLine writes for a one-month line. */
+static void insert_line(const char *order, int product, const char *snapshot) {
+    struct statement *s = prepared(LINE_INSERT);
     text_as(s, "order_id", order);
     integer_as(s, "line_no", 1);
-    text_as(s, "product_id", product_id);
-    text_as(s, "product_type", product_type);
+    text_as(s, "product_id", product_ids[product]);
+    text_as(s, "product_type", product_types[product]);
     text_as(s, "billing_mode", "PREPAID");
     text_as(s, "region", "cn-north-1");
     text_as(s, "period_unit", "MONTH");
     integer_as(s, "period_count", 1);
     integer_as(s, "quantity", 1);
     text_as(s, "product", snapshot);
-    amounts(s, monthly_price, 0);
+    amounts(s, monthly_prices[product], 0);
     run(raw, s);
-
-    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"status\":\"PENDING_PAYMENT\"}", monthly_price);
-    event("order.created", order, now, data);
-    read_detail(order, NULL);
-    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"items\":1,\"status\":\"PENDING_PAYMENT\"}", monthly_price);
-    audit("order.create", order, now, data);
-    pg_exec(raw, "COMMIT");
 }
 
-/* billing_order_pay of it, as SQL (bench_orders.c's raw_pay with items = 1). */
-static void raw_pay(const char *order) {
-    char data[512], resource[32];
-    int64_t now = (int64_t)time(NULL), price = monthly_price;
+/* billing_order_create of `items` items, as SQL (bench_orders.c's raw_create). */
+static void raw_create(struct order *order, int items) {
+    static char snapshots[ITEMS_MAX][4096];
+    char data[160];
+    int64_t now = (int64_t)time(NULL), due = total_price(items);
+    order->items = items;
 
     pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE");
     run(raw, prepared(REVISION));
-    select_order(order);
     select_by_id(ACCOUNT_SELECT, ACCOUNT);
-    select_by_id(LINES, order);
+    for (int i = 0; i < items; i++) select_by_id(PRODUCT, product_ids[i]); /* the billing modes agree */
+    for (int i = 0; i < items; i++) {
+        bind_text(prepared(PRODUCT), 1, product_ids[i]);
+        execute(raw, prepared(PRODUCT), snapshots[i], sizeof snapshots[i]);
+        bind_text(prepared(DISCOUNT), 1, ACCOUNT);
+        bind_text(prepared(DISCOUNT), 2, product_types[i]);
+        run(raw, prepared(DISCOUNT));
+    }
+    int64_t sequence = next_sequence("billing_ids_order");
+    snprintf(order->root, sizeof order->root, "CS%012" PRId64, sequence);
+    if (items == 1) {
+        insert_order(order->root, sequence, NULL, 0, 0, now, due);
+        insert_line(order->root, 0, snapshots[0]);
+    } else {
+        insert_order(order->root, sequence, NULL, 1, 0, now, due);
+        for (int i = 0; i < items; i++) {
+            int64_t sub = next_sequence("billing_ids_order");
+            snprintf(order->subs[i], sizeof order->subs[i], "CS%012" PRId64, sub);
+            insert_order(order->subs[i], sub, order->root, 0, i, now, monthly_prices[i]);
+            insert_line(order->subs[i], i, snapshots[i]);
+        }
+    }
 
-    struct statement *s = prepared(LINE_UPDATE);
-    amounts(s, price, price);
-    text_as(s, "order_id", order);
-    integer_as(s, "line_no", 1);
-    run(raw, s);
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"status\":\"PENDING_PAYMENT\"}", due);
+    event("order.created", order->root, now, data);
+    read_detail(order, 0);
+    snprintf(data, sizeof data, "{\"amount_due_fen\":%" PRId64 ",\"items\":%d,\"status\":\"PENDING_PAYMENT\"}", due, items);
+    audit("order.create", order->root, now, data);
+    pg_exec(raw, "COMMIT");
+}
 
-    s = prepared(ORDER_UPDATE);
+static void update_order(const char *id, int64_t now, int64_t price) {
+    struct statement *s = prepared(ORDER_UPDATE);
     text_as(s, "status", "PROCESSING");
     integer_as(s, "pay_deadline", now + 7 * 86400);
     integer_as(s, "paid_at", now);
@@ -766,76 +881,109 @@ static void raw_pay(const char *order) {
     bind_null(s, named(s, "cancelled_at"));
     bind_null(s, named(s, "cancel_reason"));
     amounts(s, price, price);
-    text_as(s, "id", order);
+    text_as(s, "id", id);
     run(raw, s);
+}
 
-    bind_text(prepared(CASH_SELECT), 1, ACCOUNT);
-    int64_t balance = run(raw, prepared(CASH_SELECT)) - price;
-    s = prepared(CASH_UPDATE);
-    bind_int(s, 1, balance);
-    bind_int(s, 2, now);
-    bind_text(s, 3, ACCOUNT);
-    run(raw, s);
-    s = prepared(LEDGER);
-    bind_text(s, 1, ACCOUNT);
-    bind_text(s, 2, "CASH");
-    bind_text(s, 3, "PAYMENT");
-    bind_int(s, 4, -price);
-    bind_int(s, 5, balance);
-    bind_null(s, 6);
-    bind_text(s, 7, order);
-    bind_int(s, 8, now);
-    run(raw, s);
+/* billing_order_pay of it, as SQL (bench_orders.c's raw_pay). */
+static void raw_pay(struct order *order) {
+    char data[512];
+    int64_t now = (int64_t)time(NULL), due = total_price(order->items);
+
+    pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    run(raw, prepared(REVISION));
+    select_order(order->root);
+    /* planPayment: the account, the members, their lines. */
+    select_by_id(ACCOUNT_SELECT, ACCOUNT);
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) select_by_id(LINES, member(order, i));
+    /* applyPayment: line and order amounts, cash out of the balance with its ledger row. */
+    for (int i = 0; i < order->items; i++) {
+        struct statement *s = prepared(LINE_UPDATE);
+        amounts(s, monthly_prices[i], monthly_prices[i]);
+        text_as(s, "order_id", member(order, i));
+        integer_as(s, "line_no", 1);
+        run(raw, s);
+    }
+    for (int i = 0; i < order->items; i++) {
+        int64_t price = order->items == 1 ? due : monthly_prices[i];
+        update_order(member(order, i), now, price);
+        bind_text(prepared(CASH_SELECT), 1, ACCOUNT);
+        int64_t balance = run(raw, prepared(CASH_SELECT)) - price;
+        struct statement *s = prepared(CASH_UPDATE);
+        bind_int(s, 1, balance);
+        bind_int(s, 2, now);
+        bind_text(s, 3, ACCOUNT);
+        run(raw, s);
+        s = prepared(LEDGER);
+        bind_text(s, 1, ACCOUNT);
+        bind_text(s, 2, "CASH");
+        bind_text(s, 3, "PAYMENT");
+        bind_int(s, 4, -price);
+        bind_int(s, 5, balance);
+        bind_null(s, 6);
+        bind_text(s, 7, member(order, i));
+        bind_int(s, 8, now);
+        run(raw, s);
+    }
+    if (order->items > 1) update_order(order->root, now, due);
 
     snprintf(data, sizeof data,
              "{\"amounts\":{\"amount_due_fen\":%" PRId64 ",\"cash_coupon_fen\":0,\"cash_fen\":%" PRId64 ",\"commercial_discount_fen\":0,"
              "\"credit_fen\":0,\"discount_coupon_fen\":0,\"discount_fen\":0,\"list_price_fen\":%" PRId64 ","
              "\"paid_amount_fen\":%" PRId64 ",\"promotion_discount_fen\":0,\"stored_value_card_fen\":0,\"voucher_fen\":0}}",
-             price, price, price, price);
-    event("order.paid", order, now, data);
+             due, due, due, due);
+    event("order.paid", order->root, now, data);
 
-    select_by_id(LINES, order);
-    int64_t sequence = next_sequence("billing_ids_resource");
-    snprintf(resource, sizeof resource, "RS%012" PRId64, sequence);
-    s = prepared(RESOURCE_INSERT);
-    integer_as(s, "seq", sequence);
-    text_as(s, "id", resource);
-    text_as(s, "account_id", ACCOUNT);
-    text_as(s, "order_id", order);
-    integer_as(s, "line_no", 1);
-    text_as(s, "product_id", product_id);
-    text_as(s, "product_type", product_type);
-    text_as(s, "billing_mode", "PREPAID");
-    text_as(s, "region", "cn-north-1");
-    text_as(s, "status", "PENDING_PROVISION");
-    text_as(s, "period_unit", "MONTH");
-    integer_as(s, "period_count", 1);
-    integer_as(s, "created_at", now);
-    text_as(s, "expiry_policy", "MANUAL");
-    run(raw, s);
-    snprintf(data, sizeof data, "{\"order_id\":\"%s\",\"primary_resource_id\":null,\"product_id\":\"%s\"}", order, product_id);
-    event("resource.created", resource, now, data);
-    s = prepared(FUNDING);
-    bind_text(s, 1, resource);
-    bind_text(s, 2, order);
-    bind_text(s, 3, "CASH");
-    bind_text(s, 4, "");
-    bind_int(s, 5, price);
-    run(raw, s);
-    select_order(order);
-    select_by_id(RESOURCES, order);
-
-    read_detail(order, resource);
-    audit("order.pay", order, now, "{\"coupon_ids\":[]}");
+    /* createResources: one resource per line, its event and what paid for it. */
+    if (order->items > 1) select_by_id(SUB_ORDERS, order->root);
+    for (int i = 0; i < order->items; i++) {
+        const char *owner = member(order, i);
+        select_by_id(LINES, owner);
+        int64_t sequence = next_sequence("billing_ids_resource");
+        snprintf(order->resources[i], sizeof order->resources[i], "RS%012" PRId64, sequence);
+        struct statement *s = prepared(RESOURCE_INSERT); /* what ResourceStore.insert writes for it */
+        integer_as(s, "seq", sequence);
+        text_as(s, "id", order->resources[i]);
+        text_as(s, "account_id", ACCOUNT);
+        text_as(s, "order_id", owner);
+        integer_as(s, "line_no", 1);
+        text_as(s, "product_id", product_ids[i]);
+        text_as(s, "product_type", product_types[i]);
+        text_as(s, "billing_mode", "PREPAID");
+        text_as(s, "region", "cn-north-1");
+        text_as(s, "status", "PENDING_PROVISION");
+        text_as(s, "period_unit", "MONTH");
+        integer_as(s, "period_count", 1);
+        integer_as(s, "created_at", now);
+        text_as(s, "expiry_policy", "MANUAL");
+        run(raw, s);
+        snprintf(data, sizeof data, "{\"order_id\":\"%s\",\"primary_resource_id\":null,\"product_id\":\"%s\"}", owner, product_ids[i]);
+        event("resource.created", order->resources[i], now, data);
+        s = prepared(FUNDING);
+        bind_text(s, 1, order->resources[i]);
+        bind_text(s, 2, owner);
+        bind_text(s, 3, "CASH");
+        bind_text(s, 4, "");
+        bind_int(s, 5, monthly_prices[i]);
+        run(raw, s);
+        /* completeIfSettled: the order and its resources, still pending provisioning. */
+        select_order(owner);
+        select_by_id(RESOURCES, owner);
+    }
+    read_detail(order, 1);
+    audit("order.pay", order->root, now, "{\"coupon_ids\":[]}");
     pg_exec(raw, "COMMIT");
 }
 
-/* The baseline's schema for buys: the library makes the catalog and the account, then the
-   raw connection prepares its statements. 0 when the library failed (noted). */
-static int raw_buy_connect(const char *url) {
-    billing_engine *engine = try_open(url, NULL, "buy (baseline schema)");
+/* The baseline's schema for buys: the library makes the catalog (all three products for a
+   combined order) and the account, then the raw connection prepares its statements. 0 when
+   the library failed (noted). */
+static int raw_buy_connect(const char *url, int items) {
+    const char *scenario = items == 1 ? "buy (baseline schema)" : "buy combined (baseline schema)";
+    billing_engine *engine = try_open(url, NULL, scenario);
     if (!engine) return 0;
-    int made = make_data(engine, 1, "buy (baseline schema)");
+    int made = make_data(engine, 1, scenario) && (items == 1 || make_more_products(engine, scenario));
     billing_engine_close(engine);
     if (!made) return 0;
     raw = pg_connect(url);
@@ -844,13 +992,13 @@ static int raw_buy_connect(const char *url) {
     return 1;
 }
 
-static char last_raw_order[32];
+static struct order last_raw;
 
-static double raw_buys(int n) {
+static double raw_buys(int n, int items) {
     double start = support_seconds();
     for (int i = 0; i < n; i++) {
-        raw_create(last_raw_order);
-        raw_pay(last_raw_order);
+        raw_create(&last_raw, items);
+        raw_pay(&last_raw);
     }
     return support_seconds() - start;
 }
@@ -858,7 +1006,7 @@ static double raw_buys(int n) {
 /* The library reads the raw side's last order and the balance after n buys back (a note, not
    a death, when they disagree). */
 static void raw_buys_check(const char *url, int n) {
-    const char *order = last_raw_order;
+    const char *order = last_raw.root;
     char request[256], expected[64], *response = NULL;
     billing_engine *engine = try_open(url, NULL, "buy read-back");
     if (!engine) return;
@@ -876,6 +1024,26 @@ static void raw_buys_check(const char *url, int n) {
         if (!strstr(response, expected)) printf("  (note: the baseline's balance reads back wrong: %.300s)\n", response);
         billing_string_free(response);
     }
+    billing_engine_close(engine);
+}
+
+/* (3b)'s check of one side's schema, read through the library: its last order paid (PROCESSING,
+   a resource pending provisioning per item) and the balance after n buys of `items` items.
+   Dies when either is not so: a side that did not do the work has no time worth printing. */
+static void combined_check(const char *url, const char *side, const char *order, int n, int items) {
+    char request[256], expected[64], *response = NULL;
+    billing_engine *engine = NULL;
+    if (billing_engine_open(url, NULL, &engine) != BILLING_OK) die_billing("billing_engine_open (buy combined check)");
+    snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", order);
+    if (billing_order_get(engine, request, &response) != BILLING_OK) die_billing("billing_order_get (buy combined check)");
+    int resources = 0;
+    for (const char *at = strstr(response, "\"PENDING_PROVISION\""); at; at = strstr(at + 1, "\"PENDING_PROVISION\"")) resources++;
+    if (!strstr(response, "\"status\":\"PROCESSING\"") || resources != items) die("%s: the last combined order reads back wrong: %.400s", side, response);
+    billing_string_free(response);
+    if (billing_account_get(engine, "{\"account_id\": \"" ACCOUNT "\"}", &response) != BILLING_OK) die_billing("billing_account_get");
+    snprintf(expected, sizeof expected, "\"cash_balance_fen\":%" PRId64 ",", initial_cash - (int64_t)n * total_price(items));
+    if (!strstr(response, expected)) die("%s: the balance after %d combined buys reads back wrong: %.300s", side, n, response);
+    billing_string_free(response);
     billing_engine_close(engine);
 }
 
@@ -2047,6 +2215,254 @@ static int export_process(const char *mode, const char *url, const char *file, s
     return 1;
 }
 
+/* ---- (12) a mixed read-heavy load from several processes ------------------------------------ */
+
+enum { MIX_LIST, MIX_DETAIL, MIX_QUOTE, MIX_BUY, MIX_PAY /* the baseline's buy: MIX_BUY creates, MIX_PAY pays */ };
+
+/* bench_orders.c's (d): the kind of a worker's i-th request; in every 20, 10 first pages of the
+   order list, 6 order details, 3 quotes of one item, 1 buy (create + pay). */
+static int mix_kind(int i) {
+    int slot = i % 20;
+    return slot < 10 ? MIX_LIST : slot < 16 ? MIX_DETAIL : slot < 19 ? MIX_QUOTE : MIX_BUY;
+}
+
+static int mix_buys(int ops) {
+    int buys = 0;
+    for (int i = 0; i < ops; i++) buys += mix_kind(i) == MIX_BUY;
+    return buys;
+}
+
+/* A small per-worker generator for the order an order detail reads (no shared state). */
+static uint64_t mix_next(uint64_t *state) {
+    *state = *state * 6364136223846793005u + 1442695040888963407u;
+    return *state >> 33;
+}
+
+/* What a worker reports: conflicts its side started over (the library: BILLING_E_BUSY
+   outcomes after its own retries, each request then made again; the baseline: transactions
+   PostgreSQL failed with 40001/40P01, each run again). */
+struct mix_outcome {
+    int64_t conflicts;
+};
+
+/* Exits the worker with its message: a request the scenario cannot count as done. */
+static void mix_fail(int worker, const char *what, const char *detail) {
+    fprintf(stderr, "bench_pg: mixed worker %d: %s: %.300s\n", worker, what, detail);
+    _exit(3);
+}
+
+/* A library worker: its own engine (opened before the start, as a web worker opens once);
+   `ops` requests of the mix on ACCOUNT, the details of orders CS…1 to CS…orders. */
+static void library_mix_worker(billing_engine *engine, int worker, int ops, int orders, uint64_t seed, struct mix_outcome *outcome) {
+    char request[256], create[512], id[32];
+    const char *list = "{\"account_id\": \"" ACCOUNT "\", \"limit\": 20}";
+    const char *quote = "{\"account_id\": \"" ACCOUNT "\", \"items\": [{\"product_id\": \"ecs.c1\","
+                        " \"period\": {\"unit\": \"MONTH\", \"count\": 1}}]}";
+    create_request(create, sizeof create, ACCOUNT);
+    uint64_t state = seed;
+    for (int i = 0; i < ops; i++) {
+        char *response = NULL;
+        const char *call = NULL;
+        int status;
+        switch (mix_kind(i)) {
+        case MIX_LIST:
+            call = "billing_orders_list";
+            status = billing_orders_list(engine, list, &response);
+            if (status == BILLING_OK && !strstr(response, "\"order_id\":\"CS")) mix_fail(worker, "an empty page", response);
+            break;
+        case MIX_DETAIL:
+            call = "billing_order_get";
+            snprintf(id, sizeof id, "CS%012" PRIu64, 1 + mix_next(&state) % (uint64_t)orders);
+            snprintf(request, sizeof request, "{\"account_id\": \"" ACCOUNT "\", \"order_id\": \"%s\"}", id);
+            status = billing_order_get(engine, request, &response);
+            if (status == BILLING_OK && !strstr(response, id)) mix_fail(worker, "a detail without its order", response);
+            break;
+        case MIX_QUOTE:
+            call = "billing_order_quote";
+            status = billing_order_quote(engine, quote, &response);
+            if (status == BILLING_OK && !strstr(response, "\"amounts\"")) mix_fail(worker, "a quote without amounts", response);
+            break;
+        default:
+            status = library_buy(engine, create, ACCOUNT, &call);
+        }
+        if (response) billing_string_free(response);
+        if (status == BILLING_E_BUSY) {
+            outcome->conflicts++;
+            i--; /* the same request again */
+        } else if (status != BILLING_OK) {
+            char detail[256];
+            snprintf(detail, sizeof detail, "%d %s: %s", status, billing_last_error_reason(), billing_last_error_message());
+            mix_fail(worker, call, detail);
+        }
+    }
+}
+
+static int mix_orders; /* the orders a detail picks from */
+
+/* The baseline's requests, each one transaction as the library's: a first page (the
+   configuration revision and OrderStore.pageRows' SELECT, (4)'s baseline); an order detail
+   (the revision and Engine.orderDetail's reads of an unpaid one-item order); a quote
+   (OrderService.quote: the revision, the account, the product twice (modes, then pricing),
+   the discount); a buy ((3)'s raw_create, then raw_pay, two transactions as the library's).
+   Reads in SERIALIZABLE, READ ONLY. */
+static struct order mix_order; /* the buy's, from its create to its pay */
+
+static void raw_mix_request(int kind, uint64_t pick, int worker) {
+    struct statement *page = &list_statements[L_FIRST];
+    struct order order;
+    switch (kind) {
+    case MIX_LIST:
+        pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+        run(raw, &list_statements[L_REVISION]);
+        bind_text(page, 1, ACCOUNT);
+        bind_int(page, 2, 21);
+        run(raw, page);
+        if (last_rows < 1) mix_fail(worker, "an empty page", "the baseline's first page holds no row");
+        pg_exec(raw, "COMMIT");
+        break;
+    case MIX_DETAIL:
+        order.items = 1;
+        snprintf(order.root, sizeof order.root, "CS%012" PRIu64, 1 + pick % (uint64_t)mix_orders);
+        pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+        run(raw, prepared(REVISION));
+        read_detail(&order, 0);
+        if (order_rows != 1) mix_fail(worker, "a detail without its order", order.root);
+        pg_exec(raw, "COMMIT");
+        break;
+    case MIX_QUOTE:
+        pg_exec(raw, "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY");
+        run(raw, prepared(REVISION));
+        select_by_id(ACCOUNT_SELECT, ACCOUNT);
+        if (last_rows != 1) mix_fail(worker, "a quote without its account", ACCOUNT);
+        select_by_id(PRODUCT, product_id);
+        select_by_id(PRODUCT, product_id);
+        bind_text(prepared(DISCOUNT), 1, ACCOUNT);
+        bind_text(prepared(DISCOUNT), 2, product_type);
+        run(raw, prepared(DISCOUNT));
+        pg_exec(raw, "COMMIT");
+        break;
+    case MIX_BUY:
+        raw_create(&mix_order, 1);
+        break;
+    default:
+        raw_pay(&mix_order);
+    }
+}
+
+static int64_t raw_conflicts;
+static int raw_attempt; /* static: set after the setjmp below */
+
+/* One transaction, run again from its start after a serialization failure or deadlock
+   (ROLLBACK first), after the pause PostgresConnection.retrying makes: random, up to
+   2^attempt ms (at most 256). Unlike the library's, never given up. */
+static void raw_mix_retrying(int kind, uint64_t pick, int worker) {
+    jmp_buf point;
+    raw_attempt = 1;
+    if (setjmp(point)) {
+        retry_point = NULL;
+        if (PQtransactionStatus(raw) != PQTRANS_IDLE) pg_exec(raw, "ROLLBACK"); /* a failed COMMIT has ended it */
+        raw_conflicts++;
+        long ceiling = 1L << (raw_attempt < 8 ? raw_attempt : 8);
+        long pause = (long)((uint64_t)rand() % (uint64_t)(ceiling + 1));
+        struct timespec wait = {pause / 1000, (pause % 1000) * 1000000L};
+        nanosleep(&wait, NULL);
+        raw_attempt++;
+    }
+    retry_point = &point;
+    raw_mix_request(kind, pick, worker);
+    retry_point = NULL;
+}
+
+static void raw_mix_worker(int worker, int ops, uint64_t seed, struct mix_outcome *outcome) {
+    uint64_t state = seed;
+    raw_conflicts = 0;
+    srand((unsigned)getpid());
+    for (int i = 0; i < ops; i++) {
+        int kind = mix_kind(i);
+        raw_mix_retrying(kind, kind == MIX_DETAIL ? mix_next(&state) : 0, worker);
+        if (kind == MIX_BUY) raw_mix_retrying(MIX_PAY, 0, worker);
+    }
+    outcome->conflicts = raw_conflicts;
+}
+
+/* Forks `processes` workers on the schema at `url`, each opening its engine (library) or its
+   connection with its statements prepared (baseline) before a common start, running `ops`
+   requests and reporting its conflicts; returns the wall time from the start to the last
+   exit, and adds the conflicts to *conflicts. Dies when a worker failed. */
+static double mixed_round(const char *url, int library, int processes, int ops, int round, int64_t *conflicts) {
+    int ready[2], go[2], out[2];
+    if (pipe(ready) != 0 || pipe(go) != 0 || pipe(out) != 0) die("pipe failed");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t children[64];
+    for (int p = 0; p < processes; p++) {
+        children[p] = fork();
+        if (children[p] < 0) die("fork failed");
+        if (children[p] == 0) {
+            close(ready[0]);
+            close(go[1]);
+            close(out[0]);
+            char byte = 1;
+            billing_engine *engine = NULL;
+            struct mix_outcome outcome = {0};
+            uint64_t seed = (uint64_t)round * 1000 + (uint64_t)p + 1; /* library round k and raw round k read alike */
+            if (library) {
+                if (billing_engine_open(url, NULL, &engine) != BILLING_OK) mix_fail(p, "billing_engine_open", billing_last_error_message());
+            } else {
+                raw = pg_connect(url);
+                pg_session(raw);
+                prepare_orders();
+                prepare_list();
+            }
+            if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 0) _exit(2);
+            if (library) {
+                library_mix_worker(engine, p, ops, mix_orders, seed, &outcome);
+                billing_engine_close(engine);
+            } else {
+                raw_mix_worker(p, ops, seed, &outcome);
+                PQfinish(raw);
+            }
+            if (write(out[1], &outcome, sizeof outcome) != (ssize_t)sizeof outcome) _exit(2);
+            _exit(0);
+        }
+    }
+    close(ready[1]);
+    close(go[0]);
+    close(out[1]);
+    for (int p = 0; p < processes; p++) {
+        char byte;
+        if (read(ready[0], &byte, 1) != 1) die("a mixed %s worker died before the start", library ? "library" : "raw");
+    }
+    double start = support_seconds();
+    close(go[1]); /* end of file: every worker starts */
+    struct mix_outcome one;
+    while (read(out[0], &one, sizeof one) == (ssize_t)sizeof one) *conflicts += one.conflicts;
+    int failed = 0;
+    for (int p = 0; p < processes; p++) {
+        int status = 0;
+        if (waitpid(children[p], &status, 0) != children[p] || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
+    }
+    double elapsed = support_seconds() - start;
+    close(ready[0]);
+    close(out[0]);
+    if (failed) die("mixed load: %d of %d %s workers failed (see their messages above)", failed, processes, library ? "library" : "raw");
+    return elapsed;
+}
+
+/* The account's paid one-item orders (a round's buys leave theirs PROCESSING). */
+static int64_t paid_orders(PGconn *conn) {
+    return query_int(conn, "SELECT count(*) FROM orders WHERE account_id = '" ACCOUNT "' AND is_combined = 0 AND status = 'PROCESSING'");
+}
+
+/* A round, then the check that its buys were all paid. */
+static double mixed_checked(const char *url, PGconn *conn, int library, int processes, int ops, int round, int64_t *conflicts) {
+    int64_t before = paid_orders(conn);
+    double elapsed = mixed_round(url, library, processes, ops, round, conflicts);
+    int64_t paid = paid_orders(conn) - before, expected = (int64_t)processes * mix_buys(ops);
+    if (paid != expected) die("mixed load: the %s round paid %" PRId64 " orders, not %" PRId64, library ? "library" : "raw", paid, expected);
+    return elapsed;
+}
+
 /* ---- Report ------------------------------------------------------------------------------ */
 
 static const struct bench_column columns[] = {
@@ -2105,14 +2521,17 @@ int main(int argc, char **argv) {
     int logins = bench_count(argc, argv, 8, 40), scheduler_runs = bench_count(argc, argv, 9, 4000);
     long due_count = bench_multiple(argc, argv, 10, 300, DUE_PER_HUNDRED, 100000);
     int due_passes = bench_count(argc, argv, 11, 8);
+    int mixed_ops = bench_count(argc, argv, 12, 1000), processes = bench_count(argc, argv, 13, 4);
     char due_note[256] = "";
     if (list_orders < 2100) die("LIST_ORDERS must be at least 2100 (a deep page after 100 pages of 20)");
+    if (processes > 64) die("PROCESSES must be at most 64");
     if (sodium_init() < 0) die("sodium_init failed");
 
     static const char *schemas[] = {"bench_pg_lib_write", "bench_pg_raw_write", "bench_pg_lib_buy", "bench_pg_raw_buy", "bench_pg_list",
                                    "bench_pg_lib_usage", "bench_pg_raw_usage", "bench_pg_tp", "bench_pg_login", "bench_pg_scheduler",
-                                   "bench_pg_due"};
-    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, LIST, LIB_USAGE, RAW_USAGE, THROUGHPUT, LOGIN, SCHEDULER, DUE, SCHEMAS };
+                                   "bench_pg_due", "bench_pg_lib_combined", "bench_pg_raw_combined"};
+    enum { LIB_WRITE, RAW_WRITE, LIB_BUY, RAW_BUY, LIST, LIB_USAGE, RAW_USAGE, THROUGHPUT, LOGIN, SCHEDULER, DUE, LIB_COMBINED,
+           RAW_COMBINED, SCHEMAS };
     due_bought_at = support_at(2024, 1, 1, 10, 0, 0);
     due_pass_at = support_at(2024, 2, 2, 3, 0, 0);
     char urls[SCHEMAS][1024];
@@ -2174,9 +2593,9 @@ int main(int argc, char **argv) {
     /* (3) */
     library_seconds = raw_seconds = -1;
     engine = try_open(urls[LIB_BUY], NULL, "buy");
-    if (engine && make_data(engine, 1, "buy") && raw_buy_connect(urls[RAW_BUY])) {
-        double a = library_buys(engine, half_buys), b = raw_buys(half_buys);
-        double c = raw_buys(half_buys), d = a < 0 ? -1 : library_buys(engine, half_buys);
+    if (engine && make_data(engine, 1, "buy") && raw_buy_connect(urls[RAW_BUY], 1)) {
+        double a = library_buys(engine, half_buys, 1), b = raw_buys(half_buys, 1);
+        double c = raw_buys(half_buys, 1), d = a < 0 ? -1 : library_buys(engine, half_buys, 1);
         PQfinish(raw);
         raw = NULL;
         raw_buys_check(urls[RAW_BUY], 2 * half_buys);
@@ -2185,6 +2604,26 @@ int main(int argc, char **argv) {
     }
     if (engine) billing_engine_close(engine);
     compare("buy 1 item (create + pay)", "postgresql: create + pay, one item", 2 * half_buys, library_seconds, raw_seconds);
+
+    /* (3b) The same with bench_orders.c's three products: a combined order of three sub-orders.
+       Each side's last order and balance are read back through the library (a death if wrong). */
+    library_seconds = raw_seconds = -1;
+    engine = try_open(urls[LIB_COMBINED], NULL, "buy combined");
+    if (engine && make_data(engine, 1, "buy combined") && make_more_products(engine, "buy combined") &&
+        raw_buy_connect(urls[RAW_COMBINED], ITEMS_MAX)) {
+        double a = library_buys(engine, half_buys, ITEMS_MAX), b = raw_buys(half_buys, ITEMS_MAX);
+        double c = raw_buys(half_buys, ITEMS_MAX), d = a < 0 ? -1 : library_buys(engine, half_buys, ITEMS_MAX);
+        PQfinish(raw);
+        raw = NULL;
+        combined_check(urls[RAW_COMBINED], "baseline", last_raw.root, 2 * half_buys, ITEMS_MAX);
+        if (a >= 0 && d >= 0) {
+            combined_check(urls[LIB_COMBINED], "library", last_library_order, 2 * half_buys, ITEMS_MAX);
+            library_seconds = a + d;
+        }
+        raw_seconds = b + c;
+    }
+    if (engine) billing_engine_close(engine);
+    compare("buy 3 items combined", "postgresql: create + pay, combined 3 items", 2 * half_buys, library_seconds, raw_seconds);
 
     /* (4) N orders through the library on one schema; both sides read that schema. */
     double build = -1;
@@ -2245,6 +2684,38 @@ int main(int argc, char **argv) {
         compare(label, summary, 2 * list_orders, library_seconds, raw_seconds);
     }
 
+    /* (12) bench_orders.c's mixed load on the order list's schema (after (10): its buys add
+       orders the export would count), PROCESSES processes a side in four rounds (library,
+       raw, raw, library) of half MIXED_OPS requests each. */
+    library_seconds = raw_seconds = -1;
+    int half_mixed = (mixed_ops + 1) / 2;
+    int64_t mixed_conflicts[2] = {0, 0}; /* library, raw */
+    if (build >= 0) {
+        PGconn *conn = pg_connect(urls[LIST]);
+        char last[32];
+        mix_orders = list_orders;
+        snprintf(last, sizeof last, "CS%012d", list_orders);
+        PGresult *found = PQexecParams(conn, "SELECT count(*) FROM orders WHERE id IN ('CS000000000001', $1) AND account_id = $2", 2, NULL,
+                                       (const char *[]){last, ACCOUNT}, NULL, NULL, 0);
+        if (PQresultStatus(found) != PGRES_TUPLES_OK || strcmp(PQgetvalue(found, 0, 0), "2") != 0) {
+            die("mixed load: the list schema lacks orders CS000000000001 to %s", last);
+        }
+        PQclear(found);
+        double a = mixed_checked(urls[LIST], conn, 1, processes, half_mixed, 0, &mixed_conflicts[0]);
+        double b = mixed_checked(urls[LIST], conn, 0, processes, half_mixed, 0, &mixed_conflicts[1]);
+        double c = mixed_checked(urls[LIST], conn, 0, processes, half_mixed, 1, &mixed_conflicts[1]);
+        double d = mixed_checked(urls[LIST], conn, 1, processes, half_mixed, 1, &mixed_conflicts[0]);
+        PQfinish(conn);
+        library_seconds = a + d;
+        raw_seconds = b + c;
+    }
+    {
+        char label[64], summary[96];
+        snprintf(label, sizeof label, "mixed, %d processes", processes);
+        snprintf(summary, sizeof summary, "postgresql: mixed read-heavy load, %d processes", processes);
+        compare(label, summary, 2 * processes * half_mixed, library_seconds, raw_seconds);
+    }
+
     /* (5) Each side on its own schema, its account and resources made by the library with a
        manual clock (the records' hours are in 2024). */
     library_seconds = raw_seconds = -1;
@@ -2297,7 +2768,7 @@ int main(int argc, char **argv) {
     library_seconds = raw_seconds = -1;
     int half_runs = (scheduler_runs + 1) / 2;
     engine = try_open(urls[SCHEDULER], NULL, "scheduler");
-    if (engine && make_data(engine, 1, "scheduler") && library_buys(engine, 20) >= 0 && library_scheduler_runs(engine, 2) >= 0) {
+    if (engine && make_data(engine, 1, "scheduler") && library_buys(engine, 20, 1) >= 0 && library_scheduler_runs(engine, 2) >= 0) {
         PGconn *conn = prepare_scheduler(urls[SCHEDULER]);
         double a = library_scheduler_runs(engine, half_runs), b = raw_scheduler_runs(conn, half_runs);
         double c = raw_scheduler_runs(conn, half_runs), d = a < 0 ? -1 : library_scheduler_runs(engine, half_runs);
@@ -2427,6 +2898,11 @@ int main(int argc, char **argv) {
     }
 
     if (due_note[0]) printf("\n%s", due_note);
+    if (build >= 0) {
+        printf("\nmixed: %d processes a side, %d requests each a round (in every 20: 10 first pages, 6 details, 3 quotes, 1 buy),"
+               " four rounds; conflicts started over: library %" PRId64 " (BILLING_E_BUSY), raw %" PRId64 " (40001/40P01)\n",
+               processes, half_mixed, mixed_conflicts[0], mixed_conflicts[1]);
+    }
     if (build > 0) {
         printf("\norder list setup: %d orders created through billing_order_create in %.1f s, %.0f orders/s;"
                " page 101 = after cursor %s (100 pages of 20)\n", list_orders, build, list_orders / build, cursor);
