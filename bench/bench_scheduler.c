@@ -34,6 +34,7 @@
 #define BENCH_NAME "bench_scheduler"
 
 #include "bench_common.h"
+#include "bench_coverage.h"
 
 static char file[PATH_MAX];
 
@@ -101,19 +102,40 @@ static void copied(const char *column, char *out, size_t size) {
 
 /* Multiplies the originals: copies first..last-1 of each (copy n of original s gets sequence
    number s + n × ORIGINALS and the id made from it; every other column is copied). Returns the
-   seconds it took. */
+   seconds it took.
+   The copies are written outside the library, so that billing_verify accepts them they are
+   covered as the library covers its writes (bench_coverage.h): each copy of the originals is
+   one INSERT … SELECT followed by an audit row ("bench.copy", actor bench) listing its 1,000
+   rows with their digests, kept in row_digests; then the resource counter and its audit row.
+   (Before, the copies had no recorded digest and billing_verify refused the file.) An empty
+   range copies nothing: the one statement for the whole range this replaced used a recursive
+   CTE that always yields its first row, so multiply(1, 1) (N_SMALL = 1,000) or multiply(k, k)
+   (N_SMALL = N) made copy k twice and failed on a duplicate seq. */
 static double multiply(int first, int last) {
-    char columns[4096], selected[8192], sql[16384];
+    if (first >= last) return 0;
+    char columns[4096], selected[8192], sql[16384], detail[96];
     bench_copy_columns(db, "resources", copied, columns, sizeof columns, selected, sizeof selected);
+    sqlite3_stmt *insert;
+    snprintf(sql, sizeof sql, "INSERT INTO resources (%s) SELECT %s FROM (SELECT ? AS n) k, resources r WHERE r.seq <= %d ORDER BY r.seq",
+             columns, selected, ORIGINALS);
     double start = support_seconds();
+    cover_install(db);
+    bench_must(db, sqlite3_prepare_v2(db, sql, -1, &insert, NULL), sql);
     bench_exec(db, "BEGIN IMMEDIATE");
-    snprintf(sql, sizeof sql,
-             "WITH RECURSIVE k(n) AS (SELECT %d UNION ALL SELECT n + 1 FROM k WHERE n + 1 < %d)"
-             " INSERT INTO resources (%s) SELECT %s FROM k, resources r WHERE r.seq <= %d ORDER BY k.n, r.seq",
-             first, last, columns, selected, ORIGINALS);
-    bench_exec(db, sql);
+    for (int n = first; n < last; n++) {
+        sqlite3_bind_int(insert, 1, n);
+        int code = sqlite3_step(insert);
+        if (code != SQLITE_DONE) bench_must(db, code, sql);
+        sqlite3_reset(insert);
+        snprintf(detail, sizeof detail, "{\"copy\":%d,\"rows\":%d,\"table\":\"resources\"}", n, ORIGINALS);
+        cover_audit_append(bought_at, "bench", "bench.copy", NULL, "resources", detail);
+    }
+    sqlite3_finalize(insert);
     bench_exec(db, "UPDATE id_sequences SET next = (SELECT max(seq) + 1 FROM resources) WHERE name = 'resource'");
+    cover_audit_append(bought_at, "bench", "bench.copy", NULL, "id_sequences", "{\"table\":\"id_sequences\"}");
+    cover_check_taken();
     bench_exec(db, "COMMIT");
+    cover_close();
     bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     return support_seconds() - start;
 }
@@ -172,8 +194,8 @@ static int64_t library_pass(int64_t *runs) {
 /* ---- (a) the due pass on raw SQLite ------------------------------------------------------------ */
 
 enum {
-    BEGIN, COMMIT, REVISION, ORDERS_DUE, RESOURCES_DUE, RESOURCE, BOUND, ACCOUNT_SELECT, EVENT, UPDATE, EXPORTS_GENERATING,
-    EXPORTS_PURGE, AUDIT_LAST, AUDIT, STATEMENTS
+    BEGIN, COMMIT, SAVEPOINT, RELEASE, REVISION, ORDERS_DUE, RESOURCES_DUE, RESOURCE, BOUND, ACCOUNT_SELECT, EVENT, UPDATE,
+    EXPORTS_GENERATING, EXPORTS_PURGE, THROTTLES_PURGE, THROTTLES_LEFT, STATEMENTS
 };
 
 #define RESOURCE_COLUMNS                                                                                                   \
@@ -182,29 +204,35 @@ enum {
     " grace_end, retention_end, freeze_reason, auto_renew_unit, auto_renew_count, auto_renew_remaining, next_attempt_at,"  \
     " reminded_days, due_at, refund_blocks"
 #define EXPORT_COLUMNS                                                                                                    \
-    "id, seq, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written, bytes,"   \
+    "id, account_id, kind, status, request, language, directory, file_name, rows_expected, rows_written, bytes,"   \
     " cursor, created_at, purge_at, completed_at, failure_reason"
 
 static const char *sql[STATEMENTS] = {
     [BEGIN] = "BEGIN IMMEDIATE",
     [COMMIT] = "COMMIT",
+    [SAVEPOINT] = "SAVEPOINT attempt",
+    [RELEASE] = "RELEASE attempt",
     [REVISION] = "SELECT revision FROM config WHERE id = 1",
     [ORDERS_DUE] = "SELECT id, account_id FROM orders WHERE combined_id IS NULL AND status IN ('PENDING_PAYMENT', 'PENDING_CONFIRMATION')"
                    " AND pay_deadline <= ? ORDER BY pay_deadline LIMIT ?",
     [RESOURCES_DUE] = "SELECT id, account_id FROM resources WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
     [RESOURCE] = "SELECT " RESOURCE_COLUMNS " FROM resources WHERE id = ? AND account_id = ?",
     [BOUND] = "SELECT " RESOURCE_COLUMNS " FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq",
-    [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, freeze, level, cash_balance, credit_limit, credit_used,"
+    [ACCOUNT_SELECT] = "SELECT id, type, realname_verified, restricted, \"freeze\", level, cash_balance, credit_limit, credit_used,"
                        " deduction_days, unified_expiry_day, created_at, updated_at FROM accounts WHERE id = ?",
-    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+    /* EventLog on SQLite: the next outbox position in the same statement. */
+    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data, position)"
+              " VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events))",
     [UPDATE] = "UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,"
                " ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,"
                " auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?, refund_blocks = ?"
                " WHERE id = ?",
     [EXPORTS_GENERATING] = "SELECT " EXPORT_COLUMNS " FROM exports WHERE status = 'GENERATING' ORDER BY seq LIMIT ?",
     [EXPORTS_PURGE] = "SELECT " EXPORT_COLUMNS " FROM exports WHERE purge_at <= ? ORDER BY purge_at LIMIT ?",
-    [AUDIT_LAST] = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
-    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    /* LoginThrottleStore.purge: the throttles whose wait ended, and whether more remain. */
+    [THROTTLES_PURGE] = "DELETE FROM login_throttles WHERE key IN"
+                        " (SELECT key FROM login_throttles WHERE retry_after <= ? ORDER BY retry_after LIMIT ?)",
+    [THROTTLES_LEFT] = "SELECT 1 FROM login_throttles WHERE retry_after <= ? LIMIT 1",
 };
 
 static sqlite3_stmt *statements[STATEMENTS];
@@ -225,6 +253,23 @@ static void run(int which) {
     sqlite3_clear_bindings(statement);
 }
 
+/* A read of one row by its key, as the library's `first`: one step, the row's columns read, reset. */
+static void first(int which, const char *key) {
+    sqlite3_stmt *statement = statements[which];
+    sqlite3_bind_text(statement, 1, key, -1, SQLITE_TRANSIENT);
+    int code = sqlite3_step(statement);
+    if (code == SQLITE_ROW) {
+        for (int c = 0, n = sqlite3_column_count(statement); c < n; c++) {
+            if (sqlite3_column_type(statement, c) == SQLITE_TEXT) (void)sqlite3_column_text(statement, c);
+            else (void)sqlite3_column_int64(statement, c);
+        }
+    } else {
+        bench_must(db, code, sql[which]);
+    }
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+}
+
 /* One resource whose expiry has passed, as Engine.advance handles it: read, bound resources,
    account, into grace with its event, written back. */
 static void raw_expire(const char *id, const char *account) {
@@ -237,8 +282,7 @@ static void raw_expire(const char *id, const char *account) {
     if (strcmp((const char *)sqlite3_column_text(resource, 8), "IN_USE") != 0 || expire_at >= pass_at) die("%s is not due", id);
     sqlite3_bind_text(statements[BOUND], 1, id, -1, SQLITE_TRANSIENT);
     run(BOUND);
-    sqlite3_bind_text(statements[ACCOUNT_SELECT], 1, account, -1, SQLITE_TRANSIENT);
-    run(ACCOUNT_SELECT);
+    first(ACCOUNT_SELECT, account);
     int64_t grace_end = expire_at + GRACE_DAYS * 86400, retention_end = grace_end + RETENTION_DAYS * 86400;
     char data[128];
     snprintf(data, sizeof data, "{\"expire_at\":%" PRId64 ",\"grace_end\":%" PRId64 ",\"retention_end\":%" PRId64 "}", expire_at,
@@ -266,8 +310,13 @@ static void raw_expire(const char *id, const char *account) {
     sqlite3_clear_bindings(resource);
 }
 
+/* The library's audit details of the pass, one per run, that the raw pass's must equal. */
+static char *library_details[64];
+static int library_detail_count;
+
 static int64_t raw_pass(int64_t *runs) {
     open_raw();
+    cover_install(db);
     for (int i = 0; i < STATEMENTS; i++) bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     int64_t expired = 0;
     static char ids[1001][32], accounts[1001][64];
@@ -289,37 +338,38 @@ static int64_t raw_pass(int64_t *runs) {
         }
         bench_must(db, code, sql[RESOURCES_DUE]);
         sqlite3_reset(due);
+        /* ResourceLifecycle.advanceDueResources: the batch inside one savepoint. */
+        run(SAVEPOINT);
         for (int i = 0; i < batch && i < 1000; i++, expired++) raw_expire(ids[i], accounts[i]);
+        run(RELEASE);
         more = batch > 1000;
         sqlite3_bind_int64(statements[EXPORTS_GENERATING], 1, 1001);
         run(EXPORTS_GENERATING);
         sqlite3_bind_int64(statements[EXPORTS_PURGE], 1, pass_at);
         sqlite3_bind_int64(statements[EXPORTS_PURGE], 2, 1001);
         run(EXPORTS_PURGE);
-        char detail[400], previous[65] = "", hash[65];
+        sqlite3_bind_int64(statements[THROTTLES_PURGE], 1, pass_at);
+        sqlite3_bind_int64(statements[THROTTLES_PURGE], 2, 1000);
+        run(THROTTLES_PURGE);
+        sqlite3_bind_int64(statements[THROTTLES_LEFT], 1, pass_at);
+        run(THROTTLES_LEFT);
+        char detail[512];
         int n = batch < 1000 ? batch : 1000;
         snprintf(detail, sizeof detail,
-                 "{\"cancelled_orders\":0,\"exports_purged\":0,\"exports_stepped\":0,\"has_more\":%s,\"now\":%" PRId64 ",\"resources\":"
-                 "{\"auto_renew_failed\":0,\"auto_renewed\":0,\"converted\":0,\"effective\":0,\"expired\":%d,\"frozen\":0,"
-                 "\"processed\":%d,\"released\":0,\"reminders\":0}}", more ? "true" : "false", pass_at, n, n);
-        sqlite3_stmt *last = statements[AUDIT_LAST];
-        if ((code = sqlite3_step(last)) == SQLITE_ROW && sqlite3_column_type(last, 0) == SQLITE_TEXT) {
-            snprintf(previous, sizeof previous, "%s", (const char *)sqlite3_column_text(last, 0));
+                 "{\"cancelled_orders\":0,\"exports_purged\":0,\"exports_stepped\":0,\"has_more\":%s,\"login_throttles_purged\":0,"
+                 "\"now\":%" PRId64 ",\"resources\":{\"auto_renew_failed\":0,\"auto_renewed\":0,\"converted\":0,\"effective\":0,"
+                 "\"expired\":%d,\"failed\":0,\"frozen\":0,\"processed\":%d,\"released\":0,\"reminders\":0}}",
+                 more ? "true" : "false", pass_at, n, n);
+        if (*runs >= library_detail_count || strcmp(detail, library_details[*runs]) != 0) {
+            die("raw run %" PRId64 "'s audit detail %s is not the library's %s", *runs, detail,
+                *runs < library_detail_count ? library_details[*runs] : "(none)");
         }
-        sqlite3_reset(last);
-        bench_audit_hash(previous, pass_at, "cron", "scheduler.run", NULL, NULL, detail, hash);
-        sqlite3_stmt *audit = statements[AUDIT];
-        sqlite3_bind_int64(audit, 1, pass_at);
-        sqlite3_bind_text(audit, 2, "cron", -1, SQLITE_STATIC);
-        sqlite3_bind_text(audit, 3, "scheduler.run", -1, SQLITE_STATIC);
-        sqlite3_bind_null(audit, 4);
-        sqlite3_bind_null(audit, 5);
-        sqlite3_bind_text(audit, 6, detail, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(audit, 7, hash, -1, SQLITE_TRANSIENT);
-        run(AUDIT);
+        cover_audit_append(pass_at, "cron", "scheduler.run", NULL, NULL, detail);
+        cover_check_taken();
         run(COMMIT);
     }
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
+    cover_close();
     close_raw();
     return expired;
 }
@@ -382,11 +432,24 @@ int main(int argc, char **argv) {
     double library_seconds = support_seconds() - start;
     open_raw();
     int64_t expired_rows = bench_query_int(db, "SELECT count(*) FROM resources WHERE status = 'EXPIRED'");
-    char reset[512];
+    {
+        char select[160];
+        snprintf(select, sizeof select, "SELECT detail, COALESCE(subject_id, '') FROM audit_log WHERE id > %" PRId64 " ORDER BY id", audit_before);
+        sqlite3_stmt *details;
+        bench_must(db, sqlite3_prepare_v2(db, select, -1, &details, NULL), select);
+        while (sqlite3_step(details) == SQLITE_ROW && library_detail_count < 64) {
+            if (*sqlite3_column_text(details, 1)) die("the library's scheduler.run audit row has a subject");
+            library_details[library_detail_count++] = strdup((const char *)sqlite3_column_text(details, 0));
+        }
+        sqlite3_finalize(details);
+    }
+    char reset[768];
     snprintf(reset, sizeof reset,
              "BEGIN IMMEDIATE; UPDATE resources SET status = 'IN_USE', grace_end = NULL, retention_end = NULL, due_at = %" PRId64
-             " WHERE status = 'EXPIRED'; DELETE FROM events WHERE seq > %" PRId64 "; DELETE FROM audit_log WHERE id > %" PRId64 "; COMMIT;",
-             due_at, events_before, audit_before);
+             " WHERE status = 'EXPIRED'; DELETE FROM events WHERE seq > %" PRId64 ";"
+             " DELETE FROM row_digests WHERE table_name = 'events' AND audit_id > %" PRId64 "; DELETE FROM audit_log WHERE id > %" PRId64 ";"
+             " COMMIT;",
+             due_at, events_before, audit_before, audit_before);
     bench_exec(db, reset);
     bench_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     close_raw();
