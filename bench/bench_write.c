@@ -17,53 +17,34 @@
 #define BENCH_NAME "bench_write"
 
 #include "bench_common.h"
+#include "bench_coverage.h"
 
-/* ---- Raw SQLite: the library's schema, open sequence and statements ------------------- */
+/* ---- Raw SQLite: the library's file and statements ------------------------------------ */
 
-/* Migration 1 of Sources/BillingStorage/Schema.swift. */
-static const char *schema =
-    "CREATE TABLE config (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL,"
-    " revision INTEGER NOT NULL) STRICT;"
-    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, account_id TEXT,"
-    " subject_id TEXT, occurred_at INTEGER NOT NULL, data TEXT NOT NULL) STRICT;"
-    "CREATE INDEX events_by_account ON events (account_id, seq) WHERE account_id IS NOT NULL;"
-    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_at INTEGER NOT NULL,"
-    " actor TEXT NOT NULL, operation TEXT NOT NULL, account_id TEXT, subject_id TEXT,"
-    " detail TEXT NOT NULL) STRICT;"
-    "CREATE INDEX audit_by_account ON audit_log (account_id, id) WHERE account_id IS NOT NULL;"
-    "CREATE TABLE idempotency (key TEXT PRIMARY KEY, operation TEXT NOT NULL, request TEXT NOT NULL,"
-    " response TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT;";
-
-/* What Engine.init does: open, check identity and version, migrate when new, compare the
-   schema with what the migrations create (which loads it), then WAL and the synchronous
-   setting. */
+/* The raw side writes into a file the library made (its whole schema, as every migration
+   leaves it), opened the way the library opens one. Before, it made its own file with
+   migration 1's four tables: no scoped idempotency, no event positions, no audit chain, no
+   row coverage, so it ran fewer statements than the library. */
 static sqlite3 *raw_open(const char *path, const char *synchronous) {
-    sqlite3 *db = bench_sqlite_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (bench_query_int(db, "PRAGMA application_id") != 0x42494C4C || bench_query_int(db, "PRAGMA user_version") != 1) {
-        bench_exec(db, "BEGIN IMMEDIATE");
-        bench_exec(db, schema);
-        bench_exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1112099916; COMMIT");
-    }
-    bench_query_int(db, "SELECT length(group_concat(type || name || tbl_name || coalesce(sql, ''))) FROM sqlite_schema");
-    bench_sqlite_pragmas(db, synchronous);
-    return db;
+    char options[64];
+    snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", synchronous);
+    billing_engine_close(bench_engine_open(path, options));
+    return bench_sqlite_open(path, synchronous);
 }
 
-enum { BEGIN, LOOKUP, REVISION, DOCUMENT, UPSERT, EVENT, AUDIT, RECORD, COMMIT, STATEMENTS };
+enum { BEGIN, LOOKUP, REVISION, UPSERT, EVENT, RECORD, COMMIT, STATEMENTS };
 
-/* The statements of IdempotencyStore, Engine.loadConfiguration, ConfigurationService,
-   EventLog and AuditLog, in the order the library runs them. */
+/* The statements of IdempotencyStore, Engine.perform, ConfigurationStore, EventLog (AuditLog
+   and RowCoverage: bench_coverage.h), as the library's statement log shows them. */
 static const char *sql[STATEMENTS] = {
     [BEGIN] = "BEGIN IMMEDIATE",
-    [LOOKUP] = "SELECT operation, request, response FROM idempotency WHERE key = ?",
+    [LOOKUP] = "SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?",
     [REVISION] = "SELECT revision FROM config WHERE id = 1",
-    [DOCUMENT] = "SELECT document FROM config WHERE id = 1",
-    [UPSERT] = ("INSERT INTO config (id, document, revision) VALUES (1, ?, 1)"
-                " ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = revision + 1"),
-    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
-    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail)"
-              " VALUES (?, ?, ?, ?, ?, ?)",
-    [RECORD] = "INSERT INTO idempotency (key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?)",
+    [UPSERT] = ("INSERT INTO config (id, document, revision) VALUES (1, ?, 1)\n"
+                "ON CONFLICT (id) DO UPDATE SET document = excluded.document, revision = config.revision + 1"),
+    [EVENT] = "INSERT INTO events (type, account_id, subject_id, occurred_at, data, position)\n"
+              "VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events))",
+    [RECORD] = "INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     [COMMIT] = "COMMIT",
 };
 
@@ -72,6 +53,14 @@ static void run(sqlite3 *db, sqlite3_stmt *statement) {
     while ((code = sqlite3_step(statement)) == SQLITE_ROW) {
     }
     bench_must(db, code, sqlite3_sql(statement));
+    sqlite3_reset(statement);
+}
+
+/* A read of one row as the library's `first`: one step, then reset. */
+static void first(sqlite3 *db, sqlite3_stmt *statement) {
+    int code = sqlite3_step(statement);
+    if (code != SQLITE_ROW) bench_must(db, code, sqlite3_sql(statement));
+    else (void)sqlite3_column_int64(statement, 0);
     sqlite3_reset(statement);
 }
 
@@ -101,9 +90,32 @@ static void load_document(void) {
     billing_engine_close(engine);
 }
 
-/* N raw writes; returns the elapsed seconds. */
+/* What the library stored for its first write (library_writes reads it back): the raw side's
+   first write must store the same texts. */
+static char *library_first[5];
+
+static void check_same(sqlite3 *db, const char *what, const char *query, int column) {
+    sqlite3_stmt *statement;
+    bench_must(db, sqlite3_prepare_v2(db, query, -1, &statement, NULL), query);
+    if (sqlite3_step(statement) != SQLITE_ROW) die("raw: no %s", what);
+    const char *raw = (const char *)sqlite3_column_text(statement, 0);
+    if (!raw || !library_first[column] || strcmp(raw, library_first[column]) != 0) {
+        die("raw %s differs from the library's:\n  raw     %.300s\n  library %.300s", what, raw ? raw : "(null)",
+            library_first[column] ? library_first[column] : "(null)");
+    }
+    sqlite3_finalize(statement);
+}
+
+#define FIRST_AUDIT "SELECT detail FROM audit_log WHERE operation = 'config.update' ORDER BY id LIMIT 1"
+#define FIRST_REQUEST "SELECT request FROM idempotency WHERE key = 'bench-0'"
+#define FIRST_RESPONSE "SELECT response FROM idempotency WHERE key = 'bench-0'"
+#define FIRST_EVENT "SELECT data FROM events WHERE type = 'config.changed' ORDER BY seq LIMIT 1"
+#define FIRST_DOCUMENT "SELECT json_extract(response, '$.configuration') FROM idempotency WHERE key = 'bench-0'"
+
+/* N raw writes; returns the elapsed seconds. The raw file is then checked by billing_verify. */
 static double raw_writes(const char *path, const char *synchronous, int n) {
     sqlite3 *db = raw_open(path, synchronous);
+    cover_install(db);
     sqlite3_stmt *statements[STATEMENTS];
     for (int i = 0; i < STATEMENTS; i++) {
         bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
@@ -123,13 +135,18 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
         snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
 
         run(db, statements[BEGIN]);
-        text(statements[LOOKUP], 1, key);
-        if (sqlite3_step(statements[LOOKUP]) != SQLITE_DONE) die("key %s already used", key);
-        sqlite3_reset(statements[LOOKUP]);
-        run(db, statements[REVISION]);
-        run(db, statements[DOCUMENT]);
+        sqlite3_stmt *lookup = statements[LOOKUP];
+        text(lookup, 1, "actor:bench");
+        text(lookup, 2, key);
+        if (sqlite3_step(lookup) != SQLITE_DONE) die("key %s already used", key);
+        sqlite3_reset(lookup);
+        /* The library reads the revision three times a write (the operation's configuration,
+           the stored document's tree, the cache after the save); so does the baseline. */
+        first(db, statements[REVISION]);
+        first(db, statements[REVISION]);
         text(statements[UPSERT], 1, document);
         run(db, statements[UPSERT]);
+        first(db, statements[REVISION]);
         sqlite3_stmt *event = statements[EVENT];
         text(event, 1, "config.changed");
         sqlite3_bind_null(event, 2);
@@ -137,28 +154,36 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
         sqlite3_bind_int64(event, 4, now);
         text(event, 5, changed);
         run(db, event);
-        sqlite3_stmt *audit = statements[AUDIT];
-        sqlite3_bind_int64(audit, 1, now);
-        text(audit, 2, "bench");
-        text(audit, 3, "config.update");
-        sqlite3_bind_null(audit, 4);
-        text(audit, 5, "configuration");
-        text(audit, 6, detail);
-        run(db, audit);
         sqlite3_stmt *record = statements[RECORD];
-        text(record, 1, key);
-        text(record, 2, "config.update");
-        text(record, 3, request);
-        text(record, 4, response);
-        sqlite3_bind_int64(record, 5, now);
+        text(record, 1, "actor:bench");
+        text(record, 2, key);
+        text(record, 3, "config.update");
+        text(record, 4, request);
+        text(record, 5, response);
+        sqlite3_bind_int64(record, 6, now);
         run(db, record);
+        cover_audit_append(now, "bench", "config.update", NULL, "configuration", detail);
+        cover_check_taken();
         run(db, statements[COMMIT]);
     }
     double elapsed = support_seconds() - start;
 
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
-    if (bench_query_int(db, "SELECT count(*) FROM events") != n) die("raw: expected %d events", n);
+    cover_close();
+    if (bench_query_int(db, "SELECT count(*) FROM events WHERE type = 'config.changed'") != n) die("raw: expected %d events", n);
+    check_same(db, "audit detail", FIRST_AUDIT, 0);
+    check_same(db, "idempotency request", FIRST_REQUEST, 1);
+    check_same(db, "idempotency response", FIRST_RESPONSE, 2);
+    check_same(db, "event data", FIRST_EVENT, 3);
+    check_same(db, "configuration", FIRST_DOCUMENT, 4);
     sqlite3_close(db);
+    /* The library finds the raw file consistent: rows, digests, chain. */
+    billing_engine *engine = bench_engine_open(path, NULL);
+    char *verdict = NULL;
+    if (billing_verify(engine, NULL, &verdict) != BILLING_OK) die_billing("billing_verify");
+    if (!strstr(verdict, "\"ok\":true")) die("billing_verify on the raw file: %.600s", verdict);
+    billing_string_free(verdict);
+    billing_engine_close(engine);
     return elapsed;
 }
 
@@ -183,6 +208,17 @@ static double library_writes(const char *path, const char *synchronous, int n) {
     if (billing_events_list(engine, "{\"limit\": 1}", &page) != BILLING_OK) die_billing("billing_events_list");
     billing_string_free(page);
     billing_engine_close(engine);
+    /* What the first write stored, for the raw side's check. */
+    static const char *queries[5] = {FIRST_AUDIT, FIRST_REQUEST, FIRST_RESPONSE, FIRST_EVENT, FIRST_DOCUMENT};
+    sqlite3 *db = bench_sqlite_open(path, synchronous);
+    for (int q = 0; q < 5; q++) {
+        sqlite3_stmt *statement;
+        bench_must(db, sqlite3_prepare_v2(db, queries[q], -1, &statement, NULL), queries[q]);
+        free(library_first[q]);
+        library_first[q] = sqlite3_step(statement) == SQLITE_ROW ? strdup((const char *)sqlite3_column_text(statement, 0)) : NULL;
+        sqlite3_finalize(statement);
+    }
+    sqlite3_close(db);
     return elapsed;
 }
 
