@@ -8,17 +8,21 @@
  * (b) buy, combined: the same with three items, i.e. a combined order with three sub-orders.
  *     Baseline for both: the statements the library runs for each of the two operations
  *     (Services/OrderService.swift, PaymentService.swift, Payments.swift,
- *     Orchestration/PaymentSettlement.swift, Provisioning.swift, OrderDetail.swift and
- *     the Storage stores: the configuration revision, account, products and discounts read,
- *     id_sequences, orders, order_lines, the order detail read back, then orders and
- *     order_lines updated, accounts and ledger, resources, resource_funding, events and
- *     audit_log), prepared once, each operation in one BEGIN IMMEDIATE transaction. Rows carry
+ *     Orchestration/PaymentSettlement.swift, Provisioning.swift and the Storage stores: the
+ *     configuration revision, account, products and discounts read, id_sequences, orders,
+ *     order_lines, then the order and its lines read, each order's status read before it is
+ *     updated, orders and order_lines updated, accounts and ledger, resources,
+ *     resource_funding, events, and the audit row with row coverage as bench_coverage.h
+ *     writes it), prepared once, each operation in one BEGIN IMMEDIATE transaction; 59
+ *     statements a one-item purchase, 121 a combined one, as the library (step_count.c). Rows carry
  *     the same texts (product snapshots, event data, audit details) as the library writes,
  *     and the row statements take their column lists from the schema, so the raw side writes
  *     and reads every column the library does (the tables of both files come out equal but
  *     for the timestamps). Both with synchronous=FULL and NORMAL (WAL). The library makes
  *     each file (schema, account, catalog) so both sides write into the same tables and
- *     indexes; at the end the library reads the raw file's last order and the balance back.
+ *     indexes; at the end the raw file's purchase rows must equal the library file's (but
+ *     for times), the library reads the raw file's last order and the balance back, and
+ *     billing_verify must accept the raw file.
  * (c) list: billing_orders_list of an account holding N orders (made through the library),
  *     the first page (limit 20) and a deep page (the next_cursor after 100 pages). Baseline:
  *     the configuration revision and OrderStore.pageRows' keyset SELECT of the page's whole

@@ -10,7 +10,7 @@
  * row's due_at itself. The resources rows are then multiplied with SQL through the sqlite3
  * C API (INSERT … SELECT with new, unique ids and sequence numbers, every other column
  * copied; copy n of original s is seq s + 1000 n, so the hundredths stay the one-month ones)
- * to N rows. Every row has a due_at and sits in the due index; exactly 1 % are due at the
+ * to N rows, each copy of the 1,000 covered by an audit row listing its rows' digests. Every row has a due_at and sits in the due index; exactly 1 % are due at the
  * pass (the copies have no periods or payments of their own, which the pass does not read).
  *
  * (a) due pass at 2024-02-02 03:00: billing_scheduler_run (limit 1000) called until has_more
@@ -18,12 +18,15 @@
  *     of the same pass (Services/SchedulerService.swift, Orchestration/ResourceLifecycle.swift,
  *     OrderTransitions.swift, ExportService.swift and the stores), prepared once, one
  *     BEGIN IMMEDIATE … COMMIT per batch of 1,000: the configuration revision, the overdue
- *     orders (orders_due), the due resources (resources_due, LIMIT 1001), then per resource
- *     its row, its bound resources, its account, the resource.expired event and the row
- *     update, then the export jobs' two queries and the chained audit row (BLAKE2b-256 as
- *     the library does). After the library's pass the file is put back as it was (the due
- *     rows reset, the pass's events and audit rows deleted from the end) and the raw pass
- *     runs on it; both must expire exactly N / 100 resources, and billing_verify must pass.
+ *     orders (orders_due), the due resources (resources_due, LIMIT 1001), then inside one
+ *     savepoint per resource its row, its bound resources, its account, the
+ *     resource.expired event (with its outbox position) and the row update, then the export
+ *     jobs' two queries, the login-throttle purge and its check, and the audit row with row
+ *     coverage as the library writes it (bench_coverage.h: the touched rows' digests, the
+ *     scope's link, row_digests); its detail must equal the library's run for run. After
+ *     the library's pass the file is put back as it was (the due rows reset, the pass's
+ *     events, their digests and its audit rows deleted from the end) and the raw pass runs on
+ *     it; both must expire exactly N / 100 resources, and billing_verify must pass.
  * (b) idle run: billing_scheduler_run at 2024-01-10 12:00, when nothing is due, on the same
  *     file at N_SMALL and at N rows: its cost must not grow with N (median of IDLE_RUNS).
  *

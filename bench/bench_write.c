@@ -4,9 +4,12 @@
  *
  * write: one idempotent configuration change, i.e. one transaction that looks the
  *        idempotency key up, reads the configuration, updates it, and appends an event, an
- *        audit row and an idempotency record. (a) billing_config_update with a new key each
- *        time; (b) the same SQL through prepared statements on the same schema. Both in WAL
- *        mode, with synchronous=FULL and with synchronous=NORMAL.
+ *        idempotency record and the audit row with row coverage. (a) billing_config_update
+ *        with a new key each time; (b) the library's 17 statements through prepared
+ *        statements on a file the library made (bench_coverage.h for the digests, the
+ *        scope's audit link and row_digests); its first write's stored texts must equal the
+ *        library's and billing_verify must accept the raw file. Both in WAL mode, with
+ *        synchronous=FULL and with synchronous=NORMAL.
  * open:  open + close of an existing file (the library's, with its whole schema). (a)
  *        billing_engine_open/close; (b) sqlite3_open_v2 with the checks, schema read and
  *        pragmas the library runs on open, then sqlite3_close.
