@@ -1,9 +1,9 @@
 /*
  * bench_coverage.h — row coverage and the chained audit row done by hand in C, as
  * Sources/BillingStorage/RowCoverage.swift, SQLite/SQLiteConnection+Coverage.swift and
- * AuditLog.swift do them, for the baselines of bench_write, bench_orders and bench_scheduler
- * (bench_usage has its own copy). With it a baseline runs the statements the library runs for
- * coverage, and billing_verify accepts the file it wrote.
+ * AuditLog.swift do them, for the baselines of bench_write, bench_orders, bench_scheduler and
+ * bench_usage. With it a baseline runs the statements the library runs for coverage, and
+ * billing_verify accepts the file it wrote.
  *
  * What the library does, and this header with it, on one connection:
  * - install: a function `billing_touch(table, key)` of the connection that notes keys in

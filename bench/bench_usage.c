@@ -21,8 +21,9 @@
  *     update), the usable coupons query, the account and cash balance read, the accounts
  *     update, the ledger insert, the usage_funding upsert and the usage_records insert; then
  *     the account read again and the audit row as AuditLog.swift and RowCoverage.swift write
- *     it: the library's TEMP triggers note every touched key, the touched rows are read back
- *     (one statement per table for a table's several keys) and digested (BLAKE2b-256 through
+ *     it (bench_coverage.h, shared with the other baselines): the library's billing_touch
+ *     function and TEMP triggers note every touched key, the touched rows are read back (one
+ *     statement per table for a table's several keys) and digested (BLAKE2b-256 through
  *     libsodium), the audit row lists them and links to its scope's last row, and row_digests
  *     keeps each digest. Statements are prepared once.
  * Afterwards the library reads both files back (the last line, the balance) and
@@ -42,6 +43,7 @@
 #define BENCH_NAME "bench_usage"
 
 #include "bench_common.h"
+#include "bench_coverage.h"
 
 /* ---- The account and its resources, made by the library --------------------------------- */
 
@@ -154,8 +156,7 @@ static sqlite3 *raw;
 
 enum {
     BEGIN, COMMIT, REVISION, ACCOUNT_SELECT, DUPLICATE, RESOURCE, PRODUCT_SELECT, PACKAGES, LINE_SELECT, LINE_INSERT, LINE_UPDATE,
-    COUPONS, CASH_SELECT, CASH_UPDATE, LEDGER, FUNDING, RECORD, TOUCHED, TOUCHED_CLEAR, TOUCHED_LEFT, AUDIT_SCOPE_LAST, AUDIT_LAST,
-    AUDIT, DIGEST, STATEMENTS
+    COUPONS, CASH_SELECT, CASH_UPDATE, LEDGER, FUNDING, RECORD, STATEMENTS
 };
 
 static const char *sql[STATEMENTS] = {
@@ -189,15 +190,6 @@ static const char *sql[STATEMENTS] = {
                 " ON CONFLICT (resource_id, hour_start, source, coupon_id) DO UPDATE SET amount = usage_funding.amount + excluded.amount",
     [RECORD] = "INSERT INTO usage_records (account_id, usage_id, resource_id, quantity, start_at, end_at, recorded_at)"
                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [TOUCHED] = "SELECT DISTINCT tbl, key FROM temp.billing_touched ORDER BY tbl, key",
-    [TOUCHED_CLEAR] = "DELETE FROM temp.billing_touched",
-    [TOUCHED_LEFT] = "SELECT 1 FROM temp.billing_touched LIMIT 1",
-    [AUDIT_SCOPE_LAST] = "SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1",
-    [AUDIT_LAST] = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
-    [AUDIT] = "INSERT INTO audit_log (recorded_at, actor, operation, account_id, subject_id, detail, rows, scope, hash)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [DIGEST] = "INSERT INTO row_digests (table_name, row_key, digest, audit_id) VALUES (?, ?, ?, ?)"
-               " ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest, audit_id = excluded.audit_id",
 };
 
 static sqlite3_stmt *statements[STATEMENTS];
@@ -228,321 +220,15 @@ static int run(int which, int64_t *first) {
     return rows > 0;
 }
 
-/* ---- Row coverage and the audit row, as RowCoverage.swift and AuditLog.swift do them ---------
-   The library notes the key of every row a write touches (TEMP triggers filling
-   temp.billing_touched), and its audit row lists each touched row with the BLAKE2b digest of
-   its content, read back after the writes; the digests are kept in row_digests. The same
-   statements here, on the tables a usage call writes, so billing_verify checks this file's
-   rows and chain as it checks the library's. */
-
-/* The tables a usage call writes and their key columns (RowCoverage.tables). */
-static const struct { const char *name; const char *key[4]; } covered[] = {
-    {"accounts", {"id"}},
-    {"ledger", {"id"}},
-    {"usage_funding", {"resource_id", "hour_start", "source", "coupon_id"}},
-    {"usage_lines", {"resource_id", "hour_start"}},
-    {"usage_records", {"account_id", "usage_id"}},
-};
-#define COVERED (int)(sizeof covered / sizeof *covered)
-static sqlite3_stmt *by_key[COVERED]; /* SELECT * FROM main.<table> WHERE <key> = json_extract(?1, …) */
-/* SELECT k.key, t.* FROM json_each(?1) k CROSS JOIN main.<table> t WHERE t.<key> = json_extract(k.value, …) */
-static sqlite3_stmt *by_keys[COVERED];
-
-/* "json_array(NEW.a, NEW.b)" */
-static void key_expression(int table, const char *prefix, char *out, size_t size) {
-    size_t used = (size_t)snprintf(out, size, "json_array(");
-    for (int k = 0; k < 4 && covered[table].key[k]; k++) {
-        used += (size_t)snprintf(out + used, size - used, "%s%s%s", k ? ", " : "", prefix, covered[table].key[k]);
-    }
-    snprintf(out + used, size - used, ")");
-}
-
-static void coverage_install(void) {
-    bench_exec(raw, "CREATE TEMP TABLE IF NOT EXISTS billing_touched (tbl TEXT NOT NULL, key TEXT NOT NULL);");
-    for (int t = 0; t < COVERED; t++) {
-        char new[256], old[256], script[2048], select[512];
-        const char *name = covered[t].name;
-        key_expression(t, "NEW.", new, sizeof new);
-        key_expression(t, "OLD.", old, sizeof old);
-        snprintf(script, sizeof script,
-                 "CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_%s_insert AFTER INSERT ON main.%s BEGIN INSERT INTO billing_touched (tbl, key) VALUES ('%s', %s); END;"
-                 "CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_%s_update AFTER UPDATE ON main.%s BEGIN INSERT INTO billing_touched (tbl, key) VALUES ('%s', %s), ('%s', %s); END;"
-                 "CREATE TEMP TRIGGER IF NOT EXISTS billing_cover_%s_delete AFTER DELETE ON main.%s BEGIN INSERT INTO billing_touched (tbl, key) VALUES ('%s', %s); END;",
-                 name, name, name, new, name, name, name, old, name, new, name, name, name, old);
-        bench_exec(raw, script);
-        size_t used = (size_t)snprintf(select, sizeof select, "SELECT * FROM main.%s WHERE ", name);
-        for (int k = 0; k < 4 && covered[t].key[k]; k++) {
-            used += (size_t)snprintf(select + used, sizeof select - used, "%s%s = json_extract(?1, '$[%d]')", k ? " AND " : "", covered[t].key[k], k);
-        }
-        bench_must(raw, sqlite3_prepare_v3(raw, select, -1, SQLITE_PREPARE_PERSISTENT, &by_key[t], NULL), select);
-        used = (size_t)snprintf(select, sizeof select, "SELECT k.key, t.* FROM json_each(?1) k CROSS JOIN main.%s t WHERE ", name);
-        for (int k = 0; k < 4 && covered[t].key[k]; k++) {
-            used += (size_t)snprintf(select + used, sizeof select - used, "%st.%s = json_extract(k.value, '$[%d]')", k ? " AND " : "",
-                                     covered[t].key[k], k);
-        }
-        bench_must(raw, sqlite3_prepare_v3(raw, select, -1, SQLITE_PREPARE_PERSISTENT, &by_keys[t], NULL), select);
-    }
-}
-
-/* A growing byte buffer. */
-struct bytes { unsigned char *data; size_t used, size; };
-
-static void put(struct bytes *b, const void *data, size_t count) {
-    if (b->used + count > b->size) {
-        b->size = (b->used + count) * 2 + 256;
-        b->data = realloc(b->data, b->size);
-        if (!b->data) die("out of memory");
-    }
-    memcpy(b->data + b->used, data, count);
-    b->used += count;
-}
-
-static void put_text(struct bytes *b, const char *text) { put(b, text, strlen(text)); }
-
-/* A non-negative number's digits (lengths and ids here): no snprintf per number, so the
-   baseline is not slowed by what careful C would not do. */
-static void put_number(struct bytes *b, int64_t number) {
-    char digits[24];
-    int at = (int)sizeof digits;
-    uint64_t rest = (uint64_t)number;
-    do {
-        digits[--at] = (char)('0' + rest % 10);
-        rest /= 10;
-    } while (rest);
-    put(b, digits + at, sizeof digits - (size_t)at);
-}
-
-/* A JSON string as the library writes it (RFC 8259 escapes, DEL as \u007f), plain runs copied. */
-static void put_json(struct bytes *b, const char *text) {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *run = (const unsigned char *)text, *c = run;
-    put(b, "\"", 1);
-    for (; *c; c++) {
-        if (*c >= 0x20 && *c != '"' && *c != '\\' && *c != 0x7f) continue;
-        put(b, run, (size_t)(c - run));
-        char escape[6] = {'\\', (char)*c, 0, 0, 0, 0};
-        if (*c == '\n') escape[1] = 'n';
-        else if (*c == '\r') escape[1] = 'r';
-        else if (*c == '\t') escape[1] = 't';
-        if (*c == '"' || *c == '\\' || *c == '\n' || *c == '\r' || *c == '\t') {
-            put(b, escape, 2);
-        } else {
-            char unicode[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
-            put(b, unicode, 6);
-        }
-        run = c + 1;
-    }
-    put(b, run, (size_t)(c - run));
-    put(b, "\"", 1);
-}
-
-/* BLAKE2b-256 in lowercase hex (Secrets.digest). */
-static void digest_hex(const struct bytes *b, char hex[65]) {
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, b->data, b->used, NULL, 0);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
-}
-
-/* One touched row: its table, its key (the JSON array text), its digest now. */
-struct write { int table; char *key; char digest[65]; };
-static struct write *writes;
-static size_t writes_used, writes_size;
-static struct bytes content, rows_text, hashed;
-
-/* A row's canonical content from column `from` on (RowCoverage.canonical): name=tag
-   length:value; per non-null column, as SQLite holds the bytes. */
-static void put_canonical(struct bytes *b, sqlite3_stmt *row, int from) {
-    for (int c = from, n = sqlite3_column_count(row); c < n; c++) {
-        int type = sqlite3_column_type(row, c);
-        if (type == SQLITE_NULL) continue;
-        put_text(b, sqlite3_column_name(row, c));
-        put_text(b, type == SQLITE_INTEGER ? "=i" : type == SQLITE_TEXT ? "=t" : type == SQLITE_FLOAT ? "=x2" : "=x4");
-        const unsigned char *value = sqlite3_column_text(row, c);
-        int length = sqlite3_column_bytes(row, c);
-        put_number(b, length);
-        put(b, ":", 1);
-        put(b, value, (size_t)length);
-        put(b, ";", 1);
-    }
-}
-
-/* A key's digest from its one row's content (RowCoverage.digest: table, key, row count, rows). */
-static void digest_write(struct write *write) {
-    hashed.used = 0;
-    put_text(&hashed, covered[write->table].name);
-    put(&hashed, "\n", 1);
-    put_text(&hashed, write->key);
-    put(&hashed, "\n1\n", 3);
-    put(&hashed, content.data, content.used);
-    put(&hashed, "\n", 1);
-    digest_hex(&hashed, write->digest);
-}
-
-/* The only touched key of its table: read back by its key (RowCoverage.digest). */
-static void digest_one(struct write *write) {
-    sqlite3_stmt *select = by_key[write->table];
-    sqlite3_bind_text(select, 1, write->key, -1, SQLITE_TRANSIENT);
-    content.used = 0;
-    int found = 0, code;
-    while ((code = sqlite3_step(select)) == SQLITE_ROW) {
-        if (found++) die("%s %s: more than one row", covered[write->table].name, write->key);
-        put_canonical(&content, select, 0);
-    }
-    bench_must(raw, code, "a row read back by its key");
-    sqlite3_reset(select);
-    sqlite3_clear_bindings(select);
-    if (!found) die("%s %s: written, then gone", covered[write->table].name, write->key);
-    digest_write(write);
-}
-
-/* Several touched keys of one table: read back in one statement, the keys as one JSON array,
-   each row with its key's position (RowCoverage.digests). The keys are the outer loop, so the
-   rows come in the keys' order; here every key has exactly one row. */
-static struct bytes key_list;
-static void digest_many(struct write *group, size_t count) {
-    key_list.used = 0;
-    put(&key_list, "[", 1);
-    for (size_t w = 0; w < count; w++) {
-        if (w) put(&key_list, ",", 1);
-        put_text(&key_list, group[w].key);
-    }
-    put(&key_list, "]", 1);
-    sqlite3_stmt *select = by_keys[group->table];
-    sqlite3_bind_text(select, 1, (const char *)key_list.data, (int)key_list.used, SQLITE_TRANSIENT);
-    int64_t next = 0;
-    int code;
-    while ((code = sqlite3_step(select)) == SQLITE_ROW) {
-        int64_t index = sqlite3_column_int64(select, 0);
-        if (index != next || index >= (int64_t)count) die("%s: a key without its one row, or with two", covered[group->table].name);
-        content.used = 0;
-        put_canonical(&content, select, 1);
-        digest_write(&group[index]);
-        next++;
-    }
-    bench_must(raw, code, "rows read back by their keys");
-    sqlite3_reset(select);
-    sqlite3_clear_bindings(select);
-    if (next != (int64_t)count) die("%s: written, then gone", covered[group->table].name);
-}
-
-/* RowCoverage.collect: the distinct touched keys in (table, key) order, the touched set
-   emptied, then each table's touched rows read back (one statement for a table's several
-   keys, the one-key statement for a table's only key) and each key digested. */
-static void coverage_collect(void) {
-    sqlite3_stmt *touched = statements[TOUCHED];
-    int code;
-    writes_used = 0;
-    while ((code = sqlite3_step(touched)) == SQLITE_ROW) {
-        const char *table = (const char *)sqlite3_column_text(touched, 0);
-        int t = 0;
-        while (t < COVERED && strcmp(covered[t].name, table) != 0) t++;
-        if (t == COVERED) die("a write touched %s, which this program does not cover", table);
-        if (writes_used == writes_size) {
-            writes_size = writes_size * 2 + 1024;
-            writes = realloc(writes, writes_size * sizeof *writes);
-            if (!writes) die("out of memory");
-        }
-        writes[writes_used].table = t;
-        writes[writes_used].key = strdup((const char *)sqlite3_column_text(touched, 1));
-        writes_used++;
-    }
-    bench_must(raw, code, sql[TOUCHED]);
-    sqlite3_reset(touched);
-    run(TOUCHED_CLEAR, NULL);
-    size_t first = 0;
-    while (first < writes_used) {
-        size_t end = first + 1;
-        while (end < writes_used && writes[end].table == writes[first].table) end++;
-        if (end - first == 1) digest_one(&writes[first]);
-        else digest_many(writes + first, end - first);
-        first = end;
-    }
-}
-
-/* One hashed field of an audit row (AuditLog.field): name=length:value, or name=- for null. */
-static void put_field(struct bytes *b, const char *name, const char *value, size_t length) {
-    put_text(b, name);
-    put(b, "=", 1);
-    if (value) {
-        put_number(b, (int64_t)length);
-        put(b, ":", 1);
-        put(b, value, length);
-    } else {
-        put(b, "-", 1);
-    }
-    put(b, "\n", 1);
-}
-
-/* AuditLog.appendRow for the call: the list of writes, the link to the scope's last row, the
-   row, and each write's digest kept in row_digests with the audit row's id. */
-static void audit_append(int64_t now, const char *detail) {
-    static const char scope[] = "account:" ACCOUNT;
-    char previous[80] = "", at[24], hash[65];
-    coverage_collect();
-    rows_text.used = 0;
-    put(&rows_text, "[", 1);
-    for (size_t w = 0; w < writes_used; w++) {
-        put_text(&rows_text, w ? ",[" : "[");
-        put_json(&rows_text, covered[writes[w].table].name);
-        put(&rows_text, ",", 1);
-        put_json(&rows_text, writes[w].key);
-        put(&rows_text, ",", 1);
-        put_json(&rows_text, writes[w].digest);
-        put(&rows_text, "]", 1);
-    }
-    put(&rows_text, "]", 1);
-    int found = 0;
-    sqlite3_stmt *last = statements[AUDIT_SCOPE_LAST];
-    sqlite3_bind_text(last, 1, scope, -1, SQLITE_STATIC);
-    int code = sqlite3_step(last);
-    if (code == SQLITE_ROW && sqlite3_column_type(last, 0) == SQLITE_TEXT) {
-        snprintf(previous, sizeof previous, "%s", (const char *)sqlite3_column_text(last, 0));
-        found = 1;
-    } else if (code != SQLITE_ROW && code != SQLITE_DONE) {
-        bench_must(raw, code, sql[AUDIT_SCOPE_LAST]);
-    }
-    sqlite3_reset(last);
-    sqlite3_clear_bindings(last);
-    if (!found) run(AUDIT_LAST, NULL); /* a scope's first row asks whether the log is keyed (it is not here) */
-    hashed.used = 0;
-    put_text(&hashed, "libbilling audit row 2\n");
-    snprintf(at, sizeof at, "%" PRId64, now);
-    put_field(&hashed, "scope", scope, strlen(scope));
-    put_field(&hashed, "previous", previous, strlen(previous));
-    put_field(&hashed, "at", at, strlen(at));
-    put_field(&hashed, "actor", "bench", 5);
-    put_field(&hashed, "operation", "usage.report", 12);
-    put_field(&hashed, "account", ACCOUNT, strlen(ACCOUNT));
-    put_field(&hashed, "subject", NULL, 0);
-    put_field(&hashed, "detail", detail, strlen(detail));
-    put_field(&hashed, "rows", (const char *)rows_text.data, rows_text.used);
-    digest_hex(&hashed, hash);
-    integer(AUDIT, 1, now);
-    text(AUDIT, 2, "bench");
-    text(AUDIT, 3, "usage.report");
-    text(AUDIT, 4, ACCOUNT);
-    text(AUDIT, 5, NULL);
-    text(AUDIT, 6, detail);
-    sqlite3_bind_text(statements[AUDIT], 7, (const char *)rows_text.data, (int)rows_text.used, SQLITE_TRANSIENT);
-    text(AUDIT, 8, scope);
-    text(AUDIT, 9, hash);
-    run(AUDIT, NULL);
-    int64_t audit = sqlite3_last_insert_rowid(raw);
-    for (size_t w = 0; w < writes_used; w++) {
-        text(DIGEST, 1, covered[writes[w].table].name);
-        text(DIGEST, 2, writes[w].key);
-        text(DIGEST, 3, writes[w].digest);
-        integer(DIGEST, 4, audit);
-        run(DIGEST, NULL);
-        free(writes[w].key);
-    }
-    /* Connection.transaction: no touched row may be left without an audit row. */
-    if (run(TOUCHED_LEFT, NULL)) die("touched rows left after the audit row");
-}
+/* ---- Row coverage and the audit row: bench_coverage.h, as for the other baselines ----------
+   The library's billing_touch function and TEMP triggers note the key of every row a write
+   touches; the audit row lists each touched row with the BLAKE2b digest of its content, read
+   back after the writes, and row_digests keeps the digests. cover_audit_append runs the same
+   statements, so billing_verify checks this file's rows and chain as it checks the library's. */
 
 static void raw_open(const char *path) {
     raw = bench_sqlite_open(path, "NORMAL");
-    coverage_install();
+    cover_install(raw);
     for (int i = 0; i < STATEMENTS; i++) {
         bench_must(raw, sqlite3_prepare_v3(raw, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     }
@@ -550,20 +236,9 @@ static void raw_open(const char *path) {
 
 static void raw_close(void) {
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
-    for (int t = 0; t < COVERED; t++) {
-        sqlite3_finalize(by_key[t]);
-        sqlite3_finalize(by_keys[t]);
-    }
+    cover_close();
     sqlite3_close(raw);
     raw = NULL;
-    free(writes);
-    free(content.data);
-    free(rows_text.data);
-    free(hashed.data);
-    free(key_list.data);
-    writes = NULL;
-    writes_used = writes_size = 0;
-    content = rows_text = hashed = key_list = (struct bytes){0};
 }
 
 /* Which resources (and whether the product) the current call has read. */
@@ -677,7 +352,8 @@ static double raw_usage(const char *path, int64_t n, int count) {
         for (int64_t k = first; k < first + BATCH; k++) raw_record(k, count, now);
         text(ACCOUNT_SELECT, 1, ACCOUNT);
         run(ACCOUNT_SELECT, NULL);
-        audit_append(now, detail);
+        cover_audit_append(now, "bench", "usage.report", ACCOUNT, NULL, detail);
+        cover_check_taken();
         run(COMMIT, NULL);
     }
     double elapsed = support_seconds() - start;
