@@ -6,15 +6,19 @@ import BillingDocuments
 extension InvariantQueries {
     /// Top-up ledger rows of a wrong shape or without the audited top-up that recorded them.
     ///
-    /// The audited top-ups are read once (a NOT IN, which SQLite reads into an ephemeral index
-    /// and PostgreSQL hashes): a NOT EXISTS per top-up searched the account's audit rows and
-    /// filtered them, top-ups × the account's audit rows. The subquery holds no null, so NOT IN
-    /// is the NOT EXISTS it replaced for the top-ups that reach it (reference not null).
+    /// The audited top-ups are read once and joined (a LEFT JOIN on the distinct pairs, an
+    /// anti-join both engines run in one pass: SQLite with an automatic index, PostgreSQL by
+    /// hashing or merging, whatever `work_mem` holds): a NOT EXISTS per top-up searched the
+    /// account's audit rows, top-ups × the account's audit rows, and a NOT IN that PostgreSQL
+    /// cannot hash in `work_mem` rescans its subquery for every row. `account_id` is never null
+    /// in `ledger`, and a null reference is caught before the join is asked.
     package static func unrecordedTopUps(_ db: Connection) throws -> [(ledger: Int64, reference: String?)] {
         try db.all("""
-            SELECT l.id, l.reference FROM ledger l WHERE l.kind = 'TOPUP' AND (l.reference IS NULL OR l.fund != 'CASH' OR l.amount <= 0
-                OR l.order_id IS NOT NULL OR (l.account_id, l.reference) NOT IN (SELECT a.account_id, a.subject_id FROM audit_log a
-                    WHERE a.operation = 'account.topup' AND a.account_id IS NOT NULL AND a.subject_id IS NOT NULL))
+            SELECT l.id, l.reference FROM ledger l
+                LEFT JOIN (SELECT DISTINCT account_id, subject_id FROM audit_log WHERE operation = 'account.topup') a
+                    ON a.account_id = l.account_id AND a.subject_id = l.reference
+            WHERE l.kind = 'TOPUP' AND (l.reference IS NULL OR l.fund != 'CASH' OR l.amount <= 0
+                OR l.order_id IS NOT NULL OR a.subject_id IS NULL)
             """, map: { ($0.int(0), $0.optionalText(1)) })
     }
 

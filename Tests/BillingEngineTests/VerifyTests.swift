@@ -94,11 +94,13 @@ struct VerifyTests {
             try fund("RS-b", 3600, "CASH", 50); try charge("RS-b@3600", 40)          // took less
             try fund("RS-c", 0, "CASH", 30)                                                    // took nothing
             try charge("RS-d@0", 20)                                                    // nothing funded
+            try fund("RS-g", 0, "CREDIT", 10); try charge("RS-g@0", 10)             // the hour balances, each fund does not
         }
         let found = try objects(try object(shop.engine.verify(nil))["breaches"]).filter { $0["check"] == "ledger_reconciliation" }
         let subjects = Set(found.compactMap { $0["subject"]?.stringValue })
-        #expect(subjects == ["ledger \(try #require(ledgerIDs["RS-b@3600"]))", "usage_funding RS-c@0", "ledger \(try #require(ledgerIDs["RS-d@0"]))"],
-                "\(found)")
+        #expect(subjects == ["ledger \(try #require(ledgerIDs["RS-b@3600"]))", "usage_funding RS-c@0", "ledger \(try #require(ledgerIDs["RS-d@0"]))",
+                             "usage_funding RS-g@0", "ledger \(try #require(ledgerIDs["RS-g@0"]))"], "\(found)")
+        #expect(found.count == 5)
         #expect(found.allSatisfy { $0["detail"]?.stringValue?.hasPrefix("usage hour ") == true })
     }
 }

@@ -148,11 +148,12 @@ enum ResourceLifecycle {
         }
     }
 
-    /// A refusal of one resource's step, which sets that resource aside; other errors (storage,
-    /// busy, and internal ones such as an aborted PostgreSQL transaction, after which no
-    /// savepoint can run) end the pass.
+    /// A refusal of one resource's step, which sets that resource aside; storage and busy errors
+    /// and an aborted PostgreSQL transaction (after which no savepoint can run) end the pass.
+    /// Other internal errors (a defect met in one resource's arithmetic) set it aside too: the
+    /// pass must not stall every account's due work on one resource.
     private static func recoverable(_ error: BillingError) -> Bool {
-        error.status != .storage && error.status != .busy && error.status != .internal
+        error.status != .storage && error.status != .busy && error.reason != Reason.transactionAborted.name
     }
 
     private static func advance(_ due: [(id: String, account: String)], careful: Bool,
