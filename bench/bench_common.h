@@ -11,7 +11,8 @@
  *   its JSON       bench_json_string(), bench_copy_after(), bench_json_int(): die when absent
  *   raw SQLite     bench_sqlite_connect(), bench_sqlite_pragmas(), bench_sqlite_open(), bench_must(),
  *                  bench_exec(), bench_query_int(), bench_copy_columns()
- *   the audit log  bench_json_quote(), bench_audit_hash() (libsodium: link -lsodium to use them)
+ *   (row coverage and the audit chain: bench_chain.h, with bench_coverage.h on SQLite or
+ *   bench_pg_coverage.h on PostgreSQL; they need -lsodium)
  *
  * Timing (support_seconds), business time (support_at), database files
  * (support_remove_database, support_remove_tree), JSON searching and the account set-up come
@@ -336,49 +337,6 @@ static inline void bench_copy_columns(sqlite3 *db, const char *table, void (*exp
         if (used_columns >= columns_size || used_selected >= selected_size) die("too many columns in %s", table);
     }
     sqlite3_finalize(info);
-}
-
-/* ---- The audit chain (libsodium) ----------------------------------------------------------------- */
-
-/* Appends `text` to out as a JSON string the way the library writes one (RFC 8259 escapes). */
-static inline size_t bench_json_quote(char *out, size_t used, size_t size, const char *text) {
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    for (const unsigned char *c = (const unsigned char *)text; *c && used + 8 < size; c++) {
-        if (*c == '"' || *c == '\\') out[used++] = '\\', out[used++] = (char)*c;
-        else if (*c == '\n') out[used++] = '\\', out[used++] = 'n';
-        else if (*c == '\r') out[used++] = '\\', out[used++] = 'r';
-        else if (*c == '\t') out[used++] = '\\', out[used++] = 't';
-        else if (*c < 0x20 || *c == 0x7f) used += (size_t)snprintf(out + used, size - used, "\\u%04x", *c);
-        else out[used++] = (char)*c;
-    }
-    used += (size_t)snprintf(out + used, size - used, "\"");
-    return used;
-}
-
-/* AuditLog.link: BLAKE2b-256 (hex) of {"account","actor","at","detail","operation","previous",
-   "subject"} as compact JSON with sorted keys; `account` and `subject` may be NULL. */
-static inline void bench_audit_hash(const char *previous, int64_t at, const char *actor, const char *operation,
-                                    const char *account, const char *subject, const char *detail, char hex[65]) {
-    char fields[4096];
-    size_t used = (size_t)snprintf(fields, sizeof fields, "{\"account\":");
-    used = account ? bench_json_quote(fields, used, sizeof fields, account)
-                   : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"actor\":");
-    used = bench_json_quote(fields, used, sizeof fields, actor);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"at\":%" PRId64 ",\"detail\":", at);
-    used = bench_json_quote(fields, used, sizeof fields, detail);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"operation\":");
-    used = bench_json_quote(fields, used, sizeof fields, operation);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"previous\":");
-    used = bench_json_quote(fields, used, sizeof fields, previous);
-    used += (size_t)snprintf(fields + used, sizeof fields - used, ",\"subject\":");
-    used = subject ? bench_json_quote(fields, used, sizeof fields, subject)
-                   : used + (size_t)snprintf(fields + used, sizeof fields - used, "null");
-    used += (size_t)snprintf(fields + used, sizeof fields - used, "}");
-    if (used >= sizeof fields) die("audit fields too long");
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)fields, used, NULL, 0);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
 }
 
 #endif /* BENCH_COMMON_H */

@@ -18,105 +18,14 @@
  *   upsert into row_digests per write (a DELETE for a row gone).
  * Not handled (the baselines never need it): rollback of noted keys, keyed chains, several
  * rows under one key that are not ASCII-sortable.
+ * The digests, the list of writes and the link are bench_chain.h's, shared with
+ * bench_pg_coverage.h (PostgreSQL).
  */
 #ifndef BENCH_COVERAGE_H
 #define BENCH_COVERAGE_H
 
 #include "bench_common.h"
-
-/* RowCoverage.tables: name, key columns, covered columns (NULL: every column). */
-static const struct cover_table { const char *name; const char *key[4]; const char *columns; } cover_tables[] = {
-    {"config", {"id"}, NULL},
-    {"events", {"seq"}, "seq, type, account_id, subject_id, occurred_at, data"},
-    {"idempotency", {"scope", "key"}, NULL},
-    {"accounts", {"id"}, NULL},
-    {"ledger", {"id"}, NULL},
-    {"coupons", {"id"}, NULL},
-    {"coupon_ledger", {"id"}, NULL},
-    {"platform_accounts", {"id"}, NULL},
-    {"platform_tokens", {"token_hash"}, NULL},
-    {"id_sequences", {"name"}, NULL},
-    {"products", {"id"}, NULL},
-    {"commercial_discounts", {"account_id", "product_type"}, NULL},
-    {"orders", {"id"}, NULL},
-    {"order_lines", {"order_id", "line_no"}, NULL},
-    {"resources", {"id"}, NULL},
-    {"resource_funding", {"resource_id", "order_id", "source", "coupon_id"}, NULL},
-    {"resource_refunds", {"resource_id", "order_id", "source", "coupon_id"}, NULL},
-    {"resource_periods", {"resource_id", "order_id", "start_at"}, NULL},
-    {"resource_open_orders", {"resource_id"}, NULL},
-    {"five_day_units", {"account_id", "year", "unit_key"}, NULL},
-    {"refund_details", {"order_id", "resource_id"}, NULL},
-    {"usage_records", {"account_id", "usage_id"}, NULL},
-    {"usage_lines", {"resource_id", "hour_start"}, NULL},
-    {"usage_funding", {"resource_id", "hour_start", "source", "coupon_id"}, NULL},
-    {"package_usage", {"package_id", "window_start"}, NULL},
-    {"package_deductions", {"package_id", "resource_id", "hour_start"}, NULL},
-    {"exports", {"id"}, NULL},
-    {"login_throttles", {"key"}, NULL},
-};
-#define COVER_TABLES (int)(sizeof cover_tables / sizeof *cover_tables)
-
-/* A growing byte buffer. */
-struct cover_bytes { unsigned char *data; size_t used, size; };
-
-static void cover_put(struct cover_bytes *b, const void *data, size_t count) {
-    if (b->used + count > b->size) {
-        b->size = (b->used + count) * 2 + 256;
-        b->data = realloc(b->data, b->size);
-        if (!b->data) die("out of memory");
-    }
-    memcpy(b->data + b->used, data, count);
-    b->used += count;
-}
-
-static void cover_put_text(struct cover_bytes *b, const char *text) { cover_put(b, text, strlen(text)); }
-
-/* A non-negative number's digits. */
-static void cover_put_number(struct cover_bytes *b, int64_t number) {
-    char digits[24];
-    int at = (int)sizeof digits;
-    uint64_t rest = (uint64_t)number;
-    do {
-        digits[--at] = (char)('0' + rest % 10);
-        rest /= 10;
-    } while (rest);
-    cover_put(b, digits + at, sizeof digits - (size_t)at);
-}
-
-/* A JSON string as the library writes it (RFC 8259 escapes, DEL as \u007f). */
-static void cover_put_json(struct cover_bytes *b, const char *text) {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *run = (const unsigned char *)text, *c = run;
-    cover_put(b, "\"", 1);
-    for (; *c; c++) {
-        if (*c >= 0x20 && *c != '"' && *c != '\\' && *c != 0x7f) continue;
-        cover_put(b, run, (size_t)(c - run));
-        char escape[2] = {'\\', (char)*c};
-        if (*c == '\n') escape[1] = 'n';
-        else if (*c == '\r') escape[1] = 'r';
-        else if (*c == '\t') escape[1] = 't';
-        if (*c == '"' || *c == '\\' || *c == '\n' || *c == '\r' || *c == '\t') {
-            cover_put(b, escape, 2);
-        } else {
-            char unicode[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
-            cover_put(b, unicode, 6);
-        }
-        run = c + 1;
-    }
-    cover_put(b, run, (size_t)(c - run));
-    cover_put(b, "\"", 1);
-}
-
-/* BLAKE2b-256 in lowercase hex (Secrets.digest). */
-static void cover_digest_hex(const struct cover_bytes *b, char hex[65]) {
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, b->data, b->used, NULL, 0);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
-}
-
-/* One noted key, then (after collect) one distinct write with its digest ("" for a row gone). */
-struct cover_write { int table; char *key; char digest[65]; };
+#include "bench_chain.h"
 
 static struct {
     sqlite3 *db;
@@ -124,15 +33,9 @@ static struct {
     size_t used, size;
     sqlite3_stmt *by_key[COVER_TABLES], *by_keys[COVER_TABLES];
     sqlite3_stmt *scope_last, *log_last, *insert, *upsert, *remove;
-    struct cover_bytes content, rows, hashed, keys;
-    struct cover_bytes *group; /* several rows' contents under one key */
-    size_t group_used, group_size;
+    struct cover_bytes rows, hashed, keys;
+    struct cover_group group; /* the rows' contents under the key being read */
 } cover;
-
-static int cover_table_index(const char *name) {
-    for (int t = 0; t < COVER_TABLES; t++) if (strcmp(cover_tables[t].name, name) == 0) return t;
-    return -1;
-}
 
 /* billing_touch(table, key): the key noted in memory (TouchLog.note). */
 static void cover_touch(sqlite3_context *context, int count, sqlite3_value **values) {
@@ -229,69 +132,22 @@ static void cover_canonical(struct cover_bytes *b, sqlite3_stmt *row, int from) 
     for (int c = from, n = sqlite3_column_count(row); c < n; c++) {
         int type = sqlite3_column_type(row, c);
         if (type == SQLITE_NULL) continue;
-        cover_put_text(b, sqlite3_column_name(row, c));
-        cover_put_text(b, type == SQLITE_INTEGER ? "=i" : type == SQLITE_TEXT ? "=t" : type == SQLITE_FLOAT ? "=x2" : "=x4");
         const unsigned char *value = sqlite3_column_text(row, c);
-        int length = sqlite3_column_bytes(row, c);
-        cover_put_number(b, length);
-        cover_put(b, ":", 1);
-        cover_put(b, value, (size_t)length);
-        cover_put(b, ";", 1);
+        cover_put_column(b, sqlite3_column_name(row, c), type == SQLITE_INTEGER ? "i" : type == SQLITE_TEXT ? "t" : type == SQLITE_FLOAT ? "x2" : "x4",
+                         value, (size_t)sqlite3_column_bytes(row, c));
     }
-}
-
-static int cover_compare_bytes(const void *a, const void *b) {
-    const struct cover_bytes *x = a, *y = b;
-    size_t common = x->used < y->used ? x->used : y->used;
-    int order = common ? memcmp(x->data, y->data, common) : 0;
-    return order ? order : (x->used > y->used) - (x->used < y->used);
-}
-
-/* The content of another row under the key being read. */
-static struct cover_bytes *cover_group_next(void) {
-    if (cover.group_used == cover.group_size) {
-        cover.group_size = cover.group_size * 2 + 4;
-        cover.group = realloc(cover.group, cover.group_size * sizeof *cover.group);
-        if (!cover.group) die("out of memory");
-        for (size_t i = cover.group_used; i < cover.group_size; i++) cover.group[i] = (struct cover_bytes){0};
-    }
-    struct cover_bytes *b = &cover.group[cover.group_used++];
-    b->used = 0;
-    return b;
-}
-
-/* RowCoverage.digest(table:key:contents:) of the rows in cover.group ("" when none). */
-static void cover_digest_group(struct cover_write *write) {
-    if (cover.group_used == 0) {
-        write->digest[0] = '\0';
-        return;
-    }
-    if (cover.group_used > 1) qsort(cover.group, cover.group_used, sizeof *cover.group, cover_compare_bytes);
-    struct cover_bytes *h = &cover.hashed;
-    h->used = 0;
-    cover_put_text(h, cover_tables[write->table].name);
-    cover_put(h, "\n", 1);
-    cover_put_text(h, write->key);
-    cover_put(h, "\n", 1);
-    cover_put_number(h, (int64_t)cover.group_used);
-    cover_put(h, "\n", 1);
-    for (size_t i = 0; i < cover.group_used; i++) {
-        cover_put(h, cover.group[i].data, cover.group[i].used);
-        cover_put(h, "\n", 1);
-    }
-    cover_digest_hex(h, write->digest);
 }
 
 static void cover_digest_one(struct cover_write *write) {
     sqlite3_stmt *select = cover_select(write->table, 0);
     sqlite3_bind_text(select, 1, write->key, -1, SQLITE_STATIC);
-    cover.group_used = 0;
+    cover.group.used = 0;
     int code;
-    while ((code = sqlite3_step(select)) == SQLITE_ROW) cover_canonical(cover_group_next(), select, 0);
+    while ((code = sqlite3_step(select)) == SQLITE_ROW) cover_canonical(cover_group_next(&cover.group), select, 0);
     bench_must(cover.db, code, sqlite3_sql(select));
     sqlite3_reset(select);
     sqlite3_clear_bindings(select);
-    cover_digest_group(write);
+    cover_group_digest(&cover.group, write, &cover.hashed);
 }
 
 /* Several keys of one table in one statement (RowCoverage.digests); rows come in key order. */
@@ -308,23 +164,21 @@ static void cover_digest_many(struct cover_write *group, size_t count) {
     sqlite3_bind_text(select, 1, (const char *)list->data, (int)list->used, SQLITE_STATIC);
     int64_t current = -1;
     int code;
-    cover.group_used = 0;
-    size_t done = 0;
+    cover.group.used = 0;
     while ((code = sqlite3_step(select)) == SQLITE_ROW) {
         int64_t index = sqlite3_column_int64(select, 0);
         if (index < 0 || index >= (int64_t)count || index < current) die("%s: rows out of key order", cover_tables[group->table].name);
         if (index != current) {
-            if (current >= 0) cover_digest_group(&group[current]);
+            if (current >= 0) cover_group_digest(&cover.group, &group[current], &cover.hashed);
             for (int64_t gone = current + 1; gone < index; gone++) group[gone].digest[0] = '\0';
-            cover.group_used = 0;
+            cover.group.used = 0;
             current = index;
         }
-        cover_canonical(cover_group_next(), select, 1);
+        cover_canonical(cover_group_next(&cover.group), select, 1);
     }
     bench_must(cover.db, code, sqlite3_sql(select));
-    if (current >= 0) cover_digest_group(&group[current]);
+    if (current >= 0) cover_group_digest(&cover.group, &group[current], &cover.hashed);
     for (size_t gone = (size_t)(current + 1); gone < count; gone++) group[gone].digest[0] = '\0';
-    (void)done;
     sqlite3_reset(select);
     sqlite3_clear_bindings(select);
 }
@@ -360,41 +214,15 @@ static size_t cover_collect(void) {
     return distinct;
 }
 
-/* One hashed field of a link (AuditLog.chainLink): name=length:value, or name=- for null. */
-static void cover_put_field(struct cover_bytes *b, const char *name, const char *value, size_t length) {
-    cover_put_text(b, name);
-    cover_put(b, "=", 1);
-    if (value) {
-        cover_put_number(b, (int64_t)length);
-        cover_put(b, ":", 1);
-        cover_put(b, value, length);
-    } else {
-        cover_put(b, "-", 1);
-    }
-    cover_put(b, "\n", 1);
-}
-
 /* AuditLog.append: the writes since the last audit row, the scope's previous hash, the link,
    the audit row and each write's digest kept in row_digests. Returns the audit row's id. */
 static int64_t cover_audit_append(int64_t at, const char *actor, const char *operation, const char *account, const char *subject,
                                   const char *detail) {
-    char scope[256], previous[160] = "", at_text[24], hash[65];
-    snprintf(scope, sizeof scope, "%s%s", account ? "account:" : "actor:", account ? account : actor);
+    char scope[256], previous[160] = "", hash[65];
+    cover_scope(scope, sizeof scope, account, actor);
     size_t writes = cover_collect();
     struct cover_bytes *rows = &cover.rows;
-    rows->used = 0;
-    cover_put(rows, "[", 1);
-    for (size_t w = 0; w < writes; w++) {
-        cover_put_text(rows, w ? ",[" : "[");
-        cover_put_json(rows, cover_tables[cover.noted[w].table].name);
-        cover_put(rows, ",", 1);
-        cover_put_json(rows, cover.noted[w].key);
-        cover_put(rows, ",", 1);
-        if (cover.noted[w].digest[0]) cover_put_json(rows, cover.noted[w].digest);
-        else cover_put_text(rows, "null");
-        cover_put(rows, "]", 1);
-    }
-    cover_put(rows, "]", 1);
+    cover_list_text(rows, cover.noted, writes);
     sqlite3_stmt *last = cover.scope_last;
     sqlite3_bind_text(last, 1, scope, -1, SQLITE_STATIC);
     int code = sqlite3_step(last), found = 0;
@@ -412,20 +240,7 @@ static int64_t cover_audit_append(int64_t at, const char *actor, const char *ope
             strncmp((const char *)sqlite3_column_text(cover.log_last, 0), "k:", 2) == 0) die("a keyed audit chain");
         sqlite3_reset(cover.log_last);
     }
-    snprintf(at_text, sizeof at_text, "%" PRId64, at);
-    struct cover_bytes *h = &cover.hashed;
-    h->used = 0;
-    cover_put_text(h, "libbilling audit row 2\n");
-    cover_put_field(h, "scope", scope, strlen(scope));
-    cover_put_field(h, "previous", previous, strlen(previous));
-    cover_put_field(h, "at", at_text, strlen(at_text));
-    cover_put_field(h, "actor", actor, strlen(actor));
-    cover_put_field(h, "operation", operation, strlen(operation));
-    cover_put_field(h, "account", account, account ? strlen(account) : 0);
-    cover_put_field(h, "subject", subject, subject ? strlen(subject) : 0);
-    cover_put_field(h, "detail", detail, strlen(detail));
-    cover_put_field(h, "rows", (const char *)rows->data, rows->used);
-    cover_digest_hex(h, hash);
+    cover_link(&cover.hashed, scope, previous, at, actor, operation, account, subject, detail, rows, hash);
     sqlite3_stmt *insert = cover.insert;
     sqlite3_bind_int64(insert, 1, at);
     sqlite3_bind_text(insert, 2, actor, -1, SQLITE_STATIC);
@@ -477,12 +292,10 @@ static void cover_close(void) {
     sqlite3_finalize(cover.remove);
     for (size_t i = 0; i < cover.used; i++) free(cover.noted[i].key);
     free(cover.noted);
-    free(cover.content.data);
     free(cover.rows.data);
     free(cover.hashed.data);
     free(cover.keys.data);
-    for (size_t i = 0; i < cover.group_size; i++) free(cover.group[i].data);
-    free(cover.group);
+    cover_group_free(&cover.group);
     memset(&cover, 0, sizeof cover);
 }
 
