@@ -49,6 +49,20 @@ func enginesOnPostgres(_ path: String) -> String {
     return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
 }
 
+/// A fresh database for an engine on `backend`: a temporary SQLite file, or the test
+/// cluster's URL with a schema of its own (the engine makes it when it opens; the cluster is
+/// thrown away after the run).
+func freshDatabasePath(_ backend: ConformanceBackend) throws -> String {
+    switch backend {
+    case .sqlite:
+        return temporaryDatabasePath()
+    case .postgres:
+        let url = try #require(postgresTestURL)
+        let schema = "engine_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+    }
+}
+
 /// Parses a response document.
 func object(_ text: String) throws -> [String: JSONValue] {
     guard case .object(let fields) = try JSONValue.parse(text) else { throw BillingError.invalid(.malformedJson, "not an object") }
