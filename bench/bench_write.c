@@ -9,7 +9,9 @@
  *        statements on a file the library made (bench_coverage.h for the digests, the
  *        scope's audit link and row_digests); its first write's stored texts must equal the
  *        library's and billing_verify must accept the raw file. Both in WAL mode, with
- *        synchronous=FULL and with synchronous=NORMAL.
+ *        synchronous=FULL and with synchronous=NORMAL. Library and raw writes alternate in four
+ *        rounds of half the count, library, raw, raw, library, both files open throughout (until
+ *        2026-12-07 all the library's writes came first, and two runs' FULL ratios differed).
  * open:  open + close of an existing file (the library's, with its whole schema). (a)
  *        billing_engine_open/close; (b) sqlite3_open_v2 with the checks, schema read and
  *        pragmas the library runs on open, then sqlite3_close.
@@ -115,19 +117,25 @@ static void check_same(sqlite3 *db, const char *what, const char *query, int col
 #define FIRST_EVENT "SELECT data FROM events WHERE type = 'config.changed' ORDER BY seq LIMIT 1"
 #define FIRST_DOCUMENT "SELECT json_extract(response, '$.configuration') FROM idempotency WHERE key = 'bench-0'"
 
-/* N raw writes; returns the elapsed seconds. The raw file is then checked by billing_verify. */
-static double raw_writes(const char *path, const char *synchronous, int n) {
-    sqlite3 *db = raw_open(path, synchronous);
+/* The raw side's file and statements, between raw_writes_open and raw_writes_check. */
+static sqlite3 *db;
+static sqlite3_stmt *statements[STATEMENTS];
+
+static void raw_writes_open(const char *path, const char *synchronous) {
+    db = raw_open(path, synchronous);
     cover_install(db);
-    sqlite3_stmt *statements[STATEMENTS];
     for (int i = 0; i < STATEMENTS; i++) {
         bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
     }
+}
+
+/* Raw writes with keys from..from+n-1 on the open raw file; returns the elapsed seconds. */
+static double raw_writes(int from, int n) {
     static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
     static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
 
     double start = support_seconds();
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < from + n; i++) {
         int hour = i % 24;
         int64_t now = (int64_t)time(NULL);
         snprintf(key, sizeof key, "bench-%d", i);
@@ -169,8 +177,12 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
         cover_check_taken();
         run(db, statements[COMMIT]);
     }
-    double elapsed = support_seconds() - start;
+    return support_seconds() - start;
+}
 
+/* Closes the raw file after its n writes and checks it: the first write's texts are the
+   library's, and the library finds the file consistent (billing_verify). */
+static void raw_writes_check(const char *path, int n) {
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     cover_close();
     if (bench_query_int(db, "SELECT count(*) FROM events WHERE type = 'config.changed'") != n) die("raw: expected %d events", n);
@@ -187,26 +199,33 @@ static double raw_writes(const char *path, const char *synchronous, int n) {
     if (!strstr(verdict, "\"ok\":true")) die("billing_verify on the raw file: %.600s", verdict);
     billing_string_free(verdict);
     billing_engine_close(engine);
-    return elapsed;
 }
 
 /* ---- Through the library ---------------------------------------------------------------- */
 
-static double library_writes(const char *path, const char *synchronous, int n) {
-    char options[64], request[160];
+static billing_engine *library_open(const char *path, const char *synchronous) {
+    char options[64];
     snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", synchronous);
-    billing_engine *engine = bench_engine_open(path, options);
+    return bench_engine_open(path, options);
+}
 
+/* Library writes with keys from..from+n-1; returns the elapsed seconds. */
+static double library_writes(billing_engine *engine, int from, int n) {
+    char request[160];
     double start = support_seconds();
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i < from + n; i++) {
         char *response = NULL;
         snprintf(request, sizeof request,
                  "{\"actor\":\"bench\",\"idempotency_key\":\"bench-%d\",\"changes\":{\"auto_renew_hour\":%d}}", i, i % 24);
         if (billing_config_update(engine, request, &response) != BILLING_OK) die_billing("billing_config_update");
         billing_string_free(response);
     }
-    double elapsed = support_seconds() - start;
+    return support_seconds() - start;
+}
 
+/* Closes the engine after its writes and keeps what its first write stored (the raw side's
+   must equal it). */
+static void library_close(billing_engine *engine, const char *path, const char *synchronous) {
     char *page = NULL;
     if (billing_events_list(engine, "{\"limit\": 1}", &page) != BILLING_OK) die_billing("billing_events_list");
     billing_string_free(page);
@@ -222,7 +241,6 @@ static double library_writes(const char *path, const char *synchronous, int n) {
         sqlite3_finalize(statement);
     }
     sqlite3_close(db);
-    return elapsed;
 }
 
 /* ---- Open -------------------------------------------------------------------------------- */
@@ -281,19 +299,36 @@ int main(int argc, char **argv) {
     printf("libbilling %s, SQLite %s, files in %s\n\n", billing_version(), sqlite3_libversion(), bench_directory);
     bench_table_header(columns, sizeof columns / sizeof *columns);
 
-    double library_seconds = library_writes(library_full, "FULL", full);
-    double raw_seconds = raw_writes(raw_full, "FULL", full);
-    row("write, synchronous=FULL", full, library_seconds, raw_seconds);
-    bench_summary_times("one idempotent write with event and audit, FULL", full, library_seconds, raw_seconds);
-
-    library_seconds = library_writes(library_normal, "NORMAL", normal);
-    raw_seconds = raw_writes(raw_normal, "NORMAL", normal);
-    row("write, synchronous=NORMAL", normal, library_seconds, raw_seconds);
-    bench_summary_times("one idempotent write with event and audit, NORMAL", normal, library_seconds, raw_seconds);
+    /* Each comparison runs in four rounds, library, raw, raw, library, of half the count each
+       (both files open throughout), so that a change of the machine's load during the run
+       weighs on both sides alike. */
+    static const struct {
+        const char *synchronous, *label, *summary;
+    } modes[] = {
+        {"FULL", "write, synchronous=FULL", "one idempotent write with event and audit, FULL"},
+        {"NORMAL", "write, synchronous=NORMAL", "one idempotent write with event and audit, NORMAL"},
+    };
+    for (int m = 0; m < 2; m++) {
+        const char *library_path = m ? library_normal : library_full, *raw_path = m ? raw_normal : raw_full;
+        int n = m ? normal : full, half = n / 2;
+        billing_engine *engine = library_open(library_path, modes[m].synchronous);
+        raw_writes_open(raw_path, modes[m].synchronous);
+        double library_seconds = library_writes(engine, 0, half);
+        double raw_seconds = raw_writes(0, half);
+        raw_seconds += raw_writes(half, n - half);
+        library_seconds += library_writes(engine, half, n - half);
+        library_close(engine, library_path, modes[m].synchronous);
+        raw_writes_check(raw_path, n);
+        row(modes[m].label, n, library_seconds, raw_seconds);
+        bench_summary_times(modes[m].summary, n, library_seconds, raw_seconds);
+    }
 
     /* The library's FULL file is an existing, migrated database by now; both sides open it. */
-    library_seconds = library_opens(library_full, opens);
-    raw_seconds = raw_opens(library_full, opens);
+    int half = opens / 2;
+    double library_seconds = library_opens(library_full, half);
+    double raw_seconds = raw_opens(library_full, half);
+    raw_seconds += raw_opens(library_full, opens - half);
+    library_seconds += library_opens(library_full, opens - half);
     row("open+close, existing file", opens, library_seconds, raw_seconds);
     bench_summary_times("open + close of an existing file", opens, library_seconds, raw_seconds);
 
