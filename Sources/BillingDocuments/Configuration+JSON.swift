@@ -63,6 +63,53 @@ extension Configuration {
         return writer.text
     }
 
+    /// The keys of `json` whose values differ from `old`'s, in `String`'s order: the names a
+    /// change reports, found field by field. Building both trees to compare them (and hashing
+    /// their 80 keys into dictionaries and looking each up again) was about a seventh of a
+    /// configuration change's instructions. A value differs here exactly when its part of the
+    /// tree does (`JSONTests` compares the two ways); a new field must be added here too.
+    public func changedKeys(since old: Configuration) -> [String] {
+        var keys: [String] = []
+        func note(_ key: String, _ differs: Bool) {
+            if differs { keys.append(key) }
+        }
+        note("auto_renew_hour", autoRenewHour != old.autoRenewHour)
+        // The document holds the offset in minutes: seconds that format alike are alike.
+        note("business_utc_offset", businessUTCOffsetSeconds != old.businessUTCOffsetSeconds
+            && BusinessCalendar.formatOffset(businessUTCOffsetSeconds) != BusinessCalendar.formatOffset(old.businessUTCOffsetSeconds))
+        note("currency", currency != old.currency)
+        note("default_deduction_days", defaultDeductionDays != old.defaultDeductionDays)
+        note("default_unified_expiry_day", defaultUnifiedExpiryDay != old.defaultUnifiedExpiryDay)
+        note("expiry_reminder_days", expiryReminderDays != old.expiryReminderDays)
+        note("export_directory", exportDirectory != old.exportDirectory)
+        note("export_retention_hours", exportRetentionHours != old.exportRetentionHours)
+        note("export_rows_per_step", exportRowsPerStep != old.exportRowsPerStep)
+        note("five_day_quota_per_year", fiveDayQuotaPerYear != old.fiveDayQuotaPerYear)
+        note("five_day_refund_hours", fiveDayRefundHours != old.fiveDayRefundHours)
+        // Every level is in the document, with the fallback days when it has none of its own.
+        note("grace_and_retention", CustomerLevel.allCases.contains { graceRetention(for: $0) != old.graceRetention(for: $0) })
+        note("handling_fee_beyond_table_bp", handlingFeeBeyondTableBP != old.handlingFeeBeyondTableBP)
+        note("handling_fee_rates_bp", handlingFeeRatesBP != old.handlingFeeRatesBP)
+        note("large_refund_threshold_fen", largeRefundThreshold.fen != old.largeRefundThreshold.fen)
+        note("login_throttle_after_failures", loginThrottleAfterFailures != old.loginThrottleAfterFailures)
+        note("login_throttle_base_seconds", loginThrottleBaseSeconds != old.loginThrottleBaseSeconds)
+        note("login_throttle_forget_seconds", loginThrottleForgetSeconds != old.loginThrottleForgetSeconds)
+        note("login_throttle_max_seconds", loginThrottleMaxSeconds != old.loginThrottleMaxSeconds)
+        note("max_batch_cancel", maxBatchCancel != old.maxBatchCancel)
+        note("max_batch_renew", maxBatchRenew != old.maxBatchRenew)
+        note("max_coupons_per_payment", maxCouponsPerPayment != old.maxCouponsPerPayment)
+        note("max_renewal_price_export_rows", maxRenewalPriceExportRows != old.maxRenewalPriceExportRows)
+        note("password_hash_memory_bytes", passwordHashMemoryBytes != old.passwordHashMemoryBytes)
+        note("password_hash_ops_limit", passwordHashOpsLimit != old.passwordHashOpsLimit)
+        note("password_max_length", passwordMaximumLength != old.passwordMaximumLength)
+        note("password_min_classes", passwordMinimumClasses != old.passwordMinimumClasses)
+        note("password_min_length", passwordMinimumLength != old.passwordMinimumLength)
+        note("pay_deadline_seconds", payDeadlineSeconds != old.payDeadlineSeconds)
+        note("refund_duration_granularity", refundDurationGranularity != old.refundDurationGranularity)
+        note("token_ttl_seconds", tokenTTLSeconds != old.tokenTTLSeconds)
+        return keys
+    }
+
     /// A map of integer lists, keys in `String`'s order (the tree writer's).
     private static func writeLists(_ lists: [String: [Int64]], into writer: inout JSONWriter) {
         writer.beginObject()
