@@ -136,7 +136,10 @@ extension Configuration {
         note("five_day_quota_per_year", fiveDayQuotaPerYear != old.fiveDayQuotaPerYear)
         note("five_day_refund_hours", fiveDayRefundHours != old.fiveDayRefundHours)
         // Every level is in the document, with the fallback days when it has none of its own.
-        note("grace_and_retention", CustomerLevel.allCases.contains { graceRetention(for: $0) != old.graceRetention(for: $0) })
+        // Equal maps (an unchanged one shares the old one's storage: one comparison) have
+        // equal days; otherwise each level is compared as the document shows it.
+        note("grace_and_retention", graceAndRetention != old.graceAndRetention
+            && CustomerLevel.allCases.contains { graceRetention(for: $0) != old.graceRetention(for: $0) })
         note("handling_fee_beyond_table_bp", handlingFeeBeyondTableBP != old.handlingFeeBeyondTableBP)
         note("handling_fee_rates_bp", handlingFeeRatesBP != old.handlingFeeRatesBP)
         note("large_refund_threshold_fen", largeRefundThreshold.fen != old.largeRefundThreshold.fen)
