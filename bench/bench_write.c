@@ -5,7 +5,7 @@
  * write: one idempotent configuration change, i.e. one transaction that looks the
  *        idempotency key up, reads the configuration, updates it, and appends an event, an
  *        idempotency record and the audit row with row coverage. (a) billing_config_update
- *        with a new key each time; (b) the library's 17 statements through prepared
+ *        with a new key each time; (b) the library's 16 statements through prepared
  *        statements on a file the library made (bench_coverage.h for the digests, the
  *        scope's audit link and row_digests); its first write's stored texts must equal the
  *        library's and billing_verify must accept the raw file. Both in WAL mode, with
@@ -117,12 +117,61 @@ static void check_same(sqlite3 *db, const char *what, const char *query, int col
 #define FIRST_EVENT "SELECT data FROM events WHERE type = 'config.changed' ORDER BY seq LIMIT 1"
 #define FIRST_DOCUMENT "SELECT json_extract(response, '$.configuration') FROM idempotency WHERE key = 'bench-0'"
 
+/* The raw side's write number i: never inlined, so that a profile can count it alone
+   (valgrind --tool=callgrind --toggle-collect=raw_write, as bench/README.md shows). */
+static __attribute__((noinline)) void raw_write(sqlite3 *db, sqlite3_stmt **statements, int i) {
+    static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
+    static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
+    int hour = i % 24;
+    int64_t now = (int64_t)time(NULL);
+    snprintf(key, sizeof key, "bench-%d", i);
+    snprintf(request, sizeof request, "{\"actor\":\"bench\",\"changes\":{\"auto_renew_hour\":%d}}", hour);
+    snprintf(document, sizeof document, "%s%d%s", document_head, hour, document_tail);
+    snprintf(response, sizeof response, "{\"changed\":[\"auto_renew_hour\"],\"configuration\":%s,\"schema_version\":1}",
+             document);
+    snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
+
+    run(db, statements[BEGIN]);
+    sqlite3_stmt *lookup = statements[LOOKUP];
+    text(lookup, 1, "actor:bench");
+    text(lookup, 2, key);
+    if (sqlite3_step(lookup) != SQLITE_DONE) die("key %s already used", key);
+    sqlite3_reset(lookup);
+    /* The library reads the revision twice a write (the operation's configuration, the
+       cache after the save); so does the baseline. (A third read, for the stored document's
+       tree, went with that tree.) */
+    first(db, statements[REVISION]);
+    text(statements[UPSERT], 1, document);
+    run(db, statements[UPSERT]);
+    first(db, statements[REVISION]);
+    sqlite3_stmt *event = statements[EVENT];
+    text(event, 1, "config.changed");
+    sqlite3_bind_null(event, 2);
+    sqlite3_bind_null(event, 3);
+    sqlite3_bind_int64(event, 4, now);
+    text(event, 5, changed);
+    run(db, event);
+    sqlite3_stmt *record = statements[RECORD];
+    text(record, 1, "actor:bench");
+    text(record, 2, key);
+    text(record, 3, "config.update");
+    text(record, 4, request);
+    text(record, 5, response);
+    sqlite3_bind_int64(record, 6, now);
+    run(db, record);
+    cover_audit_append(now, "bench", "config.update", NULL, "configuration", detail);
+    cover_check_taken();
+    run(db, statements[COMMIT]);
+}
+
 /* The raw side's file and statements, between raw_writes_open and raw_writes_check. */
-static sqlite3 *db;
-static sqlite3_stmt *statements[STATEMENTS];
+static sqlite3 *raw_db;
+static sqlite3_stmt *raw_statements[STATEMENTS];
 
 static void raw_writes_open(const char *path, const char *synchronous) {
-    db = raw_open(path, synchronous);
+    sqlite3 *db = raw_open(path, synchronous);
+    sqlite3_stmt **statements = raw_statements;
+    raw_db = db;
     cover_install(db);
     for (int i = 0; i < STATEMENTS; i++) {
         bench_must(db, sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &statements[i], NULL), sql[i]);
@@ -131,51 +180,9 @@ static void raw_writes_open(const char *path, const char *synchronous) {
 
 /* Raw writes with keys from..from+n-1 on the open raw file; returns the elapsed seconds. */
 static double raw_writes(int from, int n) {
-    static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
-    static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
-
     double start = support_seconds();
     for (int i = from; i < from + n; i++) {
-        int hour = i % 24;
-        int64_t now = (int64_t)time(NULL);
-        snprintf(key, sizeof key, "bench-%d", i);
-        snprintf(request, sizeof request, "{\"actor\":\"bench\",\"changes\":{\"auto_renew_hour\":%d}}", hour);
-        snprintf(document, sizeof document, "%s%d%s", document_head, hour, document_tail);
-        snprintf(response, sizeof response, "{\"changed\":[\"auto_renew_hour\"],\"configuration\":%s,\"schema_version\":1}",
-                 document);
-        snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
-
-        run(db, statements[BEGIN]);
-        sqlite3_stmt *lookup = statements[LOOKUP];
-        text(lookup, 1, "actor:bench");
-        text(lookup, 2, key);
-        if (sqlite3_step(lookup) != SQLITE_DONE) die("key %s already used", key);
-        sqlite3_reset(lookup);
-        /* The library reads the revision three times a write (the operation's configuration,
-           the stored document's tree, the cache after the save); so does the baseline. */
-        first(db, statements[REVISION]);
-        first(db, statements[REVISION]);
-        text(statements[UPSERT], 1, document);
-        run(db, statements[UPSERT]);
-        first(db, statements[REVISION]);
-        sqlite3_stmt *event = statements[EVENT];
-        text(event, 1, "config.changed");
-        sqlite3_bind_null(event, 2);
-        sqlite3_bind_null(event, 3);
-        sqlite3_bind_int64(event, 4, now);
-        text(event, 5, changed);
-        run(db, event);
-        sqlite3_stmt *record = statements[RECORD];
-        text(record, 1, "actor:bench");
-        text(record, 2, key);
-        text(record, 3, "config.update");
-        text(record, 4, request);
-        text(record, 5, response);
-        sqlite3_bind_int64(record, 6, now);
-        run(db, record);
-        cover_audit_append(now, "bench", "config.update", NULL, "configuration", detail);
-        cover_check_taken();
-        run(db, statements[COMMIT]);
+        raw_write(raw_db, raw_statements, i);
     }
     return support_seconds() - start;
 }
@@ -183,6 +190,8 @@ static double raw_writes(int from, int n) {
 /* Closes the raw file after its n writes and checks it: the first write's texts are the
    library's, and the library finds the file consistent (billing_verify). */
 static void raw_writes_check(const char *path, int n) {
+    sqlite3 *db = raw_db;
+    sqlite3_stmt **statements = raw_statements;
     for (int i = 0; i < STATEMENTS; i++) sqlite3_finalize(statements[i]);
     cover_close();
     if (bench_query_int(db, "SELECT count(*) FROM events WHERE type = 'config.changed'") != n) die("raw: expected %d events", n);

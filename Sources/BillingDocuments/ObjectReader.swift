@@ -69,10 +69,14 @@ public final class ObjectReader {
         guard let value = take(key) else { return nil }
         guard case .string(let text) = value else { throw wrongType(key, "a string", value) }
         guard !text.isEmpty else { throw BillingError.invalid(.emptyString, "\(name(key)) must not be empty") }
-        guard text.count <= maxLength else {
+        // A text has no more characters than UTF-8 bytes: counting characters (grapheme
+        // breaking) is needed only for a text of more bytes than allowed characters.
+        guard text.utf8.count <= maxLength || text.count <= maxLength else {
             throw BillingError.invalid(.stringTooLong, "\(name(key)) must be at most \(maxLength) characters")
         }
-        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        // The control characters are ASCII, and in UTF-8 a byte below 0x80 is always the ASCII
+        // character itself: the bytes are searched, not the decoded scalars.
+        guard !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
             throw BillingError.invalid(.controlCharacter, "\(name(key)) must not contain control characters")
         }
         return text

@@ -20,13 +20,13 @@ public final class Engine: @unchecked Sendable {
     /// string.
     public let path: String
     private var clock: Clock
-    /// The decoded configuration of a stored revision and, once built, its document tree.
-    private var cachedConfiguration: (revision: Int64, value: Configuration, document: JSONValue?)?
+    /// The decoded configuration of a stored revision.
+    private var cachedConfiguration: (revision: Int64, value: Configuration)?
     /// A configuration the running operation wrote: kept (`cachedConfiguration`) only once its
     /// transaction committed. A revision number written by a transaction that rolled back (or
     /// is run again after a PostgreSQL serialization failure) may be written by another
     /// writer with other values, so remembering it before the commit could serve a wrong one.
-    var pendingConfiguration: (revision: Int64, value: Configuration, document: JSONValue?)?
+    var pendingConfiguration: (revision: Int64, value: Configuration)?
 
     /// Opens (and creates or migrates) the database at `path`, or ":memory:" for a private one.
     ///
@@ -97,37 +97,27 @@ public final class Engine: @unchecked Sendable {
     /// Call with the lock held, inside a transaction.
     func loadConfiguration() throws -> Configuration {
         let revision = try ConfigurationStore.revision(db)
-        if let cached = cachedConfiguration, cached.revision == revision { return cached.value }
+        // The value alone is copied out, not the whole cached entry first.
+        if cachedConfiguration?.revision == revision, let value = cachedConfiguration?.value { return value }
         // Costs stored by an older library below today's floors rise to them (a rule, so it is
         // applied to what storage read, not inside the decoder).
         let value = PasswordHashCost.raisedToFloors(try ConfigurationStore.load(db) ?? Configuration())
-        cachedConfiguration = (revision, value, nil)
+        cachedConfiguration = (revision, value)
         return value
-    }
-
-    /// The document tree (`Configuration.json`) of the configuration `loadConfiguration` just
-    /// returned, built once per revision: a change compares it with the new one. Call with the
-    /// lock held, inside the transaction that loaded it.
-    func loadedConfigurationDocument() throws -> JSONValue {
-        let value = try loadConfiguration()
-        if let document = cachedConfiguration?.document { return document }
-        let document = value.json
-        cachedConfiguration?.document = document
-        return document
     }
 
     /// Keeps a configuration this handle just wrote, so its next operation need not decode it
     /// again. Call with the lock held, inside the writing transaction: it is kept once that
     /// transaction commits (`commitPendingState`), never before.
-    func rememberConfiguration(_ value: Configuration, document: JSONValue? = nil) throws {
-        pendingConfiguration = (try ConfigurationStore.revision(db), value, document)
+    func rememberConfiguration(_ value: Configuration) throws {
+        pendingConfiguration = (try ConfigurationStore.revision(db), value)
     }
 
     /// What a write keeps with the handle once it committed. Call with the lock held, right
     /// after the transaction returned.
     func commitPendingState() {
-        if let pending = pendingConfiguration { cachedConfiguration = pending }
-        pendingConfiguration = nil
+        // Moved, not copied: a copy retains each of the configuration's maps and texts.
+        if let pending = pendingConfiguration.take() { cachedConfiguration = pending }
     }
 
     /// The process's working directory, for relative database paths.

@@ -188,4 +188,74 @@ struct JSONTests {
         configuration.largeRefundThreshold = Money(fen: 0)
         #expect(configuration.documentText == configuration.json.text)
     }
+
+    /// The keys of the document whose values differ, as comparing the two trees gives them:
+    /// `changedKeys` compares the values instead. Each field changed alone, every field at once
+    /// and a few pairs; together the single changes reach every key of the document, so a field
+    /// `changedKeys` forgot fails here.
+    @Test func changedKeysAreTheTreesDifferences() {
+        func treeDifference(_ old: Configuration, _ new: Configuration) -> [String] {
+            guard case .object(let before) = old.json, case .object(let after) = new.json else { return ["?"] }
+            return after.keys.filter { before[$0] != after[$0] }.sorted()
+        }
+        let changes: [(inout Configuration) -> Void] = [
+            { $0.autoRenewHour = 4 },
+            { $0.businessUTCOffsetSeconds = -(5 * 3600 + 30 * 60) },
+            { $0.businessUTCOffsetSeconds += 30 },  // the same minute: no change in the document
+            { $0.currency = "USD" },
+            { $0.defaultDeductionDays = 3 },
+            { $0.defaultUnifiedExpiryDay = -1 },
+            { $0.expiryReminderDays["AUTO_RENEW"] = [1] },
+            { $0.exportDirectory = "/srv/导出" },
+            { $0.exportRetentionHours = 1 },
+            { $0.exportRowsPerStep = 10 },
+            { $0.fiveDayQuotaPerYear = 0 },
+            { $0.fiveDayRefundHours = 1 },
+            { $0.graceAndRetention[.v3] = GraceRetention(1, 2, 3, 4) },
+            { $0.graceAndRetention[.v0] = nil },  // the fallback days are V0's: no change
+            { $0.graceAndRetention[.v5] = nil },
+            { $0.handlingFeeBeyondTableBP = 1 },
+            { $0.handlingFeeRatesBP["YEAR_2"] = [1500] },
+            { $0.largeRefundThreshold = Money(fen: 1) },
+            { $0.loginThrottleAfterFailures = 1 },
+            { $0.loginThrottleBaseSeconds = 1 },
+            { $0.loginThrottleForgetSeconds = 60 },
+            { $0.loginThrottleMaxSeconds = 1 },
+            { $0.maxBatchCancel = 1 },
+            { $0.maxBatchRenew = 1 },
+            { $0.maxCouponsPerPayment = 0 },
+            { $0.maxRenewalPriceExportRows = 1 },
+            { $0.passwordHashMemoryBytes += 1 },
+            { $0.passwordHashOpsLimit = 3 },
+            { $0.passwordMaximumLength = 9 },
+            { $0.passwordMinimumClasses = 1 },
+            { $0.passwordMinimumLength = 7 },
+            { $0.payDeadlineSeconds["hardware"] = 60 },
+            { $0.refundDurationGranularity = "DAY" },
+            { $0.tokenTTLSeconds = 60 },
+        ]
+        let base = Configuration()
+        var reached: Set<String> = []
+        var everything = base
+        for change in changes {
+            var changed = base
+            change(&changed)
+            change(&everything)
+            let keys = changed.changedKeys(since: base)
+            #expect(keys == treeDifference(base, changed))
+            #expect(changed.changedKeys(since: changed).isEmpty)
+            reached.formUnion(keys)
+        }
+        guard case .object(let fields) = base.json else { Issue.record("not an object"); return }
+        #expect(reached == Set(fields.keys))
+        #expect(everything.changedKeys(since: base) == treeDifference(base, everything))
+        #expect(base.changedKeys(since: everything) == fields.keys.sorted())
+        for (first, second) in zip(changes, changes.dropFirst(7)) {
+            var changed = base
+            first(&changed)
+            second(&changed)
+            #expect(changed.changedKeys(since: base) == treeDifference(base, changed))
+            #expect(base.changedKeys(since: changed) == treeDifference(changed, base))
+        }
+    }
 }

@@ -137,8 +137,8 @@ struct TypedResponseTests {
             let answer = try object(text)
             let read = try object(try engine.configurationJSON())
             #expect(answer["configuration"] == read["configuration"])
-            let configuration = try engine.configuration().json
-            let response = ConfigurationUpdateResponse(configuration: configuration, configurationText: configuration.text,
+            let configuration = try engine.configuration()
+            let response = ConfigurationUpdateResponse(configuration: configuration, configurationText: configuration.json.text,
                                                        changed: (answer["changed"]?.arrayValue ?? []).compactMap(\.stringValue))
             #expect(response.documentText == Engine.document(response.json))
             #expect(text == response.documentText)

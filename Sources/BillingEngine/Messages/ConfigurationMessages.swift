@@ -26,20 +26,24 @@ struct ConfigurationUpdateRequest: RequestDocument {
         guard let changes = try reader.optionalObject("changes") else {
             throw BillingError.invalid(.missingField, "request.changes is required")
         }
-        _ = try Configuration().applying(ObjectReader(changes.value, path: "request.changes"))
+        _ = try ConfigurationUpdateRequest.defaults.applying(ObjectReader(changes.value, path: "request.changes"))
         self.changes = changes.value
     }
+
+    /// The defaults, made once: making them builds five maps.
+    private static let defaults = Configuration()
 }
 
 /// `{"configuration", "changed"}`: the configuration after the change and the names of the
 /// fields whose value changed.
 struct ConfigurationUpdateResponse: ResponseDocument {
-    /// The configuration's document (`Configuration.json`) and its text as stored.
-    let configuration: JSONValue
+    /// The configuration and its document's text as stored (`Configuration.documentText`).
+    let configuration: Configuration
     let configurationText: String
     let changed: [String]
 
-    var json: JSONValue { ["configuration": configuration, "changed": .array(changed.map { .string($0) })] }
+    /// The tree, built only when asked for: the answer is written from `configurationText`.
+    var json: JSONValue { ["configuration": configuration.json, "changed": .array(changed.map { .string($0) })] }
 
     /// `{"changed":[…],"configuration":…,"schema_version":1}`: the keys in the writer's
     /// order, the configuration's stored text reused as it is (`Engine.document(json)` gives

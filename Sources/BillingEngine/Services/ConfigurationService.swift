@@ -22,25 +22,17 @@ extension Engine {
         try perform("config.update", requestJSON, parse: ConfigurationUpdateRequest.init) { context, input -> ConfigurationUpdateResponse in
             let changes = input.changes
             let updated = try context.configuration.applying(ObjectReader(changes, path: "request.changes"))
-            // The stored configuration's tree, built once per revision (it is `context.configuration`'s).
-            let before = try loadedConfigurationDocument()
-            // The new document's tree is built once and written once: the stored row and the
-            // answer carry the same bytes.
-            let after = updated.json
-            var changed: [String] = []
-            if case .object(let old) = before, case .object(let new) = after {
-                // Each key looked up once, and sorted once filtered: a change names a few of
-                // the document's keys.
-                for (key, value) in new where old[key] != value { changed.append(key) }
-                changed.sort()
-            }
+            // The changed fields by comparing the values, without building either document's
+            // tree; the new document is written once: the stored row and the answer carry the
+            // same bytes.
+            let changed = updated.changedKeys(since: context.configuration)
             let afterText = updated.documentText
             try ConfigurationStore.save(context.db, documentText: afterText)
-            try rememberConfiguration(updated, document: after)
+            try rememberConfiguration(updated)
             let names = JSONValue.array(changed.map { .string($0) })
             if !changed.isEmpty { try context.emit("config.changed", data: ["changed": names]) }
             context.audit(subject: "configuration", detail: ["changed": names, "changes": changes])
-            return ConfigurationUpdateResponse(configuration: after, configurationText: afterText, changed: changed)
+            return ConfigurationUpdateResponse(configuration: updated, configurationText: afterText, changed: changed)
         }
     }
 }

@@ -42,9 +42,18 @@ extension Engine {
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
         guard case .object(var fields) = reader.value else { throw BillingError(.notAnObject, "request") }
-        fields["idempotency_key"] = nil
-        for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
-        let canonical = JSONValue.object(fields).textWithoutNulls
+        let canonical: String
+        if secrets.isEmpty {
+            // The request as read, written without its key: no copy of its fields to remove
+            // the key from (the copy rehashed every key). The same text as below.
+            var writer = JSONWriter(skippingNullFields: true)
+            writer.write(reader.value, omitting: ["idempotency_key"])
+            canonical = writer.text
+        } else {
+            fields["idempotency_key"] = nil
+            for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
+            canonical = JSONValue.object(fields).textWithoutNulls
+        }
         var account: String?
         if case .string(let id)? = fields["account_id"] { account = id }
         let scope = IdempotencyStore.scope(account: account, actor: actor)
