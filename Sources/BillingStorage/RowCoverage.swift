@@ -143,13 +143,34 @@ package enum RowCoverage {
             list += key.utf8
         }
         list.append(UInt8(ascii: "]"))
-        var contents = [[[UInt8]]](repeating: [], count: keys.count)
         let sql = selectByKeys[table.name] ?? SQLDialect.sqlite.selectByKeys(table)
-        try db.forEach(sql, [String(decoding: list, as: UTF8.self)]) { row in
+        let arguments: [DatabaseBindable] = [String(decoding: list, as: UTF8.self)]
+        // The keys are the statement's outer loop, so a key's rows come one after another:
+        // each key is digested when the next begins, its rows' contents in one reused buffer
+        // (an array per row, and one per key, were a tenth of a usage call's own work).
+        var digests = [String?](repeating: nil, count: keys.count)
+        var rows = RowContents()
+        var current = -1, scattered = false
+        try db.forEach(sql, arguments) { row in
+            let index = Int(row.int(0))
+            guard digests.indices.contains(index) else { return }
+            if index != current {
+                if current >= 0 { digests[current] = rows.digest(table: table.name, key: keys[current]) }
+                // A key met again after another (a plan that does not keep the keys outer):
+                // every key's rows are collected again below instead.
+                if digests[index] != nil { scattered = true }
+                rows.removeAll()
+                current = index
+            }
+            rows.append(row, from: 1)
+        }
+        if current >= 0 { digests[current] = rows.digest(table: table.name, key: keys[current]) }
+        guard scattered else { return digests }
+        var contents = [[[UInt8]]](repeating: [], count: keys.count)
+        try db.forEach(sql, arguments) { row in
             let index = Int(row.int(0))
             guard contents.indices.contains(index) else { return }
             var content: [UInt8] = []
-            content.reserveCapacity(RowCoverage.contentCapacity)
             canonical(row, from: 1, into: &content)
             contents[index].append(content)
         }
@@ -160,20 +181,11 @@ package enum RowCoverage {
     package static func digest(_ db: Connection, _ table: Table, key: String) throws -> String? {
         let dialect = db.dialect
         guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
-        var contents: [[UInt8]] = []
         let sql = (dialect == .sqlite ? selectByKey[table.name] : selectByKeyPostgres[table.name]) ?? dialect.selectByKey(table)
-        try db.forEach(sql, arguments) { row in
-            var content: [UInt8] = []
-            content.reserveCapacity(RowCoverage.contentCapacity)
-            canonical(row, from: 0, into: &content)
-            contents.append(content)
-        }
-        return contents.isEmpty ? nil : digest(table: table.name, key: key, contents: contents)
+        var rows = RowContents()
+        try db.forEach(sql, arguments) { row in rows.append(row, from: 0) }
+        return rows.digest(table: table.name, key: key)
     }
-
-    /// The room a row's canonical text starts with: most rows fit, and a configuration or a
-    /// stored response (1.3–1.8 KB) grows it once or twice instead of seven times from empty.
-    private static let contentCapacity = 1024
 
     /// The statement reading a key's rows, per table and backend: built once, so that an
     /// operation's digests neither rebuild SQL text nor hash it again for the statement cache.
@@ -432,5 +444,58 @@ package enum RowCoverage {
                                    subject: table.name, detail: ["table": .string(table.name), "rows": .integer(Int64(writes.count))],
                                    writes: writes)
         }
+    }
+}
+
+/// The canonical contents of the rows under one key, read one after another into one buffer
+/// (no array per row), and their digest: `RowCoverage.digest(table:key:contents:)`'s bytes,
+/// hashed from the buffer itself when the key has one row (every covered table's key but a
+/// group's).
+struct RowContents {
+    private var bytes: [UInt8] = []
+    /// Where each row's content ends in `bytes`.
+    private var ends: [Int] = []
+    /// The digest's input, reused from key to key.
+    private var input: [UInt8] = []
+
+    init() {
+        // Most rows fit; a configuration or a stored response (1.3–1.8 KB) grows it once.
+        bytes.reserveCapacity(1024)
+        input.reserveCapacity(1280)
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(_ row: Row, from first: Int32) {
+        RowCoverage.canonical(row, from: first, into: &bytes)
+        ends.append(bytes.count)
+    }
+
+    /// The digest of the rows appended since `removeAll`, nil when there are none.
+    mutating func digest(table: String, key: String) -> String? {
+        guard let only = ends.first else { return nil }
+        guard ends.count == 1 else {
+            var contents: [[UInt8]] = []
+            var start = 0
+            for end in ends {
+                contents.append(Array(bytes[start..<end]))
+                start = end
+            }
+            return RowCoverage.digest(table: table, key: key, contents: contents)
+        }
+        // table \n key \n 1 \n content \n, as `RowCoverage.digest(table:key:contents:)` writes it.
+        input.removeAll(keepingCapacity: true)
+        input += table.utf8
+        input.append(10)
+        input += key.utf8
+        input.append(10)
+        input.append(UInt8(ascii: "1"))
+        input.append(10)
+        input += bytes[0..<only]
+        input.append(10)
+        return Secrets.digest(input)
     }
 }

@@ -26,6 +26,22 @@ extension Engine {
         })
     }
 
+    /// The request as an idempotency record keeps it: without its key, secrets masked, nulls
+    /// left out.
+    static func canonicalRequest(_ request: JSONValue, fields: [String: JSONValue], secrets: Set<String>) -> String {
+        guard secrets.isEmpty else {
+            var fields = fields
+            fields["idempotency_key"] = nil
+            for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
+            return JSONValue.object(fields).textWithoutNulls
+        }
+        // The request as read, written without its key: no copy of its fields to remove the
+        // key from (the copy rehashed every key). The same text as above.
+        var writer = JSONWriter(skippingNullFields: true)
+        writer.write(request, omitting: ["idempotency_key"])
+        return writer.text
+    }
+
     /// `perform` with work done before the write transaction, outside it: `prepare` gets the
     /// parsed request once a replay has been ruled out (a repeated idempotent call returns the
     /// stored response without it) and before the lock is taken for the write; what it gives
@@ -41,19 +57,11 @@ extension Engine {
         let reader = try ObjectReader(text: requestText)
         let actor = try reader.string("actor", maxLength: 128)
         let key = try reader.optionalString("idempotency_key", maxLength: 128)
-        guard case .object(var fields) = reader.value else { throw BillingError(.notAnObject, "request") }
-        let canonical: String
-        if secrets.isEmpty {
-            // The request as read, written without its key: no copy of its fields to remove
-            // the key from (the copy rehashed every key). The same text as below.
-            var writer = JSONWriter(skippingNullFields: true)
-            writer.write(reader.value, omitting: ["idempotency_key"])
-            canonical = writer.text
-        } else {
-            fields["idempotency_key"] = nil
-            for secret in secrets where fields[secret] != nil { fields[secret] = "[secret]" }
-            canonical = JSONValue.object(fields).textWithoutNulls
-        }
+        guard case .object(let fields) = reader.value else { throw BillingError(.notAnObject, "request") }
+        // Only an idempotent call stores its request or compares it with a stored one: a call
+        // without a key writes none (a usage report's thousand records cost a seventh of the
+        // call's own work to write out again).
+        let canonical = key == nil ? "" : Engine.canonicalRequest(reader.value, fields: fields, secrets: secrets)
         var account: String?
         if case .string(let id)? = fields["account_id"] { account = id }
         let scope = IdempotencyStore.scope(account: account, actor: actor)
