@@ -12,10 +12,10 @@
  *
  * (a) library: billing_usage_report with 1,000 records (only the calls are timed; the
  *     requests are built outside the clock).
- * The two sides run in four rounds of half the records each, library, raw, raw, library (each
- * side on its own file, both open throughout), so that a change of the machine's load during
- * the run weighs on both alike. (Until 2026-12-07 the library rated all its records first,
- * then the raw side all of its: two runs' ratios differed by 0.1.)
+ * The two sides alternate in rounds of 5 calls, library, raw, raw, library, over the records
+ * in order (each side on its own file, both open throughout), so that a change of the
+ * machine's load during the run weighs on both alike. (Until 2026-12-07 the library rated all
+ * its records first, then the raw side all of its: two runs' ratios differed by 0.1.)
  * (b) raw SQLite: the library's statements, in the same texts (an LD_PRELOAD count of
  *     sqlite3_step per statement text gives the same numbers on both sides): per call one
  *     BEGIN IMMEDIATE … COMMIT holding, as Services/UsageService.swift and the Storage stores
@@ -56,6 +56,9 @@
 #define PRICE_MICROFEN INT64_C(12345678)
 #define START INT64_C(1704038400) /* 2024-01-01T00:00:00+08:00: hours are business hours */
 #define BATCH 1000
+/* Calls a side makes in a row (see main): short enough that the machine's load changes little
+   within four of them. */
+#define ROUND_CALLS 5
 /* Above this many records only a small baseline file is verified (see main). */
 #define VERIFY_RECORDS 200000
 #define VERIFY_SMALL 2000
@@ -421,17 +424,23 @@ int main(int argc, char **argv) {
            n, count, BATCH);
     bench_table_header(columns, sizeof columns / sizeof *columns);
 
-    /* Four rounds, library, raw, raw, library, of half the records each, so that a change of
-       the machine's load during the run weighs on both sides alike. */
-    int64_t half = n / BATCH / 2 * BATCH, now = hour_of(n, count) + 3600;
+    /* Rounds of ROUND_CALLS calls, library, raw, raw, library, over the records in order, so
+       that a change of the machine's load during the run weighs on both sides alike. */
+    int64_t now = hour_of(n, count) + 3600;
     billing_engine *engine = make_file(library_path, count);
     if (billing_clock_set(engine, now) != BILLING_OK) die_billing("billing_clock_set");
     billing_engine_close(make_file(raw_path, count));
     raw_open(raw_path);
-    double library_seconds = library_usage(engine, 0, half, count);
-    double raw_seconds = raw_usage(0, half, count, now);
-    raw_seconds += raw_usage(half, n - half, count, now);
-    library_seconds += library_usage(engine, half, n - half, count);
+    double library_seconds = 0, raw_seconds = 0;
+    for (int64_t at = 0; at < n;) {
+        int64_t left = n - at, round = (int64_t)ROUND_CALLS * BATCH;
+        int64_t first = left >= 2 * round ? round : left / BATCH / 2 * BATCH, second = left >= 2 * round ? round : left - first;
+        library_seconds += library_usage(engine, at, first, count);
+        raw_seconds += raw_usage(at, first, count, now);
+        raw_seconds += raw_usage(at + first, second, count, now);
+        library_seconds += library_usage(engine, at + first, second, count);
+        at += first + second;
+    }
     raw_close();
     billing_engine_close(engine);
     snprintf(scenario, sizeof scenario, "rate usage, %d resources", count);
