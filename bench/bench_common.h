@@ -7,6 +7,7 @@
  *   scratch files  bench_make_directory(), bench_file(), bench_cleanup()
  *   results table  bench_table_header(), bench_table_row(), bench_compare_row()
  *   summary file   bench_summary(): one TSV line per scenario for scripts (BENCH_SUMMARY)
+ *   rounds         bench_alternate(), bench_round(): library, raw, raw, library, repeated
  *   the library    bench_engine_open(), bench_call(), bench_call_free(), bench_put_account()
  *   its JSON       bench_json_string(), bench_copy_after(), bench_json_int(): die when absent
  *   raw SQLite     bench_sqlite_connect(), bench_sqlite_pragmas(), bench_sqlite_open(), bench_must(),
@@ -338,5 +339,33 @@ static inline void bench_copy_columns(sqlite3 *db, const char *table, void (*exp
     }
     sqlite3_finalize(info);
 }
+
+/* ---- Alternating rounds ---------------------------------------------------------------- */
+
+/* One side of a comparison: operations from..from+count-1, returning the seconds they took. */
+typedef double (*bench_side)(void *state, int64_t from, int64_t count);
+
+/* Runs operations 0..n-1 on each side, in rounds of `round` operations (a multiple of `unit`;
+   the last two rounds split what is left), library, raw, raw, library, repeated over the
+   operations in order, and returns each side's seconds: a change of the machine's speed
+   during the run weighs on both sides alike. (Each side running its whole count in one or two
+   blocks let a drift of a few seconds move a ratio by 0.1 between two runs.) */
+static inline void bench_alternate(int64_t n, int64_t round, int64_t unit, bench_side library, void *library_state, bench_side raw,
+                                   void *raw_state, double *library_seconds, double *raw_seconds) {
+    if (round < unit) round = unit;
+    *library_seconds = *raw_seconds = 0;
+    for (int64_t at = 0; at < n;) {
+        int64_t left = n - at;
+        int64_t first = left >= 2 * round ? round : left / unit / 2 * unit, second = left >= 2 * round ? round : left - first;
+        *library_seconds += library(library_state, at, first);
+        *raw_seconds += raw(raw_state, at, first);
+        *raw_seconds += raw(raw_state, at + first, second);
+        *library_seconds += library(library_state, at + first, second);
+        at += first + second;
+    }
+}
+
+/* The round bench_alternate is given by default: a twentieth of the count (ten cycles). */
+static inline int64_t bench_round(int64_t n) { return n / 20 > 0 ? n / 20 : 1; }
 
 #endif /* BENCH_COMMON_H */

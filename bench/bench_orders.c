@@ -18,10 +18,11 @@
  *     the same texts (product snapshots, event data, audit details) as the library writes,
  *     and the row statements take their column lists from the schema, so the raw side writes
  *     and reads every column the library does (the tables of both files come out equal but
- *     for the timestamps). Both with synchronous=FULL and NORMAL (WAL), in four rounds of half
- *     the buys each, library, raw, raw, library, both files open throughout (until 2026-12-07
- *     all the library's buys came first; at FULL, where a buy waits for two syncs, a change of
- *     the disk's load between the halves moved the ratio by 0.15). The library makes
+ *     for the timestamps). Both with synchronous=FULL and NORMAL (WAL), library, raw, raw,
+ *     library in rounds of a twentieth of the buys (bench_alternate), both files open
+ *     throughout (until 2026-12-07 all the library's buys came first; at FULL, where a buy waits
+ *     for two syncs, a change of the disk's load between the halves moved the ratio by 0.15).
+ *     The library makes
  *     each file (schema, account, catalog) so both sides write into the same tables and
  *     indexes; at the end the raw file's purchase rows must equal the library file's (but
  *     for times), the library reads the raw file's last order and the balance back, and
@@ -29,7 +30,8 @@
  * (c) list: billing_orders_list of an account holding N orders (made through the library),
  *     the first page (limit 20) and a deep page (the next_cursor after 100 pages). Baseline:
  *     the configuration revision and OrderStore.pageRows' keyset SELECT of the page's whole
- *     rows (… LIMIT 21) through prepared statements on the same file, in one read transaction.
+ *     rows (… LIMIT 21) through prepared statements on the same file, in one read transaction;
+ *     the two sides alternate as in (a).
  *
  * (d) mixed: what a portal backend lives on: PROCESSES processes (forked, each opening its own
  *     engine or connection after the fork, as pre-fork web workers do) on the (c) file, each
@@ -647,6 +649,19 @@ static void raw_buys_check(const char *path, const char *library_path, const str
     billing_engine_close(engine);
 }
 
+/* bench_alternate's sides of (a), (b). */
+struct buy_sides { billing_engine *engine; int items; struct order last; };
+static double library_buy_side(void *state, int64_t from, int64_t count) {
+    struct buy_sides *sides = state;
+    (void)from;
+    return library_buys(sides->engine, sides->items, (int)count);
+}
+static double raw_buy_side(void *state, int64_t from, int64_t count) {
+    struct buy_sides *sides = state;
+    (void)from;
+    return raw_buys(&sides->last, sides->items, (int)count);
+}
+
 /* ---- (c) the order list ---------------------------------------------------------------- */
 
 #define LIST_START 1704076200
@@ -743,8 +758,9 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
     }
     double elapsed = support_seconds() - start;
 
-    if (cursor) {
-        /* How SQLite runs the deep page, for the record. */
+    static int plan_printed;
+    if (cursor && !plan_printed++) {
+        /* How SQLite runs the deep page, for the record (once). */
         char plan[2800];
         snprintf(plan, sizeof plan, "EXPLAIN QUERY PLAN %s", list_after_sql);
         sqlite3_stmt *explain;
@@ -761,6 +777,20 @@ static double raw_list(const char *path, const char *cursor, int reads, char *fi
     sqlite3_close(db);
     raw = NULL;
     return elapsed;
+}
+
+/* bench_alternate's sides of (c): the page after `cursor` (NULL: the first page). */
+enum { FIRST_ID = 32 }; /* room for the first listed order's id */
+struct list_sides { billing_engine *engine; const char *path, *cursor; char *library_first, *raw_first; };
+static double library_list_side(void *state, int64_t from, int64_t count) {
+    struct list_sides *sides = state;
+    (void)from;
+    return library_list(sides->engine, sides->cursor, (int)count, sides->library_first, FIRST_ID);
+}
+static double raw_list_side(void *state, int64_t from, int64_t count) {
+    struct list_sides *sides = state;
+    (void)from;
+    return raw_list(sides->path, sides->cursor, (int)count, sides->raw_first, FIRST_ID);
 }
 
 /* The next_cursor after `pages` pages of 20. */
@@ -961,18 +991,16 @@ int main(int argc, char **argv) {
         bench_file(raw_path, sizeof raw_path, full_sync ? "raw-FULL" : "raw-NORMAL");
         support_remove_database(library_path); /* (b) starts afresh where (a) left its files */
         support_remove_database(raw_path);
-        /* Four rounds, library, raw, raw, library, of half the buys each, both files open, so
-           that a change of the machine's load during the run weighs on both sides alike. */
+        /* Library, raw, raw, library in rounds of a twentieth of the buys (bench_alternate),
+           both files open throughout. */
         char options[64];
         snprintf(options, sizeof options, "{\"synchronous\": \"%s\"}", buys[i].synchronous);
         billing_engine *engine = make_file(library_path, options);
         raw_buys_open(raw_path, buys[i].synchronous);
-        struct order last;
-        int half = n / 2;
-        double library_seconds = library_buys(engine, buys[i].items, half);
-        double raw_seconds = raw_buys(&last, buys[i].items, half);
-        raw_seconds += raw_buys(&last, buys[i].items, n - half);
-        library_seconds += library_buys(engine, buys[i].items, n - half);
+        struct buy_sides sides = {.engine = engine, .items = buys[i].items};
+        double library_seconds, raw_seconds;
+        bench_alternate(n, bench_round(n), 1, library_buy_side, &sides, raw_buy_side, &sides, &library_seconds, &raw_seconds);
+        struct order last = sides.last;
         billing_engine_close(engine);
         raw_buys_check(raw_path, library_path, &last, buys[i].items, n);
         row(buys[i].label, n, library_seconds, raw_seconds);
@@ -982,20 +1010,23 @@ int main(int argc, char **argv) {
     /* (c): N orders through the library, then the same reads both ways on that file. */
     billing_engine *engine = NULL;
     double build = build_list(list_path, list_orders, &engine);
-    char cursor[64], library_first[32], raw_first[32], scenario[64], summary[96], count[32];
+    char cursor[64], library_first[FIRST_ID], raw_first[FIRST_ID], scenario[64], summary[96], count[32];
     bench_thousands(list_orders, count, sizeof count);
     deep_cursor(engine, 100, cursor, sizeof cursor);
 
-    double library_seconds = library_list(engine, NULL, list_reads, library_first, sizeof library_first);
-    double raw_seconds = raw_list(list_path, NULL, list_reads, raw_first, sizeof raw_first);
+    struct list_sides sides = {engine, list_path, NULL, library_first, raw_first};
+    double library_seconds, raw_seconds;
+    bench_alternate(list_reads, bench_round(list_reads), 1, library_list_side, &sides, raw_list_side, &sides, &library_seconds,
+                    &raw_seconds);
     if (strcmp(library_first, raw_first) != 0) die("first pages differ: %s vs %s", library_first, raw_first);
     snprintf(scenario, sizeof scenario, "(c) list first page, N=%d", list_orders);
     row(scenario, list_reads, library_seconds, raw_seconds);
     snprintf(summary, sizeof summary, "order list, first page (%s orders)", count);
     bench_summary_times(summary, list_reads, library_seconds, raw_seconds);
 
-    library_seconds = library_list(engine, cursor, list_reads, library_first, sizeof library_first);
-    raw_seconds = raw_list(list_path, cursor, list_reads, raw_first, sizeof raw_first);
+    sides.cursor = cursor;
+    bench_alternate(list_reads, bench_round(list_reads), 1, library_list_side, &sides, raw_list_side, &sides, &library_seconds,
+                    &raw_seconds);
     if (strcmp(library_first, raw_first) != 0) die("deep pages differ: %s vs %s", library_first, raw_first);
     snprintf(scenario, sizeof scenario, "(c) list page 101, N=%d", list_orders);
     row(scenario, list_reads, library_seconds, raw_seconds);

@@ -364,6 +364,17 @@ static double raw_usage(int64_t from, int64_t n, int count, int64_t now) {
     return elapsed;
 }
 
+/* bench_alternate's sides: records from..from+count-1 through the library or on raw SQLite. */
+struct usage_sides { billing_engine *engine; int count; int64_t now; };
+static double library_side(void *state, int64_t from, int64_t count) {
+    struct usage_sides *sides = state;
+    return library_usage(sides->engine, from, count, sides->count);
+}
+static double raw_side(void *state, int64_t from, int64_t count) {
+    struct usage_sides *sides = state;
+    return raw_usage(from, count, sides->count, sides->now);
+}
+
 /* ---- Checks: what each file holds, read through the library ------------------------------ */
 
 /* Reads a file back (the balance, the last line) and, when `verify`, runs billing_verify on it;
@@ -424,23 +435,15 @@ int main(int argc, char **argv) {
            n, count, BATCH);
     bench_table_header(columns, sizeof columns / sizeof *columns);
 
-    /* Rounds of ROUND_CALLS calls, library, raw, raw, library, over the records in order, so
-       that a change of the machine's load during the run weighs on both sides alike. */
+    /* Rounds of ROUND_CALLS calls, library, raw, raw, library, over the records in order. */
     int64_t now = hour_of(n, count) + 3600;
     billing_engine *engine = make_file(library_path, count);
     if (billing_clock_set(engine, now) != BILLING_OK) die_billing("billing_clock_set");
     billing_engine_close(make_file(raw_path, count));
     raw_open(raw_path);
-    double library_seconds = 0, raw_seconds = 0;
-    for (int64_t at = 0; at < n;) {
-        int64_t left = n - at, round = (int64_t)ROUND_CALLS * BATCH;
-        int64_t first = left >= 2 * round ? round : left / BATCH / 2 * BATCH, second = left >= 2 * round ? round : left - first;
-        library_seconds += library_usage(engine, at, first, count);
-        raw_seconds += raw_usage(at, first, count, now);
-        raw_seconds += raw_usage(at + first, second, count, now);
-        library_seconds += library_usage(engine, at + first, second, count);
-        at += first + second;
-    }
+    struct usage_sides sides = {engine, count, now};
+    double library_seconds, raw_seconds;
+    bench_alternate(n, (int64_t)ROUND_CALLS * BATCH, BATCH, library_side, &sides, raw_side, &sides, &library_seconds, &raw_seconds);
     raw_close();
     billing_engine_close(engine);
     snprintf(scenario, sizeof scenario, "rate usage, %d resources", count);

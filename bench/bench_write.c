@@ -9,9 +9,9 @@
  *        statements on a file the library made (bench_coverage.h for the digests, the
  *        scope's audit link and row_digests); its first write's stored texts must equal the
  *        library's and billing_verify must accept the raw file. Both in WAL mode, with
- *        synchronous=FULL and with synchronous=NORMAL. Library and raw writes alternate in four
- *        rounds of half the count, library, raw, raw, library, both files open throughout (until
- *        2026-12-07 all the library's writes came first, and two runs' FULL ratios differed).
+ *        synchronous=FULL and with synchronous=NORMAL. Library and raw writes (and opens)
+ *        alternate, library, raw, raw, library, in rounds of a twentieth of the count, both files
+ *        open throughout (until 2026-12-07 all the library's writes came first).
  * open:  open + close of an existing file (the library's, with its whole schema). (a)
  *        billing_engine_open/close; (b) sqlite3_open_v2 with the checks, schema read and
  *        pragmas the library runs on open, then sqlite3_close.
@@ -282,6 +282,21 @@ static double raw_opens(const char *path, int m) {
     return support_seconds() - start;
 }
 
+/* bench_alternate's sides. */
+static double library_write_side(void *engine, int64_t from, int64_t count) { return library_writes(engine, (int)from, (int)count); }
+static double raw_write_side(void *unused, int64_t from, int64_t count) {
+    (void)unused;
+    return raw_writes((int)from, (int)count);
+}
+static double library_open_side(void *path, int64_t from, int64_t count) {
+    (void)from;
+    return library_opens(path, (int)count);
+}
+static double raw_open_side(void *path, int64_t from, int64_t count) {
+    (void)from;
+    return raw_opens(path, (int)count);
+}
+
 /* ---- Report ------------------------------------------------------------------------------ */
 
 static const struct bench_column columns[] = {
@@ -308,9 +323,8 @@ int main(int argc, char **argv) {
     printf("libbilling %s, SQLite %s, files in %s\n\n", billing_version(), sqlite3_libversion(), bench_directory);
     bench_table_header(columns, sizeof columns / sizeof *columns);
 
-    /* Each comparison runs in four rounds, library, raw, raw, library, of half the count each
-       (both files open throughout), so that a change of the machine's load during the run
-       weighs on both sides alike. */
+    /* Each comparison alternates library, raw, raw, library in rounds of a twentieth of the
+       count (bench_alternate; both files open throughout). */
     static const struct {
         const char *synchronous, *label, *summary;
     } modes[] = {
@@ -319,13 +333,11 @@ int main(int argc, char **argv) {
     };
     for (int m = 0; m < 2; m++) {
         const char *library_path = m ? library_normal : library_full, *raw_path = m ? raw_normal : raw_full;
-        int n = m ? normal : full, half = n / 2;
+        int n = m ? normal : full;
         billing_engine *engine = library_open(library_path, modes[m].synchronous);
         raw_writes_open(raw_path, modes[m].synchronous);
-        double library_seconds = library_writes(engine, 0, half);
-        double raw_seconds = raw_writes(0, half);
-        raw_seconds += raw_writes(half, n - half);
-        library_seconds += library_writes(engine, half, n - half);
+        double library_seconds, raw_seconds;
+        bench_alternate(n, bench_round(n), 1, library_write_side, engine, raw_write_side, NULL, &library_seconds, &raw_seconds);
         library_close(engine, library_path, modes[m].synchronous);
         raw_writes_check(raw_path, n);
         row(modes[m].label, n, library_seconds, raw_seconds);
@@ -333,11 +345,9 @@ int main(int argc, char **argv) {
     }
 
     /* The library's FULL file is an existing, migrated database by now; both sides open it. */
-    int half = opens / 2;
-    double library_seconds = library_opens(library_full, half);
-    double raw_seconds = raw_opens(library_full, half);
-    raw_seconds += raw_opens(library_full, opens - half);
-    library_seconds += library_opens(library_full, opens - half);
+    double library_seconds, raw_seconds;
+    bench_alternate(opens, bench_round(opens), 1, library_open_side, library_full, raw_open_side, library_full, &library_seconds,
+                    &raw_seconds);
     row("open+close, existing file", opens, library_seconds, raw_seconds);
     bench_summary_times("open + close of an existing file", opens, library_seconds, raw_seconds);
 
