@@ -126,7 +126,8 @@ package enum AuditLog {
             bytes += name.utf8
             bytes.append(UInt8(ascii: "="))
             if let value {
-                appendDecimal(value.utf8.count, to: &bytes)
+                // The bytes `String(count)` gives, without making that string.
+                RowCoverage.appendDecimal(value.utf8.count, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 bytes += value.utf8
             } else {
@@ -135,18 +136,6 @@ package enum AuditLog {
             bytes.append(10)
         }
         return hashed(bytes, key: key)
-    }
-
-    /// A length in decimal digits, the bytes `String(count)` gives, without making that string.
-    private static func appendDecimal(_ count: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        while divisor <= count / 10 { divisor *= 10 }
-        var rest = count
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     private static func hashed(_ bytes: [UInt8], key: [UInt8]?) -> String {

@@ -291,7 +291,9 @@ package enum RowCoverage {
         return true
     }
 
-    private static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
+    /// A non-negative number's decimal digits, the bytes `String(number)` gives (also the
+    /// chain link's lengths, `AuditLog.chainLink`).
+    static func appendDecimal(_ number: Int, to bytes: inout [UInt8]) {
         if number < 10 {
             bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
             return

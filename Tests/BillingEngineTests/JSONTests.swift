@@ -258,4 +258,31 @@ struct JSONTests {
             #expect(base.changedKeys(since: changed) == treeDifference(changed, base))
         }
     }
+
+    /// An idempotent call's stored request is compared byte for byte with a repeat's, also
+    /// with records an older build stored: `Engine.canonicalRequest` writes the request as read
+    /// without its key, which must be the text of the fields with the key removed, nulls left
+    /// out (the form it replaced), at every depth and whatever the keys around
+    /// `idempotency_key` sort to. A nested `idempotency_key` is part of the request.
+    @Test func canonicalRequestIsTheFieldsTextWithoutTheKey() throws {
+        let requests = [
+            #"{"actor":"a","idempotency_key":"k","changes":{"auto_renew_hour":3}}"#,
+            #"{"idempotency_key":"k","actor":"a","account_id":null,"z":[null,{"b":null,"a":1}],"i":{"idempotency_key":"inner","n":null}}"#,
+            #"{"actor":"a","idempotency_key":"k","idempotency_keys":1,"idempotency":2,"ia":3,"中文":{"é":"x"},"e\u0301":true}"#,
+            #"{"actor":"a","idempotency_key":"k"}"#,
+            #"{"actor":"a","idempotency_key":"k","amount_fen":-9223372036854775808,"note":"tab\t\"q\"\u007f"}"#,
+        ]
+        for text in requests {
+            guard case .object(var fields) = try JSONValue.parse(text) else { Issue.record("not an object"); continue }
+            let request = JSONValue.object(fields)
+            let read = fields
+            fields["idempotency_key"] = nil
+            let expected = JSONValue.object(fields).textWithoutNulls
+            #expect(Engine.canonicalRequest(request, fields: read, secrets: []) == expected)
+            // With secrets the fields are copied and masked, as before.
+            var masked = fields
+            masked["actor"] = "[secret]"
+            #expect(Engine.canonicalRequest(request, fields: read, secrets: ["actor", "password"]) == JSONValue.object(masked).textWithoutNulls)
+        }
+    }
 }
