@@ -2716,6 +2716,9 @@ int main(int argc, char **argv) {
     double verify_seconds = 0;
     for (int i = 0; i < SCHEMAS; i++) verify_seconds += verify_schema(urls[i], schemas[i]);
     printf("\nbilling_verify passed on every schema, the baselines' included (%.1f s)\n", verify_seconds);
+    pg_cover_free(scheduler_cover);
+    pg_cover_free(write_cover);
+    pg_cover_free(login_cover);
     for (int i = 0; i < SCHEMAS; i++) drop_schema(schemas[i]);
     bench_cleanup();
     return 0;

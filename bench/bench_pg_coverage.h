@@ -13,8 +13,9 @@
  *   transaction;
  * - at the audit row (pg_cover_audit_append): `SELECT DISTINCT tbl, key … ORDER BY tbl, key`,
  *   then (when it found any) `DELETE FROM pg_temp.billing_touched`; each key's rows read back
- *   by `SELECT <columns> FROM <t> WHERE k1 = $1 AND …` (the key's values bound as the library
- *   binds them: integers as int8, text as text) and digested; the list of writes; the scope's
+ *   by `SELECT <columns> FROM <t> WHERE k1 = $1 AND …` (the key's integers bound as binary
+ *   int8 where the server infers bigint, else as text; every covered key column is bigint or
+ *   text, so they bind as the library binds them) and digested; the list of writes; the scope's
  *   last hash (the log's last hash for a scope's first row); the link; the INSERT of the audit
  *   row … RETURNING id; one upsert of every digest from the list (jsonb_array_elements) and a
  *   DELETE per row gone;

@@ -31,7 +31,6 @@ static PGconn *pg_connect(const char *conninfo) {
     return conn;
 }
 
-/* A statement through the simple protocol (BEGIN, COMMIT, SET, DDL); dies on failure. */
 /* Where the mixed load's baseline (12) starts an operation over when PostgreSQL fails its
    transaction with a serialization failure or a deadlock (SQLSTATE 40001, 40P01), as the
    library's PostgresConnection retries the whole transaction; NULL elsewhere, where such a
@@ -47,6 +46,7 @@ static void retry_if_conflict(PGresult *result) {
     }
 }
 
+/* A statement through the simple protocol (BEGIN, COMMIT, SET, DDL); dies on failure. */
 static void pg_exec(PGconn *conn, const char *sql) {
     PGresult *result = PQexec(conn, sql);
     ExecStatusType status = PQresultStatus(result);

@@ -18,8 +18,7 @@ final class PostgresTestSchema {
 
     init() throws {
         name = "engine_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        let base = try #require(postgresTestURL)
-        url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)"
+        url = urlWithSearchPath(try #require(postgresTestURL), schema: name)
     }
 
     deinit {

@@ -45,8 +45,12 @@ func enginesOnPostgres(_ path: String) -> String {
     // One schema per file path, so that a test opening its file twice opens one database.
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    let schema = "suite_\(getpid())_\(hash)"
-    return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+    return urlWithSearchPath(url, schema: "suite_\(getpid())_\(hash)")
+}
+
+/// A PostgreSQL URL whose sessions use `schema` (the libpq `options` parameter).
+func urlWithSearchPath(_ url: String, schema: String) -> String {
+    url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
 }
 
 /// A fresh database for an engine on `backend`: a temporary SQLite file, or the test
@@ -57,9 +61,7 @@ func freshDatabasePath(_ backend: ConformanceBackend) throws -> String {
     case .sqlite:
         return temporaryDatabasePath()
     case .postgres:
-        let url = try #require(postgresTestURL)
-        let schema = "engine_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        return urlWithSearchPath(try #require(postgresTestURL), schema: "engine_\(getpid())_\(UInt32.random(in: 0...UInt32.max))")
     }
 }
 
