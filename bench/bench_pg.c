@@ -145,6 +145,7 @@
 
 #include "bench_pg_statements.h"
 #include "bench_pg_coverage.h"
+#include "bench_write_texts.h"
 
 /* ---- The library: opening on a schema, or a note when it fails ------------------------- */
 
@@ -180,26 +181,6 @@ static const char *write_sql[W_STATEMENTS] = {
     [W_RECORD] = "INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
-enum { PART_SIZE = 4096, DOCUMENT_SIZE = 2 * PART_SIZE + 32, RESPONSE_SIZE = DOCUMENT_SIZE + 128 };
-static char document_head[PART_SIZE], document_tail[PART_SIZE];
-
-/* The configuration document as the library stores it, split around auto_renew_hour's value
-   (bench_write.c's load_document). */
-static void load_document(void) {
-    billing_engine *engine = bench_engine_open(":memory:", NULL);
-    char *json = NULL;
-    if (billing_config_get(engine, &json) != BILLING_OK) die_billing("billing_config_get");
-    const char *start = strchr(json + 1, '{');
-    const char *value = strstr(json, "\"auto_renew_hour\":");
-    const char *end = strstr(json, ",\"schema_version\"");
-    if (!start || !value || !end || value < start || end < value) die("unexpected configuration: %s", json);
-    value += strlen("\"auto_renew_hour\":");
-    const char *after = value + strspn(value, "0123456789");
-    snprintf(document_head, sizeof document_head, "%.*s", (int)(value - start), start);
-    snprintf(document_tail, sizeof document_tail, "%.*s", (int)(end - after), after);
-    billing_string_free(json);
-    billing_engine_close(engine);
-}
 
 /* Library writes with keys from..from+n-1 on an open engine; a negative time when the library
    failed (noted). */
@@ -233,28 +214,21 @@ static PGconn *raw_write_connect(const char *url) {
 /* Raw writes with keys from..from+n-1 on a prepared connection. */
 static double raw_writes(PGconn *conn, int from, int n) {
     struct statement *statements = write_statements;
-    static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
-    static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
+    static struct write_texts t;
 
     double start = support_seconds();
     for (int i = from; i < from + n; i++) {
-        int hour = i % 24;
         int64_t now = (int64_t)time(NULL);
-        snprintf(key, sizeof key, "bench-%d", i);
-        snprintf(request, sizeof request, "{\"actor\":\"bench\",\"changes\":{\"auto_renew_hour\":%d}}", hour);
-        snprintf(document, sizeof document, "%s%d%s", document_head, hour, document_tail);
-        snprintf(response, sizeof response, "{\"changed\":[\"auto_renew_hour\"],\"configuration\":%s,\"schema_version\":1}",
-                 document);
-        snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
+        write_texts(&t, i);
 
         pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
         bind_text(&statements[W_LOOKUP], 1, "actor:bench"); /* IdempotencyStore.scope: the actor's */
-        bind_text(&statements[W_LOOKUP], 2, key);
+        bind_text(&statements[W_LOOKUP], 2, t.key);
         run(conn, &statements[W_LOOKUP]);
         /* The library reads the revision twice a write (the operation's configuration, its
            cache after the save), as bench_write.c's baseline does. */
         run(conn, &statements[W_REVISION]);
-        bind_text(&statements[W_UPSERT], 1, document);
+        bind_text(&statements[W_UPSERT], 1, t.document);
         run(conn, &statements[W_UPSERT]);
         run(conn, &statements[W_REVISION]);
         struct statement *event = &statements[W_EVENT];
@@ -262,17 +236,17 @@ static double raw_writes(PGconn *conn, int from, int n) {
         bind_null(event, 2);
         bind_null(event, 3);
         bind_int(event, 4, now);
-        bind_text(event, 5, changed);
+        bind_text(event, 5, write_changed);
         run(conn, event);
         struct statement *record = &statements[W_RECORD];
         bind_text(record, 1, "actor:bench");
-        bind_text(record, 2, key);
+        bind_text(record, 2, t.key);
         bind_text(record, 3, "config.update");
-        bind_text(record, 4, request);
-        bind_text(record, 5, response);
+        bind_text(record, 4, t.request);
+        bind_text(record, 5, t.response);
         bind_int(record, 6, now);
         run(conn, record);
-        pg_cover_audit_append(write_cover, now, "bench", "config.update", NULL, "configuration", detail);
+        pg_cover_audit_append(write_cover, now, "bench", "config.update", NULL, "configuration", t.detail);
         pg_cover_check(write_cover);
         pg_exec(conn, "COMMIT");
     }

@@ -23,6 +23,7 @@
 
 #include "bench_common.h"
 #include "bench_coverage.h"
+#include "bench_write_texts.h"
 
 /* ---- Raw SQLite: the library's file and statements ------------------------------------ */
 
@@ -73,27 +74,6 @@ static void text(sqlite3_stmt *statement, int index, const char *value) {
     sqlite3_bind_text(statement, index, value, -1, SQLITE_STATIC);
 }
 
-/* The configuration document as the library stores it, split around the auto_renew_hour
-   value, so that the raw writes carry rows of the same size. */
-enum { PART_SIZE = 4096, DOCUMENT_SIZE = 2 * PART_SIZE + 32, RESPONSE_SIZE = DOCUMENT_SIZE + 128 };
-static char document_head[PART_SIZE], document_tail[PART_SIZE];
-
-static void load_document(void) {
-    billing_engine *engine = bench_engine_open(":memory:", NULL);
-    char *json = NULL;
-    if (billing_config_get(engine, &json) != BILLING_OK) die_billing("billing_config_get");
-    /* {"configuration":{…"auto_renew_hour":3,…},"schema_version":1} */
-    const char *start = strchr(json + 1, '{');
-    const char *value = strstr(json, "\"auto_renew_hour\":");
-    const char *end = strstr(json, ",\"schema_version\"");
-    if (!start || !value || !end || value < start || end < value) die("unexpected configuration: %s", json);
-    value += strlen("\"auto_renew_hour\":");
-    const char *after = value + strspn(value, "0123456789");
-    snprintf(document_head, sizeof document_head, "%.*s", (int)(value - start), start);
-    snprintf(document_tail, sizeof document_tail, "%.*s", (int)(end - after), after);
-    billing_string_free(json);
-    billing_engine_close(engine);
-}
 
 /* What the library stored for its first write (library_writes reads it back): the raw side's
    first write must store the same texts. */
@@ -120,28 +100,21 @@ static void check_same(sqlite3 *db, const char *what, const char *query, int col
 /* The raw side's write number i: never inlined, so that a profile can count it alone
    (valgrind --tool=callgrind --toggle-collect=raw_write, as bench/README.md shows). */
 static __attribute__((noinline)) void raw_write(sqlite3 *db, sqlite3_stmt **statements, int i) {
-    static char key[64], document[DOCUMENT_SIZE], response[RESPONSE_SIZE], request[128], detail[128];
-    static const char *changed = "{\"changed\":[\"auto_renew_hour\"]}";
-    int hour = i % 24;
+    static struct write_texts t;
     int64_t now = (int64_t)time(NULL);
-    snprintf(key, sizeof key, "bench-%d", i);
-    snprintf(request, sizeof request, "{\"actor\":\"bench\",\"changes\":{\"auto_renew_hour\":%d}}", hour);
-    snprintf(document, sizeof document, "%s%d%s", document_head, hour, document_tail);
-    snprintf(response, sizeof response, "{\"changed\":[\"auto_renew_hour\"],\"configuration\":%s,\"schema_version\":1}",
-             document);
-    snprintf(detail, sizeof detail, "{\"changed\":[\"auto_renew_hour\"],\"changes\":{\"auto_renew_hour\":%d}}", hour);
+    write_texts(&t, i);
 
     run(db, statements[BEGIN]);
     sqlite3_stmt *lookup = statements[LOOKUP];
     text(lookup, 1, "actor:bench");
-    text(lookup, 2, key);
-    if (sqlite3_step(lookup) != SQLITE_DONE) die("key %s already used", key);
+    text(lookup, 2, t.key);
+    if (sqlite3_step(lookup) != SQLITE_DONE) die("key %s already used", t.key);
     sqlite3_reset(lookup);
     /* The library reads the revision twice a write (the operation's configuration, the
        cache after the save); so does the baseline. (A third read, for the stored document's
        tree, went with that tree.) */
     first(db, statements[REVISION]);
-    text(statements[UPSERT], 1, document);
+    text(statements[UPSERT], 1, t.document);
     run(db, statements[UPSERT]);
     first(db, statements[REVISION]);
     sqlite3_stmt *event = statements[EVENT];
@@ -149,17 +122,17 @@ static __attribute__((noinline)) void raw_write(sqlite3 *db, sqlite3_stmt **stat
     sqlite3_bind_null(event, 2);
     sqlite3_bind_null(event, 3);
     sqlite3_bind_int64(event, 4, now);
-    text(event, 5, changed);
+    text(event, 5, write_changed);
     run(db, event);
     sqlite3_stmt *record = statements[RECORD];
     text(record, 1, "actor:bench");
-    text(record, 2, key);
+    text(record, 2, t.key);
     text(record, 3, "config.update");
-    text(record, 4, request);
-    text(record, 5, response);
+    text(record, 4, t.request);
+    text(record, 5, t.response);
     sqlite3_bind_int64(record, 6, now);
     run(db, record);
-    cover_audit_append(now, "bench", "config.update", NULL, "configuration", detail);
+    cover_audit_append(now, "bench", "config.update", NULL, "configuration", t.detail);
     cover_check_taken();
     run(db, statements[COMMIT]);
 }
