@@ -166,9 +166,16 @@ package struct JSONWriter {
     }
 
     private mutating func writeEscaped(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let base = source.baseAddress else { return }
         var runStart = 0
         var index = 0
         while index < source.count {
+            // Eight bytes at a time while none of them needs an escape (most of every text).
+            while index + 8 <= source.count,
+                  !JSONWriter.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+            }
+            guard index < source.count else { break }
             let byte = source[index]
             // Most bytes need no escape: one comparison chain, then on.
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
@@ -193,5 +200,17 @@ package struct JSONWriter {
             runStart = index
         }
         if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+    }
+
+    /// Whether any of a word's eight bytes needs an escape: below 0x20, a quote, a backslash or
+    /// DEL (bytes from 0x80 up, UTF-8's, never do). Each test sets a byte's high bit where a
+    /// byte is below 0x20 (or zero, after the XOR with the character it looks for); a borrow
+    /// can only mark a byte above one already marked, so the answer for the word is exact.
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func below(_ value: UInt64, _ limit: UInt64) -> UInt64 { (value &- ones &* limit) & ~value & highs }
+        return (below(word, 0x20) | below(word ^ (ones &* 0x22), 1) | below(word ^ (ones &* 0x5C), 1)
+            | below(word ^ (ones &* 0x7F), 1)) != 0
     }
 }

@@ -161,6 +161,21 @@ struct JSONTests {
         #expect(mixed.text == LegacyJSON.text(mixed))
     }
 
+    /// Strings are escaped eight bytes at a time where nothing needs an escape: each byte that
+    /// does (and its neighbours that do not) at every position of texts of several lengths
+    /// escapes as the old writer escaped it.
+    @Test func escapesAtEveryPositionAreTheOldWritersOnes() {
+        let specials = ["\u{0}", "\u{1F}", "\"", "\\", "\u{7F}", "\n", " ", "!", "[", "]", "~", "é", "中", "😀"]
+        for length in [1, 7, 8, 9, 15, 16, 17, 24, 40] {
+            for position in 0..<length {
+                for special in specials {
+                    let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: length - position - 1)
+                    #expect(JSONValue.string(text).text == LegacyJSON.text(.string(text)), "\(Array(text.utf8))")
+                }
+            }
+        }
+    }
+
     @Test func writerWritesWhatTheOldWriterWrote() throws {
         var generator = SplitMix64(seed: 2026)
         for _ in 0..<3000 {
