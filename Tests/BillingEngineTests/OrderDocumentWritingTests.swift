@@ -154,5 +154,26 @@ struct OrderDocumentWritingTests {
         #expect(try SnapshotCache.shared.value(text, "test") == (try JSONValue.parse(text)))
         #expect(throws: BillingError.self) { try SnapshotCache.shared.value("{\"a\":", "test") }
     }
+
+    /// The cache hashes a sample of a long text's bytes: long texts of one length that differ
+    /// only between the sampled places (or in every place) are still told apart.
+    @Test func longSnapshotsDifferingOutsideTheSampleAreToldApart() throws {
+        for length in [257, 300, 1000, 4096] {
+            var texts: [String] = []
+            for place in [70, 71, 100, length / 2 + 3, length - 70, length - 65] {
+                for digit in ["1", "2"] {
+                    let padding = String(repeating: "a", count: place - 6) + digit + String(repeating: "b", count: length - place - 3)
+                    texts.append(#"{"p":""# + padding + #""}"#)
+                }
+            }
+            for text in texts {
+                #expect(text.utf8.count == length)
+                #expect(try SnapshotCache.shared.value(text, "test") == (try JSONValue.parse(text)))
+            }
+            for text in texts.reversed() {
+                #expect(try SnapshotCache.shared.value(text, "test") == (try JSONValue.parse(text)))
+            }
+        }
+    }
 }
 
