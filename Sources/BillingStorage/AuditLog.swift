@@ -51,16 +51,18 @@ package enum AuditLog {
         let rows = RowCoverage.listText(writes)
         let hash = link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
                         detail: text, rows: rows, scope: scope, key: db.session.auditKey)
-        let arguments: [DatabaseBindable] = [at, actor, operation, account, subject, text, rows, scope, hash]
         var id: Int64 = 0
         if db.dialect == .sqlite {
             // The rowid SQLite keeps anyway: `RETURNING` costs SQLite more than reading it.
-            _ = try db.execute(insertRow, arguments)
+            try db.run(insertRow, at, actor, operation, account, subject, text, rows, scope, hash)
             id = db.lastInsertRowID
         } else {
             // The id comes back with the insert: `lastval()` took a savepoint and two more
             // round trips.
-            try db.forEach(insertRowReturningID, arguments) { id = $0.int(0) }
+            for inserted in try db.all(insertRowReturningID, at, actor, operation, account, subject, text, rows, scope, hash,
+                                       map: { $0.int(0) }) {
+                id = inserted
+            }
         }
         try RowCoverage.store(db, writes, list: rows, audit: id)
     }

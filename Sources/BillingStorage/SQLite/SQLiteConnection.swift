@@ -91,36 +91,52 @@ final class SQLiteConnection: Connection {
 
     func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
         let statement = try statement(sql)
-        return try statement.withBindings(arguments) {
-            // SQLite undoes a failed statement's writes: its touched keys go too.
-            let mark = touches.mark
-            do {
-                while try statement.step() {}
-            } catch {
-                touches.restore(mark)
-                throw error
-            }
-            return Int(sqlite3_changes(handle))
-        }
+        return try statement.withBindings(arguments) { try stepToEnd(statement) }
+    }
+
+    func execute(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>) throws -> Int {
+        let statement = try statement(sql)
+        return try statement.withBindings(values) { try stepToEnd(statement) }
     }
 
     func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
         let statement = try statement(sql)
-        try statement.withBindings(arguments) {
-            let row = SQLiteRow(handle: statement.handle)
-            let mark = touches.mark
-            while true {
-                let more: Bool
-                do {
-                    more = try statement.step()
-                } catch {
-                    // A statement SQLite failed (`UPDATE … RETURNING`) is undone with its touched keys.
-                    touches.restore(mark)
-                    throw error
-                }
-                if !more { return }
-                if try !body(row) { return }
+        try statement.withBindings(arguments) { try rows(statement, body) }
+    }
+
+    func query(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>, _ body: (Row) throws -> Bool) throws {
+        let statement = try statement(sql)
+        try statement.withBindings(values) { try rows(statement, body) }
+    }
+
+    /// Steps a bound statement to its end; the number of rows it changed.
+    private func stepToEnd(_ statement: SQLiteStatement) throws -> Int {
+        // SQLite undoes a failed statement's writes: its touched keys go too.
+        let mark = touches.mark
+        do {
+            while try statement.step() {}
+        } catch {
+            touches.restore(mark)
+            throw error
+        }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Steps a bound statement, calling `body` with each row until it returns false.
+    private func rows(_ statement: SQLiteStatement, _ body: (Row) throws -> Bool) throws {
+        let row = SQLiteRow(handle: statement.handle)
+        let mark = touches.mark
+        while true {
+            let more: Bool
+            do {
+                more = try statement.step()
+            } catch {
+                // A statement SQLite failed (`UPDATE … RETURNING`) is undone with its touched keys.
+                touches.restore(mark)
+                throw error
             }
+            if !more { return }
+            if try !body(row) { return }
         }
     }
 

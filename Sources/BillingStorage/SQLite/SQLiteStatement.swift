@@ -38,15 +38,25 @@ final class SQLiteStatement {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        return try bind(values, from: 0, body)
+        return try bind(count: values.count, { values[$0].databaseValue }, from: 0, body)
     }
 
-    /// Binds `values[start...]` and runs `body` inside the closures that keep their text valid.
-    private func bind<T>(_ values: [DatabaseBindable], from start: Int, _ body: () throws -> T) throws -> T {
+    /// `withBindings` for arguments already converted (`Connection.run`'s, on the stack).
+    func withBindings<T>(_ values: UnsafeBufferPointer<DatabaseValue>, _ body: () throws -> T) throws -> T {
+        sqlite3_reset(handle)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        return try bind(count: values.count, { values[$0] }, from: 0, body)
+    }
+
+    /// Binds values `start..<count` and runs `body` inside the closures that keep their text valid.
+    private func bind<T>(count: Int, _ value: (Int) -> DatabaseValue, from start: Int, _ body: () throws -> T) throws -> T {
         var offset = start
-        while offset < values.count {
+        while offset < count {
             let index = Int32(offset + 1)
-            switch values[offset].databaseValue {
+            switch value(offset) {
             case .integer(let number): try check(sqlite3_bind_int64(handle, index, number))
             case .null: try check(sqlite3_bind_null(handle, index))
             case .text(var text):
@@ -60,7 +70,7 @@ final class SQLiteStatement {
                         // text), which SQLite copies: a literal's pointer lasts only for the call.
                         try check(sqlite3_bind_text(handle, index, "", 0, billing_sqlite_transient()))
                     }
-                    return try bind(values, from: offset + 1, body)
+                    return try bind(count: count, value, from: offset + 1, body)
                 }
             }
             offset += 1
