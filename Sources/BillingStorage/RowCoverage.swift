@@ -263,25 +263,56 @@ package enum RowCoverage {
             let kind = row.columnKind(column)
             if kind == .null { continue }
             row.withColumnNameBytes(column) { bytes.append(contentsOf: $0) }
-            bytes.append(UInt8(ascii: "="))
             switch kind {
             case .integer, .text:
-                bytes.append(UInt8(ascii: kind == .integer ? "i" : "t"))
+                let tag = UInt8(ascii: kind == .integer ? "i" : "t")
                 // The backend's bytes as they are when they are valid UTF-8 (all the library
                 // writes); otherwise what `String(decoding:)` makes of them, as before.
                 let direct: Bool = row.withTextBytes(column) { value in
                     guard isValidUTF8(value) else { return false }
-                    appendDecimal(value.count, to: &bytes)
-                    bytes.append(UInt8(ascii: ":"))
+                    appendHeader(tag, length: value.count, to: &bytes)
                     bytes.append(contentsOf: value)
+                    bytes.append(UInt8(ascii: ";"))
                     return true
                 }
-                if !direct { appendValue(row.text(column), to: &bytes) }
+                if !direct {
+                    bytes.append(UInt8(ascii: "="))
+                    bytes.append(tag)
+                    appendValue(row.text(column), to: &bytes)
+                    bytes.append(UInt8(ascii: ";"))
+                }
             default:
+                bytes.append(UInt8(ascii: "="))
                 bytes += kind.digestTag.utf8
                 appendValue(row.text(column), to: &bytes)
+                bytes.append(UInt8(ascii: ";"))
             }
-            bytes.append(UInt8(ascii: ";"))
+        }
+    }
+
+    /// `=`, a one-byte tag, the decimal length and `:` (what precedes a value in `canonical`),
+    /// written on the stack and appended at once: appending them byte by byte checked the
+    /// array's uniqueness and capacity for each.
+    private static func appendHeader(_ tag: UInt8, length: Int, to bytes: inout [UInt8]) {
+        var digits = 1
+        var rest = length
+        while rest >= 10 { rest /= 10; digits += 1 }
+        // "=" + tag + at most 19 digits + ":" fit in 24 bytes.
+        var header: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &header) { raw in
+            raw[0] = UInt8(ascii: "=")
+            raw[1] = tag
+            var number = length
+            var position = 1 + digits
+            while position >= 2 {
+                raw[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number % 10)
+                number /= 10
+                position -= 1
+            }
+            raw[2 + digits] = UInt8(ascii: ":")
+        }
+        withUnsafeBytes(of: &header) { raw in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(3 + digits)]))
         }
     }
 
@@ -298,7 +329,14 @@ package enum RowCoverage {
         var index = 0
         let count = bytes.count
         while index < count {
-            // Runs of ASCII eight bytes at a time (most of what the library stores).
+            // Runs of ASCII 32 bytes at a time, then eight (most of what the library stores).
+            while index + 32 <= count {
+                let block = UnsafeRawPointer(base + index)
+                let any = block.loadUnaligned(as: UInt64.self) | block.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    | block.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | block.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                if any & 0x8080_8080_8080_8080 != 0 { break }
+                index += 32
+            }
             while index + 8 <= count,
                   UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                 index += 8

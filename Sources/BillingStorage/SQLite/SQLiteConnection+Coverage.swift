@@ -82,6 +82,10 @@ final class TouchLog {
     @exclusivity(unchecked) private var tables: [(bytes: [UInt8], name: String)] = []
     /// Entries before this index were taken by an audit row.
     @exclusivity(unchecked) private var taken = 0
+    /// Each table's place in the byte order of the names, for as many tables as `rankedCount`
+    /// (tables are only ever added): computed again only when one was.
+    @exclusivity(unchecked) private var rank: [Int] = []
+    @exclusivity(unchecked) private var rankedCount = 0
 
     struct Mark {
         fileprivate let count: Int
@@ -131,11 +135,14 @@ final class TouchLog {
         taken = entries.count
         // SQLite's BINARY collation: bytes. (`String`'s own order and equality follow Unicode
         // canonical equivalence, which two different keys may share.)
-        var rank = [Int](repeating: 0, count: tables.count)
-        let byName = tables.indices.sorted { a, b in
-            tables[a].bytes.withUnsafeBufferPointer { x in tables[b].bytes.withUnsafeBufferPointer { y in TouchLog.compare(x, y) < 0 } }
+        if rankedCount != tables.count {
+            rank = [Int](repeating: 0, count: tables.count)
+            let byName = tables.indices.sorted { a, b in
+                tables[a].bytes.withUnsafeBufferPointer { x in tables[b].bytes.withUnsafeBufferPointer { y in TouchLog.compare(x, y) < 0 } }
+            }
+            for (place, index) in byName.enumerated() { rank[index] = place }
+            rankedCount = tables.count
         }
-        for (place, index) in byName.enumerated() { rank[index] = place }
         if fresh.count > 1 {
             fresh.sort { a, b in
                 a.table != b.table ? rank[a.table] < rank[b.table] : TouchLog.compare(a.key, b.key) < 0
