@@ -259,17 +259,14 @@ package enum RowCoverage {
     /// adds a nullable column keeps every digest. Written as bytes: building it with string
     /// interpolation was most of the digest's cost.
     package static func canonical(_ row: Row, from first: Int32, into bytes: inout [UInt8]) {
-        // SQLite's rows (every row an operation covers there) by their own type: the column
-        // readers are then direct calls the compiler inlines, not a protocol call and a
-        // closure context per column.
-        if let row = row as? SQLiteRow {
-            canonicalColumns(row, from: first, into: &bytes)
-        } else {
-            canonicalColumns(row, from: first, into: &bytes)
-        }
+        // Through the row's own type (`Row.appendCanonical`): a backend's row reads its
+        // columns with direct calls the compiler inlines, not a protocol call and a closure
+        // context per column.
+        row.appendCanonical(from: first, into: &bytes)
     }
 
-    private static func canonicalColumns<R: Row>(_ row: R, from first: Int32, into bytes: inout [UInt8]) {
+    /// `canonical` for a row of a known type (`Row.appendCanonical`'s implementations).
+    package static func canonicalColumns<R: Row>(_ row: R, from first: Int32, into bytes: inout [UInt8]) {
         for column in first..<row.columnCount {
             let kind = row.columnKind(column)
             if kind == .null { continue }

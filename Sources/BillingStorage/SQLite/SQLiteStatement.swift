@@ -135,6 +135,11 @@ struct SQLiteRow: Row {
         sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
     }
 
+    /// The canonical content through this type: the column readers above inlined.
+    func appendCanonical(from first: Int32, into bytes: inout [UInt8]) {
+        RowCoverage.canonicalColumns(self, from: first, into: &bytes)
+    }
+
     func columnKind(_ column: Int32) -> ColumnKind {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_INTEGER: .integer
