@@ -51,16 +51,18 @@ package enum AuditLog {
         let rows = RowCoverage.listText(writes)
         let hash = link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
                         detail: text, rows: rows, scope: scope, key: db.session.auditKey)
-        let arguments: [DatabaseBindable] = [at, actor, operation, account, subject, text, rows, scope, hash]
         var id: Int64 = 0
         if db.dialect == .sqlite {
             // The rowid SQLite keeps anyway: `RETURNING` costs SQLite more than reading it.
-            _ = try db.execute(insertRow, arguments)
+            try db.run(insertRow, at, actor, operation, account, subject, text, rows, scope, hash)
             id = db.lastInsertRowID
         } else {
             // The id comes back with the insert: `lastval()` took a savepoint and two more
             // round trips.
-            try db.forEach(insertRowReturningID, arguments) { id = $0.int(0) }
+            for inserted in try db.all(insertRowReturningID, at, actor, operation, account, subject, text, rows, scope, hash,
+                                       map: { $0.int(0) }) {
+                id = inserted
+            }
         }
         try RowCoverage.store(db, writes, list: rows, audit: id)
     }
@@ -118,24 +120,84 @@ package enum AuditLog {
     /// value, and a newline (unambiguous whatever a value holds); keyed with `key` (BLAKE2b's MAC
     /// mode) and marked "k:" when given. Stored chains hash these bytes: they may not change.
     package static func chainLink(_ header: String, _ fields: KeyValuePairs<String, String?>, key: [UInt8]?) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(header.utf8.count + 1 + fields.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) + 24 })
-        bytes += header.utf8
-        bytes.append(10)
+        // The exact length first, then every piece copied into one buffer of that length:
+        // appending piece by piece checked the array's uniqueness and capacity for each (a
+        // tenth of an audit row's own work).
+        var total = header.utf8.count + 1
         for (name, value) in fields {
-            bytes += name.utf8
-            bytes.append(UInt8(ascii: "="))
+            total += name.utf8.count + 2
             if let value {
-                // The bytes `String(count)` gives, without making that string.
-                RowCoverage.appendDecimal(value.utf8.count, to: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                bytes += value.utf8
+                let count = value.utf8.count
+                total += decimalDigits(count) + 1 + count
             } else {
-                bytes.append(UInt8(ascii: "-"))
+                total += 1
             }
-            bytes.append(10)
+        }
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, written in
+            var writer = LinkWriter(buffer: buffer)
+            writer.put(header)
+            writer.put(10)
+            for (name, value) in fields {
+                writer.put(name)
+                writer.put(UInt8(ascii: "="))
+                if let value {
+                    writer.putDecimal(value.utf8.count)
+                    writer.put(UInt8(ascii: ":"))
+                    writer.put(value)
+                } else {
+                    writer.put(UInt8(ascii: "-"))
+                }
+                writer.put(10)
+            }
+            written = writer.at
         }
         return hashed(bytes, key: key)
+    }
+
+    /// How many decimal digits a non-negative number has (`RowCoverage.appendDecimal`'s).
+    private static func decimalDigits(_ number: Int) -> Int {
+        var digits = 1
+        var rest = number
+        while rest >= 10 { rest /= 10; digits += 1 }
+        return digits
+    }
+
+    /// Copies a link's pieces into the buffer `chainLink` sized for them; never past its end,
+    /// whatever the lengths counted.
+    private struct LinkWriter {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var at = 0
+
+        mutating func put(_ text: String) {
+            var text = text
+            let start = at
+            let copied = text.withUTF8 { piece -> Int in
+                let count = min(piece.count, buffer.count - start)
+                if count > 0, let from = piece.baseAddress, let to = buffer.baseAddress {
+                    (to + start).initialize(from: from, count: count)
+                }
+                return max(count, 0)
+            }
+            at += copied
+        }
+
+        mutating func put(_ byte: UInt8) {
+            guard at < buffer.count else { return }
+            buffer[at] = byte
+            at += 1
+        }
+
+        /// The bytes `String(number)` gives, without making that string.
+        mutating func putDecimal(_ number: Int) {
+            var divisor = 1
+            while divisor <= number / 10 { divisor *= 10 }
+            var rest = number
+            while divisor > 0 {
+                put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
     }
 
     private static func hashed(_ bytes: [UInt8], key: [UInt8]?) -> String {

@@ -26,6 +26,14 @@ package protocol Connection: AnyObject {
     /// this returns or throws, so it holds no read position afterwards.
     func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws
 
+    /// `execute` with the arguments already converted, in memory the caller owns for the call
+    /// (`run` puts them on the stack): no array of existentials is built for a statement. A
+    /// backend without a faster path takes the default, which calls `execute` with them.
+    func execute(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>) throws -> Int
+
+    /// `query` with the arguments already converted, as `execute(_:values:)`.
+    func query(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>, _ body: (Row) throws -> Bool) throws
+
     /// Runs SQL text that may hold several statements and returns no rows (migrations and
     /// tests); never cached.
     func executeScript(_ sql: String) throws
@@ -184,11 +192,22 @@ extension Connection {
 // `self.` on the calls below: the error catalogue (scripts/catalogue.py) follows an instance
 // call to every implementation, and so finds the storage errors every statement can raise.
 extension Connection {
-    /// Executes one statement and returns the number of rows it changed.
+    /// The default: the arguments as the array `execute` takes (PostgreSQL converts them again).
+    package func execute(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>) throws -> Int {
+        try self.execute(sql, values.map { $0 as DatabaseBindable })
+    }
+
+    package func query(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>, _ body: (Row) throws -> Bool) throws {
+        try self.query(sql, values.map { $0 as DatabaseBindable }, body)
+    }
+
+    /// Executes one statement and returns the number of rows it changed. The arguments are a
+    /// parameter pack, converted into a buffer on the stack: a variadic list built an array of
+    /// existentials on the heap for every statement, and binding opened each one again.
     @discardableResult
     @inline(__always)
-    package func run(_ sql: String, _ arguments: DatabaseBindable...) throws -> Int {
-        try self.execute(sql, arguments)
+    package func run<each A: DatabaseBindable>(_ sql: String, _ arguments: repeat each A) throws -> Int {
+        try withDatabaseValues(repeat each arguments, body: { try self.execute(sql, values: $0) })
     }
 
     /// Calls `body` for each row of a query.
@@ -198,16 +217,40 @@ extension Connection {
     }
 
     /// Maps every row of a query.
-    package func all<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> [T] {
+    @inline(__always)
+    package func all<T, each A: DatabaseBindable>(_ sql: String, _ arguments: repeat each A, map: (Row) throws -> T) throws -> [T] {
         var result: [T] = []
-        try self.query(sql, arguments) { result.append(try map($0)); return true }
+        try withDatabaseValues(repeat each arguments) { values in
+            try self.query(sql, values: values) { result.append(try map($0)); return true }
+        }
         return result
     }
 
     /// Maps the first row of a query, nil when there is none.
-    package func first<T>(_ sql: String, _ arguments: DatabaseBindable..., map: (Row) throws -> T) throws -> T? {
+    @inline(__always)
+    package func first<T, each A: DatabaseBindable>(_ sql: String, _ arguments: repeat each A, map: (Row) throws -> T) throws -> T? {
         var result: T?
-        try self.query(sql, arguments) { result = try map($0); return false }
+        try withDatabaseValues(repeat each arguments) { values in
+            try self.query(sql, values: values) { result = try map($0); return false }
+        }
         return result
+    }
+}
+
+/// Calls `body` with the arguments' `databaseValue`s in a buffer on the stack (nothing on the
+/// heap for a statement's handful of arguments).
+@inline(__always)
+func withDatabaseValues<each A: DatabaseBindable, R>(_ arguments: repeat each A,
+                                                   body: (UnsafeBufferPointer<DatabaseValue>) throws -> R) throws -> R {
+    var count = 0
+    for _ in repeat each arguments { count += 1 }
+    return try withUnsafeTemporaryAllocation(of: DatabaseValue.self, capacity: count) { buffer in
+        var index = 0
+        for argument in repeat each arguments {
+            buffer.initializeElement(at: index, to: argument.databaseValue)
+            index += 1
+        }
+        defer { buffer.deinitialize() }
+        return try body(UnsafeBufferPointer(buffer))
     }
 }

@@ -27,6 +27,11 @@ public protocol Row {
     func withTextBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T
     /// Calls `body` with the UTF-8 bytes of `columnName(column)`.
     func withColumnNameBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T
+    /// Appends the row's canonical content from column `first` on (`RowCoverage.canonical`, the
+    /// bytes every row digest hashes). A backend's row implements it with
+    /// `RowCoverage.canonicalColumns(self, …)`, so that the columns are read through its own
+    /// type; the default does the same through the protocol.
+    func appendCanonical(from first: Int32, into bytes: inout [UInt8])
 }
 
 extension Row {
@@ -44,6 +49,10 @@ extension Row {
     public func withColumnNameBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
         var name = columnName(column)
         return try name.withUTF8(body)
+    }
+
+    public func appendCanonical(from first: Int32, into bytes: inout [UInt8]) {
+        RowCoverage.canonicalColumns(self, from: first, into: &bytes)
     }
 }
 

@@ -34,10 +34,24 @@ package enum RowCoverage {
         /// position, given by a sealer on PostgreSQL), checked by verify on its own terms.
         package let columns: [String]?
 
+        /// The statements reading a key's rows (`SQLDialect.selectByKey`, per backend) and
+        /// several keys' rows (`selectByKeys`, SQLite), built once with the table: an
+        /// operation's digests neither rebuild SQL text nor look it up by the table's name.
+        private(set) var selectByKeySQLite = ""
+        private(set) var selectByKeyPostgres = ""
+        private(set) var selectByKeysSQLite = ""
+
         package init(name: String, key: [String], columns: [String]? = nil) {
             self.name = name
             self.key = key
             self.columns = columns
+            selectByKeySQLite = SQLDialect.sqlite.selectByKey(self)
+            selectByKeyPostgres = SQLDialect.postgres.selectByKey(self)
+            selectByKeysSQLite = SQLDialect.sqlite.selectByKeys(self)
+        }
+
+        func selectByKey(_ dialect: SQLDialect) -> String {
+            dialect == .sqlite ? selectByKeySQLite : selectByKeyPostgres
         }
 
         /// What a digest reads of a row: its covered columns.
@@ -80,7 +94,18 @@ package enum RowCoverage {
         Table(name: "login_throttles", key: ["key"]),
     ]
 
-    private static let byName: [String: Table] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) })
+    /// The covered table of a name. A scan comparing lengths first (then bytes only for the
+    /// name of the same length, usually the one): cheaper than hashing the name for a
+    /// `Dictionary`, once per table an audit row lists.
+    static func table(named name: String) -> Table? {
+        let count = name.utf8.count
+        for index in nameCounts.indices where nameCounts[index] == count && tables[index].name == name {
+            return tables[index]
+        }
+        return nil
+    }
+
+    private static let nameCounts: [Int] = tables.map { $0.name.utf8.count }
 
     /// One row written by an operation: its table, its key (a JSON array of the key columns'
     /// values) and the digest of its content after the operation, nil when it was deleted.
@@ -111,20 +136,24 @@ package enum RowCoverage {
         let touched = try db.takeTouchedRows()
         var writes: [Write] = []
         writes.reserveCapacity(touched.count)
+        // One buffer for every key's rows: a buffer per key was two allocations per digest,
+        // and a configuration's row grew one again.
+        var rows = RowContents()
         var start = 0
         while start < touched.count {
             let name = touched[start].table
             var end = start + 1
             while end < touched.count && touched[end].table == name { end += 1 }
-            guard let table = byName[name] else { throw BillingError(.uncoveredTable, "no coverage for table \(name)") }
+            guard let table = table(named: name) else { throw BillingError(.uncoveredTable, "no coverage for table \(name)") }
             if end - start > 1 && db.dialect == .sqlite {
                 let keys = touched[start..<end].map(\.key)
-                for (key, digest) in zip(keys, try digests(db, table, keys: keys)) {
+                for (key, digest) in zip(keys, try digests(db, table, keys: keys, rows: &rows)) {
                     writes.append(Write(table: name, key: key, digest: digest))
                 }
             } else {
                 for index in start..<end {
-                    writes.append(Write(table: name, key: touched[index].key, digest: try digest(db, table, key: touched[index].key)))
+                    writes.append(Write(table: name, key: touched[index].key,
+                                        digest: try digest(db, table, key: touched[index].key, rows: &rows)))
                 }
             }
             start = end
@@ -136,6 +165,12 @@ package enum RowCoverage {
     /// nil for a key whose rows are gone. One statement per table: the keys go in as one JSON
     /// array and each row comes back with its key's position in it.
     static func digests(_ db: Connection, _ table: Table, keys: [String]) throws -> [String?] {
+        var rows = RowContents()
+        return try digests(db, table, keys: keys, rows: &rows)
+    }
+
+    /// `digests`, reading the rows into `rows` (a buffer reused from table to table).
+    static func digests(_ db: Connection, _ table: Table, keys: [String], rows: inout RowContents) throws -> [String?] {
         var list: [UInt8] = [UInt8(ascii: "[")]
         list.reserveCapacity(keys.reduce(2) { $0 + $1.utf8.count + 1 })
         for (index, key) in keys.enumerated() {
@@ -143,13 +178,12 @@ package enum RowCoverage {
             list += key.utf8
         }
         list.append(UInt8(ascii: "]"))
-        let sql = selectByKeys[table.name] ?? SQLDialect.sqlite.selectByKeys(table)
+        let sql = table.selectByKeysSQLite
         let arguments: [DatabaseBindable] = [String(decoding: list, as: UTF8.self)]
         // The keys are the statement's outer loop, so a key's rows come one after another:
         // each key is digested when the next begins, its rows' contents in one reused buffer
         // (an array per row, and one per key, were a tenth of a usage call's own work).
         var digests = [String?](repeating: nil, count: keys.count)
-        var rows = RowContents()
         var current = -1, scattered = false
         try db.forEach(sql, arguments) { row in
             let index = Int(row.int(0))
@@ -159,7 +193,7 @@ package enum RowCoverage {
                 // A key met again after another (a plan that does not keep the keys outer):
                 // every key's rows are collected again below instead.
                 if digests[index] != nil { scattered = true }
-                rows.removeAll()
+                rows.begin(table: table.name, key: keys[index])
                 current = index
             }
             rows.append(row, from: 1)
@@ -179,19 +213,25 @@ package enum RowCoverage {
 
     /// The digest of the rows holding a key now, nil when there are none.
     package static func digest(_ db: Connection, _ table: Table, key: String) throws -> String? {
-        let dialect = db.dialect
-        guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
-        let sql = (dialect == .sqlite ? selectByKey[table.name] : selectByKeyPostgres[table.name]) ?? dialect.selectByKey(table)
         var rows = RowContents()
-        try db.forEach(sql, arguments) { row in rows.append(row, from: 0) }
-        return rows.digest(table: table.name, key: key)
+        return try digest(db, table, key: key, rows: &rows)
     }
 
-    /// The statement reading a key's rows, per table and backend: built once, so that an
-    /// operation's digests neither rebuild SQL text nor hash it again for the statement cache.
-    private static let selectByKey: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.sqlite.selectByKey($0)) })
-    private static let selectByKeyPostgres: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.postgres.selectByKey($0)) })
-    private static let selectByKeys: [String: String] = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, SQLDialect.sqlite.selectByKeys($0)) })
+    /// `digest`, reading the rows into `rows` (a buffer reused from key to key).
+    static func digest(_ db: Connection, _ table: Table, key: String, rows: inout RowContents) throws -> String? {
+        let dialect = db.dialect
+        rows.begin(table: table.name, key: key)
+        if dialect == .sqlite {
+            // SQLite takes the key text apart itself: one argument, bound without an array.
+            try withDatabaseValues(key, body: { key in
+                try db.query(table.selectByKeySQLite, values: key) { row in rows.append(row, from: 0); return true }
+            })
+        } else {
+            guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
+            try db.forEach(table.selectByKey(dialect), arguments) { row in rows.append(row, from: 0) }
+        }
+        return rows.digest(table: table.name, key: key)
+    }
 
     /// The digest of a key's rows: table, key and each row's content (sorted, so that rows
     /// sharing a key hash the same in any order). Several rows are sorted as Swift strings, the
@@ -219,29 +259,68 @@ package enum RowCoverage {
     /// adds a nullable column keeps every digest. Written as bytes: building it with string
     /// interpolation was most of the digest's cost.
     package static func canonical(_ row: Row, from first: Int32, into bytes: inout [UInt8]) {
+        // Through the row's own type (`Row.appendCanonical`): a backend's row reads its
+        // columns with direct calls the compiler inlines, not a protocol call and a closure
+        // context per column.
+        row.appendCanonical(from: first, into: &bytes)
+    }
+
+    /// `canonical` for a row of a known type (`Row.appendCanonical`'s implementations).
+    package static func canonicalColumns<R: Row>(_ row: R, from first: Int32, into bytes: inout [UInt8]) {
         for column in first..<row.columnCount {
             let kind = row.columnKind(column)
             if kind == .null { continue }
             row.withColumnNameBytes(column) { bytes.append(contentsOf: $0) }
-            bytes.append(UInt8(ascii: "="))
             switch kind {
             case .integer, .text:
-                bytes.append(UInt8(ascii: kind == .integer ? "i" : "t"))
+                let tag = UInt8(ascii: kind == .integer ? "i" : "t")
                 // The backend's bytes as they are when they are valid UTF-8 (all the library
                 // writes); otherwise what `String(decoding:)` makes of them, as before.
                 let direct: Bool = row.withTextBytes(column) { value in
                     guard isValidUTF8(value) else { return false }
-                    appendDecimal(value.count, to: &bytes)
-                    bytes.append(UInt8(ascii: ":"))
+                    appendHeader(tag, length: value.count, to: &bytes)
                     bytes.append(contentsOf: value)
+                    bytes.append(UInt8(ascii: ";"))
                     return true
                 }
-                if !direct { appendValue(row.text(column), to: &bytes) }
+                if !direct {
+                    bytes.append(UInt8(ascii: "="))
+                    bytes.append(tag)
+                    appendValue(row.text(column), to: &bytes)
+                    bytes.append(UInt8(ascii: ";"))
+                }
             default:
+                bytes.append(UInt8(ascii: "="))
                 bytes += kind.digestTag.utf8
                 appendValue(row.text(column), to: &bytes)
+                bytes.append(UInt8(ascii: ";"))
             }
-            bytes.append(UInt8(ascii: ";"))
+        }
+    }
+
+    /// `=`, a one-byte tag, the decimal length and `:` (what precedes a value in `canonical`),
+    /// written on the stack and appended at once: appending them byte by byte checked the
+    /// array's uniqueness and capacity for each.
+    private static func appendHeader(_ tag: UInt8, length: Int, to bytes: inout [UInt8]) {
+        var digits = 1
+        var rest = length
+        while rest >= 10 { rest /= 10; digits += 1 }
+        // "=" + tag + at most 19 digits + ":" fit in 24 bytes.
+        var header: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &header) { raw in
+            raw[0] = UInt8(ascii: "=")
+            raw[1] = tag
+            var number = length
+            var position = 1 + digits
+            while position >= 2 {
+                raw[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number % 10)
+                number /= 10
+                position -= 1
+            }
+            raw[2 + digits] = UInt8(ascii: ":")
+        }
+        withUnsafeBytes(of: &header) { raw in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(3 + digits)]))
         }
     }
 
@@ -258,7 +337,14 @@ package enum RowCoverage {
         var index = 0
         let count = bytes.count
         while index < count {
-            // Runs of ASCII eight bytes at a time (most of what the library stores).
+            // Runs of ASCII 32 bytes at a time, then eight (most of what the library stores).
+            while index + 32 <= count {
+                let block = UnsafeRawPointer(base + index)
+                let any = block.loadUnaligned(as: UInt64.self) | block.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    | block.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | block.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                if any & 0x8080_8080_8080_8080 != 0 { break }
+                index += 32
+            }
             while index + 8 <= count,
                   UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                 index += 8
@@ -450,25 +536,35 @@ package enum RowCoverage {
 }
 
 /// The canonical contents of the rows under one key, read one after another into one buffer
-/// (no array per row), and their digest: `RowCoverage.digest(table:key:contents:)`'s bytes,
-/// hashed from the buffer itself when the key has one row (every covered table's key but a
-/// group's).
+/// (no array per row), and their digest: `RowCoverage.digest(table:key:contents:)`'s bytes. The
+/// buffer begins with what that input begins with for one row (`table \n key \n 1 \n`, every
+/// covered table's key but a group's names one row), so that a key with one row is hashed from
+/// the buffer itself, without copying its content into another.
 struct RowContents {
+    /// The digest's input for one row: the prefix, then the rows' contents one after another.
     private var bytes: [UInt8] = []
     /// Where each row's content ends in `bytes`.
     private var ends: [Int] = []
-    /// The digest's input, reused from key to key.
-    private var input: [UInt8] = []
+    /// Where the first row's content begins in `bytes` (after the prefix).
+    private var start = 0
 
     init() {
         // Most rows fit; a configuration or a stored response (1.3–1.8 KB) grows it once.
-        bytes.reserveCapacity(1024)
-        input.reserveCapacity(1280)
+        bytes.reserveCapacity(2048)
     }
 
-    mutating func removeAll() {
+    /// Starts the rows of a key (forgets the rows appended before).
+    mutating func begin(table: String, key: String) {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        // table \n key \n 1 \n, as `RowCoverage.digest(table:key:contents:)` writes it for one row.
+        bytes += table.utf8
+        bytes.append(10)
+        bytes += key.utf8
+        bytes.append(10)
+        bytes.append(UInt8(ascii: "1"))
+        bytes.append(10)
+        start = bytes.count
     }
 
     mutating func append(_ row: Row, from first: Int32) {
@@ -476,28 +572,20 @@ struct RowContents {
         ends.append(bytes.count)
     }
 
-    /// The digest of the rows appended since `removeAll`, nil when there are none.
+    /// The digest of the rows appended since `begin(table:key:)` (given the same table and
+    /// key), nil when there are none.
     mutating func digest(table: String, key: String) -> String? {
-        guard let only = ends.first else { return nil }
+        guard !ends.isEmpty else { return nil }
         guard ends.count == 1 else {
             var contents: [[UInt8]] = []
-            var start = 0
+            var from = start
             for end in ends {
-                contents.append(Array(bytes[start..<end]))
-                start = end
+                contents.append(Array(bytes[from..<end]))
+                from = end
             }
             return RowCoverage.digest(table: table, key: key, contents: contents)
         }
-        // table \n key \n 1 \n content \n, as `RowCoverage.digest(table:key:contents:)` writes it.
-        input.removeAll(keepingCapacity: true)
-        input += table.utf8
-        input.append(10)
-        input += key.utf8
-        input.append(10)
-        input.append(UInt8(ascii: "1"))
-        input.append(10)
-        input += bytes[0..<only]
-        input.append(10)
-        return Secrets.digest(input)
+        bytes.append(10)
+        return Secrets.digest(bytes)
     }
 }

@@ -75,10 +75,17 @@ final class TouchLog {
     /// Each entry names its table by its place in `tables` (a write touches a handful of
     /// tables, thousands of keys): no `String` per noted table, and sorting compares integers
     /// before it compares keys.
-    private var entries: [(table: Int, key: String)] = []
-    private var tables: [(bytes: [UInt8], name: String)] = []
+    /// `@exclusivity(unchecked)` (these three): every touched row and every statement reach
+    /// them, one thread at a time and never reentrantly; a dynamic exclusivity check per access
+    /// cost more than most of the accesses.
+    @exclusivity(unchecked) private var entries: [(table: Int, key: String)] = []
+    @exclusivity(unchecked) private var tables: [(bytes: [UInt8], name: String)] = []
     /// Entries before this index were taken by an audit row.
-    private var taken = 0
+    @exclusivity(unchecked) private var taken = 0
+    /// Each table's place in the byte order of the names, for as many tables as `rankedCount`
+    /// (tables are only ever added): computed again only when one was.
+    @exclusivity(unchecked) private var rank: [Int] = []
+    @exclusivity(unchecked) private var rankedCount = 0
 
     struct Mark {
         fileprivate let count: Int
@@ -128,11 +135,14 @@ final class TouchLog {
         taken = entries.count
         // SQLite's BINARY collation: bytes. (`String`'s own order and equality follow Unicode
         // canonical equivalence, which two different keys may share.)
-        var rank = [Int](repeating: 0, count: tables.count)
-        let byName = tables.indices.sorted { a, b in
-            tables[a].bytes.withUnsafeBufferPointer { x in tables[b].bytes.withUnsafeBufferPointer { y in TouchLog.compare(x, y) < 0 } }
+        if rankedCount != tables.count {
+            rank = [Int](repeating: 0, count: tables.count)
+            let byName = tables.indices.sorted { a, b in
+                tables[a].bytes.withUnsafeBufferPointer { x in tables[b].bytes.withUnsafeBufferPointer { y in TouchLog.compare(x, y) < 0 } }
+            }
+            for (place, index) in byName.enumerated() { rank[index] = place }
+            rankedCount = tables.count
         }
-        for (place, index) in byName.enumerated() { rank[index] = place }
         if fresh.count > 1 {
             fresh.sort { a, b in
                 a.table != b.table ? rank[a.table] < rank[b.table] : TouchLog.compare(a.key, b.key) < 0

@@ -11,11 +11,13 @@ final class SQLiteConnection: Connection {
     let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
     /// The same statements by the address of their SQL text's bytes, for texts that live in
-    /// their own storage (a store's constant): looking one up hashes a pointer instead of the
-    /// whole text. Each entry keeps its text, so no other text can take that address while it
-    /// is here, and the same address and length mean the same bytes. Bounded: texts built
-    /// anew on each call (interpolated SQL) would otherwise add an entry each time.
-    private var statementsByAddress: [UnsafeRawPointer: (sql: String, statement: SQLiteStatement)] = [:]
+    /// their own storage (a store's constant), and by their bytes for texts short enough to be
+    /// stored inside the `String` itself (`SmallStatements`): neither hashes the text.
+    /// `@exclusivity(unchecked)`: every statement looks these up, and the connection is used by
+    /// one thread at a time without reentrant access to them (a dynamic exclusivity check per
+    /// lookup cost more than the lookup).
+    @exclusivity(unchecked) private var statementsByAddress = StatementsByAddress()
+    @exclusivity(unchecked) private var smallStatements = SmallStatements()
     private(set) var inTransaction = false
     /// Whether row coverage's TEMP triggers are installed on this connection
     /// (`trackChanges`, SQLiteConnection+Coverage.swift).
@@ -42,6 +44,7 @@ final class SQLiteConnection: Connection {
 
     deinit {
         statementsByAddress.removeAll()
+        smallStatements.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -60,13 +63,19 @@ final class SQLiteConnection: Connection {
     private func statement(_ sql: String) throws -> SQLiteStatement {
         // Texts of up to 15 bytes are stored inside the `String` itself: no address of their own.
         let count = sql.utf8.count
-        let address = count > 15 ? sql.utf8.withContiguousStorageIfAvailable({ UnsafeRawPointer($0.baseAddress) }) ?? nil : nil
-        if let address, let kept = statementsByAddress[address], kept.sql.utf8.count == count { return kept.statement }
-        let statement = try preparedStatement(sql)
-        if let address {
-            if statementsByAddress.count >= 512 { statementsByAddress.removeAll(keepingCapacity: true) }
-            statementsByAddress[address] = (sql, statement)
+        if count <= SmallStatements.maximumCount {
+            let key = SmallStatements.key(sql, count: count)
+            if let kept = smallStatements.find(key) { return kept }
+            let statement = try preparedStatement(sql)
+            smallStatements.insert(key, statement)
+            return statement
         }
+        guard let address = sql.utf8.withContiguousStorageIfAvailable({ UnsafeRawPointer($0.baseAddress) }) ?? nil else {
+            return try preparedStatement(sql)
+        }
+        if let kept = statementsByAddress.find(address, count: count) { return kept }
+        let statement = try preparedStatement(sql)
+        statementsByAddress.insert(address, count: count, sql: sql, statement: statement)
         return statement
     }
 
@@ -82,8 +91,26 @@ final class SQLiteConnection: Connection {
 
     func execute(_ sql: String, _ arguments: [DatabaseBindable]) throws -> Int {
         let statement = try statement(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
+        return try statement.withBindings(arguments) { try stepToEnd(statement) }
+    }
+
+    func execute(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>) throws -> Int {
+        let statement = try statement(sql)
+        return try statement.withBindings(values) { try stepToEnd(statement) }
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
+        let statement = try statement(sql)
+        try statement.withBindings(arguments) { try rows(statement, body) }
+    }
+
+    func query(_ sql: String, values: UnsafeBufferPointer<DatabaseValue>, _ body: (Row) throws -> Bool) throws {
+        let statement = try statement(sql)
+        try statement.withBindings(values) { try rows(statement, body) }
+    }
+
+    /// Steps a bound statement to its end; the number of rows it changed.
+    private func stepToEnd(_ statement: SQLiteStatement) throws -> Int {
         // SQLite undoes a failed statement's writes: its touched keys go too.
         let mark = touches.mark
         do {
@@ -95,10 +122,8 @@ final class SQLiteConnection: Connection {
         return Int(sqlite3_changes(handle))
     }
 
-    func query(_ sql: String, _ arguments: [DatabaseBindable], _ body: (Row) throws -> Bool) throws {
-        let statement = try statement(sql)
-        try statement.bind(arguments)
-        defer { statement.reset() }
+    /// Steps a bound statement, calling `body` with each row until it returns false.
+    private func rows(_ statement: SQLiteStatement, _ body: (Row) throws -> Bool) throws {
         let row = SQLiteRow(handle: statement.handle)
         let mark = touches.mark
         while true {
@@ -226,5 +251,101 @@ final class SQLiteConnection: Connection {
             if sqlite3_get_autocommit(handle) == 0 { try undo("ROLLBACK", "rolling back a failed transaction (\((error as? BillingError)?.reason ?? "\(error)"))") }
             throw error
         }
+    }
+}
+
+/// Prepared statements by the address and length of their SQL text's bytes (texts with storage
+/// of their own): an open-addressing table hashed by the address alone, so that a lookup reads
+/// two integers instead of hashing with `Hasher` (SipHash). Each entry keeps its text, so no
+/// other text can take that address while it is here, and the same address and length mean the
+/// same bytes. Bounded: texts built anew on each call (interpolated SQL) would otherwise add an
+/// entry each time; when full it is emptied.
+struct StatementsByAddress {
+    private static let capacity = 1024
+    private static let limit = 512
+    private var addresses = [UInt](repeating: 0, count: capacity)
+    private var counts = [Int](repeating: 0, count: capacity)
+    private var statements = [SQLiteStatement?](repeating: nil, count: capacity)
+    private var texts = [String](repeating: "", count: capacity)
+    private var used = 0
+
+    @inline(__always)
+    private static func slot(_ address: UInt) -> Int {
+        Int(truncatingIfNeeded: (address >> 4) ^ (address >> 14)) & (capacity - 1)
+    }
+
+    func find(_ address: UnsafeRawPointer, count: Int) -> SQLiteStatement? {
+        let key = UInt(bitPattern: address)
+        var slot = StatementsByAddress.slot(key)
+        while true {
+            let stored = addresses[slot]
+            if stored == 0 { return nil }
+            if stored == key && counts[slot] == count { return statements[slot] }
+            slot = (slot + 1) & (StatementsByAddress.capacity - 1)
+        }
+    }
+
+    mutating func insert(_ address: UnsafeRawPointer, count: Int, sql: String, statement: SQLiteStatement) {
+        if used >= StatementsByAddress.limit { removeAll() }
+        let key = UInt(bitPattern: address)
+        var slot = StatementsByAddress.slot(key)
+        while addresses[slot] != 0 && !(addresses[slot] == key && counts[slot] == count) {
+            slot = (slot + 1) & (StatementsByAddress.capacity - 1)
+        }
+        if addresses[slot] == 0 { used += 1 }
+        addresses[slot] = key
+        counts[slot] = count
+        statements[slot] = statement
+        texts[slot] = sql
+    }
+
+    mutating func removeAll() {
+        for slot in 0..<StatementsByAddress.capacity where addresses[slot] != 0 {
+            addresses[slot] = 0
+            counts[slot] = 0
+            statements[slot] = nil
+            texts[slot] = ""
+        }
+        used = 0
+    }
+}
+
+/// Prepared statements whose SQL text is short enough to be stored inside the `String` itself
+/// ("BEGIN IMMEDIATE", "COMMIT"): found by their bytes and length, compared as two integers,
+/// among the few the library runs.
+struct SmallStatements {
+    static let maximumCount = 15
+    typealias Key = (UInt64, UInt64)
+    private var keys: [Key] = []
+    private var statements: [SQLiteStatement] = []
+
+    /// The text's bytes, zero-padded, and its length in the last byte.
+    static func key(_ sql: String, count: Int) -> Key {
+        var key: Key = (0, 0)
+        var text = sql
+        text.withUTF8 { bytes in
+            withUnsafeMutableBytes(of: &key) { raw in
+                if let base = bytes.baseAddress { raw.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+                raw[15] = UInt8(truncatingIfNeeded: count)
+            }
+        }
+        return key
+    }
+
+    func find(_ key: Key) -> SQLiteStatement? {
+        for index in keys.indices where keys[index] == key { return statements[index] }
+        return nil
+    }
+
+    mutating func insert(_ key: Key, _ statement: SQLiteStatement) {
+        // Bounded like `StatementsByAddress` (short texts built on each call).
+        if keys.count >= 64 { removeAll() }
+        keys.append(key)
+        statements.append(statement)
+    }
+
+    mutating func removeAll() {
+        keys.removeAll()
+        statements.removeAll()
     }
 }

@@ -22,33 +22,65 @@ final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
-    /// Binds parameters 1...n; any parameter past n is NULL. Earlier bindings are cleared only
-    /// when some would be left: binding every parameter replaces them all, and clearing them
-    /// first cost each statement of a write more than its binding did.
-    func bind(_ values: [DatabaseBindable]) throws {
+    /// Binds `values` to parameters 1...n (any parameter past n is NULL), runs `body` while
+    /// they are bound, then resets the statement and clears its bindings.
+    ///
+    /// Text is bound in place (SQLITE_STATIC): SQLite reads the string's own UTF-8 while the
+    /// statement runs instead of copying it into memory of its own (a malloc, a copy and a
+    /// free per text, a tenth of a write's own work beyond its statements). The bytes are
+    /// valid only inside `withUTF8`, so each text's binding nests the rest of the work in its
+    /// closure, and the bindings are cleared before the closures return: SQLite keeps no
+    /// pointer to them afterwards. Clearing them after each use also leaves every parameter
+    /// NULL for the next use, so parameters it does not bind are NULL.
+    func withBindings<T>(_ values: [DatabaseBindable], _ body: () throws -> T) throws -> T {
         sqlite3_reset(handle)
-        if values.count < parameterCount { sqlite3_clear_bindings(handle) }
-        for (offset, value) in values.enumerated() {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        return try bind(count: values.count, { values[$0].databaseValue }, from: 0, body)
+    }
+
+    /// `withBindings` for arguments already converted (`Connection.run`'s, on the stack).
+    func withBindings<T>(_ values: UnsafeBufferPointer<DatabaseValue>, _ body: () throws -> T) throws -> T {
+        sqlite3_reset(handle)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        return try bind(count: values.count, { values[$0] }, from: 0, body)
+    }
+
+    /// Binds values `start..<count` and runs `body` inside the closures that keep their text valid.
+    private func bind<T>(count: Int, _ value: (Int) -> DatabaseValue, from start: Int, _ body: () throws -> T) throws -> T {
+        var offset = start
+        while offset < count {
             let index = Int32(offset + 1)
-            let code: Int32
-            switch value.databaseValue {
-            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
-            case .null: code = sqlite3_bind_null(handle, index)
+            switch value(offset) {
+            case .integer(let number): try check(sqlite3_bind_int64(handle, index, number))
+            case .null: try check(sqlite3_bind_null(handle, index))
             case .text(var text):
-                // SQLite copies the bytes (SQLITE_TRANSIENT), so the string's own UTF-8 is bound
-                // in place: no NUL-terminated copy is made first (the length is given).
-                code = text.withUTF8 { buffer in
-                    guard let base = buffer.baseAddress else {
-                        // A non-NULL pointer even for "": NULL would bind NULL, not the empty text.
-                        return sqlite3_bind_text(handle, index, "", 0, billing_sqlite_transient())
+                return try text.withUTF8 { buffer in
+                    if let base = buffer.baseAddress, buffer.count > 0 {
+                        try base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                            try check(sqlite3_bind_text(handle, index, $0, Int32(buffer.count), nil))  // SQLITE_STATIC
+                        }
+                    } else {
+                        // A non-NULL pointer even for "" (NULL would bind NULL, not the empty
+                        // text), which SQLite copies: a literal's pointer lasts only for the call.
+                        try check(sqlite3_bind_text(handle, index, "", 0, billing_sqlite_transient()))
                     }
-                    return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                        sqlite3_bind_text(handle, index, $0, Int32(buffer.count), billing_sqlite_transient())
-                    }
+                    return try bind(count: count, value, from: offset + 1, body)
                 }
             }
-            if code != SQLITE_OK { throw SQLiteError.from(code, connection) }
+            offset += 1
         }
+        return try body()
+    }
+
+    @inline(__always)
+    private func check(_ code: Int32) throws {
+        if code != SQLITE_OK { throw SQLiteError.from(code, connection) }
     }
 
     /// Advances to the next row; false when done.
@@ -101,6 +133,11 @@ struct SQLiteRow: Row {
 
     func columnName(_ column: Int32) -> String {
         sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+    }
+
+    /// The canonical content through this type: the column readers above inlined.
+    func appendCanonical(from first: Int32, into bytes: inout [UInt8]) {
+        RowCoverage.canonicalColumns(self, from: first, into: &bytes)
     }
 
     func columnKind(_ column: Int32) -> ColumnKind {
