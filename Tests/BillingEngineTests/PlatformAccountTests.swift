@@ -215,6 +215,28 @@ struct PlatformAccountTests {
         _ = try engine.login(#"{"identifier":"alice","password":"Fresh-Start-7"}"#)
     }
 
+    /// A login's answer is written directly (`LoginResponse.documentText`): the same bytes as
+    /// the tree written with sorted keys, for accounts with every optional field null and
+    /// with none null (texts that need escapes and non-ASCII included), and for a real login.
+    @Test func loginAnswerIsTheTreesBytes() throws {
+        let bare = PlatformAccount(id: "PA1", accountID: "hw-1", status: .active, userName: "alice", email: "a@example.com",
+                                   phone: "+8613800138000", submittedAt: 0)
+        let full = PlatformAccount(id: "PA-\"2\"", accountID: "hw\\2", status: .rejected, userName: "bob.b", email: "b@exämple.com",
+                                   phone: "+8613900139000", contactName: "Bob \"B\"\n\u{7F}\u{1}é中", passwordHash: "$argon2id$x",
+                                   rejectReason: "tab\there", submittedAt: -5, decidedAt: 1_700_000_000, activatedAt: 9,
+                                   passwordChangedAt: Int64.max)
+        for account in [bare, full] {
+            let response = LoginResponse(platformAccount: account)
+            #expect(response.documentText == Engine.document(response.json))
+        }
+        let engine = try engineWithAccount()
+        let id = try activeAccount(engine)
+        let answer = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+        let stored = try engine.lock.withLock { try PlatformAccountStore.require(engine.db, id) }
+        #expect(answer == Engine.document(LoginResponse(platformAccount: stored).json))
+        #expect(!answer.contains("password_hash"))
+    }
+
     @Test func changedHashCostsRehashAtLogin() throws {
         let engine = try engineWithAccount()
         let id = try activeAccount(engine)

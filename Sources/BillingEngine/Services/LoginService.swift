@@ -88,7 +88,7 @@ extension Engine {
                     try PlatformAccountStore.update(db, platform)
                 }
                 try record("success")
-                return Engine.document(LoginResponse(platformAccount: platform).json)
+                return LoginResponse(platformAccount: platform).documentText
             }
         }
         if let failure { throw failure }
