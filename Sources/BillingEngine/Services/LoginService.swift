@@ -26,10 +26,10 @@ extension Engine {
         let key = Engine.throttleKey(identifier?.normalized ?? identifierText.trimmingSpaces())
 
         let (candidate, configuration, waiting) = try lock.withLock {
-            try db.transaction(write: false) { () -> (PlatformAccount?, Configuration, Bool) in
+            try db.transaction(write: false) { () -> (PlatformAccountStore.LoginCandidate?, Configuration, Bool) in
                 let configuration = try loadConfiguration()
                 let throttle = try LoginThrottleStore.load(db, key: key)
-                return (try identifier.flatMap { try PlatformAccountStore.find(db, $0) }, configuration,
+                return (try identifier.flatMap { try PlatformAccountStore.loginCandidate(db, $0) }, configuration,
                         configuration.loginThrottle.waitUntil(throttle, at: instantLocked()) != nil)
             }
         }
