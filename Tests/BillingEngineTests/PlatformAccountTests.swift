@@ -215,6 +215,29 @@ struct PlatformAccountTests {
         _ = try engine.login(#"{"identifier":"alice","password":"Fresh-Start-7"}"#)
     }
 
+    /// Login text that is ASCII throughout is classified over its bytes (`parseASCII`): the
+    /// same identifier, or the same error, as classifying it by characters.
+    @Test func asciiIdentifiersParseAsByCharacters() {
+        let texts = ["alice", "  alice\t", "Al", "a1", "al", "alice_b-c.d", "1alice", "_alice", "alice!", String(repeating: "a", count: 32),
+                     String(repeating: "a", count: 33), "", " ", "\t\t", "a\r\nb", "ali\rce", "alice\r\n", "\r\n",
+                     "Alice@Example.COM", " a@b.c ", "@", "a@b", "a@@b.c", "a b@c.d",
+                     "13800138000", "+86 138 0013 8000", "(138) 0013-8000", "0086 13800138000", "+", "---", "1", "12 34",
+                     "+8613800138000\r\n", "138.0013.8000", "1e5", "+86x138"]
+        func outcome(_ text: String, _ parse: (String) throws -> LoginIdentifier?) -> String {
+            do { return "\(String(describing: try parse(text)))" } catch { return "error \((error as? BillingError)?.reason ?? "?") \(error)" }
+        }
+        for text in texts {
+            #expect(text.utf8.allSatisfy { $0 < 0x80 })
+            let general = outcome(text, LoginIdentifier.parseAnyText)
+            #expect(outcome(text, LoginIdentifier.parseASCII) == general, "\(text.debugDescription)")
+            #expect(outcome(text, LoginIdentifier.parse) == general)
+        }
+        // Other text is left to the general path.
+        for text in ["ålice", "alice\u{301}", "a@b.ç", "١٢٣٤٥٦٧٨"] {
+            #expect((try? LoginIdentifier.parseASCII(text)) == .some(nil))
+        }
+    }
+
     /// A login's answer is written directly (`LoginResponse.documentText`): the same bytes as
     /// the tree written with sorted keys, for accounts with every optional field null and
     /// with none null (texts that need escapes and non-ASCII included), and for a real login.

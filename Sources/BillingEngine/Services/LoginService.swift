@@ -56,14 +56,14 @@ extension Engine {
                 let policy = configuration.loginThrottle
                 let throttle = try LoginThrottleStore.load(db, key: key)
                 let platform = try candidate.flatMap { try PlatformAccountStore.load(db, $0.id) }.flatMap { $0.status == .active ? $0 : nil }
-                func record(_ outcome: String) throws {
+                func record(_ detail: JSONValue) throws {
                     try AuditLog.append(db, at: now, actor: platform?.id ?? "anonymous", operation: "platform.login",
-                                        account: platform?.accountID, subject: platform?.id, detail: ["outcome": .string(outcome)])
+                                        account: platform?.accountID, subject: platform?.id, detail: detail)
                 }
                 // A wait that began (or, on a moved clock, ended) since the read refuses too:
                 // this attempt's password was either not checked or checked too early.
                 if let until = policy.waitUntil(throttle, at: now) ?? (waiting ? now : nil) {
-                    try record("throttled")
+                    try record(LoginOutcome.throttled)
                     failure = Engine.loginFailure(throttled: true, retryAfter: until, calendar: configuration.calendar)
                     return ""
                 }
@@ -77,17 +77,17 @@ extension Engine {
                                             at: now, data: ["identifier_kind": .string(identifier.kind),
                                                             "failures": .integer(next.failures), "retry_after": .integer(next.retryAfter)])
                     }
-                    try record(platform == nil ? "unknown_identifier" : "wrong_password")
+                    try record(platform == nil ? LoginOutcome.unknownIdentifier : LoginOutcome.wrongPassword)
                     failure = Engine.loginFailure(throttled: false, retryAfter: next.retryAfter > now ? next.retryAfter : nil,
                                                   calendar: configuration.calendar)
                     return ""
                 }
-                try LoginThrottleStore.clear(db, keys: [key])
+                try LoginThrottleStore.clear(db, key: key)
                 if let rehash {
                     platform.passwordHash = rehash
                     try PlatformAccountStore.update(db, platform)
                 }
-                try record("success")
+                try record(LoginOutcome.success)
                 return LoginResponse(platformAccount: platform).documentText
             }
         }
@@ -155,6 +155,14 @@ extension Engine {
             return hash
         }
     }
+}
+
+/// The audit details of a login's outcomes, built once rather than on every login.
+private enum LoginOutcome {
+    static let success: JSONValue = ["outcome": "success"]
+    static let throttled: JSONValue = ["outcome": "throttled"]
+    static let unknownIdentifier: JSONValue = ["outcome": "unknown_identifier"]
+    static let wrongPassword: JSONValue = ["outcome": "wrong_password"]
 }
 
 private let decoyLock = Lock()
