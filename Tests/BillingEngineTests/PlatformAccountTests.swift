@@ -4,6 +4,7 @@ import Testing
 @testable import BillingDomain
 @testable import BillingDocuments
 @testable import BillingStorage
+import BillingSecurity
 
 @Suite("Platform accounts: eligibility, approval, activation, login, reset")
 struct PlatformAccountTests {
@@ -235,6 +236,13 @@ struct PlatformAccountTests {
         // Other text is left to the general path.
         for text in ["ålice", "alice\u{301}", "a@b.ç", "١٢٣٤٥٦٧٨"] {
             #expect((try? LoginIdentifier.parseASCII(text)) == .some(nil))
+        }
+    }
+
+    /// The throttle key is the digest of the prefixed identifier, whichever way it is built.
+    @Test func throttleKeysAreTheDigestOfThePrefixedIdentifier() {
+        for identifier in ["alice", "a@example.com", "+8613800138000", "", "ålice 中", String(repeating: "x", count: 300)] {
+            #expect(Engine.throttleKey(identifier) == Secrets.tokenDigest("login-identifier:" + identifier))
         }
     }
 
