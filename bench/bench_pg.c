@@ -62,7 +62,8 @@
  *     statements (a READ ONLY transaction reading the configuration revision, the throttle and
  *     the platform account's id, status and hash; crypto_pwhash_str_verify against the hash the
  *     library stored; then a SERIALIZABLE transaction reading them again (the whole platform
- *     account), clearing the throttle and appending the audit row to the account's chain).
+ *     account), clearing the throttle if it read one and appending the audit row to the
+ *     account's chain).
  * (9) scheduler: billing_scheduler_run when nothing is due, on a schema holding 20 provisioned
  *     one-month resources. Baseline: SchedulerService.run's statements of such a pass (overdue
  *     orders, due resources, export jobs to step and to purge, each claimed FOR UPDATE SKIP
@@ -1415,6 +1416,7 @@ static double raw_logins(PGconn *conn, int n) {
         run(conn, &s[LG_REVISION]);
         bind_text(&s[LG_THROTTLE], 1, key);
         run(conn, &s[LG_THROTTLE]);
+        int throttled = last_rows > 0;
         /* The account as the answer gives it: its customer account for the audit row. */
         bind_text(&s[LG_BY_ID], 1, id);
         result = PQexecPrepared(conn, s[LG_BY_ID].name, 1, s[LG_BY_ID].values, s[LG_BY_ID].lengths, s[LG_BY_ID].formats, 1);
@@ -1422,8 +1424,10 @@ static double raw_logins(PGconn *conn, int n) {
         snprintf(account, sizeof account, "%s", PQgetvalue(result, 0, 1));
         PQclear(result);
         s[LG_BY_ID].values[0] = NULL;
-        bind_text(&s[LG_CLEAR], 1, key);
-        run(conn, &s[LG_CLEAR]);
+        if (throttled) { /* as the library: no row read, none to delete */
+            bind_text(&s[LG_CLEAR], 1, key);
+            run(conn, &s[LG_CLEAR]);
+        }
         pg_cover_audit_append(login_cover, now, id, "platform.login", account, id, "{\"outcome\":\"success\"}");
         pg_cover_check(login_cover);
         pg_exec(conn, "COMMIT");

@@ -148,8 +148,14 @@ struct PlatformAccountTests {
             expectBillingError { try engine.login(#"{"identifier":"alice","password":"\#(password)"}"#) }?.reason
         }
         for _ in 0..<2 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
-        // A success in between resets the count.
+        // A success in between resets the count: the row is deleted (a success without a row
+        // deletes nothing).
+        let rows = { try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM login_throttles") { $0.int(0) } } }
+        #expect(try rows() == 1)
         #expect(attempt("Correct-Horse-9") == nil)
+        #expect(try rows() == 0)
+        #expect(attempt("Correct-Horse-9") == nil)
+        #expect(try rows() == 0)
         for _ in 0..<3 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
         // Waiting: even the right password is refused until the wait ends, then it works.
         #expect(attempt("Correct-Horse-9") == "login_throttled")
@@ -160,7 +166,7 @@ struct PlatformAccountTests {
         let waits = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events WHERE type = 'platform.login_throttled'") { $0.int(0) } }
         #expect(waits == 1)
         let attempts = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM audit_log WHERE operation = 'platform.login'") { $0.int(0) } }
-        #expect(attempts == 9) // 2 wrong, 1 right, 3 wrong, 2 throttled, 1 right
+        #expect(attempts == 10) // 2 wrong, 2 right, 3 wrong, 2 throttled, 1 right
     }
 
     @Test func throttleWaitsDoubleUpToTheCapAndAreForgotten() {

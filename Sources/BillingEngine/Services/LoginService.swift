@@ -82,7 +82,10 @@ extension Engine {
                                                   calendar: configuration.calendar)
                     return ""
                 }
-                try LoginThrottleStore.clear(db, key: key)
+                // The throttle row read above is deleted; when there was none (nearly every
+                // login) the delete is skipped: this transaction holds the write lock
+                // (PostgreSQL: its snapshot), so no row can appear for it to delete.
+                if throttle != nil { try LoginThrottleStore.clear(db, key: key) }
                 if let rehash {
                     platform.passwordHash = rehash
                     try PlatformAccountStore.update(db, platform)
