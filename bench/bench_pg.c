@@ -60,9 +60,10 @@
  * (8) login: billing_platform_login of one active platform account, its password hashed at the
  *     cheapest costs the configuration allows (ops 2, 19 MiB). Baseline: Engine.login's
  *     statements (a READ ONLY transaction reading the configuration revision, the throttle and
- *     the platform account; crypto_pwhash_str_verify against the hash the library stored;
- *     then a SERIALIZABLE transaction reading them again, clearing the throttle and appending
- *     the audit row to the account's chain).
+ *     the platform account's id, status and hash; crypto_pwhash_str_verify against the hash the
+ *     library stored; then a SERIALIZABLE transaction reading them again (the whole platform
+ *     account), clearing the throttle if it read one and appending the audit row to the
+ *     account's chain).
  * (9) scheduler: billing_scheduler_run when nothing is due, on a schema holding 20 provisioned
  *     one-month resources. Baseline: SchedulerService.run's statements of such a pass (overdue
  *     orders, due resources, export jobs to step and to purge, each claimed FOR UPDATE SKIP
@@ -1380,7 +1381,7 @@ enum { LG_REVISION, LG_THROTTLE, LG_BY_NAME, LG_BY_ID, LG_CLEAR, LG_STATEMENTS }
 static const char *login_sql[LG_STATEMENTS] = {
     [LG_REVISION] = "SELECT revision FROM config WHERE id = 1",
     [LG_THROTTLE] = "SELECT failures, retry_after FROM login_throttles WHERE key = ?",
-    [LG_BY_NAME] = "SELECT " PLATFORM_COLUMNS " FROM platform_accounts WHERE user_name = ? AND status != 'REJECTED'",
+    [LG_BY_NAME] = "SELECT id, status, password_hash FROM platform_accounts WHERE user_name = ? AND status != 'REJECTED'",
     [LG_BY_ID] = "SELECT " PLATFORM_COLUMNS " FROM platform_accounts WHERE id = ?",
     [LG_CLEAR] = "DELETE FROM login_throttles WHERE key = ?",
 };
@@ -1404,8 +1405,7 @@ static double raw_logins(PGconn *conn, int n) {
                                           s[LG_BY_NAME].formats, 1);
         if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) die("no platform account: %s", PQerrorMessage(conn));
         snprintf(id, sizeof id, "%s", PQgetvalue(result, 0, 0));
-        snprintf(account, sizeof account, "%s", PQgetvalue(result, 0, 1));
-        snprintf(hash, sizeof hash, "%.*s", PQgetlength(result, 0, 7), PQgetvalue(result, 0, 7));
+        snprintf(hash, sizeof hash, "%.*s", PQgetlength(result, 0, 2), PQgetvalue(result, 0, 2));
         PQclear(result);
         s[LG_BY_NAME].values[0] = NULL;
         pg_exec(conn, "COMMIT");
@@ -1416,10 +1416,18 @@ static double raw_logins(PGconn *conn, int n) {
         run(conn, &s[LG_REVISION]);
         bind_text(&s[LG_THROTTLE], 1, key);
         run(conn, &s[LG_THROTTLE]);
+        int throttled = last_rows > 0;
+        /* The account as the answer gives it: its customer account for the audit row. */
         bind_text(&s[LG_BY_ID], 1, id);
-        run(conn, &s[LG_BY_ID]);
-        bind_text(&s[LG_CLEAR], 1, key);
-        run(conn, &s[LG_CLEAR]);
+        result = PQexecPrepared(conn, s[LG_BY_ID].name, 1, s[LG_BY_ID].values, s[LG_BY_ID].lengths, s[LG_BY_ID].formats, 1);
+        if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) die("no platform account %s: %s", id, PQerrorMessage(conn));
+        snprintf(account, sizeof account, "%s", PQgetvalue(result, 0, 1));
+        PQclear(result);
+        s[LG_BY_ID].values[0] = NULL;
+        if (throttled) { /* as the library: no row read, none to delete */
+            bind_text(&s[LG_CLEAR], 1, key);
+            run(conn, &s[LG_CLEAR]);
+        }
         pg_cover_audit_append(login_cover, now, id, "platform.login", account, id, "{\"outcome\":\"success\"}");
         pg_cover_check(login_cover);
         pg_exec(conn, "COMMIT");

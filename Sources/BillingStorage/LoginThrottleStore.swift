@@ -19,7 +19,12 @@ package enum LoginThrottleStore {
     }
 
     package static func clear(_ db: Connection, keys: [String]) throws {
-        for key in keys { try db.run("DELETE FROM login_throttles WHERE key = ?", key) }
+        for key in keys { try clear(db, key: key) }
+    }
+
+    /// One key's row (a successful login's), without an array around it.
+    package static func clear(_ db: Connection, key: String) throws {
+        try db.run("DELETE FROM login_throttles WHERE key = ?", key)
     }
 
     /// Deletes up to `limit` rows whose wait ended at or before `endedBy`, oldest first;

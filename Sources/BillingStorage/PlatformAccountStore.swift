@@ -49,6 +49,38 @@ package enum PlatformAccountStore {
         return try db.first(sql, identifier.normalized, map: decode)
     }
 
+    /// What a login reads before it checks the password, outside the lock: which account
+    /// holds the identifier, whether it is active, and the hash to verify.
+    package struct LoginCandidate: Sendable {
+        package let id: String
+        package let status: PlatformAccountStatus
+        package let passwordHash: String?
+    }
+
+    // The three columns alone: the login's write transaction reads the whole account again
+    // by id (`load`) and answers with that, so decoding the other ten here was wasted.
+    private static let candidateByUserNameSQL =
+        "SELECT id, status, password_hash FROM platform_accounts WHERE user_name = ? AND status != 'REJECTED'"
+    private static let candidateByEmailSQL =
+        "SELECT id, status, password_hash FROM platform_accounts WHERE email = ? AND status != 'REJECTED'"
+    private static let candidateByPhoneSQL =
+        "SELECT id, status, password_hash FROM platform_accounts WHERE phone = ? AND status != 'REJECTED'"
+
+    /// The live platform account holding a login identifier, as far as a login needs it
+    /// before verifying (`find` reads the whole account).
+    package static func loginCandidate(_ db: Connection, _ identifier: LoginIdentifier) throws -> LoginCandidate? {
+        let sql: String
+        switch identifier {
+        case .userName: sql = candidateByUserNameSQL
+        case .email: sql = candidateByEmailSQL
+        case .phone: sql = candidateByPhoneSQL
+        }
+        return try db.first(sql, identifier.normalized) {
+            LoginCandidate(id: $0.text(0), status: try StoredValue.choice($0.optionalText(1), "status of platform account \($0.text(0))"),
+                           passwordHash: $0.optionalText(2))
+        }
+    }
+
     /// A page of platform accounts in application order (`seq`), with each one's cursor.
     /// Platform accounts in application order after `seq`, of the given statuses and
     /// customer account when asked for (the approver's queue, through `platform_by_status`).

@@ -4,6 +4,7 @@ import Testing
 @testable import BillingDomain
 @testable import BillingDocuments
 @testable import BillingStorage
+import BillingSecurity
 
 @Suite("Platform accounts: eligibility, approval, activation, login, reset")
 struct PlatformAccountTests {
@@ -147,8 +148,14 @@ struct PlatformAccountTests {
             expectBillingError { try engine.login(#"{"identifier":"alice","password":"\#(password)"}"#) }?.reason
         }
         for _ in 0..<2 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
-        // A success in between resets the count.
+        // A success in between resets the count: the row is deleted (a success without a row
+        // deletes nothing).
+        let rows = { try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM login_throttles") { $0.int(0) } } }
+        #expect(try rows() == 1)
         #expect(attempt("Correct-Horse-9") == nil)
+        #expect(try rows() == 0)
+        #expect(attempt("Correct-Horse-9") == nil)
+        #expect(try rows() == 0)
         for _ in 0..<3 { #expect(attempt("bad-Password-1") == "invalid_credentials") }
         // Waiting: even the right password is refused until the wait ends, then it works.
         #expect(attempt("Correct-Horse-9") == "login_throttled")
@@ -159,7 +166,7 @@ struct PlatformAccountTests {
         let waits = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM events WHERE type = 'platform.login_throttled'") { $0.int(0) } }
         #expect(waits == 1)
         let attempts = try engine.lock.withLock { try engine.db.first("SELECT count(*) FROM audit_log WHERE operation = 'platform.login'") { $0.int(0) } }
-        #expect(attempts == 9) // 2 wrong, 1 right, 3 wrong, 2 throttled, 1 right
+        #expect(attempts == 10) // 2 wrong, 2 right, 3 wrong, 2 throttled, 1 right
     }
 
     @Test func throttleWaitsDoubleUpToTheCapAndAreForgotten() {
@@ -213,6 +220,58 @@ struct PlatformAccountTests {
         let token = text(try object(engine.requestPasswordReset(#"{"actor":"user","identifier":"alice"}"#)), "reset_token")
         _ = try engine.completePasswordReset(#"{"actor":"user","token":"\#(token)","password":"Fresh-Start-7"}"#)
         _ = try engine.login(#"{"identifier":"alice","password":"Fresh-Start-7"}"#)
+    }
+
+    /// Login text that is ASCII throughout is classified over its bytes (`parseASCII`): the
+    /// same identifier, or the same error, as classifying it by characters.
+    @Test func asciiIdentifiersParseAsByCharacters() {
+        let texts = ["alice", "  alice\t", "Al", "a1", "al", "alice_b-c.d", "1alice", "_alice", "alice!", String(repeating: "a", count: 32),
+                     String(repeating: "a", count: 33), "", " ", "\t\t", "a\r\nb", "ali\rce", "alice\r\n", "\r\n",
+                     "Alice@Example.COM", " a@b.c ", "@", "a@b", "a@@b.c", "a b@c.d",
+                     "13800138000", "+86 138 0013 8000", "(138) 0013-8000", "0086 13800138000", "+", "---", "1", "12 34",
+                     "+8613800138000\r\n", "138.0013.8000", "1e5", "+86x138"]
+        func outcome(_ text: String, _ parse: (String) throws -> LoginIdentifier?) -> String {
+            do { return "\(String(describing: try parse(text)))" } catch { return "error \((error as? BillingError)?.reason ?? "?") \(error)" }
+        }
+        for text in texts {
+            #expect(text.utf8.allSatisfy { $0 < 0x80 })
+            let general = outcome(text, LoginIdentifier.parseAnyText)
+            #expect(outcome(text, LoginIdentifier.parseASCII) == general, "\(text.debugDescription)")
+            #expect(outcome(text, LoginIdentifier.parse) == general)
+        }
+        // Other text is left to the general path.
+        for text in ["ålice", "alice\u{301}", "a@b.ç", "١٢٣٤٥٦٧٨"] {
+            #expect((try? LoginIdentifier.parseASCII(text)) == .some(nil))
+        }
+    }
+
+    /// The throttle key is the digest of the prefixed identifier, whichever way it is built.
+    @Test func throttleKeysAreTheDigestOfThePrefixedIdentifier() {
+        for identifier in ["alice", "a@example.com", "+8613800138000", "", "ålice 中", String(repeating: "x", count: 300)] {
+            #expect(Engine.throttleKey(identifier) == Secrets.tokenDigest("login-identifier:" + identifier))
+        }
+    }
+
+    /// A login's answer is written directly (`LoginResponse.documentText`): the same bytes as
+    /// the tree written with sorted keys, for accounts with every optional field null and
+    /// with none null (texts that need escapes and non-ASCII included), and for a real login.
+    @Test func loginAnswerIsTheTreesBytes() throws {
+        let bare = PlatformAccount(id: "PA1", accountID: "hw-1", status: .active, userName: "alice", email: "a@example.com",
+                                   phone: "+8613800138000", submittedAt: 0)
+        let full = PlatformAccount(id: "PA-\"2\"", accountID: "hw\\2", status: .rejected, userName: "bob.b", email: "b@exämple.com",
+                                   phone: "+8613900139000", contactName: "Bob \"B\"\n\u{7F}\u{1}é中", passwordHash: "$argon2id$x",
+                                   rejectReason: "tab\there", submittedAt: -5, decidedAt: 1_700_000_000, activatedAt: 9,
+                                   passwordChangedAt: Int64.max)
+        for account in [bare, full] {
+            let response = LoginResponse(platformAccount: account)
+            #expect(response.documentText == Engine.document(response.json))
+        }
+        let engine = try engineWithAccount()
+        let id = try activeAccount(engine)
+        let answer = try engine.login(#"{"identifier":"alice","password":"Correct-Horse-9"}"#)
+        let stored = try engine.lock.withLock { try PlatformAccountStore.require(engine.db, id) }
+        #expect(answer == Engine.document(LoginResponse(platformAccount: stored).json))
+        #expect(!answer.contains("password_hash"))
     }
 
     @Test func changedHashCostsRehashAtLogin() throws {

@@ -21,6 +21,20 @@ struct LoginResponse: ResponseDocument {
     let platformAccount: PlatformAccount
 
     var json: JSONValue { ["platform_account": platformAccount.json, "account_id": .string(platformAccount.accountID)] }
+
+    /// `json` with `schema_version`, written directly from the account (the same bytes; a
+    /// test compares them): the tree and its sorted writing were a tenth of a login's own
+    /// work beyond the password hash.
+    var documentText: String {
+        var writer = JSONWriter(capacity: 512)
+        writer.beginObject()
+        writer.field("account_id", platformAccount.accountID)
+        writer.key("platform_account")
+        writer.writePlatformAccount(platformAccount)
+        writer.field("schema_version", Engine.schemaVersion)
+        writer.endObject()
+        return writer.text
+    }
 }
 
 /// `billing_platform_eligibility`: `{"account_id"}` → `{"account_id", "eligible", "checks"}`.

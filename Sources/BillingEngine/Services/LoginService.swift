@@ -26,10 +26,10 @@ extension Engine {
         let key = Engine.throttleKey(identifier?.normalized ?? identifierText.trimmingSpaces())
 
         let (candidate, configuration, waiting) = try lock.withLock {
-            try db.transaction(write: false) { () -> (PlatformAccount?, Configuration, Bool) in
+            try db.transaction(write: false) { () -> (PlatformAccountStore.LoginCandidate?, Configuration, Bool) in
                 let configuration = try loadConfiguration()
                 let throttle = try LoginThrottleStore.load(db, key: key)
-                return (try identifier.flatMap { try PlatformAccountStore.find(db, $0) }, configuration,
+                return (try identifier.flatMap { try PlatformAccountStore.loginCandidate(db, $0) }, configuration,
                         configuration.loginThrottle.waitUntil(throttle, at: instantLocked()) != nil)
             }
         }
@@ -56,14 +56,14 @@ extension Engine {
                 let policy = configuration.loginThrottle
                 let throttle = try LoginThrottleStore.load(db, key: key)
                 let platform = try candidate.flatMap { try PlatformAccountStore.load(db, $0.id) }.flatMap { $0.status == .active ? $0 : nil }
-                func record(_ outcome: String) throws {
+                func record(_ detail: JSONValue) throws {
                     try AuditLog.append(db, at: now, actor: platform?.id ?? "anonymous", operation: "platform.login",
-                                        account: platform?.accountID, subject: platform?.id, detail: ["outcome": .string(outcome)])
+                                        account: platform?.accountID, subject: platform?.id, detail: detail)
                 }
                 // A wait that began (or, on a moved clock, ended) since the read refuses too:
                 // this attempt's password was either not checked or checked too early.
                 if let until = policy.waitUntil(throttle, at: now) ?? (waiting ? now : nil) {
-                    try record("throttled")
+                    try record(LoginOutcome.throttled)
                     failure = Engine.loginFailure(throttled: true, retryAfter: until, calendar: configuration.calendar)
                     return ""
                 }
@@ -77,18 +77,21 @@ extension Engine {
                                             at: now, data: ["identifier_kind": .string(identifier.kind),
                                                             "failures": .integer(next.failures), "retry_after": .integer(next.retryAfter)])
                     }
-                    try record(platform == nil ? "unknown_identifier" : "wrong_password")
+                    try record(platform == nil ? LoginOutcome.unknownIdentifier : LoginOutcome.wrongPassword)
                     failure = Engine.loginFailure(throttled: false, retryAfter: next.retryAfter > now ? next.retryAfter : nil,
                                                   calendar: configuration.calendar)
                     return ""
                 }
-                try LoginThrottleStore.clear(db, keys: [key])
+                // The throttle row read above is deleted; when there was none (nearly every
+                // login) the delete is skipped: this transaction holds the write lock
+                // (PostgreSQL: its snapshot), so no row can appear for it to delete.
+                if throttle != nil { try LoginThrottleStore.clear(db, key: key) }
                 if let rehash {
                     platform.passwordHash = rehash
                     try PlatformAccountStore.update(db, platform)
                 }
-                try record("success")
-                return Engine.document(LoginResponse(platformAccount: platform).json)
+                try record(LoginOutcome.success)
+                return LoginResponse(platformAccount: platform).documentText
             }
         }
         if let failure { throw failure }
@@ -155,6 +158,14 @@ extension Engine {
             return hash
         }
     }
+}
+
+/// The audit details of a login's outcomes, built once rather than on every login.
+private enum LoginOutcome {
+    static let success: JSONValue = ["outcome": "success"]
+    static let throttled: JSONValue = ["outcome": "throttled"]
+    static let unknownIdentifier: JSONValue = ["outcome": "unknown_identifier"]
+    static let wrongPassword: JSONValue = ["outcome": "wrong_password"]
 }
 
 private let decoyLock = Lock()

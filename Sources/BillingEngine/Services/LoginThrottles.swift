@@ -9,8 +9,16 @@ extension Engine {
     /// The throttle row of a normalised identifier: a digest, so that what people type into
     /// the identifier field (sometimes their password) is not kept in clear.
     static func throttleKey(_ normalized: String) -> String {
-        Secrets.tokenDigest("login-identifier:" + normalized)
+        // `Secrets.tokenDigest("login-identifier:" + normalized)`, the bytes gathered into one
+        // array instead of a joined text copied into an array.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(throttleKeyPrefix.count + normalized.utf8.count)
+        bytes.append(contentsOf: throttleKeyPrefix)
+        bytes.append(contentsOf: normalized.utf8)
+        return Secrets.digest(bytes)
     }
+
+    private static let throttleKeyPrefix = Array("login-identifier:".utf8)
 
     /// The throttle rows of a platform account's three identifiers.
     static func throttleKeys(of platform: PlatformAccount) -> [String] {
