@@ -40,13 +40,16 @@ package enum PlatformAccountStore {
 
     /// The live platform account holding a login identifier.
     package static func find(_ db: Connection, _ identifier: LoginIdentifier) throws -> PlatformAccount? {
-        let sql: String
+        try db.first(text(for: identifier, findByUserNameSQL, findByEmailSQL, findByPhoneSQL), identifier.normalized, map: decode)
+    }
+
+    /// The constant text, of three, that queries by the identifier's kind.
+    private static func text(for identifier: LoginIdentifier, _ userName: String, _ email: String, _ phone: String) -> String {
         switch identifier {
-        case .userName: sql = findByUserNameSQL
-        case .email: sql = findByEmailSQL
-        case .phone: sql = findByPhoneSQL
+        case .userName: userName
+        case .email: email
+        case .phone: phone
         }
-        return try db.first(sql, identifier.normalized, map: decode)
     }
 
     /// What a login reads before it checks the password, outside the lock: which account
@@ -69,12 +72,7 @@ package enum PlatformAccountStore {
     /// The live platform account holding a login identifier, as far as a login needs it
     /// before verifying (`find` reads the whole account).
     package static func loginCandidate(_ db: Connection, _ identifier: LoginIdentifier) throws -> LoginCandidate? {
-        let sql: String
-        switch identifier {
-        case .userName: sql = candidateByUserNameSQL
-        case .email: sql = candidateByEmailSQL
-        case .phone: sql = candidateByPhoneSQL
-        }
+        let sql = text(for: identifier, candidateByUserNameSQL, candidateByEmailSQL, candidateByPhoneSQL)
         return try db.first(sql, identifier.normalized) {
             LoginCandidate(id: $0.text(0), status: try StoredValue.choice($0.optionalText(1), "status of platform account \($0.text(0))"),
                            passwordHash: $0.optionalText(2))
