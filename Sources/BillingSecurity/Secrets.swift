@@ -67,23 +67,36 @@ public enum Secrets {
 
     /// BLAKE2b-256 of bytes, in hex: the digest of a row's content and of audit links;
     /// keyed (BLAKE2b's own MAC mode) when a key of 16–64 bytes is given.
+    ///
+    /// The 32 digest bytes live on the stack: an array per hash was an allocation and a
+    /// release each time (a create + pay hashes a dozen rows and links).
     package static func digest(_ bytes: [UInt8], key: [UInt8]? = nil) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        if let key {
-            _ = crypto_generichash(&digest, digest.count, bytes, UInt64(bytes.count), key, key.count)
-        } else {
-            _ = crypto_generichash(&digest, digest.count, bytes, UInt64(bytes.count), nil, 0)
+        var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &digest) { raw in
+            let out = raw.bindMemory(to: UInt8.self)
+            // A tuple's buffer always has an address; nil is only the type's possibility.
+            guard let base = out.baseAddress else { return "" }
+            if let key {
+                _ = crypto_generichash(base, out.count, bytes, UInt64(bytes.count), key, key.count)
+            } else {
+                _ = crypto_generichash(base, out.count, bytes, UInt64(bytes.count), nil, 0)
+            }
+            return hex(UnsafeBufferPointer(out))
         }
-        return hex(digest)
     }
 
     /// Lowercase hex, written as ASCII bytes (appending `Character`s went through grapheme
     /// handling: a tenth of a usage call's time went to hex digests).
     private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { hex($0) }
+    }
+
+    private static func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         let digits: StaticString = "0123456789abcdef"
         return digits.withUTF8Buffer { table in
             String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-                for (index, byte) in bytes.enumerated() {
+                for index in 0..<bytes.count {
+                    let byte = bytes[index]
                     out[2 * index] = table[Int(byte >> 4)]
                     out[2 * index + 1] = table[Int(byte & 0x0F)]
                 }

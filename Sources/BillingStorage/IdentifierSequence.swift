@@ -36,8 +36,37 @@ package enum IdentifierSequence {
     package static func sequence(_ name: String) -> String { "billing_ids_" + name }
 
     /// "CPN000000000042" for prefix "CPN" and number 42: fixed width so ids sort by age.
+    ///
+    /// Written as bytes into the string's own storage: three strings concatenated cost about
+    /// 2 K instructions an identifier (two a create + pay). The text is the same: the
+    /// prefix, zeros up to 12 characters, then `String(number)` (a minus sign included).
     package static func format(_ prefix: String, _ number: Int64) -> String {
-        let digits = String(number)
-        return prefix + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+        let magnitude = number.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let length = digits + (number < 0 ? 1 : 0)
+        let padding = max(0, 12 - length)
+        let total = prefix.utf8.count + padding + length
+        return String(unsafeUninitializedCapacity: total) { out in
+            var position = 0
+            for byte in prefix.utf8 {
+                out[position] = byte
+                position += 1
+            }
+            for _ in 0..<padding {
+                out[position] = UInt8(ascii: "0")
+                position += 1
+            }
+            if number < 0 { out[position] = UInt8(ascii: "-") }
+            var remaining = magnitude
+            var digit = total - 1
+            repeat {
+                out[digit] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10)
+                remaining /= 10
+                digit -= 1
+            } while remaining > 0
+            return total
+        }
     }
 }

@@ -85,7 +85,13 @@ struct RowDigestTests {
             INSERT INTO t VALUES ('b', 12345678901, CAST(x'41ff42c0afeda080f4908080e282' AS TEXT), -0.5, x'e4b8ad00ff');
             INSERT INTO t VALUES ('c', NULL, CAST(x'efbfbd' AS TEXT), NULL, NULL);
             INSERT INTO t VALUES ('', -1, '', NULL, x'41');
+            INSERT INTO t VALUES (replace(hex(zeroblob(250)), '0', 'k'), 5, replace(hex(zeroblob(350)), '0', 'é'), NULL, NULL);
+            INSERT INTO t VALUES ('long', 6, replace(hex(zeroblob(1500)), '0', 'x'), 0.5, NULL);
+            INSERT INTO t VALUES (replace(hex(zeroblob(300)), '0', 'k'), 8, CAST(x'41ff42' AS TEXT), NULL, x'00');
             """)
+        // The last three rows: columns that fill `canonicalColumns`' stack buffer part way
+        // through a row, one longer than the buffer, and text not valid UTF-8 after columns
+        // still in the buffer.
         try db.forEach("SELECT * FROM t") { row in
             var expected: [UInt8] = []
             for column in 0..<row.columnCount where row.columnKind(column) != .null {

@@ -7,6 +7,18 @@ import Testing
 
 @Suite("Storage and migrations")
 struct StorageTests {
+    /// Identifiers are written byte by byte: the text is what the concatenation of the prefix,
+    /// zeros to 12 characters and `String(number)` gave.
+    @Test func identifiersAreTheConcatenatedText() {
+        for prefix in ["CS", "RS", "CPN", "EX", "", "中"] {
+            for number: Int64 in [0, 1, 9, 10, 42, 999_999_999_999, 1_000_000_000_000, 123_456_789_012_345, .max, -1, -42, .min] {
+                let digits = String(number)
+                let expected = prefix + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+                #expect(IdentifierSequence.format(prefix, number) == expected)
+            }
+        }
+    }
+
     func rawSQL(_ path: String, _ sql: String) throws {
         let connection = try SQLiteConnection(path: path, create: true, busyTimeoutMilliseconds: 1000)
         try connection.executeScript(sql)

@@ -40,11 +40,13 @@ public enum ResourceStateMachine {
     ///
     /// - Throws: `illegal_transition` (refused), naming both statuses, when the table has no
     ///   such move. Staying in the same status is not a move and is not asked here.
+    ///   `subject` is built only for that error: callers name the order or resource by
+    ///   interpolation, which cost more than the lookup on every allowed move.
     @discardableResult
-    public static func transition(from: ResourceStatus?, to: ResourceStatus, subject: String = "the resource") throws -> Transition {
+    public static func transition(from: ResourceStatus?, to: ResourceStatus, subject: @autoclosure () -> String = "the resource") throws -> Transition {
         if let found = table.first(where: { $0.from == from && $0.to == to }) { return found }
         let start = from.map { "from \($0.rawValue)" } ?? "at creation"
-        throw BillingError.refused(.illegalTransition, "\(subject) cannot move \(start) to \(to.rawValue)")
+        throw BillingError.refused(.illegalTransition, "\(subject()) cannot move \(start) to \(to.rawValue)")
     }
 
     /// The statuses a resource may move to from `from` (nil: the creation statuses).
