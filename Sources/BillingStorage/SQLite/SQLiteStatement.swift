@@ -63,7 +63,8 @@ final class SQLiteStatement {
                 return try text.withUTF8 { buffer in
                     if let base = buffer.baseAddress, buffer.count > 0 {
                         try base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                            try check(sqlite3_bind_text(handle, index, $0, Int32(buffer.count), nil))  // SQLITE_STATIC
+                            // 64-bit length: a text past 2 GiB is SQLite's SQLITE_TOOBIG, not a trap.
+                            try check(sqlite3_bind_text64(handle, index, $0, UInt64(buffer.count), nil, UInt8(SQLITE_UTF8)))  // SQLITE_STATIC
                         }
                     } else {
                         // A non-NULL pointer even for "" (NULL would bind NULL, not the empty
@@ -74,6 +75,13 @@ final class SQLiteStatement {
                 }
             }
             offset += 1
+        }
+        // Cleared here, inside the innermost closure, while every bound text is still valid
+        // (a short text's bytes are a copy `withUTF8` makes on the stack): a reset may call a
+        // trace or profile hook, which can read the bindings. `withBindings` clears again.
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
         }
         return try body()
     }
