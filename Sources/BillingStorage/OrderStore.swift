@@ -259,15 +259,6 @@ package enum OrderStore {
     /// The column of `pageRows` holding `seq`.
     package static let sequenceColumn: Int32 = 28
 
-    /// `pageRows` decoded: each order with its `seq`.
-    package static func pageOrders(_ db: Connection, _ filter: OrderFilter, after cursor: (Int64, Int64)?, limit: Int64)
-        throws -> [(order: Order, sequence: Int64)] {
-        var orders: [(order: Order, sequence: Int64)] = []
-        orders.reserveCapacity(Int(min(limit, 1024)))
-        try pageRows(db, filter, after: cursor, limit: limit) { orders.append((try decode($0), $0.int(sequenceColumn))) }
-        return orders
-    }
-
     /// How many orders a list filter keeps.
     /// Grouped, a combined order counts once however many of its sub-orders match.
     package static func count(_ db: Connection, _ filter: OrderFilter, grouped: Bool = false, skipping: String? = nil) throws -> Int64 {

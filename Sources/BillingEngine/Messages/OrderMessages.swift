@@ -256,10 +256,16 @@ struct OrderCancelResponse: ResponseDocument {
 /// matching sub-orders), its cursor and the status counts when asked for. Its text is
 /// written directly from the orders read (`text()`); `json` is the same document as a tree.
 struct OrderListResponse: ResponseDocument {
-    enum Row {
-        case order(Order)
-        /// A combined order with its matching sub-orders under "sub_orders".
-        case combined(Order, subOrders: [Order])
+    /// A plain order, or a combined order with its matching sub-orders under "sub_orders".
+    /// (A struct rather than an enum: the writer reads `order` in place, where a `switch`
+    /// binding copied each order out, retaining and releasing every text of it.)
+    struct Row {
+        let order: Order
+        /// The combined order's matching sub-orders; nil for a plain order.
+        let subOrders: [Order]?
+
+        static func order(_ order: Order) -> Row { Row(order: order, subOrders: nil) }
+        static func combined(_ order: Order, subOrders: [Order]) -> Row { Row(order: order, subOrders: subOrders) }
     }
 
     let rows: [Row]
@@ -281,13 +287,10 @@ struct OrderListResponse: ResponseDocument {
 
     var json: JSONValue {
         let documents: [JSONValue] = rows.map { row in
-            switch row {
-            case .order(let order): return (try? order.json) ?? .null
-            case .combined(let order, let subOrders):
-                guard case .object(var fields)? = try? order.json else { return .null }
-                fields["sub_orders"] = .array(subOrders.map { (try? $0.json) ?? .null })
-                return .object(fields)
-            }
+            guard let subOrders = row.subOrders else { return (try? row.order.json) ?? .null }
+            guard case .object(var fields)? = try? row.order.json else { return .null }
+            fields["sub_orders"] = .array(subOrders.map { (try? $0.json) ?? .null })
+            return .object(fields)
         }
         var document: [String: JSONValue] = ["orders": .array(documents), "next_cursor": JSONValue(cursorText), "has_more": .bool(hasMore)]
         if let counts { document["counts"] = counts }
@@ -305,26 +308,27 @@ struct OrderListResponse: ResponseDocument {
         writer.field("next_cursor", cursorText)
         writer.key("orders")
         writer.beginArray()
-        for row in rows {
+        for index in rows.indices {
             writer.element()
-            switch row {
-            case .order(let order): try writer.writeOrder(order)
-            case .combined(let order, let subOrders):
-                writer.beginObject()
-                try writer.writeOrderFields(order, .beforeLines)
-                try writer.writeOrderFields(order, .beforePayments)
-                try writer.writeOrderFields(order, .beforeRefunds)
-                try writer.writeOrderFields(order, .beforeSubOrders)
-                writer.key("sub_orders")
-                writer.beginArray()
-                for subOrder in subOrders {
-                    writer.element()
-                    try writer.writeOrder(subOrder)
-                }
-                writer.endArray()
-                try writer.writeOrderFields(order, .afterSubOrders)
-                writer.endObject()
+            // Read in place through the index (a `for row in rows` copy retains each text).
+            guard let subOrders = rows[index].subOrders else {
+                try writer.writeOrder(rows[index].order)
+                continue
             }
+            writer.beginObject()
+            try writer.writeOrderFields(rows[index].order, .beforeLines)
+            try writer.writeOrderFields(rows[index].order, .beforePayments)
+            try writer.writeOrderFields(rows[index].order, .beforeRefunds)
+            try writer.writeOrderFields(rows[index].order, .beforeSubOrders)
+            writer.key("sub_orders")
+            writer.beginArray()
+            for subOrder in subOrders {
+                writer.element()
+                try writer.writeOrder(subOrder)
+            }
+            writer.endArray()
+            try writer.writeOrderFields(rows[index].order, .afterSubOrders)
+            writer.endObject()
         }
         writer.endArray()
         writer.field("schema_version", Engine.schemaVersion)

@@ -22,12 +22,21 @@ extension Engine {
             if input.groupCombined {
                 return try Engine.groupedOrderPage(input.filter, after: input.after, limit: input.limit, counts: input.withCounts, context: context)
             }
-            // One statement reads the page's whole rows (and one more, for has_more).
-            let read = try OrderStore.pageOrders(context.db, input.filter, after: input.after, limit: input.limit + 1)
-            let page = read.prefix(Int(input.limit))
-            return try OrderListResponse(rows: page.map { .order($0.order) }, nextCursor: page.last.map { ($0.order.createdAt, $0.sequence) },
-                                     hasMore: read.count > page.count,
-                                     counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
+            // One statement reads the page's whole rows and one more, for has_more (that one
+            // is counted, not decoded); each order goes straight into the answer's rows.
+            var rows: [OrderListResponse.Row] = []
+            rows.reserveCapacity(Int(input.limit))
+            var read: Int64 = 0
+            var cursor: (Int64, Int64)?
+            try OrderStore.pageRows(context.db, input.filter, after: input.after, limit: input.limit + 1) { row in
+                read += 1
+                guard read <= input.limit else { return }
+                let order = try OrderStore.decode(row)
+                cursor = (order.createdAt, row.int(OrderStore.sequenceColumn))
+                rows.append(.order(order))
+            }
+            return try OrderListResponse(rows: rows, nextCursor: cursor, hasMore: read > input.limit,
+                                         counts: input.withCounts ? .some(try input.filter.statusCounts(context.db)) : .none)
         }
     }
 
