@@ -266,6 +266,13 @@ public final class ObjectReader {
     /// The keys of the object, for readers of maps.
     public var keys: [String] { fields.keys.sorted() }
 
+    /// Calls `body` with each key of the object, in no particular order and without reading
+    /// it (`finish()` still refuses the keys no accessor read): a reader that knows its few
+    /// possible fields asks which are present once, instead of probing for each by name.
+    package func forEachKey(_ body: (String) throws -> Void) rethrows {
+        for key in fields.keys { try body(key) }
+    }
+
     /// Refuses any key that no accessor read.
     public func finish() throws {
         // Every remembered key is one the object holds.

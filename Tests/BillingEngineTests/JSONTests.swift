@@ -204,6 +204,46 @@ struct JSONTests {
         #expect(configuration.documentText == configuration.json.text)
     }
 
+    /// `applying` reads only the fields a patch holds (`Configuration.Field`, looked up by the
+    /// patch's keys): every key of the document is such a field, read under its own name with
+    /// its own check; a key that is no field is still refused beside good ones; and of several
+    /// bad fields the first in `applying`'s reading order is the one named, as when it probed
+    /// every field in turn.
+    @Test func patchReadsEachFieldItHoldsByItsOwnName() throws {
+        let defaults = Configuration()
+        func apply(_ fields: [String: JSONValue]) throws -> Configuration {
+            try defaults.applying(ObjectReader(.object(fields), path: "request.changes"))
+        }
+        guard case .object(let document) = defaults.json else {
+            Issue.record("the configuration is not an object")
+            return
+        }
+        #expect(Set(document.keys) == Set(Configuration.Field.allCases.map(\.name)))
+        #expect(Configuration.Field.allCases.count <= 64)
+        for (name, value) in document {
+            // Its own value back: read and accepted (no unknown field), nothing changed.
+            #expect(try apply([name: value]).documentText == defaults.documentText, "\(name)")
+            // A value of the wrong type: refused, naming this field.
+            let refused = expectBillingError { try apply([name: .bool(true)]) }
+            #expect(refused?.reason == "wrong_type", "\(name)")
+            #expect(refused?.message.hasPrefix("request.changes.\(name) must") == true, "\(name): \(refused?.message ?? "accepted")")
+            // Beside a key that is no field: that key is refused.
+            let unknown = expectBillingError { try apply([name: value, "auto_renew_hours": .integer(1)]) }
+            #expect(unknown?.reason == "unknown_field", "\(name)")
+        }
+        // One field changed takes effect.
+        #expect(try apply(["auto_renew_hour": .integer(5)]).autoRenewHour == 5)
+        #expect(try apply(["login_throttle_forget_seconds": .integer(600)]).loginThrottleForgetSeconds == 600)
+        // Two bad fields: the one read first (currency before token_ttl_seconds) is named.
+        let first = expectBillingError { try apply(["token_ttl_seconds": .integer(1), "currency": .integer(1)]) }
+        #expect(first?.message.hasPrefix("request.changes.currency ") == true, "\(first?.message ?? "accepted")")
+        // The checks across fields still run when neither field is in the patch.
+        var tight = defaults
+        tight.passwordMinimumLength = 20
+        tight.passwordMaximumLength = 10
+        #expect(expectBillingError { try tight.applying(ObjectReader(.object(["auto_renew_hour": .integer(1)]), path: "request.changes")) }?.reason == "out_of_range")
+    }
+
     /// The keys of the document whose values differ, as comparing the two trees gives them:
     /// `changedKeys` compares the values instead. Each field changed alone, every field at once
     /// and a few pairs; together the single changes reach every key of the document, so a field
