@@ -9,8 +9,16 @@ import BillingDomain
 /// `String` (the profile of a write had half its instructions in the previous writer).
 /// Strings are escaped as RFC 8259 requires (quote, backslash, control characters, and DEL
 /// as `\u007f`) and otherwise kept as UTF-8.
-package struct JSONWriter {
-    var bytes: [UInt8] = []
+package struct JSONWriter: ~Copyable {
+    /// The text written so far is `base[0..<count]`, in memory of `capacity` bytes the writer
+    /// owns (freed with it). The writer keeps the length itself and copies into the room
+    /// through one pointer: an `[UInt8]` checked its uniqueness and capacity and went through
+    /// `append(contentsOf:)`'s generic bookkeeping (some 100 instructions) for each key
+    /// literal, integer and run of a string, more than the copies (a seventh of a
+    /// configuration change's own work). Not copyable, so no two writers share the memory.
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     /// Whether the next field or element written by `key`/`element` needs a comma before it
     /// (the direct writers of JSONWriter+Fields.swift).
     var needsComma = false
@@ -20,22 +28,57 @@ package struct JSONWriter {
 
     package init(skippingNullFields: Bool = false, capacity: Int = 512) {
         self.skippingNullFields = skippingNullFields
-        bytes.reserveCapacity(capacity)
+        self.capacity = Swift.max(capacity, 16)
+        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
     }
 
+    deinit { base.deallocate() }
+
     /// The text written so far.
-    package var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    /// Appends one byte.
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        if count == capacity { grow(1) }
+        base[count] = byte
+        count += 1
+    }
+
+    /// Appends bytes, copied at once into the room (made first when there is too little).
+    @inline(__always)
+    mutating func put(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let from = source.baseAddress else { return }
+        let length = source.count
+        if capacity - count < length { grow(length) }
+        (base + count).update(from: from, count: length)
+        count += length
+    }
+
+    /// Makes room for at least `needed` more bytes: twice the memory, or more.
+    @inline(never)
+    private mutating func grow(_ needed: Int) {
+        let larger = Swift.max(capacity * 2, count + needed)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
 
     /// Appends JSON text this writer (or another with the same settings) wrote before, as
     /// the next value: the bytes are what writing that value again would give, without
     /// building and sorting its tree once more.
     package mutating func writeWritten(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { put($0) }
     }
 
     /// Appends the punctuation of a hand-assembled document: `{`, `}`, `,`, `:`.
     package mutating func writeMark(_ mark: Unicode.Scalar) {
-        bytes.append(UInt8(ascii: mark))
+        put(UInt8(ascii: mark))
     }
 
     package mutating func write(_ value: JSONValue) {
@@ -45,21 +88,21 @@ package struct JSONWriter {
         case .integer(let number): writeInteger(number)
         case .string(let string): writeString(string)
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
+            put(UInt8(ascii: "["))
             var first = true
             for element in elements {
-                if !first { bytes.append(UInt8(ascii: ",")) }
+                if !first { put(UInt8(ascii: ",")) }
                 first = false
                 write(element)
             }
-            bytes.append(UInt8(ascii: "]"))
+            put(UInt8(ascii: "]"))
         case .object(let fields):
             writeObject(fields)
         }
     }
 
     private mutating func writeObject(_ fields: [String: JSONValue]) {
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         var first = true
         if fields.count == 1, let (key, value) = fields.first {
             writeField(key, value, first: &first)
@@ -71,15 +114,15 @@ package struct JSONWriter {
                 writeField(key, value, first: &first)
             }
         }
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
     }
 
     private mutating func writeField(_ key: String, _ value: JSONValue, first: inout Bool) {
         if skippingNullFields, case .null = value { return }
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        if !first { put(UInt8(ascii: ",")) }
         first = false
         writeString(key)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         write(value)
     }
 
@@ -132,12 +175,12 @@ package struct JSONWriter {
     }
 
     mutating func append(_ literal: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        put(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     package mutating func writeInteger(_ number: Int64) {
         if number >= 0 && number < 10 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
+            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
             return
         }
         // At most 19 digits and a sign, written backwards into a fixed buffer.
@@ -153,16 +196,16 @@ package struct JSONWriter {
                 position -= 1
                 buffer[position] = UInt8(ascii: "-")
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<20]))
+            put(UnsafeBufferPointer(rebasing: buffer[position..<20]))
         }
     }
 
     package mutating func writeString(_ string: String) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
             Array(string.utf8).withUnsafeBufferPointer { writeEscaped($0) }
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
     }
 
     private mutating func writeEscaped(_ source: UnsafeBufferPointer<UInt8>) {
@@ -182,24 +225,24 @@ package struct JSONWriter {
                 index += 1
                 continue
             }
-            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
-            bytes.append(UInt8(ascii: "\\"))
+            if index > runStart { put(UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+            put(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): put(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): put(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): put(UInt8(ascii: "t"))
             default:
                 let hex: StaticString = "0123456789abcdef"
                 append("u00")
-                bytes.append(hex.utf8Start[Int(byte >> 4)])
-                bytes.append(hex.utf8Start[Int(byte & 0x0F)])
+                put(hex.utf8Start[Int(byte >> 4)])
+                put(hex.utf8Start[Int(byte & 0x0F)])
             }
             index += 1
             runStart = index
         }
-        if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+        if index > runStart { put(UnsafeBufferPointer(rebasing: source[runStart..<index])) }
     }
 
     /// Whether any of a word's eight bytes needs an escape: below 0x20, a quote, a backslash or

@@ -188,6 +188,42 @@ struct JSONTests {
         }
     }
 
+    /// A writer that starts small grows its own memory as it goes: every piece (a byte, a
+    /// literal, an integer, a string run longer than the room left, a text written before)
+    /// lands once, in order, whatever the room left when it came.
+    @Test func writerGrowsItsMemoryKeepingEveryByte() {
+        var generator = SplitMix64(seed: 17)
+        for round in 0..<200 {
+            var writer = JSONWriter(capacity: round % 40)
+            var expected = "["
+            writer.beginArray()
+            for index in 0..<Int(generator.next() % 60) {
+                writer.element()
+                if index > 0 { expected += "," }
+                switch generator.next() % 4 {
+                case 0:
+                    let number = Int64(bitPattern: generator.next()) >> (generator.next() % 64)
+                    writer.writeInteger(number)
+                    expected += String(number)
+                case 1:
+                    let text = String(repeating: "é\"x", count: Int(generator.next() % 300))
+                    writer.writeString(text)
+                    expected += LegacyJSON.text(.string(text))
+                case 2:
+                    writer.writeOptional(nil as String?)
+                    expected += "null"
+                default:
+                    let written = String(repeating: "[1,2]", count: Int(generator.next() % 200))
+                    writer.writeWritten(written)
+                    expected += written
+                }
+            }
+            writer.endArray()
+            expected += "]"
+            #expect(writer.text == expected, "round \(round)")
+        }
+    }
+
     /// The configuration's direct writer gives the bytes of its tree: the default one, and one
     /// with every map changed (keys to sort, an escaped text, a level missing its own days).
     @Test func configurationTextIsTheTreesText() {
