@@ -33,8 +33,15 @@ extension Configuration {
         writer.writeInteger(fiveDayRefundHours)
         writer.raw(",\"grace_and_retention\":")
         writer.beginObject()
-        for level in Configuration.levelsInKeyOrder {
-            let days = graceRetention(for: level)
+        // Each level's days from one pass over the map: a lookup per level hashed the level's
+        // name (its raw value) each time. A level without days of its own gets the fallback,
+        // as `graceRetention(for:)` gives it.
+        var ownDays = [GraceRetention?](repeating: nil, count: Configuration.levelsInKeyOrder.count)
+        for (level, days) in graceAndRetention {
+            if let index = Configuration.levelsInKeyOrder.firstIndex(of: level) { ownDays[index] = days }
+        }
+        for (index, level) in Configuration.levelsInKeyOrder.enumerated() {
+            let days = ownDays[index] ?? graceRetention(for: level)
             writer.key(text: level.rawValue)
             writer.raw("{\"on_demand_grace_days\":")
             writer.writeInteger(days.onDemandGraceDays)

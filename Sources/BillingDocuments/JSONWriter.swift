@@ -174,6 +174,7 @@ package struct JSONWriter: ~Copyable {
         return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), high8 & 0x8080_8080_8080_8080 == 0)
     }
 
+    @inline(__always)
     mutating func append(_ literal: StaticString) {
         put(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
@@ -183,21 +184,21 @@ package struct JSONWriter: ~Copyable {
             put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
             return
         }
-        // At most 19 digits and a sign, written backwards into a fixed buffer.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var magnitude = number.magnitude
-            var position = 20
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if number < 0 {
-                position -= 1
-                buffer[position] = UInt8(ascii: "-")
-            }
-            put(UnsafeBufferPointer(rebasing: buffer[position..<20]))
-        }
+        // At most 19 digits and a sign, written backwards straight into the room for them.
+        var magnitude = number.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let length = digits + (number < 0 ? 1 : 0)
+        if capacity - count < length { grow(length) }
+        var position = count + length
+        repeat {
+            position -= 1
+            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if number < 0 { base[count] = UInt8(ascii: "-") }
+        count += length
     }
 
     package mutating func writeString(_ string: String) {
