@@ -31,13 +31,27 @@ package enum AuditLog {
     /// Appends the operation's audit row, listing (and covering) every row it wrote.
     package static func append(_ db: Connection, at: Int64, actor: String, operation: String,
                        account: String?, subject: String?, detail: JSONValue) throws {
-        try appendRow(db, at: at, actor: actor, operation: operation, account: account, subject: subject, detail: detail,
+        try append(db, at: at, actor: actor, operation: operation, account: account, subject: subject, detailText: detail.text)
+    }
+
+    /// `append` with the detail's text already written (`detail.text`'s bytes), by an operation
+    /// that writes it directly instead of building its tree.
+    package static func append(_ db: Connection, at: Int64, actor: String, operation: String,
+                       account: String?, subject: String?, detailText: String) throws {
+        try appendRow(db, at: at, actor: actor, operation: operation, account: account, subject: subject, detailText: detailText,
                       writes: try RowCoverage.collect(db))
     }
 
     /// Appends an audit row with a given list of writes, and keeps their digests.
     package static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
                           subject: String?, detail: JSONValue, writes: [RowCoverage.Write]) throws {
+        try appendRow(db, at: at, actor: actor, operation: operation, account: account, subject: subject, detailText: detail.text,
+                      writes: writes)
+    }
+
+    /// `appendRow` with the detail's text already written.
+    package static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
+                          subject: String?, detailText text: String, writes: [RowCoverage.Write]) throws {
         let scope = IdempotencyStore.scope(account: account, actor: actor)
         let previous = try db.first("SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", scope) { $0.optionalText(0) } ?? nil
         // A keyed chain stays keyed: a handle without the key (or with another one) would
@@ -47,7 +61,6 @@ package enum AuditLog {
         if let keyedBy, keyedBy.hasPrefix(keyedPrefix) {
             try requireKey(db)
         }
-        let text = detail.text
         let rows = RowCoverage.listText(writes)
         let hash = link(previous: previous ?? "", at: at, actor: actor, operation: operation, account: account, subject: subject,
                         detail: text, rows: rows, scope: scope, key: db.session.auditKey)

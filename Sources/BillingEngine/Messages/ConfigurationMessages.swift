@@ -45,6 +45,31 @@ struct ConfigurationUpdateResponse: ResponseDocument {
     /// The tree, built only when asked for: the answer is written from `configurationText`.
     var json: JSONValue { ["configuration": configuration.json, "changed": .array(changed.map { .string($0) })] }
 
+    /// The texts of a change's event data, `{"changed":[…]}`, and audit detail,
+    /// `{"changed":[…],"changes":{…}}`: the bytes of those trees' `text` (keys in the writer's
+    /// order, the patch written as `write` writes it), written without building the trees
+    /// (`TypedResponseTests` compares them).
+    static func changeTexts(changed: [String], changes: JSONValue) -> (event: String, detail: String) {
+        func names(_ writer: inout JSONWriter) {
+            writer.raw("{\"changed\":")
+            writer.beginArray()
+            for name in changed {
+                writer.element()
+                writer.writeString(name)
+            }
+            writer.endArray()
+        }
+        var event = JSONWriter(capacity: 16 + 32 * changed.count)
+        names(&event)
+        event.writeMark("}")
+        var detail = JSONWriter(capacity: 256 + 32 * changed.count)
+        names(&detail)
+        detail.raw(",\"changes\":")
+        detail.write(changes)
+        detail.writeMark("}")
+        return (event.text, detail.text)
+    }
+
     /// `{"changed":[…],"configuration":…,"schema_version":1}`: the keys in the writer's
     /// order, the configuration's stored text reused as it is (`Engine.document(json)` gives
     /// the same bytes; `TypedResponseTests` compares them).

@@ -121,7 +121,8 @@ extension Engine {
                     // Last: the audit row lists (and its hash covers) every row written above,
                     // the idempotency record included.
                     try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
-                                        account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
+                                        account: context.auditAccount, subject: context.auditSubject,
+                                        detailText: context.auditDetailText ?? context.auditDetail.text)
                     return (response, context.afterCommit)
                 }
             } catch {
