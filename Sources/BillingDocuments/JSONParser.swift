@@ -127,10 +127,10 @@ package struct JSONParser {
             index += 1
             skipWhitespace()
             let field = try value()
-            // The first of two equal keys wins, as it did with the decoder: `field` goes in
-            // only where the key is absent, with one hash of the key (a lookup, then an
-            // insert, hashed it twice).
-            JSONParser.keep(&fields[key, default: field])
+            // The first of two equal keys wins, as it did with the decoder: the field goes in
+            // with one hash of its key (a lookup, then an insert, hashed it twice), and the
+            // first value is put back when the key was there (the key kept is the first's).
+            if let first = fields.updateValue(field, forKey: key) { fields[key] = first }
             skipWhitespace()
             guard index < bytes.count else { throw failure("the text ends inside an object") }
             switch bytes[index] {
@@ -145,11 +145,6 @@ package struct JSONParser {
             }
         }
     }
-
-    /// Does nothing: given `fields[key, default: value]`, it inserts `value` where the key is
-    /// absent and leaves a present one as it is.
-    @inline(__always)
-    private static func keep(_ value: inout JSONValue) {}
 
     private mutating func array() throws -> JSONValue {
         try enter()

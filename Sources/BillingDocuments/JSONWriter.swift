@@ -220,6 +220,17 @@ package struct JSONWriter: ~Copyable {
                 index += 8
             }
             guard index < source.count else { break }
+            // Fewer than eight bytes left (a key, a short value): copied into a word of spaces
+            // and checked at once; only a tail that needs an escape goes byte by byte.
+            let left = source.count - index
+            if left < 8 {
+                var word: UInt64 = 0x2020_2020_2020_2020
+                withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: base + index, byteCount: left) }
+                if !JSONWriter.needsEscape(word) {
+                    index = source.count
+                    break
+                }
+            }
             let byte = source[index]
             // Most bytes need no escape: one comparison chain, then on.
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {

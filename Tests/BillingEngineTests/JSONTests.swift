@@ -70,6 +70,10 @@ struct JSONTests {
         "[1.5, 01]", "[01, 1.5]", "{\"a\":1.5,", "{\"a\" 1.5}", "[1,]1.5", "[" + String(repeating: "[", count: 70) + "1.5",
         "{\"actor\":\"t\",\"changes\":{\"five_day_quota_per_year\":1e300}}",
         "{\"k\":[1,\"two\",{\"three\":[null,true,false,-4]}],\"\":\"\",\"é\":\"\\n\"}",
+        // Equal keys: the first value stays (also for keys equal as Swift strings only, U+212A
+        // and K, e + U+0301 and é).
+        "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1},\"a\":2,\"a\":[3]}", "{\"b\":0,\"a\":1,\"c\":2,\"a\":3,\"b\":4}",
+        "{\"K\":1,\"\u{212A}\":2}", "{\"\u{212A}\":2,\"K\":1}", "{\"é\":1,\"e\u{301}\":2}", "{\"x\":{\"a\":1,\"a\":null}}",
     ]
 
     @Test func readerAgreesWithTheDecoderOnEdgeCases() {
