@@ -8,30 +8,214 @@ extension Configuration {
     /// key written piece by piece, and each sorted key looked up again, were a third of this.
     /// `JSONTests` checks the bytes equal `json.text`.
     public var documentText: String {
-        var writer = JSONWriter(capacity: 2048)
-        writer.raw("{\"auto_renew_hour\":")
-        writer.writeInteger(autoRenewHour)
-        writer.raw(",\"business_utc_offset\":")
-        writer.writeString(BusinessCalendar.formatOffset(businessUTCOffsetSeconds))
-        writer.raw(",\"currency\":")
-        writer.writeString(currency)
-        writer.raw(",\"default_deduction_days\":")
-        writer.writeInteger(defaultDeductionDays)
-        writer.raw(",\"default_unified_expiry_day\":")
-        writer.writeInteger(defaultUnifiedExpiryDay)
-        writer.raw(",\"expiry_reminder_days\":")
-        Configuration.writeLists(expiryReminderDays, into: &writer)
-        writer.raw(",\"export_directory\":")
-        writer.writeOptional(exportDirectory)
-        writer.raw(",\"export_retention_hours\":")
-        writer.writeInteger(exportRetentionHours)
-        writer.raw(",\"export_rows_per_step\":")
-        writer.writeInteger(exportRowsPerStep)
-        writer.raw(",\"five_day_quota_per_year\":")
-        writer.writeInteger(fiveDayQuotaPerYear)
-        writer.raw(",\"five_day_refund_hours\":")
-        writer.writeInteger(fiveDayRefundHours)
-        writer.raw(",\"grace_and_retention\":")
+        var fresh = DocumentTextCache()
+        return documentText(reusing: &fresh)
+    }
+
+    /// The last document `documentText(reusing:)` wrote: its configuration, its text, and
+    /// where each field's text ends in it (`fieldsInDocumentOrder`).
+    public struct DocumentTextCache: Sendable {
+        var configuration: Configuration?
+        var text = ""
+        var ends: [Int] = []
+
+        public init() {}
+    }
+
+    /// `documentText`, copying the text of each field whose value equals the cached
+    /// configuration's from the cached text (a change alters a field or two: writing the
+    /// other 30, maps and all, was about 15 K instructions of a configuration change), and
+    /// keeping this document in `cache` for the next. Values equal as stored write equal
+    /// text, so the bytes are the ones writing every field gives (`JSONTests`).
+    public func documentText(reusing cache: inout DocumentTextCache) -> String {
+        let fields = Configuration.fieldsInDocumentOrder
+        var writer = JSONWriter(capacity: Swift.max(2048, cache.text.utf8.count + 256))
+        var ends: [Int] = []
+        ends.reserveCapacity(fields.count)
+        writer.writeMark("{")
+        // The fields that can be copied, as bits by position: only from a whole cached text
+        // (an end for each field, all within it).
+        let oldEnds = cache.ends
+        var same: UInt64 = 0
+        if oldEnds.count == fields.count, (oldEnds.last ?? Int.max) < cache.text.utf8.count, let old = cache.configuration {
+            for index in 0..<fields.count where sameValue(fields[index], as: old) { same |= 1 << UInt64(index) }
+        }
+        var previous = cache.text
+        previous.withUTF8 { old in
+            var index = 0
+            while index < fields.count {
+                guard same & (1 << UInt64(index)) != 0 else {
+                    writeField(fields[index], first: index == 0, into: &writer)
+                    ends.append(writer.writtenCount)
+                    index += 1
+                    continue
+                }
+                // A run of fields to copy, at once.
+                var last = index
+                while last + 1 < fields.count && same & (1 << UInt64(last + 1)) != 0 { last += 1 }
+                let start = index == 0 ? 1 : oldEnds[index - 1]
+                let shift = writer.writtenCount - start
+                if start <= oldEnds[last] { writer.put(UnsafeBufferPointer(rebasing: old[start..<oldEnds[last]])) }
+                for copied in index...last { ends.append(oldEnds[copied] + shift) }
+                index = last + 1
+            }
+        }
+        writer.writeMark("}")
+        let text = writer.text
+        cache.configuration = self
+        cache.text = text
+        cache.ends = ends
+        return text
+    }
+
+    /// The fields in the document's key order (`String`'s order, the tree writer's).
+    static let fieldsInDocumentOrder: [Field] = Field.allCases.sorted { $0.name < $1.name }
+
+    /// Whether a field holds the same value as in `other`, as stored: then its text is the
+    /// same. (Stricter than `changedKeys`, which also counts values that write alike.)
+    private func sameValue(_ field: Field, as other: Configuration) -> Bool {
+        switch field {
+        case .autoRenewHour: autoRenewHour == other.autoRenewHour
+        case .businessUTCOffset: businessUTCOffsetSeconds == other.businessUTCOffsetSeconds
+        case .currency: currency == other.currency
+        case .defaultDeductionDays: defaultDeductionDays == other.defaultDeductionDays
+        case .defaultUnifiedExpiryDay: defaultUnifiedExpiryDay == other.defaultUnifiedExpiryDay
+        case .expiryReminderDays: expiryReminderDays == other.expiryReminderDays
+        case .exportDirectory: exportDirectory == other.exportDirectory
+        case .exportRetentionHours: exportRetentionHours == other.exportRetentionHours
+        case .exportRowsPerStep: exportRowsPerStep == other.exportRowsPerStep
+        case .fiveDayQuotaPerYear: fiveDayQuotaPerYear == other.fiveDayQuotaPerYear
+        case .fiveDayRefundHours: fiveDayRefundHours == other.fiveDayRefundHours
+        case .graceAndRetention: graceAndRetention == other.graceAndRetention
+        case .handlingFeeBeyondTableBP: handlingFeeBeyondTableBP == other.handlingFeeBeyondTableBP
+        case .handlingFeeRatesBP: handlingFeeRatesBP == other.handlingFeeRatesBP
+        case .largeRefundThresholdFen: largeRefundThreshold.fen == other.largeRefundThreshold.fen
+        case .loginThrottleAfterFailures: loginThrottleAfterFailures == other.loginThrottleAfterFailures
+        case .loginThrottleBaseSeconds: loginThrottleBaseSeconds == other.loginThrottleBaseSeconds
+        case .loginThrottleForgetSeconds: loginThrottleForgetSeconds == other.loginThrottleForgetSeconds
+        case .loginThrottleMaxSeconds: loginThrottleMaxSeconds == other.loginThrottleMaxSeconds
+        case .maxBatchCancel: maxBatchCancel == other.maxBatchCancel
+        case .maxBatchRenew: maxBatchRenew == other.maxBatchRenew
+        case .maxCouponsPerPayment: maxCouponsPerPayment == other.maxCouponsPerPayment
+        case .maxRenewalPriceExportRows: maxRenewalPriceExportRows == other.maxRenewalPriceExportRows
+        case .passwordHashMemoryBytes: passwordHashMemoryBytes == other.passwordHashMemoryBytes
+        case .passwordHashOpsLimit: passwordHashOpsLimit == other.passwordHashOpsLimit
+        case .passwordMaxLength: passwordMaximumLength == other.passwordMaximumLength
+        case .passwordMinClasses: passwordMinimumClasses == other.passwordMinimumClasses
+        case .passwordMinLength: passwordMinimumLength == other.passwordMinimumLength
+        case .payDeadlineSeconds: payDeadlineSeconds == other.payDeadlineSeconds
+        case .refundDurationGranularity: refundDurationGranularity == other.refundDurationGranularity
+        case .tokenTTLSeconds: tokenTTLSeconds == other.tokenTTLSeconds
+        }
+    }
+
+    /// Writes one field as `"name":value`, after a comma unless it is the first.
+    private func writeField(_ field: Field, first: Bool, into writer: inout JSONWriter) {
+        if !first { writer.writeMark(",") }
+        switch field {
+        case .autoRenewHour:
+            writer.raw("\"auto_renew_hour\":")
+            writer.writeInteger(autoRenewHour)
+        case .businessUTCOffset:
+            writer.raw("\"business_utc_offset\":")
+            writer.writeString(BusinessCalendar.formatOffset(businessUTCOffsetSeconds))
+        case .currency:
+            writer.raw("\"currency\":")
+            writer.writeString(currency)
+        case .defaultDeductionDays:
+            writer.raw("\"default_deduction_days\":")
+            writer.writeInteger(defaultDeductionDays)
+        case .defaultUnifiedExpiryDay:
+            writer.raw("\"default_unified_expiry_day\":")
+            writer.writeInteger(defaultUnifiedExpiryDay)
+        case .expiryReminderDays:
+            writer.raw("\"expiry_reminder_days\":")
+            Configuration.writeLists(expiryReminderDays, into: &writer)
+        case .exportDirectory:
+            writer.raw("\"export_directory\":")
+            writer.writeOptional(exportDirectory)
+        case .exportRetentionHours:
+            writer.raw("\"export_retention_hours\":")
+            writer.writeInteger(exportRetentionHours)
+        case .exportRowsPerStep:
+            writer.raw("\"export_rows_per_step\":")
+            writer.writeInteger(exportRowsPerStep)
+        case .fiveDayQuotaPerYear:
+            writer.raw("\"five_day_quota_per_year\":")
+            writer.writeInteger(fiveDayQuotaPerYear)
+        case .fiveDayRefundHours:
+            writer.raw("\"five_day_refund_hours\":")
+            writer.writeInteger(fiveDayRefundHours)
+        case .graceAndRetention:
+            writer.raw("\"grace_and_retention\":")
+            writeGraceAndRetention(into: &writer)
+        case .handlingFeeBeyondTableBP:
+            writer.raw("\"handling_fee_beyond_table_bp\":")
+            writer.writeInteger(handlingFeeBeyondTableBP)
+        case .handlingFeeRatesBP:
+            writer.raw("\"handling_fee_rates_bp\":")
+            Configuration.writeLists(handlingFeeRatesBP, into: &writer)
+        case .largeRefundThresholdFen:
+            writer.raw("\"large_refund_threshold_fen\":")
+            writer.writeInteger(largeRefundThreshold.fen)
+        case .loginThrottleAfterFailures:
+            writer.raw("\"login_throttle_after_failures\":")
+            writer.writeInteger(loginThrottleAfterFailures)
+        case .loginThrottleBaseSeconds:
+            writer.raw("\"login_throttle_base_seconds\":")
+            writer.writeInteger(loginThrottleBaseSeconds)
+        case .loginThrottleForgetSeconds:
+            writer.raw("\"login_throttle_forget_seconds\":")
+            writer.writeInteger(loginThrottleForgetSeconds)
+        case .loginThrottleMaxSeconds:
+            writer.raw("\"login_throttle_max_seconds\":")
+            writer.writeInteger(loginThrottleMaxSeconds)
+        case .maxBatchCancel:
+            writer.raw("\"max_batch_cancel\":")
+            writer.writeInteger(maxBatchCancel)
+        case .maxBatchRenew:
+            writer.raw("\"max_batch_renew\":")
+            writer.writeInteger(maxBatchRenew)
+        case .maxCouponsPerPayment:
+            writer.raw("\"max_coupons_per_payment\":")
+            writer.writeInteger(maxCouponsPerPayment)
+        case .maxRenewalPriceExportRows:
+            writer.raw("\"max_renewal_price_export_rows\":")
+            writer.writeInteger(maxRenewalPriceExportRows)
+        case .passwordHashMemoryBytes:
+            writer.raw("\"password_hash_memory_bytes\":")
+            writer.writeInteger(passwordHashMemoryBytes)
+        case .passwordHashOpsLimit:
+            writer.raw("\"password_hash_ops_limit\":")
+            writer.writeInteger(passwordHashOpsLimit)
+        case .passwordMaxLength:
+            writer.raw("\"password_max_length\":")
+            writer.writeInteger(passwordMaximumLength)
+        case .passwordMinClasses:
+            writer.raw("\"password_min_classes\":")
+            writer.writeInteger(passwordMinimumClasses)
+        case .passwordMinLength:
+            writer.raw("\"password_min_length\":")
+            writer.writeInteger(passwordMinimumLength)
+        case .payDeadlineSeconds:
+            writer.raw("\"pay_deadline_seconds\":")
+            writer.beginObject()
+            for (name, seconds) in payDeadlineSeconds.sorted(by: { $0.key < $1.key }) {
+                writer.key(text: name)
+                writer.writeInteger(seconds)
+            }
+            writer.endObject()
+        case .refundDurationGranularity:
+            writer.raw("\"refund_duration_granularity\":")
+            writer.writeString(refundDurationGranularity)
+        case .tokenTTLSeconds:
+            writer.raw("\"token_ttl_seconds\":")
+            writer.writeInteger(tokenTTLSeconds)
+        }
+    }
+
+    /// `grace_and_retention`'s object: every level, in key order.
+    private func writeGraceAndRetention(into writer: inout JSONWriter) {
         writer.beginObject()
         // Each level's days from one pass over the map: a lookup per level hashed the level's
         // name (its raw value) each time. A level without days of its own gets the fallback,
@@ -54,51 +238,6 @@ extension Configuration {
             writer.endObject()
         }
         writer.endObject()
-        writer.raw(",\"handling_fee_beyond_table_bp\":")
-        writer.writeInteger(handlingFeeBeyondTableBP)
-        writer.raw(",\"handling_fee_rates_bp\":")
-        Configuration.writeLists(handlingFeeRatesBP, into: &writer)
-        writer.raw(",\"large_refund_threshold_fen\":")
-        writer.writeInteger(largeRefundThreshold.fen)
-        writer.raw(",\"login_throttle_after_failures\":")
-        writer.writeInteger(loginThrottleAfterFailures)
-        writer.raw(",\"login_throttle_base_seconds\":")
-        writer.writeInteger(loginThrottleBaseSeconds)
-        writer.raw(",\"login_throttle_forget_seconds\":")
-        writer.writeInteger(loginThrottleForgetSeconds)
-        writer.raw(",\"login_throttle_max_seconds\":")
-        writer.writeInteger(loginThrottleMaxSeconds)
-        writer.raw(",\"max_batch_cancel\":")
-        writer.writeInteger(maxBatchCancel)
-        writer.raw(",\"max_batch_renew\":")
-        writer.writeInteger(maxBatchRenew)
-        writer.raw(",\"max_coupons_per_payment\":")
-        writer.writeInteger(maxCouponsPerPayment)
-        writer.raw(",\"max_renewal_price_export_rows\":")
-        writer.writeInteger(maxRenewalPriceExportRows)
-        writer.raw(",\"password_hash_memory_bytes\":")
-        writer.writeInteger(passwordHashMemoryBytes)
-        writer.raw(",\"password_hash_ops_limit\":")
-        writer.writeInteger(passwordHashOpsLimit)
-        writer.raw(",\"password_max_length\":")
-        writer.writeInteger(passwordMaximumLength)
-        writer.raw(",\"password_min_classes\":")
-        writer.writeInteger(passwordMinimumClasses)
-        writer.raw(",\"password_min_length\":")
-        writer.writeInteger(passwordMinimumLength)
-        writer.raw(",\"pay_deadline_seconds\":")
-        writer.beginObject()
-        for (name, seconds) in payDeadlineSeconds.sorted(by: { $0.key < $1.key }) {
-            writer.key(text: name)
-            writer.writeInteger(seconds)
-        }
-        writer.endObject()
-        writer.raw(",\"refund_duration_granularity\":")
-        writer.writeString(refundDurationGranularity)
-        writer.raw(",\"token_ttl_seconds\":")
-        writer.writeInteger(tokenTTLSeconds)
-        writer.endObject()
-        return writer.text
     }
 
     /// The customer levels in the order of their keys (`String`'s, the tree writer's).

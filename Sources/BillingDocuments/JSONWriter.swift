@@ -34,6 +34,9 @@ package struct JSONWriter: ~Copyable {
 
     deinit { base.deallocate() }
 
+    /// How many bytes were written so far.
+    var writtenCount: Int { count }
+
     /// The text written so far.
     package var text: String {
         String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)

@@ -284,16 +284,9 @@ struct JSONTests {
         #expect(expectBillingError { try tight.applying(ObjectReader(.object(["auto_renew_hour": .integer(1)]), path: "request.changes")) }?.reason == "out_of_range")
     }
 
-    /// The keys of the document whose values differ, as comparing the two trees gives them:
-    /// `changedKeys` compares the values instead. Each field changed alone, every field at once
-    /// and a few pairs; together the single changes reach every key of the document, so a field
-    /// `changedKeys` forgot fails here.
-    @Test func changedKeysAreTheTreesDifferences() {
-        func treeDifference(_ old: Configuration, _ new: Configuration) -> [String] {
-            guard case .object(let before) = old.json, case .object(let after) = new.json else { return ["?"] }
-            return after.keys.filter { before[$0] != after[$0] }.sorted()
-        }
-        let changes: [(inout Configuration) -> Void] = [
+    /// One change of each field of the configuration (and a few that write alike).
+    static func configurationChanges() -> [(inout Configuration) -> Void] {
+        [
             { $0.autoRenewHour = 4 },
             { $0.businessUTCOffsetSeconds = -(5 * 3600 + 30 * 60) },
             { $0.businessUTCOffsetSeconds += 30 },  // the same minute: no change in the document
@@ -329,6 +322,41 @@ struct JSONTests {
             { $0.refundDurationGranularity = "DAY" },
             { $0.tokenTTLSeconds = 60 },
         ]
+    }
+
+    /// A document written reusing the last one's unchanged fields is the tree's text: one
+    /// cache through every single change, changes piling up, a map equal but rebuilt, and back.
+    @Test func configurationTextReusingTheLastIsTheTreesText() {
+        var cache = Configuration.DocumentTextCache()
+        var piled = Configuration()
+        #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        for change in JSONTests.configurationChanges() {
+            var single = Configuration()
+            change(&single)
+            #expect(single.documentText(reusing: &cache) == single.json.text)
+            change(&piled)
+            #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        }
+        var rebuilt = piled
+        rebuilt.payDeadlineSeconds = Dictionary(uniqueKeysWithValues: piled.payDeadlineSeconds.map { ($0.key, $0.value) })
+        rebuilt.autoRenewHour = 23
+        #expect(rebuilt.documentText(reusing: &cache) == rebuilt.json.text)
+        let base = Configuration()
+        #expect(base.documentText(reusing: &cache) == base.json.text)
+        #expect(base.documentText(reusing: &cache) == base.documentText)
+    }
+
+    /// The keys of the document whose values differ, as comparing the two trees gives them:
+    /// `changedKeys` compares the values instead. Each field changed alone, every field at once
+    /// and a few pairs; together the single changes reach every key of the document, so a field
+    /// `changedKeys` forgot fails here.
+    @Test func changedKeysAreTheTreesDifferences() {
+        func treeDifference(_ old: Configuration, _ new: Configuration) -> [String] {
+            guard case .object(let before) = old.json, case .object(let after) = new.json else { return ["?"] }
+            return after.keys.filter { before[$0] != after[$0] }.sorted()
+        }
+        let changes = JSONTests.configurationChanges()
         let base = Configuration()
         var reached: Set<String> = []
         var everything = base

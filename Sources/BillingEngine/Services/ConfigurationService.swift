@@ -26,7 +26,7 @@ extension Engine {
             // tree; the new document is written once: the stored row and the answer carry the
             // same bytes.
             let changed = updated.changedKeys(since: context.configuration)
-            let afterText = updated.documentText
+            let afterText = updated.documentText(reusing: &configurationDocument)
             try ConfigurationStore.save(context.db, documentText: afterText)
             try rememberConfiguration(updated)
             // The event's data and the audit detail written directly (`changeTexts`), not as
