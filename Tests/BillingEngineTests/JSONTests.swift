@@ -180,6 +180,22 @@ struct JSONTests {
         }
     }
 
+    /// The reader's control-character test, eight bytes at a time, finds what a byte-by-byte
+    /// test finds: each special byte at every position of texts of several lengths, beside
+    /// bytes just outside the range and multi-byte characters.
+    @Test func controlCharactersAreFoundAtEveryPosition() {
+        let specials = ["\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "\n", " ", "~", "\u{80}", "é", "中", "😀", "\u{9F}"]
+        for length in [1, 7, 8, 9, 15, 16, 17, 24, 33] {
+            for position in 0..<length {
+                for special in specials {
+                    let text = String(repeating: "a", count: position) + special + String(repeating: "é", count: length - position - 1)
+                    #expect(ObjectReader.hasControlCharacter(text) == text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+                            "\(Array(text.utf8))")
+                }
+            }
+        }
+    }
+
     @Test func writerWritesWhatTheOldWriterWrote() throws {
         var generator = SplitMix64(seed: 2026)
         for _ in 0..<3000 {

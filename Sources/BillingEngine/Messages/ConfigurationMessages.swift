@@ -75,17 +75,17 @@ struct ConfigurationUpdateResponse: ResponseDocument {
     /// the same bytes; `TypedResponseTests` compares them).
     var documentText: String {
         var writer = JSONWriter(capacity: configurationText.utf8.count + 64 + 24 * changed.count)
-        writer.writeMark("{")
-        writer.writeString("changed")
-        writer.writeMark(":")
-        writer.write(.array(changed.map { .string($0) }))
-        writer.writeMark(",")
-        writer.writeString("configuration")
-        writer.writeMark(":")
+        // The keys as literals and the names one by one: no array of values is built for them.
+        writer.raw("{\"changed\":")
+        writer.beginArray()
+        for name in changed {
+            writer.element()
+            writer.writeString(name)
+        }
+        writer.endArray()
+        writer.raw(",\"configuration\":")
         writer.writeWritten(configurationText)
-        writer.writeMark(",")
-        writer.writeString("schema_version")
-        writer.writeMark(":")
+        writer.raw(",\"schema_version\":")
         writer.writeInteger(Engine.schemaVersion)
         writer.writeMark("}")
         return writer.text

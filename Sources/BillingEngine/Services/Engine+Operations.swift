@@ -38,9 +38,12 @@ extension Engine {
         // The request as read, written without its key: no copy of its fields to remove the
         // key from (the copy rehashed every key). The same text as above.
         var writer = JSONWriter(skippingNullFields: true)
-        writer.write(request, omitting: ["idempotency_key"])
+        writer.write(request, omitting: Engine.keyField)
         return writer.text
     }
+
+    /// The field a stored request leaves out (made once, not an array per call).
+    private static let keyField = ["idempotency_key"]
 
     /// `perform` with work done before the write transaction, outside it: `prepare` gets the
     /// parsed request once a replay has been ruled out (a repeated idempotent call returns the
