@@ -67,7 +67,8 @@ package enum AuditLog {
         var id: Int64 = 0
         if db.dialect == .sqlite {
             // The rowid SQLite keeps anyway: `RETURNING` costs SQLite more than reading it.
-            try db.run(insertRow, at, actor, operation, account, subject, text, rows, scope, hash)
+            try db.run(insertRow, values: .integer(at), .text(actor), .text(operation), account.databaseValue, subject.databaseValue,
+                       .text(text), .text(rows), .text(scope), .text(hash))
             id = db.lastInsertRowID
         } else {
             // The id comes back with the insert: `lastval()` took a savepoint and two more

@@ -237,6 +237,48 @@ extension Connection {
     }
 }
 
+// The statements every write runs (its audit row, the rows' digests, its event and its
+// idempotency record) pass their values as `DatabaseValue`s in a tuple on the stack: `run`'s
+// parameter pack is generic code the compiler does not specialize, so each argument was copied,
+// converted and destroyed through the runtime's value witnesses (some 2,500 instructions for
+// an event's five values).
+extension Connection {
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 4) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 4)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 5) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 5)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue, _ v5: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4, v5)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 6) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 6)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue, _ v5: DatabaseValue, _ v6: DatabaseValue, _ v7: DatabaseValue, _ v8: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4, v5, v6, v7, v8)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 9) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 9)) }
+        }
+    }
+}
+
 /// Calls `body` with the arguments' `databaseValue`s in a buffer on the stack (nothing on the
 /// heap for a statement's handful of arguments).
 @inline(__always)

@@ -34,7 +34,8 @@ package enum EventLog {
 
     /// `append` with the data's text already written (`data.text`'s bytes).
     package static func append(_ db: Connection, type: String, account: String?, subject: String?, at: Int64, dataText: String) throws {
-        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, type, account, subject, at, dataText)
+        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, values: .text(type), account.databaseValue,
+                   subject.databaseValue, .integer(at), .text(dataText))
     }
 
     /// Gives a position to every committed event without one (none where writers take turns,

@@ -28,6 +28,6 @@ package enum IdempotencyStore {
 
     package static func record(_ db: Connection, scope: String, key: String, operation: String, request: String, response: String, at: Int64) throws {
         try db.run("INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   scope, key, operation, request, response, at)
+                   values: .text(scope), .text(key), .text(operation), .text(request), .text(response), .integer(at))
     }
 }

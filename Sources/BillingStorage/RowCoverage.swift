@@ -604,7 +604,7 @@ package enum RowCoverage {
         }
         for write in writes {
             if let digest = write.digest {
-                try db.run(storeDigest, write.table, write.key, digest, audit)
+                try db.run(storeDigest, values: .text(write.table), .text(write.key), .text(digest), .integer(audit))
             } else {
                 try db.run("DELETE FROM row_digests WHERE table_name = ? AND row_key = ?", write.table, write.key)
             }
