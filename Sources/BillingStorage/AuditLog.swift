@@ -53,7 +53,9 @@ package enum AuditLog {
     package static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
                           subject: String?, detailText text: String, writes: [RowCoverage.Write]) throws {
         let scope = IdempotencyStore.scope(account: account, actor: actor)
-        let previous = try db.first("SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", scope) { $0.optionalText(0) } ?? nil
+        let previous = try db.firstRow("SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", values: .text(scope)) {
+            $0.optionalText(0)
+        } ?? nil
         // A keyed chain stays keyed: a handle without the key (or with another one) would
         // append links nobody can check, so it may not write. A scope's first row asks the
         // log's last row (once per scope) whether the file is keyed.
@@ -116,9 +118,8 @@ package enum AuditLog {
             // "subject": subject, "detail": detail, "rows": rows])`, its bytes written field by
             // field: the list of pairs was an array of optional strings built and destroyed
             // through the runtime's generic code for every audit row (ChainLinkTests).
-            let at = String(at)
             var total = rowHeader.utf8.count + 1
-            total += LinkWriter.size("scope", scope) + LinkWriter.size("previous", previous) + LinkWriter.size("at", at)
+            total += LinkWriter.size("scope", scope) + LinkWriter.size("previous", previous) + LinkWriter.size("at", integer: at)
                 + LinkWriter.size("actor", actor) + LinkWriter.size("operation", operation) + LinkWriter.size("account", account)
                 + LinkWriter.size("subject", subject) + LinkWriter.size("detail", detail) + LinkWriter.size("rows", rows)
             let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, written in
@@ -127,7 +128,7 @@ package enum AuditLog {
                 writer.put(10)
                 writer.field("scope", scope)
                 writer.field("previous", previous)
-                writer.field("at", at)
+                writer.field("at", integer: at)
                 writer.field("actor", actor)
                 writer.field("operation", operation)
                 writer.field("account", account)
@@ -225,6 +226,39 @@ package enum AuditLog {
             guard let value else { return name.utf8CodeUnitCount + 3 }
             let count = value.utf8.count
             return name.utf8CodeUnitCount + 2 + decimalDigits(count) + 1 + count
+        }
+
+        /// How many bytes `field(_:integer:)` writes.
+        static func size(_ name: StaticString, integer value: Int64) -> Int {
+            let length = magnitudeDigits(value.magnitude) + (value < 0 ? 1 : 0)
+            return name.utf8CodeUnitCount + 3 + magnitudeDigits(UInt64(length)) + length
+        }
+
+        /// `field(name, String(value))`, without making the string.
+        mutating func field(_ name: StaticString, integer value: Int64) {
+            let digits = LinkWriter.magnitudeDigits(value.magnitude)
+            put(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            put(UInt8(ascii: "="))
+            putDecimal(digits + (value < 0 ? 1 : 0))
+            put(UInt8(ascii: ":"))
+            if value < 0 { put(UInt8(ascii: "-")) }
+            var divisor: UInt64 = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var rest = value.magnitude
+            while divisor > 0 {
+                put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+            put(10)
+        }
+
+        /// How many decimal digits a magnitude has.
+        static func magnitudeDigits(_ number: UInt64) -> Int {
+            var digits = 1
+            var rest = number
+            while rest >= 10 { rest /= 10; digits += 1 }
+            return digits
         }
 
         /// One field of a link: its name, `=`, `-` for null or the value's length in bytes, `:`

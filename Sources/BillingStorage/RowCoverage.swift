@@ -223,9 +223,13 @@ package enum RowCoverage {
         rows.begin(table: table.name, key: key)
         if dialect == .sqlite {
             // SQLite takes the key text apart itself: one argument, bound without an array.
-            try withDatabaseValues(key, body: { key in
-                try db.query(table.selectByKeySQLite, values: key) { row in rows.append(row, from: 0); return true }
-            })
+            var value = DatabaseValue.text(key)
+            try withUnsafePointer(to: &value) { pointer in
+                try db.query(table.selectByKeySQLite, values: UnsafeBufferPointer(start: pointer, count: 1)) { row in
+                    rows.append(row, from: 0)
+                    return true
+                }
+            }
         } else {
             guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
             try db.forEach(table.selectByKey(dialect), arguments) { row in rows.append(row, from: 0) }
