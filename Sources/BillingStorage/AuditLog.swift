@@ -53,7 +53,7 @@ package enum AuditLog {
     package static func appendRow(_ db: Connection, at: Int64, actor: String, operation: String, account: String?,
                           subject: String?, detailText text: String, writes: [RowCoverage.Write]) throws {
         let scope = IdempotencyStore.scope(account: account, actor: actor)
-        let previous = try db.firstRow("SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", values: .text(scope)) {
+        let previous = try firstRow(db, "SELECT hash FROM audit_log WHERE scope = ? ORDER BY id DESC LIMIT 1", values: .text(scope)) {
             $0.optionalText(0)
         } ?? nil
         // A keyed chain stays keyed: a handle without the key (or with another one) would

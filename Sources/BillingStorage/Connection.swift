@@ -243,41 +243,6 @@ extension Connection {
 // converted and destroyed through the runtime's value witnesses (some 2,500 instructions for
 // an event's five values).
 extension Connection {
-    /// `first` without arguments, generic over the result alone and inlined: specialized for
-    /// it where it is called (in a function generic over a pack, or called on a `Connection`
-    /// without being inlined, the result's optional type was looked up at run time, some 300
-    /// instructions a query).
-    @inline(__always)
-    package func firstRow<T>(_ sql: String, map: (Row) throws -> T) throws -> T? {
-        var result: T?
-        try self.query(sql, values: UnsafeBufferPointer(start: nil, count: 0)) { result = try map($0); return false }
-        return result
-    }
-
-    /// `first` with one value, as `firstRow(_:map:)`.
-    @inline(__always)
-    package func firstRow<T>(_ sql: String, values v0: DatabaseValue, map: (Row) throws -> T) throws -> T? {
-        var result: T?
-        var value = v0
-        try withUnsafePointer(to: &value) { pointer in
-            try self.query(sql, values: UnsafeBufferPointer(start: pointer, count: 1)) { result = try map($0); return false }
-        }
-        return result
-    }
-
-    /// `first` with two values, as `firstRow(_:map:)`.
-    @inline(__always)
-    package func firstRow<T>(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, map: (Row) throws -> T) throws -> T? {
-        var result: T?
-        var values = (v0, v1)
-        try withUnsafeMutablePointer(to: &values) { tuple in
-            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 2) { pointer in
-                try self.query(sql, values: UnsafeBufferPointer(start: pointer, count: 2)) { result = try map($0); return false }
-            }
-        }
-        return result
-    }
-
     @discardableResult
     package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue) throws -> Int {
         var values = (v0, v1, v2, v3)
@@ -312,6 +277,41 @@ extension Connection {
             try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 9) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 9)) }
         }
     }
+}
+
+/// The first row of a query, mapped; nil when there is none. With no value, one or two: the
+/// one-row reads every write makes (the configuration's revision, the idempotency lookup, the
+/// scope's previous hash). A function of its own, generic over the result alone, not a
+/// method of `Connection`: there (or generic over a parameter pack, as `first` is) the closure
+/// keeping the result stays generic code, which looked the result's optional type up at run
+/// time (about 300 instructions a read).
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    try db.query(sql, values: UnsafeBufferPointer(start: nil, count: 0)) { result = try map($0); return false }
+    return result
+}
+
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, values v0: DatabaseValue, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    var value = v0
+    try withUnsafePointer(to: &value) { pointer in
+        try db.query(sql, values: UnsafeBufferPointer(start: pointer, count: 1)) { result = try map($0); return false }
+    }
+    return result
+}
+
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    var values = (v0, v1)
+    try withUnsafeMutablePointer(to: &values) { tuple in
+        try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 2) { pointer in
+            try db.query(sql, values: UnsafeBufferPointer(start: pointer, count: 2)) { result = try map($0); return false }
+        }
+    }
+    return result
 }
 
 /// Calls `body` with the arguments' `databaseValue`s in a buffer on the stack (nothing on the
