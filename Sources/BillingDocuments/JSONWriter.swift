@@ -16,8 +16,11 @@ package struct JSONWriter: ~Copyable {
     /// `append(contentsOf:)`'s generic bookkeeping (some 100 instructions) for each key
     /// literal, integer and run of a string, more than the copies (a seventh of a
     /// configuration change's own work). Not copyable, so no two writers share the memory.
-    private var base: UnsafeMutablePointer<UInt8>
+    private var base: Memory
     private var capacity: Int
+    /// The writer's memory (a name of its own: scripts/catalogue.py's call graph reads a call of
+    /// `allocate` on a generic type's name as a call of the library's own `allocate`).
+    private typealias Memory = UnsafeMutablePointer<UInt8>
     private var count = 0
     /// Whether the next field or element written by `key`/`element` needs a comma before it
     /// (the direct writers of JSONWriter+Fields.swift).
@@ -29,7 +32,7 @@ package struct JSONWriter: ~Copyable {
     package init(skippingNullFields: Bool = false, capacity: Int = 512) {
         self.skippingNullFields = skippingNullFields
         self.capacity = Swift.max(capacity, 16)
-        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+        base = Memory.allocate(capacity: self.capacity)
     }
 
     deinit { base.deallocate() }
@@ -64,7 +67,7 @@ package struct JSONWriter: ~Copyable {
     @inline(never)
     private mutating func grow(_ needed: Int) {
         let larger = Swift.max(capacity * 2, count + needed)
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        let moved = Memory.allocate(capacity: larger)
         moved.update(from: base, count: count)
         base.deallocate()
         base = moved
