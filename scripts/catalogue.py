@@ -14,7 +14,8 @@ What it reads (standard library only):
     checks that every declared reason is thrown somewhere or marked retired, that a retired one
     is thrown nowhere, and that `.invalid/.refused/.notFound` get a reason of their status;
   - Sources/**/*.swift: every emitted event (`emit("type", …, data: …)`,
-    `EventLog.append(…, type: "type", …)`) with the keys of its `data` dictionary;
+    `EventLog.append(…, type: "type", …)`) with the keys of its `data` dictionary (data given
+    as text, `dataText:`, has its keys listed in the notes);
   - include/billing.h: the BILLING_OK / BILLING_E_* status codes (checked against
     BillingError.Status);
   - docs/catalogue-notes.json, kept by hand: the one-line meaning of every event, the values of
@@ -570,17 +571,19 @@ class Scanner:
                 continue  # OperationContext.emit forwards its parameters to EventLog.append
             paren = m.end() - 1
             args = split_arguments(code, paren + 1, matching(code, paren))
-            type_span, data_span = None, None
+            type_span, data_span, data_text = None, None, False
             for index, span in enumerate(args):
                 label, value_start = label_of(code, span)
                 if label == "type" or (label is None and index == 0 and "emit" in m.group(0)):
                     type_span = (value_start, span[1])
                 elif label == "data":
                     data_span = (value_start, span[1])
+                elif label == "dataText":
+                    data_text = True  # data written as text: its fields come from the notes
             if type_span is None:
                 continue
             types = self.values(s, type_span, "event type", function)
-            fields = self._data_fields(s, data_span, function) if data_span else []
+            fields = None if data_text else (self._data_fields(s, data_span, function) if data_span else [])
             for event in types:
                 self.event_sites.append((event, fields, s, m.start(), function))
 

@@ -117,7 +117,8 @@ package struct JSONParser {
             index += 1
             return .object([:])
         }
-        var fields: [String: JSONValue] = [:]
+        // Room for a request's few fields at once: growing from one field rehashed them twice.
+        var fields = [String: JSONValue](minimumCapacity: 4)
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("a key should be a string") }
             let key = try string()
@@ -126,8 +127,10 @@ package struct JSONParser {
             index += 1
             skipWhitespace()
             let field = try value()
-            // The first of two equal keys wins, as it did with the decoder.
-            if fields.index(forKey: key) == nil { fields[key] = field }
+            // The first of two equal keys wins, as it did with the decoder: the field goes in
+            // with one hash of its key (a lookup, then an insert, hashed it twice), and the
+            // first value is put back when the key was there (the key kept is the first's).
+            if let first = fields.updateValue(field, forKey: key) { fields[key] = first }
             skipWhitespace()
             guard index < bytes.count else { throw failure("the text ends inside an object") }
             switch bytes[index] {

@@ -10,46 +10,46 @@ import BillingDomain
 extension JSONWriter {
     /// Writes `"key":` for a key known only at run time (a map's), escaped as any string.
     package mutating func key(text key: String) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
         needsComma = true
         writeString(key)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
     }
 
     package mutating func beginObject() {
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         needsComma = false
     }
 
     package mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
         needsComma = true
     }
 
     package mutating func beginArray() {
-        bytes.append(UInt8(ascii: "["))
+        put(UInt8(ascii: "["))
         needsComma = false
     }
 
     package mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        put(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// Starts the next element of an array (a comma after the first).
     package mutating func element() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
         needsComma = true
     }
 
     /// Writes `"key":` (after a comma when a field came before); the value follows.
     package mutating func key(_ key: StaticString) {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
         needsComma = true
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         append(key)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: "\""))
+        put(UInt8(ascii: ":"))
     }
 
     /// Appends a literal holding the next key with its punctuation, `,"name":` (or `{"name":`
@@ -113,18 +113,18 @@ extension JSONWriter {
     /// object with those keys removed, without copying it); any other value as `write` does.
     package mutating func write(_ value: JSONValue, omitting: [String]) {
         guard case .object(let fields) = value else { return write(value) }
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         var first = true
         for index in JSONWriter.sortedIndices(fields) {
             let (key, value) = fields[index]
             if omitting.contains(key) { continue }
             if skippingNullFields, case .null = value { continue }
-            if !first { bytes.append(UInt8(ascii: ",")) }
+            if !first { put(UInt8(ascii: ",")) }
             first = false
             writeString(key)
-            bytes.append(UInt8(ascii: ":"))
+            put(UInt8(ascii: ":"))
             write(value)
         }
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
     }
 }

@@ -9,8 +9,19 @@ import BillingDomain
 /// `String` (the profile of a write had half its instructions in the previous writer).
 /// Strings are escaped as RFC 8259 requires (quote, backslash, control characters, and DEL
 /// as `\u007f`) and otherwise kept as UTF-8.
-package struct JSONWriter {
-    var bytes: [UInt8] = []
+package struct JSONWriter: ~Copyable {
+    /// The text written so far is `base[0..<count]`, in memory of `capacity` bytes the writer
+    /// owns (freed with it). The writer keeps the length itself and copies into the room
+    /// through one pointer: an `[UInt8]` checked its uniqueness and capacity and went through
+    /// `append(contentsOf:)`'s generic bookkeeping (some 100 instructions) for each key
+    /// literal, integer and run of a string, more than the copies (a seventh of a
+    /// configuration change's own work). Not copyable, so no two writers share the memory.
+    private var base: Memory
+    private var capacity: Int
+    /// The writer's memory (a name of its own: scripts/catalogue.py's call graph reads a call of
+    /// `allocate` on a generic type's name as a call of the library's own `allocate`).
+    private typealias Memory = UnsafeMutablePointer<UInt8>
+    private var count = 0
     /// Whether the next field or element written by `key`/`element` needs a comma before it
     /// (the direct writers of JSONWriter+Fields.swift).
     var needsComma = false
@@ -20,22 +31,60 @@ package struct JSONWriter {
 
     package init(skippingNullFields: Bool = false, capacity: Int = 512) {
         self.skippingNullFields = skippingNullFields
-        bytes.reserveCapacity(capacity)
+        self.capacity = Swift.max(capacity, 16)
+        base = Memory.allocate(capacity: self.capacity)
     }
 
+    deinit { base.deallocate() }
+
+    /// How many bytes were written so far.
+    var writtenCount: Int { count }
+
     /// The text written so far.
-    package var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    /// Appends one byte.
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        if count == capacity { grow(1) }
+        base[count] = byte
+        count += 1
+    }
+
+    /// Appends bytes, copied at once into the room (made first when there is too little).
+    @inline(__always)
+    mutating func put(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let from = source.baseAddress else { return }
+        let length = source.count
+        if capacity - count < length { grow(length) }
+        (base + count).update(from: from, count: length)
+        count += length
+    }
+
+    /// Makes room for at least `needed` more bytes: twice the memory, or more.
+    @inline(never)
+    private mutating func grow(_ needed: Int) {
+        let larger = Swift.max(capacity * 2, count + needed)
+        let moved = Memory.allocate(capacity: larger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
 
     /// Appends JSON text this writer (or another with the same settings) wrote before, as
     /// the next value: the bytes are what writing that value again would give, without
     /// building and sorting its tree once more.
     package mutating func writeWritten(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { put($0) }
     }
 
     /// Appends the punctuation of a hand-assembled document: `{`, `}`, `,`, `:`.
     package mutating func writeMark(_ mark: Unicode.Scalar) {
-        bytes.append(UInt8(ascii: mark))
+        put(UInt8(ascii: mark))
     }
 
     package mutating func write(_ value: JSONValue) {
@@ -45,21 +94,21 @@ package struct JSONWriter {
         case .integer(let number): writeInteger(number)
         case .string(let string): writeString(string)
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
+            put(UInt8(ascii: "["))
             var first = true
             for element in elements {
-                if !first { bytes.append(UInt8(ascii: ",")) }
+                if !first { put(UInt8(ascii: ",")) }
                 first = false
                 write(element)
             }
-            bytes.append(UInt8(ascii: "]"))
+            put(UInt8(ascii: "]"))
         case .object(let fields):
             writeObject(fields)
         }
     }
 
     private mutating func writeObject(_ fields: [String: JSONValue]) {
-        bytes.append(UInt8(ascii: "{"))
+        put(UInt8(ascii: "{"))
         var first = true
         if fields.count == 1, let (key, value) = fields.first {
             writeField(key, value, first: &first)
@@ -71,15 +120,15 @@ package struct JSONWriter {
                 writeField(key, value, first: &first)
             }
         }
-        bytes.append(UInt8(ascii: "}"))
+        put(UInt8(ascii: "}"))
     }
 
     private mutating func writeField(_ key: String, _ value: JSONValue, first: inout Bool) {
         if skippingNullFields, case .null = value { return }
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        if !first { put(UInt8(ascii: ",")) }
         first = false
         writeString(key)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         write(value)
     }
 
@@ -131,38 +180,39 @@ package struct JSONWriter {
         return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), high8 & 0x8080_8080_8080_8080 == 0)
     }
 
+    @inline(__always)
     mutating func append(_ literal: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        put(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     package mutating func writeInteger(_ number: Int64) {
         if number >= 0 && number < 10 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
+            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: number))
             return
         }
-        // At most 19 digits and a sign, written backwards into a fixed buffer.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var magnitude = number.magnitude
-            var position = 20
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if number < 0 {
-                position -= 1
-                buffer[position] = UInt8(ascii: "-")
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<20]))
-        }
+        // At most 19 digits and a sign, written backwards straight into the room for them.
+        var magnitude = number.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let length = digits + (number < 0 ? 1 : 0)
+        if capacity - count < length { grow(length) }
+        var position = count + length
+        repeat {
+            position -= 1
+            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if number < 0 { base[count] = UInt8(ascii: "-") }
+        count += length
     }
 
     package mutating func writeString(_ string: String) {
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
         if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
             Array(string.utf8).withUnsafeBufferPointer { writeEscaped($0) }
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
     }
 
     private mutating func writeEscaped(_ source: UnsafeBufferPointer<UInt8>) {
@@ -176,30 +226,41 @@ package struct JSONWriter {
                 index += 8
             }
             guard index < source.count else { break }
+            // Fewer than eight bytes left (a key, a short value): copied into a word of spaces
+            // and checked at once; only a tail that needs an escape goes byte by byte.
+            let left = source.count - index
+            if left < 8 {
+                var word: UInt64 = 0x2020_2020_2020_2020
+                withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: base + index, byteCount: left) }
+                if !JSONWriter.needsEscape(word) {
+                    index = source.count
+                    break
+                }
+            }
             let byte = source[index]
             // Most bytes need no escape: one comparison chain, then on.
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
                 index += 1
                 continue
             }
-            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
-            bytes.append(UInt8(ascii: "\\"))
+            if index > runStart { put(UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+            put(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""): put(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): put(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): put(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): put(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): put(UInt8(ascii: "t"))
             default:
                 let hex: StaticString = "0123456789abcdef"
                 append("u00")
-                bytes.append(hex.utf8Start[Int(byte >> 4)])
-                bytes.append(hex.utf8Start[Int(byte & 0x0F)])
+                put(hex.utf8Start[Int(byte >> 4)])
+                put(hex.utf8Start[Int(byte & 0x0F)])
             }
             index += 1
             runStart = index
         }
-        if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index])) }
+        if index > runStart { put(UnsafeBufferPointer(rebasing: source[runStart..<index])) }
     }
 
     /// Whether any of a word's eight bytes needs an escape: below 0x20, a quote, a backslash or

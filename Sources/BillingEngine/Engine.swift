@@ -27,6 +27,10 @@ public final class Engine: @unchecked Sendable {
     /// is run again after a PostgreSQL serialization failure) may be written by another
     /// writer with other values, so remembering it before the commit could serve a wrong one.
     var pendingConfiguration: (revision: Int64, value: Configuration)?
+    /// The last configuration document a change wrote, whose unchanged fields the next change
+    /// copies (`Configuration.documentText(reusing:)`). Only a cache of text by value: one
+    /// written by a transaction that rolled back is as good as any. Used with the lock held.
+    var configurationDocument = Configuration.DocumentTextCache()
 
     /// Opens (and creates or migrates) the database at `path`, or ":memory:" for a private one.
     ///

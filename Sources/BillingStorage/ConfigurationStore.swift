@@ -6,7 +6,7 @@ import BillingDocuments
 package enum ConfigurationStore {
     /// The stored revision (0 before the first change).
     package static func revision(_ db: Connection) throws -> Int64 {
-        try db.first("SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
+        try firstRow(db, "SELECT revision FROM config WHERE id = 1") { $0.int(0) } ?? 0
     }
 
     /// The stored document, decoded; nil before the first change (the defaults apply).

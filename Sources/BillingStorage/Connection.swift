@@ -237,6 +237,83 @@ extension Connection {
     }
 }
 
+// The statements every write runs (its audit row, the rows' digests, its event and its
+// idempotency record) pass their values as `DatabaseValue`s in a tuple on the stack: `run`'s
+// parameter pack is generic code the compiler does not specialize, so each argument was copied,
+// converted and destroyed through the runtime's value witnesses (some 2,500 instructions for
+// an event's five values).
+extension Connection {
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 4) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 4)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 5) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 5)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue, _ v5: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4, v5)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 6) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 6)) }
+        }
+    }
+
+    @discardableResult
+    package func run(_ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, _ v2: DatabaseValue, _ v3: DatabaseValue,
+                     _ v4: DatabaseValue, _ v5: DatabaseValue, _ v6: DatabaseValue, _ v7: DatabaseValue, _ v8: DatabaseValue) throws -> Int {
+        var values = (v0, v1, v2, v3, v4, v5, v6, v7, v8)
+        return try withUnsafeMutablePointer(to: &values) { tuple in
+            try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 9) { try self.execute(sql, values: UnsafeBufferPointer(start: $0, count: 9)) }
+        }
+    }
+}
+
+/// The first row of a query, mapped; nil when there is none. With no value, one or two: the
+/// one-row reads every write makes (the configuration's revision, the idempotency lookup, the
+/// scope's previous hash). A function of its own, generic over the result alone, not a
+/// method of `Connection`: there (or generic over a parameter pack, as `first` is) the closure
+/// keeping the result stays generic code, which looked the result's optional type up at run
+/// time (about 300 instructions a read).
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    try db.query(sql, values: UnsafeBufferPointer(start: nil, count: 0)) { result = try map($0); return false }
+    return result
+}
+
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, values v0: DatabaseValue, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    var value = v0
+    try withUnsafePointer(to: &value) { pointer in
+        try db.query(sql, values: UnsafeBufferPointer(start: pointer, count: 1)) { result = try map($0); return false }
+    }
+    return result
+}
+
+@inline(__always)
+package func firstRow<T>(_ db: Connection, _ sql: String, values v0: DatabaseValue, _ v1: DatabaseValue, map: (Row) throws -> T) throws -> T? {
+    var result: T?
+    var values = (v0, v1)
+    try withUnsafeMutablePointer(to: &values) { tuple in
+        try tuple.withMemoryRebound(to: DatabaseValue.self, capacity: 2) { pointer in
+            try db.query(sql, values: UnsafeBufferPointer(start: pointer, count: 2)) { result = try map($0); return false }
+        }
+    }
+    return result
+}
+
 /// Calls `body` with the arguments' `databaseValue`s in a buffer on the stack (nothing on the
 /// heap for a statement's handful of arguments).
 @inline(__always)
@@ -250,7 +327,10 @@ func withDatabaseValues<each A: DatabaseBindable, R>(_ arguments: repeat each A,
             buffer.initializeElement(at: index, to: argument.databaseValue)
             index += 1
         }
-        defer { buffer.deinitialize() }
+        // One element at a time: deinitializing the whole buffer went through the runtime's
+        // generic array destroy (a value witness call per element, some 1,000 instructions
+        // for an audit row's nine values).
+        defer { for index in 0..<count { _ = buffer.moveElement(from: index) } }
         return try body(UnsafeBufferPointer(buffer))
     }
 }

@@ -17,8 +17,8 @@ package enum IdempotencyStore {
     /// The stored response for a replay of the same request; a conflict error when the key
     /// was used in the scope for another request; nil for a new key.
     package static func lookup(_ db: Connection, scope: String, key: String, operation: String, request: String) throws -> String? {
-        guard let stored = try db.first("SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?", scope, key,
-                                        map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
+        guard let stored = try firstRow(db, "SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?",
+                                       values: .text(scope), .text(key), map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
         guard stored.0 == operation, stored.1 == request else {
             throw BillingError(.idempotencyKeyReused,
                                "idempotency key \(BillingError.quote(key)) was already used for a different request (\(stored.0)); use a new key for a new request")
@@ -28,6 +28,6 @@ package enum IdempotencyStore {
 
     package static func record(_ db: Connection, scope: String, key: String, operation: String, request: String, response: String, at: Int64) throws {
         try db.run("INSERT INTO idempotency (scope, key, operation, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   scope, key, operation, request, response, at)
+                   values: .text(scope), .text(key), .text(operation), .text(request), .text(response), .integer(at))
     }
 }

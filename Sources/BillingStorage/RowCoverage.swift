@@ -223,9 +223,13 @@ package enum RowCoverage {
         rows.begin(table: table.name, key: key)
         if dialect == .sqlite {
             // SQLite takes the key text apart itself: one argument, bound without an array.
-            try withDatabaseValues(key, body: { key in
-                try db.query(table.selectByKeySQLite, values: key) { row in rows.append(row, from: 0); return true }
-            })
+            var value = DatabaseValue.text(key)
+            try withUnsafePointer(to: &value) { pointer in
+                try db.query(table.selectByKeySQLite, values: UnsafeBufferPointer(start: pointer, count: 1)) { row in
+                    rows.append(row, from: 0)
+                    return true
+                }
+            }
         } else {
             guard let arguments = dialect.selectByKeyArguments(table, key: key) else { return nil }
             try db.forEach(table.selectByKey(dialect), arguments) { row in rows.append(row, from: 0) }
@@ -604,7 +608,7 @@ package enum RowCoverage {
         }
         for write in writes {
             if let digest = write.digest {
-                try db.run(storeDigest, write.table, write.key, digest, audit)
+                try db.run(storeDigest, values: .text(write.table), .text(write.key), .text(digest), .integer(audit))
             } else {
                 try db.run("DELETE FROM row_digests WHERE table_name = ? AND row_key = ?", write.table, write.key)
             }

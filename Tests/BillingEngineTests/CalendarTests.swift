@@ -135,6 +135,15 @@ struct CalendarTests {
         }
         #expect(BusinessCalendar.formatOffset(-19_800) == "-05:30")
         #expect(BusinessCalendar.formatOffset(28_800) == "+08:00")
+        // The bytes written directly are the interpolation's, at every minute of ±99:59, and
+        // beyond two digits of hours the interpolation writes them.
+        func interpolated(_ seconds: Int64) -> String {
+            let minutes = seconds.magnitude / 60, hours = minutes / 60, rest = minutes % 60
+            return "\(seconds < 0 ? "-" : "+")\(hours < 10 ? "0" : "")\(hours):\(rest < 10 ? "0" : "")\(rest)"
+        }
+        for seconds in stride(from: Int64(-100 * 3600), through: 100 * 3600, by: 60) + [0, 59, -59, 61, -61, Int64.max, Int64.min] {
+            #expect(BusinessCalendar.formatOffset(seconds) == interpolated(seconds), "\(seconds)")
+        }
     }
 
     @Test func periodsAndAnchorsAreChecked() {

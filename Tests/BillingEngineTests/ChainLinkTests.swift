@@ -27,6 +27,23 @@ struct ChainLinkTests {
                 == "k:0f2af489d80b4111d02144cea44d760ab807f5f07d34bbbb4d4a175b29485002")
     }
 
+    /// A scoped row's link, written field by field (its instant without a string), hashes the
+    /// bytes `chainLink` hashes for the same fields, at every sign and number of digits.
+    @Test func auditRowLinksAreChainLinks() {
+        let instants: [Int64] = [0, 1, 9, 10, 99, 100, -1, -9, -10, -100, 1_704_076_200, Int64.max, Int64.min, Int64.min + 1]
+        for at in instants {
+            for (account, rows) in [("acme" as String?, "[]" as String?), (nil, nil)] {
+                let direct = AuditLog.link(previous: "p", at: at, actor: "a", operation: "op", account: account, subject: nil,
+                                           detail: "{}", rows: rows, scope: "actor:a", key: Self.key)
+                let listed = AuditLog.chainLink("libbilling audit row 2", [
+                    "scope": "actor:a", "previous": "p", "at": String(at), "actor": "a", "operation": "op",
+                    "account": account, "subject": nil, "detail": "{}", "rows": rows,
+                ], key: Self.key)
+                #expect(direct == listed, "\(at)")
+            }
+        }
+    }
+
     @Test func auditSealLinks() {
         #expect(AuditLog.sealLink(previous: "", position: 1, heads: #"[["account:acme",3,"h"],["outbox",1,"o"]]"#)
                 == "4a018f013a7090f81f349a104843516f069bae30ce747153c1aa9edad27fe9c2")

@@ -70,6 +70,10 @@ struct JSONTests {
         "[1.5, 01]", "[01, 1.5]", "{\"a\":1.5,", "{\"a\" 1.5}", "[1,]1.5", "[" + String(repeating: "[", count: 70) + "1.5",
         "{\"actor\":\"t\",\"changes\":{\"five_day_quota_per_year\":1e300}}",
         "{\"k\":[1,\"two\",{\"three\":[null,true,false,-4]}],\"\":\"\",\"é\":\"\\n\"}",
+        // Equal keys: the first value stays (also for keys equal as Swift strings only, U+212A
+        // and K, e + U+0301 and é).
+        "{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1},\"a\":2,\"a\":[3]}", "{\"b\":0,\"a\":1,\"c\":2,\"a\":3,\"b\":4}",
+        "{\"K\":1,\"\u{212A}\":2}", "{\"\u{212A}\":2,\"K\":1}", "{\"é\":1,\"e\u{301}\":2}", "{\"x\":{\"a\":1,\"a\":null}}",
     ]
 
     @Test func readerAgreesWithTheDecoderOnEdgeCases() {
@@ -176,6 +180,22 @@ struct JSONTests {
         }
     }
 
+    /// The reader's control-character test, eight bytes at a time, finds what a byte-by-byte
+    /// test finds: each special byte at every position of texts of several lengths, beside
+    /// bytes just outside the range and multi-byte characters.
+    @Test func controlCharactersAreFoundAtEveryPosition() {
+        let specials = ["\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "\n", " ", "~", "\u{80}", "é", "中", "😀", "\u{9F}"]
+        for length in [1, 7, 8, 9, 15, 16, 17, 24, 33] {
+            for position in 0..<length {
+                for special in specials {
+                    let text = String(repeating: "a", count: position) + special + String(repeating: "é", count: length - position - 1)
+                    #expect(ObjectReader.hasControlCharacter(text) == text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+                            "\(Array(text.utf8))")
+                }
+            }
+        }
+    }
+
     @Test func writerWritesWhatTheOldWriterWrote() throws {
         var generator = SplitMix64(seed: 2026)
         for _ in 0..<3000 {
@@ -185,6 +205,42 @@ struct JSONTests {
             #expect(value.textWithoutNulls == LegacyJSON.text(value.withoutNulls))
             // What is written reads back as the same value (but for .nonInteger, written as null).
             if !text.contains("null") { #expect(try JSONValue.parse(text) == value) }
+        }
+    }
+
+    /// A writer that starts small grows its own memory as it goes: every piece (a byte, a
+    /// literal, an integer, a string run longer than the room left, a text written before)
+    /// lands once, in order, whatever the room left when it came.
+    @Test func writerGrowsItsMemoryKeepingEveryByte() {
+        var generator = SplitMix64(seed: 17)
+        for round in 0..<200 {
+            var writer = JSONWriter(capacity: round % 40)
+            var expected = "["
+            writer.beginArray()
+            for index in 0..<Int(generator.next() % 60) {
+                writer.element()
+                if index > 0 { expected += "," }
+                switch generator.next() % 4 {
+                case 0:
+                    let number = Int64(bitPattern: generator.next()) >> (generator.next() % 64)
+                    writer.writeInteger(number)
+                    expected += String(number)
+                case 1:
+                    let text = String(repeating: "é\"x", count: Int(generator.next() % 300))
+                    writer.writeString(text)
+                    expected += LegacyJSON.text(.string(text))
+                case 2:
+                    writer.writeOptional(nil as String?)
+                    expected += "null"
+                default:
+                    let written = String(repeating: "[1,2]", count: Int(generator.next() % 200))
+                    writer.writeWritten(written)
+                    expected += written
+                }
+            }
+            writer.endArray()
+            expected += "]"
+            #expect(writer.text == expected, "round \(round)")
         }
     }
 
@@ -204,16 +260,49 @@ struct JSONTests {
         #expect(configuration.documentText == configuration.json.text)
     }
 
-    /// The keys of the document whose values differ, as comparing the two trees gives them:
-    /// `changedKeys` compares the values instead. Each field changed alone, every field at once
-    /// and a few pairs; together the single changes reach every key of the document, so a field
-    /// `changedKeys` forgot fails here.
-    @Test func changedKeysAreTheTreesDifferences() {
-        func treeDifference(_ old: Configuration, _ new: Configuration) -> [String] {
-            guard case .object(let before) = old.json, case .object(let after) = new.json else { return ["?"] }
-            return after.keys.filter { before[$0] != after[$0] }.sorted()
+    /// `applying` reads only the fields a patch holds (`Configuration.Field`, looked up by the
+    /// patch's keys): every key of the document is such a field, read under its own name with
+    /// its own check; a key that is no field is still refused beside good ones; and of several
+    /// bad fields the first in `applying`'s reading order is the one named, as when it probed
+    /// every field in turn.
+    @Test func patchReadsEachFieldItHoldsByItsOwnName() throws {
+        let defaults = Configuration()
+        func apply(_ fields: [String: JSONValue]) throws -> Configuration {
+            try defaults.applying(ObjectReader(.object(fields), path: "request.changes"))
         }
-        let changes: [(inout Configuration) -> Void] = [
+        guard case .object(let document) = defaults.json else {
+            Issue.record("the configuration is not an object")
+            return
+        }
+        #expect(Set(document.keys) == Set(Configuration.Field.allCases.map(\.name)))
+        #expect(Configuration.Field.allCases.count <= 64)
+        for (name, value) in document {
+            // Its own value back: read and accepted (no unknown field), nothing changed.
+            #expect(try apply([name: value]).documentText == defaults.documentText, "\(name)")
+            // A value of the wrong type: refused, naming this field.
+            let refused = expectBillingError { try apply([name: .bool(true)]) }
+            #expect(refused?.reason == "wrong_type", "\(name)")
+            #expect(refused?.message.hasPrefix("request.changes.\(name) must") == true, "\(name): \(refused?.message ?? "accepted")")
+            // Beside a key that is no field: that key is refused.
+            let unknown = expectBillingError { try apply([name: value, "auto_renew_hours": .integer(1)]) }
+            #expect(unknown?.reason == "unknown_field", "\(name)")
+        }
+        // One field changed takes effect.
+        #expect(try apply(["auto_renew_hour": .integer(5)]).autoRenewHour == 5)
+        #expect(try apply(["login_throttle_forget_seconds": .integer(600)]).loginThrottleForgetSeconds == 600)
+        // Two bad fields: the one read first (currency before token_ttl_seconds) is named.
+        let first = expectBillingError { try apply(["token_ttl_seconds": .integer(1), "currency": .integer(1)]) }
+        #expect(first?.message.hasPrefix("request.changes.currency ") == true, "\(first?.message ?? "accepted")")
+        // The checks across fields still run when neither field is in the patch.
+        var tight = defaults
+        tight.passwordMinimumLength = 20
+        tight.passwordMaximumLength = 10
+        #expect(expectBillingError { try tight.applying(ObjectReader(.object(["auto_renew_hour": .integer(1)]), path: "request.changes")) }?.reason == "out_of_range")
+    }
+
+    /// One change of each field of the configuration (and a few that write alike).
+    static func configurationChanges() -> [(inout Configuration) -> Void] {
+        [
             { $0.autoRenewHour = 4 },
             { $0.businessUTCOffsetSeconds = -(5 * 3600 + 30 * 60) },
             { $0.businessUTCOffsetSeconds += 30 },  // the same minute: no change in the document
@@ -249,6 +338,41 @@ struct JSONTests {
             { $0.refundDurationGranularity = "DAY" },
             { $0.tokenTTLSeconds = 60 },
         ]
+    }
+
+    /// A document written reusing the last one's unchanged fields is the tree's text: one
+    /// cache through every single change, changes piling up, a map equal but rebuilt, and back.
+    @Test func configurationTextReusingTheLastIsTheTreesText() {
+        var cache = Configuration.DocumentTextCache()
+        var piled = Configuration()
+        #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        for change in JSONTests.configurationChanges() {
+            var single = Configuration()
+            change(&single)
+            #expect(single.documentText(reusing: &cache) == single.json.text)
+            change(&piled)
+            #expect(piled.documentText(reusing: &cache) == piled.json.text)
+        }
+        var rebuilt = piled
+        rebuilt.payDeadlineSeconds = Dictionary(uniqueKeysWithValues: piled.payDeadlineSeconds.map { ($0.key, $0.value) })
+        rebuilt.autoRenewHour = 23
+        #expect(rebuilt.documentText(reusing: &cache) == rebuilt.json.text)
+        let base = Configuration()
+        #expect(base.documentText(reusing: &cache) == base.json.text)
+        #expect(base.documentText(reusing: &cache) == base.documentText)
+    }
+
+    /// The keys of the document whose values differ, as comparing the two trees gives them:
+    /// `changedKeys` compares the values instead. Each field changed alone, every field at once
+    /// and a few pairs; together the single changes reach every key of the document, so a field
+    /// `changedKeys` forgot fails here.
+    @Test func changedKeysAreTheTreesDifferences() {
+        func treeDifference(_ old: Configuration, _ new: Configuration) -> [String] {
+            guard case .object(let before) = old.json, case .object(let after) = new.json else { return ["?"] }
+            return after.keys.filter { before[$0] != after[$0] }.sorted()
+        }
+        let changes = JSONTests.configurationChanges()
         let base = Configuration()
         var reached: Set<String> = []
         var everything = base

@@ -88,10 +88,12 @@ struct RowDigestTests {
             INSERT INTO t VALUES (replace(hex(zeroblob(250)), '0', 'k'), 5, replace(hex(zeroblob(350)), '0', 'é'), NULL, NULL);
             INSERT INTO t VALUES ('long', 6, replace(hex(zeroblob(1500)), '0', 'x'), 0.5, NULL);
             INSERT INTO t VALUES (replace(hex(zeroblob(300)), '0', 'k'), 8, CAST(x'41ff42' AS TEXT), NULL, x'00');
+            INSERT INTO t VALUES ('longbad', 9, CAST(CAST(replace(hex(zeroblob(700)), '0', 'y') AS BLOB) || x'ff' AS TEXT), NULL, NULL);
+            INSERT INTO t VALUES ('longwide', 10, replace(hex(zeroblob(800)), '0', '中'), NULL, NULL);
             """)
-        // The last three rows: columns that fill `canonicalColumns`' stack buffer part way
-        // through a row, one longer than the buffer, and text not valid UTF-8 after columns
-        // still in the buffer.
+        // The last five rows: columns that fill `canonicalColumns`' stack buffer part way
+        // through a row, one longer than the buffer, text not valid UTF-8 after columns still
+        // in the buffer, and texts longer than the buffer not valid UTF-8 and valid but wide.
         try db.forEach("SELECT * FROM t") { row in
             var expected: [UInt8] = []
             for column in 0..<row.columnCount where row.columnKind(column) != .null {

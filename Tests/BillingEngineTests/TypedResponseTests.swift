@@ -128,6 +128,34 @@ struct TypedResponseTests {
         }
     }
 
+    /// A configuration change's event data and audit detail, written directly, are the bytes
+    /// of the trees they replaced; and what an update stores is those bytes.
+    @Test func aConfigurationChangesEventAndAuditTextsAreTheTreesTexts() throws {
+        let patches: [JSONValue] = [
+            .object([:]),
+            ["auto_renew_hour": .integer(5)],
+            ["pay_deadline_seconds": ["default": .integer(60), "é \"q\"": .integer(61)], "currency": .string("USD"),
+             "export_directory": .null, "expiry_reminder_days": ["MANUAL": [.integer(3), .integer(1)]]],
+        ]
+        for changes in patches {
+            for changed in [[], ["auto_renew_hour"], ["currency", "export_directory", "pay_deadline_seconds"]] {
+                let names = JSONValue.array(changed.map { .string($0) })
+                let texts = ConfigurationUpdateResponse.changeTexts(changed: changed, changes: changes)
+                #expect(texts.event == JSONValue.object(["changed": names]).text)
+                #expect(texts.detail == JSONValue.object(["changed": names, "changes": changes]).text)
+            }
+        }
+        let engine = try manualEngine()
+        _ = try engine.updateConfiguration(#"{"actor":"o","changes":{"currency":"USD","export_directory":null,"auto_renew_hour":4}}"#)
+        let events = try object(engine.listEvents(nil))
+        let data = events["events"]?.arrayValue?.last?.objectValue?["data"]
+        #expect(data == ["changed": ["auto_renew_hour", "currency"]])
+        let audit = try object(engine.listAudit(nil))
+        let detail = audit["entries"]?.arrayValue?.last?.objectValue?["detail"]
+        #expect(detail == ["changed": ["auto_renew_hour", "currency"],
+                           "changes": ["currency": "USD", "export_directory": .null, "auto_renew_hour": .integer(4)]])
+    }
+
     /// The configuration's answer reuses the stored document's text: the same bytes as
     /// writing the whole answer, and the same document a later read gives.
     @Test func aConfigurationChangeIsAnsweredAsWrittenThenRead() throws {

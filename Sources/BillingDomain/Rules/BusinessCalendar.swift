@@ -144,6 +144,13 @@ public struct BusinessCalendar: Hashable, Sendable {
         let minutes = seconds.magnitude / 60
         let hours = minutes / 60
         let rest = minutes % 60
+        if hours < 100 {
+            // The six bytes on the stack, made into a (small, unallocated) string at once: the
+            // interpolation below cost a configuration document some 1,200 instructions.
+            var text: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (seconds < 0 ? 0x2D : 0x2B, 0x30 + UInt8(hours / 10), 0x30 + UInt8(hours % 10),
+                                                                  0x3A, 0x30 + UInt8(rest / 10), 0x30 + UInt8(rest % 10))
+            return withUnsafeBytes(of: &text) { String(decoding: $0, as: UTF8.self) }
+        }
         return "\(sign)\(hours < 10 ? "0" : "")\(hours):\(rest < 10 ? "0" : "")\(rest)"
     }
 

@@ -45,22 +45,47 @@ struct ConfigurationUpdateResponse: ResponseDocument {
     /// The tree, built only when asked for: the answer is written from `configurationText`.
     var json: JSONValue { ["configuration": configuration.json, "changed": .array(changed.map { .string($0) })] }
 
+    /// The texts of a change's event data, `{"changed":[…]}`, and audit detail,
+    /// `{"changed":[…],"changes":{…}}`: the bytes of those trees' `text` (keys in the writer's
+    /// order, the patch written as `write` writes it), written without building the trees
+    /// (`TypedResponseTests` compares them).
+    static func changeTexts(changed: [String], changes: JSONValue) -> (event: String, detail: String) {
+        func names(_ writer: inout JSONWriter) {
+            writer.raw("{\"changed\":")
+            writer.beginArray()
+            for name in changed {
+                writer.element()
+                writer.writeString(name)
+            }
+            writer.endArray()
+        }
+        var event = JSONWriter(capacity: 16 + 32 * changed.count)
+        names(&event)
+        event.writeMark("}")
+        var detail = JSONWriter(capacity: 256 + 32 * changed.count)
+        names(&detail)
+        detail.raw(",\"changes\":")
+        detail.write(changes)
+        detail.writeMark("}")
+        return (event.text, detail.text)
+    }
+
     /// `{"changed":[…],"configuration":…,"schema_version":1}`: the keys in the writer's
     /// order, the configuration's stored text reused as it is (`Engine.document(json)` gives
     /// the same bytes; `TypedResponseTests` compares them).
     var documentText: String {
         var writer = JSONWriter(capacity: configurationText.utf8.count + 64 + 24 * changed.count)
-        writer.writeMark("{")
-        writer.writeString("changed")
-        writer.writeMark(":")
-        writer.write(.array(changed.map { .string($0) }))
-        writer.writeMark(",")
-        writer.writeString("configuration")
-        writer.writeMark(":")
+        // The keys as literals and the names one by one: no array of values is built for them.
+        writer.raw("{\"changed\":")
+        writer.beginArray()
+        for name in changed {
+            writer.element()
+            writer.writeString(name)
+        }
+        writer.endArray()
+        writer.raw(",\"configuration\":")
         writer.writeWritten(configurationText)
-        writer.writeMark(",")
-        writer.writeString("schema_version")
-        writer.writeMark(":")
+        writer.raw(",\"schema_version\":")
         writer.writeInteger(Engine.schemaVersion)
         writer.writeMark("}")
         return writer.text

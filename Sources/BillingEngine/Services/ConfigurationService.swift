@@ -26,12 +26,14 @@ extension Engine {
             // tree; the new document is written once: the stored row and the answer carry the
             // same bytes.
             let changed = updated.changedKeys(since: context.configuration)
-            let afterText = updated.documentText
+            let afterText = updated.documentText(reusing: &configurationDocument)
             try ConfigurationStore.save(context.db, documentText: afterText)
             try rememberConfiguration(updated)
-            let names = JSONValue.array(changed.map { .string($0) })
-            if !changed.isEmpty { try context.emit("config.changed", data: ["changed": names]) }
-            context.audit(subject: "configuration", detail: ["changed": names, "changes": changes])
+            // The event's data and the audit detail written directly (`changeTexts`), not as
+            // trees of the names and the patch written out again.
+            let texts = ConfigurationUpdateResponse.changeTexts(changed: changed, changes: changes)
+            if !changed.isEmpty { try context.emit("config.changed", dataText: texts.event) }
+            context.audit(subject: "configuration", detailText: texts.detail)
             return ConfigurationUpdateResponse(configuration: updated, configurationText: afterText, changed: changed)
         }
     }

@@ -38,9 +38,12 @@ extension Engine {
         // The request as read, written without its key: no copy of its fields to remove the
         // key from (the copy rehashed every key). The same text as above.
         var writer = JSONWriter(skippingNullFields: true)
-        writer.write(request, omitting: ["idempotency_key"])
+        writer.write(request, omitting: Engine.keyField)
         return writer.text
     }
+
+    /// The field a stored request leaves out (made once, not an array per call).
+    private static let keyField = ["idempotency_key"]
 
     /// `perform` with work done before the write transaction, outside it: `prepare` gets the
     /// parsed request once a replay has been ruled out (a repeated idempotent call returns the
@@ -121,7 +124,8 @@ extension Engine {
                     // Last: the audit row lists (and its hash covers) every row written above,
                     // the idempotency record included.
                     try AuditLog.append(db, at: context.now, actor: actor, operation: operation,
-                                        account: context.auditAccount, subject: context.auditSubject, detail: context.auditDetail)
+                                        account: context.auditAccount, subject: context.auditSubject,
+                                        detailText: context.auditDetailText ?? context.auditDetail.text)
                     return (response, context.afterCommit)
                 }
             } catch {

@@ -14,6 +14,8 @@ public final class OperationContext {
     var auditAccount: String?
     var auditSubject: String?
     var auditDetail: JSONValue = .object([:])
+    /// The detail's text, when the operation wrote it directly (`audit(subject:detailText:)`).
+    var auditDetailText: String?
     /// Work outside the database (removing files) that must happen only once the
     /// operation's transaction has committed.
     var afterCommit: [() -> Void] = []
@@ -35,11 +37,25 @@ public final class OperationContext {
         try EventLog.append(db, type: type, account: account, subject: subject, at: now, data: data)
     }
 
+    /// `emit` with the data's text already written (the bytes `data.text` gives): an operation
+    /// that writes its event's data directly builds no tree for it.
+    func emit(_ type: String, account: String? = nil, subject: String? = nil, dataText: String) throws {
+        try EventLog.append(db, type: type, account: account, subject: subject, at: now, dataText: dataText)
+    }
+
     /// Says what the operation's audit row names: the account, the subject and a detail
     /// document (never a secret).
     public func audit(account: String? = nil, subject: String? = nil, detail: JSONValue = [:]) {
         auditAccount = account
         auditSubject = subject
         auditDetail = detail
+        auditDetailText = nil
+    }
+
+    /// `audit` with the detail's text already written (the bytes `detail.text` gives).
+    func audit(account: String? = nil, subject: String? = nil, detailText: String) {
+        auditAccount = account
+        auditSubject = subject
+        auditDetailText = detailText
     }
 }
