@@ -56,9 +56,9 @@ extension Engine {
                 let policy = configuration.loginThrottle
                 let throttle = try LoginThrottleStore.load(db, key: key)
                 let platform = try candidate.flatMap { try PlatformAccountStore.load(db, $0.id) }.flatMap { $0.status == .active ? $0 : nil }
-                func record(_ detail: JSONValue) throws {
+                func record(_ detailText: String) throws {
                     try AuditLog.append(db, at: now, actor: platform?.id ?? "anonymous", operation: "platform.login",
-                                        account: platform?.accountID, subject: platform?.id, detail: detail)
+                                        account: platform?.accountID, subject: platform?.id, detailText: detailText)
                 }
                 // A wait that began (or, on a moved clock, ended) since the read refuses too:
                 // this attempt's password was either not checked or checked too early.
@@ -160,12 +160,14 @@ extension Engine {
     }
 }
 
-/// The audit details of a login's outcomes, built once rather than on every login.
+/// The audit details of a login's outcomes, written once as the text of their trees: a login
+/// after the argon2id pass runs on cold caches, and writing the tree on each login touched the
+/// writer's dictionary code for one key.
 private enum LoginOutcome {
-    static let success: JSONValue = ["outcome": "success"]
-    static let throttled: JSONValue = ["outcome": "throttled"]
-    static let unknownIdentifier: JSONValue = ["outcome": "unknown_identifier"]
-    static let wrongPassword: JSONValue = ["outcome": "wrong_password"]
+    static let success = JSONValue.object(["outcome": "success"]).text
+    static let throttled = JSONValue.object(["outcome": "throttled"]).text
+    static let unknownIdentifier = JSONValue.object(["outcome": "unknown_identifier"]).text
+    static let wrongPassword = JSONValue.object(["outcome": "wrong_password"]).text
 }
 
 private let decoyLock = Lock()
