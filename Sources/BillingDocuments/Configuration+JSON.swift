@@ -72,23 +72,38 @@ extension Configuration {
     static let fieldsInDocumentOrder: [Field] = Field.allCases.sorted { $0.name < $1.name }
 
     /// Whether a field holds the same value as in `other`, as stored: then its text is the
-    /// same. (Stricter than `changedKeys`, which also counts values that write alike.)
+    /// same. (Stricter than `changedKeys`, which also counts values that write alike.) Texts,
+    /// and maps' keys, are compared byte for byte: `String`'s `==` holds canonically
+    /// equivalent texts equal ("é" and "e\u{301}"), whose bytes, written, differ.
     private func sameValue(_ field: Field, as other: Configuration) -> Bool {
-        switch field {
+        func same(_ a: String?, _ b: String?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.utf8.elementsEqual(b.utf8)
+        }
+        func same<Value: Equatable>(_ a: [String: Value], _ b: [String: Value]) -> Bool {
+            // The same storage (an unchanged map shares it with the last one): the same map.
+            if withUnsafeBytes(of: a, { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }) { return true }
+            guard a.count == b.count else { return false }
+            for (key, value) in a {
+                guard let index = b.index(forKey: key), b[index].value == value, b[index].key.utf8.elementsEqual(key.utf8) else { return false }
+            }
+            return true
+        }
+        return switch field {
         case .autoRenewHour: autoRenewHour == other.autoRenewHour
         case .businessUTCOffset: businessUTCOffsetSeconds == other.businessUTCOffsetSeconds
-        case .currency: currency == other.currency
+        case .currency: same(currency, other.currency)
         case .defaultDeductionDays: defaultDeductionDays == other.defaultDeductionDays
         case .defaultUnifiedExpiryDay: defaultUnifiedExpiryDay == other.defaultUnifiedExpiryDay
-        case .expiryReminderDays: expiryReminderDays == other.expiryReminderDays
-        case .exportDirectory: exportDirectory == other.exportDirectory
+        case .expiryReminderDays: same(expiryReminderDays, other.expiryReminderDays)
+        case .exportDirectory: same(exportDirectory, other.exportDirectory)
         case .exportRetentionHours: exportRetentionHours == other.exportRetentionHours
         case .exportRowsPerStep: exportRowsPerStep == other.exportRowsPerStep
         case .fiveDayQuotaPerYear: fiveDayQuotaPerYear == other.fiveDayQuotaPerYear
         case .fiveDayRefundHours: fiveDayRefundHours == other.fiveDayRefundHours
         case .graceAndRetention: graceAndRetention == other.graceAndRetention
         case .handlingFeeBeyondTableBP: handlingFeeBeyondTableBP == other.handlingFeeBeyondTableBP
-        case .handlingFeeRatesBP: handlingFeeRatesBP == other.handlingFeeRatesBP
+        case .handlingFeeRatesBP: same(handlingFeeRatesBP, other.handlingFeeRatesBP)
         case .largeRefundThresholdFen: largeRefundThreshold.fen == other.largeRefundThreshold.fen
         case .loginThrottleAfterFailures: loginThrottleAfterFailures == other.loginThrottleAfterFailures
         case .loginThrottleBaseSeconds: loginThrottleBaseSeconds == other.loginThrottleBaseSeconds
@@ -103,8 +118,8 @@ extension Configuration {
         case .passwordMaxLength: passwordMaximumLength == other.passwordMaximumLength
         case .passwordMinClasses: passwordMinimumClasses == other.passwordMinimumClasses
         case .passwordMinLength: passwordMinimumLength == other.passwordMinimumLength
-        case .payDeadlineSeconds: payDeadlineSeconds == other.payDeadlineSeconds
-        case .refundDurationGranularity: refundDurationGranularity == other.refundDurationGranularity
+        case .payDeadlineSeconds: same(payDeadlineSeconds, other.payDeadlineSeconds)
+        case .refundDurationGranularity: same(refundDurationGranularity, other.refundDurationGranularity)
         case .tokenTTLSeconds: tokenTTLSeconds == other.tokenTTLSeconds
         }
     }

@@ -358,6 +358,21 @@ struct JSONTests {
         rebuilt.payDeadlineSeconds = Dictionary(uniqueKeysWithValues: piled.payDeadlineSeconds.map { ($0.key, $0.value) })
         rebuilt.autoRenewHour = 23
         #expect(rebuilt.documentText(reusing: &cache) == rebuilt.json.text)
+        // Texts and keys equal as Swift strings but not as bytes are written as they are.
+        var composed = rebuilt
+        composed.exportDirectory = "/srv/\u{E9}"
+        composed.payDeadlineSeconds = ["default": 60, "\u{E9}": 61]
+        composed.handlingFeeRatesBP = ["MONTHLY": [1], "\u{212A}": [2]]
+        // (Compared as bytes: `String`'s `==` holds canonically equivalent texts equal.)
+        #expect(Array(composed.documentText(reusing: &cache).utf8) == Array(composed.json.text.utf8))
+        var decomposed = composed
+        decomposed.exportDirectory = "/srv/e\u{301}"
+        decomposed.payDeadlineSeconds = ["default": 60, "e\u{301}": 61]
+        decomposed.handlingFeeRatesBP = ["MONTHLY": [1], "K": [2]]
+        #expect(decomposed.exportDirectory == composed.exportDirectory && decomposed.payDeadlineSeconds == composed.payDeadlineSeconds)
+        #expect(Array(decomposed.documentText(reusing: &cache).utf8) == Array(decomposed.json.text.utf8))
+        #expect(Array(decomposed.documentText(reusing: &cache).utf8) != Array(composed.documentText.utf8))
+        #expect(Array(composed.documentText(reusing: &cache).utf8) == Array(composed.json.text.utf8))
         let base = Configuration()
         #expect(base.documentText(reusing: &cache) == base.json.text)
         #expect(base.documentText(reusing: &cache) == base.documentText)
