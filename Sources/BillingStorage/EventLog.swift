@@ -29,7 +29,13 @@ package enum EventLog {
     private static let insertUnsealed = "INSERT INTO events (type, account_id, subject_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)"
 
     package static func append(_ db: Connection, type: String, account: String?, subject: String?, at: Int64, data: JSONValue) throws {
-        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, type, account, subject, at, data.text)
+        try append(db, type: type, account: account, subject: subject, at: at, dataText: data.text)
+    }
+
+    /// `append` with the data already written as the text `data.text` would give (a direct
+    /// writer of a hot path, `JSONWriter+Fields.swift`): no tree built, hashed and sorted.
+    package static func append(_ db: Connection, type: String, account: String?, subject: String?, at: Int64, dataText: String) throws {
+        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, type, account, subject, at, dataText)
     }
 
     /// Gives a position to every committed event without one (none where writers take turns,
