@@ -95,30 +95,41 @@ package enum ResourceStore {
     /// fails the UPDATE with a serialization failure). Several moves made in memory (expiry then
     /// freezing) are written as one.
     package static func write(_ db: Connection, _ resource: Resource) throws {
-        try db.forEach("""
+        // The arguments as a parameter pack (`run`, on the stack): an array of nineteen
+        // existentials was built on the heap for every row the scheduler moves.
+        try db.run("""
             UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
                 ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
                 auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
                 refund_blocks = ?
             WHERE id = ?
-            """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
-                  resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                  resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
-                  resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
-                  resource.remindedDays, resource.dueAt,
-                  resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
+            """, resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
+                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
+                   resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
+                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
+                   resource.remindedDays, resource.dueAt,
+                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id)
     }
 
     /// The bound resources that share the primary's life (in use, expired or frozen): not
     /// those still waiting for provisioning, nor those that failed or ended.
     package static func liveBound(_ db: Connection, to primary: String) throws -> [Resource] {
-        try bound(db, to: primary).filter { [.inUse, .expired, .frozen].contains($0.status) }
+        try bound(db, to: primary).filter {
+            switch $0.status {
+            case .inUse, .expired, .frozen: true
+            default: false
+            }
+        }
     }
 
     /// The bound resources hanging on a primary.
     package static func bound(_ db: Connection, to primary: String) throws -> [Resource] {
-        try db.all("SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq", primary, map: decode)
+        try db.all(boundSQL, primary, map: decode)
     }
+
+    /// Built once (found by address): the text interpolated on each call was a new string each
+    /// time, which the statement cache hashed whole and added another entry for.
+    private static let boundSQL = "SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq"
 
     /// The order waiting for payment or processing on a resource, if any.
     package static func openOrder(_ db: Connection, of resource: String) throws -> String? {
