@@ -95,21 +95,33 @@ package enum ResourceStore {
     /// fails the UPDATE with a serialization failure). Several moves made in memory (expiry then
     /// freezing) are written as one.
     package static func write(_ db: Connection, _ resource: Resource) throws {
-        // The arguments as a parameter pack (`run`, on the stack): an array of nineteen
-        // existentials was built on the heap for every row the scheduler moves.
-        try db.run("""
-            UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
-                ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
-                auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
-                refund_blocks = ?
-            WHERE id = ?
-            """, resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
-                   resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                   resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
-                   resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
-                   resource.remindedDays, resource.dueAt,
-                   resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id)
+        // The values built as `DatabaseValue`s, not through `DatabaseBindable`: its witness for
+        // an optional is generic, and nineteen of them (an array of existentials before, a
+        // parameter pack since) looked up metadata for every row the scheduler moves.
+        let values: [DatabaseValue] = [
+            .text(resource.status.rawValue), .text(resource.billingMode.rawValue), integer(resource.anchorDay?.code),
+            integer(resource.provisionedAt), integer(resource.effectiveAt), integer(resource.expireAt), integer(resource.endedAt),
+            .text(resource.expiryPolicy), integer(resource.graceEnd), integer(resource.retentionEnd), text(resource.freezeReason?.rawValue),
+            text(resource.autoRenewPeriod?.unit.rawValue), integer(resource.autoRenewPeriod?.count), integer(resource.autoRenewRemaining),
+            integer(resource.nextAttemptAt), integer(resource.remindedDays), integer(resource.dueAt),
+            resource.refundBlocks.isEmpty ? .null : .text(resource.refundBlocks.joined(separator: ",")), .text(resource.id),
+        ]
+        try values.withUnsafeBufferPointer { _ = try db.execute(writeSQL, values: $0) }
     }
+
+    private static let writeSQL = """
+        UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
+            ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
+            auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
+            refund_blocks = ?
+        WHERE id = ?
+        """
+
+    @inline(__always)
+    private static func integer(_ value: Int64?) -> DatabaseValue { value.map { .integer($0) } ?? .null }
+
+    @inline(__always)
+    private static func text(_ value: String?) -> DatabaseValue { value.map { .text($0) } ?? .null }
 
     /// The bound resources that share the primary's life (in use, expired or frozen): not
     /// those still waiting for provisioning, nor those that failed or ended.

@@ -43,7 +43,8 @@ enum ResourceSchedule {
         func consider(_ instant: Int64?) {
             if let instant, soonest.map({ instant < $0 }) ?? true { soonest = instant }
         }
-        let renewing = resource.policy == .autoRenew && resource.billingMode == .prepaid
+        // Asked only with an attempt to consider (the policy is read from its text).
+        func renewing() -> Bool { resource.billingMode == .prepaid && resource.policy == .autoRenew }
         switch resource.status {
         case .pendingEffective:
             consider(resource.effectiveAt)
@@ -55,13 +56,13 @@ enum ResourceSchedule {
                 consider(RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
                                                 lastSent: resource.remindedDays, now: context.now, calendar: context.calendar).next)
             }
-            if renewing { consider(resource.nextAttemptAt) }
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         case .expired:
             consider(resource.graceEnd.map { $0 + 1 })
-            if renewing { consider(resource.nextAttemptAt) }
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         case .frozen:
             if resource.freezeReason?.releasedAtRetentionEnd == true { consider(resource.retentionEnd.map { $0 + 1 }) }
-            if renewing { consider(resource.nextAttemptAt) }
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         default:
             break
         }

@@ -56,8 +56,10 @@ enum ResourceLifecycle {
             try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
             counts.add(.effective)
         }
-        if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
-           [.inUse, .expired, .frozen].contains(resource.status) {
+        // The attempt time first: the policy is read from its text (`Resource.policy`), and most
+        // resources a pass meets have no attempt.
+        if let attempt = resource.nextAttemptAt, attempt <= now, resource.billingMode == .prepaid, resource.policy == .autoRenew,
+           resource.status == .inUse || resource.status == .expired || resource.status == .frozen {
             // The attempt reads and writes the row itself: it must hold what was moved so far.
             try ResourceStore.write(context.db, resource)
             counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? .autoRenewed : .autoRenewFailed)
@@ -74,13 +76,15 @@ enum ResourceLifecycle {
                 counts.add(.reminders)
             }
         }
-        var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
-        // Whether the bound resources were moved with their primary (written at the end).
-        var groupMoved = false
+        // The bound resources, moved with their primary (the primary first, then each in turn)
+        // and written at the end when they were. Kept apart from the primary: a group array
+        // copied the primary in and out of it for every resource a pass moved.
+        var bound = try ResourceStore.liveBound(context.db, to: id)
+        var boundMoved = false
         func transition(_ change: (inout Resource) throws -> Void) throws {
-            for index in group.indices { try change(&group[index]) }
-            groupMoved = true
-            resource = group[0]
+            try change(&resource)
+            for index in bound.indices { try change(&bound[index]) }
+            boundMoved = true
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
             if resource.billingMode == .package {
@@ -90,6 +94,7 @@ enum ResourceLifecycle {
             } else if resource.policy == .toOnDemand {
                 // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
                 try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
+                let group = [resource] + bound
                 try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
                 let order = try recordConversion(group, at: expireAt + 1, context: context)
                 try context.emit("resource.converted", account: account, subject: id,
@@ -120,15 +125,16 @@ enum ResourceLifecycle {
         if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
-            try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+            let ids = [resource.id] + bound.map(\.id)
+            try OrderTransitions.cancelOpenOrders(of: ids, reason: .resourceDeleted, context: context)
             try context.emit("resource.released", account: account, subject: id,
-                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])
+                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(ids.map { .string($0) })])
             counts.add(.released)
         }
         ResourceSchedule.reschedule(&resource, context: context)
         try ResourceStore.write(context.db, resource)
-        if groupMoved {
-            for member in group.dropFirst() { try ResourceStore.write(context.db, member) }
+        if boundMoved {
+            for member in bound { try ResourceStore.write(context.db, member) }
         }
     }
 
