@@ -35,7 +35,18 @@ package enum EventLog {
     /// `append` with the data already written as the text `data.text` would give (a direct
     /// writer of a hot path, `JSONWriter+Fields.swift`): no tree built, hashed and sorted.
     package static func append(_ db: Connection, type: String, account: String?, subject: String?, at: Int64, dataText: String) throws {
-        try db.run(db.writersTakeTurns ? insertPositioned : insertUnsealed, type, account, subject, at, dataText)
+        // The values built here, on the stack, not through `run`'s parameter pack: its two
+        // optional arguments went through generic witnesses for every event.
+        let sql = db.writersTakeTurns ? insertPositioned : insertUnsealed
+        _ = try withUnsafeTemporaryAllocation(of: DatabaseValue.self, capacity: 5) { buffer in
+            buffer.initializeElement(at: 0, to: .text(type))
+            buffer.initializeElement(at: 1, to: account.map { .text($0) } ?? .null)
+            buffer.initializeElement(at: 2, to: subject.map { .text($0) } ?? .null)
+            buffer.initializeElement(at: 3, to: .integer(at))
+            buffer.initializeElement(at: 4, to: .text(dataText))
+            defer { buffer.deinitialize() }
+            return try db.execute(sql, values: UnsafeBufferPointer(buffer))
+        }
     }
 
     /// Gives a position to every committed event without one (none where writers take turns,
