@@ -36,9 +36,12 @@ package enum AccountStore {
     /// retention days), read by `load`'s statement (one prepared statement for both) with only
     /// that column decoded; the whole account was built for every resource a pass expired.
     package static func level(_ db: Connection, _ id: String) throws -> CustomerLevel {
-        guard let level = try db.first(loadSQL, id, map: { row -> CustomerLevel in
-            try StoredValue.choice(row.optionalText(5), "level of account \(row.text(0))")
-        }) else { throw BillingError.notFound(.accountNotFound, id) }
+        var level: CustomerLevel?
+        try db.query(loadSQL, texts: id) { row in
+            level = try StoredValue.choice(row.optionalText(5), "level of account \(row.text(0))")
+            return false
+        }
+        guard let level else { throw BillingError.notFound(.accountNotFound, id) }
         return level
     }
 

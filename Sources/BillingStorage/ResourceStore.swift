@@ -18,7 +18,7 @@ package enum ResourceStore {
         func record() -> String { "resource \(row.text(0))" }
         let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(11), "period unit of \(record())")
         let renewUnit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(23), "auto-renew unit of \(record())")
-        var resource = Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
+        return Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
                         productID: row.text(4), productType: row.text(5),
                         billingMode: try StoredValue.choice(row.optionalText(6), "billing mode of \(record())"), region: row.optionalText(7),
                         status: try StoredValue.choice(row.optionalText(8), "status of \(record())"), primaryID: row.optionalText(9),
@@ -29,24 +29,21 @@ package enum ResourceStore {
                             return day
                         }, createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
-                        endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
-        resource.graceEnd = row.optionalInt(20)
-        resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record())")
-        resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
-        resource.autoRenewRemaining = row.optionalInt(25)
-        resource.nextAttemptAt = row.optionalInt(26)
-        resource.remindedDays = row.optionalInt(27)
-        resource.dueAt = row.optionalInt(28)
-        resource.refundBlocks = (row.optionalText(29) ?? "").split(separator: ",").map(String.init)
-        return resource
+                        endedAt: row.optionalInt(18), expiryPolicy: row.text(19),
+                        // Every field through the initializer, in column order (the same order
+                        // of checks): set one by one afterwards, the value was copied again.
+                        graceEnd: row.optionalInt(20), retentionEnd: row.optionalInt(21),
+                        freezeReason: try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record())"),
+                        autoRenewPeriod: try renewUnit.map { try Period(row.int(24), $0) }, autoRenewRemaining: row.optionalInt(25),
+                        nextAttemptAt: row.optionalInt(26), remindedDays: row.optionalInt(27), dueAt: row.optionalInt(28),
+                        refundBlocks: (row.optionalText(29) ?? "").split(separator: ",").map(String.init))
     }
 
     /// A resource of an account; another account's resource is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
-        guard let resource = try db.first(requireSQL, id, account, map: decode) else {
-            throw BillingError.notFound(.resourceNotFound, id)
-        }
+        var resource: Resource?
+        try db.query(requireSQL, texts: id, account) { resource = try decode($0); return false }
+        guard let resource else { throw BillingError.notFound(.resourceNotFound, id) }
         return resource
     }
 
@@ -136,7 +133,9 @@ package enum ResourceStore {
 
     /// The bound resources hanging on a primary.
     package static func bound(_ db: Connection, to primary: String) throws -> [Resource] {
-        try db.all(boundSQL, primary, map: decode)
+        var resources: [Resource] = []
+        try db.query(boundSQL, texts: primary) { resources.append(try decode($0)); return true }
+        return resources
     }
 
     /// Built once (found by address): the text interpolated on each call was a new string each
