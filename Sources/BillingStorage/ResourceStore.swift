@@ -43,7 +43,8 @@ package enum ResourceStore {
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
         var resource: Resource?
         try db.query(requireSQL, texts: id, account) { resource = try decode($0); return false }
-        guard let resource else { throw BillingError.notFound(.resourceNotFound, id) }
+        // Taken out of the optional, not copied from it (ten strings and an array).
+        guard let resource = resource.take() else { throw BillingError.notFound(.resourceNotFound, id) }
         return resource
     }
 
