@@ -570,17 +570,19 @@ class Scanner:
                 continue  # OperationContext.emit forwards its parameters to EventLog.append
             paren = m.end() - 1
             args = split_arguments(code, paren + 1, matching(code, paren))
-            type_span, data_span = None, None
+            type_span, data_span, written = None, None, False
             for index, span in enumerate(args):
                 label, value_start = label_of(code, span)
                 if label == "type" or (label is None and index == 0 and "emit" in m.group(0)):
                     type_span = (value_start, span[1])
                 elif label == "data":
                     data_span = (value_start, span[1])
+                elif label == "dataText":
+                    written = True  # written by a direct writer: its fields are listed in the notes
             if type_span is None:
                 continue
             types = self.values(s, type_span, "event type", function)
-            fields = self._data_fields(s, data_span, function) if data_span else []
+            fields = None if written else self._data_fields(s, data_span, function) if data_span else []
             for event in types:
                 self.event_sites.append((event, fields, s, m.start(), function))
 
