@@ -32,6 +32,19 @@ package enum AccountStore {
         return account
     }
 
+    /// The account's customer level alone, or `not found`: what an expiry needs (its grace and
+    /// retention days), read by `load`'s statement (one prepared statement for both) with only
+    /// that column decoded; the whole account was built for every resource a pass expired.
+    package static func level(_ db: Connection, _ id: String) throws -> CustomerLevel {
+        var level: CustomerLevel?
+        try db.query(loadSQL, texts: id) { row in
+            level = try StoredValue.choice(row.optionalText(5), "level of account \(row.text(0))")
+            return false
+        }
+        guard let level else { throw BillingError.notFound(.accountNotFound, id) }
+        return level
+    }
+
     package static func insert(_ db: Connection, _ account: Account) throws {
         try db.run("""
             INSERT INTO accounts (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -18,7 +18,7 @@ package enum ResourceStore {
         func record() -> String { "resource \(row.text(0))" }
         let unit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(11), "period unit of \(record())")
         let renewUnit: PeriodUnit? = try StoredValue.optionalChoice(row.optionalText(23), "auto-renew unit of \(record())")
-        var resource = Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
+        return Resource(id: row.text(0), accountID: row.text(1), orderID: row.text(2), lineNo: row.int(3),
                         productID: row.text(4), productType: row.text(5),
                         billingMode: try StoredValue.choice(row.optionalText(6), "billing mode of \(record())"), region: row.optionalText(7),
                         status: try StoredValue.choice(row.optionalText(8), "status of \(record())"), primaryID: row.optionalText(9),
@@ -29,24 +29,22 @@ package enum ResourceStore {
                             return day
                         }, createdAt: row.int(14),
                         provisionedAt: row.optionalInt(15), effectiveAt: row.optionalInt(16), expireAt: row.optionalInt(17),
-                        endedAt: row.optionalInt(18), expiryPolicy: row.text(19))
-        resource.graceEnd = row.optionalInt(20)
-        resource.retentionEnd = row.optionalInt(21)
-        resource.freezeReason = try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record())")
-        resource.autoRenewPeriod = try renewUnit.map { try Period(row.int(24), $0) }
-        resource.autoRenewRemaining = row.optionalInt(25)
-        resource.nextAttemptAt = row.optionalInt(26)
-        resource.remindedDays = row.optionalInt(27)
-        resource.dueAt = row.optionalInt(28)
-        resource.refundBlocks = (row.optionalText(29) ?? "").split(separator: ",").map(String.init)
-        return resource
+                        endedAt: row.optionalInt(18), expiryPolicy: row.text(19),
+                        // Every field through the initializer, in column order (the same order
+                        // of checks): set one by one afterwards, the value was copied again.
+                        graceEnd: row.optionalInt(20), retentionEnd: row.optionalInt(21),
+                        freezeReason: try StoredValue.optionalChoice(row.optionalText(22), "freeze reason of \(record())"),
+                        autoRenewPeriod: try renewUnit.map { try Period(row.int(24), $0) }, autoRenewRemaining: row.optionalInt(25),
+                        nextAttemptAt: row.optionalInt(26), remindedDays: row.optionalInt(27), dueAt: row.optionalInt(28),
+                        refundBlocks: (row.optionalText(29) ?? "").split(separator: ",").map(String.init))
     }
 
     /// A resource of an account; another account's resource is "not found".
     package static func require(_ db: Connection, _ id: String, account: String) throws -> Resource {
-        guard let resource = try db.first(requireSQL, id, account, map: decode) else {
-            throw BillingError.notFound(.resourceNotFound, id)
-        }
+        var resource: Resource?
+        try db.query(requireSQL, texts: id, account) { resource = try decode($0); return false }
+        // Taken out of the optional, not copied from it (ten strings and an array).
+        guard let resource = resource.take() else { throw BillingError.notFound(.resourceNotFound, id) }
         return resource
     }
 
@@ -95,30 +93,55 @@ package enum ResourceStore {
     /// fails the UPDATE with a serialization failure). Several moves made in memory (expiry then
     /// freezing) are written as one.
     package static func write(_ db: Connection, _ resource: Resource) throws {
-        try db.forEach("""
-            UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
-                ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
-                auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
-                refund_blocks = ?
-            WHERE id = ?
-            """, [resource.status.rawValue, resource.billingMode.rawValue, resource.anchorDay?.code, resource.provisionedAt,
-                  resource.effectiveAt, resource.expireAt, resource.endedAt, resource.expiryPolicy, resource.graceEnd,
-                  resource.retentionEnd, resource.freezeReason?.rawValue, resource.autoRenewPeriod?.unit.rawValue,
-                  resource.autoRenewPeriod?.count, resource.autoRenewRemaining, resource.nextAttemptAt,
-                  resource.remindedDays, resource.dueAt,
-                  resource.refundBlocks.isEmpty ? nil : resource.refundBlocks.joined(separator: ","), resource.id]) { _ in }
+        // The values built as `DatabaseValue`s, not through `DatabaseBindable`: its witness for
+        // an optional is generic, and nineteen of them (an array of existentials before, a
+        // parameter pack since) looked up metadata for every row the scheduler moves.
+        let values: [DatabaseValue] = [
+            .text(resource.status.rawValue), .text(resource.billingMode.rawValue), integer(resource.anchorDay?.code),
+            integer(resource.provisionedAt), integer(resource.effectiveAt), integer(resource.expireAt), integer(resource.endedAt),
+            .text(resource.expiryPolicy), integer(resource.graceEnd), integer(resource.retentionEnd), text(resource.freezeReason?.rawValue),
+            text(resource.autoRenewPeriod?.unit.rawValue), integer(resource.autoRenewPeriod?.count), integer(resource.autoRenewRemaining),
+            integer(resource.nextAttemptAt), integer(resource.remindedDays), integer(resource.dueAt),
+            resource.refundBlocks.isEmpty ? .null : .text(resource.refundBlocks.joined(separator: ",")), .text(resource.id),
+        ]
+        try values.withUnsafeBufferPointer { _ = try db.execute(writeSQL, values: $0) }
     }
+
+    private static let writeSQL = """
+        UPDATE resources SET status = ?, billing_mode = ?, anchor_day = ?, provisioned_at = ?, effective_at = ?, expire_at = ?,
+            ended_at = ?, expiry_policy = ?, grace_end = ?, retention_end = ?, freeze_reason = ?, auto_renew_unit = ?,
+            auto_renew_count = ?, auto_renew_remaining = ?, next_attempt_at = ?, reminded_days = ?, due_at = ?,
+            refund_blocks = ?
+        WHERE id = ?
+        """
+
+    @inline(__always)
+    private static func integer(_ value: Int64?) -> DatabaseValue { value.map { .integer($0) } ?? .null }
+
+    @inline(__always)
+    private static func text(_ value: String?) -> DatabaseValue { value.map { .text($0) } ?? .null }
 
     /// The bound resources that share the primary's life (in use, expired or frozen): not
     /// those still waiting for provisioning, nor those that failed or ended.
     package static func liveBound(_ db: Connection, to primary: String) throws -> [Resource] {
-        try bound(db, to: primary).filter { [.inUse, .expired, .frozen].contains($0.status) }
+        try bound(db, to: primary).filter {
+            switch $0.status {
+            case .inUse, .expired, .frozen: true
+            default: false
+            }
+        }
     }
 
     /// The bound resources hanging on a primary.
     package static func bound(_ db: Connection, to primary: String) throws -> [Resource] {
-        try db.all("SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq", primary, map: decode)
+        var resources: [Resource] = []
+        try db.query(boundSQL, texts: primary) { resources.append(try decode($0)); return true }
+        return resources
     }
+
+    /// Built once (found by address): the text interpolated on each call was a new string each
+    /// time, which the statement cache hashed whole and added another entry for.
+    private static let boundSQL = "SELECT \(columns) FROM resources WHERE primary_id = ? AND relation = 'BOUND' ORDER BY seq"
 
     /// The order waiting for payment or processing on a resource, if any.
     package static func openOrder(_ db: Connection, of resource: String) throws -> String? {

@@ -24,6 +24,25 @@ struct StorageTests {
         try connection.executeScript(sql)
     }
 
+    /// A statement whose binding failed part way (a value past its last parameter) is cleared
+    /// before the error leaves: its next use binds only what it is given, the texts bound
+    /// before the failure (their bytes gone with it) are not kept as its parameters.
+    @Test func aFailedBindingLeavesTheStatementClear() throws {
+        let db = try SQLiteConnection(path: ":memory:", create: true, busyTimeoutMilliseconds: 1000)
+        try db.executeScript("CREATE TABLE pairs (a TEXT, b TEXT)")
+        let sql = "INSERT INTO pairs (a, b) VALUES (?, ?)"
+        let longer = ["first text that is long enough to be stored outside the string", "second text, also stored outside it", "third"]
+        #expect(throws: BillingError.self) {
+            _ = try longer.map { DatabaseValue.text($0) }.withUnsafeBufferPointer { try db.execute(sql, values: $0) }
+        }
+        let one = [DatabaseValue.text("alone")]
+        _ = try one.withUnsafeBufferPointer { try db.execute(sql, values: $0) }
+        let rows = try db.all("SELECT a, b FROM pairs") { ($0.optionalText(0), $0.optionalText(1)) }
+        #expect(rows.count == 1)
+        #expect(rows.first?.0 == "alone")
+        #expect(rows.first?.1 == nil)
+    }
+
     @Test func freshFileGetsTheLatestSchema() throws {
         let path = temporaryDatabasePath()
         let engine = try manualEngine(path: path)

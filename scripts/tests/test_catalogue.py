@@ -166,6 +166,14 @@ class CatalogueCheckTests(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("cannot read the data fields of fake.opaque_for_test", output)
 
+    def test_event_data_written_directly_must_be_listed_in_the_notes(self):
+        # An emit with `dataText:` (a direct writer's JSON text) has fields the script cannot
+        # read: not an event without data, which would drop them from the catalogue.
+        self.add_swift('        try context.emit("fake.written_for_test", account: nil, subject: nil, dataText: "{}")')
+        code, output = self.run_catalogue("--check")
+        self.assertEqual(code, 1)
+        self.assertIn("cannot read the data fields of fake.written_for_test", output)
+
     def test_regenerating_adds_an_empty_meaning_and_the_check_then_asks_for_it(self):
         docs = os.path.join(self.tmp, "docs")
         shutil.copytree(os.path.join(ROOT, "docs"), docs)

@@ -16,8 +16,7 @@ struct SchedulerRunRequest: RequestDocument {
 /// "resources": {count per outcome}, "has_more"}`; also the run's audit detail.
 struct SchedulerRunResponse: ResponseDocument {
     /// The outcomes of the resource job, each listed (0 when none) so the shape is fixed.
-    static let resourceOutcomes = ["processed", "effective", "reminders", "auto_renewed", "auto_renew_failed", "expired", "converted",
-                                   "frozen", "released", "failed"]
+    static let resourceOutcomes = LifecycleCounts.Outcome.allCases.map(\.key)
 
     let now: Int64
     let cancelledOrders: Int64

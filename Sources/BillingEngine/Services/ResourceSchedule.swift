@@ -37,29 +37,35 @@ enum ResourceSchedule {
     /// follow their primary and have none of their own.
     static func reschedule(_ resource: inout Resource, context: OperationContext) {
         guard resource.relation != .bound else { resource.dueAt = nil; return }
-        var candidates: [Int64?] = []
-        let renewing = resource.policy == .autoRenew && resource.billingMode == .prepaid
+        // The soonest candidate, kept as they come: no array built for a handful of instants
+        // (every resource the scheduler moves is rescheduled).
+        var soonest: Int64?
+        func consider(_ instant: Int64?) {
+            if let instant, soonest.map({ instant < $0 }) ?? true { soonest = instant }
+        }
+        // Asked only with an attempt to consider (the policy is read from its text).
+        func renewing() -> Bool { resource.billingMode == .prepaid && resource.policy == .autoRenew }
         switch resource.status {
         case .pendingEffective:
-            candidates.append(resource.effectiveAt)
+            consider(resource.effectiveAt)
         case .inUse:
             // A pay-per-use resource of an account in arrears is in grace until it freezes.
-            if resource.billingMode == .onDemand { candidates.append(resource.graceEnd.map { $0 + 1 }) }
+            if resource.billingMode == .onDemand { consider(resource.graceEnd.map { $0 + 1 }) }
             if let expireAt = resource.expireAt {
-                candidates.append(expireAt + 1)
-                candidates.append(RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
-                                                         lastSent: resource.remindedDays, now: context.now, calendar: context.calendar).next)
+                consider(expireAt + 1)
+                consider(RenewalRules.reminders(expireAt: expireAt, days: reminderDays(resource, context.configuration),
+                                                lastSent: resource.remindedDays, now: context.now, calendar: context.calendar).next)
             }
-            if renewing { candidates.append(resource.nextAttemptAt) }
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         case .expired:
-            candidates.append(resource.graceEnd.map { $0 + 1 })
-            if renewing { candidates.append(resource.nextAttemptAt) }
+            consider(resource.graceEnd.map { $0 + 1 })
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         case .frozen:
-            if resource.freezeReason?.releasedAtRetentionEnd == true { candidates.append(resource.retentionEnd.map { $0 + 1 }) }
-            if renewing { candidates.append(resource.nextAttemptAt) }
+            if resource.freezeReason?.releasedAtRetentionEnd == true { consider(resource.retentionEnd.map { $0 + 1 }) }
+            if resource.nextAttemptAt != nil, renewing() { consider(resource.nextAttemptAt) }
         default:
             break
         }
-        resource.dueAt = candidates.compactMap { $0 }.min()
+        resource.dueAt = soonest
     }
 }

@@ -34,21 +34,30 @@ final class SQLiteStatement {
     /// NULL for the next use, so parameters it does not bind are NULL.
     func withBindings<T>(_ values: [DatabaseBindable], _ body: () throws -> T) throws -> T {
         sqlite3_reset(handle)
+        // `bind` resets and clears once `body` was reached; here only when binding failed
+        // before it (a reset and a clear again cost a statement of nineteen parameters more
+        // than binding them).
+        var reached = false
         defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
+            if !reached {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
         }
-        return try bind(count: values.count, { values[$0].databaseValue }, from: 0, body)
+        return try bind(count: values.count, { values[$0].databaseValue }, from: 0) { reached = true; return try body() }
     }
 
     /// `withBindings` for arguments already converted (`Connection.run`'s, on the stack).
     func withBindings<T>(_ values: UnsafeBufferPointer<DatabaseValue>, _ body: () throws -> T) throws -> T {
         sqlite3_reset(handle)
+        var reached = false
         defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
+            if !reached {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
         }
-        return try bind(count: values.count, { values[$0] }, from: 0, body)
+        return try bind(count: values.count, { values[$0] }, from: 0) { reached = true; return try body() }
     }
 
     /// Binds values `start..<count` and runs `body` inside the closures that keep their text valid.
@@ -78,7 +87,8 @@ final class SQLiteStatement {
         }
         // Cleared here, inside the innermost closure, while every bound text is still valid
         // (a short text's bytes are a copy `withUTF8` makes on the stack): a reset may call a
-        // trace or profile hook, which can read the bindings. `withBindings` clears again.
+        // trace or profile hook, which can read the bindings. `withBindings` clears only when
+        // binding failed before this point.
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)

@@ -4,9 +4,39 @@ import BillingStorage
 
 /// What one scheduler pass did to resources.
 struct LifecycleCounts {
-    var values: [String: Int64] = [:]
-    mutating func add(_ key: String) { values[key, default: 0] += 1 }
-    mutating func add(_ other: LifecycleCounts) { for (key, value) in other.values { values[key, default: 0] += value } }
+    /// What can happen to a resource in a pass; `key` names it in the response
+    /// (`SchedulerRunResponse.resourceOutcomes`).
+    enum Outcome: Int, CaseIterable {
+        case processed, effective, reminders, autoRenewed, autoRenewFailed, expired, converted, frozen, released, failed
+
+        var key: String {
+            switch self {
+            case .processed: "processed"
+            case .effective: "effective"
+            case .reminders: "reminders"
+            case .autoRenewed: "auto_renewed"
+            case .autoRenewFailed: "auto_renew_failed"
+            case .expired: "expired"
+            case .converted: "converted"
+            case .frozen: "frozen"
+            case .released: "released"
+            case .failed: "failed"
+            }
+        }
+    }
+
+    /// By the outcome's number: a dictionary keyed by name hashed two names for every resource.
+    private var counts = [Int64](repeating: 0, count: Outcome.allCases.count)
+
+    mutating func add(_ outcome: Outcome) { counts[outcome.rawValue] += 1 }
+    mutating func add(_ other: LifecycleCounts) { for index in counts.indices { counts[index] += other.counts[index] } }
+
+    /// The counts by name, outcomes that did not happen left out.
+    var values: [String: Int64] {
+        var values: [String: Int64] = [:]
+        for outcome in Outcome.allCases where counts[outcome.rawValue] != 0 { values[outcome.key] = counts[outcome.rawValue] }
+        return values
+    }
 }
 
 enum ResourceLifecycle {
@@ -24,13 +54,15 @@ enum ResourceLifecycle {
         if resource.status == .pendingEffective, let effective = resource.effectiveAt, effective <= now {
             try resource.transition(to: .inUse)
             try context.emit("resource.effective", account: account, subject: id, data: ["effective_at": .integer(effective)])
-            counts.add("effective")
+            counts.add(.effective)
         }
-        if resource.policy == .autoRenew, resource.billingMode == .prepaid, let attempt = resource.nextAttemptAt, attempt <= now,
-           [.inUse, .expired, .frozen].contains(resource.status) {
+        // The attempt time first: the policy is read from its text (`Resource.policy`), and most
+        // resources a pass meets have no attempt.
+        if let attempt = resource.nextAttemptAt, attempt <= now, resource.billingMode == .prepaid, resource.policy == .autoRenew,
+           resource.status == .inUse || resource.status == .expired || resource.status == .frozen {
             // The attempt reads and writes the row itself: it must hold what was moved so far.
             try ResourceStore.write(context.db, resource)
-            counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? "auto_renewed" : "auto_renew_failed")
+            counts.add(try AutoRenewal.attemptAutoRenew(resource, context: context) ? .autoRenewed : .autoRenewFailed)
             resource = try ResourceStore.require(context.db, id, account: account)
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, expireAt >= now {
@@ -41,66 +73,84 @@ enum ResourceLifecycle {
                 try context.emit("resource.expiry_reminder", account: account, subject: id,
                                  data: ["days_before": .integer(days), "expire_at": .integer(expireAt),
                                         "policy": .string(resource.expiryPolicy)])
-                counts.add("reminders")
+                counts.add(.reminders)
             }
         }
-        var group = [resource] + (try ResourceStore.liveBound(context.db, to: id))
-        // Whether the bound resources were moved with their primary (written at the end).
-        var groupMoved = false
+        // The bound resources, moved with their primary (the primary first, then each in turn)
+        // and written at the end when they were. Kept apart from the primary: a group array
+        // copied the primary in and out of it for every resource a pass moved.
+        var bound = try ResourceStore.liveBound(context.db, to: id)
+        var boundMoved = false
         func transition(_ change: (inout Resource) throws -> Void) throws {
-            for index in group.indices { try change(&group[index]) }
-            groupMoved = true
-            resource = group[0]
+            try change(&resource)
+            for index in bound.indices { try change(&bound[index]) }
+            boundMoved = true
         }
         if resource.status == .inUse, let expireAt = resource.expireAt, now > expireAt {
             if resource.billingMode == .package {
                 try transition { try $0.transition(to: .expired); $0.endedAt = expireAt + 1 }
                 try context.emit("resource.expired", account: account, subject: id, data: ["expire_at": .integer(expireAt)])
-                counts.add("expired")
+                counts.add(.expired)
             } else if resource.policy == .toOnDemand {
                 // Pay-per-use billing starts at the conversion: the prepaid period was paid for.
                 try transition { $0.billingMode = .onDemand; $0.effectiveAt = expireAt + 1; $0.expireAt = nil; $0.nextAttemptAt = nil }
+                let group = [resource] + bound
                 try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceConverted, context: context)
                 let order = try recordConversion(group, at: expireAt + 1, context: context)
                 try context.emit("resource.converted", account: account, subject: id,
                                  data: ["converted_at": .integer(expireAt + 1), "billing_mode": "ON_DEMAND", "order_id": .string(order.id)])
-                counts.add("converted")
+                counts.add(.converted)
             } else {
-                let holder = try AccountStore.require(context.db, account)
-                let days = context.configuration.graceRetention(for: holder.level)
+                let days = context.configuration.graceRetention(for: try AccountStore.level(context.db, account))
                 let graceEnd = expireAt + days.prepaidGraceDays * 86_400
                 let retentionEnd = graceEnd + days.prepaidRetentionDays * 86_400
                 try transition { try $0.transition(to: .expired); $0.graceEnd = graceEnd; $0.retentionEnd = retentionEnd }
                 try context.emit("resource.expired", account: account, subject: id,
-                                 data: ["expire_at": .integer(expireAt), "grace_end": .integer(graceEnd), "retention_end": .integer(retentionEnd)])
-                counts.add("expired")
+                                 dataText: expiredData(expireAt: expireAt, graceEnd: graceEnd, retentionEnd: retentionEnd))
+                counts.add(.expired)
             }
         }
         if resource.status == .inUse, resource.billingMode == .onDemand, let graceEnd = resource.graceEnd, now > graceEnd {
             try transition { try $0.transition(to: .frozen); $0.freezeReason = .arrears }
             try context.emit("resource.frozen", account: account, subject: id,
                              data: ["reason": .string(ResourceFreezeReason.arrears.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
-            counts.add("frozen")
+            counts.add(.frozen)
         }
         if resource.status == .expired, let graceEnd = resource.graceEnd, now > graceEnd {
             try transition { try $0.transition(to: .frozen); $0.freezeReason = .expiry }
             try context.emit("resource.frozen", account: account, subject: id,
                              data: ["reason": .string(ResourceFreezeReason.expiry.rawValue), "retention_end": JSONValue(resource.retentionEnd)])
-            counts.add("frozen")
+            counts.add(.frozen)
         }
         if resource.status == .frozen, resource.freezeReason?.releasedAtRetentionEnd == true,
            let retentionEnd = resource.retentionEnd, now > retentionEnd {
             try transition { try $0.transition(to: .released); $0.endedAt = retentionEnd + 1; $0.nextAttemptAt = nil }
-            try OrderTransitions.cancelOpenOrders(of: group.map(\.id), reason: .resourceDeleted, context: context)
+            let ids = [resource.id] + bound.map(\.id)
+            try OrderTransitions.cancelOpenOrders(of: ids, reason: .resourceDeleted, context: context)
             try context.emit("resource.released", account: account, subject: id,
-                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(group.map { .string($0.id) })])
-            counts.add("released")
+                             data: ["reason": "RETENTION_ENDED", "resource_ids": .array(ids.map { .string($0) })])
+            counts.add(.released)
         }
         ResourceSchedule.reschedule(&resource, context: context)
         try ResourceStore.write(context.db, resource)
-        if groupMoved {
-            for member in group.dropFirst() { try ResourceStore.write(context.db, member) }
+        if boundMoved {
+            for member in bound { try ResourceStore.write(context.db, member) }
         }
+    }
+
+    /// The data of a prepaid resource's `resource.expired` event, written directly: the text
+    /// `["expire_at": …, "grace_end": …, "retention_end": …].text` gives (keys in its sorted
+    /// order), without the tree, its hashed keys and their sort, for every resource a pass expires.
+    static func expiredData(expireAt: Int64, graceEnd: Int64, retentionEnd: Int64) -> String {
+        var writer = JSONWriter(capacity: 80)
+        writer.raw("{\"expire_at\":")
+        writer.writeInteger(expireAt)
+        writer.raw(",\"grace_end\":")
+        writer.writeInteger(graceEnd)
+        writer.raw(",\"retention_end\":")
+        writer.writeInteger(retentionEnd)
+        writer.endObject()
+        return writer.text
     }
 
     /// Records a conversion to pay-per-use at expiry as a PREPAID_TO_ONDEMAND order (§3.1,
@@ -162,7 +212,7 @@ enum ResourceLifecycle {
         for (id, account) in due {
             if !careful {
                 try advance(id, account: account, counts: &counts, context: context)
-                counts.add("processed")
+                counts.add(.processed)
                 continue
             }
             // The resource's counts join the pass's only if its savepoint holds: a step counted
@@ -175,9 +225,9 @@ enum ResourceLifecycle {
                 try ResourceStore.postpone(context.db, id, until: context.now + 86_400)
                 try context.emit("scheduler.resource_failed", account: account, subject: id,
                                  data: ["reason": .string(error.reason), "message": .string(error.message)])
-                counts.add("failed")
+                counts.add(.failed)
             }
-            counts.add("processed")
+            counts.add(.processed)
         }
         return counts
     }
