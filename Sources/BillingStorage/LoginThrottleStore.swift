@@ -6,7 +6,7 @@ import BillingDocuments
 /// the wrong field, which must not be kept in clear).
 package enum LoginThrottleStore {
     package static func load(_ db: Connection, key: String) throws -> LoginThrottle.State? {
-        try db.first("SELECT failures, retry_after FROM login_throttles WHERE key = ?", key) {
+        try firstRow(db, "SELECT failures, retry_after FROM login_throttles WHERE key = ?", values: .text(key)) {
             LoginThrottle.State(failures: $0.int(0), retryAfter: $0.int(1))
         }
     }

@@ -25,7 +25,10 @@ package enum PlatformAccountStore {
     private static let findByPhoneSQL = "SELECT \(columns) FROM platform_accounts WHERE phone = ? AND status != 'REJECTED'"
 
     package static func load(_ db: Connection, _ id: String) throws -> PlatformAccount? {
-        try db.first(loadSQL, id, map: decode)
+        // `firstRow`: the login's writing transaction reads the account here, right after the
+        // argon2id pass, where every distinct piece of code runs from a cold cache (the generic
+        // `first` looked its result's type up in the runtime's metadata caches).
+        try firstRow(db, loadSQL, values: .text(id), map: decode)
     }
 
     package static func require(_ db: Connection, _ id: String) throws -> PlatformAccount {
@@ -73,7 +76,7 @@ package enum PlatformAccountStore {
     /// before verifying (`find` reads the whole account).
     package static func loginCandidate(_ db: Connection, _ identifier: LoginIdentifier) throws -> LoginCandidate? {
         let sql = text(for: identifier, candidateByUserNameSQL, candidateByEmailSQL, candidateByPhoneSQL)
-        return try db.first(sql, identifier.normalized) {
+        return try firstRow(db, sql, values: .text(identifier.normalized)) {
             LoginCandidate(id: $0.text(0), status: try StoredValue.choice($0.optionalText(1), "status of platform account \($0.text(0))"),
                            passwordHash: $0.optionalText(2))
         }
