@@ -19,7 +19,9 @@ package enum IdempotencyStore {
     package static func lookup(_ db: Connection, scope: String, key: String, operation: String, request: String) throws -> String? {
         guard let stored = try firstRow(db, "SELECT operation, request, response FROM idempotency WHERE scope = ? AND key = ?",
                                        values: .text(scope), .text(key), map: { ($0.text(0), $0.text(1), $0.text(2)) }) else { return nil }
-        guard stored.0 == operation, stored.1 == request else {
+        // The request's bytes, not `==`: Swift holds canonically equivalent texts equal, and a
+        // request whose "é" is spelt e + U+0301 is another request.
+        guard stored.0 == operation, stored.1.utf8.elementsEqual(request.utf8) else {
             throw BillingError(.idempotencyKeyReused,
                                "idempotency key \(BillingError.quote(key)) was already used for a different request (\(stored.0)); use a new key for a new request")
         }

@@ -77,6 +77,22 @@ struct EngineTests {
         #expect(try eventCount(engine) == 2)
     }
 
+    /// Texts are told apart by their bytes, not by Swift's canonical equality: "é" and
+    /// "e\u{301}" are two export directories, and two requests under one key.
+    @Test func canonicallyEqualTextsAreDifferentValues() throws {
+        let engine = try manualEngine()
+        let composed = #"{"actor":"ops","idempotency_key":"dir","changes":{"export_directory":"/tmp/caf\#u{E9}"}}"#
+        let decomposed = #"{"actor":"ops","idempotency_key":"dir","changes":{"export_directory":"/tmp/cafe\#u{301}"}}"#
+        #expect(Array(composed.utf8) != Array(decomposed.utf8)) // different bytes…
+        #expect(composed == decomposed) // …that Swift's == holds equal
+        _ = try engine.updateConfiguration(composed)
+        let conflict = expectBillingError { try engine.updateConfiguration(decomposed) }
+        #expect(conflict?.reason == "idempotency_key_reused")
+        let changed = try object(engine.updateConfiguration(#"{"actor":"ops","changes":{"export_directory":"/tmp/cafe\#u{301}"}}"#))
+        #expect(changed["changed"] == ["export_directory"])
+        #expect(try eventCount(engine) == 2)
+    }
+
     @Test func idempotencyHoldsAcrossHandles() throws {
         let path = temporaryDatabasePath()
         let first = try manualEngine(path: path)
