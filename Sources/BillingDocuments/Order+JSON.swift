@@ -226,6 +226,18 @@ extension JSONWriter {
         endObject()
     }
 
+    /// Writes a combined order's `"sub_orders"` key and array (between its `.beforeSubOrders`
+    /// and `.afterSubOrders` fields).
+    package mutating func writeSubOrders(_ subOrders: [Order]) throws {
+        key("sub_orders")
+        beginArray()
+        for subOrder in subOrders {
+            element()
+            try writeOrder(subOrder)
+        }
+        endArray()
+    }
+
     /// The product snapshot's fields a line does not show (see `OrderLine.json`).
     private static let hiddenSnapshotFields = ["allowed_periods", "refundable", "per_resource_refund", "five_day_eligible",
                                                "auto_renew_supported", "to_on_demand_supported", "on_sale", "review_required",

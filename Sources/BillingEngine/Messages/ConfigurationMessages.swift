@@ -50,24 +50,26 @@ struct ConfigurationUpdateResponse: ResponseDocument {
     /// order, the patch written as `write` writes it), written without building the trees
     /// (`TypedResponseTests` compares them).
     static func changeTexts(changed: [String], changes: JSONValue) -> (event: String, detail: String) {
-        func names(_ writer: inout JSONWriter) {
-            writer.raw("{\"changed\":")
-            writer.beginArray()
-            for name in changed {
-                writer.element()
-                writer.writeString(name)
-            }
-            writer.endArray()
-        }
         var event = JSONWriter(capacity: 16 + 32 * changed.count)
-        names(&event)
+        writeChanged(changed, into: &event)
         event.writeMark("}")
         var detail = JSONWriter(capacity: 256 + 32 * changed.count)
-        names(&detail)
+        writeChanged(changed, into: &detail)
         detail.raw(",\"changes\":")
         detail.write(changes)
         detail.writeMark("}")
         return (event.text, detail.text)
+    }
+
+    /// `{"changed":[…]` — the opening of the event data, the audit detail and the answer.
+    static func writeChanged(_ changed: [String], into writer: inout JSONWriter) {
+        writer.raw("{\"changed\":")
+        writer.beginArray()
+        for name in changed {
+            writer.element()
+            writer.writeString(name)
+        }
+        writer.endArray()
     }
 
     /// `{"changed":[…],"configuration":…,"schema_version":1}`: the keys in the writer's
@@ -76,13 +78,7 @@ struct ConfigurationUpdateResponse: ResponseDocument {
     var documentText: String {
         var writer = JSONWriter(capacity: configurationText.utf8.count + 64 + 24 * changed.count)
         // The keys as literals and the names one by one: no array of values is built for them.
-        writer.raw("{\"changed\":")
-        writer.beginArray()
-        for name in changed {
-            writer.element()
-            writer.writeString(name)
-        }
-        writer.endArray()
+        ConfigurationUpdateResponse.writeChanged(changed, into: &writer)
         writer.raw(",\"configuration\":")
         writer.writeWritten(configurationText)
         writer.raw(",\"schema_version\":")

@@ -320,13 +320,7 @@ struct OrderListResponse: ResponseDocument {
             try writer.writeOrderFields(rows[index].order, .beforePayments)
             try writer.writeOrderFields(rows[index].order, .beforeRefunds)
             try writer.writeOrderFields(rows[index].order, .beforeSubOrders)
-            writer.key("sub_orders")
-            writer.beginArray()
-            for subOrder in subOrders {
-                writer.element()
-                try writer.writeOrder(subOrder)
-            }
-            writer.endArray()
+            try writer.writeSubOrders(subOrders)
             try writer.writeOrderFields(rows[index].order, .afterSubOrders)
             writer.endObject()
         }

@@ -151,13 +151,7 @@ struct OrderDetail {
         }
         writer.endArray()
         try writer.writeOrderFields(order, .beforeSubOrders)
-        writer.key("sub_orders")
-        writer.beginArray()
-        for subOrder in subOrders {
-            writer.element()
-            try writer.writeOrder(subOrder)
-        }
-        writer.endArray()
+        try writer.writeSubOrders(subOrders)
         try writer.writeOrderFields(order, .afterSubOrders)
         writer.endObject()
     }
