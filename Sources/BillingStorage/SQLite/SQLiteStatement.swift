@@ -33,6 +33,16 @@ final class SQLiteStatement {
     /// pointer to them afterwards. Clearing them after each use also leaves every parameter
     /// NULL for the next use, so parameters it does not bind are NULL.
     func withBindings<T>(_ values: [DatabaseBindable], _ body: () throws -> T) throws -> T {
+        try withBindings(count: values.count, { values[$0].databaseValue }, body)
+    }
+
+    /// `withBindings` for arguments already converted (`Connection.run`'s, on the stack).
+    func withBindings<T>(_ values: UnsafeBufferPointer<DatabaseValue>, _ body: () throws -> T) throws -> T {
+        try withBindings(count: values.count, { values[$0] }, body)
+    }
+
+    @inline(__always)
+    private func withBindings<T>(count: Int, _ value: (Int) -> DatabaseValue, _ body: () throws -> T) throws -> T {
         sqlite3_reset(handle)
         // `bind` resets and clears once `body` was reached; here only when binding failed
         // before it (a reset and a clear again cost a statement of nineteen parameters more
@@ -44,20 +54,7 @@ final class SQLiteStatement {
                 sqlite3_clear_bindings(handle)
             }
         }
-        return try bind(count: values.count, { values[$0].databaseValue }, from: 0) { reached = true; return try body() }
-    }
-
-    /// `withBindings` for arguments already converted (`Connection.run`'s, on the stack).
-    func withBindings<T>(_ values: UnsafeBufferPointer<DatabaseValue>, _ body: () throws -> T) throws -> T {
-        sqlite3_reset(handle)
-        var reached = false
-        defer {
-            if !reached {
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
-            }
-        }
-        return try bind(count: values.count, { values[$0] }, from: 0) { reached = true; return try body() }
+        return try bind(count: count, value, from: 0) { reached = true; return try body() }
     }
 
     /// Binds values `start..<count` and runs `body` inside the closures that keep their text valid.
