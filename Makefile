@@ -24,9 +24,13 @@ PYTHON := $(VENV)/bin/python
 
 # lld, because gold keeps the hidden Swift symbols in .dynsym (as locals) under -export-dynamic.
 # --disable-local-rpath: the library needs no RUNPATH ($$ORIGIN) of its own.
+# Each function in its own section, and the login's functions (scripts/hot-functions.txt) placed
+# first and together: a login runs on caches an argon2id pass emptied (scripts/hot_functions.py).
 RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -static-stdlib \
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
-	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld
+	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections \
+	-Xlinker --symbol-ordering-file=$(abspath scripts/hot-functions.txt) -Xlinker --no-warn-symbol-ordering
 
 .PHONY: all deps test-packages test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench bench-pg install wheel clean
 
@@ -47,6 +51,9 @@ $(VENV)/.ready: examples/python/pyproject.toml examples/python/setup.py $(wildca
 
 # The release library as users link it: dist/lib/libbilling.so -> .so.0 -> .so.$(VERSION).
 build: deps
+	@# SwiftPM relinks on changed objects, not on a changed ordering file: drop a stale link.
+	@bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; \
+	if [ -f "$$bin/libbilling.so" ] && [ scripts/hot-functions.txt -nt "$$bin/libbilling.so" ]; then rm -f "$$bin/libbilling.so"; fi
 	swift build $(RELEASE_FLAGS)
 	@mkdir -p $(LIBDIR) $(DIST)/include
 	@# Copy then rename: a process that has the old library mapped keeps a valid file.
@@ -56,6 +63,7 @@ build: deps
 	ln -sf $(SONAME) $(LIBDIR)/libbilling.so
 	cp -f include/billing.h $(DIST)/include/
 	scripts/check-exports.sh $(LIBDIR)/libbilling.so include/billing.h
+	@python3 scripts/hot_functions.py check $(LIBDIR)/libbilling.so
 	@$(MAKE) --no-print-directory $(DIST)/bin/billingctl
 
 $(BUILD)/%: examples/c/%.c examples/c/check.h examples/c/billing_test_support.h include/billing.h | build
