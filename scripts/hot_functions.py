@@ -2,13 +2,13 @@
 """The login's functions, laid out together in the release library.
 
 A login runs right after an argon2id pass over tens of MiB, so every line of code it runs
-comes from memory, and every page of code it runs needs its address translated afresh. With
-the functions it runs scattered over the library's 13 MB of text (132 pages), that cold start
-cost a login some 40 microseconds more than hand-written SQLite doing the same statements
-(bench/README.md, "The login's code, laid out together"). The release build therefore compiles
-each function into its own section (-function-sections) and has lld place the functions this
-file lists first, in its order (--symbol-ordering-file): the login's code then spans a few
-dozen pages. Only the layout changes; a name no longer in the library is skipped.
+comes back from memory and every page of code it runs needs its address translated afresh.
+Scattered over the library's 13 MB of text (132 pages), the login's functions cost it some
+20-40 microseconds more than laid out together (bench/README.md, "The login's code, laid out
+together"). The release build therefore compiles each function into its own section
+(-function-sections) and has lld place the functions scripts/hot-functions.txt lists first,
+in its order (--symbol-ordering-file): the login's code then spans about 20 pages. Only the
+layout changes; a name no longer in the library is skipped.
 
   hot_functions.py generate [OUT]   profile logins under callgrind and write the list
                                     (default scripts/hot-functions.txt); needs valgrind and
@@ -17,9 +17,9 @@ dozen pages. Only the layout changes; a name no longer in the library is skipped
 
 The list names the library's own functions and the Swift runtime's, mangled, as callgrind saw
 them in bench_login's timed library logins (library_logins: a successful login again and
-again, the first one with new costs, which re-hashes the password, made before). The Swift standard library's functions that live in
-one shared section of libswiftCore.a are left out: ordering one of them would move that
-whole 1.6 MB section to the front and split the login's code in two.
+again). The Swift standard library's functions that live in one shared section of
+libswiftCore.a are left out: ordering one of them would move that whole 1.6 MB section to
+the front and split the login's code in two.
 """
 import collections
 import os
@@ -112,7 +112,9 @@ def generate(out):
                        check=True, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         functions = profiled_functions(profile, "libbilling.so")
     unmovable = unmovable_symbols()
-    kept = [name for name in functions if name not in unmovable]
+    # Sorted by name: the list changes only where the login's functions do (within the few
+    # pages they fill, their order matters little; callgrind's order moved at every profile).
+    kept = sorted(name for name in functions if name not in unmovable)
     with open(out, "w") as file:
         file.write(HEADER)
         file.writelines(name + "\n" for name in kept)

@@ -68,13 +68,6 @@ extension Configuration {
         return text
     }
 
-    /// Whether two optional texts hold the same bytes (`String`'s `==` holds canonically
-    /// equivalent texts equal).
-    static func sameBytes(_ a: String?, _ b: String?) -> Bool {
-        guard let a, let b else { return a == nil && b == nil }
-        return a.utf8.elementsEqual(b.utf8)
-    }
-
     /// The fields in the document's key order (`String`'s order, the tree writer's).
     static let fieldsInDocumentOrder: [Field] = Field.allCases.sorted { $0.name < $1.name }
 
@@ -83,13 +76,13 @@ extension Configuration {
     /// and maps' keys, are compared byte for byte: `String`'s `==` holds canonically
     /// equivalent texts equal ("é" and "e\u{301}"), whose bytes, written, differ.
     private func sameValue(_ field: Field, as other: Configuration) -> Bool {
-        func same(_ a: String?, _ b: String?) -> Bool { Configuration.sameBytes(a, b) }
+        func same(_ a: String?, _ b: String?) -> Bool { TextBytes.same(a, b) }
         func same<Value: Equatable>(_ a: [String: Value], _ b: [String: Value]) -> Bool {
             // The same storage (an unchanged map shares it with the last one): the same map.
             if withUnsafeBytes(of: a, { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }) { return true }
             guard a.count == b.count else { return false }
             for (key, value) in a {
-                guard let index = b.index(forKey: key), b[index].value == value, b[index].key.utf8.elementsEqual(key.utf8) else { return false }
+                guard let index = b.index(forKey: key), b[index].value == value, TextBytes.same(b[index].key, key) else { return false }
             }
             return true
         }
@@ -297,7 +290,7 @@ extension Configuration {
         note("expiry_reminder_days", expiryReminderDays != old.expiryReminderDays)
         // Bytes, not `!=`: Swift compares strings canonically, and a path whose "é" is spelt
         // e + U+0301 is another path (and another stored document).
-        note("export_directory", !Configuration.sameBytes(exportDirectory, old.exportDirectory))
+        note("export_directory", !TextBytes.same(exportDirectory, old.exportDirectory))
         note("export_retention_hours", exportRetentionHours != old.exportRetentionHours)
         note("export_rows_per_step", exportRowsPerStep != old.exportRowsPerStep)
         note("five_day_quota_per_year", fiveDayQuotaPerYear != old.fiveDayQuotaPerYear)

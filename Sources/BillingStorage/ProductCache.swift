@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BillingDomain
 import BillingDocuments
 
@@ -25,21 +22,10 @@ package final class ProductCache: @unchecked Sendable {
     package func product(id: String, document: String, updatedAt: Int64) -> Product? {
         lock.withLock {
             guard let entry = entries[id], entry.updatedAt == updatedAt,
-                  ProductCache.sameBytes(entry.document, document) else { return nil }
+                  // Bytes, not `==`: that would hand back a product decoded from other bytes.
+                  TextBytes.same(entry.document, document) else { return nil }
             return entry.product
         }
-    }
-
-    /// Byte-for-byte equality (`==` on strings compares canonical equivalents as equal,
-    /// which would hand back a product decoded from other bytes).
-    package static func sameBytes(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        let compared = a.utf8.withContiguousStorageIfAvailable { left in
-            b.utf8.withContiguousStorageIfAvailable { right in
-                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
-            }
-        }
-        return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     /// Keeps a product decoded from `document` and `updatedAt`.

@@ -43,7 +43,7 @@ package final class SnapshotCache: @unchecked Sendable {
             }
         }
 
-        static func == (a: Key, b: Key) -> Bool { ProductCache.sameBytes(a.text, b.text) }
+        static func == (a: Key, b: Key) -> Bool { TextBytes.same(a.text, b.text) }
     }
 
     private struct Entry {

@@ -17,6 +17,15 @@ struct ChainLinkTests {
                 == "k:05dc9f068fbff88110604bb7bed8cc7f99585a8f9299b4e2a50f63e89e5d745c")
     }
 
+    /// A row's scope is hashed and stored: its bytes are the prefix and the name, whatever the
+    /// name holds (written into the string's storage directly, not by `+`).
+    @Test func scopesAreThePrefixAndTheName() {
+        for name in ["acme", "", "中文-账户", "e\u{301}", String(repeating: "x", count: 300)] {
+            #expect(Array(IdempotencyStore.scope(account: name, actor: "someone").utf8) == Array(("account:" + name).utf8))
+            #expect(Array(IdempotencyStore.scope(account: nil, actor: name).utf8) == Array(("actor:" + name).utf8))
+        }
+    }
+
     @Test func auditRowLinks() {
         #expect(AuditLog.link(previous: "", at: 1_704_076_200, actor: "buyer", operation: "order.create", account: "acme",
                               subject: "O1", detail: #"{"x":"中文"}"#, rows: #"[["orders","[\"O1\"]","d"]]"#, scope: "account:acme")

@@ -67,8 +67,9 @@ extension Engine {
                     failure = Engine.loginFailure(throttled: true, retryAfter: until, calendar: configuration.calendar)
                     return ""
                 }
-                // A password changed between the read and now makes the verification stale.
-                guard var platform, verified, platform.passwordHash == storedHash else {
+                // A password changed between the read and now makes the verification stale
+                // (the stored text, byte for byte).
+                guard var platform, verified, TextBytes.same(platform.passwordHash, storedHash) else {
                     let next = policy.failing(throttle, at: now)
                     try LoginThrottleStore.save(db, key: key, next)
                     if let platform, let identifier, next.failures == policy.afterFailures {
