@@ -30,8 +30,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "scripts", "hot-functions.txt")
-HEADER = ("# The release library's functions placed first, in this order (scripts/hot_functions.py:\n"
-          "# the functions bench_login's timed logins ran, profiled). Regenerate after changing the login's path.\n")
+HEADER = ("# The release library's functions placed first, in this order (scripts/hot_functions.py: the\n"
+          "# functions bench_login's timed logins ran, then bench_write's writes and bench_orders's buys).\n"
+          "# Regenerate after changing those paths.\n")
 
 
 def profiled_functions(path, library):
@@ -101,24 +102,42 @@ def unmovable_symbols():
     return unmovable
 
 
+# What is profiled, in the order its functions are laid out: the login first (the one path
+# that runs on caches emptied by design), then a configuration write and a create + pay, so
+# that their own functions sit next to the ones they share with the login instead of where
+# the objects' order left them. Each: bench program, its arguments, its timed library side.
+PROFILES = [
+    ("bench_login", ["1", "10"], "library_logins"),
+    ("bench_write", ["200", "200", "10"], "library_write_side"),
+    ("bench_orders", ["50", "50", "2100", "20", "20", "1"], "library_buys"),
+]
+
+
 def generate(out):
     library = os.path.join(ROOT, "dist", "lib", "libbilling.so")
     subprocess.run(["make", "-C", "bench", "programs", "LIBDIR=" + os.path.dirname(library),
                     "INCDIR=" + os.path.join(ROOT, "dist", "include")], check=True, stdout=subprocess.DEVNULL)
-    with tempfile.TemporaryDirectory() as scratch:
-        profile = os.path.join(scratch, "login.out")
-        subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", "--toggle-collect=library_logins",
-                        "--callgrind-out-file=" + profile, os.path.join(ROOT, "bench", "build", "bench_login"), "1", "10"],
-                       check=True, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        functions = profiled_functions(profile, "libbilling.so")
     unmovable = unmovable_symbols()
-    # Sorted by name: the list changes only where the login's functions do (within the few
-    # pages they fill, their order matters little; callgrind's order moved at every profile).
-    kept = sorted(name for name in functions if name not in unmovable)
+    kept, left = [], 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for program, arguments, side in PROFILES:
+            profile = os.path.join(scratch, program + ".out")
+            subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", "--toggle-collect=" + side,
+                            "--callgrind-out-file=" + profile, os.path.join(ROOT, "bench", "build", program), *arguments],
+                           check=True, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            profiled = profiled_functions(profile, "libbilling.so")
+            if not profiled:  # a renamed or inlined side would leave the list silently short
+                sys.exit(f"{program}: nothing profiled in {side}")
+            functions = [name for name in profiled if name not in kept]
+            left += sum(name in unmovable for name in functions)
+            # Sorted by name within each profile: the list changes only where the functions
+            # run do (within the pages they fill their order matters little, and callgrind's
+            # order moved at every profile).
+            kept += sorted(name for name in functions if name not in unmovable)
     with open(out, "w") as file:
         file.write(HEADER)
         file.writelines(name + "\n" for name in kept)
-    print(f"{out}: {len(kept)} functions ({len(functions) - len(kept)} left in libswiftCore's shared section)")
+    print(f"{out}: {len(kept)} functions ({left} left in libswiftCore's shared section)")
 
 
 def listed():
