@@ -24,13 +24,15 @@ PYTHON := $(VENV)/bin/python
 
 # lld, because gold keeps the hidden Swift symbols in .dynsym (as locals) under -export-dynamic.
 # --disable-local-rpath: the library needs no RUNPATH ($$ORIGIN) of its own.
-# Each function in its own section, and the login's functions (scripts/hot-functions.txt) placed
-# first and together: a login runs on caches an argon2id pass emptied (scripts/hot_functions.py).
+# Each function in its own section, and the hot paths' functions ($(HOT_FUNCTIONS), the login's
+# first) placed first and together: a login runs on caches an argon2id pass emptied
+# (scripts/hot_functions.py).
+HOT_FUNCTIONS := scripts/hot-functions.txt
 RELEASE_FLAGS := -c release --product billing --disable-local-rpath -Xswiftc -static-stdlib \
 	-Xlinker -soname=$(SONAME) -Xlinker --version-script=$(abspath scripts/exports.map) \
 	-Xlinker -z -Xlinker nodelete -Xswiftc -use-ld=lld \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
-	-Xlinker --symbol-ordering-file=$(abspath scripts/hot-functions.txt) -Xlinker --no-warn-symbol-ordering
+	-Xlinker --symbol-ordering-file=$(abspath $(HOT_FUNCTIONS)) -Xlinker --no-warn-symbol-ordering
 
 .PHONY: all deps test-packages test-deps build demo test test-swift test-c test-python test-install test-stress test-fuzz test-docs test-portal test-pg portal stress fuzz bench bench-pg install wheel clean
 
@@ -51,11 +53,16 @@ $(VENV)/.ready: examples/python/pyproject.toml examples/python/setup.py $(wildca
 
 # The release library as users link it: dist/lib/libbilling.so -> .so.0 -> .so.$(VERSION).
 build: deps
-	@# SwiftPM relinks on changed objects, not on a changed ordering file: drop a stale link.
+	@# SwiftPM recompiles on changed sources, not on changed flags (objects built before
+	@# -function-sections kept their layout), and relinks on changed objects, not on a changed
+	@# ordering file: a build made with other flags is dropped, a link older than the list too.
 	@bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; \
-	if [ -f "$$bin/libbilling.so" ] && [ scripts/hot-functions.txt -nt "$$bin/libbilling.so" ]; then rm -f "$$bin/libbilling.so"; fi
+	if [ -n "$$bin" ] && [ -d "$$bin" ] && [ "$$(cat "$$bin/.release-flags" 2>/dev/null)" != '$(RELEASE_FLAGS)' ]; then \
+		echo "release flags changed: rebuilding $$bin"; rm -rf "$$bin"; fi; \
+	if [ -f "$$bin/libbilling.so" ] && [ $(HOT_FUNCTIONS) -nt "$$bin/libbilling.so" ]; then rm -f "$$bin/libbilling.so"; fi
 	swift build $(RELEASE_FLAGS)
 	@mkdir -p $(LIBDIR) $(DIST)/include
+	@bin="$$(swift build $(RELEASE_FLAGS) --show-bin-path)"; echo '$(RELEASE_FLAGS)' > "$$bin/.release-flags"
 	@# Copy then rename: a process that has the old library mapped keeps a valid file.
 	cp -f "$$(swift build $(RELEASE_FLAGS) --show-bin-path)/libbilling.so" $(LIBDIR)/.libbilling.so.tmp
 	mv -f $(LIBDIR)/.libbilling.so.tmp $(LIBDIR)/libbilling.so.$(VERSION)

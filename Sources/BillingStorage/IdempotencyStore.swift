@@ -21,14 +21,16 @@ package enum IdempotencyStore {
     }
 
     private static func prefixed(_ prefix: StaticString, _ text: String) -> String {
-        let head = prefix.utf8CodeUnitCount
         var text = text
-        return text.withUTF8 { tail in
-            String(unsafeUninitializedCapacity: head + tail.count) { out in
-                guard let base = out.baseAddress else { return 0 }
-                base.initialize(from: prefix.utf8Start, count: head)
-                if let bytes = tail.baseAddress { (base + head).initialize(from: bytes, count: tail.count) }
-                return head + tail.count
+        return prefix.withUTF8Buffer { head in
+            text.withUTF8 { tail in
+                String(unsafeUninitializedCapacity: head.count + tail.count) { out in
+                    // Never nil: the prefix alone is 6 or 8 bytes.
+                    guard let base = out.baseAddress, let prefixBytes = head.baseAddress else { return 0 }
+                    base.initialize(from: prefixBytes, count: head.count)
+                    if let bytes = tail.baseAddress { (base + head.count).initialize(from: bytes, count: tail.count) }
+                    return head.count + tail.count
+                }
             }
         }
     }

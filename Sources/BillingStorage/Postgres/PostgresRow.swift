@@ -4,9 +4,8 @@ import BillingDomain
 /// One row of a PostgreSQL result, valid only inside the closure it is passed to (the result
 /// is cleared when the query returns).
 ///
-/// Results come in PostgreSQL's binary format, so integers arrive as big-endian two's
-/// complement and are read into `Int64` exactly — never through text, never through binary
-/// floating point. The readers give what SQLite's give for the same stored value: `bigint`,
+/// Results come in PostgreSQL's binary format, so integer columns arrive as big-endian two's
+/// complement and are read into `Int64` exactly, never through binary floating point. The readers give what SQLite's give for the same stored value: `bigint`,
 /// `integer`, `smallint` and `boolean` are integers; `numeric` (what SUM over `bigint` yields)
 /// is an integer when it is a whole number within Int64; `text`, `varchar`, `char`, `name`,
 /// `json` and `jsonb` are text. A column of any other type reads as 0 / nil, as a `real` or
