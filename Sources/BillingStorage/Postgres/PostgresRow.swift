@@ -5,11 +5,12 @@ import BillingDomain
 /// is cleared when the query returns).
 ///
 /// Results come in PostgreSQL's binary format, so integer columns arrive as big-endian two's
-/// complement and are read into `Int64` exactly, never through binary floating point. The readers give what SQLite's give for the same stored value: `bigint`,
-/// `integer`, `smallint` and `boolean` are integers; `numeric` (what SUM over `bigint` yields)
-/// is an integer when it is a whole number within Int64; `text`, `varchar`, `char`, `name`,
-/// `json` and `jsonb` are text. A column of any other type reads as 0 / nil, as a `real` or
-/// `blob` column would in SQLite's integer reader — the schema has none.
+/// complement and are read into `Int64` exactly, never through binary floating point. The
+/// readers give what SQLite's give for the same stored value: `bigint`, `integer`, `smallint`
+/// and `boolean` are integers; `numeric` (what SUM over `bigint` yields) is an integer when it
+/// is a whole number within Int64; `text`, `varchar`, `char`, `name`, `json` and `jsonb` are
+/// text. A column of any other type reads as 0 / nil, as a `real` or `blob` column would in
+/// SQLite's integer reader — the schema has none.
 package struct PostgresRow: Row {
     let result: OpaquePointer
     let row: Int32
